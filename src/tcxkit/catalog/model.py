@@ -1,0 +1,237 @@
+"""What tcxkit knows about one XAPI operation.
+
+Records come from ``catalog-<release>.json.gz`` (built by
+``scripts/compile_catalogs.py``); these classes give them names and the few
+derived views the client, CLI, docs and emulator share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from .naming import kebab, snake
+
+__all__ = ["Action", "Body", "Param", "Response", "odata_type", "schema_label"]
+
+ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
+
+QUERY_OPTION_HELP: dict[str, str] = {
+    "select": "properties to return (comma list or sequence)",
+    "filter": "OData $filter expression",
+    "orderby": "sort order, e.g. 'Number desc' (comma list or sequence)",
+    "expand": "navigation properties to expand",
+    "top": "at most this many items (ordinary sets accept up to 100)",
+    "skip": "skip this many items",
+    "count": "add the total count (@odata.count)",
+    "search": "OData $search phrase",
+}
+
+
+def odata_type(schema: dict[str, Any]) -> str:
+    """The Edm type a parameter schema stands for; decides its URL literal."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    for part in schema.get("allOf", ()):
+        if "$ref" in part:
+            return part["$ref"].rsplit("/", 1)[-1]
+    t = schema.get("type")
+    fmt = schema.get("format")
+    if t == "integer":
+        return "Edm.Int64" if fmt == "int64" else "Edm.Int32"
+    if t == "number":
+        return "Edm.Double"
+    if t == "boolean":
+        return "Edm.Boolean"
+    if t == "string":
+        return {
+            "date-time": "Edm.DateTimeOffset",
+            "uuid": "Edm.Guid",
+            "date": "Edm.Date",
+            "duration": "Edm.Duration",
+        }.get(fmt or "", "Edm.String")
+    if t == "array":
+        return f"Collection({odata_type(schema.get('items', {}))})"
+    return "Edm.Untyped"
+
+
+def schema_label(schema: dict[str, Any] | None) -> str:
+    """A short human name for a schema: ``string``, ``int32``, ``Pbx.User``, ``[Pbx.Peer]``."""
+    if not schema:
+        return "any"
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    parts = schema.get("allOf")
+    if parts and len(parts) == 1:
+        return schema_label(parts[0])
+    t = schema.get("type")
+    if t == "array":
+        return f"[{schema_label(schema.get('items'))}]"
+    if t in ("integer", "number", "string") and schema.get("format"):
+        return str(schema["format"])
+    return str(t or "object")
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A path, function or header parameter."""
+
+    name: str
+    location: str  # "path" | "header"
+    role: str  # "key" | "function" | "header"
+    required: bool
+    schema: dict[str, Any]
+    description: str = ""
+
+    @property
+    def python_name(self) -> str:
+        return snake(self.name) if self.location != "header" else snake(self.name)
+
+    @property
+    def cli_name(self) -> str:
+        return kebab(self.name)
+
+    @property
+    def type(self) -> str:
+        return odata_type(self.schema)
+
+    @property
+    def nullable(self) -> bool:
+        return bool(self.schema.get("nullable"))
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    required: bool
+    schema: dict[str, Any]
+    wrapped: tuple[str, ...] | None  # named action arguments, or None for an entity body
+
+    @property
+    def label(self) -> str:
+        if self.wrapped:
+            return "{" + ", ".join(self.wrapped) + "}"
+        return schema_label(self.schema)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    kind: ResponseKind
+    status: int
+    schema: dict[str, Any] | None
+    item: str | None = None  # schema name of collection items
+
+    @property
+    def label(self) -> str:
+        if self.kind == "collection":
+            return f"collection of {self.item or 'values'}"
+        if self.kind == "none":
+            return "nothing (204)"
+        if self.kind == "file":
+            return "a file (bytes, content type and file name)"
+        if self.kind == "primitive":
+            value = ((self.schema or {}).get("properties") or {}).get("value", {})
+            return f"{{'value': {schema_label(value)}}}"
+        return schema_label(self.schema)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """One operation of one release: what to send and what comes back."""
+
+    id: str
+    resource: str
+    method: str
+    path: str
+    kind: str  # "operation" | "function" | "action"
+    summary: str
+    description: str
+    params: tuple[Param, ...]
+    query: tuple[str, ...]
+    body: Body | None
+    response: Response
+    release: str = field(default="", compare=False)
+
+    @classmethod
+    def from_record(cls, rec: dict[str, Any], release: str) -> Action:
+        body = rec.get("body")
+        resp = rec["response"]
+        return cls(
+            id=rec["id"],
+            resource=rec["resource"],
+            method=rec["method"],
+            path=rec["path"],
+            kind=rec["kind"],
+            summary=rec.get("summary", ""),
+            description=rec.get("description", ""),
+            params=tuple(
+                Param(
+                    name=p["name"],
+                    location=p["in"],
+                    role=p["role"],
+                    required=p["required"],
+                    schema=p["schema"],
+                    description=p.get("description", ""),
+                )
+                for p in rec["params"]
+            ),
+            query=tuple(rec["query"]),
+            body=(
+                Body(
+                    required=body["required"],
+                    schema=body["schema"],
+                    wrapped=tuple(body["wrapped"]) if body.get("wrapped") else None,
+                )
+                if body
+                else None
+            ),
+            response=Response(
+                kind=resp["kind"],
+                status=resp["status"],
+                schema=resp.get("schema"),
+                item=resp.get("item"),
+            ),
+            release=release,
+        )
+
+    @property
+    def python_name(self) -> str:
+        return snake(self.id)
+
+    @property
+    def cli_name(self) -> str:
+        return kebab(self.id)
+
+    @property
+    def resource_python_name(self) -> str:
+        return snake(self.resource)
+
+    @property
+    def resource_cli_name(self) -> str:
+        return kebab(self.resource)
+
+    @cached_property
+    def path_params(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.location == "path")
+
+    @property
+    def idempotent(self) -> bool:
+        return self.method in ("GET", "PATCH", "PUT", "DELETE")
+
+    @property
+    def pageable(self) -> bool:
+        return "top" in self.query and "skip" in self.query
+
+    @property
+    def is_report(self) -> bool:
+        """Report functions accept $top above 100 (the PBX caps them itself)."""
+        return self.kind == "function"
+
+    def param(self, name: str) -> Param | None:
+        for p in self.params:
+            if p.name == name or p.python_name == name:
+                return p
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Action {self.id} {self.method} {self.path} ({self.release})>"

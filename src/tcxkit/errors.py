@@ -1,0 +1,227 @@
+"""One error hierarchy for the library, the CLI and the Airflow provider.
+
+Every error carries a ``message`` (what happened) and a ``hint`` (what to do
+next); ``str(error)`` joins them.  ``exit_code`` is the CLI's exit status for
+that class, kept here so the CLI, the docs and the tests read one table.
+Messages never contain secrets: callers pass redacted URLs and bodies only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "ConfigurationError",
+    "ConnectError",
+    "NotFoundError",
+    "PartialFailure",
+    "PermissionDeniedError",
+    "RequestTimeout",
+    "Problem",
+    "ServerError",
+    "TLSError",
+    "TcxError",
+    "TransportError",
+    "UnknownActionError",
+    "UnsupportedActionError",
+    "UsageError",
+    "ValidationError",
+    "EXIT_CODES",
+]
+
+
+class TcxError(Exception):
+    """Base of every error tcxkit raises on purpose."""
+
+    exit_code = 1
+    title = "error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n{self.hint}"
+        return self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """Machine-readable form, used by items mode and Airflow task logs."""
+        data: dict[str, Any] = {"type": type(self).__name__, "message": self.message}
+        if self.hint:
+            data["hint"] = self.hint
+        return data
+
+
+class UsageError(TcxError):
+    """The call itself is malformed: bad option, malformed JSON, bad argument."""
+
+    exit_code = 2
+    title = "usage error"
+
+
+class ConfigurationError(UsageError):
+    """Missing or inconsistent connection settings."""
+
+    title = "configuration error"
+
+
+class UnknownActionError(UsageError):
+    """An action id that no catalog knows."""
+
+    title = "unknown action"
+
+    def __init__(self, name: str, suggestions: list[str], release: str) -> None:
+        hint = (
+            "Did you mean: " + ", ".join(suggestions) + "?"
+            if suggestions
+            else "List the actions with `3cx actions` or `tcxkit.catalog().search(...)`."
+        )
+        super().__init__(f"No action named {name!r} in XAPI {release}.", hint=hint)
+        self.name = name
+        self.suggestions = suggestions
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request was refused before it was sent."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ValidationError(TcxError):
+    """Parameters or body do not fit the action; nothing was sent."""
+
+    exit_code = 3
+    title = "invalid request"
+
+    def __init__(self, action: str, problems: list[Problem]) -> None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        n = len(problems)
+        super().__init__(
+            f"{action}: {n} problem{'s' if n != 1 else ''} in the request, nothing was sent:\n{lines}",
+            hint=f"See the parameters with `3cx actions show {action}`.",
+        )
+        self.action = action
+        self.problems = problems
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["problems"] = [{"path": p.path, "message": p.message} for p in self.problems]
+        return data
+
+
+class UnsupportedActionError(UsageError):
+    """The PBX runs a release that does not have this action."""
+
+    title = "not in this release"
+
+
+class TransportError(TcxError):
+    """The PBX could not be reached or did not answer in time."""
+
+    exit_code = 4
+    title = "cannot connect"
+
+
+class ConnectError(TransportError):
+    pass
+
+
+class TLSError(TransportError):
+    title = "TLS failure"
+
+
+class RequestTimeout(TransportError):
+    title = "timeout"
+
+
+class ApiError(TcxError):
+    """The PBX answered with an error status.
+
+    ``code``/``details`` come from the OData error envelope when there is one;
+    ``details`` is a list of ``{"code", "message", "target"}`` dicts, one per
+    failing property.
+    """
+
+    exit_code = 8
+    title = "request failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        method: str = "",
+        url: str = "",
+        code: str = "",
+        details: list[dict[str, Any]] | None = None,
+        body: Any = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.method = method
+        self.url = url
+        self.code = code
+        self.details = details or []
+        self.body = body
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["status"] = self.status
+        if self.code:
+            data["code"] = self.code
+        if self.details:
+            data["details"] = self.details
+        return data
+
+
+class AuthenticationError(ApiError):
+    exit_code = 5
+    title = "authentication failed"
+
+
+class PermissionDeniedError(ApiError):
+    exit_code = 6
+    title = "permission denied"
+
+
+class NotFoundError(ApiError):
+    exit_code = 7
+    title = "not found"
+
+
+class ServerError(ApiError):
+    exit_code = 9
+    title = "server error"
+
+
+class PartialFailure(TcxError):
+    """Items mode: some items failed (they were reported as they happened)."""
+
+    exit_code = 10
+    title = "partial failure"
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error (run again with --debug and report it)",
+    2: "usage error: bad option, malformed JSON, unknown action, release mismatch",
+    3: "validation error: the request does not fit the action; nothing was sent",
+    4: "cannot connect: DNS, TCP, TLS or timeout",
+    5: "authentication failed: wrong client id or API key, or token refused",
+    6: "permission denied (403): role too low or IP not allowed",
+    7: "not found (404)",
+    8: "the PBX refused the request (other 4xx)",
+    9: "server error (5xx)",
+    10: "partial failure: some items failed in items mode",
+}
