@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "EXIT_CODES",
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",
@@ -19,8 +20,8 @@ __all__ = [
     "NotFoundError",
     "PartialFailure",
     "PermissionDeniedError",
-    "RequestTimeout",
     "Problem",
+    "RequestTimeout",
     "ServerError",
     "TLSError",
     "TcxError",
@@ -29,7 +30,6 @@ __all__ = [
     "UnsupportedActionError",
     "UsageError",
     "ValidationError",
-    "EXIT_CODES",
 ]
 
 

@@ -160,7 +160,9 @@ class Catalog:
         pool = self.by_resource(resource) if resource else self._actions
         hits = []
         for a in pool:
-            hay = f"{a.id} {a.python_name} {a.resource} {a.path} {a.summary} {a.description}".lower()
+            hay = (
+                f"{a.id} {a.python_name} {a.resource} {a.path} {a.summary} {a.description}".lower()
+            )
             if all(t in hay for t in terms):
                 hits.append(a)
         return hits

@@ -1,0 +1,433 @@
+"""``Client`` and ``AsyncClient``: drivers for the flows in :mod:`tcxkit.flow`.
+
+Everything but moving bytes lives in the shared core; here each client
+implements three steps (send, sleep, fetch a token under a lock) and maps
+httpx's exceptions onto ours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ._version import __version__
+from .catalog import Catalog
+from .errors import ConfigurationError, ConnectError, RequestTimeout, TLSError, TransportError
+from .flow import ClientCore, Flow, NeedToken, Send, Sleep
+from .paging import Pager
+from .pipeline import RawResponse
+from .resources import ResourceNamespace, resource_names
+from .results import FileResult
+
+__all__ = ["AsyncClient", "Client"]
+
+log = logging.getLogger("tcxkit.http")
+
+DEFAULT_TIMEOUT = 30.0
+
+
+def _check_base_url(base_url: str) -> str:
+    if not base_url or "://" not in base_url:
+        raise ConfigurationError(
+            f"The PBX URL {base_url!r} is not a URL.",
+            hint="Give it as https://pbx.example.com (port 5001 for self-hosted, 443 for hosted).",
+        )
+    return base_url
+
+
+def _transport_error(exc: Exception, url: str) -> TransportError:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return RequestTimeout(
+            f"No answer from {url} in time ({type(exc).__name__}).",
+            hint="Raise the timeout (timeout=..., --timeout) or narrow the query (date range, $top).",
+        )
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ssl.SSLError) or "SSL" in text or "certificate" in text.lower():
+        return TLSError(
+            f"TLS failed for {url}: {text}",
+            hint=(
+                "If the PBX uses a private CA, pass its certificate (verify='ca.pem', --ca-bundle "
+                "PATH); to skip verification on a lab PBX only, verify=False / --insecure."
+            ),
+        )
+    return ConnectError(
+        f"Cannot connect to {url}: {text}",
+        hint="Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between.",
+    )
+
+
+def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
+    return RawResponse(response.status_code, response.headers, content, **saved)
+
+
+class _Base:
+    _core: ClientCore
+
+    def _init_core(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        version: str,
+        retries: int,
+        retry_post: bool,
+        backoff: float,
+        token_cache: Any,
+    ) -> None:
+        if not client_id or not client_secret:
+            raise ConfigurationError(
+                "A client id and an API key are needed.",
+                hint="Create an API client in the 3CX admin console (Integrations > API).",
+            )
+        self._core = ClientCore(
+            _check_base_url(base_url),
+            client_id,
+            client_secret,
+            version=version,
+            retries=retries,
+            retry_post=retry_post,
+            backoff=backoff,
+            token_cache=token_cache,
+            user_agent=f"tcxkit/{__version__}",
+        )
+        self._namespaces: dict[str, ResourceNamespace] = {}
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    @property
+    def client_id(self) -> str:
+        return self._core.client_id
+
+    @property
+    def pbx_version(self) -> str | None:
+        """The ``X-3CX-Version`` the PBX sent last, e.g. ``20.0.10.1621``."""
+        return self._core.pbx_version
+
+    def __getattr__(self, name: str) -> ResourceNamespace:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        core = self.__dict__.get("_core")
+        if core is None:
+            raise AttributeError(name)
+        cat = core.catalog
+        resource = cat.resource_name(name)
+        if resource is None or name != resource_names(cat).get(resource):
+            raise AttributeError(
+                f"{type(self).__name__} has no resource {name!r}; see dir(client) or `3cx actions`"
+            )
+        ns = self._namespaces.get(name)
+        if ns is None:
+            ns = self._namespaces[name] = ResourceNamespace(self, cat, resource)
+        return ns
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(resource_names(self._core.catalog).values()))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url} client_id={self.client_id!r}>"
+
+
+class Client(_Base):
+    """Synchronous XAPI client.
+
+    >>> with Client("https://pbx.example.com", "api-client", secret) as c:
+    ...     c.peers.retreive_peers_by_numbers(peers_request={"DnNumbers": [100, 101]})
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        version: str = "auto",
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        verify: bool | str | ssl.SSLContext = True,
+        transport: httpx.BaseTransport | None = None,
+        retries: int = 3,
+        retry_post: bool = False,
+        backoff: float = 0.5,
+        token_cache: bool | str | os.PathLike[str] = True,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self._init_core(
+            base_url, client_id, client_secret, version, retries, retry_post, backoff, token_cache
+        )
+        self._http = http or httpx.Client(
+            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
+        )
+        self._owns_http = http is None
+
+    # -- driver ----------------------------------------------------------------
+    def _run(self, flow: Flow) -> Any:
+        try:
+            step: Any = next(flow)
+        except StopIteration as stop:
+            return stop.value
+        while True:
+            try:
+                if isinstance(step, Send):
+                    outcome = self._send(step)
+                elif isinstance(step, Sleep):
+                    time.sleep(step.seconds)
+                    outcome = None
+                elif isinstance(step, NeedToken):
+                    outcome = self._token(step.stale)
+                else:  # pragma: no cover - programming error
+                    raise TypeError(step)
+            except TransportError as exc:
+                try:
+                    step = flow.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                continue
+            try:
+                step = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value
+
+    def _send(self, send: Send) -> RawResponse:
+        request = self._http.build_request(
+            send.method, send.url, headers=send.headers, content=send.content
+        )
+        try:
+            if send.stream_to is None:
+                response = self._http.send(request)
+                return _raw(response, response.content)
+            response = self._http.send(request, stream=True)
+            try:
+                ct = response.headers.get("content-type", "")
+                if response.is_success and "json" not in ct:
+                    size = 0
+                    with open(send.stream_to, "wb") as fh:
+                        for chunk in response.iter_bytes():
+                            fh.write(chunk)
+                            size += len(chunk)
+                    return _raw(response, saved_path=send.stream_to, saved_size=size)
+                return _raw(response, response.read())
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, send.url) from exc
+
+    def _token(self, stale: str | None) -> str:
+        core = self._core
+        with core.tokens.lock, core.tokens.interprocess():
+            return self._run(core.token_flow(stale))
+
+    # -- public API ------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """The catalog release in use (asks the PBX once when ``version="auto"``)."""
+        return self._run(self._core.resolve_flow()).release
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._run(self._core.resolve_flow())
+
+    def authenticate(self) -> None:
+        """Make sure a valid token is held now (a real token request if needed)."""
+        self._run(self._core.current_token_flow())
+
+    def call(self, action: str, /, **params: Any) -> Any:
+        """Run one action: path/function parameters by name, ``body=``, OData options.
+
+        Returns decoded JSON, ``None`` for 204, or a :class:`FileResult`.
+        """
+        return self._run(self._core.call_flow(action, params))
+
+    def paginate(
+        self, action: str, /, *, page_size: int | None = None, **params: Any
+    ) -> Iterator[Any]:
+        """Every item of a listing, fetching ``$top``/``$skip`` pages as needed."""
+        cat = self.catalog
+        pager = Pager(self._core.action(action), params, page_size)
+        del cat
+        while (page_params := pager.next_params()) is not None:
+            yield from pager.feed(self.call(action, **page_params))
+
+    def download(self, action: str, path: str | os.PathLike[str], /, **params: Any) -> FileResult:
+        """Stream a file result to ``path`` (a directory gets the server's file name)."""
+        target, final = _download_target(path)
+        result = self._run(self._core.call_flow(action, params, stream_to=str(target)))
+        return _finish_download(result, target, final)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient(_Base):
+    """Asynchronous twin of :class:`Client`: same arguments, awaitable methods."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        *,
+        version: str = "auto",
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        verify: bool | str | ssl.SSLContext = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retries: int = 3,
+        retry_post: bool = False,
+        backoff: float = 0.5,
+        token_cache: bool | str | os.PathLike[str] = True,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._init_core(
+            base_url, client_id, client_secret, version, retries, retry_post, backoff, token_cache
+        )
+        self._http = http or httpx.AsyncClient(
+            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
+        )
+        self._owns_http = http is None
+        self._token_lock: asyncio.Lock | None = None
+
+    async def _run(self, flow: Flow) -> Any:
+        try:
+            step: Any = next(flow)
+        except StopIteration as stop:
+            return stop.value
+        while True:
+            try:
+                if isinstance(step, Send):
+                    outcome = await self._send(step)
+                elif isinstance(step, Sleep):
+                    await asyncio.sleep(step.seconds)
+                    outcome = None
+                elif isinstance(step, NeedToken):
+                    outcome = await self._token(step.stale)
+                else:  # pragma: no cover
+                    raise TypeError(step)
+            except TransportError as exc:
+                try:
+                    step = flow.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+                continue
+            try:
+                step = flow.send(outcome)
+            except StopIteration as stop:
+                return stop.value
+
+    async def _send(self, send: Send) -> RawResponse:
+        request = self._http.build_request(
+            send.method, send.url, headers=send.headers, content=send.content
+        )
+        try:
+            if send.stream_to is None:
+                response = await self._http.send(request)
+                return _raw(response, response.content)
+            response = await self._http.send(request, stream=True)
+            try:
+                ct = response.headers.get("content-type", "")
+                if response.is_success and "json" not in ct:
+                    size = 0
+                    with open(send.stream_to, "wb") as fh:
+                        async for chunk in response.aiter_bytes():
+                            fh.write(chunk)
+                            size += len(chunk)
+                    return _raw(response, saved_path=send.stream_to, saved_size=size)
+                return _raw(response, await response.aread())
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, send.url) from exc
+
+    async def _token(self, stale: str | None) -> str:
+        if self._token_lock is None:
+            self._token_lock = asyncio.Lock()
+        async with self._token_lock:
+            with self._core.tokens.interprocess():
+                return await self._run(self._core.token_flow(stale))
+
+    async def version(self) -> str:
+        return (await self._run(self._core.resolve_flow())).release
+
+    async def get_catalog(self) -> Catalog:
+        return await self._run(self._core.resolve_flow())
+
+    async def authenticate(self) -> None:
+        await self._run(self._core.current_token_flow())
+
+    async def call(self, action: str, /, **params: Any) -> Any:
+        return await self._run(self._core.call_flow(action, params))
+
+    async def paginate(
+        self, action: str, /, *, page_size: int | None = None, **params: Any
+    ) -> AsyncIterator[Any]:
+        await self.get_catalog()
+        pager = Pager(self._core.action(action), params, page_size)
+        while (page_params := pager.next_params()) is not None:
+            for item in pager.feed(await self.call(action, **page_params)):
+                yield item
+
+    async def download(
+        self, action: str, path: str | os.PathLike[str], /, **params: Any
+    ) -> FileResult:
+        target, final = _download_target(path)
+        result = await self._run(self._core.call_flow(action, params, stream_to=str(target)))
+        return _finish_download(result, target, final)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+
+def _download_target(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
+    """Where to stream to; for a directory, a temporary name renamed afterwards."""
+    target = Path(path)
+    if target.is_dir():
+        return target / f".tcxkit-download-{os.getpid()}.part", target
+    return target, None
+
+
+def _finish_download(result: Any, target: Path, directory: Path | None) -> FileResult:
+    if isinstance(result, FileResult) and result.path is not None:
+        if directory is not None:
+            final = directory / (result.filename or "download.bin")
+            os.replace(target, final)
+            result.path = str(final)
+        return result
+    if isinstance(result, FileResult):  # answered in memory (e.g. an error body was read)
+        dest = directory / (result.filename or "download.bin") if directory else target
+        dest.write_bytes(result.read())
+        result.path = str(dest)
+        return result
+    # JSON instead of a file: save it as JSON so nothing is lost.
+    import json
+
+    dest = directory / "download.json" if directory else target
+    dest.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return FileResult(
+        content=None,
+        content_type="application/json",
+        path=str(dest),
+        size=dest.stat().st_size,
+        filename=dest.name,
+    )

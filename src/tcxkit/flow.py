@@ -1,0 +1,246 @@
+"""The client's logic as I/O-free generators, driven by a sync or an async loop.
+
+A flow ``yield``s what it needs done -- :class:`Send` an HTTP request,
+:class:`Sleep`, or :class:`NeedToken` -- and receives the outcome.  Token
+reuse, the one-retry-on-401 rule, backoff, release detection and response
+interpretation are therefore written once; ``Client`` and ``AsyncClient``
+only implement the three steps (see :mod:`tcxkit.client`).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .auth import TokenStore, parse_token_response, token_form
+from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
+from .errors import ConnectError, TransportError, UnsupportedActionError
+from .pipeline import PreparedRequest, RawResponse, interpret, prepare
+
+__all__ = ["ClientCore", "Flow", "NeedToken", "Send", "Sleep"]
+
+log = logging.getLogger("tcxkit.http")
+
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+@dataclass(slots=True)
+class Send:
+    method: str
+    url: str
+    headers: dict[str, str]
+    content: bytes | None = None
+    stream_to: str | None = None  # write a 2xx non-JSON body to this path
+
+
+@dataclass(slots=True)
+class Sleep:
+    seconds: float
+
+
+@dataclass(slots=True)
+class NeedToken:
+    """Fetch a token unless another caller already replaced ``stale``."""
+
+    stale: str | None
+
+
+Step = Send | Sleep | NeedToken
+Flow = Generator[Step, Any, Any]
+
+
+@dataclass
+class ClientCore:
+    """Configuration and state shared by the sync and async clients."""
+
+    base_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    version: str = "auto"
+    retries: int = 3
+    retry_post: bool = False
+    backoff: float = 0.5
+    token_cache: Any = True
+    user_agent: str = ""
+
+    def __post_init__(self) -> None:
+        self.base_url = self.base_url.rstrip("/")
+        if self.base_url.endswith("/xapi/v1"):
+            self.base_url = self.base_url[: -len("/xapi/v1")]
+        self.tokens = TokenStore(
+            self.base_url, self.client_id, self.client_secret, self.token_cache
+        )
+        self.pbx_version: str | None = None
+        self._catalog: Catalog | None = None
+        if self.version != "auto":
+            self._catalog = catalog(self.version)
+
+    # -- release ---------------------------------------------------------------
+    @property
+    def resolved(self) -> bool:
+        return self._catalog is not None
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog in use; before the PBX is asked, the newest one."""
+        return self._catalog or catalog(DEFAULT_RELEASE)
+
+    def _adopt_version(self, pbx_version: str | None) -> None:
+        if pbx_version:
+            self.pbx_version = pbx_version
+        if self._catalog is None:
+            release = release_for(pbx_version) if pbx_version else DEFAULT_RELEASE
+            if pbx_version is None:
+                log.warning("PBX sent no X-3CX-Version header; using catalog %s", release)
+            elif release == RELEASES[0] and not pbx_version.startswith(release):
+                log.warning("PBX %s is older than every catalog; using %s", pbx_version, release)
+            self._catalog = catalog(release)
+
+    def _note_headers(self, raw: RawResponse) -> None:
+        seen = raw.headers.get("x-3cx-version")
+        if seen and seen != self.pbx_version:
+            self.pbx_version = seen
+            self.tokens.save_version(seen)
+
+    def resolve_flow(self) -> Flow:
+        """Pick the catalog for the PBX's release (remembered for a day)."""
+        if self._catalog is not None:
+            return self._catalog
+        remembered = self.tokens.pbx_version()
+        if remembered:
+            self._adopt_version(remembered)
+            return self._catalog
+        probe_action = catalog(DEFAULT_RELEASE).require("GetDefs")
+        probe = prepare(probe_action, {"select": ["Id"]}, catalog(DEFAULT_RELEASE))
+        raw = yield from self.exchange(probe, interpret_result=False)
+        self._adopt_version(raw.headers.get("x-3cx-version"))
+        return self._catalog
+
+    def action(self, name: str) -> Action:
+        """The action in the catalog in use, or why the PBX's release lacks it."""
+        cat = self.catalog
+        found = cat.get(name)
+        if found is not None:
+            return found
+        for rel in reversed(RELEASES):
+            other = catalog(rel).get(name)
+            if other is not None and rel != cat.release:
+                having = [r for r in RELEASES if catalog(r).get(name) is not None]
+                raise UnsupportedActionError(
+                    f"{other.id} is not available in XAPI {cat.release}"
+                    + (f" (the PBX runs {self.pbx_version})" if self.pbx_version else "")
+                    + f"; it exists in {', '.join(having)}.",
+                    hint="Upgrade the PBX, or use an action of its release (`3cx actions`).",
+                )
+        return cat.require(name)  # raises UnknownActionError with suggestions
+
+    # -- flows -----------------------------------------------------------------
+    def call_flow(self, name: str, args: dict[str, Any], stream_to: str | None = None) -> Flow:
+        cat = yield from self.resolve_flow()
+        act = self.action(name)
+        prepared = prepare(act, args, cat)
+        return (yield from self.exchange(prepared, stream_to=stream_to))
+
+    def token_flow(self, stale: str | None) -> Flow:
+        """Fetch and store a new token; the driver holds the locks around this."""
+        current = self.tokens.token(reload=True)
+        if current is not None and current.fresh() and current.access_token != stale:
+            return current.access_token
+        url = f"{self.base_url}/connect/token"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Accept": "application/json",
+        }
+        if self.user_agent:
+            headers["User-Agent"] = self.user_agent
+        raw = yield from self._send_with_retries(
+            Send("POST", url, headers, token_form(self.client_id, self.client_secret)),
+            idempotent=True,  # a token request has no side effect worth protecting
+        )
+        self._note_headers(raw)
+        release = self._catalog.release if self._catalog else self.pbx_version
+        token = parse_token_response(raw.status, raw.content, url=url, release=release)
+        self.tokens.save_token(token)
+        return token.access_token
+
+    def current_token_flow(self, stale: str | None = None) -> Flow:
+        token = self.tokens.token()
+        if token is not None and token.fresh() and token.access_token != stale:
+            return token.access_token
+        return (yield NeedToken(stale))
+
+    def exchange(
+        self,
+        prepared: PreparedRequest,
+        *,
+        stream_to: str | None = None,
+        interpret_result: bool = True,
+    ) -> Flow:
+        """Send with the shared token; refresh once on 401; retry what is safe."""
+        url = self.base_url + prepared.target
+        content = prepared.content()
+        token = yield from self.current_token_flow()
+        refreshed = False
+        idempotent = prepared.action.idempotent or self.retry_post
+        while True:
+            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
+            if content is not None:
+                headers["Content-Type"] = "application/json"
+            if self.user_agent:
+                headers["User-Agent"] = self.user_agent
+            headers.update(prepared.headers)
+            raw = yield from self._send_with_retries(
+                Send(prepared.method, url, headers, content, stream_to), idempotent=idempotent
+            )
+            self._note_headers(raw)
+            if raw.status == 401 and not refreshed:
+                refreshed = True
+                self.tokens.forget(token)
+                token = yield from self.current_token_flow(stale=token)
+                continue
+            if not interpret_result:
+                if raw.status >= 400:
+                    interpret(prepared, raw, url=url)  # raises the matching error
+                return raw
+            return interpret(prepared, raw, url=url)
+
+    def _send_with_retries(self, send: Send, *, idempotent: bool) -> Flow:
+        attempt = 0
+        while True:
+            started = time.perf_counter()
+            try:
+                raw: RawResponse = yield send
+            except TransportError as exc:
+                # A refused connection never reached the PBX: safe to retry any method.
+                retryable = idempotent or isinstance(exc, ConnectError)
+                if retryable and attempt < self.retries:
+                    attempt += 1
+                    log.debug("%s %s failed (%s); retry %d", send.method, send.url, exc, attempt)
+                    yield Sleep(self._delay(attempt, None))
+                    continue
+                raise
+            log.debug(
+                "%s %s -> %d (%.1f ms)",
+                send.method,
+                send.url,
+                raw.status,
+                (time.perf_counter() - started) * 1000,
+            )
+            if raw.status in RETRY_STATUSES and idempotent and attempt < self.retries:
+                attempt += 1
+                yield Sleep(self._delay(attempt, raw.headers.get("retry-after")))
+                continue
+            return raw
+
+    def _delay(self, attempt: int, retry_after: str | None) -> float:
+        if retry_after:
+            try:
+                return min(float(retry_after), 60.0)
+            except ValueError:
+                pass
+        base = self.backoff * (2 ** (attempt - 1))
+        return min(base, 30.0) * (0.5 + random.random() / 2)

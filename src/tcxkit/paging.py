@@ -1,0 +1,74 @@
+"""Client-driven paging: XAPI has no ``@odata.nextLink``.
+
+:class:`Pager` decides the next ``$top``/``$skip`` and when to stop; the sync
+and async clients only loop over it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import Action
+from .errors import UsageError
+from .pipeline import ENTITY_SET_TOP_LIMIT
+
+__all__ = ["Pager"]
+
+REPORT_PAGE_SIZE = 1000
+
+
+class Pager:
+    """Plans pages for one listing.
+
+    ``top`` given by the caller is the total wanted, not a page size; the page
+    size is at most 100 on ordinary entity sets (the PBX refuses more).
+    Paging stops on a short page, or once ``@odata.count`` items have been
+    seen when ``count=True`` was asked for.
+    """
+
+    def __init__(self, action: Action, params: dict[str, Any], page_size: int | None) -> None:
+        if not action.pageable:
+            raise UsageError(
+                f"{action.id} cannot be paged (it takes no $top/$skip).",
+                hint="Call it once with client.call(...) instead.",
+            )
+        self.params = dict(params)
+        self.limit: int | None = self.params.pop("top", None)
+        self.skip: int = int(self.params.pop("skip", 0) or 0)
+        cap = REPORT_PAGE_SIZE if action.is_report else ENTITY_SET_TOP_LIMIT
+        self.page_size = min(page_size or cap, cap) if not action.is_report else (page_size or cap)
+        if self.page_size <= 0:
+            raise UsageError("page_size must be a positive number.")
+        self.total: int | None = None
+        self.seen = 0
+        self.done = False
+
+    def next_params(self) -> dict[str, Any] | None:
+        if self.done:
+            return None
+        size = self.page_size
+        if self.limit is not None:
+            size = min(size, self.limit - self.seen)
+            if size <= 0:
+                return None
+        return {**self.params, "top": size, "skip": self.skip + self.seen}
+
+    def feed(self, page: Any) -> list[Any]:
+        """Items of a page; marks the end when the page is short or the count is reached."""
+        if isinstance(page, dict):
+            items = page.get("value") or []
+            if self.total is None and "@odata.count" in page:
+                self.total = int(page["@odata.count"])
+        elif isinstance(page, list):
+            items = page
+        else:
+            items = []
+        asked = self.next_params()
+        if asked is None or len(items) < asked["top"]:
+            self.done = True
+        if self.limit is not None:
+            items = items[: max(self.limit - self.seen, 0)]
+        self.seen += len(items)
+        if self.total is not None and self.seen + self.skip >= self.total:
+            self.done = True
+        return list(items)

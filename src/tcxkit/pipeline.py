@@ -1,0 +1,399 @@
+"""The request-building and response-reading pipeline shared by every client.
+
+``prepare()`` turns an action and Python arguments into a fully encoded
+request, or raises one :class:`~tcxkit.errors.ValidationError` listing every
+problem, before anything is sent.  ``interpret()`` turns a raw response into a
+result or the right error.  Neither does I/O: ``Client`` and ``AsyncClient``
+only differ in how they move bytes (see :mod:`tcxkit.flow`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import Action, Catalog, snake
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    ValidationError,
+)
+from .odata import encode_path_literal, join_list, literal, query_string
+from .results import FileResult, filename_from_disposition
+from .validation import Checker
+
+__all__ = [
+    "ENTITY_SET_TOP_LIMIT",
+    "OPTION_NAMES",
+    "PreparedRequest",
+    "RawResponse",
+    "error_from_response",
+    "interpret",
+    "prepare",
+]
+
+ENTITY_SET_TOP_LIMIT = 100
+API_PREFIX = "/xapi/v1"
+OPTION_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
+_RESERVED = {*OPTION_NAMES, "body", "headers"}
+_PLACEHOLDER = re.compile(r"\{([^}]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRequest:
+    """An encoded request, relative to the PBX's base URL."""
+
+    action: Action
+    method: str
+    path: str
+    query: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    has_body: bool = False
+
+    @property
+    def target(self) -> str:
+        return f"{self.path}?{self.query}" if self.query else self.path
+
+    def content(self) -> bytes | None:
+        if not self.has_body:
+            return None
+        return json.dumps(self.json, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(slots=True)
+class RawResponse:
+    """What a transport hands back to the pipeline."""
+
+    status: int
+    headers: Mapping[str, str]
+    content: bytes = b""
+    saved_path: str | None = None
+    saved_size: int = 0
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _schema_resolver(cat: Catalog):
+    schemas = None
+
+    def resolve(ref: str) -> dict[str, Any]:
+        nonlocal schemas
+        if schemas is None:
+            schemas = cat.schemas
+        return schemas[ref.rsplit("/", 1)[-1]]
+
+    return resolve
+
+
+def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRequest:
+    """Validate ``args`` for ``action`` and encode the request; no I/O."""
+    checker = Checker(_schema_resolver(cat))
+    args = dict(args)
+    headers: dict[str, str] = {}
+    values: dict[str, Any] = {}
+
+    # 1. Path, function and header parameters, by spec name or snake_case.
+    for p in action.params:
+        present = [n for n in dict.fromkeys((p.name, p.python_name)) if n in args]
+        if len(present) > 1:
+            checker.fail(p.name, f"given twice (as {' and '.join(present)})")
+        if not present:
+            if p.required:
+                checker.fail(p.name, f"is required ({p.type})")
+            continue
+        raw = args.pop(present[0])
+        for extra in present[1:]:
+            args.pop(extra)
+        value = checker.check(raw, p.schema, p.name)
+        if p.location == "header":
+            headers[p.name] = str(value)
+        else:
+            values[p.name] = value
+
+    # 2. Body: ``body=`` or the named arguments of an OData action.
+    body = args.pop("body", None)
+    has_body = False
+    if action.body is not None:
+        wrapped = action.body.wrapped or ()
+        named = {}
+        for name in wrapped:
+            for alias in dict.fromkeys((name, snake(name))):
+                if alias in args:
+                    named[name] = args.pop(alias)
+        if named and body is not None:
+            checker.fail("body", f"give either body= or {', '.join(named)}, not both")
+        if named:
+            body = named
+        if body is None and action.body.required and not wrapped:
+            checker.fail("body", f"is required ({action.body.label})")
+        if body is None and wrapped:
+            body = {}
+        if body is not None:
+            if wrapped and isinstance(body, dict):
+                _hint_wrapping(checker, body, wrapped)
+            body = checker.check(body, action.body.schema, "body")
+            has_body = True
+    elif body is not None:
+        checker.fail("body", f"{action.id} takes no request body")
+
+    # 3. OData query options.
+    pairs = _options(action, args, checker)
+
+    # 4. Whatever is left is unknown.
+    for name in args:
+        if name == "headers":
+            continue
+        choices = [p.python_name for p in action.params] + list(action.query)
+        if action.body is not None:
+            choices += ["body", *(action.body.wrapped or ())]
+        close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        accepted = ", ".join(choices) if choices else "none"
+        checker.fail(name, f"unknown parameter{hint}; {action.id} accepts: {accepted}")
+
+    if checker.problems:
+        raise ValidationError(action.id, checker.problems)
+
+    extra_headers = args.get("headers") or {}
+    headers.update(extra_headers)
+    return PreparedRequest(
+        action=action,
+        method=action.method,
+        path=API_PREFIX + _render_path(action, values),
+        query=query_string(pairs),
+        headers=headers,
+        json=body,
+        has_body=has_body,
+    )
+
+
+def _hint_wrapping(checker: Checker, body: dict[str, Any], wrapped: tuple[str, ...]) -> None:
+    if len(wrapped) == 1 and body and wrapped[0] not in body:
+        checker.fail(
+            "body",
+            f"arguments of this action go inside {wrapped[0]!r}: "
+            f'body={{"{wrapped[0]}": {{...}}}} (or the keyword {snake(wrapped[0])}=...)',
+        )
+
+
+def _render_path(action: Action, values: dict[str, Any]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        p = action.param(m.group(1))
+        value = values.get(m.group(1))
+        text = literal(value, p.type if p else "")
+        return encode_path_literal(text)
+
+    return _PLACEHOLDER.sub(sub, action.path)
+
+
+def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name in OPTION_NAMES:
+        if name not in args:
+            continue
+        value = args.pop(name)
+        if value is None:
+            continue
+        if name not in action.query:
+            accepted = ", ".join(action.query) or "no OData options"
+            checker.fail(name, f"{action.id} does not accept ${name} (it accepts {accepted})")
+            continue
+        if name in ("top", "skip"):
+            number = checker.check(value, {"type": "integer", "minimum": 0}, name)
+            if not isinstance(number, int):
+                continue
+            if name == "top" and number > ENTITY_SET_TOP_LIMIT and not action.is_report:
+                checker.fail(
+                    "top",
+                    f"{number} is above the PBX's limit of {ENTITY_SET_TOP_LIMIT} for "
+                    f"{action.resource}; page instead (client.paginate(...) or --all)",
+                )
+                continue
+            pairs.append((f"${name}", str(number)))
+        elif name == "count":
+            flag = checker.check(value, {"type": "boolean"}, name)
+            pairs.append(("$count", "true" if flag is True else "false"))
+        elif name in ("select", "orderby", "expand"):
+            if not isinstance(value, str) and not hasattr(value, "__iter__"):
+                checker.fail(name, "expected a string or a list of strings")
+                continue
+            text = join_list(value)
+            if text:
+                pairs.append((f"${name}", text))
+        else:  # filter, search
+            pairs.append((f"${name}", str(value)))
+    return pairs
+
+
+# -- responses ------------------------------------------------------------
+
+_JSON_TYPES = ("application/json", "text/json")
+
+
+def _is_json(raw: RawResponse) -> bool:
+    ct = raw.content_type
+    return ct in _JSON_TYPES or ct.endswith("+json") or (not ct and raw.content[:1] in (b"{", b"["))
+
+
+def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
+    """Result of a 2xx response, or raise the error a non-2xx one stands for."""
+    if raw.status >= 400:
+        raise error_from_response(prepared.action.id, prepared.method, url, raw)
+    if raw.saved_path is not None:
+        return FileResult(
+            content=None,
+            content_type=raw.content_type or "application/octet-stream",
+            filename=filename_from_disposition(raw.headers.get("content-disposition")),
+            path=raw.saved_path,
+            size=raw.saved_size,
+        )
+    if raw.status == 204 or not raw.content:
+        return None
+    if _is_json(raw):
+        try:
+            return raw.json()
+        except ValueError as exc:
+            raise ServerError(
+                f"{prepared.action.id}: the PBX sent malformed JSON ({exc}).",
+                status=raw.status,
+                method=prepared.method,
+                url=url,
+                hint="Run again with --debug and report the response.",
+            ) from None
+    return FileResult(
+        content=raw.content,
+        content_type=raw.content_type or "application/octet-stream",
+        filename=filename_from_disposition(raw.headers.get("content-disposition")),
+    )
+
+
+def _envelope(raw: RawResponse) -> tuple[str, str, list[dict[str, Any]], Any]:
+    """(code, message, details, body) from an OData or OAuth error body."""
+    if not raw.content:
+        return "", "", [], None
+    try:
+        body = raw.json()
+    except ValueError:
+        text = raw.content.decode("utf-8", "replace").strip()
+        return "", text[:500], [], text[:2000]
+    if isinstance(body, dict):
+        err = body.get("error")
+        if isinstance(err, dict):
+            details = [d for d in err.get("details") or [] if isinstance(d, dict)]
+            return str(err.get("code") or ""), str(err.get("message") or ""), details, body
+        if isinstance(err, str):  # OAuth style
+            return err, str(body.get("error_description") or err), [], body
+        if "message" in body:
+            return "", str(body["message"]), [], body
+    return "", "", [], body
+
+
+def _summarise(message: str, details: list[dict[str, Any]]) -> str:
+    if details:
+        lines = []
+        for d in details:
+            target = d.get("target") or ""
+            text = d.get("message") or ""
+            lines.append(f"  - {target}: {text}" if target else f"  - {text}")
+        return "\n".join(lines)
+    return "  " + message.replace("\n", " ") if message else ""
+
+
+def error_from_response(action_id: str, method: str, url: str, raw: RawResponse) -> ApiError:
+    """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
+    code, message, details, body = _envelope(raw)
+    status = raw.status
+    where = f"{method} {url}"
+    common = {"status": status, "method": method, "url": url, "code": code, "details": details}
+    detail_text = _summarise(message, details)
+    if status == 401:
+        reason = message or "the bearer token was missing, expired or revoked"
+        return AuthenticationError(
+            f"{action_id}: the PBX refused the credentials (401): {reason}.",
+            body=body,
+            hint=(
+                "Check the client id and API key (3CX admin console: Integrations > API). "
+                "Note that repeated failures can trip the PBX's anti-hacking lock-out for a few minutes."
+            ),
+            **common,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            f"{action_id}: permission denied (403) for {where}."
+            + (f"\n{detail_text}" if detail_text else ""),
+            body=body,
+            hint=(
+                "The API client's role is too low for this (call history, chat history and "
+                "recordings need System Owner), or the PBX's console IP allow-list blocks this "
+                "machine. Raise the role under Integrations > API, or allow this IP."
+            ),
+            **common,
+        )
+    if status == 404:
+        return NotFoundError(
+            f"{action_id}: not found (404) at {where}."
+            + (f"\n{detail_text}" if detail_text else ""),
+            body=body,
+            hint=(
+                "Check the key or number; for functions every parameter is required and a missing "
+                "one gives 404; the PBX's release may also lack this path (see `3cx doctor`)."
+            ),
+            **common,
+        )
+    if status >= 500:
+        hints = {
+            504: "The PBX's proxy timed out: narrow the date range or page with a smaller $top.",
+            500: "A wrongly typed function parameter gives a bare 500 on a PBX; check the parameters.",
+        }
+        return ServerError(
+            f"{action_id}: the PBX failed with {status} for {where}."
+            + (f"\n{detail_text}" if detail_text else ""),
+            body=body,
+            hint=hints.get(status, "Try again later; if it persists, check the PBX's logs."),
+            **common,
+        )
+    if status == 405:
+        return ApiError(
+            f"{action_id}: method {method} not allowed (405) at {url}.",
+            body=body,
+            hint="The PBX's release may declare this path with another method (see `3cx doctor`).",
+            **common,
+        )
+    return ApiError(
+        f"{action_id}: the PBX refused the request ({status})."
+        + (f"\n{detail_text}" if detail_text else ""),
+        body=body,
+        hint=_warning_hint(details, message),
+        **common,
+    )
+
+
+_WARNING_HINTS = {
+    "REQUIRED": "set the missing properties",
+    "ALREADY_IN_USE": "choose a value that is not in use yet",
+    "DUPLICATE": "remove the duplicate",
+    "NOT_FOUND": "check that the referenced item exists",
+    "FORBIDDEN_CHANGE": "this property cannot be changed after creation (e.g. a DN's Number)",
+    "OUT_OF_THE_RANGE": "use a value inside the allowed range",
+}
+
+
+def _warning_hint(details: list[dict[str, Any]], message: str) -> str:
+    text = " ".join(str(d.get("message", "")) for d in details) + " " + message
+    tips = [tip for key, tip in _WARNING_HINTS.items() if f"WARNINGS.XAPI.{key}" in text]
+    if tips:
+        return "Fix: " + "; ".join(dict.fromkeys(tips)) + "."
+    return "Fix the request as the message says; `3cx actions show <action>` lists the parameters."

@@ -1,0 +1,290 @@
+"""Check a value against an XAPI (OpenAPI 3.0) schema before it is sent.
+
+Why our own checker rather than a JSON-Schema library: we must *coerce* where
+that is lossless and expected (``{"DnNumbers": [1234]}`` although the spec
+types numbers as strings; ``"42"`` from a command line for an ``Id``), collect
+every problem with its JSON path in one pass, and suggest the property the
+user probably meant.  Only the keywords the 3CX specs use are handled.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import re
+import uuid
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+from .errors import Problem
+
+__all__ = ["Checker", "describe"]
+
+Resolver = Callable[[str], dict[str, Any]]
+
+_INT_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)$")
+_NUM_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
+
+
+@lru_cache(maxsize=512)
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile(p)
+
+
+def describe(schema: dict[str, Any]) -> str:
+    t = schema.get("type")
+    fmt = schema.get("format")
+    if fmt and t in ("string", "integer", "number"):
+        return f"{t} ({fmt})"
+    return str(t or "value")
+
+
+class Checker:
+    """Validates and coerces values; ``problems`` accumulates across calls."""
+
+    def __init__(self, resolve: Resolver) -> None:
+        self._resolve = resolve
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    # -- entry point -------------------------------------------------------
+    def check(self, value: Any, schema: dict[str, Any] | None, path: str) -> Any:
+        if not schema:
+            return value
+        if "$ref" in schema:
+            return self.check(value, self._resolve(schema["$ref"]), path)
+        if value is None:
+            untyped = not any(
+                k in schema for k in ("type", "allOf", "properties", "oneOf", "anyOf")
+            )
+            if schema.get("nullable") or untyped:
+                return None
+            self.fail(path, f"must not be null (expected {describe(self._flat(schema))})")
+            return None
+        if "allOf" in schema:
+            return self._all_of(value, schema, path)
+        if "oneOf" in schema or "anyOf" in schema:
+            return self._one_of(value, schema.get("oneOf") or schema["anyOf"], path)
+        t = schema.get("type")
+        if t == "object" or (t is None and "properties" in schema):
+            return self._object(value, schema, path)
+        if t == "array":
+            return self._array(value, schema, path)
+        if t == "string":
+            return self._string(value, schema, path)
+        if t == "integer":
+            return self._integer(value, schema, path)
+        if t == "number":
+            return self._number(value, schema, path)
+        if t == "boolean":
+            return self._boolean(value, path)
+        return value
+
+    def _flat(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            schema = self._resolve(schema["$ref"])
+        parts = schema.get("allOf")
+        if parts and len(parts) == 1:
+            return self._flat(parts[0])
+        return schema
+
+    # -- composites --------------------------------------------------------
+    def _all_of(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        merged = self._merge(schema)
+        if merged is not None:
+            return self._object(value, merged, path)
+        for part in schema["allOf"]:
+            value = self.check(value, part, path)
+        return value
+
+    def _merge(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """One object schema for an ``allOf`` of object schemas (entity inheritance).
+
+        Checking the parts one by one would flag each part's properties as
+        unknown to the other; a merged view checks each property once.
+        """
+        props: dict[str, Any] = {}
+        required: list[str] = []
+        stack = [schema]
+        while stack:
+            node = stack.pop()
+            while "$ref" in node:
+                node = self._resolve(node["$ref"])
+            if "allOf" in node:
+                stack.extend(node["allOf"])
+                continue
+            if node.get("type") not in (None, "object") or "properties" not in node:
+                return None
+            props.update(node["properties"])
+            required.extend(node.get("required", ()))
+        return {"type": "object", "properties": props, "required": required}
+
+    def _one_of(self, value: Any, options: list[dict[str, Any]], path: str) -> Any:
+        for option in options:
+            trial = Checker(self._resolve)
+            result = trial.check(value, option, path)
+            if not trial.problems:
+                return result
+        labels = ", ".join(describe(self._flat(o)) for o in options)
+        self.fail(path, f"does not match any of: {labels}")
+        return value
+
+    def _object(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if not isinstance(value, dict):
+            self.fail(path, f"expected an object, got {_kind(value)}")
+            return value
+        props: dict[str, Any] = schema.get("properties", {})
+        out: dict[str, Any] = {}
+        for name, item in value.items():
+            sub = f"{path}.{name}" if path else name
+            if name in props:
+                out[name] = self.check(item, props[name], sub)
+            elif name.startswith("@odata.") or "@odata." in name:
+                out[name] = item
+            elif props and schema.get("additionalProperties") in (None, False):
+                self.fail(sub, _unknown(name, props))
+                out[name] = item
+            else:
+                out[name] = item
+        for name in schema.get("required", ()):
+            if name not in value:
+                self.fail(f"{path}.{name}" if path else name, "is required")
+        return out
+
+    def _array(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if isinstance(value, tuple | set | frozenset):
+            value = list(value)
+        if not isinstance(value, list):
+            self.fail(path, f"expected a list, got {_kind(value)}")
+            return value
+        items = schema.get("items")
+        return [self.check(v, items, f"{path}[{i}]") for i, v in enumerate(value)]
+
+    # -- scalars -----------------------------------------------------------
+    def _string(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        fmt = schema.get("format")
+        if isinstance(value, bool):
+            self.fail(path, f"expected a string, got {_kind(value)}")
+            return value
+        if isinstance(value, int | float):
+            value = str(value)  # lossless: 1234 -> "1234"
+        elif isinstance(value, _dt.datetime | _dt.date) and fmt in ("date-time", "date", None):
+            from .odata import literal
+
+            value = literal(value, "Edm.DateTimeOffset") if fmt != "date" else value.isoformat()
+        elif isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, _dt.timedelta) and fmt == "duration":
+            value = _duration(value)
+        if not isinstance(value, str):
+            self.fail(path, f"expected a string, got {_kind(value)}")
+            return value
+        enum = schema.get("enum")
+        if enum is not None and value not in enum:
+            close = difflib.get_close_matches(value, [str(e) for e in enum], n=3)
+            choices = ", ".join(str(e) for e in enum[:12]) + (", ..." if len(enum) > 12 else "")
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            self.fail(path, f"{value!r} is not one of: {choices}{hint}")
+            return value
+        pattern = schema.get("pattern")
+        if pattern and not _pattern(pattern).search(value):
+            self.fail(path, f"{value!r} is not a valid {fmt or 'value'} ({_pattern_hint(fmt)})")
+        max_len = schema.get("maxLength")
+        if max_len is not None and len(value) > max_len:
+            self.fail(path, f"is {len(value)} characters long, at most {max_len} allowed")
+        return value
+
+    def _integer(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if isinstance(value, bool):
+            self.fail(path, f"expected an integer, got {_kind(value)}")
+            return value
+        if isinstance(value, str) and _INT_TEXT.match(value.strip()):
+            value = int(value.strip())
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if not isinstance(value, int):
+            self.fail(path, f"expected an integer, got {_kind(value)}")
+            return value
+        return self._range(value, schema, path)
+
+    def _number(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if isinstance(value, str) and _NUM_TEXT.match(value.strip()):
+            text = value.strip()
+            value = int(text) if _INT_TEXT.match(text) else float(text)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(path, f"expected a number, got {_kind(value)}")
+            return value
+        return self._range(value, schema, path)
+
+    def _range(self, value: int | float, schema: dict[str, Any], path: str) -> int | float:
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            self.fail(path, f"{value} is out of range [{lo}, {hi}]")
+        return value
+
+    def _boolean(self, value: Any, path: str) -> Any:
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        if not isinstance(value, bool):
+            self.fail(path, f"expected true or false, got {_kind(value)}")
+        return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"string {shown!r}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+def _unknown(name: str, props: dict[str, Any]) -> str:
+    close = difflib.get_close_matches(name, list(props), n=3, cutoff=0.6)
+    if not close:
+        lowered = {p.lower(): p for p in props}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    if close:
+        return f"unknown property (did you mean {', '.join(close)}?)"
+    return "unknown property"
+
+
+def _pattern_hint(fmt: str | None) -> str:
+    return {
+        "date-time": "use ISO 8601 with an offset, e.g. 2025-03-13T23:00:00Z",
+        "uuid": "use a GUID like 123e4567-e89b-12d3-a456-426614174000",
+        "duration": "use an ISO 8601 duration, e.g. PT1M30S",
+        "date": "use YYYY-MM-DD",
+    }.get(fmt or "", "see the pattern in the action's page")
+
+
+def _duration(value: _dt.timedelta) -> str:
+    total = value.total_seconds()
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = f"{sign}P"
+    if days:
+        out += f"{int(days)}D"
+    out += "T"
+    if hours:
+        out += f"{int(hours)}H"
+    if minutes:
+        out += f"{int(minutes)}M"
+    sec = f"{seconds:.7f}".rstrip("0").rstrip(".")
+    out += f"{sec}S"
+    return out
