@@ -105,7 +105,7 @@ def response_of(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
     else:
         flat = deref(spec, schema)
         props = {}
-        for part in flat.get("allOf", []) + [flat]:
+        for part in [*flat.get("allOf", []), flat]:
             props.update(deref(spec, part).get("properties", {}))
         value = props.get("value")
         if value is not None and value.get("type") == "array":

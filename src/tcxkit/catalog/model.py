@@ -86,7 +86,7 @@ class Param:
 
     @property
     def python_name(self) -> str:
-        return snake(self.name) if self.location != "header" else snake(self.name)
+        return snake(self.name)
 
     @property
     def cli_name(self) -> str:
