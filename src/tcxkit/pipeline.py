@@ -42,7 +42,6 @@ __all__ = [
 ENTITY_SET_TOP_LIMIT = 100
 API_PREFIX = "/xapi/v1"
 OPTION_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
-_RESERVED = {*OPTION_NAMES, "body", "headers"}
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
 
@@ -202,9 +201,15 @@ def _render_path(action: Action, values: dict[str, Any]) -> str:
 def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for name in OPTION_NAMES:
-        if name not in args:
+        # ``$top=`` (via ``**{"$top": 5}``) always means the OData option; the bare
+        # name too, unless a function parameter of that name took it (20.0.4's GetLogs).
+        keys = [k for k in (f"${name}", name) if k in args]
+        if not keys:
             continue
-        value = args.pop(name)
+        value = args.pop(keys[0])
+        for extra in keys[1:]:
+            checker.fail(name, f"given twice (as {keys[0]} and {extra})")
+            args.pop(extra)
         if value is None:
             continue
         if name not in action.query:

@@ -26,7 +26,9 @@ EXPECTED = {
 
 
 def _compiler():
-    spec = importlib.util.spec_from_file_location("compile_catalogs", ROOT / "scripts/compile_catalogs.py")
+    spec = importlib.util.spec_from_file_location(
+        "compile_catalogs", ROOT / "scripts/compile_catalogs.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -56,7 +58,7 @@ def test_counts_ids_methods_paths_match_the_spec(release: str) -> None:
 def test_default_release_is_the_newest() -> None:
     assert tcxkit.DEFAULT_RELEASE == "20.0.10"
     assert len(catalog()) == 601
-    assert RELEASES == tuple(EXPECTED)
+    assert tuple(EXPECTED) == RELEASES
 
 
 def test_lookup_by_id_snake_kebab_and_case() -> None:

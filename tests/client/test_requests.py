@@ -50,19 +50,23 @@ def test_literals(value, edm, expected) -> None:
 
 
 def test_query_string_uses_percent_20_and_keeps_odata_punctuation() -> None:
-    q = query_string([("$filter", "Name eq 'a b&c+d#e%'"), ("$expand", "Groups($select=Name;$top=1)")])
+    q = query_string(
+        [("$filter", "Name eq 'a b&c+d#e%'"), ("$expand", "Groups($select=Name;$top=1)")]
+    )
     assert q == "$filter=Name%20eq%20'a%20b%26c%2Bd%23e%25'&$expand=Groups($select=Name;$top=1)"
 
 
 def test_filter_builder_escapes_and_combines() -> None:
     expr = (F.LastName == "O'Brien") & ((F.Number >= "100") | ~F.Enabled.__eq__(True))
-    assert str(expr) == "(LastName eq 'O''Brien') and ((Number ge '100') or (not (Enabled eq true)))"
+    assert (
+        str(expr) == "(LastName eq 'O''Brien') and ((Number ge '100') or (not (Enabled eq true)))"
+    )
     assert str(F("Address/City").contains("New York")) == "contains(Address/City,'New York')"
     assert str(F.Name.icontains("ÄB")) == "contains(tolower(Name),'äb')"
     assert str(F.Number.in_(["100", "101"])) == "(Number eq '100' or Number eq '101')"
     with pytest.raises(ValueError, match="not an OData property path"):
         F("Name) or (1 eq 1")
-    with pytest.raises(TypeError, match="use & | ~"):
+    with pytest.raises(TypeError, match=r"use     with pytest.raises(TypeError, match="use & | ~"): \| ~ to combine"):
         bool(F.Name == "x")
 
 
@@ -220,3 +224,21 @@ def test_booleans_are_not_numbers_or_strings() -> None:
     assert problems("RetreivePeersByNumbers", peers_request={"DnNumbers": [True]}) == [
         "body.peersRequest.DnNumbers[0]: expected a string, got boolean true"
     ]
+
+
+def test_function_parameters_named_like_odata_options() -> None:
+    """20.0.4's GetLogs has function parameters top/skip/search *and* takes $top/$skip."""
+    old = catalog("20.0.4")
+    args = dict(
+        startDate="2025-01-01T00:00:00Z",
+        endDate="2025-01-02T00:00:00Z",
+        extension="100",
+        call=None,
+        search="boot",
+        severity=0,
+        top=10,
+        skip=0,
+    )
+    req = prepare(old.require("GetLogs"), {**args, "$top": 5, "$skip": 20}, old)
+    assert "top=10,skip=0)" in req.path and ",search='boot'," in req.path
+    assert req.query == "$top=5&$skip=20"
