@@ -8,8 +8,7 @@ Messages never contain secrets: callers pass redacted URLs and bodies only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "EXIT_CODES",
@@ -86,8 +85,7 @@ class UnknownActionError(UsageError):
         self.suggestions = suggestions
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One reason a request was refused before it was sent."""
 
     path: str

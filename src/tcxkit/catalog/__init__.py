@@ -13,7 +13,7 @@ import json
 import re
 from collections.abc import Iterator
 from functools import cache, cached_property
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError, UnknownActionError
@@ -37,7 +37,7 @@ __all__ = [
     "snake",
 ]
 
-_DATA = resources.files(__package__) / "data"
+_DATA = Path(__file__).parent / "data"
 
 
 def _read_json_gz(name: str) -> Any:
@@ -95,15 +95,31 @@ class Catalog:
     def __init__(self, release: str, records: list[dict[str, Any]], counts: dict[str, int]):
         self.release = release
         self.counts = counts
-        self._actions = [Action.from_record(r, release) for r in records]
-        self._by_id = {a.id: a for a in self._actions}
-        self._aliases: dict[str, Action] = {}
-        for a in self._actions:
-            self._aliases.setdefault(a.python_name, a)
-            self._aliases.setdefault(a.id.lower(), a)
+        self._records = records
+        self._by_id: dict[str, Action] = {}
+
+    @cached_property
+    def _actions(self) -> list[Action]:
+        built = self._by_id
+        return [built.get(r["id"]) or self._build(r) for r in self._records]
+
+    @cached_property
+    def _index(self) -> dict[str, dict[str, Any]]:
+        """Record by id, snake name and lower-case id: lookups build one Action."""
+        index: dict[str, dict[str, Any]] = {}
+        for r in self._records:
+            index.setdefault(snake(r["id"]), r)
+            index.setdefault(r["id"].lower(), r)
+        return index
+
+    def _build(self, record: dict[str, Any]) -> Action:
+        action = self._by_id.get(record["id"])
+        if action is None:
+            action = self._by_id[record["id"]] = Action.from_record(record, self.release)
+        return action
 
     def __len__(self) -> int:
-        return len(self._actions)
+        return len(self._records)
 
     def __iter__(self) -> Iterator[Action]:
         return iter(self._actions)
@@ -116,12 +132,16 @@ class Catalog:
 
     def get(self, name: str) -> Action | None:
         """By operationId (``GetCallLogData``), snake or kebab name, any case."""
-        return (
-            self._by_id.get(name)
-            or self._aliases.get(name.lower())
-            or self._aliases.get(snake(name))
-            or self._aliases.get(name.replace("-", "_").lower())
+        found = self._by_id.get(name)
+        if found is not None:
+            return found
+        index = self._index
+        record = (
+            index.get(name.lower())
+            or index.get(snake(name))
+            or index.get(name.replace("-", "_").lower())
         )
+        return self._build(record) if record is not None else None
 
     def require(self, name: str) -> Action:
         """Like :meth:`get`, but an unknown name raises with the closest matches."""
@@ -131,28 +151,28 @@ class Catalog:
         return action
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
-        lowered = {a.id.lower(): a.id for a in self._actions}
+        lowered = {r["id"].lower(): r["id"] for r in self._records}
         probe = name.replace("-", "").replace("_", "").lower()
         close = difflib.get_close_matches(probe, list(lowered), n=n, cutoff=0.6)
         out = [lowered[c] for c in close]
         if len(out) < n:
-            out += [a.id for a in self._actions if probe in a.id.lower() and a.id not in out]
+            out += [i for i in lowered.values() if probe in i.lower() and i not in out]
         return out[:n]
 
     def resources(self) -> list[str]:
-        return sorted({a.resource for a in self._actions})
+        return sorted({r["resource"] for r in self._records})
 
     def by_resource(self, resource: str) -> list[Action]:
-        key = snake(resource)
-        return [a for a in self._actions if a.resource_python_name == key]
+        tag = self.resource_name(resource)
+        return [self._build(r) for r in self._records if r["resource"] == tag]
 
     def resource_name(self, name: str) -> str | None:
         """The spec's tag for a resource given as tag, snake or kebab name."""
-        key = snake(name)
-        for a in self._actions:
-            if a.resource_python_name == key:
-                return a.resource
-        return None
+        return self._resource_tags.get(snake(name))
+
+    @cached_property
+    def _resource_tags(self) -> dict[str, str]:
+        return {snake(r["resource"]): r["resource"] for r in self._records}
 
     def search(self, *words: str, resource: str | None = None) -> list[Action]:
         """Actions whose id, resource, path or summary contain every word."""

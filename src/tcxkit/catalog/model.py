@@ -7,9 +7,7 @@ derived views the client, CLI, docs and emulator share.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .naming import kebab, snake
 
@@ -73,8 +71,7 @@ def schema_label(schema: dict[str, Any] | None) -> str:
     return str(t or "object")
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(NamedTuple):
     """A path, function or header parameter."""
 
     name: str
@@ -101,8 +98,7 @@ class Param:
         return bool(self.schema.get("nullable"))
 
 
-@dataclass(frozen=True, slots=True)
-class Body:
+class Body(NamedTuple):
     required: bool
     schema: dict[str, Any]
     wrapped: tuple[str, ...] | None  # named action arguments, or None for an entity body
@@ -114,8 +110,7 @@ class Body:
         return schema_label(self.schema)
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(NamedTuple):
     kind: ResponseKind
     status: int
     schema: dict[str, Any] | None
@@ -135,8 +130,7 @@ class Response:
         return schema_label(self.schema)
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     """One operation of one release: what to send and what comes back."""
 
     id: str
@@ -150,7 +144,7 @@ class Action:
     query: tuple[str, ...]
     body: Body | None
     response: Response
-    release: str = field(default="", compare=False)
+    release: str = ""
 
     @classmethod
     def from_record(cls, rec: dict[str, Any], release: str) -> Action:
@@ -210,7 +204,7 @@ class Action:
     def resource_cli_name(self) -> str:
         return kebab(self.resource)
 
-    @cached_property
+    @property
     def path_params(self) -> tuple[Param, ...]:
         return tuple(p for p in self.params if p.location == "path")
 
