@@ -1,0 +1,31 @@
+"""A local 3CX PBX speaking XAPI over real HTTP, for tests, demos and offline work.
+
+``running(EmulatorConfig(version="20.0.8"))`` starts one in a background
+thread; ``python -m tcxkit.emulator`` serves one in the foreground.  Heavy
+modules (Starlette, uvicorn) load only when an emulator is actually built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .config import EmulatorConfig
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .server import RunningEmulator, run, running
+
+__all__ = ["EmulatorConfig", "RunningEmulator", "create_app", "run", "running"]
+
+_LAZY = {"create_app": "app", "run": "server", "running": "server", "RunningEmulator": "server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tcxkit.emulator' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,77 @@
+"""``python -m tcxkit.emulator``: serve an emulated PBX in the foreground.
+
+Prints the URL and the credentials to use, then serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .config import EmulatorConfig
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    from ..catalog import DEFAULT_RELEASE, RELEASES
+
+    p = argparse.ArgumentParser(
+        prog="python -m tcxkit.emulator",
+        description="Run a local 3CX V20 PBX that speaks XAPI over HTTP.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=5001, help="port (default 5001; 0 = any free)")
+    p.add_argument("--db", default=None, help="SQLite file to keep data in (default: memory)")
+    p.add_argument(
+        "--version",
+        default=DEFAULT_RELEASE,
+        choices=list(RELEASES),
+        help=f"3CX release to play (default {DEFAULT_RELEASE})",
+    )
+    p.add_argument("--data", default="demo", choices=["demo", "empty"], help="start data")
+    p.add_argument("--scale", type=int, default=0, help="extra demo rows to generate")
+    p.add_argument("--client-id", default="tcxkit-emulator", help="API client id to accept")
+    p.add_argument("--client-secret", default="emulator-secret", help="API key to accept")
+    p.add_argument("--token-lifetime", type=int, default=3600, help="token lifetime, seconds")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from ..errors import TcxError
+    from .server import run
+
+    try:
+        config = EmulatorConfig(
+            version=args.version,
+            db=args.db,
+            data=args.data,
+            scale=args.scale,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+            token_lifetime=args.token_lifetime,
+            host=args.host,
+            port=args.port,
+        )
+
+        def announce(url: str) -> None:
+            print(
+                f"3CX XAPI emulator {config.build} (release {config.version}, data: {config.data})"
+            )
+            print(f"  URL:           {url}")
+            print(f"  client id:     {config.client_id}")
+            print(f"  client secret: {config.client_secret}")
+            print("  request log:   GET /emulator/requests   (Ctrl-C stops)", flush=True)
+
+        run(config, host=args.host, port=args.port, on_ready=announce)
+    except TcxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,508 @@
+"""Demo data: a small company's PBX, and a fast generator of call records for scale runs.
+
+``seed(state)`` builds "Acme Widgets": departments, 25 users (extensions 100-124), three
+queues with agents, two ring groups, two IVRs, two trunks, parkings, a fax, 50 contacts,
+about 3 000 call-log segments over the last four weeks, 20 recordings tied to calls, two
+backups and three active calls.  Everything is drawn from one seeded ``random.Random``, so
+two runs produce the same PBX (only the dates move with today's date).
+
+DNs are created through :mod:`.domain.dns`, the same code the HTTP handlers use, so demo
+data obeys numbering and membership rules by construction.  Call records bypass it and go
+in with ``insert_many``: ``generate_calls`` produces 100 000 segments in a few seconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .domain.common import parse_duration
+
+if TYPE_CHECKING:
+    from .app import AppState
+
+__all__ = ["SEED", "CallPlan", "generate_calls", "seed", "seed_scale"]
+
+SEED = 20_0_10
+DEMO_CALL_SEGMENTS = 3000
+DEMO_DAYS = 28
+
+_FIRST = [
+    "Alice", "Bob", "Carol", "David", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jonas",
+    "Kira", "Liam", "Maya", "Noah", "Olivia", "Pavel", "Quinn", "Rosa", "Sam", "Tara",
+    "Umar", "Vera", "Will", "Xenia", "Yusuf",
+]  # fmt: skip
+_LAST = [
+    "Archer", "Baker", "Cooper", "Dunn", "Evans", "Fischer", "Garcia", "Hughes", "Ito",
+    "Jensen", "Khan", "Larsen", "Moreau", "Novak", "O'Neill", "Petrov", "Quinn", "Rossi",
+    "Silva", "Taylor", "Usman", "Varga", "Walsh", "Xu", "Yilmaz",
+]  # fmt: skip
+_DEPARTMENTS = ["Sales", "Support", "Finance", "Engineering"]
+_CONTACT_FIRST = [
+    "Aoife", "Ben", "Chloe", "Dev", "Elena", "Femi", "Gus", "Hana", "Ivan", "Jade",
+]  # fmt: skip
+_CONTACT_LAST = [
+    "O'Brien", "Murphy", "Schmidt", "Dubois", "Kowalski", "Tanaka", "Okafor", "Lindqvist",
+    "Moreno", "Chen",
+]  # fmt: skip
+_COMPANIES = ["Globex", "Initech", "Umbrella Supplies", "Stark Freight", "Wayne Logistics"]
+
+
+# -- call generation ------------------------------------------------------------------------
+
+
+@dataclass
+class CallPlan:
+    """The DNs calls are drawn between (numbers and display names)."""
+
+    extensions: list[tuple[str, str]]
+    queues: list[tuple[str, str, list[str]]]  # number, name, agent numbers
+    trunks: list[tuple[str, str]]
+    names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_state(cls, state: AppState) -> CallPlan:
+        peers = state.entity_set("Peers").all()
+        ext = [(p["Number"], p["Name"]) for p in peers if p["Type"] == "Extension"]
+        trunks = [(p["Number"], p["Name"]) for p in peers if p["Type"] == "ExternalLine"]
+        queues = [
+            (
+                q["Number"],
+                q.get("Name") or q["Number"],
+                [a["Number"] for a in q.get("Agents") or []],
+            )
+            for q in state.entity_set("Queues").all()
+        ]
+        if not ext:  # an empty PBX still gets plausible call records
+            ext = [(str(100 + i), f"Extension {100 + i}") for i in range(25)]
+        if not trunks:
+            trunks = [("10000", "SIP Trunk")]
+        plan = cls(ext, [q for q in queues if q[2]], trunks)
+        plan.names = {n: name for n, name in ext + trunks}
+        plan.names.update({q[0]: q[1] for q in queues})
+        return plan
+
+
+_HOUR_WEIGHTS = [0, 0, 0, 0, 0, 0, 1, 3, 8, 12, 14, 12, 7, 9, 13, 12, 10, 6, 3, 1, 1, 0, 0, 0]
+_HOURS = [h for h, w in enumerate(_HOUR_WEIGHTS) for _ in range(w)]
+
+
+_DAYS: dict[int, str] = {}
+
+
+def _stamp(epoch: float) -> str:
+    """UTC text in the store's normal form; day prefixes are cached (hot in scale runs)."""
+    day, rest = divmod(int(epoch), 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = time.strftime("%Y-%m-%dT", time.gmtime(day * 86400))
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{prefix}{hours:02d}:{minutes:02d}:{secs:02d}Z"
+
+
+@functools.lru_cache(maxsize=8192)
+def _dur(seconds: int) -> str:
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    out = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return out + (f"{secs}S" if secs or out == "PT" else "")
+
+
+def _phone(rng: random.Random) -> str:
+    return f"+44{rng.choice(('20', '161', '121', '113', '7700'))}{rng.randrange(1000000, 9999999)}"
+
+
+def generate_calls(
+    plan: CallPlan,
+    count: int,
+    *,
+    start: datetime,
+    end: datetime,
+    rng: random.Random,
+    first_segment: int = 1,
+    first_call: int = 1,
+) -> list[dict[str, Any]]:
+    """``count`` call segments between two times, in time order.
+
+    Each row carries the ``Pbx.CallLogData`` fields and the ``Pbx.CallHistoryView`` fields
+    of its segment (one table serves both views, see :mod:`.domain.calls`).  Mix: 35 %
+    inbound through a queue, 15 % inbound direct, 30 % outbound, 20 % internal; weekdays
+    in business hours with morning and afternoon peaks; answer rates 70-85 %.
+    """
+    span_days = max(1, (end - start).days)
+    base = start.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    end_epoch = end.timestamp()
+    weekend_days = {
+        d for d in range(span_days) if datetime.fromtimestamp(base + d * 86400, UTC).weekday() >= 5
+    }
+    # 1. plan the calls (cheap tuples), 2. sort by time, 3. emit the segments.
+    Seg = tuple[float, str, int, str, str, int, str, bool, int, int, str, int, str, int]
+    calls: list[list[Seg]] = []
+    made = 0
+    while made < count:
+        day = rng.randrange(span_days)
+        if day in weekend_days and rng.random() < 0.85:
+            continue
+        t = base + day * 86400 + rng.choice(_HOURS) * 3600 + rng.randrange(3600)
+        if t >= end_epoch:
+            continue
+        talk = min(3600, int(rng.lognormvariate(4.9, 0.9)))
+        ring = rng.randrange(3, 30)
+        kind = rng.random()
+        ext = rng.choice(plan.extensions)[0]
+        trunk = rng.choice(plan.trunks)[0]
+        segs: list[Seg]
+        if kind < 0.35 and plan.queues:
+            q, _qname, agents = rng.choice(plan.queues)
+            caller = _phone(rng)
+            answered = rng.random() < 0.85
+            wait = rng.randrange(5, 45) if answered else rng.randrange(10, 180)
+            agent = rng.choice(agents) if answered else ""
+            segs = [(t, trunk, 5, caller, q, 1, q, answered, wait, talk if answered else 0,
+                     "Inbound", 0, agent, 0)]  # fmt: skip
+            if answered:
+                segs.append((t + wait, trunk, 5, caller, agent, 0, agent, True, ring, talk,
+                             "Inbound", 1, q, 1))  # fmt: skip
+        elif kind < 0.5:
+            answered = rng.random() < 0.75
+            segs = [(t, trunk, 5, _phone(rng), ext, 0, ext, answered, ring,
+                     talk if answered else 0, "Inbound", 0, "", 0)]  # fmt: skip
+        elif kind < 0.8:
+            answered = rng.random() < 0.7
+            segs = [(t, ext, 0, ext, trunk, 5, _phone(rng), answered, ring,
+                     talk if answered else 0, "Outbound", 0, "", 0)]  # fmt: skip
+        else:
+            other = rng.choice(plan.extensions)[0]
+            if other == ext:
+                continue
+            answered = rng.random() < 0.8
+            segs = [(t, ext, 0, ext, other, 0, other, answered, ring,
+                     talk // 3 if answered else 0, "Internal", 0, "", 0)]  # fmt: skip
+        calls.append(segs)
+        made += len(segs)
+    calls.sort(key=lambda c: c[0][0])
+    names = plan.names
+    rows: list[dict[str, Any]] = []
+    seg_id = first_segment
+    for call_id, segs in enumerate(calls, start=first_call):
+        hid = f"{call_id:08X}"
+        cdr = f"00000000-0000-4000-8000-{call_id:012x}"
+        for (
+            t,
+            src,
+            stype,
+            scid,
+            dst,
+            dtype,
+            dcid,
+            answered,
+            ring,
+            talk,
+            direction,
+            indent,
+            action,
+            atype,
+        ) in segs:
+            started = _stamp(t)
+            talk_text = _dur(talk)
+            src_name = names.get(src, scid)
+            dst_name = names.get(dst, dcid)
+            rows.append(
+                {
+                    "SegmentId": seg_id,
+                    "CallId": call_id,
+                    "CdrId": cdr,
+                    "CallHistoryId": hid,
+                    "MainCallHistoryId": hid,
+                    "StartTime": started,
+                    "SourceDn": src,
+                    "SourceType": stype,
+                    "SourceCallerId": scid,
+                    "SourceDisplayName": src_name,
+                    "DestinationDn": dst,
+                    "DestinationType": dtype,
+                    "DestinationCallerId": dcid,
+                    "DestinationDisplayName": dst_name,
+                    "actionDnDn": action,
+                    "ActionDnType": atype,
+                    "ActionDnDisplayName": names.get(action, ""),
+                    "ActionDnCallerId": action,
+                    "ActionType": 1 if answered else 0,
+                    "Answered": answered,
+                    "Direction": direction,
+                    "CallType": direction,
+                    "Status": "Answered" if answered else "Unanswered",
+                    "Reason": "" if answered else "NoAnswer",
+                    "RingingDuration": _dur(ring),
+                    "TalkingDuration": talk_text,
+                    "CallCost": 0,
+                    "Indent": indent,
+                    "SubrowDescNumber": indent,
+                    "QualityReport": False,
+                    "SrcRecId": 0,
+                    "DstRecId": 0,
+                    # CallHistoryView fields of the same segment
+                    "SegmentStartTime": started,
+                    "SegmentEndTime": _stamp(t + ring + talk),
+                    "SegmentType": 1,
+                    "SegmentActionId": 1 if answered else 0,
+                    "SrcDn": src,
+                    "SrcDnType": stype,
+                    "SrcCallerNumber": scid,
+                    "SrcDisplayName": src_name,
+                    "SrcExternal": stype == 5,
+                    "SrcInternal": stype != 5,
+                    "SrcId": call_id,
+                    "DstDn": dst,
+                    "DstDnType": dtype,
+                    "DstCallerNumber": dcid,
+                    "DstDisplayName": dst_name,
+                    "DstExternal": dtype == 5,
+                    "DstInternal": dtype != 5,
+                    "DstId": call_id,
+                    "CallAnswered": answered,
+                    "CallTime": talk_text,
+                }
+            )
+            seg_id += 1
+    del rows[count:]
+    return rows
+
+
+def _insert_calls(state: AppState, rows: list[dict[str, Any]]) -> None:
+    from .domain.calls import store_segments
+
+    store_segments(state, rows)
+
+
+def seed_scale(state: AppState, count: int, *, rng: random.Random | None = None) -> float:
+    """Add ``count`` call segments over the last four weeks; returns seconds taken."""
+    from .domain.calls import call_log_set
+
+    began = time.perf_counter()
+    rng = rng or random.Random(SEED + 1)
+    es = call_log_set(state)
+    first = int(state.store.execute(f'SELECT coalesce(max(k), 0) FROM "{es.table}"')[0][0]) + 1
+    end = datetime.now(UTC)
+    plan = CallPlan.from_state(state)
+    chunk = 50_000
+    made = 0
+    while made < count:
+        n = min(chunk, count - made)
+        rows = generate_calls(
+            plan,
+            n,
+            start=end - timedelta(days=DEMO_DAYS),
+            end=end,
+            rng=rng,
+            first_segment=first + made,
+            first_call=1_000_000 + first + made,
+        )
+        _insert_calls(state, rows)
+        made += n
+    return time.perf_counter() - began
+
+
+# -- the company -------------------------------------------------------------------------------
+
+
+def _users(rng: random.Random) -> Iterator[dict[str, Any]]:
+    for i, (first, last) in enumerate(zip(_FIRST, _LAST, strict=True)):
+        local = f"{first}.{last}".lower().replace("'", "")
+        yield {
+            "Number": str(100 + i),
+            "FirstName": first,
+            "LastName": last,
+            "EmailAddress": f"{local}@acme.example",
+            "Mobile": f"+447700{900000 + i:06d}",
+            "OutboundCallerID": "+442079460000",
+            "Enabled": True,
+            "IsRegistered": rng.random() < 0.8,
+            "Language": "EN",
+            "AuthID": f"{rng.getrandbits(40):010x}",
+            "AuthPassword": f"{rng.getrandbits(48):012x}",
+            "VMPIN": f"{rng.randrange(1000, 9999)}",
+            "VMEnabled": True,
+            "RecordCalls": i % 5 == 0,
+            "Tags": [],
+        }
+
+
+def seed(state: AppState) -> None:
+    """Fill an empty store with the demo company (does nothing if users already exist)."""
+    from .domain.dns import create_dn
+    from .domain.media import add_backup
+    from .domain.numbering import KINDS
+
+    if len(state.entity_set("Users")) or len(state.entity_set("Groups")):
+        return
+    rng = random.Random(SEED)
+    with state.store.transaction():
+        default = create_dn(state, KINDS["Groups"], {"Name": "DEFAULT", "IsDefault": True})
+        depts = {
+            name: create_dn(state, KINDS["Groups"], {"Name": name, "IsDefault": False})
+            for name in _DEPARTMENTS
+        }
+        users = []
+        for i, body in enumerate(_users(rng)):
+            dept = depts[_DEPARTMENTS[i % len(_DEPARTMENTS)]] if i >= 2 else default
+            role = "system_owners" if i == 0 else ("managers" if i < 6 else "users")
+            body["Groups"] = [{"GroupId": dept["Id"], "Rights": {"RoleName": role}}]
+            users.append(create_dn(state, KINDS["Users"], body))
+        by_dept: dict[int, list[str]] = {}
+        for u in users:
+            by_dept.setdefault(u["Groups"][0]["GroupId"], []).append(u["Number"])
+        queue_specs = [
+            ("Sales Queue", by_dept[depts["Sales"]["Id"]], "LongestWaiting"),
+            ("Support Queue", by_dept[depts["Support"]["Id"]], "RingAll"),
+            ("Billing Queue", by_dept[depts["Finance"]["Id"]][:3], "Hunt"),
+        ]
+        for name, agents, strategy in queue_specs:
+            create_dn(
+                state,
+                KINDS["Queues"],
+                {
+                    "Name": name,
+                    "PollingStrategy": strategy,
+                    "RingTimeout": 20,
+                    "MasterTimeout": 300,
+                    "SLATime": 60,
+                    "Agents": [{"Number": n} for n in agents],
+                },
+            )
+        create_dn(
+            state,
+            KINDS["RingGroups"],
+            {"Name": "Reception", "RingStrategy": "RingAll", "RingTime": 20,
+             "Members": [{"Number": "100"}, {"Number": "101"}]},
+        )  # fmt: skip
+        create_dn(
+            state,
+            KINDS["RingGroups"],
+            {"Name": "Warehouse", "RingStrategy": "Hunt", "RingTime": 15,
+             "Members": [{"Number": n} for n in ("105", "109", "113")]},
+        )  # fmt: skip
+        create_dn(state, KINDS["Receptionists"], {"Name": "Main Menu", "IVRType": "Default",
+                                                   "Timeout": 10, "PromptFilename": "main.wav"})  # fmt: skip
+        create_dn(state, KINDS["Receptionists"], {"Name": "After Hours", "IVRType": "Default",
+                                                   "Timeout": 5, "PromptFilename": "closed.wav"})  # fmt: skip
+        for name, host, online in (("BT SIP Trunk", "sip.bt.example", True),
+                                   ("Twilio Elastic SIP", "acme.pstn.twilio.example", True)):  # fmt: skip
+            create_dn(
+                state,
+                KINDS["Trunks"],
+                {
+                    "Gateway": {"Name": name, "Host": host, "Port": 5060},
+                    "Direction": "Both",
+                    "IsOnline": online,
+                    "SimultaneousCalls": 8,
+                    "ExternalNumber": "+442079460000",
+                    "DidNumbers": [f"+44207946{n:04d}" for n in range(0, 3)],
+                    "Tags": [],
+                },
+            )
+        create_dn(state, KINDS["Parkings"], {})
+        create_dn(state, KINDS["Parkings"], {})
+        create_dn(state, KINDS["Fax"], {"AuthID": "950", "FaxServer": True})
+        state.entity_set("Contacts").insert_many(_contacts(rng))
+
+    end = datetime.now(UTC).replace(microsecond=0)
+    plan = CallPlan.from_state(state)
+    log = generate_calls(
+        plan, DEMO_CALL_SEGMENTS, start=end - timedelta(days=DEMO_DAYS), end=end, rng=rng
+    )
+    recordings = _recordings(log, plan, rng)
+    _insert_calls(state, log)
+    state.entity_set("Recordings").insert_many(recordings)
+    state.entity_set("ActiveCalls").insert_many(_active_calls(plan, end, rng))
+    add_backup(state, f"backup-{end - timedelta(days=8):%Y%m%d}-0200", _stamp((end - timedelta(days=8)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
+    add_backup(state, f"backup-{end - timedelta(days=1):%Y%m%d}-0200", _stamp((end - timedelta(days=1)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
+    if state.config.scale:
+        seed_scale(state, int(state.config.scale))
+
+
+def _contacts(rng: random.Random) -> Iterator[dict[str, Any]]:
+    for i in range(50):
+        first = _CONTACT_FIRST[i % 10]
+        last = _CONTACT_LAST[(i // 10 + i) % 10]
+        company = _COMPANIES[i % len(_COMPANIES)]
+        yield {
+            "FirstName": first,
+            "LastName": last,
+            "CompanyName": company,
+            "Email": f"{first}.{last}".lower().replace("'", "")
+            + f"@{company.split()[0].lower()}.example",
+            "Business": _phone(rng),
+            "Mobile2": _phone(rng) if i % 3 == 0 else "",
+            "Title": rng.choice(["Buyer", "Director", "Accounts", "Operations", ""]),
+            "Department": rng.choice(["Purchasing", "Finance", "Logistics", ""]),
+            "ContactType": "3CX",
+            "Tag": "",
+        }
+
+
+def _recordings(
+    log: list[dict[str, Any]], plan: CallPlan, rng: random.Random
+) -> list[dict[str, Any]]:
+    """Twenty recordings of answered calls; the call-log segments point back at them."""
+    answered = [s for s in log if s["Answered"] and s["Indent"] == 0 and s["DestinationType"] != 1]
+    picks = rng.sample(answered, min(20, len(answered)))
+    rows = []
+    for rec_id, seg in enumerate(sorted(picks, key=lambda s: s["StartTime"]), start=1):
+        seg["SrcRecId"] = rec_id
+        seg["RecordingUrl"] = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={rec_id})"
+        start = datetime.fromisoformat(seg["StartTime"].replace("Z", "+00:00"))
+        talk = parse_duration(seg["TalkingDuration"])
+        call_type = {"Inbound": "InboundExternal", "Outbound": "OutboundExternal"}.get(
+            seg["Direction"], "Local"
+        )
+        rows.append(
+            {
+                "Id": rec_id,
+                "StartTime": seg["StartTime"],
+                "EndTime": _stamp(start.timestamp() + talk),
+                "FromDn": seg["SourceDn"],
+                "FromDnType": seg["SourceType"],
+                "FromDisplayName": seg["SourceDisplayName"],
+                "FromCallerNumber": seg["SourceCallerId"],
+                "ToDn": seg["DestinationDn"],
+                "ToDnType": seg["DestinationType"],
+                "ToDisplayName": seg["DestinationDisplayName"],
+                "ToCallerNumber": seg["DestinationCallerId"],
+                "CallType": call_type,
+                "IsArchived": False,
+                "IsTranscribed": False,
+                "CanBeTranscribed": True,
+                "RecordingUrl": seg["RecordingUrl"],
+                "SentimentScore": rng.randrange(1, 6),
+                "FromIdParticipant": seg["CallId"],
+                "ToIdParticipant": seg["CallId"],
+                "RefParticipantId": seg["CallId"],
+            }
+        )
+    return rows
+
+
+def _active_calls(plan: CallPlan, now: datetime, rng: random.Random) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(3):
+        ext, name = plan.extensions[(i * 7) % len(plan.extensions)]
+        began = now - timedelta(seconds=rng.randrange(20, 600))
+        rows.append(
+            {
+                "Id": 1000 + i,
+                "Caller": f"{ext} {name}" if i != 1 else _phone(rng),
+                "Callee": _phone(rng) if i != 1 else f"{ext} {name}",
+                "Status": "Talking" if i != 2 else "Routing",
+                "EstablishedAt": _stamp(began.timestamp()),
+                "LastChangeStatus": _stamp(began.timestamp() + 5),
+                "ServerNow": _stamp(now.timestamp()),
+            }
+        )
+    return rows

@@ -1,0 +1,157 @@
+"""Small helpers every domain module shares: time, durations, in-memory OData paging.
+
+Kept apart so the PBX logic in the other modules reads as PBX logic, not plumbing.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..odata import QueryOptions, normalize_datetime
+from ..store import Store
+
+if TYPE_CHECKING:
+    from ..app import AppState
+    from ..registry import Reply, RequestContext
+
+__all__ = [
+    "day_start",
+    "days_ago",
+    "epoch_ms",
+    "fix_set_types",
+    "iso",
+    "iso_duration",
+    "now",
+    "parse_duration",
+    "query_rows",
+    "to_datetime",
+]
+
+_DURATION = re.compile(
+    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?\Z"
+)
+
+
+def now() -> datetime:
+    """The current UTC time (one place, so it reads the same everywhere)."""
+    return datetime.now(UTC)
+
+
+def iso(value: datetime) -> str:
+    """Date-time text in the store's normal form (UTC, ``Z``, no zero fraction)."""
+    return normalize_datetime(value)
+
+
+def to_datetime(value: Any) -> datetime:
+    """A function parameter (text or datetime) as an aware UTC datetime."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = normalize_datetime(str(value))
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def iso_duration(seconds: float) -> str:
+    """``PT1M12S``-style text for a number of seconds, as the PBX writes durations."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    out = "PT"
+    if hours:
+        out += f"{hours}H"
+    if minutes:
+        out += f"{minutes}M"
+    if secs or out == "PT":
+        out += f"{secs}S"
+    return out
+
+
+def parse_duration(text: str | None) -> float:
+    """Seconds in an ISO-8601 duration; 0 for anything unreadable (reports never fail on it)."""
+    if not text:
+        return 0.0
+    m = _DURATION.match(text)
+    if not m:
+        return 0.0
+    d, h, mi, s = (m.group(g) for g in ("d", "h", "m", "s"))
+    return int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
+
+
+def fix_set_types(state: AppState) -> None:
+    """Give every entity set the item type its ``List*`` operation declares.
+
+    The app derives a set's type from the first operation it meets, which for some sets
+    is a DELETE without a schema (giving e.g. ``Pbx.Users``); and integer keys that a
+    release's spec types as ``number``/``int32`` are made integer keys again.  The list operation names
+    the real item type; setting it before any table opens makes ``$filter`` validation
+    and ``$expand`` hiding work on those sets.
+    """
+    for action in state.catalog:
+        _fix_key_type(state, action)
+        if action.kind != "operation" or action.method != "GET":
+            continue
+        if action.response.kind != "collection" or not action.response.item:
+            continue
+        name = action.path.strip("/")
+        info = state.sets.get(name)
+        if info is None or info.type_name in state.catalog.schemas:
+            continue
+        info.type_name = action.response.item
+        state.type_sets.setdefault(action.response.item, name)
+
+
+def _fix_key_type(state: AppState, action: Any) -> None:
+    """20.0.6 declares integer keys as ``type: number, format: int32`` (Edm.Double)."""
+    head = action.path.strip("/").split("/", 1)[0]
+    if "(" not in head or "=" in head:
+        return
+    info = state.sets.get(head.split("(", 1)[0])
+    if info is None or info.key_type != "str":
+        return
+    param = action.param(info.key)
+    if param is not None and param.schema.get("format") in ("int32", "int64"):
+        info.key_type = "int"
+
+
+def query_rows(
+    ctx: RequestContext,
+    rows: Iterable[dict[str, Any]],
+    type_name: str,
+    *,
+    cap: int | None = None,
+) -> Reply:
+    """Answer computed rows (report aggregates) with full OData semantics.
+
+    The rows go into a throwaway in-memory table so ``$filter``/``$orderby``/``$top``/
+    ``$skip``/``$count`` behave exactly as on stored sets; aggregates are small, so
+    this costs well under a millisecond per hundred rows.
+    """
+    schema = ctx.state.catalog.schemas.get(type_name)
+    props = set(ctx.state.generator.properties(schema)) if schema else None
+    with Store() as scratch:
+        table = scratch.entity_set("Rows", key="RowNo__", type_name=type_name, properties=None)
+        if props is not None:
+            table.properties = frozenset(props | {"RowNo__"})
+        table.insert_many(rows)
+        options: QueryOptions = ctx.options
+        result = table.query(options, max_top=cap)
+    items = [{k: v for k, v in item.items() if k != "RowNo__"} for item in result.items]
+    return ctx.collection(items, result.count)
+
+
+def epoch_ms() -> float:
+    """Monotonic-enough wall clock in seconds, for 'ready after N ms' bookkeeping."""
+    return time.time()
+
+
+def day_start(value: datetime) -> datetime:
+    """Midnight UTC of ``value``'s day."""
+    return value.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def days_ago(days: int) -> datetime:
+    """Midnight UTC ``days`` days before today."""
+    return day_start(now()) - timedelta(days=days)

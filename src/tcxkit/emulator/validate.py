@@ -1,0 +1,219 @@
+"""Validate JSON bodies against a release's schemas, PBX style.
+
+A small interpreter for the OpenAPI 3.0 subset the 3CX specs use (type,
+format, nullable, enum, $ref, allOf, oneOf, anyOf, properties, items,
+pattern, minimum/maximum, maxLength, required, additionalProperties).  It
+collects every failing property rather than stopping at the first, because
+the PBX reports them all in one envelope.
+
+Warning codes (from the spec's ``Pbx.Warnings`` enum):
+
+=============================  =====================================
+failure                        code
+=============================  =====================================
+missing required / null        ``WARNINGS.XAPI.REQUIRED``
+wrong type, format, pattern    ``WARNINGS.INVALID``
+value not in enum              ``WARNINGS.INVALID``
+below minimum / above maximum  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
+longer than maxLength          ``WARNINGS.STRING_TOO_LONG``
+property the type lacks        ``WARNINGS.XAPI.NOT_SUPPORTED``
+=============================  =====================================
+
+Like an OData service, objects reject properties their type does not declare
+(annotations such as ``@odata.type`` are allowed).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+__all__ = [
+    "INVALID",
+    "NOT_SUPPORTED",
+    "OUT_OF_RANGE",
+    "REQUIRED",
+    "TOO_LONG",
+    "Failure",
+    "Validator",
+    "envelope_message",
+]
+
+REQUIRED = "WARNINGS.XAPI.REQUIRED"
+INVALID = "WARNINGS.INVALID"
+OUT_OF_RANGE = "WARNINGS.XAPI.OUT_OF_THE_RANGE"
+TOO_LONG = "WARNINGS.STRING_TOO_LONG"
+NOT_SUPPORTED = "WARNINGS.XAPI.NOT_SUPPORTED"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One failing property: where, which warning code, and a human reason."""
+
+    target: str
+    code: str
+    reason: str = ""
+
+
+def envelope_message(failures: list[Failure]) -> str:
+    """``Prop:\\nCODE`` lines joined by newlines, as the PBX writes them."""
+    return "\n".join(f"{f.target}:\n{f.code}" for f in failures)
+
+
+@lru_cache(maxsize=512)
+def _pattern(text: str) -> re.Pattern[str]:
+    return re.compile(text)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+class Validator:
+    """Validates values against schemas of one spec (``components.schemas``)."""
+
+    def __init__(self, schemas: dict[str, dict[str, Any]]):
+        self.schemas = schemas
+        self._props: dict[int, dict[str, Any] | None] = {}
+
+    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        hops = 0
+        while "$ref" in schema and hops < 32:
+            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
+            hops += 1
+        return schema
+
+    def properties(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """All declared properties of an object schema (allOf merged), or None."""
+        key = id(schema)
+        if key in self._props:
+            return self._props[key]
+        schema = self.resolve(schema)
+        merged: dict[str, Any] | None = None
+        if "properties" in schema:
+            merged = dict(schema["properties"])
+        for part in schema.get("allOf", ()):
+            sub = self.properties(part)
+            if sub is not None:
+                merged = {**sub, **(merged or {})}
+        self._props[key] = merged
+        return merged
+
+    def nullable(self, schema: dict[str, Any]) -> bool:
+        if schema.get("nullable"):
+            return True
+        schema = self.resolve(schema)
+        return bool(schema.get("nullable"))
+
+    def validate(self, schema: dict[str, Any] | None, value: Any, path: str = "") -> list[Failure]:
+        """Every failure of ``value`` against ``schema`` (empty list when valid)."""
+        out: list[Failure] = []
+        if schema:
+            self._check(schema, value, path, out, strict=True)
+        seen: set[tuple[str, str]] = set()
+        unique = []
+        for f in out:
+            if (f.target, f.code) not in seen:
+                seen.add((f.target, f.code))
+                unique.append(f)
+        return unique
+
+    def _check(
+        self, schema: dict[str, Any], value: Any, path: str, out: list[Failure], strict: bool
+    ) -> None:
+        target = path or "body"
+        if value is None:
+            if not self.nullable(schema):
+                out.append(Failure(target, REQUIRED, "null is not allowed here"))
+            return
+        if "$ref" in schema:
+            self._check(self.resolve(schema), value, path, out, strict)
+            return
+        for part in schema.get("allOf", ()):
+            # The parts describe one object together: unknown keys are judged once, below.
+            self._check(part, value, path, out, False)
+        for key in ("oneOf", "anyOf"):
+            options = schema.get(key)
+            if options and not any(not self.validate(o, value, path) for o in options):
+                out.append(Failure(target, INVALID, f"matches none of the {key} alternatives"))
+        self._local(schema, value, path, out)
+        if strict and isinstance(value, dict):
+            self._unknown(schema, value, path, out)
+
+    def _local(self, schema: dict[str, Any], value: Any, path: str, out: list[Failure]) -> None:
+        """The schema's own keywords (not its allOf parts)."""
+        target = path or "body"
+        t = schema.get("type")
+        if t is None and "properties" in schema:
+            t = "object"
+        if t == "integer":
+            if not isinstance(value, int) or isinstance(value, bool):
+                out.append(Failure(target, INVALID, "expected an integer"))
+                return
+            self._range(schema, value, target, out)
+        elif t == "number":
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                out.append(Failure(target, INVALID, "expected a number"))
+                return
+            self._range(schema, value, target, out)
+        elif t == "boolean":
+            if not isinstance(value, bool):
+                out.append(Failure(target, INVALID, "expected true or false"))
+        elif t == "string":
+            if not isinstance(value, str):
+                out.append(Failure(target, INVALID, "expected a string"))
+                return
+            max_len = schema.get("maxLength")
+            if max_len is not None and len(value) > max_len:
+                out.append(Failure(target, TOO_LONG, f"longer than {max_len} characters"))
+            pattern = schema.get("pattern")
+            if pattern and not _pattern(pattern).search(value):
+                out.append(Failure(target, INVALID, f"does not match {pattern}"))
+        elif t == "array":
+            if not isinstance(value, list):
+                out.append(Failure(target, INVALID, "expected an array"))
+                return
+            items = schema.get("items")
+            if items:
+                for i, item in enumerate(value):
+                    self._check(items, item, f"{path}[{i}]" if path else f"[{i}]", out, True)
+        elif t == "object":
+            if not isinstance(value, dict):
+                out.append(Failure(target, INVALID, "expected an object"))
+                return
+            for name in schema.get("required", ()):
+                if name not in value:
+                    out.append(Failure(_join(path, name), REQUIRED, "missing"))
+            for name, sub in (schema.get("properties") or {}).items():
+                if name in value:
+                    self._check(sub, value[name], _join(path, name), out, True)
+        enum = schema.get("enum")
+        if enum is not None and isinstance(value, str) and value not in enum:
+            flags = schema.get("x-ms-enum-flags") or schema.get("isFlags")
+            parts = [p.strip() for p in value.split(",")] if flags else [value]
+            if not all(p in enum for p in parts):
+                out.append(Failure(target, INVALID, "not one of " + ", ".join(map(str, enum))))
+
+    def _range(self, schema: dict[str, Any], value: float, target: str, out: list[Failure]) -> None:
+        lo = schema.get("minimum")
+        hi = schema.get("maximum")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            out.append(Failure(target, OUT_OF_RANGE, f"outside {lo}..{hi}"))
+
+    def _unknown(
+        self, schema: dict[str, Any], value: dict[str, Any], path: str, out: list[Failure]
+    ) -> None:
+        """Reject keys the object type does not declare (OData types are closed)."""
+        declared = self.properties(schema)
+        if declared is None:
+            return
+        extra = self.resolve(schema).get("additionalProperties")
+        for name in value:
+            if name in declared or "@" in name:
+                continue
+            if isinstance(extra, dict):
+                self._check(extra, value[name], _join(path, name), out, True)
+            elif extra is not True:
+                out.append(Failure(_join(path, name), NOT_SUPPORTED, "no such property"))
