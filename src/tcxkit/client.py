@@ -7,7 +7,6 @@ httpx's exceptions onto ours.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import ssl
@@ -24,7 +23,6 @@ from .errors import ConfigurationError, ConnectError, RequestTimeout, TLSError, 
 from .flow import ClientCore, Flow, NeedToken, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
-from .resources import ResourceNamespace, resource_names
 from .results import FileResult
 
 __all__ = ["AsyncClient", "Client"]
@@ -99,7 +97,7 @@ class _Base:
             token_cache=token_cache,
             user_agent=f"tcxkit/{__version__}",
         )
-        self._namespaces: dict[str, ResourceNamespace] = {}
+        self._namespaces: dict[str, Any] = {}
 
     @property
     def base_url(self) -> str:
@@ -114,12 +112,14 @@ class _Base:
         """The ``X-3CX-Version`` the PBX sent last, e.g. ``20.0.10.1621``."""
         return self._core.pbx_version
 
-    def __getattr__(self, name: str) -> ResourceNamespace:
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
         core = self.__dict__.get("_core")
         if core is None:
             raise AttributeError(name)
+        from .resources import ResourceNamespace, resource_names
+
         cat = core.catalog
         resource = cat.resource_name(name)
         if resource is None or name != resource_names(cat).get(resource):
@@ -132,6 +132,8 @@ class _Base:
         return ns
 
     def __dir__(self) -> list[str]:
+        from .resources import resource_names
+
         return sorted(set(super().__dir__()) | set(resource_names(self._core.catalog).values()))
 
     def __repr__(self) -> str:
@@ -300,7 +302,7 @@ class AsyncClient(_Base):
             timeout=timeout, verify=verify, transport=transport, follow_redirects=False
         )
         self._owns_http = http is None
-        self._token_lock: asyncio.Lock | None = None
+        self._token_lock: Any = None  # an asyncio.Lock, made in the running loop
 
     async def _run(self, flow: Flow) -> Any:
         try:
@@ -312,6 +314,8 @@ class AsyncClient(_Base):
                 if isinstance(step, Send):
                     outcome = await self._send(step)
                 elif isinstance(step, Sleep):
+                    import asyncio
+
                     await asyncio.sleep(step.seconds)
                     outcome = None
                 elif isinstance(step, NeedToken):
@@ -355,6 +359,8 @@ class AsyncClient(_Base):
 
     async def _token(self, stale: str | None) -> str:
         if self._token_lock is None:
+            import asyncio
+
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
             with self._core.tokens.interprocess():

@@ -1,0 +1,596 @@
+"""An action's reference page, as plain text (terminal) and Markdown (docs).
+
+``3cx actions show`` and ``scripts/gen_action_docs.py`` both call this module,
+so what a user reads in the terminal is exactly what the published reference
+says.  It also decides the command-line option names of an action
+(:func:`cli_options`): the CLI builds its options from the same list the page
+documents, so the two cannot drift.  Nothing here imports click or rich, which
+keeps ``3cx actions show`` fast and lets the docs script run anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .model import QUERY_OPTION_HELP, schema_label
+from .naming import kebab
+
+if TYPE_CHECKING:
+    from . import Catalog
+    from .model import Action, Param
+
+__all__ = [
+    "QUERY_OPTIONS",
+    "CliOption",
+    "cli_options",
+    "example_body",
+    "example_value",
+    "expected_errors",
+    "object_properties",
+    "render_markdown",
+    "render_text",
+    "summary_line",
+]
+
+#: OData query options in the order the CLI shows them.
+QUERY_OPTIONS: tuple[str, ...] = (
+    "select",
+    "filter",
+    "orderby",
+    "expand",
+    "top",
+    "skip",
+    "count",
+    "search",
+)
+
+#: Option names the CLI uses itself; a parameter that collides gets a suffix.
+RESERVED_OPTIONS = frozenset(
+    {
+        *QUERY_OPTIONS,
+        "all",
+        "body",
+        "output",
+        "out",
+        "items",
+        "concurrency",
+        "continue-on-error",
+        "show-secrets",
+        "page-size",
+        "help",
+        "param",
+    }
+)
+
+# Property names whose example value should look like the real thing.
+_NAME_HINTS: dict[str, Any] = {
+    "number": "100",
+    "dnnumber": "100",
+    "dn": "100",
+    "extension": "100",
+    "firstname": "Alice",
+    "lastname": "Smith",
+    "name": "Example",
+    "displayname": "Example",
+    "emailaddress": "alice@example.com",
+    "email": "alice@example.com",
+    "mobile": "+15551234567",
+    "phone": "+15551234567",
+    "filename": "example.wav",
+    "description": "Example",
+    "language": "EN",
+}
+
+# Properties worth showing first in an example of a large entity.
+_PREFERRED = (
+    "Id",
+    "Number",
+    "Name",
+    "FirstName",
+    "LastName",
+    "EmailAddress",
+    "DisplayName",
+    "Mobile",
+    "Description",
+    "Enabled",
+)
+
+_MAX_EXAMPLE_PROPS = 8
+_MAX_DEPTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CliOption:
+    """One command-line option of an action.
+
+    ``source`` says where the value goes: ``"param"`` (path/function/header
+    parameter ``name``), ``"arg"`` (named argument ``name`` of a wrapped
+    action body), ``"body"`` (the whole entity body) or ``"query"`` (an OData
+    option).  ``json`` options take a JSON literal, ``@file`` or ``-``.
+    """
+
+    flag: str  # e.g. "--peers-request"
+    source: str
+    name: str
+    type_label: str
+    required: bool
+    help: str
+    json: bool = False
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+# ----------------------------------------------------------------------------- schema helpers
+
+
+def _resolve(cat: Catalog | None, schema: dict[str, Any] | None) -> dict[str, Any]:
+    if not schema:
+        return {}
+    if cat is not None and "$ref" in schema:
+        return cat.resolve(schema)
+    return schema
+
+
+def object_properties(cat: Catalog | None, schema: dict[str, Any] | None) -> dict[str, Any]:
+    """All properties of an object schema, following ``$ref`` and ``allOf`` inheritance."""
+    schema = _resolve(cat, schema)
+    props: dict[str, Any] = {}
+    for part in schema.get("allOf", ()):
+        props.update(object_properties(cat, part))
+    props.update(schema.get("properties") or {})
+    return props
+
+
+def _unwrap(cat: Catalog | None, schema: dict[str, Any]) -> dict[str, Any]:
+    """``allOf: [ {$ref} ]`` with nullable -> the referenced schema."""
+    parts = schema.get("allOf")
+    if parts and len(parts) == 1 and not schema.get("properties"):
+        return _resolve(cat, parts[0])
+    return _resolve(cat, schema)
+
+
+# ----------------------------------------------------------------------------- examples
+
+
+def example_value(
+    cat: Catalog | None, schema: dict[str, Any] | None, name: str = "", depth: int = 0
+) -> Any:
+    """A valid example for a schema: real formats, first enum value, no placeholders.
+
+    Values match the spec's patterns (dates, durations, GUIDs, times), so a
+    user can paste the example and only change what matters.
+    """
+    schema = _unwrap(cat, schema or {})
+    if "enum" in schema:
+        values = [v for v in schema["enum"] if v not in (None, "None")] or schema["enum"]
+        return values[0]
+    t = schema.get("type")
+    fmt = schema.get("format", "")
+    hint = _NAME_HINTS.get(name.lower())
+    if t == "array":
+        item = example_value(cat, schema.get("items"), _singular(name), depth + 1)
+        if name.lower() in ("dnnumbers", "numbers") or name.lower().endswith("dns"):
+            return ["100", "101"]
+        if isinstance(item, dict) and not item:
+            return []
+        return [item]
+    if t == "boolean":
+        return False
+    if t == "integer":
+        return 1
+    if t == "number":
+        return 1.0
+    if t == "string":
+        if fmt == "date-time":
+            return "2025-01-01T00:00:00Z"
+        if fmt == "duration":
+            return "PT30S"
+        if fmt == "uuid":
+            return "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+        if fmt == "time":
+            return "09:00:00"
+        if fmt == "date":
+            return "2025-01-01"
+        if isinstance(hint, str):
+            return hint
+        if name.lower().endswith("number"):
+            return "100"
+        return "example"
+    if t == "object" or "properties" in schema or "allOf" in schema:
+        if depth >= _MAX_DEPTH:
+            return {}
+        props = object_properties(cat, schema)
+        chosen = _choose_props(props)
+        return {k: example_value(cat, props[k], k, depth + 1) for k in chosen}
+    return hint if hint is not None else "example"
+
+
+def _singular(name: str) -> str:
+    return name[:-1] if name.endswith("s") else name
+
+
+def _is_navigation(schema: dict[str, Any]) -> bool:
+    return bool(schema.get("x-ms-navigationProperty")) or (
+        schema.get("type") == "array" and "$ref" in (schema.get("items") or {})
+    )
+
+
+def _choose_props(props: dict[str, Any]) -> list[str]:
+    """Small schemas whole; large entities by their identifying fields."""
+    if len(props) <= _MAX_EXAMPLE_PROPS:
+        return list(props)
+    chosen = [p for p in _PREFERRED if p in props and p != "Id"]
+    if not chosen:
+        chosen = [k for k, v in props.items() if not _is_navigation(v)][:5]
+    return chosen[:_MAX_EXAMPLE_PROPS]
+
+
+def example_body(action: Action, cat: Catalog | None = None) -> Any:
+    """The example request body of an action (``None`` when it takes none)."""
+    if action.body is None:
+        return None
+    if action.body.wrapped:
+        props = object_properties(cat, action.body.schema)
+        return {n: example_value(cat, props.get(n), n, 1) for n in action.body.wrapped}
+    return example_value(cat, action.body.schema)
+
+
+def _param_example(param: Param) -> str:
+    t = param.type
+    if t in ("Edm.Int32", "Edm.Int64"):
+        return "1"
+    if t == "Edm.Boolean":
+        return "false"
+    if t == "Edm.DateTimeOffset":
+        return "2025-01-01T00:00:00Z"
+    if t == "Edm.Guid":
+        return "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+    if param.location == "header":
+        return '"*"'
+    hint = _NAME_HINTS.get(param.name.lower())
+    if isinstance(hint, str):
+        return hint
+    if param.name.lower().endswith(("number", "dn", "dns", "dnstr")):
+        return "100"
+    return "example"
+
+
+# ----------------------------------------------------------------------------- options
+
+
+def cli_options(action: Action, cat: Catalog | None = None) -> list[CliOption]:
+    """The options of ``3cx <resource> <action>``, in display order."""
+    out: list[CliOption] = []
+    taken: set[str] = set()
+
+    def flag_for(name: str) -> str:
+        base = kebab(name) or "value"
+        flag = base if base not in RESERVED_OPTIONS and base not in taken else f"{base}-param"
+        taken.add(flag)
+        return "--" + flag
+
+    for p in action.params:
+        out.append(
+            CliOption(
+                flag=flag_for(p.name),
+                source="param",
+                name=p.name,
+                type_label=_param_type(p),
+                required=p.required and p.location != "header",
+                help=_param_help(p),
+            )
+        )
+    if action.body is not None:
+        if action.body.wrapped:
+            props = object_properties(cat, action.body.schema)
+            for arg in action.body.wrapped:
+                schema = props.get(arg, {})
+                out.append(
+                    CliOption(
+                        flag=flag_for(arg),
+                        source="arg",
+                        name=arg,
+                        type_label=schema_label(schema),
+                        required=action.body.required,
+                        help=f"body argument {arg!r} as JSON ({schema_label(schema)})",
+                        json=True,
+                    )
+                )
+        else:
+            out.append(
+                CliOption(
+                    flag="--body",
+                    source="body",
+                    name="body",
+                    type_label=action.body.label,
+                    required=action.body.required,
+                    help=f"request body as JSON ({action.body.label})",
+                    json=True,
+                )
+            )
+    for q in QUERY_OPTIONS:
+        if q in action.query:
+            out.append(
+                CliOption(
+                    flag="--" + q,
+                    source="query",
+                    name=q,
+                    type_label="flag" if q == "count" else "text",
+                    required=False,
+                    help=QUERY_OPTION_HELP.get(q, ""),
+                )
+            )
+    return out
+
+
+def _param_type(p: Param) -> str:
+    label = {
+        "Edm.String": "string",
+        "Edm.Int32": "int32",
+        "Edm.Int64": "int64",
+        "Edm.Boolean": "boolean",
+        "Edm.DateTimeOffset": "date-time",
+        "Edm.Guid": "uuid",
+    }.get(p.type, p.type)
+    return label + (" or null" if p.nullable and p.role == "function" else "")
+
+
+def _param_help(p: Param) -> str:
+    desc = p.description
+    if desc.startswith("Usage:"):
+        desc = ""
+    role = {"key": "key", "function": "function parameter", "header": "HTTP header"}[p.role]
+    text = f"{role} {p.name!r}"
+    if p.nullable and p.role == "function":
+        text += ' (pass "null" for none)'
+    return f"{text}: {desc}" if desc else text
+
+
+# ----------------------------------------------------------------------------- page content
+
+
+def summary_line(action: Action) -> str:
+    """One line for listings: the summary, else a sentence made from the path."""
+    text = (action.summary or action.description or "").strip().splitlines()
+    if text and text[0]:
+        return text[0].rstrip(".")
+    return f"{action.method} {action.path}"
+
+
+def expected_errors(action: Action) -> list[tuple[int, str]]:
+    """Exit codes (and why) that this action can end with, most likely first."""
+    errs: list[tuple[int, str]] = [(2, "bad option or malformed JSON")]
+    if action.params or action.body:
+        errs.append((3, "a parameter or body field does not fit its type; nothing is sent"))
+    errs.append((4, "the PBX cannot be reached (DNS, TCP, TLS, timeout)"))
+    errs.append((5, "wrong client id or API key"))
+    owner = action.resource in {"CallHistoryView", "ChatHistoryView", "Recordings"}
+    errs.append(
+        (
+            6,
+            "needs the System Owner role"
+            if owner
+            else "the API client's role is too low, or its IP is not allowed",
+        )
+    )
+    if any(p.role == "key" for p in action.params):
+        errs.append((7, "no entity with that key"))
+    elif action.kind == "function" and action.params:
+        errs.append((7, "a function parameter is missing or empty"))
+    if action.method in ("POST", "PATCH", "PUT", "DELETE"):
+        errs.append(
+            (8, "the PBX refused the change (one warning per property, e.g. ALREADY_IN_USE)")
+        )
+    elif action.pageable and not action.is_report:
+        errs.append((8, "--top above 100 (ordinary sets cap it; use --all instead)"))
+    errs.append((9, "server error (5xx), e.g. a report query that timed out"))
+    return errs
+
+
+def _shape(action: Action, cat: Catalog | None) -> list[tuple[str, str]]:
+    """Properties of the returned item: (name, type label)."""
+    r = action.response
+    if r.kind == "collection" and r.item and cat is not None and r.item in cat.schemas:
+        schema: dict[str, Any] | None = {"$ref": f"#/components/schemas/{r.item}"}
+    elif r.kind == "entity":
+        schema = r.schema
+    else:
+        return []
+    props = object_properties(cat, schema)
+    return [(k, schema_label(_unwrap_label(v))) for k, v in props.items()]
+
+
+def _unwrap_label(schema: dict[str, Any]) -> dict[str, Any]:
+    parts = schema.get("allOf")
+    if parts and len(parts) == 1:
+        return parts[0]
+    return schema
+
+
+def _usage(action: Action, opts: list[CliOption]) -> list[str]:
+    bits = [f"3cx {action.resource_cli_name} {action.cli_name}"]
+    call = [f"3cx call {action.id}"]
+    py_args = []
+    for o in opts:
+        if not o.required:
+            continue
+        if o.source == "param":
+            p = action.param(o.name)
+            value = _param_example(p) if p else "VALUE"
+            bits.append(f"{o.flag} {value}")
+            call.append(f"--param {o.name}={value}")
+            py_args.append(f"{p.python_name if p else o.name}={_py_literal(p, value)}")
+    if action.body is not None:
+        if action.body.wrapped:
+            for o in opts:
+                if o.source == "arg":
+                    bits.append(f"{o.flag} @{kebab(o.name)}.json")
+                    py_args.append(f"{kebab(o.name).replace('-', '_')}={{...}}")
+        else:
+            bits.append("--body @body.json")
+            py_args.append("body={...}")
+        call.append("--body @body.json")
+    py = f"client.{action.resource_python_name}.{action.python_name}({', '.join(py_args)})"
+    return [" ".join(bits), " ".join(call), py]
+
+
+def _py_literal(p: Param | None, value: str) -> str:
+    if p is not None and p.type in ("Edm.Int32", "Edm.Int64"):
+        return value
+    if value in ("false", "true"):
+        return value.capitalize()
+    return repr(value.strip('"'))
+
+
+_WS = re.compile(r"\s+")
+
+
+def _clean(text: str) -> str:
+    return _WS.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class _Page:
+    action: Action
+    options: list[CliOption]
+    usage: list[str]
+    body: Any
+    shape: list[tuple[str, str]]
+    errors: list[tuple[int, str]]
+
+
+def _page(action: Action, cat: Catalog | None) -> _Page:
+    opts = cli_options(action, cat)
+    return _Page(
+        action=action,
+        options=opts,
+        usage=_usage(action, opts),
+        body=example_body(action, cat),
+        shape=_shape(action, cat),
+        errors=expected_errors(action),
+    )
+
+
+def _returns(action: Action) -> str:
+    r = action.response
+    text = r.label
+    if r.kind == "collection":
+        text += " (JSON list; table/csv/jsonl outputs available; --all pages through everything)"
+    elif r.kind == "file":
+        text += " (written to --out PATH, or to the file name the PBX sends)"
+    return text
+
+
+# ----------------------------------------------------------------------------- text
+
+
+def render_text(action: Action, cat: Catalog | None = None, width: int = 100) -> str:
+    """The page for a terminal: aligned plain text, no markup."""
+    pg = _page(action, cat)
+    a = action
+    lines = [
+        f"{a.id}  ({a.resource}, XAPI {a.release})",
+        f"  {a.method} /xapi/v1{a.path}",
+        "",
+    ]
+    desc = _clean(a.description) if a.description and a.description != a.summary else ""
+    lines.append(summary_line(a) + ".")
+    if desc:
+        lines.append(desc)
+    lines += ["", "Usage:"] + [f"  {u}" for u in pg.usage]
+
+    params = [o for o in pg.options if o.source != "query"]
+    if params:
+        lines += ["", "Options:"]
+        w = max(len(o.flag) for o in params)
+        tw = max(len(o.type_label) for o in params)
+        for o in params:
+            req = "required" if o.required else "optional"
+            lines.append(f"  {o.flag:<{w}}  {o.type_label:<{tw}}  {req:<8}  {o.help}")
+        if any(o.json for o in params):
+            lines.append("  (JSON options take a literal, @file or - for stdin.)")
+    query = [o for o in pg.options if o.source == "query"]
+    if query:
+        lines += ["", "OData options:"]
+        w = max(len(o.flag) for o in query)
+        lines += [f"  {o.flag:<{w}}  {o.help}" for o in query]
+        if a.pageable:
+            lines.append(f"  {'--all':<{w}}  every item, page by page")
+    if pg.body is not None:
+        req = "required" if a.body and a.body.required else "optional"
+        lines += ["", f"Body ({req}), example:"]
+        lines += ["  " + ln for ln in json.dumps(pg.body, indent=2).splitlines()]
+    lines += ["", f"Returns: {_returns(a)}"]
+    if pg.shape:
+        fields = ", ".join(f"{n} ({t})" for n, t in pg.shape)
+        lines += _wrap(fields, width, "  ")
+    lines += ["", "Errors to expect (exit code):"]
+    lines += [f"  {code:>2}  {why}" for code, why in pg.errors]
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    out: list[str] = []
+    line = indent
+    for word in text.split(" "):
+        if len(line) + len(word) + 1 > width and line.strip():
+            out.append(line.rstrip())
+            line = indent
+        line += word + " "
+    if line.strip():
+        out.append(line.rstrip())
+    return out
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def _md_cell(text: str) -> str:
+    return _clean(text).replace("|", "\\|")
+
+
+def render_markdown(action: Action, cat: Catalog | None = None) -> str:
+    """The page for docs/actions/: the same content as :func:`render_text`, in Markdown."""
+    pg = _page(action, cat)
+    a = action
+    out = [
+        f"# {a.id}",
+        "",
+        f"Resource **{a.resource}** · `{a.method} /xapi/v1{a.path}` · XAPI {a.release} · {a.kind}",
+        "",
+        summary_line(a) + ".",
+    ]
+    if a.description and a.description != a.summary:
+        out += ["", _clean(a.description)]
+    out += ["", "## Usage", "", "```sh", pg.usage[0], pg.usage[1], "```", "", "```python"]
+    out += [pg.usage[2], "```"]
+    params = [o for o in pg.options if o.source != "query"]
+    if params:
+        out += ["", "## Options", "", "| Option | Type | Required | Description |"]
+        out.append("| --- | --- | --- | --- |")
+        for o in params:
+            req = "yes" if o.required else "no"
+            out.append(f"| `{o.flag}` | {_md_cell(o.type_label)} | {req} | {_md_cell(o.help)} |")
+        if any(o.json for o in params):
+            out += ["", "JSON options take a literal, `@file` or `-` for stdin."]
+    query = [o for o in pg.options if o.source == "query"]
+    if query:
+        out += ["", "## OData options", ""]
+        out += [f"- `{o.flag}`: {o.help}" for o in query]
+        if a.pageable:
+            out.append("- `--all`: every item, page by page")
+    if pg.body is not None:
+        req = "required" if a.body and a.body.required else "optional"
+        out += ["", f"## Body ({req})", "", "```json", json.dumps(pg.body, indent=2), "```"]
+    out += ["", "## Returns", "", _returns(a)]
+    if pg.shape:
+        out += ["", "| Field | Type |", "| --- | --- |"]
+        out += [f"| {n} | {_md_cell(t)} |" for n, t in pg.shape]
+    out += ["", "## Errors to expect", "", "| Exit code | When |", "| --- | --- |"]
+    out += [f"| {code} | {_md_cell(why)} |" for code, why in pg.errors]
+    return "\n".join(out) + "\n"

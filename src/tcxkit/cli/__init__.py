@@ -1,0 +1,46 @@
+"""The ``3cx`` command line (``python -m tcxkit`` too).
+
+:func:`main` runs the click app and turns every failure into one paragraph on
+stderr and the exit code documented in docs/cli.md; tracebacks only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``3cx`` console script."""
+    import click
+
+    from .app import cli
+    from .errors import DEBUG, report
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+        DEBUG["on"] = True
+    try:
+        code = cli.main(args=args, prog_name="3cx", standalone_mode=False)
+    except click.exceptions.Abort:
+        print("3cx: aborted.", file=sys.stderr)
+        code = 1
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        print("3cx: interrupted.", file=sys.stderr)
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 0
+    except Exception as exc:
+        code = report(exc)
+    sys.exit(code if isinstance(code, int) else 0)

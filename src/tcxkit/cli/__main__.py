@@ -1,0 +1,5 @@
+"""``python -m tcxkit.cli``."""
+
+from . import main
+
+main()

@@ -1,0 +1,385 @@
+"""The ``3cx`` root command: global options, built-in commands, resource groups.
+
+Resource groups come from the catalog and are created only when listed or
+called (see :mod:`tcxkit.cli.lazy`); everything that talks to a PBX imports
+the client inside its callback, so ``3cx --help`` and ``3cx actions`` stay
+fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..catalog import DEFAULT_RELEASE, RELEASES
+from .errors import DEBUG
+from .lazy import common_options, query_options, release_of, resource_group, resource_map
+from .state import Options
+
+__all__ = ["BUILTINS", "cli"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class RootGroup(click.Group):
+    """Built-in commands first, then one lazily built group per resource."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands) + sorted(_resources(ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        return resource_group(release_of(ctx), cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        builtin = [(n, c.get_short_help_str(70)) for n, c in self.commands.items()]
+        resources = _resources(ctx)
+        with formatter.section("Commands"):
+            formatter.write_dl(builtin)
+        release = release_of(ctx).release
+        with formatter.section(f"Resources (XAPI {release}; `3cx RESOURCE --help`)"):
+            formatter.write_dl(
+                [
+                    (n, f"{tag}: {count} action{'s' if count != 1 else ''}")
+                    for n, (tag, count) in sorted(resources.items())
+                ]
+            )
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            cat = release_of(ctx)
+            import difflib
+
+            close = difflib.get_close_matches(
+                name, list(self.commands) + list(_resources(ctx)), n=4
+            )
+            found = cat.get(name)
+            extra = ""
+            if found is not None:
+                extra = (
+                    f" {found.id} is an action: run `3cx {found.resource_cli_name} "
+                    f"{found.cli_name}` or `3cx call {found.id}`."
+                )
+            elif close:
+                extra = f" Did you mean: {', '.join(close)}?"
+            ctx.fail(f"No command or resource {name!r}.{extra} See `3cx --help`.")
+        return super().resolve_command(ctx, args)
+
+
+def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
+    return resource_map(release_of(ctx))
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(
+        f"3cx (tcxkit) {__version__}; XAPI catalogs {RELEASES[0]}..{RELEASES[-1]} "
+        f"(default {DEFAULT_RELEASE}); Python {sys.version.split()[0]}"
+    )
+    ctx.exit(0)
+
+
+@click.group(
+    cls=RootGroup,
+    context_settings=CONTEXT,
+    invoke_without_command=False,
+    no_args_is_help=True,
+    epilog="Connection: --profile / TCX_PROFILE, or TCX_URL + TCX_CLIENT_ID + TCX_CLIENT_SECRET; "
+    "with none of them, the built-in emulator. Exit codes: docs/cli.md.",
+)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version and exit.",
+)
+@click.option("--profile", "-p", metavar="NAME", help="Connection profile (env TCX_PROFILE).")
+@click.option(
+    "--release",
+    metavar="VERSION",
+    help="XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
+)
+@click.option(
+    "--ca-bundle",
+    metavar="PATH",
+    type=click.Path(dir_okay=False),
+    help="CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
+)
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (test PBXs only).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for the PBX.",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    envvar="TCX_DEBUG",
+    help="Tracebacks and HTTP logging (secrets redacted) on stderr.",
+)
+@click.pass_context
+def cli(ctx: click.Context, **opts: Any) -> None:
+    """Automate a 3CX V20 phone system through its Configuration API (XAPI).
+
+    Every XAPI action is a command: `3cx RESOURCE ACTION [OPTIONS]`, e.g.
+
+      3cx users list-user --select Number,FirstName -o table
+
+      3cx peers retreive-peers-by-numbers --peers-request '{"DnNumbers":["100"]}'
+
+    Find actions with `3cx actions WORDS...` and read one with `3cx actions show ACTION`.
+    """
+    release = opts["release"]
+    if release and release != "auto":
+        from ..catalog import catalog
+
+        catalog(release)  # unknown release: a clear usage error now
+    DEBUG["on"] = bool(opts["debug"])
+    ctx.obj = Options(
+        profile=opts["profile"],
+        release=release,
+        ca_bundle=opts["ca_bundle"],
+        insecure=opts["insecure"],
+        timeout=opts["timeout"],
+        debug=opts["debug"],
+    )
+
+
+# ----------------------------------------------------------------------------- call
+
+
+@cli.command(
+    "call",
+    context_settings=CONTEXT,
+    params=[
+        click.Argument(["action"]),
+        click.Option(
+            ["--param", "-P"],
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Path or function parameter (spec, snake or kebab name); repeatable.",
+        ),
+        click.Option(
+            ["--body", "-b"],
+            metavar="JSON|@FILE|-",
+            help='Request body (for OData actions the wrapper object, e.g. {"peersRequest": {...}}).',
+        ),
+        *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
+        *common_options(True),
+    ],
+)
+@click.pass_context
+def call_cmd(ctx: click.Context, **values: Any) -> None:
+    """Run any action by its id (operationId, snake or kebab name).
+
+    \b
+    Examples:
+      3cx call GetPeerByNumber --param Number=100
+      3cx call RetreivePeersByNumbers --body '{"peersRequest": {"DnNumbers": ["100"]}}'
+      3cx call ListUser --select Number,FirstName --all -o table
+    """
+    from .run import run_call
+
+    run_call(ctx, values.pop("action"), values)
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+@cli.command("actions", context_settings=CONTEXT)
+@click.option(
+    "--resource", "-r", metavar="RESOURCE", help="Only this resource (tag, kebab or snake name)."
+)
+@click.option("--markdown", is_flag=True, help="With `show`: Markdown, as in docs/actions/.")
+@click.argument("words", nargs=-1)
+@click.pass_context
+def actions_cmd(
+    ctx: click.Context, resource: str | None, markdown: bool, words: tuple[str, ...]
+) -> None:
+    """List actions with one-line summaries; WORDS filter them (all must match).
+
+    \b
+    3cx actions                      every action
+    3cx actions --resource users     one resource
+    3cx actions peer number          actions matching all words
+    3cx actions show ACTION          the action's page: parameters, body example,
+                                     output, errors to expect
+    """
+    from .discover import list_actions, show_action
+
+    if words and words[0] == "show":
+        if len(words) != 2:
+            raise click.UsageError("Usage: 3cx actions show ACTION", ctx)
+        show_action(ctx, words[1], markdown)
+        return
+    list_actions(ctx, resource, words)
+
+
+# ----------------------------------------------------------------------------- connections
+
+
+@cli.command("login", context_settings=CONTEXT)
+@click.option("--name", "-n", default="default", show_default=True, help="Profile name.")
+@click.option("--url", metavar="URL", help="PBX base URL, e.g. https://pbx.example.com:5001.")
+@click.option("--client-id", metavar="ID", help="API client id (the DN shown in the console).")
+@click.option(
+    "--version",
+    "pbx_release",
+    default="auto",
+    show_default=True,
+    help="XAPI release of the PBX ('auto' asks it).",
+)
+@click.option("--no-verify-login", is_flag=True, help="Store without requesting a token.")
+@click.pass_context
+def login_cmd(ctx: click.Context, **values: Any) -> None:
+    """Store a connection profile; the API key is prompted (hidden), never an option.
+
+    The key is verified with a real token request, then kept in the OS keyring
+    (or a 0600 file when no keyring is available). TCX_CLIENT_SECRET, when set,
+    is used instead of prompting; without a terminal the key is read from stdin.
+    """
+    from .commands import login
+
+    login(ctx, **values)
+
+
+@cli.group("profiles", context_settings=CONTEXT, invoke_without_command=True)
+@click.pass_context
+def profiles_cmd(ctx: click.Context) -> None:
+    """List, select and remove connection profiles."""
+    if ctx.invoked_subcommand is None:
+        from .commands import profiles_list
+
+        profiles_list()
+
+
+@profiles_cmd.command("list")
+def profiles_list_cmd() -> None:
+    """List profiles (never their secrets)."""
+    from .commands import profiles_list
+
+    profiles_list()
+
+
+@profiles_cmd.command("use")
+@click.argument("name")
+def profiles_use_cmd(name: str) -> None:
+    """Make NAME the default profile."""
+    from .commands import profiles_use
+
+    profiles_use(name)
+
+
+@profiles_cmd.command("remove")
+@click.argument("name")
+def profiles_remove_cmd(name: str) -> None:
+    """Delete profile NAME and its stored API key."""
+    from .commands import profiles_remove
+
+    profiles_remove(name)
+
+
+@cli.command("doctor", context_settings=CONTEXT)
+@click.pass_context
+def doctor_cmd(ctx: click.Context) -> None:
+    """Check DNS, TCP, TLS, token, PBX release and permissions; say what to fix."""
+    from .doctor import run_doctor
+
+    ctx.exit(run_doctor(ctx.obj))
+
+
+# ----------------------------------------------------------------------------- emulator
+
+
+@cli.group(
+    "emulator",
+    context_settings=CONTEXT,
+    invoke_without_command=True,
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=5001, show_default=True)
+@click.option("--db", metavar="PATH", help="SQLite file (default: in memory).")
+@click.option(
+    "--version",
+    "version",
+    default=DEFAULT_RELEASE,
+    show_default=True,
+    type=click.Choice(RELEASES),
+    help="3CX release to play.",
+)
+@click.option(
+    "--data",
+    type=click.Choice(["demo", "empty", "keep"]),
+    default="demo",
+    show_default=True,
+    help="Demo data, nothing, or keep what the --db holds (demo when it is new).",
+)
+@click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows.")
+@click.option("--client-id", default="tcxkit-emulator", show_default=True)
+@click.option(
+    "--client-secret",
+    envvar="TCX_EMULATOR_SECRET",
+    default="emulator-secret",
+    show_default=True,
+    help="API key it accepts (env TCX_EMULATOR_SECRET).",
+)
+@click.pass_context
+def emulator_cmd(ctx: click.Context, **values: Any) -> None:
+    """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
+
+    `3cx emulator stop` stops the background one started for the embedded default.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .commands import run_emulator
+
+    run_emulator(**values)
+
+
+@emulator_cmd.command("stop")
+def emulator_stop_cmd() -> None:
+    """Stop the background emulator (the embedded default)."""
+    from .commands import stop_emulator
+
+    stop_emulator()
+
+
+@emulator_cmd.command("status")
+def emulator_status_cmd() -> None:
+    """Say whether the background emulator runs, and where."""
+    from .commands import emulator_status
+
+    emulator_status()
+
+
+# ----------------------------------------------------------------------------- completion
+
+
+@cli.command("completion", context_settings=CONTEXT)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell completion script, e.g. `eval "$(3cx completion bash)"`."""
+    from click.shell_completion import get_completion_class
+
+    comp_cls = get_completion_class(shell)
+    assert comp_cls is not None
+    click.echo(comp_cls(cli, {}, "3cx", "_3CX_COMPLETE").source())
+
+
+BUILTINS = tuple(cli.commands)
+
+if os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+    DEBUG["on"] = True

@@ -1,0 +1,223 @@
+"""Bodies of the built-in commands: login, profiles, emulator.
+
+Kept apart from :mod:`tcxkit.cli.app` so that building the command tree
+(for ``--help``) does not import keyring, platformdirs or the emulator.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from ..errors import ConfigurationError, UsageError
+from .connect import Connection, Options, make_client
+from .profiles import (
+    Profile,
+    delete_secret,
+    load_config,
+    save_config,
+    set_secret,
+)
+
+__all__ = [
+    "emulator_status",
+    "login",
+    "profiles_list",
+    "profiles_remove",
+    "profiles_use",
+    "run_emulator",
+    "stop_emulator",
+]
+
+
+def _read_secret(prompt: str) -> str:
+    """The API key from TCX_CLIENT_SECRET, a hidden prompt, or a line of stdin."""
+    env = os.environ.get("TCX_CLIENT_SECRET")
+    if env:
+        return env
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, hide_input=True))
+    line = sys.stdin.readline()
+    if not line.strip():
+        raise UsageError(
+            "No API key given.",
+            hint="Type it at the prompt, pipe it on stdin, or set TCX_CLIENT_SECRET.",
+        )
+    return line.strip()
+
+
+def _ask(prompt: str, given: str | None, default: str | None = None) -> str:
+    if given:
+        return given
+    if sys.stdin.isatty():
+        return str(click.prompt(prompt, default=default)).strip()
+    line = sys.stdin.readline().strip()
+    if not line and default:
+        return default
+    if not line:
+        raise UsageError(f"No {prompt.lower()} given.", hint="Pass it with the matching option.")
+    return line
+
+
+def _normalise_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if url.endswith("/xapi/v1"):
+        url = url[: -len("/xapi/v1")]
+    if "://" not in url:
+        url = "https://" + url
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"{url!r} is not an http(s) URL.", hint="Example: https://pbx.example.com:5001"
+        )
+    return url
+
+
+def login(ctx: click.Context, **values: Any) -> None:
+    opts: Options = ctx.find_root().obj
+    name = values["name"]
+    url = _normalise_url(_ask("PBX URL", values.get("url")))
+    client_id = _ask("Client ID", values.get("client_id"))
+    secret = _read_secret("API key")
+    verify: bool | str = True
+    if opts.ca_bundle:
+        verify = opts.ca_bundle
+    if opts.insecure:
+        verify = False
+    release = values.get("pbx_release") or "auto"
+    detected = None
+    if not values.get("no_verify_login"):
+        conn = Connection(url, client_id, secret, f"login {name!r}", release, verify)
+        with make_client(conn, opts, token_cache=False) as client:
+            client.authenticate()
+            try:
+                detected = client.version
+            except Exception:
+                detected = None
+            pbx = client.pbx_version
+        click.echo(
+            f"3cx: signed in to {url} as {client_id!r}"
+            + (f" (PBX {pbx}, XAPI catalog {detected})" if pbx else "")
+            + ".",
+            err=True,
+        )
+    store = set_secret(name, secret)
+    cfg = load_config()
+    cfg.profiles[name] = Profile(
+        name=name,
+        url=url,
+        client_id=client_id,
+        secret_store=store,
+        version=release,
+        ca_bundle=opts.ca_bundle,
+        insecure=opts.insecure,
+    )
+    if cfg.current is None or len(cfg.profiles) == 1 or name == "default":
+        cfg.current = cfg.current or name
+    path = save_config(cfg)
+    where = "the OS keyring" if store == "keyring" else "a private file (mode 0600)"
+    click.echo(
+        f"3cx: saved profile {name!r} in {path}; API key kept in {where}."
+        + ("" if cfg.current != name else " It is the default profile."),
+        err=True,
+    )
+
+
+def profiles_list() -> None:
+    cfg = load_config()
+    if not cfg.profiles:
+        click.echo(
+            "3cx: no profiles yet; commands use the built-in emulator. Add one with `3cx login`.",
+            err=True,
+        )
+        return
+    rows = [("", "NAME", "URL", "CLIENT ID", "SECRET IN", "RELEASE")]
+    for name, p in sorted(cfg.profiles.items()):
+        mark = "*" if name == cfg.current else ""
+        rows.append((mark, name, p.url, p.client_id, p.secret_store, p.version))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+
+
+def profiles_use(name: str) -> None:
+    cfg = load_config()
+    cfg.require(name)
+    cfg.current = name
+    save_config(cfg)
+    click.echo(f"3cx: default profile is now {name!r}.", err=True)
+
+
+def profiles_remove(name: str) -> None:
+    cfg = load_config()
+    prof = cfg.require(name)
+    delete_secret(prof)
+    del cfg.profiles[name]
+    if cfg.current == name:
+        cfg.current = None
+    save_config(cfg)
+    click.echo(f"3cx: removed profile {name!r} and its stored API key.", err=True)
+    if cfg.current is None and cfg.profiles:
+        click.echo("3cx: choose a default with `3cx profiles use NAME`.", err=True)
+
+
+# ----------------------------------------------------------------------------- emulator
+
+
+def run_emulator(**values: Any) -> None:
+    from pathlib import Path
+
+    try:
+        from ..emulator import EmulatorConfig, run
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"The emulator is not installed ({exc}).",
+            hint="Install the extra: pip install 'tcxkit[emulator]'.",
+        ) from None
+    data = values["data"]
+    db = values.get("db")
+    if data == "keep":
+        data = "empty" if db and Path(db).exists() else "demo"
+    config = EmulatorConfig(
+        version=values["version"],
+        db=db,
+        data=data,
+        scale=values["scale"],
+        client_id=values["client_id"],
+        client_secret=values["client_secret"],
+        host=values["host"],
+        port=values["port"],
+    )
+
+    def ready(url: str) -> None:
+        click.echo(
+            f"3cx: emulating 3CX {config.version} at {url} (client id {config.client_id!r}, "
+            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it.",
+            err=True,
+        )
+
+    run(config, host=values["host"], port=values["port"], on_ready=ready)
+
+
+def stop_emulator() -> None:
+    from .embedded import stop
+
+    state = stop()
+    if state is None:
+        click.echo("3cx: no background emulator is running.", err=True)
+    else:
+        click.echo(
+            f"3cx: stopped the background emulator (pid {state.pid}, {state.url}).", err=True
+        )
+
+
+def emulator_status() -> None:
+    from .embedded import _alive, _answers, read_state
+
+    state = read_state()
+    if state and _alive(state.pid) and _answers(state.port):
+        click.echo(f"running: {state.url} (pid {state.pid}, db {state.db})")
+    else:
+        click.echo("not running")

@@ -1,0 +1,162 @@
+"""Which PBX a command talks to, and the client that talks to it.
+
+Order: the selected profile (``--profile``, else ``$TCX_PROFILE``, else the
+current one), with ``TCX_URL``/``TCX_CLIENT_ID``/``TCX_CLIENT_SECRET``
+overriding its fields; environment variables alone when there is no profile;
+the built-in emulator when there is neither.  The client library is imported
+here only, so help and discovery never pay for httpx.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigurationError
+from .profiles import get_secret, load_config
+from .state import Options
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["Connection", "Options", "make_client", "resolve"]
+
+EMBEDDED_NOTE = (
+    "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
+    "     Connect a real PBX with `3cx login`, or set TCX_URL, TCX_CLIENT_ID and "
+    "TCX_CLIENT_SECRET."
+)
+
+
+@dataclass
+class Connection:
+    url: str
+    client_id: str
+    client_secret: str
+    source: str  # "env", "profile NAME", "embedded"
+    version: str = "auto"
+    verify: bool | str = True
+
+    def describe(self) -> str:
+        return f"{self.url} as {self.client_id!r} ({self.source})"
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def resolve(opts: Options, *, announce: bool = True) -> Connection:
+    """Settings for this run; starts the embedded emulator when nothing is configured."""
+    url, cid, secret = _env("TCX_URL"), _env("TCX_CLIENT_ID"), _env("TCX_CLIENT_SECRET")
+    name = opts.profile or _env("TCX_PROFILE")
+    cfg = load_config()
+    if name is None and cfg.current in cfg.profiles:
+        name = cfg.current
+    prof = cfg.require(name) if name else None
+
+    verify: bool | str = True
+    version = opts.release or _env("TCX_RELEASE") or "auto"
+    if prof is not None:
+        url = url or prof.url
+        cid = cid or prof.client_id
+        if secret is None:
+            secret = get_secret(prof)
+        if prof.ca_bundle:
+            verify = prof.ca_bundle
+        if prof.insecure:
+            verify = False
+        if version == "auto" and prof.version:
+            version = prof.version
+        source = f"profile {prof.name!r}" + (" + environment" if _env("TCX_URL") else "")
+    elif url or cid or secret:
+        source = "environment"
+    else:
+        return _embedded(opts, version, announce)
+
+    ca = opts.ca_bundle or _env("TCX_CA_BUNDLE")
+    if ca:
+        verify = ca
+    if opts.insecure or _env("TCX_INSECURE") not in (None, "0", "false"):
+        verify = False
+    missing = [
+        var
+        for var, value in (
+            ("TCX_URL", url),
+            ("TCX_CLIENT_ID", cid),
+            ("TCX_CLIENT_SECRET", secret),
+        )
+        if not value
+    ]
+    if missing:
+        where = f"profile {prof.name!r}" if prof else "the environment"
+        raise ConfigurationError(
+            f"Incomplete connection settings in {where}: missing {', '.join(missing)}.",
+            hint="Set the missing variables, or store a profile with `3cx login` "
+            "(the API key is then kept in the keyring, never on the command line).",
+        )
+    assert url and cid and secret
+    return Connection(url.rstrip("/"), cid, secret, source, version, verify)
+
+
+def _embedded(opts: Options, version: str, announce: bool) -> Connection:
+    from .embedded import ensure_running
+
+    state, _started = ensure_running()
+    if announce:
+        print(EMBEDDED_NOTE.format(url=state.url, db=state.db), file=sys.stderr)
+    return Connection(
+        state.url, state.client_id, state.client_secret, "embedded emulator", version, True
+    )
+
+
+def enable_debug_logging() -> None:
+    """``--debug``: HTTP lines from logger ``tcxkit.http`` on stderr (redacted by the client)."""
+    logger = logging.getLogger("tcxkit.http")
+    if any(getattr(h, "_tcx_cli", False) for h in logger.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    handler._tcx_cli = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+
+def _skip_httpx_cli() -> None:
+    """Keep httpx from importing its own command line (rich, pygments, click).
+
+    httpx imports ``httpx._main`` at import time only to expose ``httpx.main``;
+    ``3cx`` never calls it, and the import costs about 50 ms on every run.
+    """
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    import types
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise SystemExit("httpx's command line is not available inside 3cx.")
+
+    stub = types.ModuleType("httpx._main")
+    stub.main = unavailable  # type: ignore[attr-defined]
+    sys.modules["httpx._main"] = stub
+
+
+def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
+    _skip_httpx_cli()
+    from ..client import Client
+
+    if opts.debug:
+        enable_debug_logging()
+    # Plain http needs no certificates; skipping them saves loading the CA bundle.
+    verify = False if conn.url.startswith("http://") else conn.verify
+    return Client(
+        conn.url,
+        conn.client_id,
+        conn.client_secret,
+        version=conn.version,
+        timeout=opts.timeout,
+        verify=verify,
+        **extra,
+    )

@@ -1,0 +1,197 @@
+"""The built-in emulator as the default PBX: started on demand, then reused.
+
+With no profile and no TCX_* variables every command talks to a local
+emulator, so ``3cx`` works out of the box.  The first run starts it as a
+background process on a free 127.0.0.1 port, with its database in the user
+data directory (demo data on the first start), and records pid, URL and
+credentials in a state file (mode 0600); later runs reuse it while it answers.
+``3cx emulator stop`` ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import ConfigurationError, TcxError
+from .profiles import data_dir
+
+__all__ = ["EmbeddedEmulator", "ensure_running", "read_state", "stop"]
+
+START_TIMEOUT = 30.0
+CLIENT_ID = "tcxkit-emulator"
+
+
+@dataclass
+class EmbeddedEmulator:
+    pid: int
+    url: str
+    port: int
+    client_id: str
+    client_secret: str
+    db: str
+    log: str
+
+
+def _state_path() -> Path:
+    return data_dir() / "emulator.json"
+
+
+def read_state() -> EmbeddedEmulator | None:
+    path = _state_path()
+    try:
+        return EmbeddedEmulator(**json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def _write_state(state: EmbeddedEmulator) -> None:
+    path = _state_path()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(asdict(state), fh)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _answers(port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _lock():  # type: ignore[no-untyped-def]
+    from filelock import FileLock
+
+    directory = data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(directory / "emulator.lock"), timeout=START_TIMEOUT + 10)
+
+
+def ensure_running() -> tuple[EmbeddedEmulator, bool]:
+    """The running background emulator, started if needed; ``(state, started_now)``."""
+    with _lock():
+        state = read_state()
+        if state and _alive(state.pid) and _answers(state.port):
+            return state, False
+        return _start(state), True
+
+
+def _start(previous: EmbeddedEmulator | None) -> EmbeddedEmulator:
+    directory = data_dir()
+    db = directory / "emulator.db"
+    log = directory / "emulator.log"
+    secret = previous.client_secret if previous else secrets.token_urlsafe(24)
+    port = _free_port()
+    first = not db.exists()
+    cmd = [
+        sys.executable,
+        "-m",
+        "tcxkit",
+        "emulator",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        str(db),
+        "--data",
+        "demo" if first else "keep",
+        "--client-id",
+        CLIENT_ID,
+    ]
+    env = {**os.environ, "TCX_EMULATOR_SECRET": secret}
+    for var in ("TCX_URL", "TCX_CLIENT_ID", "TCX_CLIENT_SECRET", "TCX_PROFILE"):
+        env.pop(var, None)
+    with open(log, "ab") as logfh:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=logfh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise TcxError(
+                f"The built-in emulator exited at start (status {proc.returncode}).",
+                hint=f"See its log: {log}. Or connect a real PBX with `3cx login`.",
+            )
+        if _answers(port, 0.2):
+            state = EmbeddedEmulator(
+                pid=proc.pid,
+                url=f"http://127.0.0.1:{port}",
+                port=port,
+                client_id=CLIENT_ID,
+                client_secret=secret,
+                db=str(db),
+                log=str(log),
+            )
+            _write_state(state)
+            return state
+        time.sleep(0.05)
+    proc.terminate()
+    raise TcxError(
+        f"The built-in emulator did not answer within {START_TIMEOUT:.0f} s.",
+        hint=f"See its log: {log}.",
+    )
+
+
+def stop() -> EmbeddedEmulator | None:
+    """Stop the background emulator recorded in the state file; None if none ran."""
+    with _lock():
+        state = read_state()
+        if state is None:
+            return None
+        _state_path().unlink(missing_ok=True)
+        if not _alive(state.pid):
+            return None
+        if not _is_our_emulator(state.pid):
+            raise ConfigurationError(
+                f"Process {state.pid} recorded as the emulator is something else now; "
+                "not stopping it.",
+                hint="The stale state file was removed.",
+            )
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while _alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(state.pid):
+            os.kill(state.pid, signal.SIGKILL)
+        return state
+
+
+def _is_our_emulator(pid: int) -> bool:
+    """Guard against a recycled pid: the command line must be our emulator."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True  # no /proc (macOS): trust the state file
+    return b"tcxkit" in cmdline and b"emulator" in cmdline

@@ -1,0 +1,76 @@
+"""Turn any failure into one paragraph on stderr and a documented exit code.
+
+Users of a command line tool see the *what*, the *why* and the *next step*;
+tracebacks are for ``--debug``.  The exit codes come from
+:data:`tcxkit.errors.EXIT_CODES`, the one table the docs and tests also read.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from ..errors import ApiError, ConnectError, TcxError, TLSError, TransportError
+
+__all__ = ["DEBUG", "render_error", "render_unexpected", "report"]
+
+#: Set by ``--debug`` (or TCX_DEBUG=1): show tracebacks instead of paragraphs.
+DEBUG = {"on": False}
+
+_TLS_HINT = (
+    "If the PBX uses a private CA, pass --ca-bundle PATH (or TCX_CA_BUNDLE); "
+    "to skip verification for a test box only, pass --insecure."
+)
+_CONNECT_HINT = (
+    "Check the URL and port (self-hosted PBXs listen on 5001, hosted ones on 443) "
+    "and run `3cx doctor`; a private CA needs --ca-bundle PATH, a test box --insecure."
+)
+
+
+def render_error(exc: TcxError) -> str:
+    """``3cx: <title>: <message>`` then the hint, as one paragraph."""
+    message = exc.message.rstrip()
+    lines = [f"3cx: {exc.title}: {message}"]
+    if isinstance(exc, ApiError):
+        if str(exc.status) not in message:
+            lines.append(f"  (HTTP {exc.status} from {exc.method} {exc.url})")
+        for d in exc.details:
+            target = d.get("target") or ""
+            text = d.get("message") or d.get("code") or ""
+            if text and text not in message:
+                lines.append(f"  - {target + ': ' if target else ''}{text}")
+    hint = exc.hint or ""
+    if isinstance(exc, TLSError) and "--ca-bundle" not in hint:
+        hint = (hint + " " + _TLS_HINT).strip()
+    elif (
+        isinstance(exc, TransportError | ConnectError)
+        and not isinstance(exc, TLSError)
+        and "--insecure" not in hint
+        and "doctor" not in hint
+    ):
+        hint = (hint + " " + _CONNECT_HINT).strip()
+    if hint:
+        lines.append(f"Hint: {hint}")
+    return "\n".join(lines)
+
+
+def render_unexpected(exc: BaseException) -> str:
+    return (
+        f"3cx: unexpected error: {type(exc).__name__}: {exc}\n"
+        "Hint: run the command again with --debug for the traceback, and report it."
+    )
+
+
+def report(exc: BaseException, stream: TextIO | None = None) -> int:
+    """Print ``exc`` the user's way and return the exit code to use."""
+    stream = stream or sys.stderr
+    if DEBUG["on"]:
+        import traceback
+
+        traceback.print_exception(exc, file=stream)
+    if isinstance(exc, TcxError):
+        print(render_error(exc), file=stream)
+        return exc.exit_code
+    if not DEBUG["on"]:
+        print(render_unexpected(exc), file=stream)
+    return 1

@@ -1,0 +1,188 @@
+"""Items mode: one call per input item, results streamed as JSONL.
+
+Mapping of an item's fields (documented in docs/cli.md):
+
+* a field named like a path/function parameter (spec name, snake_case or
+  kebab-case) fills that parameter;
+* a field named like a named body argument (``peersRequest``) fills it;
+* ``body`` replaces the whole body; ``select``/``filter``/... are OData options;
+* any other field is a body property: merged into the entity body (``--body``
+  is the base), or into the single named argument of an action body;
+* options given on the command line are defaults for every item.
+
+Output lines: a collection result gives one line per row, an entity one line,
+a primitive ``{"item": N, "value": ...}``, an empty answer
+``{"item": N, "status": "ok"}``; a failed item (with --continue-on-error)
+``{"item": N, "input": {...}, "error": {...}}``.  N counts from 1.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..catalog import snake
+from ..errors import PartialFailure, TcxError, UsageError
+from .jsonin import MalformedJSON, load_json_text
+from .output import Printer, items_of
+
+if TYPE_CHECKING:
+    from ..catalog import Action
+    from ..client import Client
+
+__all__ = ["item_kwargs", "read_items", "run_items"]
+
+_QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
+
+
+def read_items(source: str) -> Iterator[tuple[int, Any]]:
+    """``(line_or_index, item)`` from a JSONL file, a JSON array, or stdin (``-``)."""
+    where = "--items (stdin)" if source == "-" else f"--items file {source}"
+    if source == "-":
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(source).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(
+                f"--items: cannot read {source!r}: {exc.strerror or exc}.",
+                hint="Pass a JSONL file, a JSON array file, or - for stdin.",
+            ) from None
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        data = load_json_text(text, where)
+        for i, item in enumerate(data, 1):
+            yield i, _object(item, where, f"element {i}")
+        return
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = load_json_text(line, f"{where} line {lineno}")
+        except MalformedJSON as exc:
+            exc.message = exc.message.replace("at line 1, column", f"at line {lineno}, column")
+            raise
+        yield lineno, _object(item, where, f"line {lineno}")
+
+
+def _object(item: Any, where: str, at: str) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise UsageError(
+            f"{where}, {at}: each item must be a JSON object, got {type(item).__name__}.",
+            hint='Example item: {"Number": "100"}',
+        )
+    return item
+
+
+def item_kwargs(action: Action, item: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """Client keyword arguments for one item (see the module docstring for the mapping)."""
+    kwargs = copy.deepcopy(base)
+    names: dict[str, tuple[str, str]] = {}
+    for p in action.params:
+        for alias in (p.name, p.python_name, p.cli_name):
+            names[alias] = ("param", p.name)
+    wrapped = action.body.wrapped if action.body else None
+    for arg in wrapped or ():
+        for alias in (arg, snake(arg), snake(arg).replace("_", "-")):
+            names[alias] = ("arg", arg)
+    extra: dict[str, Any] = {}
+    for key, value in item.items():
+        kind, name = names.get(key, ("", key))
+        if kind:
+            kwargs[name] = value
+        elif key == "body" or key in _QUERY:
+            kwargs[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        if action.body is not None and not wrapped:
+            body = kwargs.get("body")
+            kwargs["body"] = {**(body if isinstance(body, dict) else {}), **extra}
+        elif wrapped and len(wrapped) == 1 and "body" not in kwargs:
+            arg = kwargs.get(wrapped[0])
+            kwargs[wrapped[0]] = {**(arg if isinstance(arg, dict) else {}), **extra}
+        else:
+            kwargs.update(extra)  # the client names them as unknown parameters
+    return kwargs
+
+
+def _lines(index: int, result: Any) -> list[Any]:
+    from ..results import FileResult
+
+    if result is None:
+        return [{"item": index, "status": "ok"}]
+    if isinstance(result, FileResult):
+        return [{"item": index, "file": result.filename, "bytes": result.size}]
+    rows = items_of(result)
+    if rows is not None:
+        return rows
+    if isinstance(result, dict) and set(result) - {"@odata.context"} == {"value"}:
+        return [{"item": index, "value": result["value"]}]
+    return [result]
+
+
+def run_items(
+    client: Client,
+    action: Action,
+    base: dict[str, Any],
+    values: dict[str, Any],
+    printer: Printer,
+) -> None:
+    """Call ``action`` per item with ``values['concurrency']`` threads, in input order."""
+    keep_going = bool(values.get("continue_on_error"))
+    workers = int(values.get("concurrency") or 1)
+    failures = 0
+    total = 0
+    source = read_items(values["items"])
+
+    def one(item: dict[str, Any]) -> Any:
+        return client.call(action.id, **item_kwargs(action, item, base))
+
+    window: list[tuple[int, dict[str, Any], Future[Any]]] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and len(window) < workers * 2:
+                    try:
+                        _at, item = next(source)
+                    except StopIteration:
+                        exhausted = True
+                        break
+                    total += 1
+                    window.append((total, item, pool.submit(one, item)))
+                if not window:
+                    break
+                index, item, future = window.pop(0)
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    if not keep_going:
+                        print(f"3cx: item {index} failed; stopping.", file=sys.stderr)
+                        raise
+                    failures += 1
+                    err = (
+                        exc.to_dict()
+                        if isinstance(exc, TcxError)
+                        else {"type": type(exc).__name__, "message": str(exc)}
+                    )
+                    err["exit_code"] = getattr(exc, "exit_code", 1)
+                    printer.rows([{"item": index, "input": item, "error": err}])
+                    continue
+                printer.rows(_lines(index, result))
+        except BaseException:
+            for _i, _item, fut in window:
+                fut.cancel()
+            raise
+    if failures:
+        raise PartialFailure(
+            f"{failures} of {total} items failed (their lines carry an 'error' field).",
+            hint="Fix those items and run them again, e.g. select them with "
+            "`jq -c 'select(.error) | .input'`.",
+        )
+    if total == 0:
+        print("3cx: --items: no items in the input.", file=sys.stderr)

@@ -1,0 +1,235 @@
+"""Lazy command groups: one per resource, one command per action, built on demand.
+
+``3cx --help`` lists 130-odd resource groups straight from the catalog without
+building the 600 action commands; a resource group builds only the command
+that is asked for (or all of its own for its ``--help``).  Option names come
+from :func:`tcxkit.catalog.render.cli_options`, the same list the reference
+pages document.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import click
+
+from ..catalog import Catalog, catalog, kebab
+
+__all__ = [
+    "ResourceGroup",
+    "action_command",
+    "common_options",
+    "query_options",
+    "release_of",
+    "resource_group",
+    "resource_map",
+]
+
+
+def release_of(ctx: click.Context) -> Catalog:
+    """The catalog the command tree is built from (``--release`` or the default)."""
+    root = ctx.find_root()
+    release = root.params.get("release") if root.params else None
+    import os
+
+    release = release or os.environ.get("TCX_RELEASE")
+    if not release or release == "auto":
+        return catalog()
+    return catalog(release)
+
+
+def common_options(pageable: bool = True) -> list[click.Option]:
+    """Output and items-mode options shared by every action command and ``3cx call``."""
+    opts = [
+        click.Option(
+            ["-o", "--output"],
+            type=click.Choice(("json", "jsonl", "table", "csv", "raw")),
+            envvar="TCX_OUTPUT",
+            help="Output format (default json: pretty on a terminal, compact in a pipe).",
+        ),
+        click.Option(
+            ["--out"],
+            metavar="PATH",
+            help="Write a file result here ('-' for stdout); default: the PBX's file name.",
+        ),
+        click.Option(
+            ["--show-secrets"],
+            is_flag=True,
+            help="Print password, PIN and key fields instead of masking them.",
+        ),
+    ]
+    if pageable:
+        opts += [
+            click.Option(["--all", "fetch_all"], is_flag=True, help="Fetch every page."),
+            click.Option(
+                ["--page-size"], type=click.IntRange(1), help="Items per page with --all."
+            ),
+        ]
+    opts += [
+        click.Option(
+            ["--items"],
+            metavar="FILE|-",
+            help="Run once per item of a JSONL file or JSON array; results stream as JSONL.",
+        ),
+        click.Option(
+            ["--concurrency"],
+            type=click.IntRange(1, 64),
+            default=4,
+            show_default=True,
+            help="Parallel calls in items mode.",
+        ),
+        click.Option(
+            ["--continue-on-error"],
+            is_flag=True,
+            help="Items mode: report failed items as JSONL with an 'error' field, go on, exit 10.",
+        ),
+    ]
+    return opts
+
+
+_QUERY_HELP = {
+    "select": "Properties to return (comma list).",
+    "filter": "OData $filter, e.g. \"Number eq '100'\".",
+    "orderby": "Sort order, e.g. 'Number desc'.",
+    "expand": "Navigation properties to expand, e.g. 'Groups($select=Name)'.",
+    "top": "At most this many items (ordinary sets accept up to 100; see --all).",
+    "skip": "Skip this many items.",
+    "count": "Include the total count (@odata.count).",
+    "search": "OData $search phrase.",
+}
+
+
+def query_options(names: tuple[str, ...]) -> list[click.Option]:
+    out = []
+    for q in ("select", "filter", "orderby", "expand", "top", "skip", "count", "search"):
+        if q not in names:
+            continue
+        if q == "count":
+            out.append(click.Option(["--count"], is_flag=True, default=None, help=_QUERY_HELP[q]))
+        elif q in ("top", "skip"):
+            out.append(
+                click.Option([f"--{q}"], type=click.IntRange(0), metavar="N", help=_QUERY_HELP[q])
+            )
+        else:
+            out.append(click.Option([f"--{q}"], metavar="TEXT", help=_QUERY_HELP[q]))
+    return out
+
+
+def action_command(cat: Catalog, action_id: str) -> click.Command:
+    """The ``3cx <resource> <action>`` command for one action."""
+    from ..catalog.render import cli_options, summary_line
+
+    action = cat.require(action_id)
+    specs = cli_options(action, cat)
+    params: list[click.Parameter] = []
+    for spec in specs:
+        if spec.source == "query":
+            continue
+        metavar = "JSON|@FILE|-" if spec.json else spec.type_label.split(" ")[0].upper()
+        req = " [required]" if spec.required else ""
+        params.append(
+            click.Option(
+                [spec.flag, spec.dest],
+                metavar=metavar,
+                help=spec.help[0].upper() + spec.help[1:] + "." + req,
+            )
+        )
+    params += query_options(action.query)
+    params += common_options(action.pageable)
+
+    def callback(**kwargs: Any) -> None:
+        from .run import run_action_command
+
+        run_action_command(click.get_current_context(), action, specs, kwargs)
+
+    help_text = (
+        f"{summary_line(action)}.\n\n{action.method} /xapi/v1{action.path}\n\n"
+        f"The full page, with a body example and the errors to expect: "
+        f"`3cx actions show {action.id}`."
+    )
+    return click.Command(
+        action.cli_name,
+        params=params,
+        callback=callback,
+        help=help_text,
+        short_help=summary_line(action),
+        no_args_is_help=False,
+    )
+
+
+class ResourceGroup(click.Group):
+    """A resource (spec tag) whose action commands are built when asked for."""
+
+    def __init__(self, name: str, resource: str, **attrs: Any) -> None:
+        super().__init__(name, **attrs)
+        self.resource = resource
+
+    def _actions(self, ctx: click.Context) -> dict[str, str]:
+        cat = release_of(ctx)
+        return {a.cli_name: a.id for a in cat.by_resource(self.resource)}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self._actions(ctx))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        actions = self._actions(ctx)
+        action_id = actions.get(cmd_name)
+        if action_id is None:
+            # Accept the operationId or snake_case too: `3cx peers RetreivePeersByNumbers`.
+            cat = release_of(ctx)
+            found = cat.get(cmd_name)
+            if found is None or found.resource != self.resource:
+                return None
+            action_id = found.id
+        return action_command(release_of(ctx), action_id)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        cmd = self.get_command(ctx, name)
+        if cmd is None and name and not name.startswith("-"):
+            cat = release_of(ctx)
+            close = [
+                a.cli_name
+                for a in cat.by_resource(self.resource)
+                if name.replace("_", "-").lower() in a.cli_name
+            ][:5]
+            import difflib
+
+            close = close or difflib.get_close_matches(name, list(self._actions(ctx)), n=5)
+            extra = f" Did you mean: {', '.join(close)}?" if close else ""
+            ctx.fail(
+                f"No action {name!r} in {self.name}.{extra} "
+                f"List them with `3cx {self.name} --help` or `3cx actions --resource {self.name}`."
+            )
+        return super().resolve_command(ctx, args)
+
+
+@cache
+def resource_map(cat: Catalog) -> dict[str, tuple[str, int]]:
+    """``{cli name: (tag, number of actions)}``, computed per tag (not per action)."""
+    counts: dict[str, int] = {}
+    for a in cat:
+        counts[a.resource] = counts.get(a.resource, 0) + 1
+    return {kebab(tag): (tag, n) for tag, n in counts.items()}
+
+
+def resource_group(cat: Catalog, cli_name: str) -> ResourceGroup | None:
+    found = resource_map(cat).get(cli_name)
+    if found is None:
+        tag = cat.resource_name(cli_name)  # snake or CamelCase spelling
+        if tag is None:
+            return None
+        found = resource_map(cat)[kebab(tag)]
+        cli_name = kebab(tag)
+    resource, n = found
+    return ResourceGroup(
+        cli_name,
+        resource,
+        help=f"Actions on {resource} ({n} action{'s' if n != 1 else ''}).\n\n"
+        f"See also `3cx actions --resource {cli_name}`.",
+        short_help=f"{resource} ({n} action{'s' if n != 1 else ''})",
+        no_args_is_help=True,
+    )

@@ -1,0 +1,221 @@
+"""Named connection profiles: settings in a TOML file, secrets in the keyring.
+
+The config file (``config.toml`` in the user config directory, or
+``$TCX_CONFIG_DIR``) holds only non-secret settings, so it can be shown and
+copied.  The API key goes to the OS keyring when a usable backend exists,
+otherwise to ``secrets.json`` next to the config with mode 0600.  Nothing here
+prints a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigurationError
+
+__all__ = [
+    "KEYRING_SERVICE",
+    "Config",
+    "Profile",
+    "config_dir",
+    "data_dir",
+    "delete_secret",
+    "get_secret",
+    "keyring_usable",
+    "load_config",
+    "save_config",
+    "set_secret",
+]
+
+KEYRING_SERVICE = "tcxkit"
+
+
+def config_dir() -> Path:
+    """``$TCX_CONFIG_DIR`` or the platform's user config dir for tcxkit."""
+    env = os.environ.get("TCX_CONFIG_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tcxkit", appauthor=False))
+
+
+def data_dir() -> Path:
+    """``$TCX_DATA_DIR`` or the platform's user data dir (emulator db and state)."""
+    env = os.environ.get("TCX_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tcxkit", appauthor=False))
+
+
+@dataclass
+class Profile:
+    """Where a PBX is and how to talk to it (never the secret)."""
+
+    name: str
+    url: str
+    client_id: str
+    secret_store: str = "file"  # "keyring" | "file"
+    version: str = "auto"
+    ca_bundle: str | None = None
+    insecure: bool = False
+
+
+@dataclass
+class Config:
+    current: str | None = None
+    profiles: dict[str, Profile] = field(default_factory=dict)
+
+    def require(self, name: str) -> Profile:
+        try:
+            return self.profiles[name]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none yet"
+            raise ConfigurationError(
+                f"No profile named {name!r} (profiles: {known}).",
+                hint="Create it with `3cx login --name " + name + "`, or list them with "
+                "`3cx profiles list`.",
+            ) from None
+
+
+def _config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def load_config() -> Config:
+    path = _config_path()
+    if not path.exists():
+        return Config()
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ConfigurationError(
+            f"Cannot read {path}: {exc}.",
+            hint="Fix or delete the file, then run `3cx login` again.",
+        ) from None
+    profiles = {}
+    for name, raw in (data.get("profiles") or {}).items():
+        known = {k: v for k, v in raw.items() if k in Profile.__dataclass_fields__}
+        profiles[name] = Profile(**{**known, "name": name})
+    return Config(current=data.get("current"), profiles=profiles)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def save_config(cfg: Config) -> Path:
+    """Write the TOML by hand (tomllib only reads); keys are fixed, values escaped."""
+    path = _config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# tcxkit CLI profiles (no secrets here)."]
+    if cfg.current:
+        lines.append(f"current = {_toml_value(cfg.current)}")
+    for name, prof in sorted(cfg.profiles.items()):
+        lines += ["", f"[profiles.{json.dumps(name)}]"]
+        for k, v in asdict(prof).items():
+            if k != "name" and v is not None:
+                lines.append(f"{k} = {_toml_value(v)}")
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+def keyring_usable() -> bool:
+    """Whether an OS keyring backend can store secrets (TCX_NO_KEYRING=1 disables it)."""
+    if os.environ.get("TCX_NO_KEYRING", "") not in ("", "0"):
+        return False
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    try:
+        backend = keyring.get_keyring()
+    except Exception:
+        return False
+    if isinstance(backend, fail.Keyring):
+        return False
+    priority = getattr(backend, "priority", 0)
+    backends = getattr(backend, "backends", None)
+    if backends is not None:  # a chainer: usable only if it chains something
+        return bool(backends)
+    return bool(priority and priority > 0)
+
+
+def _secrets_path() -> Path:
+    return config_dir() / "secrets.json"
+
+
+def _read_secret_file() -> dict[str, str]:
+    path = _secrets_path()
+    if not path.exists():
+        return {}
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_secret_file(data: dict[str, str]) -> None:
+    path = _secrets_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.chmod(path, 0o600)
+
+
+def set_secret(profile: str, secret: str) -> str:
+    """Store the API key; returns where it went ("keyring" or "file")."""
+    if keyring_usable():
+        import keyring
+
+        try:
+            keyring.set_password(KEYRING_SERVICE, profile, secret)
+            return "keyring"
+        except Exception:
+            pass  # a locked or broken keyring: fall back to the private file
+    data = _read_secret_file()
+    data[profile] = secret
+    _write_secret_file(data)
+    return "file"
+
+
+def get_secret(prof: Profile) -> str | None:
+    if prof.secret_store == "keyring":
+        try:
+            import keyring
+
+            return keyring.get_password(KEYRING_SERVICE, prof.name)
+        except Exception:
+            return None
+    return _read_secret_file().get(prof.name)
+
+
+def delete_secret(prof: Profile) -> None:
+    if prof.secret_store == "keyring":
+        try:
+            import keyring
+
+            keyring.delete_password(KEYRING_SERVICE, prof.name)
+        except Exception:
+            pass
+        return
+    data = _read_secret_file()
+    if data.pop(prof.name, None) is not None:
+        _write_secret_file(data)

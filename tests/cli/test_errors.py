@@ -1,0 +1,165 @@
+"""Every error path: one paragraph on stderr, no traceback, the documented exit code."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from tcxkit.errors import EXIT_CODES
+
+from .conftest import SECRET, Faults, Runner
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _no_traceback(err: str) -> None:
+    assert "Traceback" not in err
+
+
+def test_exit_code_table_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    for code, meaning in EXIT_CODES.items():
+        assert f"| {code} |" in doc, code
+        assert meaning.split(":")[0] in doc
+
+
+def test_malformed_json_names_option_line_and_column(run: Runner) -> None:
+    r = run("peers", "retreive-peers-by-numbers", "--peers-request", '{"DnNumbers":[12,}')
+    assert r.code == 2
+    assert "3cx: malformed JSON: --peers-request: Expecting value at line 1, column 18." in r.err
+    _no_traceback(r.err)
+    r = run("call", "CreateUser", "--body", '{\n  "Number": "1",\n  "FirstName": x\n}')
+    assert r.code == 2
+    assert "--body: Expecting value at line 3, column 16" in r.err
+
+
+def test_malformed_json_in_file(run: Runner, dirs: Any) -> None:
+    (dirs["work"] / "bad.json").write_text('{"DnNumbers": [1,\n 2,, 3]}')
+    r = run("peers", "retreive-peers-by-numbers", "--peers-request", "@bad.json")
+    assert r.code == 2
+    assert "--peers-request (file bad.json)" in r.err and "line 2, column 4" in r.err
+    r = run("peers", "retreive-peers-by-numbers", "--peers-request", "@missing.json")
+    assert r.code == 2
+    assert "cannot read 'missing.json'" in r.err
+
+
+def test_validation_lists_every_problem(run: Runner) -> None:
+    r = run("users", "update-user", "--id", "abc", "--body", '{"Numbr":1,"Enabled":"maybe"}')
+    assert r.code == 3
+    assert "UpdateUser: 3 problems in the request, nothing was sent" in r.err
+    assert "Id: expected an integer, got string 'abc'" in r.err
+    assert "body.Numbr: unknown property (did you mean Number?)" in r.err
+    assert "body.Enabled: expected true or false" in r.err
+    assert "`3cx actions show UpdateUser`" in r.err
+    _no_traceback(r.err)
+
+
+def test_missing_required_parameter_is_validation(run: Runner) -> None:
+    r = run("peers", "get-peer-by-number")
+    assert r.code == 3
+    assert "Number: is required" in r.err
+
+
+def test_unknown_action_in_call(run: Runner) -> None:
+    r = run("call", "RetrievePeersByNumber")
+    assert r.code == 2
+    assert "unknown action: No action named 'RetrievePeersByNumber'" in r.err
+    assert "RetreivePeersByNumbers" in r.err
+
+
+def test_param_pair_syntax(run: Runner) -> None:
+    r = run("call", "GetPeerByNumber", "--param", "Number")
+    assert r.code == 2
+    assert "--param 'Number' is not NAME=VALUE" in r.err
+
+
+def test_cannot_connect(run: Runner) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}"
+    r = run("users", "list-user", env={"TCX_URL": url})
+    assert r.code == 4
+    assert f"3cx: cannot connect: Cannot connect to {url}" in r.err
+    assert "--ca-bundle" in r.err and "--insecure" in r.err
+    _no_traceback(r.err)
+
+
+def test_tls_failure_hints_ca_bundle_and_insecure(run: Runner, emulator: Any) -> None:
+    url = emulator.url.replace("http://", "https://")
+    r = run("users", "list-user", env={"TCX_URL": url})
+    assert r.code == 4
+    assert "3cx: TLS failure:" in r.err
+    assert "--ca-bundle" in r.err and "--insecure" in r.err
+
+
+def test_bad_credentials(run: Runner) -> None:
+    r = run("users", "list-user", env={"TCX_CLIENT_SECRET": "wrong-key"})
+    assert r.code == 5
+    assert "3cx: authentication failed:" in r.err and "(401)" in r.err
+    assert "wrong-key" not in r.err + r.out
+
+
+def test_permission_denied(run: Runner, faults: Faults) -> None:
+    faults["ListUser"] = 403
+    r = run("users", "list-user")
+    assert r.code == 6
+    assert "3cx: permission denied: ListUser: permission denied (403)" in r.err
+    assert "System Owner" in r.err
+
+
+def test_not_found(run: Runner) -> None:
+    r = run("users", "get-user", "--id", "999999")
+    assert r.code == 7
+    assert "3cx: not found: GetUser: not found (404)" in r.err
+    assert "Hint:" in r.err
+
+
+def test_other_client_error(run: Runner, faults: Faults) -> None:
+    faults["ListUser"] = 400
+    r = run("users", "list-user")
+    assert r.code == 8
+    assert "3cx: request failed: ListUser: the PBX refused the request (400)" in r.err
+
+
+def test_top_above_limit_is_refused(run: Runner) -> None:
+    r = run("users", "list-user", "--top", "500")
+    assert r.code in (3, 8)
+    assert "100" in r.err
+
+
+def test_server_error(run: Runner, faults: Faults) -> None:
+    faults["ListUser"] = 500
+    r = run("users", "list-user")
+    assert r.code == 9
+    assert "3cx: server error: ListUser: the PBX failed with 500" in r.err
+    _no_traceback(r.err)
+
+
+def test_debug_shows_traceback_and_http_log_without_secret(run: Runner) -> None:
+    r = run("--debug", "users", "get-user", "--id", "999999")
+    assert r.code == 7
+    assert "Traceback" in r.err
+    assert "debug: tcxkit.http:" in r.err
+    assert SECRET not in r.err
+
+
+def test_incomplete_environment(bare: Runner) -> None:
+    r = bare("users", "list-user", env={"TCX_URL": "https://pbx.example.com"})
+    assert r.code == 2
+    assert "missing TCX_CLIENT_ID, TCX_CLIENT_SECRET" in r.err
+
+
+def test_unknown_profile(bare: Runner) -> None:
+    r = bare("--profile", "nope", "users", "list-user")
+    assert r.code == 2
+    assert "No profile named 'nope'" in r.err and "3cx login --name nope" in r.err
+
+
+def test_unknown_release(bare: Runner) -> None:
+    r = bare("--release", "19.0.0", "actions")
+    assert r.code == 2
+    assert "No catalog for 3CX release '19.0.0'" in r.err

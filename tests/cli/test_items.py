@@ -1,0 +1,98 @@
+"""Items mode: one call per item, JSONL out, concurrency, --continue-on-error (exit 10)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from .conftest import Runner
+
+
+@pytest.fixture
+def ids(run: Runner) -> list[int]:
+    """Ids of three existing users (whatever the demo data holds)."""
+    rows = run("users", "list-user", "--select", "Id", "--top", "3", "--orderby", "Id").json()
+    assert len(rows) == 3
+    return [row["Id"] for row in rows]
+
+
+def test_items_fill_parameters_from_jsonl(
+    run: Runner, dirs: dict[str, Path], ids: list[int]
+) -> None:
+    a, b, c = ids
+    (dirs["work"] / "ids.jsonl").write_text(f'{{"Id": {a}}}\n\n{{"id": {b}}}\n{{"Id": {c}}}\n')
+    r = run(
+        "users", "get-user", "--items", "ids.jsonl", "--select", "Id,Number", "--concurrency", "3"
+    )
+    assert r.code == 0, r.err
+    assert [row["Id"] for row in r.lines()] == ids  # input order kept
+
+
+def test_items_from_json_array_on_stdin_fill_body_fields(run: Runner) -> None:
+    items = [{"Number": "180", "FirstName": "Ann"}, {"Number": "181", "FirstName": "Ben"}]
+    r = run("users", "create-user", "--items", "-", input=json.dumps(items))
+    assert r.code == 0, r.err
+    assert [row["FirstName"] for row in r.lines()] == ["Ann", "Ben"]
+
+
+def test_items_fill_single_wrapped_argument(run: Runner) -> None:
+    items = '{"DnNumbers": [100]}\n{"peersRequest": {"DnNumbers": ["9999"]}}\n'
+    r = run("peers", "retreive-peers-by-numbers", "--items", "-", input=items)
+    assert r.code == 0, r.err
+    assert all("error" not in row for row in r.lines())
+
+
+def test_items_no_content_lines(run: Runner, ids: list[int]) -> None:
+    r = run("users", "update-user", "--items", "-", input=f'{{"Id": {ids[0]}, "LastName": "A"}}\n')
+    assert r.code == 0, r.err
+    assert r.lines() == [{"item": 1, "status": "ok"}]
+
+
+def test_items_stop_at_first_failure(run: Runner, ids: list[int]) -> None:
+    text = f'{{"Id": {ids[0]}}}\n{{"Id": 999999}}\n{{"Id": {ids[1]}}}\n'
+    r = run("users", "get-user", "--items", "-", input=text)
+    assert r.code == 7
+    assert "3cx: item 2 failed; stopping." in r.err
+    assert "not found (404)" in r.err
+    assert [row["Id"] for row in r.lines()] == ids[:1]
+
+
+def test_items_continue_on_error_reports_and_exits_10(run: Runner, ids: list[int]) -> None:
+    text = f'{{"Id": {ids[0]}}}\n{{"Id": 999999}}\n{{"Id": "abc"}}\n{{"Id": {ids[1]}}}\n'
+    r = run(
+        "users", "get-user", "--items", "-", "--continue-on-error", "--select", "Id", input=text
+    )
+    assert r.code == 10
+    lines = r.lines()
+    assert [x.get("Id") for x in lines if "error" not in x] == ids[:2]
+    errors = [x for x in lines if "error" in x]
+    assert errors[0]["item"] == 2 and errors[0]["error"]["exit_code"] == 7
+    assert errors[0]["input"] == {"Id": 999999}
+    assert errors[1]["item"] == 3 and errors[1]["error"]["type"] == "ValidationError"
+    assert "3cx: partial failure: 2 of 4 items failed" in r.err
+
+
+def test_items_unknown_field_is_a_validation_problem(run: Runner, ids: list[int]) -> None:
+    r = run("users", "get-user", "--items", "-", input=f'{{"Id": {ids[0]}, "Colour": "red"}}\n')
+    assert r.code == 3
+    assert "Colour: unknown parameter" in r.err
+
+
+def test_items_malformed_line(run: Runner) -> None:
+    r = run("users", "get-user", "--items", "-", input='{"Id": 1}\n{"Id": }\n')  # parse first
+    assert r.code == 2
+    assert "--items (stdin) line 2" in r.err and "line 2, column 8" in r.err
+
+
+def test_items_must_be_objects(run: Runner) -> None:
+    r = run("users", "get-user", "--items", "-", input="[1, 2]")
+    assert r.code == 2
+    assert "element 1: each item must be a JSON object" in r.err
+
+
+def test_continue_on_error_needs_items(run: Runner) -> None:
+    r = run("users", "list-user", "--continue-on-error")
+    assert r.code == 2
+    assert "--continue-on-error only applies with --items" in r.err
