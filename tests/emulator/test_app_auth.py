@@ -168,7 +168,12 @@ def test_expired_token_via_running_helper(fresh_emulator: Any) -> None:
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer x.y.z"}],
+    [
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer x.y.z"},
+    ],
 )
 def test_401_without_a_valid_bearer(fresh_emulator: Any, headers: dict[str, str]) -> None:
     r = httpx.get(f"{fresh_emulator.url}/xapi/v1/Users", headers=headers)

@@ -139,22 +139,29 @@ class AppState:
     # -- model of the release ---------------------------------------------------------
     def _discover(self) -> None:
         """Find entity sets, keys, alternate keys and singletons from the catalog."""
-        for a in self.catalog:
-            if a.kind != "operation":
-                continue
+        ops = [a for a in self.catalog if a.kind == "operation"]
+        for a in ops:  # collections first: their item type is authoritative
+            if (
+                a.method == "GET"
+                and a.response.kind == "collection"
+                and not any(p.location == "path" for p in a.params)
+            ):
+                self.register_set(a.path.strip("/"), a.response.item or "Pbx.Entity")
+        for a in ops:
             segs = a.path.strip("/").split("/")
             pparams = [p for p in a.params if p.location == "path"]
-            if a.method == "GET" and a.response.kind == "collection" and not pparams:
-                self.register_set(a.path.strip("/"), a.response.item or "Pbx.Entity")
-            elif len(segs) == 1 and "(" in segs[0] and pparams:
+            if len(segs) == 1 and "(" in segs[0] and pparams:
                 name = segs[0].split("(", 1)[0]
                 param = pparams[0]
-                info = self.sets.get(name)
                 type_name = _ref_name(a.response.schema) or _ref_name(
                     a.body.schema if a.body else None
                 )
+                info = self.sets.get(name)
                 if info is None:
                     info = self.register_set(name, type_name or f"Pbx.{name}")
+                elif type_name and info.type_name not in self.catalog.schemas:
+                    info.type_name = type_name
+                    self.type_sets.setdefault(type_name, name)
                 if "=" in segs[0]:
                     if param.name not in info.alt_keys:
                         info.alt_keys += (param.name,)
@@ -962,6 +969,10 @@ class _Api:
                 return [Failure("body", REQUIRED, "a JSON body is required")]
             return []
         failures = self.state.validator.validate(action.body.schema, body)
+        if isinstance(body, dict) and len(failures) > 1:
+            # Report in the order the client wrote the properties.
+            order = {k: i for i, k in enumerate(body)}
+            failures.sort(key=lambda f: order.get(f.target.split(".")[0].split("[")[0], len(order)))
         if action.body.wrapped and isinstance(body, dict):
             props = self.state.validator.properties(action.body.schema) or {}
             for arg in action.body.wrapped:

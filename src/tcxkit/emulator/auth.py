@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-__all__ = ["TokenRecord", "TokenStore", "b64url"]
+__all__ = ["TokenRecord", "TokenStore", "b64url", "decode_claims"]
 
 
 def b64url(data: bytes) -> str:

@@ -100,13 +100,20 @@ def _server(app: Any, **kwargs: Any) -> Any:
 
 @contextmanager
 def running(
-    config: EmulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    config: EmulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    registry: Any = None,
 ) -> Iterator[RunningEmulator]:
-    """Run an emulator in a background thread for the duration of the block."""
+    """Run an emulator in a background thread for the duration of the block.
+
+    ``registry`` replaces the domain handlers (``Registry()`` = generic behaviour only).
+    """
     from .app import create_app
 
     config = config or EmulatorConfig()
-    app = create_app(config)
+    app = create_app(config, reg=registry)
     sock = _bind(host, port)
     bound_port = sock.getsockname()[1]
     server = _server(app)
