@@ -261,9 +261,27 @@ class Client(_Base):
 
     def download(self, action: str, path: str | os.PathLike[str], /, **params: Any) -> FileResult:
         """Stream a file result to ``path`` (a directory gets the server's file name)."""
-        target, final = _download_target(path)
-        result = self._run(self._core.call_flow(action, params, stream_to=str(target)))
-        return _finish_download(result, target, final)
+        part, directory = _download_target(path)
+        try:
+            result = self._run(self._core.call_flow(action, params, stream_to=str(part)))
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return _finish_download(result, path, part, directory)
+
+    def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
+        """Stream a link the PBX gave out (e.g. a backup's ``DownloadLink``) to ``path``.
+
+        Relative links are resolved against the PBX; the token is never sent
+        to another host.
+        """
+        part, directory = _download_target(path)
+        try:
+            result = self._run(self._core.link_flow(link, str(part)))
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return _finish_download(result, path, part, directory)
 
     def close(self) -> None:
         if self._owns_http:
@@ -390,9 +408,22 @@ class AsyncClient(_Base):
     async def download(
         self, action: str, path: str | os.PathLike[str], /, **params: Any
     ) -> FileResult:
-        target, final = _download_target(path)
-        result = await self._run(self._core.call_flow(action, params, stream_to=str(target)))
-        return _finish_download(result, target, final)
+        part, directory = _download_target(path)
+        try:
+            result = await self._run(self._core.call_flow(action, params, stream_to=str(part)))
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return _finish_download(result, path, part, directory)
+
+    async def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
+        part, directory = _download_target(path)
+        try:
+            result = await self._run(self._core.link_flow(link, str(part)))
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return _finish_download(result, path, part, directory)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -406,34 +437,50 @@ class AsyncClient(_Base):
 
 
 def _download_target(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
-    """Where to stream to; for a directory, a temporary name renamed afterwards."""
+    """A temporary ``.part`` name next to the destination; renamed once complete.
+
+    A folder destination (``None`` second item unless a folder) gets the
+    server's file name at the end.
+    """
     target = Path(path)
     if target.is_dir():
         return target / f".tcxkit-download-{os.getpid()}.part", target
-    return target, None
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target.with_name(f".{target.name}.{os.getpid()}.part"), None
 
 
-def _finish_download(result: Any, target: Path, directory: Path | None) -> FileResult:
-    if isinstance(result, FileResult) and result.path is not None:
-        if directory is not None:
-            final = directory / (result.filename or "download.bin")
-            os.replace(target, final)
+def _final_path(path: str | os.PathLike[str], directory: Path | None, filename: str | None) -> Path:
+    if directory is not None:
+        return directory / (filename or "download.bin")
+    return Path(path)
+
+
+def _finish_download(
+    result: Any, path: str | os.PathLike[str], part: Path, directory: Path | None
+) -> FileResult:
+    """Move the completed ``.part`` file into place (or save what came back in memory)."""
+    try:
+        if isinstance(result, FileResult) and result.path is not None:
+            final = _final_path(path, directory, result.filename)
+            os.replace(part, final)
             result.path = str(final)
-        return result
-    if isinstance(result, FileResult):  # answered in memory (e.g. an error body was read)
-        dest = directory / (result.filename or "download.bin") if directory else target
-        dest.write_bytes(result.read())
-        result.path = str(dest)
-        return result
-    # JSON instead of a file: save it as JSON so nothing is lost.
-    import json
+            return result
+        if isinstance(result, FileResult):
+            final = _final_path(path, directory, result.filename)
+            final.write_bytes(result.read())
+            result.path = str(final)
+            return result
+        # JSON instead of a file: keep it, as JSON, so nothing is lost.
+        import json
 
-    dest = directory / "download.json" if directory else target
-    dest.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    return FileResult(
-        content=None,
-        content_type="application/json",
-        path=str(dest),
-        size=dest.stat().st_size,
-        filename=dest.name,
-    )
+        final = _final_path(path, directory, "download.json")
+        final.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        return FileResult(
+            content=None,
+            content_type="application/json",
+            path=str(final),
+            size=final.stat().st_size,
+            filename=final.name,
+        )
+    finally:
+        part.unlink(missing_ok=True)

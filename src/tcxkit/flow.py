@@ -18,7 +18,7 @@ from typing import Any
 
 from .auth import TokenStore, parse_token_response, token_form
 from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
-from .errors import ConnectError, TransportError, UnsupportedActionError
+from .errors import ConnectError, TransportError, UnsupportedActionError, UsageError
 from .pipeline import PreparedRequest, RawResponse, interpret, prepare
 
 __all__ = ["ClientCore", "Flow", "NeedToken", "Send", "Sleep"]
@@ -145,6 +145,35 @@ class ClientCore:
         prepared = prepare(act, args, cat)
         return (yield from self.exchange(prepared, stream_to=stream_to))
 
+    def link_flow(self, link: str, stream_to: str | None) -> Flow:
+        """GET a link the PBX handed out (a backup's ``DownloadLink``) with our token.
+
+        The token is only ever sent to the PBX itself: an absolute link to
+        another host is refused.
+        """
+        from urllib.parse import urlsplit
+
+        if not link or not isinstance(link, str):
+            raise UsageError(
+                f"Download link {link!r} is empty.",
+                hint="Pass the DownloadLink of an item the PBX listed (e.g. ListBackups).",
+            )
+        base = urlsplit(self.base_url)
+        parts = urlsplit(link)
+        if (parts.scheme or parts.netloc) and (parts.scheme, parts.netloc.lower()) != (
+            base.scheme,
+            base.netloc.lower(),
+        ):
+            raise UsageError(
+                f"Download link {link!r} points to another host than {self.base_url}.",
+                hint="Only links on the PBX itself are fetched, so the API token stays there.",
+            )
+        path = parts.path if parts.path.startswith("/") else "/" + parts.path
+        prepared = PreparedRequest(
+            action=None, method="GET", path=path, query=parts.query, label="DownloadLink"
+        )
+        return (yield from self.exchange(prepared, stream_to=stream_to))
+
     def token_flow(self, stale: str | None) -> Flow:
         """Fetch and store a new token; the driver holds the locks around this."""
         current = self.tokens.token(reload=True)
@@ -185,7 +214,7 @@ class ClientCore:
         content = prepared.content()
         token = yield from self.current_token_flow()
         refreshed = False
-        idempotent = prepared.action.idempotent or self.retry_post
+        idempotent = prepared.idempotent or self.retry_post
         while True:
             headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
             if content is not None:

@@ -49,13 +49,22 @@ _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 class PreparedRequest:
     """An encoded request, relative to the PBX's base URL."""
 
-    action: Action
+    action: Action | None
     method: str
     path: str
     query: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     json: Any = None
     has_body: bool = False
+    label: str = ""  # names the request in errors: the action id, or e.g. "DownloadLink"
+
+    @property
+    def name(self) -> str:
+        return self.action.id if self.action is not None else self.label
+
+    @property
+    def idempotent(self) -> bool:
+        return self.action.idempotent if self.action is not None else self.method == "GET"
 
     @property
     def target(self) -> str:
@@ -256,7 +265,7 @@ def _is_json(raw: RawResponse) -> bool:
 def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
     """Result of a 2xx response, or raise the error a non-2xx one stands for."""
     if raw.status >= 400:
-        raise error_from_response(prepared.action.id, prepared.method, url, raw)
+        raise error_from_response(prepared.name, prepared.method, url, raw)
     if raw.saved_path is not None:
         return FileResult(
             content=None,
@@ -272,7 +281,7 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
             return raw.json()
         except ValueError as exc:
             raise ServerError(
-                f"{prepared.action.id}: the PBX sent malformed JSON ({exc}).",
+                f"{prepared.name}: the PBX sent malformed JSON ({exc}).",
                 status=raw.status,
                 method=prepared.method,
                 url=url,

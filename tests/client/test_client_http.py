@@ -320,3 +320,24 @@ async def test_async_client_shares_the_flow(pbx: PBX) -> None:
         with pytest.raises(NotFoundError):
             await c.call("GetUser", Id=9999)
     assert pbx.token_requests() == 3  # ours, the other tool's, and our refresh
+
+
+def test_download_a_backup_by_its_link(pbx_factory, tmp_path: Path) -> None:
+    import zipfile
+
+    p = pbx_factory(data="demo", options={"backup_delay": 0})
+    with p.client() as c:
+        backup = c.call("ListBackups", top=1)["value"][0]
+        saved = c.download_url(backup["DownloadLink"], tmp_path)
+        assert zipfile.is_zipfile(saved.path)
+        assert Path(saved.path).name == backup["FileName"]
+        assert not list(tmp_path.glob("*.part"))
+        with pytest.raises(tcxkit.UsageError) as err:
+            c.download_url("https://elsewhere.example/x.zip", tmp_path / "x.zip")
+        with pytest.raises(NotFoundError):
+            c.download_url("/backups/none.zip", tmp_path / "none.zip")
+    assert str(err.value) == (
+        f"Download link 'https://elsewhere.example/x.zip' points to another host than {p.url}.\n"
+        "Only links on the PBX itself are fetched, so the API token stays there."
+    )
+    assert not (tmp_path / "none.zip").exists() and not list(tmp_path.glob(".*.part"))

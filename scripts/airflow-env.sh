@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Create (or refresh) the Apache Airflow virtualenv used by tests/airflow.
+#
+# Why a separate venv: Airflow pulls in ~200 packages and pins many of them; keeping it out of
+# the main .venv keeps the main test run light and its resolution independent of Airflow's.
+#
+# Idempotent and fast: the venv is reused when it exists and `uv pip install` is a no-op when
+# everything is already satisfied. uv is found on PATH, in the main .venv, or installed with pip.
+#
+# Usage: scripts/airflow-env.sh            # creates <repo>/.venv-airflow
+#        AIRFLOW_VENV=/tmp/af AIRFLOW_SPEC='apache-airflow==3.1.*' scripts/airflow-env.sh
+set -euo pipefail
+
+start=$(date +%s)
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${AIRFLOW_VENV:-$root/.venv-airflow}"
+spec="${AIRFLOW_SPEC:-apache-airflow>=3,<4}"
+python="${AIRFLOW_PYTHON:-3.11}"
+
+find_uv() {
+    if command -v uv >/dev/null 2>&1; then
+        command -v uv
+    elif [ -x "$root/.venv/bin/uv" ]; then
+        echo "$root/.venv/bin/uv"
+    else
+        echo "airflow-env: uv not found; installing it with pip" >&2
+        python3 -m pip install --quiet uv >&2
+        python3 -c 'import shutil, sys, uv; print(uv.find_uv_bin())'
+    fi
+}
+uv="$(find_uv)"
+
+# Never let uv download a Python build: only package registries are reachable.
+export UV_PYTHON_DOWNLOADS=never
+
+if [ ! -x "$venv/bin/python" ]; then
+    "$uv" venv --quiet --python "$python" "$venv"
+fi
+
+"$uv" pip install --quiet --python "$venv/bin/python" \
+    "$spec" \
+    -e "$root[emulator]" \
+    "pytest>=8" "pytest-asyncio>=0.23"
+
+version="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
+echo "airflow-env: apache-airflow $version ready in $venv ($(( $(date +%s) - start ))s)"
