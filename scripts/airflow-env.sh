@@ -15,7 +15,7 @@ start=$(date +%s)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${AIRFLOW_VENV:-$root/.venv-airflow}"
 spec="${AIRFLOW_SPEC:-apache-airflow>=3,<4}"
-python="${AIRFLOW_PYTHON:-3.11}"
+python="${AIRFLOW_PYTHON:-python3}"
 
 find_uv() {
     if command -v uv >/dev/null 2>&1; then

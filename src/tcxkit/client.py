@@ -67,19 +67,34 @@ def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawRes
     return RawResponse(response.status_code, response.headers, content, **saved)
 
 
+def _advance(flow: Flow, outcome: Any = None, error: Exception | None = None) -> tuple[bool, Any]:
+    """Feed a flow one outcome (or error): ``(True, result)`` when it is done,
+    else ``(False, next_step)``."""
+    try:
+        return False, (flow.throw(error) if error is not None else flow.send(outcome))
+    except StopIteration as stop:
+        return True, stop.value
+
+
 class _Base:
     _core: ClientCore
+    _http_class: Any = httpx.Client
 
-    def _init_core(
+    def __init__(
         self,
         base_url: str,
         client_id: str,
         client_secret: str,
-        version: str,
-        retries: int,
-        retry_post: bool,
-        backoff: float,
-        token_cache: Any,
+        *,
+        version: str = "auto",
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        verify: bool | str | ssl.SSLContext = True,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        retries: int = 3,
+        retry_post: bool = False,
+        backoff: float = 0.5,
+        token_cache: bool | str | os.PathLike[str] = True,
+        http: httpx.Client | httpx.AsyncClient | None = None,
     ) -> None:
         if not client_id or not client_secret:
             raise ConfigurationError(
@@ -98,6 +113,11 @@ class _Base:
             user_agent=f"tcxkit/{__version__}",
         )
         self._namespaces: dict[str, Any] = {}
+        self._http = http or self._http_class(
+            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
+        )
+        self._owns_http = http is None
+        self._token_lock: Any = None  # AsyncClient: an asyncio.Lock made in the running loop
 
     @property
     def base_url(self) -> str:
@@ -147,57 +167,25 @@ class Client(_Base):
     ...     c.peers.retreive_peers_by_numbers(peers_request={"DnNumbers": [100, 101]})
     """
 
-    def __init__(
-        self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        version: str = "auto",
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        verify: bool | str | ssl.SSLContext = True,
-        transport: httpx.BaseTransport | None = None,
-        retries: int = 3,
-        retry_post: bool = False,
-        backoff: float = 0.5,
-        token_cache: bool | str | os.PathLike[str] = True,
-        http: httpx.Client | None = None,
-    ) -> None:
-        self._init_core(
-            base_url, client_id, client_secret, version, retries, retry_post, backoff, token_cache
-        )
-        self._http = http or httpx.Client(
-            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
-        )
-        self._owns_http = http is None
-
     # -- driver ----------------------------------------------------------------
     def _run(self, flow: Flow) -> Any:
-        try:
-            step: Any = next(flow)
-        except StopIteration as stop:
-            return stop.value
-        while True:
+        done, step = _advance(flow)
+        while not done:
             try:
-                if isinstance(step, Send):
-                    outcome = self._send(step)
-                elif isinstance(step, Sleep):
-                    time.sleep(step.seconds)
-                    outcome = None
-                elif isinstance(step, NeedToken):
-                    outcome = self._token(step.stale)
-                else:  # pragma: no cover - programming error
-                    raise TypeError(step)
+                outcome = self._perform(step)
             except TransportError as exc:
-                try:
-                    step = flow.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-                continue
-            try:
-                step = flow.send(outcome)
-            except StopIteration as stop:
-                return stop.value
+                done, step = _advance(flow, error=exc)
+            else:
+                done, step = _advance(flow, outcome)
+        return step
+
+    def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+        if isinstance(step, Send):
+            return self._send(step)
+        if isinstance(step, Sleep):
+            time.sleep(step.seconds)
+            return None
+        return self._token(step.stale)
 
     def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
@@ -297,59 +285,28 @@ class Client(_Base):
 class AsyncClient(_Base):
     """Asynchronous twin of :class:`Client`: same arguments, awaitable methods."""
 
-    def __init__(
-        self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        version: str = "auto",
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        verify: bool | str | ssl.SSLContext = True,
-        transport: httpx.AsyncBaseTransport | None = None,
-        retries: int = 3,
-        retry_post: bool = False,
-        backoff: float = 0.5,
-        token_cache: bool | str | os.PathLike[str] = True,
-        http: httpx.AsyncClient | None = None,
-    ) -> None:
-        self._init_core(
-            base_url, client_id, client_secret, version, retries, retry_post, backoff, token_cache
-        )
-        self._http = http or httpx.AsyncClient(
-            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
-        )
-        self._owns_http = http is None
-        self._token_lock: Any = None  # an asyncio.Lock, made in the running loop
+    _http_class = httpx.AsyncClient
 
     async def _run(self, flow: Flow) -> Any:
-        try:
-            step: Any = next(flow)
-        except StopIteration as stop:
-            return stop.value
-        while True:
+        done, step = _advance(flow)
+        while not done:
             try:
-                if isinstance(step, Send):
-                    outcome = await self._send(step)
-                elif isinstance(step, Sleep):
-                    import asyncio
-
-                    await asyncio.sleep(step.seconds)
-                    outcome = None
-                elif isinstance(step, NeedToken):
-                    outcome = await self._token(step.stale)
-                else:  # pragma: no cover
-                    raise TypeError(step)
+                outcome = await self._perform(step)
             except TransportError as exc:
-                try:
-                    step = flow.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-                continue
-            try:
-                step = flow.send(outcome)
-            except StopIteration as stop:
-                return stop.value
+                done, step = _advance(flow, error=exc)
+            else:
+                done, step = _advance(flow, outcome)
+        return step
+
+    async def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+        if isinstance(step, Send):
+            return await self._send(step)
+        if isinstance(step, Sleep):
+            import asyncio
+
+            await asyncio.sleep(step.seconds)
+            return None
+        return await self._token(step.stale)
 
     async def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
