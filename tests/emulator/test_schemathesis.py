@@ -30,22 +30,20 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
-
-schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis")
-
-import httpx  # noqa: E402
-import requests  # noqa: E402
-from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from schemathesis.checks import not_a_server_error  # noqa: E402
-from schemathesis.specs.openapi.checks import (  # noqa: E402
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
 
-from tcxkit.catalog import catalog, load_spec  # noqa: E402
-from tcxkit.emulator import EmulatorConfig, running  # noqa: E402
+from tcxkit.catalog import catalog, load_spec
+from tcxkit.emulator import EmulatorConfig, running
 
 RELEASE = "20.0.10"
 #: Generated cases per operation at most (operations without inputs get one). Raise it
@@ -54,14 +52,21 @@ MAX_EXAMPLES = int(os.environ.get("TCXKIT_PBT_EXAMPLES", "10"))
 CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
 
 #: Emulator bugs this run found and reported in /work/brief/emulator-bugs.md, matched
-#: precisely (operation, check and a piece of the failure text) so nothing else hides
-#: behind them.  The test warns about every hit, and fails once an entry stops
+#: precisely (operation or "*", check and a piece of the failure text) so nothing else
+#: hides behind them.  The test warns about every hit, and fails once an entry stops
 #: reproducing, so the list shrinks as the emulator is fixed.
 KNOWN_BUGS: dict[str, tuple[str, str, str]] = {
     "RemoteStorageStatus outside its enum": (
         "GET /SystemStatus",
         "Response violates schema",
         '"Disabled" is not valid',
+    ),
+    # A control character (%0A, %0D) in the path escapes the /xapi/v1/{rest:path} route:
+    # Starlette's own text/plain "Not Found" answers instead of the JSON error envelope.
+    "newline in the path gets a text/plain 404": (
+        "*",
+        "Undocumented Content-Type",
+        "Received: text/plain; charset=utf-8\n    Documented: application/json\n\n[404] Not Found",
     ),
 }
 
@@ -108,7 +113,7 @@ def _token(url: str, client_id: str, client_secret: str) -> str:
 
 def _known_bug(label: str, text: str) -> str | None:
     for name, (operation, check, fragment) in KNOWN_BUGS.items():
-        if label == operation and check in text and fragment in text:
+        if operation in (label, "*") and check in text and fragment in text:
             return name
     return None
 
