@@ -197,18 +197,38 @@ def _hint_wrapping(checker: Checker, body: dict[str, Any], wrapped: tuple[str, .
         )
 
 
-def _render_path(action: Action, values: dict[str, Any]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        p = action.param(m.group(1))
-        value = values.get(m.group(1))
-        text = literal(value, p.type if p else "")
-        return encode_path_literal(text)
+_TEMPLATES: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
 
-    return _PLACEHOLDER.sub(sub, action.path)
+
+def _template(action: Action) -> list[tuple[str, str, str]]:
+    """``(text before, parameter, Edm type)`` pieces of a path, parsed once per action."""
+    key = (action.release, action.id)
+    pieces = _TEMPLATES.get(key)
+    if pieces is None:
+        pieces = []
+        pos = 0
+        for m in _PLACEHOLDER.finditer(action.path):
+            p = action.param(m.group(1))
+            pieces.append((action.path[pos : m.start()], m.group(1), p.type if p else ""))
+            pos = m.end()
+        pieces.append((action.path[pos:], "", ""))
+        _TEMPLATES[key] = pieces
+    return pieces
+
+
+def _render_path(action: Action, values: dict[str, Any]) -> str:
+    out = []
+    for text, name, edm in _template(action):
+        out.append(text)
+        if name:
+            out.append(encode_path_literal(literal(values.get(name), edm)))
+    return "".join(out)
 
 
 def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
+    if not args:
+        return pairs
     for name in OPTION_NAMES:
         # ``$top=`` (via ``**{"$top": 5}``) always means the OData option; the bare
         # name too, unless a function parameter of that name took it (20.0.4's GetLogs).
