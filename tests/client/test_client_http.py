@@ -341,3 +341,37 @@ def test_download_a_backup_by_its_link(pbx_factory, tmp_path: Path) -> None:
         "Only links on the PBX itself are fetched, so the API token stays there."
     )
     assert not (tmp_path / "none.zip").exists() and not list(tmp_path.glob(".*.part"))
+
+
+def test_configuration_errors_say_what_to_do() -> None:
+    with pytest.raises(tcxkit.ConfigurationError) as err:
+        tcxkit.Client("pbx.example.com", "id", "secret")
+    assert str(err.value) == (
+        "The PBX URL 'pbx.example.com' is not a URL.\n"
+        "Give it as https://pbx.example.com (port 5001 for self-hosted, 443 for hosted)."
+    )
+    with pytest.raises(tcxkit.ConfigurationError, match="A client id and an API key are needed"):
+        tcxkit.Client("https://pbx.example.com", "id", "")
+    assert err.value.exit_code == 2
+
+
+def test_unknown_action_is_refused_before_any_request(pbx: PBX) -> None:
+    with pbx.client(version="20.0.10") as c, pytest.raises(tcxkit.UnknownActionError) as err:
+        c.call("ListUsers")
+    assert "Did you mean: ListUser" in str(err.value)
+    assert pbx.requests() == []
+
+
+def test_attribute_access_lists_what_exists(pbx: PBX) -> None:
+    with pbx.client(version="20.0.10") as c:
+        assert "peers" in dir(c) and "report_call_log_data" in dir(c)
+        assert "retreive_peers_by_numbers" in dir(c.peers)
+        with pytest.raises(AttributeError, match="has no resource 'peeers'"):
+            _ = c.peeers
+        with pytest.raises(AttributeError, match="resource Peers has no action 'retrieve_peers'"):
+            _ = c.peers.retrieve_peers
+        import inspect
+
+        sig = inspect.signature(c.users.get_user)
+        assert list(sig.parameters)[:3] == ["id", "select", "expand"]
+        assert "GetUser" in c.users.get_user.__doc__
