@@ -5,13 +5,14 @@ from __future__ import annotations
 import collections
 from typing import Any
 
-import httpx
 import pytest
 
 from tcxkit.catalog import Action, catalog
 from tcxkit.emulator import EmulatorConfig, running
 from tcxkit.emulator.registry import Registry
 from tcxkit.emulator.responses import ValueGenerator
+
+from .conftest import open_client
 
 _LITERALS = {
     "Edm.Int32": "1",
@@ -35,19 +36,9 @@ def minimal_request(action: Action, gen: ValueGenerator) -> tuple[str, str, Any]
 def sweep(emu: Any, release: str) -> collections.Counter[int]:
     cat = catalog(release)
     gen = ValueGenerator(cat.schemas)
-    token = httpx.post(
-        f"{emu.url}/connect/token",
-        data={
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
     statuses: collections.Counter[int] = collections.Counter()
     failures = []
-    with httpx.Client(
-        base_url=emu.url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-    ) as http:
+    with open_client(emu, prefix="") as http:
         for action in cat:
             method, path, body = minimal_request(action, gen)
             r = http.request(method, path, json=body)

@@ -11,6 +11,8 @@ import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
 
+from .conftest import fetch_token
+
 UNAUTHORIZED = {
     "error": "unauthorized",
     "error_description": "The request requires valid user authentication.",
@@ -32,13 +34,7 @@ def _claims(token: str) -> dict[str, Any]:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def _token(emu: Any) -> str:
-    r = httpx.post(f"{emu.url}/connect/token", data=_form(emu))
-    assert r.status_code == 200, r.text
-    return r.json()["access_token"]
-
-
-def test_urlencoded_token(fresh_emulator: Any) -> None:
+def test_urlencodedfetch_token(fresh_emulator: Any) -> None:
     r = httpx.post(f"{fresh_emulator.url}/connect/token", data=_form(fresh_emulator))
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
@@ -57,7 +53,7 @@ def test_urlencoded_token(fresh_emulator: Any) -> None:
     assert claims["exp"] - claims["iat"] == 3600
 
 
-def test_multipart_token(fresh_emulator: Any) -> None:
+def test_multipartfetch_token(fresh_emulator: Any) -> None:
     files = {k: (None, v) for k, v in _form(fresh_emulator).items()}
     r = httpx.post(f"{fresh_emulator.url}/connect/token", files=files)
     assert r.status_code == 200, r.text
@@ -124,8 +120,8 @@ def test_expires_in_unit_by_release(release: str, expires_in: int) -> None:
 
 
 def test_new_token_revokes_the_previous_one(fresh_emulator: Any) -> None:
-    first = _token(fresh_emulator)
-    second = _token(fresh_emulator)
+    first = fetch_token(fresh_emulator)
+    second = fetch_token(fresh_emulator)
     url = f"{fresh_emulator.url}/xapi/v1/Users"
     old = httpx.get(url, headers={"Authorization": f"Bearer {first}"})
     assert old.status_code == 401
@@ -136,14 +132,14 @@ def test_new_token_revokes_the_previous_one(fresh_emulator: Any) -> None:
 
 def test_several_tokens_when_single_token_is_off() -> None:
     with running(EmulatorConfig(data="empty", single_token=False)) as emu:
-        first, second = _token(emu), _token(emu)
+        first, second = fetch_token(emu), fetch_token(emu)
         for token in (first, second):
             r = httpx.get(f"{emu.url}/xapi/v1/Users", headers={"Authorization": f"Bearer {token}"})
             assert r.status_code == 200
 
 
 def test_expired_token_via_admin_endpoint(fresh_emulator: Any) -> None:
-    token = _token(fresh_emulator)
+    token = fetch_token(fresh_emulator)
     url = f"{fresh_emulator.url}/xapi/v1/Users"
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(url, headers=headers).status_code == 200
@@ -158,7 +154,7 @@ def test_expired_token_via_admin_endpoint(fresh_emulator: Any) -> None:
 
 
 def test_expired_token_via_running_helper(fresh_emulator: Any) -> None:
-    token = _token(fresh_emulator)
+    token = fetch_token(fresh_emulator)
     assert fresh_emulator.expire_tokens() == 1
     r = httpx.get(
         f"{fresh_emulator.url}/xapi/v1/Users", headers={"Authorization": f"Bearer {token}"}

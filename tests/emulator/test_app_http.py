@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import wave
 import zipfile
 from collections.abc import Iterator
@@ -16,21 +17,9 @@ from tcxkit.catalog import load_spec
 from tcxkit.emulator import EmulatorConfig, running
 from tcxkit.emulator.registry import Registry
 
+from .conftest import Connect
+
 VERSION = "20.0.10.1621"
-
-
-def _connect(emu: Any) -> httpx.Client:
-    token = httpx.post(
-        f"{emu.url}/connect/token",
-        data={
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=f"{emu.url}/xapi/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
 
 
 @pytest.fixture
@@ -41,8 +30,8 @@ def generic() -> Iterator[Any]:
 
 
 @pytest.fixture
-def api(generic: Any) -> Iterator[httpx.Client]:
-    with _connect(generic) as client:
+def api(generic: Any, connect: Connect) -> Iterator[httpx.Client]:
+    with connect(generic) as client:
         yield client
 
 
@@ -64,6 +53,69 @@ def test_undeclared_path_is_404(api: httpx.Client) -> None:
     assert r.status_code == 404
     assert r.json() == _error("No XAPI 20.0.10 operation matches GET /xapi/v1/NoSuchSet.")
     assert r.headers["x-3cx-version"] == VERSION
+
+
+@pytest.mark.parametrize("char", ["%0A", "%0D", "%0D%0A"])
+def test_control_characters_in_the_path_get_the_json_envelope(api: httpx.Client, char: str) -> None:
+    # A decoded newline once escaped the XAPI route: Starlette answered text/plain 404.
+    bad_key = api.get(f"/Users(Id={char})")
+    assert bad_key.status_code == 400
+    assert bad_key.headers["content-type"].startswith("application/json")
+    assert bad_key.json()["error"]["details"] == [
+        {"code": "", "message": "WARNINGS.INVALID", "target": "Id"}
+    ]
+    unknown = api.get(f"/Users{char}")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"].startswith("application/json")
+    assert unknown.json()["error"]["message"].startswith(
+        "No XAPI 20.0.10 operation matches GET /xapi/v1/Users"
+    )
+    assert unknown.headers["x-3cx-version"] == VERSION
+
+
+def test_unmatched_paths_under_xapi_get_json_elsewhere_plain_text(generic: Any) -> None:
+    # Without a token too: the envelope, not Starlette's plain-text page.
+    inside = httpx.get(f"{generic.url}/xapi/v1%0A/Users")
+    assert inside.status_code == 404
+    assert inside.json()["error"]["message"].startswith("No XAPI operation matches GET")
+    outside = httpx.get(f"{generic.url}/not-xapi")
+    assert outside.status_code == 404 and outside.text == "Not Found"
+
+
+def test_options_is_405_with_allow(api: httpx.Client) -> None:
+    r = api.request("OPTIONS", "/Users(1)")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "DELETE, GET, PATCH"
+    assert r.json() == _error(
+        "The path /Users(1) does not support OPTIONS; it allows DELETE, GET, PATCH."
+    )
+
+
+@pytest.mark.parametrize("release", ["20.0.6", "20.0.10"])
+def test_metadata_names_real_types_for_every_set(release: str) -> None:
+    # Sets whose first operation in the spec is a schema-less DELETE once got
+    # made-up types such as "Pbx.Users".
+    schemas = set(load_spec(release)["components"]["schemas"])
+    with running(EmulatorConfig(version=release, data="empty"), registry=Registry()) as emu:
+        xml = httpx.get(f"{emu.url}/xapi/v1/$metadata", timeout=60).text
+    types = re.findall(r'<EntitySet Name="([^"]+)" EntityType="([^"]+)"/>', xml)
+    assert len(types) > 50
+    assert [(n, t) for n, t in types if t not in schemas] == []
+    assert ("Users", "Pbx.User") in types
+
+
+def test_number_int32_keys_of_20_0_6_are_integers(connect: Connect) -> None:
+    # 20.0.6 declares integer keys as "type: number, format: int32".
+    with (
+        running(EmulatorConfig(version="20.0.6", data="empty"), registry=Registry()) as emu,
+        connect(emu) as api,
+    ):
+        created = api.post("/Contacts", json={"FirstName": "Key", "LastName": "Test"})
+        assert created.status_code == 201, created.text
+        key = created.json()["Id"]
+        assert isinstance(key, int)
+        assert api.get(f"/Contacts({key})").json()["FirstName"] == "Key"
+        assert api.delete(f"/Contacts({key})").status_code == 204
 
 
 def test_no_key_route_is_404(api: httpx.Client) -> None:
@@ -350,12 +402,13 @@ def test_backup_is_a_real_zip(api: httpx.Client, generic: Any) -> None:
 
 def test_swagger_json_and_yaml(generic: Any) -> None:
     spec = load_spec("20.0.10")
-    j = httpx.get(f"{generic.url}/xapi/v1/swagger.json")
+    # Generous timeouts: encoding the 601-operation document as YAML takes seconds.
+    j = httpx.get(f"{generic.url}/xapi/v1/swagger.json", timeout=60)
     assert j.status_code == 200 and j.json() == spec
-    y = httpx.get(f"{generic.url}/xapi/v1/swagger.yaml")
+    y = httpx.get(f"{generic.url}/xapi/v1/swagger.yaml", timeout=60)
     assert y.status_code == 200 and y.headers["content-type"].startswith("application/yaml")
     assert yaml.safe_load(y.text)["info"] == spec["info"]
-    m = httpx.get(f"{generic.url}/xapi/v1/$metadata")
+    m = httpx.get(f"{generic.url}/xapi/v1/$metadata", timeout=60)
     assert m.status_code == 200 and b'<EntitySet Name="Users" EntityType="Pbx.User"/>' in m.content
     for r in (j, y, m):
         assert r.headers["x-3cx-version"] == VERSION

@@ -13,7 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tcxkit.catalog import catalog
 from tcxkit.emulator import EmulatorConfig, create_app, running
+from tcxkit.emulator.validate import Validator
+
+from .conftest import Connect
 
 NOW = datetime.now(UTC)
 FROM = (NOW - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -29,18 +33,6 @@ def _log_path(start: str = FROM, end: str = TO, calls_type: int = 0) -> str:
     return f"/ReportCallLogData/Pbx.GetCallLogData(periodFrom={start},periodTo={end},{args})"
 
 
-def _connect(emu: Any) -> httpx.Client:
-    token = httpx.post(
-        f"{emu.url}/connect/token",
-        data={
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    return httpx.Client(base_url=emu.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-
-
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Any]:
     with running(EmulatorConfig(options={"backup_delay": 0})) as e:
@@ -48,9 +40,8 @@ def emu() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def api(emu: Any) -> Iterator[httpx.Client]:
-    with _connect(emu) as client:
-        client.base_url = f"{emu.url}/xapi/v1"
+def api(emu: Any, connect: Connect) -> Iterator[httpx.Client]:
+    with connect(emu) as client:
         yield client
 
 
@@ -123,6 +114,19 @@ def test_call_log_over_a_date_range_with_paging_and_count(api: httpx.Client) -> 
         skip += 100
     assert len(seen) == len(set(seen)) == total
     assert "SegmentStartTime" not in body["value"][0]  # only CallLogData fields
+
+
+def test_call_log_pages_come_in_time_order_without_orderby(api: httpx.Client) -> None:
+    # Index order (StartTime, then SegmentId): the page reads only its own rows.
+    page = api.get(_log_path(), params={"$top": "300", "$skip": "50"}).json()["value"]
+    order = [(r["StartTime"], r["SegmentId"]) for r in page]
+    assert len(order) == 300 and order == sorted(order)
+    # Pre-encoded rows (no $select) and rows shaped per request ($select=*) agree.
+    selected = api.get(_log_path(), params={"$top": "300", "$skip": "50", "$select": "*"})
+    assert selected.json()["value"] == page
+    history = api.get("/CallHistoryView", params={"$top": "100"}).json()["value"]
+    starts = [r["SegmentStartTime"] for r in history]
+    assert starts == sorted(starts) and "StartTime" not in history[0]
 
 
 def test_call_log_filters(api: httpx.Client) -> None:
@@ -298,9 +302,9 @@ def test_backup_appears_and_downloads(emu: Any, api: httpx.Client) -> None:
     assert anonymous.status_code == 401
 
 
-def test_backup_is_asynchronous_by_default() -> None:
+def test_backup_is_asynchronous_by_default(connect: Connect) -> None:
     config = EmulatorConfig(data="empty", options={"backup_delay": 3600})
-    with running(config) as e, _connect(e) as c:
+    with running(config) as e, connect(e, prefix="") as c:
         started = c.post("/xapi/v1/Backups/Pbx.Backup", json={"description": {"Name": "slow"}})
         assert started.status_code == 204
         assert c.get("/xapi/v1/Backups").json()["value"] == []
@@ -345,6 +349,21 @@ def test_system_status_and_licence(api: httpx.Client) -> None:
     assert bad.status_code == 400
     assert "XXXX-XXXX-XXXX-XXXX" in bad.json()["error"]["message"]
     assert api.get("/SystemStatus/Pbx.SystemHealthStatus()").json()["Trunks"] is True
+
+
+@pytest.mark.parametrize("release", ["20.0.4", "20.0.7", "20.0.10"])
+def test_system_status_is_valid_for_its_release(release: str, connect: Connect) -> None:
+    # RemoteStorageStatus was once "Disabled", outside the enum of 20.0.7+; older
+    # releases have no such property at all.
+    cat = catalog(release)
+    schema = cat.require("GetSystemStatus").response.schema
+    with running(EmulatorConfig(version=release)) as e, connect(e) as c:
+        status = c.get("/SystemStatus").json()
+    assert Validator(cat.schemas).validate(schema, status) == []
+    if release == "20.0.4":
+        assert "RemoteStorageStatus" not in status
+    else:
+        assert status["RemoteStorageStatus"] == "NotConfigured"
 
 
 # -- scale ------------------------------------------------------------------------------------------

@@ -10,31 +10,19 @@ import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
 
+from .conftest import Connect
+
 ALREADY = "WARNINGS.XAPI.ALREADY_IN_USE"
 FORBIDDEN = "WARNINGS.XAPI.FORBIDDEN_CHANGE"
 
 
-def _client(emu: Any) -> httpx.Client:
-    token = httpx.post(
-        f"{emu.url}/connect/token",
-        data={
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    return httpx.Client(
-        base_url=f"{emu.url}/xapi/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
-    )
-
-
 @pytest.fixture
-def api(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+def api(request: pytest.FixtureRequest, connect: Connect) -> Iterator[httpx.Client]:
     """A fresh demo PBX per test (start-up is ~0.3 s), so tests never see each other."""
     data = getattr(request, "param", "demo")
     with (
         running(EmulatorConfig(data=data, options={"backup_delay": 0})) as emu,
-        _client(emu) as client,
+        connect(emu) as client,
     ):
         yield client
 
@@ -353,8 +341,8 @@ def test_empty_pbx_starts_numbering_at_range_start(api: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize("version", ["20.0.4", "20.0.6", "20.0.8"])
-def test_numbering_works_on_older_releases(version: str) -> None:
-    with running(EmulatorConfig(version=version)) as emu, _client(emu) as api:
+def test_numbering_works_on_older_releases(version: str, connect: Connect) -> None:
+    with running(EmulatorConfig(version=version)) as emu, connect(emu) as api:
         created = api.post("/Users", json={"FirstName": "Old", "LastName": "Release"})
         assert created.status_code == 201 and created.json()["Number"] == "125"
         user_id = created.json()["Id"]

@@ -26,11 +26,9 @@ from __future__ import annotations
 import collections
 import copy
 import os
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import pytest
 import requests
 import schemathesis
@@ -45,30 +43,13 @@ from schemathesis.specs.openapi.checks import (
 from tcxkit.catalog import catalog, load_spec
 from tcxkit.emulator import EmulatorConfig, running
 
+from .conftest import fetch_token
+
 RELEASE = "20.0.10"
 #: Generated cases per operation at most (operations without inputs get one). Raise it
 #: locally with TCXKIT_PBT_EXAMPLES=50 for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("TCXKIT_PBT_EXAMPLES", "10"))
 CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
-
-#: Emulator bugs this run found and reported in /work/brief/emulator-bugs.md, matched
-#: precisely (operation or "*", check and a piece of the failure text) so nothing else
-#: hides behind them.  The test warns about every hit, and fails once an entry stops
-#: reproducing, so the list shrinks as the emulator is fixed.
-KNOWN_BUGS: dict[str, tuple[str, str, str]] = {
-    "RemoteStorageStatus outside its enum": (
-        "GET /SystemStatus",
-        "Response violates schema",
-        '"Disabled" is not valid',
-    ),
-    # A control character (%0A, %0D) in the path escapes the /xapi/v1/{rest:path} route:
-    # Starlette's own text/plain "Not Found" answers instead of the JSON error envelope.
-    "newline in the path gets a text/plain 404": (
-        "*",
-        "Undocumented Content-Type",
-        "Received: text/plain; charset=utf-8\n    Documented: application/json\n\n[404] Not Found",
-    ),
-}
 
 
 @dataclass
@@ -96,26 +77,6 @@ def _validation_spec() -> dict[str, Any]:
 
     walk(spec)
     return spec
-
-
-def _token(url: str, client_id: str, client_secret: str) -> str:
-    answer = httpx.post(
-        f"{url}/connect/token",
-        data={
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "grant_type": "client_credentials",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
-
-
-def _known_bug(label: str, text: str) -> str | None:
-    for name, (operation, check, fragment) in KNOWN_BUGS.items():
-        if operation in (label, "*") and check in text and fragment in text:
-            return name
-    return None
 
 
 def _exercise(
@@ -165,7 +126,7 @@ def test_every_operation_answers_within_the_spec() -> None:
     # session emulator.  Only this test fetches a token from it, so the PBX's
     # one-token-per-client rule (single_token=True, the default) stays on.
     with running(EmulatorConfig(version=RELEASE, data="demo")) as emu:
-        token = _token(emu.url, emu.client_id, emu.client_secret)
+        token = fetch_token(emu)
         headers = {"Authorization": f"Bearer {token}"}
         with requests.Session() as session:
             for operation in operations:
@@ -176,24 +137,10 @@ def test_every_operation_answers_within_the_spec() -> None:
     assert not missed, f"{len(missed)} operations were never exercised: {missed}"
     assert len(runs) == 601
 
-    unexpected: list[str] = []
-    seen_bugs: collections.Counter[str] = collections.Counter()
-    for label, run in runs.items():
-        for text in run.failures:
-            bug = _known_bug(label, text)
-            if bug is None:
-                unexpected.append(f"== {label}\n{text}")
-            else:
-                seen_bugs[bug] += 1
+    unexpected = [f"== {label}\n{text}" for label, run in runs.items() for text in run.failures]
     total = sum(run.cases for run in runs.values())
     statuses = sum((run.statuses for run in runs.values()), collections.Counter())
     print(f"\n{total} generated cases over {len(runs)} operations; statuses {dict(statuses)}")
     assert not unexpected, f"{len(unexpected)} spec violations or server errors:\n\n" + "\n\n".join(
         unexpected
     )
-    fixed = sorted(set(KNOWN_BUGS) - set(seen_bugs))
-    assert not fixed, (
-        f"Known emulator bugs no longer reproduce, remove them from KNOWN_BUGS: {fixed}"
-    )
-    for bug, hits in seen_bugs.items():
-        warnings.warn(f"known emulator bug still present: {bug} ({hits} hits)", stacklevel=1)

@@ -29,6 +29,8 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,7 +45,7 @@ from .odata import ODataQueryError, QueryOptions, parse_query, project
 from .registry import Registry, Reply, RequestContext, XapiError, registry
 from .responses import ValueGenerator
 from .routing import LiteralError, Router, decode_literal
-from .store import DuplicateKeyError, EntityNotFoundError, Store, StoreError
+from .store import FRAGMENT_CACHE_ROWS, DuplicateKeyError, EntityNotFoundError, Store, StoreError
 from .validate import REQUIRED, Failure, Validator, envelope_message
 
 try:  # orjson is much faster; the stdlib is the fallback
@@ -121,7 +123,10 @@ class AppState:
         self.generator = ValueGenerator(self.catalog.schemas)
         self.registry = reg or registry
         self.tokens = TokenStore(lifetime=config.token_lifetime, single_token=config.single_token)
-        self.store = Store(str(config.db) if config.db else None)
+        self.store = Store(
+            str(config.db) if config.db else None,
+            cache_rows=int(config.options.get("row_cache", FRAGMENT_CACHE_ROWS)),  # type: ignore[call-overload]
+        )
         self.requests: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=config.request_log_size
         )
@@ -138,44 +143,42 @@ class AppState:
 
     # -- model of the release ---------------------------------------------------------
     def _discover(self) -> None:
-        """Find entity sets, keys, alternate keys and singletons from the catalog."""
+        """Find entity sets, their item types, keys, alternate keys and singletons.
+
+        Two passes, so the answer never depends on the order of the spec's operations:
+        first every set's item type is settled (a collection ``GET`` names it; failing
+        that, a keyed operation's response or body schema; a ``DELETE`` names none), then
+        sets are registered and their keys read from the keyed paths.
+        """
         ops = [a for a in self.catalog if a.kind == "operation"]
-        for a in ops:  # collections first: their item type is authoritative
-            if (
-                a.method == "GET"
-                and a.response.kind == "collection"
-                and not any(p.location == "path" for p in a.params)
-            ):
-                self.register_set(a.path.strip("/"), a.response.item or "Pbx.Entity")
+        types: dict[str, str | None] = {}
+        keyed: list[tuple[str, bool, Any]] = []  # (set, is alternate key, path parameter)
         for a in ops:
             segs = a.path.strip("/").split("/")
             pparams = [p for p in a.params if p.location == "path"]
-            if len(segs) == 1 and "(" in segs[0] and pparams:
+            if a.method == "GET" and a.response.kind == "collection" and not pparams:
+                types[a.path.strip("/")] = a.response.item or "Pbx.Entity"
+            elif len(segs) == 1 and "(" in segs[0] and pparams:
                 name = segs[0].split("(", 1)[0]
-                param = pparams[0]
-                type_name = _ref_name(a.response.schema) or _ref_name(
-                    a.body.schema if a.body else None
-                )
-                info = self.sets.get(name)
-                if info is None:
-                    info = self.register_set(name, type_name or f"Pbx.{name}")
-                elif type_name and info.type_name not in self.catalog.schemas:
-                    info.type_name = type_name
-                    self.type_sets.setdefault(type_name, name)
-                if "=" in segs[0]:
-                    if param.name not in info.alt_keys:
-                        info.alt_keys += (param.name,)
-                else:
-                    info.key = param.name
-                    info.key_type = {
-                        "Edm.Int32": "int",
-                        "Edm.Int64": "int",
-                        "Edm.Guid": "uuid",
-                    }.get(param.type, "str")
+                keyed.append((name, "=" in segs[0], pparams[0]))
+                if types.get(name) is None:
+                    types[name] = _ref_name(a.response.schema) or _ref_name(
+                        a.body.schema if a.body else None
+                    )
             elif (
                 a.method == "GET" and a.response.kind == "entity" and not pparams and len(segs) == 1
             ):
                 self.singletons[segs[0]] = _ref_name(a.response.schema) or f"Pbx.{segs[0]}"
+        for name, type_name in types.items():
+            self.register_set(name, type_name or f"Pbx.{name}")
+        for name, alternate, param in keyed:
+            info = self.sets[name]
+            if alternate:
+                if param.name not in info.alt_keys:
+                    info.alt_keys += (param.name,)
+            else:
+                info.key = param.name
+                info.key_type = _key_type(param)
 
     def register_set(
         self,
@@ -485,6 +488,21 @@ def _check_fault(rule: Any) -> str:
     return ""
 
 
+def _key_type(param: Any) -> str:
+    """The store's key type for a key parameter.
+
+    Judged by the schema's ``format`` as well as the Edm type: 20.0.6 declares integer
+    keys as ``type: number, format: int32``, which is still an integer key.
+    """
+    if param.type in ("Edm.Int32", "Edm.Int64", "Edm.Int16", "Edm.Byte"):
+        return "int"
+    if param.type == "Edm.Guid" or param.schema.get("format") == "uuid":
+        return "uuid"
+    if param.schema.get("format") in ("int16", "int32", "int64"):
+        return "int"
+    return "str"
+
+
 def _ref_name(schema: dict[str, Any] | None) -> str | None:
     if not schema:
         return None
@@ -529,6 +547,38 @@ def _oauth_error(status: int, error: str, description: str) -> Response:
     return _json(status, {"error": error, "error_description": description}, OAUTH_JSON)
 
 
+class _AnyPath(Convertor[str]):
+    """Like Starlette's ``path`` convertor, but also across newlines.
+
+    ``path`` is ``.*``, which stops at a decoded ``%0A``/``%0D``; such a request would then
+    miss the XAPI route and get Starlette's text/plain 404 instead of the PBX envelope.
+    """
+
+    regex = r"[\s\S]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("xapipath", _AnyPath())
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    """Starlette's 404s and 405s: the PBX's JSON envelope under /xapi/v1, plain text elsewhere."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 404
+    if request.url.path.startswith(API_PREFIX):
+        if status == 405:
+            return _envelope(405, f"XAPI does not support the method {request.method}.")
+        return _envelope(
+            status, f"No XAPI operation matches {request.method} {request.url.path!r}."
+        )
+    detail = exc.detail if isinstance(exc, HTTPException) else "Not Found"
+    return Response(detail, status, media_type="text/plain; charset=utf-8")
+
+
 class VersionHeader:
     """ASGI middleware: every response carries ``X-3CX-Version``."""
 
@@ -568,12 +618,17 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/faults", api.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/backups/{name:path}", api.backup_file, methods=["GET"]),
         Route(
-            API_PREFIX + "/{rest:path}",
+            API_PREFIX + "/{rest:xapipath}",
             api.xapi,
-            methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            # Every method reaches the router, which answers unknown ones with 405 + Allow.
+            methods=["GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"],
         ),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(VersionHeader, version=config.build)])
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(VersionHeader, version=config.build)],
+        exception_handlers={404: _not_found, 405: _not_found},
+    )
     app.state.emulator = state
     return app
 

@@ -1115,6 +1115,11 @@ def project(
     type, so nested levels hide their own unexpanded links too.
     """
     expand = options.expand
+    select = options.select
+    if not expand and not select:  # the common case: one pass, no per-key branching
+        if not nav_props:
+            return dict(entity)
+        return {k: v for k, v in entity.items() if k not in nav_props}
     expand_all = "*" in expand
     out: dict[str, Any] = {}
     for key, value in entity.items():

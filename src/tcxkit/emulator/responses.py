@@ -15,25 +15,20 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .schemas import SchemaIndex
+
 __all__ = ["ValueGenerator"]
 
 _BASE_TIME = datetime(2025, 3, 13, 9, 0, 0, tzinfo=UTC)
 _WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 
-class ValueGenerator:
+class ValueGenerator(SchemaIndex):
     """Builds sample values from the schemas of one spec."""
 
     def __init__(self, schemas: dict[str, dict[str, Any]], *, max_depth: int = 3):
-        self.schemas = schemas
+        super().__init__(schemas)
         self.max_depth = max_depth
-
-    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        hops = 0
-        while "$ref" in schema and hops < 32:
-            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
-            hops += 1
-        return schema
 
     def value(self, schema: dict[str, Any] | None, seed: str, *, items: int = 2) -> Any:
         """A value valid against ``schema``; arrays get ``items`` elements at top level."""
@@ -47,12 +42,8 @@ class ValueGenerator:
         return self.value({"$ref": f"#/components/schemas/{type_name}"}, seed)
 
     def properties(self, schema: dict[str, Any]) -> dict[str, Any]:
-        schema = self.resolve(schema)
-        merged: dict[str, Any] = {}
-        for part in schema.get("allOf", ()):
-            merged.update(self.properties(part))
-        merged.update(schema.get("properties") or {})
-        return merged
+        """All properties of an object schema (allOf merged; empty when none)."""
+        return self.declared_properties(schema) or {}
 
     def _gen(
         self, schema: dict[str, Any], rng: random.Random, depth: int, name: str, n: int

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .schemas import SchemaIndex
+
 __all__ = [
     "INVALID",
     "NOT_SUPPORTED",
@@ -71,35 +73,12 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-class Validator:
+class Validator(SchemaIndex):
     """Validates values against schemas of one spec (``components.schemas``)."""
-
-    def __init__(self, schemas: dict[str, dict[str, Any]]):
-        self.schemas = schemas
-        self._props: dict[int, dict[str, Any] | None] = {}
-
-    def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        hops = 0
-        while "$ref" in schema and hops < 32:
-            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
-            hops += 1
-        return schema
 
     def properties(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         """All declared properties of an object schema (allOf merged), or None."""
-        key = id(schema)
-        if key in self._props:
-            return self._props[key]
-        schema = self.resolve(schema)
-        merged: dict[str, Any] | None = None
-        if "properties" in schema:
-            merged = dict(schema["properties"])
-        for part in schema.get("allOf", ()):
-            sub = self.properties(part)
-            if sub is not None:
-                merged = {**sub, **(merged or {})}
-        self._props[key] = merged
-        return merged
+        return self.declared_properties(schema)
 
     def nullable(self, schema: dict[str, Any]) -> bool:
         if schema.get("nullable"):

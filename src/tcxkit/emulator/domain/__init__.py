@@ -1,6 +1,6 @@
 """PBX behaviour on top of the generic emulator: importing this package registers it.
 
-Modules, in hook order: ``bootstrap`` (repairs set types), ``numbering`` (DN ranges and
+Modules, in hook order: ``numbering`` (DN ranges and
 ``GetFirstAvailable*``), ``dns`` (create/update/delete of every DN, membership, Peers,
 ``Init*``, batch deletes), ``peers``, ``calls`` (call log, reports, active calls),
 ``system`` (status, licence, parameters), ``media`` (backups, recordings) and ``seeding``
@@ -9,6 +9,6 @@ Modules, in hook order: ``bootstrap`` (repairs set types), ``numbering`` (DN ran
 
 from __future__ import annotations
 
-from . import bootstrap, calls, dns, media, numbering, peers, seeding, system
+from . import calls, dns, media, numbering, peers, seeding, system
 
-__all__ = ["bootstrap", "calls", "dns", "media", "numbering", "peers", "seeding", "system"]
+__all__ = ["calls", "dns", "media", "numbering", "peers", "seeding", "system"]

@@ -15,14 +15,12 @@ from ..odata import QueryOptions, normalize_datetime
 from ..store import Store
 
 if TYPE_CHECKING:
-    from ..app import AppState
     from ..registry import Reply, RequestContext
 
 __all__ = [
     "day_start",
     "days_ago",
     "epoch_ms",
-    "fix_set_types",
     "iso",
     "iso_duration",
     "now",
@@ -78,42 +76,6 @@ def parse_duration(text: str | None) -> float:
         return 0.0
     d, h, mi, s = (m.group(g) for g in ("d", "h", "m", "s"))
     return int(d or 0) * 86400 + int(h or 0) * 3600 + int(mi or 0) * 60 + float(s or 0)
-
-
-def fix_set_types(state: AppState) -> None:
-    """Give every entity set the item type its ``List*`` operation declares.
-
-    The app derives a set's type from the first operation it meets, which for some sets
-    is a DELETE without a schema (giving e.g. ``Pbx.Users``); and integer keys that a
-    release's spec types as ``number``/``int32`` are made integer keys again.  The list operation names
-    the real item type; setting it before any table opens makes ``$filter`` validation
-    and ``$expand`` hiding work on those sets.
-    """
-    for action in state.catalog:
-        _fix_key_type(state, action)
-        if action.kind != "operation" or action.method != "GET":
-            continue
-        if action.response.kind != "collection" or not action.response.item:
-            continue
-        name = action.path.strip("/")
-        info = state.sets.get(name)
-        if info is None or info.type_name in state.catalog.schemas:
-            continue
-        info.type_name = action.response.item
-        state.type_sets.setdefault(action.response.item, name)
-
-
-def _fix_key_type(state: AppState, action: Any) -> None:
-    """20.0.6 declares integer keys as ``type: number, format: int32`` (Edm.Double)."""
-    head = action.path.strip("/").split("/", 1)[0]
-    if "(" not in head or "=" in head:
-        return
-    info = state.sets.get(head.split("(", 1)[0])
-    if info is None or info.key_type != "str":
-        return
-    param = action.param(info.key)
-    if param is not None and param.schema.get("format") in ("int32", "int64"):
-        info.key_type = "int"
 
 
 def query_rows(

@@ -140,8 +140,12 @@ def get_system_status(ctx: RequestContext) -> Reply:
         "IsRecordingArchiveEnabled": False,
         "RemoteConfigurationRequired": False,
         "RemoteStorageEnabled": False,
-        "RemoteStorageStatus": "Disabled",
+        # The spec's enum (20.0.7+) is NotConfigured|PartiallyConfigured|Configured.
+        "RemoteStorageStatus": "NotConfigured",
     }
+    # Older releases lack some of these properties: send only what this release declares.
+    declared = s.generator.properties(s.catalog.schemas["Pbx.SystemStatus"]) or {}
+    status = {k: v for k, v in status.items() if k in declared}
     return Reply.json(project(status, ctx.options))
 
 
