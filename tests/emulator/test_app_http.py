@@ -431,9 +431,9 @@ def test_request_log_redacts_secrets(api: httpx.Client, generic: Any) -> None:
     log = httpx.get(f"{generic.url}/emulator/requests").json()
     token_call, create, listing = log[-3:]
     assert token_call["path"] == "/connect/token" and token_call["status"] == 200
-    assert token_call["body"]["client_secret"] == "***"
+    assert token_call["body"]["client_secret"] == "********"
     assert create["method"] == "POST" and create["status"] == 201
-    assert create["body"] == {"Number": "500", "AccessPassword": "***", "Groups": []}
+    assert create["body"] == {"Number": "500", "AccessPassword": "********", "Groups": []}
     assert listing["query"] == "%24top=1" and listing["status"] == 200
     assert "hunter2" not in str(log) and generic.client_secret not in str(log)
     assert httpx.delete(f"{generic.url}/emulator/requests").status_code == 204

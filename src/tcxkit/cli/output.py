@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
+
+from ..redaction import MASK, is_secret_key, redact
 
 __all__ = [
     "FORMATS",
@@ -28,16 +29,6 @@ __all__ = [
 ]
 
 FORMATS = ("json", "jsonl", "table", "csv", "raw")
-MASK = "********"
-
-# Field names that hold secrets; booleans such as AllowChangePassword or
-# PinProtected stay visible because only non-empty strings are masked.
-_SECRET = re.compile(
-    r"(password|secret|secretkey|privatekey|apikey|accesskey|licen[cs]ekey|credentials|"
-    r"pin|pinnumber|vmpin|accesstoken|refreshtokens?|^token|rpskey|keygrok)$",
-    re.IGNORECASE,
-)
-_NOT_SECRET = re.compile(r"^(nextpagetoken|bosssecretary.*)$", re.IGNORECASE)
 
 _FIRST_COLUMNS = (
     "Id",
@@ -53,27 +44,6 @@ _FIRST_COLUMNS = (
 )
 MAX_COLUMNS = 8
 _CELL = 40
-
-
-def is_secret_key(key: str) -> bool:
-    return bool(_SECRET.search(key)) and not _NOT_SECRET.match(key)
-
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with secret string fields masked, at any depth."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and v:
-                out[k] = MASK
-            elif isinstance(k, str) and is_secret_key(k) and isinstance(v, list) and v:
-                out[k] = [MASK if isinstance(x, str) else redact(x) for x in v]
-            else:
-                out[k] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def items_of(result: Any) -> list[Any] | None:

@@ -7,8 +7,9 @@ modules (Starlette, uvicorn) load only when an emulator is actually built.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_attributes
 from .config import EmulatorConfig
 
 if TYPE_CHECKING:
@@ -20,12 +21,4 @@ __all__ = ["EmulatorConfig", "RunningEmulator", "create_app", "run", "running"]
 _LAZY = {"create_app": "app", "run": "server", "running": "server", "RunningEmulator": "server"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tcxkit.emulator' has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)

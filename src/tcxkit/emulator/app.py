@@ -38,6 +38,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..catalog import Action, catalog, odata_type
+from ..redaction import redact
 from .auth import TokenStore
 from .config import EmulatorConfig
 from .files import make_csv, make_wav, make_zip
@@ -77,7 +78,6 @@ API_PREFIX = "/xapi/v1"
 SYSTEM_OWNER_RESOURCES = frozenset(
     {"CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"}
 )
-_SECRET_WORDS = ("password", "secret", "pin", "token", "licensekey", "apikey", "key")
 
 
 @dataclass
@@ -93,22 +93,6 @@ class SetInfo:
 
 def _table_name(set_name: str) -> str:
     return set_name.replace("/", "_").replace(".", "_")
-
-
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with secret-looking fields replaced (for the request log)."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            low = str(k).lower()
-            if any(word in low for word in _SECRET_WORDS) and not isinstance(v, dict | list):
-                out[k] = "***" if v not in (None, "") else v
-            else:
-                out[k] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 class AppState:
@@ -772,7 +756,7 @@ class _Api:
         elif ctype.startswith("application/x-www-form-urlencoded"):
             body = (await request.body()).decode("utf-8", "replace")
             fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        logged = {k: ("***" if k == "client_secret" else v) for k, v in fields.items()}
+        logged = redact(fields)
         if not fields:
             return self._log(
                 request,
