@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from .domain.common import parse_duration
 
 if TYPE_CHECKING:
-    from .app import AppState
+    from .state import AppState
 
 __all__ = ["SEED", "CallPlan", "generate_calls", "seed", "seed_scale"]
 

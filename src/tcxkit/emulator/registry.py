@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ..catalog import Action
-    from .app import AppState
     from .odata import QueryOptions
+    from .state import AppState
 
 __all__ = [
     "Handler",

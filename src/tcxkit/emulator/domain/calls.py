@@ -30,7 +30,7 @@ from ..registry import Reply, RequestContext, XapiError, handler, on_start
 from .common import iso, iso_duration, parse_duration, query_rows, to_datetime
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
     from ..store import EntitySet, QueryResult
 
 __all__ = ["DN_TYPES", "call_history_set", "call_log_set"]

@@ -30,7 +30,7 @@ from ..registry import Reply, RequestContext, XapiError, handler
 from .numbering import KINDS, DnKind, first_free, is_used, next_dn_id
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
 
 __all__ = [
     "create_dn",

@@ -20,7 +20,7 @@ from ..files import make_wav, make_zip
 from ..registry import Reply, RequestContext, XapiError, handler
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
 
 __all__ = ["add_backup", "backup_zip", "publish_backups"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..registry import Reply, RequestContext, XapiError, handler
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
 
 __all__ = [
     "HOTDESK",

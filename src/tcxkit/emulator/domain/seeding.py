@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from ..registry import on_start
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
 
 __all__: list[str] = []
 

@@ -16,7 +16,7 @@ from ..registry import Reply, RequestContext, handler, on_start
 from .common import iso, now
 
 if TYPE_CHECKING:
-    from ..app import AppState
+    from ..state import AppState
 
 __all__ = ["licence_key"]
 

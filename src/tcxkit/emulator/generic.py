@@ -1,0 +1,278 @@
+"""The built-in answer for an operation that no domain module handles.
+
+Entity sets and singletons are backed by the store (list, get by key or alternate key,
+create, patch, delete, navigation collections); functions and actions answer with values
+generated from their response schema; downloads return real files (CSV, WAV, XML, JSON)
+and ``Backups/Pbx.Backup`` writes a real zip.  :class:`GenericBehaviour` is a base of
+:class:`~.state.AppState`, so domain handlers reach it as ``ctx.state.generic(ctx)``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from ..catalog import Action
+from .files import make_csv, make_wav, make_zip
+from .odata import project
+from .registry import Reply, RequestContext
+from .store import DuplicateKeyError, StoreError
+from .validate import REQUIRED
+from .wire import API_PREFIX, dumps
+
+if TYPE_CHECKING:
+    from .config import EmulatorConfig
+    from .responses import ValueGenerator
+    from .state import AppState, SetInfo
+
+__all__ = ["GenericBehaviour", "backup_archive"]
+
+
+class GenericBehaviour:
+    """Store-backed and generated answers; mixed into :class:`~.state.AppState`."""
+
+    if TYPE_CHECKING:  # provided by AppState
+        config: EmulatorConfig
+        generator: ValueGenerator
+        sets: dict[str, SetInfo]
+        type_sets: dict[str, str]
+        singletons: dict[str, str]
+        extra: dict[str, Any]
+        _generated: dict[str, Any]
+
+        def entity_set(self, name: str) -> Any: ...
+        def singleton(self, name: str) -> dict[str, Any]: ...
+        def set_singleton(self, name: str, value: dict[str, Any]) -> None: ...
+
+    # -- generic behaviour --------------------------------------------------------------
+    def generic(self, ctx: RequestContext) -> Reply:
+        """The built-in answer for an operation (see the module docstring)."""
+        a = ctx.action
+        if a.id == "Backup":
+            return self._backup(ctx)
+        if a.response.kind == "file":
+            return self._file(ctx)
+        if a.kind == "operation":
+            return self._operation(ctx)
+        if a.method == "GET" and a.response.kind == "collection":
+            return self._collection_from_type(ctx, a.response.item)
+        return self._generated_reply(ctx)
+
+    def _operation(self, ctx: RequestContext) -> Reply:
+        a = ctx.action
+        segs = a.path.strip("/").split("/")
+        pparams = [p for p in a.params if p.location == "path"]
+        head = segs[0].split("(", 1)[0]
+        if len(segs) == 1 and not pparams and head in self.singletons:
+            if a.method == "GET":
+                return Reply(200, project(self.singleton(head), ctx.options))
+            if a.method == "PATCH":
+                self.set_singleton(head, {**self.singleton(head), **(ctx.body or {})})
+                return Reply(204)
+        if a.method == "GET" and a.response.kind == "collection":
+            if not pparams and a.path.strip("/") in self.sets:
+                return self._list(ctx, a.path.strip("/"))
+            return self._navigation(ctx, head, segs[-1])
+        info = self.sets.get(head)
+        if info is None:
+            return self._generated_reply(ctx)
+        es = self.entity_set(head)
+        if a.method == "POST" and not pparams:
+            return self._create(ctx, info, es)
+        row = self._lookup(ctx, info, es)
+        if a.method == "GET":
+            return Reply(200, project(row, ctx.options, es.nav_props))
+        if a.method == "PATCH":
+            patch = dict(ctx.body or {})
+            for alt in info.alt_keys:
+                if alt in patch and patch[alt] != row.get(alt):
+                    raise ctx.fail(400, (alt, "WARNINGS.XAPI.FORBIDDEN_CHANGE"))
+            try:
+                es.update(row[info.key], patch)
+            except StoreError:
+                raise ctx.fail(400, (info.key, "WARNINGS.XAPI.FORBIDDEN_CHANGE")) from None
+            return Reply(204)
+        if a.method == "DELETE":
+            es.delete(row[info.key])
+            return Reply(204)
+        return self._generated_reply(ctx)
+
+    def _lookup(self, ctx: RequestContext, info: SetInfo, es: Any) -> dict[str, Any]:
+        params = ctx.params
+        if info.key in params:
+            row = es.get(params[info.key])
+            target = info.key
+        else:
+            alt = next((k for k in info.alt_keys if k in params), None)
+            if alt is None:
+                raise ctx.fail(404, message="No key in the request path.")
+            row = es.find_one(**{alt: params[alt]})
+            target = alt
+        if row is None:
+            raise ctx.fail(404, (target, "WARNINGS.XAPI.NOT_FOUND"))
+        return row
+
+    def _create(self, ctx: RequestContext, info: SetInfo, es: Any) -> Reply:
+        body = dict(ctx.body or {})
+        for alt in info.alt_keys:
+            if body.get(alt) is not None and es.find_one(**{alt: body[alt]}) is not None:
+                raise ctx.fail(400, (alt, "WARNINGS.XAPI.ALREADY_IN_USE"))
+        if info.key_type == "str" and not body.get(info.key):
+            raise ctx.fail(400, (info.key, REQUIRED))
+        try:
+            row = es.insert(body)
+        except DuplicateKeyError:
+            raise ctx.fail(400, (info.key, "WARNINGS.XAPI.DUPLICATE")) from None
+        except StoreError as exc:
+            raise ctx.fail(400, (info.key, "WARNINGS.INVALID"), message=str(exc)) from None
+        return Reply(201, row)
+
+    def _list(self, ctx: RequestContext, set_name: str) -> Reply:
+        es = self.entity_set(set_name)
+        report = ctx.action.kind != "operation"
+        result = es.query(ctx.options, max_top=self.config.report_cap if report else None)
+        return self.collection_reply(ctx, result.items, result.count, context=set_name)
+
+    def _navigation(self, ctx: RequestContext, head: str, prop: str) -> Reply:
+        """``Groups(5)/Members``: the parent's collection property, paged in memory."""
+        info = self.sets.get(head)
+        if info is not None:
+            parent = self._lookup(ctx, info, self.entity_set(head))
+            items = parent.get(prop) or []
+        elif head in self.singletons:
+            items = self.singleton(head).get(prop) or []
+        else:
+            items = []
+        return self._page(ctx, list(items))
+
+    def _page(self, ctx: RequestContext, items: list[dict[str, Any]]) -> Reply:
+        opts = ctx.options
+        total = len(items)
+        end = None if opts.top is None else opts.skip + opts.top
+        if ctx.action.kind != "operation":
+            cap = self.config.report_cap
+            end = cap if end is None else min(end, opts.skip + cap)
+        page = [project(i, opts) if isinstance(i, dict) else i for i in items[opts.skip : end]]
+        return self.collection_reply(ctx, page, total if opts.count else None)
+
+    def _collection_from_type(self, ctx: RequestContext, item: str | None) -> Reply:
+        set_name = self.type_sets.get(item or "")
+        if set_name is not None:
+            return self._list(ctx, set_name)
+        value = self._generate(ctx.action)
+        return self._page(ctx, list(value.get("value", [])) if isinstance(value, dict) else [])
+
+    def _generate(self, action: Action) -> Any:
+        cached = self._generated.get(action.id)
+        if cached is None:
+            cached = self.generator.value(action.response.schema, action.id, items=3)
+            self._generated[action.id] = cached
+        return cached
+
+    def _generated_reply(self, ctx: RequestContext) -> Reply:
+        a = ctx.action
+        kind = a.response.kind
+        if kind == "none" or not a.response.schema:
+            return Reply(a.response.status if a.response.status != 200 else 204)
+        if kind == "collection":
+            return self._collection_from_type(ctx, a.response.item)
+        return Reply(a.response.status or 200, self._generate(a))
+
+    def collection_reply(
+        self,
+        ctx: RequestContext,
+        items: list[Any],
+        count: int | None = None,
+        *,
+        context: str | None = None,
+    ) -> Reply:
+        base = ctx.base_url
+        body: dict[str, Any] = {
+            "@odata.context": f"{base}{API_PREFIX}/$metadata#{context or _context_name(ctx.action)}"
+        }
+        if count is not None:
+            body["@odata.count"] = count
+        body["value"] = items
+        return Reply(200, body)
+
+    # -- files ----------------------------------------------------------------------------
+    def _file(self, ctx: RequestContext) -> Reply:
+        a = ctx.action
+        name = a.id
+        if a.response.item:
+            rows = self._rows_for(ctx, a.response.item)
+            return Reply.file(make_csv(rows), f"{_file_stem(name)}.csv", "text/csv")
+        if "Recording" in name or "Greeting" in name or "Playlist" in name:
+            label = next(iter(ctx.params.values()), "file")
+            return Reply.file(make_wav(1.0), f"{_file_stem(name)}-{label}.wav", "audio/x-wav")
+        if a.method == "POST":
+            return Reply(a.response.status or 200, b"", "text/plain")
+        if "Script" in name:
+            return Reply.file(
+                b"# generated by the tcxkit emulator\r\n", f"{name}.ps1", "text/plain"
+            )
+        if "Trunk" in name:
+            xml = b'<?xml version="1.0" encoding="utf-8"?><Trunk emulated="true"/>'
+            return Reply.file(xml, f"trunk-{ctx.params.get('Id', 0)}.xml", "application/xml")
+        if "Policy" in name:
+            return Reply.file(
+                dumps({"Version": "2012-10-17", "Statement": []}), "policy.json", "application/json"
+            )
+        rows = [
+            self.generator.value(
+                {"type": "object", "properties": {"Name": {"type": "string"}}}, name
+            )
+        ]
+        return Reply.file(make_csv(rows), f"{_file_stem(name)}.csv", "text/csv")
+
+    def _rows_for(self, ctx: RequestContext, item: str) -> list[dict[str, Any]]:
+        set_name = self.type_sets.get(item)
+        if set_name is not None:
+            opts = ctx.options
+            return self.entity_set(set_name).query(opts, max_top=self.config.report_cap).items
+        return list(self._generate(ctx.action).get("value", []))
+
+    def _backup(self, ctx: RequestContext) -> Reply:
+        """``Backups/Pbx.Backup``: write a real zip and list it under Backups."""
+        desc = (ctx.body or {}).get("description") or {}
+        stem = str(desc.get("Name") or f"backup-{int(time.time())}")
+        file_name = stem if stem.endswith(".zip") else f"{stem}.zip"
+        archive = backup_archive(self, desc)
+        self.extra.setdefault("backup_files", {})[file_name] = archive
+        es = self.entity_set("Backups")
+        row = {
+            "FileName": file_name,
+            "CreationTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "Size": len(archive),
+            "DownloadLink": f"/backups/{quote(file_name)}",
+        }
+        if es.get(file_name) is None:
+            es.insert(row)
+        else:
+            es.replace(file_name, row)
+        return Reply(204)
+
+
+def backup_archive(state: AppState, description: dict[str, Any]) -> bytes:
+    """A small but real backup zip: a manifest and the settings singletons."""
+    manifest = {
+        "Product": "3CX Phone System (tcxkit emulator)",
+        "Version": state.config.build,
+        "Created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "Contents": description.get("Contents"),
+    }
+    return make_zip({"manifest.json": dumps(manifest), "pbx/settings.json": dumps({})})
+
+
+def _context_name(action: Action) -> str:
+    if action.response.item:
+        return f"Collection({action.response.item})"
+    return action.path.strip("/").split("(", 1)[0]
+
+
+def _file_stem(operation_id: str) -> str:
+    for prefix in ("Download", "Export", "Get"):
+        if operation_id.startswith(prefix) and len(operation_id) > len(prefix):
+            return operation_id[len(prefix) :]
+    return operation_id

@@ -1,0 +1,140 @@
+"""Split ``$filter``/``$orderby`` text into tokens, with positions for error messages.
+
+Literals are recognised here (strings with doubled quotes, numbers, GUIDs, dates,
+date-times normalised to UTC, qualified enum literals such as ``Pbx.UserType'Extension'``),
+so the parser only deals with token kinds.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .datetimes import normalize_datetime
+from .errors import ODataQueryError
+
+__all__ = ["IDENTIFIER", "Token", "tokenize"]
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token of option text; ``value`` holds a literal's decoded value."""
+
+    kind: str  # str num guid datetime date ident punct eof
+    text: str
+    pos: int
+    value: Any = None
+
+
+_WS = re.compile(r"\s+")
+_STRING = re.compile(r"'((?:[^']|'')*)'")
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}| \d{2}:\d{2})"
+    r"(?![\w:.])",
+    re.IGNORECASE,
+)
+_GUID = re.compile(
+    r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?!\w)"
+)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?![\w:.-])")
+_NUMBER = re.compile(r"\d+(\.\d+)?([eE][+-]?\d+)?(?![\w.])")
+_IDENT = re.compile(r"\$?[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
+_PUNCT = "(),/:-"
+
+
+def tokenize(text: str, option: str) -> list[Token]:
+    """Split ``text`` into tokens; errors name the option and the character position."""
+    tokens: list[Token] = []
+    pos, end = 0, len(text)
+    while pos < end:
+        ws = _WS.match(text, pos)
+        if ws:
+            pos = ws.end()
+            continue
+        char = text[pos]
+        if char == "'":
+            match = _STRING.match(text, pos)
+            if not match:
+                raise ODataQueryError(
+                    f"Syntax error at position {pos} in {option}: unterminated string literal "
+                    "(quote it as 'text' and double any quote inside, e.g. 'O''Brien')."
+                )
+            value = match.group(1).replace("''", "'")
+            tokens.append(Token("str", match.group(0), pos, value))
+            pos = match.end()
+            continue
+        if char.isdigit() or char in "abcdefABCDEF":
+            match = _DATETIME.match(text, pos) if char.isdigit() else None
+            if not match and char.isdigit() and re.match(r"\d{4}-\d{2}-\d{2}T", text[pos:]):
+                raise ODataQueryError(
+                    f"Syntax error at position {pos} in {option}: '{text[pos:].split()[0]}' is "
+                    "not a valid date-time; write it as 2025-03-13T23:00:00Z or with an offset "
+                    "such as 2025-03-13T23:00:00+01:00 (the time zone is required)."
+                )
+            if match:
+                raw = match.group(0)
+                fixed = raw[:-6] + "+" + raw[-5:] if raw[-6] == " " else raw
+                tokens.append(Token("datetime", raw, pos, normalize_datetime(fixed)))
+                pos = match.end()
+                continue
+            match = _GUID.match(text, pos)
+            if match:
+                tokens.append(Token("guid", match.group(0), pos, match.group(0)))
+                pos = match.end()
+                continue
+            match = _DATE.match(text, pos) if char.isdigit() else None
+            if match:
+                try:
+                    date.fromisoformat(match.group(0))
+                except ValueError:
+                    raise ODataQueryError(
+                        f"Syntax error at position {pos} in {option}: "
+                        f"'{match.group(0)}' is not a valid date."
+                    ) from None
+                tokens.append(Token("date", match.group(0), pos, match.group(0)))
+                pos = match.end()
+                continue
+            match = _NUMBER.match(text, pos) if char.isdigit() else None
+            if match:
+                raw = match.group(0)
+                if match.group(1) or match.group(2):
+                    tokens.append(Token("num", raw, pos, float(raw)))
+                else:
+                    tokens.append(Token("num", raw, pos, int(raw)))
+                pos = match.end()
+                continue
+            if char.isdigit():
+                bad = re.match(r"[\w.:-]+", text[pos:])
+                word = bad.group(0) if bad else char
+                raise ODataQueryError(
+                    f"Syntax error at position {pos} in {option}: '{word}' is not a valid "
+                    "number, GUID, date or date-time literal."
+                )
+        match = _IDENT.match(text, pos)
+        if match:
+            word = match.group(0)
+            after = match.end()
+            if "." in word and after < end and text[after] == "'":
+                # Qualified enum literal such as Pbx.UserType'Extension': the value is the name.
+                string = _STRING.match(text, after)
+                if string:
+                    value = string.group(1).replace("''", "'")
+                    tokens.append(Token("str", text[pos : string.end()], pos, value))
+                    pos = string.end()
+                    continue
+            tokens.append(Token("ident", word, pos, word))
+            pos = after
+            continue
+        if char in _PUNCT:
+            tokens.append(Token("punct", char, pos, char))
+            pos += 1
+            continue
+        raise ODataQueryError(
+            f"Syntax error at position {pos} in {option}: unexpected character '{char}'."
+        )
+    tokens.append(Token("eof", "", end))
+    return tokens

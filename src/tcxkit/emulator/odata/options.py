@@ -1,0 +1,204 @@
+"""The system query options of a request: parse them into :class:`QueryOptions`, check them.
+
+``parse_query`` reads ``$filter``/``$select``/``$orderby``/``$top``/``$skip``/``$count``/
+``$expand``/``$search`` (nested ``$expand`` options recurse into it); ``validate_options``
+rejects references to properties a type does not have, worded as the PBX words it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from .errors import ODataQueryError
+from .lexer import IDENTIFIER
+from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
+from .parser import parse_filter, parse_orderby
+
+__all__ = [
+    "QueryOptions",
+    "filter_properties",
+    "parse_expand",
+    "parse_query",
+    "parse_select",
+    "validate_options",
+]
+
+
+@dataclass
+class QueryOptions:
+    """The parsed system query options of one request (or of one ``$expand`` item)."""
+
+    filter: Node | None = None
+    select: tuple[str, ...] | None = None
+    orderby: tuple[OrderBy, ...] = ()
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+    expand: dict[str, QueryOptions] = field(default_factory=dict)
+    search: str | None = None
+
+
+def parse_select(text: str) -> tuple[str, ...]:
+    """Parse ``$select``: a comma list of property names or paths, or ``*``."""
+    items: list[str] = []
+    offset = 0
+    for raw in text.split(","):
+        item = raw.strip()
+        if item != "*" and not all(IDENTIFIER.match(seg) for seg in item.split("/")):
+            raise ODataQueryError(
+                f"Syntax error at position {offset} in $select '{text}': '{item}' is not a "
+                "property name (use a comma list such as Number,FirstName)."
+            )
+        items.append(item)
+        offset += len(raw) + 1
+    return tuple(items)
+
+
+def _split_top(text: str, sep: str, option: str) -> Iterator[tuple[int, str]]:
+    """Split on ``sep`` outside parentheses and quotes, yielding (offset, piece)."""
+    depth, start, quoted = 0, 0, False
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise ODataQueryError(
+                    f"Syntax error at position {i} in {option} '{text}': unbalanced ')'."
+                )
+        elif char == sep and depth == 0:
+            yield start, text[start:i]
+            start = i + 1
+    if depth or quoted:
+        what = "an unterminated string" if quoted else "an unclosed '('"
+        raise ODataQueryError(f"Syntax error at position {len(text)} in {option} '{text}': {what}.")
+    yield start, text[start:]
+
+
+_EXPAND_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\*)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
+
+
+def parse_expand(text: str) -> dict[str, QueryOptions]:
+    """Parse ``$expand`` such as ``Groups($select=Name;$expand=Rights),Tags``."""
+    result: dict[str, QueryOptions] = {}
+    for offset, piece in _split_top(text, ",", "$expand"):
+        match = _EXPAND_ITEM.match(piece)
+        if not match:
+            raise ODataQueryError(
+                f"Syntax error at position {offset} in $expand '{text}': '{piece.strip()}' is not "
+                "a navigation property, optionally followed by options in parentheses, as in "
+                "Groups($select=Name;$expand=Rights)."
+            )
+        name, inner = match.groups()
+        nested: dict[str, str] = {}
+        if inner is not None and inner.strip():
+            for _, option in _split_top(inner, ";", f"$expand of {name}"):
+                key, eq, value = option.partition("=")
+                if not eq or not key.strip().startswith("$"):
+                    raise ODataQueryError(
+                        f"Invalid nested option '{option.strip()}' in $expand of {name}: write "
+                        "options as $name=value separated by ';'."
+                    )
+                nested[key.strip()] = value.strip()
+        result[name] = parse_query(nested, max_top=None)
+    return result
+
+
+def _non_negative(name: str, raw: str) -> int:
+    text = raw.strip()
+    if not re.fullmatch(r"\+?\d+", text):
+        kind = "a negative number" if re.fullmatch(r"-\d+", text) else "not an integer"
+        raise ODataQueryError(
+            f"Invalid value '{raw}' for {name}: {kind}; {name} takes a whole number 0 or larger."
+        )
+    return int(text)
+
+
+def parse_query(params: Mapping[str, str], *, max_top: int | None = 100) -> QueryOptions:
+    """Read the OData system query options out of ``params`` (unknown ``$`` options are ignored).
+
+    ``max_top`` is the PBX's page limit for ordinary entity sets; pass None where the PBX
+    accepts any ``$top`` (report functions, nested expand options).
+    """
+    options = QueryOptions()
+    if (text := params.get("$filter")) is not None:
+        options.filter = parse_filter(text)
+    if (text := params.get("$select")) is not None and text.strip():
+        options.select = parse_select(text)
+    if (text := params.get("$orderby")) is not None and text.strip():
+        options.orderby = parse_orderby(text)
+    if (text := params.get("$top")) is not None:
+        options.top = _non_negative("$top", text)
+        if max_top is not None and options.top > max_top:
+            raise ODataQueryError(
+                f"The limit of '{max_top}' for Top query has been exceeded. "
+                f"The value from the incoming request is '{options.top}'."
+            )
+    if (text := params.get("$skip")) is not None:
+        options.skip = _non_negative("$skip", text)
+    if (text := params.get("$count")) is not None:
+        flag = text.strip().lower()
+        if flag not in ("true", "false"):
+            raise ODataQueryError(f"Invalid value '{text}' for $count: use true or false.")
+        options.count = flag == "true"
+    if (text := params.get("$expand")) is not None and text.strip():
+        options.expand = parse_expand(text)
+    if (text := params.get("$search")) is not None:
+        options.search = text
+    return options
+
+
+def filter_properties(node: Node | None, _bound: frozenset[str] = frozenset()) -> Iterator[Prop]:
+    """Yield the property paths ``node`` refers to, skipping lambda variables."""
+    if node is None:
+        return
+    if isinstance(node, Prop):
+        if node.path[0] not in _bound:
+            yield node
+    elif isinstance(node, Binary):
+        yield from filter_properties(node.left, _bound)
+        yield from filter_properties(node.right, _bound)
+    elif isinstance(node, Not | Negate):
+        yield from filter_properties(node.operand, _bound)
+    elif isinstance(node, In):
+        yield from filter_properties(node.operand, _bound)
+        for value in node.values:
+            yield from filter_properties(value, _bound)
+    elif isinstance(node, Call):
+        for arg in node.args:
+            yield from filter_properties(arg, _bound)
+    elif isinstance(node, Lambda):
+        yield from filter_properties(node.collection, _bound)
+        inner = _bound | {node.var} if node.var else _bound
+        yield from filter_properties(node.body, inner)
+
+
+def _unknown(name: str, type_name: str) -> ODataQueryError:
+    return ODataQueryError(f"Could not find a property named '{name}' on type '{type_name}'.")
+
+
+def validate_options(
+    options: QueryOptions,
+    properties: set[str] | frozenset[str],
+    type_name: str,
+) -> None:
+    """Reject references to properties ``type_name`` does not have (top-level names only)."""
+    for item in options.select or ():
+        if item != "*" and item.split("/")[0] not in properties:
+            raise _unknown(item.split("/")[0], type_name)
+    for order in options.orderby:
+        for prop in filter_properties(order.expr):
+            if prop.path[0] not in properties:
+                raise _unknown(prop.path[0], type_name)
+    for prop in filter_properties(options.filter):
+        if prop.path[0] not in properties:
+            raise _unknown(prop.path[0], type_name)
+    for name in options.expand:
+        if name != "*" and name not in properties:
+            raise _unknown(name, type_name)

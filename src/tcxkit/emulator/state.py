@@ -1,0 +1,204 @@
+"""One emulated PBX's state and its model of the release: entity sets, keys, singletons.
+
+:class:`AppState` is what handlers receive as ``ctx.state``.  At start it reads the
+release's catalog to discover entity sets (item type, key, alternate keys) and settings
+singletons; the store's tables are opened lazily.  The built-in answer for operations
+without a domain handler comes from :class:`~.generic.GenericBehaviour`.
+"""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import Action, catalog, odata_type
+from .auth import TokenStore
+from .config import EmulatorConfig
+from .generic import GenericBehaviour
+from .odata import QueryOptions, parse_query
+from .registry import Registry, registry
+from .responses import ValueGenerator
+from .routing import Router
+from .store import FRAGMENT_CACHE_ROWS, Store
+from .validate import Validator
+
+__all__ = ["AppState", "SetInfo"]
+
+
+@dataclass
+class SetInfo:
+    """An entity set of the release and how the store keeps it."""
+
+    name: str  # as in the URL: "Users", "Defs/Codecs"
+    type_name: str
+    key: str = "Id"
+    key_type: str = "int"
+    alt_keys: tuple[str, ...] = ()
+
+
+def _table_name(set_name: str) -> str:
+    return set_name.replace("/", "_").replace(".", "_")
+
+
+class AppState(GenericBehaviour):
+    """Everything one emulated PBX holds: config, catalog, store, tokens, log, plans."""
+
+    def __init__(self, config: EmulatorConfig, *, reg: Registry | None = None):
+        self.config = config
+        self.release = config.version
+        self.catalog = catalog(config.version)
+        self.router = Router(self.catalog)
+        self.validator = Validator(self.catalog.schemas)
+        self.generator = ValueGenerator(self.catalog.schemas)
+        self.registry = reg or registry
+        self.tokens = TokenStore(lifetime=config.token_lifetime, single_token=config.single_token)
+        self.store = Store(
+            str(config.db) if config.db else None,
+            cache_rows=int(config.options.get("row_cache", FRAGMENT_CACHE_ROWS)),  # type: ignore[call-overload]
+        )
+        self.requests: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=config.request_log_size
+        )
+        self.faults: list[dict[str, Any]] = list(config.options.get("faults", ()) or ())  # type: ignore[call-overload]
+        self.extra: dict[str, Any] = {}
+        self.sets: dict[str, SetInfo] = {}
+        self.type_sets: dict[str, str] = {}
+        self.singletons: dict[str, str] = {}  # path name -> type name
+        self._open_sets: dict[str, Any] = {}
+        self._generated: dict[str, Any] = {}
+        self._auth_attempts: dict[str, collections.deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._discover()
+
+    # -- model of the release ---------------------------------------------------------
+    def _discover(self) -> None:
+        """Find entity sets, their item types, keys, alternate keys and singletons.
+
+        Two passes, so the answer never depends on the order of the spec's operations:
+        first every set's item type is settled (a collection ``GET`` names it; failing
+        that, a keyed operation's response or body schema; a ``DELETE`` names none), then
+        sets are registered and their keys read from the keyed paths.
+        """
+        ops = [a for a in self.catalog if a.kind == "operation"]
+        types: dict[str, str | None] = {}
+        keyed: list[tuple[str, bool, Any]] = []  # (set, is alternate key, path parameter)
+        for a in ops:
+            segs = a.path.strip("/").split("/")
+            pparams = [p for p in a.params if p.location == "path"]
+            if a.method == "GET" and a.response.kind == "collection" and not pparams:
+                types[a.path.strip("/")] = a.response.item or "Pbx.Entity"
+            elif len(segs) == 1 and "(" in segs[0] and pparams:
+                name = segs[0].split("(", 1)[0]
+                keyed.append((name, "=" in segs[0], pparams[0]))
+                if types.get(name) is None:
+                    types[name] = _ref_name(a.response.schema) or _ref_name(
+                        a.body.schema if a.body else None
+                    )
+            elif (
+                a.method == "GET" and a.response.kind == "entity" and not pparams and len(segs) == 1
+            ):
+                self.singletons[segs[0]] = _ref_name(a.response.schema) or f"Pbx.{segs[0]}"
+        for name, type_name in types.items():
+            self.register_set(name, type_name or f"Pbx.{name}")
+        for name, alternate, param in keyed:
+            info = self.sets[name]
+            if alternate:
+                if param.name not in info.alt_keys:
+                    info.alt_keys += (param.name,)
+            else:
+                info.key = param.name
+                info.key_type = _key_type(param)
+
+    def register_set(
+        self,
+        name: str,
+        type_name: str,
+        *,
+        key: str = "Id",
+        key_type: str = "int",
+        alt_keys: tuple[str, ...] = (),
+    ) -> SetInfo:
+        """Declare an entity set (domain modules may add sets for report rows)."""
+        info = self.sets.get(name)
+        if info is None:
+            info = SetInfo(name, type_name, key, key_type, alt_keys)
+            self.sets[name] = info
+            self.type_sets.setdefault(type_name, name)
+        return info
+
+    def entity_set(self, name: str) -> Any:
+        """The store's table for a set, created lazily on first use."""
+        es = self._open_sets.get(name)
+        if es is not None:
+            return es
+        info = self.sets.get(name)
+        if info is None:
+            raise KeyError(f"{name!r} is not an entity set of XAPI {self.release}")
+        schema = self.catalog.schemas.get(info.type_name, {})
+        props = self.generator.properties(schema) if schema else {}
+        nav = {p for p, s in props.items() if s.get("x-ms-navigationProperty")}
+        dates = {p for p, s in props.items() if s.get("format") == "date-time"}
+        es = self.store.entity_set(
+            _table_name(name),
+            key=info.key,
+            key_type=info.key_type,  # type: ignore[arg-type]
+            type_name=info.type_name,
+            properties=set(props) - nav if props else None,
+            nav_props=nav,
+            datetime_props=dates,
+            indexes=tuple(k for k in info.alt_keys if k in props),
+        )
+        self._open_sets[name] = es
+        return es
+
+    def singleton(self, name: str) -> dict[str, Any]:
+        """A settings singleton's stored value (generated and stored on first use)."""
+        table = self._singleton_table()
+        row = table.get(name)
+        if row is None:
+            value = self.generator.entity(self.singletons.get(name, f"Pbx.{name}"), name)
+            row = table.insert({"Name": name, "Value": value})
+        return row["Value"]
+
+    def set_singleton(self, name: str, value: dict[str, Any]) -> None:
+        table = self._singleton_table()
+        if table.get(name) is None:
+            table.insert({"Name": name, "Value": value})
+        else:
+            table.replace(name, {"Name": name, "Value": value})
+
+    def _singleton_table(self) -> Any:
+        es = self._open_sets.get("__singletons")
+        if es is None:
+            es = self.store.entity_set("Singletons__", key="Name", key_type="str")
+            self._open_sets["__singletons"] = es
+        return es
+
+    # -- query options ----------------------------------------------------------------
+    def query_options(self, action: Action, params: Any) -> QueryOptions:
+        """Parse ``$`` options: ordinary sets reject $top > max_top, functions do not."""
+        report = action.kind in ("function", "functionImport")
+        return parse_query(params, max_top=None if report else self.config.max_top)
+
+
+def _key_type(param: Any) -> str:
+    """The store's key type for a key parameter.
+
+    Judged by the schema's ``format`` as well as the Edm type: 20.0.6 declares integer
+    keys as ``type: number, format: int32``, which is still an integer key.
+    """
+    if param.type in ("Edm.Int32", "Edm.Int64", "Edm.Int16", "Edm.Byte"):
+        return "int"
+    if param.type == "Edm.Guid" or param.schema.get("format") == "uuid":
+        return "uuid"
+    if param.schema.get("format") in ("int16", "int32", "int64"):
+        return "int"
+    return "str"
+
+
+def _ref_name(schema: dict[str, Any] | None) -> str | None:
+    if not schema:
+        return None
+    name = odata_type(schema)
+    return name if name.startswith("Pbx.") else None

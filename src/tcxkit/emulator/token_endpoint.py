@@ -1,0 +1,118 @@
+"""``POST /connect/token`` and the bearer check: the HTTP side of the PBX's OAuth.
+
+Token issue and lookup live in :mod:`.auth`; this module reads the form, answers with the
+PBX's token or OAuth error shapes, and decides whether a request's ``Authorization``
+header carries a live token.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..redaction import redact
+from .admin import inject_fault, log_request
+from .wire import OAUTH_JSON, json_response, oauth_error
+
+if TYPE_CHECKING:
+    from .state import AppState
+
+__all__ = ["TokenEndpoint", "bearer"]
+
+
+class TokenEndpoint:
+    """The OAuth client-credentials endpoint of one emulated PBX."""
+
+    def __init__(self, state: AppState):
+        self.state = state
+
+    async def token(self, request: Request) -> Response:
+        """Issue a token for the configured client, or answer as the PBX does when refused."""
+        s = self.state
+        if s.faults:
+            injected = await inject_fault(s, request)
+            if injected is not None:
+                return log_request(s, request, injected, None)
+        ctype = request.headers.get("content-type", "")
+        fields: dict[str, str] = {}
+        if ctype.startswith("multipart/form-data"):
+            form = await request.form()
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        elif ctype.startswith("application/x-www-form-urlencoded"):
+            body = (await request.body()).decode("utf-8", "replace")
+            fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        logged = redact(fields)
+        if not fields:
+            return log_request(
+                s,
+                request,
+                oauth_error(
+                    400,
+                    "invalid_request",
+                    "The token request must be a form (application/x-www-form-urlencoded or "
+                    "multipart/form-data) with client_id, client_secret and grant_type.",
+                ),
+                None,
+            )
+        grant = fields.get("grant_type")
+        if grant != "client_credentials":
+            return log_request(
+                s,
+                request,
+                oauth_error(
+                    400,
+                    "unsupported_grant_type",
+                    "The specified 'grant_type' is not supported: use grant_type=client_credentials."
+                    if grant
+                    else "The mandatory 'grant_type' parameter is missing: use grant_type=client_credentials.",
+                ),
+                logged,
+            )
+        if (
+            fields.get("client_id") != s.config.client_id
+            or fields.get("client_secret") != s.config.client_secret
+        ):
+            return log_request(
+                s,
+                request,
+                oauth_error(401, "unauthorized", "The request requires valid user authentication."),
+                logged,
+            )
+        token = s.tokens.issue(s.config.client_id)
+        return log_request(
+            s,
+            request,
+            json_response(
+                200,
+                {
+                    "token_type": "Bearer",
+                    "expires_in": s.config.expires_in,
+                    "access_token": token,
+                    "refresh_token": None,
+                },
+                OAUTH_JSON,
+                {"Cache-Control": "no-store", "Pragma": "no-cache"},
+            ),
+            logged,
+        )
+
+
+def bearer(state: AppState, request: Request) -> tuple[str | None, Response | None]:
+    """``(client_id, None)`` for a live bearer token, else ``(None, the 401 to send)``."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None, Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="xapi"'})
+    record = state.tokens.check(token.strip())
+    if record is None:
+        reason = state.tokens.why_invalid(token.strip())
+        return None, Response(
+            status_code=401,
+            headers={
+                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'
+            },
+        )
+    return record.client_id, None
