@@ -346,13 +346,44 @@ def _summarise(message: str, details: list[dict[str, Any]]) -> str:
     return "  " + message.replace("\n", " ") if message else ""
 
 
+# status -> (error class, headline after "<action>: ", hint); {where} is "METHOD URL".
+_STATUS_ERRORS: dict[int, tuple[type[ApiError], str, str]] = {
+    403: (
+        PermissionDeniedError,
+        "permission denied (403) for {where}.",
+        "The API client's role is too low for this (call history, chat history and "
+        "recordings need System Owner), or the PBX's console IP allow-list blocks this "
+        "machine. Raise the role under Integrations > API, or allow this IP.",
+    ),
+    404: (
+        NotFoundError,
+        "not found (404) at {where}.",
+        "Check the key or number; for functions every parameter is required and a missing "
+        "one gives 404; the PBX's release may also lack this path (see `3cx doctor`).",
+    ),
+    405: (
+        ApiError,
+        "method not allowed (405) at {where}.",
+        "The PBX's release may declare this path with another method (see `3cx doctor`).",
+    ),
+    500: (
+        ServerError,
+        "the PBX failed with 500 for {where}.",
+        "A wrongly typed function parameter gives a bare 500 on a PBX; check the parameters.",
+    ),
+    504: (
+        ServerError,
+        "the PBX failed with 504 for {where}.",
+        "The PBX's proxy timed out: narrow the date range or page with a smaller $top.",
+    ),
+}
+
+
 def error_from_response(action_id: str, method: str, url: str, raw: RawResponse) -> ApiError:
     """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
     code, message, details, body = _envelope(raw)
     status = raw.status
-    where = f"{method} {url}"
     common = {"status": status, "method": method, "url": url, "code": code, "details": details}
-    detail_text = _summarise(message, details)
     if status == 401:
         reason = message or "the bearer token was missing, expired or revoked"
         return AuthenticationError(
@@ -364,55 +395,19 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
             ),
             **common,
         )
-    if status == 403:
-        return PermissionDeniedError(
-            f"{action_id}: permission denied (403) for {where}."
-            + (f"\n{detail_text}" if detail_text else ""),
-            body=body,
-            hint=(
-                "The API client's role is too low for this (call history, chat history and "
-                "recordings need System Owner), or the PBX's console IP allow-list blocks this "
-                "machine. Raise the role under Integrations > API, or allow this IP."
-            ),
-            **common,
-        )
-    if status == 404:
-        return NotFoundError(
-            f"{action_id}: not found (404) at {where}."
-            + (f"\n{detail_text}" if detail_text else ""),
-            body=body,
-            hint=(
-                "Check the key or number; for functions every parameter is required and a missing "
-                "one gives 404; the PBX's release may also lack this path (see `3cx doctor`)."
-            ),
-            **common,
-        )
-    if status >= 500:
-        hints = {
-            504: "The PBX's proxy timed out: narrow the date range or page with a smaller $top.",
-            500: "A wrongly typed function parameter gives a bare 500 on a PBX; check the parameters.",
-        }
-        return ServerError(
-            f"{action_id}: the PBX failed with {status} for {where}."
-            + (f"\n{detail_text}" if detail_text else ""),
-            body=body,
-            hint=hints.get(status, "Try again later; if it persists, check the PBX's logs."),
-            **common,
-        )
-    if status == 405:
-        return ApiError(
-            f"{action_id}: method {method} not allowed (405) at {url}.",
-            body=body,
-            hint="The PBX's release may declare this path with another method (see `3cx doctor`).",
-            **common,
-        )
-    return ApiError(
-        f"{action_id}: the PBX refused the request ({status})."
-        + (f"\n{detail_text}" if detail_text else ""),
-        body=body,
-        hint=_warning_hint(details, message),
-        **common,
-    )
+    if status in _STATUS_ERRORS:
+        cls, headline, hint = _STATUS_ERRORS[status]
+    elif status >= 500:
+        cls, headline = ServerError, f"the PBX failed with {status} for {{where}}."
+        hint = "Try again later; if it persists, check the PBX's logs."
+    else:
+        cls, headline = ApiError, f"the PBX refused the request ({status})."
+        hint = _warning_hint(details, message)
+    detail_text = _summarise(message, details)
+    text = f"{action_id}: " + headline.format(where=f"{method} {url}")
+    if detail_text and status != 405:
+        text += "\n" + detail_text
+    return cls(text, body=body, hint=hint, **common)
 
 
 _WARNING_HINTS = {
