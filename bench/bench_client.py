@@ -33,7 +33,9 @@ print((t1 - t0) * 1000, (t2 - t1) * 1000)
 def startup(runs: int) -> dict[str, float]:
     imports, loads = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", STARTUP], capture_output=True, text=True, check=True
+        )
         a, b = map(float, out.stdout.split())
         imports.append(a)
         loads.append(b)
@@ -47,10 +49,14 @@ def per_call(calls: int, rounds: int = 10) -> dict[str, float]:
     from tcxkit.emulator import EmulatorConfig, running
 
     with running(EmulatorConfig(data="demo")) as server:
-        client = tcxkit.Client(server.url, server.client_id, server.client_secret, token_cache=False)
+        client = tcxkit.Client(
+            server.url, server.client_id, server.client_secret, token_cache=False
+        )
         number = client.call("ListPeer", top=1, select=["Number"])["value"][0]["Number"]
         token = client._core.tokens.token().access_token
-        plain = httpx.Client(headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+        plain = httpx.Client(
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        )
         url = f"{server.url}/xapi/v1/Peers(Number='{number}')"
 
         def run_plain() -> None:
