@@ -82,7 +82,8 @@ class GenericBehaviour:
             return self._create(ctx, info, es)
         row = self._lookup(ctx, info, es)
         if a.method == "GET":
-            return Reply(200, project(row, ctx.options, es.nav_props))
+            es.check(ctx.options)
+            return Reply(200, es.shape(row, ctx.options))
         if a.method == "PATCH":
             patch = dict(ctx.body or {})
             for alt in info.alt_keys:

@@ -148,6 +148,7 @@ class AppState(GenericBehaviour):
             nav_props=nav,
             datetime_props=dates,
             indexes=tuple(k for k in info.alt_keys if k in props),
+            nav_lists={p for p in nav if props[p].get("type") == "array"},
         )
         self._open_sets[name] = es
         return es

@@ -196,6 +196,7 @@ class Store:
         nav_props: set[str] | frozenset[str] = frozenset(),
         datetime_props: set[str] | frozenset[str] = frozenset(),
         indexes: Sequence[str] = (),
+        nav_lists: set[str] | frozenset[str] = frozenset(),
     ) -> EntitySet:
         """Open (creating if needed) the table for entity set ``name`` and return its handle."""
         if not IDENTIFIER.match(name):
@@ -213,6 +214,7 @@ class Store:
             properties=frozenset(properties) if properties is not None else None,
             nav_props=frozenset(nav_props),
             datetime_props=frozenset(datetime_props),
+            nav_lists=frozenset(nav_lists),
         )
         column = (
             "k INTEGER PRIMARY KEY AUTOINCREMENT" if key_type == "int" else "k TEXT PRIMARY KEY"
@@ -248,6 +250,7 @@ class EntitySet:
         properties: frozenset[str] | None,
         nav_props: frozenset[str],
         datetime_props: frozenset[str],
+        nav_lists: frozenset[str] = frozenset(),
     ) -> None:
         self.store = store
         self.name = name
@@ -257,6 +260,7 @@ class EntitySet:
         self.type_name = type_name
         self.properties = properties
         self.nav_props = nav_props
+        self.nav_lists = nav_lists
         self.datetime_props = datetime_props
         self._encoded: dict[Any, Any] = {}
         self._encoded_for: tuple[int, frozenset[str]] = (-1, frozenset())
@@ -469,6 +473,25 @@ class EntitySet:
         return EntityNotFoundError(f"No {self.type_name} with {self.key} {key!r} exists.")
 
     # reads ---------------------------------------------------------------------------
+    def check(self, options: QueryOptions) -> None:
+        """400 for options naming a property this set's type lacks (list and single reads)."""
+        if self.properties is not None:
+            validate_options(options, self.properties | self.nav_props | {self.key}, self.type_name)
+
+    def shape(self, row: dict[str, Any], options: QueryOptions) -> dict[str, Any]:
+        """One row as a response shows it (``$select``/``$expand`` applied).
+
+        An expanded collection navigation property the row has never stored (a new queue's
+        ``Managers``) is an empty list, as OData requires, not an absent key: clients
+        that expand a link may index it without checking for it first.
+        """
+        if options.expand and self.nav_lists:
+            names = self.nav_lists if "*" in options.expand else options.expand.keys()
+            missing = [n for n in names if n in self.nav_lists and n not in row]
+            if missing:
+                row = {**row, **{n: [] for n in missing}}
+        return project(row, options, self.nav_props)
+
     def get(self, key: Any) -> dict[str, Any] | None:
         """The entity with this key, or None (also None for a key of the wrong type)."""
         try:
@@ -541,8 +564,7 @@ class EntitySet:
         ``$expand`` (and with orjson installed) the items are pre-encoded JSON fragments
         from a per-handle cache (see :meth:`_encoded_rows`), not dicts.
         """
-        if self.properties is not None:
-            validate_options(options, self.properties | self.nav_props | {self.key}, self.type_name)
+        self.check(options)
         clauses, params = self.where_sql(where)
         if options.filter is not None:
             sql, sql_params = compile_filter(options.filter, self.column)
@@ -578,13 +600,12 @@ class EntitySet:
             raise ODataQueryError(f"The query cannot be evaluated: {exc}.") from None
         if encoded and _Fragment is not None and not options.select and not options.expand:
             return QueryResult(self._encoded_rows(keys, hide), total)
-        nav = self.nav_props
         items = []
         for data in self._payloads(keys):
             row = _loads(data)
             for name in hide:
                 row.pop(name, None)
-            items.append(project(row, options, nav))
+            items.append(self.shape(row, options))
         return QueryResult(items, total)
 
     def _count_where(self, where_sql: str, params: list[Any]) -> int:

@@ -7,7 +7,8 @@ goes through the same three handlers, parametrised by its :class:`~.numbering.Dn
   given; a number in use anywhere is 400 ``ALREADY_IN_USE`` on ``Number``);
 * update refuses a different Number (400 ``FORBIDDEN_CHANGE``), replaces arrays whole and
   keeps both sides of group membership consistent;
-* delete detaches the DN from groups, queues and ring groups.
+* delete detaches the DN from groups, queues and ring groups, and renaming a user
+  refreshes the names copied into queue Agents and ring group Members.
 
 After each write the DN's row in ``Peers`` is rewritten, so ``ListPeer`` gets
 ``$filter``/``$orderby``/paging from the store for free and is never stale.
@@ -46,6 +47,15 @@ NOT_FOUND = "WARNINGS.XAPI.NOT_FOUND"
 ALREADY_IN_USE = "WARNINGS.XAPI.ALREADY_IN_USE"
 FORBIDDEN_CHANGE = "WARNINGS.XAPI.FORBIDDEN_CHANGE"
 DEFAULT_ROLE = "users"
+
+#: Properties that report live state or are derived, per DN set: the PBX computes them,
+#: so a PATCH may repeat the stored value (GET-modify-PATCH round trips) but not change it.
+#: Otherwise a script could "register" a phone and skew SystemStatus counts.
+READ_ONLY: dict[str, tuple[str, ...]] = {
+    "Users": ("IsRegistered",),
+    "Groups": ("HasMembers",),
+    "Trunks": ("IsOnline",),
+}
 
 
 # -- names and the Peers view --------------------------------------------------------
@@ -250,14 +260,24 @@ def _resolve_dn_list(state: AppState, entries: Iterable[Any], target: str) -> li
     return out
 
 
-def _detach_everywhere(state: AppState, number: str) -> None:
-    """Remove a deleted extension from every queue's Agents and ring group's Members."""
+def _follow_extension(state: AppState, number: str, peer: dict[str, Any] | None) -> None:
+    """Keep queue ``Agents`` and ring group ``Members`` in step with one extension.
+
+    Those lists hold copies of the extension's Name (as the PBX sends them), so a rename
+    rewrites the copies and a delete (``peer`` None) removes the entries: one place for
+    both, so the lists never show a stale or a dead extension.
+    """
     for set_name, prop in (("Queues", "Agents"), ("RingGroups", "Members")):
         es = state.entity_set(set_name)
         for row in es.all():
             items = row.get(prop) or []
-            kept = [i for i in items if i.get("Number") != number]
-            if len(kept) != len(items):
+            if peer is None:
+                kept = [i for i in items if i.get("Number") != number]
+            else:
+                kept = [
+                    {**i, "Name": peer["Name"]} if i.get("Number") == number else i for i in items
+                ]
+            if kept != items:
                 es.update(row["Id"], {prop: kept})
 
 
@@ -337,6 +357,14 @@ def update_dn(state: AppState, kind: DnKind, dn_id: Any, patch: dict[str, Any]) 
         )
     if patch.get("Id") is not None and patch["Id"] != row["Id"]:
         raise XapiError(400, failures=[("Id", FORBIDDEN_CHANGE)])
+    for prop in READ_ONLY.get(kind.set_name, ()):
+        if prop in patch and patch[prop] != row.get(prop):
+            raise XapiError(
+                400,
+                f"{prop}:\n{FORBIDDEN_CHANGE} ({prop} is maintained by the PBX and cannot "
+                "be set; leave it out of the PATCH)",
+                [(prop, FORBIDDEN_CHANGE)],
+            )
     patch.pop("Number", None)
     patch.pop("Id", None)
     members = patch.pop("Members", None) if kind.set_name == "Groups" else None
@@ -350,6 +378,8 @@ def update_dn(state: AppState, kind: DnKind, dn_id: Any, patch: dict[str, Any]) 
         new = es.update(row["Id"], patch)
         sync_peer(state, kind, new)
         if kind.set_name == "Users":
+            if display_name(kind, new) != display_name(kind, row):
+                _follow_extension(state, new["Number"], peer_row(kind, new))
             affected = old_groups | {g.get("GroupId") for g in new.get("Groups") or []}
             rebuild_members(state, [g for g in affected if g is not None])
         if kind.set_name == "Groups":
@@ -398,7 +428,7 @@ def delete_dn(state: AppState, kind: DnKind, dn_id: Any) -> None:
         state.entity_set("Peers").delete(row["Id"])
         if kind.set_name == "Users":
             rebuild_members(state, [g.get("GroupId") for g in row.get("Groups") or []])
-            _detach_everywhere(state, row["Number"])
+            _follow_extension(state, row["Number"], None)
 
 
 # -- handlers ------------------------------------------------------------------------------
