@@ -164,9 +164,9 @@ class TokenStore:
         try:
             data = json.loads(self.path.read_text())
         except (OSError, ValueError):
-            return
+            return  # missing or corrupt: a new token will overwrite it
         if isinstance(data, dict):
-            self._entry.update(data)
+            self._entry.update(_well_typed(data))
 
     def token(self, *, reload: bool = False) -> Token | None:
         if reload or "access_token" not in self._entry:
@@ -237,3 +237,25 @@ class TokenStore:
             yield
         finally:
             lock.release()
+
+
+# Cache file fields and the types they must have; anything else (a file
+# edited by hand, truncated, or written by another version) is dropped.
+_FIELDS: dict[str, tuple[type, ...]] = {
+    "access_token": (str,),
+    "expires_at": (int, float),
+    "pbx_version": (str,),
+    "version_checked_at": (int, float),
+}
+
+
+def _well_typed(data: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, types in _FIELDS.items():
+        value = data.get(name)
+        if isinstance(value, types) and not isinstance(value, bool) and value != "":
+            out[name] = value
+    if ("access_token" in out) != ("expires_at" in out):
+        out.pop("access_token", None)
+        out.pop("expires_at", None)
+    return out

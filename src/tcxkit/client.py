@@ -7,10 +7,12 @@ httpx's exceptions onto ours.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import os
 import ssl
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,14 @@ import httpx
 
 from ._version import __version__
 from .catalog import Catalog
-from .errors import ConfigurationError, ConnectError, RequestTimeout, TLSError, TransportError
+from .errors import (
+    ConfigurationError,
+    ConnectError,
+    RequestTimeout,
+    TLSError,
+    TransportError,
+    UsageError,
+)
 from .flow import ClientCore, Flow, NeedToken, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
@@ -142,9 +151,13 @@ class _Base:
 
         cat = core.catalog
         resource = cat.resource_name(name)
-        if resource is None or name != resource_names(cat).get(resource):
+        names = resource_names(cat)
+        if resource is None or name != names.get(resource):
+            close = difflib.get_close_matches(name, list(names.values()), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise AttributeError(
-                f"{type(self).__name__} has no resource {name!r}; see dir(client) or `3cx actions`"
+                f"{type(self).__name__} has no resource {name!r}{hint}; "
+                "see dir(client) or `3cx actions`"
             )
         ns = self._namespaces.get(name)
         if ns is None:
@@ -345,7 +358,18 @@ class AsyncClient(_Base):
         return (await self._run(self._core.resolve_flow())).release
 
     async def get_catalog(self) -> Catalog:
+        """The catalog in use (asks the PBX once when ``version="auto"``)."""
         return await self._run(self._core.resolve_flow())
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog in use, once known; ``await client.get_catalog()`` asks the PBX."""
+        if not self._core.resolved:
+            raise UsageError(
+                "The PBX's release is not known yet, so neither is its catalog.",
+                hint="Use `await client.get_catalog()`, or pin version='20.0.10'.",
+            )
+        return self._core.catalog
 
     async def authenticate(self) -> None:
         await self._run(self._core.current_token_flow())
@@ -386,6 +410,10 @@ class AsyncClient(_Base):
         if self._owns_http:
             await self._http.aclose()
 
+    async def close(self) -> None:
+        """``await client.close()``, the same name as :meth:`Client.close`."""
+        await self.aclose()
+
     async def __aenter__(self) -> AsyncClient:
         return self
 
@@ -400,10 +428,17 @@ def _download_target(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
     server's file name at the end.
     """
     target = Path(path)
+    text = os.fspath(path)
+    if text.endswith(("/", os.sep)) and not target.is_dir():
+        # "calls/" names a folder even before it exists (docs/client.md).
+        target.mkdir(parents=True, exist_ok=True)
+    # Unique per call: concurrent downloads (threads, asyncio.gather) into one
+    # folder must not share a temporary file.
+    tag = f"{os.getpid()}.{uuid.uuid4().hex[:12]}"
     if target.is_dir():
-        return target / f".tcxkit-download-{os.getpid()}.part", target
+        return target / f".tcxkit-download-{tag}.part", target
     target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".{target.name}.{os.getpid()}.part"), None
+    return target.with_name(f".{target.name}.{tag}.part"), None
 
 
 def _final_path(path: str | os.PathLike[str], directory: Path | None, filename: str | None) -> Path:

@@ -9,6 +9,9 @@ else.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
+import enum
+import math
 import re
 import uuid
 from collections.abc import Iterable
@@ -58,8 +61,17 @@ def literal(value: Any, edm_type: str = "") -> str:
     """
     if value is None:
         return "null"
+    if isinstance(value, enum.Enum):
+        value = value.value  # an enum member goes by its value, e.g. 'Extension'
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, _dt.timedelta):
+        from .validation import iso_duration
+
+        return f"duration'{iso_duration(value)}'"
+    if isinstance(value, float) and not math.isfinite(value):
+        # OData spells these NaN, INF and -INF; Python's repr would give nan/inf.
+        return "NaN" if math.isnan(value) else ("INF" if value > 0 else "-INF")
     if edm_type == "Edm.DateTimeOffset" or isinstance(value, _dt.datetime | _dt.date):
         return _datetime(value)
     if edm_type == "Edm.Guid" or isinstance(value, uuid.UUID):
@@ -68,8 +80,8 @@ def literal(value: Any, edm_type: str = "") -> str:
         return str(value)
     if edm_type == "Edm.Boolean":
         return str(value).lower()
-    if isinstance(value, int | float) and not edm_type:
-        return repr(value)
+    if isinstance(value, int | float | decimal.Decimal) and not edm_type:
+        return str(value) if isinstance(value, decimal.Decimal) else repr(value)
     return quote_string(str(value))
 
 

@@ -33,12 +33,17 @@ class Pager:
                 hint="Call it once with client.call(...) instead.",
             )
         self.params = dict(params)
-        self.limit: int | None = self.params.pop("top", None)
-        self.skip: int = int(self.params.pop("skip", 0) or 0)
+        top = self.params.pop("top", None)
+        self.limit: int | None = None if top is None else _whole("top", top)
+        self.skip: int = _whole("skip", self.params.pop("skip", None) or 0)
         cap = REPORT_PAGE_SIZE if action.is_report else ENTITY_SET_TOP_LIMIT
-        self.page_size = min(page_size or cap, cap) if not action.is_report else (page_size or cap)
-        if self.page_size <= 0:
-            raise UsageError("page_size must be a positive number.")
+        if page_size is not None and (_whole("page_size", page_size) <= 0):
+            raise UsageError(
+                f"page_size must be a positive number, not {page_size!r}.",
+                hint=f"Leave it out for the default ({cap} for {action.id}).",
+            )
+        size = int(page_size) if page_size is not None else cap
+        self.page_size = min(size, cap) if not action.is_report else size
         self.total: int | None = None
         self.seen = 0
         self.done = False
@@ -72,3 +77,21 @@ class Pager:
         if self.total is not None and self.seen + self.skip >= self.total:
             self.done = True
         return list(items)
+
+
+def _whole(name: str, value: Any) -> int:
+    """``top``/``skip``/``page_size`` as an int; text like ``"20"`` (a command line) is fine."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise UsageError(
+            f"{name} must be a whole number, not {value!r}.",
+            hint=f"Pass e.g. {name}=100.",
+        )
+    if number < 0:
+        raise UsageError(
+            f"{name} must not be negative (got {number}).", hint=f"Pass e.g. {name}=100."
+        )
+    return number

@@ -166,7 +166,7 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
             continue
         choices = [p.python_name for p in action.params] + list(action.query)
         if action.body is not None:
-            choices += ["body", *(action.body.wrapped or ())]
+            choices += ["body", *(snake(w) for w in action.body.wrapped or ())]
         close = difflib.get_close_matches(name, choices, n=3, cutoff=0.6)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         accepted = ", ".join(choices) if choices else "none"

@@ -8,11 +8,13 @@ and Jupyter completion show the parameters.
 
 from __future__ import annotations
 
+import difflib
 import inspect
 from functools import cache
 from typing import Any
 
 from .catalog import Action, Catalog, snake
+from .errors import UsageError
 
 __all__ = ["ResourceNamespace", "resource_names", "signature_for"]
 
@@ -66,7 +68,12 @@ def signature_for(action: Action) -> inspect.Signature:
         else:
             default = inspect.Parameter.empty if action.body.required else None
             params.append(inspect.Parameter("body", kw, default=default, annotation="dict"))
+    taken = {p.name for p in params}
     for option in action.query:
+        if option in taken:
+            # A function parameter of the same name wins (20.0.4's GetLogs has
+            # top/skip/search); the OData option stays reachable as ``**{"$top": n}``.
+            continue
         params.append(inspect.Parameter(option, kw, default=None, annotation=_OPTION_TYPES[option]))
     # Required keyword-only parameters may follow optional ones; Signature accepts that.
     return inspect.Signature(params, return_annotation="Any")
@@ -92,8 +99,10 @@ class ResourceNamespace:
     def __getattr__(self, name: str) -> Any:
         action = self._actions.get(name)
         if action is None:
+            close = difflib.get_close_matches(name, list(self._actions), n=3, cutoff=0.6)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
             raise AttributeError(
-                f"resource {self._resource} has no action {name!r}; "
+                f"resource {self._resource} has no action {name!r}{hint}; "
                 f"it has: {', '.join(sorted(self._actions))}"
             )
         method = _bind(self._client, action)
@@ -111,14 +120,26 @@ def _bind(client: Any, action: Action) -> Any:
     action_id = action.id
     is_async = inspect.iscoroutinefunction(client.call)
 
+    def by_name(args: tuple[Any, ...]) -> None:
+        # Positional values would be ambiguous (which key? which option?): say so.
+        if args:
+            example = ", ".join(f"{p.python_name}=..." for p in action.params) or "body=..."
+            raise UsageError(
+                f"{action.python_name}() takes its parameters by name, "
+                f"got {len(args)} positional value(s).",
+                hint=f"Call it as {action.python_name}({example}).",
+            )
+
     if is_async:
 
-        async def method(**kwargs: Any) -> Any:
+        async def method(*args: Any, **kwargs: Any) -> Any:
+            by_name(args)
             return await client.call(action_id, **kwargs)
 
     else:
 
-        def method(**kwargs: Any) -> Any:
+        def method(*args: Any, **kwargs: Any) -> Any:
+            by_name(args)
             return client.call(action_id, **kwargs)
 
     method.__name__ = action.python_name

@@ -19,7 +19,7 @@ from typing import Any
 
 from .errors import Problem
 
-__all__ = ["Checker", "describe"]
+__all__ = ["Checker", "describe", "iso_duration"]
 
 Resolver = Callable[[str], dict[str, Any]]
 
@@ -169,7 +169,9 @@ class Checker:
         if isinstance(value, bool):
             self.fail(path, f"expected a string, got {_kind(value)}")
             return value
-        if isinstance(value, int | float):
+        if isinstance(value, float) and value.is_integer():
+            value = str(int(value))  # 1234.0 (e.g. from a spreadsheet) -> "1234", not "1234.0"
+        elif isinstance(value, int | float):
             value = str(value)  # lossless: 1234 -> "1234"
         elif isinstance(value, _dt.datetime | _dt.date) and fmt in ("date-time", "date", None):
             from .odata import literal
@@ -178,7 +180,7 @@ class Checker:
         elif isinstance(value, uuid.UUID):
             value = str(value)
         elif isinstance(value, _dt.timedelta) and fmt == "duration":
-            value = _duration(value)
+            value = iso_duration(value)
         if not isinstance(value, str):
             self.fail(path, f"expected a string, got {_kind(value)}")
             return value
@@ -270,7 +272,8 @@ def _pattern_hint(fmt: str | None) -> str:
     }.get(fmt or "", "see the pattern in the action's page")
 
 
-def _duration(value: _dt.timedelta) -> str:
+def iso_duration(value: _dt.timedelta) -> str:
+    """``timedelta(minutes=1, seconds=12.5)`` -> ``PT1M12.5S`` (ISO 8601, as XAPI writes them)."""
     total = value.total_seconds()
     sign = "-" if total < 0 else ""
     total = abs(total)
@@ -285,6 +288,7 @@ def _duration(value: _dt.timedelta) -> str:
         out += f"{int(hours)}H"
     if minutes:
         out += f"{int(minutes)}M"
-    sec = f"{seconds:.7f}".rstrip("0").rstrip(".")
-    out += f"{sec}S"
-    return out
+    if seconds or not (days or hours or minutes):
+        sec = f"{seconds:.7f}".rstrip("0").rstrip(".")
+        out += f"{sec}S"
+    return out.removesuffix("T") if out.endswith("DT") else out
