@@ -26,9 +26,14 @@ def test_root_help_lists_builtins_and_resources(bare: Runner) -> None:
     assert "Peers: 4 actions" in r.out
 
 
-def test_no_args_shows_help(bare: Runner) -> None:
+def test_no_args_shows_help_on_stdout(bare: Runner) -> None:
+    """A bare `3cx` (or `3cx users`) is a request for the menu: stdout, exit 0, pageable."""
     r = bare()
-    assert "Usage: 3cx" in r.out + r.err
+    assert r.code == 0
+    assert r.out.startswith("Usage: 3cx [OPTIONS] COMMAND") and r.err == ""
+    r = bare("users")
+    assert r.code == 0
+    assert r.out.startswith("Usage: 3cx users [OPTIONS] COMMAND") and "list-user" in r.out
 
 
 def test_resource_and_action_help(bare: Runner) -> None:

@@ -67,7 +67,7 @@ def test_actions_show_unknown(bare: Runner) -> None:
 def test_actions_show_usage(bare: Runner) -> None:
     r = bare("actions", "show")
     assert r.code == 2
-    assert "3cx actions show ACTION" in r.err
+    assert "`3cx actions show` takes one ACTION (got none)" in r.err
 
 
 def test_actions_for_another_release(bare: Runner) -> None:

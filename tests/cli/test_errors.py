@@ -60,8 +60,15 @@ def test_validation_lists_every_problem(run: Runner) -> None:
     _no_traceback(r.err)
 
 
-def test_missing_required_parameter_is_validation(run: Runner) -> None:
+def test_missing_required_option_is_usage_error(run: Runner) -> None:
     r = run("peers", "get-peer-by-number")
+    assert r.code == 2
+    assert "GetPeerByNumber: missing required option: --number (string)." in r.err
+    assert "Hint: Run `3cx peers get-peer-by-number --number STRING`" in r.err
+
+
+def test_missing_required_function_parameter_via_call_is_validation(run: Runner) -> None:
+    r = run("call", "GetPeerByNumber")
     assert r.code == 3
     assert "Number: is required" in r.err
 

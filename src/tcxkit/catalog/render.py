@@ -476,10 +476,15 @@ def _page(action: Action, cat: Catalog | None) -> _Page:
     )
 
 
-def _returns(action: Action) -> str:
+def _returns(action: Action, terminal: bool = False) -> str:
     r = action.response
     text = r.label
-    if r.kind == "collection":
+    if r.kind == "primitive" and terminal:
+        # TODO(lead): use this wording in Markdown too, then rerun scripts/gen_action_docs.py.
+        # The wire shape is {"value": X}; say it as JSON, with what -o raw prints.
+        value = ((r.schema or {}).get("properties") or {}).get("value", {})
+        text = f'{schema_label(value)} (JSON {{"value": ...}}; -o raw prints the bare value)'
+    elif r.kind == "collection":
         text += " (JSON list; table/csv/jsonl outputs available; --all pages through everything)"
     elif r.kind == "file":
         text += " (written to --out PATH, or to the file name the PBX sends)"
@@ -502,7 +507,9 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
     lines.append(summary_line(a) + ".")
     if desc:
         lines.append(desc)
-    lines += ["", "Usage:"] + [f"  {u}" for u in pg.usage]
+    lines += ["", "Usage:"]
+    for u in pg.usage:
+        lines += _wrap_command(u, width)
 
     params = [o for o in pg.options if o.source != "query"]
     if params:
@@ -525,13 +532,44 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
         req = "required" if a.body and a.body.required else "optional"
         lines += ["", f"Body ({req}), example:"]
         lines += ["  " + ln for ln in json.dumps(pg.body, indent=2).splitlines()]
-    lines += ["", f"Returns: {_returns(a)}"]
+    lines += ["", f"Returns: {_returns(a, terminal=True)}"]
     if pg.shape:
         fields = ", ".join(f"{n} ({t})" for n, t in pg.shape)
         lines += _wrap(fields, width, "  ")
     lines += ["", "Errors to expect (exit code):"]
     lines += [f"  {code:>2}  {why}" for code, why in pg.errors]
     return "\n".join(lines) + "\n"
+
+
+def _wrap_command(command: str, width: int) -> list[str]:
+    """An example command wrapped for a terminal, continued with `` \\`` (pasteable).
+
+    Function actions such as GetCallLogData take eleven options; one 400-column
+    line is unreadable.  Python calls (no shell) are wrapped after commas.
+    """
+    if len(command) + 2 <= width:
+        return [f"  {command}"]
+    python = command.startswith("client.")
+    sep = ", " if python else " --"
+    head, *rest = command.split(sep)
+    out: list[str] = []
+    line = f"  {head}"
+    for part in rest:
+        piece = (sep.strip() if python else "--") + part
+        if python:
+            line += ","
+            if len(line) + len(piece) + 1 > width:
+                out.append(line)
+                line = "      " + part
+            else:
+                line += " " + part
+        elif len(line) + len(piece) + 3 > width:
+            out.append(line + " \\")
+            line = "      " + piece
+        else:
+            line += " " + piece
+    out.append(line)
+    return out
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:

@@ -25,9 +25,15 @@ def main(argv: list[str] | None = None) -> None:
         DEBUG["on"] = True
     try:
         code = cli.main(args=args, prog_name="3cx", standalone_mode=False)
-    except click.exceptions.Abort:
-        print("3cx: aborted.", file=sys.stderr)
-        code = 1
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and EOF at a prompt) into Abort; keep the
+        # conventional 130 for an interrupt so scripts can tell it apart.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            print("3cx: interrupted.", file=sys.stderr)
+            code = 130
+        else:
+            print("3cx: aborted.", file=sys.stderr)
+            code = 1
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code

@@ -17,7 +17,14 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from .errors import DEBUG
-from .lazy import common_options, query_options, release_of, resource_group, resource_map
+from .lazy import (
+    HelpOnEmpty,
+    common_options,
+    query_options,
+    release_of,
+    resource_group,
+    resource_map,
+)
 from .state import Options
 
 __all__ = ["BUILTINS", "cli"]
@@ -25,7 +32,7 @@ __all__ = ["BUILTINS", "cli"]
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-class RootGroup(click.Group):
+class RootGroup(HelpOnEmpty):
     """Built-in commands first, then one lazily built group per resource."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -37,7 +44,7 @@ class RootGroup(click.Group):
         return resource_group(release_of(ctx), cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        builtin = [(n, c.get_short_help_str(70)) for n, c in self.commands.items()]
+        builtin = [(n, c.get_short_help_str(200)) for n, c in self.commands.items()]
         resources = _resources(ctx)
         with formatter.section("Commands"):
             formatter.write_dl(builtin)
@@ -199,7 +206,11 @@ def call_cmd(ctx: click.Context, **values: Any) -> None:
 # ----------------------------------------------------------------------------- discovery
 
 
-@cli.command("actions", context_settings=CONTEXT)
+@cli.command(
+    "actions",
+    context_settings=CONTEXT,
+    short_help="Find actions; `actions show ACTION` explains one.",
+)
 @click.option(
     "--resource", "-r", metavar="RESOURCE", help="Only this resource (tag, kebab or snake name)."
 )
@@ -216,13 +227,22 @@ def actions_cmd(
     3cx actions --resource users     one resource
     3cx actions peer number          actions matching all words
     3cx actions show ACTION          the action's page: parameters, body example,
-                                     output, errors to expect
+                                     output, errors to expect (ACTION: ListUser,
+                                     list-user or `users list-user`)
     """
     from .discover import list_actions, show_action
 
     if words and words[0] == "show":
+        if len(words) == 3 and resource_group(release_of(ctx), words[1]) is not None:
+            # `3cx actions show users get-user`: the command line as typed.
+            words = ("show", words[2])
         if len(words) != 2:
-            raise click.UsageError("Usage: 3cx actions show ACTION", ctx)
+            got = f"got {len(words) - 1}: {' '.join(words[1:])}" if len(words) > 2 else "got none"
+            raise click.UsageError(
+                f"`3cx actions show` takes one ACTION ({got}), e.g. `3cx actions show ListUser`; "
+                "find names with `3cx actions WORDS...`.",
+                ctx,
+            )
         show_action(ctx, words[1], markdown)
         return
     list_actions(ctx, resource, words)
@@ -231,7 +251,9 @@ def actions_cmd(
 # ----------------------------------------------------------------------------- connections
 
 
-@cli.command("login", context_settings=CONTEXT)
+@cli.command(
+    "login", context_settings=CONTEXT, short_help="Store a connection profile (API key prompted)."
+)
 @click.option("--name", "-n", default="default", show_default=True, help="Profile name.")
 @click.option("--url", metavar="URL", help="PBX base URL, e.g. https://pbx.example.com:5001.")
 @click.option("--client-id", metavar="ID", help="API client id (the DN shown in the console).")
@@ -292,7 +314,11 @@ def profiles_remove_cmd(name: str) -> None:
     profiles_remove(name)
 
 
-@cli.command("doctor", context_settings=CONTEXT)
+@cli.command(
+    "doctor",
+    context_settings=CONTEXT,
+    short_help="Check the connection step by step; say what to fix.",
+)
 @click.pass_context
 def doctor_cmd(ctx: click.Context) -> None:
     """Check DNS, TCP, TLS, token, PBX release and permissions; say what to fix."""
@@ -308,6 +334,7 @@ def doctor_cmd(ctx: click.Context) -> None:
     "emulator",
     context_settings=CONTEXT,
     invoke_without_command=True,
+    short_help="Run the built-in emulator (`emulator stop|status`: the background one).",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=5001, show_default=True)
@@ -368,7 +395,11 @@ def emulator_status_cmd() -> None:
 # ----------------------------------------------------------------------------- completion
 
 
-@cli.command("completion", context_settings=CONTEXT)
+@cli.command(
+    "completion",
+    context_settings=CONTEXT,
+    short_help="Print a bash, zsh or fish completion script.",
+)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion_cmd(shell: str) -> None:
     """Print the shell completion script, e.g. `eval "$(3cx completion bash)"`."""

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from ..catalog import Action
     from ..client import Client
 
-__all__ = ["item_kwargs", "read_items", "run_items"]
+__all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
 
 _QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
@@ -52,9 +52,10 @@ def read_items(source: str) -> Iterator[tuple[int, Any]]:
                 f"--items: cannot read {source!r}: {exc.strerror or exc}.",
                 hint="Pass a JSONL file, a JSON array file, or - for stdin.",
             ) from None
+    name = "stdin" if source == "-" else source
     stripped = text.lstrip()
     if stripped.startswith("["):
-        data = load_json_text(text, where)
+        data = load_json_text(text, where, hint=f"Fix the JSON array in {name}.")
         for i, item in enumerate(data, 1):
             yield i, _object(item, where, f"element {i}")
         return
@@ -62,7 +63,12 @@ def read_items(source: str) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            item = load_json_text(line, f"{where} line {lineno}")
+            item = load_json_text(
+                line,
+                f"{where} line {lineno}",
+                hint=f"Fix line {lineno} of {name}: each line must be one JSON object. "
+                "Nothing was sent.",
+            )
         except MalformedJSON as exc:
             exc.message = exc.message.replace("at line 1, column", f"at line {lineno}, column")
             raise
@@ -125,64 +131,90 @@ def _lines(index: int, result: Any) -> list[Any]:
     return [result]
 
 
+def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    err = (
+        exc.to_dict()
+        if isinstance(exc, TcxError)
+        else {"type": type(exc).__name__, "message": str(exc)}
+    )
+    err["exit_code"] = getattr(exc, "exit_code", 1)
+    return {"item": index, "input": item, "error": err}
+
+
+def load_items(source: str) -> list[dict[str, Any]]:
+    """Every item of ``source``, parsed before anything is sent (see :func:`run_items`)."""
+    return [item for _at, item in read_items(source)]
+
+
 def run_items(
     client: Client,
     action: Action,
+    items: list[dict[str, Any]],
     base: dict[str, Any],
     values: dict[str, Any],
     printer: Printer,
 ) -> None:
-    """Call ``action`` per item with ``values['concurrency']`` threads, in input order."""
+    """Call ``action`` per item with ``values['concurrency']`` threads, in input order.
+
+    ``items`` come from :func:`load_items`: the whole input is parsed before the first call, so a malformed line 40
+    cannot leave items 1-39 applied.  When an item fails without
+    ``--continue-on-error``, items queued behind it are cancelled but the ones
+    already in flight are waited for and reported: a create that did reach the
+    PBX must never go unreported.
+    """
     keep_going = bool(values.get("continue_on_error"))
     workers = int(values.get("concurrency") or 1)
-    failures = 0
-    total = 0
-    source = read_items(values["items"])
+    if not items:
+        print("3cx: --items: no items in the input.", file=sys.stderr)
+        return
 
     def one(item: dict[str, Any]) -> Any:
         return client.call(action.id, **item_kwargs(action, item, base))
 
-    window: list[tuple[int, dict[str, Any], Future[Any]]] = []
+    failures = 0
+    first: tuple[int, BaseException] | None = None
     with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending = iter(enumerate(items, 1))
+        window: list[tuple[int, dict[str, Any], Future[Any]]] = []
         try:
-            exhausted = False
             while True:
-                while not exhausted and len(window) < workers * 2:
-                    try:
-                        _at, item = next(source)
-                    except StopIteration:
-                        exhausted = True
+                while first is None and len(window) < workers * 2:
+                    nxt = next(pending, None)
+                    if nxt is None:
                         break
-                    total += 1
-                    window.append((total, item, pool.submit(one, item)))
+                    window.append((nxt[0], nxt[1], pool.submit(one, nxt[1])))
                 if not window:
                     break
                 index, item, future = window.pop(0)
+                if first is not None and future.cancel():
+                    continue
                 try:
                     result = future.result()
                 except Exception as exc:
-                    if not keep_going:
-                        print(f"3cx: item {index} failed; stopping.", file=sys.stderr)
-                        raise
-                    failures += 1
-                    err = (
-                        exc.to_dict()
-                        if isinstance(exc, TcxError)
-                        else {"type": type(exc).__name__, "message": str(exc)}
-                    )
-                    err["exit_code"] = getattr(exc, "exit_code", 1)
-                    printer.rows([{"item": index, "input": item, "error": err}])
+                    if keep_going or first is not None:
+                        failures += 1
+                        printer.rows([_error_line(index, item, exc)])
+                        continue
+                    first = (index, exc)
+                    for _i, _item, fut in window:
+                        fut.cancel()
                     continue
                 printer.rows(_lines(index, result))
         except BaseException:
             for _i, _item, fut in window:
                 fut.cancel()
             raise
+    if first is not None:
+        index, exc = first
+        print(
+            f"3cx: item {index} of {len(items)} failed; stopping (items already sent "
+            "are still reported; later ones were not sent).",
+            file=sys.stderr,
+        )
+        raise exc
     if failures:
         raise PartialFailure(
-            f"{failures} of {total} items failed (their lines carry an 'error' field).",
+            f"{failures} of {len(items)} items failed (their lines carry an 'error' field).",
             hint="Fix those items and run them again, e.g. select them with "
             "`jq -c 'select(.error) | .input'`.",
         )
-    if total == 0:
-        print("3cx: --items: no items in the input.", file=sys.stderr)

@@ -17,6 +17,7 @@ import click
 from ..catalog import Catalog, catalog, kebab
 
 __all__ = [
+    "HelpOnEmpty",
     "ResourceGroup",
     "action_command",
     "common_options",
@@ -39,8 +40,12 @@ def release_of(ctx: click.Context) -> Catalog:
     return catalog(release)
 
 
-def common_options(pageable: bool = True) -> list[click.Option]:
-    """Output and items-mode options shared by every action command and ``3cx call``."""
+def common_options(pageable: bool = True, file: bool = True) -> list[click.Option]:
+    """Output and items-mode options shared by every action command and ``3cx call``.
+
+    ``--out`` only exists where a file can come back, so it is not offered
+    (nor silently ignored) on the 500-odd JSON actions.
+    """
     opts = [
         click.Option(
             ["-o", "--output"],
@@ -48,11 +53,16 @@ def common_options(pageable: bool = True) -> list[click.Option]:
             envvar="TCX_OUTPUT",
             help="Output format (default json: pretty on a terminal, compact in a pipe).",
         ),
-        click.Option(
-            ["--out"],
-            metavar="PATH",
-            help="Write a file result here ('-' for stdout); default: the PBX's file name.",
-        ),
+    ]
+    if file:
+        opts.append(
+            click.Option(
+                ["--out"],
+                metavar="PATH",
+                help="Write a file result here ('-' for stdout); default: the PBX's file name.",
+            )
+        )
+    opts += [
         click.Option(
             ["--show-secrets"],
             is_flag=True,
@@ -136,7 +146,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
             )
         )
     params += query_options(action.query)
-    params += common_options(action.pageable)
+    params += common_options(action.pageable, file=action.response.kind == "file")
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command
@@ -158,7 +168,21 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     )
 
 
-class ResourceGroup(click.Group):
+class HelpOnEmpty(click.Group):
+    """A group that answers a bare invocation with its help on stdout and exit 0.
+
+    Click's default prints the help to stderr with exit 2, so `3cx | less` or
+    `3cx users | grep phone` show nothing; asking for a menu is not an error.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and not ctx.resilient_parsing:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        return super().parse_args(ctx, args)
+
+
+class ResourceGroup(HelpOnEmpty):
     """A resource (spec tag) whose action commands are built when asked for."""
 
     def __init__(self, name: str, resource: str, **attrs: Any) -> None:

@@ -162,7 +162,13 @@ class Printer:
         return 1
 
     def rows(self, rows: Iterable[Any], *, count: int | None = None) -> int:
-        """Print a sequence of items (a list, or a generator from ``--all``)."""
+        """Print a sequence of items (a list, or a generator from ``--all``).
+
+        Only the json format has room for ``@odata.count``; the row formats
+        would drop it silently, so it goes to stderr there.
+        """
+        if count is not None and self.fmt != "json":
+            print(f"3cx: @odata.count: {count} items match in total.", file=sys.stderr)
         if self.fmt in ("jsonl", "raw"):
             n = 0
             for row in rows:

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from ..catalog.render import CliOption
     from ..client import Client
 
-__all__ = ["build_kwargs", "execute", "parse_param_pairs", "run_action_command", "run_call"]
+__all__ = [
+    "build_kwargs",
+    "execute",
+    "missing_options",
+    "parse_param_pairs",
+    "run_action_command",
+    "run_call",
+]
 
 QUERY_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 COMMON = (
@@ -81,9 +88,46 @@ def parse_param_pairs(action: Action, pairs: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def missing_options(action: Action, specs: list[CliOption], values: dict[str, Any]) -> None:
+    """Stop with exit 2 when required options are absent, naming all of them at once.
+
+    A user who forgets ``--id`` should read "missing option --id", not a
+    validation error about the spec name ``Id``, and a required body must not
+    be left for the PBX to reject after a round trip.  Items mode is exempt:
+    there every item may supply the value.
+    """
+    wrapped = action.body.wrapped if action.body else None
+    missing = [
+        spec
+        for spec in specs
+        if spec.required
+        and values.get(spec.dest) is None
+        and (spec.source in ("param", "body") or (spec.source == "arg" and len(wrapped or ()) == 1))
+    ]
+    if not missing:
+        return
+    names = ", ".join(f"{s.flag} ({s.type_label})" for s in missing)
+    example = " ".join(
+        f"{s.flag} {'@' + s.flag[2:] + '.json' if s.json else s.type_label.split()[0].upper()}"
+        for s in missing
+    )
+    show = f"`3cx actions show {action.id}`"
+    hint = (
+        f"Run `3cx {action.resource_cli_name} {action.cli_name} {example}`; see {show}."
+        if len(missing) <= 3
+        else f"Every option, with its type and an example, is on {show}."
+    )
+    raise UsageError(
+        f"{action.id}: missing required option{'s' if len(missing) > 1 else ''}: {names}.",
+        hint=hint,
+    )
+
+
 def run_action_command(
     ctx: click.Context, action: Action, specs: list[CliOption], values: dict[str, Any]
 ) -> None:
+    if not values.get("items"):
+        missing_options(action, specs, values)
     execute(ctx, action, build_kwargs(action, specs, values), values)
 
 
@@ -119,14 +163,25 @@ def execute(
     if values.get("items"):
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
-        from .items import run_items
+        from .items import load_items, run_items
 
+        items = load_items(values["items"])  # bad input stops here, before connecting
         client = _client(ctx)
         try:
-            run_items(client, action, kwargs, values, _printer(values, "jsonl"))
+            run_items(client, action, items, kwargs, values, _printer(values, "jsonl"))
         finally:
             client.close()
         return
+    if values.get("page_size") is not None and not values.get("fetch_all"):
+        raise UsageError(
+            "--page-size only applies with --all.",
+            hint="Add --all to fetch every page, or use --top N for one page of N items.",
+        )
+    if values.get("out") is not None and action.response.kind != "file":
+        raise UsageError(
+            f"--out only applies to file results; {action.id} returns {action.response.label}.",
+            hint="Redirect the output instead, e.g. `> result.json` (with -o json/jsonl/csv).",
+        )
     if values.get("continue_on_error"):
         raise UsageError(
             "--continue-on-error only applies with --items.",
@@ -140,6 +195,8 @@ def execute(
             n = printer.rows(_progress(rows))
             if n == 0:
                 _note_empty(action, kwargs)
+            elif kwargs.get("count"):
+                print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
             return
         if action.response.kind == "file" and values.get("out") not in (None, "-"):
             res = client.download(action.id, values["out"], **kwargs)
