@@ -145,9 +145,15 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
             checker.fail("body", f"give either body= or {', '.join(named)}, not both")
         if named:
             body = named
-        if body is None and action.body.required and not wrapped:
-            checker.fail("body", f"is required ({action.body.label})")
-        if body is None and wrapped:
+        if body is None and action.body.required:
+            if wrapped:
+                # An empty {} would reach the PBX and come back as a 400; ask for the
+                # arguments instead (body={} still sends an empty object on purpose).
+                names = " or ".join(f"{snake(n)}=..." for n in wrapped)
+                checker.fail(", ".join(wrapped), f"is required (give {names}, or body=...)")
+            else:
+                checker.fail("body", f"is required ({action.body.label})")
+        if body is None and wrapped and not action.body.required:
             body = {}
         if body is not None:
             if wrapped and isinstance(body, dict):

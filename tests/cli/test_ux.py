@@ -204,7 +204,7 @@ def test_long_usage_lines_wrap_as_pasteable_commands(bare: Runner) -> None:
 
 def test_primitive_result_described_as_json(bare: Runner) -> None:
     r = bare("actions", "show", "HasDuplicatedEmail")
-    assert 'Returns: boolean (JSON {"value": ...}; -o raw prints the bare value)' in r.out
+    assert 'Returns: boolean (JSON {"value": ...}); -o raw prints the bare value' in r.out
     assert "{'value'" not in r.out
 
 

@@ -242,3 +242,10 @@ def test_function_parameters_named_like_odata_options() -> None:
     req = prepare(old.require("GetLogs"), {**args, "$top": 5, "$skip": 20}, old)
     assert "top=10,skip=0)" in req.path and ",search='boot'," in req.path
     assert req.query == "$top=5&$skip=20"
+
+
+def test_required_action_arguments_are_asked_for() -> None:
+    assert problems("RetreivePeersByNumbers") == [
+        "peersRequest: is required (give peers_request=..., or body=...)"
+    ]
+    assert build("RetreivePeersByNumbers", body={}).json == {}

@@ -126,7 +126,7 @@ class Response(NamedTuple):
             return "a file (bytes, content type and file name)"
         if self.kind == "primitive":
             value = ((self.schema or {}).get("properties") or {}).get("value", {})
-            return f"{{'value': {schema_label(value)}}}"
+            return f'{schema_label(value)} (JSON {{"value": ...}})'
         return schema_label(self.schema)
 
 

@@ -476,14 +476,11 @@ def _page(action: Action, cat: Catalog | None) -> _Page:
     )
 
 
-def _returns(action: Action, terminal: bool = False) -> str:
+def _returns(action: Action) -> str:
     r = action.response
     text = r.label
-    if r.kind == "primitive" and terminal:
-        # TODO(lead): use this wording in Markdown too, then rerun scripts/gen_action_docs.py.
-        # The wire shape is {"value": X}; say it as JSON, with what -o raw prints.
-        value = ((r.schema or {}).get("properties") or {}).get("value", {})
-        text = f'{schema_label(value)} (JSON {{"value": ...}}; -o raw prints the bare value)'
+    if r.kind == "primitive":
+        text += "; -o raw prints the bare value"
     elif r.kind == "collection":
         text += " (JSON list; table/csv/jsonl outputs available; --all pages through everything)"
     elif r.kind == "file":
@@ -532,7 +529,7 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
         req = "required" if a.body and a.body.required else "optional"
         lines += ["", f"Body ({req}), example:"]
         lines += ["  " + ln for ln in json.dumps(pg.body, indent=2).splitlines()]
-    lines += ["", f"Returns: {_returns(a, terminal=True)}"]
+    lines += ["", f"Returns: {_returns(a)}"]
     if pg.shape:
         fields = ", ".join(f"{n} ({t})" for n, t in pg.shape)
         lines += _wrap(fields, width, "  ")
