@@ -73,7 +73,10 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
 
 
 def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
-    return RawResponse(response.status_code, response.headers, content, **saved)
+    # One pass into a plain dict of lower-case names: the pipeline reads several
+    # headers per response, and each httpx.Headers lookup scans and decodes.
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    return RawResponse(response.status_code, headers, content, **saved)
 
 
 def _advance(flow: Flow, outcome: Any = None, error: Exception | None = None) -> tuple[bool, Any]:

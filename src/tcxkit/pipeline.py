@@ -81,14 +81,14 @@ class RawResponse:
     """What a transport hands back to the pipeline."""
 
     status: int
-    headers: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
     content: bytes = b""
     saved_path: str | None = None
     saved_size: int = 0
+    content_type: str = field(init=False)
 
-    @property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+    def __post_init__(self) -> None:
+        self.content_type = self.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def json(self) -> Any:
         return json.loads(self.content)
