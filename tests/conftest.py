@@ -2,8 +2,11 @@
 
 * ``emulator`` — one demo PBX for the whole session (read-mostly tests).
 * ``fresh_emulator`` — an empty PBX per test (tests that write or count).
-* ``client`` — a ``tcxkit.Client`` connected to ``emulator`` (skipped only
-  while the client module does not exist yet).
+* ``client`` — a ``tcxkit.Client`` connected to ``emulator``.
+
+``emulator`` and ``client`` are the pytest plugin's ``tcx_emulator`` and
+``tcx_client`` (src/tcxkit/emulator/pytest_plugin.py) under the names our tests use,
+so the fixtures users get are the ones we test with.
 """
 
 from __future__ import annotations
@@ -17,10 +20,9 @@ from tcxkit.emulator import EmulatorConfig, running
 
 
 @pytest.fixture(scope="session")
-def emulator() -> Iterator[Any]:
-    """A running demo PBX (release 20.0.10) shared by the session."""
-    with running(EmulatorConfig(data="demo")) as emu:
-        yield emu
+def emulator(tcx_emulator: Any) -> Any:
+    """A running demo PBX (release 20.0.10) shared by the session (the plugin's fixture)."""
+    return tcx_emulator
 
 
 @pytest.fixture
@@ -31,16 +33,6 @@ def fresh_emulator() -> Iterator[Any]:
 
 
 @pytest.fixture
-def client(emulator: Any, tmp_path: Any) -> Iterator[Any]:
-    """A library client connected to the session's demo PBX."""
-    try:
-        from tcxkit import Client
-    except ImportError:  # pragma: no cover - only before the client lands
-        pytest.skip("tcxkit.Client is not available yet")
-    with Client(
-        emulator.url,
-        emulator.client_id,
-        emulator.client_secret,
-        token_cache=tmp_path / "tokens",
-    ) as c:
-        yield c
+def client(tcx_client: Any) -> Any:
+    """A library client connected to the session's demo PBX (the plugin's fixture)."""
+    return tcx_client
