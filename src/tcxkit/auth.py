@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from .catalog import release_key
 from .errors import AuthenticationError, ServerError
 
 __all__ = ["Token", "TokenStore", "jwt_claims", "parse_token_response", "token_form"]
@@ -62,20 +63,15 @@ def jwt_claims(token: str) -> dict[str, Any] | None:
     return claims if isinstance(claims, dict) else None
 
 
-def _release_key(release: str | None) -> tuple[int, ...] | None:
-    if not release:
-        return None
-    try:
-        return tuple(int(x) for x in release.split(".")[:3])
-    except ValueError:
-        return None
+def expires_in_is_minutes(release: str) -> bool:
+    """3CX's token answer counted ``expires_in`` in minutes up to 20.0.8, in seconds from 20.0.9."""
+    return release_key(release) < (20, 0, 9)
 
 
 def expires_in_seconds(expires_in: float, release: str | None) -> float:
-    """``expires_in`` meant minutes up to 20.0.8 and seconds from 20.0.9."""
-    key = _release_key(release)
-    if key is not None:
-        return expires_in * 60 if key < (20, 0, 9) else expires_in
+    """``expires_in`` in seconds, by the release's unit (or, unknown, by its size)."""
+    if release and len(release_key(release)) == 3:
+        return expires_in * 60 if expires_in_is_minutes(release) else expires_in
     return expires_in * 60 if expires_in < _MINUTES_BELOW else expires_in
 
 

@@ -94,21 +94,9 @@ class RawResponse:
         return json.loads(self.content)
 
 
-def _schema_resolver(cat: Catalog):
-    schemas = None
-
-    def resolve(ref: str) -> dict[str, Any]:
-        nonlocal schemas
-        if schemas is None:
-            schemas = cat.schemas
-        return schemas[ref.rsplit("/", 1)[-1]]
-
-    return resolve
-
-
 def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRequest:
     """Validate ``args`` for ``action`` and encode the request; no I/O."""
-    checker = Checker(_schema_resolver(cat))
+    checker = Checker(cat.schema_index)
     args = dict(args)
     headers: dict[str, str] = {}
     values: dict[str, Any] = {}

@@ -13,15 +13,16 @@ import datetime as _dt
 import difflib
 import re
 import uuid
-from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
 
+if TYPE_CHECKING:
+    from .schemas import SchemaIndex
+
 __all__ = ["Checker", "describe", "iso_duration"]
 
-Resolver = Callable[[str], dict[str, Any]]
 
 _INT_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _NUM_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
@@ -43,8 +44,8 @@ def describe(schema: dict[str, Any]) -> str:
 class Checker:
     """Validates and coerces values; ``problems`` accumulates across calls."""
 
-    def __init__(self, resolve: Resolver) -> None:
-        self._resolve = resolve
+    def __init__(self, index: SchemaIndex) -> None:
+        self._index = index
         self.problems: list[Problem] = []
 
     def fail(self, path: str, message: str) -> None:
@@ -55,7 +56,7 @@ class Checker:
         if not schema:
             return value
         if "$ref" in schema:
-            return self.check(value, self._resolve(schema["$ref"]), path)
+            return self.check(value, self._index.resolve(schema), path)
         if value is None:
             untyped = not any(
                 k in schema for k in ("type", "allOf", "properties", "oneOf", "anyOf")
@@ -84,47 +85,23 @@ class Checker:
         return value
 
     def _flat(self, schema: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in schema:
-            schema = self._resolve(schema["$ref"])
-        parts = schema.get("allOf")
-        if parts and len(parts) == 1:
-            return self._flat(parts[0])
-        return schema
+        return self._index.unwrap(schema)
 
     # -- composites --------------------------------------------------------
     def _all_of(self, value: Any, schema: dict[str, Any], path: str) -> Any:
-        merged = self._merge(schema)
-        if merged is not None:
+        # Entity inheritance (allOf of object schemas) is checked as one merged
+        # object: part by part, each part would flag the other's properties.
+        props = self._index.declared_properties(schema)
+        if props is not None:
+            merged = {"properties": props, "required": self._index.declared_required(schema)}
             return self._object(value, merged, path)
         for part in schema["allOf"]:
             value = self.check(value, part, path)
         return value
 
-    def _merge(self, schema: dict[str, Any]) -> dict[str, Any] | None:
-        """One object schema for an ``allOf`` of object schemas (entity inheritance).
-
-        Checking the parts one by one would flag each part's properties as
-        unknown to the other; a merged view checks each property once.
-        """
-        props: dict[str, Any] = {}
-        required: list[str] = []
-        stack = [schema]
-        while stack:
-            node = stack.pop()
-            while "$ref" in node:
-                node = self._resolve(node["$ref"])
-            if "allOf" in node:
-                stack.extend(node["allOf"])
-                continue
-            if node.get("type") not in (None, "object") or "properties" not in node:
-                return None
-            props.update(node["properties"])
-            required.extend(node.get("required", ()))
-        return {"type": "object", "properties": props, "required": required}
-
     def _one_of(self, value: Any, options: list[dict[str, Any]], path: str) -> Any:
         for option in options:
-            trial = Checker(self._resolve)
+            trial = Checker(self._index)
             result = trial.check(value, option, path)
             if not trial.problems:
                 return result

@@ -14,11 +14,14 @@ import re
 from collections.abc import Iterator
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, UnknownActionError
 from .model import Action, Body, Param, Response, odata_type, schema_label
 from .naming import kebab, snake
+
+if TYPE_CHECKING:
+    from ..schemas import SchemaIndex
 
 __all__ = [
     "DEFAULT_RELEASE",
@@ -33,6 +36,7 @@ __all__ = [
     "load_spec",
     "odata_type",
     "release_for",
+    "release_key",
     "schema_label",
     "snake",
 ]
@@ -44,7 +48,8 @@ def _read_json_gz(name: str) -> Any:
     return json.loads(gzip.decompress((_DATA / name).read_bytes()))
 
 
-def _release_key(release: str) -> tuple[int, ...]:
+def release_key(release: str) -> tuple[int, ...]:
+    """``"20.0.10.1621"`` -> ``(20, 0, 10)``: releases compare as tuples."""
     return tuple(int(x) for x in re.findall(r"\d+", release)[:3])
 
 
@@ -59,7 +64,7 @@ def release_for(pbx_version: str) -> str:
     ``20.0.10.1621`` -> ``20.0.10``; a PBX older than every catalog gets the
     oldest one (and the caller should warn).
     """
-    key = _release_key(pbx_version)
+    key = release_key(pbx_version)
     if len(key) < 3:
         raise ConfigurationError(
             f"Cannot read a 3CX release from {pbx_version!r}.",
@@ -67,7 +72,7 @@ def release_for(pbx_version: str) -> str:
         )
     best = RELEASES[0]
     for rel in RELEASES:
-        if _release_key(rel) <= key:
+        if release_key(rel) <= key:
             best = rel
     return best
 
@@ -196,15 +201,16 @@ class Catalog:
         """Component schemas by name (``Pbx.User``); loaded on first use."""
         return self.spec["components"]["schemas"]
 
+    @cached_property
+    def schema_index(self) -> SchemaIndex:
+        """``$ref`` resolution and merged ``allOf`` properties over this release's schemas."""
+        from ..schemas import SchemaIndex
+
+        return SchemaIndex(self.schemas)
+
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         """Follow ``$ref`` chains to a concrete schema."""
-        seen = 0
-        while "$ref" in schema:
-            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
-            seen += 1
-            if seen > 32:
-                break
-        return schema
+        return self.schema_index.resolve(schema)
 
 
 @cache

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..schemas import SchemaIndex
 from .model import QUERY_OPTION_HELP, schema_label
 from .naming import kebab
 
@@ -128,30 +129,19 @@ class CliOption:
 # ----------------------------------------------------------------------------- schema helpers
 
 
-def _resolve(cat: Catalog | None, schema: dict[str, Any] | None) -> dict[str, Any]:
-    if not schema:
-        return {}
-    if cat is not None and "$ref" in schema:
-        return cat.resolve(schema)
-    return schema
+def _index(cat: Catalog | None) -> SchemaIndex:
+    """The catalog's schema index; without a catalog, one that sees no ``$ref`` targets."""
+    return cat.schema_index if cat is not None else SchemaIndex(None)
 
 
 def object_properties(cat: Catalog | None, schema: dict[str, Any] | None) -> dict[str, Any]:
     """All properties of an object schema, following ``$ref`` and ``allOf`` inheritance."""
-    schema = _resolve(cat, schema)
-    props: dict[str, Any] = {}
-    for part in schema.get("allOf", ()):
-        props.update(object_properties(cat, part))
-    props.update(schema.get("properties") or {})
-    return props
+    return _index(cat).declared_properties(schema or {}) or {}
 
 
 def _unwrap(cat: Catalog | None, schema: dict[str, Any]) -> dict[str, Any]:
     """``allOf: [ {$ref} ]`` with nullable -> the referenced schema."""
-    parts = schema.get("allOf")
-    if parts and len(parts) == 1 and not schema.get("properties"):
-        return _resolve(cat, parts[0])
-    return _resolve(cat, schema)
+    return _index(cat).unwrap(schema)
 
 
 # ----------------------------------------------------------------------------- examples

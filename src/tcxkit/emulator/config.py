@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["DEFAULT_BUILDS", "EmulatorConfig", "expires_in_minutes"]
+from ..auth import expires_in_is_minutes
+
+__all__ = ["DEFAULT_BUILDS", "EmulatorConfig"]
 
 #: The ``X-3CX-Version`` a PBX of each release reports.  Build numbers are
 #: illustrative (only 20.0.10.1621 is taken from the field); override them
@@ -23,18 +25,6 @@ DEFAULT_BUILDS: dict[str, str] = {
     "20.0.9": "20.0.9.1446",
     "20.0.10": "20.0.10.1621",
 }
-
-
-def _release_key(release: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in release.split(".")[:3] if x.isdigit())
-
-
-def expires_in_minutes(release: str) -> bool:
-    """Whether a release's token answer counts ``expires_in`` in minutes.
-
-    3CX switched the unit to seconds in 20.0.9; older releases said minutes.
-    """
-    return _release_key(release) <= (20, 0, 8)
 
 
 @dataclass
@@ -107,6 +97,6 @@ class EmulatorConfig:
     @property
     def expires_in(self) -> int:
         """The ``expires_in`` number of a token answer, in this release's unit."""
-        if expires_in_minutes(self.version):
+        if expires_in_is_minutes(self.version):
             return max(1, self.token_lifetime // 60)
         return self.token_lifetime

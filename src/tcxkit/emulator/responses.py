@@ -15,7 +15,7 @@ import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .schemas import SchemaIndex
+from ..schemas import SchemaIndex
 
 __all__ = ["ValueGenerator"]
 

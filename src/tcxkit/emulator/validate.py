@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .schemas import SchemaIndex
+from ..schemas import SchemaIndex
 
 __all__ = [
     "INVALID",
