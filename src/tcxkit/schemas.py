@@ -7,7 +7,7 @@ generator all walk the same schemas and need the same answers, so they share
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 __all__ = ["SchemaIndex"]
@@ -18,22 +18,34 @@ _MAX_REF_HOPS = 32  # a $ref chain longer than this is a cycle in a broken docum
 class SchemaIndex:
     """``$ref`` resolution and merged object properties over one spec's schemas.
 
-    Without ``schemas`` (a page rendered from the catalog alone, before the spec
-    is loaded) a ``$ref`` resolves to itself: callers then see no properties.
+    ``schemas`` may be a loader, called on the first ``$ref`` that needs it: most
+    requests never follow one, and loading a release's spec costs tens of
+    milliseconds on a CLI run.  Without ``schemas`` (a page rendered from the
+    catalog alone) a ``$ref`` resolves to itself: callers then see no properties.
     """
 
-    def __init__(self, schemas: Mapping[str, dict[str, Any]] | None):
-        self.schemas = schemas
+    def __init__(
+        self,
+        schemas: Mapping[str, dict[str, Any]] | Callable[[], Mapping[str, dict[str, Any]]] | None,
+    ):
+        self._schemas = schemas
         # id(schema) -> (schema, merged); keeping the schema alive keeps its id unique.
         self._merged: dict[int, tuple[dict[str, Any], dict[str, Any] | None]] = {}
 
+    @property
+    def schemas(self) -> Mapping[str, dict[str, Any]] | None:
+        if callable(self._schemas):
+            self._schemas = self._schemas()
+        return self._schemas
+
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         """The schema a (chain of) ``$ref`` points at; other schemas as they are."""
-        if self.schemas is None:
+        if "$ref" not in schema or self.schemas is None:
             return schema
         hops = 0
+        schemas = self.schemas
         while "$ref" in schema and hops < _MAX_REF_HOPS:
-            schema = self.schemas[schema["$ref"].rsplit("/", 1)[-1]]
+            schema = schemas[schema["$ref"].rsplit("/", 1)[-1]]
             hops += 1
         return schema
 

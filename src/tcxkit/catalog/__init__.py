@@ -206,7 +206,7 @@ class Catalog:
         """``$ref`` resolution and merged ``allOf`` properties over this release's schemas."""
         from ..schemas import SchemaIndex
 
-        return SchemaIndex(self.schemas)
+        return SchemaIndex(lambda: self.schemas)  # the spec loads on the first $ref
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         """Follow ``$ref`` chains to a concrete schema."""
