@@ -126,8 +126,15 @@ class _Base:
         )
         self._namespaces: dict[str, Any] = {}
         self._http = http or self._http_class(
-            timeout=timeout, verify=verify, transport=transport, follow_redirects=False
+            timeout=timeout,
+            verify=verify,
+            transport=transport,
+            follow_redirects=False,
+            headers=self._core.base_headers,
         )
+        if http is not None:  # a caller's client keeps its own headers where it has them
+            for name, value in self._core.base_headers.items():
+                http.headers.setdefault(name, value)
         self._owns_http = http is None
         self._token_lock: Any = None  # AsyncClient: an asyncio.Lock made in the running loop
 

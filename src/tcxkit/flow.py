@@ -67,6 +67,15 @@ class ClientCore:
     token_cache: Any = True
     user_agent: str = ""
 
+    @property
+    def base_headers(self) -> dict[str, str]:
+        """Headers of every request; drivers set them once on their HTTP client, since
+        merging per-request headers costs httpx more than the rest of a call."""
+        headers = {"Accept": "application/json"}
+        if self.user_agent:
+            headers["User-Agent"] = self.user_agent
+        return headers
+
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         if self.base_url.endswith("/xapi/v1"):
@@ -180,12 +189,7 @@ class ClientCore:
         if current is not None and current.fresh() and current.access_token != stale:
             return current.access_token
         url = f"{self.base_url}/connect/token"
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Accept": "application/json",
-        }
-        if self.user_agent:
-            headers["User-Agent"] = self.user_agent
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = yield from self._send_with_retries(
             Send("POST", url, headers, token_form(self.client_id, self.client_secret)),
             idempotent=True,  # a token request has no side effect worth protecting
@@ -216,11 +220,9 @@ class ClientCore:
         refreshed = False
         idempotent = prepared.idempotent or self.retry_post
         while True:
-            headers = {"Accept": "application/json", "Authorization": f"Bearer {token}"}
+            headers = {"Authorization": f"Bearer {token}"}
             if content is not None:
                 headers["Content-Type"] = "application/json"
-            if self.user_agent:
-                headers["User-Agent"] = self.user_agent
             headers.update(prepared.headers)
             raw = yield from self._send_with_retries(
                 Send(prepared.method, url, headers, content, stream_to), idempotent=idempotent
