@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import socket
 import ssl
 import time
 import uuid
@@ -24,6 +25,7 @@ from .catalog import Catalog
 from .errors import (
     ConfigurationError,
     ConnectError,
+    ConnectionLost,
     RequestTimeout,
     TLSError,
     TransportError,
@@ -33,6 +35,7 @@ from .flow import ClientCore, Flow, NeedToken, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
 from .results import FileResult
+from .retry import RetryPolicy
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -50,26 +53,75 @@ def _check_base_url(base_url: str) -> str:
     return base_url
 
 
+_CONNECT_HINT = "Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between."
+
+
 def _transport_error(exc: Exception, url: str) -> TransportError:
+    """Map httpx's exception onto ours, deciding whether the request left this machine.
+
+    httpx raises ``ConnectError``/``ConnectTimeout``/``PoolTimeout`` before a byte of the
+    request is written; every other transport error (read timeout, dropped connection,
+    protocol error, write failure) may come after the PBX received the request.
+    """
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return RequestTimeout(
+            f"No connection to {url} in time ({type(exc).__name__}); nothing was sent.",
+            hint="Check that the PBX is up and reachable, or raise the timeout (--timeout).",
+            request_sent=False,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeout(
             f"No answer from {url} in time ({type(exc).__name__}).",
             hint="Raise the timeout (timeout=..., --timeout) or narrow the query (date range, $top).",
         )
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, ssl.SSLError) or "SSL" in text or "certificate" in text.lower():
+    if not isinstance(exc, httpx.ConnectError):
+        return ConnectionLost(
+            f"The connection to {url} broke off after the request was sent: {text}.",
+            hint="A proxy or the PBX closed it; check both, or try again later.",
+        )
+    chain = _causes(exc)
+    if (
+        any(isinstance(c, ssl.SSLError) for c in chain)
+        or "SSL" in text
+        or "certificate" in text.lower()
+    ):
         return TLSError(
             f"TLS failed for {url}: {text}",
             hint=(
                 "If the PBX uses a private CA, pass its certificate (verify='ca.pem', --ca-bundle "
                 "PATH); to skip verification on a lab PBX only, verify=False / --insecure."
             ),
+            request_sent=False,
+            transient=False,
         )
+    # Refused, or the name does not resolve: nothing listens there now, and a back-off of
+    # a few seconds will not change that -- fail fast instead of retrying.
+    hopeless = any(isinstance(c, ConnectionRefusedError | socket.gaierror) for c in chain) or any(
+        marker in text
+        for marker in (
+            "Connection refused",
+            "Name or service not known",
+            "nodename nor servname",
+            "getaddrinfo failed",
+        )
+    )
     return ConnectError(
         f"Cannot connect to {url}: {text}",
-        hint="Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between.",
+        hint=_CONNECT_HINT,
+        request_sent=False,
+        transient=not hopeless,
     )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from (httpx -> httpcore -> OSError)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
@@ -103,11 +155,21 @@ class _Base:
         verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retries: int = 3,
-        retry_post: bool = False,
+        retry_writes: bool = False,
         backoff: float = 0.5,
         token_cache: bool | str | os.PathLike[str] = True,
         http: httpx.Client | httpx.AsyncClient | None = None,
+        retry_post: bool | None = None,
     ) -> None:
+        if retry_post is not None:
+            import warnings
+
+            warnings.warn(
+                "retry_post is deprecated: use retry_writes (it covers PATCH and DELETE too).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            retry_writes = retry_post
         if not client_id or not client_secret:
             raise ConfigurationError(
                 "A client id and an API key are needed.",
@@ -118,9 +180,7 @@ class _Base:
             client_id,
             client_secret,
             version=version,
-            retries=retries,
-            retry_post=retry_post,
-            backoff=backoff,
+            retry=RetryPolicy(retries=retries, backoff=backoff, retry_writes=retry_writes),
             token_cache=token_cache,
             user_agent=f"tcxkit/{__version__}",
         )

@@ -10,7 +10,6 @@ only implement the three steps (see :mod:`tcxkit.client`).
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -18,14 +17,13 @@ from typing import Any
 
 from .auth import TokenStore, parse_token_response, token_form
 from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
-from .errors import ConnectError, TransportError, UnsupportedActionError, UsageError
+from .errors import TransportError, UncertainWriteError, UnsupportedActionError, UsageError
 from .pipeline import PreparedRequest, RawResponse, interpret, prepare
+from .retry import RetryPolicy
 
 __all__ = ["ClientCore", "Flow", "NeedToken", "Send", "Sleep"]
 
 log = logging.getLogger("tcxkit.http")
-
-RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 @dataclass(slots=True)
@@ -61,9 +59,7 @@ class ClientCore:
     client_id: str
     client_secret: str = field(repr=False)
     version: str = "auto"
-    retries: int = 3
-    retry_post: bool = False
-    backoff: float = 0.5
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     token_cache: Any = True
     user_agent: str = ""
 
@@ -192,7 +188,7 @@ class ClientCore:
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = yield from self._send_with_retries(
             Send("POST", url, headers, token_form(self.client_id, self.client_secret)),
-            idempotent=True,  # a token request has no side effect worth protecting
+            read_only=True,  # a token request has no side effect worth protecting
         )
         self._note_headers(raw)
         release = self._catalog.release if self._catalog else self.pbx_version
@@ -218,14 +214,14 @@ class ClientCore:
         content = prepared.content()
         token = yield from self.current_token_flow()
         refreshed = False
-        idempotent = prepared.idempotent or self.retry_post
+        read_only = prepared.read_only
         while True:
             headers = {"Authorization": f"Bearer {token}"}
             if content is not None:
                 headers["Content-Type"] = "application/json"
             headers.update(prepared.headers)
             raw = yield from self._send_with_retries(
-                Send(prepared.method, url, headers, content, stream_to), idempotent=idempotent
+                Send(prepared.method, url, headers, content, stream_to), read_only=read_only
             )
             self._note_headers(raw)
             if raw.status == 401 and not refreshed:
@@ -239,20 +235,23 @@ class ClientCore:
                 return raw
             return interpret(prepared, raw, url=url)
 
-    def _send_with_retries(self, send: Send, *, idempotent: bool) -> Flow:
+    def _send_with_retries(self, send: Send, *, read_only: bool) -> Flow:
+        """Send, retrying what :class:`~tcxkit.retry.RetryPolicy` allows; a write that
+        may have reached the PBX becomes :class:`~tcxkit.errors.UncertainWriteError`."""
+        policy = self.retry
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 raw: RawResponse = yield send
             except TransportError as exc:
-                # A refused connection never reached the PBX: safe to retry any method.
-                retryable = idempotent or isinstance(exc, ConnectError)
-                if retryable and attempt < self.retries:
+                if policy.after_transport_error(exc, read_only=read_only, attempt=attempt):
                     attempt += 1
                     log.debug("%s %s failed (%s); retry %d", send.method, send.url, exc, attempt)
-                    yield Sleep(self._delay(attempt, None))
+                    yield Sleep(policy.delay(attempt))
                     continue
+                if exc.request_sent and not read_only:
+                    raise UncertainWriteError(send.method, send.url, exc) from exc
                 raise
             log.debug(
                 "%s %s -> %d (%.1f ms)",
@@ -261,34 +260,8 @@ class ClientCore:
                 raw.status,
                 (time.perf_counter() - started) * 1000,
             )
-            if raw.status in RETRY_STATUSES and idempotent and attempt < self.retries:
+            if policy.after_status(raw.status, read_only=read_only, attempt=attempt):
                 attempt += 1
-                yield Sleep(self._delay(attempt, raw.headers.get("retry-after")))
+                yield Sleep(policy.delay(attempt, raw.headers.get("retry-after")))
                 continue
             return raw
-
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        wait = _retry_after_seconds(retry_after)
-        if wait is not None:
-            return min(wait, 60.0)
-        base = self.backoff * (2 ** (attempt - 1))
-        return min(base, 30.0) * (0.5 + random.random() / 2)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if seconds == seconds else None  # NaN is no answer
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)

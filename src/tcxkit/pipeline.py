@@ -63,8 +63,8 @@ class PreparedRequest:
         return self.action.id if self.action is not None else self.label
 
     @property
-    def idempotent(self) -> bool:
-        return self.action.idempotent if self.action is not None else self.method == "GET"
+    def read_only(self) -> bool:
+        return self.action.read_only if self.action is not None else self.method == "GET"
 
     @property
     def target(self) -> str:

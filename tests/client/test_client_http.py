@@ -192,7 +192,7 @@ def test_post_is_not_resent(pbx: PBX) -> None:
 
 def test_post_is_resent_when_asked(pbx: PBX) -> None:
     pbx.fault(path="/xapi/v1/Users", method="POST", status=503, times=1)
-    with pbx.client(retry_post=True) as c:
+    with pbx.client(retry_writes=True) as c:
         assert _new_user(c, "311")["Number"] == "311"
 
 

@@ -281,17 +281,17 @@ def test_unwritable_cache_location_falls_back_to_memory(pbx: PBX, tmp_path: Path
 
 
 def test_retry_after_is_honoured_in_seconds_and_capped() -> None:
-    from tcxkit.flow import ClientCore
+    from tcxkit.retry import RetryPolicy
 
-    core = ClientCore("http://pbx", "id", "secret", version="20.0.10", token_cache=False)
-    assert core._delay(1, "2") == 2.0
-    assert core._delay(1, "0") == 0.0
-    assert core._delay(1, "100000") == 60.0
-    assert core._delay(1, "-3") >= 0.0
+    policy = RetryPolicy()
+    assert policy.delay(1, "2") == 2.0
+    assert policy.delay(1, "0") == 0.0
+    assert policy.delay(1, "100000") == 60.0
+    assert policy.delay(1, "-3") >= 0.0
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).strftime(
         "%a, %d %b %Y %H:%M:%S GMT"
     )
-    assert 25.0 <= core._delay(1, later) <= 30.0
+    assert 25.0 <= policy.delay(1, later) <= 30.0
 
 
 # -- downloads --------------------------------------------------------------------
