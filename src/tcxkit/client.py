@@ -7,6 +7,7 @@ httpx's exceptions onto ours.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 
 from ._version import __version__
+from .auth import TokenStore
 from .catalog import Catalog
 from .errors import (
     ConfigurationError,
@@ -31,7 +33,7 @@ from .errors import (
     TransportError,
     UsageError,
 )
-from .flow import ClientCore, Flow, NeedToken, Send, Sleep
+from .flow import ClientCore, Flow, Load, NeedToken, Save, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
 from .results import FileResult
@@ -124,6 +126,20 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
+def _store_step(core: ClientCore, step: Load | Save) -> Any:
+    """Carry out a token-store step (blocking; the async driver runs it in a thread)."""
+    assert core.store is not None  # flows only ask when there is a store
+    if isinstance(step, Load):
+        return core.store.load(step.key)
+    core.store.save(step.key, step.entry)
+    return None
+
+
+def _store_lock(core: ClientCore) -> contextlib.AbstractContextManager[None]:
+    """The store's cross-process lock around a token fetch (none without a store)."""
+    return core.store.lock(core.tokens.key) if core.store is not None else contextlib.nullcontext()
+
+
 def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
     # One pass into a plain dict of lower-case names: the pipeline reads several
     # headers per response, and each httpx.Headers lookup scans and decodes.
@@ -157,7 +173,7 @@ class _Base:
         retries: int = 3,
         retry_writes: bool = False,
         backoff: float = 0.5,
-        token_cache: bool | str | os.PathLike[str] = True,
+        token_cache: bool | str | os.PathLike[str] | TokenStore = True,
         http: httpx.Client | httpx.AsyncClient | None = None,
         retry_post: bool | None = None,
     ) -> None:
@@ -262,13 +278,15 @@ class Client(_Base):
                 done, step = _advance(flow, outcome)
         return step
 
-    def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+    def _perform(self, step: Send | Sleep | NeedToken | Load | Save) -> Any:
         if isinstance(step, Send):
             return self._send(step)
         if isinstance(step, Sleep):
             time.sleep(step.seconds)
             return None
-        return self._token(step.stale)
+        if isinstance(step, NeedToken):
+            return self._token(step.stale)
+        return _store_step(self._core, step)
 
     def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
@@ -296,7 +314,7 @@ class Client(_Base):
 
     def _token(self, stale: str | None) -> str:
         core = self._core
-        with core.tokens.lock, core.tokens.interprocess():
+        with core.tokens.lock, _store_lock(core):
             return self._run(core.token_flow(stale))
 
     # -- public API ------------------------------------------------------------
@@ -381,15 +399,18 @@ class AsyncClient(_Base):
                 done, step = _advance(flow, outcome)
         return step
 
-    async def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+    async def _perform(self, step: Send | Sleep | NeedToken | Load | Save) -> Any:
         if isinstance(step, Send):
             return await self._send(step)
-        if isinstance(step, Sleep):
-            import asyncio
+        import asyncio
 
+        if isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
             return None
-        return await self._token(step.stale)
+        if isinstance(step, NeedToken):
+            return await self._token(step.stale)
+        # The store may be a disk or a service: never on the event loop.
+        return await asyncio.to_thread(_store_step, self._core, step)
 
     async def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
@@ -416,13 +437,27 @@ class AsyncClient(_Base):
             raise _transport_error(exc, send.url) from exc
 
     async def _token(self, stale: str | None) -> str:
-        if self._token_lock is None:
-            import asyncio
+        import asyncio
 
+        if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
-            with self._core.tokens.interprocess():
+            # Another process may hold the store's lock for seconds: wait in a thread, so
+            # every other coroutine of the program keeps running meanwhile.
+            held = _store_lock(self._core)
+            entering = asyncio.ensure_future(asyncio.to_thread(held.__enter__))
+            try:
+                await asyncio.shield(entering)
+            except asyncio.CancelledError:
+                # The thread still takes the lock: give it back once it has.
+                entering.add_done_callback(
+                    lambda f: f.exception() or held.__exit__(None, None, None)
+                )
+                raise
+            try:
                 return await self._run(self._core.token_flow(stale))
+            finally:
+                await asyncio.to_thread(held.__exit__, None, None, None)
 
     async def version(self) -> str:
         return (await self._run(self._core.resolve_flow())).release

@@ -261,9 +261,9 @@ def test_corrupt_cache_file_is_ignored(pbx: PBX, garbage: bytes) -> None:
     files = list(pbx.cache.glob("*.json"))
     assert len(files) == 1
     files[0].write_bytes(garbage)
-    from tcxkit.auth import TokenStore
+    from tcxkit.auth import TokenState
 
-    TokenStore._memory.clear()
+    TokenState._memory.clear()
     with pbx.client() as c:
         assert c.call("ListUser", top=1)["value"] == []
 
