@@ -4,7 +4,9 @@ It stands between a client and the emulator and forwards requests one by one. Fo
 requests a rule selects it forwards the request, waits until the emulator has answered
 (so the write *has* been applied), and then either closes the client's connection
 without a byte of the answer (``drop``) or keeps it open and silent (``hang``): what a
-PBX, a load balancer or a flaky network does to a real client.
+PBX, a load balancer or a flaky network does to a real client. ``answer`` does not
+forward at all and answers with the rule's own status, headers and body: a gateway's
+error page.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "te",
 class Rule:
     method: str
     path_prefix: str
-    mode: str = "drop"  # or "hang"
+    mode: str = "drop"  # or "hang", "answer"
     times: int = 1
+    status: int = 502
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
 
 
 @dataclass
@@ -83,6 +88,9 @@ class _Handler(socketserver.StreamRequestHandler):
                     return
                 method, target, headers, body = request
                 rule = state.take_rule(method, urlsplit(target).path)
+                if rule is not None and rule.mode == "answer":
+                    self._answer(rule.status, list(rule.headers), rule.body)
+                    continue
                 forward = {k: v for k, v in headers if k.lower() not in _HOP}
                 upstream.request(method, target, body=body or None, headers=forward)
                 answer = upstream.getresponse()
@@ -92,15 +100,18 @@ class _Handler(socketserver.StreamRequestHandler):
                         state.release.wait(30)
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                out = [f"HTTP/1.1 {answer.status} {answer.reason}\r\n"]
-                out += [f"{k}: {v}\r\n" for k, v in answer.getheaders() if k.lower() not in _HOP]
-                out.append(f"Content-Length: {len(content)}\r\n\r\n")
-                self.wfile.write("".join(out).encode("latin-1") + content)
-                self.wfile.flush()
+                self._answer(answer.status, answer.getheaders(), content)
         except OSError:
             return
         finally:
             upstream.close()
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], content: bytes) -> None:
+        out = [f"HTTP/1.1 {status} {http.client.responses.get(status, 'Status')}\r\n"]
+        out += [f"{k}: {v}\r\n" for k, v in headers if k.lower() not in _HOP]
+        out.append(f"Content-Length: {len(content)}\r\n\r\n")
+        self.wfile.write("".join(out).encode("latin-1") + content)
+        self.wfile.flush()
 
 
 class _Server(socketserver.ThreadingTCPServer):

@@ -8,6 +8,7 @@ Messages never contain secrets: callers pass redacted URLs and bodies only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -221,6 +222,7 @@ class ApiError(TcxError):
         details: list[dict[str, Any]] | None = None,
         body: Any = None,
         hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
@@ -229,6 +231,18 @@ class ApiError(TcxError):
         self.code = code
         self.details = details or []
         self.body = body
+        #: The answer's headers, names in lower case (``retry-after``, ``x-3cx-version``...).
+        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+
+    @property
+    def retry_after(self) -> str | None:
+        """The ``Retry-After`` header, if the server sent one."""
+        return self.headers.get("retry-after")
+
+    @property
+    def pbx_version(self) -> str | None:
+        """The PBX's ``X-3CX-Version`` (absent when a proxy, not the PBX, answered)."""
+        return self.headers.get("x-3cx-version")
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
