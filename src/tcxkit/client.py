@@ -46,6 +46,12 @@ log = logging.getLogger("tcxkit.http")
 DEFAULT_TIMEOUT = 30.0
 
 
+def _deprecated(old: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(f"{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
+
+
 def _check_base_url(base_url: str) -> str:
     if not base_url or "://" not in base_url:
         raise ConfigurationError(
@@ -166,7 +172,7 @@ class _Base:
         client_id: str,
         client_secret: str,
         *,
-        version: str = "auto",
+        release: str = "auto",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
@@ -176,16 +182,14 @@ class _Base:
         token_cache: bool | str | os.PathLike[str] | TokenStore = True,
         http: httpx.Client | httpx.AsyncClient | None = None,
         retry_post: bool | None = None,
+        version: str | None = None,
     ) -> None:
         if retry_post is not None:
-            import warnings
-
-            warnings.warn(
-                "retry_post is deprecated: use retry_writes (it covers PATCH and DELETE too).",
-                DeprecationWarning,
-                stacklevel=2,
-            )
+            _deprecated("retry_post", "retry_writes (it covers PATCH and DELETE too)")
             retry_writes = retry_post
+        if version is not None:
+            _deprecated("version=", "release=")
+            release = version
         if not client_id or not client_secret:
             raise ConfigurationError(
                 "A client id and an API key are needed.",
@@ -195,7 +199,7 @@ class _Base:
             _check_base_url(base_url),
             client_id,
             client_secret,
-            version=version,
+            release=release,
             retry=RetryPolicy(retries=retries, backoff=backoff, retry_writes=retry_writes),
             token_cache=token_cache,
             user_agent=f"tcxkit/{__version__}",
@@ -319,9 +323,15 @@ class Client(_Base):
 
     # -- public API ------------------------------------------------------------
     @property
-    def version(self) -> str:
-        """The catalog release in use (asks the PBX once when ``version="auto"``)."""
+    def release(self) -> str:
+        """The XAPI release in use (asks the PBX once when ``release="auto"``)."""
         return self._run(self._core.resolve_flow()).release
+
+    @property
+    def version(self) -> str:
+        """Deprecated name of :attr:`release`."""
+        _deprecated("Client.version", "Client.release")
+        return self.release
 
     @property
     def catalog(self) -> Catalog:
@@ -459,11 +469,17 @@ class AsyncClient(_Base):
             finally:
                 await asyncio.to_thread(held.__exit__, None, None, None)
 
-    async def version(self) -> str:
+    async def release(self) -> str:
+        """The XAPI release in use (asks the PBX once when ``release="auto"``)."""
         return (await self._run(self._core.resolve_flow())).release
 
+    async def version(self) -> str:
+        """Deprecated name of :meth:`release`."""
+        _deprecated("AsyncClient.version()", "AsyncClient.release()")
+        return await self.release()
+
     async def get_catalog(self) -> Catalog:
-        """The catalog in use (asks the PBX once when ``version="auto"``)."""
+        """The catalog in use (asks the PBX once when ``release="auto"``)."""
         return await self._run(self._core.resolve_flow())
 
     @property
@@ -472,7 +488,7 @@ class AsyncClient(_Base):
         if not self._core.resolved:
             raise UsageError(
                 "The PBX's release is not known yet, so neither is its catalog.",
-                hint="Use `await client.get_catalog()`, or pin version='20.0.10'.",
+                hint="Use `await client.get_catalog()`, or pin release='20.0.10'.",
             )
         return self._core.catalog
 

@@ -74,7 +74,7 @@ class ClientCore:
     base_url: str
     client_id: str
     client_secret: str = field(repr=False)
-    version: str = "auto"
+    release: str = "auto"
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     token_cache: Any = True
     user_agent: str = ""
@@ -96,8 +96,8 @@ class ClientCore:
         self.tokens = TokenState(token_key(self.base_url, self.client_id, self.client_secret))
         self.pbx_version: str | None = None
         self._catalog: Catalog | None = None
-        if self.version != "auto":
-            self._catalog = catalog(self.version)
+        if self.release != "auto":
+            self._catalog = catalog(self.release)
 
     # -- release ---------------------------------------------------------------
     @property

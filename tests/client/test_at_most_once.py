@@ -127,13 +127,6 @@ def test_retry_writes_opts_in_to_resending(pbx: PBX) -> None:
         assert len(c.call("ListUser", filter="LastName eq 'Sent'")["value"]) == 2
 
 
-def test_retry_post_is_a_deprecated_alias(pbx: PBX) -> None:
-    with pytest.warns(DeprecationWarning, match="retry_post is deprecated: use retry_writes"):
-        c = pbx.client(retry_post=True)
-    assert c._core.retry.retry_writes is True
-    c.close()
-
-
 class _FailFirstConnect(httpx.HTTPTransport):
     """The first POST fails as a connect timeout would: before a byte was written."""
 
