@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Action, Catalog, snake
+from .catalog import QUERY_OPTIONS, Action, Catalog, snake
 from .errors import (
     ApiError,
     AuthenticationError,
@@ -31,7 +31,6 @@ from .validation import Checker
 
 __all__ = [
     "ENTITY_SET_TOP_LIMIT",
-    "OPTION_NAMES",
     "PreparedRequest",
     "RawResponse",
     "error_from_response",
@@ -41,7 +40,6 @@ __all__ = [
 
 ENTITY_SET_TOP_LIMIT = 100
 API_PREFIX = "/xapi/v1"
-OPTION_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
 
@@ -223,7 +221,8 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
     pairs: list[tuple[str, str]] = []
     if not args:
         return pairs
-    for name in OPTION_NAMES:
+    for option in QUERY_OPTIONS:
+        name = option.name
         # ``$top=`` (via ``**{"$top": 5}``) always means the OData option; the bare
         # name too, unless a function parameter of that name took it (20.0.4's GetLogs).
         keys = [k for k in (f"${name}", name) if k in args]
@@ -239,7 +238,7 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
             accepted = ", ".join(action.query) or "no OData options"
             checker.fail(name, f"{action.id} does not accept ${name} (it accepts {accepted})")
             continue
-        if name in ("top", "skip"):
+        if option.kind == "count":
             number = checker.check(value, {"type": "integer", "minimum": 0}, name)
             if not isinstance(number, int):
                 continue
@@ -251,10 +250,10 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
                 )
                 continue
             pairs.append((f"${name}", str(number)))
-        elif name == "count":
+        elif option.kind == "flag":
             flag = checker.check(value, {"type": "boolean"}, name)
             pairs.append(("$count", "true" if flag is True else "false"))
-        elif name in ("select", "orderby", "expand"):
+        elif option.kind == "list":
             if not isinstance(value, str) and not hasattr(value, "__iter__"):
                 checker.fail(name, "expected a string or a list of strings")
                 continue
