@@ -7,6 +7,7 @@ import ast
 import importlib.util
 import inspect
 import os
+import shutil
 import subprocess
 import sys
 from functools import cache
@@ -18,6 +19,7 @@ import pytest
 import tcxkit
 from tcxkit import catalog
 from tcxkit.catalog import snake
+from tcxkit.catalog.render import _param_example, _py_literal, example_body
 from tcxkit.resources import signature_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,21 +118,49 @@ def test_client_surface_follows_client_py() -> None:
 # (line, words that must appear in the checker's report on that line)
 MISTAKES = {
     "mypy": [
-        (9, '"UsersResource" has no attribute "list_usr"; maybe "list_user"?'),
-        (10, 'Unexpected keyword argument "idd" for "get_user"'),
-        (11, 'Extra key "FirstNme" for TypedDict "UserIn"'),
+        (10, '"UsersResource" has no attribute "list_usr"; maybe "list_user"?'),
+        (11, 'Unexpected keyword argument "idd" for "get_user"'),
+        (12, 'Extra key "FirstNme" for TypedDict "UserIn"'),
+        (13, 'expression has type "str | None", variable has type "int"'),
+        (17, 'expression has type "Coroutine[Any, Any, User]", variable has type "User"'),
     ],
     "pyright": [
-        (9, 'Cannot access attribute "list_usr" for class "UsersResource"'),
-        (10, 'No parameter named "idd"'),
-        (11, '"FirstNme" is an undefined item in type "UserIn"'),
+        (10, 'Cannot access attribute "list_usr" for class "UsersResource"'),
+        (11, 'No parameter named "idd"'),
+        (12, '"FirstNme" is an undefined item in type "UserIn"'),
+        (13, 'Type "str | None" is not assignable to declared type "int"'),
+        (17, '"CoroutineType[Any, Any, User]" is not assignable to "User"'),
     ],
 }
 
 
+def _every_action_program() -> str:
+    """One call per action, with the documented example values (docs/actions): the stubs
+    accept what the run time accepts (test_docs checks these bodies against the schemas)."""
+    cat = catalog()
+    lines = ["from tcxkit import AsyncClient, Client", "", "", "def every(pbx: Client) -> None:"]
+    calls = []
+    for action in cat:
+        args = [
+            f"{p.python_name}={_py_literal(p, _param_example(p))}"
+            for p in action.params
+            if p.required
+        ]
+        body = example_body(action, cat)
+        if action.body is not None and action.body.wrapped:
+            args += [f"{snake(name)}={value!r}" for name, value in body.items()]
+        elif action.body is not None:
+            args.append(f"body={body!r}")
+        calls.append(f"pbx.{action.resource_python_name}.{action.python_name}({', '.join(args)})")
+    lines += [f"    {c}" for c in calls]
+    lines += ["", "", "async def every_async(pbx: AsyncClient) -> None:"]
+    lines += [f"    await {c}" for c in calls]
+    return "\n".join(lines) + "\n"
+
+
 def _run(cmd: list[str], tmp_path: Path) -> str:
     env = {**os.environ, "MYPY_CACHE_DIR": str(tmp_path / "mypy-cache")}
-    proc = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1: errors were found
     return proc.stdout
 
@@ -158,15 +188,20 @@ def _errors(report: str, sample: str) -> list[str]:
 
 @pytest.mark.parametrize("checker", ["mypy", "pyright"])
 def test_checker_accepts_sample_and_reports_each_mistake(checker: str, tmp_path: Path) -> None:
-    files = ["sample_ok.py", "sample_bad.py"]
+    files = ["sample_ok.py", "sample_bad.py", "every_action.py"]
+    for name in files[:2]:
+        shutil.copy(HERE / name, tmp_path / name)
+    (tmp_path / files[2]).write_text(_every_action_program())
     if checker == "mypy":
         report = _run([sys.executable, "-m", "mypy", "--no-error-summary", *files], tmp_path)
     else:
         pyright = Path(sys.executable).with_name("pyright")
         report = _run([str(pyright), "--pythonpath", sys.executable, *files], tmp_path)
     assert _errors(report, "sample_ok.py") == [], report
+    assert _errors(report, "every_action.py") == [], report
     assert " - warning: " not in report and ": warning:" not in report, report
     bad = _errors(report, "sample_bad.py")
     for line, words in MISTAKES[checker]:
         assert any(e.startswith(f"{line}:") and words in e for e in bad), (line, words, report)
-    assert all(int(e.split(":")[0]) in (9, 10, 11) for e in bad), report
+    lines = {line for line, _ in MISTAKES[checker]}
+    assert all(int(e.split(":")[0]) in lines for e in bad), report
