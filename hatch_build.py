@@ -3,7 +3,7 @@
 They are about 620 KB of text derived entirely from the catalog (see
 scripts/gen_stubs.py), so they are not committed.  For a wheel they are written
 into src/tcxkit/ (ignored by git) and force-included; an editable install
-(``pip install -e .``) leaves them there, where type checkers find them
+(``pip install -e .``) leaves them there only, where type checkers find them
 through the install's path entry.
 """
 
@@ -29,5 +29,8 @@ class StubsBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        for path in module.write(root / "src" / "tcxkit"):
+        written = module.write(root / "src" / "tcxkit")
+        if version == "editable":
+            return  # found next to the sources; copies in site-packages would shadow nothing
+        for path in written:
             build_data["force_include"][str(path)] = f"tcxkit/{path.name}"
