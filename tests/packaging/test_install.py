@@ -224,3 +224,9 @@ def test_core_install_without_extras(
     args = [emulator.url, emulator.client_id, emulator.client_secret]
     proc = _run([core.python, "-c", CORE_CALL, *args], env=env, cwd=tmp_path)
     assert json.loads(proc.stdout) == {"number": "100", "extras": []}
+    # The console script is installed with the library: without its extra it says what to do.
+    bare = subprocess.run(
+        [str(core.venv / "bin" / "3cx"), "--help"], capture_output=True, text=True, env=env
+    )
+    assert bare.returncode == 2 and bare.stdout == ""
+    assert bare.stderr == "3cx: the command line needs the cli extra: pip install 'tcxkit[cli]'\n"
