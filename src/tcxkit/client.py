@@ -17,8 +17,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
+from ._httpx import httpx
 from ._version import __version__
 from .catalog import Catalog
 from .errors import (
