@@ -316,16 +316,22 @@ class Printer:
         widths = _widths(header, cells)
         self.write("".join(_line(r, widths) for r in [header, *cells]))
 
-    def file(self, data: bytes, target: str | None, fallback_name: str) -> dict[str, Any]:
-        """Write a file result to ``target`` (``-`` = stdout) or the server's file name."""
+    def file(
+        self, data: bytes, target: str | None, fallback_name: str, *, overwrite: bool = False
+    ) -> dict[str, Any]:
+        """Write a file result to ``target`` (``-`` = stdout) or the server's file name
+        (already made safe); an existing file only with ``overwrite`` (``--force``)."""
+        from ..downloads import safe_filename, write_new
+
         if target == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
             return {"path": "-", "bytes": len(data)}
-        path = Path(target or fallback_name).expanduser()
+        name = safe_filename(fallback_name, "download.bin")
+        path = Path(target).expanduser() if target else Path(name)
         if path.is_dir():
-            path = path / fallback_name
-        path.write_bytes(data)
+            path = path / name
+        write_new(path, data, overwrite)
         return {"path": str(path), "bytes": len(data)}
 
 
