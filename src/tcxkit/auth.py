@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .catalog import release_key
-from .errors import AuthenticationError, ServerError
+from .errors import AuthenticationError, ServerError, UnexpectedContentError
 
 __all__ = ["Token", "TokenStore", "jwt_claims", "parse_token_response", "token_form"]
 
@@ -104,6 +104,19 @@ def parse_token_response(
                 "client was created under Integrations > API; regenerate it if lost). Many failed "
                 "attempts can trip the PBX's anti-hacking lock-out for about 3 minutes."
             ),
+        )
+    if status < 400 and not data and body:
+        from .pipeline import LIKELY_CAUSE, describe_content
+
+        raise UnexpectedContentError(
+            f"The token request to {url} got {status} with "
+            f"{describe_content('', body[:4096])} instead of a token.",
+            content_type="",
+            head=body[:512],
+            status=status,
+            method="POST",
+            url=url,
+            hint=LIKELY_CAUSE,
         )
     if status >= 400 or not isinstance(data, dict) or "access_token" not in data:
         raise ServerError(
