@@ -28,7 +28,8 @@ def test_every_format_of_an_all_export_has_every_row_with_secrets_masked(run: Ru
     assert lines.code == 0, lines.err
     rows = lines.lines()
     assert len(rows) >= 20  # several pages of 7
-    assert all(r["AuthPassword"] == MASK and r["VMPIN"] == MASK for r in rows)
+    secrets = [r[k] for r in rows for k in ("AuthPassword", "VMPIN") if r.get(k)]
+    assert len(secrets) >= 20 and set(secrets) == {MASK}  # demo users have both
 
     array = run(*LIST, "-o", "json")
     assert array.code == 0, array.err
@@ -37,10 +38,10 @@ def test_every_format_of_an_all_export_has_every_row_with_secrets_masked(run: Ru
     table = run(*LIST, "-o", "csv")
     parsed = list(csv.DictReader(io.StringIO(table.out)))
     assert [p["Number"] for p in parsed] == [r["Number"] for r in rows]
-    assert {p["AuthPassword"] for p in parsed} == {MASK}
+    assert {p["AuthPassword"] for p in parsed} - {""} == {MASK}
 
     shown = run(*LIST, "-o", "jsonl", "--show-secrets").lines()
-    assert all(r["AuthPassword"] != MASK for r in shown)
+    assert MASK not in {r.get("AuthPassword") for r in shown}
 
 
 def test_json_with_count_streams_the_same_document(run: Runner) -> None:
