@@ -86,10 +86,11 @@ def parse_token_response(
 ) -> Token:
     """A :class:`Token` from ``POST /connect/token``'s answer, or the error it means."""
     now = time.time() if now is None else now
+    not_json = False
     try:
         data = json.loads(body) if body else {}
     except ValueError:
-        data = {}
+        data, not_json = {}, True
     if status in (400, 401) or (status < 500 and "error" in data and status >= 400):
         desc = data.get("error_description") or data.get("error") or "no reason given"
         raise AuthenticationError(
@@ -105,7 +106,7 @@ def parse_token_response(
                 "attempts can trip the PBX's anti-hacking lock-out for about 3 minutes."
             ),
         )
-    if status < 400 and not data and body:
+    if status < 400 and not_json:  # a web page (login, captive portal), not the PBX
         from .pipeline import LIKELY_CAUSE, describe_content
 
         raise UnexpectedContentError(
