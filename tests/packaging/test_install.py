@@ -187,7 +187,7 @@ from tcxkit import Client
 from tcxkit.emulator import EmulatorConfig, running
 
 with running(EmulatorConfig(client_id="pkg", client_secret="pkg-secret")) as emu:
-    with Client(emu.url, "pkg", "pkg-secret", version="auto", token_cache=False) as pbx:
+    with Client(emu.url, "pkg", "pkg-secret", release="auto", token_cache=False) as pbx:
         peers = pbx.peers.retreive_peers_by_numbers(peers_request={"DnNumbers": [100, 101]})
         one = pbx.call("GetPeerByNumber", Number="100")
         print(json.dumps({"peers": [p["Number"] for p in peers["value"]],
