@@ -180,17 +180,10 @@ class Catalog:
         return {snake(r["resource"]): r["resource"] for r in self._records}
 
     def search(self, *words: str, resource: str | None = None) -> list[Action]:
-        """Actions whose id, resource, path or summary contain every word."""
-        terms = [w.lower() for phrase in words for w in phrase.split()]
-        pool = self.by_resource(resource) if resource else self._actions
-        hits = []
-        for a in pool:
-            hay = (
-                f"{a.id} {a.python_name} {a.resource} {a.path} {a.summary} {a.description}".lower()
-            )
-            if all(t in hay for t in terms):
-                hits.append(a)
-        return hits
+        """Actions matching the words, best first (see :mod:`tcxkit.catalog.search`)."""
+        from .search import search_actions
+
+        return search_actions(" ".join(words), self, resource=resource)
 
     @cached_property
     def spec(self) -> dict[str, Any]:

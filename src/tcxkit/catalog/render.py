@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..schemas import SchemaIndex
+from .descriptions import describe
 from .model import QUERY_OPTION_HELP, schema_label
 from .naming import kebab
 
@@ -345,11 +346,8 @@ def _param_help(p: Param) -> str:
 
 
 def summary_line(action: Action) -> str:
-    """One line for listings: the summary, else a sentence made from the path."""
-    text = (action.summary or action.description or "").strip().splitlines()
-    if text and text[0]:
-        return text[0].rstrip(".")
-    return f"{action.method} {action.path}"
+    """One line for listings: the hand-written description, the summary, or the path."""
+    return describe(action)
 
 
 def expected_errors(action: Action) -> list[tuple[int, str]]:
