@@ -195,7 +195,9 @@ def example_body(action: Action, cat: Catalog | None = None) -> Any:
     if action.method == "PATCH" and not action.body.wrapped:
         # An update example changes fields, never the key or a DN's Number (both refused).
         body = example_value(cat, action.body.schema)
-        return {k: v for k, v in body.items() if k not in ("Id", "Number")}
+        if isinstance(body, dict):
+            return {k: v for k, v in body.items() if k not in ("Id", "Number")}
+        return body
     if action.body.wrapped:
         props = object_properties(cat, action.body.schema)
         return {n: example_value(cat, props.get(n), n, 1) for n in action.body.wrapped}
