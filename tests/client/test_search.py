@@ -64,6 +64,14 @@ def test_suggestions_for_nothing_found() -> None:
     assert index.suggest("zebra") == []
 
 
+def test_queries_are_bounded() -> None:
+    """A hostile query (a document, one endless word) does bounded work and still answers."""
+    index = index_for(catalog())
+    assert [h.action.id for h in index.search("peer " * 100_000)] == _ids("peer")
+    assert index.search("x" * 100_000) == []
+    assert index.suggest("zz" * 50_000) == []
+
+
 def test_catalog_search_uses_the_same_ranking() -> None:
     cat = catalog()
     assert [a.id for a in cat.search("peers", "by", "numbers")] == _ids("peers by numbers")

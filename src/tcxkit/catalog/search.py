@@ -44,6 +44,10 @@ _ID, _RESOURCE, _PARAM, _TEXT = 3.0, 2.0, 1.5, 1.0
 _DEFAULT_VERBS = frozenset({"get", "list"})
 _FILE_WORDS = frozenset({"download", "export", "file", "csv"})
 
+#: Bounds on a query (see :func:`_query_words`).
+_MAX_QUERY_WORDS = 12
+_MAX_WORD = 40
+
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 
@@ -85,6 +89,18 @@ def words(text: str) -> list[str]:
         if chunk:
             out += [stem(w) for w in _TOKEN.findall(snake(chunk))]
     return out
+
+
+def _query_words(query: str | Sequence[str]) -> tuple[str, list[str]]:
+    """The query as text and its words, bounded: a query is a few words, not a document.
+
+    The search also serves untrusted callers (an MCP server), so the work per
+    query stays small whatever arrives: at most ``_MAX_QUERY_WORDS`` words of
+    at most ``_MAX_WORD`` letters each.
+    """
+    text = query if isinstance(query, str) else " ".join(query)
+    text = text[: _MAX_QUERY_WORDS * (_MAX_WORD + 1)]
+    return text, [w[:_MAX_WORD] for w in words(text)[:_MAX_QUERY_WORDS]]
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -184,8 +200,7 @@ class ActionIndex:
 
         An empty query returns every action (of ``resource``, if given) in catalog order.
         """
-        text = query if isinstance(query, str) else " ".join(query)
-        qwords = words(text)
+        text, qwords = _query_words(query)
         surface = set(_TOKEN.findall(text.lower()))
         pool = [e for e in self._entries if resource is None or e.action.resource == resource]
         if not qwords:
@@ -232,9 +247,8 @@ class ActionIndex:
         Each suggestion is either a reworded query (unknown words replaced by
         the closest catalog words) or an action id matching most of the words.
         """
-        text = query if isinstance(query, str) else " ".join(query)
         filler = _filler()
-        qwords = [w for w in words(text) if w not in filler]
+        qwords = [w for w in _query_words(query)[1] if w not in filler]
         out: list[str] = []
         fixed = [self._closest(w) for w in qwords]
         if fixed != qwords and all(fixed):
@@ -246,8 +260,8 @@ class ActionIndex:
             cands = self._candidates(w) or {c: 0.5 for c in [self._closest(w)] if c}
             for e in self._entries:
                 scores[e.action.id] += self._best(e, cands)
-        ranked = sorted((s, i) for i, s in scores.items() if s > 0)
-        out += [i for s, i in sorted(ranked, key=lambda x: (-x[0], x[1]))[: n - len(out)]]
+        ranked = sorted((i for i, s in scores.items() if s > 0), key=lambda i: (-scores[i], i))
+        out += ranked[: n - len(out)]
         return out[:n]
 
     def _closest(self, word: str) -> str:
