@@ -1,7 +1,7 @@
 """One plain line per action: what it does, in the words an admin would use.
 
 The spec's summary of 324 of the 601 actions of 20.0.10 says only "Invoke action
-X" or "Invoke function X".  Their descriptions are written once, by hand, in
+X" or "Invoke function X", and of 78 more only "Get AISettings" or the like.  Their descriptions are written once, by hand, in
 ``descriptions.json`` (keyed by operationId, so they serve every release that
 has the action) and read from here by the listings, the action pages, ``--help``
 and the search.  Actions with a meaningful spec summary keep it.
@@ -22,8 +22,11 @@ __all__ = ["describe", "descriptions", "is_generic"]
 
 _FILE = Path(__file__).with_name("descriptions.json")
 
-#: Summaries that say nothing beyond the operation's name.
-_GENERIC = re.compile(r"^\s*Invoke (action|function|actionImport|functionImport)\b", re.I)
+#: Summaries that say nothing beyond the operation's name: "Invoke action X",
+#: and a bare verb on a singleton ("Get AISettings", "Update MyUser").
+_GENERIC = re.compile(
+    r"^\s*(Invoke (action|function|actionImport|functionImport)\b|(Get|Update) \w+\s*$)", re.I
+)
 
 
 @cache
