@@ -156,12 +156,14 @@ class Catalog:
         return action
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
+        """Ids close to an unknown name: the search's best matches, then spelling neighbours."""
+        from .search import search_actions
+
+        out = [a.id for a in search_actions(name, self, limit=n)]
         lowered = {r["id"].lower(): r["id"] for r in self._records}
         probe = name.replace("-", "").replace("_", "").lower()
         close = difflib.get_close_matches(probe, list(lowered), n=n, cutoff=0.6)
-        out = [lowered[c] for c in close]
-        if len(out) < n:
-            out += [i for i in lowered.values() if probe in i.lower() and i not in out]
+        out += [lowered[c] for c in close if lowered[c] not in out]
         return out[:n]
 
     def resources(self) -> list[str]:
