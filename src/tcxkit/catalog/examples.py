@@ -195,8 +195,9 @@ def example_body(action: Action, cat: Catalog | None = None) -> Any:
     if action.method == "PATCH" and not action.body.wrapped:
         # An update example changes fields, never the key or a DN's Number (both refused).
         body = example_value(cat, action.body.schema)
+        fixed = {"Id", "Number", *(p.name for p in action.params if p.role == "key")}
         if isinstance(body, dict):
-            return {k: v for k, v in body.items() if k not in ("Id", "Number")}
+            return {k: v for k, v in body.items() if k not in fixed}
         return body
     if action.body.wrapped:
         props = object_properties(cat, action.body.schema)
