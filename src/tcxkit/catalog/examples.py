@@ -5,11 +5,18 @@ a ``3cx`` command, a ``3cx call`` command and a Python call.  They are meant to
 be pasted: each runs as printed against ``3cx emulator --data demo`` (a test,
 tests/cli/test_examples.py, runs them all).  Values come, in this order, from
 
-1. ``examples.json`` ``actions``: per operationId, parameters and bodies that
-   name real demo entities (user 100 has Id 6, queue 800 is Id 31, ...);
-2. ``examples.json`` ``params``: per parameter name, e.g. a report period that
+1. ``examples.json`` ``actions``: per operationId, parameters and bodies (a
+   create example uses a free number, so it succeeds on the demo);
+2. ``examples.json`` ``resources``: key and number parameters per resource,
+   naming real demo entities (user 100 has Id 6, queue 800 is Id 31, ...);
+3. ``examples.json`` ``params``: per parameter name, e.g. a report period that
    holds the demo's call log and the source/destination type codes;
-3. the schema: formats, enums and property-name hints (:func:`example_value`).
+4. the schema: formats, enums and property-name hints (:func:`example_value`);
+   an update example leaves out the key and ``Number``, which cannot change.
+
+``codes`` explains coded parameters on the page (the renderer adds it to the
+option's help); ``demo_has_none`` and ``no_result`` say where the demo PBX
+holds nothing for an example to find.
 
 Nothing here imports click; the renderer (:mod:`.render`) lays the pages out.
 """
@@ -48,7 +55,7 @@ _REPORT_TOP = 10
 
 @cache
 def example_data() -> dict[str, Any]:
-    """``examples.json``: ``params`` by parameter name, ``actions`` by operationId, ``codes``."""
+    """``examples.json`` as a dict (loaded once)."""
     return json.loads(_FILE.read_text(encoding="utf-8"))
 
 
