@@ -118,14 +118,42 @@ class Store:
         self.cache_rows = cache_rows  # encoded rows each set handle may keep (0: none)
         self._lock = threading.RLock()
         self._depth = 0
+        # A short busy timeout: only this connection ever uses the file (see _lock_file),
+        # so "busy" can only mean another emulator holds it, and waiting will not help.
         self._conn = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None
+            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=0.2
         )
         if path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._lock_file(path)
         self._sets: dict[str, EntitySet] = {}
         self._writes: dict[str, int] = {}
+
+    def _lock_file(self, path: str) -> None:
+        """Hold an exclusive lock on the database file for as long as the store is open.
+
+        Two emulators on one file would each number DNs from their own view and hand out
+        the same extension twice, so the second one refuses to start instead.  SQLite's
+        exclusive locking mode takes the lock with the first write and keeps it until the
+        connection closes (released by the OS if the process dies); WAL then runs without
+        shared memory, as only this connection uses the file.
+        """
+        conn = self._conn
+        try:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc):
+                raise
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"The emulator database {path} is in use by another emulator.",
+                hint="Stop the other emulator first, or give this one its own --db file.",
+            ) from None
 
     # plumbing ----------------------------------------------------------------------
     @contextmanager
@@ -197,8 +225,13 @@ class Store:
         datetime_props: set[str] | frozenset[str] = frozenset(),
         indexes: Sequence[str] = (),
         nav_lists: set[str] | frozenset[str] = frozenset(),
+        key_max: int | None = None,
     ) -> EntitySet:
-        """Open (creating if needed) the table for entity set ``name`` and return its handle."""
+        """Open (creating if needed) the table for entity set ``name`` and return its handle.
+
+        ``key_max`` bounds an integer key (2 147 483 647 for an ``Edm.Int32`` key): a key
+        beyond it is refused, and so is assigning one when the sequence is used up.
+        """
         if not IDENTIFIER.match(name):
             raise StoreError(f"'{name}' is not a valid entity set name (letters, digits, '_').")
         if not IDENTIFIER.match(key):
@@ -215,6 +248,7 @@ class Store:
             nav_props=frozenset(nav_props),
             datetime_props=frozenset(datetime_props),
             nav_lists=frozenset(nav_lists),
+            key_max=key_max,
         )
         column = (
             "k INTEGER PRIMARY KEY AUTOINCREMENT" if key_type == "int" else "k TEXT PRIMARY KEY"
@@ -251,8 +285,10 @@ class EntitySet:
         nav_props: frozenset[str],
         datetime_props: frozenset[str],
         nav_lists: frozenset[str] = frozenset(),
+        key_max: int | None = None,
     ) -> None:
         self.store = store
+        self.key_max = key_max
         self.name = name
         self.table = f"set_{name}"
         self.key = key
@@ -281,11 +317,17 @@ class EntitySet:
             if isinstance(value, bool):
                 raise StoreError(f"{self.name} key {self.key} must be an integer, not {value!r}.")
             try:
-                return int(value)
+                number = int(value)
             except (TypeError, ValueError):
                 raise StoreError(
                     f"{self.name} key {self.key} must be an integer, not {value!r}."
                 ) from None
+            if self.key_max is not None and not -self.key_max - 1 <= number <= self.key_max:
+                raise StoreError(
+                    f"{self.name} key {self.key} {number} is outside its type's range "
+                    f"({-self.key_max - 1}..{self.key_max})."
+                )
+            return number
         if self.key_type == "uuid":
             try:
                 return str(uuid.UUID(str(value)))
@@ -308,13 +350,23 @@ class EntitySet:
                     entity[prop] = normalize_datetime(value)
         return entity
 
-    def _next_id(self) -> int:
+    def next_key(self) -> int:
+        """The next integer key: one above the highest key this table has ever held.
+
+        ``AUTOINCREMENT`` keeps that high-water mark in ``sqlite_sequence``, which
+        survives deletes and restarts, so a key is never handed out twice: an automation
+        that cached an Id can never reach a different entity with it, as with the
+        sequences of a PBX's database.
+        """
         rows = self.store.execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
             f' coalesce((SELECT max(k) FROM "{self.table}"), 0))',
             (self.table,),
         )
-        return int(rows[0][0]) + 1
+        key = int(rows[0][0]) + 1
+        if self.key_max is not None and key > self.key_max:
+            raise StoreError(f"{self.name}: every key up to {self.key_max} has been used.")
+        return key
 
     def _prepare(self, entity: Mapping[str, Any], next_id: int | None) -> dict[str, Any]:
         """Copy ``entity``, assign or check its key (placed first), normalise date-times."""
@@ -361,7 +413,7 @@ class EntitySet:
         self.store.wrote(self.table)
         with self.store.transaction():
             needs_id = self.key_type == "int" and entity.get(self.key) is None
-            data = self._prepare(entity, self._next_id() if needs_id else None)
+            data = self._prepare(entity, self.next_key() if needs_id else None)
             try:
                 self.store.execute(
                     f'INSERT INTO "{self.table}" (k, data) VALUES (?, ?)',
@@ -375,7 +427,7 @@ class EntitySet:
         """Bulk insert in one transaction with ``executemany`` (loads 100 000 rows in ~1 s)."""
         self.store.wrote(self.table)
         with self.store.transaction():
-            next_id = self._next_id() if self.key_type == "int" else None
+            next_id = self.next_key() if self.key_type == "int" else None
             prepared: list[dict[str, Any]] = []
             for entity in entities:
                 if next_id is not None and entity.get(self.key) is None:
