@@ -112,7 +112,12 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> f
 
 @contextmanager
 def serve(
-    cmd: list[str], port: int, timeout: float, cwd: Path | None = None, log: Path | None = None
+    cmd: list[str],
+    port: int,
+    timeout: float,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[float]:
     """Start a server process, yield its start-up time, stop it (terminate, then kill).
 
@@ -122,7 +127,7 @@ def serve(
     started = time.perf_counter()
     sink = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        cmd, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         wait_for_port(port, proc, timeout)

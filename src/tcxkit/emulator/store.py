@@ -35,6 +35,7 @@ from tcxkit.emulator.odata import (
     project,
     validate_options,
 )
+from tcxkit.emulator.seek import SeekPager
 
 __all__ = [
     "DuplicateKeyError",
@@ -301,6 +302,7 @@ class EntitySet:
         self._encoded: dict[Any, Any] = {}
         self._encoded_for: tuple[int, frozenset[str]] = (-1, frozenset())
         self._counts: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._pager = SeekPager(store, self.table)
         self._counted_at = -1
 
     def __repr__(self) -> str:
@@ -608,7 +610,9 @@ class EntitySet:
         direction of the last ``$orderby`` item, so one expression index serves it too.
 
         Rows are fetched in two steps: the page's keys first (the sort carries keys, not
-        JSON payloads), then only those payloads.  ``hide`` names stored fields this
+        JSON payloads), then only those payloads; the keys come from a
+        :class:`~.seek.SeekPager`, which starts a deep page from a remembered sort key
+        instead of skipping rows where it can (same rows as ``OFFSET``).  ``hide`` names stored fields this
         handle's type does not declare (a table shared by two typed views): they are
         dropped from each row before shaping.
 
@@ -631,22 +635,12 @@ class EntitySet:
             params.append(term)
         where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
 
-        sort, order_params = compile_orderby(options.orderby, self.column)
-        if sort:
-            tie = "DESC" if options.orderby[-1].descending else "ASC"
-            order_sql = f"{sort}, k {tie}"
-        else:
-            order_sql = ", ".join([*(f"{self.column(p)} ASC" for p in order), "k ASC"])
-
+        order_items, order_params = self._order(options, order)
         limit = -1 if options.top is None else options.top
         if max_top is not None:
             limit = max_top if limit < 0 else min(limit, max_top)
-        sql = f'SELECT k FROM "{self.table}"{where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?'
         try:
-            keys = [
-                row[0]
-                for row in self.store.execute(sql, [*params, *order_params, limit, options.skip])
-            ]
+            keys = self._pager.keys(clauses, params, order_items, order_params, limit, options.skip)
             total = self._count_where(where_sql, params) if options.count else None
         except sqlite3.OperationalError as exc:
             raise ODataQueryError(f"The query cannot be evaluated: {exc}.") from None
@@ -659,6 +653,25 @@ class EntitySet:
                 row.pop(name, None)
             items.append(self.shape(row, options))
         return QueryResult(items, total)
+
+    def _order(
+        self, options: QueryOptions, order: Sequence[str]
+    ) -> tuple[list[tuple[str, bool]], list[Any]]:
+        """ORDER BY items ``(SQL, descending)`` ending with the key, and their parameters.
+
+        Without ``$orderby``: ``order`` ascending, then the key.  With it, ties are broken
+        by key in the direction of the last item, so one expression index serves it.
+        """
+        if not options.orderby:
+            return [*((self.column(p), False) for p in order), ("k", False)], []
+        items: list[tuple[str, bool]] = []
+        params: list[Any] = []
+        for item in options.orderby:
+            sql, item_params = compile_orderby([item], self.column)
+            items.append((sql.rsplit(" ", 1)[0], item.descending))
+            params.extend(item_params)
+        items.append(("k", options.orderby[-1].descending))
+        return items, params
 
     def _count_where(self, where_sql: str, params: list[Any]) -> int:
         """``count(*)`` for a WHERE clause, remembered until the table is next written.
