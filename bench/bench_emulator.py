@@ -143,6 +143,20 @@ def serve(
             sink.close()  # type: ignore[union-attr]
 
 
+def token(base: str) -> str:
+    """A bearer token from the emulator at ``base`` (its default client and secret)."""
+    answer = httpx.post(
+        f"{base}/connect/token",
+        data={
+            "client_id": "tcxkit-emulator",
+            "client_secret": "emulator-secret",
+            "grant_type": "client_credentials",
+        },
+        timeout=60,
+    )
+    return str(answer.json()["access_token"])
+
+
 def emulator_cmd(port: int, *extra: str) -> list[str]:
     return [sys.executable, "-m", "tcxkit.emulator", "--port", str(port), *extra]
 
@@ -328,15 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = emulator_cmd(port, "--scale", str(args.scale), "--db", str(db))
         with serve(cmd, port, timeout=300) as scaled_start:
             base = f"http://127.0.0.1:{port}"
-            token = httpx.post(
-                f"{base}/connect/token",
-                data={
-                    "client_id": "tcxkit-emulator",
-                    "client_secret": "emulator-secret",
-                    "grant_type": "client_credentials",
-                },
-            ).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = {"Authorization": f"Bearer {token(base)}"}
             emu_notes = probe(base + "/xapi/v1", paths, headers)
             print(f"emulator with {args.scale} segments up in {scaled_start:.1f} s:", emu_notes)
             emu = load_all(base + "/xapi/v1", paths, headers, args.duration, args.connections)

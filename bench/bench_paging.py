@@ -42,6 +42,7 @@ from bench_emulator import (  # the sibling benchmark's helpers, same folder
     free_port,
     requests_under_test,
     serve,
+    token,
     wrk,
 )
 
@@ -51,19 +52,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SKIPS = (0, 50_000, 100_000)
 PAGE = 100
 EXPORT_PAGE = 100  # the largest $top an ordinary set accepts
-
-
-def _token(base: str) -> str:
-    answer = httpx.post(
-        f"{base}/connect/token",
-        data={
-            "client_id": "tcxkit-emulator",
-            "client_secret": "emulator-secret",
-            "grant_type": "client_credentials",
-        },
-        timeout=60,
-    )
-    return str(answer.json()["access_token"])
 
 
 def _pages(client: httpx.Client, repeats: int) -> dict[int, float]:
@@ -142,7 +130,7 @@ def measure(src: Path, args: argparse.Namespace, tmp: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     with serve(cmd, port, timeout=600, env=env):
         base = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Bearer {_token(base)}"}
+        headers = {"Authorization": f"Bearer {token(base)}"}
         with httpx.Client(base_url=f"{base}/xapi/v1", headers=headers, timeout=60) as client:
             client.get("/CallHistoryView", params={"$top": 1}).raise_for_status()
             for skip, ms in _pages(client, args.repeats).items():
