@@ -13,7 +13,9 @@ The answer is exactly the ``OFFSET`` answer:
 * the order is total (every ORDER BY ends with the key ``k``), so "the rows after the
   anchor" are exactly the rows after that offset;
 * anchors belong to one generation of the table: any write (the store's per-table write
-  counter) forgets them all, so an insert or delete in between can never shift a page;
+  counter, moved before and after each write) forgets them all, so an insert or delete
+  in between can never shift a page; a page and its anchors are computed under the
+  store's lock, so they describe one state of the table;
 * only orders whose items share one direction and carry no bound parameters are
   seeked; a descending order is seeked only when no matching row has a NULL sort value
   (NULLs sort first and a row-value comparison with NULL is unknown), and an anchor with
@@ -88,6 +90,18 @@ class SeekPager:
         ``order`` is ``(SQL expression, descending)`` items ending with the key column
         ``k``; ``where`` are clauses to AND.  Same rows as ``LIMIT limit OFFSET skip``.
         """
+        with self.store.locked():  # anchors and the rows they describe stay one state
+            return self._keys(where, params, order, order_params, limit, skip)
+
+    def _keys(
+        self,
+        where: Sequence[str],
+        params: Sequence[Any],
+        order: Sequence[tuple[str, bool]],
+        order_params: Sequence[Any],
+        limit: int,
+        skip: int,
+    ) -> list[Any]:
         order_sql = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in order)
         directions = {desc for _, desc in order}
         if skip <= 0 or limit == 0 or order_params or len(directions) != 1:

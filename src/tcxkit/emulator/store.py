@@ -194,6 +194,27 @@ class Store:
         with self._lock:
             self._conn.executemany(sql, rows)
 
+    @contextmanager
+    def writing(self, table: str) -> Iterator[Store]:
+        """A transaction that writes ``table``: its generation moves before and after.
+
+        Before, so a cache filled from now on is not taken as current; after (the lock
+        still held by the writer or its transaction), so a cache filled by another thread
+        just before the write's statement cannot pass for the new state either.
+        """
+        self.wrote(table)
+        try:
+            with self.transaction():
+                yield self
+        finally:
+            self.wrote(table)
+
+    @contextmanager
+    def locked(self) -> Iterator[Store]:
+        """Hold the store's lock across several statements that only read."""
+        with self._lock:
+            yield self
+
     def wrote(self, table: str) -> None:
         """Note a write to ``table`` (drops every handle's encoded rows for it)."""
         self._writes[table] = self._writes.get(table, 0) + 1
@@ -412,8 +433,7 @@ class EntitySet:
     # writes --------------------------------------------------------------------------
     def insert(self, entity: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new entity, assigning its key when absent; returns the stored entity."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             needs_id = self.key_type == "int" and entity.get(self.key) is None
             data = self._prepare(entity, self.next_key() if needs_id else None)
             try:
@@ -427,8 +447,7 @@ class EntitySet:
 
     def insert_many(self, entities: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Bulk insert in one transaction with ``executemany`` (loads 100 000 rows in ~1 s)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             next_id = self.next_key() if self.key_type == "int" else None
             prepared: list[dict[str, Any]] = []
             for entity in entities:
@@ -458,9 +477,8 @@ class EntitySet:
         Skips :meth:`insert_many`'s per-row copy and checks, for generated data sets
         (100 000 call-log segments) whose rows are known to be well formed.
         """
-        self.store.wrote(self.table)
         key = self.key
-        with self.store.transaction():
+        with self.store.writing(self.table):
             try:
                 self.store.executemany(
                     f'INSERT INTO "{self.table}" (k, data) VALUES (?, ?)',
@@ -474,8 +492,7 @@ class EntitySet:
 
     def update(self, key: Any, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Shallow-merge ``patch`` into an entity (arrays are replaced whole, like a PBX PATCH)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             current = self.get(key)
             if current is None:
                 raise self._missing(key)
@@ -494,8 +511,7 @@ class EntitySet:
 
     def replace(self, key: Any, entity: Mapping[str, Any]) -> dict[str, Any]:
         """Replace an entity whole (the key stays the same)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             current = self.get(key)
             if current is None:
                 raise self._missing(key)
@@ -516,12 +532,12 @@ class EntitySet:
 
     def delete(self, key: Any) -> bool:
         """Delete an entity; False when there was none with that key."""
-        self.store.wrote(self.table)
         try:
             k = self._coerce_key(key)
         except StoreError:
             return False
-        return self.store.changes(f'DELETE FROM "{self.table}" WHERE k = ?', (k,)) > 0
+        with self.store.writing(self.table):
+            return self.store.changes(f'DELETE FROM "{self.table}" WHERE k = ?', (k,)) > 0
 
     def _missing(self, key: Any) -> EntityNotFoundError:
         return EntityNotFoundError(f"No {self.type_name} with {self.key} {key!r} exists.")
