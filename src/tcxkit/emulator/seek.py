@@ -89,19 +89,9 @@ class SeekPager:
 
         ``order`` is ``(SQL expression, descending)`` items ending with the key column
         ``k``; ``where`` are clauses to AND.  Same rows as ``LIMIT limit OFFSET skip``.
+        Call it holding the store's lock (``store.locked()``), so that a page and the
+        anchors noted from it describe one state of the table.
         """
-        with self.store.locked():  # anchors and the rows they describe stay one state
-            return self._keys(where, params, order, order_params, limit, skip)
-
-    def _keys(
-        self,
-        where: Sequence[str],
-        params: Sequence[Any],
-        order: Sequence[tuple[str, bool]],
-        order_params: Sequence[Any],
-        limit: int,
-        skip: int,
-    ) -> list[Any]:
         order_sql = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in order)
         directions = {desc for _, desc in order}
         if skip <= 0 or limit == 0 or order_params or len(directions) != 1:

@@ -656,7 +656,10 @@ class EntitySet:
         if max_top is not None:
             limit = max_top if limit < 0 else min(limit, max_top)
         try:
-            keys = self._pager.keys(clauses, params, order_items, order_params, limit, options.skip)
+            with self.store.locked():  # a page and the anchors noted from it: one state
+                keys = self._pager.keys(
+                    clauses, params, order_items, order_params, limit, options.skip
+                )
             total = self._count_where(where_sql, params) if options.count else None
         except sqlite3.OperationalError as exc:
             raise ODataQueryError(f"The query cannot be evaluated: {exc}.") from None
