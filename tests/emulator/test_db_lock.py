@@ -46,3 +46,12 @@ def test_cli_says_why_it_cannot_start(tmp_path: Path) -> None:
     assert done.returncode != 0
     assert "is in use by another emulator" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_failed_start_releases_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "pbx.db"
+    clash = EmulatorConfig(data="demo", db=db, client_id="100")  # a user's number
+    with pytest.raises(ConfigurationError, match="is the number of another DN"), running(clash):
+        pass  # pragma: no cover - must not start
+    with running(EmulatorConfig(data="demo", db=db)) as emu:
+        assert emu.url

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.errors import ConfigurationError
 
 from .conftest import Connect
 
@@ -145,3 +146,12 @@ def test_service_principal_needs_a_number(api: httpx.Client) -> None:
         "Number",
         "WARNINGS.XAPI.REQUIRED",
     )
+
+
+def test_client_id_that_is_a_dn_number_refuses_to_start() -> None:
+    config = EmulatorConfig(data="demo", client_id="100")
+    with (
+        pytest.raises(ConfigurationError, match="'100' is the number of another DN"),
+        running(config),
+    ):
+        pass  # pragma: no cover - must not start

@@ -35,12 +35,18 @@ def _api_client(state: AppState) -> None:
     ``ListServicePrincipal`` shows who the tokens belong to.  Created after the demo
     data so the demo's DN Ids stay the same; kept if the database already has it.
     """
+    from ...errors import ConfigurationError
     from .dns import create_dn
-    from .numbering import KINDS
+    from .numbering import KINDS, is_used
 
     client_id = state.config.client_id
     principals = state.entity_set("ServicePrincipals")
     if principals.find_one(Number=client_id) is None:
+        if is_used(state, client_id):
+            raise ConfigurationError(
+                f"The API client id {client_id!r} is the number of another DN of this PBX.",
+                hint="Choose a client id that is no extension, queue or other DN number.",
+            )
         create_dn(
             state,
             KINDS["ServicePrincipals"],
