@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tcxkit.emulator.odata import parse_query
+from tcxkit.emulator.odata import ODataQueryError, parse_query
 from tcxkit.emulator.store import EntitySet, Store
 
 ROWS = 6_000
@@ -132,3 +132,11 @@ def test_seek_uses_the_index(calls: EntitySet) -> None:
     assert "OFFSET 0" in seek and len(again) == 10
     plan = " ".join(str(row[-1]) for row in calls.store.execute(f"EXPLAIN QUERY PLAN {seek}"))
     assert "SEARCH" in plan and "ix_Calls_StartTime" in plan, plan
+
+
+def test_numbers_beyond_64_bits_are_a_query_error(calls: EntitySet) -> None:
+    """The store's own guard, whatever the HTTP layer lets through ($skip=2**63)."""
+    options = parse_query({"$top": "10", "$orderby": "Dn desc,StartTime asc"})  # OFFSET path
+    options.skip = 2**63
+    with pytest.raises(ODataQueryError, match="outside the 64-bit integer range"):
+        calls.query(options, order=("StartTime",))

@@ -663,6 +663,10 @@ class EntitySet:
             total = self._count_where(where_sql, params) if options.count else None
         except sqlite3.OperationalError as exc:
             raise ODataQueryError(f"The query cannot be evaluated: {exc}.") from None
+        except OverflowError:  # a number beyond SQLite's 64 bits ($skip=2**63, a literal)
+            raise ODataQueryError(
+                "A number in the query is outside the 64-bit integer range."
+            ) from None
         if encoded and _Fragment is not None and not options.select and not options.expand:
             return QueryResult(self._encoded_rows(keys, hide), total)
         items = []
