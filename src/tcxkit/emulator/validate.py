@@ -2,7 +2,8 @@
 
 A small interpreter for the OpenAPI 3.0 subset the 3CX specs use (type,
 format, nullable, enum, $ref, allOf, oneOf, anyOf, properties, items,
-pattern, minimum/maximum, maxLength, required, additionalProperties).  It
+pattern, minimum/maximum, maxLength, required, additionalProperties, and the
+date-time, date and duration formats).  It
 collects every failing property rather than stopping at the first, because
 the PBX reports them all in one envelope.
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -67,6 +69,47 @@ def envelope_message(failures: list[Failure]) -> str:
 @lru_cache(maxsize=512)
 def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
+
+
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))"
+)
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+_DURATION = re.compile(r"-?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?")
+
+
+def _real_date(year: str, month: str, day: str) -> bool:
+    try:
+        date(int(year), int(month), int(day))  # year 1..9999, as .NET's DateTimeOffset
+    except ValueError:
+        return False
+    return True
+
+
+def _format_ok(fmt: Any, value: str) -> bool:
+    """Whether ``value`` is a real instance of the string ``format`` (where the PBX checks).
+
+    The spec's patterns are looser than the types behind them: ``^[0-9]{4,}-...`` lets
+    through year 6045818 and month 13 days, its duration pattern lets through ``P``;
+    .NET's ``DateTimeOffset`` and ``TimeSpan`` refuse those, and a stored value the
+    emulator could not send back under its own schema's format must never be accepted.
+    """
+    if fmt == "date-time":
+        m = _DATE_TIME.fullmatch(value)
+        return bool(
+            m
+            and _real_date(*m.group(1, 2, 3))
+            and int(m.group(4)) < 24
+            and int(m.group(5)) < 60
+            and int(m.group(6)) < 60
+            and (m.group(7) is None or (int(m.group(7)) < 24 and int(m.group(8)) < 60))
+        )
+    if fmt == "date":
+        m = _DATE.fullmatch(value)
+        return bool(m and _real_date(*m.group(1, 2, 3)))
+    if fmt == "duration":
+        return _DURATION.fullmatch(value) is not None
+    return True
 
 
 def _join(path: str, name: str) -> str:
@@ -150,6 +193,8 @@ class Validator(SchemaIndex):
             pattern = schema.get("pattern")
             if pattern and not _pattern(pattern).search(value):
                 out.append(Failure(target, INVALID, f"does not match {pattern}"))
+            elif not _format_ok(schema.get("format"), value):
+                out.append(Failure(target, INVALID, f"not a valid {schema['format']}"))
         elif t == "array":
             if not isinstance(value, list):
                 out.append(Failure(target, INVALID, "expected an array"))
