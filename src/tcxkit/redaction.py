@@ -29,17 +29,36 @@ def is_secret_key(key: str) -> bool:
 
 
 def redact(value: Any) -> Any:
-    """A copy of ``value`` with secret string fields masked, at any depth."""
-    if isinstance(value, dict):
-        out = {}
-        for k, v in value.items():
-            if isinstance(k, str) and is_secret_key(k) and isinstance(v, str) and v:
-                out[k] = MASK
-            elif isinstance(k, str) and is_secret_key(k) and isinstance(v, list) and v:
-                out[k] = [MASK if isinstance(x, str) else redact(x) for x in v]
-            else:
-                out[k] = redact(v)
-        return out
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+    """A copy of ``value`` with secret string fields masked, at any depth.
+
+    Walks with an explicit stack instead of recursing, so a hostile body nested a
+    thousand levels deep (the emulator logs what it receives) cannot exhaust the stack.
+    """
+    root: list[Any] = [None]
+    # (source container, its copy, where the copy goes: (parent copy, key))
+    stack: list[tuple[Any, Any]] = [(value, (root, 0))]
+    while stack:
+        item, (parent, slot) = stack.pop()
+        if isinstance(item, dict):
+            copy: dict[Any, Any] = {}
+            parent[slot] = copy
+            for k, v in item.items():
+                secret = isinstance(k, str) and is_secret_key(k)
+                if secret and isinstance(v, str) and v:
+                    copy[k] = MASK
+                elif secret and isinstance(v, list) and v:
+                    copy[k] = [MASK if isinstance(x, str) else x for x in v]
+                    stack.extend(
+                        (x, (copy[k], i)) for i, x in enumerate(v) if isinstance(x, dict | list)
+                    )
+                else:
+                    copy[k] = v
+                    if isinstance(v, dict | list):
+                        stack.append((v, (copy, k)))
+        elif isinstance(item, list):
+            items = list(item)
+            parent[slot] = items
+            stack.extend((x, (items, i)) for i, x in enumerate(item) if isinstance(x, dict | list))
+        else:
+            parent[slot] = item
+    return root[0]

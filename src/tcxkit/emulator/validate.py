@@ -15,7 +15,8 @@ missing required / null        ``WARNINGS.XAPI.REQUIRED``
 wrong type, format, pattern    ``WARNINGS.INVALID``
 value not in enum              ``WARNINGS.INVALID``
 below minimum / above maximum  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
-longer than maxLength          ``WARNINGS.STRING_TOO_LONG``
+too long (maxLength or 65536)  ``WARNINGS.STRING_TOO_LONG``
+an array of over 10 000 items  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
 property the type lacks        ``WARNINGS.XAPI.NOT_SUPPORTED``
 =============================  =====================================
 
@@ -31,6 +32,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..schemas import SchemaIndex
+from .limits import MAX_ARRAY_ITEMS, MAX_STRING
 
 __all__ = [
     "INVALID",
@@ -144,8 +146,8 @@ class Validator(SchemaIndex):
             if not isinstance(value, str):
                 out.append(Failure(target, INVALID, "expected a string"))
                 return
-            max_len = schema.get("maxLength")
-            if max_len is not None and len(value) > max_len:
+            max_len = schema.get("maxLength", MAX_STRING)
+            if len(value) > max_len:
                 out.append(Failure(target, TOO_LONG, f"longer than {max_len} characters"))
             pattern = schema.get("pattern")
             if pattern and not _pattern(pattern).search(value):
@@ -153,6 +155,9 @@ class Validator(SchemaIndex):
         elif t == "array":
             if not isinstance(value, list):
                 out.append(Failure(target, INVALID, "expected an array"))
+                return
+            if len(value) > MAX_ARRAY_ITEMS:
+                out.append(Failure(target, OUT_OF_RANGE, f"more than {MAX_ARRAY_ITEMS} items"))
                 return
             items = schema.get("items")
             if items:
