@@ -71,6 +71,37 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
 
 
+#: Ranges of the integer formats the specs use (.NET Int32, Int64, Byte).
+_INT_FORMATS = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint8": (0, 255),
+}
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
+)
+
+
+def _format_ok(fmt: str | None, value: str) -> bool:
+    """Whether ``value`` can be read as the .NET type behind ``fmt``.
+
+    The spec's date-time pattern allows any number of year digits, but a
+    ``DateTimeOffset`` ends at 9999 and a PBX refuses the rest; a value the emulator
+    accepted would otherwise come back in an answer that breaks the response schema.
+    """
+    if fmt == "date-time":
+        from datetime import datetime
+
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if fmt == "uuid":
+        return bool(_UUID.match(value))
+    return True
+
+
 def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -133,6 +164,10 @@ class Validator(SchemaIndex):
             if not isinstance(value, int) or isinstance(value, bool):
                 out.append(Failure(target, INVALID, "expected an integer"))
                 return
+            bounds = _INT_FORMATS.get(schema.get("format", ""))
+            if bounds and not bounds[0] <= value <= bounds[1]:
+                out.append(Failure(target, OUT_OF_RANGE, f"outside {bounds[0]}..{bounds[1]}"))
+                return
             self._range(schema, value, target, out)
         elif t == "number":
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -152,6 +187,8 @@ class Validator(SchemaIndex):
             pattern = schema.get("pattern")
             if pattern and not _pattern(pattern).search(value):
                 out.append(Failure(target, INVALID, f"does not match {pattern}"))
+            elif not _format_ok(schema.get("format"), value):
+                out.append(Failure(target, INVALID, f"not a valid {schema['format']}"))
         elif t == "array":
             if not isinstance(value, list):
                 out.append(Failure(target, INVALID, "expected an array"))
