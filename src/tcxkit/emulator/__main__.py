@@ -21,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="python -m tcxkit.emulator",
+        allow_abbrev=False,  # --client-secret must not pass as --client-secret-file
         description="Run a local 3CX V20 PBX that speaks XAPI over HTTP.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
