@@ -222,6 +222,24 @@ def test_long_strings_and_huge_arrays_are_400(api: httpx.Client) -> None:
     _refused(r, 400, "Groups:\nWARNINGS.XAPI.OUT_OF_THE_RANGE", "Groups")
 
 
+@pytest.mark.parametrize(
+    ("path", "body", "target", "code"),
+    [
+        ("/Blocklist", {"ExpiresAt": "6045818-12-30T07:48:06Z"}, "ExpiresAt", "INVALID"),
+        ("/Blocklist", {"ExpiresAt": "2025-02-30T00:00:00Z"}, "ExpiresAt", "INVALID"),
+        ("/Holidays", {"Name": "H", "TimeOfStartDate": "P"}, "TimeOfStartDate", "INVALID"),
+        ("/Holidays", {"Name": "H", "Month": 256}, "Month", "XAPI.OUT_OF_THE_RANGE"),
+        ("/Holidays", {"Name": "H", "YearEnd": 2**31}, "YearEnd", "XAPI.OUT_OF_THE_RANGE"),
+    ],
+)
+def test_values_dotnet_cannot_hold_are_400(
+    api: httpx.Client, path: str, body: dict[str, Any], target: str, code: str
+) -> None:
+    # The spec's patterns let a 7-digit year or a bare "P" through; a PBX's .NET types
+    # do not, and a value stored here would come back breaking the response schema.
+    _refused(api.post(path, json=body), 400, f"{target}:\nWARNINGS.{code}", target)
+
+
 def test_token_endpoint_body_is_capped(emu: Any) -> None:
     r = httpx.post(f"{emu.url}/connect/token", data={"client_id": "x" * 20_000})
     assert r.status_code == 413

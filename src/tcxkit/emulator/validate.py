@@ -77,6 +77,12 @@ _INT_FORMATS = {
     "int64": (-(2**63), 2**63 - 1),
     "uint8": (0, 255),
 }
+#: An ISO 8601 duration as .NET's ``XmlConvert.ToTimeSpan`` reads it: at least one
+#: component, and a ``T`` only when a time component follows ("P" and "P1DT" are not
+#: durations, though the spec's pattern lets them through).
+_DURATION = re.compile(
+    r"^-?P(?=[0-9T])([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?\Z"
+)
 _UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
 )
@@ -99,6 +105,8 @@ def _format_ok(fmt: str | None, value: str) -> bool:
         return True
     if fmt == "uuid":
         return bool(_UUID.match(value))
+    if fmt == "duration":
+        return bool(_DURATION.match(value))
     return True
 
 
