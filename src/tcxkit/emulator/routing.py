@@ -36,11 +36,11 @@ _INT_RANGE = {"Edm.Int32": (-(2**31), 2**31 - 1), "Edm.Int64": (-(2**63), 2**63 
 
 
 class LiteralError(ValueError):
-    """A path literal that does not fit its parameter.
+    """A path literal that does not fit its parameter (answered 400, keys and
+    function arguments alike).
 
-    ``quoting`` is True for malformed or missing string quotes, which a PBX
-    always rejects with 400; other type mismatches in function arguments get
-    a 500 from a real PBX (configurable in the emulator).
+    ``quoting`` is True for malformed or missing string quotes, so a message can
+    tell the two mistakes apart.
     """
 
     def __init__(self, param: str, message: str, *, quoting: bool = False):
