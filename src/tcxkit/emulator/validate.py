@@ -16,7 +16,8 @@ missing required / null        ``WARNINGS.XAPI.REQUIRED``
 wrong type, format, pattern    ``WARNINGS.INVALID``
 value not in enum              ``WARNINGS.INVALID``
 below minimum / above maximum  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
-longer than maxLength          ``WARNINGS.STRING_TOO_LONG``
+too long (maxLength or 65536)  ``WARNINGS.STRING_TOO_LONG``
+an array of over 10 000 items  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
 property the type lacks        ``WARNINGS.XAPI.NOT_SUPPORTED``
 =============================  =====================================
 
@@ -33,6 +34,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..schemas import SchemaIndex
+from .limits import MAX_ARRAY_ITEMS, MAX_STRING
 
 __all__ = [
     "INVALID",
@@ -71,11 +73,18 @@ def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
 
 
+#: Ranges of the integer formats the specs use (.NET Int32, Int64, Byte).
+_INT_FORMATS = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint8": (0, 255),
+}
 _DATE_TIME = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))"
 )
 _DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
 _DURATION = re.compile(r"-?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def _real_date(year: str, month: str, day: str) -> bool:
@@ -109,6 +118,8 @@ def _format_ok(fmt: Any, value: str) -> bool:
         return bool(m and _real_date(*m.group(1, 2, 3)))
     if fmt == "duration":
         return _DURATION.fullmatch(value) is not None
+    if fmt == "uuid":
+        return _UUID.fullmatch(value) is not None
     return True
 
 
@@ -174,6 +185,10 @@ class Validator(SchemaIndex):
             if not isinstance(value, int) or isinstance(value, bool):
                 out.append(Failure(target, INVALID, "expected an integer"))
                 return
+            bounds = _INT_FORMATS.get(schema.get("format", ""))
+            if bounds and not bounds[0] <= value <= bounds[1]:
+                out.append(Failure(target, OUT_OF_RANGE, f"outside {bounds[0]}..{bounds[1]}"))
+                return
             self._range(schema, value, target, out)
         elif t == "number":
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -187,8 +202,8 @@ class Validator(SchemaIndex):
             if not isinstance(value, str):
                 out.append(Failure(target, INVALID, "expected a string"))
                 return
-            max_len = schema.get("maxLength")
-            if max_len is not None and len(value) > max_len:
+            max_len = schema.get("maxLength", MAX_STRING)
+            if len(value) > max_len:
                 out.append(Failure(target, TOO_LONG, f"longer than {max_len} characters"))
             pattern = schema.get("pattern")
             if pattern and not _pattern(pattern).search(value):
@@ -198,6 +213,9 @@ class Validator(SchemaIndex):
         elif t == "array":
             if not isinstance(value, list):
                 out.append(Failure(target, INVALID, "expected an array"))
+                return
+            if len(value) > MAX_ARRAY_ITEMS:
+                out.append(Failure(target, OUT_OF_RANGE, f"more than {MAX_ARRAY_ITEMS} items"))
                 return
             items = schema.get("items")
             if items:
