@@ -17,6 +17,7 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from .errors import DEBUG
+from .globalopts import add_global_options, global_options
 from .lazy import (
     HelpOnEmpty,
     common_options,
@@ -85,6 +86,29 @@ def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
     return resource_map(release_of(ctx))
 
 
+def _with_global_options(fn: Any) -> Any:
+    """Attach the global options (declared once in :mod:`.globalopts`) to the root."""
+    params = getattr(fn, "__click_params__", [])
+    params.extend(reversed(global_options()))
+    fn.__click_params__ = params
+    return fn
+
+
+def _visible_globals(*names: str) -> Any:
+    """Show some global options in a command's own help (login stores the TLS ones)."""
+
+    def deco(fn: Any) -> Any:
+        params = getattr(fn, "__click_params__", [])
+        for opt in global_options(hidden=True):
+            if opt.name in names:
+                opt.hidden = False
+                params.append(opt)
+        fn.__click_params__ = params
+        return fn
+
+    return deco
+
+
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -101,7 +125,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     invoke_without_command=False,
     no_args_is_help=True,
     epilog="Connection: --profile / TCX_PROFILE, or TCX_URL + TCX_CLIENT_ID + TCX_CLIENT_SECRET; "
-    "with none of them, the built-in emulator. Exit codes: docs/cli.md.",
+    "with none of them, the built-in emulator. Global options may also follow the command. "
+    "Defaults: config.toml (docs/cli.md). Exit codes: docs/cli.md.",
 )
 @click.option(
     "--version",
@@ -111,32 +136,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     callback=_version,
     help="Show the version and exit.",
 )
-@click.option("--profile", "-p", metavar="NAME", help="Connection profile (env TCX_PROFILE).")
-@click.option(
-    "--release",
-    metavar="VERSION",
-    help="XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
-)
-@click.option(
-    "--ca-bundle",
-    metavar="PATH",
-    type=click.Path(dir_okay=False),
-    help="CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
-)
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (test PBXs only).")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the PBX.",
-)
-@click.option(
-    "--debug",
-    is_flag=True,
-    envvar="TCX_DEBUG",
-    help="Tracebacks and HTTP logging (secrets redacted) on stderr.",
-)
+@_with_global_options
 @click.pass_context
 def cli(ctx: click.Context, **opts: Any) -> None:
     """Automate a 3CX V20 phone system through its Configuration API (XAPI).
@@ -154,14 +154,16 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    DEBUG["on"] = bool(opts["debug"])
+    if opts["debug"]:
+        DEBUG["on"] = True
     ctx.obj = Options(
         profile=opts["profile"],
         release=release,
         ca_bundle=opts["ca_bundle"],
-        insecure=opts["insecure"],
+        insecure=bool(opts["insecure"]),
         timeout=opts["timeout"],
-        debug=opts["debug"],
+        debug=bool(opts["debug"]),
+        output=opts["output"],
     )
 
 
@@ -265,6 +267,7 @@ def actions_cmd(
     help="XAPI release of the PBX ('auto' asks it).",
 )
 @click.option("--no-verify-login", is_flag=True, help="Store without requesting a token.")
+@_visible_globals("ca_bundle", "insecure")
 @click.pass_context
 def login_cmd(ctx: click.Context, **values: Any) -> None:
     """Store a connection profile; the API key is prompted (hidden), never an option.
@@ -409,6 +412,8 @@ def completion_cmd(shell: str) -> None:
     assert comp_cls is not None
     click.echo(comp_cls(cli, {}, "3cx", "_3CX_COMPLETE").source())
 
+
+add_global_options(cli.commands.values())
 
 BUILTINS = tuple(cli.commands)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -83,6 +84,8 @@ def login(ctx: click.Context, **values: Any) -> None:
     secret = _read_secret("API key")
     verify: bool | str = True
     if opts.ca_bundle:
+        # Stored absolute: later runs start from other directories.
+        opts.ca_bundle = str(Path(opts.ca_bundle).expanduser().resolve())
         verify = opts.ca_bundle
     if opts.insecure:
         verify = False
@@ -167,8 +170,6 @@ def profiles_remove(name: str) -> None:
 
 
 def run_emulator(**values: Any) -> None:
-    from pathlib import Path
-
     try:
         from ..emulator import EmulatorConfig, run
     except ImportError as exc:

@@ -51,8 +51,11 @@ def _env(name: str) -> str | None:
 
 def resolve(opts: Options, *, announce: bool = True) -> Connection:
     """Settings for this run; starts the embedded emulator when nothing is configured."""
+    from .settings import settle
+
+    settle(opts)
     url, cid, secret = _env("TCX_URL"), _env("TCX_CLIENT_ID"), _env("TCX_CLIENT_SECRET")
-    name = opts.profile or _env("TCX_PROFILE")
+    name = opts.profile
     cfg = load_config()
     if name is None and cfg.current in cfg.profiles:
         name = cfg.current
@@ -146,6 +149,9 @@ def _skip_httpx_cli() -> None:
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
     _skip_httpx_cli()
     from ..client import Client
+    from .settings import settle
+
+    settle(opts)
 
     if opts.debug:
         enable_debug_logging()

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from ..catalog import Catalog, catalog, kebab
+from .globalopts import GLOBAL_NOTE, OUTPUT_FORMATS, add_global_options
 
 __all__ = [
     "HelpOnEmpty",
@@ -30,11 +31,13 @@ __all__ = [
 
 def release_of(ctx: click.Context) -> Catalog:
     """The catalog the command tree is built from (``--release`` or the default)."""
+    from .globalopts import argv_release
+
     root = ctx.find_root()
     release = root.params.get("release") if root.params else None
     import os
 
-    release = release or os.environ.get("TCX_RELEASE")
+    release = argv_release() or release or os.environ.get("TCX_RELEASE")
     if not release or release == "auto":
         return catalog()
     return catalog(release)
@@ -49,9 +52,9 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
     opts = [
         click.Option(
             ["-o", "--output"],
-            type=click.Choice(("json", "jsonl", "table", "csv", "raw")),
-            envvar="TCX_OUTPUT",
-            help="Output format (default json: pretty on a terminal, compact in a pipe).",
+            type=click.Choice(OUTPUT_FORMATS),
+            help="Output format (env TCX_OUTPUT, config.toml; default json: pretty on a "
+            "terminal, compact in a pipe).",
         ),
     ]
     if file:
@@ -156,9 +159,9 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     help_text = (
         f"{summary_line(action)}.\n\n{action.method} /xapi/v1{action.path}\n\n"
         f"The full page, with a body example and the errors to expect: "
-        f"`3cx actions show {action.id}`."
+        f"`3cx actions show {action.id}`.\n\n{GLOBAL_NOTE}"
     )
-    return click.Command(
+    cmd = click.Command(
         action.cli_name,
         params=params,
         callback=callback,
@@ -166,6 +169,8 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         short_help=summary_line(action),
         no_args_is_help=False,
     )
+    add_global_options([cmd])
+    return cmd
 
 
 class HelpOnEmpty(click.Group):
@@ -249,7 +254,7 @@ def resource_group(cat: Catalog, cli_name: str) -> ResourceGroup | None:
         found = resource_map(cat)[kebab(tag)]
         cli_name = kebab(tag)
     resource, n = found
-    return ResourceGroup(
+    group = ResourceGroup(
         cli_name,
         resource,
         help=f"Actions on {resource} ({n} action{'s' if n != 1 else ''}).\n\n"
@@ -257,3 +262,5 @@ def resource_group(cat: Catalog, cli_name: str) -> ResourceGroup | None:
         short_help=f"{resource} ({n} action{'s' if n != 1 else ''})",
         no_args_is_help=True,
     )
+    add_global_options([group])
+    return group

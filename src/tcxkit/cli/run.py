@@ -145,8 +145,15 @@ def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> No
     execute(ctx, action, kwargs, values)
 
 
-def _printer(values: dict[str, Any], fmt: str | None = None) -> Printer:
-    return Printer(fmt=fmt or values.get("output") or "json", show_secrets=values["show_secrets"])
+def _printer(ctx: click.Context, values: dict[str, Any], fmt: str | None = None) -> Printer:
+    """The printer for this run; the format: flag (here or before the command) > env > config."""
+    from .settings import settle
+
+    opts = settle(ctx.find_root().obj)
+    return Printer(
+        fmt=fmt or values.get("output") or opts.output or "json",
+        show_secrets=values["show_secrets"],
+    )
 
 
 def _client(ctx: click.Context) -> Client:
@@ -168,7 +175,7 @@ def execute(
         items = load_items(values["items"])  # bad input stops here, before connecting
         client = _client(ctx)
         try:
-            run_items(client, action, items, kwargs, values, _printer(values, "jsonl"))
+            run_items(client, action, items, kwargs, values, _printer(ctx, values, "jsonl"))
         finally:
             client.close()
         return
@@ -187,7 +194,7 @@ def execute(
             "--continue-on-error only applies with --items.",
             hint="Add --items FILE, or drop --continue-on-error.",
         )
-    printer = _printer(values)
+    printer = _printer(ctx, values)
     client = _client(ctx)
     try:
         if values.get("fetch_all"):
