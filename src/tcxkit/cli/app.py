@@ -366,11 +366,21 @@ def doctor_cmd(ctx: click.Context) -> None:
     show_default=True,
     help="API key it accepts (env TCX_EMULATOR_SECRET).",
 )
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(0),
+    default=0,
+    metavar="SECONDS",
+    help="Stop after this long without a request (0: never; the background one: 900).",
+)
 @click.pass_context
 def emulator_cmd(ctx: click.Context, **values: Any) -> None:
     """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
 
-    `3cx emulator stop` stops the background one started for the embedded default.
+    With no PBX configured, other commands start one in the background and
+    reuse it; it stops after 15 min without requests (TCX_EMULATOR_IDLE_TIMEOUT
+    or [emulator] idle_timeout in config.toml). `3cx emulator status` shows it,
+    `3cx emulator stop` stops it now.
     """
     if ctx.invoked_subcommand is not None:
         return

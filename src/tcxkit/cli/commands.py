@@ -191,15 +191,18 @@ def run_emulator(**values: Any) -> None:
         host=values["host"],
         port=values["port"],
     )
+    idle = values.get("idle_timeout") or 0.0
 
     def ready(url: str) -> None:
         click.echo(
             f"3cx: emulating 3CX {config.version} at {url} (client id {config.client_id!r}, "
-            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it.",
+            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it"
+            + (f", so does {idle:g} s without a request." if idle else "."),
             err=True,
         )
 
-    run(config, host=values["host"], port=values["port"], on_ready=ready)
+    if run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle):
+        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 
 
 def stop_emulator() -> None:
@@ -215,10 +218,7 @@ def stop_emulator() -> None:
 
 
 def emulator_status() -> None:
-    from .embedded import _alive, _answers, read_state
+    from .embedded import describe, running_state
 
-    state = read_state()
-    if state and _alive(state.pid) and _answers(state.port):
-        click.echo(f"running: {state.url} (pid {state.pid}, db {state.db})")
-    else:
-        click.echo("not running")
+    state = running_state()
+    click.echo(f"running: {describe(state)}" if state else "not running")

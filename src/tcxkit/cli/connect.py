@@ -26,8 +26,14 @@ __all__ = ["Connection", "Options", "make_client", "resolve"]
 
 EMBEDDED_NOTE = (
     "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
+    "     It keeps running in the background and {stops}; `3cx emulator stop` stops it now.\n"
     "     Connect a real PBX with `3cx login`, or set TCX_URL, TCX_CLIENT_ID and "
     "TCX_CLIENT_SECRET."
+)
+#: Later runs, while it keeps running: one line, still naming the way out.
+EMBEDDED_REUSED = (
+    "3cx: using the built-in emulator at {url} (no PBX configured; {stops}; "
+    "`3cx emulator stop` stops it)."
 )
 
 
@@ -106,11 +112,13 @@ def resolve(opts: Options, *, announce: bool = True) -> Connection:
 
 
 def _embedded(opts: Options, version: str, announce: bool) -> Connection:
-    from .embedded import ensure_running
+    from .embedded import ensure_running, stops_text
 
-    state, _started = ensure_running()
+    state, started = ensure_running()
     if announce:
-        print(EMBEDDED_NOTE.format(url=state.url, db=state.db), file=sys.stderr)
+        stops = stops_text(state)
+        note = EMBEDDED_NOTE if started else EMBEDDED_REUSED
+        print(note.format(url=state.url, db=state.db, stops=stops), file=sys.stderr)
     return Connection(
         state.url, state.client_id, state.client_secret, "embedded emulator", version, True
     )
