@@ -26,6 +26,7 @@ from .lazy import (
     resource_group,
     resource_map,
 )
+from .lookups import STRICT_HELP
 from .state import Options
 
 __all__ = ["BUILTINS", "cli"]
@@ -188,6 +189,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         ),
         *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
         *common_options(True),
+        click.Option(["--strict"], is_flag=True, help=STRICT_HELP),
     ],
 )
 @click.pass_context

@@ -132,6 +132,7 @@ def query_options(names: tuple[str, ...]) -> list[click.Option]:
 def action_command(cat: Catalog, action_id: str) -> click.Command:
     """The ``3cx <resource> <action>`` command for one action."""
     from ..catalog.render import cli_options, summary_line
+    from .lookups import STRICT_HELP, offers_strict
 
     action = cat.require(action_id)
     specs = cli_options(action, cat)
@@ -150,6 +151,8 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         )
     params += query_options(action.query)
     params += common_options(action.pageable, file=action.response.kind == "file")
+    if offers_strict(action):
+        params.append(click.Option(["--strict"], is_flag=True, help=STRICT_HELP))
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command

@@ -15,7 +15,8 @@ import click
 
 from ..errors import UsageError
 from .jsonin import read_json_option
-from .output import Printer
+from .lookups import NumberCheck
+from .output import Printer, items_of
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -41,6 +42,7 @@ COMMON = (
     "items",
     "concurrency",
     "continue_on_error",
+    "strict",
 )
 
 
@@ -195,15 +197,17 @@ def execute(
             hint="Add --items FILE, or drop --continue-on-error.",
         )
     printer = _printer(ctx, values)
+    check = NumberCheck(action, kwargs, bool(values.get("strict")))
     client = _client(ctx)
     try:
         if values.get("fetch_all"):
             rows = client.paginate(action.id, page_size=values.get("page_size"), **kwargs)
-            n = printer.rows(_progress(rows))
+            n = printer.rows(check.watch(_progress(rows)))
             if n == 0:
                 _note_empty(action, kwargs)
             elif kwargs.get("count"):
                 print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
+            check.finish()
             return
         if action.response.kind == "file" and values.get("out") not in (None, "-"):
             res = client.download(action.id, values["out"], **kwargs)
@@ -213,6 +217,10 @@ def execute(
     finally:
         client.close()
     _print_result(printer, action, result, kwargs, values)
+    if action.response.kind == "collection":
+        for row in items_of(result) or ():
+            check.note(row)
+    check.finish()
 
 
 def _print_result(
