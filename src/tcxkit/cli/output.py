@@ -114,6 +114,7 @@ class Printer:
     show_secrets: bool = False
     out: TextIO | None = None
     pretty: bool | None = None
+    layout: Any = None  # tcxkit.cli.columns.Layout: which columns, in which order
 
     def __post_init__(self) -> None:
         self.out = self.out or sys.stdout
@@ -198,6 +199,8 @@ class Printer:
         if not dict_rows:
             return
         cols = table_columns(dict_rows, limit=None)
+        if self.layout is not None:
+            cols = self.layout.csv_columns(dict_rows, cols)
         writer = csv.writer(self.out, lineterminator="\n")
         writer.writerow(cols)
         for r in dict_rows:
@@ -217,7 +220,11 @@ class Printer:
         if not dict_rows:
             return
         cols = table_columns(dict_rows)
-        cells = [[summarise(r.get(c)) for c in cols] for r in dict_rows]
+        if self.layout is None:
+            cells = [[summarise(r.get(c)) for c in cols] for r in dict_rows]
+        else:
+            cols = self.layout.table_columns(dict_rows, cols)
+            cells = [[summarise(self.layout.value(r, c)) for c in cols] for r in dict_rows]
         self._grid(cols, cells)
 
     def _kv_table(self, obj: dict[str, Any]) -> None:
@@ -240,6 +247,17 @@ class Printer:
                     table.add_row(*row)
                 Console(file=self.out).print(table)
                 return
+        from .columns import fit_to_width, terminal_width
+
+        width = terminal_width()
+        if width is not None:
+            header, cells, dropped = fit_to_width(header, cells, width)
+            if dropped:
+                print(
+                    f"3cx: {dropped} more column{'s' if dropped > 1 else ''} did not fit the "
+                    "terminal; choose with --select, or use -o csv / -o json.",
+                    file=sys.stderr,
+                )
         widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
         lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
         for r in cells:

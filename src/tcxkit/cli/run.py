@@ -147,14 +147,18 @@ def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> No
     execute(ctx, action, kwargs, values)
 
 
-def _printer(ctx: click.Context, values: dict[str, Any], fmt: str | None = None) -> Printer:
+def _printer(
+    ctx: click.Context, action: Action, values: dict[str, Any], fmt: str | None = None
+) -> Printer:
     """The printer for this run; the format: flag (here or before the command) > env > config."""
+    from .columns import Layout
     from .settings import settle
 
     opts = settle(ctx.find_root().obj)
     return Printer(
         fmt=fmt or values.get("output") or opts.output or "json",
         show_secrets=values["show_secrets"],
+        layout=Layout.for_action(action, values.get("select")),
     )
 
 
@@ -177,7 +181,7 @@ def execute(
         items = load_items(values["items"])  # bad input stops here, before connecting
         client = _client(ctx)
         try:
-            run_items(client, action, items, kwargs, values, _printer(ctx, values, "jsonl"))
+            run_items(client, action, items, kwargs, values, _printer(ctx, action, values, "jsonl"))
         finally:
             client.close()
         return
@@ -196,7 +200,7 @@ def execute(
             "--continue-on-error only applies with --items.",
             hint="Add --items FILE, or drop --continue-on-error.",
         )
-    printer = _printer(ctx, values)
+    printer = _printer(ctx, action, values)
     check = NumberCheck(action, kwargs, bool(values.get("strict")))
     client = _client(ctx)
     try:
