@@ -31,7 +31,7 @@ from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
 
 if TYPE_CHECKING:
-    from ..catalog import Action
+    from ..catalog import Action, Catalog
     from ..client import Client
 
 __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
@@ -39,8 +39,21 @@ __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
 _QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
 
-def read_items(source: str) -> Iterator[tuple[int, Any]]:
-    """``(line_or_index, item)`` from a JSONL file, a JSON array, or stdin (``-``)."""
+def _is_csv(source: str, text: str) -> bool:
+    """A ``.csv`` file, or stdin whose first line is a header row rather than JSON."""
+    if source != "-":
+        return source.lower().endswith(".csv")
+    first = text.lstrip().split("\n", 1)[0]
+    return bool(first) and first[0] not in "[{" and "," in first
+
+
+def read_items(
+    source: str, action: Action | None = None, cat: Catalog | None = None
+) -> Iterator[tuple[int, Any]]:
+    """``(line_or_index, item)`` from JSONL, a JSON array or CSV; a file or stdin (``-``).
+
+    CSV cells are typed from ``action``'s schema (see :mod:`tcxkit.cli.csvitems`).
+    """
     where = "--items (stdin)" if source == "-" else f"--items file {source}"
     if source == "-":
         text = sys.stdin.read()
@@ -50,9 +63,14 @@ def read_items(source: str) -> Iterator[tuple[int, Any]]:
         except OSError as exc:
             raise UsageError(
                 f"--items: cannot read {source!r}: {exc.strerror or exc}.",
-                hint="Pass a JSONL file, a JSON array file, or - for stdin.",
+                hint="Pass a JSONL, JSON array or CSV file, or - for stdin.",
             ) from None
     name = "stdin" if source == "-" else source
+    if _is_csv(source, text):
+        from .csvitems import read_csv_items
+
+        yield from read_csv_items(text, name, action, cat)
+        return
     stripped = text.lstrip()
     if stripped.startswith("["):
         data = load_json_text(text, where, hint=f"Fix the JSON array in {name}.")
@@ -141,9 +159,11 @@ def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[st
     return {"item": index, "input": item, "error": err}
 
 
-def load_items(source: str) -> list[dict[str, Any]]:
+def load_items(
+    source: str, action: Action | None = None, cat: Catalog | None = None
+) -> list[dict[str, Any]]:
     """Every item of ``source``, parsed before anything is sent (see :func:`run_items`)."""
-    return [item for _at, item in read_items(source)]
+    return [item for _at, item in read_items(source, action, cat)]
 
 
 def run_items(

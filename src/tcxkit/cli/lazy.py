@@ -83,7 +83,8 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
         click.Option(
             ["--items"],
             metavar="FILE|-",
-            help="Run once per item of a JSONL file or JSON array; results stream as JSONL.",
+            help="Run once per item of a JSONL, JSON array or CSV file (header row = field "
+            "names, A.B for nested); results stream as JSONL.",
         ),
         click.Option(
             ["--concurrency"],

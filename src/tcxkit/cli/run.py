@@ -177,8 +177,10 @@ def execute(
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
         from .items import load_items, run_items
+        from .lazy import release_of
 
-        items = load_items(values["items"])  # bad input stops here, before connecting
+        # Bad input stops here, before connecting.
+        items = load_items(values["items"], action, release_of(ctx))
         client = _client(ctx)
         try:
             run_items(client, action, items, kwargs, values, _printer(ctx, action, values, "jsonl"))
