@@ -27,6 +27,7 @@ from .lazy import (
     resource_map,
 )
 from .lookups import STRICT_HELP
+from .safety import DRY_RUN_HELP, YES_HELP
 from .state import Options
 
 __all__ = ["BUILTINS", "cli"]
@@ -190,6 +191,8 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
         *common_options(True),
         click.Option(["--strict"], is_flag=True, help=STRICT_HELP),
+        click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP),
+        click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP),
     ],
 )
 @click.pass_context

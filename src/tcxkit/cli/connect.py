@@ -55,8 +55,12 @@ def _env(name: str) -> str | None:
     return value if value else None
 
 
-def resolve(opts: Options, *, announce: bool = True) -> Connection:
-    """Settings for this run; starts the embedded emulator when nothing is configured."""
+def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Connection:
+    """Settings for this run; starts the embedded emulator when nothing is configured.
+
+    ``start=False`` (``--dry-run``) never starts it: the URL is the running
+    one's, or a placeholder.
+    """
     from .settings import settle
 
     settle(opts)
@@ -84,7 +88,7 @@ def resolve(opts: Options, *, announce: bool = True) -> Connection:
     elif url or cid or secret:
         source = "environment"
     else:
-        return _embedded(opts, version, announce)
+        return _embedded(opts, version, announce, start)
 
     ca = opts.ca_bundle or _env("TCX_CA_BUNDLE")
     if ca:
@@ -111,9 +115,13 @@ def resolve(opts: Options, *, announce: bool = True) -> Connection:
     return Connection(url.rstrip("/"), cid, secret, source, version, verify)
 
 
-def _embedded(opts: Options, version: str, announce: bool) -> Connection:
-    from .embedded import ensure_running, stops_text
+def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:
+    from .embedded import CLIENT_ID, ensure_running, running_state, stops_text
 
+    if not start:
+        found = running_state()
+        url = found.url if found else "<built-in emulator>"
+        return Connection(url, CLIENT_ID, "", "embedded emulator", version, True)
     state, started = ensure_running()
     if announce:
         stops = stops_text(state)

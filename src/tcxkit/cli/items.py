@@ -19,6 +19,7 @@ a primitive ``{"item": N, "value": ...}``, an empty answer
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
 
+#: A header row of field names (``Id``, ``Number,FirstName,Hours.Type``); no JSON line looks so.
+_CSV_HEADER = re.compile(r"[A-Za-z_][\w.-]*(\s*,\s*[A-Za-z_][\w.-]*)*")
 _QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
 
@@ -43,8 +46,8 @@ def _is_csv(source: str, text: str) -> bool:
     """A ``.csv`` file, or stdin whose first line is a header row rather than JSON."""
     if source != "-":
         return source.lower().endswith(".csv")
-    first = text.lstrip().split("\n", 1)[0]
-    return bool(first) and first[0] not in "[{" and "," in first
+    first = text.lstrip().split("\n", 1)[0].strip()
+    return bool(_CSV_HEADER.fullmatch(first)) and first not in ("true", "false", "null")
 
 
 def read_items(

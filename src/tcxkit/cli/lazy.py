@@ -16,6 +16,7 @@ import click
 
 from ..catalog import Catalog, catalog, kebab
 from .globalopts import GLOBAL_NOTE, OUTPUT_FORMATS, add_global_options
+from .verbs import VERBS, short_verbs
 
 __all__ = [
     "HelpOnEmpty",
@@ -134,6 +135,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     """The ``3cx <resource> <action>`` command for one action."""
     from ..catalog.render import cli_options, summary_line
     from .lookups import STRICT_HELP, offers_strict
+    from .safety import DRY_RUN_HELP, YES_HELP, deletes
 
     action = cat.require(action_id)
     specs = cli_options(action, cat)
@@ -154,6 +156,9 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     params += common_options(action.pageable, file=action.response.kind == "file")
     if offers_strict(action):
         params.append(click.Option(["--strict"], is_flag=True, help=STRICT_HELP))
+    params.append(click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP))
+    if deletes(action):
+        params.append(click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP))
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command
@@ -208,6 +213,8 @@ class ResourceGroup(HelpOnEmpty):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         actions = self._actions(ctx)
         action_id = actions.get(cmd_name)
+        if action_id is None and cmd_name in VERBS:
+            action_id = short_verbs(release_of(ctx), self.resource).get(cmd_name)
         if action_id is None:
             # Accept the operationId or snake_case too: `3cx peers RetreivePeersByNumbers`.
             cat = release_of(ctx)
@@ -216,6 +223,14 @@ class ResourceGroup(HelpOnEmpty):
                 return None
             action_id = found.id
         return action_command(release_of(ctx), action_id)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        verbs = short_verbs(release_of(ctx), self.resource)
+        if verbs:
+            cat = release_of(ctx)
+            with formatter.section("Short verbs"):
+                formatter.write_dl([(v, cat.require(i).cli_name) for v, i in verbs.items()])
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -231,7 +246,8 @@ class ResourceGroup(HelpOnEmpty):
             ][:5]
             import difflib
 
-            close = close or difflib.get_close_matches(name, list(self._actions(ctx)), n=5)
+            names = list(self._actions(ctx)) + list(short_verbs(cat, self.resource))
+            close = close or difflib.get_close_matches(name, names, n=5)
             extra = f" Did you mean: {', '.join(close)}?" if close else ""
             ctx.fail(
                 f"No action {name!r} in {self.name}.{extra} "

@@ -43,6 +43,8 @@ COMMON = (
     "concurrency",
     "continue_on_error",
     "strict",
+    "dry_run",
+    "yes",
 )
 
 
@@ -162,30 +164,44 @@ def _printer(
     )
 
 
-def _client(ctx: click.Context) -> Client:
+def _client(
+    ctx: click.Context,
+    action: Action,
+    kwargs: dict[str, Any],
+    values: dict[str, Any],
+    count: int | None = None,
+) -> Client:
+    """Connect for ``action``, after a delete is confirmed (see :mod:`.safety`)."""
     from .connect import make_client, resolve
+    from .safety import confirm_delete
 
     opts = ctx.find_root().obj
-    return make_client(resolve(opts), opts)
+    conn = resolve(opts)
+    confirm_delete(action, kwargs, conn.url, count=count, yes=bool(values.get("yes")))
+    return make_client(conn, opts)
 
 
-def execute(
-    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+def _dry_run(
+    ctx: click.Context,
+    action: Action,
+    calls: list[dict[str, Any]],
+    values: dict[str, Any],
+    fmt: str | None = None,
 ) -> None:
-    """Run ``action`` once, page through it, or once per item; print the results."""
+    from .connect import resolve
+    from .lazy import release_of
+    from .safety import print_dry_run
+
+    conn = resolve(ctx.find_root().obj, announce=False, start=False)
+    printer = _printer(ctx, action, values, fmt)
+    print_dry_run(printer, action, release_of(ctx), conn.url, calls)
+
+
+def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
+    """Options that would be ignored in this combination stop the run (exit 2)."""
     if values.get("items"):
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
-        from .items import load_items, run_items
-        from .lazy import release_of
-
-        # Bad input stops here, before connecting.
-        items = load_items(values["items"], action, release_of(ctx))
-        client = _client(ctx)
-        try:
-            run_items(client, action, items, kwargs, values, _printer(ctx, action, values, "jsonl"))
-        finally:
-            client.close()
         return
     if values.get("page_size") is not None and not values.get("fetch_all"):
         raise UsageError(
@@ -202,9 +218,41 @@ def execute(
             "--continue-on-error only applies with --items.",
             hint="Add --items FILE, or drop --continue-on-error.",
         )
-    printer = _printer(ctx, action, values)
+
+
+def _execute_items(
+    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+) -> None:
+    from .items import item_kwargs, load_items, run_items
+    from .lazy import release_of
+
+    # Bad input stops here, before connecting.
+    items = load_items(values["items"], action, release_of(ctx))
+    if values.get("dry_run"):
+        calls = [item_kwargs(action, i, kwargs) for i in items]
+        _dry_run(ctx, action, calls, values, "jsonl")  # one line per item, as items mode prints
+        return
+    client = _client(ctx, action, kwargs, values, count=len(items))
+    try:
+        run_items(client, action, items, kwargs, values, _printer(ctx, action, values, "jsonl"))
+    finally:
+        client.close()
+
+
+def execute(
+    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Run ``action`` once, page through it, or once per item; print the results."""
+    _refuse_ignored(action, values)
+    if values.get("items"):
+        _execute_items(ctx, action, kwargs, values)
+        return
     check = NumberCheck(action, kwargs, bool(values.get("strict")))
-    client = _client(ctx)
+    if values.get("dry_run"):
+        _dry_run(ctx, action, [kwargs], values)
+        return
+    printer = _printer(ctx, action, values)
+    client = _client(ctx, action, kwargs, values)
     try:
         if values.get("fetch_all"):
             rows = client.paginate(action.id, page_size=values.get("page_size"), **kwargs)
