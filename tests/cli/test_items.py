@@ -148,3 +148,15 @@ def test_items_csv_errors_name_the_line(run: Runner, dirs: dict[str, Path]) -> N
     r = run("users", "create-user", "--items", "bad.csv")
     assert r.code == 2
     assert "line 1: the header row needs one unique field name per column" in r.err
+
+
+def test_items_csv_failure_names_the_input_line(run: Runner, dirs: dict[str, Path]) -> None:
+    (dirs["work"] / "hours.csv").write_text("Number,Hours.Type\n182,AllHours\n\n183,Bogus\n")
+    r = run("users", "create-user", "--items", "hours.csv", "--concurrency", "1")
+    assert r.code == 3
+    assert [u["Number"] for u in r.lines()] == ["182"]
+    assert "3cx: item 2 of 2 (input line 4) failed; stopping" in r.err
+    assert "body.Hours.Type: 'Bogus' is not one of" in r.err
+    r = run("users", "list-user", "--items", "hours.csv", "--strict")
+    assert r.code == 2
+    assert "--strict does not apply with --items." in r.err

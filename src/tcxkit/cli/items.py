@@ -164,9 +164,13 @@ def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[st
 
 def load_items(
     source: str, action: Action | None = None, cat: Catalog | None = None
-) -> list[dict[str, Any]]:
-    """Every item of ``source``, parsed before anything is sent (see :func:`run_items`)."""
-    return [item for _at, item in read_items(source, action, cat)]
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every item of ``source`` and where it came from (line, or array element).
+
+    All of it is parsed before anything is sent (see :func:`run_items`).
+    """
+    loaded = list(read_items(source, action, cat))
+    return [item for _at, item in loaded], [at for at, _item in loaded]
 
 
 def run_items(
@@ -176,6 +180,7 @@ def run_items(
     base: dict[str, Any],
     values: dict[str, Any],
     printer: Printer,
+    lines: list[int] | None = None,
 ) -> None:
     """Call ``action`` per item with ``values['concurrency']`` threads, in input order.
 
@@ -183,7 +188,9 @@ def run_items(
     cannot leave items 1-39 applied.  When an item fails without
     ``--continue-on-error``, items queued behind it are cancelled but the ones
     already in flight are waited for and reported: a create that did reach the
-    PBX must never go unreported.
+    PBX must never go unreported.  ``lines`` (from :func:`load_items`) let a
+    failure name the input line, which differs from the item number in a file
+    with a header row or blank lines.
     """
     keep_going = bool(values.get("continue_on_error"))
     workers = int(values.get("concurrency") or 1)
@@ -229,8 +236,9 @@ def run_items(
             raise
     if first is not None:
         index, exc = first
+        at = f" (input line {lines[index - 1]})" if lines and lines[index - 1] != index else ""
         print(
-            f"3cx: item {index} of {len(items)} failed; stopping (items already sent "
+            f"3cx: item {index} of {len(items)}{at} failed; stopping (items already sent "
             "are still reported; later ones were not sent).",
             file=sys.stderr,
         )

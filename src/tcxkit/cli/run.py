@@ -202,6 +202,11 @@ def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
     if values.get("items"):
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
+        if values.get("strict"):
+            raise UsageError(
+                "--strict does not apply with --items.",
+                hint="Each item's lookup reports its own result; drop --strict.",
+            )
         return
     if values.get("page_size") is not None and not values.get("fetch_all"):
         raise UsageError(
@@ -227,14 +232,15 @@ def _execute_items(
     from .lazy import release_of
 
     # Bad input stops here, before connecting.
-    items = load_items(values["items"], action, release_of(ctx))
+    items, lines = load_items(values["items"], action, release_of(ctx))
     if values.get("dry_run"):
         calls = [item_kwargs(action, i, kwargs) for i in items]
         _dry_run(ctx, action, calls, values, "jsonl")  # one line per item, as items mode prints
         return
     client = _client(ctx, action, kwargs, values, count=len(items))
     try:
-        run_items(client, action, items, kwargs, values, _printer(ctx, action, values, "jsonl"))
+        printer = _printer(ctx, action, values, "jsonl")
+        run_items(client, action, items, kwargs, values, printer, lines)
     finally:
         client.close()
 
