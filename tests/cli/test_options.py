@@ -91,3 +91,10 @@ def test_bad_config_defaults_are_named(run: Runner, dirs: dict[str, Path]) -> No
     r = run("users", "list-user", env={"TCX_TIMEOUT": "soon"})
     assert r.code == 2
     assert "TCX_TIMEOUT: timeout 'soon' is not a number of seconds >= 0.1." in r.err
+
+
+def test_debug_from_the_environment_logs_http(run: Runner) -> None:
+    r = run("users", "get-user", "--id", "999999", env={"TCX_DEBUG": "1"})
+    assert r.code == 7
+    assert "debug: tcxkit.http:" in r.err and "Traceback" in r.err
+    assert SECRET not in r.err

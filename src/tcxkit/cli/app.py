@@ -156,8 +156,8 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    if opts["debug"]:
-        DEBUG["on"] = True
+    if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+        opts["debug"] = DEBUG["on"] = True
     ctx.obj = Options(
         profile=opts["profile"],
         release=release,
