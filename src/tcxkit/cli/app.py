@@ -43,7 +43,10 @@ class RootGroup(HelpOnEmpty):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
-            return self.commands[cmd_name]
+            cmd = self.commands[cmd_name]
+            # Given the global options when run, not when listed: `3cx --help` stays lean.
+            add_global_options([cmd])
+            return cmd
         return resource_group(release_of(ctx), cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -427,8 +430,6 @@ def completion_cmd(shell: str) -> None:
     assert comp_cls is not None
     click.echo(comp_cls(cli, {}, "3cx", "_3CX_COMPLETE").source())
 
-
-add_global_options(cli.commands.values())
 
 BUILTINS = tuple(cli.commands)
 

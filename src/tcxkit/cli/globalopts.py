@@ -116,6 +116,9 @@ def add_global_options(commands: Iterable[click.Command]) -> None:
     commands) is kept: its value is read there and it shows in that help.
     """
     for cmd in commands:
+        if getattr(cmd, "_tcx_globals", False):
+            continue
+        cmd._tcx_globals = True  # type: ignore[attr-defined]
         taken = {o for p in cmd.params for o in getattr(p, "opts", ())}
         taken |= {o for p in cmd.params for o in getattr(p, "secondary_opts", ())}
         for opt in global_options(hidden=True):
