@@ -42,6 +42,10 @@ def test_users_by_number_filter(run: Runner) -> None:
     assert r.json() == [{"Number": "100"}]
     assert r.err == "3cx: not found: 99998, 99997\n"
     r = run("users", "list-user", "--filter", "Number eq '100'", "--select", "FirstName")
+    assert (r.code, r.err) == (0, "")  # other fields asked for on purpose: no noise
+    r = run(
+        "users", "list-user", "--filter", "Number eq '100'", "--select", "FirstName", "--strict"
+    )
     assert r.code == 0
     assert "cannot tell which numbers matched" in r.err and "add Number to --select" in r.err
 

@@ -125,6 +125,8 @@ class NumberCheck:
         if self.asked is None:
             return
         if self.rows_without_number:
+            if not self.strict:  # asked for other fields on purpose: no noise
+                return
             print(
                 "3cx: cannot tell which numbers matched: the rows have no Number field "
                 "(add Number to --select).",
