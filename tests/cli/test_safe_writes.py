@@ -113,3 +113,5 @@ def test_short_verbs(run: Runner) -> None:
     r = run("users", "lst")
     assert r.code == 2
     assert "Did you mean: list?" in r.err
+    env = {"_3CX_COMPLETE": "bash_complete", "COMP_WORDS": "3cx users li", "COMP_CWORD": "2"}
+    assert "plain,list\n" in run(env=env).out

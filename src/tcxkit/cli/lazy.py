@@ -208,7 +208,10 @@ class ResourceGroup(HelpOnEmpty):
         return {a.cli_name: a.id for a in cat.by_resource(self.resource)}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._actions(ctx))
+        names = sorted(self._actions(ctx))
+        if ctx.resilient_parsing:  # shell completion: offer the short verbs too
+            names += list(short_verbs(release_of(ctx), self.resource))
+        return names
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         actions = self._actions(ctx)
