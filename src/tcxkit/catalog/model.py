@@ -209,8 +209,12 @@ class Action(NamedTuple):
         return tuple(p for p in self.params if p.location == "path")
 
     @property
-    def idempotent(self) -> bool:
-        return self.method in ("GET", "PATCH", "PUT", "DELETE")
+    def read_only(self) -> bool:
+        """A GET: safe to send again. PATCH, PUT and DELETE are idempotent in HTTP's
+        terms, but re-sending one that may already have been applied is still a second
+        write (a DELETE then answers 404, a PATCH races a colleague's edit), so tcxkit
+        re-sends only reads (see :mod:`tcxkit.retry`)."""
+        return self.method == "GET"
 
     @property
     def pageable(self) -> bool:
