@@ -19,7 +19,7 @@ import pytest
 import tcxkit
 from tcxkit import catalog
 from tcxkit.catalog import snake
-from tcxkit.catalog.render import _param_example, _py_literal, example_body
+from tcxkit.catalog.examples import _py_literal, example_body, example_param
 from tcxkit.resources import signature_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,7 +142,7 @@ def _every_action_program() -> str:
     calls = []
     for action in cat:
         args = [
-            f"{p.python_name}={_py_literal(p, _param_example(p))}"
+            f"{p.python_name}={_py_literal(p, example_param(action, p))}"
             for p in action.params
             if p.required
         ]

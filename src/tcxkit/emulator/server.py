@@ -170,13 +170,19 @@ class _IdleWatch:
     """ASGI wrapper that notes the last request, and a watchdog that stops the server.
 
     The CLI's background emulator must not outlive its use by hours; a
-    request in flight counts as activity until it ends.
+    request in flight counts as activity until it ends. The clock starts at the
+    first request: the command that started the emulator is still on its way
+    (importing, reading its settings) and must find it running, however short the
+    idle time and however slow the machine. Unused, it stops after
+    ``max(idle, FIRST_REQUEST_GRACE)``.
     """
+
+    FIRST_REQUEST_GRACE = 60.0
 
     def __init__(self, app: Any, idle: float) -> None:
         self.app = app
         self.idle = idle
-        self.last = time.monotonic()
+        self.last = time.monotonic() + max(idle, self.FIRST_REQUEST_GRACE) - idle
         self.active = 0
         self.stopped_idle = False
 
