@@ -197,7 +197,7 @@ def in_memory_overhead(n: int = 20000) -> float:
 
     transport = httpx.MockTransport(answer)
     client = tcxkit.Client(
-        "http://pbx.test", "id", "key", transport=transport, token_cache=False, version="20.0.10"
+        "http://pbx.test", "id", "key", transport=transport, token_cache=False, release="20.0.10"
     )
     plain = httpx.Client(transport=transport, headers={"Authorization": f"Bearer {token}"})
     url = "http://pbx.test/xapi/v1/Peers(Number='100')"

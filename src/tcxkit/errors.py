@@ -8,6 +8,7 @@ Messages never contain secrets: callers pass redacted URLs and bodies only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "TLSError",
     "TcxError",
     "TransportError",
+    "UncertainWriteError",
     "UnexpectedContentError",
     "UnknownActionError",
     "UnsupportedActionError",
@@ -132,14 +134,35 @@ class UnsupportedActionError(UsageError):
 
 
 class TransportError(TcxError):
-    """The PBX could not be reached or did not answer in time."""
+    """The PBX could not be reached, or the exchange broke off before an answer.
+
+    Two facts decide whether the request may be sent again (:mod:`tcxkit.retry`):
+
+    * ``request_sent`` -- False only when the request provably never left this machine
+      (no connection was made: refused, DNS, TLS handshake, connect or pool timeout);
+      True when it may have reached the PBX (dropped after sending, read timeout).
+    * ``transient`` -- whether trying again soon can help (a refused connection or a
+      name that does not resolve will not heal within a retry's back-off).
+    """
 
     exit_code = 4
     title = "cannot connect"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        request_sent: bool = True,
+        transient: bool = True,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.request_sent = request_sent
+        self.transient = transient
+
 
 class ConnectError(TransportError):
-    pass
+    """No connection to the PBX: nothing was sent."""
 
 
 class TLSError(TransportError):
@@ -148,6 +171,41 @@ class TLSError(TransportError):
 
 class RequestTimeout(TransportError):
     title = "timeout"
+
+
+class ConnectionLost(TransportError):
+    """The connection broke after the request was (perhaps partly) sent."""
+
+    title = "connection lost"
+
+
+class UncertainWriteError(TcxError):
+    """A write (POST, PATCH, DELETE) may have been applied, and was therefore not re-sent.
+
+    The request left this machine and then the exchange broke off (connection dropped,
+    read timeout), so nobody knows whether the PBX carried it out. Re-sending could
+    create a second user or apply a change twice, so tcxkit stops and says how to check.
+    Deliberately *not* a :class:`TransportError`: code that retries on transport errors
+    must not re-send a write by accident. ``cause`` is the transport error behind it.
+    """
+
+    exit_code = 11
+    title = "write may have been applied"
+
+    def __init__(self, method: str, url: str, cause: TransportError) -> None:
+        super().__init__(
+            f"{method} {url} may have been applied by the PBX: {cause.message} "
+            "It was sent once and not re-sent, so that it cannot take effect twice.",
+            hint=(
+                "Check on the PBX before trying again: after a create, look the object up "
+                "(e.g. list it filtered by its Number or Name); after an update or delete, get "
+                "the object and compare. To re-send such writes automatically where a duplicate "
+                "does no harm, create the client with retry_writes=True."
+            ),
+        )
+        self.method = method
+        self.url = url
+        self.cause = cause
 
 
 class ApiError(TcxError):
@@ -172,6 +230,7 @@ class ApiError(TcxError):
         details: list[dict[str, Any]] | None = None,
         body: Any = None,
         hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
@@ -180,6 +239,18 @@ class ApiError(TcxError):
         self.code = code
         self.details = details or []
         self.body = body
+        #: The answer's headers, names in lower case (``retry-after``, ``x-3cx-version``...).
+        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+
+    @property
+    def retry_after(self) -> str | None:
+        """The ``Retry-After`` header, if the server sent one."""
+        return self.headers.get("retry-after")
+
+    @property
+    def pbx_version(self) -> str | None:
+        """The PBX's ``X-3CX-Version`` (absent when a proxy, not the PBX, answered)."""
+        return self.headers.get("x-3cx-version")
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -220,7 +291,7 @@ class UnexpectedContentError(ApiError):
     ``head`` (the first bytes, for a look) say what came back.
     """
 
-    exit_code = 11
+    exit_code = 12
     title = "not an API answer"
 
     def __init__(self, message: str, *, content_type: str, head: bytes, **kwargs: Any) -> None:
@@ -253,6 +324,7 @@ EXIT_CODES: dict[int, str] = {
     8: "the PBX refused the request (other 4xx)",
     9: "server error (5xx)",
     10: "partial failure: some items failed in items mode",
-    11: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
+    11: "a write may have been applied: the connection broke after it was sent; check, then retry",
+    12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
     "(wrong URL or port, login page, captive portal, proxy)",
 }

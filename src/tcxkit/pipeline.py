@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Action, Catalog, snake
+from .catalog import QUERY_OPTIONS, Action, Catalog, snake
 from .downloads import fallback_name
 from .errors import (
     ApiError,
@@ -33,7 +33,6 @@ from .validation import Checker
 
 __all__ = [
     "ENTITY_SET_TOP_LIMIT",
-    "OPTION_NAMES",
     "PreparedRequest",
     "RawResponse",
     "describe_content",
@@ -45,7 +44,6 @@ __all__ = [
 
 ENTITY_SET_TOP_LIMIT = 100
 API_PREFIX = "/xapi/v1"
-OPTION_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
 
@@ -67,8 +65,8 @@ class PreparedRequest:
         return self.action.id if self.action is not None else self.label
 
     @property
-    def idempotent(self) -> bool:
-        return self.action.idempotent if self.action is not None else self.method == "GET"
+    def read_only(self) -> bool:
+        return self.action.read_only if self.action is not None else self.method == "GET"
 
     @property
     def target(self) -> str:
@@ -227,7 +225,8 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
     pairs: list[tuple[str, str]] = []
     if not args:
         return pairs
-    for name in OPTION_NAMES:
+    for option in QUERY_OPTIONS:
+        name = option.name
         # ``$top=`` (via ``**{"$top": 5}``) always means the OData option; the bare
         # name too, unless a function parameter of that name took it (20.0.4's GetLogs).
         keys = [k for k in (f"${name}", name) if k in args]
@@ -243,7 +242,7 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
             accepted = ", ".join(action.query) or "no OData options"
             checker.fail(name, f"{action.id} does not accept ${name} (it accepts {accepted})")
             continue
-        if name in ("top", "skip"):
+        if option.kind == "count":
             number = checker.check(value, {"type": "integer", "minimum": 0}, name)
             if not isinstance(number, int):
                 continue
@@ -255,10 +254,10 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
                 )
                 continue
             pairs.append((f"${name}", str(number)))
-        elif name == "count":
+        elif option.kind == "flag":
             flag = checker.check(value, {"type": "boolean"}, name)
             pairs.append(("$count", "true" if flag is True else "false"))
-        elif name in ("select", "orderby", "expand"):
+        elif option.kind == "list":
             if not isinstance(value, str) and not hasattr(value, "__iter__"):
                 checker.fail(name, "expected a string or a list of strings")
                 continue
@@ -388,13 +387,18 @@ def _check_content(prepared: PreparedRequest, raw: RawResponse, url: str) -> Non
 
 
 def _envelope(raw: RawResponse) -> tuple[str, str, list[dict[str, Any]], Any]:
-    """(code, message, details, body) from an OData or OAuth error body."""
+    """(code, message, details, body) from any error answer.
+
+    The PBX answers with an OData envelope (XAPI) or an OAuth body (token endpoint);
+    a gateway, proxy or firewall in front of it may answer with problem+json (RFC 9457),
+    another JSON shape, HTML or plain text. Each gives what it has.
+    """
     if not raw.content:
         return "", "", [], None
     try:
         body = raw.json()
     except ValueError:
-        text = raw.content.decode("utf-8", "replace").strip()
+        text = _plain_text(raw.content.decode("utf-8", "replace"))
         return "", text[:500], [], text[:2000]
     if isinstance(body, dict):
         err = body.get("error")
@@ -403,9 +407,39 @@ def _envelope(raw: RawResponse) -> tuple[str, str, list[dict[str, Any]], Any]:
             return str(err.get("code") or ""), str(err.get("message") or ""), details, body
         if isinstance(err, str):  # OAuth style
             return err, str(body.get("error_description") or err), [], body
+        if "detail" in body or "title" in body:  # problem+json
+            message = str(body.get("detail") or body.get("title") or "")
+            return str(body.get("type") or ""), message, _problem_details(body), body
         if "message" in body:
             return "", str(body["message"]), [], body
     return "", "", [], body
+
+
+def _problem_details(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """problem+json ``errors`` (a field -> messages map, or a list) as our details."""
+    errors = body.get("errors")
+    out: list[dict[str, Any]] = []
+    if isinstance(errors, dict):
+        for target, messages in errors.items():
+            for text in messages if isinstance(messages, list) else [messages]:
+                out.append({"code": "", "message": str(text), "target": str(target)})
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict):
+                text = item.get("detail") or item.get("message") or ""
+                target = item.get("pointer") or item.get("field") or item.get("target") or ""
+                out.append({"code": "", "message": str(text), "target": str(target)})
+    return out
+
+
+def _plain_text(text: str) -> str:
+    """An HTML or text body as one readable line (an HTML page's title and text)."""
+    import re
+
+    if "<" in text and ">" in text:
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+        text = re.sub(r"(?s)<[^>]+>", " ", text)
+    return " ".join(text.split())
 
 
 def _summarise(message: str, details: list[dict[str, Any]]) -> str:
@@ -456,7 +490,14 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
     """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
     code, message, details, body = _envelope(raw)
     status = raw.status
-    common = {"status": status, "method": method, "url": url, "code": code, "details": details}
+    common = {
+        "status": status,
+        "method": method,
+        "url": url,
+        "code": code,
+        "details": details,
+        "headers": raw.headers,
+    }
     if status == 401:
         reason = message or "the bearer token was missing, expired or revoked"
         return AuthenticationError(
@@ -468,11 +509,20 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
             ),
             **common,
         )
-    if status in _STATUS_ERRORS:
+    from_pbx = _from_pbx(raw)
+    if status in _STATUS_ERRORS and (from_pbx or status not in (500, 504)):
         cls, headline, hint = _STATUS_ERRORS[status]
     elif status >= 500:
-        cls, headline = ServerError, f"the PBX failed with {status} for {{where}}."
-        hint = "Try again later; if it persists, check the PBX's logs."
+        who = "the PBX" if from_pbx else "the server (a proxy or gateway in front of the PBX?)"
+        cls, headline = ServerError, f"{who} failed with {status} for {{where}}."
+        hint = (
+            "Try again later; if it persists, check the PBX's logs."
+            if from_pbx
+            else (
+                "The answer did not come from XAPI: check the proxy or gateway between, "
+                "and that the URL points at the PBX."
+            )
+        )
     else:
         cls, headline = ApiError, f"the PBX refused the request ({status})."
         hint = _warning_hint(details, message)
@@ -481,6 +531,18 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
     if detail_text and status != 405:
         text += "\n" + detail_text
     return cls(text, body=body, hint=hint, **common)
+
+
+def _from_pbx(raw: RawResponse) -> bool:
+    """Whether an error answer looks like XAPI's own: empty, or the OData envelope
+    (a PBX also says its version in every answer)."""
+    if "x-3cx-version" in raw.headers or not raw.content:
+        return True
+    try:
+        body = raw.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 _WARNING_HINTS = {

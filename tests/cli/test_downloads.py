@@ -50,11 +50,11 @@ def portal() -> Iterator[AnswerServer]:
         yield s
 
 
-def test_an_html_page_for_list_user_exits_11_naming_it(
+def test_an_html_page_for_list_user_exits_12_naming_it(
     run: Runner, portal: AnswerServer, dirs: dict[str, Path]
 ) -> None:
     r = run("users", "list-user", "--top", "1", env={"TCX_URL": portal.url})
-    assert r.code == 11
+    assert r.code == 12
     assert "ListUser: expected JSON from GET" in r.err
     assert "an HTML page (text/html) titled 'Sign in - Guest WiFi'" in r.err
     assert "a web login page, a captive portal or a proxy" in r.err
@@ -65,17 +65,17 @@ def test_an_html_page_for_a_download_saves_nothing(
     run: Runner, portal: AnswerServer, dirs: dict[str, Path]
 ) -> None:
     r = run("recordings", "download-recording", "--rec-id", "1", env={"TCX_URL": portal.url})
-    assert r.code == 11
+    assert r.code == 12
     assert "DownloadRecording: expected a file" in r.err
     assert list(dirs["work"].iterdir()) == []
 
 
-def test_a_captive_portal_answering_the_token_request_exits_11(
+def test_a_captive_portal_answering_the_token_request_exits_12(
     run: Runner, portal: AnswerServer
 ) -> None:
     portal.token_answer = portal.answer
     r = run("users", "list-user", "--top", "1", env={"TCX_URL": portal.url})
-    assert r.code == 11
+    assert r.code == 12
     assert f"The token request to {portal.url}/connect/token got 200 with an HTML page" in r.err
     assert "titled 'Sign in - Guest WiFi' instead of a token" in r.err
     assert portal.paths == []  # the API itself was never asked

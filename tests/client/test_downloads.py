@@ -41,7 +41,7 @@ def server() -> Iterator[AnswerServer]:
 @pytest.fixture(params=["sync", "async"])
 def download(request: pytest.FixtureRequest, server: AnswerServer) -> Any:
     """``download(path, **kw)`` of DownloadRecording through Client or AsyncClient."""
-    kw = {"version": "20.0.10", "token_cache": False}
+    kw = {"release": "20.0.10", "token_cache": False}
 
     def run(path: Path, link: str | None = None, **extra: Any) -> Any:
         if request.param == "sync":
@@ -124,7 +124,7 @@ def test_an_html_page_instead_of_a_file_is_an_error_naming_it(
     assert "expected a file from GET" in text
     assert "was an HTML page (text/html) titled 'Sign in - Guest WiFi'" in text
     assert "login page, a captive portal or a proxy" in text and "5001" in text
-    assert err.value.exit_code == 11 and 11 in EXIT_CODES
+    assert err.value.exit_code == 12 and 12 in EXIT_CODES
     assert list(tmp_path.iterdir()) == []
 
 
@@ -148,7 +148,7 @@ def test_an_html_page_for_a_json_action_is_an_error(
     server: AnswerServer, mode: str, content_type: str
 ) -> None:
     server.answer = Answer(content_type=content_type, body=HTML_LOGIN)  # sniffed, too
-    kw = {"version": "20.0.10", "token_cache": False}
+    kw = {"release": "20.0.10", "token_cache": False}
     with pytest.raises(UnexpectedContentError) as err:
         if mode == "sync":
             with Client(server.url, "id", "key", **kw) as c:

@@ -120,7 +120,7 @@ def connection_settings(conn: Any) -> dict[str, Any]:
         "base_url": _base_url(conn, extras),
         "client_id": conn.login,
         "client_secret": conn.password,
-        "version": str(_extra(extras, "release") or "auto"),
+        "release": str(_extra(extras, "release") or "auto"),
         "verify": verify,
     }
     timeout = _extra(extras, "timeout")

@@ -19,17 +19,20 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError, UnknownActionError
 from .model import Action, Body, Param, Response, odata_type, schema_label
 from .naming import kebab, snake
+from .options import QUERY_OPTIONS, QueryOption
 
 if TYPE_CHECKING:
     from ..schemas import SchemaIndex
 
 __all__ = [
     "DEFAULT_RELEASE",
+    "QUERY_OPTIONS",
     "RELEASES",
     "Action",
     "Body",
     "Catalog",
     "Param",
+    "QueryOption",
     "Response",
     "catalog",
     "kebab",

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..schemas import SchemaIndex
-from .model import QUERY_OPTION_HELP, schema_label
+from .model import schema_label
 from .naming import kebab
+from .options import QUERY_OPTION_NAMES, QUERY_OPTIONS
 
 if TYPE_CHECKING:
     from . import Catalog
     from .model import Action, Param
 
 __all__ = [
-    "QUERY_OPTIONS",
     "CliOption",
     "cli_options",
     "example_body",
@@ -36,22 +36,11 @@ __all__ = [
     "summary_line",
 ]
 
-#: OData query options in the order the CLI shows them.
-QUERY_OPTIONS: tuple[str, ...] = (
-    "select",
-    "filter",
-    "orderby",
-    "expand",
-    "top",
-    "skip",
-    "count",
-    "search",
-)
 
 #: Option names the CLI uses itself; a parameter that collides gets a suffix.
 RESERVED_OPTIONS = frozenset(
     {
-        *QUERY_OPTIONS,
+        *QUERY_OPTION_NAMES,
         "all",
         "body",
         "output",
@@ -304,15 +293,15 @@ def cli_options(action: Action, cat: Catalog | None = None) -> list[CliOption]:
                 )
             )
     for q in QUERY_OPTIONS:
-        if q in action.query:
+        if q.name in action.query:
             out.append(
                 CliOption(
-                    flag="--" + q,
+                    flag=q.flag,
                     source="query",
-                    name=q,
-                    type_label="flag" if q == "count" else "text",
+                    name=q.name,
+                    type_label=q.type_label,
                     required=False,
-                    help=QUERY_OPTION_HELP.get(q, ""),
+                    help=q.help,
                 )
             )
     return out

@@ -16,6 +16,7 @@ import click
 
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
+from ..catalog.options import QUERY_OPTION_NAMES
 from .errors import DEBUG
 from .lazy import (
     HelpOnEmpty,
@@ -184,7 +185,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
             metavar="JSON|@FILE|-",
             help='Request body (for OData actions the wrapper object, e.g. {"peersRequest": {...}}).',
         ),
-        *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
+        *query_options(QUERY_OPTION_NAMES),
         *common_options(True),
     ],
 )

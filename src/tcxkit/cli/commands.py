@@ -93,7 +93,7 @@ def login(ctx: click.Context, **values: Any) -> None:
         with make_client(conn, opts, token_cache=False) as client:
             client.authenticate()
             try:
-                detected = client.version
+                detected = client.release
             except Exception:
                 detected = None
             pbx = client.pbx_version

@@ -136,7 +136,7 @@ def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
         conn.url,
         conn.client_id,
         conn.client_secret,
-        version=conn.version,
+        release=conn.version,
         timeout=opts.timeout,
         verify=verify,
         **extra,

@@ -148,7 +148,7 @@ def run_doctor(opts: Options) -> int:
 
         def release() -> str:
             assert client is not None
-            version = client.version
+            version = client.release
             pbx = client.pbx_version or "unknown"
             return f"PBX {pbx}; using the XAPI {version} catalog ({len(client.catalog)} actions)"
 

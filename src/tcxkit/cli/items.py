@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import snake
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import PartialFailure, TcxError, UsageError
 from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
@@ -35,8 +36,6 @@ if TYPE_CHECKING:
     from ..client import Client
 
 __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
-
-_QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
 
 def read_items(source: str) -> Iterator[tuple[int, Any]]:
@@ -100,7 +99,7 @@ def item_kwargs(action: Action, item: dict[str, Any], base: dict[str, Any]) -> d
         kind, name = names.get(key, ("", key))
         if kind:
             kwargs[name] = value
-        elif key == "body" or key in _QUERY:
+        elif key == "body" or key in QUERY_OPTION_NAMES:
             kwargs[key] = value
         else:
             extra[key] = value

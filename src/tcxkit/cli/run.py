@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
 from .jsonin import read_json_option
 from .output import Printer
@@ -31,7 +32,6 @@ __all__ = [
     "run_call",
 ]
 
-QUERY_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 COMMON = (
     "output",
     "out",
@@ -67,7 +67,7 @@ def build_kwargs(action: Action, specs: list[CliOption], values: dict[str, Any])
         else:
             value = _param_value(action, spec.name, raw)
         kwargs[spec.name] = value
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) is not None:
             kwargs[q] = values[q]
     return kwargs
@@ -140,7 +140,7 @@ def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> No
     kwargs = parse_param_pairs(action, values.get("param") or ())
     if values.get("body") is not None:
         kwargs["body"] = read_json_option(values["body"], "--body")
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) not in (None, False):
             kwargs[q] = values[q]
     execute(ctx, action, kwargs, values)
