@@ -50,7 +50,7 @@ def portal() -> Iterator[AnswerServer]:
         yield s
 
 
-def test_an_html_page_for_list_user_exits_11_naming_it(
+def test_an_html_page_for_list_user_exits_12_naming_it(
     run: Runner, portal: AnswerServer, dirs: dict[str, Path]
 ) -> None:
     r = run("users", "list-user", "--top", "1", env={"TCX_URL": portal.url})
@@ -70,7 +70,7 @@ def test_an_html_page_for_a_download_saves_nothing(
     assert list(dirs["work"].iterdir()) == []
 
 
-def test_a_captive_portal_answering_the_token_request_exits_11(
+def test_a_captive_portal_answering_the_token_request_exits_12(
     run: Runner, portal: AnswerServer
 ) -> None:
     portal.token_answer = portal.answer

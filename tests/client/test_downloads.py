@@ -171,3 +171,13 @@ def test_a_json_object_that_is_not_an_error_for_a_file_action_is_kept(
     result = download(tmp_path)
     assert Path(result.path).name == "DownloadRecording.json"
     assert json.loads(Path(result.path).read_text()) == {"Id": 5}
+
+
+def test_an_html_page_labelled_as_a_file_is_recognised_by_its_first_bytes(
+    download: Any, server: AnswerServer, tmp_path: Path
+) -> None:
+    server.answer = Answer(content_type="application/octet-stream", body=HTML_LOGIN)
+    with pytest.raises(UnexpectedContentError) as err:
+        download(tmp_path)  # streamed to a .part file, then looked at
+    assert "an HTML page (application/octet-stream) titled 'Sign in - Guest WiFi'" in str(err.value)
+    assert list(tmp_path.iterdir()) == []
