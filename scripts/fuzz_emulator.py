@@ -82,6 +82,12 @@ def _token(port: int, secret: str) -> str:
     return str(answer.json()["access_token"])
 
 
+def _schemathesis() -> str:
+    """The ``schemathesis`` next to this interpreter (a venv), else the one on PATH."""
+    beside = Path(sys.executable).with_name("schemathesis")
+    return str(beside) if beside.exists() else shutil.which("schemathesis") or "schemathesis"
+
+
 def _summary(report: str) -> str:
     failures = re.findall(r"❌ (ST\d+ [^:\n]+: \d+)", report)
     cases = re.search(r"(\d+) generated, (\d+) found", report)
@@ -96,7 +102,7 @@ def run_seed(seed: int, args: argparse.Namespace, spec: Path, work: Path) -> boo
     try:
         env = {**os.environ, "TCX_FUZZ_TOKEN": _token(port, secret)}
         cmd = [
-            shutil.which("schemathesis") or "schemathesis",
+            _schemathesis(),
             "--config-file",
             str(work / "schemathesis.toml"),
             "run",
