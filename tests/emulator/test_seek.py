@@ -140,3 +140,23 @@ def test_numbers_beyond_64_bits_are_a_query_error(calls: EntitySet) -> None:
     options.skip = 2**63
     with pytest.raises(ODataQueryError, match="outside the 64-bit integer range"):
         calls.query(options, order=("StartTime",))
+
+
+def test_far_jump_leaves_anchors_behind(calls: EntitySet) -> None:
+    """A first jump deep into an index-ordered shape hops there once; later jumps are short."""
+    query = {"$filter": "Dn ne 'none'", "$top": str(PAGE)}  # a shape of its own
+    first = _steps(calls, {**query, "$skip": "5500"}, ("StartTime",))
+    later = _steps(calls, {**query, "$skip": "3000"}, ("StartTime",))
+    assert 4 * later < first, (first, later)
+    for skip in ("5500", "3000", "4100"):
+        page = {**query, "$skip": skip}
+        assert _keys(calls, page, ("StartTime",)) == _offset_keys(calls, page, ("StartTime",))
+
+
+def test_no_hops_where_every_query_sorts(calls: EntitySet) -> None:
+    """Without an index for the order each hop would sort the whole match again."""
+    query = {"$top": "10", "$skip": "5000", "$orderby": "Dn asc", "$filter": "Dn ne 'hop'"}
+    calls.query(parse_query(query))
+    [anchors] = [a for shape, a in calls._pager._shapes.items() if "hop" in shape[1]]
+    assert not anchors.ordered
+    assert anchors.offsets == [5000, 5010]  # the page's own two anchors, no hops

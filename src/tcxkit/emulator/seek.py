@@ -21,8 +21,11 @@ The answer is exactly the ``OFFSET`` answer:
   (NULLs sort first and a row-value comparison with NULL is unknown), and an anchor with
   a NULL value is never used.  Everything else pages with ``OFFSET``, as before.
 
-A first jump straight to a deep offset still walks the index once (no anchor is known
-yet); paging forward page by page, and repeating a page, are seeks.
+Where an index delivers the order, a first jump far past every known anchor walks
+there in hops of :data:`HOP` rows,
+noting an anchor at each: about the walk ``OFFSET`` makes, once per shape and table
+generation.  After it, every page of that shape costs at most a ``HOP``-row walk, and
+paging forward page by page, or repeating a page, is a seek.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ __all__ = ["SeekPager"]
 #: an anchor is a tuple of a few sort values).
 MAX_SHAPES = 64
 MAX_ANCHORS = 4096
+#: Rows between the anchors a far jump leaves behind it.
+HOP = 2048
 
 Shape = tuple[str, tuple[Any, ...], str]
 
@@ -47,8 +52,9 @@ Shape = tuple[str, tuple[Any, ...], str]
 class _Anchors:
     """Known offsets of one query shape, sorted, with the sort key of the row before each."""
 
-    def __init__(self, nullable: bool) -> None:
+    def __init__(self, nullable: bool, ordered: bool) -> None:
         self.nullable = nullable  # some matching row has a NULL sort value
+        self.ordered = ordered  # an index delivers the order (no sort of the whole match)
         self.offsets: list[int] = []
         self.keys: dict[int, tuple[Any, ...]] = {}
 
@@ -60,11 +66,29 @@ class _Anchors:
     def add(self, offset: int, key: tuple[Any, ...]) -> None:
         if offset <= 0 or offset in self.keys or any(v is None for v in key):
             return
-        if len(self.offsets) >= MAX_ANCHORS:
-            self.offsets.clear()
-            self.keys.clear()
+        if len(self.offsets) >= MAX_ANCHORS:  # keep the newest half: hops build on it
+            for dropped in self.offsets[: MAX_ANCHORS // 2]:
+                del self.keys[dropped]
+            del self.offsets[: MAX_ANCHORS // 2]
         bisect.insort(self.offsets, offset)
         self.keys[offset] = key
+
+
+def _seek(
+    order: Sequence[tuple[str, bool]], descending: bool, anchor: tuple[Any, ...] | None
+) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """WHERE clauses and parameters for "the rows after ``anchor``" (none without one)."""
+    if anchor is None:
+        return (), ()
+    exprs = ", ".join(expr for expr, _ in order)
+    marks = ", ".join("?" * len(order))
+    # The bound on the first item alone is what SQLite turns into an index range (it does
+    # not for a row value ending in the rowid); the row value is the exact condition.
+    clauses = (
+        f"{order[0][0]} {'<=' if descending else '>='} ?",
+        f"({exprs}) {'<' if descending else '>'} ({marks})",
+    )
+    return clauses, (anchor[0], *anchor)
 
 
 class SeekPager:
@@ -101,19 +125,21 @@ class SeekPager:
         if anchors is None:
             return self._select(where, params, order_sql, (), (), limit, skip)
         base = anchors.nearest(skip)
-        seek: tuple[str, ...] = ()
-        seek_params: tuple[Any, ...] = ()
-        if base:
-            exprs = ", ".join(expr for expr, _ in order)
-            marks = ", ".join("?" * len(order))
-            anchor = anchors.keys[base]
-            # The bound on the first item alone is what SQLite turns into an index range
-            # (it does not for a row value ending in the rowid); the row value is exact.
-            seek = (
-                f"{order[0][0]} {'<=' if descending else '>='} ?",
-                f"({exprs}) {'<' if descending else '>'} ({marks})",
-            )
-            seek_params = (anchor[0], *anchor)
+        # A jump far past every known anchor hops there HOP rows at a time, noting an
+        # anchor at each hop: about the walk OFFSET would make, done once, and any later
+        # page of this shape (forward, back, or a parallel export's other chunk) is near
+        # an anchor.
+        while anchors.ordered and skip - base > HOP:
+            seek, seek_params = _seek(order, descending, anchors.keys.get(base))
+            hop = self._select(where, params, order_sql, seek, seek_params, 1, HOP - 1)
+            if not hop:
+                return []  # fewer rows than base + HOP <= skip
+            self._remember(anchors, order, base + HOP, hop)
+            base += HOP
+        anchor = anchors.keys.get(base)
+        if base and anchor is None:  # a NULL sort value at the hop: nothing to seek from
+            return self._select(where, params, order_sql, (), (), limit, skip)
+        seek, seek_params = _seek(order, descending, anchor)
         if base == skip:
             keys = self._select(where, params, order_sql, seek, seek_params, limit, 0)
             self._remember(anchors, order, skip + len(keys), keys[-1:])
@@ -165,8 +191,21 @@ class SeekPager:
             nullable = descending and self._has_nulls(where, params, order)
             if len(self._shapes) >= MAX_SHAPES:
                 self._shapes.clear()
-            anchors = self._shapes[shape] = _Anchors(nullable)
+            anchors = self._shapes[shape] = _Anchors(
+                nullable, self._index_ordered(where, params, order_sql)
+            )
         return None if anchors.nullable else anchors
+
+    def _index_ordered(self, where: Sequence[str], params: Sequence[Any], order_sql: str) -> bool:
+        """Whether SQLite reads this shape's rows in order from an index.
+
+        Only then is a hop a walk of ``HOP`` index entries; without such an index every
+        query sorts the whole match, and hopping would repeat that sort at every hop.
+        """
+        where_sql = " WHERE " + " AND ".join(f"({c})" for c in where) if where else ""
+        sql = f'SELECT k FROM "{self.table}"{where_sql} ORDER BY {order_sql} LIMIT 1'
+        plan = self.store.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+        return not any("TEMP B-TREE" in str(row[-1]) for row in plan)
 
     def _has_nulls(
         self, where: Sequence[str], params: Sequence[Any], order: Sequence[tuple[str, bool]]
