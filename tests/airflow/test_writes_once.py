@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from tests.proxy import Rule, breaking_proxy
 
+from tcxkit import Client
 from tcxkit.airflow.errors import ThreeCXPermanentError
 from tcxkit.airflow.hooks import clear_client_cache
 from tcxkit.airflow.operators import ThreeCXOperator
@@ -36,21 +37,8 @@ def test_dropped_create_fails_without_retry_and_is_applied_once(
     assert err.value.exit_code == 11
     assert "may have been applied by the PBX" in str(err.value)
     assert proxy.count("POST", "/xapi/v1/Users") == 1
-    import httpx
-
-    token = httpx.post(
-        f"{emulator.url}/connect/token",
-        data={
-            "client_id": emulator.client_id,
-            "client_secret": emulator.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()["access_token"]
-    users = httpx.get(
-        f"{emulator.url}/xapi/v1/Users",
-        params={"$filter": "Number eq '4711'"},
-        headers={"Authorization": f"Bearer {token}"},
-    ).json()["value"]
+    with Client(emulator.url, emulator.client_id, emulator.client_secret, token_cache=False) as c:
+        users = c.call("ListUser", filter="Number eq '4711'")["value"]
     assert len(users) == 1
 
 

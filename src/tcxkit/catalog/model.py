@@ -15,17 +15,6 @@ __all__ = ["Action", "Body", "Param", "Response", "odata_type", "schema_label"]
 
 ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
 
-QUERY_OPTION_HELP: dict[str, str] = {
-    "select": "properties to return (comma list or sequence)",
-    "filter": "OData $filter expression",
-    "orderby": "sort order, e.g. 'Number desc' (comma list or sequence)",
-    "expand": "navigation properties to expand",
-    "top": "at most this many items (ordinary sets accept up to 100)",
-    "skip": "skip this many items",
-    "count": "add the total count (@odata.count)",
-    "search": "OData $search phrase",
-}
-
 
 def odata_type(schema: dict[str, Any]) -> str:
     """The Edm type a parameter schema stands for; decides its URL literal."""

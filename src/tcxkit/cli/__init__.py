@@ -15,7 +15,14 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``3cx`` console script."""
-    import click
+    try:
+        import click
+    except ImportError:  # the script comes with the library; its extra may not
+        print(
+            "3cx: the command line needs the cli extra: pip install 'tcxkit[cli]'",
+            file=sys.stderr,
+        )
+        sys.exit(2)
 
     from .app import cli
     from .errors import DEBUG, report

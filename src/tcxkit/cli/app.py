@@ -16,6 +16,7 @@ import click
 
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
+from ..catalog.options import QUERY_OPTION_NAMES
 from .errors import DEBUG
 from .globalopts import add_global_options, global_options
 from .lazy import (
@@ -191,7 +192,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
             metavar="JSON|@FILE|-",
             help='Request body (for OData actions the wrapper object, e.g. {"peersRequest": {...}}).',
         ),
-        *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
+        *query_options(QUERY_OPTION_NAMES),
         *common_options(True),
         click.Option(["--strict"], is_flag=True, help=STRICT_HELP),
         click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP),
@@ -230,12 +231,17 @@ def call_cmd(ctx: click.Context, **values: Any) -> None:
 def actions_cmd(
     ctx: click.Context, resource: str | None, markdown: bool, words: tuple[str, ...]
 ) -> None:
-    """List actions with one-line summaries; WORDS filter them (all must match).
+    """List actions with one-line descriptions; WORDS search them, best match first.
+
+    WORDS are matched against ids, resources, descriptions and parameter
+    names, with the spec's misspellings mapped (retrieve finds Retreive...)
+    and typos forgiven; every word must match.  No match exits 7 with
+    suggestions.
 
     \b
     3cx actions                      every action
     3cx actions --resource users     one resource
-    3cx actions peer number          actions matching all words
+    3cx actions retrieve peers       search (also: peer nmbers, hang up call)
     3cx actions show ACTION          the action's page: parameters, body example,
                                      output, errors to expect (ACTION: ListUser,
                                      list-user or `users list-user`)
@@ -368,12 +374,12 @@ def doctor_cmd(ctx: click.Context) -> None:
 @click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows.")
 @click.option("--client-id", default="tcxkit-emulator", show_default=True)
 @click.option(
-    "--client-secret",
-    envvar="TCX_EMULATOR_SECRET",
-    default="emulator-secret",
-    show_default=True,
-    help="API key it accepts (env TCX_EMULATOR_SECRET).",
+    "--client-secret-file",
+    metavar="PATH",
+    help="File holding the API key it accepts (default: env TCX_EMULATOR_SECRET, "
+    "else emulator-secret). The key itself never goes on a command line.",
 )
+@click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
 @click.option(
     "--idle-timeout",
     type=click.FloatRange(0),

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import snake
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import PartialFailure, TcxError, UsageError
 from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
@@ -39,7 +40,6 @@ __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
 
 #: A header row of field names (``Id``, ``Number,FirstName,Hours.Type``); no JSON line looks so.
 _CSV_HEADER = re.compile(r"[A-Za-z_][\w.-]*(\s*,\s*[A-Za-z_][\w.-]*)*")
-_QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
 
 def _is_csv(source: str, text: str) -> bool:
@@ -121,7 +121,7 @@ def item_kwargs(action: Action, item: dict[str, Any], base: dict[str, Any]) -> d
         kind, name = names.get(key, ("", key))
         if kind:
             kwargs[name] = value
-        elif key == "body" or key in _QUERY:
+        elif key == "body" or key in QUERY_OPTION_NAMES:
             kwargs[key] = value
         else:
             extra[key] = value

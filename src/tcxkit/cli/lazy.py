@@ -66,6 +66,13 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
                 help="Write a file result here ('-' for stdout); default: the PBX's file name.",
             )
         )
+        opts.append(
+            click.Option(
+                ["--force"],
+                is_flag=True,
+                help="Replace an existing file (atomically); without it 3cx never overwrites.",
+            )
+        )
     opts += [
         click.Option(
             ["--show-secrets"],
@@ -103,31 +110,22 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
     return opts
 
 
-_QUERY_HELP = {
-    "select": "Properties to return (comma list).",
-    "filter": "OData $filter, e.g. \"Number eq '100'\".",
-    "orderby": "Sort order, e.g. 'Number desc'.",
-    "expand": "Navigation properties to expand, e.g. 'Groups($select=Name)'.",
-    "top": "At most this many items (ordinary sets accept up to 100; see --all).",
-    "skip": "Skip this many items.",
-    "count": "Include the total count (@odata.count).",
-    "search": "OData $search phrase.",
-}
-
-
 def query_options(names: tuple[str, ...]) -> list[click.Option]:
+    """Click options for the OData options an action accepts (words from the one table)."""
+    from ..catalog.options import QUERY_OPTIONS
+
     out = []
-    for q in ("select", "filter", "orderby", "expand", "top", "skip", "count", "search"):
-        if q not in names:
+    for q in QUERY_OPTIONS:
+        if q.name not in names:
             continue
-        if q == "count":
-            out.append(click.Option(["--count"], is_flag=True, default=None, help=_QUERY_HELP[q]))
-        elif q in ("top", "skip"):
+        if q.kind == "flag":
+            out.append(click.Option([q.flag], is_flag=True, default=None, help=q.help))
+        elif q.kind == "count":
             out.append(
-                click.Option([f"--{q}"], type=click.IntRange(0), metavar="N", help=_QUERY_HELP[q])
+                click.Option([q.flag], type=click.IntRange(0), metavar=q.metavar, help=q.help)
             )
         else:
-            out.append(click.Option([f"--{q}"], metavar="TEXT", help=_QUERY_HELP[q]))
+            out.append(click.Option([q.flag], metavar=q.metavar, help=q.help))
     return out
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
 from .jsonin import read_json_option
 from .lookups import NumberCheck
@@ -32,10 +33,10 @@ __all__ = [
     "run_call",
 ]
 
-QUERY_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 COMMON = (
     "output",
     "out",
+    "force",
     "show_secrets",
     "fetch_all",
     "page_size",
@@ -70,7 +71,7 @@ def build_kwargs(action: Action, specs: list[CliOption], values: dict[str, Any])
         else:
             value = _param_value(action, spec.name, raw)
         kwargs[spec.name] = value
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) is not None:
             kwargs[q] = values[q]
     return kwargs
@@ -143,7 +144,7 @@ def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> No
     kwargs = parse_param_pairs(action, values.get("param") or ())
     if values.get("body") is not None:
         kwargs["body"] = read_json_option(values["body"], "--body")
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) not in (None, False):
             kwargs[q] = values[q]
     execute(ctx, action, kwargs, values)
@@ -218,6 +219,11 @@ def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
             f"--out only applies to file results; {action.id} returns {action.response.label}.",
             hint="Redirect the output instead, e.g. `> result.json` (with -o json/jsonl/csv).",
         )
+    if values.get("force") and action.response.kind != "file":
+        raise UsageError(
+            f"--force only applies to file results; {action.id} returns {action.response.label}.",
+            hint="Drop --force: it allows replacing an existing file written by --out.",
+        )
     if values.get("continue_on_error"):
         raise UsageError(
             "--continue-on-error only applies with --items.",
@@ -269,9 +275,11 @@ def execute(
                 print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
             check.finish()
             return
-        if action.response.kind == "file" and values.get("out") not in (None, "-"):
-            res = client.download(action.id, values["out"], **kwargs)
-            _file_summary(printer, res.path or values["out"], res.size, res.content_type)
+        if action.response.kind == "file" and values.get("out") != "-":
+            # Streamed to --out, or into the current folder under the PBX's (safe) name.
+            target = values.get("out") or "."
+            res = client.download(action.id, target, overwrite=bool(values.get("force")), **kwargs)
+            _file_summary(printer, res.path or target, res.size, res.content_type)
             return
         result = client.call(action.id, **kwargs)
     finally:
@@ -290,7 +298,9 @@ def _print_result(
 
     if isinstance(result, FileResult):
         name = result.filename or f"{action.id}.bin"
-        written = printer.file(result.read(), values.get("out"), name)
+        written = printer.file(
+            result.read(), values.get("out"), name, overwrite=bool(values.get("force"))
+        )
         if written["path"] != "-":
             _file_summary(printer, written["path"], written["bytes"], result.content_type)
         return

@@ -38,6 +38,12 @@ class RunningEmulator:
         return self.config.client_secret
 
     @property
+    def control_auth(self) -> tuple[str, str]:
+        """HTTP Basic credentials for the ``/emulator/*`` control endpoints
+        (``httpx.get(url, auth=emu.control_auth)``)."""
+        return (self.config.client_id, self.config.client_secret)
+
+    @property
     def api_url(self) -> str:
         return self.url + "/xapi/v1"
 
@@ -77,6 +83,31 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: Seconds an idle keep-alive connection stays open: nginx's default ``keepalive_timeout``,
+#: which a PBX sits behind.  uvicorn's own default (5 s) is shorter than the idle pools of
+#: common clients, which then race the server closing a connection they are reusing.
+KEEP_ALIVE = 75
+
+
+def _uvicorn_config(app: Any, **kwargs: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE,
+        **kwargs,
+    )
+
+
+def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
+    """Use the bound address in ``@odata.context`` unless a public URL was configured."""
+    if not config.public_url:
+        app.state.emulator.public_url = url
+
+
 def _server(app: Any, **kwargs: Any) -> Any:
     import uvicorn
 
@@ -92,9 +123,7 @@ def _server(app: Any, **kwargs: Any) -> Any:
             await super().startup(sockets=sockets)
             self.ready.set()
 
-    server = _Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **kwargs)
-    )
+    server = _Server(_uvicorn_config(app, **kwargs))
     server.ready = threading.Event()
     return server
 
@@ -127,7 +156,9 @@ def running(
             if not thread.is_alive():
                 raise RuntimeError("The emulator server thread stopped during start-up.")
         shown = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{shown}:{bound_port}", config, app, app.state.emulator)
+        url = f"http://{shown}:{bound_port}"
+        _publish(app, config, url)
+        yield RunningEmulator(url, config, app, app.state.emulator)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -191,12 +222,12 @@ def run(
     app = create_app(config)
     watch = _IdleWatch(app, idle_timeout) if idle_timeout else None
     sock = _bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    _publish(app, config, url)
     if on_ready is not None:
-        shown = f"[{host}]" if ":" in host else host
-        on_ready(f"http://{shown}:{sock.getsockname()[1]}")
-    server = uvicorn.Server(
-        uvicorn.Config(watch or app, log_level="warning", access_log=False, lifespan="off")
-    )
+        on_ready(url)
+    server = uvicorn.Server(_uvicorn_config(watch or app))
     done = threading.Event()
     if watch is not None:
         threading.Thread(
