@@ -149,7 +149,6 @@ def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
     from .settings import settle
 
     settle(opts)
-
     if opts.debug:
         enable_debug_logging()
     # Plain http needs no certificates; skipping them saves loading the CA bundle.

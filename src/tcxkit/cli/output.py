@@ -284,21 +284,19 @@ class Printer:
         if not head:
             return 0
         cols = table_columns(head)
-        value = _plain_value
+        value = _get if self.layout is None else self.layout.value
         if self.layout is not None:
             cols = self.layout.table_columns(head, cols)
-            value = self.layout.value
         cells = [[summarise(value(r, c)) for c in cols] for r in head]
         if len(head) <= _TABLE_SAMPLE:
             self._grid(cols, cells)
             n = len(head)
         else:
-            header, cells = self._fit(cols, cells)
-            widths = _widths(header, cells)
-            kept = cols[: len(header)]
-            more = ([summarise(value(r, c)) for c in kept] for r in map(_as_dict, rows))
+            cols, cells = _fit(cols, cells)
+            widths = _widths(cols, cells)
+            more = ([summarise(value(r, c)) for c in cols] for r in map(_as_dict, rows))
             lines = (_line(r, widths) for r in chain(cells, more))
-            n = self._batched(chain([_line(header, widths)], lines)) - 1
+            n = self._batched(chain([_line(cols, widths)], lines)) - 1
         _note_long_table(n)
         return n
 
@@ -322,27 +320,9 @@ class Printer:
                     table.add_row(*row)
                 Console(file=self.out).print(table)
                 return
-        header, cells = self._fit(header, cells)
+        header, cells = _fit(header, cells)
         widths = _widths(header, cells)
         self.write("".join(_line(r, widths) for r in [header, *cells]))
-
-    @staticmethod
-    def _fit(header: list[str], cells: list[list[str]]) -> tuple[list[str], list[list[str]]]:
-        """Fit a plain table to the terminal's width (not in a pipe): cut the widest cells,
-        drop trailing columns that do not fit, and say so."""
-        from .columns import fit_to_width, terminal_width
-
-        width = terminal_width()
-        if width is None:
-            return header, cells
-        header, cells, dropped = fit_to_width(header, cells, width)
-        if dropped:
-            print(
-                f"3cx: {dropped} more column{'s' if dropped > 1 else ''} did not fit the "
-                "terminal; choose with --select, or use -o csv / -o json.",
-                file=sys.stderr,
-            )
-        return header, cells
 
     def file(
         self, data: bytes, target: str | None, fallback_name: str, *, overwrite: bool = False
@@ -363,8 +343,25 @@ class Printer:
         return {"path": str(path), "bytes": len(data)}
 
 
-def _plain_value(row: dict[str, Any], column: str) -> Any:
+def _get(row: dict[str, Any], column: str) -> Any:
     return row.get(column)
+
+
+def _fit(header: list[str], cells: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Fit a plain table to the terminal width (tcxkit.cli.columns); note dropped columns."""
+    from .columns import fit_to_width, terminal_width
+
+    width = terminal_width()
+    if width is None:
+        return header, cells
+    header, cells, dropped = fit_to_width(header, cells, width)
+    if dropped:
+        print(
+            f"3cx: {dropped} more column{'s' if dropped > 1 else ''} did not fit the "
+            "terminal; choose with --select, or use -o csv / -o json.",
+            file=sys.stderr,
+        )
+    return header, cells
 
 
 def _as_dict(row: Any) -> dict[str, Any]:
