@@ -21,7 +21,7 @@ from ._httpx import httpx
 from ._version import __version__
 from .auth import TokenStore
 from .catalog import Catalog
-from .downloads import download_target, finish_download
+from .downloads import download_target
 from .errors import (
     ConfigurationError,
     ConnectError,
@@ -34,7 +34,7 @@ from .errors import (
 from .flow import ClientCore, Flow, Load, NeedToken, Save, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
-from .results import FileResult
+from .results import FileResult, finish_download
 from .retry import RetryPolicy
 
 __all__ = ["AsyncClient", "Client"]

@@ -15,16 +15,13 @@ import os
 import re
 import uuid
 from pathlib import Path
-from typing import Any
 
 from .errors import OutputExistsError
-from .results import FileResult
 
 __all__ = [
     "MAX_NAME_BYTES",
     "download_target",
     "fallback_name",
-    "finish_download",
     "place",
     "refuse_existing",
     "safe_filename",
@@ -122,40 +119,5 @@ def write_new(final: Path, data: bytes, overwrite: bool) -> None:
     try:
         part.write_bytes(data)
         place(part, final, overwrite)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def finish_download(
-    result: Any,
-    path: str | os.PathLike[str],
-    part: Path,
-    directory: Path | None,
-    *,
-    label: str,
-    overwrite: bool,
-) -> FileResult:
-    """Put a download's result in place: the streamed ``.part`` file, bytes read
-    into memory, or JSON (kept as JSON, so nothing is lost)."""
-
-    def final(name: str | None, default: str) -> Path:
-        return directory / (name or default) if directory is not None else Path(path)
-
-    try:
-        if isinstance(result, FileResult) and result.path is not None:
-            target = final(result.filename, fallback_name(label, result.content_type))
-            place(part, target, overwrite)
-        elif isinstance(result, FileResult):
-            target = final(result.filename, fallback_name(label, result.content_type))
-            write_new(target, result.read(), overwrite)
-        else:
-            import json
-
-            target = final(None, fallback_name(label, "application/json"))
-            write_new(target, json.dumps(result, indent=2, ensure_ascii=False).encode(), overwrite)
-            result = FileResult(None, "application/json", filename=target.name)
-        result.path = str(target)
-        result.size = target.stat().st_size
-        return result
     finally:
         part.unlink(missing_ok=True)

@@ -14,7 +14,9 @@ from tcxkit.catalog.search import edit_distance, index_for, search_actions, word
 
 
 def _ids(query: str, **kw: object) -> list[str]:
-    return [a.id for a in search_actions(query, **kw)]  # type: ignore[arg-type]
+    cat = kw.pop("release", None)
+    cat = cat if cat is not None and not isinstance(cat, str) else catalog(cat or "latest")
+    return [a.id for a in search_actions(query, cat, **kw)]  # type: ignore[arg-type]
 
 
 def test_peers_by_numbers_ranks_retreive_first() -> None:

@@ -297,21 +297,17 @@ def index_for(cat: Catalog) -> ActionIndex:
 
 def search_actions(
     query: str | Sequence[str],
-    release: str | Catalog | None = None,
+    cat: Catalog,
     *,
     resource: str | None = None,
     limit: int | None = None,
 ) -> list[Action]:
-    """Actions matching ``query``, best first: the library's (and MCP's) search.
+    """Actions of ``cat`` matching ``query``, best first: the library's (and MCP's) search.
 
-    ``search_actions("peers by numbers")[0].id == "RetreivePeersByNumbers"``.
-    ``release`` is a release name or a :class:`~tcxkit.catalog.Catalog`
-    (default: the newest shipped release); ``resource`` limits the search to
-    one resource (tag, snake or kebab name).
+    ``search_actions("peers by numbers", catalog())[0].id == "RetreivePeersByNumbers"``
+    (``catalog().search("peers", "by", "numbers")`` says the same). ``resource``
+    limits the search to one resource (tag, snake or kebab name).
     """
-    from . import Catalog, catalog
-
-    cat = release if isinstance(release, Catalog) else catalog(release or "latest")
     tag = cat.resource_name(resource) if resource else None
     if resource and tag is None:
         return []

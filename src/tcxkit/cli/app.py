@@ -23,11 +23,11 @@ from .lazy import (
     HelpOnEmpty,
     common_options,
     query_options,
-    release_of,
     resource_group,
     resource_map,
 )
 from .lookups import STRICT_HELP
+from .release import release_of
 from .safety import DRY_RUN_HELP, YES_HELP
 from .state import Options
 

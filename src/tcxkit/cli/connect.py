@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from .profiles import get_secret, load_config
+from .release import choose_release
 from .state import Options
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
     prof = cfg.require(name) if name else None
 
     verify: bool | str = True
-    version = opts.release or _env("TCX_RELEASE") or "auto"
+    version = choose_release(opts.release, prof)
     if prof is not None:
         url = url or prof.url
         cid = cid or prof.client_id
@@ -82,8 +83,6 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
             verify = prof.ca_bundle
         if prof.insecure:
             verify = False
-        if version == "auto" and prof.version:
-            version = prof.version
         source = f"profile {prof.name!r}" + (" + environment" if _env("TCX_URL") else "")
     elif url or cid or secret:
         source = "environment"

@@ -9,7 +9,7 @@ import click
 from ..catalog import Catalog
 from ..catalog.render import render_markdown, render_text, summary_line
 from ..errors import NoMatchError, UsageError
-from .lazy import release_of
+from .release import release_of
 
 __all__ = ["list_actions", "show_action"]
 

@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from ..catalog import Catalog, catalog, kebab
+from ..catalog import Catalog, kebab
 from .globalopts import GLOBAL_NOTE, OUTPUT_FORMATS, add_global_options
+from .release import release_of
 from .verbs import VERBS, short_verbs
 
 __all__ = [
@@ -24,24 +25,9 @@ __all__ = [
     "action_command",
     "common_options",
     "query_options",
-    "release_of",
     "resource_group",
     "resource_map",
 ]
-
-
-def release_of(ctx: click.Context) -> Catalog:
-    """The catalog the command tree is built from (``--release`` or the default)."""
-    from .globalopts import argv_release
-
-    root = ctx.find_root()
-    release = root.params.get("release") if root.params else None
-    import os
-
-    release = argv_release() or release or os.environ.get("TCX_RELEASE")
-    if not release or release == "auto":
-        return catalog()
-    return catalog(release)
 
 
 def common_options(pageable: bool = True, file: bool = True) -> list[click.Option]:

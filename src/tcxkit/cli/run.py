@@ -138,7 +138,7 @@ def run_action_command(
 
 def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> None:
     """``3cx call ACTION --param K=V --body JSON [OData options]``."""
-    from .lazy import release_of
+    from .release import release_of
 
     action = release_of(ctx).require(action_name)
     kwargs = parse_param_pairs(action, values.get("param") or ())
@@ -190,7 +190,7 @@ def _dry_run(
     fmt: str | None = None,
 ) -> None:
     from .connect import resolve
-    from .lazy import release_of
+    from .release import release_of
     from .safety import print_dry_run
 
     conn = resolve(ctx.find_root().obj, announce=False, start=False)
@@ -235,7 +235,7 @@ def _execute_items(
     ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
 ) -> None:
     from .items import item_kwargs, load_items, run_items
-    from .lazy import release_of
+    from .release import release_of
 
     # Bad input stops here, before connecting.
     items, lines = load_items(values["items"], action, release_of(ctx))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Action, catalog, odata_type
-from .auth import TokenStore
+from .auth import IssuedTokens
 from .config import EmulatorConfig
 from .generic import GenericBehaviour
 from .odata import QueryOptions, parse_query, validate_options
@@ -57,7 +57,7 @@ class AppState(GenericBehaviour):
         self.validator = Validator(self.catalog.schemas)
         self.generator = ValueGenerator(self.catalog.schemas)
         self.registry = reg or registry
-        self.tokens = TokenStore(lifetime=config.token_lifetime, single_token=config.single_token)
+        self.tokens = IssuedTokens(lifetime=config.token_lifetime, single_token=config.single_token)
         self.store = Store(
             str(config.db) if config.db else None,
             cache_rows=int(config.options.get("row_cache", FRAGMENT_CACHE_ROWS)),  # type: ignore[call-overload]
