@@ -37,6 +37,7 @@ from tcxkit.catalog.examples import Usage, example_data, usage
 from tcxkit.catalog.naming import snake
 from tcxkit.catalog.render import cli_options, render_markdown, render_text
 from tcxkit.cli import main
+from tcxkit.cli.safety import deletes
 from tcxkit.emulator import EmulatorConfig, running
 
 from .conftest import BIN, SECRET
@@ -208,6 +209,8 @@ def test_every_example_runs_on_the_demo(
             elif (why := _same_request(action, u)) is not None:
                 problems.append(f"{action.id}: {why}")
             for form, line in forms:
+                if form == "3cx" and deletes(action):
+                    line += " --yes"  # a delete asks on a terminal; a script confirms so
                 cwd = cli_env / "out" / action.id / form
                 code, out, err = _run(line, cwd, monkeypatch)
                 ran += 1

@@ -55,3 +55,9 @@ def test_strict_without_a_number_lookup_is_refused(run: Runner) -> None:
     assert r.code == 2
     assert "3cx: usage error: --strict only applies to lookups by number." in r.err
     assert r.out == ""
+
+
+def test_action_parameter_named_strict_keeps_its_flag(run: Runner, emulator: object) -> None:
+    r = run("voicemail-settings", "get-converter-request-status", "--strict", "true", "--dry-run")
+    assert r.code == 0, r.err
+    assert r.json()["url"].endswith("/Pbx.GetConverterRequestStatus(strict=true)")

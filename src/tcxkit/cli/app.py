@@ -194,7 +194,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         ),
         *query_options(QUERY_OPTION_NAMES),
         *common_options(True),
-        click.Option(["--strict"], is_flag=True, help=STRICT_HELP),
+        click.Option(["--strict", "strict_numbers"], is_flag=True, help=STRICT_HELP),
         click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP),
         click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP),
     ],

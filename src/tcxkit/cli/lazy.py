@@ -138,11 +138,15 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         )
     params += query_options(action.query)
     params += common_options(action.pageable, file=action.response.kind == "file")
+    extra = [click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP)]
     if offers_strict(action):
-        params.append(click.Option(["--strict"], is_flag=True, help=STRICT_HELP))
-    params.append(click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP))
+        extra.append(click.Option(["--strict", "strict_numbers"], is_flag=True, help=STRICT_HELP))
     if deletes(action):
-        params.append(click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP))
+        extra.append(click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP))
+    # An action parameter of the same name keeps its flag (GetConverterRequestStatus
+    # has a `strict` parameter): the CLI's own option gives way.
+    taken = {o for p in params for o in getattr(p, "opts", ())}
+    params += [o for o in extra if not taken.intersection(o.opts)]
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command

@@ -43,7 +43,7 @@ COMMON = (
     "items",
     "concurrency",
     "continue_on_error",
-    "strict",
+    "strict_numbers",
     "dry_run",
     "yes",
 )
@@ -203,7 +203,7 @@ def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
     if values.get("items"):
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
-        if values.get("strict"):
+        if values.get("strict_numbers"):
             raise UsageError(
                 "--strict does not apply with --items.",
                 hint="Each item's lookup reports its own result; drop --strict.",
@@ -259,7 +259,7 @@ def execute(
     if values.get("items"):
         _execute_items(ctx, action, kwargs, values)
         return
-    check = NumberCheck(action, kwargs, bool(values.get("strict")))
+    check = NumberCheck(action, kwargs, bool(values.get("strict_numbers")))
     if values.get("dry_run"):
         _dry_run(ctx, action, [kwargs], values)
         return
