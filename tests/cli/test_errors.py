@@ -96,6 +96,30 @@ def test_cannot_connect(run: Runner) -> None:
     _no_traceback(r.err)
 
 
+def test_unreachable_pbx_one_error_one_hint(run: Runner) -> None:
+    """One paragraph in the CLI's words: the library's hint is replaced, not followed."""
+    r = run("users", "list-user", env={"TCX_URL": "http://127.0.0.1:9"})
+    assert r.code == 4
+    lines = r.err.splitlines()
+    assert lines[0] == (
+        "3cx: cannot connect: Cannot connect to http://127.0.0.1:9/connect/token: "
+        "[Errno 111] Connection refused"
+    )
+    assert lines[1:] == [
+        "Hint: Check the URL and port (self-hosted PBXs listen on 5001, hosted ones on 443) "
+        "and run `3cx doctor`; a private CA needs --ca-bundle PATH, a test box --insecure."
+    ]
+    assert r.out == ""
+
+
+def test_unreachable_pbx_is_not_retried(run: Runner) -> None:
+    """A refused connection fails at once: the HTTP log shows no retry (issue #10, item 2)."""
+    r = run("users", "list-user", "--debug", env={"TCX_URL": "http://127.0.0.1:9"})
+    assert r.code == 4
+    assert "Connection refused" in r.err
+    assert "retry" not in r.err
+
+
 def test_tls_failure_hints_ca_bundle_and_insecure(run: Runner, emulator: Any) -> None:
     url = emulator.url.replace("http://", "https://")
     r = run("users", "list-user", env={"TCX_URL": url})

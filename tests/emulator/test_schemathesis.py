@@ -1,4 +1,12 @@
-"""Property-based run: every operation of XAPI 20.0.10 against the running emulator.
+"""Property-based runs: every operation of XAPI 20.0.10 against the running emulator.
+
+``test_hostile_cases_never_break_the_emulator`` is the issue's hostile run, bounded: per
+operation, cases from the examples, coverage and fuzzing phases, positive and negative,
+then the stateful phase over the links Schemathesis infers; checks ``not_a_server_error``
+and ``response_schema_conformance``.  ``scripts/fuzz_emulator.py`` is the deeper pass
+(the Schemathesis CLI, every case of every phase, seeds 1, 2, 3).
+``test_every_operation_answers_within_the_spec`` sends positive cases only, but checks
+more per case (status code and content type as well).
 
 Schemathesis generates requests from the official OpenAPI document and sends them over
 real HTTP to an emulator served by uvicorn.  A request the PBX would legitimately refuse
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import itertools
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +42,9 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -50,6 +61,15 @@ RELEASE = "20.0.10"
 #: locally with TCXKIT_PBT_EXAMPLES=50 for a deeper run.
 MAX_EXAMPLES = int(os.environ.get("TCXKIT_PBT_EXAMPLES", "10"))
 CHECKS = (not_a_server_error, status_code_conformance, response_schema_conformance)
+#: Formats the spec's own ``pattern`` contradicts on the same property (docs/emulator.md).
+CONTRADICTED_FORMATS = frozenset({"time", "duration"})
+#: The hostile run's bounds per operation: the first coverage-phase cases of each mode
+#: (Schemathesis orders them by scenario), and fuzzed cases drawn from the spec's
+#: examples and from negative generation.  About 2 minutes on the development machine.
+COVERAGE_POSITIVE = int(os.environ.get("TCXKIT_PBT_COVERAGE_POSITIVE", "3"))
+COVERAGE_NEGATIVE = int(os.environ.get("TCXKIT_PBT_COVERAGE_NEGATIVE", "8"))
+FUZZ_EXAMPLES = int(os.environ.get("TCXKIT_PBT_FUZZ", "3"))
+HOSTILE_CHECKS = (not_a_server_error, response_schema_conformance)
 
 
 @dataclass
@@ -62,12 +82,12 @@ class OperationRun:
 
 
 def _validation_spec() -> dict[str, Any]:
-    """The official document, minus the self-contradictory ``format: time`` (see above)."""
+    """The official document, minus the self-contradictory formats (see above)."""
     spec = copy.deepcopy(load_spec(RELEASE))
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("format") == "time" and "pattern" in node:
+            if node.get("format") in CONTRADICTED_FORMATS and "pattern" in node:
                 del node["format"]
             for value in node.values():
                 walk(value)
@@ -143,4 +163,132 @@ def test_every_operation_answers_within_the_spec() -> None:
     print(f"\n{total} generated cases over {len(runs)} operations; statuses {dict(statuses)}")
     assert not unexpected, f"{len(unexpected)} spec violations or server errors:\n\n" + "\n\n".join(
         unexpected
+    )
+
+
+def _coverage_cases(schema: Any, operation: Any) -> list[Any]:
+    """The first coverage-phase cases of ``operation``, positive then negative."""
+    cases: list[Any] = []
+    for mode, count in (
+        (GenerationMode.POSITIVE, COVERAGE_POSITIVE),
+        (GenerationMode.NEGATIVE, COVERAGE_NEGATIVE),
+    ):
+        generated = schema.iter_coverage_cases(
+            operation,
+            generation_modes=[mode],
+            generation_config=schema.config.generation_for(operation=operation, phase="coverage"),
+            extra_data_source=None,
+            error_feedback=None,
+            session=None,
+        )
+        cases.extend(itertools.islice(generated, count))
+    return cases
+
+
+def _hostile(
+    schema: Any,
+    operation: Any,
+    base_url: str,
+    session: requests.Session,
+    headers: dict[str, str],
+    run: OperationRun,
+) -> None:
+    """Coverage cases, then fuzzed ones from the spec's examples and negative generation."""
+
+    def send(case: Any) -> None:
+        run.cases += 1
+        try:
+            response = case.call(base_url=base_url, session=session, headers=headers)
+            run.statuses[response.status_code] += 1
+            case.validate_response(response, checks=list(HOSTILE_CHECKS), headers=headers)
+        except (Exception, BaseExceptionGroup) as exc:  # FailureGroup is a BaseExceptionGroup
+            run.failures.append(str(exc))
+
+    for case in _coverage_cases(schema, operation):
+        send(case)
+    strategies = [
+        *schema.get_strategies_from_examples(operation),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    ]
+
+    @settings(
+        max_examples=FUZZ_EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(strategies))
+    def fuzz(case: Any) -> None:
+        send(case)
+
+    try:
+        fuzz()
+    except Exception as exc:  # e.g. no negative case exists for an operation without inputs
+        if "Unsatisfiable" not in type(exc).__name__:
+            raise
+
+
+def _stateful(schema: Any, base_url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
+    """The stateful phase: scenarios along the links Schemathesis infers.
+
+    Returns the number of steps taken and the failures found.
+    """
+    failures: list[str] = []
+    steps = [0]
+    session = requests.Session()
+
+    class Links(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"base_url": base_url, "session": session, "headers": headers}
+
+        def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
+            steps[0] += 1
+            try:
+                case.validate_response(response, checks=list(HOSTILE_CHECKS), headers=headers)
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{case.method} {case.formatted_path}: {exc}")
+
+    Links.run(
+        settings=settings(
+            max_examples=10,
+            stateful_step_count=6,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    session.close()
+    return steps[0], failures
+
+
+@pytest.mark.slow
+def test_hostile_cases_never_break_the_emulator() -> None:
+    """0 server errors and 0 schema violations over all 601 operations, every phase."""
+    schema = schemathesis.openapi.from_dict(_validation_spec())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) == 601
+    runs: dict[str, OperationRun] = {}
+    with running(EmulatorConfig(version=RELEASE, data="demo")) as emu:
+        headers = {"Authorization": f"Bearer {fetch_token(emu)}"}
+        with requests.Session() as session:
+            for operation in operations:
+                run = runs.setdefault(operation.label, OperationRun())
+                _hostile(schema, operation, emu.api_url, session, headers, run)
+        steps, stateful = _stateful(schema, emu.api_url, headers)
+
+    missed = sorted(label for label, run in runs.items() if run.cases == 0)
+    assert not missed, f"{len(missed)} operations were never exercised: {missed}"
+    statuses = sum((run.statuses for run in runs.values()), collections.Counter())
+    total = sum(run.cases for run in runs.values())
+    print(f"\n{total} hostile cases over {len(runs)} operations; statuses {dict(statuses)}")
+    print(f"{steps} stateful steps along inferred links")
+    assert steps > 0, "the stateful phase took no step"
+    unexpected = [f"== {label}\n{text}" for label, run in runs.items() for text in run.failures]
+    unexpected += [f"== stateful\n{text}" for text in stateful]
+    assert not unexpected, f"{len(unexpected)} server errors or schema violations:\n\n" + (
+        "\n\n".join(unexpected)
     )

@@ -26,8 +26,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from .app import cli
     from .errors import DEBUG, report
+    from .globalopts import prescan_release
 
     args = list(sys.argv[1:] if argv is None else argv)
+    prescan_release(args)
     if "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
         DEBUG["on"] = True
     try:

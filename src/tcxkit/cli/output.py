@@ -119,6 +119,7 @@ class Printer:
     show_secrets: bool = False
     out: TextIO | None = None
     pretty: bool | None = None
+    layout: Any = None  # tcxkit.cli.columns.Layout: which columns, in which order
 
     def __post_init__(self) -> None:
         self.out = self.out or sys.stdout
@@ -256,6 +257,8 @@ class Printer:
         if not head:
             return 0
         cols = table_columns(head, limit=None)
+        if self.layout is not None:
+            cols = self.layout.csv_columns(head, cols)
         writer = csv.writer(self.out, lineterminator="\n")
         writer.writerow(cols)
         n = 0
@@ -281,13 +284,17 @@ class Printer:
         if not head:
             return 0
         cols = table_columns(head)
-        cells = [[summarise(r.get(c)) for c in cols] for r in head]
+        value = _get if self.layout is None else self.layout.value
+        if self.layout is not None:
+            cols = self.layout.table_columns(head, cols)
+        cells = [[summarise(value(r, c)) for c in cols] for r in head]
         if len(head) <= _TABLE_SAMPLE:
             self._grid(cols, cells)
             n = len(head)
         else:
+            cols, cells = _fit(cols, cells)
             widths = _widths(cols, cells)
-            more = ([summarise(r.get(c)) for c in cols] for r in map(_as_dict, rows))
+            more = ([summarise(value(r, c)) for c in cols] for r in map(_as_dict, rows))
             lines = (_line(r, widths) for r in chain(cells, more))
             n = self._batched(chain([_line(cols, widths)], lines)) - 1
         _note_long_table(n)
@@ -313,6 +320,7 @@ class Printer:
                     table.add_row(*row)
                 Console(file=self.out).print(table)
                 return
+        header, cells = _fit(header, cells)
         widths = _widths(header, cells)
         self.write("".join(_line(r, widths) for r in [header, *cells]))
 
@@ -333,6 +341,27 @@ class Printer:
             path = path / name
         write_new(path, data, overwrite)
         return {"path": str(path), "bytes": len(data)}
+
+
+def _get(row: dict[str, Any], column: str) -> Any:
+    return row.get(column)
+
+
+def _fit(header: list[str], cells: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Fit a plain table to the terminal width (tcxkit.cli.columns); note dropped columns."""
+    from .columns import fit_to_width, terminal_width
+
+    width = terminal_width()
+    if width is None:
+        return header, cells
+    header, cells, dropped = fit_to_width(header, cells, width)
+    if dropped:
+        print(
+            f"3cx: {dropped} more column{'s' if dropped > 1 else ''} did not fit the "
+            "terminal; choose with --select, or use -o csv / -o json.",
+            file=sys.stderr,
+        )
+    return header, cells
 
 
 def _as_dict(row: Any) -> dict[str, Any]:

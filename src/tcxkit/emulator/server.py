@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +36,12 @@ class RunningEmulator:
     @property
     def client_secret(self) -> str:
         return self.config.client_secret
+
+    @property
+    def control_auth(self) -> tuple[str, str]:
+        """HTTP Basic credentials for the ``/emulator/*`` control endpoints
+        (``httpx.get(url, auth=emu.control_auth)``)."""
+        return (self.config.client_id, self.config.client_secret)
 
     @property
     def api_url(self) -> str:
@@ -76,6 +83,31 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: Seconds an idle keep-alive connection stays open: nginx's default ``keepalive_timeout``,
+#: which a PBX sits behind.  uvicorn's own default (5 s) is shorter than the idle pools of
+#: common clients, which then race the server closing a connection they are reusing.
+KEEP_ALIVE = 75
+
+
+def _uvicorn_config(app: Any, **kwargs: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE,
+        **kwargs,
+    )
+
+
+def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
+    """Use the bound address in ``@odata.context`` unless a public URL was configured."""
+    if not config.public_url:
+        app.state.emulator.public_url = url
+
+
 def _server(app: Any, **kwargs: Any) -> Any:
     import uvicorn
 
@@ -91,9 +123,7 @@ def _server(app: Any, **kwargs: Any) -> Any:
             await super().startup(sockets=sockets)
             self.ready.set()
 
-    server = _Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **kwargs)
-    )
+    server = _Server(_uvicorn_config(app, **kwargs))
     server.ready = threading.Event()
     return server
 
@@ -126,12 +156,54 @@ def running(
             if not thread.is_alive():
                 raise RuntimeError("The emulator server thread stopped during start-up.")
         shown = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{shown}:{bound_port}", config, app, app.state.emulator)
+        url = f"http://{shown}:{bound_port}"
+        _publish(app, config, url)
+        yield RunningEmulator(url, config, app, app.state.emulator)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
         app.state.emulator.store.close()
+
+
+class _IdleWatch:
+    """ASGI wrapper that notes the last request, and a watchdog that stops the server.
+
+    The CLI's background emulator must not outlive its use by hours; a
+    request in flight counts as activity until it ends. The clock starts at the
+    first request: the command that started the emulator is still on its way
+    (importing, reading its settings) and must find it running, however short the
+    idle time and however slow the machine. Unused, it stops after
+    ``max(idle, FIRST_REQUEST_GRACE)``.
+    """
+
+    FIRST_REQUEST_GRACE = 60.0
+
+    def __init__(self, app: Any, idle: float) -> None:
+        self.app = app
+        self.idle = idle
+        self.last = time.monotonic() + max(idle, self.FIRST_REQUEST_GRACE) - idle
+        self.active = 0
+        self.stopped_idle = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.active += 1
+        self.last = time.monotonic()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+            self.last = time.monotonic()
+
+    def watch(self, server: Any, done: threading.Event) -> None:
+        while True:
+            left = self.last + self.idle - time.monotonic()
+            if left <= 0 and not self.active:
+                self.stopped_idle = True
+                server.should_exit = True
+                return
+            if done.wait(max(left, 0.05)):
+                return
 
 
 def run(
@@ -140,10 +212,13 @@ def run(
     port: int = 5001,
     *,
     on_ready: Callable[[str], None] | None = None,
-) -> None:
+    idle_timeout: float | None = None,
+) -> bool:
     """Serve an emulator in the foreground until interrupted (Ctrl-C).
 
     ``on_ready(url)`` is called once the socket is bound (useful with port 0).
+    With ``idle_timeout`` (seconds) it also stops after that long without a
+    request; returns True when it stopped for that reason.
     """
     import uvicorn
 
@@ -151,13 +226,22 @@ def run(
 
     config = config or EmulatorConfig()
     app = create_app(config)
+    watch = _IdleWatch(app, idle_timeout) if idle_timeout else None
     sock = _bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    _publish(app, config, url)
     if on_ready is not None:
-        shown = f"[{host}]" if ":" in host else host
-        on_ready(f"http://{shown}:{sock.getsockname()[1]}")
+        on_ready(url)
+    server = uvicorn.Server(_uvicorn_config(watch or app))
+    done = threading.Event()
+    if watch is not None:
+        threading.Thread(
+            target=watch.watch, args=(server, done), name="tcxkit-idle", daemon=True
+        ).start()
     try:
-        uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        ).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
+        done.set()
         sock.close()
+    return bool(watch and watch.stopped_idle)
