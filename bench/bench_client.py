@@ -67,14 +67,6 @@ print((t1 - t0) * 1000, len(sys.modules), ','.join(heavy) or '-')
 
 def client_import(runs: int) -> dict[str, dict[str, Any]]:
     """Median import time of ``Client`` per variant, interleaved run by run."""
-    import compileall
-    import sysconfig
-
-    import tcxkit
-
-    # Byte code as ``pip install`` leaves it (this environment may not write it itself).
-    for root in {sysconfig.get_paths()["purelib"], os.path.dirname(tcxkit.__file__)}:
-        compileall.compile_dir(root, quiet=1)
     times: dict[str, list[float]] = {k: [] for k in CLIENT_IMPORT}
     info: dict[str, tuple[int, str]] = {}
     for _ in range(runs):
@@ -94,6 +86,18 @@ def client_import(runs: int) -> dict[str, dict[str, Any]]:
         }
         for name, ts in times.items()
     }
+
+
+def compile_bytecode() -> None:
+    """Byte code as ``pip install`` leaves it (this environment may not write it itself),
+    so that fresh processes time imports, not compiling."""
+    import compileall
+    import sysconfig
+
+    import tcxkit
+
+    for root in {sysconfig.get_paths()["purelib"], os.path.dirname(tcxkit.__file__)}:
+        compileall.compile_dir(root, quiet=1)
 
 
 def startup(runs: int) -> dict[str, float]:
@@ -233,6 +237,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    compile_bytecode()
     result = {
         "machine": f"{platform.machine()} {platform.processor() or ''} Python {platform.python_version()}",
         **startup(args.runs),

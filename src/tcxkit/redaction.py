@@ -56,21 +56,37 @@ def redact(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # never secret, nothing inside
+_EXACT = frozenset({str, list, dict})
+
+
 def _redact_dict(obj: dict[Any, Any]) -> dict[Any, Any]:
+    # The loop every exported row goes through: dispatch on the exact type, so a
+    # number costs one set lookup and a string one dict lookup of its field name.
     out: dict[Any, Any] | None = None  # the copy, made at the first change
     decided = _DECIDED
     for k, v in obj.items():
-        secret = decided.get(k)
-        if secret is None:
-            secret = isinstance(k, str) and is_secret_key(k)
-        if secret and isinstance(v, str) and v:
-            new: Any = MASK
-        elif secret and isinstance(v, list) and v:
-            new = [MASK if isinstance(x, str) else redact(x) for x in v]
-        elif isinstance(v, dict | list):
-            new = redact(v)
+        t = type(v)
+        if t in _PLAIN:
+            continue
+        if t not in _EXACT:  # subclasses and other objects: by isinstance, rarely
+            t = next((c for c in (str, list, dict) if isinstance(v, c)), None)
+            if t is None:
+                continue
+        if t is dict:
+            new: Any = _redact_dict(v)
+        elif not v:
+            continue  # an empty string or list hides nothing
         else:
-            continue  # a scalar: the common case, kept cheap
+            secret = decided.get(k)
+            if secret is None:
+                secret = isinstance(k, str) and is_secret_key(k)
+            if secret:
+                new = MASK if t is str else [MASK if isinstance(x, str) else redact(x) for x in v]
+            elif t is str:
+                continue
+            else:
+                new = _redact_list(v)
         if new is not v:
             if out is None:
                 out = dict(obj)
