@@ -2,9 +2,10 @@
 
     python bench/bench_cli.py [-n 15]
 
-Measures ``3cx --help``, ``3cx actions`` and one action call against an
-emulator started in this process.  Targets: help and actions <= 200 ms, the
-call <= 400 ms.  Byte code is compiled first (as ``pip install`` does), since
+Measures ``3cx --help``, ``3cx actions``, one action call against an
+emulator started in this process, and the same call against a closed port
+(an unreachable PBX: exit 4).  Targets: help and actions <= 200 ms, the call
+<= 400 ms, the unreachable PBX failing in < 1 s.  Byte code is compiled first (as ``pip install`` does), since
 this environment may set PYTHONDONTWRITEBYTECODE.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -22,17 +24,33 @@ import time
 from pathlib import Path
 
 BIN = Path(sys.executable).with_name("3cx")
-TARGETS_MS = {"3cx --help": 200, "3cx actions": 200, "3cx users list-user --top 1": 400}
+TARGETS_MS = {
+    "3cx --help": 200,
+    "3cx actions": 200,
+    "3cx users list-user --top 1": 400,
+    "unreachable PBX (exit 4)": 1000,
+}
+UNREACHABLE = "unreachable PBX (exit 4)"
 
 
-def _time(cmd: list[str], env: dict[str, str], n: int) -> list[float]:
-    subprocess.run(cmd, env=env, capture_output=True, check=True)  # warm the OS caches
-    out = []
-    for _ in range(n):
+def _closed_port() -> int:
+    """A port nothing listens on: bound, then released."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _time(cmd: list[str], env: dict[str, str], n: int, expect: int = 0) -> list[float]:
+    def once() -> float:
         t0 = time.perf_counter()
-        subprocess.run(cmd, env=env, capture_output=True, check=True)
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+        proc = subprocess.run(cmd, env=env, capture_output=True)
+        took = (time.perf_counter() - t0) * 1000
+        if proc.returncode != expect:
+            raise SystemExit(f"{cmd}: exit {proc.returncode}, expected {expect}: {proc.stderr!r}")
+        return took
+
+    once()  # warm the OS caches
+    return [once() for _ in range(n)]
 
 
 def main() -> int:
@@ -58,6 +76,7 @@ def main() -> int:
             "TCX_CLIENT_ID": emu.client_id,
             "TCX_CLIENT_SECRET": "bench",
         }
+        down_env = {**call_env, "TCX_URL": f"http://127.0.0.1:{_closed_port()}"}
         rows = []
         for label, cmd, e in (
             ("3cx --help", [str(BIN), "--help"], env),
@@ -67,8 +86,9 @@ def main() -> int:
                 [str(BIN), "users", "list-user", "--top", "1"],
                 call_env,
             ),
+            (UNREACHABLE, [str(BIN), "users", "list-user", "--top", "1"], down_env),
         ):
-            times = _time(cmd, e, args.n)
+            times = _time(cmd, e, args.n, expect=4 if label == UNREACHABLE else 0)
             rows.append((label, statistics.median(times), min(times), max(times)))
 
     print(f"{'command':<30} {'median ms':>10} {'min':>7} {'max':>7} {'target':>7}  ok")

@@ -2,12 +2,17 @@
 
 A PBX keeps one active access token per API client: a new token revokes the
 previous one.  So every ``Client`` for the same PBX and credentials in a
-process shares one token (in memory), and processes share it through a small
-cache file (mode 0600, guarded by a file lock), so that a CLI run after run,
-or Airflow tasks on one worker, do not keep revoking each other.
+process shares one token in memory (:class:`TokenState`), and processes share
+it through a :class:`TokenStore` -- by default a small cache file (mode 0600,
+guarded by a file lock) -- so that a CLI run after run, or Airflow tasks on one
+worker, do not keep revoking each other.
 
-The cache key is a hash of base URL, client id *and* secret: a process with a
-wrong secret never borrows a token fetched with the right one.
+Nothing here that the client's flows call does I/O: the flows ask their driver
+to load or save the store (:mod:`tcxkit.flow`), so the async driver can do it
+off the event loop.
+
+The key is a hash of base URL, client id *and* secret: a process with a wrong
+secret never borrows a token fetched with the right one.
 """
 
 from __future__ import annotations
@@ -19,16 +24,27 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from .catalog import release_key
-from .errors import AuthenticationError, ServerError
+from .errors import AuthenticationError, ServerError, UnexpectedContentError
 
-__all__ = ["Token", "TokenStore", "jwt_claims", "parse_token_response", "token_form"]
+__all__ = [
+    "FileTokenStore",
+    "Token",
+    "TokenState",
+    "TokenStore",
+    "jwt_claims",
+    "parse_token_response",
+    "store_for",
+    "token_form",
+    "token_key",
+]
 
 # Tokens are refreshed this many seconds before they expire.
 EXPIRY_MARGIN = 30.0
@@ -86,10 +102,11 @@ def parse_token_response(
 ) -> Token:
     """A :class:`Token` from ``POST /connect/token``'s answer, or the error it means."""
     now = time.time() if now is None else now
+    not_json = False
     try:
         data = json.loads(body) if body else {}
     except ValueError:
-        data = {}
+        data, not_json = {}, True
     if status in (400, 401) or (status < 500 and "error" in data and status >= 400):
         desc = data.get("error_description") or data.get("error") or "no reason given"
         raise AuthenticationError(
@@ -104,6 +121,19 @@ def parse_token_response(
                 "client was created under Integrations > API; regenerate it if lost). Many failed "
                 "attempts can trip the PBX's anti-hacking lock-out for about 3 minutes."
             ),
+        )
+    if status < 400 and not_json:  # a web page (login, captive portal), not the PBX
+        from .pipeline import LIKELY_CAUSE, describe_content
+
+        raise UnexpectedContentError(
+            f"The token request to {url} got {status} with "
+            f"{describe_content('', body[:4096])} instead of a token.",
+            content_type="",
+            head=body[:512],
+            status=status,
+            method="POST",
+            url=url,
+            hint=LIKELY_CAUSE,
         )
     if status >= 400 or not isinstance(data, dict) or "access_token" not in data:
         raise ServerError(
@@ -131,49 +161,118 @@ def default_cache_dir() -> Path:
     return Path(user_cache_dir("tcxkit", appauthor=False))
 
 
-class TokenStore:
-    """The token (and last seen PBX version) for one PBX + credentials."""
+def token_key(base_url: str, client_id: str, client_secret: str) -> str:
+    """The key of one PBX + credentials in every store (no secret can be read from it)."""
+    digest = hashlib.sha256(f"{base_url}\0{client_id}\0{client_secret}".encode()).hexdigest()
+    return digest[:32]
+
+
+@runtime_checkable
+class TokenStore(Protocol):
+    """Where a token is kept for other processes (or hosts) to reuse.
+
+    An entry is a small dict (``access_token``, ``expires_at``, ``pbx_version``,
+    ``version_checked_at``). The methods may block (disk, network): the async client
+    calls them in a worker thread. Implement this to share tokens through your
+    scheduler's own storage, and pass it as ``Client(token_cache=store)``.
+    """
+
+    def load(self, key: str) -> Mapping[str, Any] | None:
+        """The stored entry, or None when there is none (or it cannot be read)."""
+
+    def save(self, key: str, entry: Mapping[str, Any]) -> None:
+        """Store ``entry``; failures must not raise (the token still works in memory)."""
+
+    def lock(self, key: str) -> AbstractContextManager[None]:
+        """Exclude other processes while one of them fetches a new token."""
+
+
+class FileTokenStore:
+    """One 0600 JSON file per key in a 0700 directory, and a file lock beside it."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory else default_cache_dir() / "tokens"
+
+    def path(self, key: str) -> Path:
+        return self.directory / f"{key}.json"
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.path(key).read_text())
+        except (OSError, ValueError):
+            return None  # missing or corrupt: a new token will overwrite it
+        return _well_typed(data) if isinstance(data, dict) else None
+
+    def save(self, key: str, entry: Mapping[str, Any]) -> None:
+        path = self.path(key)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                json.dump(dict(entry), fh)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home must not break calls: the in-memory token still works
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        # Not thread-local: the async client takes and releases it from worker threads.
+        lock = FileLock(str(self.path(key)) + ".lock", timeout=30, thread_local=False)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            lock.acquire()
+        except (OSError, Timeout):
+            yield  # no lock to be had: fetch anyway rather than fail the call
+            return
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def store_for(token_cache: bool | str | os.PathLike[str] | TokenStore) -> TokenStore | None:
+    """The store a ``token_cache`` argument means: True the default directory, a path
+    that directory, False none (memory only), or a :class:`TokenStore` of your own."""
+    if token_cache is True:
+        return FileTokenStore()
+    if token_cache is False or token_cache is None or token_cache == "":
+        return None
+    if isinstance(token_cache, str | os.PathLike):
+        return FileTokenStore(token_cache)
+    if isinstance(token_cache, TokenStore):
+        return token_cache
+    raise TypeError(f"token_cache must be a bool, a path or a TokenStore, not {token_cache!r}")
+
+
+class TokenState:
+    """The token and PBX version of one PBX + credentials, shared in this process.
+
+    Pure memory: every ``Client`` with the same key sees the same entry, and the
+    flows decide when to load it from or save it to a :class:`TokenStore`.
+    """
 
     _memory: dict[str, dict[str, Any]] = {}
     _locks: dict[str, threading.Lock] = {}
     _guard = threading.Lock()
 
-    def __init__(
-        self, base_url: str, client_id: str, client_secret: str, cache: bool | str | Path = True
-    ) -> None:
-        digest = hashlib.sha256(f"{base_url}\0{client_id}\0{client_secret}".encode()).hexdigest()
-        self.key = digest[:32]
-        if cache is True:
-            self.path: Path | None = default_cache_dir() / "tokens" / f"{self.key}.json"
-        elif cache:
-            self.path = Path(cache) / f"{self.key}.json"
-        else:
-            self.path = None
+    def __init__(self, key: str) -> None:
+        self.key = key
         with self._guard:
-            self.lock = self._locks.setdefault(self.key, threading.Lock())
-            self._entry = self._memory.setdefault(self.key, {})
+            self.lock = self._locks.setdefault(key, threading.Lock())
+            self._entry = self._memory.setdefault(key, {})
 
-    # -- reading -------------------------------------------------------------
-    def _load_file(self) -> None:
-        if self.path is None:
-            return
-        try:
-            data = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            return  # missing or corrupt: a new token will overwrite it
-        if isinstance(data, dict):
-            self._entry.update(_well_typed(data))
-
-    def token(self, *, reload: bool = False) -> Token | None:
-        if reload or "access_token" not in self._entry:
-            self._load_file()
+    def token(self) -> Token | None:
         if "access_token" not in self._entry:
             return None
         return Token(self._entry["access_token"], float(self._entry.get("expires_at", 0)))
 
+    def has_version(self) -> bool:
+        return "pbx_version" in self._entry
+
     def pbx_version(self) -> str | None:
-        if "pbx_version" not in self._entry:
-            self._load_file()
         value = self._entry.get("pbx_version")
         checked = float(self._entry.get("version_checked_at", 0))
         # A PBX is upgraded now and then: trust a remembered version for a day.
@@ -181,58 +280,33 @@ class TokenStore:
             return str(value)
         return None
 
-    # -- writing -------------------------------------------------------------
-    def save_token(self, token: Token) -> None:
+    def merge(self, stored: Mapping[str, Any] | None) -> None:
+        """Take what a store held (checked field by field)."""
+        if stored:
+            self._entry.update(_well_typed(dict(stored)))
+
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self._entry)
+
+    def set_token(self, token: Token) -> None:
         self._entry["access_token"] = token.access_token
         self._entry["expires_at"] = token.expires_at
-        self._write()
 
-    def save_version(self, version: str) -> None:
+    def set_version(self, version: str) -> bool:
+        """Remember the PBX's version; True when that changed what is stored."""
         if self._entry.get("pbx_version") == version:
-            return
+            return False
         self._entry["pbx_version"] = version
         self._entry["version_checked_at"] = time.time()
-        self._write()
+        return True
 
-    def forget(self, access_token: str) -> None:
-        if self._entry.get("access_token") == access_token:
-            self._entry.pop("access_token", None)
-            self._entry.pop("expires_at", None)
-            self._write()
-
-    def _write(self) -> None:
-        if self.path is None:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self._entry, fh)
-            os.replace(tmp, self.path)
-        except OSError:
-            # A read-only home must not break calls: the in-memory token still works.
-            pass
-
-    @contextlib.contextmanager
-    def interprocess(self) -> Iterator[None]:
-        """Hold the cache file's lock while a token is fetched."""
-        if self.path is None:
-            yield
-            return
-        from filelock import FileLock, Timeout
-
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            lock = FileLock(str(self.path) + ".lock", timeout=30)
-            lock.acquire()
-        except (OSError, Timeout):
-            yield
-            return
-        try:
-            yield
-        finally:
-            lock.release()
+    def forget(self, access_token: str) -> bool:
+        """Drop ``access_token`` if it is the current one; True when something changed."""
+        if self._entry.get("access_token") != access_token:
+            return False
+        self._entry.pop("access_token", None)
+        self._entry.pop("expires_at", None)
+        return True
 
 
 # Cache file fields and the types they must have; anything else (a file

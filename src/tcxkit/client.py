@@ -7,38 +7,47 @@ httpx's exceptions onto ours.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import logging
 import os
+import socket
 import ssl
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
-
+from ._httpx import httpx
 from ._version import __version__
+from .auth import TokenStore
 from .catalog import Catalog
+from .downloads import download_target
 from .errors import (
     ConfigurationError,
     ConnectError,
+    ConnectionLost,
     RequestTimeout,
     TLSError,
     TransportError,
     UsageError,
 )
-from .flow import ClientCore, Flow, NeedToken, Send, Sleep
+from .flow import ClientCore, Flow, Load, NeedToken, Save, Send, Sleep
 from .paging import Pager
 from .pipeline import RawResponse
-from .results import FileResult
+from .results import FileResult, finish_download
+from .retry import RetryPolicy
 
 __all__ = ["AsyncClient", "Client"]
 
 log = logging.getLogger("tcxkit.http")
 
 DEFAULT_TIMEOUT = 30.0
+
+
+def _deprecated(old: str, new: str) -> None:
+    import warnings
+
+    warnings.warn(f"{old} is deprecated: use {new}.", DeprecationWarning, stacklevel=3)
 
 
 def _check_base_url(base_url: str) -> str:
@@ -50,26 +59,89 @@ def _check_base_url(base_url: str) -> str:
     return base_url
 
 
+_CONNECT_HINT = "Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between."
+
+
 def _transport_error(exc: Exception, url: str) -> TransportError:
+    """Map httpx's exception onto ours, deciding whether the request left this machine.
+
+    httpx raises ``ConnectError``/``ConnectTimeout``/``PoolTimeout`` before a byte of the
+    request is written; every other transport error (read timeout, dropped connection,
+    protocol error, write failure) may come after the PBX received the request.
+    """
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return RequestTimeout(
+            f"No connection to {url} in time ({type(exc).__name__}); nothing was sent.",
+            hint="Check that the PBX is up and reachable, or raise the timeout (--timeout).",
+            request_sent=False,
+        )
     if isinstance(exc, httpx.TimeoutException):
         return RequestTimeout(
             f"No answer from {url} in time ({type(exc).__name__}).",
             hint="Raise the timeout (timeout=..., --timeout) or narrow the query (date range, $top).",
         )
-    cause = exc.__cause__ or exc.__context__
-    if isinstance(cause, ssl.SSLError) or "SSL" in text or "certificate" in text.lower():
+    if not isinstance(exc, httpx.ConnectError):
+        return ConnectionLost(
+            f"The connection to {url} broke off after the request was sent: {text}.",
+            hint="A proxy or the PBX closed it; check both, or try again later.",
+        )
+    chain = _causes(exc)
+    if (
+        any(isinstance(c, ssl.SSLError) for c in chain)
+        or "SSL" in text
+        or "certificate" in text.lower()
+    ):
         return TLSError(
             f"TLS failed for {url}: {text}",
             hint=(
                 "If the PBX uses a private CA, pass its certificate (verify='ca.pem', --ca-bundle "
                 "PATH); to skip verification on a lab PBX only, verify=False / --insecure."
             ),
+            request_sent=False,
+            transient=False,
         )
+    # Refused, or the name does not resolve: nothing listens there now, and a back-off of
+    # a few seconds will not change that -- fail fast instead of retrying.
+    hopeless = any(isinstance(c, ConnectionRefusedError | socket.gaierror) for c in chain) or any(
+        marker in text
+        for marker in (
+            "Connection refused",
+            "Name or service not known",
+            "nodename nor servname",
+            "getaddrinfo failed",
+        )
+    )
     return ConnectError(
         f"Cannot connect to {url}: {text}",
-        hint="Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between.",
+        hint=_CONNECT_HINT,
+        request_sent=False,
+        transient=not hopeless,
     )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from (httpx -> httpcore -> OSError)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _store_step(core: ClientCore, step: Load | Save) -> Any:
+    """Carry out a token-store step (blocking; the async driver runs it in a thread)."""
+    assert core.store is not None  # flows only ask when there is a store
+    if isinstance(step, Load):
+        return core.store.load(step.key)
+    core.store.save(step.key, step.entry)
+    return None
+
+
+def _store_lock(core: ClientCore) -> contextlib.AbstractContextManager[None]:
+    """The store's cross-process lock around a token fetch (none without a store)."""
+    return core.store.lock(core.tokens.key) if core.store is not None else contextlib.nullcontext()
 
 
 def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
@@ -98,16 +170,24 @@ class _Base:
         client_id: str,
         client_secret: str,
         *,
-        version: str = "auto",
+        release: str = "auto",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         verify: bool | str | ssl.SSLContext = True,
         transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
         retries: int = 3,
-        retry_post: bool = False,
+        retry_writes: bool = False,
         backoff: float = 0.5,
-        token_cache: bool | str | os.PathLike[str] = True,
+        token_cache: bool | str | os.PathLike[str] | TokenStore = True,
         http: httpx.Client | httpx.AsyncClient | None = None,
+        retry_post: bool | None = None,
+        version: str | None = None,
     ) -> None:
+        if retry_post is not None:
+            _deprecated("retry_post", "retry_writes (it covers PATCH and DELETE too)")
+            retry_writes = retry_post
+        if version is not None:
+            _deprecated("version=", "release=")
+            release = version
         if not client_id or not client_secret:
             raise ConfigurationError(
                 "A client id and an API key are needed.",
@@ -117,10 +197,8 @@ class _Base:
             _check_base_url(base_url),
             client_id,
             client_secret,
-            version=version,
-            retries=retries,
-            retry_post=retry_post,
-            backoff=backoff,
+            release=release,
+            retry=RetryPolicy(retries=retries, backoff=backoff, retry_writes=retry_writes),
             token_cache=token_cache,
             user_agent=f"tcxkit/{__version__}",
         )
@@ -202,13 +280,15 @@ class Client(_Base):
                 done, step = _advance(flow, outcome)
         return step
 
-    def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+    def _perform(self, step: Send | Sleep | NeedToken | Load | Save) -> Any:
         if isinstance(step, Send):
             return self._send(step)
         if isinstance(step, Sleep):
             time.sleep(step.seconds)
             return None
-        return self._token(step.stale)
+        if isinstance(step, NeedToken):
+            return self._token(step.stale)
+        return _store_step(self._core, step)
 
     def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
@@ -236,14 +316,20 @@ class Client(_Base):
 
     def _token(self, stale: str | None) -> str:
         core = self._core
-        with core.tokens.lock, core.tokens.interprocess():
+        with core.tokens.lock, _store_lock(core):
             return self._run(core.token_flow(stale))
 
     # -- public API ------------------------------------------------------------
     @property
-    def version(self) -> str:
-        """The catalog release in use (asks the PBX once when ``version="auto"``)."""
+    def release(self) -> str:
+        """The XAPI release in use (asks the PBX once when ``release="auto"``)."""
         return self._run(self._core.resolve_flow()).release
+
+    @property
+    def version(self) -> str:
+        """Deprecated name of :attr:`release`."""
+        _deprecated("Client.version", "Client.release")
+        return self.release
 
     @property
     def catalog(self) -> Catalog:
@@ -270,29 +356,42 @@ class Client(_Base):
         while (page_params := pager.next_params()) is not None:
             yield from pager.feed(self.call(action, **page_params))
 
-    def download(self, action: str, path: str | os.PathLike[str], /, **params: Any) -> FileResult:
-        """Stream a file result to ``path`` (a directory gets the server's file name)."""
-        part, directory = _download_target(path)
+    def download(
+        self,
+        action: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        **params: Any,
+    ) -> FileResult:
+        """Stream a file result to ``path`` (a directory gets the server's file name,
+        made safe); an existing file is replaced only with ``overwrite=True``."""
+        part, directory = download_target(path, overwrite)
         try:
             result = self._run(self._core.call_flow(action, params, stream_to=str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
 
-    def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
+    def download_url(
+        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+    ) -> FileResult:
         """Stream a link the PBX gave out (e.g. a backup's ``DownloadLink``) to ``path``.
 
         Relative links are resolved against the PBX; the token is never sent
         to another host.
         """
-        part, directory = _download_target(path)
+        part, directory = download_target(path, overwrite)
         try:
             result = self._run(self._core.link_flow(link, str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(
+            result, path, part, directory, label="DownloadLink", overwrite=overwrite
+        )
 
     def close(self) -> None:
         if self._owns_http:
@@ -321,15 +420,18 @@ class AsyncClient(_Base):
                 done, step = _advance(flow, outcome)
         return step
 
-    async def _perform(self, step: Send | Sleep | NeedToken) -> Any:
+    async def _perform(self, step: Send | Sleep | NeedToken | Load | Save) -> Any:
         if isinstance(step, Send):
             return await self._send(step)
-        if isinstance(step, Sleep):
-            import asyncio
+        import asyncio
 
+        if isinstance(step, Sleep):
             await asyncio.sleep(step.seconds)
             return None
-        return await self._token(step.stale)
+        if isinstance(step, NeedToken):
+            return await self._token(step.stale)
+        # The store may be a disk or a service: never on the event loop.
+        return await asyncio.to_thread(_store_step, self._core, step)
 
     async def _send(self, send: Send) -> RawResponse:
         request = self._http.build_request(
@@ -356,19 +458,39 @@ class AsyncClient(_Base):
             raise _transport_error(exc, send.url) from exc
 
     async def _token(self, stale: str | None) -> str:
-        if self._token_lock is None:
-            import asyncio
+        import asyncio
 
+        if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
-            with self._core.tokens.interprocess():
+            # Another process may hold the store's lock for seconds: wait in a thread, so
+            # every other coroutine of the program keeps running meanwhile.
+            held = _store_lock(self._core)
+            entering = asyncio.ensure_future(asyncio.to_thread(held.__enter__))
+            try:
+                await asyncio.shield(entering)
+            except asyncio.CancelledError:
+                # The thread still takes the lock: give it back once it has.
+                entering.add_done_callback(
+                    lambda f: f.exception() or held.__exit__(None, None, None)
+                )
+                raise
+            try:
                 return await self._run(self._core.token_flow(stale))
+            finally:
+                await asyncio.to_thread(held.__exit__, None, None, None)
 
-    async def version(self) -> str:
+    async def release(self) -> str:
+        """The XAPI release in use (asks the PBX once when ``release="auto"``)."""
         return (await self._run(self._core.resolve_flow())).release
 
+    async def version(self) -> str:
+        """Deprecated name of :meth:`release`."""
+        _deprecated("AsyncClient.version()", "AsyncClient.release()")
+        return await self.release()
+
     async def get_catalog(self) -> Catalog:
-        """The catalog in use (asks the PBX once when ``version="auto"``)."""
+        """The catalog in use (asks the PBX once when ``release="auto"``)."""
         return await self._run(self._core.resolve_flow())
 
     @property
@@ -377,7 +499,7 @@ class AsyncClient(_Base):
         if not self._core.resolved:
             raise UsageError(
                 "The PBX's release is not known yet, so neither is its catalog.",
-                hint="Use `await client.get_catalog()`, or pin version='20.0.10'.",
+                hint="Use `await client.get_catalog()`, or pin release='20.0.10'.",
             )
         return self._core.catalog
 
@@ -397,24 +519,34 @@ class AsyncClient(_Base):
                 yield item
 
     async def download(
-        self, action: str, path: str | os.PathLike[str], /, **params: Any
+        self,
+        action: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        **params: Any,
     ) -> FileResult:
-        part, directory = _download_target(path)
+        part, directory = download_target(path, overwrite)
         try:
             result = await self._run(self._core.call_flow(action, params, stream_to=str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
 
-    async def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
-        part, directory = _download_target(path)
+    async def download_url(
+        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+    ) -> FileResult:
+        part, directory = download_target(path, overwrite)
         try:
             result = await self._run(self._core.link_flow(link, str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(
+            result, path, part, directory, label="DownloadLink", overwrite=overwrite
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -429,60 +561,3 @@ class AsyncClient(_Base):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _download_target(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
-    """A temporary ``.part`` name next to the destination; renamed once complete.
-
-    A folder destination (``None`` second item unless a folder) gets the
-    server's file name at the end.
-    """
-    target = Path(path)
-    text = os.fspath(path)
-    if text.endswith(("/", os.sep)) and not target.is_dir():
-        # "calls/" names a folder even before it exists (docs/client.md).
-        target.mkdir(parents=True, exist_ok=True)
-    # Unique per call: concurrent downloads (threads, asyncio.gather) into one
-    # folder must not share a temporary file.
-    tag = f"{os.getpid()}.{uuid.uuid4().hex[:12]}"
-    if target.is_dir():
-        return target / f".tcxkit-download-{tag}.part", target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".{target.name}.{tag}.part"), None
-
-
-def _final_path(path: str | os.PathLike[str], directory: Path | None, filename: str | None) -> Path:
-    if directory is not None:
-        return directory / (filename or "download.bin")
-    return Path(path)
-
-
-def _finish_download(
-    result: Any, path: str | os.PathLike[str], part: Path, directory: Path | None
-) -> FileResult:
-    """Move the completed ``.part`` file into place (or save what came back in memory)."""
-    try:
-        if isinstance(result, FileResult) and result.path is not None:
-            final = _final_path(path, directory, result.filename)
-            os.replace(part, final)
-            result.path = str(final)
-            return result
-        if isinstance(result, FileResult):
-            final = _final_path(path, directory, result.filename)
-            final.write_bytes(result.read())
-            result.path = str(final)
-            return result
-        # JSON instead of a file: keep it, as JSON, so nothing is lost.
-        import json
-
-        final = _final_path(path, directory, "download.json")
-        final.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-        return FileResult(
-            content=None,
-            content_type="application/json",
-            path=str(final),
-            size=final.stat().st_size,
-            filename=final.name,
-        )
-    finally:
-        part.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ Messages never contain secrets: callers pass redacted URLs and bodies only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -16,7 +17,9 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "NoMatchError",
     "NotFoundError",
+    "OutputExistsError",
     "PartialFailure",
     "PermissionDeniedError",
     "Problem",
@@ -25,6 +28,8 @@ __all__ = [
     "TLSError",
     "TcxError",
     "TransportError",
+    "UncertainWriteError",
+    "UnexpectedContentError",
     "UnknownActionError",
     "UnsupportedActionError",
     "UsageError",
@@ -67,6 +72,12 @@ class ConfigurationError(UsageError):
     """Missing or inconsistent connection settings."""
 
     title = "configuration error"
+
+
+class OutputExistsError(UsageError):
+    """A download would replace an existing file and the caller did not allow it."""
+
+    title = "file exists"
 
 
 class UnknownActionError(UsageError):
@@ -124,14 +135,35 @@ class UnsupportedActionError(UsageError):
 
 
 class TransportError(TcxError):
-    """The PBX could not be reached or did not answer in time."""
+    """The PBX could not be reached, or the exchange broke off before an answer.
+
+    Two facts decide whether the request may be sent again (:mod:`tcxkit.retry`):
+
+    * ``request_sent`` -- False only when the request provably never left this machine
+      (no connection was made: refused, DNS, TLS handshake, connect or pool timeout);
+      True when it may have reached the PBX (dropped after sending, read timeout).
+    * ``transient`` -- whether trying again soon can help (a refused connection or a
+      name that does not resolve will not heal within a retry's back-off).
+    """
 
     exit_code = 4
     title = "cannot connect"
 
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        request_sent: bool = True,
+        transient: bool = True,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.request_sent = request_sent
+        self.transient = transient
+
 
 class ConnectError(TransportError):
-    pass
+    """No connection to the PBX: nothing was sent."""
 
 
 class TLSError(TransportError):
@@ -140,6 +172,41 @@ class TLSError(TransportError):
 
 class RequestTimeout(TransportError):
     title = "timeout"
+
+
+class ConnectionLost(TransportError):
+    """The connection broke after the request was (perhaps partly) sent."""
+
+    title = "connection lost"
+
+
+class UncertainWriteError(TcxError):
+    """A write (POST, PATCH, DELETE) may have been applied, and was therefore not re-sent.
+
+    The request left this machine and then the exchange broke off (connection dropped,
+    read timeout), so nobody knows whether the PBX carried it out. Re-sending could
+    create a second user or apply a change twice, so tcxkit stops and says how to check.
+    Deliberately *not* a :class:`TransportError`: code that retries on transport errors
+    must not re-send a write by accident. ``cause`` is the transport error behind it.
+    """
+
+    exit_code = 11
+    title = "write may have been applied"
+
+    def __init__(self, method: str, url: str, cause: TransportError) -> None:
+        super().__init__(
+            f"{method} {url} may have been applied by the PBX: {cause.message} "
+            "It was sent once and not re-sent, so that it cannot take effect twice.",
+            hint=(
+                "Check on the PBX before trying again: after a create, look the object up "
+                "(e.g. list it filtered by its Number or Name); after an update or delete, get "
+                "the object and compare. To re-send such writes automatically where a duplicate "
+                "does no harm, create the client with retry_writes=True."
+            ),
+        )
+        self.method = method
+        self.url = url
+        self.cause = cause
 
 
 class ApiError(TcxError):
@@ -164,6 +231,7 @@ class ApiError(TcxError):
         details: list[dict[str, Any]] | None = None,
         body: Any = None,
         hint: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
@@ -172,6 +240,18 @@ class ApiError(TcxError):
         self.code = code
         self.details = details or []
         self.body = body
+        #: The answer's headers, names in lower case (``retry-after``, ``x-3cx-version``...).
+        self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+
+    @property
+    def retry_after(self) -> str | None:
+        """The ``Retry-After`` header, if the server sent one."""
+        return self.headers.get("retry-after")
+
+    @property
+    def pbx_version(self) -> str | None:
+        """The PBX's ``X-3CX-Version`` (absent when a proxy, not the PBX, answered)."""
+        return self.headers.get("x-3cx-version")
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -203,6 +283,36 @@ class ServerError(ApiError):
     title = "server error"
 
 
+class UnexpectedContentError(ApiError):
+    """A success status with content that does not fit the action.
+
+    An HTML page where JSON or a file was due, or a JSON error body instead of
+    a file: the answer did not come from the 3CX API (a wrong URL or port, a
+    web login page, a captive portal, a proxy's page).  ``content_type`` and
+    ``head`` (the first bytes, for a look) say what came back.
+    """
+
+    exit_code = 12
+    title = "not an API answer"
+
+    def __init__(self, message: str, *, content_type: str, head: bytes, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.content_type = content_type
+        self.head = head
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["content_type"] = self.content_type
+        return data
+
+
+class NoMatchError(TcxError):
+    """A search (``3cx actions WORDS``) found nothing; exits like a 404."""
+
+    exit_code = 7
+    title = "no match"
+
+
 class PartialFailure(TcxError):
     """Items mode: some items failed (they were reported as they happened)."""
 
@@ -218,8 +328,11 @@ EXIT_CODES: dict[int, str] = {
     4: "cannot connect: DNS, TCP, TLS or timeout",
     5: "authentication failed: wrong client id or API key, or token refused",
     6: "permission denied (403): role too low or IP not allowed",
-    7: "not found (404)",
+    7: "not found (404), or `3cx actions WORDS` found no action",
     8: "the PBX refused the request (other 4xx)",
     9: "server error (5xx)",
     10: "partial failure: some items failed in items mode",
+    11: "a write may have been applied: the connection broke after it was sent; check, then retry",
+    12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
+    "(wrong URL or port, login page, captive portal, proxy)",
 }

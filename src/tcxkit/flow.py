@@ -1,31 +1,30 @@
 """The client's logic as I/O-free generators, driven by a sync or an async loop.
 
 A flow ``yield``s what it needs done -- :class:`Send` an HTTP request,
-:class:`Sleep`, or :class:`NeedToken` -- and receives the outcome.  Token
-reuse, the one-retry-on-401 rule, backoff, release detection and response
-interpretation are therefore written once; ``Client`` and ``AsyncClient``
-only implement the three steps (see :mod:`tcxkit.client`).
+:class:`Sleep`, :class:`NeedToken`, or :class:`Load`/:class:`Save` the token
+store -- and receives the outcome.  Token reuse, the one-retry-on-401 rule,
+backoff, release detection and response interpretation are therefore written
+once; ``Client`` and ``AsyncClient`` only carry out the steps (see
+:mod:`tcxkit.client`), the async one without ever blocking its event loop.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .auth import TokenStore, parse_token_response, token_form
+from .auth import TokenState, parse_token_response, store_for, token_form, token_key
 from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
-from .errors import ConnectError, TransportError, UnsupportedActionError, UsageError
+from .errors import TransportError, UncertainWriteError, UnsupportedActionError, UsageError
 from .pipeline import PreparedRequest, RawResponse, interpret, prepare
+from .retry import RetryPolicy
 
-__all__ = ["ClientCore", "Flow", "NeedToken", "Send", "Sleep"]
+__all__ = ["ClientCore", "Flow", "Load", "NeedToken", "Save", "Send", "Sleep"]
 
 log = logging.getLogger("tcxkit.http")
-
-RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 @dataclass(slots=True)
@@ -49,7 +48,22 @@ class NeedToken:
     stale: str | None
 
 
-Step = Send | Sleep | NeedToken
+@dataclass(slots=True)
+class Load:
+    """Read the token store's entry for ``key``; the outcome is the entry or None."""
+
+    key: str
+
+
+@dataclass(slots=True)
+class Save:
+    """Write ``entry`` to the token store under ``key``."""
+
+    key: str
+    entry: dict[str, Any]
+
+
+Step = Send | Sleep | NeedToken | Load | Save
 Flow = Generator[Step, Any, Any]
 
 
@@ -60,10 +74,8 @@ class ClientCore:
     base_url: str
     client_id: str
     client_secret: str = field(repr=False)
-    version: str = "auto"
-    retries: int = 3
-    retry_post: bool = False
-    backoff: float = 0.5
+    release: str = "auto"
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     token_cache: Any = True
     user_agent: str = ""
 
@@ -80,13 +92,12 @@ class ClientCore:
         self.base_url = self.base_url.rstrip("/")
         if self.base_url.endswith("/xapi/v1"):
             self.base_url = self.base_url[: -len("/xapi/v1")]
-        self.tokens = TokenStore(
-            self.base_url, self.client_id, self.client_secret, self.token_cache
-        )
+        self.store = store_for(self.token_cache)
+        self.tokens = TokenState(token_key(self.base_url, self.client_id, self.client_secret))
         self.pbx_version: str | None = None
         self._catalog: Catalog | None = None
-        if self.version != "auto":
-            self._catalog = catalog(self.version)
+        if self.release != "auto":
+            self._catalog = catalog(self.release)
 
     # -- release ---------------------------------------------------------------
     @property
@@ -109,16 +120,28 @@ class ClientCore:
                 log.warning("PBX %s is older than every catalog; using %s", pbx_version, release)
             self._catalog = catalog(release)
 
-    def _note_headers(self, raw: RawResponse) -> None:
+    def _note_headers(self, raw: RawResponse) -> Flow:
         seen = raw.headers.get("x-3cx-version")
         if seen and seen != self.pbx_version:
             self.pbx_version = seen
-            self.tokens.save_version(seen)
+            if self.tokens.set_version(seen):
+                yield from self._save()
+
+    # -- the token store (carried out by the driver) ---------------------------
+    def _load(self) -> Flow:
+        if self.store is not None:
+            self.tokens.merge((yield Load(self.tokens.key)))
+
+    def _save(self) -> Flow:
+        if self.store is not None:
+            yield Save(self.tokens.key, self.tokens.snapshot())
 
     def resolve_flow(self) -> Flow:
         """Pick the catalog for the PBX's release (remembered for a day)."""
         if self._catalog is not None:
             return self._catalog
+        if not self.tokens.has_version():
+            yield from self._load()
         remembered = self.tokens.pbx_version()
         if remembered:
             self._adopt_version(remembered)
@@ -185,23 +208,28 @@ class ClientCore:
 
     def token_flow(self, stale: str | None) -> Flow:
         """Fetch and store a new token; the driver holds the locks around this."""
-        current = self.tokens.token(reload=True)
+        yield from self._load()  # another process may have fetched one meanwhile
+        current = self.tokens.token()
         if current is not None and current.fresh() and current.access_token != stale:
             return current.access_token
         url = f"{self.base_url}/connect/token"
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = yield from self._send_with_retries(
             Send("POST", url, headers, token_form(self.client_id, self.client_secret)),
-            idempotent=True,  # a token request has no side effect worth protecting
+            read_only=True,  # a token request has no side effect worth protecting
         )
-        self._note_headers(raw)
+        yield from self._note_headers(raw)
         release = self._catalog.release if self._catalog else self.pbx_version
         token = parse_token_response(raw.status, raw.content, url=url, release=release)
-        self.tokens.save_token(token)
+        self.tokens.set_token(token)
+        yield from self._save()
         return token.access_token
 
     def current_token_flow(self, stale: str | None = None) -> Flow:
         token = self.tokens.token()
+        if token is None:
+            yield from self._load()
+            token = self.tokens.token()
         if token is not None and token.fresh() and token.access_token != stale:
             return token.access_token
         return (yield NeedToken(stale))
@@ -218,19 +246,20 @@ class ClientCore:
         content = prepared.content()
         token = yield from self.current_token_flow()
         refreshed = False
-        idempotent = prepared.idempotent or self.retry_post
+        read_only = prepared.read_only
         while True:
             headers = {"Authorization": f"Bearer {token}"}
             if content is not None:
                 headers["Content-Type"] = "application/json"
             headers.update(prepared.headers)
             raw = yield from self._send_with_retries(
-                Send(prepared.method, url, headers, content, stream_to), idempotent=idempotent
+                Send(prepared.method, url, headers, content, stream_to), read_only=read_only
             )
-            self._note_headers(raw)
+            yield from self._note_headers(raw)
             if raw.status == 401 and not refreshed:
                 refreshed = True
-                self.tokens.forget(token)
+                if self.tokens.forget(token):
+                    yield from self._save()
                 token = yield from self.current_token_flow(stale=token)
                 continue
             if not interpret_result:
@@ -239,20 +268,23 @@ class ClientCore:
                 return raw
             return interpret(prepared, raw, url=url)
 
-    def _send_with_retries(self, send: Send, *, idempotent: bool) -> Flow:
+    def _send_with_retries(self, send: Send, *, read_only: bool) -> Flow:
+        """Send, retrying what :class:`~tcxkit.retry.RetryPolicy` allows; a write that
+        may have reached the PBX becomes :class:`~tcxkit.errors.UncertainWriteError`."""
+        policy = self.retry
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
                 raw: RawResponse = yield send
             except TransportError as exc:
-                # A refused connection never reached the PBX: safe to retry any method.
-                retryable = idempotent or isinstance(exc, ConnectError)
-                if retryable and attempt < self.retries:
+                if policy.after_transport_error(exc, read_only=read_only, attempt=attempt):
                     attempt += 1
                     log.debug("%s %s failed (%s); retry %d", send.method, send.url, exc, attempt)
-                    yield Sleep(self._delay(attempt, None))
+                    yield Sleep(policy.delay(attempt))
                     continue
+                if exc.request_sent and not read_only:
+                    raise UncertainWriteError(send.method, send.url, exc) from exc
                 raise
             log.debug(
                 "%s %s -> %d (%.1f ms)",
@@ -261,34 +293,8 @@ class ClientCore:
                 raw.status,
                 (time.perf_counter() - started) * 1000,
             )
-            if raw.status in RETRY_STATUSES and idempotent and attempt < self.retries:
+            if policy.after_status(raw.status, read_only=read_only, attempt=attempt):
                 attempt += 1
-                yield Sleep(self._delay(attempt, raw.headers.get("retry-after")))
+                yield Sleep(policy.delay(attempt, raw.headers.get("retry-after")))
                 continue
             return raw
-
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        wait = _retry_after_seconds(retry_after)
-        if wait is not None:
-            return min(wait, 60.0)
-        base = self.backoff * (2 ** (attempt - 1))
-        return min(base, 30.0) * (0.5 + random.random() / 2)
-
-
-def _retry_after_seconds(value: str | None) -> float | None:
-    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if seconds == seconds else None  # NaN is no answer
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)

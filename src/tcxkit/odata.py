@@ -66,8 +66,6 @@ def literal(value: Any, edm_type: str = "") -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, _dt.timedelta):
-        from .validation import iso_duration
-
         return f"duration'{iso_duration(value)}'"
     if isinstance(value, float) and not math.isfinite(value):
         # OData spells these NaN, INF and -INF; Python's repr would give nan/inf.
@@ -207,3 +205,25 @@ class _FilterFactory:
 
 
 F = _FilterFactory()
+
+
+def iso_duration(value: _dt.timedelta) -> str:
+    """``timedelta(minutes=1, seconds=12.5)`` -> ``PT1M12.5S`` (ISO 8601, as XAPI writes them)."""
+    total = value.total_seconds()
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    out = f"{sign}P"
+    if days:
+        out += f"{int(days)}D"
+    out += "T"
+    if hours:
+        out += f"{int(hours)}H"
+    if minutes:
+        out += f"{int(minutes)}M"
+    if seconds or not (days or hours or minutes):
+        sec = f"{seconds:.7f}".rstrip("0").rstrip(".")
+        out += f"{sec}S"
+    return out.removesuffix("T") if out.endswith("DT") else out

@@ -16,13 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Action, Catalog, snake
+from .catalog import QUERY_OPTIONS, Action, Catalog, snake
+from .downloads import fallback_name
 from .errors import (
     ApiError,
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
     ServerError,
+    UnexpectedContentError,
     ValidationError,
 )
 from .odata import encode_path_literal, join_list, literal, query_string
@@ -31,17 +33,17 @@ from .validation import Checker
 
 __all__ = [
     "ENTITY_SET_TOP_LIMIT",
-    "OPTION_NAMES",
     "PreparedRequest",
     "RawResponse",
+    "describe_content",
     "error_from_response",
     "interpret",
+    "looks_like_html",
     "prepare",
 ]
 
 ENTITY_SET_TOP_LIMIT = 100
 API_PREFIX = "/xapi/v1"
-OPTION_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
 
@@ -63,8 +65,8 @@ class PreparedRequest:
         return self.action.id if self.action is not None else self.label
 
     @property
-    def idempotent(self) -> bool:
-        return self.action.idempotent if self.action is not None else self.method == "GET"
+    def read_only(self) -> bool:
+        return self.action.read_only if self.action is not None else self.method == "GET"
 
     @property
     def target(self) -> str:
@@ -223,7 +225,8 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
     pairs: list[tuple[str, str]] = []
     if not args:
         return pairs
-    for name in OPTION_NAMES:
+    for option in QUERY_OPTIONS:
+        name = option.name
         # ``$top=`` (via ``**{"$top": 5}``) always means the OData option; the bare
         # name too, unless a function parameter of that name took it (20.0.4's GetLogs).
         keys = [k for k in (f"${name}", name) if k in args]
@@ -239,7 +242,7 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
             accepted = ", ".join(action.query) or "no OData options"
             checker.fail(name, f"{action.id} does not accept ${name} (it accepts {accepted})")
             continue
-        if name in ("top", "skip"):
+        if option.kind == "count":
             number = checker.check(value, {"type": "integer", "minimum": 0}, name)
             if not isinstance(number, int):
                 continue
@@ -251,10 +254,10 @@ def _options(action: Action, args: dict[str, Any], checker: Checker) -> list[tup
                 )
                 continue
             pairs.append((f"${name}", str(number)))
-        elif name == "count":
+        elif option.kind == "flag":
             flag = checker.check(value, {"type": "boolean"}, name)
             pairs.append(("$count", "true" if flag is True else "false"))
-        elif name in ("select", "orderby", "expand"):
+        elif option.kind == "list":
             if not isinstance(value, str) and not hasattr(value, "__iter__"):
                 checker.fail(name, "expected a string or a list of strings")
                 continue
@@ -277,17 +280,16 @@ def _is_json(raw: RawResponse) -> bool:
 
 
 def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
-    """Result of a 2xx response, or raise the error a non-2xx one stands for."""
+    """Result of a 2xx response, or raise the error a non-2xx one stands for.
+
+    A 2xx answer that cannot be the API's -- an HTML page, or a JSON error
+    body where a file was due -- raises :class:`UnexpectedContentError`.
+    """
     if raw.status >= 400:
         raise error_from_response(prepared.name, prepared.method, url, raw)
+    _check_content(prepared, raw, url)
     if raw.saved_path is not None:
-        return FileResult(
-            content=None,
-            content_type=raw.content_type or "application/octet-stream",
-            filename=filename_from_disposition(raw.headers.get("content-disposition")),
-            path=raw.saved_path,
-            size=raw.saved_size,
-        )
+        return _file(prepared, raw, None)
     if raw.status == 204 or not raw.content:
         return None
     if _is_json(raw):
@@ -301,21 +303,102 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
                 url=url,
                 hint="Run again with --debug and report the response.",
             ) from None
+    return _file(prepared, raw, raw.content)
+
+
+def _file(prepared: PreparedRequest, raw: RawResponse, content: bytes | None) -> FileResult:
+    content_type = raw.content_type or "application/octet-stream"
+    name = filename_from_disposition(raw.headers.get("content-disposition"))
     return FileResult(
-        content=raw.content,
-        content_type=raw.content_type or "application/octet-stream",
-        filename=filename_from_disposition(raw.headers.get("content-disposition")),
+        content=content,
+        content_type=content_type,
+        filename=name or fallback_name(prepared.name, content_type),
+        path=raw.saved_path,
+        size=raw.saved_size if content is None else 0,
+    )
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body)[\s>]", re.I)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
+LIKELY_CAUSE = (
+    "This is not the 3CX API answering. Check the URL and port (self-hosted PBXs use "
+    "https://HOST:5001, hosted ones port 443), and whether a web login page, a captive "
+    "portal or a proxy answers in the PBX's place: open the URL in a browser."
+)
+
+
+def looks_like_html(content_type: str, head: bytes) -> bool:
+    """Whether an answer is a web page (by its type, or by its first bytes)."""
+    return content_type in _HTML_TYPES or bool(_HTML_START.match(head[:512]))
+
+
+def describe_content(content_type: str, head: bytes) -> str:
+    """What came back, in a few words: an HTML page's title, or the first bytes."""
+    kind = content_type or "no content type"
+    if looks_like_html(content_type, head):
+        m = _TITLE.search(head[:4096])
+        title = _printable(m.group(1)) if m else ""
+        return f"an HTML page ({kind})" + (f" titled {title!r}" if title else "")
+    if not head:
+        return f"an empty body ({kind})"
+    return f"{kind} starting {_printable(head[:80])!r}"
+
+
+def _saved_head(path: str) -> bytes:
+    """The first bytes of a body the driver streamed to disk (the one read this module does)."""
+    with open(path, "rb") as fh:
+        return fh.read(4096)
+
+
+def _printable(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:100]
+
+
+def _check_content(prepared: PreparedRequest, raw: RawResponse, url: str) -> None:
+    wants_file = prepared.action is None or prepared.action.response.kind == "file"
+    if not wants_file and raw.content_type in _JSON_TYPES:
+        return  # the usual answer, checked at no cost
+    head = raw.content[:4096] if raw.saved_path is None else _saved_head(raw.saved_path)
+    if looks_like_html(raw.content_type, head):
+        expected = "a file" if wants_file else "JSON"
+    elif wants_file and _is_json(raw) and head.lstrip()[:1] == b"{":
+        try:
+            body = raw.json()
+        except ValueError:
+            return
+        if not (isinstance(body, dict) and "error" in body):
+            return
+        expected = "a file"
+    else:
+        return
+    got = describe_content(raw.content_type, head)
+    raise UnexpectedContentError(
+        f"{prepared.name}: expected {expected} from {prepared.method} {url}, "
+        f"but the answer ({raw.status}) was {got}.",
+        content_type=raw.content_type,
+        head=head[:512],
+        status=raw.status,
+        method=prepared.method,
+        url=url,
+        hint=LIKELY_CAUSE,
     )
 
 
 def _envelope(raw: RawResponse) -> tuple[str, str, list[dict[str, Any]], Any]:
-    """(code, message, details, body) from an OData or OAuth error body."""
+    """(code, message, details, body) from any error answer.
+
+    The PBX answers with an OData envelope (XAPI) or an OAuth body (token endpoint);
+    a gateway, proxy or firewall in front of it may answer with problem+json (RFC 9457),
+    another JSON shape, HTML or plain text. Each gives what it has.
+    """
     if not raw.content:
         return "", "", [], None
     try:
         body = raw.json()
     except ValueError:
-        text = raw.content.decode("utf-8", "replace").strip()
+        text = _plain_text(raw.content.decode("utf-8", "replace"))
         return "", text[:500], [], text[:2000]
     if isinstance(body, dict):
         err = body.get("error")
@@ -324,9 +407,39 @@ def _envelope(raw: RawResponse) -> tuple[str, str, list[dict[str, Any]], Any]:
             return str(err.get("code") or ""), str(err.get("message") or ""), details, body
         if isinstance(err, str):  # OAuth style
             return err, str(body.get("error_description") or err), [], body
+        if "detail" in body or "title" in body:  # problem+json
+            message = str(body.get("detail") or body.get("title") or "")
+            return str(body.get("type") or ""), message, _problem_details(body), body
         if "message" in body:
             return "", str(body["message"]), [], body
     return "", "", [], body
+
+
+def _problem_details(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """problem+json ``errors`` (a field -> messages map, or a list) as our details."""
+    errors = body.get("errors")
+    out: list[dict[str, Any]] = []
+    if isinstance(errors, dict):
+        for target, messages in errors.items():
+            for text in messages if isinstance(messages, list) else [messages]:
+                out.append({"code": "", "message": str(text), "target": str(target)})
+    elif isinstance(errors, list):
+        for item in errors:
+            if isinstance(item, dict):
+                text = item.get("detail") or item.get("message") or ""
+                target = item.get("pointer") or item.get("field") or item.get("target") or ""
+                out.append({"code": "", "message": str(text), "target": str(target)})
+    return out
+
+
+def _plain_text(text: str) -> str:
+    """An HTML or text body as one readable line (an HTML page's title and text)."""
+    import re
+
+    if "<" in text and ">" in text:
+        text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+        text = re.sub(r"(?s)<[^>]+>", " ", text)
+    return " ".join(text.split())
 
 
 def _summarise(message: str, details: list[dict[str, Any]]) -> str:
@@ -377,7 +490,14 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
     """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
     code, message, details, body = _envelope(raw)
     status = raw.status
-    common = {"status": status, "method": method, "url": url, "code": code, "details": details}
+    common = {
+        "status": status,
+        "method": method,
+        "url": url,
+        "code": code,
+        "details": details,
+        "headers": raw.headers,
+    }
     if status == 401:
         reason = message or "the bearer token was missing, expired or revoked"
         return AuthenticationError(
@@ -389,11 +509,20 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
             ),
             **common,
         )
-    if status in _STATUS_ERRORS:
+    from_pbx = _from_pbx(raw)
+    if status in _STATUS_ERRORS and (from_pbx or status not in (500, 504)):
         cls, headline, hint = _STATUS_ERRORS[status]
     elif status >= 500:
-        cls, headline = ServerError, f"the PBX failed with {status} for {{where}}."
-        hint = "Try again later; if it persists, check the PBX's logs."
+        who = "the PBX" if from_pbx else "the server (a proxy or gateway in front of the PBX?)"
+        cls, headline = ServerError, f"{who} failed with {status} for {{where}}."
+        hint = (
+            "Try again later; if it persists, check the PBX's logs."
+            if from_pbx
+            else (
+                "The answer did not come from XAPI: check the proxy or gateway between, "
+                "and that the URL points at the PBX."
+            )
+        )
     else:
         cls, headline = ApiError, f"the PBX refused the request ({status})."
         hint = _warning_hint(details, message)
@@ -402,6 +531,18 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
     if detail_text and status != 405:
         text += "\n" + detail_text
     return cls(text, body=body, hint=hint, **common)
+
+
+def _from_pbx(raw: RawResponse) -> bool:
+    """Whether an error answer looks like XAPI's own: empty, or the OData envelope
+    (a PBX also says its version in every answer)."""
+    if "x-3cx-version" in raw.headers or not raw.content:
+        return True
+    try:
+        body = raw.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("error"), dict)
 
 
 _WARNING_HINTS = {

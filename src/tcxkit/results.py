@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
-__all__ = ["FileResult", "filename_from_disposition"]
+from .downloads import fallback_name, place, safe_filename, write_new
+
+__all__ = ["FileResult", "filename_from_disposition", "finish_download"]
 
 
 @dataclass(slots=True)
@@ -36,12 +40,16 @@ class FileResult:
             return b""
         return Path(self.path).read_bytes()
 
-    def save(self, path: str | Path) -> Path:
-        """Write to ``path`` (a directory gets the server's file name)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write to ``path`` (a directory gets the server's file name, made safe).
+
+        An existing file is kept (``OutputExistsError``) unless ``overwrite=True``,
+        which replaces it atomically.
+        """
         target = Path(path)
         if target.is_dir():
             target = target / (self.filename or "download.bin")
-        target.write_bytes(self.read())
+        write_new(target, self.read(), overwrite)
         return target
 
     def __repr__(self) -> str:
@@ -54,7 +62,8 @@ _FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.IGNORECASE)
 
 
 def filename_from_disposition(header: str | None) -> str | None:
-    """The file name from a Content-Disposition header, made safe for a path."""
+    """The file name from a Content-Disposition header, made safe for a path
+    (:func:`tcxkit.downloads.safe_filename`); ``None`` when it gives none."""
     if not header:
         return None
     m = _FILENAME_STAR.search(header)
@@ -62,6 +71,39 @@ def filename_from_disposition(header: str | None) -> str | None:
     if name is None:
         m = _FILENAME.search(header)
         name = m.group(1).strip() if m else None
-    if not name:
-        return None
-    return Path(name.replace("\\", "/")).name or None
+    return safe_filename(name, "") or None
+
+
+def finish_download(
+    result: Any,
+    path: str | os.PathLike[str],
+    part: Path,
+    directory: Path | None,
+    *,
+    label: str,
+    overwrite: bool,
+) -> FileResult:
+    """Put a download's result in place: the streamed ``.part`` file, bytes read
+    into memory, or JSON (kept as JSON, so nothing is lost)."""
+
+    def final(name: str | None, default: str) -> Path:
+        return directory / (name or default) if directory is not None else Path(path)
+
+    try:
+        if isinstance(result, FileResult) and result.path is not None:
+            target = final(result.filename, fallback_name(label, result.content_type))
+            place(part, target, overwrite)
+        elif isinstance(result, FileResult):
+            target = final(result.filename, fallback_name(label, result.content_type))
+            write_new(target, result.read(), overwrite)
+        else:
+            import json
+
+            target = final(None, fallback_name(label, "application/json"))
+            write_new(target, json.dumps(result, indent=2, ensure_ascii=False).encode(), overwrite)
+            result = FileResult(None, "application/json", filename=target.name)
+        result.path = str(target)
+        result.size = target.stat().st_size
+        return result
+    finally:
+        part.unlink(missing_ok=True)

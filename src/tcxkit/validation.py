@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
+from .odata import iso_duration, literal
 
 if TYPE_CHECKING:
     from .schemas import SchemaIndex
@@ -151,8 +152,6 @@ class Checker:
         elif isinstance(value, int | float):
             value = str(value)  # lossless: 1234 -> "1234"
         elif isinstance(value, _dt.datetime | _dt.date) and fmt in ("date-time", "date", None):
-            from .odata import literal
-
             value = literal(value, "Edm.DateTimeOffset") if fmt != "date" else value.isoformat()
         elif isinstance(value, uuid.UUID):
             value = str(value)
@@ -247,25 +246,3 @@ def _pattern_hint(fmt: str | None) -> str:
         "duration": "use an ISO 8601 duration, e.g. PT1M30S",
         "date": "use YYYY-MM-DD",
     }.get(fmt or "", "see the pattern in the action's page")
-
-
-def iso_duration(value: _dt.timedelta) -> str:
-    """``timedelta(minutes=1, seconds=12.5)`` -> ``PT1M12.5S`` (ISO 8601, as XAPI writes them)."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    out = f"{sign}P"
-    if days:
-        out += f"{int(days)}D"
-    out += "T"
-    if hours:
-        out += f"{int(hours)}H"
-    if minutes:
-        out += f"{int(minutes)}M"
-    if seconds or not (days or hours or minutes):
-        sec = f"{seconds:.7f}".rstrip("0").rstrip(".")
-        out += f"{sec}S"
-    return out.removesuffix("T") if out.endswith("DT") else out

@@ -38,7 +38,7 @@ def test_uri_form_connection_authenticates(emulator: Any, monkeypatch: pytest.Mo
     hook = ThreeCXHook(threecx_conn_id="threecx_uri")
     settings = hook.settings()
     assert settings["base_url"] == emulator.url
-    assert settings["version"] == "20.0.10"
+    assert settings["release"] == "20.0.10"
     assert settings["timeout"] == 5.0
     ok, message = hook.test_connection()
     assert ok, message
@@ -58,7 +58,7 @@ def test_host_with_api_root_and_port_field(monkeypatch: pytest.MonkeyPatch) -> N
     settings = ThreeCXHook(threecx_conn_id="threecx_port").settings()
     assert settings["base_url"] == "https://pbx.example.com:5001"
     assert settings["verify"] is True
-    assert settings["version"] == "auto"
+    assert settings["release"] == "auto"
 
 
 def test_extras_from_the_ui_form(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -59,3 +59,20 @@ def test_option_names_are_unique_per_action() -> None:
         flags = [o.flag for o in cli_options(action, catalog())]
         assert len(flags) == len(set(flags)), action.id
         assert all(re.fullmatch(r"--[a-z0-9-]+", f) for f in flags), action.id
+
+
+def test_query_options_read_the_same_in_help_and_actions_show() -> None:
+    """`3cx actions show` and `--help` take their words from the one table."""
+    from click.testing import CliRunner
+
+    from tcxkit.catalog.options import QUERY_OPTIONS
+    from tcxkit.catalog.render import render_text
+    from tcxkit.cli.lazy import action_command
+
+    cat = catalog()
+    page = render_text(cat.require("ListUser"), cat)
+    result = CliRunner().invoke(action_command(cat, "ListUser"), ["--help"], terminal_width=400)
+    assert result.exit_code == 0, result.output
+    for option in QUERY_OPTIONS:
+        assert option.help in page, option.name
+        assert option.help in " ".join(result.output.split()), option.name

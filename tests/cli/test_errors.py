@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from typing import Any
 
@@ -95,6 +96,30 @@ def test_cannot_connect(run: Runner) -> None:
     _no_traceback(r.err)
 
 
+def test_unreachable_pbx_one_error_one_hint(run: Runner) -> None:
+    """One paragraph in the CLI's words: the library's hint is replaced, not followed."""
+    r = run("users", "list-user", env={"TCX_URL": "http://127.0.0.1:9"})
+    assert r.code == 4
+    lines = r.err.splitlines()
+    assert lines[0] == (
+        "3cx: cannot connect: Cannot connect to http://127.0.0.1:9/connect/token: "
+        "[Errno 111] Connection refused"
+    )
+    assert lines[1:] == [
+        "Hint: Check the URL and port (self-hosted PBXs listen on 5001, hosted ones on 443) "
+        "and run `3cx doctor`; a private CA needs --ca-bundle PATH, a test box --insecure."
+    ]
+    assert r.out == ""
+
+
+def test_unreachable_pbx_is_not_retried(run: Runner) -> None:
+    """A refused connection fails at once: the HTTP log shows no retry (issue #10, item 2)."""
+    r = run("users", "list-user", "--debug", env={"TCX_URL": "http://127.0.0.1:9"})
+    assert r.code == 4
+    assert "Connection refused" in r.err
+    assert "retry" not in r.err
+
+
 def test_tls_failure_hints_ca_bundle_and_insecure(run: Runner, emulator: Any) -> None:
     url = emulator.url.replace("http://", "https://")
     r = run("users", "list-user", env={"TCX_URL": url})
@@ -170,3 +195,26 @@ def test_unknown_release(bare: Runner) -> None:
     r = bare("--release", "19.0.0", "actions")
     assert r.code == 2
     assert "No catalog for 3CX release '19.0.0'" in r.err
+
+
+def test_dropped_write_exits_11_and_is_not_resent(run: Runner, emulator: Any) -> None:
+    from tests.proxy import Rule, breaking_proxy
+
+    body = '{"Number": "4712", "FirstName": "Once", "LastName": "Cli"}'
+    with breaking_proxy(emulator.url, Rule("POST", "/xapi/v1/Users", times=5)) as (url, proxy):
+        r = run("users", "create-user", "--body", body, env={"TCX_URL": url})
+        assert r.code == 11
+        assert r.err.startswith("3cx: write may have been applied: POST http://127.0.0.1:")
+        assert "It was sent once and not re-sent" in r.err
+        assert "Hint: Check on the PBX before trying again" in r.err
+        assert "Cannot connect" not in r.err and r.err.count("Hint:") == 1
+        _no_traceback(r.err)
+        assert proxy.count("POST", "/xapi/v1/Users") == 1
+        items = '{"Number": "4713", "FirstName": "A", "LastName": "B"}\n'
+        r = run("users", "create-user", "--items", "-", input=items, env={"TCX_URL": url})
+        assert proxy.count("POST", "/xapi/v1/Users") == 2  # one per item, none re-sent
+    assert r.code == 11
+    assert r.err.startswith("3cx: item 1 of 1 failed; stopping")
+    assert "write may have been applied: POST" in r.err
+    r = run("users", "list-user", "--filter", "Number eq '4712' or Number eq '4713'", "-o", "jsonl")
+    assert sorted(json.loads(line)["Number"] for line in r.out.splitlines()) == ["4712", "4713"]

@@ -97,3 +97,66 @@ def test_continue_on_error_needs_items(run: Runner) -> None:
     r = run("users", "list-user", "--continue-on-error")
     assert r.code == 2
     assert "--continue-on-error only applies with --items" in r.err
+
+
+# ----------------------------------------------------------------------------- CSV (issue #10, 8)
+
+
+def test_items_from_csv_typed_from_the_schema(run: Runner, dirs: dict[str, Path]) -> None:
+    """Header = field names, A.B nests, cells typed (boolean, integer), empty cells left out."""
+    (dirs["work"] / "users.csv").write_text(
+        "Number,FirstName,Enabled,PinProtectTimeout,Hours.Type\n"
+        '185,"Ann, Jr.",yes,5,AllHours\n'
+        "\n"
+        "186,Ben,false,,\n"
+    )
+    r = run("users", "create-user", "--items", "users.csv")
+    assert r.code == 0, r.err
+    rows = r.lines()
+    assert [(u["Number"], u["FirstName"], u["Enabled"]) for u in rows] == [
+        ("185", "Ann, Jr.", True),
+        ("186", "Ben", False),
+    ]
+    assert rows[0]["PinProtectTimeout"] == 5
+    r = run("users", "list-user", "--filter", "Number eq '185'", "--select", "Hours")
+    assert r.json()[0]["Hours"]["Type"] == "AllHours"
+
+
+def test_items_csv_on_stdin_fills_parameters(run: Runner, ids: list[int]) -> None:
+    """stdin whose first line is a header row (not JSON) is CSV; OData options are columns too."""
+    csv_in = f"id,select\n{ids[0]},Id\n{ids[1]},Id\n"
+    r = run("users", "get-user", "--items", "-", input=csv_in)
+    assert r.code == 0, r.err
+    assert r.lines() == [{"Id": ids[0]}, {"Id": ids[1]}]
+
+
+def test_items_csv_errors_name_the_line(run: Runner, dirs: dict[str, Path]) -> None:
+    (dirs["work"] / "bad.csv").write_text("Number,Enabled\n187,yes\n188,maybe\n")
+    r = run("users", "create-user", "--items", "bad.csv")
+    assert r.code == 2
+    assert (
+        "3cx: usage error: --items file bad.csv line 3, column 'Enabled': 'maybe' is not a "
+        "boolean (true/false, yes/no, 1/0)." in r.err
+    )
+    assert "Nothing was sent." in r.err
+    assert run("users", "list-user", "--filter", "Number eq '187'").json() == []
+    (dirs["work"] / "bad.csv").write_text("Number,FirstName\n189,Al,extra\n")
+    r = run("users", "create-user", "--items", "bad.csv")
+    assert r.code == 2
+    assert "--items file bad.csv line 2: 3 cells, but the header names 2 fields." in r.err
+    (dirs["work"] / "bad.csv").write_text("Number,,Number\n1,2,3\n")
+    r = run("users", "create-user", "--items", "bad.csv")
+    assert r.code == 2
+    assert "line 1: the header row needs one unique field name per column" in r.err
+
+
+def test_items_csv_failure_names_the_input_line(run: Runner, dirs: dict[str, Path]) -> None:
+    (dirs["work"] / "hours.csv").write_text("Number,Hours.Type\n182,AllHours\n\n183,Bogus\n")
+    r = run("users", "create-user", "--items", "hours.csv", "--concurrency", "1")
+    assert r.code == 3
+    assert [u["Number"] for u in r.lines()] == ["182"]
+    assert "3cx: item 2 of 2 (input line 4) failed; stopping" in r.err
+    assert "body.Hours.Type: 'Bogus' is not one of" in r.err
+    r = run("users", "list-user", "--items", "hours.csv", "--strict")
+    assert r.code == 2
+    assert "--strict does not apply with --items." in r.err

@@ -150,7 +150,7 @@ def test_create_update_delete(run: Runner) -> None:
     assert r.out == "" and "UpdateUser: done (no content)" in r.err
     r = run("users", "get-user", "--id", str(uid), "--select", "FirstName")
     assert r.json()["FirstName"] == "Eva"
-    assert run("users", "delete-user", "--id", str(uid)).code == 0
+    assert run("users", "delete-user", "--id", str(uid), "--yes").code == 0
     assert run("users", "get-user", "--id", str(uid)).code == 7
 
 

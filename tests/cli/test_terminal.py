@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import pty
 import re
-import signal
 import subprocess
 from pathlib import Path
 
@@ -84,6 +83,7 @@ def test_foreground_emulator(run: Runner, dirs: dict[str, Path]) -> None:
         r = run("doctor", env=env)
         assert "PBX 20.0.8" in r.out and "XAPI 20.0.8 catalog" in r.out
     finally:
-        proc.send_signal(signal.SIGINT)
+        # SIGTERM, not SIGINT: a suite run as a background job inherits SIGINT as ignored.
+        proc.terminate()
         proc.wait(timeout=20)
     assert db.exists()

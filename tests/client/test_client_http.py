@@ -106,7 +106,7 @@ def test_expires_in_unit_per_release(pbx_factory, release: str, unit: int) -> No
     # A token lives an hour: 60 (minutes) up to 20.0.8, 3600 (seconds) from 20.0.9.
     assert body["expires_in"] * unit == 3600
     with p.client() as c:
-        assert c.version == release
+        assert c.release == release
         c.call("GetDefs", select=["Id"])
 
 
@@ -192,7 +192,7 @@ def test_post_is_not_resent(pbx: PBX) -> None:
 
 def test_post_is_resent_when_asked(pbx: PBX) -> None:
     pbx.fault(path="/xapi/v1/Users", method="POST", status=503, times=1)
-    with pbx.client(retry_post=True) as c:
+    with pbx.client(retry_writes=True) as c:
         assert _new_user(c, "311")["Number"] == "311"
 
 
@@ -236,7 +236,7 @@ def test_auto_version_picks_the_pbx_release_and_its_paths(pbx_factory) -> None:
     p = pbx_factory(version="20.0.7", data="empty")
     with p.client() as c:
         c.call("CreateUser", body={"Number": "120", "FirstName": "A", "LastName": "B"})
-        assert c.version == "20.0.7"
+        assert c.release == "20.0.7"
         assert c.pbx_version.startswith("20.0.7.")
         p.clear_requests()
         c.call("GetUserByNumber", number="120")
@@ -310,7 +310,7 @@ async def test_async_client_shares_the_flow(pbx: PBX) -> None:
             "CreateUser", body={"Number": "500", "FirstName": "A", "LastName": "B"}
         )
         assert created["Number"] == "500"
-        assert await c.version() == "20.0.10"
+        assert await c.release() == "20.0.10"
         got = await c.users.get_user(id=created["Id"])
         assert got["Number"] == "500"
         items = [u async for u in c.paginate("ListUser", select=["Number"])]
@@ -356,14 +356,14 @@ def test_configuration_errors_say_what_to_do() -> None:
 
 
 def test_unknown_action_is_refused_before_any_request(pbx: PBX) -> None:
-    with pbx.client(version="20.0.10") as c, pytest.raises(tcxkit.UnknownActionError) as err:
+    with pbx.client(release="20.0.10") as c, pytest.raises(tcxkit.UnknownActionError) as err:
         c.call("ListUsers")
     assert "Did you mean: ListUser" in str(err.value)
     assert pbx.requests() == []
 
 
 def test_attribute_access_lists_what_exists(pbx: PBX) -> None:
-    with pbx.client(version="20.0.10") as c:
+    with pbx.client(release="20.0.10") as c:
         assert "peers" in dir(c) and "report_call_log_data" in dir(c)
         assert "retreive_peers_by_numbers" in dir(c.peers)
         with pytest.raises(AttributeError, match="has no resource 'peeers'"):

@@ -124,7 +124,7 @@ def test_every_action_has_a_signature(release: str) -> None:
 
 
 def test_get_logs_of_old_releases_can_be_helped(pbx: PBX) -> None:
-    with pbx.client(version="20.0.4") as c:
+    with pbx.client(release="20.0.4") as c:
         ns = getattr(c, c.catalog.require("GetLogs").resource_python_name)
         method = ns.get_logs
         sig = inspect.signature(method)
@@ -135,7 +135,7 @@ def test_get_logs_of_old_releases_can_be_helped(pbx: PBX) -> None:
 def test_help_on_a_bound_action(pbx: PBX) -> None:
     import pydoc
 
-    with pbx.client(version="20.0.10") as c:
+    with pbx.client(release="20.0.10") as c:
         text = pydoc.render_doc(c.users.update_user, renderer=pydoc.plaintext)
     assert "update_user(*, id: 'int', body: 'dict')" in text
     assert "PATCH" in text
@@ -214,7 +214,7 @@ async def test_async_catalog_says_how_to_get_it_before_the_release_is_known(pbx:
 
 
 async def test_async_gather_shares_one_token(pbx: PBX) -> None:
-    c = pbx.aclient(version="20.0.10")
+    c = pbx.aclient(release="20.0.10")
     try:
         results = await asyncio.gather(*(c.call("ListUser", top=1) for _ in range(10)))
     finally:
@@ -261,9 +261,9 @@ def test_corrupt_cache_file_is_ignored(pbx: PBX, garbage: bytes) -> None:
     files = list(pbx.cache.glob("*.json"))
     assert len(files) == 1
     files[0].write_bytes(garbage)
-    from tcxkit.auth import TokenStore
+    from tcxkit.auth import TokenState
 
-    TokenStore._memory.clear()
+    TokenState._memory.clear()
     with pbx.client() as c:
         assert c.call("ListUser", top=1)["value"] == []
 
@@ -281,17 +281,17 @@ def test_unwritable_cache_location_falls_back_to_memory(pbx: PBX, tmp_path: Path
 
 
 def test_retry_after_is_honoured_in_seconds_and_capped() -> None:
-    from tcxkit.flow import ClientCore
+    from tcxkit.retry import RetryPolicy
 
-    core = ClientCore("http://pbx", "id", "secret", version="20.0.10", token_cache=False)
-    assert core._delay(1, "2") == 2.0
-    assert core._delay(1, "0") == 0.0
-    assert core._delay(1, "100000") == 60.0
-    assert core._delay(1, "-3") >= 0.0
+    policy = RetryPolicy()
+    assert policy.delay(1, "2") == 2.0
+    assert policy.delay(1, "0") == 0.0
+    assert policy.delay(1, "100000") == 60.0
+    assert policy.delay(1, "-3") >= 0.0
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=30)).strftime(
         "%a, %d %b %Y %H:%M:%S GMT"
     )
-    assert 25.0 <= core._delay(1, later) <= 30.0
+    assert 25.0 <= policy.delay(1, later) <= 30.0
 
 
 # -- downloads --------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_a_second_401_after_a_fresh_token_is_an_authentication_error(pbx: PBX) -
 
 
 def test_misnamed_attributes_and_positional_values_say_what_to_do(pbx: PBX) -> None:
-    with pbx.client(version="20.0.10") as c:
+    with pbx.client(release="20.0.10") as c:
         with pytest.raises(AttributeError) as err:
             c.userz  # noqa: B018
         assert "Client has no resource 'userz' (did you mean users" in str(err.value)

@@ -275,7 +275,7 @@ def _validate_release(release: str) -> tuple[int, list[str]]:
     api = _openapi(release)
     cat: Catalog = catalog(release)
     spec = load_spec(release)
-    core = ClientCore(HOST, "conformance", "secret", version=release, token_cache=False)
+    core = ClientCore(HOST, "conformance", "secret", release=release, token_cache=False)
     gen = SpecValueGenerator(spec)
     failures: list[str] = []
     validated = 0

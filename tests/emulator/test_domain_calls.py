@@ -78,12 +78,10 @@ def test_demo_data_is_deterministic() -> None:
     assert snapshot() == snapshot()
 
 
-def test_demo_startup_is_fast() -> None:
-    began = time.perf_counter()
-    create_app(EmulatorConfig())
-    elapsed = time.perf_counter() - began
-    print(f"\ndemo start-up (create_app + on_start): {elapsed * 1000:.0f} ms")
-    assert elapsed < 5  # the target is < 1 s; a loose bound keeps slow CI machines green
+def test_demo_app_builds_without_error() -> None:
+    """Start-up time is a benchmark (bench/bench_emulator.py), not a timed test."""
+    app = create_app(EmulatorConfig())
+    assert app.state.emulator is not None
 
 
 # -- call log report ------------------------------------------------------------------------------

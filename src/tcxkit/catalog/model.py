@@ -15,17 +15,6 @@ __all__ = ["Action", "Body", "Param", "Response", "odata_type", "schema_label"]
 
 ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
 
-QUERY_OPTION_HELP: dict[str, str] = {
-    "select": "properties to return (comma list or sequence)",
-    "filter": "OData $filter expression",
-    "orderby": "sort order, e.g. 'Number desc' (comma list or sequence)",
-    "expand": "navigation properties to expand",
-    "top": "at most this many items (ordinary sets accept up to 100)",
-    "skip": "skip this many items",
-    "count": "add the total count (@odata.count)",
-    "search": "OData $search phrase",
-}
-
 
 def odata_type(schema: dict[str, Any]) -> str:
     """The Edm type a parameter schema stands for; decides its URL literal."""
@@ -209,8 +198,12 @@ class Action(NamedTuple):
         return tuple(p for p in self.params if p.location == "path")
 
     @property
-    def idempotent(self) -> bool:
-        return self.method in ("GET", "PATCH", "PUT", "DELETE")
+    def read_only(self) -> bool:
+        """A GET: safe to send again. PATCH, PUT and DELETE are idempotent in HTTP's
+        terms, but re-sending one that may already have been applied is still a second
+        write (a DELETE then answers 404, a PATCH races a colleague's edit), so tcxkit
+        re-sends only reads (see :mod:`tcxkit.retry`)."""
+        return self.method == "GET"
 
     @property
     def pageable(self) -> bool:

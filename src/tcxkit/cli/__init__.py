@@ -15,12 +15,21 @@ __all__ = ["main"]
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``3cx`` console script."""
-    import click
+    try:
+        import click
+    except ImportError:  # the script comes with the library; its extra may not
+        print(
+            "3cx: the command line needs the cli extra: pip install 'tcxkit[cli]'",
+            file=sys.stderr,
+        )
+        sys.exit(2)
 
     from .app import cli
     from .errors import DEBUG, report
+    from .globalopts import prescan_release
 
     args = list(sys.argv[1:] if argv is None else argv)
+    prescan_release(args)
     if "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
         DEBUG["on"] = True
     try:

@@ -16,15 +16,19 @@ import click
 
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
+from ..catalog.options import QUERY_OPTION_NAMES
 from .errors import DEBUG
+from .globalopts import add_global_options, global_options
 from .lazy import (
     HelpOnEmpty,
     common_options,
     query_options,
-    release_of,
     resource_group,
     resource_map,
 )
+from .lookups import STRICT_HELP
+from .release import release_of
+from .safety import DRY_RUN_HELP, YES_HELP
 from .state import Options
 
 __all__ = ["BUILTINS", "cli"]
@@ -40,7 +44,10 @@ class RootGroup(HelpOnEmpty):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
-            return self.commands[cmd_name]
+            cmd = self.commands[cmd_name]
+            # Given the global options when run, not when listed: `3cx --help` stays lean.
+            add_global_options([cmd])
+            return cmd
         return resource_group(release_of(ctx), cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -85,6 +92,29 @@ def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
     return resource_map(release_of(ctx))
 
 
+def _with_global_options(fn: Any) -> Any:
+    """Attach the global options (declared once in :mod:`.globalopts`) to the root."""
+    params = getattr(fn, "__click_params__", [])
+    params.extend(reversed(global_options()))
+    fn.__click_params__ = params
+    return fn
+
+
+def _visible_globals(*names: str) -> Any:
+    """Show some global options in a command's own help (login stores the TLS ones)."""
+
+    def deco(fn: Any) -> Any:
+        params = getattr(fn, "__click_params__", [])
+        for opt in global_options(hidden=True):
+            if opt.name in names:
+                opt.hidden = False
+                params.append(opt)
+        fn.__click_params__ = params
+        return fn
+
+    return deco
+
+
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
@@ -101,7 +131,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     invoke_without_command=False,
     no_args_is_help=True,
     epilog="Connection: --profile / TCX_PROFILE, or TCX_URL + TCX_CLIENT_ID + TCX_CLIENT_SECRET; "
-    "with none of them, the built-in emulator. Exit codes: docs/cli.md.",
+    "with none of them, the built-in emulator. Global options may also follow the command. "
+    "Defaults: config.toml (docs/cli.md). Exit codes: docs/cli.md.",
 )
 @click.option(
     "--version",
@@ -111,32 +142,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     callback=_version,
     help="Show the version and exit.",
 )
-@click.option("--profile", "-p", metavar="NAME", help="Connection profile (env TCX_PROFILE).")
-@click.option(
-    "--release",
-    metavar="VERSION",
-    help="XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
-)
-@click.option(
-    "--ca-bundle",
-    metavar="PATH",
-    type=click.Path(dir_okay=False),
-    help="CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
-)
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates (test PBXs only).")
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0.1),
-    default=30.0,
-    show_default=True,
-    help="Seconds to wait for the PBX.",
-)
-@click.option(
-    "--debug",
-    is_flag=True,
-    envvar="TCX_DEBUG",
-    help="Tracebacks and HTTP logging (secrets redacted) on stderr.",
-)
+@_with_global_options
 @click.pass_context
 def cli(ctx: click.Context, **opts: Any) -> None:
     """Automate a 3CX V20 phone system through its Configuration API (XAPI).
@@ -154,14 +160,16 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    DEBUG["on"] = bool(opts["debug"])
+    if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+        opts["debug"] = DEBUG["on"] = True
     ctx.obj = Options(
         profile=opts["profile"],
         release=release,
         ca_bundle=opts["ca_bundle"],
-        insecure=opts["insecure"],
+        insecure=bool(opts["insecure"]),
         timeout=opts["timeout"],
-        debug=opts["debug"],
+        debug=bool(opts["debug"]),
+        output=opts["output"],
     )
 
 
@@ -184,8 +192,11 @@ def cli(ctx: click.Context, **opts: Any) -> None:
             metavar="JSON|@FILE|-",
             help='Request body (for OData actions the wrapper object, e.g. {"peersRequest": {...}}).',
         ),
-        *query_options(("select", "filter", "orderby", "expand", "top", "skip", "count", "search")),
+        *query_options(QUERY_OPTION_NAMES),
         *common_options(True),
+        click.Option(["--strict"], is_flag=True, help=STRICT_HELP),
+        click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP),
+        click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP),
     ],
 )
 @click.pass_context
@@ -220,12 +231,17 @@ def call_cmd(ctx: click.Context, **values: Any) -> None:
 def actions_cmd(
     ctx: click.Context, resource: str | None, markdown: bool, words: tuple[str, ...]
 ) -> None:
-    """List actions with one-line summaries; WORDS filter them (all must match).
+    """List actions with one-line descriptions; WORDS search them, best match first.
+
+    WORDS are matched against ids, resources, descriptions and parameter
+    names, with the spec's misspellings mapped (retrieve finds Retreive...)
+    and typos forgiven; every word must match.  No match exits 7 with
+    suggestions.
 
     \b
     3cx actions                      every action
     3cx actions --resource users     one resource
-    3cx actions peer number          actions matching all words
+    3cx actions retrieve peers       search (also: peer nmbers, hang up call)
     3cx actions show ACTION          the action's page: parameters, body example,
                                      output, errors to expect (ACTION: ListUser,
                                      list-user or `users list-user`)
@@ -265,6 +281,7 @@ def actions_cmd(
     help="XAPI release of the PBX ('auto' asks it).",
 )
 @click.option("--no-verify-login", is_flag=True, help="Store without requesting a token.")
+@_visible_globals("ca_bundle", "insecure")
 @click.pass_context
 def login_cmd(ctx: click.Context, **values: Any) -> None:
     """Store a connection profile; the API key is prompted (hidden), never an option.
@@ -363,11 +380,21 @@ def doctor_cmd(ctx: click.Context) -> None:
     "else emulator-secret). The key itself never goes on a command line.",
 )
 @click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(0),
+    default=0,
+    metavar="SECONDS",
+    help="Stop after this long without a request (0: never; the background one: 900).",
+)
 @click.pass_context
 def emulator_cmd(ctx: click.Context, **values: Any) -> None:
     """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
 
-    `3cx emulator stop` stops the background one started for the embedded default.
+    With no PBX configured, other commands start one in the background and
+    reuse it; it stops after 15 min without requests (TCX_EMULATOR_IDLE_TIMEOUT
+    or [emulator] idle_timeout in config.toml). `3cx emulator status` shows it,
+    `3cx emulator stop` stops it now.
     """
     if ctx.invoked_subcommand is not None:
         return

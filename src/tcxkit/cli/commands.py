@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -83,6 +84,8 @@ def login(ctx: click.Context, **values: Any) -> None:
     secret = _read_secret("API key")
     verify: bool | str = True
     if opts.ca_bundle:
+        # Stored absolute: later runs start from other directories.
+        opts.ca_bundle = str(Path(opts.ca_bundle).expanduser().resolve())
         verify = opts.ca_bundle
     if opts.insecure:
         verify = False
@@ -93,7 +96,7 @@ def login(ctx: click.Context, **values: Any) -> None:
         with make_client(conn, opts, token_cache=False) as client:
             client.authenticate()
             try:
-                detected = client.version
+                detected = client.release
             except Exception:
                 detected = None
             pbx = client.pbx_version
@@ -167,8 +170,6 @@ def profiles_remove(name: str) -> None:
 
 
 def run_emulator(**values: Any) -> None:
-    from pathlib import Path
-
     try:
         from ..emulator import EmulatorConfig, run
         from ..emulator.config import client_secret
@@ -192,15 +193,18 @@ def run_emulator(**values: Any) -> None:
         port=values["port"],
         public_url=values.get("public_url"),
     )
+    idle = values.get("idle_timeout") or 0.0
 
     def ready(url: str) -> None:
         click.echo(
             f"3cx: emulating 3CX {config.version} at {url} (client id {config.client_id!r}, "
-            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it.",
+            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it"
+            + (f", so does {idle:g} s without a request." if idle else "."),
             err=True,
         )
 
-    run(config, host=values["host"], port=values["port"], on_ready=ready)
+    if run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle):
+        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 
 
 def stop_emulator() -> None:
@@ -216,10 +220,7 @@ def stop_emulator() -> None:
 
 
 def emulator_status() -> None:
-    from .embedded import _alive, _answers, read_state
+    from .embedded import describe, running_state
 
-    state = read_state()
-    if state and _alive(state.pid) and _answers(state.port):
-        click.echo(f"running: {state.url} (pid {state.pid}, db {state.db})")
-    else:
-        click.echo("not running")
+    state = running_state()
+    click.echo(f"running: {describe(state)}" if state else "not running")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
 from .profiles import get_secret, load_config
+from .release import choose_release
 from .state import Options
 
 if TYPE_CHECKING:
@@ -26,8 +27,14 @@ __all__ = ["Connection", "Options", "make_client", "resolve"]
 
 EMBEDDED_NOTE = (
     "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
+    "     It keeps running in the background and {stops}; `3cx emulator stop` stops it now.\n"
     "     Connect a real PBX with `3cx login`, or set TCX_URL, TCX_CLIENT_ID and "
     "TCX_CLIENT_SECRET."
+)
+#: Later runs, while it keeps running: one line, still naming the way out.
+EMBEDDED_REUSED = (
+    "3cx: using the built-in emulator at {url} (no PBX configured; {stops}; "
+    "`3cx emulator stop` stops it)."
 )
 
 
@@ -49,17 +56,24 @@ def _env(name: str) -> str | None:
     return value if value else None
 
 
-def resolve(opts: Options, *, announce: bool = True) -> Connection:
-    """Settings for this run; starts the embedded emulator when nothing is configured."""
+def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Connection:
+    """Settings for this run; starts the embedded emulator when nothing is configured.
+
+    ``start=False`` (``--dry-run``) never starts it: the URL is the running
+    one's, or a placeholder.
+    """
+    from .settings import settle
+
+    settle(opts)
     url, cid, secret = _env("TCX_URL"), _env("TCX_CLIENT_ID"), _env("TCX_CLIENT_SECRET")
-    name = opts.profile or _env("TCX_PROFILE")
+    name = opts.profile
     cfg = load_config()
     if name is None and cfg.current in cfg.profiles:
         name = cfg.current
     prof = cfg.require(name) if name else None
 
     verify: bool | str = True
-    version = opts.release or _env("TCX_RELEASE") or "auto"
+    version = choose_release(opts.release, prof)
     if prof is not None:
         url = url or prof.url
         cid = cid or prof.client_id
@@ -69,13 +83,11 @@ def resolve(opts: Options, *, announce: bool = True) -> Connection:
             verify = prof.ca_bundle
         if prof.insecure:
             verify = False
-        if version == "auto" and prof.version:
-            version = prof.version
         source = f"profile {prof.name!r}" + (" + environment" if _env("TCX_URL") else "")
     elif url or cid or secret:
         source = "environment"
     else:
-        return _embedded(opts, version, announce)
+        return _embedded(opts, version, announce, start)
 
     ca = opts.ca_bundle or _env("TCX_CA_BUNDLE")
     if ca:
@@ -102,12 +114,18 @@ def resolve(opts: Options, *, announce: bool = True) -> Connection:
     return Connection(url.rstrip("/"), cid, secret, source, version, verify)
 
 
-def _embedded(opts: Options, version: str, announce: bool) -> Connection:
-    from .embedded import ensure_running
+def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:
+    from .embedded import CLIENT_ID, ensure_running, running_state, stops_text
 
-    state, _started = ensure_running()
+    if not start:
+        found = running_state()
+        url = found.url if found else "<built-in emulator>"
+        return Connection(url, CLIENT_ID, "", "embedded emulator", version, True)
+    state, started = ensure_running()
     if announce:
-        print(EMBEDDED_NOTE.format(url=state.url, db=state.db), file=sys.stderr)
+        stops = stops_text(state)
+        note = EMBEDDED_NOTE if started else EMBEDDED_REUSED
+        print(note.format(url=state.url, db=state.db, stops=stops), file=sys.stderr)
     return Connection(
         state.url, state.client_id, state.client_secret, "embedded emulator", version, True
     )
@@ -125,28 +143,11 @@ def enable_debug_logging() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def _skip_httpx_cli() -> None:
-    """Keep httpx from importing its own command line (rich, pygments, click).
-
-    httpx imports ``httpx._main`` at import time only to expose ``httpx.main``;
-    ``3cx`` never calls it, and the import costs about 50 ms on every run.
-    """
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    import types
-
-    def unavailable(*_args: object, **_kwargs: object) -> None:
-        raise SystemExit("httpx's command line is not available inside 3cx.")
-
-    stub = types.ModuleType("httpx._main")
-    stub.main = unavailable  # type: ignore[attr-defined]
-    sys.modules["httpx._main"] = stub
-
-
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
-    _skip_httpx_cli()
-    from ..client import Client
+    from ..client import Client  # imports httpx without its command line (tcxkit._httpx)
+    from .settings import settle
 
+    settle(opts)
     if opts.debug:
         enable_debug_logging()
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
@@ -155,7 +156,7 @@ def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
         conn.url,
         conn.client_id,
         conn.client_secret,
-        version=conn.version,
+        release=conn.version,
         timeout=opts.timeout,
         verify=verify,
         **extra,

@@ -84,6 +84,7 @@ def run_doctor(opts: Options) -> int:
         return conn.describe()
 
     rep.step("settings", settings)
+    _emulator_line(rep)
     if conn is None:
         return _finish(rep)
     host, port, tls = _host_port(conn.url)
@@ -148,7 +149,7 @@ def run_doctor(opts: Options) -> int:
 
         def release() -> str:
             assert client is not None
-            version = client.version
+            version = client.release
             pbx = client.pbx_version or "unknown"
             return f"PBX {pbx}; using the XAPI {version} catalog ({len(client.catalog)} actions)"
 
@@ -161,6 +162,18 @@ def run_doctor(opts: Options) -> int:
         if client is not None:
             client.close()
     return _finish(rep)
+
+
+def _emulator_line(rep: _Report) -> None:
+    """The background emulator, used or not: a forgotten one should not go unnoticed."""
+    from .embedded import describe, running_state
+
+    state = running_state()
+    rep.line(
+        "--",
+        "emulator",
+        f"built-in, running: {describe(state)}" if state else "built-in: not running",
+    )
 
 
 def _probe(client: Client | None) -> str:

@@ -5,7 +5,10 @@ emulator, so ``3cx`` works out of the box.  The first run starts it as a
 background process on a free 127.0.0.1 port, with its database in the user
 data directory (demo data on the first start), and records pid, URL and
 credentials in a state file (mode 0600); later runs reuse it while it answers.
-``3cx emulator stop`` ends it.
+It stops by itself after ``idle_timeout`` seconds without a request (15 min
+by default; ``TCX_EMULATOR_IDLE_TIMEOUT`` or ``idle_timeout`` under
+``[emulator]`` in config.toml; 0 = never), and ``3cx emulator stop`` ends it
+at once.
 """
 
 from __future__ import annotations
@@ -24,10 +27,20 @@ from pathlib import Path
 from ..errors import ConfigurationError, TcxError
 from .profiles import data_dir
 
-__all__ = ["EmbeddedEmulator", "ensure_running", "read_state", "stop"]
+__all__ = [
+    "EmbeddedEmulator",
+    "describe",
+    "ensure_running",
+    "idle_text",
+    "read_state",
+    "running_state",
+    "stop",
+    "stops_text",
+]
 
 START_TIMEOUT = 30.0
 CLIENT_ID = "tcxkit-emulator"
+IDLE_TIMEOUT = 900.0  # seconds without a request before the background emulator stops
 
 
 @dataclass
@@ -39,6 +52,7 @@ class EmbeddedEmulator:
     client_secret: str
     db: str
     log: str
+    idle_timeout: float = IDLE_TIMEOUT
 
 
 def _state_path() -> Path:
@@ -92,13 +106,68 @@ def _lock():  # type: ignore[no-untyped-def]
     return FileLock(str(directory / "emulator.lock"), timeout=START_TIMEOUT + 10)
 
 
+def running_state() -> EmbeddedEmulator | None:
+    """The background emulator's state when it is up and answering, else None."""
+    state = read_state()
+    if state and _alive(state.pid) and _answers(state.port):
+        return state
+    return None
+
+
+def idle_text(seconds: float) -> str:
+    """``15 min`` / ``90 s`` / ``never`` for notices and status lines."""
+    if seconds <= 0:
+        return "never"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:g} s"
+
+
+def stops_text(state: EmbeddedEmulator) -> str:
+    """When it stops by itself, for the notice, ``emulator status`` and ``doctor``."""
+    if state.idle_timeout <= 0:
+        return "never stops by itself (idle timeout 0)"
+    return f"stops after {idle_text(state.idle_timeout)} without requests"
+
+
+def describe(state: EmbeddedEmulator) -> str:
+    """One line for ``3cx emulator status`` and ``3cx doctor``."""
+    return (
+        f"{state.url} (pid {state.pid}, db {state.db}; {stops_text(state)}; "
+        "`3cx emulator stop` ends it)"
+    )
+
+
+def idle_timeout() -> float:
+    """Seconds: TCX_EMULATOR_IDLE_TIMEOUT > config.toml ``[emulator] idle_timeout`` > 900."""
+    from .profiles import _config_path, load_config
+
+    raw: object = os.environ.get("TCX_EMULATOR_IDLE_TIMEOUT") or None
+    where = "TCX_EMULATOR_IDLE_TIMEOUT"
+    if raw is None:
+        raw = load_config().emulator.get("idle_timeout")
+        where = f"{_config_path()} [emulator] idle_timeout"
+    if raw is None:
+        return IDLE_TIMEOUT
+    try:
+        value = float(raw)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = -1.0
+    if value < 0:
+        raise ConfigurationError(
+            f"{where}: {raw!r} is not a number of seconds >= 0.",
+            hint="Example: 900 (15 min); 0 keeps the emulator running until `3cx emulator stop`.",
+        )
+    return value
+
+
 def ensure_running() -> tuple[EmbeddedEmulator, bool]:
     """The running background emulator, started if needed; ``(state, started_now)``."""
     with _lock():
-        state = read_state()
-        if state and _alive(state.pid) and _answers(state.port):
+        state = running_state()
+        if state is not None:
             return state, False
-        return _start(state), True
+        return _start(read_state()), True
 
 
 def _start(previous: EmbeddedEmulator | None) -> EmbeddedEmulator:
@@ -107,6 +176,7 @@ def _start(previous: EmbeddedEmulator | None) -> EmbeddedEmulator:
     log = directory / "emulator.log"
     secret = previous.client_secret if previous else secrets.token_urlsafe(24)
     port = _free_port()
+    idle = idle_timeout()
     first = not db.exists()
     cmd = [
         sys.executable,
@@ -123,6 +193,8 @@ def _start(previous: EmbeddedEmulator | None) -> EmbeddedEmulator:
         "demo" if first else "keep",
         "--client-id",
         CLIENT_ID,
+        "--idle-timeout",
+        f"{idle:g}",
     ]
     env = {**os.environ, "TCX_EMULATOR_SECRET": secret}
     for var in ("TCX_URL", "TCX_CLIENT_ID", "TCX_CLIENT_SECRET", "TCX_PROFILE"):
@@ -153,6 +225,7 @@ def _start(previous: EmbeddedEmulator | None) -> EmbeddedEmulator:
                 client_secret=secret,
                 db=str(db),
                 log=str(log),
+                idle_timeout=idle,
             )
             _write_state(state)
             return state

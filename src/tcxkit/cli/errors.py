@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from ..errors import ApiError, ConnectError, TcxError, TLSError, TransportError
+from ..errors import ApiError, RequestTimeout, TcxError, TLSError, TransportError
 
 __all__ = ["DEBUG", "render_error", "render_unexpected", "report"]
 
@@ -39,19 +39,26 @@ def render_error(exc: TcxError) -> str:
             text = d.get("message") or d.get("code") or ""
             if text and text not in message:
                 lines.append(f"  - {target + ': ' if target else ''}{text}")
-    hint = exc.hint or ""
-    if isinstance(exc, TLSError) and "--ca-bundle" not in hint:
-        hint = (hint + " " + _TLS_HINT).strip()
-    elif (
-        isinstance(exc, TransportError | ConnectError)
-        and not isinstance(exc, TLSError)
-        and "--insecure" not in hint
-        and "doctor" not in hint
-    ):
-        hint = (hint + " " + _CONNECT_HINT).strip()
+    hint = _cli_hint(exc)
     if hint:
         lines.append(f"Hint: {hint}")
     return "\n".join(lines)
+
+
+def _cli_hint(exc: TcxError) -> str:
+    """One hint, in the command line's words.
+
+    The library's transport errors carry hints for Python callers
+    (``verify='ca.pem'``); on the command line the same advice names the
+    flags instead, and replaces the library's wording rather than following
+    it, so the user reads one hint, not two.  A timeout keeps its own hint
+    (raise --timeout), which already names the flag.
+    """
+    if isinstance(exc, TLSError):
+        return _TLS_HINT
+    if isinstance(exc, TransportError) and not isinstance(exc, RequestTimeout):
+        return _CONNECT_HINT
+    return exc.hint or ""
 
 
 def render_unexpected(exc: BaseException) -> str:

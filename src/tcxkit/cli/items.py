@@ -19,6 +19,7 @@ a primitive ``{"item": N, "value": ...}``, an empty answer
 from __future__ import annotations
 
 import copy
+import re
 import sys
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,21 +27,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..catalog import snake
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import PartialFailure, TcxError, UsageError
 from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
 
 if TYPE_CHECKING:
-    from ..catalog import Action
+    from ..catalog import Action, Catalog
     from ..client import Client
 
 __all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
 
-_QUERY = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
+#: A header row of field names (``Id``, ``Number,FirstName,Hours.Type``); no JSON line looks so.
+_CSV_HEADER = re.compile(r"[A-Za-z_][\w.-]*(\s*,\s*[A-Za-z_][\w.-]*)*")
 
 
-def read_items(source: str) -> Iterator[tuple[int, Any]]:
-    """``(line_or_index, item)`` from a JSONL file, a JSON array, or stdin (``-``)."""
+def _is_csv(source: str, text: str) -> bool:
+    """A ``.csv`` file, or stdin whose first line is a header row rather than JSON."""
+    if source != "-":
+        return source.lower().endswith(".csv")
+    first = text.lstrip().split("\n", 1)[0].strip()
+    return bool(_CSV_HEADER.fullmatch(first)) and first not in ("true", "false", "null")
+
+
+def read_items(
+    source: str, action: Action | None = None, cat: Catalog | None = None
+) -> Iterator[tuple[int, Any]]:
+    """``(line_or_index, item)`` from JSONL, a JSON array or CSV; a file or stdin (``-``).
+
+    CSV cells are typed from ``action``'s schema (see :mod:`tcxkit.cli.csvitems`).
+    """
     where = "--items (stdin)" if source == "-" else f"--items file {source}"
     if source == "-":
         text = sys.stdin.read()
@@ -50,9 +66,14 @@ def read_items(source: str) -> Iterator[tuple[int, Any]]:
         except OSError as exc:
             raise UsageError(
                 f"--items: cannot read {source!r}: {exc.strerror or exc}.",
-                hint="Pass a JSONL file, a JSON array file, or - for stdin.",
+                hint="Pass a JSONL, JSON array or CSV file, or - for stdin.",
             ) from None
     name = "stdin" if source == "-" else source
+    if _is_csv(source, text):
+        from .csvitems import read_csv_items
+
+        yield from read_csv_items(text, name, action, cat)
+        return
     stripped = text.lstrip()
     if stripped.startswith("["):
         data = load_json_text(text, where, hint=f"Fix the JSON array in {name}.")
@@ -100,7 +121,7 @@ def item_kwargs(action: Action, item: dict[str, Any], base: dict[str, Any]) -> d
         kind, name = names.get(key, ("", key))
         if kind:
             kwargs[name] = value
-        elif key == "body" or key in _QUERY:
+        elif key == "body" or key in QUERY_OPTION_NAMES:
             kwargs[key] = value
         else:
             extra[key] = value
@@ -141,9 +162,15 @@ def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[st
     return {"item": index, "input": item, "error": err}
 
 
-def load_items(source: str) -> list[dict[str, Any]]:
-    """Every item of ``source``, parsed before anything is sent (see :func:`run_items`)."""
-    return [item for _at, item in read_items(source)]
+def load_items(
+    source: str, action: Action | None = None, cat: Catalog | None = None
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Every item of ``source`` and where it came from (line, or array element).
+
+    All of it is parsed before anything is sent (see :func:`run_items`).
+    """
+    loaded = list(read_items(source, action, cat))
+    return [item for _at, item in loaded], [at for at, _item in loaded]
 
 
 def run_items(
@@ -153,6 +180,7 @@ def run_items(
     base: dict[str, Any],
     values: dict[str, Any],
     printer: Printer,
+    lines: list[int] | None = None,
 ) -> None:
     """Call ``action`` per item with ``values['concurrency']`` threads, in input order.
 
@@ -160,7 +188,9 @@ def run_items(
     cannot leave items 1-39 applied.  When an item fails without
     ``--continue-on-error``, items queued behind it are cancelled but the ones
     already in flight are waited for and reported: a create that did reach the
-    PBX must never go unreported.
+    PBX must never go unreported.  ``lines`` (from :func:`load_items`) let a
+    failure name the input line, which differs from the item number in a file
+    with a header row or blank lines.
     """
     keep_going = bool(values.get("continue_on_error"))
     workers = int(values.get("concurrency") or 1)
@@ -206,8 +236,9 @@ def run_items(
             raise
     if first is not None:
         index, exc = first
+        at = f" (input line {lines[index - 1]})" if lines and lines[index - 1] != index else ""
         print(
-            f"3cx: item {index} of {len(items)} failed; stopping (items already sent "
+            f"3cx: item {index} of {len(items)}{at} failed; stopping (items already sent "
             "are still reported; later ones were not sent).",
             file=sys.stderr,
         )

@@ -14,7 +14,10 @@ from typing import Any
 
 import click
 
-from ..catalog import Catalog, catalog, kebab
+from ..catalog import Catalog, kebab
+from .globalopts import GLOBAL_NOTE, OUTPUT_FORMATS, add_global_options
+from .release import release_of
+from .verbs import VERBS, short_verbs
 
 __all__ = [
     "HelpOnEmpty",
@@ -22,22 +25,9 @@ __all__ = [
     "action_command",
     "common_options",
     "query_options",
-    "release_of",
     "resource_group",
     "resource_map",
 ]
-
-
-def release_of(ctx: click.Context) -> Catalog:
-    """The catalog the command tree is built from (``--release`` or the default)."""
-    root = ctx.find_root()
-    release = root.params.get("release") if root.params else None
-    import os
-
-    release = release or os.environ.get("TCX_RELEASE")
-    if not release or release == "auto":
-        return catalog()
-    return catalog(release)
 
 
 def common_options(pageable: bool = True, file: bool = True) -> list[click.Option]:
@@ -49,9 +39,9 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
     opts = [
         click.Option(
             ["-o", "--output"],
-            type=click.Choice(("json", "jsonl", "table", "csv", "raw")),
-            envvar="TCX_OUTPUT",
-            help="Output format (default json: pretty on a terminal, compact in a pipe).",
+            type=click.Choice(OUTPUT_FORMATS),
+            help="Output format (env TCX_OUTPUT, config.toml; default json: pretty on a "
+            "terminal, compact in a pipe).",
         ),
     ]
     if file:
@@ -60,6 +50,13 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
                 ["--out"],
                 metavar="PATH",
                 help="Write a file result here ('-' for stdout); default: the PBX's file name.",
+            )
+        )
+        opts.append(
+            click.Option(
+                ["--force"],
+                is_flag=True,
+                help="Replace an existing file (atomically); without it 3cx never overwrites.",
             )
         )
     opts += [
@@ -80,7 +77,8 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
         click.Option(
             ["--items"],
             metavar="FILE|-",
-            help="Run once per item of a JSONL file or JSON array; results stream as JSONL.",
+            help="Run once per item of a JSONL, JSON array or CSV file (header row = field "
+            "names, A.B for nested); results stream as JSONL.",
         ),
         click.Option(
             ["--concurrency"],
@@ -98,37 +96,30 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
     return opts
 
 
-_QUERY_HELP = {
-    "select": "Properties to return (comma list).",
-    "filter": "OData $filter, e.g. \"Number eq '100'\".",
-    "orderby": "Sort order, e.g. 'Number desc'.",
-    "expand": "Navigation properties to expand, e.g. 'Groups($select=Name)'.",
-    "top": "At most this many items (ordinary sets accept up to 100; see --all).",
-    "skip": "Skip this many items.",
-    "count": "Include the total count (@odata.count).",
-    "search": "OData $search phrase.",
-}
-
-
 def query_options(names: tuple[str, ...]) -> list[click.Option]:
+    """Click options for the OData options an action accepts (words from the one table)."""
+    from ..catalog.options import QUERY_OPTIONS
+
     out = []
-    for q in ("select", "filter", "orderby", "expand", "top", "skip", "count", "search"):
-        if q not in names:
+    for q in QUERY_OPTIONS:
+        if q.name not in names:
             continue
-        if q == "count":
-            out.append(click.Option(["--count"], is_flag=True, default=None, help=_QUERY_HELP[q]))
-        elif q in ("top", "skip"):
+        if q.kind == "flag":
+            out.append(click.Option([q.flag], is_flag=True, default=None, help=q.help))
+        elif q.kind == "count":
             out.append(
-                click.Option([f"--{q}"], type=click.IntRange(0), metavar="N", help=_QUERY_HELP[q])
+                click.Option([q.flag], type=click.IntRange(0), metavar=q.metavar, help=q.help)
             )
         else:
-            out.append(click.Option([f"--{q}"], metavar="TEXT", help=_QUERY_HELP[q]))
+            out.append(click.Option([q.flag], metavar=q.metavar, help=q.help))
     return out
 
 
 def action_command(cat: Catalog, action_id: str) -> click.Command:
     """The ``3cx <resource> <action>`` command for one action."""
     from ..catalog.render import cli_options, summary_line
+    from .lookups import STRICT_HELP, offers_strict
+    from .safety import DRY_RUN_HELP, YES_HELP, deletes
 
     action = cat.require(action_id)
     specs = cli_options(action, cat)
@@ -147,6 +138,11 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         )
     params += query_options(action.query)
     params += common_options(action.pageable, file=action.response.kind == "file")
+    if offers_strict(action):
+        params.append(click.Option(["--strict"], is_flag=True, help=STRICT_HELP))
+    params.append(click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP))
+    if deletes(action):
+        params.append(click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP))
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command
@@ -156,9 +152,9 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     help_text = (
         f"{summary_line(action)}.\n\n{action.method} /xapi/v1{action.path}\n\n"
         f"The full page, with a body example and the errors to expect: "
-        f"`3cx actions show {action.id}`."
+        f"`3cx actions show {action.id}`.\n\n{GLOBAL_NOTE}"
     )
-    return click.Command(
+    cmd = click.Command(
         action.cli_name,
         params=params,
         callback=callback,
@@ -166,6 +162,8 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         short_help=summary_line(action),
         no_args_is_help=False,
     )
+    add_global_options([cmd])
+    return cmd
 
 
 class HelpOnEmpty(click.Group):
@@ -194,11 +192,16 @@ class ResourceGroup(HelpOnEmpty):
         return {a.cli_name: a.id for a in cat.by_resource(self.resource)}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(self._actions(ctx))
+        names = sorted(self._actions(ctx))
+        if ctx.resilient_parsing:  # shell completion: offer the short verbs too
+            names += list(short_verbs(release_of(ctx), self.resource))
+        return names
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         actions = self._actions(ctx)
         action_id = actions.get(cmd_name)
+        if action_id is None and cmd_name in VERBS:
+            action_id = short_verbs(release_of(ctx), self.resource).get(cmd_name)
         if action_id is None:
             # Accept the operationId or snake_case too: `3cx peers RetreivePeersByNumbers`.
             cat = release_of(ctx)
@@ -207,6 +210,14 @@ class ResourceGroup(HelpOnEmpty):
                 return None
             action_id = found.id
         return action_command(release_of(ctx), action_id)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        verbs = short_verbs(release_of(ctx), self.resource)
+        if verbs:
+            cat = release_of(ctx)
+            with formatter.section("Short verbs"):
+                formatter.write_dl([(v, cat.require(i).cli_name) for v, i in verbs.items()])
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]
@@ -222,7 +233,8 @@ class ResourceGroup(HelpOnEmpty):
             ][:5]
             import difflib
 
-            close = close or difflib.get_close_matches(name, list(self._actions(ctx)), n=5)
+            names = list(self._actions(ctx)) + list(short_verbs(cat, self.resource))
+            close = close or difflib.get_close_matches(name, names, n=5)
             extra = f" Did you mean: {', '.join(close)}?" if close else ""
             ctx.fail(
                 f"No action {name!r} in {self.name}.{extra} "
@@ -249,7 +261,7 @@ def resource_group(cat: Catalog, cli_name: str) -> ResourceGroup | None:
         found = resource_map(cat)[kebab(tag)]
         cli_name = kebab(tag)
     resource, n = found
-    return ResourceGroup(
+    group = ResourceGroup(
         cli_name,
         resource,
         help=f"Actions on {resource} ({n} action{'s' if n != 1 else ''}).\n\n"
@@ -257,3 +269,5 @@ def resource_group(cat: Catalog, cli_name: str) -> ResourceGroup | None:
         short_help=f"{resource} ({n} action{'s' if n != 1 else ''})",
         no_args_is_help=True,
     )
+    add_global_options([group])
+    return group

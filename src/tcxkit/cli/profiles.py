@@ -67,10 +67,18 @@ class Profile:
     insecure: bool = False
 
 
+#: Keys of the ``[defaults]`` table and what each accepts (see docs/cli.md).
+DEFAULT_KEYS = ("output", "profile", "timeout")
+
+
 @dataclass
 class Config:
     current: str | None = None
     profiles: dict[str, Profile] = field(default_factory=dict)
+    #: ``[defaults]``: output, profile, timeout (flag > env > these > built-in).
+    defaults: dict[str, Any] = field(default_factory=dict)
+    #: ``[emulator]``: settings of the built-in emulator (idle_timeout).
+    emulator: dict[str, Any] = field(default_factory=dict)
 
     def require(self, name: str) -> Profile:
         try:
@@ -105,12 +113,27 @@ def load_config() -> Config:
     for name, raw in (data.get("profiles") or {}).items():
         known = {k: v for k, v in raw.items() if k in Profile.__dataclass_fields__}
         profiles[name] = Profile(**{**known, "name": name})
-    return Config(current=data.get("current"), profiles=profiles)
+    defaults = dict(data.get("defaults") or {})
+    unknown = sorted(set(defaults) - set(DEFAULT_KEYS))
+    if unknown:
+        raise ConfigurationError(
+            f"{path}: unknown key{'s' if len(unknown) > 1 else ''} in [defaults]: "
+            f"{', '.join(unknown)}.",
+            hint=f"[defaults] takes {', '.join(DEFAULT_KEYS)}; see docs/cli.md.",
+        )
+    return Config(
+        current=data.get("current"),
+        profiles=profiles,
+        defaults=defaults,
+        emulator=dict(data.get("emulator") or {}),
+    )
 
 
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
     return json.dumps(str(value), ensure_ascii=False)
 
 
@@ -118,9 +141,13 @@ def save_config(cfg: Config) -> Path:
     """Write the TOML by hand (tomllib only reads); keys are fixed, values escaped."""
     path = _config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    lines = ["# tcxkit CLI profiles (no secrets here)."]
+    lines = ["# tcxkit CLI settings and profiles (no secrets here)."]
     if cfg.current:
         lines.append(f"current = {_toml_value(cfg.current)}")
+    for table, values in (("defaults", cfg.defaults), ("emulator", cfg.emulator)):
+        if values:
+            lines += ["", f"[{table}]"]
+            lines += [f"{k} = {_toml_value(v)}" for k, v in values.items()]
     for name, prof in sorted(cfg.profiles.items()):
         lines += ["", f"[profiles.{json.dumps(name)}]"]
         for k, v in asdict(prof).items():

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
 from .jsonin import read_json_option
-from .output import Printer
+from .lookups import NumberCheck
+from .output import Printer, items_of
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -31,16 +33,19 @@ __all__ = [
     "run_call",
 ]
 
-QUERY_NAMES = ("select", "filter", "orderby", "expand", "top", "skip", "count", "search")
 COMMON = (
     "output",
     "out",
+    "force",
     "show_secrets",
     "fetch_all",
     "page_size",
     "items",
     "concurrency",
     "continue_on_error",
+    "strict",
+    "dry_run",
+    "yes",
 )
 
 
@@ -66,7 +71,7 @@ def build_kwargs(action: Action, specs: list[CliOption], values: dict[str, Any])
         else:
             value = _param_value(action, spec.name, raw)
         kwargs[spec.name] = value
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) is not None:
             kwargs[q] = values[q]
     return kwargs
@@ -133,44 +138,76 @@ def run_action_command(
 
 def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> None:
     """``3cx call ACTION --param K=V --body JSON [OData options]``."""
-    from .lazy import release_of
+    from .release import release_of
 
     action = release_of(ctx).require(action_name)
     kwargs = parse_param_pairs(action, values.get("param") or ())
     if values.get("body") is not None:
         kwargs["body"] = read_json_option(values["body"], "--body")
-    for q in QUERY_NAMES:
+    for q in QUERY_OPTION_NAMES:
         if values.get(q) not in (None, False):
             kwargs[q] = values[q]
     execute(ctx, action, kwargs, values)
 
 
-def _printer(values: dict[str, Any], fmt: str | None = None) -> Printer:
-    return Printer(fmt=fmt or values.get("output") or "json", show_secrets=values["show_secrets"])
+def _printer(
+    ctx: click.Context, action: Action, values: dict[str, Any], fmt: str | None = None
+) -> Printer:
+    """The printer for this run; the format: flag (here or before the command) > env > config."""
+    from .columns import Layout
+    from .settings import settle
+
+    opts = settle(ctx.find_root().obj)
+    return Printer(
+        fmt=fmt or values.get("output") or opts.output or "json",
+        show_secrets=values["show_secrets"],
+        layout=Layout.for_action(action, values.get("select")),
+    )
 
 
-def _client(ctx: click.Context) -> Client:
+def _client(
+    ctx: click.Context,
+    action: Action,
+    kwargs: dict[str, Any],
+    values: dict[str, Any],
+    count: int | None = None,
+) -> Client:
+    """Connect for ``action``, after a delete is confirmed (see :mod:`.safety`)."""
     from .connect import make_client, resolve
+    from .safety import confirm_delete
 
     opts = ctx.find_root().obj
-    return make_client(resolve(opts), opts)
+    conn = resolve(opts)
+    confirm_delete(action, kwargs, conn.url, count=count, yes=bool(values.get("yes")))
+    return make_client(conn, opts)
 
 
-def execute(
-    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+def _dry_run(
+    ctx: click.Context,
+    action: Action,
+    calls: list[dict[str, Any]],
+    values: dict[str, Any],
+    fmt: str | None = None,
 ) -> None:
-    """Run ``action`` once, page through it, or once per item; print the results."""
+    from .connect import resolve
+    from .release import release_of
+    from .safety import print_dry_run
+
+    conn = resolve(ctx.find_root().obj, announce=False, start=False)
+    printer = _printer(ctx, action, values, fmt)
+    print_dry_run(printer, action, release_of(ctx), conn.url, calls)
+
+
+def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
+    """Options that would be ignored in this combination stop the run (exit 2)."""
     if values.get("items"):
         if values.get("fetch_all"):
             raise UsageError("--items and --all cannot be combined.", hint="Use one of them.")
-        from .items import load_items, run_items
-
-        items = load_items(values["items"])  # bad input stops here, before connecting
-        client = _client(ctx)
-        try:
-            run_items(client, action, items, kwargs, values, _printer(values, "jsonl"))
-        finally:
-            client.close()
+        if values.get("strict"):
+            raise UsageError(
+                "--strict does not apply with --items.",
+                hint="Each item's lookup reports its own result; drop --strict.",
+            )
         return
     if values.get("page_size") is not None and not values.get("fetch_all"):
         raise UsageError(
@@ -182,30 +219,76 @@ def execute(
             f"--out only applies to file results; {action.id} returns {action.response.label}.",
             hint="Redirect the output instead, e.g. `> result.json` (with -o json/jsonl/csv).",
         )
+    if values.get("force") and action.response.kind != "file":
+        raise UsageError(
+            f"--force only applies to file results; {action.id} returns {action.response.label}.",
+            hint="Drop --force: it allows replacing an existing file written by --out.",
+        )
     if values.get("continue_on_error"):
         raise UsageError(
             "--continue-on-error only applies with --items.",
             hint="Add --items FILE, or drop --continue-on-error.",
         )
-    printer = _printer(values)
-    client = _client(ctx)
+
+
+def _execute_items(
+    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+) -> None:
+    from .items import item_kwargs, load_items, run_items
+    from .release import release_of
+
+    # Bad input stops here, before connecting.
+    items, lines = load_items(values["items"], action, release_of(ctx))
+    if values.get("dry_run"):
+        calls = [item_kwargs(action, i, kwargs) for i in items]
+        _dry_run(ctx, action, calls, values, "jsonl")  # one line per item, as items mode prints
+        return
+    client = _client(ctx, action, kwargs, values, count=len(items))
+    try:
+        printer = _printer(ctx, action, values, "jsonl")
+        run_items(client, action, items, kwargs, values, printer, lines)
+    finally:
+        client.close()
+
+
+def execute(
+    ctx: click.Context, action: Action, kwargs: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Run ``action`` once, page through it, or once per item; print the results."""
+    _refuse_ignored(action, values)
+    if values.get("items"):
+        _execute_items(ctx, action, kwargs, values)
+        return
+    check = NumberCheck(action, kwargs, bool(values.get("strict")))
+    if values.get("dry_run"):
+        _dry_run(ctx, action, [kwargs], values)
+        return
+    printer = _printer(ctx, action, values)
+    client = _client(ctx, action, kwargs, values)
     try:
         if values.get("fetch_all"):
             rows = client.paginate(action.id, page_size=values.get("page_size"), **kwargs)
-            n = printer.rows(_progress(rows))
+            n = printer.rows(check.watch(_progress(rows)))
             if n == 0:
                 _note_empty(action, kwargs)
             elif kwargs.get("count"):
                 print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
+            check.finish()
             return
-        if action.response.kind == "file" and values.get("out") not in (None, "-"):
-            res = client.download(action.id, values["out"], **kwargs)
-            _file_summary(printer, res.path or values["out"], res.size, res.content_type)
+        if action.response.kind == "file" and values.get("out") != "-":
+            # Streamed to --out, or into the current folder under the PBX's (safe) name.
+            target = values.get("out") or "."
+            res = client.download(action.id, target, overwrite=bool(values.get("force")), **kwargs)
+            _file_summary(printer, res.path or target, res.size, res.content_type)
             return
         result = client.call(action.id, **kwargs)
     finally:
         client.close()
     _print_result(printer, action, result, kwargs, values)
+    if action.response.kind == "collection":
+        for row in items_of(result) or ():
+            check.note(row)
+    check.finish()
 
 
 def _print_result(
@@ -215,7 +298,9 @@ def _print_result(
 
     if isinstance(result, FileResult):
         name = result.filename or f"{action.id}.bin"
-        written = printer.file(result.read(), values.get("out"), name)
+        written = printer.file(
+            result.read(), values.get("out"), name, overwrite=bool(values.get("force"))
+        )
         if written["path"] != "-":
             _file_summary(printer, written["path"], written["bytes"], result.content_type)
         return

@@ -15,5 +15,7 @@ class Options:
     release: str | None = None
     ca_bundle: str | None = None
     insecure: bool = False
-    timeout: float = 30.0
+    timeout: float | None = None  # None: env, config.toml, then 30 (see settle())
     debug: bool = False
+    output: str | None = None
+    settled: bool = False  # env and config.toml applied (tcxkit.cli.settings.settle)

@@ -25,7 +25,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .limits import MAX_JSON_BODY
-from .wire import OAUTH_JSON, BodyTooLarge, envelope, json_response, loads_bounded, read_body
+from .wire import (
+    OAUTH_JSON,
+    BodyTooLarge,
+    bearer,
+    envelope,
+    json_response,
+    loads_bounded,
+    read_body,
+)
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -65,8 +73,6 @@ def control_denied(state: AppState, request: Request) -> Response | None:
         if hmac.compare_digest(f"{client_id}:{secret}".encode(), expected.encode()):
             return None
     elif scheme.lower() == "bearer":
-        from .token_endpoint import bearer  # token_endpoint imports this module
-
         client_id, denied = bearer(state, request)
         if denied is None and client_id == state.config.client_id:
             return None

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-__all__ = ["TokenRecord", "TokenStore", "b64url", "decode_claims"]
+__all__ = ["IssuedTokens", "TokenRecord", "b64url", "decode_claims"]
 
 
 def b64url(data: bytes) -> str:
@@ -65,7 +65,7 @@ class _Signer:
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
 
-class TokenStore:
+class IssuedTokens:
     """Issues, looks up, revokes and expires bearer tokens (thread-safe)."""
 
     def __init__(self, *, lifetime: int, single_token: bool, issuer: str = "tcxkit-emulator"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -165,16 +166,59 @@ def running(
         app.state.emulator.store.close()
 
 
+class _IdleWatch:
+    """ASGI wrapper that notes the last request, and a watchdog that stops the server.
+
+    The CLI's background emulator must not outlive its use by hours; a
+    request in flight counts as activity until it ends. The clock starts at the
+    first request: the command that started the emulator is still on its way
+    (importing, reading its settings) and must find it running, however short the
+    idle time and however slow the machine. Unused, it stops after
+    ``max(idle, FIRST_REQUEST_GRACE)``.
+    """
+
+    FIRST_REQUEST_GRACE = 60.0
+
+    def __init__(self, app: Any, idle: float) -> None:
+        self.app = app
+        self.idle = idle
+        self.last = time.monotonic() + max(idle, self.FIRST_REQUEST_GRACE) - idle
+        self.active = 0
+        self.stopped_idle = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.active += 1
+        self.last = time.monotonic()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.active -= 1
+            self.last = time.monotonic()
+
+    def watch(self, server: Any, done: threading.Event) -> None:
+        while True:
+            left = self.last + self.idle - time.monotonic()
+            if left <= 0 and not self.active:
+                self.stopped_idle = True
+                server.should_exit = True
+                return
+            if done.wait(max(left, 0.05)):
+                return
+
+
 def run(
     config: EmulatorConfig | None = None,
     host: str = "127.0.0.1",
     port: int = 5001,
     *,
     on_ready: Callable[[str], None] | None = None,
-) -> None:
+    idle_timeout: float | None = None,
+) -> bool:
     """Serve an emulator in the foreground until interrupted (Ctrl-C).
 
     ``on_ready(url)`` is called once the socket is bound (useful with port 0).
+    With ``idle_timeout`` (seconds) it also stops after that long without a
+    request; returns True when it stopped for that reason.
     """
     import uvicorn
 
@@ -182,13 +226,22 @@ def run(
 
     config = config or EmulatorConfig()
     app = create_app(config)
+    watch = _IdleWatch(app, idle_timeout) if idle_timeout else None
     sock = _bind(host, port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{sock.getsockname()[1]}"
     _publish(app, config, url)
     if on_ready is not None:
         on_ready(url)
+    server = uvicorn.Server(_uvicorn_config(watch or app))
+    done = threading.Event()
+    if watch is not None:
+        threading.Thread(
+            target=watch.watch, args=(server, done), name="tcxkit-idle", daemon=True
+        ).start()
     try:
-        uvicorn.Server(_uvicorn_config(app)).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
+        done.set()
         sock.close()
+    return bool(watch and watch.stopped_idle)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Action, catalog, odata_type
-from .auth import TokenStore
+from .auth import IssuedTokens
 from .config import EmulatorConfig
 from .generic import GenericBehaviour
 from .odata import QueryOptions, parse_query, validate_options
@@ -35,6 +35,11 @@ class SetInfo:
     key: str = "Id"
     key_type: str = "int"
     alt_keys: tuple[str, ...] = ()
+    key_max: int | None = None  # the key's Edm range (Int32: 2**31 - 1)
+
+
+#: The largest value of each integer key format (Edm.Int16/Int32/Int64).
+_KEY_MAX = {"int16": 2**15 - 1, "int32": 2**31 - 1, "int64": 2**63 - 1}
 
 
 def _table_name(set_name: str) -> str:
@@ -52,7 +57,7 @@ class AppState(GenericBehaviour):
         self.validator = Validator(self.catalog.schemas)
         self.generator = ValueGenerator(self.catalog.schemas)
         self.registry = reg or registry
-        self.tokens = TokenStore(lifetime=config.token_lifetime, single_token=config.single_token)
+        self.tokens = IssuedTokens(lifetime=config.token_lifetime, single_token=config.single_token)
         self.store = Store(
             str(config.db) if config.db else None,
             cache_rows=int(config.options.get("row_cache", FRAGMENT_CACHE_ROWS)),  # type: ignore[call-overload]
@@ -111,6 +116,7 @@ class AppState(GenericBehaviour):
             else:
                 info.key = param.name
                 info.key_type = _key_type(param)
+                info.key_max = _key_max(param) if info.key_type == "int" else None
 
     def register_set(
         self,
@@ -151,6 +157,7 @@ class AppState(GenericBehaviour):
             datetime_props=dates,
             indexes=tuple(k for k in info.alt_keys if k in props),
             nav_lists={p for p in nav if props[p].get("type") == "array"},
+            key_max=info.key_max,
         )
         self._open_sets[name] = es
         return es
@@ -223,6 +230,17 @@ def _key_type(param: Any) -> str:
     if param.schema.get("format") in ("int16", "int32", "int64"):
         return "int"
     return "str"
+
+
+def _key_max(param: Any) -> int:
+    """The largest value an integer key may take (its schema's maximum, else its format's)."""
+    maximum = param.schema.get("maximum")
+    if isinstance(maximum, int):
+        return maximum
+    return _KEY_MAX.get(
+        str(param.schema.get("format") or param.type).lower().removeprefix("edm."),
+        _KEY_MAX["int32"],
+    )
 
 
 def _ref_name(schema: dict[str, Any] | None) -> str | None:

@@ -21,7 +21,7 @@ from .wire import OAUTH_JSON, BodyTooLarge, json_response, oauth_error, read_bod
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["TokenEndpoint", "bearer"]
+__all__ = ["TokenEndpoint"]
 
 
 class TokenEndpoint:
@@ -108,21 +108,3 @@ class TokenEndpoint:
             ),
             logged,
         )
-
-
-def bearer(state: AppState, request: Request) -> tuple[str | None, Response | None]:
-    """``(client_id, None)`` for a live bearer token, else ``(None, the 401 to send)``."""
-    auth = request.headers.get("authorization", "")
-    scheme, _, token = auth.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        return None, Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="xapi"'})
-    record = state.tokens.check(token.strip())
-    if record is None:
-        reason = state.tokens.why_invalid(token.strip())
-        return None, Response(
-            status_code=401,
-            headers={
-                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'
-            },
-        )
-    return record.client_id, None

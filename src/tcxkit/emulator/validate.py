@@ -2,7 +2,8 @@
 
 A small interpreter for the OpenAPI 3.0 subset the 3CX specs use (type,
 format, nullable, enum, $ref, allOf, oneOf, anyOf, properties, items,
-pattern, minimum/maximum, maxLength, required, additionalProperties).  It
+pattern, minimum/maximum, maxLength, required, additionalProperties, and the
+date-time, date and duration formats).  It
 collects every failing property rather than stopping at the first, because
 the PBX reports them all in one envelope.
 
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -77,36 +79,47 @@ _INT_FORMATS = {
     "int64": (-(2**63), 2**63 - 1),
     "uint8": (0, 255),
 }
-#: An ISO 8601 duration as .NET's ``XmlConvert.ToTimeSpan`` reads it: at least one
-#: component, and a ``T`` only when a time component follows ("P" and "P1DT" are not
-#: durations, though the spec's pattern lets them through).
-_DURATION = re.compile(
-    r"^-?P(?=[0-9T])([0-9]+D)?(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+([.][0-9]+)?S)?)?\Z"
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))"
 )
-_UUID = re.compile(
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z"
-)
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+_DURATION = re.compile(r"-?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
-def _format_ok(fmt: str | None, value: str) -> bool:
-    """Whether ``value`` can be read as the .NET type behind ``fmt``.
+def _real_date(year: str, month: str, day: str) -> bool:
+    try:
+        date(int(year), int(month), int(day))  # year 1..9999, as .NET's DateTimeOffset
+    except ValueError:
+        return False
+    return True
 
-    The spec's date-time pattern allows any number of year digits, but a
-    ``DateTimeOffset`` ends at 9999 and a PBX refuses the rest; a value the emulator
-    accepted would otherwise come back in an answer that breaks the response schema.
+
+def _format_ok(fmt: Any, value: str) -> bool:
+    """Whether ``value`` is a real instance of the string ``format`` (where the PBX checks).
+
+    The spec's patterns are looser than the types behind them: ``^[0-9]{4,}-...`` lets
+    through year 6045818 and month 13 days, its duration pattern lets through ``P``;
+    .NET's ``DateTimeOffset`` and ``TimeSpan`` refuse those, and a stored value the
+    emulator could not send back under its own schema's format must never be accepted.
     """
     if fmt == "date-time":
-        from datetime import datetime
-
-        try:
-            datetime.fromisoformat(value)
-        except ValueError:
-            return False
-        return True
-    if fmt == "uuid":
-        return bool(_UUID.match(value))
+        m = _DATE_TIME.fullmatch(value)
+        return bool(
+            m
+            and _real_date(*m.group(1, 2, 3))
+            and int(m.group(4)) < 24
+            and int(m.group(5)) < 60
+            and int(m.group(6)) < 60
+            and (m.group(7) is None or (int(m.group(7)) < 24 and int(m.group(8)) < 60))
+        )
+    if fmt == "date":
+        m = _DATE.fullmatch(value)
+        return bool(m and _real_date(*m.group(1, 2, 3)))
     if fmt == "duration":
-        return bool(_DURATION.match(value))
+        return _DURATION.fullmatch(value) is not None
+    if fmt == "uuid":
+        return _UUID.fullmatch(value) is not None
     return True
 
 

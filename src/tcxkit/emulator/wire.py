@@ -7,13 +7,16 @@ written in one place.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .limits import MAX_JSON_DEPTH
 from .validate import Failure
+
+if TYPE_CHECKING:
+    from .state import AppState
 
 try:  # orjson is much faster; the stdlib is the fallback
     import orjson
@@ -42,6 +45,7 @@ __all__ = [
     "ODATA_JSON",
     "BodyTooLarge",
     "JSONDecodeError",
+    "bearer",
     "dumps",
     "envelope",
     "json_depth",
@@ -146,3 +150,21 @@ def loads_bounded(raw: bytes) -> Any:
     if json_depth(value) > MAX_JSON_DEPTH:
         raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels")
     return value
+
+
+def bearer(state: AppState, request: Request) -> tuple[str | None, Response | None]:
+    """``(client_id, None)`` for a live bearer token, else ``(None, the 401 to send)``."""
+    auth = request.headers.get("authorization", "")
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None, Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="xapi"'})
+    record = state.tokens.check(token.strip())
+    if record is None:
+        reason = state.tokens.why_invalid(token.strip())
+        return None, Response(
+            status_code=401,
+            headers={
+                "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'
+            },
+        )
+    return record.client_id, None

@@ -26,12 +26,12 @@ from .odata import ODataQueryError
 from .registry import Reply, RequestContext, XapiError
 from .routing import LiteralError, decode_literal
 from .store import EntityNotFoundError, StoreError
-from .token_endpoint import bearer
 from .validate import REQUIRED, Failure, envelope_message
 from .wire import (
     API_PREFIX,
     ODATA_JSON,
     BodyTooLarge,
+    bearer,
     dumps,
     envelope,
     json_response,

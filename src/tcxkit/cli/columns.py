@@ -1,0 +1,164 @@
+"""Which columns a table or CSV shows, in which order, and how a table fits the terminal.
+
+Three rules, in order:
+
+1. ``--select A,B,C`` is the column list, in the order typed (table and CSV).
+2. Otherwise an entity listed in :data:`DEFAULT_COLUMNS` shows the columns a
+   person would pick for it (call history: time, from, to, direction,
+   duration, answered); CSV puts them first, then every other column.
+3. Otherwise the generic choice of :func:`tcxkit.cli.output.table_columns`.
+
+A few columns are derived for tables (``Direction`` of a call history
+segment, from which side is external); they are marked in
+:data:`DERIVED`.  The defaults are data, one line per entity, so adding an
+entity is a one-line change reviewed like any other.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..catalog import Action
+
+__all__ = ["DEFAULT_COLUMNS", "DERIVED", "Layout", "fit_to_width", "terminal_width"]
+
+#: Entity schema name -> the columns shown by default, in order.
+DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Pbx.CallHistoryView": (
+        "SegmentStartTime", "SrcCallerNumber", "SrcDisplayName", "DstCallerNumber",
+        "DstDisplayName", "Direction", "CallTime", "CallAnswered",
+    ),
+    "Pbx.CallLogData": (
+        "StartTime", "SourceCallerId", "SourceDisplayName", "DestinationCallerId",
+        "DestinationDisplayName", "Direction", "TalkingDuration", "Status",
+    ),
+    "Pbx.Recording": (
+        "Id", "StartTime", "FromCallerNumber", "FromDisplayName", "ToCallerNumber",
+        "ToDisplayName", "CallType", "EndTime",
+    ),
+    "Pbx.ActiveCall": ("Id", "Caller", "Callee", "Status", "EstablishedAt", "LastChangeStatus"),
+    "Pbx.User": (
+        "Id", "Number", "FirstName", "LastName", "EmailAddress", "Mobile", "Enabled",
+        "IsRegistered",
+    ),
+    "Pbx.Peer": ("Number", "Name", "Type", "Id"),
+    "Pbx.Queue": ("Id", "Number", "Name", "PollingStrategy", "Agents", "IsRegistered"),
+    "Pbx.RingGroup": ("Id", "Number", "Name", "RingStrategy", "Members"),
+    "Pbx.Group": ("Id", "Number", "Name", "IsDefault", "HasMembers"),
+    "Pbx.Trunk": (
+        "Id", "Number", "Gateway", "Direction", "IsOnline", "ExternalNumber", "SimultaneousCalls",
+    ),
+    "Pbx.Receptionist": ("Id", "Number", "Name", "IVRType", "Timeout"),
+    "Pbx.Contact": (
+        "Id", "FirstName", "LastName", "CompanyName", "PhoneNumber", "Mobile2", "Email",
+    ),
+    "Pbx.DidNumber": ("Number", "TrunkId", "RoutingRule"),
+    "Pbx.BlackListNumber": ("Id", "CallerId", "Description"),
+    "Pbx.AuditLog": ("Timestamp", "UserName", "Action", "ObjectType", "ObjectName", "Ip"),
+    "Pbx.EventLog": ("TimeGenerated", "Type", "Source", "EventId", "Message"),
+    "Pbx.Fax": ("Id", "Number", "OutboundCallerId"),
+    "Pbx.Parking": ("Id", "Number"),
+}  # fmt: skip
+
+
+def _call_direction(row: dict[str, Any]) -> str | None:
+    src, dst = row.get("SrcExternal"), row.get("DstExternal")
+    if src is None or dst is None:
+        return None
+    if src and not dst:
+        return "inbound"
+    if dst and not src:
+        return "outbound"
+    return "external" if src else "internal"
+
+
+#: Entity -> column computed from other fields (tables only; CSV keeps the data as sent).
+DERIVED: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
+    "Pbx.CallHistoryView": {"Direction": _call_direction},
+}
+
+MIN_CELL = 6  # a column is never cut below this many characters
+
+
+class Layout:
+    """The column choice for one command run (see the module docstring)."""
+
+    def __init__(self, entity: str | None, select: str | None) -> None:
+        self.entity = entity
+        self.select = [c.strip() for c in select.split(",") if c.strip()] if select else None
+        self.derived = DERIVED.get(entity or "", {}) if not self.select else {}
+
+    @classmethod
+    def for_action(cls, action: Action, select: Any) -> Layout:
+        entity = action.response.item if action.response.kind == "collection" else None
+        if isinstance(select, list | tuple):
+            select = ",".join(select)
+        return cls(entity, select if isinstance(select, str) else None)
+
+    def _defaults(self, rows: list[dict[str, Any]]) -> list[str] | None:
+        wanted = DEFAULT_COLUMNS.get(self.entity or "")
+        if not wanted:
+            return None
+        present = {k for r in rows[:200] for k in r}
+        cols = [c for c in wanted if c in present or c in self.derived]
+        return cols if len(cols) >= 2 else None
+
+    def table_columns(self, rows: list[dict[str, Any]], fallback: list[str]) -> list[str]:
+        return self.select or self._defaults(rows) or fallback
+
+    def csv_columns(self, rows: list[dict[str, Any]], fallback: list[str]) -> list[str]:
+        if self.select:
+            return self.select
+        first = [c for c in self._defaults(rows) or () if c not in self.derived]
+        return first + [c for c in fallback if c not in first]
+
+    def value(self, row: dict[str, Any], column: str) -> Any:
+        if column in row or column not in self.derived:
+            return row.get(column)
+        return self.derived[column](row)
+
+
+def terminal_width() -> int | None:
+    """Width to fit tables to: $COLUMNS, else the terminal's; None in a pipe."""
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def fit_to_width(
+    header: list[str], cells: list[list[str]], width: int, gap: int = 2
+) -> tuple[list[str], list[list[str]], int]:
+    """Cut the widest cells (with "…") until the table fits; drop trailing columns if
+    even ``MIN_CELL`` characters each do not fit.  Returns header, cells, columns dropped."""
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+    dropped = 0
+    while (
+        len(widths) > 1 and sum(min(w, MIN_CELL) for w in widths) + gap * (len(widths) - 1) > width
+    ):
+        widths.pop()
+        dropped += 1
+    budget = width - gap * (len(widths) - 1)
+    while sum(widths) > budget:
+        widest = max(range(len(widths)), key=widths.__getitem__)
+        if widths[widest] <= MIN_CELL:
+            break
+        widths[widest] -= 1
+
+    def cut(text: str, w: int) -> str:
+        return text if len(text) <= w else text[: max(w - 1, 0)] + "…"
+
+    n = len(widths)
+    return (
+        [cut(h, w) for h, w in zip(header[:n], widths, strict=True)],
+        [[cut(c, w) for c, w in zip(r[:n], widths, strict=True)] for r in cells],
+        dropped,
+    )

@@ -1,0 +1,150 @@
+"""Global options, accepted before or after the sub-command.
+
+``3cx users list-user --top 1 --insecure`` must work like
+``3cx --insecure users list-user --top 1``: people add a flag at the end of
+the line they just ran.  The options are declared once here; the root
+command gets them as ordinary parameters, and every other command gets the
+same options (hidden from its help, listed in one line instead) whose
+callbacks write into the root's :class:`~tcxkit.cli.state.Options`.  A value
+given after the sub-command wins over one given before it, as the later flag
+does in most tools.
+
+``--release`` chooses the catalog the command tree is built from, which
+happens before the sub-command's options are parsed; :func:`prescan_release`
+therefore reads it from the raw arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from .errors import DEBUG
+
+__all__ = [
+    "GLOBAL_NOTE",
+    "add_global_options",
+    "global_options",
+    "prescan_release",
+    "release_from_argv",
+]
+
+OUTPUT_FORMATS = ("json", "jsonl", "table", "csv", "raw")
+
+GLOBAL_NOTE = (
+    "Global options work before or after the command: -p/--profile, -o/--output, "
+    "--release, --ca-bundle, --insecure, --timeout, --debug (see `3cx --help`)."
+)
+
+#: ``--release`` as found in the raw arguments (see :func:`prescan_release`).
+_ARGV_RELEASE: dict[str, str | None] = {"value": None}
+
+
+def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Sub-command copy of a global option: write a given value into the root Options."""
+    if value is None or value is False or ctx.resilient_parsing:
+        return value
+    root = ctx.find_root()
+    if root.obj is None:  # the root callback has not run (e.g. completion)
+        return value
+    assert param.name is not None
+    setattr(root.obj, param.name, value)
+    if param.name == "debug":
+        DEBUG["on"] = True
+    return value
+
+
+def global_options(*, hidden: bool = False) -> list[click.Option]:
+    """The global options; ``hidden`` copies store into the root's Options."""
+    cb = {"callback": _store, "expose_value": False, "hidden": True} if hidden else {}
+    return [
+        click.Option(
+            ["--profile", "-p"],
+            metavar="NAME",
+            help="Connection profile (env TCX_PROFILE).",
+            **cb,
+        ),
+        click.Option(
+            ["-o", "--output"],
+            type=click.Choice(OUTPUT_FORMATS),
+            help="Output format (env TCX_OUTPUT; default json).",
+            **cb,
+        ),
+        click.Option(
+            ["--release"],
+            metavar="VERSION",
+            help="XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
+            **cb,
+        ),
+        click.Option(
+            ["--ca-bundle"],
+            metavar="PATH",
+            type=click.Path(dir_okay=False),
+            help="CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
+            **cb,
+        ),
+        click.Option(
+            ["--insecure"],
+            is_flag=True,
+            default=None,
+            help="Do not verify TLS certificates (test PBXs only; env TCX_INSECURE=1).",
+            **cb,
+        ),
+        click.Option(
+            ["--timeout"],
+            type=click.FloatRange(0.1),
+            metavar="SECONDS",
+            help="Seconds to wait for the PBX (env TCX_TIMEOUT; default 30).",
+            **cb,
+        ),
+        click.Option(
+            ["--debug"],
+            is_flag=True,
+            default=None,
+            help="Tracebacks and HTTP logging (secrets redacted) on stderr (env TCX_DEBUG=1).",
+            **cb,
+        ),
+    ]
+
+
+def add_global_options(commands: Iterable[click.Command]) -> None:
+    """Give each command (and each sub-command of a group) the hidden global options.
+
+    An option a command already has under the same flag (``-o`` on action
+    commands) is kept: its value is read there and it shows in that help.
+    """
+    for cmd in commands:
+        if getattr(cmd, "_tcx_globals", False):
+            continue
+        cmd._tcx_globals = True  # type: ignore[attr-defined]
+        taken = {o for p in cmd.params for o in getattr(p, "opts", ())}
+        taken |= {o for p in cmd.params for o in getattr(p, "secondary_opts", ())}
+        for opt in global_options(hidden=True):
+            if not taken.intersection(opt.opts):
+                cmd.params.append(opt)
+        if isinstance(cmd, click.Group):
+            add_global_options(cmd.commands.values())
+
+
+def release_from_argv(args: list[str]) -> str | None:
+    """The last ``--release X`` / ``--release=X`` in ``args``, wherever it stands."""
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--release" and i + 1 < len(args):
+            found = args[i + 1]
+        elif arg.startswith("--release="):
+            found = arg.split("=", 1)[1]
+    return found
+
+
+def prescan_release(args: list[str]) -> None:
+    """Remember ``--release`` from the raw arguments for building the command tree."""
+    _ARGV_RELEASE["value"] = release_from_argv(args)
+
+
+def argv_release() -> str | None:
+    return _ARGV_RELEASE["value"]

@@ -1,0 +1,92 @@
+"""Safe writes on a live phone system: ``--dry-run`` and confirmation of deletes.
+
+``--dry-run`` prints the exact request each call would send -- method, full
+URL with the encoded query, extra headers, JSON body -- built by the same
+:func:`tcxkit.pipeline.prepare` the client uses, so what is shown is what
+would go out.  Nothing is sent: no token request either.  Secret fields of
+the body are masked (:mod:`tcxkit.redaction`), even with ``--show-secrets``:
+a dry run is often pasted into a ticket.
+
+Deleting actions (method DELETE, or an id with ``Delete``/``Purge``, such as
+``BulkNumbersDelete`` or ``PurgeCalls``) ask on a terminal before anything is
+sent, naming the action, its arguments (or the number of items) and the PBX;
+without a terminal they need ``--yes`` and otherwise stop with exit 2.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import UsageError
+from ..redaction import redact
+
+if TYPE_CHECKING:
+    from ..catalog import Action, Catalog
+    from .output import Printer
+
+__all__ = ["DRY_RUN_HELP", "YES_HELP", "confirm_delete", "deletes", "print_dry_run"]
+
+DRY_RUN_HELP = "Print the request(s) that would be sent (secrets masked) and send nothing."
+YES_HELP = "Delete without asking (required when there is no terminal to ask on)."
+
+_DELETING = re.compile(r"Delete|Purge")
+
+
+def deletes(action: Action) -> bool:
+    """Whether ``action`` deletes data (asks for confirmation)."""
+    return action.method == "DELETE" or bool(_DELETING.search(action.id))
+
+
+def print_dry_run(
+    printer: Printer, action: Action, cat: Catalog, base_url: str, calls: list[dict[str, Any]]
+) -> None:
+    """One request object per call (JSONL for several), then a note on stderr."""
+    from ..pipeline import prepare
+
+    requests = []
+    for kwargs in calls:
+        prepared = prepare(action, kwargs, cat)  # a bad request fails here as it would live
+        req: dict[str, Any] = {"method": prepared.method, "url": base_url + prepared.target}
+        if prepared.headers:
+            req["headers"] = dict(prepared.headers)
+        if prepared.has_body:
+            req["body"] = prepared.json
+        requests.append(redact(req))
+    if len(calls) == 1 and printer.fmt != "jsonl":
+        printer.result(requests[0])
+    else:
+        printer.rows(requests)
+    n = len(requests)
+    print(
+        f"3cx: dry run: {n} request{'s' if n != 1 else ''} shown, nothing was sent.",
+        file=sys.stderr,
+    )
+
+
+def _target(action: Action, kwargs: dict[str, Any], count: int | None) -> str:
+    if count is not None:
+        return f"{action.id} for {count} item{'s' if count != 1 else ''}"
+    args = ", ".join(f"{k}={v}" for k, v in kwargs.items() if not isinstance(v, dict | list))
+    return f"{action.id}({args})" if args else action.id
+
+
+def confirm_delete(
+    action: Action, kwargs: dict[str, Any], where: str, *, count: int | None, yes: bool
+) -> None:
+    """Ask before a delete (or require ``--yes`` without a terminal); stop if not confirmed."""
+    if yes or not deletes(action):
+        return
+    what = _target(action, kwargs, count)
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"{what} deletes data on {where}; not confirmed, nothing was sent.",
+            hint="Add --yes to confirm (there is no terminal to ask on), "
+            "or --dry-run to see the request first.",
+        )
+    if not click.confirm(f"3cx: {what} deletes data on {where}. Go ahead?", err=True):
+        print("3cx: not confirmed; nothing was sent.", file=sys.stderr)
+        raise click.exceptions.Exit(1)
