@@ -120,7 +120,8 @@ def run_seed(seed: int, args: argparse.Namespace, spec: Path, work: Path) -> boo
             str(seed),
             *args.extra,
         ]
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+        # Run in the scratch directory: Schemathesis keeps a cache where it runs.
+        done = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True, check=False)
     finally:
         proc.terminate()
         proc.wait(10)
