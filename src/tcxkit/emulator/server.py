@@ -202,7 +202,9 @@ class _IdleWatch:
                 self.stopped_idle = True
                 server.should_exit = True
                 return
-            if done.wait(max(left, 0.05)):
+            # Wake at least every ``idle`` seconds: a request may have moved ``last``
+            # (it only moves forward), so the deadline is worked out again.
+            if done.wait(min(max(left, 0.05), self.idle)):
                 return
 
 
