@@ -98,3 +98,24 @@ def test_debug_from_the_environment_logs_http(run: Runner) -> None:
     assert r.code == 7
     assert "debug: tcxkit.http:" in r.err and "Traceback" in r.err
     assert SECRET not in r.err
+
+
+def test_login_and_emulator_say_release_and_warn_on_the_old_spelling(bare: Runner) -> None:
+    r = bare("login", "--help")
+    assert "--release TEXT" in r.out and "--version" not in r.out
+    r = bare("emulator", "--help")
+    assert "--release [" in r.out and "--version" not in r.out
+    r = bare("emulator", "--version", "20.0.99")
+    assert r.code == 2 and "'20.0.99' is not one of" in r.err
+    r = bare(
+        "login",
+        "--version",
+        "20.0.8",
+        "--url",
+        "http://127.0.0.1:9",
+        "--client-id",
+        "x",
+        "--no-verify-login",
+        input="secret\n",
+    )
+    assert r.err.startswith("3cx: --version is deprecated here; use --release.\n"), r.err

@@ -60,7 +60,7 @@ def test_foreground_emulator(run: Runner, dirs: dict[str, Path]) -> None:
             "0",
             "--db",
             str(db),
-            "--version",
+            "--release",
             "20.0.8",
             "--client-id",
             "fg",

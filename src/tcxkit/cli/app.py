@@ -125,6 +125,15 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     ctx.exit(0)
 
 
+def _deprecated_release(values: dict[str, Any], name: str) -> None:
+    """``--version`` meant the XAPI release on `login` and `emulator`: still taken, with a
+    warning, for one version (click cannot give two flags one name and tell them apart)."""
+    old = values.pop("old_release", None)
+    if old is not None:
+        print("3cx: --version is deprecated here; use --release.", file=sys.stderr)
+        values[name] = old
+
+
 @click.group(
     cls=RootGroup,
     context_settings=CONTEXT,
@@ -274,12 +283,13 @@ def actions_cmd(
 @click.option("--url", metavar="URL", help="PBX base URL, e.g. https://pbx.example.com:5001.")
 @click.option("--client-id", metavar="ID", help="API client id (the DN shown in the console).")
 @click.option(
-    "--version",
+    "--release",
     "pbx_release",
     default="auto",
     show_default=True,
     help="XAPI release of the PBX ('auto' asks it).",
 )
+@click.option("--version", "old_release", hidden=True, help="Deprecated: --release.")
 @click.option("--no-verify-login", is_flag=True, help="Store without requesting a token.")
 @_visible_globals("ca_bundle", "insecure")
 @click.pass_context
@@ -292,6 +302,7 @@ def login_cmd(ctx: click.Context, **values: Any) -> None:
     """
     from .commands import login
 
+    _deprecated_release(values, "pbx_release")
     login(ctx, **values)
 
 
@@ -357,12 +368,15 @@ def doctor_cmd(ctx: click.Context) -> None:
 @click.option("--port", type=int, default=5001, show_default=True)
 @click.option("--db", metavar="PATH", help="SQLite file (default: in memory).")
 @click.option(
-    "--version",
+    "--release",
     "version",
     default=DEFAULT_RELEASE,
     show_default=True,
     type=click.Choice(RELEASES),
     help="3CX release to play.",
+)
+@click.option(
+    "--version", "old_release", hidden=True, type=click.Choice(RELEASES), help="Deprecated."
 )
 @click.option(
     "--data",
@@ -400,6 +414,7 @@ def emulator_cmd(ctx: click.Context, **values: Any) -> None:
         return
     from .commands import run_emulator
 
+    _deprecated_release(values, "version")
     run_emulator(**values)
 
 

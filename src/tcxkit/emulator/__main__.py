@@ -28,10 +28,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=5001, help="port (default 5001; 0 = any free)")
     p.add_argument("--db", default=None, help="SQLite file to keep data in (default: memory)")
     p.add_argument(
-        "--version",
+        "--release",
+        dest="version",
         default=DEFAULT_RELEASE,
         choices=list(RELEASES),
         help=f"3CX release to play (default {DEFAULT_RELEASE})",
+    )
+    p.add_argument(  # the old name, kept one version
+        "--version", dest="old_version", choices=list(RELEASES), help=argparse.SUPPRESS
     )
     p.add_argument("--data", default="demo", choices=["demo", "empty"], help="start data")
     p.add_argument("--scale", type=int, default=0, help="extra demo rows to generate")
@@ -60,6 +64,9 @@ def _secret_source(secret_file: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.old_version:
+        print("tcxkit.emulator: --version is deprecated; use --release.", file=sys.stderr)
+        args.version = args.old_version
     from ..errors import TcxError
     from .config import client_secret
     from .server import run
