@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from ..redaction import MASK, is_secret_key, redact
 
 __all__ = [
-    "FORMATS",
     "MASK",
     "Printer",
     "is_secret_key",
@@ -29,8 +28,6 @@ __all__ = [
     "redact",
     "table_columns",
 ]
-
-FORMATS = ("json", "jsonl", "table", "csv", "raw")
 
 _FIRST_COLUMNS = (
     "Id",
