@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "NoMatchError",
     "NotFoundError",
     "PartialFailure",
     "PermissionDeniedError",
@@ -274,6 +275,13 @@ class ServerError(ApiError):
     title = "server error"
 
 
+class NoMatchError(TcxError):
+    """A search (``3cx actions WORDS``) found nothing; exits like a 404."""
+
+    exit_code = 7
+    title = "no match"
+
+
 class PartialFailure(TcxError):
     """Items mode: some items failed (they were reported as they happened)."""
 
@@ -289,7 +297,7 @@ EXIT_CODES: dict[int, str] = {
     4: "cannot connect: DNS, TCP, TLS or timeout",
     5: "authentication failed: wrong client id or API key, or token refused",
     6: "permission denied (403): role too low or IP not allowed",
-    7: "not found (404)",
+    7: "not found (404), or `3cx actions WORDS` found no action",
     8: "the PBX refused the request (other 4xx)",
     9: "server error (5xx)",
     10: "partial failure: some items failed in items mode",

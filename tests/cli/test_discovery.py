@@ -14,7 +14,7 @@ def test_actions_lists_everything(bare: Runner) -> None:
     lines = r.out.splitlines()
     assert len(lines) == len(catalog())
     assert any(
-        line.startswith("peers retreive-peers-by-numbers") and "RetreivePeersByNumbers" in line
+        line.startswith("peers retreive-peers-by-numbers ") and "Look up several peers" in line
         for line in lines
     )
 
@@ -34,8 +34,28 @@ def test_actions_by_resource_and_words(bare: Runner) -> None:
 
 def test_actions_no_match(bare: Runner) -> None:
     r = bare("actions", "zebra")
-    assert r.code == 0 and r.out == ""
-    assert "no action matches 'zebra'" in r.err
+    assert r.code == 7 and r.out == ""
+    assert "3cx: no match: No action matches 'zebra' (XAPI 20.0.10)." in r.err
+    assert "Try fewer or other words; `3cx actions` lists every action." in r.err
+
+
+def test_actions_no_match_suggests(bare: Runner) -> None:
+    r = bare("actions", "peer", "nmbrs")
+    assert r.code == 7 and r.out == ""
+    assert "Did you mean: 3cx actions peer number, 3cx peers get-peer-by-number" in r.err
+    r = bare("actions", "--resource", "users", "zebra")
+    assert r.code == 7
+    assert "No action matches 'zebra' in Users" in r.err
+
+
+def test_actions_search_maps_spec_spelling_and_typos(bare: Runner) -> None:
+    r = bare("actions", "retrieve", "peers")
+    assert r.code == 0
+    assert r.out.splitlines()[0].startswith("peers retreive-peers-by-numbers  Look up several")
+    r = bare("actions", "peers", "by", "numbers")
+    assert r.out.splitlines()[0].split()[:2] == ["peers", "retreive-peers-by-numbers"]
+    r = bare("actions", "recordng", "download")
+    assert r.out.splitlines()[0].split()[:2] == ["recordings", "download-recording"]
 
 
 def test_actions_unknown_resource(bare: Runner) -> None:

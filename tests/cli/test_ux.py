@@ -210,8 +210,8 @@ def test_long_usage_lines_wrap_as_pasteable_commands(bare: Runner) -> None:
     assert usage[0].endswith(" \\") and usage[1].startswith("      --")
     shell = " ".join(line.strip().rstrip("\\").strip() for line in usage[:4])
     assert shell.startswith("3cx report-call-log-data get-call-log-data --period-from ")
-    assert shell.endswith("--hide-pcalls false")
-    assert len(catalog().require("GetCallLogData").params) == shell.count(" --")
+    assert shell.endswith("--hide-pcalls false --top 10")  # a report example shows 10 rows
+    assert len(catalog().require("GetCallLogData").params) + 1 == shell.count(" --")
 
 
 def test_primitive_result_described_as_json(bare: Runner) -> None:

@@ -159,12 +159,14 @@ class Catalog:
         return action
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
+        """Ids close to an unknown name: the search's best matches, then spelling neighbours."""
+        from .search import search_actions
+
+        out = [a.id for a in search_actions(name, self, limit=n)]
         lowered = {r["id"].lower(): r["id"] for r in self._records}
         probe = name.replace("-", "").replace("_", "").lower()
         close = difflib.get_close_matches(probe, list(lowered), n=n, cutoff=0.6)
-        out = [lowered[c] for c in close]
-        if len(out) < n:
-            out += [i for i in lowered.values() if probe in i.lower() and i not in out]
+        out += [lowered[c] for c in close if lowered[c] not in out]
         return out[:n]
 
     def resources(self) -> list[str]:
@@ -183,17 +185,10 @@ class Catalog:
         return {snake(r["resource"]): r["resource"] for r in self._records}
 
     def search(self, *words: str, resource: str | None = None) -> list[Action]:
-        """Actions whose id, resource, path or summary contain every word."""
-        terms = [w.lower() for phrase in words for w in phrase.split()]
-        pool = self.by_resource(resource) if resource else self._actions
-        hits = []
-        for a in pool:
-            hay = (
-                f"{a.id} {a.python_name} {a.resource} {a.path} {a.summary} {a.description}".lower()
-            )
-            if all(t in hay for t in terms):
-                hits.append(a)
-        return hits
+        """Actions matching the words, best first (see :mod:`tcxkit.catalog.search`)."""
+        from .search import search_actions
+
+        return search_actions(" ".join(words), self, resource=resource)
 
     @cached_property
     def spec(self) -> dict[str, Any]:

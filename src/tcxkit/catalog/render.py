@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..schemas import SchemaIndex
+from .descriptions import describe
+from .examples import Usage, example_body, example_data, example_value, object_properties, usage
 from .model import schema_label
 from .naming import kebab
 from .options import QUERY_OPTION_NAMES, QUERY_OPTIONS
@@ -55,42 +56,6 @@ RESERVED_OPTIONS = frozenset(
     }
 )
 
-# Property names whose example value should look like the real thing.
-_NAME_HINTS: dict[str, Any] = {
-    "number": "100",
-    "dnnumber": "100",
-    "dn": "100",
-    "extension": "100",
-    "firstname": "Alice",
-    "lastname": "Smith",
-    "name": "Example",
-    "displayname": "Example",
-    "emailaddress": "alice@example.com",
-    "email": "alice@example.com",
-    "mobile": "+15551234567",
-    "phone": "+15551234567",
-    "filename": "example.wav",
-    "description": "Example",
-    "language": "EN",
-}
-
-# Properties worth showing first in an example of a large entity.
-_PREFERRED = (
-    "Id",
-    "Number",
-    "Name",
-    "FirstName",
-    "LastName",
-    "EmailAddress",
-    "DisplayName",
-    "Mobile",
-    "Description",
-    "Enabled",
-)
-
-_MAX_EXAMPLE_PROPS = 8
-_MAX_DEPTH = 3
-
 
 @dataclass(frozen=True, slots=True)
 class CliOption:
@@ -113,130 +78,6 @@ class CliOption:
     @property
     def dest(self) -> str:
         return self.flag.lstrip("-").replace("-", "_")
-
-
-# ----------------------------------------------------------------------------- schema helpers
-
-
-def _index(cat: Catalog | None) -> SchemaIndex:
-    """The catalog's schema index; without a catalog, one that sees no ``$ref`` targets."""
-    return cat.schema_index if cat is not None else SchemaIndex(None)
-
-
-def object_properties(cat: Catalog | None, schema: dict[str, Any] | None) -> dict[str, Any]:
-    """All properties of an object schema, following ``$ref`` and ``allOf`` inheritance."""
-    return _index(cat).declared_properties(schema or {}) or {}
-
-
-def _unwrap(cat: Catalog | None, schema: dict[str, Any]) -> dict[str, Any]:
-    """``allOf: [ {$ref} ]`` with nullable -> the referenced schema."""
-    return _index(cat).unwrap(schema)
-
-
-# ----------------------------------------------------------------------------- examples
-
-
-def example_value(
-    cat: Catalog | None, schema: dict[str, Any] | None, name: str = "", depth: int = 0
-) -> Any:
-    """A valid example for a schema: real formats, first enum value, no placeholders.
-
-    Values match the spec's patterns (dates, durations, GUIDs, times), so a
-    user can paste the example and only change what matters.
-    """
-    schema = _unwrap(cat, schema or {})
-    if "enum" in schema:
-        values = [v for v in schema["enum"] if v not in (None, "None")] or schema["enum"]
-        return values[0]
-    t = schema.get("type")
-    fmt = schema.get("format", "")
-    hint = _NAME_HINTS.get(name.lower())
-    if t == "array":
-        item = example_value(cat, schema.get("items"), _singular(name), depth + 1)
-        if name.lower() in ("dnnumbers", "numbers") or name.lower().endswith("dns"):
-            return ["100", "101"]
-        if isinstance(item, dict) and not item:
-            return []
-        return [item]
-    if t == "boolean":
-        return False
-    if t == "integer":
-        return 1
-    if t == "number":
-        return 1.0
-    if t == "string":
-        if fmt == "date-time":
-            return "2025-01-01T00:00:00Z"
-        if fmt == "duration":
-            return "PT30S"
-        if fmt == "uuid":
-            return "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-        if fmt == "time":
-            return "09:00:00"
-        if fmt == "date":
-            return "2025-01-01"
-        if isinstance(hint, str):
-            return hint
-        if name.lower().endswith("number"):
-            return "100"
-        return "example"
-    if t == "object" or "properties" in schema or "allOf" in schema:
-        if depth >= _MAX_DEPTH:
-            return {}
-        props = object_properties(cat, schema)
-        chosen = _choose_props(props)
-        return {k: example_value(cat, props[k], k, depth + 1) for k in chosen}
-    return hint if hint is not None else "example"
-
-
-def _singular(name: str) -> str:
-    return name[:-1] if name.endswith("s") else name
-
-
-def _is_navigation(schema: dict[str, Any]) -> bool:
-    return bool(schema.get("x-ms-navigationProperty")) or (
-        schema.get("type") == "array" and "$ref" in (schema.get("items") or {})
-    )
-
-
-def _choose_props(props: dict[str, Any]) -> list[str]:
-    """Small schemas whole; large entities by their identifying fields."""
-    if len(props) <= _MAX_EXAMPLE_PROPS:
-        return list(props)
-    chosen = [p for p in _PREFERRED if p in props and p != "Id"]
-    if not chosen:
-        chosen = [k for k, v in props.items() if not _is_navigation(v)][:5]
-    return chosen[:_MAX_EXAMPLE_PROPS]
-
-
-def example_body(action: Action, cat: Catalog | None = None) -> Any:
-    """The example request body of an action (``None`` when it takes none)."""
-    if action.body is None:
-        return None
-    if action.body.wrapped:
-        props = object_properties(cat, action.body.schema)
-        return {n: example_value(cat, props.get(n), n, 1) for n in action.body.wrapped}
-    return example_value(cat, action.body.schema)
-
-
-def _param_example(param: Param) -> str:
-    t = param.type
-    if t in ("Edm.Int32", "Edm.Int64"):
-        return "1"
-    if t == "Edm.Boolean":
-        return "false"
-    if t == "Edm.DateTimeOffset":
-        return "2025-01-01T00:00:00Z"
-    if t == "Edm.Guid":
-        return "3fa85f64-5717-4562-b3fc-2c963f66afa6"
-    if param.location == "header":
-        return '"*"'
-    hint = _NAME_HINTS.get(param.name.lower())
-    if isinstance(hint, str):
-        return hint
-    if param.name.lower().endswith(("number", "dn", "dns", "dnstr")):
-        return "100"
-    return "example"
 
 
 # ----------------------------------------------------------------------------- options
@@ -327,6 +168,7 @@ def _param_help(p: Param) -> str:
     text = f"{role} {p.name!r}"
     if p.nullable and p.role == "function":
         text += ' (pass "null" for none)'
+    desc = "; ".join(d for d in (desc, example_data()["codes"].get(p.name, "")) if d)
     return f"{text}: {desc}" if desc else text
 
 
@@ -334,11 +176,8 @@ def _param_help(p: Param) -> str:
 
 
 def summary_line(action: Action) -> str:
-    """One line for listings: the summary, else a sentence made from the path."""
-    text = (action.summary or action.description or "").strip().splitlines()
-    if text and text[0]:
-        return text[0].rstrip(".")
-    return f"{action.method} {action.path}"
+    """One line for listings: the hand-written description, the summary, or the path."""
+    return describe(action)
 
 
 def expected_errors(action: Action) -> list[tuple[int, str]]:
@@ -391,41 +230,6 @@ def _unwrap_label(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _usage(action: Action, opts: list[CliOption]) -> list[str]:
-    bits = [f"3cx {action.resource_cli_name} {action.cli_name}"]
-    call = [f"3cx call {action.id}"]
-    py_args = []
-    for o in opts:
-        if not o.required:
-            continue
-        if o.source == "param":
-            p = action.param(o.name)
-            value = _param_example(p) if p else "VALUE"
-            bits.append(f"{o.flag} {value}")
-            call.append(f"--param {o.name}={value}")
-            py_args.append(f"{p.python_name if p else o.name}={_py_literal(p, value)}")
-    if action.body is not None:
-        if action.body.wrapped:
-            for o in opts:
-                if o.source == "arg":
-                    bits.append(f"{o.flag} @{kebab(o.name)}.json")
-                    py_args.append(f"{kebab(o.name).replace('-', '_')}={{...}}")
-        else:
-            bits.append("--body @body.json")
-            py_args.append("body={...}")
-        call.append("--body @body.json")
-    py = f"client.{action.resource_python_name}.{action.python_name}({', '.join(py_args)})"
-    return [" ".join(bits), " ".join(call), py]
-
-
-def _py_literal(p: Param | None, value: str) -> str:
-    if p is not None and p.type in ("Edm.Int32", "Edm.Int64"):
-        return value
-    if value in ("false", "true"):
-        return value.capitalize()
-    return repr(value.strip('"'))
-
-
 _WS = re.compile(r"\s+")
 
 
@@ -437,7 +241,7 @@ def _clean(text: str) -> str:
 class _Page:
     action: Action
     options: list[CliOption]
-    usage: list[str]
+    usage: Usage
     body: Any
     shape: list[tuple[str, str]]
     errors: list[tuple[int, str]]
@@ -448,7 +252,7 @@ def _page(action: Action, cat: Catalog | None) -> _Page:
     return _Page(
         action=action,
         options=opts,
-        usage=_usage(action, opts),
+        usage=usage(action, opts, cat),
         body=example_body(action, cat),
         shape=_shape(action, cat),
         errors=expected_errors(action),

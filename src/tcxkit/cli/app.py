@@ -221,12 +221,17 @@ def call_cmd(ctx: click.Context, **values: Any) -> None:
 def actions_cmd(
     ctx: click.Context, resource: str | None, markdown: bool, words: tuple[str, ...]
 ) -> None:
-    """List actions with one-line summaries; WORDS filter them (all must match).
+    """List actions with one-line descriptions; WORDS search them, best match first.
+
+    WORDS are matched against ids, resources, descriptions and parameter
+    names, with the spec's misspellings mapped (retrieve finds Retreive...)
+    and typos forgiven; every word must match.  No match exits 7 with
+    suggestions.
 
     \b
     3cx actions                      every action
     3cx actions --resource users     one resource
-    3cx actions peer number          actions matching all words
+    3cx actions retrieve peers       search (also: peer nmbers, hang up call)
     3cx actions show ACTION          the action's page: parameters, body example,
                                      output, errors to expect (ACTION: ListUser,
                                      list-user or `users list-user`)
