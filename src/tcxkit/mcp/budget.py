@@ -1,8 +1,9 @@
 """Results that fit a model's context: at most ``--max-result-kb`` of JSON per answer.
 
-A list (a JSON array, or an OData ``{"value": [...]}``) that is too long comes
-back as its first items that fit, with the total when the PBX counted it and the
-``skip``/``top`` to ask for the next page.  Anything else that is too long is cut
+A list (a JSON array, or an OData ``{"value": [...]}``) always comes back as one
+shape, ``{"items", "returned", "skip", "total", "next"}``: ``total`` when the PBX
+counted, ``next`` (the ``skip``/``top`` to ask for) when more items exist.  One that
+is too long is cut to the first items that fit, with ``"truncated": true``.  Anything else that is too long is cut
 with a note saying how to narrow it (``select``).  Sizes are measured on the
 compact JSON the model receives, so the budget is the real one.
 """
@@ -25,20 +26,19 @@ def _size(value: Any) -> int:
 
 def fit(result: Any, budget: int, *, skip: int = 0, action: str = "") -> str:
     """``result`` as compact JSON of at most ``budget`` bytes (see the module docstring)."""
-    text = dumps(result)
     items, total = _items(result)
     if items is None:
+        text = dumps(result)
         if len(text.encode()) <= budget:
             return text
         return _cut(text, budget)
     page: dict[str, Any] = {"items": items, "returned": len(items), "skip": skip}
     if total is not None:
         page["total"] = total
-    if len(text.encode()) <= budget:
-        if total is not None and skip + len(items) < total:
+        if skip + len(items) < total and items:
             page["next"] = _next(action, skip + len(items), len(items))
-            return dumps(page) if _size(page) <= budget else _trim(page, items, budget, action)
-        return text
+    if _size(page) <= budget:
+        return dumps(page)
     return _trim(page, items, budget, action)
 
 
