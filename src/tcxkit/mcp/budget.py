@@ -72,8 +72,13 @@ def _trim(page: dict[str, Any], items: list[Any], budget: int, action: str) -> s
             lo = mid
         else:
             hi = mid - 1
-    if lo == 0 and _size(build(0)) > budget:
-        return _cut(dumps(build(0)), budget)
+    if lo == 0:  # not even one item fits: paging cannot help, fewer fields can
+        empty = dict(page, items=[], returned=0, truncated=True)
+        empty["note"] = (
+            f"One item alone is larger than the {budget // 1024} KB result budget; "
+            "ask for fewer fields with select."
+        )
+        return dumps(empty) if _size(empty) <= budget else _cut(dumps(empty), budget)
     return dumps(build(lo))
 
 
