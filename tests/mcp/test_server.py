@@ -97,7 +97,7 @@ async def _validation_error(s: Session) -> None:
     )
     assert error
     assert "GetCallLogData: the request does not fit the action; nothing was sent." in text
-    assert "- periodFrom:" in text
+    assert "- periodFrom: 'last tuesday' is not a valid date-time" in text
     assert "describe_action('GetCallLogData')" in text
     error, text = await s.call("call_action", action="ListUsers")
     assert error
