@@ -182,10 +182,10 @@ def main() -> int:
         f"GetPeerByNumber, {c['calls_each']} calls each: library {c['lib_ms']:.2f} ms, "
         f"Toolbox {c['toolbox_ms']:.2f} ms, MCP call_action {c['mcp_ms']:.2f} ms"
     )
-    print(f"  tcxkit's MCP layer (policy, redaction, budget): +{c['toolbox_over_ms']:.2f} ms/call")
+    print(f"  tcxkit's MCP layer (policy, redaction, budget): {c['toolbox_over_ms']:+.2f} ms/call")
     lo, hi = c["mcp_over_iqr_ms"]
     print(
-        f"  whole MCP round trip over the library: +{c['mcp_over_ms']:.2f} ms/call "
+        f"  whole MCP round trip over the library: {c['mcp_over_ms']:+.2f} ms/call "
         f"(IQR {lo:.2f}..{hi:.2f}; target < 5 ms)"
     )
     return 0

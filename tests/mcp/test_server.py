@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tcxkit.mcp.tasks import call_log_period
 from tcxkit.redaction import MASK
 
 from .conftest import CALL_LOG_ROWS, Session, demo_secrets, http_session, stdio_session
 
+#: Every call of the demo's log (the function parameters as JSON, as a model sends them).
 PERIOD = {
-    "periodFrom": "2020-01-01T00:00:00Z",
-    "periodTo": "2040-01-01T00:00:00Z",
-    "sourceType": 0,
-    "sourceFilter": None,
-    "destinationType": 0,
-    "destinationFilter": None,
-    "callsType": 0,
-    "callTimeFilterType": 0,
-    "callTimeFilterFrom": None,
-    "callTimeFilterTo": None,
-    "hidePcalls": False,
+    k: v.isoformat() if isinstance(v, datetime) else v
+    for k, v in call_log_period(
+        datetime(2020, 1, 1, tzinfo=UTC), datetime(2040, 1, 1, tzinfo=UTC)
+    ).items()
 }
 
 
@@ -49,6 +45,8 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
         )
         assert "READ-ONLY server" in (tools["call_action"].description or "")
         assert tools["search_actions"].annotations.read_only_hint is True
+        # answers are JSON text once, not twice (no structured {"result": text} copy)
+        assert all(t.output_schema is None for t in tools.values())
 
         hits = await s.ok("search_actions", query="peers by numbers")
         assert hits["items"][0]["action"] == "RetreivePeersByNumbers"

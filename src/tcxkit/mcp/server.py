@@ -59,7 +59,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         log_level="WARNING",
     )
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def search_actions(
         query: Annotated[str, Field(description="A few words, e.g. 'peers by numbers'.")],
@@ -71,7 +71,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         """Find 3CX actions by what they do: the best matches, each with a one-line description."""
         return tb.search(query, resource, limit)
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def describe_action(
         action: Annotated[str, Field(description="An action id, e.g. 'ListUser'.")],
@@ -80,6 +80,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         return tb.describe(action)
 
     @server.tool(
+        structured_output=False,  # the text is JSON already; no {"result": text} twin
         description=(
             "Run one 3CX action by id with the library's validation: params holds path and "
             "function parameters (and named arguments), body the request body; select, filter "
@@ -129,7 +130,7 @@ def build_server(tb: Toolbox) -> MCPServer:
 
 
 def _task_tools(server: MCPServer, tb: Toolbox) -> None:
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def find_dn(
         query: Annotated[str, Field(description="A number ('104', '8') or part of a name.")],
@@ -138,7 +139,7 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
         return tasks.find_dn(tb, query, limit)
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def call_history(
         number: Annotated[str, Field(description="The DN number, e.g. '104'.")],
@@ -155,19 +156,19 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Call-log segments from, to or answered by a number in a period (default: the last 24 hours), oldest first, with where each call went."""
         return tasks.call_history(tb, number, period_from, period_to, top, skip)
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def active_calls() -> str:
         """Calls in progress right now."""
         return tasks.active_calls(tb)
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def system_status() -> str:
         """Version, licence, call and extension counts and health of the PBX."""
         return tasks.system_status(tb)
 
-    @server.tool(annotations=_READ)
+    @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def queue_members(
         queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],

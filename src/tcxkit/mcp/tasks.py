@@ -16,7 +16,14 @@ from ..redaction import redact
 from .budget import fit
 from .service import Toolbox, ToolFailure
 
-__all__ = ["active_calls", "call_history", "find_dn", "queue_members", "system_status"]
+__all__ = [
+    "active_calls",
+    "call_history",
+    "call_log_period",
+    "find_dn",
+    "queue_members",
+    "system_status",
+]
 
 _NUMBER = re.compile(r"^\+?[0-9*#]+$")
 
@@ -73,6 +80,20 @@ def call_history(
     if start >= end:
         raise ToolFailure("period_from must be before period_to.")
     args = {
+        **call_log_period(start, end),
+        "filter": (F.SourceDn == number) | (F.DestinationDn == number) | (F.actionDnDn == number),
+        "select": _CALL_FIELDS,
+        "top": max(1, min(top or 100, 1000)),
+        "skip": skip or 0,
+        "count": True,
+    }
+    result = tb.run(tb.catalog.require("GetCallLogData"), args)
+    return fit(redact(result), tb.budget, skip=skip or 0, action="call_history")
+
+
+def call_log_period(start: datetime, end: datetime) -> dict[str, Any]:
+    """``GetCallLogData``'s eleven function parameters for every call of a period."""
+    return {
         "periodFrom": start,
         "periodTo": end,
         "sourceType": 0,
@@ -84,14 +105,7 @@ def call_history(
         "callTimeFilterFrom": None,
         "callTimeFilterTo": None,
         "hidePcalls": True,
-        "filter": (F.SourceDn == number) | (F.DestinationDn == number) | (F.actionDnDn == number),
-        "select": _CALL_FIELDS,
-        "top": max(1, min(top or 100, 1000)),
-        "skip": skip or 0,
-        "count": True,
     }
-    result = tb.run(tb.catalog.require("GetCallLogData"), args)
-    return fit(redact(result), tb.budget, skip=skip or 0, action="call_history")
 
 
 def _when(text: str, name: str) -> datetime:
