@@ -9,7 +9,9 @@
    interleaved per round: ``tcxkit.Client.call`` (the library), ``Toolbox.call`` (what
    the MCP tool adds in-process: policy, redaction, budget) and ``call_action`` through
    a running ``3cx mcp`` over stdio (adds the SDK: JSON-RPC, argument validation, a
-   worker thread).  Overheads are medians of per-round differences.
+   worker thread).  Overheads are medians of per-round differences; CPU time per call
+   (this process plus the server process, from /proc) is given too, as it moves less
+   than wall time on a busy machine.
 Targets: start-up < 1 s, per-call overhead < 5 ms.
 """
 
@@ -117,17 +119,20 @@ async def per_call(env: dict[str, str], url: str, cid: str, secret: str, rounds:
             run_lib()
             run_tb()
             await run_mcp()
+        server = _server_pid()
         spent: dict[str, list[float]] = {"lib": [], "toolbox": [], "mcp": []}
+        cpu: dict[str, float] = {"lib": 0.0, "toolbox": 0.0, "mcp": 0.0}
         order = ["lib", "toolbox", "mcp"]
         for i in range(rounds):
             for side in order[i % 3 :] + order[: i % 3]:  # rotate who goes first
-                t = time.perf_counter()
+                t, c0 = time.perf_counter(), _cpu(os.getpid()) + _cpu(server)
                 for _ in range(per):
                     if side == "mcp":
                         await run_mcp()
                     else:
                         (run_lib if side == "lib" else run_tb)()
                 spent[side].append((time.perf_counter() - t) / per * 1000)
+                cpu[side] += _cpu(os.getpid()) + _cpu(server) - c0
     lib.close()
     tb.client.close()
     diff_tb = [t - x for t, x in zip(spent["toolbox"], spent["lib"], strict=True)]
@@ -141,7 +146,28 @@ async def per_call(env: dict[str, str], url: str, cid: str, secret: str, rounds:
         "mcp_over_ms": statistics.median(diff_mcp),
         "mcp_over_iqr_ms": (q[0], q[2]),
         "calls_each": rounds * per,
+        "cpu_ms": {k: v / (rounds * per) * 1000 for k, v in cpu.items()},
     }
+
+
+def _server_pid() -> int:
+    """The ``3cx mcp`` child the SDK's stdio client started (Linux: read /proc)."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmd = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[1] == me and b"mcp" in cmd:
+            return int(stat.parent.name)
+    raise RuntimeError("3cx mcp server process not found")
+
+
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (both sides of the pipe count)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -187,6 +213,12 @@ def main() -> int:
     print(
         f"  whole MCP round trip over the library: {c['mcp_over_ms']:+.2f} ms/call "
         f"(IQR {lo:.2f}..{hi:.2f}; target < 5 ms)"
+    )
+    cm = c["cpu_ms"]
+    print(
+        f"  CPU per call (this process + the server; the emulator's excluded): library "
+        f"{cm['lib']:.2f} ms, Toolbox {cm['toolbox']:.2f} ms, MCP {cm['mcp']:.2f} ms "
+        f"({cm['mcp'] - cm['lib']:+.2f} ms)"
     )
     return 0
 

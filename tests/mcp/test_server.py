@@ -54,6 +54,10 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
         peers = await s.ok(
             "call_action", action="RetreivePeersByNumbers", body={"DnNumbers": [100, 101]}
         )
+        as_text = await s.ok(  # a client that sends the object as a JSON string
+            "call_action", action="RetreivePeersByNumbers", body='{"DnNumbers": ["100"]}'
+        )
+        assert as_text["items"][0]["Number"] == "100"
         assert [(p["Number"], p["Name"]) for p in peers["items"]] == [
             ("100", "Alice Archer"),
             ("101", "Bob Baker"),
@@ -97,6 +101,14 @@ async def _validation_error(s: Session) -> None:
     assert "GetCallLogData: the request does not fit the action; nothing was sent." in text
     assert "- periodFrom: 'last tuesday' is not a valid date-time" in text
     assert "describe_action('GetCallLogData')" in text
+    error, text = await s.call(
+        "call_action", action="ListUser", params={"headers": {"Authorization": "x"}}
+    )
+    assert error
+    assert "params cannot set HTTP headers." in text
+    error, text = await s.call("call_action", action="RetreivePeersByNumbers", body="{oops")
+    assert error
+    assert "body is not valid JSON: " in text
     error, text = await s.call("call_action", action="ListUsers")
     assert error
     assert "No action 'ListUsers'" in text

@@ -8,6 +8,7 @@ methods to MCP tools, so tests and the benchmark can drive them directly too.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
@@ -122,7 +123,12 @@ class Toolbox:
     ) -> str:
         """Run one action under the policy; its result within the budget."""
         action = self.action(name)
+        params, body = _json_arg(params, "params"), _json_arg(body, "body")
+        if params is not None and not isinstance(params, dict):
+            raise ToolFailure('params must be an object of parameters, e.g. {"Id": 6}.')
         args = dict(params or {})
+        if "headers" in args:  # the library's escape hatch is not the model's
+            raise ToolFailure("params cannot set HTTP headers.")
         if body is not None:
             args["body"] = _wrap_body(action, body)
         options = {"select": select, "filter": filter, "orderby": orderby, "skip": skip}
@@ -158,6 +164,16 @@ class Toolbox:
         if kind != "read":
             self.audit.record(action.id, args, outcome="ok", result=result)
         return result
+
+
+def _json_arg(value: Any, name: str) -> Any:
+    """Some clients send an object argument as a JSON string; accept that too."""
+    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except ValueError as exc:
+            raise ToolFailure(f"{name} is not valid JSON: {exc}") from None
+    return value
 
 
 def _wrap_body(action: Action, body: Any) -> Any:
