@@ -165,7 +165,16 @@ def _server_pid() -> int:
 
 
 def _cpu(pid: int) -> float:
-    """User + system CPU seconds of a process so far (both sides of the pipe count)."""
+    """User + system CPU seconds of a process so far (both sides of the pipe count).
+
+    This process: ``getrusage`` (microseconds); the server: /proc (clock ticks, 10 ms,
+    so its share is only accurate summed over many calls).
+    """
+    if pid == os.getpid():
+        import resource
+
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
