@@ -368,16 +368,14 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 
     Read-only unless started with --allow-writes; see docs/mcp.md.
     """
-    try:
-        from ..mcp.launch import McpOptions, run
-    except ImportError as exc:
-        if exc.name is None or not exc.name.startswith(("mcp", "pydantic")):
-            raise
-        raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'") from None
+    from importlib.util import find_spec
+
+    if find_spec("mcp") is None:  # the SDK comes with the extra, not with the cli
+        raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'")
+    from ..mcp.launch import McpOptions, parse_http, run
+
     mcp = McpOptions(**values)
     if mcp.http:
-        from ..mcp.launch import parse_http
-
         try:
             parse_http(mcp.http)
         except ValueError as exc:
