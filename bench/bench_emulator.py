@@ -112,7 +112,12 @@ def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float) -> f
 
 @contextmanager
 def serve(
-    cmd: list[str], port: int, timeout: float, cwd: Path | None = None, log: Path | None = None
+    cmd: list[str],
+    port: int,
+    timeout: float,
+    cwd: Path | None = None,
+    log: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Iterator[float]:
     """Start a server process, yield its start-up time, stop it (terminate, then kill).
 
@@ -122,7 +127,7 @@ def serve(
     started = time.perf_counter()
     sink = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        cmd, cwd=cwd, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
+        cmd, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
         wait_for_port(port, proc, timeout)
@@ -136,6 +141,20 @@ def serve(
             proc.wait(timeout=10)
         if log:
             sink.close()  # type: ignore[union-attr]
+
+
+def token(base: str) -> str:
+    """A bearer token from the emulator at ``base`` (its default client and secret)."""
+    answer = httpx.post(
+        f"{base}/connect/token",
+        data={
+            "client_id": "tcxkit-emulator",
+            "client_secret": "emulator-secret",
+            "grant_type": "client_credentials",
+        },
+        timeout=60,
+    )
+    return str(answer.json()["access_token"])
 
 
 def emulator_cmd(port: int, *extra: str) -> list[str]:
@@ -240,7 +259,9 @@ def machine() -> dict[str, str]:
                 break
     except OSError:
         pass
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
+    wrk_version = []
+    if shutil.which("wrk"):  # other benchmarks share this description without wrk
+        wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split()
     return {
         "date": dt.date.today().isoformat(),
         "nproc": str(os.cpu_count()),
@@ -323,15 +344,7 @@ def main(argv: list[str] | None = None) -> int:
         cmd = emulator_cmd(port, "--scale", str(args.scale), "--db", str(db))
         with serve(cmd, port, timeout=300) as scaled_start:
             base = f"http://127.0.0.1:{port}"
-            token = httpx.post(
-                f"{base}/connect/token",
-                data={
-                    "client_id": "tcxkit-emulator",
-                    "client_secret": "emulator-secret",
-                    "grant_type": "client_credentials",
-                },
-            ).json()["access_token"]
-            headers = {"Authorization": f"Bearer {token}"}
+            headers = {"Authorization": f"Bearer {token(base)}"}
             emu_notes = probe(base + "/xapi/v1", paths, headers)
             print(f"emulator with {args.scale} segments up in {scaled_start:.1f} s:", emu_notes)
             emu = load_all(base + "/xapi/v1", paths, headers, args.duration, args.connections)

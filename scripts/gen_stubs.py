@@ -41,6 +41,7 @@ if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
 from tcxkit.catalog import DEFAULT_RELEASE, Action, Catalog, catalog, snake  # noqa: E402
+from tcxkit.catalog.descriptions import describe  # noqa: E402
 
 STUB_FILES = ("client.pyi", "xapi.pyi")
 
@@ -243,7 +244,7 @@ def _method(action: Action, types: Types, is_async: bool) -> str:
     shared, variants = _params(action, types)
     result = _result_type(action, types)
     prefix = "async def" if is_async else "def"
-    summary = " ".join((action.summary or action.id).split()).rstrip(".")
+    summary = " ".join(describe(action).split()).rstrip(".")  # as on the action's page
     # The id names the action for call(), the CLI and docs/actions/<Resource>/<id>.md.
     doc = summary + ("." if action.id in summary.split() else f" ({action.id}).")
     doc = doc.replace("\\", "\\\\").replace('"""', "'''")

@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from .catalog import release_key
-from .errors import AuthenticationError, ServerError
+from .errors import AuthenticationError, ServerError, UnexpectedContentError
 
 __all__ = [
     "FileTokenStore",
@@ -102,10 +102,11 @@ def parse_token_response(
 ) -> Token:
     """A :class:`Token` from ``POST /connect/token``'s answer, or the error it means."""
     now = time.time() if now is None else now
+    not_json = False
     try:
         data = json.loads(body) if body else {}
     except ValueError:
-        data = {}
+        data, not_json = {}, True
     if status in (400, 401) or (status < 500 and "error" in data and status >= 400):
         desc = data.get("error_description") or data.get("error") or "no reason given"
         raise AuthenticationError(
@@ -120,6 +121,19 @@ def parse_token_response(
                 "client was created under Integrations > API; regenerate it if lost). Many failed "
                 "attempts can trip the PBX's anti-hacking lock-out for about 3 minutes."
             ),
+        )
+    if status < 400 and not_json:  # a web page (login, captive portal), not the PBX
+        from .pipeline import LIKELY_CAUSE, describe_content
+
+        raise UnexpectedContentError(
+            f"The token request to {url} got {status} with "
+            f"{describe_content('', body[:4096])} instead of a token.",
+            content_type="",
+            head=body[:512],
+            status=status,
+            method="POST",
+            url=url,
+            hint=LIKELY_CAUSE,
         )
     if status >= 400 or not isinstance(data, dict) or "access_token" not in data:
         raise ServerError(

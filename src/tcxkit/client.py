@@ -14,16 +14,14 @@ import os
 import socket
 import ssl
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
-
+from ._httpx import httpx
 from ._version import __version__
 from .auth import TokenStore
 from .catalog import Catalog
+from .downloads import download_target, finish_download
 from .errors import (
     ConfigurationError,
     ConnectError,
@@ -358,29 +356,42 @@ class Client(_Base):
         while (page_params := pager.next_params()) is not None:
             yield from pager.feed(self.call(action, **page_params))
 
-    def download(self, action: str, path: str | os.PathLike[str], /, **params: Any) -> FileResult:
-        """Stream a file result to ``path`` (a directory gets the server's file name)."""
-        part, directory = _download_target(path)
+    def download(
+        self,
+        action: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        **params: Any,
+    ) -> FileResult:
+        """Stream a file result to ``path`` (a directory gets the server's file name,
+        made safe); an existing file is replaced only with ``overwrite=True``."""
+        part, directory = download_target(path, overwrite)
         try:
             result = self._run(self._core.call_flow(action, params, stream_to=str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
 
-    def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
+    def download_url(
+        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+    ) -> FileResult:
         """Stream a link the PBX gave out (e.g. a backup's ``DownloadLink``) to ``path``.
 
         Relative links are resolved against the PBX; the token is never sent
         to another host.
         """
-        part, directory = _download_target(path)
+        part, directory = download_target(path, overwrite)
         try:
             result = self._run(self._core.link_flow(link, str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(
+            result, path, part, directory, label="DownloadLink", overwrite=overwrite
+        )
 
     def close(self) -> None:
         if self._owns_http:
@@ -508,24 +519,34 @@ class AsyncClient(_Base):
                 yield item
 
     async def download(
-        self, action: str, path: str | os.PathLike[str], /, **params: Any
+        self,
+        action: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        **params: Any,
     ) -> FileResult:
-        part, directory = _download_target(path)
+        part, directory = download_target(path, overwrite)
         try:
             result = await self._run(self._core.call_flow(action, params, stream_to=str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
 
-    async def download_url(self, link: str, path: str | os.PathLike[str], /) -> FileResult:
-        part, directory = _download_target(path)
+    async def download_url(
+        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+    ) -> FileResult:
+        part, directory = download_target(path, overwrite)
         try:
             result = await self._run(self._core.link_flow(link, str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return _finish_download(result, path, part, directory)
+        return finish_download(
+            result, path, part, directory, label="DownloadLink", overwrite=overwrite
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -540,60 +561,3 @@ class AsyncClient(_Base):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-
-def _download_target(path: str | os.PathLike[str]) -> tuple[Path, Path | None]:
-    """A temporary ``.part`` name next to the destination; renamed once complete.
-
-    A folder destination (``None`` second item unless a folder) gets the
-    server's file name at the end.
-    """
-    target = Path(path)
-    text = os.fspath(path)
-    if text.endswith(("/", os.sep)) and not target.is_dir():
-        # "calls/" names a folder even before it exists (docs/client.md).
-        target.mkdir(parents=True, exist_ok=True)
-    # Unique per call: concurrent downloads (threads, asyncio.gather) into one
-    # folder must not share a temporary file.
-    tag = f"{os.getpid()}.{uuid.uuid4().hex[:12]}"
-    if target.is_dir():
-        return target / f".tcxkit-download-{tag}.part", target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target.with_name(f".{target.name}.{tag}.part"), None
-
-
-def _final_path(path: str | os.PathLike[str], directory: Path | None, filename: str | None) -> Path:
-    if directory is not None:
-        return directory / (filename or "download.bin")
-    return Path(path)
-
-
-def _finish_download(
-    result: Any, path: str | os.PathLike[str], part: Path, directory: Path | None
-) -> FileResult:
-    """Move the completed ``.part`` file into place (or save what came back in memory)."""
-    try:
-        if isinstance(result, FileResult) and result.path is not None:
-            final = _final_path(path, directory, result.filename)
-            os.replace(part, final)
-            result.path = str(final)
-            return result
-        if isinstance(result, FileResult):
-            final = _final_path(path, directory, result.filename)
-            final.write_bytes(result.read())
-            result.path = str(final)
-            return result
-        # JSON instead of a file: keep it, as JSON, so nothing is lost.
-        import json
-
-        final = _final_path(path, directory, "download.json")
-        final.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-        return FileResult(
-            content=None,
-            content_type="application/json",
-            path=str(final),
-            size=final.stat().st_size,
-            filename=final.name,
-        )
-    finally:
-        part.unlink(missing_ok=True)

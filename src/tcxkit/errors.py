@@ -19,6 +19,7 @@ __all__ = [
     "ConnectError",
     "NoMatchError",
     "NotFoundError",
+    "OutputExistsError",
     "PartialFailure",
     "PermissionDeniedError",
     "Problem",
@@ -28,6 +29,7 @@ __all__ = [
     "TcxError",
     "TransportError",
     "UncertainWriteError",
+    "UnexpectedContentError",
     "UnknownActionError",
     "UnsupportedActionError",
     "UsageError",
@@ -70,6 +72,12 @@ class ConfigurationError(UsageError):
     """Missing or inconsistent connection settings."""
 
     title = "configuration error"
+
+
+class OutputExistsError(UsageError):
+    """A download would replace an existing file and the caller did not allow it."""
+
+    title = "file exists"
 
 
 class UnknownActionError(UsageError):
@@ -275,6 +283,29 @@ class ServerError(ApiError):
     title = "server error"
 
 
+class UnexpectedContentError(ApiError):
+    """A success status with content that does not fit the action.
+
+    An HTML page where JSON or a file was due, or a JSON error body instead of
+    a file: the answer did not come from the 3CX API (a wrong URL or port, a
+    web login page, a captive portal, a proxy's page).  ``content_type`` and
+    ``head`` (the first bytes, for a look) say what came back.
+    """
+
+    exit_code = 12
+    title = "not an API answer"
+
+    def __init__(self, message: str, *, content_type: str, head: bytes, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.content_type = content_type
+        self.head = head
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        data["content_type"] = self.content_type
+        return data
+
+
 class NoMatchError(TcxError):
     """A search (``3cx actions WORDS``) found nothing; exits like a 404."""
 
@@ -302,4 +333,6 @@ EXIT_CODES: dict[int, str] = {
     9: "server error (5xx)",
     10: "partial failure: some items failed in items mode",
     11: "a write may have been applied: the connection broke after it was sent; check, then retry",
+    12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
+    "(wrong URL or port, login page, captive portal, proxy)",
 }

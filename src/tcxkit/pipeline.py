@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import QUERY_OPTIONS, Action, Catalog, snake
+from .downloads import fallback_name
 from .errors import (
     ApiError,
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
     ServerError,
+    UnexpectedContentError,
     ValidationError,
 )
 from .odata import encode_path_literal, join_list, literal, query_string
@@ -33,8 +35,10 @@ __all__ = [
     "ENTITY_SET_TOP_LIMIT",
     "PreparedRequest",
     "RawResponse",
+    "describe_content",
     "error_from_response",
     "interpret",
+    "looks_like_html",
     "prepare",
 ]
 
@@ -276,17 +280,16 @@ def _is_json(raw: RawResponse) -> bool:
 
 
 def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
-    """Result of a 2xx response, or raise the error a non-2xx one stands for."""
+    """Result of a 2xx response, or raise the error a non-2xx one stands for.
+
+    A 2xx answer that cannot be the API's -- an HTML page, or a JSON error
+    body where a file was due -- raises :class:`UnexpectedContentError`.
+    """
     if raw.status >= 400:
         raise error_from_response(prepared.name, prepared.method, url, raw)
+    _check_content(prepared, raw, url)
     if raw.saved_path is not None:
-        return FileResult(
-            content=None,
-            content_type=raw.content_type or "application/octet-stream",
-            filename=filename_from_disposition(raw.headers.get("content-disposition")),
-            path=raw.saved_path,
-            size=raw.saved_size,
-        )
+        return _file(prepared, raw, None)
     if raw.status == 204 or not raw.content:
         return None
     if _is_json(raw):
@@ -300,10 +303,86 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
                 url=url,
                 hint="Run again with --debug and report the response.",
             ) from None
+    return _file(prepared, raw, raw.content)
+
+
+def _file(prepared: PreparedRequest, raw: RawResponse, content: bytes | None) -> FileResult:
+    content_type = raw.content_type or "application/octet-stream"
+    name = filename_from_disposition(raw.headers.get("content-disposition"))
     return FileResult(
-        content=raw.content,
-        content_type=raw.content_type or "application/octet-stream",
-        filename=filename_from_disposition(raw.headers.get("content-disposition")),
+        content=content,
+        content_type=content_type,
+        filename=name or fallback_name(prepared.name, content_type),
+        path=raw.saved_path,
+        size=raw.saved_size if content is None else 0,
+    )
+
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_HTML_START = re.compile(rb"^(\xef\xbb\xbf)?\s*<(!doctype\s+html|html|head|body)[\s>]", re.I)
+_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
+LIKELY_CAUSE = (
+    "This is not the 3CX API answering. Check the URL and port (self-hosted PBXs use "
+    "https://HOST:5001, hosted ones port 443), and whether a web login page, a captive "
+    "portal or a proxy answers in the PBX's place: open the URL in a browser."
+)
+
+
+def looks_like_html(content_type: str, head: bytes) -> bool:
+    """Whether an answer is a web page (by its type, or by its first bytes)."""
+    return content_type in _HTML_TYPES or bool(_HTML_START.match(head[:512]))
+
+
+def describe_content(content_type: str, head: bytes) -> str:
+    """What came back, in a few words: an HTML page's title, or the first bytes."""
+    kind = content_type or "no content type"
+    if looks_like_html(content_type, head):
+        m = _TITLE.search(head[:4096])
+        title = _printable(m.group(1)) if m else ""
+        return f"an HTML page ({kind})" + (f" titled {title!r}" if title else "")
+    if not head:
+        return f"an empty body ({kind})"
+    return f"{kind} starting {_printable(head[:80])!r}"
+
+
+def _saved_head(path: str) -> bytes:
+    """The first bytes of a body the driver streamed to disk (the one read this module does)."""
+    with open(path, "rb") as fh:
+        return fh.read(4096)
+
+
+def _printable(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())[:100]
+
+
+def _check_content(prepared: PreparedRequest, raw: RawResponse, url: str) -> None:
+    wants_file = prepared.action is None or prepared.action.response.kind == "file"
+    if not wants_file and raw.content_type in _JSON_TYPES:
+        return  # the usual answer, checked at no cost
+    head = raw.content[:4096] if raw.saved_path is None else _saved_head(raw.saved_path)
+    if looks_like_html(raw.content_type, head):
+        expected = "a file" if wants_file else "JSON"
+    elif wants_file and _is_json(raw) and head.lstrip()[:1] == b"{":
+        try:
+            body = raw.json()
+        except ValueError:
+            return
+        if not (isinstance(body, dict) and "error" in body):
+            return
+        expected = "a file"
+    else:
+        return
+    got = describe_content(raw.content_type, head)
+    raise UnexpectedContentError(
+        f"{prepared.name}: expected {expected} from {prepared.method} {url}, "
+        f"but the answer ({raw.status}) was {got}.",
+        content_type=raw.content_type,
+        head=head[:512],
+        status=raw.status,
+        method=prepared.method,
+        url=url,
+        hint=LIKELY_CAUSE,
     )
 
 

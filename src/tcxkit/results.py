@@ -36,12 +36,18 @@ class FileResult:
             return b""
         return Path(self.path).read_bytes()
 
-    def save(self, path: str | Path) -> Path:
-        """Write to ``path`` (a directory gets the server's file name)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write to ``path`` (a directory gets the server's file name, made safe).
+
+        An existing file is kept (``OutputExistsError``) unless ``overwrite=True``,
+        which replaces it atomically.
+        """
+        from .downloads import write_new
+
         target = Path(path)
         if target.is_dir():
             target = target / (self.filename or "download.bin")
-        target.write_bytes(self.read())
+        write_new(target, self.read(), overwrite)
         return target
 
     def __repr__(self) -> str:
@@ -54,7 +60,8 @@ _FILENAME = re.compile(r'filename\s*=\s*"?([^";]+)"?', re.IGNORECASE)
 
 
 def filename_from_disposition(header: str | None) -> str | None:
-    """The file name from a Content-Disposition header, made safe for a path."""
+    """The file name from a Content-Disposition header, made safe for a path
+    (:func:`tcxkit.downloads.safe_filename`); ``None`` when it gives none."""
     if not header:
         return None
     m = _FILENAME_STAR.search(header)
@@ -62,6 +69,6 @@ def filename_from_disposition(header: str | None) -> str | None:
     if name is None:
         m = _FILENAME.search(header)
         name = m.group(1).strip() if m else None
-    if not name:
-        return None
-    return Path(name.replace("\\", "/")).name or None
+    from .downloads import safe_filename
+
+    return safe_filename(name, "") or None

@@ -109,25 +109,26 @@ def run(emulator: Any, dirs: dict[str, Path]) -> Runner:
 class Faults:
     """Injects statuses through the emulator's ``/emulator/faults`` admin endpoint."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, auth: tuple[str, str]) -> None:
         self.url = url + "/emulator/faults"
+        self.auth = auth
 
     def __setitem__(self, operation: str, status: int) -> None:
         import httpx
 
-        r = httpx.post(self.url, json={"operation": operation, "status": status})
+        r = httpx.post(self.url, json={"operation": operation, "status": status}, auth=self.auth)
         r.raise_for_status()
 
     def clear(self) -> None:
         import httpx
 
-        httpx.delete(self.url).raise_for_status()
+        httpx.delete(self.url, auth=self.auth).raise_for_status()
 
 
 @pytest.fixture
 def faults(emulator: Any) -> Iterator[Faults]:
     """``faults["ListUser"] = 403`` makes the emulator answer that action with 403."""
-    f = Faults(emulator.url)
+    f = Faults(emulator.url, emulator.control_auth)
     f.clear()
     yield f
     f.clear()

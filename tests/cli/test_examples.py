@@ -124,8 +124,11 @@ def _judge(action: Action, code: int, out: str, err: str, cwd: Path) -> str | No
 
 def _finds_nothing_on_demo(action: Action) -> bool:
     """A lookup by key in a set the demo leaves empty: exit 7 is the right answer."""
+    data = example_data()
     keyed = any(p.role == "key" for p in action.params)
-    return keyed and action.resource in example_data()["demo_has_none"]
+    return action.id in data["finds_nothing"] or (
+        keyed and action.resource in data["demo_has_none"]
+    )
 
 
 # ----------------------------------------------------------------------------- same request
@@ -261,12 +264,10 @@ def test_examples_data_names_real_actions_resources_and_parameters() -> None:
     assert set(data["codes"]) <= names, set(data["codes"]) - names
     resources = set(cat.resources())
     assert set(data["resources"]) <= resources and set(data["demo_has_none"]) <= resources
-    assert set(data["actions"]) <= {a.id for a in cat} and set(data["no_result"]) <= {
-        a.id for a in cat
-    }
-    assert all(
-        reason.strip() for reason in [*data["demo_has_none"].values(), *data["no_result"].values()]
-    )
+    ids = {a.id for a in cat}
+    assert set(data["actions"]) | set(data["no_result"]) | set(data["finds_nothing"]) <= ids
+    reasons = [*data["demo_has_none"].values(), *data["no_result"].values()]
+    assert all(r.strip() for r in [*reasons, *data["finds_nothing"].values()])
 
 
 @pytest.mark.parametrize(

@@ -34,16 +34,18 @@ class PBX:
         return AsyncClient(self.url, self.client_id, kw.pop("secret", self.client_secret), **kw)
 
     def requests(self) -> list[dict[str, Any]]:
-        return httpx.get(f"{self.url}/emulator/requests").json()
+        return httpx.get(f"{self.url}/emulator/requests", auth=self.server.control_auth).json()
 
     def clear_requests(self) -> None:
-        httpx.delete(f"{self.url}/emulator/requests")
+        httpx.delete(f"{self.url}/emulator/requests", auth=self.server.control_auth)
 
     def token_requests(self) -> int:
         return sum(1 for r in self.requests() if r["path"] == "/connect/token")
 
     def fault(self, **rule: Any) -> None:
-        httpx.post(f"{self.url}/emulator/faults", json=rule).raise_for_status()
+        httpx.post(
+            f"{self.url}/emulator/faults", json=rule, auth=self.server.control_auth
+        ).raise_for_status()
 
     def new_token_elsewhere(self) -> str:
         """Another tool fetching a token revokes ours (one active token per client)."""

@@ -143,7 +143,7 @@ def test_expired_token_via_admin_endpoint(fresh_emulator: Any) -> None:
     url = f"{fresh_emulator.url}/xapi/v1/Users"
     headers = {"Authorization": f"Bearer {token}"}
     assert httpx.get(url, headers=headers).status_code == 200
-    r = httpx.post(f"{fresh_emulator.url}/emulator/tokens/expire")
+    r = httpx.post(f"{fresh_emulator.url}/emulator/tokens/expire", auth=fresh_emulator.control_auth)
     assert r.status_code == 200 and r.json() == {"expired": 1}
     denied = httpx.get(url, headers=headers)
     assert denied.status_code == 401

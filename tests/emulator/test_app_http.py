@@ -184,10 +184,12 @@ def test_non_integer_key_is_400(api: httpx.Client) -> None:
     )
 
 
-def test_wrongly_typed_function_argument_is_500_like_a_pbx(api: httpx.Client) -> None:
+def test_wrongly_typed_function_argument_is_400(api: httpx.Client) -> None:
     r = api.get("/Recordings/Pbx.DownloadRecording(recId=abc)")
-    assert r.status_code == 500
-    assert r.json()["error"]["message"] == "The value 'abc' for 'recId' is not a valid Edm.Int32."
+    assert r.status_code == 400
+    assert r.json() == _error(
+        "The value 'abc' for 'recId' is not a valid Edm.Int32.", [("recId", "WARNINGS.INVALID")]
+    )
 
 
 def test_key_long_form(api: httpx.Client) -> None:
@@ -428,7 +430,7 @@ def test_health(generic: Any) -> None:
 def test_request_log_redacts_secrets(api: httpx.Client, generic: Any) -> None:
     api.post("/Users", json={"Number": "500", "AccessPassword": "hunter2", "Groups": []})
     api.get("/Users", params={"$top": "1"})
-    log = httpx.get(f"{generic.url}/emulator/requests").json()
+    log = httpx.get(f"{generic.url}/emulator/requests", auth=generic.control_auth).json()
     token_call, create, listing = log[-3:]
     assert token_call["path"] == "/connect/token" and token_call["status"] == 200
     assert token_call["body"]["client_secret"] == "********"
@@ -436,18 +438,22 @@ def test_request_log_redacts_secrets(api: httpx.Client, generic: Any) -> None:
     assert create["body"] == {"Number": "500", "AccessPassword": "********", "Groups": []}
     assert listing["query"] == "%24top=1" and listing["status"] == 200
     assert "hunter2" not in str(log) and generic.client_secret not in str(log)
-    assert httpx.delete(f"{generic.url}/emulator/requests").status_code == 204
-    assert httpx.get(f"{generic.url}/emulator/requests").json() == []
+    auth = generic.control_auth
+    assert httpx.delete(f"{generic.url}/emulator/requests", auth=auth).status_code == 204
+    assert httpx.get(f"{generic.url}/emulator/requests", auth=auth).json() == []
     assert generic.requests == []
 
 
 def test_fault_rules(api: httpx.Client, generic: Any) -> None:
-    bad = httpx.post(f"{generic.url}/emulator/faults", json={"status": 503})
+    bad = httpx.post(
+        f"{generic.url}/emulator/faults", json={"status": 503}, auth=generic.control_auth
+    )
     assert bad.status_code == 400
     assert bad.json()["error"].startswith("Bad fault rule: give 'path'")
     ok = httpx.post(
         f"{generic.url}/emulator/faults",
         json={"path": "/xapi/v1/Users", "status": 504, "times": 1},
+        auth=generic.control_auth,
     )
     assert ok.status_code == 200
     assert api.get("/Users").status_code == 504

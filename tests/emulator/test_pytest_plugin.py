@@ -13,10 +13,18 @@ def test_fixtures_give_a_connected_client(pytester) -> None:
             peers = tcx_client.peers.retreive_peers_by_numbers(
                 peers_request={"DnNumbers": [100, 101]})
             assert sorted(p["Number"] for p in peers["value"]) == ["100", "101"]
+
+        def test_control_endpoints(tcx_emulator):
+            import httpx
+
+            log = tcx_emulator.url + "/emulator/requests"
+            assert httpx.get(log).status_code == 401
+            answer = httpx.get(log, auth=tcx_emulator.control_auth)
+            assert answer.status_code == 200 and isinstance(answer.json(), list)
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
 
 
 def test_config_fixture_can_be_overridden(pytester) -> None:

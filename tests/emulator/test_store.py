@@ -416,3 +416,17 @@ def test_encoded_rows_follow_every_write(users: EntitySet) -> None:
     # $select needs shaping per request: plain dicts, not pre-encoded rows.
     picked = users.query(parse_query({"$select": "Number"}), encoded=True).items
     assert picked == [{"Number": "101"}, {"Number": "102"}, {"Number": "103"}]
+
+
+def test_int_keys_stay_in_their_range_and_are_never_reused(store: Store) -> None:
+    """``key_max`` (2**31 - 1 for an Edm.Int32 key) bounds assigned and given keys alike."""
+    small = store.entity_set("Small", key_max=3)
+    first, second = small.insert({}), small.insert({})
+    assert small.delete(second["Id"])
+    assert small.insert({})["Id"] == 3  # the deleted 2 does not come back
+    with pytest.raises(StoreError, match="every key up to 3 has been used"):
+        small.insert({})
+    with pytest.raises(StoreError, match=r"outside its type's range \(-4..3\)"):
+        small.insert({"Id": 4})
+    assert small.get(2**40) is None
+    assert first["Id"] == 1

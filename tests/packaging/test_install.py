@@ -200,11 +200,11 @@ from tcxkit import Client
 from tcxkit.emulator import EmulatorConfig, running
 
 with running(EmulatorConfig(client_id="pkg", client_secret="pkg-secret")) as emu:
-    with Client(emu.url, "pkg", "pkg-secret", version="auto", token_cache=False) as pbx:
+    with Client(emu.url, "pkg", "pkg-secret", release="auto", token_cache=False) as pbx:
         peers = pbx.peers.retreive_peers_by_numbers(peers_request={"DnNumbers": [100, 101]})
         one = pbx.call("GetPeerByNumber", Number="100")
         print(json.dumps({"peers": [p["Number"] for p in peers["value"]],
-                          "one": one["Number"], "version": pbx.version,
+                          "one": one["Number"], "release": pbx.release,
                           "file": tcxkit.__file__}))
 """
 
@@ -214,7 +214,7 @@ def test_library_call(installed: Install, tmp_path: Path) -> None:
     proc = _run([installed.python, "-c", LIBRARY_CALL], env=env, cwd=tmp_path)
     out = json.loads(proc.stdout)
     assert sorted(out["peers"]) == ["100", "101"] and out["one"] == "100"
-    assert out["version"] == "20.0.10"
+    assert out["release"] == "20.0.10"
     assert Path(out["file"]).is_relative_to(installed.site)
 
 

@@ -19,7 +19,8 @@ import pytest
 import tcxkit
 from tcxkit import catalog
 from tcxkit.catalog import snake
-from tcxkit.catalog.render import _param_example, _py_literal, example_body
+from tcxkit.catalog.examples import usage
+from tcxkit.catalog.render import cli_options
 from tcxkit.resources import signature_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,23 +136,14 @@ MISTAKES = {
 
 
 def _every_action_program() -> str:
-    """One call per action, with the documented example values (docs/actions): the stubs
-    accept what the run time accepts (test_docs checks these bodies against the schemas)."""
+    """One call per action, exactly the Python example its page prints (docs/actions): the
+    stubs accept what the run time accepts (tests/cli/test_examples.py runs these calls)."""
     cat = catalog()
     lines = ["from tcxkit import AsyncClient, Client", "", "", "def every(pbx: Client) -> None:"]
-    calls = []
-    for action in cat:
-        args = [
-            f"{p.python_name}={_py_literal(p, _param_example(p))}"
-            for p in action.params
-            if p.required
-        ]
-        body = example_body(action, cat)
-        if action.body is not None and action.body.wrapped:
-            args += [f"{snake(name)}={value!r}" for name, value in body.items()]
-        elif action.body is not None:
-            args.append(f"body={body!r}")
-        calls.append(f"pbx.{action.resource_python_name}.{action.python_name}({', '.join(args)})")
+    calls = [
+        "pbx." + usage(action, cli_options(action, cat), cat).python.removeprefix("client.")
+        for action in cat
+    ]
     lines += [f"    {c}" for c in calls]
     lines += ["", "", "async def every_async(pbx: AsyncClient) -> None:"]
     lines += [f"    await {c}" for c in calls]

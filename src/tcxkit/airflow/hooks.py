@@ -201,7 +201,7 @@ class ThreeCXHook(BaseHook):
         """
         client = self.get_conn()
         target = Path(output_path).resolve()
-        result = client.download_url(link, target)
+        result = client.download_url(link, target, overwrite=True)  # task retries re-run
         content_type = result.content_type
         size = target.stat().st_size
         self.log.info("Downloaded %s (%d bytes) to %s", link, size, target)

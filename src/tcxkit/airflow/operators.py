@@ -165,7 +165,8 @@ class ThreeCXOperator(BaseOperator):
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(f".{target.name}.part")
         try:
-            result = client.download(spec.id, str(part), **kwargs)
+            # The task owns output_path: a retry replaces what an earlier try left.
+            result = client.download(spec.id, str(part), overwrite=True, **kwargs)
             os.replace(part, target)
         finally:
             part.unlink(missing_ok=True)

@@ -15,8 +15,8 @@ tests/cli/test_examples.py, runs them all).  Values come, in this order, from
    an update example leaves out the key and ``Number``, which cannot change.
 
 ``codes`` explains coded parameters on the page (the renderer adds it to the
-option's help); ``demo_has_none`` and ``no_result`` say where the demo PBX
-holds nothing for an example to find.
+option's help); ``demo_has_none``, ``finds_nothing`` and ``no_result`` say
+where the demo PBX holds nothing for an example to find, and why.
 
 Nothing here imports click; the renderer (:mod:`.render`) lays the pages out.
 """

@@ -413,12 +413,12 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 @click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows.")
 @click.option("--client-id", default="tcxkit-emulator", show_default=True)
 @click.option(
-    "--client-secret",
-    envvar="TCX_EMULATOR_SECRET",
-    default="emulator-secret",
-    show_default=True,
-    help="API key it accepts (env TCX_EMULATOR_SECRET).",
+    "--client-secret-file",
+    metavar="PATH",
+    help="File holding the API key it accepts (default: env TCX_EMULATOR_SECRET, "
+    "else emulator-secret). The key itself never goes on a command line.",
 )
+@click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
 @click.pass_context
 def emulator_cmd(ctx: click.Context, **values: Any) -> None:
     """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).

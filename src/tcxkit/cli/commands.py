@@ -171,6 +171,7 @@ def run_emulator(**values: Any) -> None:
 
     try:
         from ..emulator import EmulatorConfig, run
+        from ..emulator.config import client_secret
     except ImportError as exc:
         raise ConfigurationError(
             f"The emulator is not installed ({exc}).",
@@ -186,9 +187,10 @@ def run_emulator(**values: Any) -> None:
         data=data,
         scale=values["scale"],
         client_id=values["client_id"],
-        client_secret=values["client_secret"],
+        client_secret=client_secret(values.get("client_secret_file")),
         host=values["host"],
         port=values["port"],
+        public_url=values.get("public_url"),
     )
 
     def ready(url: str) -> None:

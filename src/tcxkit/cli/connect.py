@@ -125,27 +125,8 @@ def enable_debug_logging() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def _skip_httpx_cli() -> None:
-    """Keep httpx from importing its own command line (rich, pygments, click).
-
-    httpx imports ``httpx._main`` at import time only to expose ``httpx.main``;
-    ``3cx`` never calls it, and the import costs about 50 ms on every run.
-    """
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    import types
-
-    def unavailable(*_args: object, **_kwargs: object) -> None:
-        raise SystemExit("httpx's command line is not available inside 3cx.")
-
-    stub = types.ModuleType("httpx._main")
-    stub.main = unavailable  # type: ignore[attr-defined]
-    sys.modules["httpx._main"] = stub
-
-
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
-    _skip_httpx_cli()
-    from ..client import Client
+    from ..client import Client  # imports httpx without its command line (tcxkit._httpx)
 
     if opts.debug:
         enable_debug_logging()

@@ -62,6 +62,13 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
                 help="Write a file result here ('-' for stdout); default: the PBX's file name.",
             )
         )
+        opts.append(
+            click.Option(
+                ["--force"],
+                is_flag=True,
+                help="Replace an existing file (atomically); without it 3cx never overwrites.",
+            )
+        )
     opts += [
         click.Option(
             ["--show-secrets"],

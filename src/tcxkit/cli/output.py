@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,6 +46,9 @@ _FIRST_COLUMNS = (
 )
 MAX_COLUMNS = 8
 _CELL = 40
+# Rows per write (and flush) when streaming, and rows a table sizes its columns from.
+_BATCH = 100
+_TABLE_SAMPLE = 200
 
 
 def items_of(result: Any) -> list[Any] | None:
@@ -125,10 +130,7 @@ class Printer:
         return value if self.show_secrets else redact(value)
 
     def _dump(self, value: Any, pretty: bool | None = None) -> str:
-        pretty = self.pretty if pretty is None else pretty
-        if pretty:
-            return json.dumps(value, indent=2, ensure_ascii=False, default=str)
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return self._encoder(pretty)(value)
 
     def write(self, text: str) -> None:
         assert self.out is not None
@@ -164,27 +166,80 @@ class Printer:
     def rows(self, rows: Iterable[Any], *, count: int | None = None) -> int:
         """Print a sequence of items (a list, or a generator from ``--all``).
 
+        Every format streams: rows are masked, encoded and written as they
+        come, in batches, so an export of any size runs in constant memory.
         Only the json format has room for ``@odata.count``; the row formats
         would drop it silently, so it goes to stderr there.
         """
         if count is not None and self.fmt != "json":
             print(f"3cx: @odata.count: {count} items match in total.", file=sys.stderr)
+        clean = iter(rows) if self.show_secrets else map(redact, rows)
         if self.fmt in ("jsonl", "raw"):
-            n = 0
-            for row in rows:
-                self.write(self._dump(self._clean(row), False) + "\n")
-                n += 1
-            return n
-        data = [self._clean(r) for r in rows]
+            encode = self._encoder(False)
+            return self._batched(encode(row) + "\n" for row in clean)
         if self.fmt == "table":
-            self._table(data)
-        elif self.fmt == "csv":
-            self._csv(data)
-        elif count is not None:
-            self.write(self._dump({"@odata.count": count, "value": data}) + "\n")
+            return self._table(clean)
+        if self.fmt == "csv":
+            return self._csv(clean)
+        return self._json_array(clean, count)
+
+    def _encoder(self, pretty: bool | None) -> Any:
+        """``json.dumps`` with this printer's settings, its encoder made once (not per row)."""
+        pretty = self.pretty if pretty is None else pretty
+        if pretty:
+            return json.JSONEncoder(indent=2, ensure_ascii=False, default=str).encode
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+    def _batched(self, pieces: Iterable[str]) -> int:
+        """Write ``pieces`` in batches (one write and flush per batch); returns how many."""
+        assert self.out is not None
+        batch: list[str] = []
+        n = 0
+        for piece in pieces:
+            batch.append(piece)
+            n += 1
+            if len(batch) >= _BATCH:
+                self.out.write("".join(batch))
+                self.out.flush()
+                batch.clear()
+        if batch:
+            self.out.write("".join(batch))
+        self.out.flush()
+        return n
+
+    def _json_array(self, rows: Iterator[Any], count: int | None) -> int:
+        """The same text as ``json.dumps`` of the whole list, written row by row."""
+        encode = self._encoder(None)
+        pretty = bool(self.pretty)
+        if count is None:
+            opening, closing, pad = "[", "]", "\n  "
+        elif pretty:
+            opening, closing, pad = (
+                f'{{\n  "@odata.count": {count},\n  "value": [',
+                "]\n}",
+                "\n    ",
+            )
         else:
-            self.write(self._dump(data) + "\n")
-        return len(data)
+            opening, closing, pad = f'{{"@odata.count":{count},"value":[', "]}", ""
+        if not pretty:
+            pad = ""
+        n = 0
+
+        def pieces() -> Iterator[str]:
+            nonlocal n
+            yield opening
+            for row in rows:
+                text = encode(row)
+                if pretty:
+                    text = text.replace("\n", pad)  # nest one level (strings hold no raw \n)
+                yield (pad if n == 0 else "," + pad) + text
+                n += 1
+            if n and pretty:
+                yield pad[:-2]  # the closing bracket's own line and indentation
+            yield closing + "\n"
+
+        self._batched(pieces())
+        return n
 
     def stream(self, rows: Iterable[Any]) -> Iterator[Any]:
         """Yield rows while printing JSONL at once (used by items mode)."""
@@ -193,14 +248,18 @@ class Printer:
             yield row
 
     # -- formats --------------------------------------------------------
-    def _csv(self, rows: list[Any]) -> None:
-        dict_rows = [r if isinstance(r, dict) else {"value": r} for r in rows]
-        if not dict_rows:
-            return
-        cols = table_columns(dict_rows, limit=None)
+    def _csv(self, rows: Iterable[Any]) -> int:
+        """Columns from the first rows (every one they have), then each row as it comes."""
+        assert self.out is not None
+        rows = iter(rows)
+        head = [_as_dict(r) for r in islice(rows, _TABLE_SAMPLE)]
+        if not head:
+            return 0
+        cols = table_columns(head, limit=None)
         writer = csv.writer(self.out, lineterminator="\n")
         writer.writerow(cols)
-        for r in dict_rows:
+        n = 0
+        for r in chain(head, map(_as_dict, rows)):
             writer.writerow(
                 [
                     json.dumps(r.get(c), ensure_ascii=False)
@@ -209,16 +268,30 @@ class Printer:
                     for c in cols
                 ]
             )
-        assert self.out is not None
+            n += 1
+            if n % _BATCH == 0:
+                self.out.flush()
         self.out.flush()
+        return n
 
-    def _table(self, rows: list[Any]) -> None:
-        dict_rows = [r if isinstance(r, dict) else {"value": r} for r in rows]
-        if not dict_rows:
-            return
-        cols = table_columns(dict_rows)
-        cells = [[summarise(r.get(c)) for c in cols] for r in dict_rows]
-        self._grid(cols, cells)
+    def _table(self, rows: Iterable[Any]) -> int:
+        """A table; beyond the first rows it streams with the column widths they set."""
+        rows = iter(rows)
+        head = [_as_dict(r) for r in islice(rows, _TABLE_SAMPLE + 1)]
+        if not head:
+            return 0
+        cols = table_columns(head)
+        cells = [[summarise(r.get(c)) for c in cols] for r in head]
+        if len(head) <= _TABLE_SAMPLE:
+            self._grid(cols, cells)
+            n = len(head)
+        else:
+            widths = _widths(cols, cells)
+            more = ([summarise(r.get(c)) for c in cols] for r in map(_as_dict, rows))
+            lines = (_line(r, widths) for r in chain(cells, more))
+            n = self._batched(chain([_line(cols, widths)], lines)) - 1
+        _note_long_table(n)
+        return n
 
     def _kv_table(self, obj: dict[str, Any]) -> None:
         keys = [k for k in table_columns([obj], limit=None)]
@@ -240,23 +313,51 @@ class Printer:
                     table.add_row(*row)
                 Console(file=self.out).print(table)
                 return
-        widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
-        lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
-        for r in cells:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
-        self.write("\n".join(lines) + "\n")
+        widths = _widths(header, cells)
+        self.write("".join(_line(r, widths) for r in [header, *cells]))
 
-    def file(self, data: bytes, target: str | None, fallback_name: str) -> dict[str, Any]:
-        """Write a file result to ``target`` (``-`` = stdout) or the server's file name."""
+    def file(
+        self, data: bytes, target: str | None, fallback_name: str, *, overwrite: bool = False
+    ) -> dict[str, Any]:
+        """Write a file result to ``target`` (``-`` = stdout) or the server's file name
+        (already made safe); an existing file only with ``overwrite`` (``--force``)."""
+        from ..downloads import safe_filename, write_new
+
         if target == "-":
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
             return {"path": "-", "bytes": len(data)}
-        path = Path(target or fallback_name).expanduser()
+        name = safe_filename(fallback_name, "download.bin")
+        path = Path(target).expanduser() if target else Path(name)
         if path.is_dir():
-            path = path / fallback_name
-        path.write_bytes(data)
+            path = path / name
+        write_new(path, data, overwrite)
         return {"path": str(path), "bytes": len(data)}
+
+
+def _as_dict(row: Any) -> dict[str, Any]:
+    return row if isinstance(row, dict) else {"value": row}
+
+
+def _widths(header: list[str], cells: list[list[str]]) -> list[int]:
+    return [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+
+
+def _line(cells: list[str], widths: list[int]) -> str:
+    """One table line; a cell wider than its column (rows after the sample) is cut."""
+    fitted = (c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(cells, widths, strict=True))
+    return "  ".join(c.ljust(w) for c, w in zip(fitted, widths, strict=True)).rstrip() + "\n"
+
+
+def _note_long_table(rows: int) -> None:
+    """Say so when a table is longer than the terminal (LINES, else the terminal, else 24)."""
+    lines = shutil.get_terminal_size().lines
+    if rows + 2 > lines:
+        print(
+            f"3cx: {rows} rows do not fit the terminal ({lines} lines); for exports use "
+            "-o jsonl or -o csv (every column, streamed).",
+            file=sys.stderr,
+        )
 
 
 def _scalar(value: Any) -> str:

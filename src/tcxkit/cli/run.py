@@ -35,6 +35,7 @@ __all__ = [
 COMMON = (
     "output",
     "out",
+    "force",
     "show_secrets",
     "fetch_all",
     "page_size",
@@ -182,6 +183,11 @@ def execute(
             f"--out only applies to file results; {action.id} returns {action.response.label}.",
             hint="Redirect the output instead, e.g. `> result.json` (with -o json/jsonl/csv).",
         )
+    if values.get("force") and action.response.kind != "file":
+        raise UsageError(
+            f"--force only applies to file results; {action.id} returns {action.response.label}.",
+            hint="Drop --force: it allows replacing an existing file written by --out.",
+        )
     if values.get("continue_on_error"):
         raise UsageError(
             "--continue-on-error only applies with --items.",
@@ -198,9 +204,11 @@ def execute(
             elif kwargs.get("count"):
                 print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
             return
-        if action.response.kind == "file" and values.get("out") not in (None, "-"):
-            res = client.download(action.id, values["out"], **kwargs)
-            _file_summary(printer, res.path or values["out"], res.size, res.content_type)
+        if action.response.kind == "file" and values.get("out") != "-":
+            # Streamed to --out, or into the current folder under the PBX's (safe) name.
+            target = values.get("out") or "."
+            res = client.download(action.id, target, overwrite=bool(values.get("force")), **kwargs)
+            _file_summary(printer, res.path or target, res.size, res.content_type)
             return
         result = client.call(action.id, **kwargs)
     finally:
@@ -215,7 +223,9 @@ def _print_result(
 
     if isinstance(result, FileResult):
         name = result.filename or f"{action.id}.bin"
-        written = printer.file(result.read(), values.get("out"), name)
+        written = printer.file(
+            result.read(), values.get("out"), name, overwrite=bool(values.get("force"))
+        )
         if written["path"] != "-":
             _file_summary(printer, written["path"], written["bytes"], result.content_type)
         return

@@ -1,11 +1,14 @@
 """``python -m tcxkit.emulator``: serve an emulated PBX in the foreground.
 
-Prints the URL and the credentials to use, then serves until Ctrl-C.
+Prints the URL and the client id, then serves until Ctrl-C.  The client secret comes
+from ``--client-secret-file`` or ``$TCX_EMULATOR_SECRET`` (default ``emulator-secret``),
+never from the command line, and is never printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from .config import EmulatorConfig
@@ -18,6 +21,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="python -m tcxkit.emulator",
+        allow_abbrev=False,  # --client-secret must not pass as --client-secret-file
         description="Run a local 3CX V20 PBX that speaks XAPI over HTTP.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -32,14 +36,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="demo", choices=["demo", "empty"], help="start data")
     p.add_argument("--scale", type=int, default=0, help="extra demo rows to generate")
     p.add_argument("--client-id", default="tcxkit-emulator", help="API client id to accept")
-    p.add_argument("--client-secret", default="emulator-secret", help="API key to accept")
+    p.add_argument(
+        "--client-secret-file",
+        metavar="PATH",
+        help="file holding the API key to accept (default: $TCX_EMULATOR_SECRET, "
+        "else emulator-secret); never give the key itself on a command line",
+    )
+    p.add_argument("--public-url", help="URL clients reach it at, for @odata.context links")
     p.add_argument("--token-lifetime", type=int, default=3600, help="token lifetime, seconds")
     return p
+
+
+def _secret_source(secret_file: str | None) -> str:
+    """Where the secret came from (the value itself is never printed)."""
+    from .config import SECRET_ENV
+
+    if secret_file:
+        return f"from {secret_file}"
+    if os.environ.get(SECRET_ENV):
+        return f"from ${SECRET_ENV}"
+    return "the default (emulator-secret; set $TCX_EMULATOR_SECRET to change it)"
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from ..errors import TcxError
+    from .config import client_secret
     from .server import run
 
     try:
@@ -49,10 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             data=args.data,
             scale=args.scale,
             client_id=args.client_id,
-            client_secret=args.client_secret,
+            client_secret=client_secret(args.client_secret_file),
             token_lifetime=args.token_lifetime,
             host=args.host,
             port=args.port,
+            public_url=args.public_url,
         )
 
         def announce(url: str) -> None:
@@ -61,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             print(f"  URL:           {url}")
             print(f"  client id:     {config.client_id}")
-            print(f"  client secret: {config.client_secret}")
+            print(f"  client secret: {_secret_source(args.client_secret_file)}")
             print("  request log:   GET /emulator/requests   (Ctrl-C stops)", flush=True)
 
         run(config, host=args.host, port=args.port, on_ready=announce)

@@ -100,8 +100,12 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     config = config or EmulatorConfig()
     _load_domain()
     state = AppState(config, reg=reg)
-    for hook in state.registry.start_hooks:
-        hook(state)
+    try:
+        for hook in state.registry.start_hooks:
+            hook(state)
+    except BaseException:
+        state.store.close()  # releases the database file's lock for the next attempt
+        raise
     if config.data == "demo" and not state.registry.start_hooks:
         seed_minimal(state)
     admin, oauth, xapi = AdminEndpoints(state), TokenEndpoint(state), XapiEndpoints(state)

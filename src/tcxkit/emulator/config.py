@@ -11,7 +11,12 @@ from pathlib import Path
 
 from ..auth import expires_in_is_minutes
 
-__all__ = ["DEFAULT_BUILDS", "EmulatorConfig"]
+__all__ = ["DEFAULT_BUILDS", "DEFAULT_SECRET", "SECRET_ENV", "EmulatorConfig", "client_secret"]
+
+#: The API key an emulator accepts unless told otherwise (documented, so not a secret).
+DEFAULT_SECRET = "emulator-secret"
+#: The environment variable both ``3cx emulator`` and ``python -m tcxkit.emulator`` read.
+SECRET_ENV = "TCX_EMULATOR_SECRET"
 
 #: The ``X-3CX-Version`` a PBX of each release reports.  Build numbers are
 #: illustrative (only 20.0.10.1621 is taken from the field); override them
@@ -43,18 +48,20 @@ class EmulatorConfig:
     data: str = "demo"
     scale: int = 0
     client_id: str = "tcxkit-emulator"
-    client_secret: str = "emulator-secret"
+    client_secret: str = DEFAULT_SECRET
     single_token: bool = True
     token_lifetime: int = 3600
     host: str = "127.0.0.1"
     port: int = 5001
     pbx_build: str | None = None
+    #: The URL clients reach this PBX at (its FQDN, e.g. ``https://pbx.example.com``),
+    #: used in ``@odata.context``; by default the address it listens on.  Never taken
+    #: from the request's ``Host`` header, which any client can set.
+    public_url: str | None = None
     #: Largest ``$top`` an ordinary entity set accepts (a real PBX: 100).
     max_top: int = 100
     #: Rows a report function returns at most (a real PBX: 20 000).
     report_cap: int = 20000
-    #: Status for a wrongly typed function parameter; a real PBX answers 500.
-    function_literal_status: int = 500
     #: Keep at most this many entries in the request log.
     request_log_size: int = 5000
     #: Extra knobs for domain modules (``config.options["..."]``).
@@ -100,3 +107,34 @@ class EmulatorConfig:
         if expires_in_is_minutes(self.version):
             return max(1, self.token_lifetime // 60)
         return self.token_lifetime
+
+
+def client_secret(secret_file: str | Path | None = None) -> str:
+    """The API key to accept: from ``secret_file``, else ``$TCX_EMULATOR_SECRET``, else
+    the documented default.
+
+    The command lines take no secret value: arguments are visible to every user of the
+    machine (``ps``), so the value comes from a file or the environment.
+    """
+    import os
+
+    if secret_file is not None:
+        try:
+            secret = Path(secret_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"Cannot read the client secret file {str(secret_file)!r}: "
+                f"{getattr(exc, 'strerror', None) or exc}.",
+                hint="Give a readable text file holding only the secret.",
+            ) from None
+        if not secret:
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"The client secret file {str(secret_file)!r} is empty.",
+                hint="Write the secret into it, or leave --client-secret-file out.",
+            )
+        return secret
+    return os.environ.get(SECRET_ENV) or DEFAULT_SECRET

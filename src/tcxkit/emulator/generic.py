@@ -115,7 +115,16 @@ class GenericBehaviour:
         return row
 
     def _create(self, ctx: RequestContext, info: SetInfo, es: Any) -> Reply:
+        """POST to a set: the server assigns integer and GUID keys, whatever the body says.
+
+        A PBX's tables take their keys from database sequences; an ``Id`` in the body
+        (``Id: 0`` from an ``Init*`` template, or a copied row) is ignored, not refused,
+        so GET-modify-POST round trips work.  Text keys (a backup's file name) are the
+        client's to choose.
+        """
         body = dict(ctx.body or {})
+        if info.key_type != "str":
+            body.pop(info.key, None)
         for alt in info.alt_keys:
             if body.get(alt) is not None and es.find_one(**{alt: body[alt]}) is not None:
                 raise ctx.fail(400, (alt, "WARNINGS.XAPI.ALREADY_IN_USE"))

@@ -37,7 +37,9 @@ def tcx_emulator_config() -> EmulatorConfig:
 
 @pytest.fixture(scope="session")
 def tcx_emulator(tcx_emulator_config: EmulatorConfig) -> Iterator[Any]:
-    """A running emulator: ``.url``, ``.client_id``, ``.client_secret``."""
+    """A running emulator: ``.url``, ``.client_id``, ``.client_secret``, and
+    ``.control_auth`` (HTTP Basic credentials for the ``/emulator/*`` control endpoints,
+    e.g. ``httpx.get(tcx_emulator.url + "/emulator/requests", auth=tcx_emulator.control_auth)``)."""
     from .server import running
 
     with running(tcx_emulator_config) as server:

@@ -45,30 +45,66 @@ class ValueGenerator(SchemaIndex):
         """All properties of an object schema (allOf merged; empty when none)."""
         return self.declared_properties(schema) or {}
 
+    def _constraints(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """The keywords of ``schema`` and every ``allOf`` part it is made of, merged.
+
+        The spec wraps a referenced type to make it nullable or to add limits
+        (``{"allOf": [{"$ref": ...}], "nullable": true, "maximum": ...}``), so bounds,
+        lengths, formats and enums may sit on the wrapper, on a part, or on both: every
+        one of them applies, the tightest bound wins and ``nullable`` holds only when
+        every level allows null.
+        """
+        schema = self.resolve(schema)
+        parts = schema.get("allOf") or ()
+        if not parts:
+            return schema
+        merged: dict[str, Any] = {}
+        for part in [*(self._constraints(p) for p in parts), schema]:
+            for key, value in part.items():
+                if key == "allOf":
+                    continue
+                if key in ("minimum", "minLength", "minItems") and key in merged:
+                    merged[key] = max(merged[key], value)
+                elif key in ("maximum", "maxLength", "maxItems") and key in merged:
+                    merged[key] = min(merged[key], value)
+                elif key == "nullable" and key in merged:
+                    merged[key] = merged[key] and value
+                elif key == "enum" and key in merged:
+                    merged[key] = [v for v in merged[key] if v in value]
+                else:
+                    merged[key] = value
+        if any("properties" in self.resolve(p) or self.resolve(p).get("allOf") for p in parts):
+            merged["type"] = "object"
+        return merged
+
     def _gen(
         self, schema: dict[str, Any], rng: random.Random, depth: int, name: str, n: int
     ) -> Any:
         schema = self.resolve(schema)
         for key in ("oneOf", "anyOf"):
             if schema.get(key):
-                return self._gen(schema[key][0], rng, depth, name, n)
+                # The first alternative, under the wrapper's own limits as well.
+                wrapper = {k: v for k, v in schema.items() if k not in ("oneOf", "anyOf")}
+                return self._gen({"allOf": [schema[key][0]], **wrapper}, rng, depth, name, n)
+        # Properties are read from the spec's own schema objects (``unwrap``): the merged
+        # copy below is new on every call and must not enter SchemaIndex's cache.
+        declared = self.unwrap(schema)
+        schema = self._constraints(schema)
         t = schema.get("type")
-        if "allOf" in schema and t in (None, "object"):
-            parts = schema["allOf"]
-            if len(parts) == 1 and not schema.get("properties"):
-                return self._gen(parts[0], rng, depth, name, n)
-            t = "object"
         if t is None and "properties" in schema:
             t = "object"
         if "enum" in schema:
             enum = schema["enum"]
             return enum[rng.randrange(len(enum))] if enum else None
         if t == "object":
-            if depth >= self.max_depth:
+            # Past max_depth only required properties are filled (a few levels more at
+            # most, for types that require themselves).
+            if depth >= self.max_depth + 3:
                 return {}
+            required = set(self.declared_required(declared))
             out: dict[str, Any] = {}
-            for prop, sub in self.properties(schema).items():
-                if prop.startswith("@"):
+            for prop, sub in self.properties(declared).items():
+                if prop.startswith("@") or (depth >= self.max_depth and prop not in required):
                     continue
                 if sub.get("x-ms-navigationProperty"):
                     # Navigation properties only appear when $expand-ed; keep
@@ -80,31 +116,33 @@ class ValueGenerator(SchemaIndex):
             return out
         if t == "array":
             count = n if depth < self.max_depth else 0
+            count = max(count, schema.get("minItems", 0))
+            count = min(count, schema.get("maxItems", count))
             item = schema.get("items") or {"type": "string"}
             return [self._gen(item, rng, depth + 1, name, 1) for _ in range(count)]
         if t == "integer":
             return self._int(schema, rng, name)
         if t == "number":
-            lo = schema.get("minimum", 0)
-            hi = min(schema.get("maximum", 1000), 1000)
-            return round(rng.uniform(max(lo, 0), hi if hi > lo else lo + 1), 2)
+            lo, hi = _bounds(schema, 0.0, 1000.0, step=0.01)
+            return round(rng.uniform(lo, hi), 2) if hi > lo else lo
         if t == "boolean":
             return rng.random() < 0.5
         if t == "string":
+            if schema.get("nullable") and _contradicts(schema):
+                return None
             return self._string(schema, rng, name)
         return None
 
     def _int(self, schema: dict[str, Any], rng: random.Random, name: str) -> int:
-        lo = schema.get("minimum", 0)
-        hi = schema.get("maximum", 1000)
-        a, b = max(lo, 0), min(hi, 1000)
-        if schema.get("format") == "uint8":
-            b = min(b, 255)
-        if name == "Id":
-            a = max(a, 1)
-        if a > b:  # a range entirely outside 0..1000
-            a, b = lo, hi
-        return rng.randint(int(a), int(b))
+        lo, hi = _bounds(schema, 1 if name == "Id" else 0, 1000, step=1)
+        lo, hi = int(lo), int(hi)
+        value = rng.randint(lo, hi) if hi > lo else lo
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and step > 0:
+            value = -(-value // step) * step  # the next multiple up
+            if value > hi:
+                value -= step
+        return value
 
     def _string(self, schema: dict[str, Any], rng: random.Random, name: str) -> str:
         fmt = schema.get("format")
@@ -125,5 +163,48 @@ class ValueGenerator(SchemaIndex):
             text = f"{_WORDS[rng.randrange(len(_WORDS))]}@example.com"
         else:
             text = f"{name or 'value'}-{_WORDS[rng.randrange(len(_WORDS))]}"
+        min_len = schema.get("minLength", 0)
+        if len(text) < min_len:
+            text += "x" * (min_len - len(text))
         max_len = schema.get("maxLength")
-        return text[:max_len] if max_len else text
+        return text[:max_len] if max_len is not None else text
+
+
+#: Ranges of integer formats (the spec also states most of them as minimum/maximum).
+_FORMAT_RANGES = {
+    "uint8": (0, 255),
+    "int8": (-128, 127),
+    "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+}
+
+
+def _bounds(schema: dict[str, Any], low: float, high: float, *, step: float) -> tuple[float, float]:
+    """A small, readable range inside the schema's limits: ``low..high`` where allowed.
+
+    Exclusive limits (OpenAPI 3.0 booleans) move the bound by ``step``; a range that
+    lies entirely outside ``low..high`` is used as it is.
+    """
+    lo, hi = _FORMAT_RANGES.get(str(schema.get("format")), (float("-inf"), float("inf")))
+    if "minimum" in schema:
+        lo = max(lo, schema["minimum"] + (step if schema.get("exclusiveMinimum") else 0))
+    if "maximum" in schema:
+        hi = min(hi, schema["maximum"] - (step if schema.get("exclusiveMaximum") else 0))
+    a, b = max(lo, low), min(hi, high)
+    if a > b:  # the allowed range lies outside low..high: stay inside it
+        a = lo if lo != float("-inf") else hi
+        b = hi if hi != float("inf") else lo
+    return a, b
+
+
+def _contradicts(schema: dict[str, Any]) -> bool:
+    """Whether no text satisfies both the schema's ``format`` and its ``pattern``.
+
+    The spec's ``format: time`` fields carry the pattern of OData's ``Edm.TimeOfDay``
+    (``hh:mm:ss[.fff]``), which forbids the UTC offset that JSON Schema's RFC 3339
+    ``time`` requires: a strict validator accepts no text at all, so a nullable field
+    answers null (all four such fields of 20.0.10 are nullable).
+    """
+    pattern = schema.get("pattern") or ""
+    return schema.get("format") == "time" and bool(pattern) and "Z" not in pattern

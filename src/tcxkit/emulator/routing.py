@@ -36,11 +36,11 @@ _INT_RANGE = {"Edm.Int32": (-(2**31), 2**31 - 1), "Edm.Int64": (-(2**63), 2**63 
 
 
 class LiteralError(ValueError):
-    """A path literal that does not fit its parameter.
+    """A path literal that does not fit its parameter (answered 400, keys and
+    function arguments alike).
 
-    ``quoting`` is True for malformed or missing string quotes, which a PBX
-    always rejects with 400; other type mismatches in function arguments get
-    a 500 from a real PBX (configurable in the emulator).
+    ``quoting`` is True for malformed or missing string quotes, so a message can
+    tell the two mistakes apart.
     """
 
     def __init__(self, param: str, message: str, *, quoting: bool = False):
@@ -168,7 +168,7 @@ def decode_literal(text: str, param: Any) -> Any:
             name, f"The value {text!r} for '{name}' is not a GUID (write it bare, no quotes)."
         )
     if edm == "Edm.DateTimeOffset":
-        if _DATETIME.match(text):
+        if _DATETIME.match(text) and _is_datetime(text):
             return text
         raise LiteralError(
             name,
@@ -181,6 +181,17 @@ def decode_literal(text: str, param: Any) -> Any:
         raise LiteralError(name, f"The value {text!r} for '{name}' is not a number.")
     m = _QUOTED.match(text)
     return m.group(1).replace("''", "'") if m else text
+
+
+def _is_datetime(text: str) -> bool:
+    """A date-time a .NET ``DateTimeOffset`` holds: a real date in the years 1 to 9999."""
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,12 @@ class RunningEmulator:
         return self.config.client_secret
 
     @property
+    def control_auth(self) -> tuple[str, str]:
+        """HTTP Basic credentials for the ``/emulator/*`` control endpoints
+        (``httpx.get(url, auth=emu.control_auth)``)."""
+        return (self.config.client_id, self.config.client_secret)
+
+    @property
     def api_url(self) -> str:
         return self.url + "/xapi/v1"
 
@@ -76,6 +82,31 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+#: Seconds an idle keep-alive connection stays open: nginx's default ``keepalive_timeout``,
+#: which a PBX sits behind.  uvicorn's own default (5 s) is shorter than the idle pools of
+#: common clients, which then race the server closing a connection they are reusing.
+KEEP_ALIVE = 75
+
+
+def _uvicorn_config(app: Any, **kwargs: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        timeout_keep_alive=KEEP_ALIVE,
+        **kwargs,
+    )
+
+
+def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
+    """Use the bound address in ``@odata.context`` unless a public URL was configured."""
+    if not config.public_url:
+        app.state.emulator.public_url = url
+
+
 def _server(app: Any, **kwargs: Any) -> Any:
     import uvicorn
 
@@ -91,9 +122,7 @@ def _server(app: Any, **kwargs: Any) -> Any:
             await super().startup(sockets=sockets)
             self.ready.set()
 
-    server = _Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off", **kwargs)
-    )
+    server = _Server(_uvicorn_config(app, **kwargs))
     server.ready = threading.Event()
     return server
 
@@ -126,7 +155,9 @@ def running(
             if not thread.is_alive():
                 raise RuntimeError("The emulator server thread stopped during start-up.")
         shown = f"[{host}]" if ":" in host else host
-        yield RunningEmulator(f"http://{shown}:{bound_port}", config, app, app.state.emulator)
+        url = f"http://{shown}:{bound_port}"
+        _publish(app, config, url)
+        yield RunningEmulator(url, config, app, app.state.emulator)
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -152,12 +183,12 @@ def run(
     config = config or EmulatorConfig()
     app = create_app(config)
     sock = _bind(host, port)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{sock.getsockname()[1]}"
+    _publish(app, config, url)
     if on_ready is not None:
-        shown = f"[{host}]" if ":" in host else host
-        on_ready(f"http://{shown}:{sock.getsockname()[1]}")
+        on_ready(url)
     try:
-        uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        ).run(sockets=[sock])
+        uvicorn.Server(_uvicorn_config(app)).run(sockets=[sock])
     finally:
         sock.close()

@@ -16,7 +16,7 @@ from ..catalog import Action, catalog, odata_type
 from .auth import TokenStore
 from .config import EmulatorConfig
 from .generic import GenericBehaviour
-from .odata import QueryOptions, parse_query
+from .odata import QueryOptions, parse_query, validate_options
 from .registry import Registry, registry
 from .responses import ValueGenerator
 from .routing import Router
@@ -35,6 +35,11 @@ class SetInfo:
     key: str = "Id"
     key_type: str = "int"
     alt_keys: tuple[str, ...] = ()
+    key_max: int | None = None  # the key's Edm range (Int32: 2**31 - 1)
+
+
+#: The largest value of each integer key format (Edm.Int16/Int32/Int64).
+_KEY_MAX = {"int16": 2**15 - 1, "int32": 2**31 - 1, "int64": 2**63 - 1}
 
 
 def _table_name(set_name: str) -> str:
@@ -62,6 +67,8 @@ class AppState(GenericBehaviour):
         )
         self.faults: list[dict[str, Any]] = list(config.options.get("faults", ()) or ())  # type: ignore[call-overload]
         self.extra: dict[str, Any] = {}
+        #: Base of ``@odata.context`` links; the server sets it once the port is bound.
+        self.public_url = (config.public_url or f"http://{config.host}:{config.port}").rstrip("/")
         self.sets: dict[str, SetInfo] = {}
         self.type_sets: dict[str, str] = {}
         self.singletons: dict[str, str] = {}  # path name -> type name
@@ -109,6 +116,7 @@ class AppState(GenericBehaviour):
             else:
                 info.key = param.name
                 info.key_type = _key_type(param)
+                info.key_max = _key_max(param) if info.key_type == "int" else None
 
     def register_set(
         self,
@@ -149,6 +157,7 @@ class AppState(GenericBehaviour):
             datetime_props=dates,
             indexes=tuple(k for k in info.alt_keys if k in props),
             nav_lists={p for p in nav if props[p].get("type") == "array"},
+            key_max=info.key_max,
         )
         self._open_sets[name] = es
         return es
@@ -178,9 +187,34 @@ class AppState(GenericBehaviour):
 
     # -- query options ----------------------------------------------------------------
     def query_options(self, action: Action, params: Any) -> QueryOptions:
-        """Parse ``$`` options: ordinary sets reject $top > max_top, functions do not."""
+        """Parse ``$`` options: ordinary sets reject $top > max_top, functions do not.
+
+        Options nested in ``$expand`` are checked here against the expanded property's
+        type (the store checks the top level): ``$expand=Groups($select=Nope)`` is a 400
+        like a top-level unknown ``$select``.
+        """
         report = action.kind in ("function", "functionImport")
-        return parse_query(params, max_top=None if report else self.config.max_top)
+        options = parse_query(params, max_top=None if report else self.config.max_top)
+        if options.expand:
+            type_name = action.response.item or _ref_name(action.response.schema)
+            if type_name:
+                self._check_expanded(type_name, options)
+        return options
+
+    def _check_expanded(self, type_name: str, options: QueryOptions) -> None:
+        """Validate each ``$expand`` item's nested options against its target type."""
+        props = self.validator.properties(self.catalog.schemas.get(type_name, {})) or {}
+        for name, nested in options.expand.items():
+            target = _ref_name(props[name]) if name in props else None
+            if target is None and isinstance(props.get(name), dict):
+                target = _ref_name(props[name].get("items"))
+            if target is None:
+                continue  # '*', unknown names (the store's 400) or primitive collections
+            nested_props = self.validator.properties(self.catalog.schemas.get(target, {}))
+            if nested_props is not None:
+                validate_options(nested, set(nested_props), target)
+            if nested.expand:
+                self._check_expanded(target, nested)
 
 
 def _key_type(param: Any) -> str:
@@ -196,6 +230,17 @@ def _key_type(param: Any) -> str:
     if param.schema.get("format") in ("int16", "int32", "int64"):
         return "int"
     return "str"
+
+
+def _key_max(param: Any) -> int:
+    """The largest value an integer key may take (its schema's maximum, else its format's)."""
+    maximum = param.schema.get("maximum")
+    if isinstance(maximum, int):
+        return maximum
+    return _KEY_MAX.get(
+        str(param.schema.get("format") or param.type).lower().removeprefix("edm."),
+        _KEY_MAX["int32"],
+    )
 
 
 def _ref_name(schema: dict[str, Any] | None) -> str | None:

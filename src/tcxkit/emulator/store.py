@@ -35,6 +35,7 @@ from tcxkit.emulator.odata import (
     project,
     validate_options,
 )
+from tcxkit.emulator.seek import SeekPager
 
 __all__ = [
     "DuplicateKeyError",
@@ -118,14 +119,42 @@ class Store:
         self.cache_rows = cache_rows  # encoded rows each set handle may keep (0: none)
         self._lock = threading.RLock()
         self._depth = 0
+        # A short busy timeout: only this connection ever uses the file (see _lock_file),
+        # so "busy" can only mean another emulator holds it, and waiting will not help.
         self._conn = sqlite3.connect(
-            path or ":memory:", check_same_thread=False, isolation_level=None
+            path or ":memory:", check_same_thread=False, isolation_level=None, timeout=0.2
         )
         if path:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._lock_file(path)
         self._sets: dict[str, EntitySet] = {}
         self._writes: dict[str, int] = {}
+
+    def _lock_file(self, path: str) -> None:
+        """Hold an exclusive lock on the database file for as long as the store is open.
+
+        Two emulators on one file would each number DNs from their own view and hand out
+        the same extension twice, so the second one refuses to start instead.  SQLite's
+        exclusive locking mode takes the lock with the first write and keeps it until the
+        connection closes (released by the OS if the process dies); WAL then runs without
+        shared memory, as only this connection uses the file.
+        """
+        conn = self._conn
+        try:
+            conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if "locked" not in str(exc):
+                raise
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"The emulator database {path} is in use by another emulator.",
+                hint="Stop the other emulator first, or give this one its own --db file.",
+            ) from None
 
     # plumbing ----------------------------------------------------------------------
     @contextmanager
@@ -165,6 +194,27 @@ class Store:
         with self._lock:
             self._conn.executemany(sql, rows)
 
+    @contextmanager
+    def writing(self, table: str) -> Iterator[Store]:
+        """A transaction that writes ``table``: its generation moves before and after.
+
+        Before, so a cache filled from now on is not taken as current; after (the lock
+        still held by the writer or its transaction), so a cache filled by another thread
+        just before the write's statement cannot pass for the new state either.
+        """
+        self.wrote(table)
+        try:
+            with self.transaction():
+                yield self
+        finally:
+            self.wrote(table)
+
+    @contextmanager
+    def locked(self) -> Iterator[Store]:
+        """Hold the store's lock across several statements that only read."""
+        with self._lock:
+            yield self
+
     def wrote(self, table: str) -> None:
         """Note a write to ``table`` (drops every handle's encoded rows for it)."""
         self._writes[table] = self._writes.get(table, 0) + 1
@@ -197,8 +247,13 @@ class Store:
         datetime_props: set[str] | frozenset[str] = frozenset(),
         indexes: Sequence[str] = (),
         nav_lists: set[str] | frozenset[str] = frozenset(),
+        key_max: int | None = None,
     ) -> EntitySet:
-        """Open (creating if needed) the table for entity set ``name`` and return its handle."""
+        """Open (creating if needed) the table for entity set ``name`` and return its handle.
+
+        ``key_max`` bounds an integer key (2 147 483 647 for an ``Edm.Int32`` key): a key
+        beyond it is refused, and so is assigning one when the sequence is used up.
+        """
         if not IDENTIFIER.match(name):
             raise StoreError(f"'{name}' is not a valid entity set name (letters, digits, '_').")
         if not IDENTIFIER.match(key):
@@ -215,6 +270,7 @@ class Store:
             nav_props=frozenset(nav_props),
             datetime_props=frozenset(datetime_props),
             nav_lists=frozenset(nav_lists),
+            key_max=key_max,
         )
         column = (
             "k INTEGER PRIMARY KEY AUTOINCREMENT" if key_type == "int" else "k TEXT PRIMARY KEY"
@@ -251,8 +307,10 @@ class EntitySet:
         nav_props: frozenset[str],
         datetime_props: frozenset[str],
         nav_lists: frozenset[str] = frozenset(),
+        key_max: int | None = None,
     ) -> None:
         self.store = store
+        self.key_max = key_max
         self.name = name
         self.table = f"set_{name}"
         self.key = key
@@ -265,6 +323,7 @@ class EntitySet:
         self._encoded: dict[Any, Any] = {}
         self._encoded_for: tuple[int, frozenset[str]] = (-1, frozenset())
         self._counts: dict[tuple[str, tuple[Any, ...]], int] = {}
+        self._pager = SeekPager(store, self.table)
         self._counted_at = -1
 
     def __repr__(self) -> str:
@@ -281,11 +340,17 @@ class EntitySet:
             if isinstance(value, bool):
                 raise StoreError(f"{self.name} key {self.key} must be an integer, not {value!r}.")
             try:
-                return int(value)
+                number = int(value)
             except (TypeError, ValueError):
                 raise StoreError(
                     f"{self.name} key {self.key} must be an integer, not {value!r}."
                 ) from None
+            if self.key_max is not None and not -self.key_max - 1 <= number <= self.key_max:
+                raise StoreError(
+                    f"{self.name} key {self.key} {number} is outside its type's range "
+                    f"({-self.key_max - 1}..{self.key_max})."
+                )
+            return number
         if self.key_type == "uuid":
             try:
                 return str(uuid.UUID(str(value)))
@@ -308,13 +373,23 @@ class EntitySet:
                     entity[prop] = normalize_datetime(value)
         return entity
 
-    def _next_id(self) -> int:
+    def next_key(self) -> int:
+        """The next integer key: one above the highest key this table has ever held.
+
+        ``AUTOINCREMENT`` keeps that high-water mark in ``sqlite_sequence``, which
+        survives deletes and restarts, so a key is never handed out twice: an automation
+        that cached an Id can never reach a different entity with it, as with the
+        sequences of a PBX's database.
+        """
         rows = self.store.execute(
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),"
             f' coalesce((SELECT max(k) FROM "{self.table}"), 0))',
             (self.table,),
         )
-        return int(rows[0][0]) + 1
+        key = int(rows[0][0]) + 1
+        if self.key_max is not None and key > self.key_max:
+            raise StoreError(f"{self.name}: every key up to {self.key_max} has been used.")
+        return key
 
     def _prepare(self, entity: Mapping[str, Any], next_id: int | None) -> dict[str, Any]:
         """Copy ``entity``, assign or check its key (placed first), normalise date-times."""
@@ -358,10 +433,9 @@ class EntitySet:
     # writes --------------------------------------------------------------------------
     def insert(self, entity: Mapping[str, Any]) -> dict[str, Any]:
         """Store a new entity, assigning its key when absent; returns the stored entity."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             needs_id = self.key_type == "int" and entity.get(self.key) is None
-            data = self._prepare(entity, self._next_id() if needs_id else None)
+            data = self._prepare(entity, self.next_key() if needs_id else None)
             try:
                 self.store.execute(
                     f'INSERT INTO "{self.table}" (k, data) VALUES (?, ?)',
@@ -373,9 +447,8 @@ class EntitySet:
 
     def insert_many(self, entities: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Bulk insert in one transaction with ``executemany`` (loads 100 000 rows in ~1 s)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
-            next_id = self._next_id() if self.key_type == "int" else None
+        with self.store.writing(self.table):
+            next_id = self.next_key() if self.key_type == "int" else None
             prepared: list[dict[str, Any]] = []
             for entity in entities:
                 if next_id is not None and entity.get(self.key) is None:
@@ -404,9 +477,8 @@ class EntitySet:
         Skips :meth:`insert_many`'s per-row copy and checks, for generated data sets
         (100 000 call-log segments) whose rows are known to be well formed.
         """
-        self.store.wrote(self.table)
         key = self.key
-        with self.store.transaction():
+        with self.store.writing(self.table):
             try:
                 self.store.executemany(
                     f'INSERT INTO "{self.table}" (k, data) VALUES (?, ?)',
@@ -420,8 +492,7 @@ class EntitySet:
 
     def update(self, key: Any, patch: Mapping[str, Any]) -> dict[str, Any]:
         """Shallow-merge ``patch`` into an entity (arrays are replaced whole, like a PBX PATCH)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             current = self.get(key)
             if current is None:
                 raise self._missing(key)
@@ -440,8 +511,7 @@ class EntitySet:
 
     def replace(self, key: Any, entity: Mapping[str, Any]) -> dict[str, Any]:
         """Replace an entity whole (the key stays the same)."""
-        self.store.wrote(self.table)
-        with self.store.transaction():
+        with self.store.writing(self.table):
             current = self.get(key)
             if current is None:
                 raise self._missing(key)
@@ -462,12 +532,12 @@ class EntitySet:
 
     def delete(self, key: Any) -> bool:
         """Delete an entity; False when there was none with that key."""
-        self.store.wrote(self.table)
         try:
             k = self._coerce_key(key)
         except StoreError:
             return False
-        return self.store.changes(f'DELETE FROM "{self.table}" WHERE k = ?', (k,)) > 0
+        with self.store.writing(self.table):
+            return self.store.changes(f'DELETE FROM "{self.table}" WHERE k = ?', (k,)) > 0
 
     def _missing(self, key: Any) -> EntityNotFoundError:
         return EntityNotFoundError(f"No {self.type_name} with {self.key} {key!r} exists.")
@@ -556,7 +626,9 @@ class EntitySet:
         direction of the last ``$orderby`` item, so one expression index serves it too.
 
         Rows are fetched in two steps: the page's keys first (the sort carries keys, not
-        JSON payloads), then only those payloads.  ``hide`` names stored fields this
+        JSON payloads), then only those payloads; the keys come from a
+        :class:`~.seek.SeekPager`, which starts a deep page from a remembered sort key
+        instead of skipping rows where it can (same rows as ``OFFSET``).  ``hide`` names stored fields this
         handle's type does not declare (a table shared by two typed views): they are
         dropped from each row before shaping.
 
@@ -579,25 +651,22 @@ class EntitySet:
             params.append(term)
         where_sql = " WHERE " + " AND ".join(clauses) if clauses else ""
 
-        sort, order_params = compile_orderby(options.orderby, self.column)
-        if sort:
-            tie = "DESC" if options.orderby[-1].descending else "ASC"
-            order_sql = f"{sort}, k {tie}"
-        else:
-            order_sql = ", ".join([*(f"{self.column(p)} ASC" for p in order), "k ASC"])
-
+        order_items, order_params = self._order(options, order)
         limit = -1 if options.top is None else options.top
         if max_top is not None:
             limit = max_top if limit < 0 else min(limit, max_top)
-        sql = f'SELECT k FROM "{self.table}"{where_sql} ORDER BY {order_sql} LIMIT ? OFFSET ?'
         try:
-            keys = [
-                row[0]
-                for row in self.store.execute(sql, [*params, *order_params, limit, options.skip])
-            ]
+            with self.store.locked():  # a page and the anchors noted from it: one state
+                keys = self._pager.keys(
+                    clauses, params, order_items, order_params, limit, options.skip
+                )
             total = self._count_where(where_sql, params) if options.count else None
         except sqlite3.OperationalError as exc:
             raise ODataQueryError(f"The query cannot be evaluated: {exc}.") from None
+        except OverflowError:  # a number beyond SQLite's 64 bits ($skip=2**63, a literal)
+            raise ODataQueryError(
+                "A number in the query is outside the 64-bit integer range."
+            ) from None
         if encoded and _Fragment is not None and not options.select and not options.expand:
             return QueryResult(self._encoded_rows(keys, hide), total)
         items = []
@@ -607,6 +676,25 @@ class EntitySet:
                 row.pop(name, None)
             items.append(self.shape(row, options))
         return QueryResult(items, total)
+
+    def _order(
+        self, options: QueryOptions, order: Sequence[str]
+    ) -> tuple[list[tuple[str, bool]], list[Any]]:
+        """ORDER BY items ``(SQL, descending)`` ending with the key, and their parameters.
+
+        Without ``$orderby``: ``order`` ascending, then the key.  With it, ties are broken
+        by key in the direction of the last item, so one expression index serves it.
+        """
+        if not options.orderby:
+            return [*((self.column(p), False) for p in order), ("k", False)], []
+        items: list[tuple[str, bool]] = []
+        params: list[Any] = []
+        for item in options.orderby:
+            sql, item_params = compile_orderby([item], self.column)
+            items.append((sql.rsplit(" ", 1)[0], item.descending))
+            params.extend(item_params)
+        items.append(("k", options.orderby[-1].descending))
+        return items, params
 
     def _count_where(self, where_sql: str, params: list[Any]) -> int:
         """``count(*)`` for a WHERE clause, remembered until the table is next written.

@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from ..redaction import redact
 from .admin import inject_fault, log_request
-from .wire import OAUTH_JSON, json_response, oauth_error
+from .limits import MAX_TOKEN_BODY
+from .wire import OAUTH_JSON, BodyTooLarge, json_response, oauth_error, read_body
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -38,11 +39,20 @@ class TokenEndpoint:
                 return log_request(s, request, injected, None)
         ctype = request.headers.get("content-type", "")
         fields: dict[str, str] = {}
+        try:
+            raw = await read_body(request, MAX_TOKEN_BODY)
+        except BodyTooLarge:
+            return log_request(
+                s,
+                request,
+                oauth_error(413, "invalid_request", "The token request is too large."),
+                None,
+            )
         if ctype.startswith("multipart/form-data"):
-            form = await request.form()
+            form = await request.form()  # parses the capped body read above
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
         elif ctype.startswith("application/x-www-form-urlencoded"):
-            body = (await request.body()).decode("utf-8", "replace")
+            body = raw.decode("utf-8", "replace")
             fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
         logged = redact(fields)
         if not fields:

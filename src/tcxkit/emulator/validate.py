@@ -2,7 +2,8 @@
 
 A small interpreter for the OpenAPI 3.0 subset the 3CX specs use (type,
 format, nullable, enum, $ref, allOf, oneOf, anyOf, properties, items,
-pattern, minimum/maximum, maxLength, required, additionalProperties).  It
+pattern, minimum/maximum, maxLength, required, additionalProperties, and the
+date-time, date and duration formats).  It
 collects every failing property rather than stopping at the first, because
 the PBX reports them all in one envelope.
 
@@ -15,7 +16,8 @@ missing required / null        ``WARNINGS.XAPI.REQUIRED``
 wrong type, format, pattern    ``WARNINGS.INVALID``
 value not in enum              ``WARNINGS.INVALID``
 below minimum / above maximum  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
-longer than maxLength          ``WARNINGS.STRING_TOO_LONG``
+too long (maxLength or 65536)  ``WARNINGS.STRING_TOO_LONG``
+an array of over 10 000 items  ``WARNINGS.XAPI.OUT_OF_THE_RANGE``
 property the type lacks        ``WARNINGS.XAPI.NOT_SUPPORTED``
 =============================  =====================================
 
@@ -27,10 +29,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from ..schemas import SchemaIndex
+from .limits import MAX_ARRAY_ITEMS, MAX_STRING
 
 __all__ = [
     "INVALID",
@@ -67,6 +71,56 @@ def envelope_message(failures: list[Failure]) -> str:
 @lru_cache(maxsize=512)
 def _pattern(text: str) -> re.Pattern[str]:
     return re.compile(text)
+
+
+#: Ranges of the integer formats the specs use (.NET Int32, Int64, Byte).
+_INT_FORMATS = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "uint8": (0, 255),
+}
+_DATE_TIME = re.compile(
+    r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))"
+)
+_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)")
+_DURATION = re.compile(r"-?P(?=\d|T\d)(?:\d+D)?(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _real_date(year: str, month: str, day: str) -> bool:
+    try:
+        date(int(year), int(month), int(day))  # year 1..9999, as .NET's DateTimeOffset
+    except ValueError:
+        return False
+    return True
+
+
+def _format_ok(fmt: Any, value: str) -> bool:
+    """Whether ``value`` is a real instance of the string ``format`` (where the PBX checks).
+
+    The spec's patterns are looser than the types behind them: ``^[0-9]{4,}-...`` lets
+    through year 6045818 and month 13 days, its duration pattern lets through ``P``;
+    .NET's ``DateTimeOffset`` and ``TimeSpan`` refuse those, and a stored value the
+    emulator could not send back under its own schema's format must never be accepted.
+    """
+    if fmt == "date-time":
+        m = _DATE_TIME.fullmatch(value)
+        return bool(
+            m
+            and _real_date(*m.group(1, 2, 3))
+            and int(m.group(4)) < 24
+            and int(m.group(5)) < 60
+            and int(m.group(6)) < 60
+            and (m.group(7) is None or (int(m.group(7)) < 24 and int(m.group(8)) < 60))
+        )
+    if fmt == "date":
+        m = _DATE.fullmatch(value)
+        return bool(m and _real_date(*m.group(1, 2, 3)))
+    if fmt == "duration":
+        return _DURATION.fullmatch(value) is not None
+    if fmt == "uuid":
+        return _UUID.fullmatch(value) is not None
+    return True
 
 
 def _join(path: str, name: str) -> str:
@@ -131,6 +185,10 @@ class Validator(SchemaIndex):
             if not isinstance(value, int) or isinstance(value, bool):
                 out.append(Failure(target, INVALID, "expected an integer"))
                 return
+            bounds = _INT_FORMATS.get(schema.get("format", ""))
+            if bounds and not bounds[0] <= value <= bounds[1]:
+                out.append(Failure(target, OUT_OF_RANGE, f"outside {bounds[0]}..{bounds[1]}"))
+                return
             self._range(schema, value, target, out)
         elif t == "number":
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -144,15 +202,20 @@ class Validator(SchemaIndex):
             if not isinstance(value, str):
                 out.append(Failure(target, INVALID, "expected a string"))
                 return
-            max_len = schema.get("maxLength")
-            if max_len is not None and len(value) > max_len:
+            max_len = schema.get("maxLength", MAX_STRING)
+            if len(value) > max_len:
                 out.append(Failure(target, TOO_LONG, f"longer than {max_len} characters"))
             pattern = schema.get("pattern")
             if pattern and not _pattern(pattern).search(value):
                 out.append(Failure(target, INVALID, f"does not match {pattern}"))
+            elif not _format_ok(schema.get("format"), value):
+                out.append(Failure(target, INVALID, f"not a valid {schema['format']}"))
         elif t == "array":
             if not isinstance(value, list):
                 out.append(Failure(target, INVALID, "expected an array"))
+                return
+            if len(value) > MAX_ARRAY_ITEMS:
+                out.append(Failure(target, OUT_OF_RANGE, f"more than {MAX_ARRAY_ITEMS} items"))
                 return
             items = schema.get("items")
             if items:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import Request
 from starlette.responses import Response
 
+from .limits import MAX_JSON_DEPTH
 from .validate import Failure
 
 try:  # orjson is much faster; the stdlib is the fallback
@@ -38,12 +40,16 @@ __all__ = [
     "API_PREFIX",
     "OAUTH_JSON",
     "ODATA_JSON",
+    "BodyTooLarge",
     "JSONDecodeError",
     "dumps",
     "envelope",
+    "json_depth",
     "json_response",
     "loads",
+    "loads_bounded",
     "oauth_error",
+    "read_body",
 ]
 
 ODATA_JSON = "application/json; odata.metadata=minimal; odata.streaming=true"
@@ -70,3 +76,73 @@ def envelope(
 
 def oauth_error(status: int, error: str, description: str) -> Response:
     return json_response(status, {"error": error, "error_description": description}, OAUTH_JSON)
+
+
+class BodyTooLarge(Exception):
+    """A request body over its limit (answered 413 before the rest is read)."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self.limit = limit
+
+    def response(self) -> Response:
+        return envelope(
+            413,
+            f"The request body is larger than {self.limit} bytes, the most this PBX accepts.",
+        )
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, read chunk by chunk and refused as soon as it passes ``limit``.
+
+    A ``Content-Length`` over the limit is refused before a byte is read, so a 50 MB
+    request costs nothing; a chunked one stops at the first chunk that crosses it.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # later request.body()/form() reuse it instead of re-reading
+    return body
+
+
+def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """How deep arrays and objects nest in ``value``, counted up to ``limit + 1``.
+
+    Iterative, so the check itself cannot recurse; it stops as soon as the limit is
+    passed.
+    """
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((c, level + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def loads_bounded(raw: bytes) -> Any:
+    """``loads`` that refuses nesting deeper than :data:`~.limits.MAX_JSON_DEPTH` levels.
+
+    Raises ``ValueError`` (the message says why) for invalid JSON, invalid UTF-8 and
+    too deep nesting alike.
+    """
+    try:
+        value = loads(raw)
+    except (ValueError, JSONDecodeError) as exc:
+        if "depth" in str(exc) or "recursion" in str(exc).lower():
+            raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels") from None
+        raise ValueError(str(exc)) from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"it nests deeper than {MAX_JSON_DEPTH} levels")
+    return value

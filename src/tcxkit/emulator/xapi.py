@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import inspect
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,6 +21,7 @@ from starlette.responses import Response
 from ..catalog import Action
 from ..redaction import redact
 from .admin import inject_fault, log_request
+from .limits import MAX_JSON_BODY, OFFLOAD_BODY
 from .odata import ODataQueryError
 from .registry import Reply, RequestContext, XapiError
 from .routing import LiteralError, decode_literal
@@ -29,11 +31,12 @@ from .validate import REQUIRED, Failure, envelope_message
 from .wire import (
     API_PREFIX,
     ODATA_JSON,
-    JSONDecodeError,
+    BodyTooLarge,
     dumps,
     envelope,
     json_response,
-    loads,
+    loads_bounded,
+    read_body,
 )
 
 if TYPE_CHECKING:
@@ -44,6 +47,44 @@ __all__ = ["SYSTEM_OWNER_RESOURCES", "XapiEndpoints"]
 SYSTEM_OWNER_RESOURCES = frozenset(
     {"CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"}
 )
+
+
+T = TypeVar("T")
+
+
+class _Body:
+    """A request's raw body and, once decoded, its JSON value and its redacted log copy."""
+
+    __slots__ = ("decoded", "logged", "problem", "raw", "value")
+
+    def __init__(self, raw: bytes):
+        self.raw = raw
+        self.decoded = not raw.strip()
+        self.value: Any = None
+        self.problem: str | None = None  # why the body is not acceptable JSON
+        self.logged: Any = None
+
+    def decode(self) -> None:
+        """Decode once (bounded depth) and keep a redacted copy for the request log."""
+        if self.decoded:
+            return
+        self.decoded = True
+        try:
+            self.value = loads_bounded(self.raw)
+        except ValueError as exc:
+            self.problem = str(exc)
+            self.logged = "<not JSON>"
+            return
+        self.logged = redact(self.value)
+
+
+async def _off_loop(body: _Body, work: Callable[[], T]) -> T:
+    """Run ``work`` inline for a small body, in a worker thread for a large one."""
+    if len(body.raw) < OFFLOAD_BODY:
+        return work()
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(work)
 
 
 class XapiEndpoints:
@@ -77,15 +118,14 @@ class XapiEndpoints:
             static = self._static(rest)
             if static is not None:
                 return static
-        raw = await request.body()
-        response = await self._dispatch(request, rest, raw)
-        body_for_log: Any = None
-        if raw:
-            try:
-                body_for_log = redact(loads(raw))
-            except (ValueError, JSONDecodeError):
-                body_for_log = "<not JSON>"
-        return log_request(self.state, request, response, body_for_log)
+        try:
+            body = _Body(await read_body(request, MAX_JSON_BODY))
+        except BodyTooLarge as exc:
+            return log_request(self.state, request, exc.response(), "<too large>")
+        response = await self._dispatch(request, rest, body)
+        if body.raw and not body.decoded:
+            await _off_loop(body, body.decode)
+        return log_request(self.state, request, response, body.logged)
 
     def _static(self, rest: str) -> Response | None:
         if rest == "/swagger.json":
@@ -121,7 +161,7 @@ class XapiEndpoints:
             "</Schema></edmx:DataServices></edmx:Edmx>"
         ).encode()
 
-    async def _dispatch(self, request: Request, rest: str, raw: bytes) -> Response:
+    async def _dispatch(self, request: Request, rest: str, body: _Body) -> Response:
         s = self.state
         client_id, denied = bearer(self.state, request)
         if denied is not None:
@@ -158,24 +198,11 @@ class XapiEndpoints:
             try:
                 params[pname] = decode_literal(text, param)
             except LiteralError as exc:
-                status = 400
-                if param.role == "function" and not exc.quoting:
-                    status = s.config.function_literal_status
-                return envelope(status, exc.message, [Failure(pname, "WARNINGS.INVALID")])
-        body: Any = None
+                return envelope(400, exc.message, [Failure(pname, "WARNINGS.INVALID")])
         if action.body is not None:
-            if raw.strip():
-                try:
-                    body = loads(raw)
-                except (ValueError, JSONDecodeError) as exc:
-                    return envelope(
-                        400,
-                        f"The request body is not valid JSON ({exc}).",
-                        [Failure("body", "WARNINGS.INVALID")],
-                    )
-            failures = self._validate_body(action, body)
-            if failures:
-                return envelope(400, envelope_message(failures), failures)
+            refused = await self._accept_body(request, action, body)
+            if refused is not None:
+                return refused
         query = (
             dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
             if request.url.query
@@ -188,10 +215,10 @@ class XapiEndpoints:
             path=rest,
             params=params,
             query_params=query,
-            body=body,
+            body=body.value,
             headers=request.headers,
             client_id=client_id,
-            base_url=f"{request.url.scheme}://{request.headers.get('host', 'localhost')}",
+            base_url=s.public_url,
         )
         try:
             if any(k.startswith("$") for k in query):
@@ -212,6 +239,39 @@ class XapiEndpoints:
         except StoreError as exc:
             return envelope(400, str(exc))
         return self._render(reply)
+
+    async def _accept_body(self, request: Request, action: Action, body: _Body) -> Response | None:
+        """Check an operation's JSON body: media type, then JSON, depth and schema.
+
+        A body of :data:`~.limits.OFFLOAD_BODY` bytes or more is decoded and validated in
+        a worker thread, so the event loop keeps answering other requests meanwhile.
+        """
+        if body.raw.strip():
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json" and not ctype.endswith("+json"):
+                return envelope(
+                    415,
+                    f"Unsupported media type {ctype or '(none)'!r}: send the body as "
+                    "application/json.",
+                    [Failure("body", "WARNINGS.INVALID")],
+                )
+
+        def check() -> list[Failure]:
+            body.decode()
+            if body.problem is not None:
+                return []
+            return self._validate_body(action, body.value)
+
+        failures = await _off_loop(body, check)
+        if body.problem is not None:
+            return envelope(
+                400,
+                f"The request body is not valid JSON ({body.problem}).",
+                [Failure("body", "WARNINGS.INVALID")],
+            )
+        if failures:
+            return envelope(400, envelope_message(failures), failures)
+        return None
 
     def _validate_body(self, action: Action, body: Any) -> list[Failure]:
         assert action.body is not None

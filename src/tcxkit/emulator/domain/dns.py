@@ -1,6 +1,7 @@
 """The life of a DN: create, update, delete, membership and the Peers view, written once.
 
-Every DN set (Users, Groups, Queues, RingGroups, Receptionists, Fax, Parkings, Trunks)
+Every DN set (Users, Groups, Queues, RingGroups, Receptionists, Fax, Parkings, Trunks,
+ServicePrincipals)
 goes through the same three handlers, parametrised by its :class:`~.numbering.DnKind`:
 
 * create assigns a shared DN Id and a Number (first free of the kind's range unless one is
@@ -28,6 +29,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..registry import Reply, RequestContext, XapiError, handler
+from ..validate import REQUIRED
 from .numbering import KINDS, DnKind, first_free, is_used, next_dn_id
 
 if TYPE_CHECKING:
@@ -108,7 +110,9 @@ def peer_row(kind: DnKind, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def sync_peer(state: AppState, kind: DnKind, row: dict[str, Any]) -> None:
-    """Write (insert or replace) the DN's row in Peers."""
+    """Write (insert or replace) the DN's row in Peers (nothing for DNs outside it)."""
+    if not kind.in_peers:
+        return
     peers = state.entity_set("Peers")
     peer = peer_row(kind, row)
     if peers.get(row["Id"]) is None:
@@ -307,6 +311,13 @@ def create_dn(state: AppState, kind: DnKind, body: dict[str, Any]) -> dict[str, 
     body = dict(body)
     body.pop("Id", None)
     number = body.get("Number")
+    if number in (None, "") and kind.first > kind.last:
+        raise XapiError(
+            400,
+            f"Number:\n{REQUIRED} (a {kind.set_name[:-1]} is numbered by its client id: "
+            "give a Number)",
+            [("Number", REQUIRED)],
+        )
     if number in (None, ""):
         body["Number"] = first_free(state, kind)
     else:
@@ -466,6 +477,7 @@ _OPERATION_NAMES = {
     "Fax": "Fax",
     "Parkings": "Parking",
     "Trunks": "Trunk",
+    "ServicePrincipals": "ServicePrincipal",
 }
 for _set, _noun in _OPERATION_NAMES.items():
     _kind = KINDS[_set]

@@ -7,6 +7,11 @@ fresh 3CX install with three-digit extensions: users from 100, system DNs in the
 Number outside the range is honoured as long as no other DN uses it; the ``Peers`` set
 (kept in sync by :mod:`.dns`) is the single index of numbers in use, so the
 ``GetFirstAvailable*Number()`` functions and automatic assignment can never disagree.
+
+Service principals (the PBX's API clients; ``Pbx.ServicePrincipal`` derives from
+``Pbx.DN``) are DNs too, numbered by their client id, but they are no phone-system peer
+(``Pbx.PeerType`` has no member for them) and so stay out of ``Peers``: the numbers in
+use and the shared Id sequence are read from both tables.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class DnKind:
     last: int
     prefix: str = ""
     width: int = 0
+    in_peers: bool = True  # False: not listed in Peers (service principals)
 
     def format(self, n: int) -> str:
         return f"{self.prefix}{n:0{self.width}d}" if self.width else f"{self.prefix}{n}"
@@ -66,22 +72,34 @@ KINDS: dict[str, DnKind] = {
         DnKind("Parkings", "Parking", 0, 99, prefix="SP"),
         DnKind("Trunks", "ExternalLine", 10000, 10999),
         DnKind("Groups", "Group", 0, 9999, prefix="GRP", width=4),
+        # No automatic numbers: a service principal's Number is its client id.
+        DnKind("ServicePrincipals", "None", 1, 0, in_peers=False),
     )
 }
+#: The DN sets whose tables hold numbers and Ids outside Peers.
+_OUTSIDE_PEERS = tuple(k.set_name for k in KINDS.values() if not k.in_peers)
 #: Hot-desking extensions are user DNs with a range of their own.
 HOTDESK = DnKind("Users", "Extension", 980, 999)
 
 
+def _number_tables(state: AppState) -> list[str]:
+    return [state.entity_set(name).table for name in ("Peers", *_OUTSIDE_PEERS)]
+
+
 def used_numbers(state: AppState) -> set[str]:
-    """Every DN number in use (one indexed column read from the Peers table)."""
-    peers = state.entity_set("Peers")
-    rows = state.store.execute(f"SELECT json_extract(data, '$.Number') FROM \"{peers.table}\"")
-    return {r[0] for r in rows if r[0] is not None}
+    """Every DN number in use (one column read from Peers and the DNs outside it)."""
+    union = " UNION ALL ".join(
+        f"SELECT json_extract(data, '$.Number') FROM \"{table}\"" for table in _number_tables(state)
+    )
+    return {r[0] for r in state.store.execute(union) if r[0] is not None}
 
 
 def is_used(state: AppState, number: str) -> bool:
     """Whether any DN already has ``number``."""
-    return state.entity_set("Peers").find_one(Number=number) is not None
+    return any(
+        state.entity_set(name).find_one(Number=number) is not None
+        for name in ("Peers", *_OUTSIDE_PEERS)
+    )
 
 
 def first_free(state: AppState, kind: DnKind) -> str:
@@ -98,10 +116,13 @@ def first_free(state: AppState, kind: DnKind) -> str:
 
 
 def next_dn_id(state: AppState) -> int:
-    """The next DN Id: all DNs share one Id space, as in the PBX's DN table."""
-    peers = state.entity_set("Peers")
-    rows = state.store.execute(f'SELECT max(k) FROM "{peers.table}"')
-    return int(rows[0][0] or 0) + 1
+    """The next DN Id: all DNs share one Id sequence, as in the PBX's DN table.
+
+    Every DN's Id was inserted into Peers or one of the tables outside it, so the
+    highest of their never-decreasing sequences is the highest DN Id ever handed out:
+    an Id is not reused after a delete, not even the last one.
+    """
+    return max(state.entity_set(name).next_key() for name in ("Peers", *_OUTSIDE_PEERS))
 
 
 def _first_available(kind: DnKind):  # type: ignore[no-untyped-def]

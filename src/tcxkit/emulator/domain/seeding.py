@@ -1,4 +1,5 @@
-"""The last start hook: demo data (``data="demo"``) and scale records (``scale=N``)."""
+"""The last start hooks: demo data (``data="demo"``), scale records (``scale=N``) and the
+service principal of the API client the emulator was started with."""
 
 from __future__ import annotations
 
@@ -23,3 +24,38 @@ def _seed(state: AppState) -> None:
     elif state.config.scale:
         demo.seed_scale(state, int(state.config.scale))
     state.extra["seed_seconds"] = time.perf_counter() - began
+
+
+@on_start
+def _api_client(state: AppState) -> None:
+    """List the configured API client among the service principals, as a PBX does.
+
+    A PBX issues tokens only to an API client configured in its console, which is a
+    service principal numbered by the client id; the emulator's client is one too, so
+    ``ListServicePrincipal`` shows who the tokens belong to.  Created after the demo
+    data so the demo's DN Ids stay the same; kept if the database already has it.
+    """
+    from ...errors import ConfigurationError
+    from .dns import create_dn
+    from .numbering import KINDS, is_used
+
+    client_id = state.config.client_id
+    principals = state.entity_set("ServicePrincipals")
+    if principals.find_one(Number=client_id) is None:
+        if is_used(state, client_id):
+            raise ConfigurationError(
+                f"The API client id {client_id!r} is the number of another DN of this PBX.",
+                hint="Choose a client id that is no extension, queue or other DN number.",
+            )
+        create_dn(
+            state,
+            KINDS["ServicePrincipals"],
+            {
+                "Number": client_id,
+                "XAPIEnabled": True,
+                "CallControlEnabled": False,
+                "MyPhoneEnabled": False,
+                "IsSystem": False,
+                "Groups": [],
+            },
+        )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ..limits import INT64_MAX
 from .datetimes import normalize_datetime
 from .errors import ODataQueryError
 
@@ -103,6 +104,11 @@ def tokenize(text: str, option: str) -> list[Token]:
                 raw = match.group(0)
                 if match.group(1) or match.group(2):
                     tokens.append(Token("num", raw, pos, float(raw)))
+                elif int(raw) > INT64_MAX:
+                    raise ODataQueryError(
+                        f"The number {raw} at position {pos} in {option} is out of the range "
+                        f"of Edm.Int64 (at most {INT64_MAX})."
+                    )
                 else:
                     tokens.append(Token("num", raw, pos, int(raw)))
                 pos = match.end()

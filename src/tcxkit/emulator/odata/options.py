@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ..limits import INT32_MAX, MAX_EXPAND_DEPTH
 from .errors import ODataQueryError
 from .lexer import IDENTIFIER
 from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
@@ -84,8 +85,13 @@ def _split_top(text: str, sep: str, option: str) -> Iterator[tuple[int, str]]:
 _EXPAND_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\*)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
 
 
-def parse_expand(text: str) -> dict[str, QueryOptions]:
+def parse_expand(text: str, _level: int = 1) -> dict[str, QueryOptions]:
     """Parse ``$expand`` such as ``Groups($select=Name;$expand=Rights),Tags``."""
+    if _level > MAX_EXPAND_DEPTH:
+        raise ODataQueryError(
+            "The request includes a $expand path which is too deep. The maximum depth "
+            f"allowed is {MAX_EXPAND_DEPTH}."
+        )
     result: dict[str, QueryOptions] = {}
     for offset, piece in _split_top(text, ",", "$expand"):
         match = _EXPAND_ITEM.match(piece)
@@ -106,21 +112,32 @@ def parse_expand(text: str) -> dict[str, QueryOptions]:
                         "options as $name=value separated by ';'."
                     )
                 nested[key.strip()] = value.strip()
-        result[name] = parse_query(nested, max_top=None)
+        result[name] = parse_query(nested, max_top=None, _level=_level + 1)
     return result
 
 
 def _non_negative(name: str, raw: str) -> int:
+    """A ``$top``/``$skip`` value: an Edm.Int32 of 0 or more, as ASP.NET OData reads them."""
     text = raw.strip()
     if not re.fullmatch(r"\+?\d+", text):
         kind = "a negative number" if re.fullmatch(r"-\d+", text) else "not an integer"
         raise ODataQueryError(
-            f"Invalid value '{raw}' for {name}: {kind}; {name} takes a whole number 0 or larger."
+            f"Invalid value '{raw[:40]}' for {name}: {kind}; {name} takes a whole number "
+            "0 or larger."
         )
-    return int(text)
+    digits = text.lstrip("+").lstrip("0") or "0"
+    value = int(digits) if len(digits) <= 10 else INT32_MAX + 1  # no 4 300-digit int()
+    if value > INT32_MAX:
+        raise ODataQueryError(
+            f"Invalid value '{text[:40]}' for {name}: it is larger than {INT32_MAX}, the most an "
+            f"Edm.Int32 holds."
+        )
+    return value
 
 
-def parse_query(params: Mapping[str, str], *, max_top: int | None = 100) -> QueryOptions:
+def parse_query(
+    params: Mapping[str, str], *, max_top: int | None = 100, _level: int = 1
+) -> QueryOptions:
     """Read the OData system query options out of ``params`` (unknown ``$`` options are ignored).
 
     ``max_top`` is the PBX's page limit for ordinary entity sets; pass None where the PBX
@@ -148,7 +165,7 @@ def parse_query(params: Mapping[str, str], *, max_top: int | None = 100) -> Quer
             raise ODataQueryError(f"Invalid value '{text}' for $count: use true or false.")
         options.count = flag == "true"
     if (text := params.get("$expand")) is not None and text.strip():
-        options.expand = parse_expand(text)
+        options.expand = parse_expand(text, _level)
     if (text := params.get("$search")) is not None:
         options.search = text
     return options

@@ -6,6 +6,7 @@ needs them to fix a query.
 
 from __future__ import annotations
 
+from ..limits import MAX_FILTER_DEPTH, MAX_FILTER_TOKENS
 from .errors import ODataQueryError
 from .lexer import IDENTIFIER, Token, tokenize
 from .nodes import (
@@ -62,8 +63,14 @@ class _Parser:
         self.text = text
         self.option = option
         self.tokens = tokenize(text, option)
+        if len(self.tokens) > MAX_FILTER_TOKENS:
+            raise ODataQueryError(
+                f"The {option} has {len(self.tokens) - 1} tokens; the limit is "
+                f"{MAX_FILTER_TOKENS}. Split the query or use 'in' lists."
+            )
         self.index = 0
         self.scope: list[str] = []
+        self.depth = 0
 
     # token helpers -----------------------------------------------------------------
     @property
@@ -99,32 +106,49 @@ class _Parser:
             raise self.error(f"'{char}'")
         return self.advance()
 
+    def enter(self) -> None:
+        """One level deeper (parenthesis, ``not``, call, lambda, list): bounded, see limits."""
+        self.depth += 1
+        if self.depth > MAX_FILTER_DEPTH:
+            raise self.too_deep()
+
+    def too_deep(self) -> ODataQueryError:
+        return ODataQueryError(
+            f"The {self.option} nests deeper than {MAX_FILTER_DEPTH} levels at position "
+            f"{self.current.pos}; flatten it (a chain of 'and'/'or' terms needs no parentheses)."
+        )
+
     # grammar -------------------------------------------------------------------------
     def parse_whole(self) -> Node:
         node = self.parse_or()
         if self.current.kind != "eof":
             raise self.error("an operator such as 'and', 'or' or 'eq'")
+        if _depth(node) > MAX_FILTER_DEPTH:
+            raise self.too_deep()
         return node
 
     def parse_or(self) -> Node:
-        node = self.parse_and()
+        terms = [self.parse_and()]
         while self.is_word("or"):
             self.advance()
-            node = Binary("or", node, self.parse_and())
-        return node
+            terms.append(self.parse_and())
+        return _balanced("or", terms)
 
     def parse_and(self) -> Node:
-        node = self.parse_not()
+        terms = [self.parse_not()]
         while self.is_word("and"):
             self.advance()
-            node = Binary("and", node, self.parse_not())
-        return node
+            terms.append(self.parse_not())
+        return _balanced("and", terms)
 
     def parse_not(self) -> Node:
         # `not` takes a comparison as operand, so `not Name eq 'x'` means `not (Name eq 'x')`.
         if self.is_word("not"):
             self.advance()
-            return Not(self.parse_not())
+            self.enter()
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -141,11 +165,13 @@ class _Parser:
 
     def parse_list(self) -> tuple[Node, ...]:
         self.expect_punct("(")
+        self.enter()
         values = [self.parse_additive()]
         while self.is_punct(","):
             self.advance()
             values.append(self.parse_additive())
         self.expect_punct(")")
+        self.depth -= 1
         return tuple(values)
 
     def parse_additive(self) -> Node:
@@ -165,7 +191,9 @@ class _Parser:
     def parse_unary(self) -> Node:
         if self.is_punct("-"):
             self.advance()
+            self.enter()
             operand = self.parse_unary()
+            self.depth -= 1
             if isinstance(operand, Literal) and operand.kind in ("int", "decimal"):
                 return Literal(-operand.value, operand.kind)
             return Negate(operand)
@@ -184,8 +212,10 @@ class _Parser:
             return Literal(token.value, token.kind)
         if self.is_punct("("):
             self.advance()
+            self.enter()
             node = self.parse_or()
             self.expect_punct(")")
+            self.depth -= 1
             return node
         if token.kind != "ident":
             raise self.error("an expression")
@@ -212,6 +242,7 @@ class _Parser:
                 f"Supported functions: {known}."
             )
         self.expect_punct("(")
+        self.enter()
         args: list[Node] = []
         if not self.is_punct(")"):
             args.append(self.parse_or())
@@ -219,6 +250,7 @@ class _Parser:
                 self.advance()
                 args.append(self.parse_or())
         self.expect_punct(")")
+        self.depth -= 1
         low, high = FUNCTIONS[name]
         if not low <= len(args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
@@ -261,13 +293,52 @@ class _Parser:
             raise self.error("a lambda variable name")
         self.advance()
         self.expect_punct(":")
+        self.enter()
         self.scope.append(var.text)
         try:
             body = self.parse_or()
         finally:
             self.scope.pop()
         self.expect_punct(")")
+        self.depth -= 1
         return Lambda(collection, kind, var.text, body)
+
+
+def _balanced(op: str, terms: list[Node]) -> Node:
+    """``a op b op c …`` as a balanced tree: its depth grows with log2 of the terms.
+
+    A left-deep chain of 300 ``or`` terms would recurse 300 levels in every walk of the
+    tree and nest 300 parentheses in the SQL, past SQLite's parser stack; both operators
+    are associative, so the balanced tree means the same.
+    """
+    while len(terms) > 1:
+        paired = [Binary(op, terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
+        if len(terms) % 2:
+            paired.append(terms[-1])
+        terms = paired
+    return terms[0]
+
+
+def _depth(root: Node) -> int:
+    """The depth of an expression tree, without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        children: tuple = ()
+        if isinstance(node, Binary):
+            children = (node.left, node.right)
+        elif isinstance(node, Not | Negate):
+            children = (node.operand,)
+        elif isinstance(node, In):
+            children = (node.operand, *node.values)
+        elif isinstance(node, Call):
+            children = node.args
+        elif isinstance(node, Lambda):
+            children = (node.collection,) if node.body is None else (node.collection, node.body)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def parse_filter(text: str) -> Node:

@@ -1,0 +1,54 @@
+"""The emulator's input limits, in one place, as a PBX's web server and application have them.
+
+A 3CX PBX is an ASP.NET Core application behind nginx.  Where that stack has a known
+default the emulator uses it (JSON depth 64 is System.Text.Json's ``MaxDepth``;
+``$top``/``$skip`` are Int32 in ASP.NET OData); XAPI has no upload operation (every
+request body in the spec is ``application/json``), so one JSON cap covers them all;
+where it has none the figure is a deliberate, generous choice.  Every limit is checked
+before the expensive step it protects (the body cap while streaming it, the JSON depth
+before validating it), and every refusal is a 4xx with the PBX's error envelope.
+docs/emulator.md ("Limits") lists the same figures; keep the two in step.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "INT32_MAX",
+    "INT64_MAX",
+    "INT64_MIN",
+    "MAX_ARRAY_ITEMS",
+    "MAX_EXPAND_DEPTH",
+    "MAX_FILTER_DEPTH",
+    "MAX_FILTER_TOKENS",
+    "MAX_JSON_BODY",
+    "MAX_JSON_DEPTH",
+    "MAX_STRING",
+    "MAX_TOKEN_BODY",
+    "OFFLOAD_BODY",
+]
+
+INT32_MAX = 2**31 - 1
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+
+#: Bytes of a request body under ``/xapi/v1`` (413 above).  XAPI bodies are entities and
+#: settings; the largest real one (a user with its forwarding profiles) is a few tens of KB.
+MAX_JSON_BODY = 1024 * 1024
+#: Bytes of a ``/connect/token`` form (three short fields).
+MAX_TOKEN_BODY = 16 * 1024
+#: Nesting of arrays and objects in a JSON body (System.Text.Json's default ``MaxDepth``).
+MAX_JSON_DEPTH = 64
+#: Characters of a string property whose schema gives no ``maxLength``.
+MAX_STRING = 65_536
+#: Items of one array in a body (``Groups``, ``Members``, ``DnNumbers``…).
+MAX_ARRAY_ITEMS = 10_000
+#: Nesting of ``$filter``: parentheses, ``not``, function calls, lambdas, and the depth of
+#: the expression tree.  SQLite's parser gives up near 45 nested parentheses.
+MAX_FILTER_DEPTH = 32
+#: Tokens of one ``$filter`` (3 000 ``Number eq '100' or`` terms fit).
+MAX_FILTER_TOKENS = 12_000
+#: Levels of ``$expand`` inside ``$expand``.
+MAX_EXPAND_DEPTH = 8
+#: Bodies at least this large are parsed and validated off the event loop, so a big
+#: request never holds up the others (smaller ones are cheaper to do inline).
+OFFLOAD_BODY = 64 * 1024
