@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from mcp.shared.exceptions import MCPError
+
 from tcxkit.mcp.tasks import call_log_period
 from tcxkit.redaction import MASK
 
@@ -63,6 +66,11 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
             ("101", "Bob Baker"),
         ]
 
+        error, text = await s.call("search_actions", query="xyzzy frobnicate")
+        assert error
+        assert "No action matches 'xyzzy frobnicate'." in text
+
+        await _describe(s)
         await _refused_write(s, mcp_emulator)
         await _validation_error(s)
         await _long_list(s)
@@ -73,6 +81,36 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
         secrets = demo_secrets(mcp_emulator)
         leaked = {x for x in secrets for text in s.seen if x in text}
         assert not leaked
+
+
+async def _describe(s: Session) -> None:
+    peers = await s.ok("describe_action", action="RetreivePeersByNumbers")
+    assert (peers["kind"], peers["allowed_here"]) == ("read", "yes")
+    assert peers["body"]["arguments"] == {
+        "peersRequest": {"DnNumbers": "[string]", "IsReportPeers": "boolean"}
+    }
+    assert peers["example"] == {
+        "body": {"peersRequest": {"DnNumbers": ["100", "101"], "IsReportPeers": False}}
+    }
+    assert set(peers["returns"]["fields"]) >= {"Id", "Number", "Name", "Type"}
+    update = await s.ok("describe_action", action="UpdateUser")
+    assert update["allowed_here"].startswith("no: UpdateUser is a write (PATCH)")
+    assert update["params"] == [
+        {
+            "name": "Id",
+            "type": "Edm.Int32",
+            "required": True,
+            "description": "The unique identifier of User",
+        }
+    ]
+    assert update["body"]["fields"]["TranscriptionMode"].endswith(
+        "one of Nothing, Voicemail, Recordings, Both, Inherit"
+    )
+    log = await s.ok("describe_action", action="GetCallLogData")
+    calls_type = next(p for p in log["params"] if p["name"] == "callsType")
+    assert calls_type["description"] == "0 all calls, 1 answered only, 2 unanswered only"
+    page = await s.client.read_resource("tcx://actions/GetCallLogData")
+    assert page.contents[0].text.startswith("# GetCallLogData")
 
 
 async def _refused_write(s: Session, emu: Any) -> None:
@@ -197,6 +235,8 @@ async def test_http_writes_audited(
 
         page = await s.client.read_resource("tcx://actions/CreateUser")
         assert page.contents[0].text.startswith("# CreateUser")
+        with pytest.raises(MCPError, match=r"No action 'NoSuchAction' in XAPI 20\.0\.10\."):
+            await s.client.read_resource("tcx://actions/NoSuchAction")
         prompts = {p.name for p in (await s.client.list_prompts()).prompts}
         assert prompts == {"who_is", "add_to_queue"}
 
