@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from mcp.shared.exceptions import MCPError
 from tcxkit.mcp.tasks import call_log_period
 from tcxkit.redaction import MASK
 
-from .conftest import CALL_LOG_ROWS, Session, demo_secrets, http_session, stdio_session
+from .conftest import BIN, CALL_LOG_ROWS, Session, demo_secrets, http_session, stdio_session
 
 #: Every call of the demo's log (the function parameters as JSON, as a model sends them).
 PERIOD = {
@@ -255,3 +256,24 @@ async def test_http_writes_audited(
     assert lines[0]["args"]["body"]["AuthPassword"] == MASK
     assert "Wendy-pw-55731" not in audit.read_text()
     assert '"Number":"191"' in lines[0]["result"].replace(" ", "")
+
+
+async def test_stdio_embedded_emulator_by_default(mcp_env: dict[str, str]) -> None:
+    """Nothing configured: like every `3cx` command, the server uses the built-in emulator."""
+    env = {
+        k: v
+        for k, v in mcp_env.items()
+        if k not in ("TCX_URL", "TCX_CLIENT_ID", "TCX_CLIENT_SECRET")
+    }
+    state = Path(env["TCX_DATA_DIR"]) / "emulator.json"
+    try:
+        async with stdio_session(env) as s:  # its note goes to stderr, never into the protocol
+            found = await s.ok("find_dn", query="100")
+            assert found["user"]["FirstName"] == "Alice"
+        assert state.exists()
+    finally:
+        if state.exists():
+            stop = subprocess.run(
+                [str(BIN), "emulator", "stop"], env=env, capture_output=True, text=True, timeout=60
+            )
+            assert stop.returncode == 0, stop.stderr
