@@ -240,6 +240,8 @@ async def test_http_writes_audited(
             await s.client.read_resource("tcx://actions/NoSuchAction")
         prompts = {p.name for p in (await s.client.list_prompts()).prompts}
         assert prompts == {"who_is", "add_to_queue"}
+        secrets = demo_secrets(mcp_emulator) | {"Wendy-pw-55731"}
+        assert not {x for x in secrets for text in s.seen if x in text}
 
     from tcxkit import Client
 
