@@ -261,9 +261,9 @@ def test_count_goes_to_stderr_for_row_formats(run: Runner) -> None:
 
 
 def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
-    """`3cx --help` and `3cx actions` must stay fast: no HTTP or rendering stack."""
+    """`3cx --help` and `3cx actions` must stay fast: no HTTP, rendering or MCP stack."""
     python = BIN.with_name("python")
-    for args in (["--help"], ["actions"], ["users", "get-user", "--help"]):
+    for args in (["--help"], ["actions"], ["users", "get-user", "--help"], ["mcp", "--help"]):
         proc = subprocess.run(
             [str(python), "-X", "importtime", "-m", "tcxkit", *args],
             capture_output=True,
@@ -275,4 +275,4 @@ def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
         assert proc.returncode == 0, proc.stderr
         modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()}
         assert "tcxkit" in modules
-        assert not modules & {"httpx", "httpcore", "rich"}, args
+        assert not modules & {"httpx", "httpcore", "rich", "mcp", "mcp_types", "pydantic"}, args

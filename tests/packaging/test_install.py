@@ -181,6 +181,19 @@ def test_readme_first_command(installed: Install, user_env: dict[str, str], tmp_
     assert not _alive(state["pid"])
 
 
+def test_mcp_without_its_extra(installed: Install, user_env: dict[str, str]) -> None:
+    """The cli extra alone has no MCP SDK: `3cx mcp` says which extra to install."""
+    proc = subprocess.run(
+        [str(installed.venv / "bin" / "3cx"), "mcp"],
+        capture_output=True,
+        text=True,
+        env=user_env,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Error: 3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'" in proc.stderr
+
+
 LIBRARY_CALL = """
 import json, tcxkit
 from tcxkit import Client

@@ -32,6 +32,7 @@ __all__ = [
     "example_value",
     "expected_errors",
     "object_properties",
+    "param_description",
     "render_markdown",
     "render_text",
     "summary_line",
@@ -160,15 +161,18 @@ def _param_type(p: Param) -> str:
     return label + (" or null" if p.nullable and p.role == "function" else "")
 
 
+def param_description(p: Param) -> str:
+    """The spec's description of a parameter (none for its "Usage:" filler), plus its codes."""
+    desc = "" if p.description.startswith("Usage:") else p.description
+    return "; ".join(d for d in (desc, example_data()["codes"].get(p.name, "")) if d)
+
+
 def _param_help(p: Param) -> str:
-    desc = p.description
-    if desc.startswith("Usage:"):
-        desc = ""
     role = {"key": "key", "function": "function parameter", "header": "HTTP header"}[p.role]
     text = f"{role} {p.name!r}"
     if p.nullable and p.role == "function":
         text += ' (pass "null" for none)'
-    desc = "; ".join(d for d in (desc, example_data()["codes"].get(p.name, "")) if d)
+    desc = param_description(p)
     return f"{text}: {desc}" if desc else text
 
 

@@ -355,6 +355,56 @@ def doctor_cmd(ctx: click.Context) -> None:
     ctx.exit(run_doctor(ctx.obj))
 
 
+# ----------------------------------------------------------------------------- mcp
+
+
+@cli.command(
+    "mcp",
+    context_settings=CONTEXT,
+    short_help="Serve every action to AI assistants (Model Context Protocol).",
+)
+@click.option(
+    "--http",
+    metavar="[HOST:]PORT",
+    help="Serve streamable HTTP here (host 127.0.0.1 by default) instead of stdio.",
+)
+@click.option("--allow-writes", is_flag=True, help="Let the model run POST/PATCH actions.")
+@click.option("--allow-deletes", is_flag=True, help="Also deletes (needs --allow-writes).")
+@click.option("--allow", metavar="ACTION,...", help="Only these actions may run.")
+@click.option("--deny", metavar="ACTION,...", help="These actions never run.")
+@click.option(
+    "--audit-log",
+    metavar="PATH",
+    help="Where writes are recorded (default: mcp-audit.jsonl in the data dir).",
+)
+@click.option(
+    "--max-result-kb",
+    type=click.IntRange(1, 10240),
+    default=32,
+    show_default=True,
+    help="Largest tool answer; longer lists come back a page at a time.",
+)
+@click.pass_context
+def mcp_cmd(ctx: click.Context, **values: Any) -> None:
+    """Run a Model Context Protocol server over stdio (or --http) for AI assistants.
+
+    Read-only unless started with --allow-writes; see docs/mcp.md.
+    """
+    from importlib.util import find_spec
+
+    if find_spec("mcp") is None:  # the SDK comes with the extra, not with the cli
+        raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'")
+    from ..mcp.launch import McpOptions, parse_http, run
+
+    mcp = McpOptions(**values)
+    if mcp.http:
+        try:
+            parse_http(mcp.http)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--http") from None
+    run(ctx.obj, mcp)
+
+
 # ----------------------------------------------------------------------------- emulator
 
 

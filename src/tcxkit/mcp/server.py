@@ -1,0 +1,246 @@
+"""The MCP server: the toolbox's methods as MCP tools, action pages as resources, prompts.
+
+Built on the official SDK's :class:`~mcp.server.mcpserver.MCPServer`; tools are
+plain synchronous functions (the SDK runs them in worker threads) over one
+:class:`tcxkit.Client`.  Every tool description ends with what this server
+allows, so a model knows before it tries.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import TYPE_CHECKING, Annotated, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from .. import __version__
+from ..catalog.render import render_markdown
+from . import tasks
+from .service import Toolbox, ToolFailure
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["build_server", "serve"]
+
+_READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+
+INSTRUCTIONS = """\
+tcxkit serves every operation (action) of the 3CX V20 Configuration API of one PBX.
+Find an action with search_actions, read its parameters with describe_action, run it with
+call_action. For common questions use the task tools (find_dn, call_history, active_calls,
+system_status, queue_members). Long lists come back one page at a time: follow 'next'.
+Secrets (passwords, PINs, keys) are masked. {policy}"""
+
+
+def _guard(fn: Callable[..., str]) -> Callable[..., str]:
+    """A toolbox failure becomes an MCP tool error (isError) with its message, not a crash."""
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> str:
+        try:
+            return fn(*args, **kwargs)
+        except ToolFailure as exc:
+            raise ToolError(str(exc)) from None
+
+    return call
+
+
+def build_server(tb: Toolbox) -> MCPServer:
+    policy = tb.policy.summary()
+    server: MCPServer = MCPServer(
+        "tcxkit",
+        version=__version__,
+        instructions=INSTRUCTIONS.format(policy=policy),
+        log_level="WARNING",
+    )
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def search_actions(
+        query: Annotated[str, Field(description="A few words, e.g. 'peers by numbers'.")],
+        resource: Annotated[
+            str | None, Field(description="Only this resource, e.g. 'Users'.")
+        ] = None,
+        limit: Annotated[int, Field(ge=1, le=50)] = 10,
+    ) -> str:
+        """Find 3CX actions by what they do: the best matches, each with a one-line description."""
+        return tb.search(query, resource, limit)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def describe_action(
+        action: Annotated[str, Field(description="An action id, e.g. 'ListUser'.")],
+    ) -> str:
+        """Parameters, body fields (required first, enums listed), an example and the result's shape of one action."""
+        return tb.describe(action)
+
+    @server.tool(
+        structured_output=False,  # the text is JSON already; no {"result": text} twin
+        description=(
+            "Run one 3CX action by id with the library's validation: params holds path and "
+            "function parameters (and named arguments), body the request body; select, filter "
+            "(OData $filter), orderby, top and skip are the OData options. A list answer "
+            "that does not fit the result budget comes back as a page with 'total' and "
+            f"'next' (skip/top for the next page). {policy}"
+        ),
+        annotations=ToolAnnotations(
+            read_only_hint=not tb.policy.allow_writes,
+            destructive_hint=tb.policy.allow_deletes,
+            open_world_hint=True,
+        ),
+    )
+    @_guard
+    def call_action(
+        action: Annotated[str, Field(description="Action id, e.g. 'RetreivePeersByNumbers'.")],
+        params: Annotated[
+            dict[str, Any] | None,
+            Field(description='Path/function parameters by name, e.g. {"Id": 6}.'),
+        ] = None,
+        body: Annotated[
+            Any, Field(description="Request body (JSON object) for POST/PATCH actions.")
+        ] = None,
+        select: Annotated[list[str] | None, Field(description="Fields to return.")] = None,
+        filter: Annotated[
+            str | None, Field(description="OData $filter, e.g. \"Number eq '100'\".")
+        ] = None,
+        orderby: Annotated[list[str] | None, Field(description="e.g. ['Number desc'].")] = None,
+        top: Annotated[int | None, Field(ge=0, description="At most this many items.")] = None,
+        skip: Annotated[int | None, Field(ge=0, description="Skip this many items.")] = None,
+    ) -> str:
+        return tb.call(
+            action,
+            params,
+            body,
+            select=select,
+            filter=filter,
+            orderby=orderby,
+            top=top,
+            skip=skip,
+        )
+
+    _task_tools(server, tb)
+    _resources(server, tb)
+    _prompts(server)
+    return server
+
+
+def _task_tools(server: MCPServer, tb: Toolbox) -> None:
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def find_dn(
+        query: Annotated[str, Field(description="A number ('104', '8') or part of a name.")],
+        limit: Annotated[int, Field(ge=1, le=100)] = 10,
+    ) -> str:
+        """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
+        return tasks.find_dn(tb, query, limit)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def call_history(
+        number: Annotated[str, Field(description="The DN number, e.g. '104'.")],
+        period_from: Annotated[
+            str | None,
+            Field(description="ISO date or date-time (UTC), 'today' or 'yesterday'."),
+        ] = None,
+        period_to: Annotated[
+            str | None, Field(description="End of the period (default: now).")
+        ] = None,
+        top: Annotated[int | None, Field(ge=1, le=1000)] = None,
+        skip: Annotated[int | None, Field(ge=0)] = None,
+    ) -> str:
+        """Call-log segments from, to or answered by a number in a period (default: the last 24 hours), oldest first, with where each call went."""
+        return tasks.call_history(tb, number, period_from, period_to, top, skip)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def active_calls() -> str:
+        """Calls in progress right now."""
+        return tasks.active_calls(tb)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def system_status() -> str:
+        """Version, licence, call and extension counts and health of the PBX."""
+        return tasks.system_status(tb)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def queue_members(
+        queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
+    ) -> str:
+        """The agents of a call queue."""
+        return tasks.queue_members(tb, queue)
+
+
+def _resources(server: MCPServer, tb: Toolbox) -> None:
+    @server.resource(
+        "tcx://actions/{action}",
+        name="action page",
+        description="The reference page of one action (as `3cx actions show` prints it).",
+        mime_type="text/markdown",
+    )
+    def action_page(action: str) -> str:
+        cat = tb.catalog
+        found = cat.get(action)
+        if found is None:
+            raise ResourceNotFoundError(f"No action {action!r} in XAPI {cat.release}.")
+        return render_markdown(found, cat)
+
+
+def _prompts(server: MCPServer) -> None:
+    @server.prompt()
+    def who_is(number: str, day: str = "yesterday") -> str:
+        """Who is a number, and where did their calls go on a day."""
+        return (
+            f"Who is {number} on our 3CX phone system, and where did their calls go {day}? "
+            f"Use find_dn('{number}') for the person or DN, then call_history('{number}', "
+            f"period_from='{day}') and summarise: answered, missed, forwarded, voicemail, "
+            "with times and the other party. Do not change anything."
+        )
+
+    @server.prompt()
+    def add_to_queue(user: str, queue: str) -> str:
+        """Add a user to a call queue (needs a server started with --allow-writes)."""
+        return (
+            f"Add {user} as an agent of queue {queue} on our 3CX phone system. Find the user "
+            f"with find_dn and the queue with queue_members('{queue}'); then use "
+            "search_actions/describe_action to find how agents are set (UpdateQueue with the "
+            "queue's Agents list) and call_action. Show me the change before making it."
+        )
+
+
+def serve(tb: Toolbox, http: tuple[str, int] | None) -> None:
+    """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
+    server = build_server(tb)
+    if http is None:
+        server.run("stdio")
+        return
+    import anyio
+
+    anyio.run(_serve_http, server, *http)
+
+
+async def _serve_http(server: MCPServer, host: str, port: int) -> None:
+    """Streamable HTTP on ``host:port``; the address (port 0: the one chosen) goes to stderr."""
+    import anyio
+    import uvicorn
+
+    config = uvicorn.Config(
+        server.streamable_http_app(host=host), host=host, port=port, log_level="warning"
+    )
+    userver = uvicorn.Server(config)
+
+    async def announce() -> None:
+        while not userver.started:
+            await anyio.sleep(0.01)
+        bound = userver.servers[0].sockets[0].getsockname()[1]
+        print(f"3cx mcp: streamable HTTP at http://{host}:{bound}/mcp", file=sys.stderr, flush=True)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(announce)
+        await userver.serve()
