@@ -128,7 +128,7 @@ def test_the_checker_sees_a_function_level_cycle() -> None:
 
 def test_the_core_imports_no_face() -> None:
     # ``python -m tcxkit`` (tcxkit.__main__) is the CLI's second entry point, not core.
-    faces = ("tcxkit.cli", "tcxkit.emulator", "tcxkit.airflow", "tcxkit.__main__")
+    faces = ("tcxkit.cli", "tcxkit.emulator", "tcxkit.airflow", "tcxkit.mcp", "tcxkit.__main__")
     graph = import_graph()
     for name, targets in graph.items():
         if name.startswith(faces):
