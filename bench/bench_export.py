@@ -84,12 +84,13 @@ def run_child(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     }
 
 
-def cli_env(url: str, tmp: str) -> dict[str, str]:
+def cli_env(url: str, tmp: str, client_id: str = CLIENT_ID, secret: str = SECRET) -> dict[str, str]:
+    """A `3cx` environment pointed at ``url``, its settings and tokens kept in ``tmp``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     env.update(
         TCX_URL=url,
-        TCX_CLIENT_ID=CLIENT_ID,
-        TCX_CLIENT_SECRET=SECRET,
+        TCX_CLIENT_ID=client_id,
+        TCX_CLIENT_SECRET=secret,
         TCX_CONFIG_DIR=tmp,
         TCX_DATA_DIR=tmp,
         TCX_CACHE_DIR=tmp,

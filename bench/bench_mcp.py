@@ -30,21 +30,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+from bench_export import cli_env
+
 BIN = Path(sys.executable).with_name("3cx")
-
-
-def _env(url: str, client_id: str, secret: str, tmp: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
-    env.update(
-        TCX_URL=url,
-        TCX_CLIENT_ID=client_id,
-        TCX_CLIENT_SECRET=secret,
-        TCX_CONFIG_DIR=tmp,
-        TCX_DATA_DIR=tmp,
-        TCX_CACHE_DIR=tmp,
-        TCX_NO_KEYRING="1",
-    )
-    return env
 
 
 async def _first_answer(env: dict[str, str]) -> float:
@@ -200,7 +188,7 @@ def main() -> int:
         serve(emulator_cmd(port, "--data", "demo"), port, timeout=60),
     ):
         url = f"http://127.0.0.1:{port}"
-        env = _env(url, d.client_id, d.client_secret, tmp)
+        env = cli_env(url, tmp, d.client_id, d.client_secret)
         s = startup(env, args.starts)
         c = asyncio.run(per_call(env, url, d.client_id, d.client_secret, args.rounds, args.per))
     load = os.getloadavg()
