@@ -28,8 +28,8 @@ from .lazy import (
 )
 from .lookups import STRICT_HELP
 from .release import release_of
+from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
-from .state import Options
 
 __all__ = ["BUILTINS", "cli"]
 

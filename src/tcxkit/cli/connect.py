@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConfigurationError
 from .profiles import get_secret, load_config
 from .release import choose_release
-from .state import Options
+from .runopts import Options
 
 if TYPE_CHECKING:
     from ..client import Client

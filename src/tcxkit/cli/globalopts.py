@@ -5,7 +5,7 @@
 the line they just ran.  The options are declared once here; the root
 command gets them as ordinary parameters, and every other command gets the
 same options (hidden from its help, listed in one line instead) whose
-callbacks write into the root's :class:`~tcxkit.cli.state.Options`.  A value
+callbacks write into the root's :class:`~tcxkit.cli.runopts.Options`.  A value
 given after the sub-command wins over one given before it, as the later flag
 does in most tools.
 

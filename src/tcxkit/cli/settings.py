@@ -11,7 +11,7 @@ import os
 
 from ..errors import ConfigurationError, UsageError
 from .globalopts import OUTPUT_FORMATS
-from .state import Options
+from .runopts import Options
 
 __all__ = ["BUILTIN_TIMEOUT", "settle"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..cli.connect import make_client, resolve
 from ..cli.profiles import data_dir
-from ..cli.state import Options
+from ..cli.runopts import Options
 from .audit import AuditLog
 from .policy import Policy
 from .service import Toolbox
