@@ -40,6 +40,7 @@ class ProxyState:
     rules: list[Rule] = field(default_factory=list)
     seen: list[tuple[str, str]] = field(default_factory=list)
     broken: list[tuple[str, str]] = field(default_factory=list)
+    cookies: list[tuple[str, str]] = field(default_factory=list)  # (path, Cookie header)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
 
@@ -87,6 +88,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 if request is None:
                     return
                 method, target, headers, body = request
+                cookie = ", ".join(v for k, v in headers if k.lower() == "cookie")
+                state.cookies.append((urlsplit(target).path, cookie))
                 rule = state.take_rule(method, urlsplit(target).path)
                 if rule is not None and rule.mode == "answer":
                     self._answer(rule.status, list(rule.headers), rule.body)
