@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .auth import TokenState, parse_token_response, store_for, token_form, token_key
-from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
-from .errors import TransportError, UncertainWriteError, UnsupportedActionError, UsageError
+from .catalog import DEFAULT_RELEASE, Action, Catalog, catalog
+from .errors import TransportError, UncertainWriteError, UsageError
 from .pipeline import PreparedRequest, RawResponse, interpret, prepare
+from .releases import ReleaseState
 from .retry import RetryPolicy
 
 __all__ = ["ClientCore", "Flow", "Load", "NeedToken", "Save", "Send", "Sleep"]
@@ -94,38 +95,26 @@ class ClientCore:
             self.base_url = self.base_url[: -len("/xapi/v1")]
         self.store = store_for(self.token_cache)
         self.tokens = TokenState(token_key(self.base_url, self.client_id, self.client_secret))
-        self.pbx_version: str | None = None
-        self._catalog: Catalog | None = None
-        if self.release != "auto":
-            self._catalog = catalog(self.release)
+        self.releases = ReleaseState(self.release)
 
-    # -- release ---------------------------------------------------------------
+    # -- release (the rule lives in tcxkit.releases) ---------------------------
+    @property
+    def pbx_version(self) -> str | None:
+        return self.releases.pbx_version
+
     @property
     def resolved(self) -> bool:
-        return self._catalog is not None
+        return self.releases.resolved
 
     @property
     def catalog(self) -> Catalog:
         """The catalog in use; before the PBX is asked, the newest one."""
-        return self._catalog or catalog(DEFAULT_RELEASE)
-
-    def _adopt_version(self, pbx_version: str | None) -> None:
-        if pbx_version:
-            self.pbx_version = pbx_version
-        if self._catalog is None:
-            release = release_for(pbx_version) if pbx_version else DEFAULT_RELEASE
-            if pbx_version is None:
-                log.warning("PBX sent no X-3CX-Version header; using catalog %s", release)
-            elif release == RELEASES[0] and not pbx_version.startswith(release):
-                log.warning("PBX %s is older than every catalog; using %s", pbx_version, release)
-            self._catalog = catalog(release)
+        return self.releases.catalog
 
     def _note_headers(self, raw: RawResponse) -> Flow:
         seen = raw.headers.get("x-3cx-version")
-        if seen and seen != self.pbx_version:
-            self.pbx_version = seen
-            if self.tokens.set_version(seen):
-                yield from self._save()
+        if self.releases.saw(seen) and self.tokens.set_version(seen):
+            yield from self._save()
 
     # -- the token store (carried out by the driver) ---------------------------
     def _load(self) -> Flow:
@@ -138,37 +127,21 @@ class ClientCore:
 
     def resolve_flow(self) -> Flow:
         """Pick the catalog for the PBX's release (remembered for a day)."""
-        if self._catalog is not None:
-            return self._catalog
+        if self.releases.resolved:
+            return self.releases.catalog
         if not self.tokens.has_version():
             yield from self._load()
         remembered = self.tokens.pbx_version()
         if remembered:
-            self._adopt_version(remembered)
-            return self._catalog
+            return self.releases.adopt(remembered)
         probe_action = catalog(DEFAULT_RELEASE).require("GetDefs")
         probe = prepare(probe_action, {"select": ["Id"]}, catalog(DEFAULT_RELEASE))
         raw = yield from self.exchange(probe, interpret_result=False)
-        self._adopt_version(raw.headers.get("x-3cx-version"))
-        return self._catalog
+        return self.releases.adopt(raw.headers.get("x-3cx-version"))
 
     def action(self, name: str) -> Action:
         """The action in the catalog in use, or why the PBX's release lacks it."""
-        cat = self.catalog
-        found = cat.get(name)
-        if found is not None:
-            return found
-        for rel in reversed(RELEASES):
-            other = catalog(rel).get(name)
-            if other is not None and rel != cat.release:
-                having = [r for r in RELEASES if catalog(r).get(name) is not None]
-                raise UnsupportedActionError(
-                    f"{other.id} is not available in XAPI {cat.release}"
-                    + (f" (the PBX runs {self.pbx_version})" if self.pbx_version else "")
-                    + f"; it exists in {', '.join(having)}.",
-                    hint="Upgrade the PBX, or use an action of its release (`3cx actions`).",
-                )
-        return cat.require(name)  # raises UnknownActionError with suggestions
+        return self.releases.action(name)
 
     # -- flows -----------------------------------------------------------------
     def call_flow(self, name: str, args: dict[str, Any], stream_to: str | None = None) -> Flow:
@@ -219,7 +192,7 @@ class ClientCore:
             read_only=True,  # a token request has no side effect worth protecting
         )
         yield from self._note_headers(raw)
-        release = self._catalog.release if self._catalog else self.pbx_version
+        release = self.catalog.release if self.resolved else self.pbx_version
         token = parse_token_response(raw.status, raw.content, url=url, release=release)
         self.tokens.set_token(token)
         yield from self._save()
