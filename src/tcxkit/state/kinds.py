@@ -53,7 +53,7 @@ class Kind:
     #: Live, read-only or derived fields: never written to a file, never sent.
     exclude: frozenset[str] = frozenset()
     refs: tuple[Ref, ...] = ()
-    #: Lists of ``{"Number": ...}`` members, written as a list of numbers.
+    #: DNs named by ``{"Number": ...}`` (one, or a list of members), written as numbers.
     number_lists: tuple[str, ...] = ()
     singleton: bool = False
     #: Objects with one of these fields true are never deleted by ``--prune``.
@@ -99,10 +99,11 @@ KINDS: tuple[Kind, ...] = (
         create="CreateGroup",
         update="UpdateGroup",
         delete="DeleteGroup",
+        expand=("Rights",),
         # Members are written on the users' side (a user's Groups with its role).
         exclude=_DN_LIVE | {"Number", "Members", "IsDefault"},
         protected=("IsDefault",),
-        doc="departments, by Name (members and roles are on each user)",
+        doc="departments, by Name, with their rights (members and roles are on each user)",
     ),
     Kind(
         "users",
@@ -195,7 +196,9 @@ KINDS: tuple[Kind, ...] = (
         update="UpdateInboundRule",
         delete="DeleteInboundRule",
         key=("RuleName",),
+        expand=("TrunkDN",),
         exclude=frozenset({"Id"}),
+        number_lists=("TrunkDN",),
         doc="inbound (DID) rules, by RuleName",
     ),
     Kind(

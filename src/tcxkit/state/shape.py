@@ -66,18 +66,27 @@ def _ref_to_file(ref: Ref, value: Any, names: dict[Any, str]) -> Any:
     return out
 
 
+def _member_to_file(item: Any) -> Any:
+    if isinstance(item, dict) and "Number" in item:
+        item = {k: v for k, v in item.items() if k not in _MEMBER_DERIVED}
+        if set(item) == {"Number"}:
+            return item["Number"]
+    return item
+
+
 def _number_list_to_file(value: Any) -> Any:
     """Members without what the PBX derives (Id, Name, Tags); a bare member as its number."""
-    if not isinstance(value, list):
-        return value
-    out = []
-    for item in value:
-        if isinstance(item, dict) and "Number" in item:
-            item = {k: v for k, v in item.items() if k not in _MEMBER_DERIVED}
-            if set(item) == {"Number"}:
-                item = item["Number"]
-        out.append(item)
-    return out
+    if isinstance(value, list):
+        return [_member_to_file(item) for item in value]
+    return _member_to_file(value)
+
+
+def _member_to_pbx(item: Any) -> Any:
+    return (
+        {"Number": str(item)}
+        if isinstance(item, str | int) and not isinstance(item, bool)
+        else item
+    )
 
 
 def to_file(
@@ -133,11 +142,13 @@ def to_pbx(kind: Kind, key: str, fields: Mapping[str, Any], ids: Ids) -> dict[st
         if ref.field in body:
             body[ref.field] = _ref_to_pbx(kind, key, ref, body[ref.field], ids)
     for name in kind.number_lists:
-        if isinstance(body.get(name), list):
-            body[name] = [
-                {"Number": str(v)} if isinstance(v, str | int) and not isinstance(v, bool) else v
-                for v in body[name]
-            ]
+        if name in body:
+            value = body[name]
+            body[name] = (
+                [_member_to_pbx(v) for v in value]
+                if isinstance(value, list)
+                else _member_to_pbx(value)
+            )
     return body
 
 
