@@ -156,13 +156,16 @@ def same(want: Any, have: Any) -> bool:
     """Whether the PBX already has what the file wants.
 
     Only what the file names is compared: keys of a nested object the file
-    leaves out are not managed.  Lists compare item by item (a PATCH
-    replaces them whole).  ``100`` and ``"100"`` are the same number.
+    leaves out are not managed, nor a member's fields when it is written
+    as a bare number.  Lists compare item by item (a PATCH replaces them
+    whole).  ``100`` and ``"100"`` are the same number.
     """
     if is_empty(want) and is_empty(have):
         return True
     if isinstance(want, dict) and isinstance(have, dict):
         return all(same(v, have.get(k)) for k, v in want.items())
+    if isinstance(want, str | int) and isinstance(have, dict) and "Number" in have:
+        return same(want, have["Number"])  # a member by number: its other fields are not named
     if isinstance(want, list) and isinstance(have, list):
         return len(want) == len(have) and all(same(w, h) for w, h in zip(want, have, strict=True))
     if isinstance(want, bool) or isinstance(have, bool):
