@@ -11,7 +11,7 @@ Secrets never sit in a file: a field whose name is a secret's must be a
 loaded (``$${...}`` is a literal ``${...}``).  Errors name the file, the field
 and the variable, never a value.
 
-PyYAML is imported here only (``safe_load``/``safe_dump``), so the rest of
+PyYAML is imported here only (its safe loader and dumper, libyaml's when built with it), so the rest of
 tcxkit and ``3cx --help`` never load it.
 """
 
@@ -48,7 +48,10 @@ def _yaml() -> Any:
 
 def dump_document(doc: Mapping[str, Any], header: str = "") -> str:
     """YAML text of a document, kinds in dependency order, keys as written."""
-    body = _yaml().safe_dump(dict(doc), sort_keys=False, allow_unicode=True, width=100)
+    yaml = _yaml()
+    # libyaml's safe dumper when PyYAML was built with it: the same output, several times faster.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    body = yaml.dump(dict(doc), Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
     lines = "".join(f"# {line}\n" for line in header.splitlines())
     return lines + body
 
@@ -60,7 +63,7 @@ def _parse(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise StateFileError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise StateFileError(f"{path} is not valid YAML: {exc}") from None
     if data is None:
