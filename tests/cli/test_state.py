@@ -13,9 +13,20 @@ from tcxkit.emulator import EmulatorConfig, running
 from .conftest import SECRET, Runner
 
 
+def _pbx(data: str) -> Any:
+    return running(EmulatorConfig(client_id="cli-tests", client_secret=SECRET, data=data))
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Any]:
+    """A demo PBX of this module's own (others write to the session's): only read."""
+    with _pbx("demo") as emu:
+        yield emu
+
+
 @pytest.fixture
 def fresh() -> Iterator[Any]:
-    with running(EmulatorConfig(client_id="cli-tests", client_secret=SECRET, data="empty")) as emu:
+    with _pbx("empty") as emu:
         yield emu
 
 
@@ -23,16 +34,16 @@ def _to(emu: Any) -> dict[str, str]:
     return {"TCX_URL": emu.url}
 
 
-def test_pull_plan_apply_round_trip(run: Runner, fresh: Any, tmp_path: Path) -> None:
+def test_pull_plan_apply_round_trip(run: Runner, demo: Any, fresh: Any, tmp_path: Path) -> None:
     path = tmp_path / "acme.yaml"
-    r = run("state", "pull", "--only", "groups,users,queues", "-f", str(path))
+    r = run("state", "pull", "--only", "groups,users,queues", "-f", str(path), env=_to(demo))
     assert r.code == 0, r.err
     assert "3cx: wrote" in r.err and "25 users" in r.err
     text = path.read_text()
     assert text.startswith("# 3cx state pull of http://127.0.0.1:")
     assert "AuthPassword" not in text and "VMPIN" not in text
 
-    r = run("state", "plan", str(path))
+    r = run("state", "plan", str(path), env=_to(demo))
     assert (r.code, r.out) == (0, "No changes: the PBX matches the file.\n")
 
     r = run("state", "apply", str(path), env=_to(fresh))  # no terminal, no --yes
@@ -46,28 +57,28 @@ def test_pull_plan_apply_round_trip(run: Runner, fresh: Any, tmp_path: Path) -> 
     r = run("state", "apply", str(path), "--yes", env=_to(fresh))
     assert (r.code, r.err) == (0, "3cx: no changes: the PBX matches the file.\n")
 
-    r = run("state", "pull", "-f", str(path))
+    r = run("state", "pull", "-f", str(path), env=_to(demo))
     assert r.code == 2 and "exists; nothing was pulled" in r.err
 
 
-def test_plan_exits_2_with_each_field_old_and_new(run: Runner, tmp_path: Path) -> None:
+def test_plan_exits_2_with_each_field_old_and_new(run: Runner, demo: Any, tmp_path: Path) -> None:
     path = tmp_path / "edit.yaml"
     path.write_text("users:\n  '100': {FirstName: Alicia}\nparameters:\n  NEW_ONE: {Value: '1'}\n")
-    r = run("state", "plan", str(path))
+    r = run("state", "plan", str(path), env=_to(demo))
     assert r.code == 2, r.err
     assert r.out == (
         'parameters:\n  + NEW_ONE (create)\n      Value: "1"\n'
         'users:\n  ~ 100 (update)\n      FirstName: "Alice" -> "Alicia"\n'
         "Plan: 1 to create, 1 to update, 0 to delete.\n"
     )
-    r = run("state", "plan", str(path), "-o", "json")
+    r = run("state", "plan", str(path), "-o", "json", env=_to(demo))
     assert r.code == 2
     assert r.json()["summary"] == {"create": 1, "update": 1, "delete": 0}
     assert r.json()["changes"][1] == {
         "kind": "users", "key": "100", "op": "update",
         "fields": {"FirstName": {"old": "Alice", "new": "Alicia"}},
     }  # fmt: skip
-    r = run("state", "apply", str(path), "--dry-run")
+    r = run("state", "apply", str(path), "--dry-run", env=_to(demo))
     assert r.code == 0 and "Plan: 1 to create, 1 to update" in r.out
 
 

@@ -17,7 +17,13 @@ from tcxkit.emulator import EmulatorConfig, running
 
 
 def seed_extra_kinds(pbx: Client) -> None:
-    """Parameters, holidays, inbound and outbound rules on top of the demo data."""
+    """Parameters, holidays, rules, a forwarding profile and an IVR menu on the demo data."""
+    alice = pbx.call("ListUser", filter="Number eq '100'")["value"][0]["Id"]
+    profile = {"Name": "Available", "NoAnswerTimeout": 25, "RingMyMobile": True}
+    pbx.call("UpdateUser", Id=alice, body={"ForwardingProfiles": [profile]})
+    menu = pbx.call("ListReceptionist", filter="Number eq '900'")["value"][0]["Id"]
+    forwards = [{"Input": "1", "ForwardType": "Queue", "ForwardDN": "800"}]
+    pbx.call("UpdateReceptionist", Id=menu, body={"Forwards": forwards})
     pbx.call(
         "CreateParameter",
         body={"Name": "ACME_POLICY", "Value": "strict", "Description": "MSP standard"},

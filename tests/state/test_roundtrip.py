@@ -14,6 +14,12 @@ def test_round_trip_every_kind_then_apply_twice_changes_nothing(source: Any, tar
     doc = on(source, pull)
     for kind in KINDS:  # the round trip below covers a kind only if the PBX has some
         assert doc[kind.name], f"the source PBX has no {kind.name}"
+    assert doc["users"]["100"]["ForwardingProfiles"][0]["NoAnswerTimeout"] == 25
+    assert doc["ivrs"]["900"]["Forwards"] == [
+        {"Input": "1", "ForwardType": "Queue", "ForwardDN": "800"}
+    ]
+    assert doc["inbound_rules"]["Main DID"]["TrunkDN"] == "10000"
+    assert doc["outbound_rules"]["UK national"]["Routes"][0]["Trunk"] == "10001"
     first = on(target, lambda c: plan(c, doc))
     assert first.counts()["create"] > 90 and first.counts()["delete"] == 0
     report = on(target, lambda c: apply(c, first))

@@ -112,11 +112,11 @@ KINDS: tuple[Kind, ...] = (
         update="UpdateUser",
         delete="DeleteUser",
         key=("Number",),
-        expand=("Groups",),
+        expand=("Groups", "ForwardingProfiles"),
         exclude=_DN_LIVE
         | {"PrimaryGroupId", "CurrentProfileName", "QueueStatus", "DisplayName", "Greetings"},
         refs=(Ref("Groups", "groups", "GroupId", "Group", _MEMBER_DERIVED),),
-        doc="extensions, by Number, with their group memberships and roles",
+        doc="extensions, by Number, with group memberships and roles and forwarding profiles",
     ),
     Kind(
         "queues",
@@ -149,8 +149,9 @@ KINDS: tuple[Kind, ...] = (
         update="UpdateReceptionist",
         delete="DeleteReceptionist",
         key=("Number",),
+        expand=("Forwards",),
         exclude=_DN_LIVE,
-        doc="digital receptionists (IVRs), by Number, prompts by file name",
+        doc="digital receptionists (IVRs), by Number, with their menu; prompts by file name",
     ),
     Kind(
         "trunks",

@@ -31,6 +31,16 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
+def _without_item_ids(value: Any, in_list: bool = False) -> Any:
+    """No ``Id`` in objects inside lists (a profile's, a menu entry's): database Ids
+    of one PBX mean nothing on another.  Top-level Ids are in each kind's ``exclude``."""
+    if isinstance(value, dict):
+        return {k: _without_item_ids(v) for k, v in value.items() if not (in_list and k == "Id")}
+    if isinstance(value, list):
+        return [_without_item_ids(v, True) for v in value]
+    return value
+
+
 def _prune(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _prune(v) for k, v in value.items() if not is_empty(_prune(v))}
@@ -108,7 +118,7 @@ def to_file(
             body[name] = _number_list_to_file(body[name])
     if not secrets:
         body = strip_secrets(body)
-    return _prune(body)
+    return _prune(_without_item_ids(body))
 
 
 def _ref_to_pbx(kind: Kind, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
