@@ -26,6 +26,7 @@ from typing import Any
 from ..errors import StateFileError
 from ..redaction import is_secret_key
 from .kinds import KINDS, kind_names
+from .shape import merged
 
 __all__ = ["dump_document", "load_document", "merge_documents", "resolve_env"]
 
@@ -135,22 +136,13 @@ def merge_documents(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]
         if name not in out:
             out[name] = value
         elif _BY_NAME[name].singleton:
-            out[name] = _merge(out[name], value)
+            out[name] = merged(out[name], value)
         else:
             objects = dict(out[name])
             for key, body in value.items():
-                objects[key] = _merge(objects.get(key, {}), body)
+                objects[key] = merged(objects.get(key, {}), body)
             out[name] = objects
     return out
-
-
-def _merge(base: Any, top: Any) -> Any:
-    if isinstance(base, dict) and isinstance(top, dict):
-        out = dict(base)
-        for k, v in top.items():
-            out[k] = _merge(base.get(k), v)
-        return out
-    return top
 
 
 def _load(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:

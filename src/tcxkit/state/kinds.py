@@ -17,6 +17,7 @@ it); deletes run in the reverse order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["KINDS", "Kind", "Ref", "kind_names", "select_kinds"]
 
@@ -80,37 +81,41 @@ class Kind:
 # Fields every DN carries that describe its live state or are assigned by the PBX.
 _DN_LIVE = frozenset({"Id", "IsRegistered", "HasMembers", "CurrentGroupHours", "LastLoginTime"})
 
+
+def _crud(name: str, entity: str, **fields: Any) -> Kind:
+    """A kind whose actions follow XAPI's naming: ListUser, CreateUser, UpdateUser, DeleteUser."""
+    return Kind(
+        name,
+        list=f"List{entity}",
+        create=f"Create{entity}",
+        update=f"Update{entity}",
+        delete=f"Delete{entity}",
+        **fields,
+    )
+
+
 # What a PBX adds to a user's group membership from the group itself.
 _MEMBER_DERIVED = ("Id", "Name", "Number", "MemberName", "Type", "CanDelete", "GroupRights", "Tags")
 
 KINDS: tuple[Kind, ...] = (
-    Kind(
+    _crud(
         "parameters",
-        list="ListParameter",
-        create="CreateParameter",
-        update="UpdateParameter",
-        delete="DeleteParameter",
+        "Parameter",
         exclude=frozenset({"Id"}),
         doc="custom parameters (Settings > Parameters), by Name",
     ),
-    Kind(
+    _crud(
         "groups",
-        list="ListGroup",
-        create="CreateGroup",
-        update="UpdateGroup",
-        delete="DeleteGroup",
+        "Group",
         expand=("Rights",),
         # Members are written on the users' side (a user's Groups with its role).
         exclude=_DN_LIVE | {"Number", "Members", "IsDefault"},
         protected=("IsDefault",),
         doc="departments, by Name, with their rights (members and roles are on each user)",
     ),
-    Kind(
+    _crud(
         "users",
-        list="ListUser",
-        create="CreateUser",
-        update="UpdateUser",
-        delete="DeleteUser",
+        "User",
         key=("Number",),
         expand=("Groups", "ForwardingProfiles"),
         exclude=_DN_LIVE
@@ -118,68 +123,50 @@ KINDS: tuple[Kind, ...] = (
         refs=(Ref("Groups", "groups", "GroupId", "Group", _MEMBER_DERIVED),),
         doc="extensions, by Number, with group memberships and roles and forwarding profiles",
     ),
-    Kind(
+    _crud(
         "queues",
-        list="ListQueue",
-        create="CreateQueue",
-        update="UpdateQueue",
-        delete="DeleteQueue",
+        "Queue",
         key=("Number",),
         expand=("Agents", "Managers"),
         exclude=_DN_LIVE,
         number_lists=("Agents", "Managers"),
         doc="call queues, by Number, agents and managers as extension numbers",
     ),
-    Kind(
+    _crud(
         "ring_groups",
-        list="ListRingGroup",
-        create="CreateRingGroup",
-        update="UpdateRingGroup",
-        delete="DeleteRingGroup",
+        "RingGroup",
         key=("Number",),
         expand=("Members",),
         exclude=_DN_LIVE,
         number_lists=("Members",),
         doc="ring groups, by Number, members as extension numbers",
     ),
-    Kind(
+    _crud(
         "ivrs",
-        list="ListReceptionist",
-        create="CreateReceptionist",
-        update="UpdateReceptionist",
-        delete="DeleteReceptionist",
+        "Receptionist",
         key=("Number",),
         expand=("Forwards",),
         exclude=_DN_LIVE,
         doc="digital receptionists (IVRs), by Number, with their menu; prompts by file name",
     ),
-    Kind(
+    _crud(
         "trunks",
-        list="ListTrunk",
-        create="CreateTrunk",
-        update="UpdateTrunk",
-        delete="DeleteTrunk",
+        "Trunk",
         key=("Number",),
         exclude=_DN_LIVE
         | {"IsOnline", "ConfigurationIssue", "CertificateExpirationDate", "TrunkRegTimes"},
         doc="SIP trunks, by Number (credentials never written: use ${ENV})",
     ),
-    Kind(
+    _crud(
         "parkings",
-        list="ListParking",
-        create="CreateParking",
-        update="UpdateParking",
-        delete="DeleteParking",
+        "Parking",
         key=("Number",),
         exclude=_DN_LIVE,
         doc="shared parking places, by Number",
     ),
-    Kind(
+    _crud(
         "holidays",
-        list="ListHoliday",
-        create="CreateHoliday",
-        update="UpdateHoliday",
-        delete="DeleteHoliday",
+        "Holiday",
         exclude=frozenset({"Id"}),
         doc="public holidays, by Name",
     ),
@@ -190,24 +177,18 @@ KINDS: tuple[Kind, ...] = (
         singleton=True,
         doc="the company's office hours, break time and time zone (one object)",
     ),
-    Kind(
+    _crud(
         "inbound_rules",
-        list="ListInboundRule",
-        create="CreateInboundRule",
-        update="UpdateInboundRule",
-        delete="DeleteInboundRule",
+        "InboundRule",
         key=("RuleName",),
         expand=("TrunkDN",),
         exclude=frozenset({"Id"}),
         number_lists=("TrunkDN",),
         doc="inbound (DID) rules, by RuleName",
     ),
-    Kind(
+    _crud(
         "outbound_rules",
-        list="ListOutboundRule",
-        create="CreateOutboundRule",
-        update="UpdateOutboundRule",
-        delete="DeleteOutboundRule",
+        "OutboundRule",
         exclude=frozenset({"Id", "GroupNames"}),
         refs=(
             Ref("GroupIds", "groups"),
@@ -215,12 +196,9 @@ KINDS: tuple[Kind, ...] = (
         ),
         doc="outbound rules, by Name, groups by name and routes by trunk number",
     ),
-    Kind(
+    _crud(
         "contacts",
-        list="ListContact",
-        create="CreateContact",
-        update="UpdateContact",
-        delete="DeleteContact",
+        "Contact",
         key=("FirstName", "LastName", "CompanyName"),
         exclude=frozenset({"Id"}),
         doc='company phonebook, by "First Last (Company)"',

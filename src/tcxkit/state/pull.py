@@ -21,8 +21,13 @@ async def pull(client: AsyncClient, only: str | list[str] | None = None) -> dict
     fields are left out, and so is every secret (a file refers to secrets as
     ``${ENV_NAME}``; see docs/state.md).  Every selected kind is present, an
     empty one as ``{}``, so applying the document manages exactly those kinds.
+    Without ``only``, kinds the PBX's release does not have are left out; named
+    in ``only``, such a kind fails as its list action does.
     """
     kinds = select_kinds(only)
+    if only is None:  # all kinds: those this PBX's release has (20.0.4-20.0.5 lack holidays)
+        cat = await client.get_catalog()
+        kinds = [k for k in kinds if k.list in cat]
     live = await read_live(client, kinds)
     doc: dict[str, Any] = {}
     for kind in kinds:

@@ -11,7 +11,7 @@ file's form, so both sides of a comparison went through the same code.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import StateFileError
@@ -31,16 +31,6 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _without_item_ids(value: Any, in_list: bool = False) -> Any:
-    """No ``Id`` in objects inside lists (a profile's, a menu entry's): database Ids
-    of one PBX mean nothing on another.  Top-level Ids are in each kind's ``exclude``."""
-    if isinstance(value, dict):
-        return {k: _without_item_ids(v) for k, v in value.items() if not (in_list and k == "Id")}
-    if isinstance(value, list):
-        return [_without_item_ids(v, True) for v in value]
-    return value
-
-
 def _prune(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _prune(v) for k, v in value.items() if not is_empty(_prune(v))}
@@ -49,13 +39,24 @@ def _prune(value: Any) -> Any:
     return value
 
 
+def _drop(value: Any, unwanted: Callable[[str, bool], bool], in_list: bool = False) -> Any:
+    """``value`` without the fields ``unwanted(name, inside_a_list)`` picks, at any depth."""
+    if isinstance(value, dict):
+        return {k: _drop(v, unwanted) for k, v in value.items() if not unwanted(str(k), in_list)}
+    if isinstance(value, list):
+        return [_drop(v, unwanted, True) for v in value]
+    return value
+
+
 def strip_secrets(value: Any) -> Any:
     """``value`` without fields whose name is a secret's (the one rule of :mod:`tcxkit.redaction`)."""
-    if isinstance(value, dict):
-        return {k: strip_secrets(v) for k, v in value.items() if not is_secret_key(str(k))}
-    if isinstance(value, list):
-        return [strip_secrets(v) for v in value]
-    return value
+    return _drop(value, lambda name, _in_list: is_secret_key(name))
+
+
+def _item_id(name: str, in_list: bool) -> bool:
+    """An ``Id`` in an object inside a list (a profile's, a menu entry's): a database Id of
+    one PBX, meaningless on another.  Top-level Ids are in each kind's ``exclude``."""
+    return in_list and name == "Id"
 
 
 def _names_of(ids: Ids, kind: str) -> dict[Any, str]:
@@ -118,7 +119,7 @@ def to_file(
             body[name] = _number_list_to_file(body[name])
     if not secrets:
         body = strip_secrets(body)
-    return _prune(_without_item_ids(body))
+    return _prune(_drop(body, _item_id))
 
 
 def _ref_to_pbx(kind: Kind, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
