@@ -87,6 +87,8 @@ def test_plan_errors_never_exit_2(run: Runner, tmp_path: Path) -> None:
     assert r.code == 3 and "Cannot read" in r.err
     r = run("state", "plan", "--bogus", "x.yaml")
     assert r.code == 3 and "No such option '--bogus'" in r.err
+    r = run("state", "pull", "-f", str(tmp_path / "no" / "such" / "dir.yaml"))
+    assert r.code == 2 and "Cannot write" in r.err and "Traceback" not in r.err
     r = run("state", "pull", "--only", "robots")
     assert r.code == 2 and "Unknown kind: robots." in r.err
     (tmp_path / "pw.yaml").write_text("users:\n  '100': {AuthPassword: '${NOT_SET_PW}'}\n")
@@ -102,7 +104,10 @@ def test_apply_failure_reports_what_was_and_was_not_applied(
         "parameters:\n  FIRST: {Value: '1'}\nusers:\n  '100': {FirstName: Ann}\n"
         "queues:\n  '100': {Name: Clash}\ncontacts:\n  Late Entry: {FirstName: Late, LastName: Entry}\n"
     )
-    r = run("state", "apply", str(path), "--yes", env=_to(fresh))
+    r = run("state", "apply", str(path), "--yes", "-o", "json", env=_to(fresh))
     assert r.code == 8, r.err
+    report = r.json()
+    assert (report["ok"], len(report["applied"]), report["failed"]["key"]) == (False, 2, "100")
+    assert report["skipped"] == [{"kind": "contacts", "key": "Late Entry", "op": "create"}]
     assert "3cx: stopped at create of queues '100': applied 2, failed 1, not attempted 1." in r.err
     assert "3cx:   not attempted: create contacts 'Late Entry'" in r.err

@@ -149,3 +149,18 @@ def test_secret_from_env_is_sent_and_masked_in_the_plan(target: Any) -> None:
             == "s3cr3t-from-env"
         )
     assert on(target, lambda c: plan(c, doc)).changes == []
+
+
+def test_two_objects_with_one_key_stop_the_pull(target: Any) -> None:
+    with sync_client(target) as pbx:
+        for _ in range(2):
+            pbx.call(
+                "CreateContact", body={"FirstName": "Sam", "LastName": "Twin", "CompanyName": "Dup"}
+            )
+    with pytest.raises(StateFileError) as err:
+        on(target, lambda c: pull(c, "contacts"))
+    assert str(err.value) == (
+        "Two contacts on the PBX have the key 'Sam Twin (Dup)'; a file could not tell them apart.\n"
+        "Rename one of them, or leave contacts out (--only)."
+    )
+    assert on(target, lambda c: pull(c, "users")) == {"users": {}}

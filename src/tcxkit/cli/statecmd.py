@@ -105,8 +105,12 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
     )
     if path:
         tmp = Path(path).with_name(f".{Path(path).name}.part")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
         counts = {k: (len(v) if isinstance(v, dict) else 1) for k, v in doc.items()}
         print(
             f"3cx: wrote {path}: " + ", ".join(f"{n} {k}" for k, n in counts.items()),
