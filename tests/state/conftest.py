@@ -89,5 +89,15 @@ def on(emu: Any, work: Callable[[AsyncClient], Awaitable[Any]]) -> Any:
     return asyncio.run(run())
 
 
+def plan_and_apply(emu: Any, doc: dict[str, Any], **kw: Any) -> Any:
+    """Plan ``doc`` against ``emu`` and apply it; returns the apply report."""
+    from tcxkit.state import apply, plan
+
+    async def both(client: AsyncClient) -> Any:
+        return await apply(client, await plan(client, doc, **kw))
+
+    return on(emu, both)
+
+
 def sync_client(emu: Any) -> Client:
     return Client(emu.url, emu.client_id, emu.client_secret, token_cache=False)

@@ -56,6 +56,10 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
             "users:\n  '100': {VMPIN: '1234'}\n",
             "users '100': VMPIN is a secret; write it as ${ENV_NAME}",
         ),
+        (
+            "trunks:\n  '10000': {AuthPassword: {Concealed: false, Value: hunter2}}\n",
+            "trunks '10000': AuthPassword.Value is a secret",
+        ),
         ("robots: {}\n", "unknown kind: robots."),
         ("- users\n", "a state file is a mapping of kinds, not a list."),
         ("users: [1]\n", "users must be a mapping, not a list."),
@@ -69,4 +73,4 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) ->
         load_document(path, env={})
     assert message in str(err.value)
     assert err.value.exit_code == 3
-    assert "1234" not in str(err.value)
+    assert "1234" not in str(err.value) and "hunter2" not in str(err.value)

@@ -10,19 +10,14 @@ import pytest
 from tcxkit.errors import ApiError, StateFileError
 from tcxkit.state import apply, plan, pull
 
-from .conftest import on, sync_client
-
-
-def on_plan(emu: Any, doc: dict[str, Any]) -> Any:
-    return on(emu, lambda c: plan(c, doc))
+from .conftest import on, plan_and_apply, sync_client
 
 
 @pytest.fixture
 def copied(source: Any, target: Any) -> dict[str, Any]:
     """``target`` made a copy of ``source``; returns the document."""
     doc = on(source, pull)
-    first = on_plan(target, doc)
-    assert on(target, lambda c: apply(c, first)).ok
+    assert plan_and_apply(target, doc).ok
     return doc
 
 
@@ -164,3 +159,19 @@ def test_two_objects_with_one_key_stop_the_pull(target: Any) -> None:
         "Rename one of them, or leave contacts out (--only)."
     )
     assert on(target, lambda c: pull(c, "users")) == {"users": {}}
+
+
+def test_a_trunk_password_is_set_from_env_and_a_concealed_one_left_alone(target: Any) -> None:
+    password = {"AuthPassword": {"Value": "pw-from-env"}}
+    doc = {"trunks": {"10000": {"Gateway": {"Name": "T", "Host": "sip.example"}, **password}}}
+    assert plan_and_apply(target, doc).ok
+    with sync_client(target) as pbx:
+        trunk = pbx.call("ListTrunk")["value"][0]
+        assert trunk["AuthPassword"]["Value"] == "pw-from-env"
+        assert on(target, lambda c: plan(c, doc)).changes == []
+        # A PBX that conceals the password: nothing to compare, so no change is planned.
+        pbx.call("UpdateTrunk", Id=trunk["Id"], body={"AuthPassword": {"Concealed": True}})
+    assert on(target, lambda c: plan(c, doc)).changes == []
+    doc["trunks"]["10000"]["Gateway"]["Host"] = "sip2.example"
+    (change,) = on(target, lambda c: plan(c, doc)).changes
+    assert list(change.fields) == ["Gateway"]

@@ -120,6 +120,17 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
         sys.stdout.write(text)
 
 
+def _counts(doc: dict[str, Any]) -> list[str]:
+    from ..state.kinds import get_kind
+
+    return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
+
+
+def _what(change: Any) -> str:
+    """``users '100'``, or just ``office_hours`` for the one-object kinds."""
+    return f"{change.kind} {change.key!r}" if change.key else change.kind
+
+
 def _load(path: str) -> dict[str, Any]:
     from ..state import load_document
 
@@ -255,12 +266,12 @@ def apply_cmd(
     failed = report.failed
     assert failed is not None and report.error is not None
     print(
-        f"3cx: stopped at {failed.op} of {failed.kind} {failed.key!r}: applied {n}, "
+        f"3cx: stopped at {failed.op} of {_what(failed)}: applied {n}, "
         f"failed 1, not attempted {len(report.skipped)}.",
         file=sys.stderr,
     )
     for change in report.skipped:
-        print(f"3cx:   not attempted: {change.op} {change.kind} {change.key!r}", file=sys.stderr)
+        print(f"3cx:   not attempted: {change.op} {_what(change)}", file=sys.stderr)
     raise report.error
 
 
@@ -268,4 +279,4 @@ _PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def _progress(change: Any) -> None:
-    print(f"3cx: {_PAST[change.op]} {change.kind} {change.key!r}", file=sys.stderr)
+    print(f"3cx: {_PAST[change.op]} {_what(change)}", file=sys.stderr)

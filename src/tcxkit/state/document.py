@@ -107,19 +107,22 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_secrets(path: Path, where: str, value: Any, trail: str = "") -> None:
+def _check_secrets(
+    path: Path, where: str, value: Any, trail: str = "", secret: bool = False
+) -> None:
+    """Every text under a secret field (``AuthPassword: {Value: ...}`` too) is a reference."""
     if isinstance(value, dict):
         for k, v in value.items():
             here = f"{trail}.{k}" if trail else str(k)
-            if is_secret_key(str(k)) and not isinstance(v, dict | list) and not is_empty_ref(v):
-                raise StateFileError(
-                    f"{path}: {where}: {here} is a secret; write it as ${{ENV_NAME}} and set "
-                    "that variable, never the value itself.",
-                )
-            _check_secrets(path, where, v, here)
+            _check_secrets(path, where, v, here, secret or is_secret_key(str(k)))
     elif isinstance(value, list):
         for i, v in enumerate(value):
-            _check_secrets(path, where, v, f"{trail}[{i}]")
+            _check_secrets(path, where, v, f"{trail}[{i}]", secret)
+    elif secret and not isinstance(value, bool | int | float) and not is_empty_ref(value):
+        raise StateFileError(
+            f"{path}: {where}: {trail} is a secret; write it as ${{ENV_NAME}} and set "
+            "that variable, never the value itself.",
+        )
 
 
 def is_empty_ref(value: Any) -> bool:

@@ -81,13 +81,24 @@ class Plan:
         }
 
 
+def _concealed(name: str, have: Any) -> bool:
+    """A secret the PBX does not show (``{"Concealed": true}``): it cannot be compared,
+    so it is sent when the object is created and left alone afterwards."""
+    return (
+        is_secret_key(name)
+        and isinstance(have, dict)
+        and bool(have.get("Concealed"))
+        and is_empty(have.get("Value"))
+    )
+
+
 def _diff(kind: Kind, key: str, want: dict[str, Any], have: dict[str, Any] | None) -> Change | None:
     if have is None:
         return Change(kind.name, key, "create", {k: (None, v) for k, v in want.items()})
     fields = {
         name: (have.get(name), merged(have.get(name), value))
         for name, value in want.items()
-        if not same(value, have.get(name))
+        if not same(value, have.get(name)) and not _concealed(name, have.get(name))
     }
     return Change(kind.name, key, "update", fields) if fields else None
 
