@@ -38,7 +38,7 @@ def test_pull_plan_apply_round_trip(run: Runner, demo: Any, fresh: Any, tmp_path
     path = tmp_path / "acme.yaml"
     r = run("state", "pull", "--only", "groups,users,queues", "-f", str(path), env=_to(demo))
     assert r.code == 0, r.err
-    assert "3cx: wrote" in r.err and "25 users" in r.err
+    assert "3cx: wrote" in r.err and ": 5 groups, 25 users, 3 queues\n" in r.err
     text = path.read_text()
     assert text.startswith("# 3cx state pull of http://127.0.0.1:")
     assert "AuthPassword" not in text and "VMPIN" not in text

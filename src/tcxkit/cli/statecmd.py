@@ -111,11 +111,7 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
         except OSError as exc:
             tmp.unlink(missing_ok=True)
             raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-        counts = {k: (len(v) if isinstance(v, dict) else 1) for k, v in doc.items()}
-        print(
-            f"3cx: wrote {path}: " + ", ".join(f"{n} {k}" for k, n in counts.items()),
-            file=sys.stderr,
-        )
+        print(f"3cx: wrote {path}: " + ", ".join(_counts(doc)), file=sys.stderr)
     else:
         sys.stdout.write(text)
 
