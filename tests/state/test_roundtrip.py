@@ -57,3 +57,26 @@ def test_only_pulls_the_named_kinds_in_dependency_order(source: Any) -> None:
     assert doc["users"]["100"]["Groups"] == [
         {"Group": "DEFAULT", "Rights": {"RoleName": "system_owners"}}
     ]
+
+
+def test_many_pbxs_on_one_event_loop(source: Any, target: Any) -> None:
+    """The engine keeps no global state: a fleet runner plans PBXs concurrently."""
+    import asyncio
+
+    from tcxkit import AsyncClient
+
+    doc = {"users": {"100": {"FirstName": "Alice"}}}
+
+    async def both() -> list[Any]:
+        clients = [
+            AsyncClient(e.url, e.client_id, e.client_secret, token_cache=False)
+            for e in (source, target)
+        ]
+        try:
+            return await asyncio.gather(*(plan(c, doc) for c in clients))
+        finally:
+            await asyncio.gather(*(c.aclose() for c in clients))
+
+    on_source, on_target = asyncio.run(both())
+    assert on_source.changes == []
+    assert [(c.op, c.key) for c in on_target.changes] == [("create", "100")]
