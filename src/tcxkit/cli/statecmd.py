@@ -2,8 +2,9 @@
 
 This module only parses options and prints; it imports the engine, PyYAML and
 the HTTP client inside the callbacks, so ``3cx --help`` stays lean.  Each
-command runs one coroutine of the engine on one PBX through :func:`_on_pbx`
-(the place a fleet runner would call once per PBX).
+step runs one coroutine of the engine on one PBX through :func:`_on_pbx` (the
+place a fleet runner would call once per PBX); ``apply`` plans, asks outside
+any event loop, then applies that plan.
 
 Exit codes: ``plan`` 0 = no changes, 2 = changes, anything else an error (a
 usage error exits 3 here, so that 2 always means "changes", as with
@@ -26,7 +27,7 @@ from .safety import YES_HELP
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
-    from ..state import Plan
+    from ..state import ApplyReport, Plan
 
 __all__ = ["state_group"]
 
@@ -227,34 +228,29 @@ def apply_cmd(
     from .safety import confirm
 
     doc = _load(file)
-    where: dict[str, Any] = {}
-
-    async def work(client: AsyncClient) -> Any:
-        planned = await plan(client, doc, prune=prune)
-        where["plan"] = planned
-        if dry_run or not planned:
-            return None
-        text = _text(ctx, output)
-        if text:
-            _print_plan(ctx, planned, output)
-        c = planned.counts()
-        confirm(
-            f"apply {c['create']} creates, {c['update']} updates, {c['delete']} deletes "
-            f"to {client.base_url}",
-            yes=yes,
-        )
-        return await apply(client, planned, progress=_progress if text else None)
-
-    report, _url = _on_pbx(ctx, work)
-    planned = where["plan"]
-    if report is None:
-        if dry_run:
-            _print_plan(ctx, planned, output)
-        else:
-            print("3cx: no changes: the PBX matches the file.", file=sys.stderr)
+    planned, url = _on_pbx(ctx, lambda client: plan(client, doc, prune=prune))
+    text = _text(ctx, output)
+    if dry_run:
+        _print_plan(ctx, planned, output)
         return
-    if not _text(ctx, output):
+    if not planned:
+        print("3cx: no changes: the PBX matches the file.", file=sys.stderr)
+        return
+    if text:
+        _print_plan(ctx, planned, output)
+    c = planned.counts()
+    what = f"{c['create']} creates, {c['update']} updates, {c['delete']} deletes"
+    confirm(f"apply {what} to {url}", yes=yes)
+    report, _url = _on_pbx(
+        ctx, lambda client: apply(client, planned, progress=_progress if text else None)
+    )
+    if not text:
         _printer(ctx, output).result(report.to_dict())
+    _report(report)
+
+
+def _report(report: ApplyReport) -> None:
+    """One line for success; on failure what was applied, what failed, what was not tried."""
     n = len(report.applied)
     if report.ok:
         print(f"3cx: applied {n} change{'s' if n != 1 else ''}.", file=sys.stderr)
