@@ -164,6 +164,14 @@ def render_plan(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+class _PlanUsageError(UsageError):
+    exit_code = 3
+
+
+class _PlanClickUsageError(click.UsageError):
+    exit_code = 3
+
+
 class _PlanCommand(click.Command):
     """Usage errors exit 3, not click's 2: for ``state plan`` 2 means "changes"."""
 
@@ -171,15 +179,13 @@ class _PlanCommand(click.Command):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
-            exc.exit_code = 3
-            raise
+            raise _PlanClickUsageError(exc.message, exc.ctx) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            exc.exit_code = 3  # this instance only; the class keeps 2
-            raise
+            raise _PlanUsageError(exc.message, hint=exc.hint) from exc
 
 
 @state_group.command("plan", cls=_PlanCommand, context_settings=CONTEXT)

@@ -38,7 +38,7 @@ _BY_NAME = {k.name: k for k in KINDS}
 
 def _yaml() -> Any:
     try:
-        import yaml
+        import yaml  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - the cli and state extras bring it
         raise StateFileError(
             "Reading and writing state files needs PyYAML.",
