@@ -17,7 +17,7 @@ from tcxkit.emulator import EmulatorConfig, running
 
 
 def seed_extra_kinds(pbx: Client) -> None:
-    """Parameters, holidays, rules, a forwarding profile and an IVR menu on the demo data."""
+    """Parameters, holidays, rules, group rights, a forwarding profile and an IVR menu."""
     alice = pbx.call("ListUser", filter="Number eq '100'")["value"][0]["Id"]
     profile = {"Name": "Available", "NoAnswerTimeout": 25, "RingMyMobile": True}
     pbx.call("UpdateUser", Id=alice, body={"ForwardingProfiles": [profile]})
@@ -46,6 +46,8 @@ def seed_extra_kinds(pbx: Client) -> None:
         },
     )
     sales = pbx.call("ListGroup", filter="Name eq 'Sales'")["value"][0]["Id"]
+    rights = [{"RoleName": "users", "AllowParking": True, "CanSeeGroupCalls": False}]
+    pbx.call("UpdateGroup", Id=sales, body={"Rights": rights})
     trunk = pbx.call("ListTrunk", filter="Number eq '10001'")["value"][0]["Id"]
     pbx.call(
         "CreateOutboundRule",

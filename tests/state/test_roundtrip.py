@@ -14,6 +14,7 @@ def test_round_trip_every_kind_then_apply_twice_changes_nothing(source: Any, tar
     doc = on(source, pull)
     for kind in KINDS:  # the round trip below covers a kind only if the PBX has some
         assert doc[kind.name], f"the source PBX has no {kind.name}"
+    assert doc["groups"]["Sales"]["Rights"][0]["AllowParking"] is True
     assert doc["users"]["100"]["ForwardingProfiles"][0]["NoAnswerTimeout"] == 25
     assert doc["ivrs"]["900"]["Forwards"] == [
         {"Input": "1", "ForwardType": "Queue", "ForwardDN": "800"}
