@@ -30,3 +30,11 @@ def test_every_yaml_example_loads(tmp_path: Path) -> None:
         "Hours": {"Type": "OfficeHours"},
     }
     assert set(layered) == {"parameters", "outbound_rules", "office_hours", "users"}
+
+
+def test_every_kind_is_in_the_kinds_table_of_the_docs() -> None:
+    from tcxkit.state import KINDS
+
+    text = DOC.read_text()
+    for kind in KINDS:
+        assert f"| `{kind.name}` |" in text, kind.name

@@ -175,3 +175,13 @@ def test_a_trunk_password_is_set_from_env_and_a_concealed_one_left_alone(target:
     doc["trunks"]["10000"]["Gateway"]["Host"] = "sip2.example"
     (change,) = on(target, lambda c: plan(c, doc)).changes
     assert list(change.fields) == ["Gateway"]
+
+
+def test_a_contact_key_must_match_its_fields(target: Any) -> None:
+    doc = {"contacts": {"Bob": {"FirstName": "Robert", "LastName": "Smith"}}}
+    with pytest.raises(StateFileError) as err:
+        on(target, lambda c: plan(c, doc))
+    assert str(err.value) == (
+        "contacts 'Bob': the key must be what its fields make of it, "
+        "'Robert Smith' (FirstName LastName CompanyName)."
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import StateFileError
 from ..redaction import MASK, is_secret_key, redact
 from .kinds import KINDS, Kind
 from .live import Live, read_live
@@ -110,6 +111,11 @@ def _kind_changes(kind: Kind, want: dict[str, Any], live: Live, prune: bool) -> 
         return [change] if change else []
     changes = []
     for key, body in want.items():
+        if kind.key_in_body and kind.label(body) != key:
+            raise StateFileError(
+                f"{kind.name} {key!r}: the key must be what its fields make of it, "
+                f"{kind.label(body)!r} (" + " ".join(kind.key) + ")."
+            )
         change = _diff(kind, key, body, have.get(key))
         if change:
             change.id = live.ids[kind.name].get(key)
