@@ -273,12 +273,38 @@ def _namespace_class(resource: str, is_async: bool) -> str:
 
 
 def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
+    if isinstance(node, ast.AsyncFunctionDef) and _yields(node):
+        # An async generator: calling it gives an async iterator, not a coroutine, so
+        # its stub is a plain ``def`` returning AsyncIterator (``async for`` checks).
+        node = ast.copy_location(
+            ast.FunctionDef(
+                node.name,
+                node.args,
+                node.body,
+                node.decorator_list,
+                node.returns,
+                node.type_comment,
+            ),
+            node,
+        )
     doc = ast.get_docstring(node, clean=False)
     node.body = [ast.Expr(ast.Constant(doc if doc else ...))]
     args = node.args
     args.defaults = [ast.Constant(...) for _ in args.defaults]
     args.kw_defaults = [None if d is None else ast.Constant(...) for d in args.kw_defaults]
     return node
+
+
+def _yields(node: ast.AsyncFunctionDef) -> bool:
+    """Whether ``node`` itself (not a function nested in it) yields."""
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        item = todo.pop()
+        if isinstance(item, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(item))
+    return False
 
 
 def _stub_class(node: ast.ClassDef) -> ast.ClassDef:

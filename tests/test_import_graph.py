@@ -126,10 +126,23 @@ def test_the_checker_sees_a_function_level_cycle() -> None:
     assert [type(n).__name__ for n in _imports(tree)] == ["ImportFrom"]
 
 
+FACES = ("tcxkit.cli", "tcxkit.emulator", "tcxkit.airflow", "tcxkit.mcp", "tcxkit.state")
+
+
+def test_the_state_engine_imports_only_the_core() -> None:
+    """``tcxkit.state`` runs under the CLI and, later, a fleet runner: it needs no face."""
+    graph = import_graph()
+    others = tuple(f for f in FACES if f != "tcxkit.state")
+    for name, targets in graph.items():
+        if name.startswith("tcxkit.state"):
+            wrong = sorted(t for t in targets if t.startswith(others))
+            assert not wrong, f"{name} imports {wrong}"
+
+
 def test_the_core_imports_no_face() -> None:
     # ``python -m tcxkit`` (tcxkit.__main__) is the CLI's second entry point, not core.
-    faces = ("tcxkit.cli", "tcxkit.emulator", "tcxkit.airflow", "tcxkit.mcp", "tcxkit.__main__")
     graph = import_graph()
+    faces = (*FACES, "tcxkit.__main__")
     for name, targets in graph.items():
         if name.startswith(faces):
             continue

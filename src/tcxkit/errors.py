@@ -25,6 +25,7 @@ __all__ = [
     "Problem",
     "RequestTimeout",
     "ServerError",
+    "StateFileError",
     "TLSError",
     "TcxError",
     "TransportError",
@@ -311,6 +312,16 @@ class NoMatchError(TcxError):
 
     exit_code = 7
     title = "no match"
+
+
+class StateFileError(TcxError):
+    """A configuration file (``3cx state``) cannot be read or used; nothing was sent.
+
+    Exit 3 rather than a usage error's 2: ``3cx state plan`` exits 2 for "changes".
+    """
+
+    exit_code = 3
+    title = "invalid state file"
 
 
 class PartialFailure(TcxError):

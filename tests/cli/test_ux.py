@@ -263,7 +263,13 @@ def test_count_goes_to_stderr_for_row_formats(run: Runner) -> None:
 def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
     """`3cx --help` and `3cx actions` must stay fast: no HTTP, rendering or MCP stack."""
     python = BIN.with_name("python")
-    for args in (["--help"], ["actions"], ["users", "get-user", "--help"], ["mcp", "--help"]):
+    for args in (
+        ["--help"],
+        ["actions"],
+        ["users", "get-user", "--help"],
+        ["mcp", "--help"],
+        ["state", "plan", "--help"],
+    ):
         proc = subprocess.run(
             [str(python), "-X", "importtime", "-m", "tcxkit", *args],
             capture_output=True,
@@ -275,4 +281,5 @@ def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
         assert proc.returncode == 0, proc.stderr
         modules = {line.split("|")[-1].strip().split(".")[0] for line in proc.stderr.splitlines()}
         assert "tcxkit" in modules
-        assert not modules & {"httpx", "httpcore", "rich", "mcp", "mcp_types", "pydantic"}, args
+        heavy = {"httpx", "httpcore", "rich", "mcp", "mcp_types", "pydantic", "yaml"}
+        assert not modules & heavy, args

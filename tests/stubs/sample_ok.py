@@ -38,3 +38,5 @@ async def asynchronous(pbx: AsyncClient) -> None:
     user = await pbx.users.get_user(id=5)
     print(user.get("FirstName"))
     await pbx.users.delete_user(id=5)
+    async for row in pbx.paginate("ListUser"):  # an async generator, not a coroutine
+        print(row)

@@ -30,6 +30,7 @@ from .lookups import STRICT_HELP
 from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
+from .statecmd import state_group
 
 __all__ = ["BUILTINS", "cli"]
 
@@ -404,6 +405,10 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
             raise click.BadParameter(str(exc), param_hint="--http") from None
     run(ctx.obj, mcp)
 
+
+# ----------------------------------------------------------------------------- state
+
+cli.add_command(state_group)
 
 # ----------------------------------------------------------------------------- emulator
 

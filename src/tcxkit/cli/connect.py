@@ -21,9 +21,9 @@ from .release import choose_release
 from .runopts import Options
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client import AsyncClient, Client
 
-__all__ = ["Connection", "Options", "make_client", "resolve"]
+__all__ = ["Connection", "Options", "make_async_client", "make_client", "resolve"]
 
 EMBEDDED_NOTE = (
     "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
@@ -143,8 +143,7 @@ def enable_debug_logging() -> None:
     logger.setLevel(logging.DEBUG)
 
 
-def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
-    from ..client import Client  # imports httpx without its command line (tcxkit._httpx)
+def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict[str, Any]]:
     from .settings import settle
 
     settle(opts)
@@ -152,12 +151,20 @@ def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
         enable_debug_logging()
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
     verify = False if conn.url.startswith("http://") else conn.verify
-    return Client(
-        conn.url,
-        conn.client_id,
-        conn.client_secret,
-        release=conn.version,
-        timeout=opts.timeout,
-        verify=verify,
-        **extra,
-    )
+    args = (conn.url, conn.client_id, conn.client_secret)
+    return args, {"release": conn.version, "timeout": opts.timeout, "verify": verify}
+
+
+def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
+    from ..client import Client  # imports httpx without its command line (tcxkit._httpx)
+
+    args, kwargs = _client_args(conn, opts)
+    return Client(*args, **kwargs, **extra)
+
+
+def make_async_client(conn: Connection, opts: Options, **extra: Any) -> AsyncClient:
+    """The same connection for commands that run coroutines (``3cx state``)."""
+    from ..client import AsyncClient
+
+    args, kwargs = _client_args(conn, opts)
+    return AsyncClient(*args, **kwargs, **extra)

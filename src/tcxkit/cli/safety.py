@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..catalog import Action, Catalog
     from .output import Printer
 
-__all__ = ["DRY_RUN_HELP", "YES_HELP", "confirm_delete", "deletes", "print_dry_run"]
+__all__ = ["DRY_RUN_HELP", "YES_HELP", "confirm", "confirm_delete", "deletes", "print_dry_run"]
 
 DRY_RUN_HELP = "Print the request(s) that would be sent (secrets masked) and send nothing."
 YES_HELP = "Delete without asking (required when there is no terminal to ask on)."
@@ -80,13 +80,19 @@ def confirm_delete(
     """Ask before a delete (or require ``--yes`` without a terminal); stop if not confirmed."""
     if yes or not deletes(action):
         return
-    what = _target(action, kwargs, count)
+    confirm(f"{_target(action, kwargs, count)} deletes data on {where}", yes=False)
+
+
+def confirm(what: str, *, yes: bool) -> None:
+    """Ask "WHAT. Go ahead?" on a terminal; without one, stop unless ``yes``."""
+    if yes:
+        return
     if not sys.stdin.isatty():
         raise UsageError(
-            f"{what} deletes data on {where}; not confirmed, nothing was sent.",
+            f"{what}; not confirmed, nothing was sent.",
             hint="Add --yes to confirm (there is no terminal to ask on), "
             "or --dry-run to see the request first.",
         )
-    if not click.confirm(f"3cx: {what} deletes data on {where}. Go ahead?", err=True):
+    if not click.confirm(f"3cx: {what}. Go ahead?", err=True):
         print("3cx: not confirmed; nothing was sent.", file=sys.stderr)
         raise click.exceptions.Exit(1)

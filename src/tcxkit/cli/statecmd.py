@@ -1,0 +1,280 @@
+"""``3cx state pull|plan|apply``: configuration as code (engine: :mod:`tcxkit.state`).
+
+This module only parses options and prints; it imports the engine, PyYAML and
+the HTTP client inside the callbacks, so ``3cx --help`` stays lean.  Each
+step runs one coroutine of the engine on one PBX through :func:`_on_pbx` (the
+place a fleet runner would call once per PBX); ``apply`` plans, asks outside
+any event loop, then applies that plan.
+
+Exit codes: ``plan`` 0 = no changes, 2 = changes, anything else an error (a
+usage error exits 3 here, so that 2 always means "changes", as with
+``terraform plan -detailed-exitcode``); ``apply`` 0 = done (or nothing to do),
+else the exit code of the error that stopped it (see docs/state.md).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import UsageError
+from .globalopts import OUTPUT_FORMATS
+from .safety import YES_HELP
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient
+    from ..state import ApplyReport, Plan
+
+__all__ = ["state_group"]
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_OUTPUT = click.option(
+    "-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="json: the plan/report as data."
+)
+_PRUNE = click.option(
+    "--prune",
+    is_flag=True,
+    help="Also delete objects of the file's kinds that the file does not name.",
+)
+_FILE = click.argument("file", type=click.Path(dir_okay=False))
+
+
+@click.group(
+    "state", context_settings=CONTEXT, short_help="Configuration as code: pull, plan, apply."
+)
+def state_group() -> None:
+    """A PBX's configuration as a YAML file: pull it, edit it, plan and apply it.
+
+    See docs/state.md: kinds, keys, extends (standards), ${ENV} secrets, exit codes.
+    """
+
+
+def _on_pbx(ctx: click.Context, work: Callable[[AsyncClient], Awaitable[Any]]) -> tuple[Any, str]:
+    """Run ``work(client)`` against the configured PBX; returns its result and the PBX's URL."""
+    import asyncio
+
+    from .connect import make_async_client, resolve
+
+    opts = ctx.find_root().obj
+    conn = resolve(opts)
+
+    async def run() -> Any:
+        async with make_async_client(conn, opts) as client:
+            return await work(client)
+
+    return asyncio.run(run()), conn.url
+
+
+def _printer(ctx: click.Context, fmt: str | None) -> Any:
+    from .output import Printer
+    from .settings import settle
+
+    opts = settle(ctx.find_root().obj)
+    return Printer(fmt=fmt or opts.output or "json")
+
+
+@state_group.command("pull", context_settings=CONTEXT)
+@click.option(
+    "--only", metavar="KINDS", help="Comma list of kinds (default: all); see docs/state.md."
+)
+@click.option("-f", "--file", "path", metavar="FILE", help="Write here (default: stdout).")
+@click.option("--force", is_flag=True, help="Replace an existing FILE.")
+@click.pass_context
+def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool) -> None:
+    """Write the PBX's configuration as YAML (no Ids, no live values, no secrets)."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from ..errors import OutputExistsError
+    from ..state import dump_document, pull
+    from ..state.kinds import select_kinds
+
+    select_kinds(only)  # an unknown kind fails before connecting
+    if path and Path(path).exists() and not force:
+        raise OutputExistsError(
+            f"{path} exists; nothing was pulled.", hint="Add --force to replace it."
+        )
+    doc, url = _on_pbx(ctx, lambda client: pull(client, only))
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = dump_document(
+        doc,
+        f"3cx state pull of {url}, {stamp}.\nSecrets are not written: refer to them as ${{ENV_NAME}}.",
+    )
+    if path:
+        tmp = Path(path).with_name(f".{Path(path).name}.part")
+        try:
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        print(f"3cx: wrote {path}: " + ", ".join(_counts(doc)), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _counts(doc: dict[str, Any]) -> list[str]:
+    from ..state.kinds import get_kind
+
+    return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
+
+
+def _what(change: Any) -> str:
+    """``users '100'``, or just ``office_hours`` for the one-object kinds."""
+    return f"{change.kind} {change.key!r}" if change.key else change.kind
+
+
+def _load(path: str) -> dict[str, Any]:
+    from ..state import load_document
+
+    return load_document(path)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def render_plan(plan: Plan) -> str:
+    """The plan as text: changes grouped by kind, each field old -> new (secrets masked)."""
+    lines: list[str] = []
+    sign = {"create": "+", "update": "~", "delete": "-"}
+    kind = None
+    for change in (c.to_dict() for c in plan.changes):
+        if change["kind"] != kind:
+            kind = change["kind"]
+            lines.append(f"{kind}:")
+        label = change["key"] or kind
+        lines.append(f"  {sign[change['op']]} {label} ({change['op']})")
+        for name, values in change.get("fields", {}).items():
+            if change["op"] == "create":
+                lines.append(f"      {name}: {_show(values['new'])}")
+            else:
+                lines.append(f"      {name}: {_show(values['old'])} -> {_show(values['new'])}")
+    c = plan.counts()
+    if plan:
+        lines.append(
+            f"Plan: {c['create']} to create, {c['update']} to update, {c['delete']} to delete."
+        )
+    else:
+        lines.append("No changes: the PBX matches the file.")
+    return "\n".join(lines) + "\n"
+
+
+class _PlanUsageError(UsageError):
+    exit_code = 3
+
+
+class _PlanClickUsageError(click.UsageError):
+    exit_code = 3
+
+
+class _PlanCommand(click.Command):
+    """Usage errors exit 3, not click's 2: for ``state plan`` 2 means "changes"."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _PlanClickUsageError(exc.message, exc.ctx) from exc
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            raise _PlanUsageError(exc.message, hint=exc.hint) from exc
+
+
+@state_group.command("plan", cls=_PlanCommand, context_settings=CONTEXT)
+@_FILE
+@_PRUNE
+@_OUTPUT
+@click.pass_context
+def plan_cmd(ctx: click.Context, file: str, prune: bool, output: str | None) -> None:
+    """Show what `apply FILE` would change. Exit 0: none, 2: changes, else an error."""
+    from ..state import plan
+
+    doc = _load(file)
+    result, _url = _on_pbx(ctx, lambda client: plan(client, doc, prune=prune))
+    _print_plan(ctx, result, output)
+    ctx.exit(2 if result else 0)
+
+
+def _text(ctx: click.Context, output: str | None) -> bool:
+    """Text for people unless a data format is asked for (-o, TCX_OUTPUT, config.toml)."""
+    from .settings import settle
+
+    return (output or settle(ctx.find_root().obj).output) in (None, "table")
+
+
+def _print_plan(ctx: click.Context, result: Plan, output: str | None) -> None:
+    if _text(ctx, output):
+        sys.stdout.write(render_plan(result))
+    else:
+        _printer(ctx, output).result(result.to_dict())
+
+
+@state_group.command("apply", context_settings=CONTEXT)
+@_FILE
+@_PRUNE
+@click.option("--yes", is_flag=True, help="Apply without asking (" + YES_HELP.split("(")[1])
+@click.option(
+    "--dry-run", is_flag=True, help="Only show the plan (as `state plan`); change nothing."
+)
+@_OUTPUT
+@click.pass_context
+def apply_cmd(
+    ctx: click.Context, file: str, prune: bool, yes: bool, dry_run: bool, output: str | None
+) -> None:
+    """Make the PBX match FILE: create and update what differs; delete only with --prune."""
+    from ..state import apply, plan
+    from .safety import confirm
+
+    doc = _load(file)
+    planned, url = _on_pbx(ctx, lambda client: plan(client, doc, prune=prune))
+    text = _text(ctx, output)
+    if dry_run:
+        _print_plan(ctx, planned, output)
+        return
+    if not planned:
+        print("3cx: no changes: the PBX matches the file.", file=sys.stderr)
+        return
+    if text:
+        _print_plan(ctx, planned, output)
+    c = planned.counts()
+    what = f"{c['create']} creates, {c['update']} updates, {c['delete']} deletes"
+    confirm(f"apply {what} to {url}", yes=yes)
+    report, _url = _on_pbx(
+        ctx, lambda client: apply(client, planned, progress=_progress if text else None)
+    )
+    if not text:
+        _printer(ctx, output).result(report.to_dict())
+    _report(report)
+
+
+def _report(report: ApplyReport) -> None:
+    """One line for success; on failure what was applied, what failed, what was not tried."""
+    n = len(report.applied)
+    if report.ok:
+        print(f"3cx: applied {n} change{'s' if n != 1 else ''}.", file=sys.stderr)
+        return
+    failed = report.failed
+    assert failed is not None and report.error is not None
+    print(
+        f"3cx: stopped at {failed.op} of {_what(failed)}: applied {n}, "
+        f"failed 1, not attempted {len(report.skipped)}.",
+        file=sys.stderr,
+    )
+    for change in report.skipped:
+        print(f"3cx:   not attempted: {change.op} {_what(change)}", file=sys.stderr)
+    raise report.error
+
+
+_PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+def _progress(change: Any) -> None:
+    print(f"3cx: {_PAST[change.op]} {_what(change)}", file=sys.stderr)

@@ -1,0 +1,138 @@
+"""``plan``: what would change on a PBX to make it match a document.
+
+The diff model: a :class:`Plan` is a list of :class:`Change` (kind, key, op,
+and for each field its old and new value), grouped by kind in dependency
+order.  Only kinds, objects and fields the document names are compared;
+``prune=True`` adds a delete for every object of a managed kind that the
+document does not name (except protected ones, such as the default group).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..errors import StateFileError
+from ..redaction import MASK, is_secret_key, redact
+from .kinds import KINDS, Kind
+from .live import Live, read_live
+from .shape import Ids, is_empty, merged, same
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient
+
+__all__ = ["Change", "Plan", "plan"]
+
+Op = Literal["create", "update", "delete"]
+
+
+@dataclass
+class Change:
+    """One object to create, update or delete; ``fields`` maps a name to (old, new)."""
+
+    kind: str
+    key: str
+    op: Op
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    id: Any = None  # the PBX's Id (update, delete)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data with secrets masked (a plan is printed and stored in CI logs)."""
+        out: dict[str, Any] = {"kind": self.kind, "key": self.key, "op": self.op}
+        if self.fields:
+            out["fields"] = {
+                name: {"old": _mask(name, old), "new": _mask(name, new)}
+                for name, (old, new) in self.fields.items()
+            }
+        return out
+
+    def send(self) -> dict[str, Any]:
+        """The new values, in a file's form (keys, not Ids)."""
+        return {name: new for name, (_old, new) in self.fields.items()}
+
+
+def _mask(name: str, value: Any) -> Any:
+    if is_secret_key(name):
+        return None if is_empty(value) else MASK
+    return redact(value)
+
+
+@dataclass
+class Plan:
+    """The changes, and the PBX's Ids the apply step needs to refer to objects."""
+
+    changes: list[Change] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    ids: Ids = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+    def counts(self) -> dict[str, int]:
+        out = {"create": 0, "update": 0, "delete": 0}
+        for c in self.changes:
+            out[c.op] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "changes": [c.to_dict() for c in self.changes],
+            "summary": self.counts(),
+            "kinds": self.kinds,
+        }
+
+
+def _concealed(name: str, have: Any) -> bool:
+    """A secret the PBX does not show (``{"Concealed": true}``): it cannot be compared,
+    so it is sent when the object is created and left alone afterwards."""
+    return (
+        is_secret_key(name)
+        and isinstance(have, dict)
+        and bool(have.get("Concealed"))
+        and is_empty(have.get("Value"))
+    )
+
+
+def _diff(kind: Kind, key: str, want: dict[str, Any], have: dict[str, Any] | None) -> Change | None:
+    if have is None:
+        return Change(kind.name, key, "create", {k: (None, v) for k, v in want.items()})
+    fields = {
+        name: (have.get(name), merged(have.get(name), value))
+        for name, value in want.items()
+        if not same(value, have.get(name)) and not _concealed(name, have.get(name))
+    }
+    return Change(kind.name, key, "update", fields) if fields else None
+
+
+def _kind_changes(kind: Kind, want: dict[str, Any], live: Live, prune: bool) -> list[Change]:
+    have = live.objects[kind.name]
+    if kind.singleton:
+        change = _diff(kind, "", want, have[""])
+        return [change] if change else []
+    changes = []
+    for key, body in want.items():
+        if kind.key_in_body and kind.label(body) != key:
+            raise StateFileError(
+                f"{kind.name} {key!r}: the key must be what its fields make of it, "
+                f"{kind.label(body)!r} (" + " ".join(kind.key) + ")."
+            )
+        change = _diff(kind, key, body, have.get(key))
+        if change:
+            change.id = live.ids[kind.name].get(key)
+            changes.append(change)
+    if prune:
+        rows = live.rows[kind.name]
+        for key in have:
+            if key not in want and not any(rows[key].get(p) for p in kind.protected):
+                changes.append(Change(kind.name, key, "delete", id=live.ids[kind.name][key]))
+    return changes
+
+
+async def plan(client: AsyncClient, doc: dict[str, Any], *, prune: bool = False) -> Plan:
+    """Compare ``doc`` (from :func:`~.document.load_document`) with the PBX."""
+    kinds = [k for k in KINDS if k.name in doc]
+    live = await read_live(client, kinds)
+    result = Plan(kinds=[k.name for k in kinds], ids=live.ids)
+    for kind in kinds:
+        result.changes += _kind_changes(kind, doc[kind.name], live, prune)
+    return result
