@@ -76,9 +76,23 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+def _tags(given: tuple[str, ...]) -> list[str]:
+    """``--tag`` values, checked before anything is sent (a selector word each)."""
+    from ..fleet.inventory import valid_tag
+
+    bad = [t for t in given if not valid_tag(t)]
+    if bad:
+        raise UsageError(
+            f"--tag {bad[0]!r}: a tag is letters, digits, '_', '.', '-' (not 'all', no comma).",
+            hint="Repeat --tag for several: --tag customers --tag eu.",
+        )
+    return sorted(set(given), key=given.index)
+
+
 def login(ctx: click.Context, **values: Any) -> None:
     opts: Options = ctx.find_root().obj
     name = values["name"]
+    tags = _tags(values.get("tags") or ())
     url = _normalise_url(_ask("PBX URL", values.get("url")))
     client_id = _ask("Client ID", values.get("client_id"))
     secret = _read_secret("API key")
@@ -108,6 +122,8 @@ def login(ctx: click.Context, **values: Any) -> None:
         )
     store = set_secret(name, secret)
     cfg = load_config()
+    if not values.get("tags") and name in cfg.profiles:
+        tags = cfg.profiles[name].tags  # signing in again (a new key) keeps the tags
     cfg.profiles[name] = Profile(
         name=name,
         url=url,
@@ -116,6 +132,7 @@ def login(ctx: click.Context, **values: Any) -> None:
         version=release,
         ca_bundle=opts.ca_bundle,
         insecure=opts.insecure,
+        tags=tags,
     )
     if cfg.current is None or len(cfg.profiles) == 1 or name == "default":
         cfg.current = cfg.current or name
@@ -136,10 +153,14 @@ def profiles_list() -> None:
             err=True,
         )
         return
-    rows = [("", "NAME", "URL", "CLIENT ID", "SECRET IN", "RELEASE")]
+    tagged = any(p.tags for p in cfg.profiles.values())  # the column only once it is used
+    rows = [
+        ("", "NAME", "URL", "CLIENT ID", "SECRET IN", "RELEASE") + (("TAGS",) if tagged else ())
+    ]
     for name, p in sorted(cfg.profiles.items()):
         mark = "*" if name == cfg.current else ""
-        rows.append((mark, name, p.url, p.client_id, p.secret_store, p.version))
+        tags = (",".join(p.tags),) if tagged else ()
+        rows.append((mark, name, p.url, p.client_id, p.secret_store, p.version, *tags))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
