@@ -521,6 +521,19 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
     metavar="SECONDS",
     help="Stop after this long without a request (0: never; the background one: 900).",
 )
+@click.option(
+    "--instances",
+    type=click.IntRange(1, 200),
+    default=1,
+    metavar="N",
+    help="Serve N independent PBXs (ports PORT..PORT+N-1; own data and random API key "
+    "each) and print their fleet inventory (docs/fleet.md).",
+)
+@click.option(
+    "--inventory-out",
+    metavar="PATH",
+    help="With --instances: write the inventory here (keys in PATH.secrets/, mode 0600).",
+)
 @click.pass_context
 def emulator_cmd(ctx: click.Context, **values: Any) -> None:
     """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).

@@ -215,6 +215,9 @@ def run_emulator(**values: Any) -> None:
         public_url=values.get("public_url"),
     )
     idle = values.get("idle_timeout") or 0.0
+    if values.get("instances", 1) > 1 or values.get("inventory_out"):
+        _run_emulated_fleet(config, values, keep=values["data"] == "keep", idle=idle)
+        return
 
     def ready(url: str) -> None:
         click.echo(
@@ -225,6 +228,41 @@ def run_emulator(**values: Any) -> None:
         )
 
     if run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle):
+        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
+
+
+def _run_emulated_fleet(config: Any, values: dict[str, Any], *, keep: bool, idle: float) -> None:
+    """``3cx emulator --instances N``: N PBXs on one server; the inventory on stdout."""
+    from dataclasses import replace
+
+    from ..emulator.fleet import fleet_configs, serve_fleet
+
+    if values.get("client_secret_file"):
+        raise UsageError(
+            "--client-secret-file does not apply with --instances.",
+            hint="Each instance gets its own random key, written next to the inventory (0600).",
+        )
+    configs = fleet_configs(values.get("instances", 1), config)
+    if keep:  # per instance: what its own database holds, demo data when it is new
+        configs = [
+            replace(c, data="empty" if c.db and Path(c.db).exists() else "demo") for c in configs
+        ]
+
+    def ready(path: Path, targets: list[Any]) -> None:
+        if not values.get("inventory_out"):
+            click.echo(path.read_text(encoding="utf-8"), nl=False)
+        click.echo(
+            f"3cx: emulating {len(targets)} PBXs (3CX {config.version}) at "
+            f"{targets[0].url} .. {targets[-1].url}; inventory: {path} (keys in "
+            f"{path.name}.secrets/, mode 0600). Try: 3cx --inventory {path} fleet list. "
+            "Ctrl-C stops them.",
+            err=True,
+        )
+
+    if serve_fleet(
+        configs, values["host"], values["port"], values.get("inventory_out"),
+        on_ready=ready, idle_timeout=idle,
+    ):  # fmt: skip
         click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 
 

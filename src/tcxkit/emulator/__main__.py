@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from .config import EmulatorConfig
 
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--public-url", help="URL clients reach it at, for @odata.context links")
     p.add_argument("--token-lifetime", type=int, default=3600, help="token lifetime, seconds")
+    p.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="serve N independent PBXs on ports PORT..PORT+N-1, each with its own data and "
+        "random API key, and print their fleet inventory (keys in 0600 files, never printed)",
+    )
+    p.add_argument("--inventory-out", metavar="PATH", help="write the inventory here instead")
     return p
 
 
@@ -60,6 +69,27 @@ def _secret_source(secret_file: str | None) -> str:
     if os.environ.get(SECRET_ENV):
         return f"from ${SECRET_ENV}"
     return "the default (emulator-secret; set $TCX_EMULATOR_SECRET to change it)"
+
+
+def _serve_fleet(config: EmulatorConfig, args: argparse.Namespace) -> None:
+    from ..errors import ConfigurationError
+    from .fleet import fleet_configs, serve_fleet
+
+    if args.client_secret_file:
+        raise ConfigurationError(
+            "--client-secret-file does not apply with --instances.",
+            hint="Each instance gets its own random key, written next to the inventory.",
+        )
+
+    def announce(path: Any, targets: list[Any]) -> None:
+        if not args.inventory_out:
+            print(path.read_text(encoding="utf-8"), end="")
+        print(f"# {len(targets)} emulated PBXs; inventory {path}; Ctrl-C stops", file=sys.stderr)
+
+    serve_fleet(
+        fleet_configs(args.instances, config), args.host, args.port, args.inventory_out,
+        on_ready=announce,
+    )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  client secret: {_secret_source(args.client_secret_file)}")
             print("  request log:   GET /emulator/requests   (Ctrl-C stops)", flush=True)
 
-        run(config, host=args.host, port=args.port, on_ready=announce)
+        if args.instances > 1 or args.inventory_out:
+            _serve_fleet(config, args)
+        else:
+            run(config, host=args.host, port=args.port, on_ready=announce)
     except TcxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from ..fleet import Fleet
     from .server import RunningEmulator
 
-__all__ = ["EmulatedFleet", "fleet_configs", "running_fleet", "write_inventory"]
+__all__ = ["EmulatedFleet", "fleet_configs", "running_fleet", "serve_fleet", "write_inventory"]
 
 #: Most instances one ``--instances`` serves (each is a full PBX with its own database).
 MAX_INSTANCES = 200
@@ -68,9 +68,18 @@ def fleet_configs(n: int, base: EmulatorConfig | None = None) -> list[EmulatorCo
 
 
 def write_inventory(
-    path: str | os.PathLike[str], urls: list[str], configs: list[EmulatorConfig]
+    path: str | os.PathLike[str],
+    urls: list[str],
+    configs: list[EmulatorConfig],
+    *,
+    relative: bool = True,
 ) -> list[PbxTarget]:
-    """Write the inventory at ``path`` and each key to ``<path>.secrets/<name>`` (0600)."""
+    """Write the inventory at ``path`` and each key to ``<path>.secrets/<name>`` (0600).
+
+    The inventory names the key files relative to itself (the pair can be moved),
+    or by absolute path with ``relative=False`` (an inventory printed for copying).
+    Returns the targets with absolute key paths.
+    """
     inventory = Path(path)
     inventory.parent.mkdir(parents=True, exist_ok=True)
     keys = inventory.with_name(inventory.name + ".secrets")
@@ -89,13 +98,14 @@ def write_inventory(
                 name=name,
                 url=url,
                 client_id=config.client_id,
-                secret=SecretRef("file", str(key.resolve())),
+                secret=SecretRef("file", f"{keys.name}/{name}" if relative else str(key.resolve())),
                 tags=instance_tags(i),
                 release=config.version,
             )
         )
     inventory.write_text(dump_inventory(targets), encoding="utf-8")
-    return targets
+    absolute = (replace(t, secret=SecretRef("file", str(keys.resolve() / t.name))) for t in targets)
+    return list(absolute)
 
 
 @dataclass
@@ -133,3 +143,32 @@ def running_fleet(
     with running_many(configs, host) as instances:
         targets = write_inventory(inventory, [e.url for e in instances], configs)
         yield EmulatedFleet(instances, targets, Path(inventory))
+
+
+def serve_fleet(
+    configs: list[EmulatorConfig],
+    host: str,
+    port: int,
+    inventory: str | os.PathLike[str] | None,
+    *,
+    on_ready: Callable[[Path, list[PbxTarget]], None],
+    idle_timeout: float | None = None,
+) -> bool:
+    """Serve ``configs`` in the foreground; write their inventory (to a private temporary
+    directory, removed on exit, when ``inventory`` is None) and call ``on_ready``."""
+    import shutil
+    import tempfile
+
+    from .server import run_many
+
+    scratch = None if inventory else Path(tempfile.mkdtemp(prefix="tcx-fleet-"))
+    path = Path(inventory) if inventory else scratch / "fleet.toml"  # type: ignore[operator]
+
+    def ready(urls: list[str]) -> None:
+        on_ready(path, write_inventory(path, urls, configs, relative=inventory is not None))
+
+    try:
+        return run_many(configs, host, port, on_ready=ready, idle_timeout=idle_timeout)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
