@@ -248,8 +248,14 @@ def _run_emulated_fleet(config: Any, values: dict[str, Any], *, keep: bool, idle
             replace(c, data="empty" if c.db and Path(c.db).exists() else "demo") for c in configs
         ]
 
+    from .profiles import data_dir
+
+    given = values.get("inventory_out")
+    # Not given: a fixed place in the data dir (rewritten each start), printed as well.
+    path = Path(given) if given else data_dir() / "emulator-fleet" / "fleet.toml"
+
     def ready(path: Path, targets: list[Any]) -> None:
-        if not values.get("inventory_out"):
+        if not given:
             click.echo(path.read_text(encoding="utf-8"), nl=False)
         click.echo(
             f"3cx: emulating {len(targets)} PBXs (3CX {config.version}) at "
@@ -260,8 +266,8 @@ def _run_emulated_fleet(config: Any, values: dict[str, Any], *, keep: bool, idle
         )
 
     if serve_fleet(
-        configs, values["host"], values["port"], values.get("inventory_out"),
-        on_ready=ready, idle_timeout=idle,
+        configs, values["host"], values["port"], path, on_ready=ready, idle_timeout=idle,
+        relative=bool(given),
     ):  # fmt: skip
         click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 

@@ -86,10 +86,22 @@ def _serve_fleet(config: EmulatorConfig, args: argparse.Namespace) -> None:
             print(path.read_text(encoding="utf-8"), end="")
         print(f"# {len(targets)} emulated PBXs; inventory {path}; Ctrl-C stops", file=sys.stderr)
 
-    serve_fleet(
-        fleet_configs(args.instances, config), args.host, args.port, args.inventory_out,
-        on_ready=announce,
-    )  # fmt: skip
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # Printed, not written where asked: the keys go to a private temporary directory,
+    # removed when Ctrl-C stops the fleet.
+    scratch = None if args.inventory_out else Path(tempfile.mkdtemp(prefix="tcx-fleet-"))
+    path = args.inventory_out or scratch / "fleet.toml"  # type: ignore[operator]
+    try:
+        serve_fleet(
+            fleet_configs(args.instances, config), args.host, args.port, path,
+            on_ready=announce, relative=scratch is None,
+        )  # fmt: skip
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -149,26 +149,18 @@ def serve_fleet(
     configs: list[EmulatorConfig],
     host: str,
     port: int,
-    inventory: str | os.PathLike[str] | None,
+    inventory: str | os.PathLike[str],
     *,
     on_ready: Callable[[Path, list[PbxTarget]], None],
     idle_timeout: float | None = None,
+    relative: bool = True,
 ) -> bool:
-    """Serve ``configs`` in the foreground; write their inventory (to a private temporary
-    directory, removed on exit, when ``inventory`` is None) and call ``on_ready``."""
-    import shutil
-    import tempfile
-
+    """Serve ``configs`` in the foreground; write their inventory, then call ``on_ready``."""
     from .server import run_many
 
-    scratch = None if inventory else Path(tempfile.mkdtemp(prefix="tcx-fleet-"))
-    path = Path(inventory) if inventory else scratch / "fleet.toml"  # type: ignore[operator]
+    path = Path(inventory)
 
     def ready(urls: list[str]) -> None:
-        on_ready(path, write_inventory(path, urls, configs, relative=inventory is not None))
+        on_ready(path, write_inventory(path, urls, configs, relative=relative))
 
-    try:
-        return run_many(configs, host, port, on_ready=ready, idle_timeout=idle_timeout)
-    finally:
-        if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+    return run_many(configs, host, port, on_ready=ready, idle_timeout=idle_timeout)
