@@ -103,7 +103,9 @@ def write_inventory(
                 release=config.version,
             )
         )
-    inventory.write_text(dump_inventory(targets), encoding="utf-8")
+    part = inventory.with_name(inventory.name + ".part")  # whole or absent for a reader
+    part.write_text(dump_inventory(targets), encoding="utf-8")
+    part.replace(inventory)
     absolute = (replace(t, secret=SecretRef("file", str(keys.resolve() / t.name))) for t in targets)
     return list(absolute)
 
