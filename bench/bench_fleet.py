@@ -114,7 +114,7 @@ def main() -> None:
 def report(
     runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, startup: float
 ) -> None:
-    base = {"3cx": "3cx, one PBX (no --fleet)", "Fleet": "Fleet.call, one PBX"}
+    base = {"3cx": "3cx, one PBX (no --fleet)", "Fleet.call": "Fleet.call, one PBX"}
     out = {"machine": machine(), "instances": args.instances, "rounds": args.rounds,
            "top": args.top, "emulator_startup_s": round(startup, 2), "sides": {}}  # fmt: skip
     print(f"| {args.instances} PBXs, ListUser $top={args.top} | wall (median) | CPU (median) "

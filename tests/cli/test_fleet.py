@@ -18,11 +18,9 @@ DOWN_KEY = "down-key-never-shown-77"
 
 
 @pytest.fixture
-def inventory(tcx_fleet: Any, tmp_path: Path) -> Path:
-    """The emulated fleet's inventory (keys in 0600 files it names)."""
-    path = tmp_path / "fleet.toml"
-    path.write_text(dump_inventory(tcx_fleet.targets))
-    return path
+def inventory(tcx_fleet: Any) -> Path:
+    """The emulated fleet's inventory (keys in 0600 files it names, relative to it)."""
+    return Path(tcx_fleet.inventory)
 
 
 @pytest.fixture
@@ -160,6 +158,15 @@ def test_refusals(run: Runner, inventory: Path, args: tuple[str, ...], message: 
     assert r.code == 2
     assert r.err.splitlines()[0] == message
     assert r.out == ""
+
+
+def test_inventory_without_fleet_is_refused(run: Runner, inventory: Path) -> None:
+    r = run("--inventory", str(inventory), "users", "list-user", "--top", "1")
+    assert r.code == 2
+    assert r.err.splitlines() == [
+        "3cx: usage error: --inventory only applies with --fleet.",
+        "Hint: Add --fleet all (or a tag, or names) to run on the inventory's PBXs.",
+    ]
 
 
 def test_downloads_are_refused(run: Runner, inventory: Path) -> None:

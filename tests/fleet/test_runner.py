@@ -152,3 +152,32 @@ def test_bad_concurrency_and_duplicate_names(tcx_fleet: Any) -> None:
         Fleet(tcx_fleet.targets, concurrency=0)
     with pytest.raises(tcxkit.UsageError, match="Two PBXs are named 'pbx01'"):
         Fleet([tcx_fleet.targets[0], tcx_fleet.targets[0]])
+
+
+def test_the_fixtures_inventory_names_keys_it_does_not_hold(tcx_fleet: Any) -> None:
+    text = Path(tcx_fleet.inventory).read_text()
+    assert 'secret_file = "fleet.toml.secrets/pbx01"' in text
+    for target, emu in zip(tcx_fleet.targets, tcx_fleet.instances, strict=True):
+        assert emu.client_secret not in text
+        key = Path(target.secret.ref)
+        assert key.stat().st_mode & 0o777 == 0o600
+        assert key.read_text().strip() == emu.client_secret
+    assert len({e.client_secret for e in tcx_fleet.instances}) == 3
+    assert len({e.url for e in tcx_fleet.instances}) == 3
+
+
+async def test_instances_keep_their_own_data(tmp_path: Path) -> None:
+    from tcxkit.emulator import EmulatorConfig
+    from tcxkit.emulator.fleet import running_fleet
+
+    with running_fleet(2, tmp_path / "fleet.toml", EmulatorConfig(data="empty")) as emulated:
+        async with emulated.fleet(token_cache=tmp_path / "t") as fleet:
+            created = await fleet.client("pbx01").call(
+                "CreateUser", body={"FirstName": "Ada", "LastName": "Lovelace", "Number": "777"}
+            )
+            counts = await fleet.call("ListUser", select=["Number"])
+    assert created["Number"] == "777"
+    assert [(r.pbx, [u["Number"] for u in r.value["value"]]) for r in counts] == [
+        ("pbx01", ["777"]),
+        ("pbx02", []),
+    ]
