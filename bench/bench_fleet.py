@@ -111,26 +111,30 @@ def main() -> None:
     report(runs, args, startup)
 
 
+def _ratios(samples: list[dict[str, float]], ref: list[dict[str, float]]) -> str:
+    r = [s["wall"] / b["wall"] for s, b in zip(samples, ref, strict=True)]
+    return f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})"
+
+
 def report(
     runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, startup: float
 ) -> None:
-    base = {"3cx": "3cx, one PBX (no --fleet)", "Fleet.call": "Fleet.call, one PBX"}
+    """Per side: medians, and the median (range) of per-round ratios to two baselines: the
+    same read on one PBX without --fleet, and on one PBX through the same fleet path."""
+    one = {"3cx": runs["3cx, one PBX (no --fleet)"], "Fleet.call": runs["Fleet.call, one PBX"]}
+    same = {"3cx": runs["3cx --fleet pbx01"], "Fleet.call": runs["Fleet.call, one PBX"]}
     out = {"machine": machine(), "instances": args.instances, "rounds": args.rounds,
-           "top": args.top, "emulator_startup_s": round(startup, 2), "sides": {}}  # fmt: skip
+           "top": args.top, "emulator_startup_s": round(startup, 2), "samples": runs}  # fmt: skip
     print(f"| {args.instances} PBXs, ListUser $top={args.top} | wall (median) | CPU (median) "
-          "| wall / one PBX, median of rounds (range) |")  # fmt: skip
-    print("|---|---:|---:|---:|")
+          "| wall / one PBX | wall / one PBX, same path |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|")
     for name, samples in runs.items():
-        ref = runs[base[name.split(" ")[0].rstrip(",")]]
-        ratios = [s["wall"] / b["wall"] for s, b in zip(samples, ref, strict=True)]
+        kind = name.split(" ")[0].rstrip(",")
         wall = statistics.median(s["wall"] for s in samples)
         cpu = statistics.median(s["cpu"] for s in samples)
-        med = statistics.median(ratios)
-        out["sides"][name] = {"wall": wall, "cpu": cpu, "ratio": med,
-                              "range": [min(ratios), max(ratios)]}  # fmt: skip
-        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | {med:.2f} "
-              f"({min(ratios):.2f}-{max(ratios):.2f}) |")  # fmt: skip
-    print(json.dumps(out, indent=1), file=sys.stderr)
+        print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | {_ratios(samples, one[kind])} "
+              f"| {_ratios(samples, same[kind])} |")  # fmt: skip
+    print(json.dumps(out), file=sys.stderr)
 
 
 if __name__ == "__main__":

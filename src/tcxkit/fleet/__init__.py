@@ -1,10 +1,14 @@
 """Many PBXs at once: the inventory (:mod:`.inventory`) and the runner (:mod:`.runner`).
 
-``tcxkit.Fleet`` is the runner; see docs/fleet.md.
+``tcxkit.Fleet`` is the runner; see docs/fleet.md.  The runner (and asyncio) loads on
+first use, so reading an inventory or checking a tag stays cheap.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 from .inventory import (
     PbxTarget,
     SecretRef,
@@ -15,7 +19,9 @@ from .inventory import (
     resolve_secret,
     select,
 )
-from .runner import Fleet, FleetResult
+
+if TYPE_CHECKING:
+    from .runner import Fleet, FleetResult
 
 __all__ = [
     "Fleet",
@@ -29,3 +35,5 @@ __all__ = [
     "resolve_secret",
     "select",
 ]
+
+__getattr__ = lazy_attributes(__name__, {"Fleet": "runner", "FleetResult": "runner"})
