@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
 
-from .conftest import BIN, Runner
+from .conftest import Runner
 
 DOWN_KEY = "down-key-never-shown-77"
 
@@ -217,11 +218,15 @@ def test_login_tags_profiles_and_fleet_toml_make_the_fleet(
     assert bad.err.startswith("3cx: usage error: --tag 'a,b': a tag is letters")
 
 
-def test_emulator_instances_serve_an_inventory(run: Runner, tmp_path: Path) -> None:
+def test_emulator_instances_serve_an_inventory(
+    run: Runner, tmp_path: Path, dirs: dict[str, Path]
+) -> None:
     out = tmp_path / "emu" / "fleet.toml"
+    env = {**os.environ, "TCX_CONFIG_DIR": str(dirs["config"]), "TCX_DATA_DIR": str(dirs["data"])}
     proc = subprocess.Popen(
-        [str(BIN), "emulator", "--instances", "2", "--port", "0", "--inventory-out", str(out)],
-        env=run.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "tcxkit", "emulator", "--instances", "2", "--port", "0",
+         "--inventory-out", str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert proc.stderr is not None

@@ -83,8 +83,12 @@ def _serve_fleet(config: EmulatorConfig, args: argparse.Namespace) -> None:
 
     def announce(path: Any, targets: list[Any]) -> None:
         if not args.inventory_out:
-            print(path.read_text(encoding="utf-8"), end="")
-        print(f"# {len(targets)} emulated PBXs; inventory {path}; Ctrl-C stops", file=sys.stderr)
+            print(path.read_text(encoding="utf-8"), end="", flush=True)
+        print(
+            f"# {len(targets)} emulated PBXs; inventory {path}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
 
     import shutil
     import tempfile
