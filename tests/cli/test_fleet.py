@@ -83,6 +83,19 @@ def test_action_on_every_pbx_rows_name_their_pbx(run: Runner, inventory: Path) -
     ]
 
 
+def test_an_entity_is_one_row_per_pbx(run: Runner, inventory: Path) -> None:
+    first = run("--inventory", str(inventory), "--fleet", "pbx01", "users", "list-user",
+                "--top", "1", "--select", "Id", "-o", "jsonl")  # fmt: skip
+    user_id = first.lines()[0]["Id"]
+    r = run("--inventory", str(inventory), "--fleet", "pbx02,pbx03", "call", "GetUser",
+            "-P", f"Id={user_id}", "--select", "Id,Number", "-o", "json")  # fmt: skip
+    assert r.code == 0, r.err
+    assert r.json() == [
+        {"pbx": "pbx02", "Id": user_id, "Number": "100"},
+        {"pbx": "pbx03", "Id": user_id, "Number": "100"},
+    ]
+
+
 def test_all_pages_of_every_pbx(run: Runner, inventory: Path, tcx_fleet: Any) -> None:
     one = run("--inventory", str(inventory), "--fleet", "pbx01", "call", "ListUser",
               "--select", "Number", "--all", "--page-size", "2", "-o", "jsonl")  # fmt: skip
