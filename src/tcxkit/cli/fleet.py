@@ -209,7 +209,7 @@ def list_fleet(opts: Options, check: bool, printer: Any) -> None:
             results = await fleet.run(probe)
         by_name = {t.name: t for t in targets}
         for r in results:
-            if r.ok:
+            if r.value is not None:
                 yield {**_row(by_name[r.pbx]), **r.value, "reachable": True}
             else:
                 failures.append(r)

@@ -136,7 +136,7 @@ class PortDispatch:
         self.apps = apps
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        port = (scope.get("server") or (None, None))[1]
+        port: int = (scope.get("server") or (None, 0))[1]
         app = self.apps.get(port)
         if app is None:  # cannot happen for a socket we bound; answer rather than hang
             await send({"type": "http.response.start", "status": 404, "headers": []})
