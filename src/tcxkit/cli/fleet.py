@@ -157,8 +157,12 @@ def stream(source: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
     end = object()
     stop = threading.Event()
     failed: list[BaseException] = []
+    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
 
     async def pump() -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        running.append((asyncio.get_running_loop(), task))
         try:
             async for row in source():
                 while not stop.is_set():
@@ -181,6 +185,10 @@ def stream(source: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
             yield row
     finally:
         stop.set()
+        if worker.is_alive() and running:  # stopped early (Ctrl-C, reader gone): cancel now,
+            loop, task = running[0]  # rather than wait for requests in flight
+            with contextlib.suppress(RuntimeError):  # the loop has just finished
+                loop.call_soon_threadsafe(task.cancel)
         while worker.is_alive():  # let a blocked put finish, then the loop wind down
             with contextlib.suppress(queue.Empty):
                 rows.get(timeout=0.1)
