@@ -181,3 +181,14 @@ async def test_instances_keep_their_own_data(tmp_path: Path) -> None:
         ("pbx01", ["777"]),
         ("pbx02", []),
     ]
+
+
+async def test_breaking_out_of_paginate_stops_the_pagers(tcx_fleet: Any, tmp_path: Path) -> None:
+    async with tcx_fleet.fleet(token_cache=tmp_path / "t") as fleet:
+        pages = fleet.paginate("ListUser", select=["Number"], page_size=1)
+        async for _pbx, _user in pages:
+            break
+        await pages.aclose()  # cancels the producers; nothing left running
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert pending == []
+        assert all(r.ok for r in await fleet.call("ListUser", top=1))

@@ -10,7 +10,7 @@ time of the slowest PBX rather than the sum of all.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -135,7 +135,7 @@ class Fleet:
 
     async def paginate(
         self, action: str, /, *, page_size: int | None = None, **params: Any
-    ) -> AsyncIterator[tuple[str, Any]]:
+    ) -> AsyncGenerator[tuple[str, Any], None]:
         """``(pbx, item)`` for every item of every PBX, as they arrive (PBXs interleave).
 
         When some PBXs failed, :class:`~tcxkit.errors.FleetFailure` is raised after the
