@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["refuse_with_fleet", "run_fleet"]
 
 _REFUSED = (
-    ("items", "--items", "items mode runs on one PBX; run it per PBX with --profile"),
-    ("dry_run", "--dry-run", "run --dry-run with --profile NAME to see the request"),
-    ("strict_numbers", "--strict", "check the numbers per PBX with --profile NAME"),
+    ("items", "--items", "Items mode runs on one PBX; run it per PBX with --profile NAME."),
+    ("dry_run", "--dry-run", "Run --dry-run with --profile NAME to see the request."),
+    ("strict_numbers", "--strict", "Check the numbers per PBX with --profile NAME."),
 )
 
 
@@ -41,9 +41,7 @@ def refuse_with_fleet(action: Action, values: dict[str, Any]) -> None:
     """Options that make no sense over a fleet stop the run before anything is sent."""
     for key, flag, why in _REFUSED:
         if values.get(key):
-            raise UsageError(
-                f"{flag} cannot be combined with --fleet.", hint=why[0].upper() + why[1:] + "."
-            )
+            raise UsageError(f"{flag} cannot be combined with --fleet.", hint=why)
     if action.response.kind == "file":
         raise UsageError(
             f"{action.id} returns a file; --fleet does not download from many PBXs at once.",
