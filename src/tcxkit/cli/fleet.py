@@ -189,10 +189,12 @@ def stream(source: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
             loop, task = running[0]  # rather than wait for requests in flight
             with contextlib.suppress(RuntimeError):  # the loop has just finished
                 loop.call_soon_threadsafe(task.cancel)
-        while worker.is_alive():  # let a blocked put finish, then the loop wind down
+        worker.join(timeout=0.05)  # the usual case: it has already finished
+        while worker.is_alive():  # stopped early: unblock a put, let the loop wind down
             with contextlib.suppress(queue.Empty):
-                rows.get(timeout=0.1)
-        worker.join()
+                while True:
+                    rows.get_nowait()
+            worker.join(timeout=0.05)
     if failed:
         raise failed[0]
 
