@@ -16,6 +16,7 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     ConnectionLost,
+    FleetFailure,
     NotFoundError,
     OutputExistsError,
     PartialFailure,
@@ -35,6 +36,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
+    from .fleet import Fleet, FleetResult
     from .odata import F
     from .results import FileResult
 
@@ -50,6 +52,9 @@ __all__ = [
     "ConnectionLost",
     "F",
     "FileResult",
+    "Fleet",
+    "FleetFailure",
+    "FleetResult",
     "NotFoundError",
     "OutputExistsError",
     "PartialFailure",
@@ -74,6 +79,8 @@ _LAZY = {
     "AsyncClient": "client",
     "F": "odata",
     "FileResult": "results",
+    "Fleet": "fleet",
+    "FleetResult": "fleet",
 }
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "FleetFailure",
     "NoMatchError",
     "NotFoundError",
     "OutputExistsError",
@@ -331,6 +332,29 @@ class PartialFailure(TcxError):
     title = "partial failure"
 
 
+class FleetFailure(PartialFailure):
+    """Some PBXs of a fleet failed (``tcxkit.Fleet``, ``3cx --fleet``); the others succeeded.
+
+    ``failures`` are the failed :class:`tcxkit.fleet.FleetResult` rows, each with the PBX's
+    name and its own error.  The exit code is 10, except when every PBX failed for the same
+    kind of reason: then it is that reason's code (all unreachable: 4), so a script can tell
+    "the fleet is down" from "one customer is down".
+    """
+
+    def __init__(self, failures: list[Any], total: int) -> None:
+        shown = "; ".join(f"{r.pbx}: {r.error.title}" for r in failures[:5])
+        more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+        super().__init__(
+            f"{len(failures)} of {total} PBXs failed ({shown}{more}).",
+            hint="Each failed PBX has its own error row; the others' results are complete.",
+        )
+        self.failures = failures
+        self.total = total
+        codes = {r.error.exit_code for r in failures}
+        if len(failures) == total and len(codes) == 1:
+            self.exit_code = codes.pop()
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error (run again with --debug and report it)",
@@ -342,7 +366,7 @@ EXIT_CODES: dict[int, str] = {
     7: "not found (404), or `3cx actions WORDS` found no action",
     8: "the PBX refused the request (other 4xx)",
     9: "server error (5xx)",
-    10: "partial failure: some items failed in items mode",
+    10: "partial failure: some items failed in items mode, or some PBXs of a --fleet run",
     11: "a write may have been applied: the connection broke after it was sent; check, then retry",
     12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
     "(wrong URL or port, login page, captive portal, proxy)",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tcxkit import AsyncClient, Client, F, FileResult
+from tcxkit import AsyncClient, Client, F, FileResult, Fleet
 from tcxkit.xapi import Peer, PeerCollectionResponse, UserIn
 
 
@@ -38,5 +38,13 @@ async def asynchronous(pbx: AsyncClient) -> None:
     user = await pbx.users.get_user(id=5)
     print(user.get("FirstName"))
     await pbx.users.delete_user(id=5)
-    async for row in pbx.paginate("ListUser"):  # an async generator, not a coroutine
+    async for row in pbx.paginate("ListUser", select=["Number"]):
         print(row)
+
+
+async def fleet_of(pbx: AsyncClient) -> None:
+    async with Fleet({"acme": pbx}, concurrency=2) as fleet:
+        for result in await fleet.call("ListUser", top=1):
+            print(result.pbx, result.ok, result.error)
+        async for name, item in fleet.paginate("ListUser"):
+            print(name, item)

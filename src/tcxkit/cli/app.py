@@ -18,7 +18,7 @@ from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from .errors import DEBUG
-from .globalopts import add_global_options, global_options
+from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
 from .lazy import (
     HelpOnEmpty,
     common_options,
@@ -46,6 +46,8 @@ class RootGroup(HelpOnEmpty):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             cmd = self.commands[cmd_name]
+            if cmd_name not in FLEET_COMMANDS:
+                _no_fleet(cmd)
             # Given the global options when run, not when listed: `3cx --help` stays lean.
             add_global_options([cmd])
             return cmd
@@ -87,6 +89,18 @@ class RootGroup(HelpOnEmpty):
                 extra = f" Did you mean: {', '.join(close)}?"
             ctx.fail(f"No command or resource {name!r}.{extra} See `3cx --help`.")
         return super().resolve_command(ctx, args)
+
+
+#: Built-in commands that take --fleet (besides every action command).
+FLEET_COMMANDS = ("call", "fleet")
+
+
+def _no_fleet(cmd: click.Command) -> None:
+    """Mark ``cmd`` (and its sub-commands) as refusing --fleet/--inventory."""
+    cmd._tcx_no_fleet = True  # type: ignore[attr-defined]
+    if isinstance(cmd, click.Group):
+        for sub in cmd.commands.values():
+            _no_fleet(sub)
 
 
 def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
@@ -172,7 +186,15 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         catalog(release)  # unknown release: a clear usage error now
     if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
         opts["debug"] = DEBUG["on"] = True
+    sub = ctx.invoked_subcommand
+    if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
+        from .globalopts import refuse_fleet
+
+        refuse_fleet(f"3cx {sub}")
     ctx.obj = Options(
+        fleet=opts["fleet"],
+        inventory=opts["inventory"],
+        concurrency=opts["concurrency"],
         profile=opts["profile"],
         release=release,
         ca_bundle=opts["ca_bundle"],
@@ -292,6 +314,13 @@ def actions_cmd(
 )
 @click.option("--version", "old_release", hidden=True, help="Deprecated: --release.")
 @click.option("--no-verify-login", is_flag=True, help="Store without requesting a token.")
+@click.option(
+    "--tag",
+    "tags",
+    multiple=True,
+    metavar="TAG",
+    help="Fleet tag, repeatable (`--fleet TAG` selects every PBX so tagged; docs/fleet.md).",
+)
 @_visible_globals("ca_bundle", "insecure")
 @click.pass_context
 def login_cmd(ctx: click.Context, **values: Any) -> None:
@@ -354,6 +383,47 @@ def doctor_cmd(ctx: click.Context) -> None:
     from .doctor import run_doctor
 
     ctx.exit(run_doctor(ctx.obj))
+
+
+# ----------------------------------------------------------------------------- fleet
+
+
+@cli.group(
+    "fleet",
+    context_settings=CONTEXT,
+    cls=HelpOnEmpty,
+    short_help="Many PBXs at once: `fleet list`.",
+)
+def fleet_cmd() -> None:
+    """Many PBXs at once (docs/fleet.md).
+
+    The fleet is every profile (tagged with `3cx login --tag`) plus fleet.toml in the
+    config directory, or the --inventory FILE alone. Any action runs on many PBXs with
+    --fleet SELECTOR: all, a tag, or names and tags separated by commas.
+    """
+
+
+@fleet_cmd.command("list")
+@click.option("--no-check", is_flag=True, help="Do not contact the PBXs (no reachability).")
+@click.option("-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="Output format.")
+@click.pass_context
+def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> None:
+    """List the fleet's PBXs: tags, release and reachability (checked concurrently).
+
+    Each PBX is asked for a token and its release, --concurrency at a time; an
+    unreachable one is a row with its error, and the exit code is then 10 (every
+    PBX failing alike: that failure's code, e.g. 4). --fleet SELECTOR lists a part.
+    """
+    from .columns import Layout
+    from .fleet import LIST_COLUMNS, list_fleet
+    from .output import Printer
+    from .settings import settle
+
+    opts = settle(ctx.find_root().obj)
+    printer = Printer(
+        fmt=output or opts.output or "json", layout=Layout(None, LIST_COLUMNS, fleet=True)
+    )
+    list_fleet(opts, not no_check, printer)
 
 
 # ----------------------------------------------------------------------------- mcp
@@ -455,6 +525,19 @@ cli.add_command(state_group)
     default=0,
     metavar="SECONDS",
     help="Stop after this long without a request (0: never; the background one: 900).",
+)
+@click.option(
+    "--instances",
+    type=click.IntRange(1, 200),
+    default=1,
+    metavar="N",
+    help="Serve N independent PBXs (ports PORT..PORT+N-1; own data and random API key "
+    "each) and print their fleet inventory (docs/fleet.md).",
+)
+@click.option(
+    "--inventory-out",
+    metavar="PATH",
+    help="With --instances: write the inventory here (keys in PATH.secrets/, mode 0600).",
 )
 @click.pass_context
 def emulator_cmd(ctx: click.Context, **values: Any) -> None:

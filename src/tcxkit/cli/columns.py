@@ -81,23 +81,34 @@ DERIVED: dict[str, dict[str, Callable[[dict[str, Any]], Any]]] = {
     "Pbx.CallHistoryView": {"Direction": _call_direction},
 }
 
+#: Columns every --fleet row may have, placed by :meth:`Layout._framed`.
+FLEET_COLUMNS = ("pbx", "error")
+
 MIN_CELL = 6  # a column is never cut below this many characters
 
 
 class Layout:
     """The column choice for one command run (see the module docstring)."""
 
-    def __init__(self, entity: str | None, select: str | None) -> None:
+    def __init__(self, entity: str | None, select: str | None, *, fleet: bool = False) -> None:
         self.entity = entity
         self.select = [c.strip() for c in select.split(",") if c.strip()] if select else None
         self.derived = DERIVED.get(entity or "", {}) if not self.select else {}
+        #: ``--fleet``: rows name their PBX (first column) and may be errors (last column).
+        self.fleet = fleet
 
     @classmethod
-    def for_action(cls, action: Action, select: Any) -> Layout:
+    def for_action(cls, action: Action, select: Any, *, fleet: bool = False) -> Layout:
         entity = action.response.item if action.response.kind == "collection" else None
         if isinstance(select, list | tuple):
             select = ",".join(select)
-        return cls(entity, select if isinstance(select, str) else None)
+        return cls(entity, select if isinstance(select, str) else None, fleet=fleet)
+
+    def _framed(self, cols: list[str]) -> list[str]:
+        """With --fleet: ``pbx`` first, ``error`` last, whatever else was chosen."""
+        if not self.fleet:
+            return cols
+        return ["pbx", *(c for c in cols if c not in FLEET_COLUMNS), "error"]
 
     def _defaults(self, rows: list[dict[str, Any]]) -> list[str] | None:
         wanted = DEFAULT_COLUMNS.get(self.entity or "")
@@ -108,15 +119,18 @@ class Layout:
         return cols if len(cols) >= 2 else None
 
     def table_columns(self, rows: list[dict[str, Any]], fallback: list[str]) -> list[str]:
-        return self.select or self._defaults(rows) or fallback
+        return self._framed(self.select or self._defaults(rows) or fallback)
 
     def csv_columns(self, rows: list[dict[str, Any]], fallback: list[str]) -> list[str]:
         if self.select:
-            return self.select
+            return self._framed(self.select)
         first = [c for c in self._defaults(rows) or () if c not in self.derived]
-        return first + [c for c in fallback if c not in first]
+        return self._framed(first + [c for c in fallback if c not in first])
 
     def value(self, row: dict[str, Any], column: str) -> Any:
+        error = row.get("error") if column == "error" and self.fleet else None
+        if isinstance(error, dict):  # a failed PBX's row: what went wrong, in one cell
+            return f"{error.get('type')}: {error.get('message')}"
         if column in row or column not in self.derived:
             return row.get(column)
         return self.derived[column](row)

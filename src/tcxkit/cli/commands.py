@@ -76,9 +76,23 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+def _tags(given: tuple[str, ...]) -> list[str]:
+    """``--tag`` values, checked before anything is sent (a selector word each)."""
+    from ..fleet.inventory import valid_tag
+
+    bad = [t for t in given if not valid_tag(t)]
+    if bad:
+        raise UsageError(
+            f"--tag {bad[0]!r}: a tag is letters, digits, '_', '.', '-' (not 'all', no comma).",
+            hint="Repeat --tag for several: --tag customers --tag eu.",
+        )
+    return sorted(set(given), key=given.index)
+
+
 def login(ctx: click.Context, **values: Any) -> None:
     opts: Options = ctx.find_root().obj
     name = values["name"]
+    tags = _tags(values.get("tags") or ())
     url = _normalise_url(_ask("PBX URL", values.get("url")))
     client_id = _ask("Client ID", values.get("client_id"))
     secret = _read_secret("API key")
@@ -108,6 +122,8 @@ def login(ctx: click.Context, **values: Any) -> None:
         )
     store = set_secret(name, secret)
     cfg = load_config()
+    if not values.get("tags") and name in cfg.profiles:
+        tags = cfg.profiles[name].tags  # signing in again (a new key) keeps the tags
     cfg.profiles[name] = Profile(
         name=name,
         url=url,
@@ -116,6 +132,7 @@ def login(ctx: click.Context, **values: Any) -> None:
         version=release,
         ca_bundle=opts.ca_bundle,
         insecure=opts.insecure,
+        tags=tags,
     )
     if cfg.current is None or len(cfg.profiles) == 1 or name == "default":
         cfg.current = cfg.current or name
@@ -136,10 +153,14 @@ def profiles_list() -> None:
             err=True,
         )
         return
-    rows = [("", "NAME", "URL", "CLIENT ID", "SECRET IN", "RELEASE")]
+    tagged = any(p.tags for p in cfg.profiles.values())  # the column only once it is used
+    rows = [
+        ("", "NAME", "URL", "CLIENT ID", "SECRET IN", "RELEASE") + (("TAGS",) if tagged else ())
+    ]
     for name, p in sorted(cfg.profiles.items()):
         mark = "*" if name == cfg.current else ""
-        rows.append((mark, name, p.url, p.client_id, p.secret_store, p.version))
+        tags = (",".join(p.tags),) if tagged else ()
+        rows.append((mark, name, p.url, p.client_id, p.secret_store, p.version, *tags))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
@@ -194,6 +215,9 @@ def run_emulator(**values: Any) -> None:
         public_url=values.get("public_url"),
     )
     idle = values.get("idle_timeout") or 0.0
+    if values.get("instances", 1) > 1 or values.get("inventory_out"):
+        _run_emulated_fleet(config, values, keep=values["data"] == "keep", idle=idle)
+        return
 
     def ready(url: str) -> None:
         click.echo(
@@ -204,6 +228,47 @@ def run_emulator(**values: Any) -> None:
         )
 
     if run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle):
+        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
+
+
+def _run_emulated_fleet(config: Any, values: dict[str, Any], *, keep: bool, idle: float) -> None:
+    """``3cx emulator --instances N``: N PBXs on one server; the inventory on stdout."""
+    from dataclasses import replace
+
+    from ..emulator.fleet import fleet_configs, serve_fleet
+
+    if values.get("client_secret_file"):
+        raise UsageError(
+            "--client-secret-file does not apply with --instances.",
+            hint="Each instance gets its own random key, written next to the inventory (0600).",
+        )
+    configs = fleet_configs(values.get("instances", 1), config)
+    if keep:  # per instance: what its own database holds, demo data when it is new
+        configs = [
+            replace(c, data="empty" if c.db and Path(c.db).exists() else "demo") for c in configs
+        ]
+
+    from .profiles import data_dir
+
+    given = values.get("inventory_out")
+    # Not given: a fixed place in the data dir (rewritten each start), printed as well.
+    path = Path(given) if given else data_dir() / "emulator-fleet" / "fleet.toml"
+
+    def ready(path: Path, targets: list[Any]) -> None:
+        if not given:
+            click.echo(path.read_text(encoding="utf-8"), nl=False)
+        click.echo(
+            f"3cx: emulating {len(targets)} PBXs (3CX {config.version}) at "
+            f"{targets[0].url} .. {targets[-1].url}; inventory: {path} (keys in "
+            f"{path.name}.secrets/, mode 0600). Try: 3cx --inventory {path} fleet list. "
+            "Ctrl-C stops them.",
+            err=True,
+        )
+
+    if serve_fleet(
+        configs, values["host"], values["port"], path, on_ready=ready, idle_timeout=idle,
+        relative=bool(given),
+    ):  # fmt: skip
         click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "add_global_options",
     "global_options",
     "prescan_release",
+    "refuse_fleet",
     "release_from_argv",
 ]
 
@@ -35,7 +36,8 @@ OUTPUT_FORMATS = ("json", "jsonl", "table", "csv", "raw")
 
 GLOBAL_NOTE = (
     "Global options work before or after the command: -p/--profile, -o/--output, "
-    "--release, --ca-bundle, --insecure, --timeout, --debug (see `3cx --help`)."
+    "--release, --ca-bundle, --insecure, --timeout, --debug, --fleet, --inventory, "
+    "--concurrency (see `3cx --help`)."
 )
 
 #: ``--release`` as found in the raw arguments (see :func:`prescan_release`).
@@ -46,6 +48,8 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Sub-command copy of a global option: write a given value into the root Options."""
     if value is None or value is False or ctx.resilient_parsing:
         return value
+    if param.name in ("fleet", "inventory") and getattr(ctx.command, "_tcx_no_fleet", False):
+        refuse_fleet(ctx.command_path)
     root = ctx.find_root()
     if root.obj is None:  # the root callback has not run (e.g. completion)
         return value
@@ -100,6 +104,27 @@ def global_options(*, hidden: bool = False) -> list[click.Option]:
             **cb,
         ),
         click.Option(
+            ["--fleet"],
+            metavar="SELECTOR",
+            help="Run on many PBXs at once: all, a tag, or names/tags separated by commas "
+            "(docs/fleet.md).",
+            **cb,
+        ),
+        click.Option(
+            ["--inventory"],
+            metavar="FILE",
+            type=click.Path(dir_okay=False),
+            help="Fleet inventory (env TCX_INVENTORY; default: profiles + fleet.toml).",
+            **cb,
+        ),
+        click.Option(
+            ["--concurrency"],
+            type=click.IntRange(1, 64),
+            metavar="N",
+            help="PBXs at once with --fleet (default 8); calls at once with --items (4).",
+            **cb,
+        ),
+        click.Option(
             ["--debug"],
             is_flag=True,
             default=None,
@@ -107,6 +132,17 @@ def global_options(*, hidden: bool = False) -> list[click.Option]:
             **cb,
         ),
     ]
+
+
+def refuse_fleet(command: str) -> None:
+    """``--fleet`` on a command that talks to one PBX or none: say so (exit 2)."""
+    from ..errors import UsageError
+
+    raise UsageError(
+        f"--fleet and --inventory do not apply to `{command}`.",
+        hint="They run actions (`3cx RESOURCE ACTION`, `3cx call`) and `3cx fleet list` "
+        "on many PBXs; see docs/fleet.md.",
+    )
 
 
 def add_global_options(commands: Iterable[click.Command]) -> None:

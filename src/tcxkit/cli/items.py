@@ -36,7 +36,10 @@ if TYPE_CHECKING:
     from ..catalog import Action, Catalog
     from ..client import Client
 
-__all__ = ["item_kwargs", "load_items", "read_items", "run_items"]
+__all__ = ["ITEMS_CONCURRENCY", "item_kwargs", "load_items", "read_items", "run_items"]
+
+#: Calls in flight in items mode unless --concurrency says otherwise.
+ITEMS_CONCURRENCY = 4
 
 #: A header row of field names (``Id``, ``Number,FirstName,Hours.Type``); no JSON line looks so.
 _CSV_HEADER = re.compile(r"[A-Za-z_][\w.-]*(\s*,\s*[A-Za-z_][\w.-]*)*")
@@ -193,7 +196,7 @@ def run_items(
     with a header row or blank lines.
     """
     keep_going = bool(values.get("continue_on_error"))
-    workers = int(values.get("concurrency") or 1)
+    workers = int(values.get("concurrency") or ITEMS_CONCURRENCY)
     if not items:
         print("3cx: --items: no items in the input.", file=sys.stderr)
         return

@@ -83,9 +83,7 @@ def common_options(pageable: bool = True, file: bool = True) -> list[click.Optio
         click.Option(
             ["--concurrency"],
             type=click.IntRange(1, 64),
-            default=4,
-            show_default=True,
-            help="Parallel calls in items mode.",
+            help="Parallel calls in items mode (default 4); PBXs at once with --fleet (default 8).",
         ),
         click.Option(
             ["--continue-on-error"],

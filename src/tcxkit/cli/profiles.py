@@ -65,6 +65,8 @@ class Profile:
     version: str = "auto"
     ca_bundle: str | None = None
     insecure: bool = False
+    #: Fleet tags (``3cx login --tag eu``), for ``--fleet TAG`` (docs/fleet.md).
+    tags: list[str] = field(default_factory=list)
 
 
 #: Keys of the ``[defaults]`` table and what each accepts (see docs/cli.md).
@@ -130,6 +132,8 @@ def load_config() -> Config:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, list):  # a JSON array of strings is a TOML array
+        return json.dumps([str(v) for v in value], ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -151,7 +155,7 @@ def save_config(cfg: Config) -> Path:
     for name, prof in sorted(cfg.profiles.items()):
         lines += ["", f"[profiles.{json.dumps(name)}]"]
         for k, v in asdict(prof).items():
-            if k != "name" and v is not None:
+            if k != "name" and v is not None and v != []:
                 lines.append(f"{k} = {_toml_value(v)}")
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")

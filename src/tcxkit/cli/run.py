@@ -161,7 +161,7 @@ def _printer(
     return Printer(
         fmt=fmt or values.get("output") or opts.output or "json",
         show_secrets=values["show_secrets"],
-        layout=Layout.for_action(action, values.get("select")),
+        layout=Layout.for_action(action, values.get("select"), fleet=bool(opts.fleet)),
     )
 
 
@@ -256,6 +256,19 @@ def execute(
 ) -> None:
     """Run ``action`` once, page through it, or once per item; print the results."""
     _refuse_ignored(action, values)
+    opts = ctx.find_root().obj
+    if opts.fleet:
+        from .fleetrun import run_fleet
+
+        run_fleet(ctx, action, kwargs, values, _printer(ctx, action, values))
+        return
+    if opts.inventory:
+        raise UsageError(
+            "--inventory only applies with --fleet.",
+            hint="Add --fleet all (or a tag, or names) to run on the inventory's PBXs.",
+        )
+    if values.get("concurrency") is None:
+        values["concurrency"] = opts.concurrency  # `3cx --concurrency 8 ... --items f`
     if values.get("items"):
         _execute_items(ctx, action, kwargs, values)
         return

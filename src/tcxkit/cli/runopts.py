@@ -18,4 +18,9 @@ class Options:
     timeout: float | None = None  # None: env, config.toml, then 30 (see settle())
     debug: bool = False
     output: str | None = None
+    fleet: str | None = None  # --fleet SELECTOR: run on these PBXs (tcxkit.cli.fleet)
+    inventory: str | None = (
+        None  # --inventory FILE (else TCX_INVENTORY, else profiles + fleet.toml)
+    )
+    concurrency: int | None = None  # --concurrency before the command (PBXs at once; default 8)
     settled: bool = False  # env and config.toml applied (tcxkit.cli.settings.settle)

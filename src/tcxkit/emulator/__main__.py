@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from .config import EmulatorConfig
 
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--public-url", help="URL clients reach it at, for @odata.context links")
     p.add_argument("--token-lifetime", type=int, default=3600, help="token lifetime, seconds")
+    p.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="serve N independent PBXs on ports PORT..PORT+N-1, each with its own data and "
+        "random API key, and print their fleet inventory (keys in 0600 files, never printed)",
+    )
+    p.add_argument("--inventory-out", metavar="PATH", help="write the inventory here instead")
     return p
 
 
@@ -60,6 +69,43 @@ def _secret_source(secret_file: str | None) -> str:
     if os.environ.get(SECRET_ENV):
         return f"from ${SECRET_ENV}"
     return "the default (emulator-secret; set $TCX_EMULATOR_SECRET to change it)"
+
+
+def _serve_fleet(config: EmulatorConfig, args: argparse.Namespace) -> None:
+    from ..errors import ConfigurationError
+    from .fleet import fleet_configs, serve_fleet
+
+    if args.client_secret_file:
+        raise ConfigurationError(
+            "--client-secret-file does not apply with --instances.",
+            hint="Each instance gets its own random key, written next to the inventory.",
+        )
+
+    def announce(path: Any, targets: list[Any]) -> None:
+        if not args.inventory_out:
+            print(path.read_text(encoding="utf-8"), end="", flush=True)
+        print(
+            f"# {len(targets)} emulated PBXs; inventory {path}; Ctrl-C stops",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    # Printed, not written where asked: the keys go to a private temporary directory,
+    # removed when Ctrl-C stops the fleet.
+    scratch = None if args.inventory_out else Path(tempfile.mkdtemp(prefix="tcx-fleet-"))
+    path = args.inventory_out or scratch / "fleet.toml"  # type: ignore[operator]
+    try:
+        serve_fleet(
+            fleet_configs(args.instances, config), args.host, args.port, path,
+            on_ready=announce, relative=scratch is None,
+        )  # fmt: skip
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  client secret: {_secret_source(args.client_secret_file)}")
             print("  request log:   GET /emulator/requests   (Ctrl-C stops)", flush=True)
 
-        run(config, host=args.host, port=args.port, on_ready=announce)
+        if args.instances > 1 or args.inventory_out:
+            _serve_fleet(config, args)
+        else:
+            run(config, host=args.host, port=args.port, on_ready=announce)
     except TcxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .config import EmulatorConfig
 
-__all__ = ["tcx_client", "tcx_emulator", "tcx_emulator_config"]
+__all__ = ["tcx_client", "tcx_emulator", "tcx_emulator_config", "tcx_fleet", "tcx_fleet_size"]
 
 
 @pytest.fixture(scope="session")
@@ -58,3 +58,27 @@ def tcx_client(tcx_emulator: Any, tmp_path: Path) -> Iterator[Client]:
         token_cache=tmp_path / "tokens",
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def tcx_fleet_size() -> int:
+    """How many PBXs ``tcx_fleet`` emulates; override this fixture to change it."""
+    return 3
+
+
+@pytest.fixture(scope="session")
+def tcx_fleet(
+    tcx_fleet_size: int, tcx_emulator_config: EmulatorConfig, tmp_path_factory: Any
+) -> Iterator[Any]:
+    """Several independent emulated PBXs (own port, data and API key each) on one server.
+
+    ``.instances`` (like ``tcx_emulator``), ``.targets``, ``.inventory`` (a fleet.toml
+    whose keys sit in 0600 files, never in it) and ``.fleet()``, a ready
+    :class:`tcxkit.Fleet` (``async with tcx_fleet.fleet() as fleet: await fleet.call(...)``).
+    Instances are named pbx01.., tagged ``emulated`` and ``eu``/``us`` alternately.
+    """
+    from .fleet import running_fleet
+
+    path = tmp_path_factory.mktemp("tcx-fleet") / "fleet.toml"
+    with running_fleet(tcx_fleet_size, path, tcx_emulator_config) as fleet:
+        yield fleet

@@ -17,7 +17,7 @@ from typing import Any
 
 from .config import EmulatorConfig
 
-__all__ = ["RunningEmulator", "run", "running"]
+__all__ = ["PortDispatch", "RunningEmulator", "run", "run_many", "running", "running_many"]
 
 
 @dataclass
@@ -128,6 +128,100 @@ def _server(app: Any, **kwargs: Any) -> Any:
     return server
 
 
+class PortDispatch:
+    """One ASGI app for several emulated PBXs: each connection goes to the instance behind
+    the port it came in on (``scope["server"]``), so N PBXs share one event loop."""
+
+    def __init__(self, apps: dict[int, Any]) -> None:
+        self.apps = apps
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        port: int = (scope.get("server") or (None, 0))[1]
+        app = self.apps.get(port)
+        if app is None:  # cannot happen for a socket we bound; answer rather than hang
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b"no emulated PBX here"})
+            return
+        await app(scope, receive, send)
+
+
+def _url(host: str, sock: socket.socket) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{sock.getsockname()[1]}"
+
+
+def _bind_all(host: str, port: int, n: int) -> list[socket.socket]:
+    """``n`` listening sockets: ports ``port .. port+n-1``, or any free ones for port 0."""
+    socks: list[socket.socket] = []
+    try:
+        for i in range(n):
+            socks.append(_bind(host, port + i if port else 0))
+    except BaseException:
+        for sock in socks:
+            sock.close()
+        raise
+    return socks
+
+
+def _asgi(apps: list[Any], socks: list[socket.socket]) -> Any:
+    if len(apps) == 1:
+        return apps[0]
+    return PortDispatch({s.getsockname()[1]: a for s, a in zip(socks, apps, strict=True)})
+
+
+def _build(configs: list[EmulatorConfig], registry: Any = None) -> list[Any]:
+    """One app per config; on failure the stores already opened are closed again."""
+    from .app import create_app
+
+    apps: list[Any] = []
+    try:
+        for config in configs:
+            apps.append(create_app(config, reg=registry))
+    except BaseException:
+        for app in apps:
+            app.state.emulator.store.close()
+        raise
+    return apps
+
+
+@contextmanager
+def running_many(
+    configs: list[EmulatorConfig],
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    registry: Any = None,
+) -> Iterator[list[RunningEmulator]]:
+    """Run several independent emulated PBXs (own data, credentials, port) on one server
+    thread and event loop, for the duration of the block."""
+    apps = _build(configs, registry)
+    socks: list[socket.socket] = []
+    try:
+        socks = _bind_all(host, port, len(apps))
+        server = _server(_asgi(apps, socks))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": socks}, name="tcxkit-emulator", daemon=True
+        )
+        thread.start()
+        try:
+            while not server.ready.wait(0.05):
+                if not thread.is_alive():
+                    raise RuntimeError("The emulator server thread stopped during start-up.")
+            found = []
+            for app, config, sock in zip(apps, configs, socks, strict=True):
+                _publish(app, config, _url(host, sock))
+                found.append(RunningEmulator(_url(host, sock), config, app, app.state.emulator))
+            yield found
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
+    finally:
+        for sock in socks:
+            sock.close()
+        for app in apps:
+            app.state.emulator.store.close()
+
+
 @contextmanager
 def running(
     config: EmulatorConfig | None = None,
@@ -140,30 +234,8 @@ def running(
 
     ``registry`` replaces the domain handlers (``Registry()`` = generic behaviour only).
     """
-    from .app import create_app
-
-    config = config or EmulatorConfig()
-    app = create_app(config, reg=registry)
-    sock = _bind(host, port)
-    bound_port = sock.getsockname()[1]
-    server = _server(app)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="tcxkit-emulator", daemon=True
-    )
-    thread.start()
-    try:
-        while not server.ready.wait(0.05):
-            if not thread.is_alive():
-                raise RuntimeError("The emulator server thread stopped during start-up.")
-        shown = f"[{host}]" if ":" in host else host
-        url = f"http://{shown}:{bound_port}"
-        _publish(app, config, url)
-        yield RunningEmulator(url, config, app, app.state.emulator)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-        app.state.emulator.store.close()
+    with running_many([config or EmulatorConfig()], host, port, registry=registry) as found:
+        yield found[0]
 
 
 class _IdleWatch:
@@ -222,28 +294,47 @@ def run(
     With ``idle_timeout`` (seconds) it also stops after that long without a
     request; returns True when it stopped for that reason.
     """
+    ready = None if on_ready is None else (lambda urls: on_ready(urls[0]))
+    return run_many(
+        [config or EmulatorConfig()], host, port, on_ready=ready, idle_timeout=idle_timeout
+    )
+
+
+def run_many(
+    configs: list[EmulatorConfig],
+    host: str = "127.0.0.1",
+    port: int = 5001,
+    *,
+    on_ready: Callable[[list[str]], None] | None = None,
+    idle_timeout: float | None = None,
+) -> bool:
+    """Serve one or more emulated PBXs in the foreground (ports ``port``, ``port+1``...)."""
     import uvicorn
 
-    from .app import create_app
-
-    config = config or EmulatorConfig()
-    app = create_app(config)
-    watch = _IdleWatch(app, idle_timeout) if idle_timeout else None
-    sock = _bind(host, port)
-    shown = f"[{host}]" if ":" in host else host
-    url = f"http://{shown}:{sock.getsockname()[1]}"
-    _publish(app, config, url)
-    if on_ready is not None:
-        on_ready(url)
-    server = uvicorn.Server(_uvicorn_config(watch or app))
-    done = threading.Event()
-    if watch is not None:
-        threading.Thread(
-            target=watch.watch, args=(server, done), name="tcxkit-idle", daemon=True
-        ).start()
+    apps = _build(configs)
+    socks: list[socket.socket] = []
     try:
-        server.run(sockets=[sock])
+        socks = _bind_all(host, port, len(apps))
+        urls = [_url(host, sock) for sock in socks]
+        for app, config, url in zip(apps, configs, urls, strict=True):
+            _publish(app, config, url)
+        if on_ready is not None:
+            on_ready(urls)
+        asgi = _asgi(apps, socks)
+        watch = _IdleWatch(asgi, idle_timeout) if idle_timeout else None
+        server = uvicorn.Server(_uvicorn_config(watch or asgi))
+        done = threading.Event()
+        if watch is not None:
+            threading.Thread(
+                target=watch.watch, args=(server, done), name="tcxkit-idle", daemon=True
+            ).start()
+        try:
+            server.run(sockets=socks)
+        finally:
+            done.set()
     finally:
-        done.set()
-        sock.close()
+        for sock in socks:
+            sock.close()
+        for app in apps:
+            app.state.emulator.store.close()
     return bool(watch and watch.stopped_idle)

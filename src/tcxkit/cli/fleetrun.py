@@ -1,0 +1,119 @@
+"""One action on many PBXs: ``3cx RESOURCE ACTION --fleet SELECTOR``.
+
+Every row carries the PBX it came from (``pbx``, the first column); a PBX that fails
+is a row with its ``error`` (and its exit code), printed by the same printer; the
+others' rows are complete.  The run exits 0, or with :class:`~tcxkit.errors.FleetFailure`
+(10; every PBX failing alike: that failure's own code).  One event loop drives every
+PBX's :class:`~tcxkit.AsyncClient` (:mod:`tcxkit.fleet.runner`).
+
+Not offered with ``--fleet`` (a usage error says so): items mode (which PBX gets which
+item is a plan, see ``3cx state``), file downloads (N files of one name), ``--dry-run``
+and ``--strict``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..errors import FleetFailure, UsageError
+from .fleet import error_row, fleet_targets, open_fleet, stream
+from .output import items_of
+
+if TYPE_CHECKING:
+    from ..catalog import Action
+    from ..fleet import FleetResult
+    from .output import Printer
+
+__all__ = ["refuse_with_fleet", "run_fleet"]
+
+_REFUSED = (
+    ("items", "--items", "Items mode runs on one PBX; run it per PBX with --profile NAME."),
+    ("dry_run", "--dry-run", "Run --dry-run with --profile NAME to see the request."),
+    ("strict_numbers", "--strict", "Check the numbers per PBX with --profile NAME."),
+)
+
+
+def refuse_with_fleet(action: Action, values: dict[str, Any]) -> None:
+    """Options that make no sense over a fleet stop the run before anything is sent."""
+    for key, flag, why in _REFUSED:
+        if values.get(key):
+            raise UsageError(f"{flag} cannot be combined with --fleet.", hint=why)
+    if action.response.kind == "file":
+        raise UsageError(
+            f"{action.id} returns a file; --fleet does not download from many PBXs at once.",
+            hint="Download per PBX: `3cx --profile NAME ...` (one file each, no name clashes).",
+        )
+
+
+def _rows(pbx: str, result: Any, collection: bool) -> list[dict[str, Any]]:
+    """One call's result as rows that name the PBX first."""
+    if result is None:
+        return [{"pbx": pbx, "status": "ok"}]
+    rows = items_of(result) if collection or isinstance(result, list) else None
+    if rows is not None:
+        if isinstance(result, dict) and "@odata.count" in result:
+            print(f"3cx: {pbx}: @odata.count: {result['@odata.count']}.", file=sys.stderr)
+        return [
+            {"pbx": pbx, **r} if isinstance(r, dict) else {"pbx": pbx, "value": r} for r in rows
+        ]
+    if isinstance(result, dict):
+        body = {k: v for k, v in result.items() if k != "@odata.context"}
+        if set(body) == {"value"}:
+            return [{"pbx": pbx, "value": body["value"]}]
+        return [{"pbx": pbx, **body}]
+    return [{"pbx": pbx, "value": result}]
+
+
+def run_fleet(
+    ctx: click.Context,
+    action: Action,
+    kwargs: dict[str, Any],
+    values: dict[str, Any],
+    printer: Printer,
+) -> None:
+    """Run ``action`` on every selected PBX; print every row; raise FleetFailure if some failed."""
+    from .safety import confirm_delete
+
+    refuse_with_fleet(action, values)
+    opts = ctx.find_root().obj
+    targets = fleet_targets(opts)
+    where = f"{len(targets)} PBX{'s' if len(targets) != 1 else ''} ({', '.join(t.name for t in targets)})"
+    confirm_delete(action, kwargs, where, count=None, yes=bool(values.get("yes")))
+    fleet = open_fleet(targets, opts, values.get("concurrency"))
+    failures: list[FleetResult[Any]] = []
+    collection = action.response.kind == "collection"
+
+    async def paged() -> AsyncIterator[dict[str, Any]]:
+        async with fleet:
+            try:
+                async for pbx, item in fleet.paginate(
+                    action.id, page_size=values.get("page_size"), **kwargs
+                ):
+                    yield (
+                        {"pbx": pbx, **item}
+                        if isinstance(item, dict)
+                        else {"pbx": pbx, "value": item}
+                    )
+            except FleetFailure as exc:
+                failures.extend(exc.failures)
+                for r in exc.failures:
+                    yield error_row(r)
+
+    async def once() -> AsyncIterator[dict[str, Any]]:
+        async with fleet:
+            results = await fleet.call(action.id, **kwargs)
+        for r in results:
+            if r.ok:
+                for row in _rows(r.pbx, r.value, collection):
+                    yield row
+            else:
+                failures.append(r)
+                yield error_row(r)
+
+    printer.rows(stream(paged if values.get("fetch_all") else once))
+    if failures:
+        raise FleetFailure(failures, len(targets))

@@ -1,0 +1,39 @@
+"""Many PBXs at once: the inventory (:mod:`.inventory`) and the runner (:mod:`.runner`).
+
+``tcxkit.Fleet`` is the runner; see docs/fleet.md.  The runner (and asyncio) loads on
+first use, so reading an inventory or checking a tag stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+from .inventory import (
+    PbxTarget,
+    SecretRef,
+    SecretResolver,
+    dump_inventory,
+    load_inventory,
+    parse_inventory,
+    resolve_secret,
+    select,
+)
+
+if TYPE_CHECKING:
+    from .runner import Fleet, FleetResult
+
+__all__ = [
+    "Fleet",
+    "FleetResult",
+    "PbxTarget",
+    "SecretRef",
+    "SecretResolver",
+    "dump_inventory",
+    "load_inventory",
+    "parse_inventory",
+    "resolve_secret",
+    "select",
+]
+
+__getattr__ = lazy_attributes(__name__, {"Fleet": "runner", "FleetResult": "runner"})
