@@ -92,7 +92,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "fleet")
+FLEET_COMMANDS = ("call", "fleet", "state")
 
 
 def _no_fleet(cmd: click.Command) -> None:

@@ -14,6 +14,7 @@ else the exit code of the error that stopped it (see docs/state.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -69,6 +70,11 @@ def _on_pbx(ctx: click.Context, work: Callable[[AsyncClient], Awaitable[Any]]) -
     return asyncio.run(run()), conn.url
 
 
+def _fleet(ctx: click.Context) -> bool:
+    """``--fleet`` given: the step runs on every selected PBX (:mod:`.statefleet`)."""
+    return bool(ctx.find_root().obj.fleet)
+
+
 def _printer(ctx: click.Context, fmt: str | None) -> Any:
     from .output import Printer
     from .settings import settle
@@ -94,6 +100,11 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
     from ..state.kinds import select_kinds
 
     select_kinds(only)  # an unknown kind fails before connecting
+    if _fleet(ctx):
+        from .statefleet import pull_fleet
+
+        pull_fleet(ctx, only, path, force)
+        return
     if path and Path(path).exists() and not force:
         raise OutputExistsError(
             f"{path} exists; nothing was pulled.", hint="Add --force to replace it."
@@ -105,19 +116,26 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
         f"3cx state pull of {url}, {stamp}.\nSecrets are not written: refer to them as ${{ENV_NAME}}.",
     )
     if path:
-        tmp = Path(path).with_name(f".{Path(path).name}.part")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-        print(f"3cx: wrote {path}: " + ", ".join(_counts(doc)), file=sys.stderr)
+        write_atomically(path, text)
+        print(f"3cx: wrote {path}: " + ", ".join(counts(doc)), file=sys.stderr)
     else:
         sys.stdout.write(text)
 
 
-def _counts(doc: dict[str, Any]) -> list[str]:
+def write_atomically(path: str, text: str) -> None:
+    """Write through a ``.part`` file, so a failed pull never leaves half a document."""
+    from pathlib import Path
+
+    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def counts(doc: dict[str, Any]) -> list[str]:
     from ..state.kinds import get_kind
 
     return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
@@ -197,6 +215,11 @@ def plan_cmd(ctx: click.Context, file: str, prune: bool, output: str | None) -> 
     """Show what `apply FILE` would change. Exit 0: none, 2: changes, else an error."""
     from ..state import plan
 
+    if _fleet(ctx):
+        from .statefleet import plan_fleet
+
+        plan_fleet(ctx, file, prune, output)
+        return
     doc = _load(file)
     result, _url = _on_pbx(ctx, lambda client: plan(client, doc, prune=prune))
     _print_plan(ctx, result, output)
@@ -233,6 +256,15 @@ def apply_cmd(
     from ..state import apply, plan
     from .safety import confirm
 
+    if _fleet(ctx):
+        from .statefleet import apply_fleet, plan_fleet
+
+        if dry_run:
+            with contextlib.suppress(click.exceptions.Exit):  # as ever, --dry-run exits 0
+                plan_fleet(ctx, file, prune, output)
+            return
+        apply_fleet(ctx, file, prune, yes, output)
+        return
     doc = _load(file)
     planned, url = _on_pbx(ctx, lambda client: plan(client, doc, prune=prune))
     text = _text(ctx, output)
