@@ -16,7 +16,7 @@ from typing import Any
 from ...catalog.options import QUERY_OPTIONS, QueryOption
 from ..limits import INT32_MAX, MAX_EXPAND_DEPTH
 from .errors import ODataQueryError
-from .lexer import IDENTIFIER
+from .lexer import IDENTIFIER, split_top_level
 from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
 from .parser import parse_filter, parse_orderby
 
@@ -60,29 +60,14 @@ def parse_select(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _split_top(text: str, sep: str, option: str) -> Iterator[tuple[int, str]]:
-    """Split on ``sep`` outside parentheses and quotes, yielding (offset, piece)."""
-    depth, start, quoted = 0, 0, False
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                raise ODataQueryError(
-                    f"Syntax error at position {i} in {option} '{text}': unbalanced ')'."
-                )
-        elif char == sep and depth == 0:
-            yield start, text[start:i]
-            start = i + 1
-    if depth or quoted:
-        what = "an unterminated string" if quoted else "an unclosed '('"
-        raise ODataQueryError(f"Syntax error at position {len(text)} in {option} '{text}': {what}.")
-    yield start, text[start:]
+def _split_top(text: str, sep: str, option: str) -> list[tuple[int, str]]:
+    """Split on ``sep`` outside parentheses and quotes into (offset, piece); 400 if unbalanced."""
+    split = split_top_level(text, sep)
+    if split.problem is not None:
+        raise ODataQueryError(
+            f"Syntax error at position {split.at} in {option} '{text}': {split.problem}."
+        )
+    return split.pieces
 
 
 _EXPAND_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\*)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
