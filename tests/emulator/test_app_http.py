@@ -498,3 +498,17 @@ def test_every_step_refuses_with_one_envelope(api: httpx.Client) -> None:
     for response, status, message, details in cases:
         assert response.status_code == status, response.text
         assert response.json() == _error(message, details)
+
+
+def test_generic_behaviour_is_a_part_of_the_state_not_a_base() -> None:
+    """AppState holds its GenericBehaviour; the behaviour re-declares none of its fields."""
+    from tcxkit.emulator.generic import GenericBehaviour
+    from tcxkit.emulator.state import AppState
+
+    state = AppState(EmulatorConfig(data="empty"), reg=Registry())
+    try:
+        assert not isinstance(state, GenericBehaviour)
+        assert state.behaviour.state is state
+        assert set(vars(state.behaviour)) == {"state", "_generated"}
+    finally:
+        state.store.close()

@@ -157,11 +157,11 @@ class RequestContext:
 
     def generic(self) -> Reply:
         """The built-in answer for this request (store CRUD, generated value or file)."""
-        return self.state.generic(self)
+        return self.state.behaviour.generic(self)
 
     def collection(self, items: list[dict[str, Any]], count: int | None = None) -> Reply:
         """A collection answer with ``@odata.context`` (and ``@odata.count`` when asked)."""
-        return self.state.collection_reply(self, items, count)
+        return self.state.behaviour.collection_reply(self, items, count)
 
     def fail(
         self, status: int, *failures: tuple[str, str], message: str | None = None

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import inspect
 import urllib.parse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -265,10 +265,12 @@ class XapiEndpoints:
             ctx.options  # noqa: B018 - parse early so bad options give 400 first
         found = s.registry.lookup(ctx.action.id, s.release)
         if found is None:
-            return s.generic(ctx)
+            return s.behaviour.generic(ctx)
         fn, is_async = found
         result = fn(ctx)
-        return await result if is_async or inspect.isawaitable(result) else result
+        if is_async or inspect.isawaitable(result):
+            return await cast("Awaitable[Reply]", result)
+        return cast(Reply, result)
 
     async def _accept_body(self, request: Request, action: Action, body: _Body) -> None:
         """Check an operation's JSON body: media type, then JSON, depth and schema.
