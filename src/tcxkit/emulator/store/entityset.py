@@ -2,10 +2,10 @@
 
 An :class:`EntitySet` is a handle on one table of the :class:`~.db.Store`.  Writes go
 through :meth:`.db.Store.writing` (one transaction, the table's generation moved under
-the lock); reads take a :class:`~.planner.Plan` from the pure planner and fetch it: the
-page's keys from a :class:`~..seek.SeekPager`, its count and (for answers sent as they
-are) its encoded rows from :class:`~.rowcache.GenerationCache` caches that cannot serve
-rows of an older generation.
+the lock).  An OData query is planned by the pure :class:`~.planner.QueryPlanner` and
+fetched by the set's :class:`~.reader.Reader` (seek paging, and the generation-tagged
+caches of :mod:`.rowcache`); the simple reads here (``get``, ``find``, ``count``) run
+their one statement directly.
 """
 
 from __future__ import annotations

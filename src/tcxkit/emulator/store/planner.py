@@ -39,7 +39,7 @@ SEARCH_CLAUSE = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Plan:
     """One query as SQL pieces: ``clauses`` (AND-ed) with ``params``, the order, the page."""
 

@@ -145,6 +145,8 @@ class Reader:
         Encoding runs outside the store's lock; the cache refuses the new rows if the
         table has moved past ``generation`` meanwhile (see :mod:`.rowcache`).
         """
+        if not payloads:  # the whole page was cached
+            return [cached[k] for k in keys if k in cached]
         fresh: dict[Any, Any] = {}
         drop = hide | self.entity_set.nav_props
         for k, data in payloads.items():
@@ -152,8 +154,7 @@ class Reader:
             for name in drop:
                 row.pop(name, None)
             fresh[k] = codec.encode(row)
-        if fresh:
-            self.row_cache(hide).put_many(generation, fresh)
+        self.row_cache(hide).put_many(generation, fresh)
         return [found for k in keys if (found := cached.get(k, fresh.get(k))) is not None]
 
     def _payload_map(self, keys: list[Any]) -> dict[Any, str]:
