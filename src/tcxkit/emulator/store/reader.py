@@ -93,11 +93,9 @@ class Reader:
             return QueryResult(self._encode(keys, cached, payloads, hide, generation), total)
         shape = self.entity_set.shape
         items = []
-        for k in keys:
-            data = payloads.get(k)
-            if data is None:
-                continue
-            row = codec.loads(data)
+        loads = codec.loads
+        for data in [payloads[k] for k in keys if k in payloads]:
+            row = loads(data)
             for name in hide:
                 row.pop(name, None)
             items.append(shape(row, options))
