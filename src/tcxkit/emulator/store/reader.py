@@ -90,7 +90,8 @@ class Reader:
                 "A number in the query is outside the 64-bit integer range."
             ) from None
         if cache is not None:
-            return QueryResult(self._encode(keys, cached, payloads, hide, generation), total)
+            encoded_rows = self._encode(keys, cached, payloads, hide, (cache, generation))
+            return QueryResult(encoded_rows, total)
         shape = self.entity_set.shape
         items = []
         loads = codec.loads
@@ -136,12 +137,12 @@ class Reader:
         cached: dict[Any, Any],
         payloads: dict[Any, str],
         hide: frozenset[str],
-        generation: int,
+        into: tuple[GenerationCache[Any, Any], int],
     ) -> list[Any]:
         """The page as encoded rows: cached ones, and the rest encoded and offered to the cache.
 
         Encoding runs outside the store's lock; the cache refuses the new rows if the
-        table has moved past ``generation`` meanwhile (see :mod:`.rowcache`).
+        table has moved past the generation in ``into`` meanwhile (see :mod:`.rowcache`).
         """
         if not payloads:  # the whole page was cached
             return [cached[k] for k in keys if k in cached]
@@ -152,7 +153,8 @@ class Reader:
             for name in drop:
                 row.pop(name, None)
             fresh[k] = codec.encode(row)
-        self.row_cache(hide).put_many(generation, fresh)
+        cache, generation = into
+        cache.put_many(generation, fresh)
         return [found for k in keys if (found := cached.get(k, fresh.get(k))) is not None]
 
     def _payload_map(self, keys: list[Any]) -> dict[Any, str]:
