@@ -195,8 +195,8 @@ class AppState:
         type (the store checks the top level): ``$expand=Groups($select=Nope)`` is a 400
         like a top-level unknown ``$select``.
         """
-        report = action.kind in ("function", "functionImport")
-        options = parse_query(params, max_top=None if report else self.config.max_top)
+        max_top = None if action.is_report else self.config.max_top
+        options = parse_query(params, max_top=max_top)
         if options.expand:
             type_name = action.response.item or _ref_name(action.response.schema)
             if type_name:
