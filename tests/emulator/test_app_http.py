@@ -458,3 +458,57 @@ def test_fault_rules(api: httpx.Client, generic: Any) -> None:
     assert ok.status_code == 200
     assert api.get("/Users").status_code == 504
     assert api.get("/Users").status_code == 200
+
+
+def test_every_step_refuses_with_one_envelope(api: httpx.Client) -> None:
+    """Each step of the XAPI dispatch refuses through one error type, answered in one place."""
+    cases: list[tuple[httpx.Response, int, str, list[tuple[str, str]]]] = [
+        (api.get("/Nope"), 404, "No XAPI 20.0.10 operation matches GET /xapi/v1/Nope.", []),
+        (
+            api.get("/Users(abc)"),
+            400,
+            "The value 'abc' for 'Id' is not a valid Edm.Int32.",
+            [("Id", "WARNINGS.INVALID")],
+        ),
+        (
+            api.post("/Users", content=b"x", headers={"Content-Type": "text/plain"}),
+            415,
+            "Unsupported media type 'text/plain': send the body as application/json.",
+            [("body", "WARNINGS.INVALID")],
+        ),
+        (
+            api.post("/Users", content=b"{", headers={"Content-Type": "application/json"}),
+            400,
+            "The request body is not valid JSON (unexpected end of data: line 1 column 2 (char 1)).",
+            [("body", "WARNINGS.INVALID")],
+        ),
+        (
+            api.get("/Users", params={"$top": "x"}),
+            400,
+            "Invalid value 'x' for $top: not an integer; $top takes a whole number 0 or larger.",
+            [],
+        ),
+        (
+            api.get("/Users(7)"),
+            404,
+            "Id:\nWARNINGS.XAPI.NOT_FOUND",
+            [("Id", "WARNINGS.XAPI.NOT_FOUND")],
+        ),
+    ]
+    for response, status, message, details in cases:
+        assert response.status_code == status, response.text
+        assert response.json() == _error(message, details)
+
+
+def test_generic_behaviour_is_a_part_of_the_state_not_a_base() -> None:
+    """AppState holds its GenericBehaviour; the behaviour re-declares none of its fields."""
+    from tcxkit.emulator.generic import GenericBehaviour
+    from tcxkit.emulator.state import AppState
+
+    state = AppState(EmulatorConfig(data="empty"), reg=Registry())
+    try:
+        assert not isinstance(state, GenericBehaviour)
+        assert state.behaviour.state is state
+        assert set(vars(state.behaviour)) == {"state", "_generated"}
+    finally:
+        state.store.close()

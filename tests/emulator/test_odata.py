@@ -583,3 +583,20 @@ def test_condition_builds_typed_literals(db: sqlite3.Connection) -> None:
         condition("Name", "like", "x")
     with pytest.raises(ValueError, match="cannot compare with a value of type dict"):
         condition("Name", "eq", {})
+
+
+def test_the_parser_reads_the_one_table_of_query_options() -> None:
+    """Every option of ``catalog.options.QUERY_OPTIONS`` fills its QueryOptions field."""
+    import dataclasses
+
+    from tcxkit.catalog.options import QUERY_OPTION_NAMES, QUERY_OPTIONS
+
+    samples = {"select": "Number", "filter": "Id eq 1", "orderby": "Number", "expand": "Groups",
+               "top": "5", "skip": "2", "count": "true", "search": "x"}  # fmt: skip
+    assert set(samples) == set(QUERY_OPTION_NAMES)
+    assert {f.name for f in dataclasses.fields(QueryOptions)} == set(QUERY_OPTION_NAMES)
+    blank = QueryOptions()
+    for option in QUERY_OPTIONS:
+        parsed = parse_query({option.odata: samples[option.name]})
+        assert getattr(parsed, option.name) != getattr(blank, option.name), option.name
+    assert parse_query({"$unknown": "1", "select": "Number"}) == blank

@@ -45,7 +45,7 @@ def _keys(es: EntitySet, query: dict[str, str], order: tuple[str, ...] = ()) -> 
 
 def _offset_keys(es: EntitySet, query: dict[str, str], order: tuple[str, ...]) -> list[Any]:
     """The same page answered with plain OFFSET (the pager with seeking disabled)."""
-    pager = es._pager
+    pager = es.reader.pager
     plain = pager._anchors
     pager._anchors = lambda *args: None  # type: ignore[method-assign]
     try:
@@ -157,6 +157,6 @@ def test_no_hops_where_every_query_sorts(calls: EntitySet) -> None:
     """Without an index for the order each hop would sort the whole match again."""
     query = {"$top": "10", "$skip": "5000", "$orderby": "Dn asc", "$filter": "Dn ne 'hop'"}
     calls.query(parse_query(query))
-    [anchors] = [a for shape, a in calls._pager._shapes.items() if "hop" in shape[1]]
+    [anchors] = [a for shape, a in calls.reader.pager._shapes.items() if "hop" in shape[1]]
     assert not anchors.ordered
     assert anchors.offsets == [5000, 5010]  # the page's own two anchors, no hops

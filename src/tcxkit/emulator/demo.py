@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .domain.common import parse_duration
 
@@ -118,6 +118,25 @@ def _phone(rng: random.Random) -> str:
     return f"+44{rng.choice(('20', '161', '121', '113', '7700'))}{rng.randrange(1000000, 9999999)}"
 
 
+class _Segment(NamedTuple):
+    """One planned call segment, before it becomes a row (cheap to make and sort)."""
+
+    at: float  # epoch seconds
+    source: str
+    source_type: int  # 0 extension, 1 queue, 5 external line
+    source_caller: str
+    destination: str
+    destination_type: int
+    destination_caller: str
+    answered: bool
+    ring: int  # seconds
+    talk: int  # seconds
+    direction: str  # Inbound, Outbound, Internal
+    indent: int  # 0: the call's first segment, 1: a segment below it
+    action: str  # the DN acted on (queue or agent), "" for none
+    action_type: int
+
+
 def generate_calls(
     plan: CallPlan,
     count: int,
@@ -135,15 +154,29 @@ def generate_calls(
     inbound through a queue, 15 % inbound direct, 30 % outbound, 20 % internal; weekdays
     in business hours with morning and afternoon peaks; answer rates 70-85 %.
     """
+    calls = _plan_calls(plan, count, start, end, rng)  # cheap records, then sorted by time
+    calls.sort(key=lambda c: c[0].at)
+    rows: list[dict[str, Any]] = []
+    seg_id = first_segment
+    for call_id, segs in enumerate(calls, start=first_call):
+        for seg in segs:
+            rows.append(_segment_row(seg, seg_id, call_id, plan.names))
+            seg_id += 1
+    del rows[count:]
+    return rows
+
+
+def _plan_calls(
+    plan: CallPlan, count: int, start: datetime, end: datetime, rng: random.Random
+) -> list[list[_Segment]]:
+    """Calls (each a list of segments) until ``count`` segments, in random order."""
     span_days = max(1, (end - start).days)
     base = start.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
     end_epoch = end.timestamp()
     weekend_days = {
         d for d in range(span_days) if datetime.fromtimestamp(base + d * 86400, UTC).weekday() >= 5
     }
-    # 1. plan the calls (cheap tuples), 2. sort by time, 3. emit the segments.
-    Seg = tuple[float, str, int, str, str, int, str, bool, int, int, str, int, str, int]
-    calls: list[list[Seg]] = []
+    calls: list[list[_Segment]] = []
     made = 0
     while made < count:
         day = rng.randrange(span_days)
@@ -152,127 +185,131 @@ def generate_calls(
         t = base + day * 86400 + rng.choice(_HOURS) * 3600 + rng.randrange(3600)
         if t >= end_epoch:
             continue
-        talk = min(3600, int(rng.lognormvariate(4.9, 0.9)))
-        ring = rng.randrange(3, 30)
-        kind = rng.random()
-        ext = rng.choice(plan.extensions)[0]
-        trunk = rng.choice(plan.trunks)[0]
-        segs: list[Seg]
-        if kind < 0.35 and plan.queues:
-            q, _qname, agents = rng.choice(plan.queues)
-            caller = _phone(rng)
-            answered = rng.random() < 0.85
-            wait = rng.randrange(5, 45) if answered else rng.randrange(10, 180)
-            agent = rng.choice(agents) if answered else ""
-            segs = [(t, trunk, 5, caller, q, 1, q, answered, wait, talk if answered else 0,
-                     "Inbound", 0, agent, 0)]  # fmt: skip
-            if answered:
-                segs.append((t + wait, trunk, 5, caller, agent, 0, agent, True, ring, talk,
-                             "Inbound", 1, q, 1))  # fmt: skip
-        elif kind < 0.5:
-            answered = rng.random() < 0.75
-            segs = [(t, trunk, 5, _phone(rng), ext, 0, ext, answered, ring,
-                     talk if answered else 0, "Inbound", 0, "", 0)]  # fmt: skip
-        elif kind < 0.8:
-            answered = rng.random() < 0.7
-            segs = [(t, ext, 0, ext, trunk, 5, _phone(rng), answered, ring,
-                     talk if answered else 0, "Outbound", 0, "", 0)]  # fmt: skip
-        else:
-            other = rng.choice(plan.extensions)[0]
-            if other == ext:
-                continue
-            answered = rng.random() < 0.8
-            segs = [(t, ext, 0, ext, other, 0, other, answered, ring,
-                     talk // 3 if answered else 0, "Internal", 0, "", 0)]  # fmt: skip
-        calls.append(segs)
-        made += len(segs)
-    calls.sort(key=lambda c: c[0][0])
-    names = plan.names
-    rows: list[dict[str, Any]] = []
-    seg_id = first_segment
-    for call_id, segs in enumerate(calls, start=first_call):
-        hid = f"{call_id:08X}"
-        cdr = f"00000000-0000-4000-8000-{call_id:012x}"
-        for (
-            t,
-            src,
-            stype,
-            scid,
-            dst,
-            dtype,
-            dcid,
-            answered,
-            ring,
-            talk,
-            direction,
-            indent,
-            action,
-            atype,
-        ) in segs:
-            started = _stamp(t)
-            talk_text = _dur(talk)
-            src_name = names.get(src, scid)
-            dst_name = names.get(dst, dcid)
-            rows.append(
-                {
-                    "SegmentId": seg_id,
-                    "CallId": call_id,
-                    "CdrId": cdr,
-                    "CallHistoryId": hid,
-                    "MainCallHistoryId": hid,
-                    "StartTime": started,
-                    "SourceDn": src,
-                    "SourceType": stype,
-                    "SourceCallerId": scid,
-                    "SourceDisplayName": src_name,
-                    "DestinationDn": dst,
-                    "DestinationType": dtype,
-                    "DestinationCallerId": dcid,
-                    "DestinationDisplayName": dst_name,
-                    "actionDnDn": action,
-                    "ActionDnType": atype,
-                    "ActionDnDisplayName": names.get(action, ""),
-                    "ActionDnCallerId": action,
-                    "ActionType": 1 if answered else 0,
-                    "Answered": answered,
-                    "Direction": direction,
-                    "CallType": direction,
-                    "Status": "Answered" if answered else "Unanswered",
-                    "Reason": "" if answered else "NoAnswer",
-                    "RingingDuration": _dur(ring),
-                    "TalkingDuration": talk_text,
-                    "CallCost": 0,
-                    "Indent": indent,
-                    "SubrowDescNumber": indent,
-                    "QualityReport": False,
-                    "SrcRecId": 0,
-                    "DstRecId": 0,
-                    # CallHistoryView fields of the same segment
-                    "SegmentStartTime": started,
-                    "SegmentEndTime": _stamp(t + ring + talk),
-                    "SegmentType": 1,
-                    "SegmentActionId": 1 if answered else 0,
-                    "SrcDn": src,
-                    "SrcDnType": stype,
-                    "SrcCallerNumber": scid,
-                    "SrcDisplayName": src_name,
-                    "SrcExternal": stype == 5,
-                    "SrcInternal": stype != 5,
-                    "SrcId": call_id,
-                    "DstDn": dst,
-                    "DstDnType": dtype,
-                    "DstCallerNumber": dcid,
-                    "DstDisplayName": dst_name,
-                    "DstExternal": dtype == 5,
-                    "DstInternal": dtype != 5,
-                    "DstId": call_id,
-                    "CallAnswered": answered,
-                    "CallTime": talk_text,
-                }
-            )
-            seg_id += 1
-    del rows[count:]
-    return rows
+        segs = _plan_call(plan, rng, t)
+        if segs:
+            calls.append(segs)
+            made += len(segs)
+    return calls
+
+
+def _plan_call(plan: CallPlan, rng: random.Random, t: float) -> list[_Segment]:
+    """The segments of one call starting at ``t`` (none: an internal call to itself)."""
+    talk = min(3600, int(rng.lognormvariate(4.9, 0.9)))
+    ring = rng.randrange(3, 30)
+    kind = rng.random()
+    ext = rng.choice(plan.extensions)[0]
+    trunk = rng.choice(plan.trunks)[0]
+    if kind < 0.35 and plan.queues:
+        q, _qname, agents = rng.choice(plan.queues)
+        caller = _phone(rng)
+        answered = rng.random() < 0.85
+        wait = rng.randrange(5, 45) if answered else rng.randrange(10, 180)
+        agent = rng.choice(agents) if answered else ""
+        inbound = _Segment(
+            at=t, source=trunk, source_type=5, source_caller=caller, destination=q,
+            destination_type=1, destination_caller=q, answered=answered, ring=wait,
+            talk=talk if answered else 0, direction="Inbound", indent=0, action=agent,
+            action_type=0,
+        )  # fmt: skip
+        if not answered:
+            return [inbound]
+        taken = _Segment(
+            at=t + wait, source=trunk, source_type=5, source_caller=caller, destination=agent,
+            destination_type=0, destination_caller=agent, answered=True, ring=ring, talk=talk,
+            direction="Inbound", indent=1, action=q, action_type=1,
+        )  # fmt: skip
+        return [inbound, taken]
+    if kind < 0.5:
+        answered = rng.random() < 0.75
+        return [_Segment(
+            at=t, source=trunk, source_type=5, source_caller=_phone(rng), destination=ext,
+            destination_type=0, destination_caller=ext, answered=answered, ring=ring,
+            talk=talk if answered else 0, direction="Inbound", indent=0, action="",
+            action_type=0,
+        )]  # fmt: skip
+    if kind < 0.8:
+        answered = rng.random() < 0.7
+        return [_Segment(
+            at=t, source=ext, source_type=0, source_caller=ext, destination=trunk,
+            destination_type=5, destination_caller=_phone(rng), answered=answered, ring=ring,
+            talk=talk if answered else 0, direction="Outbound", indent=0, action="",
+            action_type=0,
+        )]  # fmt: skip
+    other = rng.choice(plan.extensions)[0]
+    if other == ext:
+        return []
+    answered = rng.random() < 0.8
+    return [_Segment(
+        at=t, source=ext, source_type=0, source_caller=ext, destination=other,
+        destination_type=0, destination_caller=other, answered=answered, ring=ring,
+        talk=talk // 3 if answered else 0, direction="Internal", indent=0, action="",
+        action_type=0,
+    )]  # fmt: skip
+
+
+def _segment_row(seg: _Segment, seg_id: int, call_id: int, names: dict[str, str]) -> dict[str, Any]:
+    """A stored row: the CallLogData and CallHistoryView fields of one segment."""
+    hid = f"{call_id:08X}"
+    cdr = f"00000000-0000-4000-8000-{call_id:012x}"
+    started = _stamp(seg.at)
+    talk_text = _dur(seg.talk)
+    src_name = names.get(seg.source, seg.source_caller)
+    dst_name = names.get(seg.destination, seg.destination_caller)
+    return {
+        "SegmentId": seg_id,
+        "CallId": call_id,
+        "CdrId": cdr,
+        "CallHistoryId": hid,
+        "MainCallHistoryId": hid,
+        "StartTime": started,
+        "SourceDn": seg.source,
+        "SourceType": seg.source_type,
+        "SourceCallerId": seg.source_caller,
+        "SourceDisplayName": src_name,
+        "DestinationDn": seg.destination,
+        "DestinationType": seg.destination_type,
+        "DestinationCallerId": seg.destination_caller,
+        "DestinationDisplayName": dst_name,
+        "actionDnDn": seg.action,
+        "ActionDnType": seg.action_type,
+        "ActionDnDisplayName": names.get(seg.action, ""),
+        "ActionDnCallerId": seg.action,
+        "ActionType": 1 if seg.answered else 0,
+        "Answered": seg.answered,
+        "Direction": seg.direction,
+        "CallType": seg.direction,
+        "Status": "Answered" if seg.answered else "Unanswered",
+        "Reason": "" if seg.answered else "NoAnswer",
+        "RingingDuration": _dur(seg.ring),
+        "TalkingDuration": talk_text,
+        "CallCost": 0,
+        "Indent": seg.indent,
+        "SubrowDescNumber": seg.indent,
+        "QualityReport": False,
+        "SrcRecId": 0,
+        "DstRecId": 0,
+        # CallHistoryView fields of the same segment
+        "SegmentStartTime": started,
+        "SegmentEndTime": _stamp(seg.at + seg.ring + seg.talk),
+        "SegmentType": 1,
+        "SegmentActionId": 1 if seg.answered else 0,
+        "SrcDn": seg.source,
+        "SrcDnType": seg.source_type,
+        "SrcCallerNumber": seg.source_caller,
+        "SrcDisplayName": src_name,
+        "SrcExternal": seg.source_type == 5,
+        "SrcInternal": seg.source_type != 5,
+        "SrcId": call_id,
+        "DstDn": seg.destination,
+        "DstDnType": seg.destination_type,
+        "DstCallerNumber": seg.destination_caller,
+        "DstDisplayName": dst_name,
+        "DstExternal": seg.destination_type == 5,
+        "DstInternal": seg.destination_type != 5,
+        "DstId": call_id,
+        "CallAnswered": seg.answered,
+        "CallTime": talk_text,
+    }
 
 
 def _insert_calls(state: AppState, rows: list[dict[str, Any]]) -> None:

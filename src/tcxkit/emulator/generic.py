@@ -3,8 +3,9 @@
 Entity sets and singletons are backed by the store (list, get by key or alternate key,
 create, patch, delete, navigation collections); functions and actions answer with values
 generated from their response schema; downloads return real files (CSV, WAV, XML, JSON)
-and ``Backups/Pbx.Backup`` writes a real zip.  :class:`GenericBehaviour` is a base of
-:class:`~.state.AppState`, so domain handlers reach it as ``ctx.state.generic(ctx)``.
+and ``Backups/Pbx.Backup`` writes a real zip.  :class:`GenericBehaviour` is a part of
+:class:`~.state.AppState` (``state.behaviour``); domain handlers reach it as
+``ctx.generic()``.
 """
 
 from __future__ import annotations
@@ -22,28 +23,22 @@ from .validate import REQUIRED
 from .wire import API_PREFIX, dumps
 
 if TYPE_CHECKING:
-    from .config import EmulatorConfig
-    from .responses import ValueGenerator
     from .state import AppState, SetInfo
 
 __all__ = ["GenericBehaviour", "backup_archive"]
 
 
 class GenericBehaviour:
-    """Store-backed and generated answers; mixed into :class:`~.state.AppState`."""
+    """Store-backed and generated answers for one emulated PBX.
 
-    if TYPE_CHECKING:  # provided by AppState
-        config: EmulatorConfig
-        generator: ValueGenerator
-        sets: dict[str, SetInfo]
-        type_sets: dict[str, str]
-        singletons: dict[str, str]
-        extra: dict[str, Any]
-        _generated: dict[str, Any]
+    A part of :class:`~.state.AppState` (``state.behaviour``), not a base: it reads the
+    state's model of the release (sets, singletons, generator, config) through
+    ``self.state`` and keeps only what is its own, the generated values per operation.
+    """
 
-        def entity_set(self, name: str) -> Any: ...
-        def singleton(self, name: str) -> dict[str, Any]: ...
-        def set_singleton(self, name: str, value: dict[str, Any]) -> None: ...
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._generated: dict[str, Any] = {}
 
     # -- generic behaviour --------------------------------------------------------------
     def generic(self, ctx: RequestContext) -> Reply:
@@ -64,20 +59,20 @@ class GenericBehaviour:
         segs = a.path.strip("/").split("/")
         pparams = [p for p in a.params if p.location == "path"]
         head = segs[0].split("(", 1)[0]
-        if len(segs) == 1 and not pparams and head in self.singletons:
+        if len(segs) == 1 and not pparams and head in self.state.singletons:
             if a.method == "GET":
-                return Reply(200, project(self.singleton(head), ctx.options))
+                return Reply(200, project(self.state.singleton(head), ctx.options))
             if a.method == "PATCH":
-                self.set_singleton(head, {**self.singleton(head), **(ctx.body or {})})
+                self.state.set_singleton(head, {**self.state.singleton(head), **(ctx.body or {})})
                 return Reply(204)
         if a.method == "GET" and a.response.kind == "collection":
-            if not pparams and a.path.strip("/") in self.sets:
+            if not pparams and a.path.strip("/") in self.state.sets:
                 return self._list(ctx, a.path.strip("/"))
             return self._navigation(ctx, head, segs[-1])
-        info = self.sets.get(head)
+        info = self.state.sets.get(head)
         if info is None:
             return self._generated_reply(ctx)
-        es = self.entity_set(head)
+        es = self.state.entity_set(head)
         if a.method == "POST" and not pparams:
             return self._create(ctx, info, es)
         row = self._lookup(ctx, info, es)
@@ -139,19 +134,19 @@ class GenericBehaviour:
         return Reply(201, row)
 
     def _list(self, ctx: RequestContext, set_name: str) -> Reply:
-        es = self.entity_set(set_name)
+        es = self.state.entity_set(set_name)
         report = ctx.action.kind != "operation"
-        result = es.query(ctx.options, max_top=self.config.report_cap if report else None)
+        result = es.query(ctx.options, max_top=self.state.config.report_cap if report else None)
         return self.collection_reply(ctx, result.items, result.count, context=set_name)
 
     def _navigation(self, ctx: RequestContext, head: str, prop: str) -> Reply:
         """``Groups(5)/Members``: the parent's collection property, paged in memory."""
-        info = self.sets.get(head)
+        info = self.state.sets.get(head)
         if info is not None:
-            parent = self._lookup(ctx, info, self.entity_set(head))
+            parent = self._lookup(ctx, info, self.state.entity_set(head))
             items = parent.get(prop) or []
-        elif head in self.singletons:
-            items = self.singleton(head).get(prop) or []
+        elif head in self.state.singletons:
+            items = self.state.singleton(head).get(prop) or []
         else:
             items = []
         return self._page(ctx, list(items))
@@ -161,13 +156,13 @@ class GenericBehaviour:
         total = len(items)
         end = None if opts.top is None else opts.skip + opts.top
         if ctx.action.kind != "operation":
-            cap = self.config.report_cap
+            cap = self.state.config.report_cap
             end = cap if end is None else min(end, opts.skip + cap)
         page = [project(i, opts) if isinstance(i, dict) else i for i in items[opts.skip : end]]
         return self.collection_reply(ctx, page, total if opts.count else None)
 
     def _collection_from_type(self, ctx: RequestContext, item: str | None) -> Reply:
-        set_name = self.type_sets.get(item or "")
+        set_name = self.state.type_sets.get(item or "")
         if set_name is not None:
             return self._list(ctx, set_name)
         value = self._generate(ctx.action)
@@ -176,7 +171,7 @@ class GenericBehaviour:
     def _generate(self, action: Action) -> Any:
         cached = self._generated.get(action.id)
         if cached is None:
-            cached = self.generator.value(action.response.schema, action.id, items=3)
+            cached = self.state.generator.value(action.response.schema, action.id, items=3)
             self._generated[action.id] = cached
         return cached
 
@@ -230,17 +225,21 @@ class GenericBehaviour:
                 dumps({"Version": "2012-10-17", "Statement": []}), "policy.json", "application/json"
             )
         rows = [
-            self.generator.value(
+            self.state.generator.value(
                 {"type": "object", "properties": {"Name": {"type": "string"}}}, name
             )
         ]
         return Reply.file(make_csv(rows), f"{_file_stem(name)}.csv", "text/csv")
 
     def _rows_for(self, ctx: RequestContext, item: str) -> list[dict[str, Any]]:
-        set_name = self.type_sets.get(item)
+        set_name = self.state.type_sets.get(item)
         if set_name is not None:
             opts = ctx.options
-            return self.entity_set(set_name).query(opts, max_top=self.config.report_cap).items
+            return (
+                self.state.entity_set(set_name)
+                .query(opts, max_top=self.state.config.report_cap)
+                .items
+            )
         return list(self._generate(ctx.action).get("value", []))
 
     def _backup(self, ctx: RequestContext) -> Reply:
@@ -248,9 +247,9 @@ class GenericBehaviour:
         desc = (ctx.body or {}).get("description") or {}
         stem = str(desc.get("Name") or f"backup-{int(time.time())}")
         file_name = stem if stem.endswith(".zip") else f"{stem}.zip"
-        archive = backup_archive(self, desc)
-        self.extra.setdefault("backup_files", {})[file_name] = archive
-        es = self.entity_set("Backups")
+        archive = backup_archive(self.state, desc)
+        self.state.extra.setdefault("backup_files", {})[file_name] = archive
+        es = self.state.entity_set("Backups")
         row = {
             "FileName": file_name,
             "CreationTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -80,7 +80,10 @@ class XapiError(Exception):
     """Raise from a handler to answer with the PBX error envelope.
 
     ``failures`` are ``(target, code)`` pairs: ``message`` defaults to the
-    PBX form ``Target:\\nCODE`` lines.
+    PBX form ``Target:\nCODE`` lines.  ``headers`` go with the answer (``Allow`` on a
+    405).  It is also the one error type of the XAPI endpoint's own steps
+    (authorisation, routing, decoding, body checks): :meth:`answer` carries a reply that
+    is not an envelope (the bearer challenge, an injected fault) the same way.
     """
 
     def __init__(
@@ -88,13 +91,24 @@ class XapiError(Exception):
         status: int,
         message: str | None = None,
         failures: Iterable[tuple[str, str]] = (),
+        *,
+        headers: Mapping[str, str] | None = None,
     ):
         self.status = status
         self.failures = list(failures)
         if message is None:
             message = "\n".join(f"{t}:\n{c}" for t, c in self.failures)
         self.message = message
+        self.headers = dict(headers or {})
+        self.response: Any = None  # a ready HTTP response to send instead of the envelope
         super().__init__(message)
+
+    @classmethod
+    def answer(cls, response: Any) -> XapiError:
+        """An error whose answer is ``response`` as it is (a starlette ``Response``)."""
+        error = cls(response.status_code, "")
+        error.response = response
+        return error
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -143,11 +157,11 @@ class RequestContext:
 
     def generic(self) -> Reply:
         """The built-in answer for this request (store CRUD, generated value or file)."""
-        return self.state.generic(self)
+        return self.state.behaviour.generic(self)
 
     def collection(self, items: list[dict[str, Any]], count: int | None = None) -> Reply:
         """A collection answer with ``@odata.context`` (and ``@odata.count`` when asked)."""
-        return self.state.collection_reply(self, items, count)
+        return self.state.behaviour.collection_reply(self, items, count)
 
     def fail(
         self, status: int, *failures: tuple[str, str], message: str | None = None

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Action, Catalog
+from .odata.lexer import split_top_level
 
 __all__ = ["LiteralError", "Match", "Router", "decode_literal", "split_path"]
 
@@ -60,25 +61,8 @@ class Segment:
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    """Split on ``sep`` where it is outside quotes and parentheses."""
-    parts: list[str] = []
-    depth = 0
-    quoted = False
-    start = 0
-    for i, ch in enumerate(text):
-        if ch == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == sep and depth == 0:
-            parts.append(text[start:i])
-            start = i + 1
-    parts.append(text[start:])
-    return parts
+    """Split on ``sep`` where it is outside quotes and parentheses (imbalance tolerated)."""
+    return [piece for _, piece in split_top_level(text, sep).pieces]
 
 
 def _parse_segment(text: str) -> Segment | None:

@@ -13,9 +13,9 @@ The answer is exactly the ``OFFSET`` answer:
 * the order is total (every ORDER BY ends with the key ``k``), so "the rows after the
   anchor" are exactly the rows after that offset;
 * anchors belong to one generation of the table: any write (the store's per-table write
-  counter, moved before and after each write) forgets them all, so an insert or delete
-  in between can never shift a page; a page and its anchors are computed under the
-  store's lock, so they describe one state of the table;
+  counter, moved by the writer under the store's lock) forgets them all, so an insert or
+  delete in between can never shift a page; a page and its anchors are computed under
+  the store's lock, so they describe one state of the table;
 * only orders whose items share one direction and carry no bound parameters are
   seeked; a descending order is seeked only when no matching row has a NULL sort value
   (NULLs sort first and a row-value comparison with NULL is unknown), and an anchor with

@@ -3,7 +3,8 @@
 :class:`AppState` is what handlers receive as ``ctx.state``.  At start it reads the
 release's catalog to discover entity sets (item type, key, alternate keys) and settings
 singletons; the store's tables are opened lazily.  The built-in answer for operations
-without a domain handler comes from :class:`~.generic.GenericBehaviour`.
+without a domain handler comes from its part ``behaviour``, a
+:class:`~.generic.GenericBehaviour`.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ def _table_name(set_name: str) -> str:
     return set_name.replace("/", "_").replace(".", "_")
 
 
-class AppState(GenericBehaviour):
+class AppState:
     """Everything one emulated PBX holds: config, catalog, store, tokens, log, plans."""
 
     def __init__(self, config: EmulatorConfig, *, reg: Registry | None = None):
@@ -73,10 +74,11 @@ class AppState(GenericBehaviour):
         self.type_sets: dict[str, str] = {}
         self.singletons: dict[str, str] = {}  # path name -> type name
         self._open_sets: dict[str, Any] = {}
-        self._generated: dict[str, Any] = {}
         self._auth_attempts: dict[str, collections.deque[float]] = {}
         self._locked_until: dict[str, float] = {}
         self._discover()
+        #: The built-in answers (store CRUD, generated values, files): a part, not a base.
+        self.behaviour = GenericBehaviour(self)
 
     # -- model of the release ---------------------------------------------------------
     def _discover(self) -> None:
@@ -193,8 +195,8 @@ class AppState(GenericBehaviour):
         type (the store checks the top level): ``$expand=Groups($select=Nope)`` is a 400
         like a top-level unknown ``$select``.
         """
-        report = action.kind in ("function", "functionImport")
-        options = parse_query(params, max_top=None if report else self.config.max_top)
+        max_top = None if action.is_report else self.config.max_top
+        options = parse_query(params, max_top=max_top)
         if options.expand:
             type_name = action.response.item or _ref_name(action.response.schema)
             if type_name:

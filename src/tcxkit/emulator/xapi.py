@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import inspect
 import urllib.parse
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -162,55 +162,92 @@ class XapiEndpoints:
         ).encode()
 
     async def _dispatch(self, request: Request, rest: str, body: _Body) -> Response:
-        s = self.state
+        """Run the steps of a request; every refusal on the way is answered here, once.
+
+        Each step raises :class:`~.registry.XapiError` (handlers too, and the store's and
+        the OData parser's errors are mapped to it), so the order of the checks is the
+        order of the calls below and the envelope is built in one place.
+        """
+        try:
+            client_id = self._authorize(request)
+            action, raw = self._route(request, rest)
+            await self._screen(request, action)
+            params = self._decode_params(action, raw)
+            if action.body is not None:
+                await self._accept_body(request, action, body)
+            ctx = self._context(request, rest, action, params, body, client_id)
+            reply = await self._answer(ctx)
+        except (XapiError, ODataQueryError, StoreError) as exc:
+            return _refusal(exc)
+        return self._render(reply)
+
+    def _authorize(self, request: Request) -> str | None:
+        """The client id of a live bearer token (401 with the challenge otherwise)."""
         client_id, denied = bearer(self.state, request)
         if denied is not None:
-            return denied
+            raise XapiError.answer(denied)
+        return client_id
+
+    def _route(self, request: Request, rest: str) -> tuple[Action, dict[str, str]]:
+        """The release's operation for this method and path, with its raw key literals."""
+        s = self.state
         match = s.router.match(request.method, rest)
-        if match.action is None:
-            if match.status == 405:
-                return envelope(
-                    405,
-                    f"The path {rest} does not support {request.method}; it allows "
-                    + ", ".join(match.allowed)
-                    + ".",
-                    Allow=", ".join(match.allowed),
-                )
-            message = f"No XAPI {s.release} operation matches {request.method} {API_PREFIX}{rest}."
-            if match.hint:
-                message += " " + match.hint
-            return envelope(404, message)
-        action = match.action
+        if match.action is not None:
+            return match.action, match.raw or {}
+        if match.status == 405:
+            allowed = ", ".join(match.allowed)
+            raise XapiError(
+                405,
+                f"The path {rest} does not support {request.method}; it allows {allowed}.",
+                headers={"Allow": allowed},
+            )
+        message = f"No XAPI {s.release} operation matches {request.method} {API_PREFIX}{rest}."
+        raise XapiError(404, f"{message} {match.hint}" if match.hint else message)
+
+    async def _screen(self, request: Request, action: Action) -> None:
+        """Injected faults first, then the role: a System Admin cannot read call history."""
+        s = self.state
         if s.faults:
             injected = await inject_fault(s, request, action.id)
             if injected is not None:
-                return injected
+                raise XapiError.answer(injected)
         if (
             action.resource in SYSTEM_OWNER_RESOURCES
             and s.config.options.get("role") == "system_admin"
         ):
-            return envelope(403, f"{action.id} needs the System Owner role.")
+            raise XapiError(403, f"{action.id} needs the System Owner role.")
+
+    @staticmethod
+    def _decode_params(action: Action, raw: dict[str, str]) -> dict[str, Any]:
+        """The path's key and function literals as values of their declared types."""
         params: dict[str, Any] = {}
-        for pname, text in (match.raw or {}).items():
+        for pname, text in raw.items():
             param = action.param(pname)
             if param is None:  # pragma: no cover - router and catalog agree
                 continue
             try:
                 params[pname] = decode_literal(text, param)
             except LiteralError as exc:
-                return envelope(400, exc.message, [Failure(pname, "WARNINGS.INVALID")])
-        if action.body is not None:
-            refused = await self._accept_body(request, action, body)
-            if refused is not None:
-                return refused
+                raise XapiError(400, exc.message, [(pname, "WARNINGS.INVALID")]) from None
+        return params
+
+    def _context(
+        self,
+        request: Request,
+        rest: str,
+        action: Action,
+        params: dict[str, Any],
+        body: _Body,
+        client_id: str | None,
+    ) -> RequestContext:
         query = (
             dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
             if request.url.query
             else {}
         )
-        ctx = RequestContext(
+        return RequestContext(
             action=action,
-            state=s,
+            state=self.state,
             method=request.method,
             path=rest,
             params=params,
@@ -218,29 +255,24 @@ class XapiEndpoints:
             body=body.value,
             headers=request.headers,
             client_id=client_id,
-            base_url=s.public_url,
+            base_url=self.state.public_url,
         )
-        try:
-            if any(k.startswith("$") for k in query):
-                ctx.options  # noqa: B018 - parse early so bad options give 400 first
-            found = s.registry.lookup(action.id, s.release)
-            if found is None:
-                reply = s.generic(ctx)
-            else:
-                fn, is_async = found
-                result = fn(ctx)
-                reply = await result if is_async or inspect.isawaitable(result) else result
-        except XapiError as exc:
-            return json_response(exc.status, exc.envelope())
-        except ODataQueryError as exc:
-            return envelope(400, str(exc))
-        except EntityNotFoundError as exc:
-            return envelope(404, str(exc))
-        except StoreError as exc:
-            return envelope(400, str(exc))
-        return self._render(reply)
 
-    async def _accept_body(self, request: Request, action: Action, body: _Body) -> Response | None:
+    async def _answer(self, ctx: RequestContext) -> Reply:
+        """The operation's domain handler, or the generic behaviour when it has none."""
+        s = self.state
+        if any(k.startswith("$") for k in ctx.query_params):
+            ctx.options  # noqa: B018 - parse early so bad options give 400 first
+        found = s.registry.lookup(ctx.action.id, s.release)
+        if found is None:
+            return s.behaviour.generic(ctx)
+        fn, is_async = found
+        result = fn(ctx)
+        if is_async or inspect.isawaitable(result):
+            return await cast("Awaitable[Reply]", result)
+        return cast(Reply, result)
+
+    async def _accept_body(self, request: Request, action: Action, body: _Body) -> None:
         """Check an operation's JSON body: media type, then JSON, depth and schema.
 
         A body of :data:`~.limits.OFFLOAD_BODY` bytes or more is decoded and validated in
@@ -249,11 +281,11 @@ class XapiEndpoints:
         if body.raw.strip():
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
-                return envelope(
+                raise XapiError(
                     415,
                     f"Unsupported media type {ctype or '(none)'!r}: send the body as "
                     "application/json.",
-                    [Failure("body", "WARNINGS.INVALID")],
+                    [("body", "WARNINGS.INVALID")],
                 )
 
         def check() -> list[Failure]:
@@ -264,14 +296,13 @@ class XapiEndpoints:
 
         failures = await _off_loop(body, check)
         if body.problem is not None:
-            return envelope(
+            raise XapiError(
                 400,
                 f"The request body is not valid JSON ({body.problem}).",
-                [Failure("body", "WARNINGS.INVALID")],
+                [("body", "WARNINGS.INVALID")],
             )
         if failures:
-            return envelope(400, envelope_message(failures), failures)
-        return None
+            raise XapiError(400, envelope_message(failures), [(f.target, f.code) for f in failures])
 
     def _validate_body(self, action: Action, body: Any) -> list[Failure]:
         assert action.body is not None
@@ -307,3 +338,14 @@ class XapiEndpoints:
             headers=headers,
             media_type=reply.content_type or ODATA_JSON,
         )
+
+
+def _refusal(exc: XapiError | ODataQueryError | StoreError) -> Response:
+    """The PBX's answer to a refused request: its error envelope (or a ready answer)."""
+    if isinstance(exc, ODataQueryError):
+        exc = XapiError(400, str(exc))
+    elif isinstance(exc, StoreError):
+        exc = XapiError(404 if isinstance(exc, EntityNotFoundError) else 400, str(exc))
+    if exc.response is not None:
+        return exc.response
+    return json_response(exc.status, exc.envelope(), headers=exc.headers or None)

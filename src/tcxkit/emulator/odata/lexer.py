@@ -16,9 +16,50 @@ from ..limits import INT64_MAX
 from .datetimes import normalize_datetime
 from .errors import ODataQueryError
 
-__all__ = ["IDENTIFIER", "Token", "tokenize"]
+__all__ = ["IDENTIFIER", "Split", "Token", "split_top_level", "tokenize"]
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Text cut at a separator outside quotes and parentheses (see :func:`split_top_level`)."""
+
+    pieces: list[tuple[int, str]]  # (offset, piece)
+    problem: str | None = None  # the first imbalance: "unbalanced ')'", ...
+    at: int = 0  # where it is
+
+
+def split_top_level(text: str, sep: str) -> Split:
+    """Cut ``text`` at each ``sep`` outside single quotes and parentheses.
+
+    Used for OData lists (``$expand`` items and their ``;`` options) and for URL path
+    segments and key arguments.  An imbalance does not stop the cut: the caller decides
+    whether it is an error (``$expand``) or just a path that matches nothing (routing).
+    """
+    pieces: list[tuple[int, str]] = []
+    depth, start, quoted = 0, 0, False
+    problem: str | None = None
+    at = 0
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0 and problem is None:
+                problem, at = "unbalanced ')'", i
+        elif char == sep and depth == 0:
+            pieces.append((start, text[start:i]))
+            start = i + 1
+    pieces.append((start, text[start:]))
+    if problem is None and (depth or quoted):
+        problem = "an unterminated string" if quoted else "an unclosed '('"
+        at = len(text)
+    return Split(pieces, problem, at)
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,22 @@
 """The system query options of a request: parse them into :class:`QueryOptions`, check them.
 
-``parse_query`` reads ``$filter``/``$select``/``$orderby``/``$top``/``$skip``/``$count``/
-``$expand``/``$search`` (nested ``$expand`` options recurse into it); ``validate_options``
-rejects references to properties a type does not have, worded as the PBX words it.
+``parse_query`` reads the options of the one table the whole project shares
+(:data:`tcxkit.catalog.options.QUERY_OPTIONS`: ``$select``, ``$filter``, ...; nested
+``$expand`` options recurse into it); ``validate_options`` rejects references to
+properties a type does not have, worded as the PBX words it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from ...catalog.options import QUERY_OPTIONS, QueryOption
 from ..limits import INT32_MAX, MAX_EXPAND_DEPTH
 from .errors import ODataQueryError
-from .lexer import IDENTIFIER
+from .lexer import IDENTIFIER, split_top_level
 from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
 from .parser import parse_filter, parse_orderby
 
@@ -57,29 +60,14 @@ def parse_select(text: str) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _split_top(text: str, sep: str, option: str) -> Iterator[tuple[int, str]]:
-    """Split on ``sep`` outside parentheses and quotes, yielding (offset, piece)."""
-    depth, start, quoted = 0, 0, False
-    for i, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                raise ODataQueryError(
-                    f"Syntax error at position {i} in {option} '{text}': unbalanced ')'."
-                )
-        elif char == sep and depth == 0:
-            yield start, text[start:i]
-            start = i + 1
-    if depth or quoted:
-        what = "an unterminated string" if quoted else "an unclosed '('"
-        raise ODataQueryError(f"Syntax error at position {len(text)} in {option} '{text}': {what}.")
-    yield start, text[start:]
+def _split_top(text: str, sep: str, option: str) -> list[tuple[int, str]]:
+    """Split on ``sep`` outside parentheses and quotes into (offset, piece); 400 if unbalanced."""
+    split = split_top_level(text, sep)
+    if split.problem is not None:
+        raise ODataQueryError(
+            f"Syntax error at position {split.at} in {option} '{text}': {split.problem}."
+        )
+    return split.pieces
 
 
 _EXPAND_ITEM = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|\*)\s*(?:\((.*)\))?\s*\Z", re.DOTALL)
@@ -135,39 +123,49 @@ def _non_negative(name: str, raw: str) -> int:
     return value
 
 
+def _flag(option: QueryOption, raw: str) -> bool:
+    """A ``$count`` value: true or false (any case)."""
+    flag = raw.strip().lower()
+    if flag not in ("true", "false"):
+        raise ODataQueryError(f"Invalid value '{raw}' for {option.odata}: use true or false.")
+    return flag == "true"
+
+
+#: How each option of the one table (:data:`tcxkit.catalog.options.QUERY_OPTIONS`) is
+#: read: ``(option, text, expand level) -> value`` of the same-named QueryOptions field.
+_READERS: dict[str, Callable[[QueryOption, str, int], Any]] = {
+    "select": lambda option, text, level: parse_select(text),
+    "filter": lambda option, text, level: parse_filter(text),
+    "orderby": lambda option, text, level: parse_orderby(text),
+    "expand": lambda option, text, level: parse_expand(text, level),
+    "top": lambda option, text, level: _non_negative(option.odata, text),
+    "skip": lambda option, text, level: _non_negative(option.odata, text),
+    "count": lambda option, text, level: _flag(option, text),
+    "search": lambda option, text, level: text,
+}
+
+
 def parse_query(
     params: Mapping[str, str], *, max_top: int | None = 100, _level: int = 1
 ) -> QueryOptions:
     """Read the OData system query options out of ``params`` (unknown ``$`` options are ignored).
 
-    ``max_top`` is the PBX's page limit for ordinary entity sets; pass None where the PBX
-    accepts any ``$top`` (report functions, nested expand options).
+    The options and their URL names are those of the one table in
+    :mod:`tcxkit.catalog.options`, read in its order; an empty list option (``$select=``)
+    is absent.  ``max_top`` is the PBX's page limit for ordinary entity sets; pass None
+    where the PBX accepts any ``$top`` (report functions, nested expand options).
     """
     options = QueryOptions()
-    if (text := params.get("$filter")) is not None:
-        options.filter = parse_filter(text)
-    if (text := params.get("$select")) is not None and text.strip():
-        options.select = parse_select(text)
-    if (text := params.get("$orderby")) is not None and text.strip():
-        options.orderby = parse_orderby(text)
-    if (text := params.get("$top")) is not None:
-        options.top = _non_negative("$top", text)
-        if max_top is not None and options.top > max_top:
-            raise ODataQueryError(
-                f"The limit of '{max_top}' for Top query has been exceeded. "
-                f"The value from the incoming request is '{options.top}'."
-            )
-    if (text := params.get("$skip")) is not None:
-        options.skip = _non_negative("$skip", text)
-    if (text := params.get("$count")) is not None:
-        flag = text.strip().lower()
-        if flag not in ("true", "false"):
-            raise ODataQueryError(f"Invalid value '{text}' for $count: use true or false.")
-        options.count = flag == "true"
-    if (text := params.get("$expand")) is not None and text.strip():
-        options.expand = parse_expand(text, _level)
-    if (text := params.get("$search")) is not None:
-        options.search = text
+    for option in QUERY_OPTIONS:
+        text = params.get(option.odata)
+        if text is None or (option.kind == "list" and not text.strip()):
+            continue
+        setattr(options, option.name, _READERS[option.name](option, text, _level))
+    if max_top is not None and options.top is not None and options.top > max_top:
+        raise ODataQueryError(
+            f"The limit of '{max_top}' for Top query has been exceeded. "
+            f"The value from the incoming request is '{options.top}'."
+        )
     return options
 
 
