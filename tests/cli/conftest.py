@@ -9,7 +9,10 @@ unless ``input`` is given; never a terminal), stdout and stderr (bytes, decoded
 as ``subprocess.run(text=True)`` would), and no tokens remembered from another
 run (:class:`tcxkit.auth.TokenState` is per process).  What a run sets
 process-wide, ``main`` undoes itself (debug mode, the HTTP log handler); the
-runner restores the environment, the working directory and the streams.
+runner checks that each run left the environment, the working directory, signal
+handlers, log handlers and levels as it found them (a leak fails the test: fix
+it in the CLI, where embedding programs would suffer it too), then puts back the
+streams and its own environment and working directory.
 
 ``subprocess_run`` and ``subprocess_bare`` run the installed console script in
 a child process.  Only what needs a real process boundary uses them:
@@ -37,7 +40,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -156,12 +161,36 @@ class InProcess(Runner):
             contextlib.chdir(self.cwd),
             _streams(stdin, stdout, stderr),
         ):
+            before = _process_state()
             try:
                 main(list(args))
                 code = 0  # (main always exits; a process would end 0 if it returned)
             except SystemExit as exc:
                 code = _exit_status(exc, stderr)
+            _assert_left_as_found(before, _process_state(), args)
         return code, _bytes(stdout), _bytes(stderr)
+
+
+def _process_state() -> dict[str, Any]:
+    """Process-wide state a run could change; a process loses it at exit, ``main`` must not."""
+    from tcxkit.cli.errors import DEBUG
+
+    loggers = ("", "tcxkit", "tcxkit.http")
+    return {
+        "environment": dict(os.environ),
+        "working directory": os.getcwd(),
+        "signal handlers": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
+        "log handlers": [list(logging.getLogger(name).handlers) for name in loggers],
+        "log levels": [logging.getLogger(name).level for name in loggers],
+        "debug mode": DEBUG["on"],
+    }
+
+
+def _assert_left_as_found(
+    before: dict[str, Any], after: dict[str, Any], args: Sequence[str]
+) -> None:
+    changed = [key for key in before if before[key] != after[key]]
+    assert not changed, f"`3cx {' '.join(args)}` left process-wide state changed: {changed}"
 
 
 def _stream(data: bytes = b"") -> io.TextIOWrapper:
