@@ -8,11 +8,13 @@ isolated config, data and cache directories), working directory, stdin (empty
 unless ``input`` is given; never a terminal), stdout and stderr (bytes, decoded
 as ``subprocess.run(text=True)`` would), and no tokens remembered from another
 run (:class:`tcxkit.auth.TokenState` is per process).  What a run sets
-process-wide, ``main`` undoes itself (debug mode, the HTTP log handler); the
+process-wide, ``main`` undoes itself (debug mode, the HTTP log handler).  The
 runner checks that each run left the environment, the working directory, signal
-handlers, log handlers and levels as it found them (a leak fails the test: fix
-it in the CLI, where embedding programs would suffer it too), then puts back the
-streams and its own environment and working directory.
+handlers, log handlers and levels, and the child processes as it found them (a
+leak fails the test: fix it in the CLI, where programs that embed it would suffer
+it too), then puts back the streams and its own environment and working directory.
+New commands get all this from ``run``/``bare``; use the subprocess fixtures only
+for a new kind of process boundary, and add it to the list below.
 
 ``subprocess_run`` and ``subprocess_bare`` run the installed console script in
 a child process.  Only what needs a real process boundary uses them:
@@ -130,7 +132,7 @@ class Runner:
         raise NotImplementedError
 
 
-class Subprocess(Runner):
+class ConsoleScript(Runner):
     """The installed console script in a child process."""
 
     def _invoke(
@@ -183,7 +185,19 @@ def _process_state() -> dict[str, Any]:
         "log handlers": [list(logging.getLogger(name).handlers) for name in loggers],
         "log levels": [logging.getLogger(name).level for name in loggers],
         "debug mode": DEBUG["on"],
+        # A process a run leaves behind would be pytest's child (a zombie once it ends):
+        # the embedded emulator is tested through subprocess_bare.
+        "child processes": _children(),
     }
+
+
+def _children() -> set[int]:
+    """Pids of this process's children (Linux /proc; empty elsewhere)."""
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            pids.update(int(pid) for pid in task.read_text().split())
+    return pids
 
 
 def _assert_left_as_found(
@@ -257,13 +271,13 @@ def run(emulator: Any, dirs: dict[str, Path]) -> Runner:
 @pytest.fixture
 def subprocess_bare(bare: Runner) -> Runner:
     """``bare``'s settings through the installed console script (process-boundary tests)."""
-    return Subprocess(bare.env, bare.cwd)
+    return ConsoleScript(bare.env, bare.cwd)
 
 
 @pytest.fixture
 def subprocess_run(run: Runner) -> Runner:
     """``run``'s settings through the installed console script (process-boundary tests)."""
-    return Subprocess(run.env, run.cwd)
+    return ConsoleScript(run.env, run.cwd)
 
 
 class Faults:
