@@ -38,7 +38,7 @@ from tcxkit.catalog.render import cli_options, render_markdown, render_text
 from tcxkit.cli.safety import deletes
 from tcxkit.emulator import EmulatorConfig, running
 
-from .conftest import BIN, SECRET, InProcess
+from .conftest import SECRET, ConsoleScript, InProcess
 
 _DESTRUCTIVE = re.compile(r"(Delete|Purge|BatchDelete|Bulk\w*Delete|CleanUp|MultiDelete)")
 
@@ -267,18 +267,9 @@ def test_examples_run_through_the_installed_command(
     action_id: str, pristine: Any, cli_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A sample through the real console script, exactly as pasted into a shell."""
-    import subprocess
-
     monkeypatch.setenv("TCX_URL", pristine.url)
     action = catalog().require(action_id)
     u = usage(action, cli_options(action, catalog()), catalog())
-    proc = subprocess.run(
-        [str(BIN), *shlex.split(u.command)[1:]],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        cwd=cli_env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)
+    r = ConsoleScript(dict(os.environ), cli_env)(*shlex.split(u.command)[1:])
+    assert r.code == 0, r.err
+    assert r.json()
