@@ -70,12 +70,12 @@ def test_help_of_builtins(bare: Runner) -> None:
         assert "Usage: 3cx" in r.out, args
 
 
-def test_python_m_tcxkit(bare: Runner) -> None:
+def test_python_m_tcxkit(subprocess_bare: Runner) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "tcxkit", "--version"],
         capture_output=True,
         text=True,
-        env=bare.env,
+        env=subprocess_bare.env,
         check=False,
     )
     assert proc.returncode == 0
@@ -111,7 +111,9 @@ def test_unknown_command_is_usage_error(bare: Runner) -> None:
     assert "No action 'retrieve-peers' in peers" in r.err
 
 
-def test_bad_option_is_usage_error(bare: Runner) -> None:
+def test_bad_option_is_usage_error(subprocess_bare: Runner) -> None:
+    """click's own usage errors, through a real process: exit 2, message on stderr."""
+    bare = subprocess_bare
     r = bare("users", "list-user", "--nope")
     assert r.code == 2
     assert "No such option '--nope'" in r.err
@@ -121,5 +123,9 @@ def test_bad_option_is_usage_error(bare: Runner) -> None:
     assert "Traceback" not in r.err
 
 
-def test_bin_exists() -> None:
+def test_console_script_starts(subprocess_bare: Runner) -> None:
+    """The installed `3cx` runs: the one test of the console script's own start-up."""
     assert BIN.exists()
+    r = subprocess_bare("--version")
+    assert (r.code, r.err) == (0, "")
+    assert r.out.startswith(f"3cx (tcxkit) {__version__}")

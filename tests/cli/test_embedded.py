@@ -19,7 +19,11 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_embedded_default_starts_reuses_and_stops(bare: Runner, dirs: dict[str, Path]) -> None:
+def test_embedded_default_starts_reuses_and_stops(
+    subprocess_bare: Runner, dirs: dict[str, Path]
+) -> None:
+    """Through real processes: the emulator must outlive the `3cx` that started it."""
+    bare = subprocess_bare
     state_file = dirs["data"] / "emulator.json"
     try:
         r = bare("users", "list-user", "--select", "Number")
@@ -75,7 +79,8 @@ def _wait_exit(pid: int, timeout: float) -> bool:
         os.close(fd)
 
 
-def test_embedded_emulator_stops_when_idle(bare: Runner, dirs: dict[str, Path]) -> None:
+def test_embedded_emulator_stops_when_idle(subprocess_bare: Runner, dirs: dict[str, Path]) -> None:
+    bare = subprocess_bare
     env = {"TCX_EMULATOR_IDLE_TIMEOUT": "1"}
     r = bare("users", "list-user", "--top", "1", "--select", "Number", env=env)
     assert r.code == 0, r.err

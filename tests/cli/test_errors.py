@@ -50,7 +50,9 @@ def test_malformed_json_in_file(run: Runner, dirs: Any) -> None:
     assert "cannot read 'missing.json'" in r.err
 
 
-def test_validation_lists_every_problem(run: Runner) -> None:
+def test_validation_lists_every_problem(subprocess_run: Runner) -> None:
+    """Through a real process (as are 7, 9 and --debug below): the exit status a shell sees."""
+    run = subprocess_run
     r = run("users", "update-user", "--id", "abc", "--body", '{"Numbr":1,"Enabled":"maybe"}')
     assert r.code == 3
     assert "UpdateUser: 3 problems in the request, nothing was sent" in r.err
@@ -143,7 +145,8 @@ def test_permission_denied(run: Runner, faults: Faults) -> None:
     assert "System Owner" in r.err
 
 
-def test_not_found(run: Runner) -> None:
+def test_not_found(subprocess_run: Runner) -> None:
+    run = subprocess_run
     r = run("users", "get-user", "--id", "999999")
     assert r.code == 7
     assert "3cx: not found: GetUser: not found (404)" in r.err
@@ -163,7 +166,8 @@ def test_top_above_limit_is_refused(run: Runner) -> None:
     assert "100" in r.err
 
 
-def test_server_error(run: Runner, faults: Faults) -> None:
+def test_server_error(subprocess_run: Runner, faults: Faults) -> None:
+    run = subprocess_run
     faults["ListUser"] = 500
     r = run("users", "list-user")
     assert r.code == 9
@@ -171,12 +175,24 @@ def test_server_error(run: Runner, faults: Faults) -> None:
     _no_traceback(r.err)
 
 
-def test_debug_shows_traceback_and_http_log_without_secret(run: Runner) -> None:
+def test_debug_shows_traceback_and_http_log_without_secret(subprocess_run: Runner) -> None:
+    run = subprocess_run
     r = run("--debug", "users", "get-user", "--id", "999999")
     assert r.code == 7
     assert "Traceback" in r.err
     assert "debug: tcxkit.http:" in r.err
     assert SECRET not in r.err
+
+
+def test_debug_lasts_one_run(run: Runner) -> None:
+    """main() may run many times in one process: --debug must not stick to later runs."""
+    args = ("users", "get-user", "--id", "999999")
+    for debug in (True, False, True):
+        r = run(*args, "--debug") if debug else run(*args)
+        assert r.code == 7
+        assert "3cx: not found: GetUser: not found (404)" in r.err
+        assert ("Traceback" in r.err) is debug
+        assert ("debug: tcxkit.http: GET" in r.err) is debug, r.err
 
 
 def test_incomplete_environment(bare: Runner) -> None:

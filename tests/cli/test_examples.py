@@ -20,9 +20,8 @@ An example may come back empty, or find nothing (exit 7), only where
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import json
+import os
 import re
 import shlex
 from collections.abc import Iterator
@@ -36,11 +35,10 @@ from tcxkit.catalog import Action
 from tcxkit.catalog.examples import Usage, example_data, usage
 from tcxkit.catalog.naming import snake
 from tcxkit.catalog.render import cli_options, render_markdown, render_text
-from tcxkit.cli import main
 from tcxkit.cli.safety import deletes
 from tcxkit.emulator import EmulatorConfig, running
 
-from .conftest import BIN, SECRET
+from .conftest import SECRET, ConsoleScript, InProcess
 
 _DESTRUCTIVE = re.compile(r"(Delete|Purge|BatchDelete|Bulk\w*Delete|CleanUp|MultiDelete)")
 
@@ -89,20 +87,13 @@ def cli_env(demo: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def _run(line: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+def _run(line: str, cwd: Path) -> tuple[int, str, str]:
     """One printed ``3cx ...`` line through the CLI's entry point, in this process."""
     args = shlex.split(line)
     assert args[0] == "3cx", line
-    cwd.mkdir(parents=True, exist_ok=True)
-    monkeypatch.chdir(cwd)  # file results land in a directory of their own
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(args[1:])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
+    cwd.mkdir(parents=True, exist_ok=True)  # file results land in a directory of their own
+    r = InProcess(dict(os.environ), cwd)(*args[1:])
+    return r.code, r.out, r.err
 
 
 def _empty(text: str, cwd: Path) -> bool:
@@ -194,9 +185,7 @@ def _same_request(action: Action, u: Usage) -> str | None:
 # ----------------------------------------------------------------------------- the tests
 
 
-def test_every_example_runs_on_the_demo(
-    demo: Any, cli_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_every_example_runs_on_the_demo(demo: Any, cli_env: Path) -> None:
     cat = catalog()
     problems: list[str] = []
     ran = 0
@@ -212,7 +201,7 @@ def test_every_example_runs_on_the_demo(
                 if form == "3cx" and deletes(action):
                     line += " --yes"  # a delete asks on a terminal; a script confirms so
                 cwd = cli_env / "out" / action.id / form
-                code, out, err = _run(line, cwd, monkeypatch)
+                code, out, err = _run(line, cwd)
                 ran += 1
                 if (why := _judge(action, code, out, err, cwd)) is not None:
                     problems.append(f"{action.id} ({form}): {why}\n    {line}")
@@ -238,13 +227,11 @@ def _run_python(action: Action, u: Usage, client: Client) -> list[str]:
     return [f"{action.id} (python): empty result\n    {u.python}"]
 
 
-def test_report_examples_use_a_period_with_demo_calls(
-    cli_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_report_examples_use_a_period_with_demo_calls(cli_env: Path) -> None:
     """The call-log example as printed returns calls of extension 100 (the period holds the demo)."""
     u = usage(catalog().require("GetCallLogData"), cli_options(catalog().require("GetCallLogData")))
     assert "--source-filter 100" in u.command and "--calls-type 0" in u.command
-    code, out, _ = _run(u.command, cli_env / "log", monkeypatch)
+    code, out, _ = _run(u.command, cli_env / "log")
     rows = json.loads(out)
     assert code == 0 and len(rows) == 10
     assert all(r["SourceDn"] == "100" for r in rows)
@@ -280,19 +267,9 @@ def test_examples_run_through_the_installed_command(
     action_id: str, pristine: Any, cli_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A sample through the real console script, exactly as pasted into a shell."""
-    import os
-    import subprocess
-
     monkeypatch.setenv("TCX_URL", pristine.url)
     action = catalog().require(action_id)
     u = usage(action, cli_options(action, catalog()), catalog())
-    proc = subprocess.run(
-        [str(BIN), *shlex.split(u.command)[1:]],
-        capture_output=True,
-        text=True,
-        env=dict(os.environ),
-        cwd=cli_env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)
+    r = ConsoleScript(dict(os.environ), cli_env)(*shlex.split(u.command)[1:])
+    assert r.code == 0, r.err
+    assert r.json()

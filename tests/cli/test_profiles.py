@@ -115,7 +115,11 @@ def test_no_profiles_message(bare: Runner) -> None:
     assert "no profiles yet" in r.err
 
 
-def test_secret_goes_to_keyring_when_usable(bare: Runner, emulator: Any, dirs: Any) -> None:
+def test_secret_goes_to_keyring_when_usable(
+    subprocess_bare: Runner, emulator: Any, dirs: Any
+) -> None:
+    """A real process: it picks its keyring backend (PYTHON_KEYRING_BACKEND) once."""
+    bare = subprocess_bare
     store = dirs["config"] / "fake-keyring.json"
     env = {
         "TCX_NO_KEYRING": "",

@@ -92,14 +92,14 @@ def _answer_on_terminal(run: Runner, answer: str, *args: str) -> tuple[int, str]
     return proc.returncode, err.decode()
 
 
-def test_delete_asks_on_a_terminal(run: Runner, emulator: Any) -> None:
+def test_delete_asks_on_a_terminal(run: Runner, subprocess_run: Runner, emulator: Any) -> None:
     uid = _user_id(run, "198")
-    code, err = _answer_on_terminal(run, "n\n", "users", "delete", "--id", str(uid))
+    code, err = _answer_on_terminal(subprocess_run, "n\n", "users", "delete", "--id", str(uid))
     assert code == 1
     assert f"3cx: DeleteUser(Id={uid}) deletes data on {emulator.url}. Go ahead? [y/N]" in err
     assert "3cx: not confirmed; nothing was sent." in err
     assert _exists(run, uid)
-    code, err = _answer_on_terminal(run, "y\n", "users", "delete", "--id", str(uid))
+    code, err = _answer_on_terminal(subprocess_run, "y\n", "users", "delete", "--id", str(uid))
     assert code == 0, err
     assert not _exists(run, uid)
 

@@ -35,16 +35,18 @@ def _run_on_tty(runner: Runner, *args: str) -> tuple[int, str, str]:
     return code, chunks[out_master].decode(), chunks[err_master].decode()
 
 
-def test_pretty_json_and_progress_on_a_terminal(run: Runner) -> None:
-    code, out, err = _run_on_tty(run, "users", "list-user", "--all", "--select", "Number")
+def test_pretty_json_and_progress_on_a_terminal(subprocess_run: Runner) -> None:
+    code, out, err = _run_on_tty(
+        subprocess_run, "users", "list-user", "--all", "--select", "Number"
+    )
     assert code == 0, err
     assert out.startswith("[\r\n  {\r\n")  # indented (the tty turns \n into \r\n)
     assert re.search(r"3cx: fetched \d+ items\.", err)
 
 
-def test_table_on_a_terminal_uses_rich(run: Runner) -> None:
+def test_table_on_a_terminal_uses_rich(subprocess_run: Runner) -> None:
     code, out, err = _run_on_tty(
-        run, "users", "list-user", "-o", "table", "--select", "Number,FirstName"
+        subprocess_run, "users", "list-user", "-o", "table", "--select", "Number,FirstName"
     )
     assert code == 0, err
     assert "Number" in out and "Alice" in out
@@ -85,5 +87,5 @@ def test_foreground_emulator(run: Runner, dirs: dict[str, Path]) -> None:
     finally:
         # SIGTERM, not SIGINT: a suite run as a background job inherits SIGINT as ignored.
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.communicate(timeout=20)  # reaps it and closes the stderr pipe
     assert db.exists()

@@ -1,4 +1,4 @@
-"""Problems a demanding first-time user hit, each pinned by a subprocess test.
+"""Problems a demanding first-time user hit, each pinned by a test.
 
 Malformed JSON at the end of a file, forgotten required options, items mode
 that must never apply an item without reporting it, Ctrl-C, help pages that
@@ -160,7 +160,7 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def test_ctrl_c_exits_130_without_traceback(run: Runner) -> None:
+def test_ctrl_c_exits_130_without_traceback(subprocess_run: Runner) -> None:
     """SIGINT while blocked reading --items from stdin (click turned it into 'aborted', 1).
 
     The child gets SIGINT's default disposition explicitly: when the suite itself runs as a
@@ -175,8 +175,8 @@ def test_ctrl_c_exits_130_without_traceback(run: Runner) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=run.env,
-        cwd=run.cwd,
+        env=subprocess_run.env,
+        cwd=subprocess_run.cwd,
         preexec_fn=_default_sigint,
     )
     # Wait (bounded) until the process sits in read(0, ...): its handlers are installed then.
@@ -260,7 +260,7 @@ def test_count_goes_to_stderr_for_row_formats(run: Runner) -> None:
 # ----------------------------------------------------------------------------- speed
 
 
-def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
+def test_help_and_listing_never_import_httpx_or_rich(subprocess_bare: Runner) -> None:
     """`3cx --help` and `3cx actions` must stay fast: no HTTP, rendering or MCP stack."""
     python = BIN.with_name("python")
     for args in (
@@ -274,8 +274,8 @@ def test_help_and_listing_never_import_httpx_or_rich(bare: Runner) -> None:
             [str(python), "-X", "importtime", "-m", "tcxkit", *args],
             capture_output=True,
             text=True,
-            env=bare.env,
-            cwd=bare.cwd,
+            env=subprocess_bare.env,
+            cwd=subprocess_bare.cwd,
             timeout=60,
         )
         assert proc.returncode == 0, proc.stderr

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import click
 
 __all__ = ["main"]
 
@@ -16,7 +20,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``3cx`` console script."""
     try:
-        import click
+        import click  # noqa: F401  (only: is the cli extra installed?)
     except ImportError:  # the script comes with the library; its extra may not
         print(
             "3cx: the command line needs the cli extra: pip install 'tcxkit[cli]'",
@@ -25,13 +29,27 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
     from .app import cli
-    from .errors import DEBUG, report
+    from .errors import DEBUG
     from .globalopts import prescan_release
 
     args = list(sys.argv[1:] if argv is None else argv)
     prescan_release(args)
-    if "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
-        DEBUG["on"] = True
+    # Set for this run, not left on from a previous one: main() may run many
+    # times in one process (tests, programs that embed the command line).
+    DEBUG["on"] = "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0")
+    try:
+        code = _run(cli, args)
+    finally:
+        _end_run()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _run(cli: click.Command, args: list[str]) -> Any:
+    """Run the click app; every failure becomes a message on stderr and an exit code."""
+    import click
+
+    from .errors import report
+
     try:
         code = cli.main(args=args, prog_name="3cx", standalone_mode=False)
     except click.exceptions.Abort as exc:
@@ -58,4 +76,14 @@ def main(argv: list[str] | None = None) -> None:
         code = 0
     except Exception as exc:
         code = report(exc)
-    sys.exit(code if isinstance(code, int) else 0)
+    return code
+
+
+def _end_run() -> None:
+    """Undo what a run set process-wide (debug mode, the HTTP log handler on its stderr)."""
+    from .errors import DEBUG
+
+    DEBUG["on"] = False
+    connect = sys.modules.get(f"{__name__}.connect")
+    if connect is not None:  # only a run that connected can have enabled HTTP logging
+        connect.disable_debug_logging()

@@ -139,8 +139,17 @@ def enable_debug_logging() -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
     handler._tcx_cli = True  # type: ignore[attr-defined]
+    handler._tcx_level = logger.level  # type: ignore[attr-defined]
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
+
+
+def disable_debug_logging() -> None:
+    """End of a run: the handler holds that run's stderr, so it goes (and the level returns)."""
+    logger = logging.getLogger("tcxkit.http")
+    for handler in [h for h in logger.handlers if getattr(h, "_tcx_cli", False)]:
+        logger.removeHandler(handler)
+        logger.setLevel(handler._tcx_level)  # type: ignore[attr-defined]
 
 
 def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict[str, Any]]:
