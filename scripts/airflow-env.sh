@@ -37,9 +37,13 @@ if [ ! -x "$venv/bin/python" ]; then
     "$uv" venv --quiet --python "$python" "$venv"
 fi
 
+# The Celery provider, redis client and PostgreSQL drivers are for the CeleryExecutor
+# deployment of tests/airflow/test_celery_cluster.py (Airflow does not run Celery on SQLite).
+# celery 5.7 dropped celery.backends.database.retry, which the Celery provider (3.26) imports.
 "$uv" pip install --quiet --python "$venv/bin/python" \
     "$spec" \
     -e "$root[emulator]" \
+    "apache-airflow-providers-celery" "celery<5.7" "psycopg2-binary" "asyncpg" \
     "pytest>=8" "pytest-asyncio>=0.23"
 
 version="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
