@@ -17,9 +17,8 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from ..errors import TcxError
+from ._compat import BaseTrigger, TriggerEvent
 from .conditions import evaluate
 from .errors import ThreeCXPermanentError, to_airflow_error
 

@@ -1,4 +1,4 @@
-"""DAGs of the CeleryExecutor deployment (tests/airflow/cluster.py).
+"""DAGs of the CeleryExecutor deployment (tests/airflow/airflow_cluster.py).
 
 ``tcxkit_cluster_users`` maps one ``GetUser`` call per task over the PBX's users, many times
 over: a burst of short tasks on two worker "hosts", each task its own process with its own
