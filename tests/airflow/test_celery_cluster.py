@@ -55,19 +55,26 @@ def most_at_once(intervals: list[tuple[Any, Any]]) -> int:
     return most
 
 
-def test_two_worker_hosts_share_one_token_through_the_airflow_store(
-    cluster: Cluster, emulator: Any
-) -> None:
+@pytest.fixture(scope="module")
+def users_run(cluster: Cluster, emulator: Any) -> dict[str, Any]:
+    """One run of the 200-task DAG, with the emulator's request log of that run."""
     emulator.clear_requests()
     run = cluster.run_dag("tcxkit_cluster_users")
+    return {**run, "requests": list(emulator.requests)}
+
+
+def test_two_worker_hosts_share_one_token_through_the_airflow_store(
+    cluster: Cluster, users_run: dict[str, Any]
+) -> None:
+    run = users_run
     states = Counter(state for _task, _idx, state, *_ in run["tis"])
     assert run["state"] == "success", (states, cluster.logs())
     assert states == {"success": TASKS + 2}  # list_users, spread, 200 x get_user
 
-    requests = emulator.requests
+    requests = run["requests"]
     gets = [r for r in requests if r["path"].startswith("/xapi/v1/Users(")]
     assert len(gets) == TASKS and all(r["status"] == 200 for r in gets)
-    assert token_requests(emulator) <= 3, [r["path"] for r in requests]
+    assert sum(1 for r in requests if r["path"] == "/connect/token") <= 3
     assert not [r for r in requests if r["status"] == 401]
 
     # Both worker hosts ran tasks of this run (each line is one task handed to a worker).
@@ -82,7 +89,9 @@ def test_two_worker_hosts_share_one_token_through_the_airflow_store(
     assert 2 <= most_at_once([(ti[4], ti[5]) for ti in mapped]) <= POOL_SLOTS
 
 
-def test_the_shared_token_is_encrypted_at_rest_and_masked_in_task_logs(cluster: Cluster) -> None:
+def test_the_shared_token_is_encrypted_at_rest_and_masked_in_task_logs(
+    cluster: Cluster, users_run: dict[str, Any]
+) -> None:
     from cryptography.fernet import Fernet
 
     rows = cluster.query(
@@ -102,7 +111,9 @@ def test_the_shared_token_is_encrypted_at_rest_and_masked_in_task_logs(cluster: 
         assert token not in path.read_text(errors="replace"), path
 
 
-def test_a_deferrable_sensor_waits_in_the_triggerer(cluster: Cluster, emulator: Any) -> None:
+def test_a_deferrable_sensor_waits_in_the_triggerer(
+    cluster: Cluster, users_run: dict[str, Any], emulator: Any
+) -> None:
     before = token_requests(emulator)
     run = cluster.run_dag("tcxkit_cluster_backup", timeout=300)
     states = {task: state for task, _idx, state, *_ in run["tis"]}
