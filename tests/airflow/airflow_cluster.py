@@ -225,7 +225,7 @@ class Cluster:
         )
         return done.returncode == 0 or b"already exists" in done.stderr
 
-    def start(self, pool_slots: int = POOL_SLOTS) -> None:
+    def start(self, pool_slots: int = POOL_SLOTS, *, pools: bool = True) -> None:
         redis = ensure_redis()
         self._spawn(
             "redis",
@@ -244,7 +244,7 @@ class Cluster:
         self._start_postgres()
         wait_for(lambda: port_open(self.redis_port), "Redis", 30, self.procs)
         self.airflow("db", "migrate", timeout=300)
-        for conn_id in self.connections:
+        for conn_id in self.connections if pools else ():
             subprocess.run(
                 [sys.executable, "-m", "tcxkit.airflow.pools", conn_id, "--slots", str(pool_slots)],
                 env=self.env,
