@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 DAGS = Path(__file__).resolve().parent / "cluster_dags"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 VENV_BIN = Path(sys.executable).parent
 WORKERS = 2
 WORKER_CONCURRENCY = 5  # 10 slots: the pool of 8 is what bounds the burst, not the workers
@@ -64,21 +63,18 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def ensure_redis() -> str:
-    """``redis-server`` from Debian, installed when missing (the suite runs as root)."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    subprocess.run(
-        ["apt-get", "install", "-y", "-q", "redis-server"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
-    )
-    found = shutil.which("redis-server")
+def need(found: str | None, what: str) -> str:
     if not found:
-        raise RuntimeError("redis-server is not on PATH after apt-get install redis-server")
+        raise RuntimeError(f"{what} is not installed: scripts/airflow-env.sh installs it")
     return found
+
+
+def postgres_bin() -> Path:
+    """The newest installed PostgreSQL server's bin directory (Debian's layout)."""
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3])
+    )
+    return Path(need(str(found[-1].parent) if found else None, "A PostgreSQL server"))
 
 
 class Cluster:
@@ -170,6 +166,7 @@ class Cluster:
         return done.stdout
 
     def _start_postgres(self) -> None:
+        pg_bin = postgres_bin()
         data = self.root / "pg"
         data.mkdir()
         shutil.chown(data, "postgres", "postgres")
@@ -177,7 +174,7 @@ class Cluster:
         as_pg: dict[str, Any] = {"user": "postgres", "group": "postgres", "extra_groups": []}
         subprocess.run(
             [
-                str(PG_BIN / "initdb"),
+                str(pg_bin / "initdb"),
                 "-D",
                 str(data),
                 "-U",
@@ -200,7 +197,7 @@ class Cluster:
             "full_page_writes": "off",
             "max_connections": "200",
         }
-        argv = [str(PG_BIN / "postgres"), "-D", str(data)]
+        argv = [str(pg_bin / "postgres"), "-D", str(data)]
         for name, value in opts.items():
             argv += ["-c", f"{name}={value}"]
         self._spawn(
@@ -212,7 +209,7 @@ class Cluster:
     def _createdb(self) -> bool:
         done = subprocess.run(
             [
-                str(PG_BIN / "createdb"),
+                str(postgres_bin() / "createdb"),
                 "-h",
                 "127.0.0.1",
                 "-p",
@@ -226,7 +223,7 @@ class Cluster:
         return done.returncode == 0 or b"already exists" in done.stderr
 
     def start(self, pool_slots: int = POOL_SLOTS, *, pools: bool = True) -> None:
-        redis = ensure_redis()
+        redis = need(shutil.which("redis-server"), "redis-server")
         self._spawn(
             "redis",
             [
