@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -286,16 +286,16 @@ class LeaseLock:
 
     def __init__(
         self,
-        read: Any,
-        write: Any,
+        read: Callable[[], Mapping[str, Any] | None],
+        write: Callable[[Mapping[str, Any]], None],
         *,
         ttl: float = 15.0,
         settle: float = 0.25,
         poll: float = 0.2,
         timeout: float = 30.0,
     ) -> None:
-        self._read = read  # () -> Mapping | None
-        self._write = write  # (Mapping) -> None
+        self._read = read
+        self._write = write
         self.ttl, self.settle, self.poll, self.timeout = ttl, settle, poll, timeout
 
     def _holder(self) -> tuple[str | None, float]:
