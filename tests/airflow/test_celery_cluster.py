@@ -2,7 +2,7 @@
 
 One deployment (tests/airflow/airflow_cluster.py: Redis, PostgreSQL, scheduler, API server, DAG
 processor, triggerer and two Celery workers whose HOME and token cache directories differ)
-serves the whole module; it takes about a minute to start. The emulator keeps one active
+serves the whole module; it takes 1 to 2 minutes to start. The emulator keeps one active
 token per API client, as a PBX does, so workers that fought over the token would show 401s
 and failed tasks here. The per-host-cache baseline (token_store=file) is not re-run here:
 its failures depend on timing; bench/bench_airflow_cluster.py measures it and
