@@ -1,8 +1,9 @@
 """Back up the PBX, wait for the backup file to be listed, then download it.
 
-``Backup`` only starts a backup (3CX writes it asynchronously); the sensor polls
-``ListBackups`` in reschedule mode until a file with this run's name shows up, and hands that
-listing entry downstream. XAPI has no operation for backup files: each listed backup carries a
+``Backup`` only starts a backup (3CX writes it asynchronously); the sensor waits in the
+triggerer (``deferrable=True``: no worker slot held while the PBX writes), polling
+``ListBackups`` until a file with this run's name shows up, and hands that listing entry
+downstream. XAPI has no operation for backup files: each listed backup carries a
 ``DownloadLink`` relative to the PBX, fetched with the same token by
 ``ThreeCXHook.download_link``. The file lands under ``$TCXKIT_EXPORT_DIR``/backups/.
 """
@@ -13,13 +14,7 @@ import os
 from typing import Any
 
 import pendulum
-
-try:  # Airflow 3
-    from airflow.sdk import DAG, task
-except ImportError:  # Airflow 2.10
-    from airflow.decorators import task
-
-    from airflow import DAG
+from airflow.sdk import DAG, task
 
 from tcxkit.airflow import ThreeCXHook, ThreeCXOperator, ThreeCXSensor
 
@@ -54,6 +49,7 @@ with DAG(
         },
         poke_interval=60,
         timeout=2 * 60 * 60,
+        deferrable=True,
     )
 
     @task

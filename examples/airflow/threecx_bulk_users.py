@@ -14,14 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
-
-try:  # Airflow 3
-    from airflow.sdk import DAG, Param, task
-except ImportError:  # Airflow 2.10
-    from airflow.decorators import task
-    from airflow.models.param import Param
-
-    from airflow import DAG
+from airflow.sdk import DAG, Param, task
 
 from tcxkit.airflow import ThreeCXHook, ThreeCXOperator
 

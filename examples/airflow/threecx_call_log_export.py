@@ -11,13 +11,7 @@ from __future__ import annotations
 import os
 
 import pendulum
-
-try:  # Airflow 3
-    from airflow.sdk import DAG, CronDataIntervalTimetable
-except ImportError:  # Airflow 2.10
-    from airflow.timetables.interval import CronDataIntervalTimetable
-
-    from airflow import DAG
+from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from tcxkit.airflow import ThreeCXOperator
 

@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,8 @@ from .errors import AuthenticationError, ServerError, UnexpectedContentError
 
 __all__ = [
     "FileTokenStore",
+    "LeaseLock",
+    "MemoryTokenStore",
     "Token",
     "TokenState",
     "TokenStore",
@@ -48,6 +50,10 @@ __all__ = [
 
 # Tokens are refreshed this many seconds before they expire.
 EXPIRY_MARGIN = 30.0
+# A token the PBX rejected is replaced at most once per this many seconds for one API client,
+# across every process that shares the store: the store records when the last token was
+# fetched, and a caller that finds a fetch that recent waits it out and re-reads instead.
+REFETCH_SPACING = 1.0
 # A token response without a readable JWT and an unknown release: an
 # ``expires_in`` below this is read as minutes (20.0.4-20.0.8 say 60 for an
 # hour), at or above it as seconds (20.0.9+ say 3600).
@@ -171,10 +177,15 @@ def token_key(base_url: str, client_id: str, client_secret: str) -> str:
 class TokenStore(Protocol):
     """Where a token is kept for other processes (or hosts) to reuse.
 
-    An entry is a small dict (``access_token``, ``expires_at``, ``pbx_version``,
-    ``version_checked_at``). The methods may block (disk, network): the async client
-    calls them in a worker thread. Implement this to share tokens through your
+    An entry is a small dict (``access_token``, ``expires_at``, ``fetched_at``,
+    ``pbx_version``, ``version_checked_at``). The methods may block (disk, network): the
+    async client calls them in a worker thread. Implement this to share tokens through your
     scheduler's own storage, and pass it as ``Client(token_cache=store)``.
+
+    What a store need not do: decide anything. The client re-reads the store when the PBX
+    rejects a token (another worker's newer token is taken, not fought), and spaces its own
+    token requests by the entry's ``fetched_at`` (:data:`REFETCH_SPACING`), so a store only
+    keeps the entry and, if its backend has no atomic lock, uses a :class:`LeaseLock`.
     """
 
     def load(self, key: str) -> Mapping[str, Any] | None:
@@ -233,6 +244,108 @@ class FileTokenStore:
             lock.release()
 
 
+class MemoryTokenStore:
+    """A store in this process's memory: for tests, and for programs that want no file.
+
+    Several clients given the same instance share its entries; a thread lock per key is
+    its ``lock``.
+    """
+
+    def __init__(self) -> None:
+        self.entries: dict[str, dict[str, Any]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        entry = self.entries.get(key)
+        return dict(entry) if entry is not None else None
+
+    def save(self, key: str, entry: Mapping[str, Any]) -> None:
+        self.entries[key] = dict(entry)
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        with self._guard:
+            held = self._locks.setdefault(key, threading.Lock())
+        with held:
+            yield
+
+
+class LeaseLock:
+    """A lock for stores whose backend can only read and write a record (no atomic update).
+
+    Claim, then verify: a caller writes ``{"owner": <its id>, "until": <now + ttl>}``,
+    waits ``settle`` seconds and reads the record back; it holds the lock when the record
+    is still its own. Two callers that claim at once both read the later claim, so one of
+    them waits. Only a caller stalled for longer than ``settle`` between its read and its
+    write can slip through, and the worst that does is one extra token request: a client
+    that gets a 401 re-reads the store and adopts the newest token rather than fetching.
+    A claim left behind by a crashed holder expires after ``ttl``; a caller that cannot
+    get the lock within ``timeout`` goes on without it (a call must not fail for a lock).
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], Mapping[str, Any] | None],
+        write: Callable[[Mapping[str, Any]], None],
+        *,
+        ttl: float = 15.0,
+        settle: float = 0.25,
+        poll: float = 0.2,
+        timeout: float = 30.0,
+    ) -> None:
+        self._read = read
+        self._write = write
+        self.ttl, self.settle, self.poll, self.timeout = ttl, settle, poll, timeout
+
+    def _holder(self) -> tuple[str | None, float]:
+        try:
+            record = self._read() or {}
+        except Exception:  # an unreachable backend means no one is known to hold it
+            return None, 0.0
+        owner = record.get("owner")
+        until = record.get("until")
+        return (str(owner) if owner else None), (
+            float(until) if isinstance(until, int | float) else 0.0
+        )
+
+    def acquire(self) -> str | None:
+        """The owner id when the lock is held, None when it could not be had in time."""
+        import random
+        import uuid
+
+        me = uuid.uuid4().hex
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            owner, until = self._holder()
+            if owner is not None and owner != me and until > time.time():
+                time.sleep(self.poll * (0.5 + random.random()))
+                continue
+            try:
+                self._write({"owner": me, "until": time.time() + self.ttl})
+            except Exception:
+                return None  # cannot write a claim: behave as if there were no lock
+            time.sleep(self.settle)
+            if self._holder()[0] == me:
+                return me
+        return None
+
+    def release(self, me: str) -> None:
+        if self._holder()[0] == me:
+            with contextlib.suppress(Exception):
+                self._write({"owner": None, "until": 0})
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[bool]:
+        """Hold the lock for the block; yields whether it was had (the block runs anyway)."""
+        me = self.acquire()
+        try:
+            yield me is not None
+        finally:
+            if me is not None:
+                self.release(me)
+
+
 def store_for(token_cache: bool | str | os.PathLike[str] | TokenStore) -> TokenStore | None:
     """The store a ``token_cache`` argument means: True the default directory, a path
     that directory, False none (memory only), or a :class:`TokenStore` of your own."""
@@ -288,9 +401,17 @@ class TokenState:
     def snapshot(self) -> dict[str, Any]:
         return dict(self._entry)
 
-    def set_token(self, token: Token) -> None:
+    def set_token(self, token: Token, fetched_at: float | None = None) -> None:
         self._entry["access_token"] = token.access_token
         self._entry["expires_at"] = token.expires_at
+        if fetched_at is not None:
+            self._entry["fetched_at"] = fetched_at
+
+    def refetch_wait(self, now: float | None = None) -> float:
+        """Seconds to wait before the next token request (see :data:`REFETCH_SPACING`)."""
+        last = float(self._entry.get("fetched_at", 0))
+        now = time.time() if now is None else now
+        return max(0.0, min(REFETCH_SPACING, last + REFETCH_SPACING - now))
 
     def set_version(self, version: str) -> bool:
         """Remember the PBX's version; True when that changed what is stored."""
@@ -314,6 +435,7 @@ class TokenState:
 _FIELDS: dict[str, tuple[type, ...]] = {
     "access_token": (str,),
     "expires_at": (int, float),
+    "fetched_at": (int, float),
     "pbx_version": (str,),
     "version_checked_at": (int, float),
 }

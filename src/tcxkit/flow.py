@@ -179,12 +179,32 @@ class ClientCore:
         )
         return (yield from self.exchange(prepared, stream_to=stream_to))
 
-    def token_flow(self, stale: str | None) -> Flow:
-        """Fetch and store a new token; the driver holds the locks around this."""
-        yield from self._load()  # another process may have fetched one meanwhile
+    def _adoptable(self, stale: str | None) -> Flow:
+        """Re-read the store; a fresh token other than ``stale`` there, else None."""
+        yield from self._load()  # another process (or host) may have fetched one meanwhile
         current = self.tokens.token()
         if current is not None and current.fresh() and current.access_token != stale:
             return current.access_token
+        return None
+
+    def token_flow(self, stale: str | None) -> Flow:
+        """Fetch and store a new token; the driver holds the locks around this.
+
+        A replacement for a rejected token (``stale``) is spaced from the last fetch that
+        any sharer of the store recorded: when that was under :data:`~tcxkit.auth.REFETCH_SPACING`
+        ago, wait the rest and re-read first -- the newer token is most likely already there,
+        and a PBX that sees a burst of token requests may lock the client out.
+        """
+        adopted = yield from self._adoptable(stale)
+        if adopted is not None:
+            return adopted
+        wait = self.tokens.refetch_wait() if stale is not None else 0.0
+        if wait > 0:
+            log.info("Token rejected right after a fetch; waiting %.2f s for the newest", wait)
+            yield Sleep(wait)
+            adopted = yield from self._adoptable(stale)
+            if adopted is not None:
+                return adopted
         url = f"{self.base_url}/connect/token"
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         raw = yield from self._send_with_retries(
@@ -194,13 +214,19 @@ class ClientCore:
         yield from self._note_headers(raw)
         release = self.catalog.release if self.resolved else self.pbx_version
         token = parse_token_response(raw.status, raw.content, url=url, release=release)
-        self.tokens.set_token(token)
+        self.tokens.set_token(token, fetched_at=time.time())
         yield from self._save()
         return token.access_token
 
     def current_token_flow(self, stale: str | None = None) -> Flow:
+        """The token to send: this process's, else the store's, else a fetched one.
+
+        After a 401 (``stale`` set) the store is always re-read before asking for a fetch:
+        on a cluster the rejection usually means another worker fetched a newer token, which
+        is then taken instead of fetching one more (that would revoke the other's in turn).
+        """
         token = self.tokens.token()
-        if token is None:
+        if token is None or stale is not None:
             yield from self._load()
             token = self.tokens.token()
         if token is not None and token.fresh() and token.access_token != stale:
@@ -231,8 +257,9 @@ class ClientCore:
             yield from self._note_headers(raw)
             if raw.status == 401 and not refreshed:
                 refreshed = True
-                if self.tokens.forget(token):
-                    yield from self._save()
+                # Forget it here only: the store may already hold another worker's newer token,
+                # which writing our loss back would erase.
+                self.tokens.forget(token)
                 token = yield from self.current_token_flow(stale=token)
                 continue
             if not interpret_result:

@@ -89,6 +89,30 @@ def test_verify_tls_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ({}, "AirflowTokenStore()"),  # the default: one token for the deployment
+        ({"token_store": "airflow"}, "AirflowTokenStore()"),
+        ({"token_store": "file"}, "True"),  # the per-host cache in the default directory
+        ({"token_store": "file", "token_cache": "/srv/tokens"}, "'/srv/tokens'"),
+        ({"token_store": "none"}, "False"),
+        ({"token_cache": "/srv/tokens"}, "'/srv/tokens'"),  # earlier releases' meaning kept
+        ({"token_cache": False}, "False"),
+        ({"token_store": "airflow", "token_cache": False}, "AirflowTokenStore()"),
+    ],
+)
+def test_token_store_extra(
+    monkeypatch: pytest.MonkeyPatch, extra: dict[str, Any], expected: str
+) -> None:
+    define(
+        monkeypatch,
+        "threecx_store",
+        {"host": "pbx", "login": "c", "password": "k", "extra": extra},
+    )
+    assert repr(ThreeCXHook(threecx_conn_id="threecx_store").settings()["token_cache"]) == expected
+
+
+@pytest.mark.parametrize(
     ("conn", "message"),
     [
         (
@@ -113,6 +137,11 @@ def test_verify_tls_off(monkeypatch: pytest.MonkeyPatch) -> None:
         (
             {"host": "pbx", "login": "c", "password": "k", "extra": {"timeout": "soon"}},
             "Connection 'threecx_bad': extra 'timeout' must be a number of seconds, got 'soon'.",
+        ),
+        (
+            {"host": "pbx", "login": "c", "password": "k", "extra": {"token_store": "redis"}},
+            "Connection 'threecx_bad': extra 'token_store' must be one of airflow, file, none, "
+            "got 'redis'.\n'airflow' shares one token across all workers (the default).",
         ),
     ],
 )

@@ -6,10 +6,21 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from tcxkit.auth import FileTokenStore, TokenState, TokenStore, token_key
+from tcxkit.auth import (
+    REFETCH_SPACING,
+    FileTokenStore,
+    LeaseLock,
+    MemoryTokenStore,
+    TokenState,
+    TokenStore,
+    token_key,
+)
+from tcxkit.flow import ClientCore, Load, Send, Sleep
 
 from .conftest import PBX
 
@@ -111,3 +122,127 @@ def test_async_client_uses_the_store_too(pbx: PBX) -> None:
     asyncio.run(main())
     assert store.saves >= 1 and store.loads >= 1
     assert pbx.token_requests() == 1
+
+
+def test_memory_store_shares_the_token_between_clients(pbx: PBX) -> None:
+    store = MemoryTokenStore()
+    assert isinstance(store, TokenStore)
+    with pbx.client(token_cache=store) as c:
+        c.call("ListUser", top=1)
+    TokenState._memory.clear()  # another process given the same store
+    with pbx.client(token_cache=store) as c:
+        c.call("ListUser", top=1)
+    assert pbx.token_requests() == 1
+
+
+def test_a_rejected_token_gives_way_to_the_stores_newer_one_without_a_fetch(pbx: PBX) -> None:
+    """Another host fetched a token (revoking ours) and stored it: we adopt it, not fight it."""
+    store = MemoryTokenStore()
+    with pbx.client(token_cache=store) as c:
+        c.call("ListUser", top=1)
+        key = c._core.tokens.key
+        newer = pbx.new_token_elsewhere()
+        store.save(key, {**store.load(key), "access_token": newer})  # as the other host does
+        pbx.clear_requests()
+        c.call("ListUser", top=1)
+    paths = [r["path"] for r in pbx.requests()]
+    assert paths.count("/connect/token") == 0, paths
+    assert store.load(key)["access_token"] == newer
+
+
+def test_a_revoked_token_is_not_erased_from_the_store(pbx: PBX) -> None:
+    """A 401 forgets the token in memory only: the store may hold a newer one already."""
+    store = MemoryTokenStore()
+    with pbx.client(token_cache=store) as c:
+        c.call("ListUser", top=1)
+        key = c._core.tokens.key
+        pbx.new_token_elsewhere()  # no one stored it: we must fetch, once
+        pbx.clear_requests()
+        c.call("ListUser", top=1)
+    assert pbx.token_requests() == 1
+    assert store.load(key)["access_token"] == c._core.tokens.token().access_token
+
+
+def test_a_refetch_right_after_a_fetch_waits_and_rereads_first() -> None:
+    """Token requests are spaced by the store's ``fetched_at``: the flow sleeps, re-reads,
+    and only then sends (checked on the flow's steps, not on a clock)."""
+    core = ClientCore("https://pbx.example", "cid", "secret", token_cache=MemoryTokenStore())
+    now = time.time()
+    stored = {"access_token": "old", "expires_at": now + 3600, "fetched_at": now}
+    flow = core.token_flow("old")
+    steps = [type(flow.send(None)).__name__]
+    step = flow.send(stored)  # the Load's answer: still the rejected token, fetched just now
+    assert isinstance(step, Sleep) and 0 < step.seconds <= REFETCH_SPACING
+    steps.append("Sleep")
+    steps.append(type(flow.send(None)).__name__)  # re-read after the wait
+    newer = {**stored, "access_token": "newer"}
+    try:
+        flow.send(newer)
+    except StopIteration as done:  # the flow ended: the newer token was adopted, nothing sent
+        assert done.value == "newer"
+    else:
+        raise AssertionError("the flow went on to fetch a token")
+    assert steps == ["Load", "Sleep", "Load"]
+
+
+def test_a_first_fetch_is_not_delayed() -> None:
+    core = ClientCore("https://pbx.example", "cid2", "secret", token_cache=MemoryTokenStore())
+    flow = core.token_flow(None)
+    assert isinstance(flow.send(None), Load)
+    now = time.time()
+    assert isinstance(flow.send({"fetched_at": now}), Send)
+
+
+class Record:
+    """A key-value record with no atomic update, as a scheduler's variable store offers."""
+
+    def __init__(self) -> None:
+        self.value: Mapping[str, Any] | None = None
+        self.broken = False
+
+    def read(self) -> Mapping[str, Any] | None:
+        if self.broken:
+            raise OSError("store unreachable")
+        return self.value
+
+    def write(self, value: Mapping[str, Any]) -> None:
+        if self.broken:
+            raise OSError("store unreachable")
+        self.value = dict(value)
+
+
+def test_lease_lock_excludes_concurrent_holders() -> None:
+    record = Record()
+    inside, most = 0, 0
+    guard = threading.Lock()
+
+    def worker() -> None:
+        nonlocal inside, most
+        lock = LeaseLock(record.read, record.write, settle=0.02, poll=0.01, timeout=10)
+        with lock.held() as had:
+            assert had
+            with guard:
+                inside += 1
+                most = max(most, inside)
+            time.sleep(0.01)
+            with guard:
+                inside -= 1
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most == 1
+    assert record.value == {"owner": None, "until": 0}  # the last holder released it
+
+
+def test_lease_lock_outlives_a_crashed_holder_and_survives_an_unreachable_store() -> None:
+    record = Record()
+    record.value = {"owner": "crashed", "until": time.time() + 0.05}
+    lock = LeaseLock(record.read, record.write, settle=0.01, poll=0.01, timeout=5)
+    with lock.held() as had:
+        assert had and record.value["owner"] != "crashed"
+    record.broken = True
+    with lock.held() as had:
+        assert not had  # no lock to be had: the caller goes on (and fetches) without one

@@ -51,6 +51,16 @@ def _conn_fields() -> dict[str, dict[str, Any]]:
             "label": "Timeout (seconds)",
             "schema": {"type": ["number", "null"], "default": 30},
         },
+        "token_store": {
+            "label": "Token store",
+            "schema": {
+                "type": ["string", "null"],
+                "default": "airflow",
+                "enum": ["airflow", "file", "none"],
+            },
+            "description": "Where workers share the PBX's single token; 'airflow' (a Variable) "
+            "reaches every worker of the deployment.",
+        },
     }
 
 

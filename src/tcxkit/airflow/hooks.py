@@ -3,7 +3,8 @@
 Why clients are cached at module level: 3CX keeps only one access token per API client
 active, and many token requests in a short time can trip its lock-out. Every hook in a worker
 process that targets the same PBX and client id therefore shares one ``Client`` (and so one
-token); across processes the client's own on-disk token cache shares the token.
+token); across processes and hosts the connection's token store shares it (by default an
+Airflow Variable, see :mod:`tcxkit.airflow.token_store`).
 """
 
 from __future__ import annotations
@@ -131,15 +132,48 @@ def connection_settings(conn: Any) -> dict[str, Any]:
             raise ConfigurationError(
                 f"Connection {conn_id!r}: extra 'timeout' must be a number of seconds, got {timeout!r}.",
             ) from None
+    settings["token_cache"] = _token_store(extras, conn_id)
+    return settings
+
+
+TOKEN_STORES = ("airflow", "file", "none")
+
+
+def _token_store(extras: dict[str, Any], conn_id: str) -> Any:
+    """The client's ``token_cache`` from the ``token_store`` and ``token_cache`` extras.
+
+    ``airflow`` (the default) shares the token through an Airflow Variable, which every
+    worker of the deployment reaches; ``file`` keeps it in a per-host cache directory
+    (``token_cache`` names it; needs a disk shared by all workers to be one token per
+    cluster); ``none`` keeps it in the task's memory. A ``token_cache`` directory or
+    ``false`` given without ``token_store`` keeps its old meaning (file / none).
+    """
+    store = _extra(extras, "token_store")
     token_cache = _extra(extras, "token_cache")
+    cache: bool | str = True
     if token_cache is not None:
         text = str(token_cache).strip().lower()
-        settings["token_cache"] = (
+        cache = (
             _as_bool(token_cache, "token_cache", conn_id)
             if isinstance(token_cache, bool) or text in _TRUE | _FALSE
             else str(token_cache)
         )
-    return settings
+    if store is None:
+        store = "airflow" if token_cache is None or cache is True else "file"
+    store = str(store).strip().lower()
+    if store not in TOKEN_STORES:
+        raise ConfigurationError(
+            f"Connection {conn_id!r}: extra 'token_store' must be one of "
+            f"{', '.join(TOKEN_STORES)}, got {store!r}.",
+            hint="'airflow' shares one token across all workers (the default).",
+        )
+    if store == "airflow":
+        from .token_store import AirflowTokenStore
+
+        return AirflowTokenStore()
+    if store == "none" or cache is False:
+        return False
+    return cache
 
 
 def _fingerprint(settings: dict[str, Any]) -> str:

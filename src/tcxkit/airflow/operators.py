@@ -19,6 +19,7 @@ from ._compat import BaseOperator
 from ._output import format_for, write_records
 from .errors import translate_errors
 from .hooks import ThreeCXHook
+from .pools import pool_for
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -93,6 +94,7 @@ class ThreeCXOperator(BaseOperator):
         threecx_conn_id: str = ThreeCXHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
+        pool_for(kwargs, threecx_conn_id)
         super().__init__(**kwargs)
         self.action = action
         self.parameters = parameters or {}
@@ -110,6 +112,13 @@ class ThreeCXOperator(BaseOperator):
         self.output_path = output_path
         self.output_format = output_format
         self.threecx_conn_id = threecx_conn_id
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
+        """As Airflow's, with the connection's pool: the scheduler reads a mapped task's
+        pool from these arguments, before any operator is built."""
+        pool_for(kwargs, kwargs.get("threecx_conn_id") or ThreeCXHook.default_conn_name)
+        return super().partial(**kwargs)
 
     def _call_kwargs(self) -> dict[str, Any]:
         if not isinstance(self.parameters, dict):

@@ -25,6 +25,7 @@ import click
 from ..errors import UsageError
 from .globalopts import OUTPUT_FORMATS
 from .safety import YES_HELP
+from .statefiles import counts, write_atomically
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
@@ -120,25 +121,6 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
         print(f"3cx: wrote {path}: " + ", ".join(counts(doc)), file=sys.stderr)
     else:
         sys.stdout.write(text)
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Write through a ``.part`` file, so a failed pull never leaves half a document."""
-    from pathlib import Path
-
-    tmp = Path(path).with_name(f".{Path(path).name}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-
-
-def counts(doc: dict[str, Any]) -> list[str]:
-    from ..state.kinds import get_kind
-
-    return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
 
 
 def _what(change: Any) -> str:

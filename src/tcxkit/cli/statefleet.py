@@ -208,7 +208,7 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
 
     from ..errors import OutputExistsError
     from ..state import dump_document, pull
-    from .statecmd import counts, write_atomically
+    from .statefiles import counts, write_atomically
 
     if not pattern or PLACEHOLDER not in pattern:
         raise UsageError(

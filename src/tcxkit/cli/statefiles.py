@@ -1,0 +1,28 @@
+"""State files on disk for ``3cx state``: written whole or not at all, summarised in a line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["counts", "write_atomically"]
+
+
+def write_atomically(path: str, text: str) -> None:
+    """Write through a ``.part`` file, so a failed pull never leaves half a document."""
+    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def counts(doc: dict[str, Any]) -> list[str]:
+    """``["12 users", "office_hours", ...]``: what a pulled document holds, for one line."""
+    from ..state.kinds import get_kind
+
+    return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
