@@ -43,6 +43,9 @@ class ProxyState:
     cookies: list[tuple[str, str]] = field(default_factory=list)  # (path, Cookie header)
     lock: threading.Lock = field(default_factory=threading.Lock)
     release: threading.Event = field(default_factory=threading.Event)
+    # Set once the emulator has answered a request a rule broke: from then on the write
+    # *is* applied. A client that gave up first (a read timeout) must not race this.
+    upstream_answered: threading.Event = field(default_factory=threading.Event)
 
     def count(self, method: str, path_prefix: str) -> int:
         return sum(1 for m, p in self.seen if m == method and p.startswith(path_prefix))
@@ -99,6 +102,7 @@ class _Handler(socketserver.StreamRequestHandler):
                 answer = upstream.getresponse()
                 content = answer.read()
                 if rule is not None:
+                    state.upstream_answered.set()
                     if rule.mode == "hang":
                         state.release.wait(30)
                     self.connection.shutdown(socket.SHUT_RDWR)

@@ -96,9 +96,12 @@ def test_write_without_an_answer_in_time_is_not_resent(pbx: PBX) -> None:
     with (
         breaking_proxy(pbx.url, rule) as (url, proxy),
         _through(pbx, url, timeout=httpx.Timeout(30.0, read=0.3)) as c,
-        pytest.raises(UncertainWriteError) as err,
     ):
-        c.call("CreateUser", body=USER)
+        with pytest.raises(UncertainWriteError) as err:
+            c.call("CreateUser", body=USER)
+        # The client gave up after 0.3 s; on a loaded machine the proxy may not even have
+        # forwarded the POST yet. Wait for the emulator's answer (an event, not a sleep).
+        assert proxy.upstream_answered.wait(30)
     _assert_uncertain(err.value, "POST")
     assert "No answer from" in err.value.message
     assert proxy.count("POST", "/xapi/v1/Users") == 1
