@@ -1,6 +1,12 @@
-"""Fleet benchmark: one read action over 20 emulated PBXs against the same over one.
+"""Fleet benchmark: one read action (or a whole ``state plan``) over 20 emulated PBXs
+against the same over one.
 
     .venv/bin/python bench/bench_fleet.py [--instances 20] [--rounds 5] [--top 100]
+    .venv/bin/python bench/bench_fleet.py --workload state [--instances 20] [--rounds 5]
+
+``--workload state`` pulls pbx01's whole configuration (every kind ``3cx state pull``
+writes) and times ``3cx state plan`` of that file on one PBX and with ``--fleet all``
+(the demo PBXs are alike, so every plan finds no change and exits 0).
 
 One emulator process serves ``--instances`` PBXs (``python -m tcxkit.emulator
 --instances N``: one event loop, a port, a database and a random key each).  Each
@@ -48,6 +54,16 @@ asyncio.run(main())
 """
 
 
+def state_sides(inventory: Path, state_file: Path) -> dict[str, list[str]]:
+    plan = ["state", "plan", str(state_file)]
+    fleet = [str(BIN), "--inventory", str(inventory), "--fleet"]
+    return {
+        "3cx state plan, one PBX (no --fleet)": [str(BIN), *plan],
+        "3cx --fleet pbx01 state plan": [*fleet, "pbx01", *plan],
+        "3cx --fleet all state plan": [*fleet, "all", *plan],
+    }
+
+
 def sides(inventory: Path, top: int) -> dict[str, list[str]]:
     read = ["users", "list-user", "--top", str(top), "-o", "jsonl"]
     fleet = [str(BIN), "--inventory", str(inventory), "--fleet"]
@@ -84,6 +100,7 @@ def main() -> None:
     ap.add_argument("--instances", type=int, default=20)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--top", type=int, default=100)
+    ap.add_argument("--workload", choices=("read", "state"), default="read")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         inventory = Path(tmp) / "fleet.toml"
@@ -99,7 +116,12 @@ def main() -> None:
                 TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
                 TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
             )  # fmt: skip
-            todo = sides(inventory, args.top)
+            if args.workload == "state":
+                state_file = Path(tmp) / "pbx01.yaml"
+                run_child([str(BIN), "state", "pull", "-f", str(state_file)], env)
+                todo = state_sides(inventory, state_file)
+            else:
+                todo = sides(inventory, args.top)
             for command in todo.values():  # warm-up: tokens fetched and cached
                 run_child(command, env)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in todo}
@@ -121,11 +143,16 @@ def report(
 ) -> None:
     """Per side: medians, and the median (range) of per-round ratios to two baselines: the
     same read on one PBX without --fleet, and on one PBX through the same fleet path."""
-    one = {"3cx": runs["3cx, one PBX (no --fleet)"], "Fleet.call": runs["Fleet.call, one PBX"]}
-    same = {"3cx": runs["3cx --fleet pbx01"], "Fleet.call": runs["Fleet.call, one PBX"]}
+    if args.workload == "state":
+        one = {"3cx": runs["3cx state plan, one PBX (no --fleet)"]}
+        same = {"3cx": runs["3cx --fleet pbx01 state plan"]}
+    else:
+        one = {"3cx": runs["3cx, one PBX (no --fleet)"], "Fleet.call": runs["Fleet.call, one PBX"]}
+        same = {"3cx": runs["3cx --fleet pbx01"], "Fleet.call": runs["Fleet.call, one PBX"]}
     out = {"machine": machine(), "instances": args.instances, "rounds": args.rounds,
            "top": args.top, "emulator_startup_s": round(startup, 2), "samples": runs}  # fmt: skip
-    print(f"| {args.instances} PBXs, ListUser $top={args.top} | wall (median) | CPU (median) "
+    what = "state plan" if args.workload == "state" else f"ListUser $top={args.top}"
+    print(f"| {args.instances} PBXs, {what} | wall (median) | CPU (median) "
           "| wall / one PBX | wall / one PBX, same path |")  # fmt: skip
     print("|---|---:|---:|---:|---:|")
     for name, samples in runs.items():

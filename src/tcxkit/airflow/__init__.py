@@ -17,8 +17,17 @@ if TYPE_CHECKING:
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
     from .sensors import ThreeCXSensor
+    from .state import ThreeCXStateApplyOperator, ThreeCXStatePlanOperator
 
-__all__ = ["CONN_TYPE", "ThreeCXHook", "ThreeCXOperator", "ThreeCXSensor", "get_provider_info"]
+__all__ = [
+    "CONN_TYPE",
+    "ThreeCXHook",
+    "ThreeCXOperator",
+    "ThreeCXSensor",
+    "ThreeCXStateApplyOperator",
+    "ThreeCXStatePlanOperator",
+    "get_provider_info",
+]
 
 CONN_TYPE = "threecx"
 """The connection type id, as used in ``AIRFLOW_CONN_*`` URIs (``threecx://...``)."""
@@ -80,7 +89,10 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "hooks": [{"integration-name": _INTEGRATION, "python-modules": ["tcxkit.airflow.hooks"]}],
         "operators": [
-            {"integration-name": _INTEGRATION, "python-modules": ["tcxkit.airflow.operators"]}
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["tcxkit.airflow.operators", "tcxkit.airflow.state"],
+            }
         ],
         "sensors": [
             {"integration-name": _INTEGRATION, "python-modules": ["tcxkit.airflow.sensors"]}
@@ -114,6 +126,8 @@ _LAZY = {
     "ThreeCXHook": "hooks",
     "ThreeCXOperator": "operators",
     "ThreeCXSensor": "sensors",
+    "ThreeCXStatePlanOperator": "state",
+    "ThreeCXStateApplyOperator": "state",
 }
 
 

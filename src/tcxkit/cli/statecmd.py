@@ -15,7 +15,6 @@ else the exit code of the error that stopped it (see docs/state.md).
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -134,36 +133,6 @@ def _load(path: str) -> dict[str, Any]:
     return load_document(path)
 
 
-def _show(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def render_plan(plan: Plan) -> str:
-    """The plan as text: changes grouped by kind, each field old -> new (secrets masked)."""
-    lines: list[str] = []
-    sign = {"create": "+", "update": "~", "delete": "-"}
-    kind = None
-    for change in (c.to_dict() for c in plan.changes):
-        if change["kind"] != kind:
-            kind = change["kind"]
-            lines.append(f"{kind}:")
-        label = change["key"] or kind
-        lines.append(f"  {sign[change['op']]} {label} ({change['op']})")
-        for name, values in change.get("fields", {}).items():
-            if change["op"] == "create":
-                lines.append(f"      {name}: {_show(values['new'])}")
-            else:
-                lines.append(f"      {name}: {_show(values['old'])} -> {_show(values['new'])}")
-    c = plan.counts()
-    if plan:
-        lines.append(
-            f"Plan: {c['create']} to create, {c['update']} to update, {c['delete']} to delete."
-        )
-    else:
-        lines.append("No changes: the PBX matches the file.")
-    return "\n".join(lines) + "\n"
-
-
 class _PlanUsageError(UsageError):
     exit_code = 3
 
@@ -217,7 +186,7 @@ def _text(ctx: click.Context, output: str | None) -> bool:
 
 def _print_plan(ctx: click.Context, result: Plan, output: str | None) -> None:
     if _text(ctx, output):
-        sys.stdout.write(render_plan(result))
+        sys.stdout.write(result.render())
     else:
         _printer(ctx, output).result(result.to_dict())
 

@@ -9,6 +9,7 @@ document does not name (except protected ones, such as the default group).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -80,6 +81,35 @@ class Plan:
             "summary": self.counts(),
             "kinds": self.kinds,
         }
+
+    def render(self) -> str:
+        """The plan as text for people (the CLI, an Airflow task's log): changes grouped
+        by kind, each field old -> new, secrets masked as in :meth:`to_dict`."""
+        lines: list[str] = []
+        sign = {"create": "+", "update": "~", "delete": "-"}
+        kind = None
+        for change in (c.to_dict() for c in self.changes):
+            if change["kind"] != kind:
+                kind = change["kind"]
+                lines.append(f"{kind}:")
+            lines.append(f"  {sign[change['op']]} {change['key'] or kind} ({change['op']})")
+            for name, values in change.get("fields", {}).items():
+                if change["op"] == "create":
+                    lines.append(f"      {name}: {_show(values['new'])}")
+                else:
+                    lines.append(f"      {name}: {_show(values['old'])} -> {_show(values['new'])}")
+        c = self.counts()
+        if self:
+            lines.append(
+                f"Plan: {c['create']} to create, {c['update']} to update, {c['delete']} to delete."
+            )
+        else:
+            lines.append("No changes: the PBX matches the file.")
+        return "\n".join(lines) + "\n"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _concealed(name: str, have: Any) -> bool:
