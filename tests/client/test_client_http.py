@@ -375,3 +375,23 @@ def test_attribute_access_lists_what_exists(pbx: PBX) -> None:
         sig = inspect.signature(c.users.get_user)
         assert list(sig.parameters)[:3] == ["id", "select", "expand"]
         assert "GetUser" in c.users.get_user.__doc__
+
+
+def test_system_owner_rule_is_one_definition(pbx_factory) -> None:
+    """The emulator refuses a System Admin exactly the actions the docs say need an Owner."""
+    from tcxkit.catalog.render import expected_errors
+
+    cat = tcxkit.catalog()
+    owner_lists = sorted(a.id for a in cat if a.needs_system_owner and a.id.startswith("List"))
+    assert {a.resource for a in cat if a.needs_system_owner} == {
+        "CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"
+    }  # fmt: skip
+    p = pbx_factory(data="empty", options={"role": "system_admin"})
+    with p.client() as c:
+        assert c.call("ListUser", top=1)["value"] == []
+        for action_id in owner_lists:
+            with pytest.raises(PermissionDeniedError) as err:
+                c.call(action_id, top=1)
+            assert f"{action_id} needs the System Owner role." in err.value.message
+            assert (6, "needs the System Owner role") in expected_errors(cat.require(action_id))
+    assert (6, "needs the System Owner role") not in expected_errors(cat.require("ListUser"))

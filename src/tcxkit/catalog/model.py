@@ -13,6 +13,11 @@ from .naming import kebab, snake
 
 __all__ = ["Action", "Body", "Param", "Response", "odata_type", "schema_label"]
 
+#: Resources only a System Owner may read (see :attr:`Action.needs_system_owner`).
+SYSTEM_OWNER_RESOURCES = frozenset(
+    {"CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"}
+)
+
 ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
 
 
@@ -208,6 +213,12 @@ class Action(NamedTuple):
     @property
     def pageable(self) -> bool:
         return "top" in self.query and "skip" in self.query
+
+    @property
+    def needs_system_owner(self) -> bool:
+        """Call history, chat history and recordings: a System Admin gets 403 (a PBX's
+        rule the spec does not state; see xapi-behaviour.md)."""
+        return self.resource in SYSTEM_OWNER_RESOURCES
 
     @property
     def is_report(self) -> bool:

@@ -191,12 +191,11 @@ def expected_errors(action: Action) -> list[tuple[int, str]]:
         errs.append((3, "a parameter or body field does not fit its type; nothing is sent"))
     errs.append((4, "the PBX cannot be reached (DNS, TCP, TLS, timeout)"))
     errs.append((5, "wrong client id or API key"))
-    owner = action.resource in {"CallHistoryView", "ChatHistoryView", "Recordings"}
     errs.append(
         (
             6,
             "needs the System Owner role"
-            if owner
+            if action.needs_system_owner
             else "the API client's role is too low, or its IP is not allowed",
         )
     )

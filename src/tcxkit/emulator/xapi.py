@@ -42,11 +42,7 @@ from .wire import (
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["SYSTEM_OWNER_RESOURCES", "XapiEndpoints"]
-
-SYSTEM_OWNER_RESOURCES = frozenset(
-    {"CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"}
-)
+__all__ = ["XapiEndpoints"]
 
 
 T = TypeVar("T")
@@ -211,10 +207,7 @@ class XapiEndpoints:
             injected = await inject_fault(s, request, action.id)
             if injected is not None:
                 raise XapiError.answer(injected)
-        if (
-            action.resource in SYSTEM_OWNER_RESOURCES
-            and s.config.options.get("role") == "system_admin"
-        ):
+        if action.needs_system_owner and s.config.options.get("role") == "system_admin":
             raise XapiError(403, f"{action.id} needs the System Owner role.")
 
     @staticmethod
