@@ -221,6 +221,13 @@ class Action(NamedTuple):
         return self.resource in SYSTEM_OWNER_RESOURCES
 
     @property
+    def on_entity_set(self) -> bool:
+        """A plain read or write of an entity set or entity (not an OData function or
+        action): $top is capped at 100 there, while functions and actions compute their
+        results and the PBX caps those itself."""
+        return self.kind == "operation"
+
+    @property
     def is_report(self) -> bool:
         """Report functions accept $top above 100 (the PBX caps them itself)."""
         return self.kind == "function"

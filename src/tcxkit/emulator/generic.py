@@ -135,8 +135,8 @@ class GenericBehaviour:
 
     def _list(self, ctx: RequestContext, set_name: str) -> Reply:
         es = self.state.entity_set(set_name)
-        report = ctx.action.kind != "operation"
-        result = es.query(ctx.options, max_top=self.state.config.report_cap if report else None)
+        computed = not ctx.action.on_entity_set  # a function's or action's result
+        result = es.query(ctx.options, max_top=self.state.config.report_cap if computed else None)
         return self.collection_reply(ctx, result.items, result.count, context=set_name)
 
     def _navigation(self, ctx: RequestContext, head: str, prop: str) -> Reply:
@@ -155,7 +155,7 @@ class GenericBehaviour:
         opts = ctx.options
         total = len(items)
         end = None if opts.top is None else opts.skip + opts.top
-        if ctx.action.kind != "operation":
+        if not ctx.action.on_entity_set:
             cap = self.state.config.report_cap
             end = cap if end is None else min(end, opts.skip + cap)
         page = [project(i, opts) if isinstance(i, dict) else i for i in items[opts.skip : end]]
