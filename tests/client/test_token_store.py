@@ -246,3 +246,36 @@ def test_lease_lock_outlives_a_crashed_holder_and_survives_an_unreachable_store(
     record.broken = True
     with lock.held() as had:
         assert not had  # no lock to be had: the caller goes on (and fetches) without one
+
+
+def _two_hosts(pbx: PBX, store_a: Any, store_b: Any, rounds: int = 2) -> tuple[int, int]:
+    """Two hosts calling in turn, as mapped tasks on two Celery workers do:
+    (token requests, 401 answers) seen by the PBX, which keeps one token per client.
+
+    Clients of one process share their token in memory (``TokenState``); each host here
+    gets a memory of its own, swapped in for its calls, as separate machines have.
+    """
+    memory: dict[str, dict[str, Any]] = {"a": {}, "b": {}}
+    with pbx.client(token_cache=store_a) as a, pbx.client(token_cache=store_b) as b:
+        entry = a._core.tokens._entry  # the process-wide entry both clients use
+        pbx.clear_requests()
+        for _ in range(rounds):
+            for host, client in (("a", a), ("b", b)):
+                entry.clear()
+                entry.update(memory[host])
+                client.call("ListUser", top=1)
+                memory[host] = dict(entry)
+    seen = pbx.requests()
+    return (
+        sum(r["path"] == "/connect/token" for r in seen),
+        sum(r["status"] == 401 for r in seen),
+    )
+
+
+def test_hosts_with_their_own_stores_fight_and_one_shared_store_ends_it(pbx: PBX) -> None:
+    """Issue #13's measurement in miniature: per-host caches revoke each other on every
+    turn (4 calls: 4 token requests, 2 refused calls); one store shared by the hosts (the
+    Airflow store's role on a cluster) needs one token for all of them, and no 401."""
+    assert _two_hosts(pbx, MemoryTokenStore(), MemoryTokenStore()) == (4, 2)
+    shared = MemoryTokenStore()
+    assert _two_hosts(pbx, shared, shared) == (1, 0)
