@@ -97,13 +97,38 @@ class RawResponse:
 
 
 def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRequest:
-    """Validate ``args`` for ``action`` and encode the request; no I/O."""
+    """Validate ``args`` for ``action`` and encode the request; no I/O.
+
+    Four steps, each taking what it recognises out of ``args``: path, function and header
+    parameters; the body; the OData options; and whatever is left is reported as unknown.
+    Every problem is collected before raising, so one error lists them all.
+    """
     checker = Checker(cat.schema_index)
     args = dict(args)
+    values, headers = _parameters(action, args, checker)
+    has_body, body = _body(action, args, checker)
+    pairs = _options(action, args, checker)
+    _unknown(action, args, checker)
+    if checker.problems:
+        raise ValidationError(action.id, checker.problems)
+    headers.update(args.get("headers") or {})
+    return PreparedRequest(
+        action=action,
+        method=action.method,
+        path=API_PREFIX + _render_path(action, values),
+        query=query_string(pairs),
+        headers=headers,
+        json=body,
+        has_body=has_body,
+    )
+
+
+def _parameters(
+    action: Action, args: dict[str, Any], checker: Checker
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Path, function and header parameters, by spec name or snake_case: (values, headers)."""
     headers: dict[str, str] = {}
     values: dict[str, Any] = {}
-
-    # 1. Path, function and header parameters, by spec name or snake_case.
     for p in action.params:
         present = [n for n in dict.fromkeys((p.name, p.python_name)) if n in args]
         if len(present) > 1:
@@ -120,43 +145,45 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
             headers[p.name] = str(value)
         else:
             values[p.name] = value
+    return values, headers
 
-    # 2. Body: ``body=`` or the named arguments of an OData action.
+
+def _body(action: Action, args: dict[str, Any], checker: Checker) -> tuple[bool, Any]:
+    """``body=`` or the named arguments of an OData action: (has a body, the body)."""
     body = args.pop("body", None)
-    has_body = False
-    if action.body is not None:
-        wrapped = action.body.wrapped or ()
-        named = {}
-        for name in wrapped:
-            for alias in dict.fromkeys((name, snake(name))):
-                if alias in args:
-                    named[name] = args.pop(alias)
-        if named and body is not None:
-            checker.fail("body", f"give either body= or {', '.join(named)}, not both")
-        if named:
-            body = named
-        if body is None and action.body.required:
-            if wrapped:
-                # An empty {} would reach the PBX and come back as a 400; ask for the
-                # arguments instead (body={} still sends an empty object on purpose).
-                names = " or ".join(f"{snake(n)}=..." for n in wrapped)
-                checker.fail(", ".join(wrapped), f"is required (give {names}, or body=...)")
-            else:
-                checker.fail("body", f"is required ({action.body.label})")
-        if body is None and wrapped and not action.body.required:
-            body = {}
+    if action.body is None:
         if body is not None:
-            if wrapped and isinstance(body, dict):
-                _hint_wrapping(checker, body, wrapped)
-            body = checker.check(body, action.body.schema, "body")
-            has_body = True
-    elif body is not None:
-        checker.fail("body", f"{action.id} takes no request body")
+            checker.fail("body", f"{action.id} takes no request body")
+        return False, None
+    wrapped = action.body.wrapped or ()
+    named = {}
+    for name in wrapped:
+        for alias in dict.fromkeys((name, snake(name))):
+            if alias in args:
+                named[name] = args.pop(alias)
+    if named and body is not None:
+        checker.fail("body", f"give either body= or {', '.join(named)}, not both")
+    if named:
+        body = named
+    if body is None and action.body.required:
+        if wrapped:
+            # An empty {} would reach the PBX and come back as a 400; ask for the
+            # arguments instead (body={} still sends an empty object on purpose).
+            names = " or ".join(f"{snake(n)}=..." for n in wrapped)
+            checker.fail(", ".join(wrapped), f"is required (give {names}, or body=...)")
+        else:
+            checker.fail("body", f"is required ({action.body.label})")
+    if body is None and wrapped and not action.body.required:
+        body = {}
+    if body is None:
+        return False, None
+    if wrapped and isinstance(body, dict):
+        _hint_wrapping(checker, body, wrapped)
+    return True, checker.check(body, action.body.schema, "body")
 
-    # 3. OData query options.
-    pairs = _options(action, args, checker)
 
-    # 4. Whatever is left is unknown.
+def _unknown(action: Action, args: dict[str, Any], checker: Checker) -> None:
+    """What no step took is an unknown parameter, with the nearest names as a hint."""
     for name in args:
         if name == "headers":
             continue
@@ -167,21 +194,6 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         accepted = ", ".join(choices) if choices else "none"
         checker.fail(name, f"unknown parameter{hint}; {action.id} accepts: {accepted}")
-
-    if checker.problems:
-        raise ValidationError(action.id, checker.problems)
-
-    extra_headers = args.get("headers") or {}
-    headers.update(extra_headers)
-    return PreparedRequest(
-        action=action,
-        method=action.method,
-        path=API_PREFIX + _render_path(action, values),
-        query=query_string(pairs),
-        headers=headers,
-        json=body,
-        has_body=has_body,
-    )
 
 
 def _hint_wrapping(checker: Checker, body: dict[str, Any], wrapped: tuple[str, ...]) -> None:
