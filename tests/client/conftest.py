@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from tcxkit import AsyncClient, Client
-from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator import running
+
+from ..emulators import own_config
 
 
 class PBX:
@@ -62,7 +64,7 @@ class PBX:
 
 
 def _pbx(tmp_path: Path, **config: Any) -> Iterator[PBX]:
-    with running(EmulatorConfig(**config)) as server:
+    with running(own_config(**config)) as server:
         yield PBX(server, tmp_path / "tokens")
 
 
@@ -84,7 +86,7 @@ def pbx_factory(tmp_path: Path):
     stack = contextlib.ExitStack()
 
     def start(**config: Any) -> PBX:
-        server = stack.enter_context(running(EmulatorConfig(**config)))
+        server = stack.enter_context(running(own_config(**config)))
         return PBX(server, tmp_path / f"tokens-{len(stack._exit_callbacks)}")
 
     with stack:

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from tcxkit import AsyncClient, Client
-from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator import running
+
+from ..emulators import own_config
 
 
 def seed_extra_kinds(pbx: Client) -> None:
@@ -65,7 +67,7 @@ def seed_extra_kinds(pbx: Client) -> None:
 @pytest.fixture(scope="session")
 def source() -> Iterator[Any]:
     """The demo PBX plus :func:`seed_extra_kinds` (tests only read it)."""
-    with running(EmulatorConfig(data="demo")) as emu:
+    with running(own_config(data="demo")) as emu:
         with Client(emu.url, emu.client_id, emu.client_secret, token_cache=False) as pbx:
             seed_extra_kinds(pbx)
         yield emu
@@ -74,7 +76,7 @@ def source() -> Iterator[Any]:
 @pytest.fixture
 def target() -> Iterator[Any]:
     """An empty PBX of its own, to apply to."""
-    with running(EmulatorConfig(data="empty")) as emu:
+    with running(own_config(data="empty")) as emu:
         yield emu
 
 

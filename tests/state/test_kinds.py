@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tcxkit.catalog import RELEASES, catalog
-from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator import running
 from tcxkit.errors import UnsupportedActionError
 from tcxkit.state import KINDS, pull
 from tcxkit.state.kinds import get_kind, kind_names, select_kinds
 
+from ..emulators import own_config
 from .conftest import on
 
 
@@ -23,7 +24,7 @@ def test_every_action_of_the_table_exists_from_20_0_7() -> None:
 
 def test_an_older_release_pulls_the_kinds_it_has() -> None:
     """20.0.4 and 20.0.5 have no holidays: a full pull leaves them out, --only fails."""
-    with running(EmulatorConfig(version="20.0.5", data="demo")) as old:
+    with running(own_config(version="20.0.5", data="demo")) as old:
         doc = on(old, pull)
         assert "holidays" not in doc and doc["users"] and doc["office_hours"]
         with pytest.raises(UnsupportedActionError, match="ListHoliday"):
