@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from tcxkit import Client
-from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator import running
 
+from ..emulators import own_config
 from .conftest import Connect
 
 NOT_FOUND_BODY = {
@@ -34,7 +35,7 @@ NOT_FOUND_BODY = {
 
 @pytest.fixture
 def emu() -> Iterator[Any]:
-    with running(EmulatorConfig(options={"backup_delay": 0})) as server:
+    with running(own_config(options={"backup_delay": 0})) as server:
         yield server
 
 
