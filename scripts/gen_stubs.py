@@ -272,35 +272,9 @@ def _namespace_class(resource: str, is_async: bool) -> str:
 # -- the hand-written surface of client.py, bodies removed ----------------------
 
 
-def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    """Whether ``node`` itself yields (nested functions and lambdas do not count)."""
-    todo: list[ast.AST] = list(node.body)
-    while todo:
-        item = todo.pop()
-        if isinstance(item, ast.Yield | ast.YieldFrom):
-            return True
-        if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
-            todo.extend(ast.iter_child_nodes(item))
-    return False
-
-
 def _stub_function(node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.stmt:
-    if isinstance(node, ast.AsyncFunctionDef) and _yields(node):
-        # An async generator: calling it gives an async iterator, not a coroutine, so
-        # its stub is a plain ``def`` returning AsyncIterator (``async for`` checks).
-        node = ast.copy_location(
-            ast.FunctionDef(
-                node.name,
-                node.args,
-                node.body,
-                node.decorator_list,
-                node.returns,
-                node.type_comment,
-            ),
-            node,
-        )
     doc = ast.get_docstring(node, clean=False)
-    if isinstance(node, ast.AsyncFunctionDef) and _is_generator(node):
+    if isinstance(node, ast.AsyncFunctionDef) and _yields(node):
         # An async generator is declared ``def f() -> AsyncIterator[...]`` in a stub;
         # ``async def`` there would mean a coroutine returning an iterator, and type
         # checkers would reject ``async for x in client.paginate(...)``.
