@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError, FleetFailure
 from ..fleet.inventory import PbxTarget, SecretRef, load_inventory, resolve_secret, select
-from .profiles import KEYRING_SERVICE, config_dir, get_secret, load_config
+from .profiles import KEYRING_SERVICE, config_dir, get_secret, keyring_secret, load_config
 from .runopts import Options
 
 if TYPE_CHECKING:
@@ -105,12 +105,7 @@ def cli_secret(target: PbxTarget) -> str:
             )
         return found
     if ref.kind == "keyring":
-        try:
-            import keyring
-
-            found = keyring.get_password(KEYRING_SERVICE, ref.ref)
-        except Exception:
-            found = None
+        found = keyring_secret(ref.ref)
         if not found:
             raise ConfigurationError(
                 f"{target.name}: no API key in the keyring under {KEYRING_SERVICE}/{ref.ref}.",

@@ -25,6 +25,7 @@ __all__ = [
     "data_dir",
     "delete_secret",
     "get_secret",
+    "keyring_secret",
     "keyring_usable",
     "load_config",
     "save_config",
@@ -227,14 +228,20 @@ def set_secret(profile: str, secret: str) -> str:
     return "file"
 
 
+def keyring_secret(name: str) -> str | None:
+    """The key stored in the OS keyring under ``tcxkit/NAME``; None when absent or when
+    no keyring backend works (a headless server often has none)."""
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, name)
+    except Exception:
+        return None
+
+
 def get_secret(prof: Profile) -> str | None:
     if prof.secret_store == "keyring":
-        try:
-            import keyring
-
-            return keyring.get_password(KEYRING_SERVICE, prof.name)
-        except Exception:
-            return None
+        return keyring_secret(prof.name)
     return _read_secret_file().get(prof.name)
 
 
