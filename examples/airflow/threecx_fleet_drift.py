@@ -20,6 +20,7 @@ import pendulum
 from airflow.sdk import DAG, Param, task
 
 from tcxkit.airflow import ThreeCXStatePlanOperator
+from tcxkit.airflow.state import per_pbx
 
 STANDARD = str(Path(__file__).with_name("standard.yaml"))
 
@@ -38,12 +39,8 @@ with DAG(
 
     @task
     def fleet(**context: Any) -> list[dict[str, str]]:
-        """One entry per PBX of the ``connections`` param: its connection and its file."""
-        params = context["params"]
-        return [
-            {"threecx_conn_id": conn, "state_file": params["state_file"].replace("{conn_id}", conn)}
-            for conn in params["connections"]
-        ]
+        """One task's arguments per PBX of the ``connections`` param."""
+        return per_pbx(context["params"]["connections"], context["params"]["state_file"])
 
     ThreeCXStatePlanOperator.partial(
         task_id="drift",

@@ -40,10 +40,14 @@ def test_operators_and_sensors_run_in_their_connections_pool() -> None:
         mapped = ThreeCXOperator.partial(
             task_id="mapped", action="GetUser", threecx_conn_id="pbx3"
         ).expand(parameters=[{"Id": 1}])
+        mapped_sensor = ThreeCXSensor.partial(
+            task_id="mapped_sensor", action="GetUser", threecx_conn_id="pbx4"
+        ).expand(parameters=[{"Id": 1}])
     assert plain.pool == "threecx_threecx_default"
     assert other.pool == sensor.pool == "threecx_pbx2"
     assert chosen.pool == "mine"
     assert mapped.pool == "threecx_pbx3"  # what the scheduler reads for a mapped task
+    assert mapped_sensor.pool == "threecx_pbx4"
 
 
 def test_the_default_pool_can_be_switched_off(monkeypatch: pytest.MonkeyPatch) -> None:

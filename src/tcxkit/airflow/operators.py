@@ -19,7 +19,7 @@ from ._compat import BaseOperator
 from ._output import format_for, write_records
 from .errors import translate_errors
 from .hooks import ThreeCXHook
-from .pools import pool_for
+from .pools import ConnectionPool, pool_for
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -44,7 +44,7 @@ def records_of(result: Any) -> list[Any]:
     return [result]
 
 
-class ThreeCXOperator(BaseOperator):
+class ThreeCXOperator(ConnectionPool, BaseOperator):
     """Call a 3CX XAPI action (any operationId from the catalog, e.g. ``ListUser``).
 
     :param action: operationId, snake_case or kebab-case name (``ListUser``, ``list_user``).
@@ -112,13 +112,6 @@ class ThreeCXOperator(BaseOperator):
         self.output_path = output_path
         self.output_format = output_format
         self.threecx_conn_id = threecx_conn_id
-
-    @classmethod
-    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
-        """As Airflow's, with the connection's pool: the scheduler reads a mapped task's
-        pool from these arguments, before any operator is built."""
-        pool_for(kwargs, kwargs.get("threecx_conn_id") or ThreeCXHook.default_conn_name)
-        return super().partial(**kwargs)
 
     def _call_kwargs(self) -> dict[str, Any]:
         if not isinstance(self.parameters, dict):

@@ -21,7 +21,7 @@ import argparse
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["DEFAULT_POOL_SLOTS", "ensure_pools", "pool_for", "pool_name"]
+__all__ = ["DEFAULT_POOL_SLOTS", "ConnectionPool", "ensure_pools", "pool_for", "pool_name"]
 
 DEFAULT_POOL_SLOTS = 4
 """Four concurrent calls per PBX: the emulator and a small PBX answer a call in tens of
@@ -49,6 +49,19 @@ def pool_for(kwargs: MutableMapping[str, Any], conn_id: str) -> None:
     """
     if kwargs.get("pool") is None and _enabled():
         kwargs["pool"] = pool_name(conn_id)
+
+
+class ConnectionPool:
+    """Mixin of every 3CX operator and sensor: ``partial()`` gives a mapped task its
+    connection's pool too (the scheduler reads a mapped task's pool from the partial
+    arguments, before any operator is built; ``__init__`` covers the unmapped case)."""
+
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        from .hooks import ThreeCXHook
+
+        pool_for(kwargs, kwargs.get("threecx_conn_id") or ThreeCXHook.default_conn_name)
+        return super().partial(**kwargs)  # type: ignore[misc]
 
 
 def ensure_pools(conn_ids: Iterable[str], slots: int = DEFAULT_POOL_SLOTS) -> list[str]:

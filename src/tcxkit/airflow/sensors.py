@@ -19,12 +19,12 @@ from .conditions import Condition, check, evaluate
 from .errors import translate_errors
 from .hooks import ThreeCXHook
 from .operators import query_options
-from .pools import pool_for
+from .pools import ConnectionPool, pool_for
 
 __all__ = ["ThreeCXSensor"]
 
 
-class ThreeCXSensor(BaseSensorOperator):
+class ThreeCXSensor(ConnectionPool, BaseSensorOperator):
     """Poke ``action`` until ``condition`` holds over its result.
 
     :param action: operationId or snake/kebab name (``ListBackups``, ``list_queue``).

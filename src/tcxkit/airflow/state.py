@@ -14,21 +14,36 @@ apply that stopped half-way should be looked at (its log says where) before it r
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._compat import AirflowFailException, BaseOperator
 from .errors import translate_errors
 from .hooks import ThreeCXHook
-from .pools import pool_for
+from .pools import ConnectionPool, pool_for
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
     from ..state import Plan
 
-__all__ = ["ThreeCXDriftError", "ThreeCXStateApplyOperator", "ThreeCXStatePlanOperator"]
+__all__ = [
+    "ThreeCXDriftError",
+    "ThreeCXStateApplyOperator",
+    "ThreeCXStatePlanOperator",
+    "per_pbx",
+]
 
 T = TypeVar("T")
+
+
+def per_pbx(connections: Iterable[str], state_file: str) -> list[dict[str, str]]:
+    """The ``expand_kwargs`` of a state operator mapped over a fleet: one entry per
+    connection, with its file (``{conn_id}`` in ``state_file`` becomes the connection id,
+    for a file per customer)."""
+    return [
+        {"threecx_conn_id": conn, "state_file": state_file.replace("{conn_id}", conn)}
+        for conn in connections
+    ]
 
 
 class ThreeCXDriftError(AirflowFailException):
@@ -45,7 +60,7 @@ class ThreeCXDriftError(AirflowFailException):
         self.plan = plan
 
 
-class _StateOperator(BaseOperator):
+class _StateOperator(ConnectionPool, BaseOperator):
     template_fields: Sequence[str] = ("state_file", "threecx_conn_id")
 
     def __init__(
@@ -62,36 +77,27 @@ class _StateOperator(BaseOperator):
         self.threecx_conn_id = threecx_conn_id
         self.prune = prune
 
-    @classmethod
-    def partial(cls, **kwargs: Any) -> Any:  # type: ignore[override]
-        """As Airflow's, with the connection's pool (see :mod:`tcxkit.airflow.pools`)."""
-        pool_for(kwargs, kwargs.get("threecx_conn_id") or ThreeCXHook.default_conn_name)
-        return super().partial(**kwargs)
-
-    def _on_pbx(self, work: Callable[[AsyncClient], Awaitable[T]]) -> T:
-        """``work`` with an AsyncClient for the connection (its token store included)."""
+    def _on_pbx(self, work: Callable[[AsyncClient, Plan], Awaitable[T]]) -> T:
+        """Plan the connection's PBX against the file, log the plan, then ``work(client,
+        plan)`` -- one AsyncClient and one event loop for the whole task."""
         from ..client import AsyncClient
+        from ..state import load_document, plan
 
+        doc = load_document(self.state_file)
         settings = ThreeCXHook(threecx_conn_id=self.threecx_conn_id).settings()
 
         async def run() -> T:
             async with AsyncClient(**settings) as client:
-                return await work(client)
+                planned = await plan(client, doc, prune=self.prune)
+                self.log.info(
+                    "Plan for connection %s against %s:\n%s",
+                    self.threecx_conn_id,
+                    self.state_file,
+                    planned.render(),
+                )
+                return await work(client, planned)
 
         return asyncio.run(run())
-
-    def _plan(self) -> Plan:
-        from ..state import load_document, plan
-
-        doc = load_document(self.state_file)
-        result = self._on_pbx(lambda client: plan(client, doc, prune=self.prune))
-        self.log.info(
-            "Plan for connection %s against %s:\n%s",
-            self.threecx_conn_id,
-            self.state_file,
-            result.render(),
-        )
-        return result
 
 
 class ThreeCXStatePlanOperator(_StateOperator):
@@ -108,8 +114,11 @@ class ThreeCXStatePlanOperator(_StateOperator):
         self.fail_on_drift = fail_on_drift
 
     def execute(self, context: Any) -> dict[str, Any]:
+        async def planned(_client: AsyncClient, result: Plan) -> Plan:
+            return result
+
         with translate_errors():
-            result = self._plan()
+            result = self._on_pbx(planned)
         if result and self.fail_on_drift:
             raise ThreeCXDriftError(self.threecx_conn_id, result)
         return {"drifted": bool(result), **result.counts()}
@@ -124,13 +133,15 @@ class ThreeCXStateApplyOperator(_StateOperator):
     """
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from ..state import apply
+        from ..state import ApplyReport, apply
+
+        async def apply_plan(client: AsyncClient, planned: Plan) -> tuple[Plan, ApplyReport | None]:
+            return planned, (await apply(client, planned) if planned else None)
 
         with translate_errors():
-            planned = self._plan()
-            if not planned:
-                return {"applied": 0, **planned.counts()}
-            report = self._on_pbx(lambda client: apply(client, planned))
+            planned, report = self._on_pbx(apply_plan)
+        if report is None:
+            return {"applied": 0, **planned.counts()}
         for change in report.applied:
             self.log.info("applied: %s %s %s", change.op, change.kind, change.key or "")
         if not report.ok:
