@@ -61,6 +61,11 @@ def test_plan_over_the_fleet_is_the_drift_report(run: Runner, fleet3: Any, stand
 
 
 def test_apply_rolls_out_to_every_pbx_once(run: Runner, fleet3: Any, standard: str) -> None:
+    dry = _state(run, fleet3, "all", "apply", standard, "--dry-run", "-o", "jsonl")
+    assert dry.code == 0, dry.err  # the drift report, and exit 0 as every --dry-run
+    assert [(x["pbx"], x["create"]) for x in dry.lines()] == [
+        ("pbx01", 2), ("pbx02", 2), ("pbx03", 2)
+    ]  # fmt: skip
     refused = _state(run, fleet3, "all", "apply", standard)
     assert refused.code == 2
     assert "apply 6 creates, 0 updates, 0 deletes to 3 PBXs (pbx01, pbx02, pbx03)" in refused.err

@@ -14,7 +14,6 @@ else the exit code of the error that stopped it (see docs/state.md).
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -211,8 +210,7 @@ def apply_cmd(
         from .statefleet import apply_fleet, plan_fleet
 
         if dry_run:
-            with contextlib.suppress(click.exceptions.Exit):  # as ever, --dry-run exits 0
-                plan_fleet(ctx, file, prune, output)
+            plan_fleet(ctx, file, prune, output, detailed_exit=False)
             return
         apply_fleet(ctx, file, prune, yes, output)
         return

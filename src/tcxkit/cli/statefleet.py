@@ -117,8 +117,11 @@ def _planned(
     return targets, plans, failures, rows
 
 
-def plan_fleet(ctx: click.Context, pattern: str, prune: bool, output: str | None) -> None:
-    """The drift report: one row per PBX. Exit 0 none drifted, 2 some did, else errors."""
+def plan_fleet(
+    ctx: click.Context, pattern: str, prune: bool, output: str | None, *, detailed_exit: bool = True
+) -> None:
+    """The drift report: one row per PBX. Exit 0 none drifted, 2 some did (only with
+    ``detailed_exit``: ``apply --dry-run`` exits 0 as every dry run does), else errors."""
     targets, plans, failures, rows = _planned(ctx, pattern, prune, output)
     _printer(ctx, output, DRIFT_COLUMNS).rows(rows)
     if failures:
@@ -126,7 +129,8 @@ def plan_fleet(ctx: click.Context, pattern: str, prune: bool, output: str | None
         if failure.exit_code == 2:  # for plan, 2 means "changes": usage errors are 3
             failure.exit_code = 3
         raise failure
-    ctx.exit(2 if any(plans.values()) else 0)
+    if detailed_exit and any(plans.values()):
+        ctx.exit(2)
 
 
 def _apply_row(name: str, report: ApplyReport) -> dict[str, Any]:
@@ -145,6 +149,7 @@ def apply_fleet(
     """Plan all, show the drift, ask once, apply each PBX's own plan; a row per PBX."""
     import sys
 
+    from ..fleet import FleetResult
     from ..state import apply
     from .safety import confirm
 
@@ -189,16 +194,10 @@ def apply_fleet(
             report = done[name].value
             out.append(_apply_row(name, report))
             if not report.ok:
-                failures.append(_failed_result(name, report))
+                failures.append(FleetResult(name, error=report.error))
     _printer(ctx, output, APPLY_COLUMNS).rows(out)
     if failures:
         raise FleetFailure(failures, len(targets))
-
-
-def _failed_result(name: str, report: ApplyReport) -> FleetResult[Any]:
-    from ..fleet import FleetResult
-
-    return FleetResult(name, error=report.error)
 
 
 def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force: bool) -> None:
