@@ -82,8 +82,8 @@ class ClientCore:
 
     @property
     def base_headers(self) -> dict[str, str]:
-        """Headers of every request; drivers set them once on their HTTP client, since
-        merging per-request headers costs httpx more than the rest of a call."""
+        """Headers of every request: the drivers put them on their HTTP client (a
+        caller's ``http=`` client keeps its own) and into each request they build."""
         headers = {"Accept": "application/json"}
         if self.user_agent:
             headers["User-Agent"] = self.user_agent
