@@ -1,106 +1,147 @@
-"""Find actions by the words a person uses: the one search of tcxkit.
+"""Find actions by what a person asks for: the one search of tcxkit.
 
-``3cx actions WORDS``, ``Catalog.search`` and (later) an MCP server's
-``search_actions`` all call :func:`search_actions`, so they rank alike.
+``Catalog.search``, ``3cx actions search WORDS``, every "no such action" error
+and the MCP server's ``search_actions`` all call :class:`ActionIndex`, so they
+rank alike.
 
-Each action is indexed by the words of its id, resource, one-line description
-(:mod:`.descriptions`), path and parameter names, with field weights (a word of
-the id counts most).  The spec's own spellings are mapped to the ones people
-type (``Retreive`` also indexes as ``retrieve``) and query words may stand for
-catalog words (``remove`` -> ``delete``, ``ivr`` -> ``receptionist``); both
-lists are data in ``words.json``.  A query word the catalog does not know is
-matched as a prefix, then with typo tolerance (edit distance 1, 2 for long
-words).  Every non-filler word must match; results are ranked by how well.
-No dependency beyond the standard library: 601 actions fit in a dict.
+**Ranking, never all-or-nothing.**  Each action is a small document of fields
+with weights: the words of its id (3), its resource (2) and the words admins use
+for that resource (1.5, ``words.json`` "topics"), its parameter names (1.2), its
+one-line description (1), the fields of its body or of the items it returns (0.5)
+and their enum values (0.3).  A query word scores, in an action, the best of the
+catalog words it may mean (itself, its spec spelling, a synonym, a typo's
+correction, a prefix; each with a factor below 1 but the first) times that
+word's weight in the action times its rarity over the catalog (BM25's idf).  The
+action's score sums its query words, scaled by the share of query words it
+matched, plus bonuses for an id or resource the query names completely, and for
+an action of the kind the query asks for ("add" -> a create, "which" -> a read;
+:func:`_intent_score`).  Every action that matches any word is a candidate; the
+best come first, each with the reasons it matched.
+
+**Before matching**, values are taken out of the query and handed back as likely
+arguments (:mod:`.literals`), admin phrasing is rewritten to catalog words
+("calls in progress" -> active calls), and stop words are dropped
+(:mod:`.vocabulary`).  The index is built once per catalog, on first use (about
+0.1 s); a query then costs about a millisecond (``bench/bench_search.py``).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from functools import cache
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from functools import lru_cache
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
-from .descriptions import describe
-from .naming import snake
+from .descriptions import describe, is_generic
+from .literals import Literal, Target, extract, hint
+from .vocabulary import GAP, stem, tokens, vocabulary, words
 
 if TYPE_CHECKING:
     from . import Catalog
     from .model import Action
 
-__all__ = ["ActionIndex", "Hit", "edit_distance", "index_for", "search_actions", "words"]
+__all__ = [
+    "ActionIndex",
+    "Answer",
+    "Hit",
+    "edit_distance",
+    "index_for",
+    "search_actions",
+    "stem",
+    "words",
+]
 
-_WORDS_FILE = Path(__file__).with_name("words.json")
+#: Field weights (see the module docstring).
+_ID, _RESOURCE, _TOPIC, _PARAM, _TEXT, _FIELD, _ENUM = 3.0, 2.0, 1.5, 1.2, 1.0, 0.5, 0.3
+_FIELD_NAMES = {
+    _ID: "id",
+    _RESOURCE: "resource",
+    _TOPIC: "resource",
+    _PARAM: "parameter",
+    _TEXT: "description",
+    _FIELD: "field",
+    _ENUM: "value",
+}
+#: How a query word reached a catalog word, and the factor it scores with.
+_EXACT, _SPELLING, _SYNONYM, _TYPO1, _PREFIX, _TYPO2 = 1.0, 1.0, 0.8, 0.75, 0.6, 0.55
 
-#: Field weights: a word of the id says most about an action.
-_ID, _RESOURCE, _PARAM, _TEXT = 3.0, 2.0, 1.5, 1.0
+#: Id words that say what is done, not to what: not counted when an id's words are covered.
+_VERBS = frozenset(
+    stem(w)
+    for w in [
+        "get",
+        "list",
+        "update",
+        "create",
+        "delete",
+        "set",
+        "add",
+        "init",
+        "generate",
+        "retrieve",
+        "retreive",
+        "ge",
+        "download",
+        "export",
+        "purge",
+        "bulk",
+        "batch",
+        "multi",
+        "by",
+        "data",
+        "settings",
+        "view",
+    ]
+)
+_SEVERAL = frozenset(stem(w) for w in ["bulk", "batch", "multi", "several"])
+_SAY_SEVERAL = frozenset(
+    stem(w) for w in ["bulk", "batch", "multi", "several", "multiple", "many", "once"]
+)
+_CREATE = frozenset(stem(w) for w in ["create", "add", "init", "generate", "register"])
+_UPDATE = frozenset(stem(w) for w in ["update", "set", "edit", "replace", "move"])
+_DELETE = frozenset(stem(w) for w in ["delete", "purge", "remove", "clean", "cleanup", "revoke"])
 
-#: Verbs that do not count against an action when the query leaves them out.
-_DEFAULT_VERBS = frozenset({"get", "list"})
-_FILE_WORDS = frozenset({"download", "export", "file", "csv"})
-
-#: Bounds on a query (see :func:`_query_words`).
-_MAX_QUERY_WORDS = 12
+#: Bounds on a query: the search also serves untrusted callers (an MCP server).
+_MAX_QUERY_WORDS = 16
 _MAX_WORD = 40
-
-_TOKEN = re.compile(r"[a-z0-9]+")
+_MAX_TEXT = 400
 
 
 class Hit(NamedTuple):
-    """One search result: the action and its score (higher is better)."""
+    """One search result: the action, its score (higher is better) and why it matched."""
 
     action: Action
     score: float
+    why: tuple[str, ...] = ()
 
 
-@cache
-def _vocabulary() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
-    data = json.loads(_WORDS_FILE.read_text(encoding="utf-8"))
-    spelling = {k: tuple(words(v)) for k, v in data["spelling"].items()}
-    synonyms = {k: tuple(s for v in vs for s in words(v)) for k, vs in data["synonyms"].items()}
-    return spelling, synonyms
+class Answer(NamedTuple):
+    """A query's ranked actions and the values it held (with where they likely go)."""
+
+    hits: list[Hit]
+    literals: list[Literal]
 
 
-@cache
-def _filler() -> frozenset[str]:
-    """Query words that help ranking but need not match (``by``, ``the``, ``3cx``)."""
-    data = json.loads(_WORDS_FILE.read_text(encoding="utf-8"))
-    return frozenset(stem(w) for w in data["filler"])
+class _Doc(NamedTuple):
+    action: Action
+    terms: dict[str, float]  # stem -> best field weight
+    id_words: frozenset[str]  # content words of the id (no verbs), spelling mapped
+    resource_words: frozenset[str]
+    kind: str  # read | create | update | delete | file | other
+    several: bool  # acts on several at once (Bulk..., Batch..., Multi...)
+    target: Target
 
 
-def stem(word: str) -> str:
-    """A crude singular: ``numbers`` -> ``number``, ``policies`` -> ``policy``."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def words(text: str) -> list[str]:
-    """Lower-case, stemmed words of a text, an id or a camelCase name."""
-    out = []
-    for chunk in re.split(r"[^0-9A-Za-z]+", text):
-        if chunk:
-            out += [stem(w) for w in _TOKEN.findall(snake(chunk))]
-    return out
-
-
-def _query_words(query: str | Sequence[str]) -> tuple[str, list[str]]:
-    """The query as text and its words, bounded: a query is a few words, not a document.
-
-    The search also serves untrusted callers (an MCP server), so the work per
-    query stays small whatever arrives: at most ``_MAX_QUERY_WORDS`` words of
-    at most ``_MAX_WORD`` letters each.
-    """
-    text = query if isinstance(query, str) else " ".join(query)
-    text = text[: _MAX_QUERY_WORDS * (_MAX_WORD + 1)]
-    return text, [w[:_MAX_WORD] for w in words(text)[:_MAX_QUERY_WORDS]]
+class _Query(NamedTuple):
+    words: list[str]  # content stems, in order, no duplicates
+    typed: dict[str, str]  # stem -> the word as typed (or the phrase it came from)
+    intent: str | None
+    literals: list[Literal]
+    plural: bool  # a content word typed in the plural ("users"): a list is likelier
+    several: bool  # "several", "bulk", "at once": actions on many at once are welcome
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -122,166 +163,452 @@ def edit_distance(a: str, b: str, limit: int = 2) -> int:
     return min(prev[-1], limit + 1)
 
 
-class _Entry(NamedTuple):
-    action: Action
-    terms: dict[str, float]  # word -> best field weight
-    id_words: tuple[str, ...]  # stemmed, spelling mapped, in order (phrase bonus)
-    surface: frozenset[str]  # id words as written, lower case (exact-form bonus)
+def _kind(action: Action, id_words: Sequence[str]) -> str:
+    first = id_words[0] if id_words else ""
+    if action.response.kind == "file" or first in ("download", "export"):
+        return "file"
+    if action.method == "GET":
+        return "read"
+    if action.method == "DELETE" or first in _DELETE or "delet" in id_words:
+        return "delete"
+    if first in _CREATE or (action.method == "POST" and action.kind == "operation"):
+        return "create"
+    if first in _UPDATE or action.method in ("PATCH", "PUT"):
+        return "update"
+    return "other"
 
 
 class ActionIndex:
-    """The search index of one catalog (built once per release, in a few ms)."""
+    """The search index of one catalog, built once (see :func:`index_for`)."""
 
-    def __init__(self, actions: Iterable[Action]) -> None:
-        spelling, self._synonyms = _vocabulary()
-        self._entries: list[_Entry] = []
+    def __init__(self, cat: Catalog) -> None:
+        self._vocab = vocabulary()
+        self._written: set[str] = set()
+        self._compound: dict[str, tuple[str, str]] = {}
+        self._docs: list[_Doc] = [self._document(a, cat) for a in cat]
+        self._by_id = {d.action.id: d for d in self._docs}
+        self._lists: dict[str, Target] | None = None  # by what they list (see _list_of)
         df: dict[str, int] = defaultdict(int)
-        for a in actions:
-            terms: dict[str, float] = {}
-
-            def add(ws: Iterable[str], weight: float, terms: dict[str, float] = terms) -> None:
-                for w in ws:
-                    for t in (w, *spelling.get(w, ())):
-                        if terms.get(t, 0.0) < weight:
-                            terms[t] = weight
-
-            id_words = tuple(m for w in words(a.id) for m in spelling.get(w, (w,)))
-            add(words(a.id), _ID)
-            add(words(a.resource), _RESOURCE)
-            params = [p.name for p in a.params if p.role != "header"]
-            params += list(a.body.wrapped or ()) if a.body else []
-            add((w for p in params for w in words(p)), _PARAM)
-            add(words(describe(a)), _TEXT)
-            add(words(a.summary), _TEXT)
-            add(words(re.sub(r"\{[^}]*\}", " ", a.path)), _TEXT)
-            surface = frozenset(w for w in _TOKEN.findall(snake(a.id)))
-            self._entries.append(_Entry(a, terms, id_words, surface))
-            for t in terms:
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, d in enumerate(self._docs):
+            for t, w in d.terms.items():
                 df[t] += 1
-        n = len(self._entries) or 1
-        self._idf = {t: 1.0 + math.log(n / c) for t, c in df.items()}
-        self._vocab = sorted(df)
-        #: Words of ids, resources and parameters: what a reworded query may use.
-        self._keywords = sorted(
-            {t for e in self._entries for t, w in e.terms.items() if w >= _PARAM}
+                self._postings[t].append((i, w))
+        n = len(self._docs) or 1
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        # Words as the catalog writes them, by first letter (for typos), and one
+        # written form per stem (for the reasons shown).
+        self._shown: dict[str, str] = {}
+        for a in cat:
+            for tok in tokens(a.id):
+                self._shown.setdefault(stem(tok), tok)
+        written = set(self._written)
+        self._by_first: dict[str, list[str]] = defaultdict(list)
+        for w in sorted(written):
+            if len(w) >= 3 and not w.isdigit() and stem(w) in self._idf:
+                self._by_first[w[0]].append(w)
+        del self._written
+
+    # ------------------------------------------------------------------ documents
+
+    def _document(self, a: Action, cat: Catalog) -> _Doc:
+        spelling = self._vocab.spelling
+        terms: dict[str, float] = {}
+        written = self._written
+
+        def add(ws: Iterable[str], weight: float) -> None:
+            for w in ws:
+                for t in (w, *spelling.get(w, ())):
+                    if terms.get(t, 0.0) < weight:
+                        terms[t] = weight
+
+        def text(s: str) -> list[str]:
+            toks = tokens(s)
+            written.update(toks)
+            return [stem(t) for t in toks]
+
+        id_tokens = tokens(a.id)
+        written.update(id_tokens)
+        id_words = [stem(t) for t in id_tokens]
+        add(id_words, _ID)
+        # "phonebook" for PhoneBook, "ringgroup" for RingGroup: words people write as one.
+        for x, y in pairwise(id_tokens):
+            if stem(x) not in _VERBS and stem(y) not in _VERBS:
+                self._compound[stem(x + y)] = (stem(x), stem(y))
+                add([stem(x + y)], _ID * 0.9)
+        add(text(a.resource), _RESOURCE)
+        add(self._vocab.topics.get(a.resource, ()), _TOPIC)
+        params = [p.name for p in a.params if p.role != "header"]
+        params += list(a.body.wrapped or ()) if a.body else []
+        add((w for p in params for w in text(p)), _PARAM)
+        add(text(describe(a)), _TEXT)
+        if not is_generic(a.summary):
+            add(text(a.summary), _TEXT)
+        fields, values = _fields(a, cat)
+        add((w for f in fields for w in text(f)), _FIELD)
+        add((w for v in values for w in text(v)), _ENUM)
+        content = frozenset(m for w in id_words for m in spelling.get(w, (w,))) - _VERBS
+        resource = frozenset(m for w in words(a.resource) for m in spelling.get(w, (w,)))
+        kind = _kind(a, id_words)
+        thing = " ".join(tokens(a.response.item or a.resource)[-3:]).removeprefix("pbx ")
+        target = Target(
+            a.id,
+            thing.removesuffix("s") if not thing.endswith("ss") else thing,
+            a.method == "GET" and a.kind == "operation" and a.response.kind == "collection",
+            a.body is not None,
+            tuple(p.name for p in a.params if p.role != "header"),
+            tuple(fields),
         )
+        several = bool(_SEVERAL & set(id_words))
+        return _Doc(a, terms, content, resource - _VERBS, kind, several, target)
 
-    # ------------------------------------------------------------------ query words
+    # ------------------------------------------------------------------ queries
 
-    def _candidates(self, word: str) -> dict[str, float]:
-        """Catalog words a query word may mean, with a factor (1 = exact)."""
-        spelling, _ = _vocabulary()
-        found: dict[str, float] = {}
-        for t in (word, *spelling.get(word, ())):
-            if t in self._idf:
-                found[t] = 1.0
-        for syn in self._synonyms.get(word, ()):
-            if syn in self._idf:
-                found.setdefault(syn, 0.8)
-        if word in self._idf or len(word) < 3:
-            return found
-        prefixed = [t for t in self._vocab if t.startswith(word)]
-        for t in prefixed[:40]:
-            found.setdefault(t, 0.7)
-        if not found and len(word) >= 4:
-            limit = 1 if len(word) < 7 else 2
-            for t in self._vocab:
-                d = edit_distance(word, t, limit)
-                if d <= limit:
-                    found.setdefault(t, 0.75 if d == 1 else 0.6)
-        return found
+    def _known(self, word: str) -> bool:
+        s = stem(word)
+        return s in self._idf or s in self._vocab.known or s in self._vocab.stop
 
-    # ------------------------------------------------------------------ search
+    def _parse(self, query: str | Sequence[str]) -> _Query:
+        text = query if isinstance(query, str) else " ".join(query)
+        rest, literals = extract(text[:_MAX_TEXT], self._known)
+        typed_tokens = [t for t in tokens(rest) if len(t) > 1 or t.isdigit()]
+        typed_tokens = [t[:_MAX_WORD] for t in typed_tokens[: _MAX_QUERY_WORDS * 2]]
+        stems = [self._correct(stem(t), t) for t in typed_tokens]
+        typed = dict(zip(stems, typed_tokens, strict=True))
+        plural = any(len(t) > 3 and t.endswith("s") and stem(t) != t for t in typed_tokens)
+        intents = self._vocab.intents
+        intent = next((intents[s] for s in stems if s in intents), None)
+        stems, meaning, phrase_intent = self._phrases(stems, typed)
+        intent = phrase_intent or intent
+        content = [s for s in stems if s not in self._vocab.stop]
+        if not content and not meaning:
+            content = stems
+        out = list(dict.fromkeys([*content, *meaning]))[:_MAX_QUERY_WORDS]
+        several = bool(_SAY_SEVERAL & set(stems))
+        return _Query(out, typed, intent, literals, plural, several)
+
+    def _correct(self, word: str, typed: str) -> str:
+        """A word the catalog and vocabulary do not know, replaced by its closest typo match.
+
+        Done before phrases are read, so "voicemal pin" is the phrase "voicemail pin".
+        """
+        v = self._vocab
+        if word in self._idf or word in v.known or word in v.stop or len(typed) < 4:
+            return word
+        typos = [(f, t) for t, f, how in self._candidates(word, typed) if how == "typo"]
+        if not typos:
+            return word
+        # the closest, and of those the commonest (the lowest idf)
+        return max(typos, key=lambda ft: (ft[0], -self._idf[ft[1]]))[1]
+
+    def _phrases(
+        self, stems: list[str], typed: dict[str, str]
+    ) -> tuple[list[str], list[str], str | None]:
+        """Rewrite admin phrasing: ``(words left, words meant, intent the phrase says)``."""
+        meant: list[str] = []
+        intent = None
+        for pattern, meaning in self._vocab.phrases:
+            span = _match(pattern, stems)
+            if span is None:
+                continue
+            start, end, kept = span
+            label = " ".join(typed.get(s, s) for s in stems[start:end] if s not in kept)
+            stems = stems[:start] + kept + stems[end:]
+            for m in meaning:
+                verb = self._vocab.intents.get(m)
+                if verb in ("create", "update", "delete"):
+                    intent = intent or verb
+                    continue
+                typed.setdefault(m, f'"{label}"')
+                meant.append(m)
+        return stems, meant, intent
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
+    def _candidates(self, word: str, typed: str) -> tuple[tuple[str, float, str], ...]:
+        """Catalog words a query word (stemmed, and as typed) may mean: ``(word, factor, how)``.
+
+        Typos are looked for among the catalog's words as written (``parkng`` is one
+        letter from ``parking``, two from its stem ``park``), best first.
+        """
+        found: dict[str, tuple[float, str]] = {}
+
+        def put(t: str, factor: float, how: str) -> None:
+            if t in self._idf and found.get(t, (0.0, ""))[0] < factor:
+                found[t] = (factor, how)
+
+        put(word, _EXACT, "")
+        for t in self._vocab.spelling.get(word, ()):
+            put(t, _SPELLING, "spelling")
+        for k, t in enumerate(self._vocab.synonyms.get(word, ())):
+            factor = max(_SYNONYM - 0.1 * k, 0.5)  # the first synonym is the likeliest
+            put(t, factor, "synonym")
+            for s in self._vocab.spelling.get(t, ()):
+                put(s, factor, "synonym")
+        if not found and len(word) >= 3 and not word.isdigit():
+            for t in self._by_first.get(word[0], ()):
+                if t.startswith(word) and len(found) < 20:
+                    put(t, _PREFIX, "prefix")
+            if len(typed) >= 4:
+                limit = 1 if len(typed) < 7 else 2
+                letters = set(typed)
+                for w in self._by_first.get(typed[0], ()) + self._by_first.get(typed[1], ()):
+                    if abs(len(w) - len(typed)) > limit or len(letters - set(w)) > limit:
+                        continue
+                    d = edit_distance(typed, w, limit)
+                    if d <= limit:
+                        put(stem(w), _TYPO1 if d == 1 else _TYPO2, "typo")
+        return tuple(sorted(((t, f, h) for t, (f, h) in found.items()), key=lambda x: -x[1]))
+
+    # ------------------------------------------------------------------ ranking
+
+    def query(
+        self, query: str | Sequence[str], *, resource: str | None = None, limit: int | None = None
+    ) -> Answer:
+        """The best actions for ``query`` (of ``resource``, if given), and its values.
+
+        An empty query (or one of values only) returns every action of the pool
+        in catalog order.
+        """
+        q = self._parse(query)
+        pool = {i for i, d in enumerate(self._docs) if resource in (None, d.action.resource)}
+        if not q.words:
+            hits = [Hit(self._docs[i].action, 0.0) for i in sorted(pool)][:limit]
+            return Answer(hits, self._hints(q.literals, hits))
+        # per document: query word -> (score, catalog word, how, field weight)
+        best: dict[int, dict[str, tuple[float, str, str, float]]] = defaultdict(dict)
+        reached: dict[int, set[str]] = defaultdict(set)  # catalog words any query word reached
+        exact: dict[int, set[str]] = defaultdict(set)  # ... as written or spelt by the spec
+        for w in q.words:
+            for t, factor, how in self._candidates(w, q.typed.get(w, w)):
+                # "find" -> "retrieve", "change" -> "Change the...": a verb, however rare,
+                # says what to do, not to what (the intent scores that).
+                verb = t in _VERBS or self._vocab.intents.get(w, "run") != "run"
+                idf = min(self._idf[t], 1.0) if verb else self._idf[t]
+                for i, weight in self._postings[t]:
+                    if i not in pool:
+                        continue
+                    s = factor * idf * weight
+                    parts = self._compound.get(t, (t,))
+                    reached[i].update(parts)
+                    if factor >= _SPELLING:
+                        exact[i].update(parts)
+                    if s > best[i].get(w, (0.0,))[0]:
+                        best[i][w] = (s, t, how, weight)
+        hits = [self._score(i, m, reached[i], exact[i], q) for i, m in best.items()]
+        hits.sort(key=lambda h: (-h.score, h.action.id))
+        hits = hits[:limit]
+        return Answer(hits, self._hints(q.literals, hits))
+
+    def _score(
+        self,
+        i: int,
+        matched: dict[str, tuple[float, str, str, float]],
+        terms: set[str],
+        exact: set[str],
+        q: _Query,
+    ) -> Hit:
+        d = self._docs[i]
+        base = sum(m[0] for m in matched.values())
+        coverage = len(matched) / len(q.words)
+        score = base * (0.4 + 0.6 * coverage)
+        if "number" in d.id_words and any(lit.kind == "number" for lit in q.literals):
+            score += 2.0  # "user 101": the by-number read
+        if q.plural and d.target.lists:
+            score += 1.0  # "extensions": the list rather than one
+        if d.several and not q.several:
+            score -= 1.0  # MultiUserUpdate, BatchDelete: only when several are asked for
+        if d.id_words and d.id_words <= exact:
+            score += 2.0 + 0.5 * len(d.id_words)  # the query names the id completely
+        elif d.id_words and d.id_words <= terms:
+            score += 1.0 + 0.25 * len(d.id_words)  # ... in other words
+        elif d.id_words:
+            score -= 0.4 * len(d.id_words - terms)  # id words the query does not ask for
+        if d.resource_words and d.resource_words <= terms:
+            score += 1.5
+        score += _intent_score(q.intent, d.kind)
+        why = tuple(
+            self._reason(q.typed.get(w, w), t, how, weight)
+            for w, (_, t, how, weight) in sorted(matched.items(), key=lambda kv: -kv[1][0])
+        )
+        return Hit(d.action, round(score, 3), why)
+
+    def _reason(self, typed: str, term: str, how: str, weight: float) -> str:
+        shown = self._shown.get(term, term)
+        where = _FIELD_NAMES.get(weight, "field")
+        if not how or (how == "spelling" and typed.lower() == shown):
+            return f"{typed} ({where})"
+        return f"{typed} ~ {shown} ({how}, {where})"
+
+    def _hints(self, literals: list[Literal], hits: list[Hit]) -> list[Literal]:
+        targets = [self._by_id[h.action.id].target for h in hits[:5]]
+        out = []
+        for lit in literals:
+            named = self._list_of(lit.noun) if lit.noun else None
+            out.append(hint(lit, [named, *targets] if named else targets))
+        return out
+
+    def _list_of(self, noun: str) -> Target | None:
+        """The plain list of what a noun names: "queue" -> ListQueue, "department" -> ListGroup."""
+        if self._lists is None:
+            self._lists = {}
+            for d in self._docs:
+                if d.target.lists:
+                    self._lists.setdefault(" ".join(words(d.target.thing)), d.target)
+        s = stem(noun)
+        for key in (s, *self._vocab.synonyms.get(s, ())):
+            if key in self._lists:
+                return self._lists[key]
+        return None
 
     def search(
         self, query: str | Sequence[str], *, resource: str | None = None, limit: int | None = None
     ) -> list[Hit]:
-        """Actions matching every (non-filler) word of ``query``, best first.
-
-        An empty query returns every action (of ``resource``, if given) in catalog order.
-        """
-        text, qwords = _query_words(query)
-        surface = set(_TOKEN.findall(text.lower()))
-        pool = [e for e in self._entries if resource is None or e.action.resource == resource]
-        if not qwords:
-            return [Hit(e.action, 0.0) for e in pool][:limit]
-        asked, filler = set(qwords), _filler()
-        required = [w for w in qwords if w not in filler] or qwords
-        optional = [w for w in qwords if w in filler and w not in required]
-        cands = {w: self._candidates(w) for w in {*required, *optional}}
-        hits = []
-        for e in pool:
-            score = 0.0
-            for w in required:
-                best = self._best(e, cands[w])
-                if best == 0.0:
-                    break
-                score += best
-            else:
-                score += sum(0.2 * self._best(e, cands[w]) for w in optional)
-                score += 0.5 * len(surface & e.surface)
-                if _contiguous(required, e.id_words):
-                    score += 2.0
-                score -= 0.05 * len(set(e.id_words) - asked - _DEFAULT_VERBS)
-                if e.action.method != "GET":
-                    score -= 0.1  # unless asked for, a read before a write
-                if e.action.response.kind == "file" and not asked & _FILE_WORDS:
-                    score -= 0.3  # a file only when the query says so
-                hits.append(Hit(e.action, round(score, 4)))
-        hits.sort(key=lambda h: (-h.score, h.action.id))
-        return hits[:limit]
-
-    def _best(self, entry: _Entry, cands: dict[str, float]) -> float:
-        best = 0.0
-        for t, factor in cands.items():
-            weight = entry.terms.get(t)
-            if weight is not None:
-                best = max(best, weight * factor * self._idf[t])
-        return best
+        """The ranked actions of :meth:`query`, without the values."""
+        return self.query(query, resource=resource, limit=limit).hits
 
     # ------------------------------------------------------------------ suggestions
 
     def suggest(self, query: str | Sequence[str], n: int = 5) -> list[str]:
-        """For a query that found nothing: closer queries and the nearest actions.
+        """For a query that found nothing: a reworded query, if one finds something.
 
-        Each suggestion is either a reworded query (unknown words replaced by
-        the closest catalog words) or an action id matching most of the words.
+        Each unknown word is replaced by the closest catalog word (edit distance up
+        to 2 on the words of ids, resources and parameters).
         """
-        filler = _filler()
-        qwords = [w for w in _query_words(query)[1] if w not in filler]
-        out: list[str] = []
-        fixed = [self._closest(w) for w in qwords]
-        if fixed != qwords and all(fixed):
-            candidate = " ".join(fixed)
-            if self.search(candidate, limit=1):
-                out.append(candidate)
-        scores: dict[str, float] = defaultdict(float)
-        for w in qwords:
-            cands = self._candidates(w) or {c: 0.5 for c in [self._closest(w)] if c}
-            for e in self._entries:
-                scores[e.action.id] += self._best(e, cands)
-        ranked = sorted((i for i, s in scores.items() if s > 0), key=lambda i: (-scores[i], i))
-        out += ranked[: n - len(out)]
-        return out[:n]
+        q = self._parse(query)
+        fixed = [self._closest(w) for w in q.words]
+        if not q.words or fixed == q.words or not all(fixed):
+            return []
+        candidate = " ".join(self._shown.get(f, f) for f in fixed)
+        hits = self.search(candidate, limit=n - 1)
+        return [candidate, *(h.action.id for h in hits)] if hits else []
 
     def _closest(self, word: str) -> str:
         if word in self._idf:
             return word
         best, best_d = "", 3
-        for t in self._keywords:
+        for t in self._idf:
+            if len(t) < 3 or abs(len(t) - len(word)) > 2:
+                continue
             d = edit_distance(word, t, 2)
             if d < best_d or (d == best_d and best and self._idf[t] < self._idf[best]):
                 best, best_d = t, d
         return best
 
 
-def _contiguous(query: Sequence[str], id_words: Sequence[str]) -> bool:
-    """True when the query words appear in the id in order, side by side."""
-    q = [w for w in query if w in id_words] if len(query) > 1 else []
-    if len(q) < 2 or len(q) != len(query):
-        return False
-    n = len(q)
-    return any(list(id_words[i : i + n]) == q for i in range(len(id_words) - n + 1))
+def _intent_score(intent: str | None, kind: str) -> float:
+    """How well an action's kind fits what the query asks to do."""
+    table = _INTENT.get(intent or "", _NO_INTENT)
+    return table.get(kind, 0.0)
+
+
+_NO_INTENT = {
+    "read": 0.5,
+    "other": 0.0,
+    "create": -0.5,
+    "update": -0.5,
+    "delete": -1.0,
+    "file": -2.0,
+}
+_INTENT: dict[str, dict[str, float]] = {
+    "run": {"other": 2.5, "read": -0.5, "create": 0.0, "update": 0.0, "delete": -2.0, "file": -1.0},
+    "read": {
+        "read": 1.5,
+        "other": -0.5,
+        "create": -2.0,
+        "update": -2.0,
+        "delete": -2.5,
+        "file": -1.5,
+    },
+    "create": {
+        "create": 2.5,
+        "other": 0.5,
+        "update": 0.0,
+        "read": -2.0,
+        "delete": -3.0,
+        "file": -2.0,
+    },
+    "update": {
+        "update": 2.5,
+        "other": 0.5,
+        "create": -0.5,
+        "read": -2.0,
+        "delete": -3.0,
+        "file": -2.0,
+    },
+    "delete": {
+        "delete": 2.5,
+        "other": 0.0,
+        "create": -1.5,
+        "update": -1.0,
+        "read": -2.0,
+        "file": -2.0,
+    },
+    "file": {
+        "file": 2.5,
+        "read": 0.0,
+        "other": -1.0,
+        "create": -2.0,
+        "update": -2.0,
+        "delete": -2.0,
+    },
+}
+
+
+def _match(pattern: tuple[str, ...], stems: list[str]) -> tuple[int, int, list[str]] | None:
+    """Where ``pattern`` occurs in ``stems``: ``(start, end, words the kept gaps matched)``."""
+    for start in range(len(stems)):
+        pos, kept, ok = start, [], True
+        for k, part in enumerate(pattern):
+            if part in ("*", "_"):
+                nxt = pattern[k + 1] if k + 1 < len(pattern) else None
+                gap = 0
+                while pos < len(stems) and gap < GAP and stems[pos] != nxt:
+                    if part == "*":
+                        kept.append(stems[pos])
+                    pos += 1
+                    gap += 1
+                continue
+            if pos < len(stems) and stems[pos] == part:
+                pos += 1
+            else:
+                ok = False
+                break
+        if ok:
+            return start, pos, kept
+    return None
+
+
+def _fields(a: Action, cat: Catalog) -> tuple[list[str], list[str]]:
+    """Field names of the action's body (or of the items a read returns), and enum values."""
+    index = cat.schema_index
+    schemas: list[dict[str, Any]] = []
+    if a.body is not None:
+        if a.body.wrapped:
+            props = index.declared_properties(a.body.schema) or {}
+            schemas += [p for p in props.values() if isinstance(p, dict)]
+        else:
+            schemas.append(a.body.schema)
+    elif a.method == "GET" and a.response.item:
+        schemas.append({"$ref": f"#/components/schemas/{a.response.item}"})
+    elif a.method == "GET" and a.response.kind == "entity" and a.response.schema:
+        schemas.append(a.response.schema)
+    fields: list[str] = []
+    values: list[str] = []
+    for s in schemas:
+        try:
+            props = index.declared_properties(index.unwrap(s)) or {}
+        except KeyError:  # a $ref the spec does not define: nothing to index
+            continue
+        for name, prop in props.items():
+            fields.append(name)
+            try:
+                sch = index.unwrap(prop) if isinstance(prop, dict) else {}
+            except KeyError:
+                continue
+            values += [str(v) for v in sch.get("enum", ())[:40]]
+    for p in a.params:
+        values += [str(v) for v in p.schema.get("enum", ())[:40]]
+    return fields, values
 
 
 _INDEXES: WeakKeyDictionary[Catalog, ActionIndex] = WeakKeyDictionary()
@@ -302,7 +629,7 @@ def search_actions(
     resource: str | None = None,
     limit: int | None = None,
 ) -> list[Action]:
-    """Actions of ``cat`` matching ``query``, best first: the library's (and MCP's) search.
+    """Actions of ``cat`` for ``query``, best first: the library's (and MCP's) search.
 
     ``search_actions("peers by numbers", catalog())[0].id == "RetreivePeersByNumbers"``
     (``catalog().search("peers", "by", "numbers")`` says the same). ``resource``
