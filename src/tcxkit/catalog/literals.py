@@ -141,10 +141,15 @@ def _names(text: str, known: Callable[[str], bool]) -> list[tuple[int, Literal]]
     for k, m in enumerate(found):
         w = m.group(0).rstrip(_TRAIL)
         nxt = found[k + 1].group(0) if k + 1 < len(found) else ""
+        follows = bool(run) and text[run[-1].end() : m.start()].strip() == ""
         name = (
             k > 0
             and w[:1].isupper()
-            and (not known(w.lower().removesuffix("'s")) or (nxt.islower() and nxt in _NAMED))
+            and (
+                follows  # "Christmas Day": a capitalised word goes on a name
+                or not known(w.lower().removesuffix("'s"))
+                or (nxt.islower() and nxt in _NAMED)
+            )
         )
         if name and (not run or text[run[-1].end() : m.start()].strip() == ""):
             run.append(m)
@@ -173,7 +178,7 @@ _FIELDS = {
 }
 _WHAT = {
     "name": "a {thing} name",
-    "number": "a {thing} number",
+    "number": "an extension or other DN number",
     "phone": "a phone number",
     "ip": "an IP address",
     "email": "an e-mail address",
@@ -197,8 +202,6 @@ def hint(lit: Literal, targets: Sequence[Target]) -> Literal:
             what = _WHAT[lit.kind].format(thing=t.thing)
             return lit._replace(hint=f"`{value}` looks like {what}: `{t.id}` with {where}")
     what = _WHAT[lit.kind].format(thing="").replace("  ", " ")
-    if lit.kind == "number":
-        what = "a number (an extension's, a queue's, a count...)"
     return lit._replace(hint=f"`{value}` looks like {what}; not matched as a word")
 
 

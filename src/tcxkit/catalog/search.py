@@ -132,6 +132,8 @@ class _Doc(NamedTuple):
     resource_words: frozenset[str]
     kind: str  # read | create | update | delete | file | other
     several: bool  # acts on several at once (Bulk..., Batch..., Multi...)
+    report: bool  # a report function (ReportQueue..., telemetry)
+    surface: frozenset[str]  # the id's words as written ("peers", "numbers")
     target: Target
 
 
@@ -142,6 +144,9 @@ class _Query(NamedTuple):
     literals: list[Literal]
     plural: bool  # a content word typed in the plural ("users"): a list is likelier
     several: bool  # "several", "bulk", "at once": actions on many at once are welcome
+    report: bool  # a report word or a date: reports are welcome
+    surface: frozenset[str]  # the words as typed (an id's exact form counts a little)
+    corrected: frozenset[str]  # stems that stand for a typo ("voicemal" -> voicemail)
 
 
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
@@ -188,6 +193,7 @@ class ActionIndex:
         self._docs: list[_Doc] = [self._document(a, cat) for a in cat]
         self._by_id = {d.action.id: d for d in self._docs}
         self._lists: dict[str, Target] | None = None  # by what they list (see _list_of)
+        self._keywords: list[str] | None = None  # words of ids, resources, parameters
         df: dict[str, int] = defaultdict(int)
         self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, d in enumerate(self._docs):
@@ -260,7 +266,11 @@ class ActionIndex:
             tuple(fields),
         )
         several = bool(_SEVERAL & set(id_words))
-        return _Doc(a, terms, content, resource - _VERBS, kind, several, target)
+        surface = frozenset(id_tokens)
+        report = a.resource.startswith("Report") or describe(a).startswith(
+            ("Report:", "Telemetry:")
+        )
+        return _Doc(a, terms, content, resource - _VERBS, kind, several, report, surface, target)
 
     # ------------------------------------------------------------------ queries
 
@@ -275,6 +285,7 @@ class ActionIndex:
         typed_tokens = [t[:_MAX_WORD] for t in typed_tokens[: _MAX_QUERY_WORDS * 2]]
         stems = [self._correct(stem(t), t) for t in typed_tokens]
         typed = dict(zip(stems, typed_tokens, strict=True))
+        corrected = frozenset(s for s, t in zip(stems, typed_tokens, strict=True) if s != stem(t))
         plural = any(len(t) > 3 and t.endswith("s") and stem(t) != t for t in typed_tokens)
         intents = self._vocab.intents
         intent = next((intents[s] for s in stems if s in intents), None)
@@ -285,7 +296,11 @@ class ActionIndex:
             content = stems
         out = list(dict.fromkeys([*content, *meaning]))[:_MAX_QUERY_WORDS]
         several = bool(_SAY_SEVERAL & set(stems))
-        return _Query(out, typed, intent, literals, plural, several)
+        surface = frozenset(typed_tokens)
+        report = bool(self._vocab.reports & set(stems)) or any(
+            lit.kind == "date" for lit in literals
+        )
+        return _Query(out, typed, intent, literals, plural, several, report, surface, corrected)
 
     def _correct(self, word: str, typed: str) -> str:
         """A word the catalog and vocabulary do not know, replaced by its closest typo match.
@@ -297,7 +312,7 @@ class ActionIndex:
             return word
         typos = [(f, t) for t, f, how in self._candidates(word, typed) if how == "typo"]
         if not typos:
-            return word
+            return self._closest(word) or word  # a typo in the first letters too
         # the closest, and of those the commonest (the lowest idf)
         return max(typos, key=lambda ft: (ft[0], -self._idf[ft[1]]))[1]
 
@@ -362,7 +377,11 @@ class ActionIndex:
     # ------------------------------------------------------------------ ranking
 
     def query(
-        self, query: str | Sequence[str], *, resource: str | None = None, limit: int | None = None
+        self,
+        query: str | Sequence[str],
+        *,
+        resource: str | None = None,
+        limit: int | None = None,
     ) -> Answer:
         """The best actions for ``query`` (of ``resource``, if given), and its values.
 
@@ -413,8 +432,11 @@ class ActionIndex:
         score = base * (0.4 + 0.6 * coverage)
         if "number" in d.id_words and any(lit.kind == "number" for lit in q.literals):
             score += 2.0  # "user 101": the by-number read
+        score += 0.5 * len(q.surface & d.surface)  # "peers by numbers": RetreivePeersByNumbers
         if q.plural and d.target.lists:
             score += 1.0  # "extensions": the list rather than one
+        if d.report and not q.report:
+            score -= 1.5  # a report when the query asks for one (or names a period)
         if d.several and not q.several:
             score -= 1.0  # MultiUserUpdate, BatchDelete: only when several are asked for
         if d.id_words and d.id_words <= exact:
@@ -427,7 +449,7 @@ class ActionIndex:
             score += 1.5
         score += _intent_score(q.intent, d.kind)
         why = tuple(
-            self._reason(q.typed.get(w, w), t, how, weight)
+            self._reason(q.typed.get(w, w), t, how or ("typo" if w in q.corrected else ""), weight)
             for w, (_, t, how, weight) in sorted(matched.items(), key=lambda kv: -kv[1][0])
         )
         return Hit(d.action, round(score, 3), why)
@@ -469,27 +491,33 @@ class ActionIndex:
     # ------------------------------------------------------------------ suggestions
 
     def suggest(self, query: str | Sequence[str], n: int = 5) -> list[str]:
-        """For a query that found nothing: a reworded query, if one finds something.
+        """For a query that found nothing: a reworded query and its best actions, or [].
 
-        Each unknown word is replaced by the closest catalog word (edit distance up
-        to 2 on the words of ids, resources and parameters).
+        Each unknown word is replaced by the nearest word of an id, a resource or a
+        parameter (edit distance 1, 2 for words over five letters, any letter).
         """
-        q = self._parse(query)
+        fixed = self._reworded(self._parse(query))
+        hits = self.search(fixed, limit=n - 1) if fixed else []
+        return [fixed, *(h.action.id for h in hits)] if hits else []
+
+    def _reworded(self, q: _Query) -> str:
         fixed = [self._closest(w) for w in q.words]
         if not q.words or fixed == q.words or not all(fixed):
-            return []
-        candidate = " ".join(self._shown.get(f, f) for f in fixed)
-        hits = self.search(candidate, limit=n - 1)
-        return [candidate, *(h.action.id for h in hits)] if hits else []
+            return ""
+        return " ".join(self._shown.get(f, f) for f in fixed)
 
     def _closest(self, word: str) -> str:
+        """The catalog word (of an id, a resource or a parameter) nearest a typo, or ""."""
         if word in self._idf:
             return word
-        best, best_d = "", 3
-        for t in self._idf:
-            if len(t) < 3 or abs(len(t) - len(word)) > 2:
-                continue
-            d = edit_distance(word, t, 2)
+        if self._keywords is None:
+            self._keywords = sorted(
+                {t for d in self._docs for t, w in d.terms.items() if w >= _PARAM and len(t) > 2}
+            )
+        limit = 1 if len(word) <= 5 else 2
+        best, best_d = "", limit + 1
+        for t in self._keywords:
+            d = edit_distance(word, t, limit)
             if d < best_d or (d == best_d and best and self._idf[t] < self._idf[best]):
                 best, best_d = t, d
         return best

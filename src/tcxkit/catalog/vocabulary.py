@@ -85,6 +85,7 @@ class Vocabulary(NamedTuple):
     topics: dict[str, tuple[str, ...]]  # resource tag -> words
     intents: dict[str, str]  # stem -> read | create | update | delete | file | run
     stop: frozenset[str]
+    reports: frozenset[str]  # words that ask for a report
     known: frozenset[str]  # every stem the vocabulary names
 
 
@@ -108,4 +109,7 @@ def vocabulary() -> Vocabulary:
     known = {*spelling, *synonyms, *(s for v in synonyms.values() for s in v)}
     known |= {w for _, meaning in phrases for w in meaning}
     known |= {w for ws in topics.values() for w in ws}
-    return Vocabulary(spelling, synonyms, tuple(phrases), topics, intents, stop, frozenset(known))
+    reports = frozenset(stem(w) for w in data["reports"])
+    return Vocabulary(
+        spelling, synonyms, tuple(phrases), topics, intents, stop, reports, frozenset(known)
+    )

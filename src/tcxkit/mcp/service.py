@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
-from ..catalog.search import index_for, search_actions
+from ..catalog.search import index_for
 from ..errors import TcxError, ValidationError
 from ..redaction import redact
 from .budget import fit
@@ -68,21 +68,39 @@ class Toolbox:
     # ------------------------------------------------------------------ catalog tools
 
     def search(self, query: str, resource: str | None = None, limit: int = 10) -> str:
+        """The best actions for a request in the user's words, each with why it matched,
+        and the values the request held with the action and argument they likely fit."""
         cat = self.catalog
-        hits = search_actions(query, cat, resource=resource or None, limit=max(1, min(limit, 50)))
-        if not hits:
-            if resource and cat.resource_name(resource) is None:
+        tag = None
+        if resource:
+            tag = cat.resource_name(resource)
+            if tag is None:
                 raise ToolFailure(f"No resource {resource!r}; leave resource empty to search all.")
-            close = cat.suggest(query)
+        index = index_for(cat)
+        answer = index.query(query, resource=tag, limit=max(1, min(limit, 50)))
+        if not answer.hits:
+            close = index.suggest(query) or cat.suggest(query)
             raise ToolFailure(
                 f"No action matches {query!r}."
                 + (f" Closest: {', '.join(close)}." if close else "")
                 + " Try other words (e.g. 'list users', 'call log')."
             )
-        return fit(
-            [{"action": a.id, "kind": kind_of(a), "description": describe(a)} for a in hits],
-            self.budget,
-        )
+        result: dict[str, Any] = {
+            "items": [
+                {
+                    "action": h.action.id,
+                    "kind": kind_of(h.action),
+                    "description": describe(h.action),
+                    "why": "; ".join(h.why),
+                }
+                for h in answer.hits
+            ]
+        }
+        if answer.literals:
+            result["arguments"] = [
+                {"value": lit.text, "kind": lit.kind, "hint": lit.hint} for lit in answer.literals
+            ]
+        return fit(result, self.budget)
 
     def describe(self, name: str) -> str:
         action = self.action(name)
