@@ -27,6 +27,7 @@ arguments (:mod:`.literals`), admin phrasing is rewritten to catalog words
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -103,6 +104,9 @@ _SAY_SEVERAL = frozenset(
 _CREATE = frozenset(stem(w) for w in ["create", "add", "init", "generate", "register"])
 _UPDATE = frozenset(stem(w) for w in ["update", "set", "edit", "replace", "move"])
 _DELETE = frozenset(stem(w) for w in ["delete", "purge", "remove", "clean", "cleanup", "revoke"])
+
+#: Actions scored in full per query: the best by matched words alone.
+_SHORTLIST = 80
 
 #: Bounds on a query: the search also serves untrusted callers (an MCP server).
 _MAX_QUERY_WORDS = 16
@@ -193,13 +197,14 @@ class ActionIndex:
         self._docs: list[_Doc] = [self._document(a, cat) for a in cat]
         self._by_id = {d.action.id: d for d in self._docs}
         self._lists: dict[str, Target] | None = None  # by what they list (see _list_of)
-        self._keywords: list[str] | None = None  # words of ids, resources, parameters
+        # words of ids, resources and parameters, by length (for _closest)
+        self._keywords: dict[int, list[str]] | None = None
         df: dict[str, int] = defaultdict(int)
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
         for i, d in enumerate(self._docs):
             for t, w in d.terms.items():
                 df[t] += 1
-                self._postings[t].append((i, w))
+                self._postings[t][i] = w
         n = len(self._docs) or 1
         self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
         # Words as the catalog writes them, by first letter (for typos), and one
@@ -209,10 +214,11 @@ class ActionIndex:
             for tok in tokens(a.id):
                 self._shown.setdefault(stem(tok), tok)
         written = set(self._written)
-        self._by_first: dict[str, list[str]] = defaultdict(list)
+        # by length, with their letters: typo candidates are found without a full scan
+        self._by_length: dict[int, list[tuple[str, frozenset[str]]]] = defaultdict(list)
         for w in sorted(written):
             if len(w) >= 3 and not w.isdigit() and stem(w) in self._idf:
-                self._by_first[w[0]].append(w)
+                self._by_length[len(w)].append((w, frozenset(w)))
         del self._written
 
     # ------------------------------------------------------------------ documents
@@ -312,7 +318,7 @@ class ActionIndex:
             return word
         typos = [(f, t) for t, f, how in self._candidates(word, typed) if how == "typo"]
         if not typos:
-            return self._closest(word) or word  # a typo in the first letters too
+            return word
         # the closest, and of those the commonest (the lowest idf)
         return max(typos, key=lambda ft: (ft[0], -self._idf[ft[1]]))[1]
 
@@ -323,6 +329,8 @@ class ActionIndex:
         meant: list[str] = []
         intent = None
         for pattern, meaning in self._vocab.phrases:
+            if not all(p in stems for p in pattern if p not in ("*", "_")):
+                continue
             span = _match(pattern, stems)
             if span is None:
                 continue
@@ -359,20 +367,29 @@ class ActionIndex:
             put(t, factor, "synonym")
             for s in self._vocab.spelling.get(t, ()):
                 put(s, factor, "synonym")
-        if not found and len(word) >= 3 and not word.isdigit():
-            for t in self._by_first.get(word[0], ()):
-                if t.startswith(word) and len(found) < 20:
-                    put(t, _PREFIX, "prefix")
+        if not found and len(typed) >= 3 and not typed.isdigit():
+            for n in range(len(typed) + 1, len(typed) + 12):
+                for w, _ in self._by_length.get(n, ()):
+                    if w.startswith(typed) and len(found) < 20:
+                        put(stem(w), _PREFIX, "prefix")
             if len(typed) >= 4:
-                limit = 1 if len(typed) < 7 else 2
-                letters = set(typed)
-                for w in self._by_first.get(typed[0], ()) + self._by_first.get(typed[1], ()):
-                    if abs(len(w) - len(typed)) > limit or len(letters - set(w)) > limit:
-                        continue
-                    d = edit_distance(typed, w, limit)
-                    if d <= limit:
-                        put(stem(w), _TYPO1 if d == 1 else _TYPO2, "typo")
+                for w, d in self._near(typed):
+                    put(stem(w), _TYPO1 if d == 1 else _TYPO2, "typo")
         return tuple(sorted(((t, f, h) for t, (f, h) in found.items()), key=lambda x: -x[1]))
+
+    def _near(self, typed: str) -> list[tuple[str, int]]:
+        """Catalog words (as written) within edit distance 1 of ``typed`` (2 from 7 letters)."""
+        limit = 1 if len(typed) < 7 else 2
+        letters = frozenset(typed)
+        out = []
+        for n in range(len(typed) - limit, len(typed) + limit + 1):
+            for w, its in self._by_length.get(n, ()):
+                if len(letters - its) > limit or len(its - letters) > limit:
+                    continue
+                d = edit_distance(typed, w, limit)
+                if d <= limit:
+                    out.append((w, d))
+        return out
 
     # ------------------------------------------------------------------ ranking
 
@@ -389,47 +406,47 @@ class ActionIndex:
         in catalog order.
         """
         q = self._parse(query)
-        pool = {i for i, d in enumerate(self._docs) if resource in (None, d.action.resource)}
+        pool = self._pool(resource)
         if not q.words:
             hits = [Hit(self._docs[i].action, 0.0) for i in sorted(pool)][:limit]
             return Answer(hits, self._hints(q.literals, hits))
-        # per document: query word -> (score, catalog word, how, field weight)
-        best: dict[int, dict[str, tuple[float, str, str, float]]] = defaultdict(dict)
-        reached: dict[int, set[str]] = defaultdict(set)  # catalog words any query word reached
-        exact: dict[int, set[str]] = defaultdict(set)  # ... as written or spelt by the spec
+        total: dict[int, float] = defaultdict(float)  # document -> sum of its words' best
+        count: dict[int, int] = defaultdict(int)  # document -> query words matched
+        reached: set[str] = set()  # catalog words the query reached (compounds as parts)
+        exact: set[str] = set()  # ... as written or spelt by the spec
         for w in q.words:
-            for t, factor, how in self._candidates(w, q.typed.get(w, w)):
-                # "find" -> "retrieve", "change" -> "Change the...": a verb, however rare,
-                # says what to do, not to what (the intent scores that).
-                verb = t in _VERBS or self._vocab.intents.get(w, "run") != "run"
-                idf = min(self._idf[t], 1.0) if verb else self._idf[t]
-                for i, weight in self._postings[t]:
-                    if i not in pool:
-                        continue
-                    s = factor * idf * weight
-                    parts = self._compound.get(t, (t,))
-                    reached[i].update(parts)
-                    if factor >= _SPELLING:
-                        exact[i].update(parts)
-                    if s > best[i].get(w, (0.0,))[0]:
-                        best[i][w] = (s, t, how, weight)
-        hits = [self._score(i, m, reached[i], exact[i], q) for i, m in best.items()]
-        hits.sort(key=lambda h: (-h.score, h.action.id))
-        hits = hits[:limit]
+            cur: dict[int, float] = {}
+            for t, coef, factor in self._weighted(w, q.typed.get(w, w)):
+                parts = self._compound.get(t, (t,))
+                reached.update(parts)
+                if factor >= _SPELLING:
+                    exact.update(parts)
+                postings = self._postings[t]
+                if not cur:
+                    cur = {i: coef * weight for i, weight in postings.items()}
+                    continue
+                for i, weight in postings.items():
+                    sc = coef * weight
+                    if sc > cur.get(i, 0.0):
+                        cur[i] = sc
+            for i, sc in cur.items():
+                total[i] += sc
+                count[i] += 1
+        if resource is not None:
+            total = defaultdict(float, {i: v for i, v in total.items() if i in pool})
+        # Bonuses (below) reorder the strongest matches, they do not rescue weak ones:
+        # only the best _SHORTLIST by matched words are scored in full.
+        n = len(q.words)
+        quick = {i: v * (0.4 + 0.6 * count[i] / n) for i, v in total.items()}
+        shortlist = heapq.nlargest(_SHORTLIST, quick, key=quick.__getitem__)
+        scored = [(self._score(i, quick[i], reached, exact, q), i) for i in shortlist]
+        ranked = sorted(scored, key=lambda si: (-si[0], self._docs[si[1]].action.id))[:limit]
+        hits = [Hit(self._docs[i].action, sc, self._why(self._docs[i], q)) for sc, i in ranked]
         return Answer(hits, self._hints(q.literals, hits))
 
-    def _score(
-        self,
-        i: int,
-        matched: dict[str, tuple[float, str, str, float]],
-        terms: set[str],
-        exact: set[str],
-        q: _Query,
-    ) -> Hit:
+    def _score(self, i: int, score: float, terms: set[str], exact: set[str], q: _Query) -> float:
+        """The matched words' score (scaled by the share matched), plus the bonuses."""
         d = self._docs[i]
-        base = sum(m[0] for m in matched.values())
-        coverage = len(matched) / len(q.words)
-        score = base * (0.4 + 0.6 * coverage)
         if "number" in d.id_words and any(lit.kind == "number" for lit in q.literals):
             score += 2.0  # "user 101": the by-number read
         score += 0.5 * len(q.surface & d.surface)  # "peers by numbers": RetreivePeersByNumbers
@@ -447,12 +464,42 @@ class ActionIndex:
             score -= 0.4 * len(d.id_words - terms)  # id words the query does not ask for
         if d.resource_words and d.resource_words <= terms:
             score += 1.5
-        score += _intent_score(q.intent, d.kind)
-        why = tuple(
-            self._reason(q.typed.get(w, w), t, how or ("typo" if w in q.corrected else ""), weight)
-            for w, (_, t, how, weight) in sorted(matched.items(), key=lambda kv: -kv[1][0])
-        )
-        return Hit(d.action, round(score, 3), why)
+        return round(score + _intent_score(q.intent, d.kind), 3)
+
+    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
+    def _weighted(self, word: str, typed: str) -> tuple[tuple[str, float, float], ...]:
+        """``(catalog word, factor x idf, factor)`` for each candidate of a query word.
+
+        "find" -> "retrieve", "change" -> "Change the...": a verb, however rare, says
+        what to do, not to what (the intent scores that), so its rarity is capped.
+        """
+        verbish = self._vocab.intents.get(word, "run") != "run"
+        out = []
+        for t, factor, _ in self._candidates(word, typed):
+            idf = min(self._idf[t], 1.0) if verbish or t in _VERBS else self._idf[t]
+            out.append((t, factor * idf, factor))
+        return tuple(out)
+
+    def _why(self, d: _Doc, q: _Query) -> tuple[str, ...]:
+        """The reasons of a hit, strongest first: ``extensions ~ users (synonym, id)``."""
+        found = []
+        for w in q.words:
+            typed = q.typed.get(w, w)
+            best: tuple[float, str, str, float] | None = None
+            weighted = self._weighted(w, typed)
+            for (t, coef, _), (_, _, how) in zip(weighted, self._candidates(w, typed), strict=True):
+                weight = d.terms.get(t)
+                if weight is not None and (best is None or coef * weight > best[0]):
+                    best = (coef * weight, t, how, weight)
+            if best is not None:
+                how = best[2] or ("typo" if w in q.corrected else "")
+                found.append((best[0], self._reason(typed, best[1], how, best[3])))
+        return tuple(r for _, r in sorted(found, key=lambda f: -f[0]))
+
+    def _pool(self, resource: str | None) -> frozenset[int]:
+        if resource is None:
+            return frozenset(range(len(self._docs)))
+        return frozenset(i for i, d in enumerate(self._docs) if d.action.resource == resource)
 
     def _reason(self, typed: str, term: str, how: str, weight: float) -> str:
         shown = self._shown.get(term, term)
@@ -506,20 +553,23 @@ class ActionIndex:
             return ""
         return " ".join(self._shown.get(f, f) for f in fixed)
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
     def _closest(self, word: str) -> str:
         """The catalog word (of an id, a resource or a parameter) nearest a typo, or ""."""
         if word in self._idf:
             return word
         if self._keywords is None:
-            self._keywords = sorted(
-                {t for d in self._docs for t, w in d.terms.items() if w >= _PARAM and len(t) > 2}
-            )
+            self._keywords = defaultdict(list)
+            for t in sorted({t for d in self._docs for t, w in d.terms.items() if w >= _PARAM}):
+                if len(t) > 2:
+                    self._keywords[len(t)].append(t)
         limit = 1 if len(word) <= 5 else 2
         best, best_d = "", limit + 1
-        for t in self._keywords:
-            d = edit_distance(word, t, limit)
-            if d < best_d or (d == best_d and best and self._idf[t] < self._idf[best]):
-                best, best_d = t, d
+        for n in range(len(word) - limit, len(word) + limit + 1):
+            for t in self._keywords.get(n, ()):
+                d = edit_distance(word, t, limit)
+                if d < best_d or (d == best_d and best and self._idf[t] < self._idf[best]):
+                    best, best_d = t, d
         return best
 
 

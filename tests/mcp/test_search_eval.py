@@ -1,0 +1,42 @@
+"""``search_actions`` over stdio holds the evaluation set's bar (tests/search_eval/).
+
+One server (the SDK's client over stdio against ``3cx mcp`` on the emulator), every
+held-out sentence through it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.search_eval.evalset import load, score
+from tests.search_eval.test_evalset import TOP1, TOP3
+
+from .conftest import stdio_session
+
+
+async def test_held_out_sentences_through_mcp(mcp_emulator: Any, mcp_env: dict[str, str]) -> None:
+    requests = load("held-out", "sentence")
+    answers: dict[str, list[str]] = {}
+    async with stdio_session(mcp_env) as s:
+        for req in requests:
+            found = await s.ok("search_actions", query=req.query, limit=10)
+            answers[req.query] = [item["action"] for item in found["items"]]
+        values = await s.ok(
+            "search_actions", query="Which extensions are members of the Sales queue?", limit=3
+        )
+    result = score(requests, lambda q: answers[q])
+    assert result.n >= 100
+    assert result.rate(3) >= TOP3 and result.rate(1) >= TOP1, (
+        result.rate(1),
+        result.rate(3),
+        result.misses,
+    )
+    assert values["items"][0]["action"] == "ListAgents"
+    assert values["items"][0]["why"]
+    assert values["arguments"] == [
+        {
+            "value": "Sales",
+            "kind": "name",
+            "hint": "`Sales` looks like a queue name: `ListQueue` with `$filter=Name eq 'Sales'`",
+        }
+    ]
