@@ -235,7 +235,7 @@ def test_descriptions_are_one_plain_line_for_known_actions() -> None:
 def test_words_data_is_lower_case_and_every_entry_can_match() -> None:
     """The vocabulary is reviewed data: no entry may point at a word no action has."""
     data = json.loads(
-        (Path(__file__).parents[2] / "src/tcxkit/catalog/words.json").read_text("utf-8")
+        (Path(__file__).parents[2] / "src/tcxkit/catalog/search/words.json").read_text("utf-8")
     )
     for table in ("spelling", "synonyms", "phrases", "intents"):
         assert all(k == k.lower() for k in data[table]), table

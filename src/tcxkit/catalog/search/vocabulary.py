@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-from .naming import snake
+from ..naming import snake
 
 __all__ = ["Vocabulary", "stem", "tokens", "vocabulary", "words"]
 
