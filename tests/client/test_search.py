@@ -68,6 +68,8 @@ def test_search_matches_parameter_names_and_descriptions() -> None:
         ("Set office hours 08-18 Mon-Fri", "UpdateOfficeHours"),
         ("Which IPs does anti-hacking block?", "ListBlocklistAddr"),
         ("vueue", "GetQueue"),  # a typo in the first letter too
+        ("who called 101 yesterday", "ListCallHistoryView"),
+        ("set up a new SIP trunk", "CreateTrunk"),
     ],
 )
 def test_requests_in_admin_words(query: str, first: str) -> None:
@@ -164,6 +166,7 @@ def test_values_are_reported_as_likely_arguments(
 
 def test_values_do_not_count_as_words() -> None:
     """Numbers, names and dates never decide which action comes first."""
+    assert index_for(catalog()).query("set up a new SIP trunk").literals == []  # an acronym
     assert _ids("Delete extension 104")[0] == _ids("Delete extension")[0] == "DeleteUser"
     assert _ids('Delete contact "Acme Ltd"')[:3] == _ids("Delete contact")[:3]
     # a date is the one value that says something: a report of a period is likelier

@@ -148,7 +148,7 @@ def _names(text: str, known: Callable[[str], bool]) -> list[tuple[int, Literal]]
             and (
                 follows  # "Christmas Day": a capitalised word goes on a name
                 or not known(w.lower().removesuffix("'s"))
-                or (nxt.islower() and nxt in _NAMED)
+                or (nxt.islower() and nxt in _NAMED and not w.isupper())  # not SIP trunk
             )
         )
         if name and (not run or text[run[-1].end() : m.start()].strip() == ""):
