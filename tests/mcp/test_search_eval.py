@@ -6,8 +6,16 @@ held-out sentence through it.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tcxkit import Client
+from tcxkit.mcp.audit import AuditLog
+from tcxkit.mcp.policy import Policy
+from tcxkit.mcp.service import Toolbox, ToolFailure
 from tests.search_eval.evalset import load, score
 from tests.search_eval.test_evalset import TOP1, TOP3
 
@@ -40,3 +48,18 @@ async def test_held_out_sentences_through_mcp(mcp_emulator: Any, mcp_env: dict[s
             "hint": "`Sales` looks like a queue name: `ListQueue` with `$filter=Name eq 'Sales'`",
         }
     ]
+
+
+def test_search_answer_fits_a_small_budget(tmp_path: Path) -> None:
+    """A tight --max-result-kb drops the weakest matches; the answer stays whole JSON."""
+    client = Client("https://pbx.invalid", "mcp", "never-sent", release="20.0.10")
+    tb = Toolbox(client, Policy(), AuditLog(tmp_path / "audit.jsonl"), 2048)
+    answer = json.loads(tb.search("Which extensions are members of the Sales queue?", limit=50))
+    assert 1 <= len(answer["items"]) < 50
+    assert answer["items"][0]["action"] == "ListAgents"
+    assert answer["arguments"][0]["value"] == "Sales"
+    assert len(json.dumps(answer, separators=(",", ":")).encode()) <= 2048
+    with pytest.raises(ToolFailure, match=r"No action matches 'zebra'\. Try other words"):
+        tb.search("zebra")
+    with pytest.raises(ToolFailure, match="No resource 'nope'"):
+        tb.search("users", resource="nope")

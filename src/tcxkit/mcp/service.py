@@ -15,7 +15,7 @@ from ..catalog.descriptions import describe
 from ..catalog.search import index_for
 from ..errors import TcxError, ValidationError
 from ..redaction import redact
-from .budget import fit
+from .budget import dumps, fit
 from .describe import describe_action
 from .policy import Policy, Refusal, kind_of
 
@@ -100,6 +100,8 @@ class Toolbox:
             result["arguments"] = [
                 {"value": lit.text, "kind": lit.kind, "hint": lit.hint} for lit in answer.literals
             ]
+        while len(result["items"]) > 1 and len(dumps(result).encode()) > self.budget:
+            result["items"].pop()  # the weakest matches go first; the answer stays JSON
         return fit(result, self.budget)
 
     def describe(self, name: str) -> str:
