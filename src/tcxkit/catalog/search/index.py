@@ -175,11 +175,16 @@ class ActionIndex:
         pool = self._pool(resource)
         if not q.words:
             hits = [Hit(self._docs[i].action, 0.0) for i in sorted(pool)][:limit]
-            return Answer(hits, self._hints(q.literals, hits))
+            return Answer(
+                hits, self._hints(q.literals, [self._by_id[h.action.id].target for h in hits[:5]])
+            )
         total: dict[int, float] = defaultdict(float)  # document -> sum of its words' best
         count: dict[int, int] = defaultdict(int)  # document -> query words matched
         reached: set[str] = set()  # catalog words the query reached (compounds as parts)
         exact: set[str] = set()  # ... as written or spelt by the spec
+        if any(lit.kind == "number" for lit in q.literals):
+            reached.add("number")  # "user 101" names GetUserByNumber completely
+            exact.add("number")
         for w in q.words:
             cur: dict[int, float] = {}
             for t, coef, factor in self._weighted(w, q.typed.get(w, w)):
@@ -207,9 +212,12 @@ class ActionIndex:
         keep = len(quick) if limit is None else max(_SHORTLIST, limit)
         shortlist = heapq.nlargest(keep, quick, key=quick.__getitem__)
         scored = [(self._score(i, quick[i], reached, exact, q), i) for i in shortlist]
-        ranked = sorted(scored, key=lambda si: (-si[0], self._docs[si[1]].action.id))[:limit]
+        ranked = sorted(scored, key=lambda si: (-si[0], self._docs[si[1]].action.id))
+        # values are placed by the best five, however few results are asked for
+        hints = self._hints(q.literals, [self._docs[i].target for _, i in ranked[:5]])
+        ranked = ranked[:limit]
         hits = [Hit(self._docs[i].action, sc, self._why(self._docs[i], q)) for sc, i in ranked]
-        return Answer(hits, self._hints(q.literals, hits))
+        return Answer(hits, hints)
 
     def _score(self, i: int, score: float, terms: set[str], exact: set[str], q: Query) -> float:
         """The matched words' score (scaled by the share matched), plus the bonuses."""
@@ -275,8 +283,7 @@ class ActionIndex:
             return f"{typed} ({where})"
         return f"{typed} ~ {shown} ({how}, {where})"
 
-    def _hints(self, literals: list[Literal], hits: list[Hit]) -> list[Literal]:
-        targets = [self._by_id[h.action.id].target for h in hits[:5]]
+    def _hints(self, literals: list[Literal], targets: list[Target]) -> list[Literal]:
         out = []
         for lit in literals:
             named = self._list_of(lit.noun) if lit.noun else None
@@ -290,7 +297,7 @@ class ActionIndex:
             for d in self._docs:
                 if d.target.lists:
                     self._lists.setdefault(" ".join(words(d.target.thing)), d.target)
-        s = stem(noun)
+        s = " ".join(words(noun))
         for key in (s, *self._vocab.synonyms.get(s, ())):
             if key in self._lists:
                 return self._lists[key]

@@ -23,7 +23,7 @@ class Literal(NamedTuple):
     text: str
     kind: str  # name | number | phone | date | time | ip | email | path | code
     hint: str = ""
-    noun: str = ""  # the word a name came before ("queue" in "the Sales queue")
+    noun: str = ""  # the word(s) a name came before ("queue", "ring group")
 
 
 class Target(NamedTuple):
@@ -155,17 +155,18 @@ def _names(text: str, known: Callable[[str], bool]) -> list[tuple[int, Literal]]
             run.append(m)
             continue
         if run:
-            out.append(_run(text, run, m.group(0)))
+            after = [x.group(0) for x in found[k : k + 2] if x.group(0).islower()]
+            out.append(_run(text, run, " ".join(after[:1] if after[:1] != ["ring"] else after)))
         run = [m] if name else []
     if run:
         out.append(_run(text, run, ""))
     return out
 
 
-def _run(text: str, run: list[re.Match[str]], nxt: str) -> tuple[int, Literal]:
+def _run(text: str, run: list[re.Match[str]], noun: str) -> tuple[int, Literal]:
     value = text[run[0].start() : run[-1].end()].rstrip(_TRAIL)
     value = value.removesuffix("'s").removesuffix("\u2019s")
-    return run[0].start(), Literal(value, "name", noun=nxt.lower() if nxt.islower() else "")
+    return run[0].start(), Literal(value, "name", noun=noun)
 
 
 #: Fields a value of each kind goes into, best first (matched case-insensitively).
@@ -196,6 +197,8 @@ def hint(lit: Literal, targets: Sequence[Target]) -> Literal:
     Sales queue") the list of what the noun names.
     """
     value = lit.text
+    if lit.kind == "number":  # a by-number read anywhere in the list beats a filter
+        targets = sorted(targets, key=lambda t: not any("number" in p.lower() for p in t.params))
     for t in targets:
         where = _where(lit, t)
         if where:
