@@ -261,3 +261,21 @@ def test_words_data_is_lower_case_and_every_entry_can_match() -> None:
     dead += [(p, m) for p, ms in vocab.phrases for m in ms if m not in index._idf]
     assert not dead
     assert set(data["topics"]) <= set(catalog().resources())
+
+
+def test_an_index_goes_with_its_catalog() -> None:
+    """Per-word caches live in the index, so a dropped catalog frees its index too."""
+    import gc
+    import weakref
+
+    from tcxkit.catalog import Catalog
+
+    base = catalog()
+    cat = Catalog(base.release, base._records, base.counts)
+    index = index_for(cat)
+    assert index_for(cat) is index  # built once
+    index.query("voicemal pin of users")
+    ref = weakref.ref(index)
+    del index, cat
+    gc.collect()
+    assert ref() is None

@@ -13,12 +13,12 @@ other), whether it is a report or acts on several at once, and what
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..descriptions import describe, is_generic
 from .literals import Target
+from .memo import memo
 from .vocabulary import Vocabulary, stem, tokens, words
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class DocumentBuilder:
         )
         return Document(a, terms, content, resource - VERBS, kind, several, report, surface, target)
 
-    @lru_cache(maxsize=16384)  # noqa: B019 - one index per catalog, kept as long as it
+    @memo(16384)
     def _text(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A text's words as written, and its stems with their spec spellings mapped."""
         toks = tuple(tokens(text))

@@ -9,11 +9,11 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from .documents import _PARAM, VERBS, WHERE, Document, DocumentBuilder
 from .literals import Literal, Target, extract, hint
+from .memo import memo
 from .query import Query, intent_score, rewrite_phrases
 from .typos import Lexicon
 from .vocabulary import stem, tokens, vocabulary, words
@@ -128,7 +128,7 @@ class ActionIndex:
         # the closest, and of those the commonest (the lowest idf)
         return max(typos, key=lambda ft: (ft[0], -self._idf[ft[1]]))[1]
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
+    @memo(4096)
     def _candidates(self, word: str, typed: str) -> tuple[tuple[str, float, str], ...]:
         """Catalog words a query word (stemmed, and as typed) may mean: ``(word, factor, how)``.
 
@@ -153,7 +153,7 @@ class ActionIndex:
             for w in self._lexicon.prefixed(typed):
                 put(stem(w), _PREFIX, "prefix")
             if len(typed) >= 4:
-                for w, d in self._lexicon.near(typed):
+                for w, d in self._lexicon.near(typed, short=7):
                     put(stem(w), _TYPO1 if d == 1 else _TYPO2, "typo")
         return tuple(sorted(((t, f, h) for t, (f, h) in found.items()), key=lambda x: -x[1]))
 
@@ -241,7 +241,7 @@ class ActionIndex:
             score += 1.5
         return round(score + intent_score(q.intent, d.kind), 3)
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
+    @memo(4096)
     def _weighted(self, word: str, typed: str) -> tuple[tuple[str, float, float], ...]:
         """``(catalog word, factor x idf, factor)`` for each candidate of a query word.
 
@@ -327,7 +327,7 @@ class ActionIndex:
             return ""
         return " ".join(self._shown.get(f, f) for f in fixed)
 
-    @lru_cache(maxsize=4096)  # noqa: B019 - one index per catalog, kept as long as it
+    @memo(4096)
     def _closest(self, word: str) -> str:
         """The catalog word (of an id, a resource or a parameter) nearest a typo, or ""."""
         if word in self._idf:

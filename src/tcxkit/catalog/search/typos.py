@@ -1,13 +1,14 @@
 """Typos: edit distance, and the catalog words near a misspelt one.
 
 A query word neither the catalog nor the vocabulary knows is read as the nearest
-catalog word: within one edit (two from seven letters), transpositions counting one.
+catalog word: within one edit (two from eight letters), transpositions counting one.
 Words are kept by length with their letters, so a look-up compares a word with the
 few catalog words of about its length and letters, not with all of them.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -37,8 +38,9 @@ class Lexicon:
     """Catalog words by length, for :meth:`near` (typo candidates) and :meth:`closest`."""
 
     def __init__(self, words: Iterable[str]) -> None:
+        self._sorted = sorted(set(words))
         self._by_length: dict[int, list[tuple[str, frozenset[str]]]] = defaultdict(list)
-        for w in sorted(set(words)):
+        for w in self._sorted:
             self._by_length[len(w)].append((w, frozenset(w)))
 
     def near(self, word: str, short: int = 6) -> list[tuple[str, int]]:
@@ -57,11 +59,10 @@ class Lexicon:
 
     def prefixed(self, word: str, n: int = 20) -> list[str]:
         """Up to ``n`` longer words that start with ``word`` (``recor`` -> recording)."""
-        out: list[str] = []
-        for length in range(len(word) + 1, len(word) + 12):
-            for w, _ in self._by_length.get(length, ()):
-                if w.startswith(word):
-                    out.append(w)
-                    if len(out) >= n:
-                        return out
+        start = bisect.bisect_right(self._sorted, word)
+        out = []
+        for w in self._sorted[start : start + n]:
+            if not w.startswith(word):
+                break
+            out.append(w)
         return out
