@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from .. import Catalog
     from ..model import Action
 
-__all__ = ["VERBS", "WHERE", "Document", "DocumentBuilder"]
+__all__ = ["KEYWORD", "VERBS", "WHERE", "Document", "DocumentBuilder"]
 
 #: Field weights (see the module docstring).
 _ID, _RESOURCE, _TOPIC, _PARAM, _TEXT, _FIELD, _ENUM = 3.0, 2.0, 1.5, 1.2, 1.0, 0.5, 0.3
+#: Words of at least this weight (ids, resources, parameters) are the keywords a
+#: reworded query may use (``ActionIndex.suggest``).
+KEYWORD = _PARAM
 #: What a field weight is called in the reasons shown.
 WHERE = {
     _ID: "id",
@@ -94,27 +97,43 @@ class DocumentBuilder:
         self.compound: dict[str, tuple[str, str]] = {}  # "phonebook" -> (phon, book)
 
     def build(self, a: Action, cat: Catalog) -> Document:
+        """The document of one action: its weighted words and what the ranking asks of it."""
         spelling = self._vocab.spelling
+        terms, fields = self._terms(a, cat)
+        id_tokens = tokens(a.id)
+        id_words = [stem(t) for t in id_tokens]
+        content = frozenset(m for w in id_words for m in spelling.get(w, (w,))) - VERBS
+        resource = frozenset(m for w in words(a.resource) for m in spelling.get(w, (w,)))
+        report = a.resource.startswith("Report") or describe(a).startswith(
+            ("Report:", "Telemetry:")
+        )
+        return Document(
+            a,
+            terms,
+            content,
+            resource - VERBS,
+            kind_of(a, id_words),
+            bool(_SEVERAL & set(id_words)),
+            report,
+            frozenset(id_tokens),
+            target_of(a, fields),
+        )
+
+    def _terms(self, a: Action, cat: Catalog) -> tuple[dict[str, float], list[str]]:
+        """``{stem: best field weight}`` of an action, and its field names (for the target)."""
         terms: dict[str, float] = {}
-        written = self.written
-        seen: set[str] = set()  # texts added already (field names repeat a lot)
 
         def add(texts: Iterable[str], weight: float) -> None:
-            for text in texts:
-                if text in seen:
-                    continue
-                seen.add(text)
+            for text in dict.fromkeys(texts):  # field names repeat a lot
                 toks, expanded = self._text(text)
-                written.update(toks)
+                self.written.update(toks)
                 for t in expanded:
                     if terms.get(t, 0.0) < weight:
                         terms[t] = weight
-            seen.clear()
 
-        id_tokens = tokens(a.id)
-        id_words = [stem(t) for t in id_tokens]
         add([a.id], _ID)
         # "phonebook" for PhoneBook, "ringgroup" for RingGroup: words people write as one.
+        id_tokens = tokens(a.id)
         for x, y in pairwise(id_tokens):
             if stem(x) not in VERBS and stem(y) not in VERBS:
                 self.compound[stem(x + y)] = (stem(x), stem(y))
@@ -131,24 +150,7 @@ class DocumentBuilder:
         fields, values = fields_of(a, cat)
         add(fields, _FIELD)
         add(values, _ENUM)
-        content = frozenset(m for w in id_words for m in spelling.get(w, (w,))) - VERBS
-        resource = frozenset(m for w in words(a.resource) for m in spelling.get(w, (w,)))
-        kind = kind_of(a, id_words)
-        thing = " ".join(tokens(a.response.item or a.resource)[-3:]).removeprefix("pbx ")
-        target = Target(
-            a.id,
-            thing.removesuffix("s") if not thing.endswith("ss") else thing,
-            a.method == "GET" and a.kind == "operation" and a.response.kind == "collection",
-            a.body is not None,
-            tuple(p.name for p in a.params if p.role != "header"),
-            tuple(fields),
-        )
-        several = bool(_SEVERAL & set(id_words))
-        surface = frozenset(id_tokens)
-        report = a.resource.startswith("Report") or describe(a).startswith(
-            ("Report:", "Telemetry:")
-        )
-        return Document(a, terms, content, resource - VERBS, kind, several, report, surface, target)
+        return terms, fields
 
     @memo(16384)
     def _text(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -156,6 +158,19 @@ class DocumentBuilder:
         toks = tuple(tokens(text))
         spelling = self._vocab.spelling
         return toks, tuple(m for t in toks for w in [stem(t)] for m in (w, *spelling.get(w, ())))
+
+
+def target_of(a: Action, fields: list[str]) -> Target:
+    """What :func:`.literals.hint` needs to know of an action to place a value in it."""
+    thing = " ".join(tokens(a.response.item or a.resource)[-3:]).removeprefix("pbx ")
+    return Target(
+        a.id,
+        thing.removesuffix("s") if not thing.endswith("ss") else thing,
+        a.method == "GET" and a.kind == "operation" and a.response.kind == "collection",
+        a.body is not None,
+        tuple(p.name for p in a.params if p.role != "header"),
+        tuple(fields),
+    )
 
 
 def kind_of(action: Action, id_words: Sequence[str]) -> str:

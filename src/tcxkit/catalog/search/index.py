@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from .documents import _PARAM, VERBS, WHERE, Document, DocumentBuilder
+from .documents import KEYWORD, VERBS, WHERE, Document, DocumentBuilder
 from .literals import Literal, Target, extract, hint
 from .memo import memo
 from .query import Query, intent_score, rewrite_phrases
@@ -334,7 +334,7 @@ class ActionIndex:
             return word
         if self._keywords is None:
             self._keywords = Lexicon(
-                t for d in self._docs for t, w in d.terms.items() if w >= _PARAM and len(t) > 2
+                t for d in self._docs for t, w in d.terms.items() if w >= KEYWORD and len(t) > 2
             )
         near = [(d, self._idf[t], t) for t, d in self._keywords.near(word, short=5)]
         return min(near)[2] if near else ""
