@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -118,19 +120,24 @@ def test_secret_file_must_be_private(tmp_path: Path) -> None:
     key.write_text("the-key-value\n")
     target = PbxTarget("a", "http://x", "c", SecretRef("file", str(key)))
     os.chmod(key, 0o644)
-    with pytest.raises(ConfigurationError) as info:
-        resolve_secret(target)
-    assert info.value.message == (
+    assert _refusal(lambda: resolve_secret(target)) == (
         f"The secret file {key} is readable or writable by other users (mode -rw-r--r--); "
-        "it holds an API key, so it was not used."
+        "it holds an API key, so it was not used.",
+        f"Run: chmod 600 {key}",
     )
-    assert info.value.hint == f"Run: chmod 600 {key}"
-    assert "the-key-value" not in str(info.value)
     os.chmod(key, 0o600)
     assert resolve_secret(target) == "the-key-value"
     key.write_text("")
     with pytest.raises(ConfigurationError, match="is empty"):
         resolve_secret(target)
+
+
+def _refusal(load: Callable[[], Any]) -> tuple[str, str | None]:
+    """The message and hint of the ConfigurationError ``load()`` raises (never the key)."""
+    with pytest.raises(ConfigurationError) as info:
+        load()
+    assert "the-key-value" not in str(info.value)
+    return info.value.message, info.value.hint
 
 
 def _inventory(folder: Path, mode: int = 0o600) -> Path:
@@ -144,14 +151,12 @@ def _inventory(folder: Path, mode: int = 0o600) -> Path:
 @pytest.mark.parametrize("mode", [0o666, 0o646, 0o664])
 def test_an_inventory_others_can_write_is_refused_with_the_chmod(tmp_path: Path, mode: int) -> None:
     path = _inventory(tmp_path / "inv", mode)
-    with pytest.raises(ConfigurationError) as info:
-        load_inventory(path)
     shown = "-rw-rw-rw-" if mode == 0o666 else ("-rw-r--rw-" if mode == 0o646 else "-rw-rw-r--")
-    assert info.value.message == (
+    assert _refusal(lambda: load_inventory(path)) == (
         f"The inventory {path} is writable by other users (mode {shown}); whoever can "
-        "change it decides where API keys go, so it was not used."
+        "change it decides where API keys go, so it was not used.",
+        f"Run: chmod go-w {path}",
     )
-    assert info.value.hint == f"Run: chmod go-w {path}"
     os.chmod(path, 0o644)
     assert [t.name for t in load_inventory(path)] == ["acme", "beta", "lab"]
 
@@ -160,13 +165,11 @@ def test_an_inventory_in_a_folder_others_can_write_is_refused(tmp_path: Path) ->
     path = _inventory(tmp_path / "shared" / "inv", 0o644)
     for folder in (path.parent, path.parent.parent):
         os.chmod(folder, 0o777)
-        with pytest.raises(ConfigurationError) as info:
-            load_inventory(path)
-        assert info.value.message == (
+        assert _refusal(lambda: load_inventory(path)) == (
             f"The inventory {path} is in a folder other users can write to ({folder}, mode "
-            "drwxrwxrwx); whoever can change it decides where API keys go, so it was not used."
+            "drwxrwxrwx); whoever can change it decides where API keys go, so it was not used.",
+            f"Run: chmod go-w {folder}",
         )
-        assert info.value.hint == f"Run: chmod go-w {folder}"
         os.chmod(folder, 0o755)
     assert len(load_inventory(path)) == 3
 
@@ -195,9 +198,7 @@ def test_a_secret_file_in_an_open_folder_is_refused(tmp_path: Path) -> None:
     os.chmod(key, 0o600)
     os.chmod(keys, 0o770)
     target = PbxTarget("a", "https://x", "c", SecretRef("file", str(key)))
-    with pytest.raises(ConfigurationError) as info:
-        resolve_secret(target)
-    assert info.value.hint == f"Run: chmod go-w {keys}"
+    assert _refusal(lambda: resolve_secret(target))[1] == f"Run: chmod go-w {keys}"
     os.chmod(keys, 0o700)
     assert resolve_secret(target) == "the-key-value"
 
