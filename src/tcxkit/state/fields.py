@@ -16,7 +16,7 @@ as much as ``VMPIN: '1234'``), except a boolean flag the schema declares
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
@@ -75,7 +75,7 @@ def literal_secrets(
     index: SchemaIndex,
     schema: dict[str, Any] | None,
     value: Any,
-    ok: Any,
+    ok: Callable[[Any], bool],
     trail: str = "",
     secret: bool = False,
 ) -> Iterator[str]:
@@ -109,7 +109,7 @@ def unknown_fields(kind: Kind, body: dict[str, Any], cat: Catalog) -> list[Probl
         props.setdefault(name, {})
     for k, v in body.items():
         ref = next((r for r in kind.refs if r.field == k), None)
-        extra = {ref.as_name: {}} if ref is not None and ref.as_name else {}
+        extra: dict[str, Any] = {ref.as_name: {}} if ref is not None and ref.as_name else {}
         sub = props.get(k)
         if sub is None:
             problems.append(Problem(k, unknown_property(k, props)))
