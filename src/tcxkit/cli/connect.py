@@ -163,8 +163,12 @@ def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
     verify = False if conn.url.startswith("http://") else conn.verify
     args = (conn.url, conn.client_id, conn.client_secret)
-    kwargs = {"release": conn.version, "timeout": opts.timeout, "verify": verify}
-    return args, {**kwargs, "allow_http": opts.allow_http}
+    return args, {
+        "release": conn.version,
+        "timeout": opts.timeout,
+        "verify": verify,
+        "allow_http": opts.allow_http,
+    }
 
 
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
