@@ -15,11 +15,14 @@ import pytest
 
 from tcxkit.catalog import catalog
 from tcxkit.emulator import EmulatorConfig, create_app, running
+from tcxkit.emulator.domain.storyline import STORY_SEGMENTS
 from tcxkit.emulator.validate import Validator
 
 from .conftest import Connect
 
 NOW = datetime.now(UTC)
+#: The demo's random segments plus its scripted calls of yesterday.
+DEMO_ROWS = 3000 + STORY_SEGMENTS
 FROM = (NOW - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
 TO = (NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 LOG_ARGS = (
@@ -59,7 +62,7 @@ def test_demo_data_counts(api: httpx.Client) -> None:
         assert r.status_code == 200, set_name
         assert r.json()["@odata.count"] == count, set_name
     history = api.get("/CallHistoryView", params={"$count": "true", "$top": "1"}).json()
-    assert history["@odata.count"] == 3000
+    assert history["@odata.count"] == DEMO_ROWS
 
 
 def test_demo_data_is_deterministic() -> None:
@@ -89,7 +92,7 @@ def test_demo_app_builds_without_error() -> None:
 
 def test_call_log_over_a_date_range_with_paging_and_count(api: httpx.Client) -> None:
     whole = api.get(_log_path(), params={"$top": "1", "$count": "true"}).json()
-    assert whole["@odata.count"] == 3000
+    assert whole["@odata.count"] == DEMO_ROWS
     start = (NOW - timedelta(days=7)).strftime("%Y-%m-%dT00:00:00Z")
     end = (NOW - timedelta(days=5)).strftime("%Y-%m-%dT00:00:00Z")
     first = api.get(
@@ -98,7 +101,7 @@ def test_call_log_over_a_date_range_with_paging_and_count(api: httpx.Client) -> 
     assert first.status_code == 200
     body = first.json()
     total = body["@odata.count"]
-    assert 0 < total < 3000
+    assert 0 < total < DEMO_ROWS
     assert all(start <= r["StartTime"] < end for r in body["value"])
     assert [r["StartTime"] for r in body["value"]] == sorted(r["StartTime"] for r in body["value"])
     seen = [r["SegmentId"] for r in body["value"]]
@@ -130,7 +133,7 @@ def test_call_log_pages_come_in_time_order_without_orderby(api: httpx.Client) ->
 def test_call_log_filters(api: httpx.Client) -> None:
     answered = api.get(_log_path(calls_type=1), params={"$count": "true", "$top": "0"}).json()
     missed = api.get(_log_path(calls_type=2), params={"$count": "true", "$top": "0"}).json()
-    assert answered["@odata.count"] + missed["@odata.count"] == 3000
+    assert answered["@odata.count"] + missed["@odata.count"] == DEMO_ROWS
     r = api.get(
         _log_path(),
         params={
@@ -373,7 +376,7 @@ def test_scale_run() -> None:
     built = time.perf_counter() - began
     state = app.state.emulator
     es = state.extra["call_log"]
-    assert len(es) == 103_000
+    assert len(es) == 100_000 + DEMO_ROWS
     from tcxkit.emulator.odata import parse_query
 
     t = time.perf_counter()
@@ -395,4 +398,4 @@ def test_scale_run() -> None:
         f"100-row page with count over all {page.count}: {paged * 1000:.1f} ms; "
         f"one day ({narrow.count} rows): {narrow_t * 1000:.1f} ms"
     )
-    assert len(page.items) == 100 and page.count == 103_000
+    assert len(page.items) == 100 and page.count == 100_000 + DEMO_ROWS

@@ -23,10 +23,12 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator.domain.storyline import STORY_SEGMENTS
 
 BIN = Path(sys.executable).with_name("3cx")
 SECRET = "mcp-test-secret-7Qx2"
-CALL_LOG_ROWS = 5000  # 3 000 demo segments + the 2 000 of scale=2000
+#: 3 000 random demo segments, the demo's scripted calls and the 2 000 of scale=2000.
+CALL_LOG_ROWS = 5000 + STORY_SEGMENTS
 
 
 @pytest.fixture(scope="session")
