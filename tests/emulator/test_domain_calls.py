@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import time
 import wave
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -399,3 +402,56 @@ def test_scale_run() -> None:
         f"one day ({narrow.count} rows): {narrow_t * 1000:.1f} ms"
     )
     assert len(page.items) == 100 and page.count == 100_000 + DEMO_ROWS
+
+
+# -- the PBX's time zone and the scripted calls -------------------------------------------------
+
+
+def test_the_pbx_time_zone_is_configured_and_served(connect: Connect) -> None:
+    """OfficeHours.TimeZoneId names a Defs/TimeZones row; the scripted calls follow the zone."""
+    now = "2026-03-10T03:00:00Z"  # 17:00 on 9 March in Honolulu
+    config = EmulatorConfig(options={"time_zone": "Pacific/Honolulu", "now": now})
+    with running(config) as emu, connect(emu) as api:
+        zone_id = api.get("/OfficeHours").json()["TimeZoneId"]
+        zone = api.get("/Defs/TimeZones", params={"$filter": f"Id eq '{zone_id}'"}).json()
+        assert [(z["IanaName"], z["WindowsName"]) for z in zone["value"]] == [
+            ("Pacific/Honolulu", "Hawaiian Standard Time")
+        ]
+        # yesterday 09:12 in Honolulu (-10:00) is 19:12 UTC on 8 March
+        start, end = "2026-03-08T19:00:00Z", "2026-03-08T20:00:00Z"
+        rows = api.get(_log_path(start, end), params={"$orderby": "SegmentId"}).json()["value"]
+        assert [(r["StartTime"], r["DestinationDn"], r["Answered"]) for r in rows] == [
+            ("2026-03-08T19:12:00Z", "800", True),
+            ("2026-03-08T19:12:00Z", "104", False),
+            ("2026-03-08T19:12:20Z", "108", True),
+        ]
+        assert len({r["CallId"] for r in rows}) == 1  # one call, three legs
+        # an admin's change of zone sticks (a PATCH of the singleton)
+        assert api.patch("/OfficeHours", json={"TimeZoneId": "12"}).status_code == 204
+        assert api.get("/OfficeHours").json()["TimeZoneId"] == "12"
+
+
+def test_an_unknown_time_zone_is_refused_at_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tcxkit.emulator", "--port", "0", "--time-zone", "Mars/Olympus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
+        "Give an IANA zone name, e.g. Europe/London, Pacific/Honolulu or UTC.\n"
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("3cx")), "emulator", "--time-zone", "Mars/Olympus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "3cx: configuration error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
+    )
