@@ -98,3 +98,13 @@ def test_blacklist_create_requires_its_id(tb: Toolbox) -> None:
     update = _described(tb, "UpdateQueue")
     assert "required_fields" not in update["body"]  # an update sends only what changes
     assert update["example"]["params"] == {"Id": 31}  # typed as a model sends it
+
+
+def test_action_pages_say_the_same() -> None:
+    """`3cx actions show` and docs/actions/ read the same reviewed facts."""
+    from tcxkit.catalog.render import render_markdown, render_text
+
+    action = CAT.require("CreateBlackListNumber")
+    assert "  The PBX requires: Id (the entry's text key" in render_text(action, CAT)
+    assert "The PBX requires: Id (the entry's text key" in render_markdown(action, CAT)
+    assert "The PBX requires" not in render_text(CAT.require("UpdateBlackListNumber"), CAT)

@@ -37,10 +37,10 @@ def field_defaults(action: Action) -> dict[str, str]:
     return dict(_data()["defaults"].get(action.id, {}))
 
 
-def required_fields(action: Action, cat: Catalog) -> dict[str, str]:
+def required_fields(action: Action, cat: Catalog | None) -> dict[str, str]:
     """``{field: why}`` for the body of ``action``: spec-required first, then PBX facts."""
-    if action.body is None or action.body.wrapped:
-        return dict(_facts().get(action.id, {}))
+    if action.body is None or action.body.wrapped or cat is None:
+        return dict(_facts().get(action.id, {})) if action.method != "PATCH" else {}
     resolved = cat.resolve(cat.schema_index.unwrap(action.body.schema))
     out = {name: "required by the spec" for name in resolved.get("required") or ()}
     if action.method != "PATCH":  # an update sends only what changes
