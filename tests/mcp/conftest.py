@@ -38,19 +38,24 @@ def mcp_emulator() -> Iterator[Any]:
         yield emu
 
 
-@pytest.fixture
-def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+def client_env(emu: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``3cx`` process connected to ``emu``, with isolated directories."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     for name in ("config", "data", "cache"):
         (tmp_path / name).mkdir()
         env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
     env.update(
-        TCX_URL=mcp_emulator.url,
-        TCX_CLIENT_ID=mcp_emulator.client_id,
+        TCX_URL=emu.url,
+        TCX_CLIENT_ID=emu.client_id,
         TCX_CLIENT_SECRET=SECRET,
         TCX_NO_KEYRING="1",
     )
     return env
+
+
+@pytest.fixture
+def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+    return client_env(mcp_emulator, tmp_path)
 
 
 @dataclass

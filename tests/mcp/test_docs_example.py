@@ -21,7 +21,7 @@ import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
 
-from .conftest import SECRET
+from .conftest import SECRET, client_env
 
 DOC = Path(__file__).parents[2] / "docs" / "mcp.md"
 
@@ -45,17 +45,8 @@ def demo() -> Iterator[Any]:
 def test_docs_test_client_runs_as_printed(demo: Any, tmp_path: Path) -> None:
     script, expected = _blocks()
     (tmp_path / "ask_pbx.py").write_text(script, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
-    for name in ("config", "data", "cache"):
-        (tmp_path / name).mkdir()
-        env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
-    env.update(
-        TCX_URL=demo.url,
-        TCX_CLIENT_ID=demo.client_id,
-        TCX_CLIENT_SECRET=SECRET,
-        TCX_NO_KEYRING="1",
-        PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""),
-    )
+    env = client_env(demo, tmp_path)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     done = subprocess.run(
         [sys.executable, "ask_pbx.py"],
         cwd=tmp_path,

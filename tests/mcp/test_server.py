@@ -201,6 +201,9 @@ async def _task_tools(s: Session) -> None:
         parties = [call["from"], call["to"], *(leg["to"] for leg in call.get("legs", []))]
         vias = [leg.get("via") for leg in call.get("legs", [])]
         assert any(p.startswith("104 ") for p in parties) or "104" in vias, call
+    missed = await s.ok("missed_calls", number="+44 113 496 0371", period_from="yesterday")
+    assert [(c["to"], c["status"]) for c in missed["calls"]] == [("800 Sales Queue", "missed")]
+    assert missed["searched"]["only"] == "missed calls (no leg answered)"
     error, text = await s.call("call_history", number="104", period_from="someday")
     assert error
     assert "period_from: 'someday' is not a date" in text

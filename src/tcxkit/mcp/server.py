@@ -142,6 +142,36 @@ _TO_ARG = Field(description="End of the period (exclusive); default: the end of 
 _QUEUE_ARG = Field(description="Only calls through this queue or ring group (number or name).")
 
 
+_CALL_HISTORY_DOC = (
+    "Whole calls (all legs) from, to or answered by a number and/or through a queue or ring "
+    "group in a period (default: the last 24 hours), oldest first: who called whom, who "
+    "answered, or missed. Days are the PBX's (its time zone); the answer says what was searched."
+)
+_MISSED_CALLS_DOC = (
+    "Missed calls: calls none of whose legs was answered (a queue call a second agent took is "
+    "not missed), by number and/or queue, in a period (default: the last 24 hours, days in "
+    "the PBX's time zone)."
+)
+
+
+def _calls_tool(tb: Toolbox, missed: bool) -> Callable[..., str]:
+    """``call_history`` or ``missed_calls``: one signature, one implementation."""
+
+    def calls(
+        number: Annotated[str | None, _NUMBER_ARG] = None,
+        period_from: Annotated[str | None, _FROM_ARG] = None,
+        period_to: Annotated[str | None, _TO_ARG] = None,
+        queue: Annotated[str | None, _QUEUE_ARG] = None,
+        top: Annotated[int | None, Field(ge=1, le=100, description="Calls per page.")] = None,
+        skip: Annotated[int | None, Field(ge=0)] = None,
+    ) -> str:
+        return tasks.call_history(
+            tb, number, period_from, period_to, top, skip, queue=queue, missed_only=missed
+        )
+
+    return calls
+
+
 def _task_tools(server: MCPServer, tb: Toolbox) -> None:
     policy = tb.policy.summary()
 
@@ -154,31 +184,13 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
         return tasks.find_dn(tb, query, limit)
 
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def call_history(
-        number: Annotated[str | None, _NUMBER_ARG] = None,
-        period_from: Annotated[str | None, _FROM_ARG] = None,
-        period_to: Annotated[str | None, _TO_ARG] = None,
-        queue: Annotated[str | None, _QUEUE_ARG] = None,
-        top: Annotated[int | None, Field(ge=1, le=100, description="Calls per page.")] = None,
-        skip: Annotated[int | None, Field(ge=0)] = None,
-    ) -> str:
-        """Whole calls (all legs) from, to or answered by a number and/or through a queue or ring group in a period (default: the last 24 hours), oldest first: who called whom, who answered, or missed. Days are the PBX's (its time zone); the answer says what was searched."""
-        return tasks.call_history(tb, number, period_from, period_to, top, skip, queue=queue)
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def missed_calls(
-        number: Annotated[str | None, _NUMBER_ARG] = None,
-        period_from: Annotated[str | None, _FROM_ARG] = None,
-        period_to: Annotated[str | None, _TO_ARG] = None,
-        queue: Annotated[str | None, _QUEUE_ARG] = None,
-        top: Annotated[int | None, Field(ge=1, le=100, description="Calls per page.")] = None,
-        skip: Annotated[int | None, Field(ge=0)] = None,
-    ) -> str:
-        """Missed calls: calls none of whose legs was answered (a queue call a second agent took is not missed), by number and/or queue, in a period (default: the last 24 hours, days in the PBX's time zone)."""
-        return tasks.missed_calls(tb, number, period_from, period_to, top, skip, queue=queue)
+    for name, missed, doc in (
+        ("call_history", False, _CALL_HISTORY_DOC),
+        ("missed_calls", True, _MISSED_CALLS_DOC),
+    ):
+        server.tool(name=name, description=doc, annotations=_READ, structured_output=False)(
+            _guard(_calls_tool(tb, missed))
+        )
 
     @server.tool(annotations=_READ, structured_output=False)
     @_guard

@@ -75,21 +75,9 @@ def system_status(tb: Toolbox) -> str:
     return fit(redact(tb.run(tb.catalog.require("GetSystemStatus"), {})), tb.budget)
 
 
-def missed_calls(
-    tb: Toolbox,
-    number: str | None = None,
-    period_from: str | None = None,
-    period_to: str | None = None,
-    top: int | None = None,
-    skip: int | None = None,
-    *,
-    queue: str | None = None,
-    now: datetime | None = None,
-) -> str:
-    """Calls none of whose legs was answered (see :mod:`.callhistory`)."""
-    return call_history(
-        tb, number, period_from, period_to, top, skip, queue=queue, missed_only=True, now=now
-    )
+def missed_calls(tb: Toolbox, *args: Any, **kwargs: Any) -> str:
+    """Calls none of whose legs was answered: :func:`call_history` with ``missed_only``."""
+    return call_history(tb, *args, missed_only=True, **kwargs)
 
 
 def _one_queue(tb: Toolbox, queue: str) -> dict[str, Any]:
