@@ -168,6 +168,10 @@ def test_bad_periods_are_explained(tb: Toolbox) -> None:
         tasks.call_history(tb, "104", "someday")
     with pytest.raises(ToolFailure, match="The period is empty: period_from"):
         tasks.call_history(tb, "104", "today", "yesterday")
+    with pytest.raises(ToolFailure, match="period_from: '0001-01-01' is out of range; give a"):
+        tasks.call_history(tb, "104", "0001-01-01", "2026-01-01T00:00:00-10:00")
+    with pytest.raises(ToolFailure, match="period_to: '9999-12-31' is out of range"):
+        tasks.call_history(tb, "104", "2026-01-01T00:00:00Z", "9999-12-31")
     with pytest.raises(ToolFailure, match="No queue or ring group 'Nowhere'"):
         tasks.call_history(tb, None, "yesterday", queue="Nowhere")
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..odata import F, Filter
 from ..redaction import redact
-from .budget import dumps
+from .budget import dumps, fit
 from .pbxclock import Period, parse_period
 from .service import ToolFailure
 
@@ -374,4 +374,4 @@ def _fit(out: dict[str, Any], budget: int) -> str:
         out["next"] = {"skip": out["skip"] + n, "top": n}
         out["truncated"] = True
         text = dumps(out)
-    return text
+    return text if len(text.encode()) <= budget else fit(out, budget)

@@ -36,6 +36,8 @@ __all__ = ["PbxZone", "Period", "parse_period", "pbx_zone"]
 _LEARNT: weakref.WeakKeyDictionary[Toolbox, PbxZone] = weakref.WeakKeyDictionary()
 
 _WORDS = "'today', 'yesterday', 'this week', 'last week', 'last 7 days', 'last 24 hours'"
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _LAST_N = re.compile(r"^(?:last|past)\s+(\d{1,3})\s+(day|days|hour|hours)$")
 
 
@@ -160,6 +162,19 @@ def parse_period(
 
 
 def _interval(
+    text: str, name: str, now: datetime, zone: Callable[[], PbxZone]
+) -> tuple[datetime, datetime]:
+    """The interval ``text`` names; a date at the edge of the calendar is refused, not a crash."""
+    try:
+        start, end = _interval_unbounded(text, name, now, zone)
+    except OverflowError:
+        start = end = None
+    if start is None or end is None or not all(_EARLIEST <= t <= _LATEST for t in (start, end)):
+        raise ToolFailure(f"{name}: {text!r} is out of range; give a date between 1900 and 2100.")
+    return start, end
+
+
+def _interval_unbounded(
     text: str, name: str, now: datetime, zone: Callable[[], PbxZone]
 ) -> tuple[datetime, datetime]:
     t = " ".join(text.strip().lower().split())

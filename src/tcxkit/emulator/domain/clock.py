@@ -15,7 +15,7 @@ not an IANA name is refused at start-up, never silently replaced by UTC.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..config import EmulatorConfig
     from ..state import AppState
 
-__all__ = ["DEFAULT_TIME_ZONE", "pbx_now", "pbx_zone", "time_zones"]
+__all__ = ["DEFAULT_TIME_ZONE", "local_midnight", "pbx_now", "pbx_zone", "time_zones"]
 
 DEFAULT_TIME_ZONE = "Europe/London"
 
@@ -123,8 +123,6 @@ def list_time_zones(ctx: RequestContext) -> Reply:
 
 def local_midnight(config: EmulatorConfig, days_ago: int) -> datetime:
     """Midnight (PBX zone) ``days_ago`` days before the emulator's today, as an aware time."""
-    from datetime import timedelta
-
     zone = pbx_zone(config)
     today = pbx_now(config).astimezone(zone).date() - timedelta(days=days_ago)
     return datetime(today.year, today.month, today.day, tzinfo=zone)
