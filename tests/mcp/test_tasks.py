@@ -310,3 +310,32 @@ def test_forwarding_trunks_and_backup(tb: Toolbox) -> None:
     assert backup["backups"] >= 2
     assert backup["last"]["FileName"].startswith("backup-")
     assert 0 < backup["age_hours"] < 48
+
+
+def test_an_empty_pbx_gets_answers_that_say_why(tmp_path: Path) -> None:
+    config = EmulatorConfig(client_id="tasks-empty", client_secret=SECRET, port=0, data="empty")
+    with running(config) as emu:
+        for tb in _toolbox(emu, tmp_path):
+            found = _ask(tasks.find_dn, tb, "maria")
+            assert found["matches"] == []
+            assert found["note"].startswith(
+                "No DN (user, queue, ring group, IVR, trunk...) has a name containing 'maria'."
+            )
+            active = _ask(tasks.active_calls, tb)
+            assert active["items"] == []
+            assert active["note"].startswith("No call is in progress right now")
+            trunks = _ask(tasks.trunk_status, tb)
+            assert trunks["summary"] == "0 of 0 trunks online"
+            assert trunks["note"] == (
+                "This PBX has no trunk (ListTrunk is empty): it cannot call outside."
+            )
+            backup = _ask(tasks.last_backup, tb)
+            assert backup["backups"] == 0
+            assert backup["note"].startswith("This PBX holds no backup.")
+            groups = _ask(tasks.ring_groups, tb)
+            assert groups["ring_groups"] == []
+            assert groups["note"] == "This PBX has no ring group (ListRingGroup is empty)."
+            history = _ask(tasks.call_history, tb, None, "last 7 days")
+            assert history["total"] == 0
+            assert history["searched"]["calls"] == "every call of the period"
+            assert history["note"].startswith("No calls found in that period.")

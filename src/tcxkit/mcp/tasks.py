@@ -60,6 +60,13 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
     if exact:
         out["user"] = tb.run(cat.require("GetUserByNumber"), {"number": q, "select": _USER_FIELDS})
         used.append("GetUserByNumber")
+    if not out["matches"]:
+        how = f"a number starting with {q!r}" if _NUMBER.match(q) else f"a name containing {q!r}"
+        out["note"] = (
+            f"No DN (user, queue, ring group, IVR, trunk...) has {how}. Try fewer characters, "
+            "a first or last name alone, or call_history with the number if it is an "
+            "outside caller."
+        )
     out["used"] = used
     return fit(redact(out), tb.budget)
 
@@ -67,6 +74,17 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
 def active_calls(tb: Toolbox) -> str:
     """Calls in progress now."""
     result = tb.run(tb.catalog.require("ListActiveCall"), {"top": 100, "count": True})
+    if not result.get("value"):
+        return fit(
+            {
+                "items": [],
+                "returned": 0,
+                "total": 0,
+                "note": "No call is in progress right now (ListActiveCall). For earlier calls "
+                "use call_history(period_from='today').",
+            },
+            tb.budget,
+        )
     return fit(redact(result), tb.budget, action="ListActiveCall")
 
 
@@ -260,8 +278,10 @@ def ring_groups(tb: Toolbox, query: str | None = None) -> str:
         ]
     else:
         out["ring_groups"] = [g for g in groups if q.lower() in str(g.get("Name", "")).lower()]
-    if not out["ring_groups"] and not out.get("queues"):
-        names = ", ".join(f"{g['Number']} {g['Name']}" for g in groups) or "none"
+    if not groups:
+        out["note"] = "This PBX has no ring group (ListRingGroup is empty)."
+    elif not out["ring_groups"] and not out.get("queues"):
+        names = ", ".join(f"{g['Number']} {g['Name']}" for g in groups)
         out["note"] = f"Nothing matches {q!r}. Ring groups of this PBX: {names}."
     out["used"] = used
     return fit(redact(out), tb.budget)
@@ -286,7 +306,7 @@ def trunk_status(tb: Toolbox) -> str:
             {"Number": t.get("Number"), "Name": gw.get("Name"), "Host": gw.get("Host"), **t}
         )
     online = sum(1 for t in rows if t.get("IsOnline"))
-    out = {
+    out: dict[str, Any] = {
         "summary": f"{online} of {len(rows)} trunks online",
         "trunks": rows,
         "offline": [
@@ -294,6 +314,8 @@ def trunk_status(tb: Toolbox) -> str:
         ],
         "used": ["ListTrunk"],
     }
+    if not rows:
+        out["note"] = "This PBX has no trunk (ListTrunk is empty): it cannot call outside."
     return fit(redact(out), tb.budget)
 
 
