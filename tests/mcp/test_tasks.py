@@ -228,7 +228,11 @@ def test_an_unlearnable_zone_fails_closed(demo: Any, tmp_path: Path) -> None:
         answer = _ask(
             tasks.call_history, tb, "104", "2020-01-01T00:00:00Z", "2040-01-01T00:00:00+00:00"
         )
-        assert answer["total"] > 0 and "time_zone" not in answer["searched"]["period"]
+        assert answer["total"] > 0
+        assert answer["searched"]["period"]["time_zone"] == (
+            "UTC (the PBX's own zone could not be learnt)"
+        )
+        assert answer["calls"][0]["start"].endswith("+00:00")
 
 
 def test_the_emulator_refuses_an_unknown_zone() -> None:
@@ -339,3 +343,26 @@ def test_an_empty_pbx_gets_answers_that_say_why(tmp_path: Path) -> None:
             assert history["total"] == 0
             assert history["searched"]["calls"] == "every call of the period"
             assert history["note"].startswith("No calls found in that period.")
+
+
+@pytest.mark.parametrize(
+    ("period_from", "period_to", "start", "end"),
+    [
+        ("today", None, "2026-03-10T00:00:00+00:00", "2026-03-11T00:00:00+00:00"),
+        ("yesterday", "today", "2026-03-09T00:00:00+00:00", "2026-03-10T00:00:00+00:00"),
+        ("this week", None, "2026-03-09T00:00:00+00:00", "2026-03-16T00:00:00+00:00"),
+        ("Last  Week", None, "2026-03-02T00:00:00+00:00", "2026-03-09T00:00:00+00:00"),
+        ("last 7 days", None, "2026-03-03T03:00:00+00:00", "2026-03-10T03:00:00+00:00"),
+        ("2026-03-01", None, "2026-03-01T00:00:00+00:00", "2026-03-02T00:00:00+00:00"),
+        ("2026-03-01T08:00:00", "2026-03-01T09:30:00+01:00",
+         "2026-03-01T08:00:00+00:00", "2026-03-01T08:30:00+00:00"),
+    ],
+)  # fmt: skip
+def test_periods_in_the_pbxs_zone(
+    tb: Toolbox, period_from: str, period_to: str | None, start: str, end: str
+) -> None:
+    """At NOW (Tuesday 10 March 2026, 03:00 in London): what each phrase covers."""
+    from tcxkit.mcp.pbxclock import parse_period
+
+    period = parse_period(tb, period_from, period_to, now=NOW).described()
+    assert (period["from"], period["to"], period["time_zone"]) == (start, end, "Europe/London")

@@ -149,7 +149,7 @@ def call_history(
     group = _queue(tb, queue) if queue and queue.strip() else None
     used = ["GetCallLogData"]
     if period.zone is not None:
-        used[:0] = ["GetOfficeHours", "ListTimeZones"]
+        used[:0] = period.zone.used
     primary: Filter | None = who.filter() if who else (group[1] if group else None)
     if missed_only:
         unanswered = F.Answered == False  # noqa: E712 (an OData comparison, not Python's)

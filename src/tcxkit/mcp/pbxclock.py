@@ -16,6 +16,7 @@ period instead; they never fall back to the host's or UTC's day silently.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import weakref
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class PbxZone:
     zone: tzinfo
     name: str
     source: str
+    used: tuple[str, ...] = ("GetOfficeHours", "ListTimeZones")
 
 
 def pbx_zone(tb: Toolbox) -> PbxZone:
@@ -69,7 +71,7 @@ def _learn(tb: Toolbox) -> PbxZone:
         raise _unknown("the PBX's OfficeHours has no TimeZoneId")
     direct = _iana(zone_id)
     if direct is not None:
-        return PbxZone(direct, zone_id, f"OfficeHours.TimeZoneId {zone_id!r}")
+        return PbxZone(direct, zone_id, f"OfficeHours.TimeZoneId {zone_id!r}", ("GetOfficeHours",))
     listing = cat.get("ListTimeZones")
     if listing is None:
         raise _unknown(f"TimeZoneId {zone_id!r} is no IANA name and this release has no TimeZones")
@@ -124,6 +126,8 @@ class Period:
         if self.zone is not None:
             out["time_zone"] = self.zone.name
             out["time_zone_learnt_from"] = self.zone.source
+        else:
+            out["time_zone"] = "UTC (the PBX's own zone could not be learnt)"
         return out
 
 
@@ -153,6 +157,9 @@ def parse_period(
 
     first = _interval(period_from or default, "period_from", current, zone)
     end = _interval(period_to, "period_to", current, zone)[0] if period_to else first[1]
+    if not zone_holder:  # not needed for the period, but times read best in PBX time
+        with contextlib.suppress(ToolFailure):
+            zone()
     if first[0] >= end:
         raise ToolFailure(
             f"The period is empty: period_from ({first[0].isoformat()}) is not before "
