@@ -277,6 +277,8 @@ def test_change_queue_agents_adds_and_removes(tmp_path: Path) -> None:
             assert removed["note"] == "Not agents of this queue, so not removed: 555."
             same = _ask(tasks.change_queue_agents, tb, "802", add=[numbers[0]])
             assert same["changed"] is False
+            with pytest.raises(ToolFailure, match="At most 50 agents per change; nothing was"):
+                tasks.change_queue_agents(tb, "802", add=[str(n) for n in range(100, 151)])
             with pytest.raises(ToolFailure, match=r"No extension 999; nothing was changed\."):
                 tasks.change_queue_agents(tb, "802", add=["999"])
 

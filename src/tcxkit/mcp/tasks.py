@@ -34,6 +34,9 @@ __all__ = [
 
 _NUMBER = re.compile(r"^\+?[0-9*#]+$")
 _PUNCT = re.compile(r"[\s\-().]")
+#: Agents one change_queue_agents call may add and remove together (a queue's list is
+#: read 100 at a time, and the extension check is one $filter).
+_MAX_AGENT_CHANGES = 50
 
 #: Fields of a user worth showing when one person is asked for by number.
 _USER_FIELDS = (
@@ -141,6 +144,10 @@ def change_queue_agents(
     remove = [_PUNCT.sub("", n) for n in remove or [] if n.strip()]
     if not add and not remove:
         raise ToolFailure("Name extensions to add or remove, e.g. add=['104'].")
+    if len(add) + len(remove) > _MAX_AGENT_CHANGES:
+        raise ToolFailure(
+            f"At most {_MAX_AGENT_CHANGES} agents per change; nothing was changed. Split the list."
+        )
     cat = tb.catalog
     q = _one_queue(tb, queue)
     before = tb.run(cat.require("ListAgents"), {"Id": q["Id"], "top": 100}).get("value", [])
