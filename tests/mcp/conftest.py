@@ -23,10 +23,12 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator.domain.storyline import STORY_SEGMENTS
 
 BIN = Path(sys.executable).with_name("3cx")
 SECRET = "mcp-test-secret-7Qx2"
-CALL_LOG_ROWS = 5000  # 3 000 demo segments + the 2 000 of scale=2000
+#: 3 000 random demo segments, the demo's scripted calls and the 2 000 of scale=2000.
+CALL_LOG_ROWS = 5000 + STORY_SEGMENTS
 
 
 @pytest.fixture(scope="session")
@@ -36,19 +38,24 @@ def mcp_emulator() -> Iterator[Any]:
         yield emu
 
 
-@pytest.fixture
-def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+def client_env(emu: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``3cx`` process connected to ``emu``, with isolated directories."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     for name in ("config", "data", "cache"):
         (tmp_path / name).mkdir()
         env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
     env.update(
-        TCX_URL=mcp_emulator.url,
-        TCX_CLIENT_ID=mcp_emulator.client_id,
+        TCX_URL=emu.url,
+        TCX_CLIENT_ID=emu.client_id,
         TCX_CLIENT_SECRET=SECRET,
         TCX_NO_KEYRING="1",
     )
     return env
+
+
+@pytest.fixture
+def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+    return client_env(mcp_emulator, tmp_path)
 
 
 @dataclass

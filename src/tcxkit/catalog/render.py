@@ -315,6 +315,8 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
         req = "required" if a.body and a.body.required else "optional"
         lines += ["", f"Body ({req}), example:"]
         lines += ["  " + ln for ln in json.dumps(pg.body, indent=2).splitlines()]
+        if must := _must(a, cat):
+            lines += _wrap(f"The PBX requires: {must}", width, "  ")
     lines += ["", f"Returns: {_returns(a)}"]
     if pg.shape:
         fields = ", ".join(f"{n} ({t})" for n, t in pg.shape)
@@ -375,6 +377,14 @@ def _md_cell(text: str) -> str:
     return _clean(text).replace("|", "\\|")
 
 
+def _must(action: Action, cat: Catalog | None) -> str:
+    """The body fields the PBX requires, with why (:mod:`.required`), as one sentence."""
+    from .required import required_fields
+
+    must = required_fields(action, cat)
+    return "; ".join(f"{name} ({why})" for name, why in must.items()) + "." if must else ""
+
+
 def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     """The page for docs/actions/: the same content as :func:`render_text`, in Markdown."""
     pg = _page(action, cat)
@@ -408,6 +418,8 @@ def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     if pg.body is not None:
         req = "required" if a.body and a.body.required else "optional"
         out += ["", f"## Body ({req})", "", "```json", json.dumps(pg.body, indent=2), "```"]
+        if must := _must(a, cat):
+            out += ["", f"The PBX requires: {_md_cell(must)}"]
     out += ["", "## Returns", "", _returns(a)]
     if pg.shape:
         out += ["", "| Field | Type |", "| --- | --- |"]

@@ -521,6 +521,11 @@ cli.add_command(state_group)
 )
 @click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
 @click.option(
+    "--time-zone",
+    metavar="ZONE",
+    help="The PBX's time zone, an IANA name (default Europe/London; OfficeHours.TimeZoneId).",
+)
+@click.option(
     "--idle-timeout",
     type=click.FloatRange(0),
     default=0,

@@ -32,8 +32,9 @@ _READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
 INSTRUCTIONS = """\
 tcxkit serves every operation (action) of the 3CX V20 Configuration API of one PBX.
 Find an action with search_actions, read its parameters with describe_action, run it with
-call_action. For common questions use the task tools (find_dn, call_history, active_calls,
-system_status, queue_members). Long lists come back one page at a time: follow 'next'.
+call_action. For common questions use the task tools (find_dn, call_history, missed_calls,
+active_calls, system_status, queue_members, change_queue_agents, user_forwarding,
+ring_groups, trunk_status, last_backup). Long lists come back one page at a time: follow 'next'.
 Secrets (passwords, PINs, keys) are masked. {policy}"""
 
 
@@ -129,7 +130,51 @@ def build_server(tb: Toolbox) -> MCPServer:
     return server
 
 
+_NUMBER_ARG = Field(
+    description="A DN ('104') or an external number in any spelling ('+44 113 496 0371', "
+    "'0044…', '0113…')."
+)
+_FROM_ARG = Field(
+    description="'today', 'yesterday', 'this week', 'last week', 'last 7 days', a date "
+    "(2026-11-29: that whole day, PBX time) or a date-time (2026-11-29T08:00:00Z)."
+)
+_TO_ARG = Field(description="End of the period (exclusive); default: the end of period_from's day.")
+_QUEUE_ARG = Field(description="Only calls through this queue or ring group (number or name).")
+
+
+_CALL_HISTORY_DOC = (
+    "Whole calls (all legs) from, to or answered by a number and/or through a queue or ring "
+    "group in a period (default: the last 24 hours), oldest first: who called whom, who "
+    "answered, or missed. Days are the PBX's (its time zone); the answer says what was searched."
+)
+_MISSED_CALLS_DOC = (
+    "Missed calls: calls none of whose legs was answered (a queue call a second agent took is "
+    "not missed), by number and/or queue, in a period (default: the last 24 hours, days in "
+    "the PBX's time zone)."
+)
+
+
+def _calls_tool(tb: Toolbox, missed: bool) -> Callable[..., str]:
+    """``call_history`` or ``missed_calls``: one signature, one implementation."""
+
+    def calls(
+        number: Annotated[str | None, _NUMBER_ARG] = None,
+        period_from: Annotated[str | None, _FROM_ARG] = None,
+        period_to: Annotated[str | None, _TO_ARG] = None,
+        queue: Annotated[str | None, _QUEUE_ARG] = None,
+        top: Annotated[int | None, Field(ge=1, le=100, description="Calls per page.")] = None,
+        skip: Annotated[int | None, Field(ge=0)] = None,
+    ) -> str:
+        return tasks.call_history(
+            tb, number, period_from, period_to, top, skip, queue=queue, missed_only=missed
+        )
+
+    return calls
+
+
 def _task_tools(server: MCPServer, tb: Toolbox) -> None:
+    policy = tb.policy.summary()
+
     @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def find_dn(
@@ -139,22 +184,13 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
         return tasks.find_dn(tb, query, limit)
 
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def call_history(
-        number: Annotated[str, Field(description="The DN number, e.g. '104'.")],
-        period_from: Annotated[
-            str | None,
-            Field(description="ISO date or date-time (UTC), 'today' or 'yesterday'."),
-        ] = None,
-        period_to: Annotated[
-            str | None, Field(description="End of the period (default: now).")
-        ] = None,
-        top: Annotated[int | None, Field(ge=1, le=1000)] = None,
-        skip: Annotated[int | None, Field(ge=0)] = None,
-    ) -> str:
-        """Call-log segments from, to or answered by a number in a period (default: the last 24 hours), oldest first, with where each call went."""
-        return tasks.call_history(tb, number, period_from, period_to, top, skip)
+    for name, missed, doc in (
+        ("call_history", False, _CALL_HISTORY_DOC),
+        ("missed_calls", True, _MISSED_CALLS_DOC),
+    ):
+        server.tool(name=name, description=doc, annotations=_READ, structured_output=False)(
+            _guard(_calls_tool(tb, missed))
+        )
 
     @server.tool(annotations=_READ, structured_output=False)
     @_guard
@@ -175,6 +211,61 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
     ) -> str:
         """The agents of a call queue."""
         return tasks.queue_members(tb, queue)
+
+    @server.tool(
+        structured_output=False,
+        annotations=ToolAnnotations(
+            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
+        ),
+        description=(
+            "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
+            "(the agent list is read and sent back whole, as the PBX replaces it); answers "
+            f"the list before and after. {policy}"
+        ),
+    )
+    @_guard
+    def change_queue_agents(
+        queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
+        add: Annotated[
+            list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
+        ] = None,
+        remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
+    ) -> str:
+        return tasks.change_queue_agents(tb, queue, add, remove)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def user_forwarding(
+        user: Annotated[str, Field(description="Extension number (e.g. '104') or name.")],
+    ) -> str:
+        """A user's current status profile, call forwarding rules per profile and voicemail settings."""
+        return tasks.user_forwarding(tb, user)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def ring_groups(
+        query: Annotated[
+            str | None,
+            Field(
+                description="A ring group number or name, or an extension number to see "
+                "which ring groups and queues it is in; empty for all."
+            ),
+        ] = None,
+    ) -> str:
+        """Ring groups and their members; for an extension, the ring groups and queues it belongs to."""
+        return tasks.ring_groups(tb, query)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def trunk_status() -> str:
+        """Every trunk: online or offline, provider host, direction, channels, numbers."""
+        return tasks.trunk_status(tb)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def last_backup() -> str:
+        """The newest backup (time, size, age in hours), how many exist, and the backup schedule."""
+        return tasks.last_backup(tb)
 
 
 def _resources(server: MCPServer, tb: Toolbox) -> None:
