@@ -130,15 +130,16 @@ async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session
 
 
 @asynccontextmanager
-async def connect_http(url: str, token: str) -> AsyncIterator[Session]:
+async def connect_http(url: str, token: str, **client: Any) -> AsyncIterator[Session]:
+    """An MCP session with the bearer token (``client``: more arguments of the SDK's Client)."""
     import httpx2
     from mcp.client.streamable_http import streamable_http_client
 
     http = httpx2.AsyncClient(
         headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=300)
     )
-    async with http, Client(streamable_http_client(url, http_client=http)) as client:
-        yield Session(client)
+    async with http, Client(streamable_http_client(url, http_client=http), **client) as session:
+        yield Session(session)
 
 
 def demo_secrets(emu: Any) -> set[str]:

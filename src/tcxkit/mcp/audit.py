@@ -38,11 +38,13 @@ _MAX_RESULT_CHARS = 2000
 
 @dataclass(frozen=True)
 class Caller:
-    """Who sent a tool call: the MCP client's own name and version, and its session."""
+    """Who sent a tool call: the MCP client's own name and version, its session and (over
+    HTTP) its address."""
 
     client: str | None = None
     version: str | None = None
     session: str | None = None
+    peer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class AuditLog:
             "client": caller.client,
             "client_version": caller.version,
             "session": caller.session,
+            "peer": caller.peer,
             "action": action.id,
             "effect": action.effect,
             "args": redact(args),

@@ -85,7 +85,7 @@ def plan_binding(host: str, port: int, *, allow_remote: bool, allowed_hosts: str
         return Binding(host, port, tuple(dict.fromkeys((*_LOOPBACK_NAMES, named, *extra))))
     if not allow_remote:
         raise UsageError(
-            f"--http {host}:{port} would accept connections from other machines; "
+            f"--http {named}:{port} would accept connections from other machines; "
             "the server was not started.",
             hint="Bind 127.0.0.1 (the default), or add --allow-remote (and --allowed-hosts "
             "with the names clients use) if other machines must reach it.",
@@ -93,7 +93,7 @@ def plan_binding(host: str, port: int, *, allow_remote: bool, allowed_hosts: str
     wildcard = ipaddress.ip_address(host.strip("[]")).is_unspecified if _is_ip(host) else False
     if wildcard and not extra:
         raise UsageError(
-            f"--http {host}:{port} listens on every address, so no Host name is implied; "
+            f"--http {named}:{port} listens on every address, so no Host name is implied; "
             "the server was not started.",
             hint="Add --allowed-hosts with the names clients use, e.g. "
             "--allowed-hosts mcp.example.com.",

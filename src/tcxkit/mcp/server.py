@@ -52,7 +52,10 @@ _CATALOG = annotations(hints({"read"}, open_world=False))
 
 
 def _caller(ctx: Context) -> Caller:
-    """The MCP client's name/version (from its ``initialize``) and session, for the audit."""
+    """The MCP client's name/version (from its ``initialize``), session and address, for the
+    audit. A stdio server has one client (its session: this process); streamable HTTP has a
+    session id with the handshake protocols and none with the stateless 2026-07-28 one,
+    where the peer's address is what tells two clients apart."""
     try:
         rc = ctx.request_context
     except ValueError:
@@ -61,10 +64,12 @@ def _caller(ctx: Context) -> Caller:
     info = params.client_info if params is not None else None
     headers = getattr(rc.request, "headers", None)
     session = headers.get("mcp-session-id") if headers is not None else _STDIO_SESSION
+    peer = getattr(rc.request, "client", None)
     return Caller(
         client=info.name if info else None,
         version=info.version if info else None,
         session=session,
+        peer=f"{peer.host}:{peer.port}" if peer else None,
     )
 
 
