@@ -55,6 +55,14 @@ def _stdio(env: dict[str, str], *args: str) -> Client:
     return Client(params, client_info=CLIENT)
 
 
+async def _call_hints(client: Client) -> tuple[Any, ...]:
+    """call_action's (readOnly, destructive, idempotent, openWorld) hints."""
+    tools = {t.name: t for t in (await client.list_tools()).tools}
+    a = tools["call_action"].annotations
+    assert a is not None
+    return (a.read_only_hint, a.destructive_hint, a.idempotent_hint, a.open_world_hint)
+
+
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -130,14 +138,7 @@ async def test_writes_alone_refuse_destructive_actions(
     audit = tmp_path / "audit.jsonl"
     async with _stdio(mcp_env, "--allow-writes", "--audit-log", str(audit)) as client:
         s = Session(client)
-        tools = {t.name: t for t in (await client.list_tools()).tools}
-        call = tools["call_action"].annotations
-        assert (call.read_only_hint, call.destructive_hint, call.idempotent_hint) == (
-            False,
-            False,
-            False,
-        )
-        assert call.open_world_hint is True
+        assert (await _call_hints(client)) == (False, False, False, True)
         found = await s.ok("search_actions", query="restore backup", limit=50)
         assert "Restore" not in {h["action"] for h in found["items"]}
         queue = (await s.ok("queue_members", queue="800"))["queue"]
@@ -165,13 +166,8 @@ async def test_all_rungs_open_destructive_and_say_so(mcp_env: dict[str, str]) ->
     args = ("--allow-writes", "--allow-deletes", "--allow-destructive")
     async with _stdio(mcp_env, *args) as client:
         s = Session(client)
+        assert (await _call_hints(client)) == (False, True, False, True)
         tools = {t.name: t for t in (await client.list_tools()).tools}
-        call = tools["call_action"].annotations
-        assert (call.read_only_hint, call.destructive_hint, call.idempotent_hint) == (
-            False,
-            True,
-            False,
-        )
         assert "destructive actions run" in (tools["call_action"].description or "")
         found = await s.ok("search_actions", query="restore backup", limit=50)
         assert "Restore" in {h["action"] for h in found["items"]}
