@@ -339,3 +339,19 @@ async def test_default_audit_file_is_per_profile_and_private(
     assert (line["client"], line["client_version"]) == ("audit-test-client", "9.8.7")
     assert line["session"].startswith("stdio-")
     assert (line["action"], line["effect"], line["outcome"]) == ("DeleteUser", "delete", "refused")
+
+
+def test_a_token_file_others_can_read_stops_the_http_server(
+    mcp_emulator: Any, mcp_env: dict[str, str]
+) -> None:
+    host, port = mcp_emulator.url.split("//", 1)[1].split(":")
+    folder = Path(mcp_env["TCX_CONFIG_DIR"]) / "mcp-tokens"
+    folder.mkdir(mode=0o700)
+    token = folder / f"url-{host}-{port}.token"
+    token.write_text("leaked-token\n")
+    os.chmod(token, 0o644)
+    proc = _start(mcp_env, "--http", "127.0.0.1:0")
+    assert proc.returncode == 2, proc.stderr
+    assert f"The MCP token file {token} is open to others (mode 0644); not used." in proc.stderr
+    assert f"Hint: Run: chmod 600 {token}" in proc.stderr
+    assert "streamable HTTP at" not in proc.stderr
