@@ -67,6 +67,7 @@ def test_names_are_normalised() -> None:
         ({"allow": "ListUser,Frobnicate"}, "--allow: no action 'Frobnicate' in any XAPI release"),
         ({"deny": "peers delete-user"}, "--deny: no action 'peers delete-user'"),
         ({"allow_deletes": True}, "--allow-deletes needs --allow-writes"),
+        ({"allow": " , "}, "--allow names no action; an empty list would allow everything."),
         (
             {"allow_writes": True, "allow_destructive": True},
             "--allow-destructive needs --allow-deletes",

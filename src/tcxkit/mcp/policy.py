@@ -110,6 +110,11 @@ class Policy:
                 "--allow-destructive needs --allow-deletes (and --allow-writes).",
                 hint="Add --allow-writes --allow-deletes, or leave --allow-destructive out.",
             )
+        if allow is not None and not allow.replace(",", "").strip():
+            raise PolicyError(
+                "--allow names no action; an empty list would allow everything.",
+                hint="Name the actions that may run, or leave --allow out.",
+            )
         policy = cls(
             allow_writes,
             allow_deletes,
