@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,11 +86,21 @@ async def stdio_session(env: dict[str, str], *args: str) -> AsyncIterator[Sessio
         yield Session(client)
 
 
-@asynccontextmanager
-async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session]:
-    """``3cx mcp --http 127.0.0.1:0``: the server says on stderr which port it chose."""
+@dataclass
+class HttpServer:
+    """A running ``3cx mcp --http``: its URL, the bearer token it printed, its stderr so far."""
+
+    url: str
+    token: str
+    proc: subprocess.Popen[str]
+    notes: list[str]
+
+
+@contextmanager
+def http_server(env: dict[str, str], *args: str, bind: str = "127.0.0.1:0") -> Iterator[HttpServer]:
+    """``3cx mcp --http BIND``: the server says on stderr which port it chose, and the token."""
     proc = subprocess.Popen(
-        [str(BIN), "mcp", "--http", "127.0.0.1:0", *args],
+        [str(BIN), "mcp", "--http", bind, *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -101,19 +111,42 @@ async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session
     watchdog.start()
     try:
         assert proc.stderr is not None
-        url = ""
+        url, token, notes = "", "", []
         for line in proc.stderr:
+            notes.append(line)
+            if "new bearer token" in line:
+                token = line.rsplit(": ", 1)[1].strip()
             if "streamable HTTP at " in line:
                 url = line.split("streamable HTTP at ", 1)[1].strip()
                 break
-        assert url.startswith("http://127.0.0.1:"), f"server did not start (exit {proc.poll()})"
+        assert url.startswith("http://"), f"server did not start (exit {proc.poll()}): {notes}"
         threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
-        async with Client(url) as client:
-            yield Session(client)
+        yield HttpServer(url, token, proc, notes)
     finally:
         watchdog.cancel()
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@asynccontextmanager
+async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session]:
+    """An MCP session over streamable HTTP, with the server's bearer token."""
+    with http_server(env, *args) as server:
+        async with connect_http(server.url, server.token) as session:
+            yield session
+
+
+@asynccontextmanager
+async def connect_http(url: str, token: str, **client: Any) -> AsyncIterator[Session]:
+    """An MCP session with the bearer token (``client``: more arguments of the SDK's Client)."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    http = httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=300)
+    )
+    async with http, Client(streamable_http_client(url, http_client=http), **client) as session:
+        yield Session(session)
 
 
 def demo_secrets(emu: Any) -> set[str]:

@@ -92,7 +92,7 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
 
 async def _describe(s: Session) -> None:
     peers = await s.ok("describe_action", action="RetreivePeersByNumbers")
-    assert (peers["kind"], peers["allowed_here"]) == ("read", "yes")
+    assert (peers["effect"], peers["allowed_here"]) == ("read", "yes")
     assert peers["body"]["arguments"] == {
         "peersRequest": {"DnNumbers": "[string]", "IsReportPeers": "boolean"}
     }
@@ -221,7 +221,9 @@ async def test_http_writes_audited(
     audit = tmp_path / "audit.jsonl"
     async with http_session(mcp_env, "--allow-writes", "--audit-log", str(audit)) as s:
         tools = {t.name: t for t in (await s.client.list_tools()).tools}
-        assert "deletes are refused" in (tools["call_action"].description or "")
+        assert "deletes and destructive actions are refused" in (
+            tools["call_action"].description or ""
+        )
 
         created = await s.ok(
             "call_action",

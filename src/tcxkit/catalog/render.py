@@ -81,6 +81,15 @@ class CliOption:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+#: What each effect means for the user, as the page says it (docs/architecture.md "Effects").
+EFFECT_NOTES = {
+    "read": "changes nothing; retried after a dropped connection",
+    "write": "changes the PBX; never re-sent once it may have arrived",
+    "delete": "deletes data; asks before it runs",
+    "destructive": "irreversible or service-affecting; asks before it runs",
+}
+
+
 # ----------------------------------------------------------------------------- options
 
 
@@ -284,6 +293,7 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
     lines = [
         f"{a.id}  ({a.resource}, XAPI {a.release})",
         f"  {a.method} /xapi/v1{a.path}",
+        f"  Effect: {a.effect} ({EFFECT_NOTES[a.effect]})",
         "",
     ]
     desc = _clean(a.description) if a.description and a.description != a.summary else ""
@@ -392,7 +402,8 @@ def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     out = [
         f"# {a.id}",
         "",
-        f"Resource **{a.resource}** · `{a.method} /xapi/v1{a.path}` · XAPI {a.release} · {a.kind}",
+        f"Resource **{a.resource}** · `{a.method} /xapi/v1{a.path}` · XAPI {a.release} · {a.kind}"
+        f" · effect **{a.effect}** ({EFFECT_NOTES[a.effect]})",
         "",
         summary_line(a) + ".",
     ]

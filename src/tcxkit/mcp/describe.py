@@ -21,7 +21,6 @@ from ..catalog.examples import example_body, example_param, object_properties
 from ..catalog.model import schema_label
 from ..catalog.render import param_description
 from ..catalog.required import field_defaults, required_fields
-from .policy import kind_of
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -39,7 +38,7 @@ def describe_action(action: Action, cat: Catalog, allowed: str) -> dict[str, Any
         "action": action.id,
         "resource": action.resource,
         "http": f"{action.method} {action.path}",
-        "kind": kind_of(action),
+        "effect": action.effect,
         "allowed_here": allowed,
         "description": describe(action),
     }

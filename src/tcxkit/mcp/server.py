@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 import sys
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
@@ -20,14 +21,57 @@ from pydantic import Field
 from .. import __version__
 from ..catalog.render import render_markdown
 from . import tasks
+from .audit import Caller
+from .policy import Hints, hints
 from .service import Toolbox, ToolFailure
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["build_server", "serve"]
+    from .http_guard import Binding
 
-_READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+__all__ = ["annotations", "build_server", "serve"]
+
+#: The session of a stdio server: one process serves one client.
+_STDIO_SESSION = f"stdio-{uuid.uuid4().hex[:16]}"
+
+
+def annotations(h: Hints) -> ToolAnnotations:
+    """All four MCP hints, always set: a client must not fall back to the spec's defaults."""
+    return ToolAnnotations(
+        read_only_hint=h.read_only,
+        destructive_hint=h.destructive,
+        idempotent_hint=h.idempotent,
+        open_world_hint=h.open_world,
+    )
+
+
+#: Task tools read the PBX; search and describe read only the catalog (a closed world).
+_READ = annotations(hints({"read"}))
+_CATALOG = annotations(hints({"read"}, open_world=False))
+
+
+def _caller(ctx: Context) -> Caller:
+    """The MCP client's name/version (from its ``initialize``), session and address, for the
+    audit. A stdio server has one client (its session: this process); streamable HTTP has a
+    session id with the handshake protocols and none with the stateless 2026-07-28 one,
+    where the peer's address is what tells two clients apart."""
+    try:
+        rc = ctx.request_context
+    except ValueError:
+        return Caller()
+    params = rc.session.client_params
+    info = params.client_info if params is not None else None
+    headers = getattr(rc.request, "headers", None)
+    session = headers.get("mcp-session-id") if headers is not None else _STDIO_SESSION
+    peer = getattr(rc.request, "client", None)
+    return Caller(
+        client=info.name if info else None,
+        version=info.version if info else None,
+        session=session,
+        peer=f"{peer.host}:{peer.port}" if peer else None,
+    )
+
 
 INSTRUCTIONS = """\
 tcxkit serves every operation (action) of the 3CX V20 Configuration API of one PBX.
@@ -60,7 +104,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         log_level="WARNING",
     )
 
-    @server.tool(annotations=_READ, structured_output=False)
+    @server.tool(annotations=_CATALOG, structured_output=False)
     @_guard
     def search_actions(
         query: Annotated[str, Field(description="A few words, e.g. 'peers by numbers'.")],
@@ -72,7 +116,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         """Find 3CX actions by what they do: the best matches, each with a one-line description."""
         return tb.search(query, resource, limit)
 
-    @server.tool(annotations=_READ, structured_output=False)
+    @server.tool(annotations=_CATALOG, structured_output=False)
     @_guard
     def describe_action(
         action: Annotated[str, Field(description="An action id, e.g. 'ListUser'.")],
@@ -89,11 +133,7 @@ def build_server(tb: Toolbox) -> MCPServer:
             "that does not fit the result budget comes back as a page with 'total' and "
             f"'next' (skip/top for the next page). {policy}"
         ),
-        annotations=ToolAnnotations(
-            read_only_hint=not tb.policy.allow_writes,
-            destructive_hint=tb.policy.allow_deletes,
-            open_world_hint=True,
-        ),
+        annotations=annotations(tb.policy.hints()),
     )
     @_guard
     def call_action(
@@ -112,6 +152,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         orderby: Annotated[list[str] | None, Field(description="e.g. ['Number desc'].")] = None,
         top: Annotated[int | None, Field(ge=0, description="At most this many items.")] = None,
         skip: Annotated[int | None, Field(ge=0, description="Skip this many items.")] = None,
+        ctx: Context | None = None,
     ) -> str:
         return tb.call(
             action,
@@ -122,6 +163,7 @@ def build_server(tb: Toolbox) -> MCPServer:
             orderby=orderby,
             top=top,
             skip=skip,
+            caller=_caller(ctx) if ctx is not None else None,
         )
 
     _task_tools(server, tb)
@@ -305,7 +347,7 @@ def _prompts(server: MCPServer) -> None:
         )
 
 
-def serve(tb: Toolbox, http: tuple[str, int] | None) -> None:
+def serve(tb: Toolbox, http: Binding | None, token: str | None = None) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
     server = build_server(tb)
     if http is None:
@@ -313,17 +355,21 @@ def serve(tb: Toolbox, http: tuple[str, int] | None) -> None:
         return
     import anyio
 
-    anyio.run(_serve_http, server, *http)
+    assert token, "an HTTP server always has a bearer token"
+    anyio.run(_serve_http, server, http, token)
 
 
-async def _serve_http(server: MCPServer, host: str, port: int) -> None:
-    """Streamable HTTP on ``host:port``; the address (port 0: the one chosen) goes to stderr."""
+async def _serve_http(server: MCPServer, binding: Binding, token: str) -> None:
+    """Streamable HTTP on the binding, behind the guard (:mod:`.http_guard`); the address
+    (port 0: the one chosen) goes to stderr."""
     import anyio
     import uvicorn
 
-    config = uvicorn.Config(
-        server.streamable_http_app(host=host), host=host, port=port, log_level="warning"
-    )
+    from .http_guard import guarded
+
+    host, port = binding.host, binding.port
+    app = server.streamable_http_app(host=host, transport_security=binding.security())
+    config = uvicorn.Config(guarded(app, binding, token), host=host, port=port, log_level="warning")
     userver = uvicorn.Server(config)
 
     async def announce() -> None:
