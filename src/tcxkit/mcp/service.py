@@ -9,15 +9,18 @@ methods to MCP tools, so tests and the benchmark can drive them directly too.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
 from ..catalog.search import index_for
+from ..catalog.search.literals import Literal, hint
 from ..errors import TcxError, ValidationError
 from ..redaction import redact
+from .audit import Caller
 from .budget import dumps, fit
 from .describe import describe_action
-from .policy import Policy, Refusal, kind_of
+from .policy import Policy, Refusal
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -76,10 +79,17 @@ class Toolbox:
             tag = cat.resource_name(resource)
             if tag is None:
                 raise ToolFailure(f"No resource {resource!r}; leave resource empty to search all.")
+        limit = max(1, min(limit, 50))
         index = index_for(cat)
-        answer = index.query(query, resource=tag, limit=max(1, min(limit, 50)))
-        if not answer.hits:
-            close = index.suggest(query) or cat.suggest(query)
+        # Destructive actions are not offered unless allowed: ask for more, keep what may show.
+        answer = index.query(query, resource=tag, limit=limit + 25)
+        hits = [h for h in answer.hits if self.policy.listed(h.action)][:limit]
+        if not hits:
+            close = [
+                n
+                for n in index.suggest(query)
+                if (a := cat.get(n)) is None or self.policy.listed(a)
+            ] or self._suggest(query)
             raise ToolFailure(
                 f"No action matches {query!r}."
                 + (f" Closest: {', '.join(close)}." if close else "")
@@ -89,20 +99,29 @@ class Toolbox:
             "items": [
                 {
                     "action": h.action.id,
-                    "kind": kind_of(h.action),
+                    "effect": h.action.effect,
                     "description": describe(h.action),
                     "why": "; ".join(h.why),
                 }
-                for h in answer.hits
+                for h in hits
             ]
         }
         if answer.literals:
             result["arguments"] = [
-                {"value": lit.text, "kind": lit.kind, "hint": lit.hint} for lit in answer.literals
+                {"value": lit.text, "kind": lit.kind, "hint": self._listed_hint(lit)}
+                for lit in answer.literals
             ]
         while len(result["items"]) > 1 and len(dumps(result).encode()) > self.budget:
             result["items"].pop()  # the weakest matches go first; the answer stays JSON
         return fit(result, self.budget)
+
+    def _listed_hint(self, lit: Literal) -> str:
+        """A value's hint, unless it names an action this server does not list."""
+        named = re.search(r": `(\w+)` with ", lit.hint)
+        action = self.catalog.get(named.group(1)) if named else None
+        if action is None or self.policy.listed(action):
+            return lit.hint
+        return hint(lit, []).hint
 
     def describe(self, name: str) -> str:
         action = self.action(name)
@@ -112,13 +131,18 @@ class Toolbox:
         cat = self.catalog
         action = cat.get(name)
         if action is None:
-            close = cat.suggest(name)
+            close = self._suggest(name)
             raise ToolFailure(
                 f"No action {name!r} in XAPI {cat.release}."
                 + (f" Did you mean: {', '.join(close)}?" if close else "")
                 + " Find one with search_actions."
             )
         return action
+
+    def _suggest(self, name: str) -> list[str]:
+        """The catalog's closest ids, without the actions this server does not list."""
+        cat = self.catalog
+        return [n for n in cat.suggest(name) if (a := cat.get(n)) and self.policy.listed(a)]
 
     def _allowed(self, action: Action) -> str:
         try:
@@ -140,6 +164,7 @@ class Toolbox:
         orderby: list[str] | str | None = None,
         top: int | None = None,
         skip: int | None = None,
+        caller: Caller | None = None,
     ) -> str:
         """Run one action under the policy; its result within the budget."""
         action = self.action(name)
@@ -159,16 +184,17 @@ class Toolbox:
             args["top"] = top
         if action.pageable and "count" in action.query and "count" not in args:
             args["count"] = True
-        result = self.run(action, args)
+        result = self.run(action, args, caller)
         return fit(redact(result), self.budget, skip=skip or 0, action=action.id)
 
-    def run(self, action: Action, args: dict[str, Any]) -> Any:
-        """Check the policy, send, audit writes; tcxkit errors become :class:`ToolFailure`."""
+    def run(self, action: Action, args: dict[str, Any], caller: Caller | None = None) -> Any:
+        """Check the policy, send, audit changes and refusals (with who asked: ``caller``);
+        tcxkit errors become :class:`ToolFailure`."""
+        who = caller or Caller()
         try:
-            kind = self.policy.check(action)
-        except Refusal as why:
-            if kind_of(action) != "read":  # the log shows every write a model attempted
-                self.audit.record(action.id, args, outcome="refused", error=str(why))
+            effect = self.policy.check(action)
+        except Refusal as why:  # the log shows every refused call a model attempted
+            self.audit.record(action, args, who, outcome="refused", error=str(why))
             raise ToolFailure(str(why)) from None
         if action.response.kind == "file":
             raise ToolFailure(
@@ -179,15 +205,15 @@ class Toolbox:
             result = self.client.call(action.id, **args)
         except TcxError as exc:
             text = _error_text(exc)
-            if kind != "read" and not isinstance(exc, ValidationError):
-                self.audit.record(action.id, args, outcome="error", error=text)
+            if effect != "read" and not isinstance(exc, ValidationError):
+                self.audit.record(action, args, who, outcome="error", error=text)
             raise ToolFailure(text) from None
         except Exception as exc:  # not ours: the SDK reports a crash; the log still says so
-            if kind != "read":
-                self.audit.record(action.id, args, outcome="error", error=type(exc).__name__)
+            if effect != "read":
+                self.audit.record(action, args, who, outcome="error", error=type(exc).__name__)
             raise
-        if kind != "read":
-            self.audit.record(action.id, args, outcome="ok", result=result)
+        if effect != "read":
+            self.audit.record(action, args, who, outcome="ok", result=result)
         return result
 
 
