@@ -41,8 +41,7 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
             "missed_calls",
             "active_calls",
             "system_status",
-            "queue_members",
-            "change_queue_agents",
+            "queue_members",  # change_queue_agents: listed only where writes run
             "user_forwarding",
             "ring_groups",
             "trunk_status",
