@@ -26,10 +26,12 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     ConnectionLost,
+    Problem,
     RequestTimeout,
     TLSError,
     TransportError,
     UsageError,
+    ValidationError,
 )
 from .flow import ClientCore, Flow, Load, NeedToken, Save, Send, Sleep
 from .paging import Pager
@@ -83,7 +85,7 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
         )
     if not isinstance(exc, httpx.ConnectError):
         return ConnectionLost(
-            f"The connection to {url} broke off after the request was sent: {text}.",
+            f"The connection to {url} broke off after the request was sent: {text.rstrip('.')}.",
             hint="A proxy or the PBX closed it; check both, or try again later.",
         )
     chain = _causes(exc)
@@ -117,6 +119,17 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
         hint=_CONNECT_HINT,
         request_sent=False,
         transient=not hopeless,
+    )
+
+
+def _invalid_url(exc: Exception, send: Send) -> ValidationError:
+    """httpx's refusal to build a URL (too long, a control character...), in our words:
+    nothing was sent, so it is a request that does not fit, exit 3 on the command line."""
+    shown = send.url if len(send.url) <= 120 else send.url[:100] + f"... ({len(send.url)} chars)"
+    return ValidationError(
+        f"{send.method} {shown}",
+        [Problem("url", f"cannot be sent: {str(exc).rstrip('.')}")],
+        hint="Check the PBX URL and the values that go into the path or query.",
     )
 
 
@@ -226,17 +239,20 @@ class _Base:
         costs several microseconds a call. A caller's client (``http=``) gets the full
         merge, so its own headers, cookies and timeouts apply.
         """
-        if not self._owns_http:
-            return self._http.build_request(
-                send.method, send.url, headers=send.headers, content=send.content
+        try:
+            if not self._owns_http:
+                return self._http.build_request(
+                    send.method, send.url, headers=send.headers, content=send.content
+                )
+            return httpx.Request(
+                send.method,
+                send.url,
+                headers={**self._headers, **send.headers},
+                content=send.content,
+                extensions=self._extensions,
             )
-        return httpx.Request(
-            send.method,
-            send.url,
-            headers={**self._headers, **send.headers},
-            content=send.content,
-            extensions=self._extensions,
-        )
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(exc, send) from None
 
     @property
     def base_url(self) -> str:
