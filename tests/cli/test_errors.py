@@ -280,3 +280,39 @@ def test_items_mode_names_the_items_that_may_have_been_applied(run: Runner, emul
     )
     r = run("users", "list-user", "--filter", "Number eq '4720'", "-o", "jsonl")
     assert [json.loads(line)["FirstName"] for line in r.out.splitlines()] == ["Dropped"]
+
+
+HUGE = "1" * 5000  # past Python's 4 300-digit int() limit
+
+
+def test_a_5000_digit_value_is_a_validation_error_not_an_unexpected_one(run: Runner) -> None:
+    """Key, function parameter and CSV cell: digits are counted before int(), exit 3."""
+    problem = "is a number of 5000 digits; at most 100 are accepted"
+    r = run("users", "get", "--id", HUGE)
+    assert r.code == 3
+    assert r.err.startswith("3cx: invalid request: GetUser: 1 problem in the request")
+    assert f"  - Id: {problem}\n" in r.err
+    r = run("call", "DownloadRecording", "--param", f"recId={HUGE}")
+    assert r.code == 3 and f"  - recId: {problem}\n" in r.err
+    r = run("users", "get", "--items", "-", input=f"Id\n{HUGE}\n")
+    assert r.code == 3 and f"  - Id: {problem}\n" in r.err
+    for err in (r.err,):
+        assert "unexpected error" not in err
+        _no_traceback(err)
+
+
+def test_a_filter_too_long_for_one_request_is_refused_before_sending(run: Runner) -> None:
+    terms = " or ".join(f"Number eq '{100 + i}'" for i in range(3000))
+    r = run("users", "list", "--filter", terms)
+    assert r.code == 3
+    assert r.err == (
+        "3cx: invalid request: ListUser: 1 problem in the request, nothing was sent:\n"
+        "  - filter: makes the request line 83 130 bytes long; a PBX's web server reads at most "
+        "8 192 and answers a longer one with 414\n"
+        "Hint: Shorten it: match many values with one `in` list (Number in ('100','101',...)) "
+        "rather than `eq ... or` terms, $select fewer properties, or split the values over "
+        "several calls and merge the results.\n"
+    )
+    short = ",".join(f"'{100 + i}'" for i in range(300))
+    r = run("users", "list", "--filter", f"Number in ({short})", "--select", "Number")
+    assert r.code == 0, r.err
