@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+import pytest
 
 from tcxkit.auth import (
     REFETCH_SPACING,
@@ -279,3 +282,145 @@ def test_hosts_with_their_own_stores_fight_and_one_shared_store_ends_it(pbx: PBX
     assert _two_hosts(pbx, MemoryTokenStore(), MemoryTokenStore()) == (4, 2)
     shared = MemoryTokenStore()
     assert _two_hosts(pbx, shared, shared) == (1, 0)
+
+
+# -- token lifetime by the local clock ------------------------------------------------
+
+HOUR = 3600.0
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    import base64
+    import json
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+def test_expiry_is_arrival_plus_lifetime_never_the_pbxs_exp() -> None:
+    from tcxkit.auth import parse_token_response
+
+    pbx_now = 1_000_000.0  # the PBX's clock: days behind ours
+    token = _jwt({"iat": int(pbx_now), "exp": int(pbx_now + HOUR)})
+    answers = {
+        "seconds": {"access_token": token, "expires_in": 3600},
+        "minutes (20.0.8 and older)": {"access_token": token, "expires_in": 60},
+        "no expires_in": {"access_token": token},
+    }
+    for name, answer in answers.items():
+        for release in ("20.0.8", "20.0.10", None):  # a pinned release may be wrong
+            got = parse_token_response(
+                200, json.dumps(answer).encode(), url="u", release=release, now=5e9
+            )
+            assert (got.expires_at, got.lifetime) == (5e9 + HOUR, HOUR), (name, release)
+            assert got.fresh(5e9 + HOUR - 31) and not got.fresh(5e9 + HOUR - 29)
+    # Neither expires_in nor a readable JWT: an hour; an absurd figure is capped at a day.
+    assert (
+        parse_token_response(200, b'{"access_token":"x"}', url="u", release=None, now=0).lifetime
+        == HOUR
+    )
+    huge = b'{"access_token":"x","expires_in":99999999}'
+    assert parse_token_response(200, huge, url="u", release="20.0.10", now=0).lifetime == 86400
+
+
+def test_the_store_carries_arrival_and_lifetime_for_other_processes(tmp_path) -> None:
+    from tcxkit.auth import Token
+
+    store = FileTokenStore(tmp_path)
+    mine = TokenState("lifetime-key-1")
+    mine.set_token(Token("t", 2000.0 + HOUR, HOUR), fetched_at=2000.0)
+    store.save("k", mine.snapshot())
+    entry = store.load("k")
+    assert {k: entry[k] for k in ("received_at", "lifetime", "expires_at")} == {
+        "received_at": 2000.0,
+        "lifetime": HOUR,
+        "expires_at": 2000.0 + HOUR,
+    }
+    theirs = TokenState("lifetime-key-2")
+    theirs.merge(entry)
+    assert theirs.token() == Token("t", 2000.0 + HOUR, HOUR)
+    # An entry of an older version (no received_at/lifetime) still reads, by its expires_at.
+    old = TokenState("lifetime-key-3")
+    old.merge({"access_token": "o", "expires_at": 42.0, "lifetime": "bad"})
+    assert old.token() == Token("o", 42.0)
+
+
+def _skew(monkeypatch: Any, module: str, seconds: float) -> None:
+    """Set one module's wall clock ``seconds`` off the real one (as a host's would be)."""
+    from types import SimpleNamespace
+
+    real = time.time
+    monkeypatch.setattr(f"{module}.time", SimpleNamespace(time=lambda: real() + seconds))
+
+
+@pytest.mark.parametrize("pbx_ahead", [2 * HOUR, -2 * HOUR])
+def test_a_skewed_clock_costs_one_token_for_30_calls(
+    pbx: PBX, monkeypatch: Any, pbx_ahead: float
+) -> None:
+    _skew(monkeypatch, "tcxkit.emulator.auth", pbx_ahead)  # the PBX issues by its own clock
+    with pbx.client() as c:
+        for _ in range(30):
+            c.call("ListUser", top=1)
+        token = c._core.tokens.token()
+    assert pbx.token_requests() == 1
+    from tcxkit.auth import jwt_claims
+
+    assert abs(jwt_claims(token.access_token)["exp"] - time.time() - HOUR - pbx_ahead) < 60
+    assert HOUR - 60 < token.expires_at - time.time() <= HOUR  # by our clock all the same
+    key = token_key(pbx.url, pbx.client_id, pbx.client_secret)
+    assert FileTokenStore(pbx.cache).load(key)["lifetime"] == HOUR
+
+
+SKEWED_CALLS = """
+import os, sys, time
+real = time.time
+time.time = lambda: real() + float(sys.argv[1])  # this host's clock, off the PBX's
+from tcxkit import Client
+print("ready", flush=True)
+sys.stdin.readline()
+env = os.environ
+with Client(env["T_URL"], env["T_ID"], env["T_KEY"], token_cache=sys.argv[2]) as c:
+    for _ in range(100):
+        c.call("ListUser", top=1)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("host_ahead", [2 * HOUR, -2 * HOUR])
+def test_three_skewed_processes_sharing_a_store_make_one_token_request(
+    pbx: PBX, host_ahead: float
+) -> None:
+    import os
+
+    env = {**os.environ, "T_URL": pbx.url, "T_ID": pbx.client_id, "T_KEY": pbx.client_secret}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SKEWED_CALLS, str(host_ahead), str(pbx.cache)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    try:
+        for p in procs:  # all three imported and waiting: then they start together
+            assert p.stdout is not None and p.stdout.readline() == "ready\n"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        outcomes = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [(p.returncode, out, err) for p, (out, err) in zip(procs, outcomes, strict=True)] == [
+        (0, "done\n", "")
+    ] * 3
+    assert sum(1 for r in pbx.requests() if r["path"].startswith("/xapi/v1/Users")) == 300
+    assert pbx.token_requests() == 1
