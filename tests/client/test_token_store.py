@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tcxkit import AsyncClient
 from tcxkit.auth import (
     REFETCH_SPACING,
     FileTokenStore,
@@ -424,3 +426,207 @@ def test_three_skewed_processes_sharing_a_store_make_one_token_request(
     ] * 3
     assert sum(1 for r in pbx.requests() if r["path"].startswith("/xapi/v1/Users")) == 300
     assert pbx.token_requests() == 1
+
+
+# -- the async token path under cancellation ------------------------------------------
+
+
+class GatedStore(FileTokenStore):
+    """A file store that can stop a token fetch at one of its steps, for a test to cancel it
+    there: ``lock`` (waiting for the store's lock), ``load``/``save`` (under the lock)."""
+
+    def __init__(self, directory: Any, gate_at: str | None = None) -> None:
+        super().__init__(directory)
+        self.gate_at = gate_at
+        self.reached = threading.Event()
+        self.go = threading.Event()
+        self.released = threading.Event()
+        self.holding = False
+
+    def _gate(self, point: str) -> None:
+        if point == self.gate_at and (point == "lock" or self.holding):
+            self.reached.set()
+            assert self.go.wait(30)
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        self._gate("load")
+        return super().load(key)
+
+    def save(self, key: str, entry: Mapping[str, Any]) -> None:
+        self._gate("save")
+        super().save(key, entry)
+
+    @contextlib.contextmanager
+    def lock(self, key: str) -> Iterator[None]:
+        self._gate("lock")
+        with super().lock(key):
+            self.holding = True
+            try:
+                yield
+            finally:
+                self.holding = False
+                self.released.set()
+
+    def lock_is_free(self, key: str) -> bool:
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(self.path(key)) + ".lock", timeout=0):
+                return True
+        except Timeout:
+            return False
+
+
+def _quiet(caplog: Any, capfd: Any) -> None:
+    """Nothing logged at warning or above (asyncio's "Exception in callback ...",
+    "Task exception was never retrieved"), and no traceback on stderr."""
+    import gc
+
+    gc.collect()  # unretrieved exceptions are reported when their futures are collected
+    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert loud == [], [r.getMessage() for r in loud]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_a_program_that_ends_while_its_fetch_waits_for_the_lock_leaves_it_free(
+    pbx: PBX, tmp_path: Any, caplog: Any, capfd: Any
+) -> None:
+    """The call is cancelled while another holder keeps the store's lock, and the event loop
+    ends before the lock comes free: the thread that then gets the lock gives it back, and
+    the loop's end logs nothing (it used to log "Exception in callback ... CancelledError")."""
+    caplog.set_level(logging.DEBUG)
+    store = GatedStore(tmp_path / "gated", "lock")
+    key = token_key(pbx.url, pbx.client_id, pbx.client_secret)
+    client_args = (pbx.url, pbx.client_id, pbx.client_secret)
+
+    async def cancelled_while_waiting() -> None:
+        async with AsyncClient(*client_args, token_cache=store, release="20.0.10") as c:
+            task = asyncio.ensure_future(c.call("ListUser", top=1))
+            assert await asyncio.to_thread(store.reached.wait, 30)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    asyncio.run(cancelled_while_waiting())  # ends with the lock's thread still waiting
+    assert not store.released.is_set()
+    store.go.set()
+    assert store.released.wait(30) and store.lock_is_free(key)
+
+    async def next_run() -> Any:
+        async with AsyncClient(*client_args, token_cache=store, release="20.0.10") as c:
+            return await c.call("ListUser", top=1)
+
+    assert asyncio.run(next_run())["value"] == []
+    _quiet(caplog, capfd)
+
+
+@pytest.mark.parametrize("point", ["lock", "load", "send", "timeout", "save"])
+def test_a_cancelled_token_fetch_gives_the_lock_back_and_the_next_call_works(
+    pbx: PBX, tmp_path: Any, caplog: Any, capfd: Any, point: str
+) -> None:
+    from ..proxy import Rule, breaking_proxy
+
+    caplog.set_level(logging.DEBUG)
+    store = GatedStore(tmp_path / "gated", None if point in ("send", "timeout") else point)
+    hang = [Rule("POST", "/connect/token", mode="hang")] if store.gate_at is None else []
+    with breaking_proxy(pbx.url, *hang) as (url, proxy):
+        key = token_key(url, pbx.client_id, pbx.client_secret)
+
+        async def main() -> Any:
+            async with AsyncClient(
+                url, pbx.client_id, pbx.client_secret, token_cache=store, release="20.0.10"
+            ) as c:
+                call = c.call("ListUser", top=1)
+                if point == "timeout":  # cancelled by asyncio.wait_for, mid-request
+                    with pytest.raises(TimeoutError):
+                        await asyncio.wait_for(call, 0.2)
+                else:
+                    task = asyncio.ensure_future(call)
+                    reached = proxy.upstream_answered if point == "send" else store.reached
+                    assert await asyncio.to_thread(reached.wait, 30)
+                    task.cancel()
+                    with pytest.raises(asyncio.CancelledError):
+                        await task
+                store.go.set()  # the step the fetch was stopped at may now finish
+                proxy.release.set()
+                assert await asyncio.to_thread(store.released.wait, 30)
+                assert store.lock_is_free(key)
+                store.released.clear()
+                return await c.call("ListUser", top=1)  # the next call fetches and works
+
+        assert asyncio.run(main())["value"] == []
+    assert store.released.is_set() and store.lock_is_free(key)
+    _quiet(caplog, capfd)
+
+
+def test_a_failed_token_fetch_gives_the_lock_back(
+    pbx: PBX, tmp_path: Any, caplog: Any, capfd: Any
+) -> None:
+    from tcxkit import AuthenticationError
+
+    caplog.set_level(logging.DEBUG)
+    store = GatedStore(tmp_path / "gated")
+    key = token_key(pbx.url, pbx.client_id, "wrong")
+
+    async def main() -> None:
+        async with AsyncClient(pbx.url, pbx.client_id, "wrong", token_cache=store) as c:
+            with pytest.raises(AuthenticationError):
+                await c.call("ListUser", top=1)
+            assert store.released.is_set() and store.lock_is_free(key)
+
+    asyncio.run(main())
+    _quiet(caplog, capfd)
+
+
+def test_a_fleet_with_one_pbx_down_and_one_cancelled_leaves_no_lock_and_no_traceback(
+    pbx: PBX, tmp_path: Any, caplog: Any, capfd: Any
+) -> None:
+    """The report: "with one PBX of a fleet down, 2 runs in 6 print Exception in callback".
+    Here one PBX is down (its token fetch fails) while the other's fetch waits for the
+    store's lock when the whole fleet run is cancelled; then the fleet runs again."""
+    import socket
+
+    from tcxkit.fleet import Fleet
+
+    caplog.set_level(logging.DEBUG)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    up_store = GatedStore(tmp_path / "up", "lock")
+    down_store = GatedStore(tmp_path / "down")
+
+    async def main() -> list[Any]:
+        clients = {
+            "up": AsyncClient(pbx.url, pbx.client_id, pbx.client_secret, token_cache=up_store),
+            "down": AsyncClient(down, "cid", "key", token_cache=down_store, retries=0),
+        }
+        async with Fleet(clients) as fleet:
+            run = asyncio.ensure_future(fleet.call("ListUser", top=1))
+            assert await asyncio.to_thread(up_store.reached.wait, 30)
+            assert await asyncio.to_thread(down_store.released.wait, 30)  # failed, let go
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await run
+        return []  # the program ends while the up PBX's fetch still waits for its lock
+
+    asyncio.run(main())
+    up_store.go.set()
+    assert up_store.released.wait(30)
+
+    async def again() -> list[Any]:
+        clients = {
+            "up": AsyncClient(pbx.url, pbx.client_id, pbx.client_secret, token_cache=up_store),
+            "down": AsyncClient(down, "cid", "key", token_cache=down_store, retries=0),
+        }
+        async with Fleet(clients) as fleet:
+            return await fleet.call("ListUser", top=1)
+
+    results = asyncio.run(again())
+    assert [(r.pbx, r.ok) for r in results] == [("up", True), ("down", False)]
+    assert type(results[1].error).__name__ == "ConnectError"
+    for store, url, cid, secret in (
+        (up_store, pbx.url, pbx.client_id, pbx.client_secret),
+        (down_store, down, "cid", "key"),
+    ):
+        assert store.lock_is_free(token_key(url, cid, secret))
+    _quiet(caplog, capfd)
