@@ -459,13 +459,15 @@ class GatedStore(FileTokenStore):
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:
         self._gate("lock")
-        with super().lock(key):
-            self.holding = True
-            try:
-                yield
-            finally:
-                self.holding = False
-                self.released.set()
+        try:
+            with super().lock(key):
+                self.holding = True
+                try:
+                    yield
+                finally:
+                    self.holding = False
+        finally:
+            self.released.set()  # once the file lock itself is given back
 
     def lock_is_free(self, key: str) -> bool:
         from filelock import FileLock, Timeout
