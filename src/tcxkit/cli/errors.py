@@ -8,7 +8,7 @@ tracebacks are for ``--debug``.  The exit codes come from
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..errors import (
     ApiError,
@@ -19,7 +19,15 @@ from ..errors import (
     UncertainWriteError,
 )
 
-__all__ = ["DEBUG", "check_command", "cli_hint", "render_error", "render_unexpected", "report"]
+__all__ = [
+    "DEBUG",
+    "check_command",
+    "cli_hint",
+    "error_fields",
+    "render_error",
+    "render_unexpected",
+    "report",
+]
 
 #: Set by ``--debug`` (or TCX_DEBUG=1): show tracebacks instead of paragraphs.
 DEBUG = {"on": False}
@@ -71,6 +79,20 @@ def cli_hint(exc: TcxError) -> str:
     if isinstance(exc, TransportError) and not isinstance(exc, RequestTimeout):
         return _CONNECT_HINT
     return exc.hint or ""
+
+
+def error_fields(exc: BaseException) -> dict[str, Any]:
+    """An error as the fields of an output row (items mode, a fleet's failed PBX): what
+    happened, the command line's hint (not the library's), and the exit code."""
+    if isinstance(exc, TcxError):
+        fields = exc.to_dict()
+        hint = cli_hint(exc)
+        if hint:
+            fields["hint"] = hint
+    else:
+        fields = {"type": type(exc).__name__, "message": str(exc)}
+    fields["exit_code"] = getattr(exc, "exit_code", 1)
+    return fields
 
 
 def check_command(exc: UncertainWriteError) -> str:

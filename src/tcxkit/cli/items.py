@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import snake
 from ..catalog.options import QUERY_OPTION_NAMES
-from ..errors import PartialFailure, TcxError, UncertainWriteError, UsageError
-from .errors import check_command, cli_hint
+from ..errors import PartialFailure, UncertainWriteError, UsageError
+from .errors import check_command, error_fields
 from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
 
@@ -157,15 +157,7 @@ def _lines(index: int, result: Any) -> list[Any]:
 
 
 def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, TcxError):
-        err = exc.to_dict()
-        hint = cli_hint(exc)  # the command line's advice, not the library's
-        if hint:
-            err["hint"] = hint
-    else:
-        err = {"type": type(exc).__name__, "message": str(exc)}
-    err["exit_code"] = getattr(exc, "exit_code", 1)
-    return {"item": index, "input": item, "error": err}
+    return {"item": index, "input": item, "error": error_fields(exc)}
 
 
 def load_items(
