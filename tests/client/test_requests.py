@@ -302,3 +302,19 @@ def test_a_3000_term_filter_is_refused_before_sending() -> None:
     # Just under the limit is sent as is.
     fits = "Number in (" + ",".join(f"'{1000 + i}'" for i in range(1000)) + ")"
     assert len(build("ListUser", filter=fits).target) < 8192
+
+
+def test_huge_paging_numbers_are_counted_before_conversion() -> None:
+    from tcxkit import UsageError
+    from tcxkit.paging import Pager
+
+    for params, page_size, name in (
+        ({"top": HUGE}, None, "top"),
+        ({"skip": HUGE}, None, "skip"),
+        ({}, HUGE, "page_size"),
+    ):
+        with pytest.raises(UsageError) as info:
+            Pager(CAT.require("ListUser"), params, page_size)
+        assert str(info.value) == (
+            f"{name} is a number of 5000 digits; at most 100 are accepted.\nPass e.g. {name}=100."
+        )
