@@ -318,6 +318,10 @@ def test_expiry_is_arrival_plus_lifetime_never_the_pbxs_exp() -> None:
             )
             assert (got.expires_at, got.lifetime) == (5e9 + HOUR, HOUR), (name, release)
             assert got.fresh(5e9 + HOUR - 31) and not got.fresh(5e9 + HOUR - 29)
+    short = parse_token_response(
+        200, b'{"access_token":"x","expires_in":20}', url="u", release="20.0.10", now=0
+    )
+    assert short.fresh(17.9) and not short.fresh(18.1)  # renewed a tenth of its life early
     # Neither expires_in nor a readable JWT: an hour; an absurd figure is capped at a day.
     assert (
         parse_token_response(200, b'{"access_token":"x"}', url="u", release=None, now=0).lifetime
