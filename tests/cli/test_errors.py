@@ -227,8 +227,8 @@ def test_dropped_write_exits_11_and_is_not_resent(run: Runner, emulator: Any) ->
         ) in r.err
         assert r.err.endswith(
             "Hint: Check on the PBX before running the command again: look for what it created, "
-            "e.g. `3cx users list --filter \"Number eq '100'\"` (or by its Name). Run it again "
-            "only if the change is not there.\n"
+            "e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. Run it "
+            "again only if the change is not there.\n"
         )
         assert "retry_writes" not in r.err and ".." not in r.err.replace("...", "")
         assert "Cannot connect" not in r.err and r.err.count("Hint:") == 1
@@ -274,7 +274,8 @@ def test_items_mode_names_the_items_that_may_have_been_applied(run: Runner, emul
         "3cx: partial failure: 2 of 3 items failed (their lines carry an 'error' field).\n"
         "Hint: Item 1 may have been applied (the connection broke after sending; exit_code 11 "
         "in their lines); check on the PBX before sending any of them again: look for what "
-        "it created, e.g. `3cx users list --filter \"Number eq '100'\"` (or by its Name). The "
+        "it created, e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. "
+        "The "
         "other failed items were refused and not applied: fix and run only them, e.g. "
         "`jq -c 'select(.error and .error.exit_code != 11) | .input'`.\n"
     )

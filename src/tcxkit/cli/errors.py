@@ -114,9 +114,14 @@ def check_command(exc: UncertainWriteError) -> str:
     res = action.resource_cli_name
     key = re.search(r"\(([^()]*)\)(?:\?|$)", exc.url)
     if exc.method == "POST" and verbs.get("create") == action.id and "list" in verbs:
+        prop = _identifying_property(cat, action)
+        if prop is None:
+            return (
+                f"look for what it created with `3cx {res} list --filter ...` on a field you set."
+            )
         return (
-            f"look for what it created, e.g. `3cx {res} list --filter \"Number eq '100'\"` "
-            "(or by its Name)."
+            f"look for what it created, e.g. `3cx {res} list --filter \"{prop} eq '...'\"` "
+            f"with the {prop} you sent."
         )
     getter = cat.get(verbs["get"]) if "get" in verbs else None
     if key and exc.method in ("PATCH", "DELETE") and getter is not None and getter.params:
@@ -129,6 +134,18 @@ def check_command(exc: UncertainWriteError) -> str:
     if "list" in verbs:
         return f"see whether it took effect with `3cx {res} list`."
     return f"see whether {action.id} took effect with the `3cx {res}` commands that read."
+
+
+_IDENTIFYING = ("Number", "Name", "DisplayName", "CallerId", "Email", "LastName")
+
+
+def _identifying_property(cat: Any, action: Any) -> str | None:
+    """The property a created object is best found by (a DN's Number, else its Name...)."""
+    if action.body is None:
+        return None
+    index = cat.schema_index
+    props = index.declared_properties(index.unwrap(action.body.schema)) or {}
+    return next((p for p in _IDENTIFYING if p in props), None)
 
 
 def _shell_word(text: str) -> str:
