@@ -273,9 +273,8 @@ def test_items_mode_names_the_items_that_may_have_been_applied(run: Runner, emul
     assert r.err == (
         "3cx: partial failure: 2 of 3 items failed (their lines carry an 'error' field).\n"
         "Hint: Item 1 may have been applied (the connection broke after sending; exit_code 11 "
-        "in their lines); check on the PBX before sending any of them again: look for what "
-        "it created, e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. "
-        "The "
+        "in its line); check on the PBX before sending it again: look for what it created, "
+        "e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. The "
         "other failed items were refused and not applied: fix and run only them, e.g. "
         "`jq -c 'select(.error and .error.exit_code != 11) | .input'`.\n"
     )

@@ -270,11 +270,12 @@ def _failures_hint(failures: int, uncertain: list[tuple[int, UncertainWriteError
             "`jq -c 'select(.error) | .input'`."
         )
     numbers = ", ".join(str(i) for i, _exc in uncertain)
-    which = f"Item {numbers} may" if len(uncertain) == 1 else f"Items {numbers} may"
+    one = len(uncertain) == 1
+    which = f"Item {numbers} may" if one else f"Items {numbers} may"
     text = (
         f"{which} have been applied (the connection broke after sending; exit_code 11 in "
-        f"their lines); check on the PBX before sending any of them again: "
-        f"{check_command(uncertain[0][1])}"
+        f"{'its line' if one else 'their lines'}); check on the PBX before sending "
+        f"{'it' if one else 'any of them'} again: {check_command(uncertain[0][1])}"
     )
     if failures > len(uncertain):
         text += (
