@@ -1,7 +1,7 @@
 """``search_actions`` over stdio holds the evaluation set's bar (tests/search_eval/).
 
-One server (the SDK's client over stdio against ``3cx mcp`` on the emulator), every
-held-out sentence through it.
+One server (the SDK's client over stdio against ``3cx mcp`` on the emulator, every
+action listed), every held-out sentence through it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tcxkit import Client
-from tcxkit.mcp.audit import AuditLog
+from tcxkit.mcp.audit import AuditLog, Where
 from tcxkit.mcp.policy import Policy
 from tcxkit.mcp.service import Toolbox, ToolFailure
 from tests.search_eval.evalset import load, score
@@ -25,7 +25,10 @@ from .conftest import stdio_session
 async def test_held_out_sentences_through_mcp(mcp_emulator: Any, mcp_env: dict[str, str]) -> None:
     requests = load("held-out", "sentence")
     answers: dict[str, list[str]] = {}
-    async with stdio_session(mcp_env) as s:
+    # Every rung open: the bar is over the whole catalog; a server that may not run
+    # destructive actions leaves them out of its answers by design (test_permissions).
+    rungs = ("--allow-writes", "--allow-deletes", "--allow-destructive")
+    async with stdio_session(mcp_env, *rungs) as s:
         for req in requests:
             found = await s.ok("search_actions", query=req.query, limit=10)
             answers[req.query] = [item["action"] for item in found["items"]]
@@ -53,7 +56,8 @@ async def test_held_out_sentences_through_mcp(mcp_emulator: Any, mcp_env: dict[s
 def test_search_answer_fits_a_small_budget(tmp_path: Path) -> None:
     """A tight --max-result-kb drops the weakest matches; the answer stays whole JSON."""
     client = Client("https://pbx.invalid", "mcp", "never-sent", release="20.0.10")
-    tb = Toolbox(client, Policy(), AuditLog(tmp_path / "audit.jsonl"), 2048)
+    audit = AuditLog(tmp_path / "audit.jsonl", Where("https://pbx.invalid", None, "test"))
+    tb = Toolbox(client, Policy(), audit, 2048)
     answer = json.loads(tb.search("Which extensions are members of the Sales queue?", limit=50))
     assert 1 <= len(answer["items"]) < 50
     assert answer["items"][0]["action"] == "ListAgents"
