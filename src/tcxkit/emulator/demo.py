@@ -375,15 +375,15 @@ def seed(state: AppState) -> None:
     """Fill an empty store with the demo company (does nothing if users already exist)."""
     from .domain.dns import create_dn
     from .domain.media import add_backup
-    from .domain.numbering import KINDS
+    from .domain.numbering import DN_SETS
 
     if len(state.entity_set("Users")) or len(state.entity_set("Groups")):
         return
     rng = random.Random(SEED)
     with state.store.transaction():
-        default = create_dn(state, KINDS["Groups"], {"Name": "DEFAULT", "IsDefault": True})
+        default = create_dn(state, DN_SETS["Groups"], {"Name": "DEFAULT", "IsDefault": True})
         depts = {
-            name: create_dn(state, KINDS["Groups"], {"Name": name, "IsDefault": False})
+            name: create_dn(state, DN_SETS["Groups"], {"Name": name, "IsDefault": False})
             for name in _DEPARTMENTS
         }
         users = []
@@ -391,7 +391,7 @@ def seed(state: AppState) -> None:
             dept = depts[_DEPARTMENTS[i % len(_DEPARTMENTS)]] if i >= 2 else default
             role = "system_owners" if i == 0 else ("managers" if i < 6 else "users")
             body["Groups"] = [{"GroupId": dept["Id"], "Rights": {"RoleName": role}}]
-            users.append(create_dn(state, KINDS["Users"], body))
+            users.append(create_dn(state, DN_SETS["Users"], body))
         by_dept: dict[int, list[str]] = {}
         for u in users:
             by_dept.setdefault(u["Groups"][0]["GroupId"], []).append(u["Number"])
@@ -403,7 +403,7 @@ def seed(state: AppState) -> None:
         for name, agents, strategy in queue_specs:
             create_dn(
                 state,
-                KINDS["Queues"],
+                DN_SETS["Queues"],
                 {
                     "Name": name,
                     "PollingStrategy": strategy,
@@ -415,25 +415,25 @@ def seed(state: AppState) -> None:
             )
         create_dn(
             state,
-            KINDS["RingGroups"],
+            DN_SETS["RingGroups"],
             {"Name": "Reception", "RingStrategy": "RingAll", "RingTime": 20,
              "Members": [{"Number": "100"}, {"Number": "101"}]},
         )  # fmt: skip
         create_dn(
             state,
-            KINDS["RingGroups"],
+            DN_SETS["RingGroups"],
             {"Name": "Warehouse", "RingStrategy": "Hunt", "RingTime": 15,
              "Members": [{"Number": n} for n in ("105", "109", "113")]},
         )  # fmt: skip
-        create_dn(state, KINDS["Receptionists"], {"Name": "Main Menu", "IVRType": "Default",
+        create_dn(state, DN_SETS["Receptionists"], {"Name": "Main Menu", "IVRType": "Default",
                                                    "Timeout": 10, "PromptFilename": "main.wav"})  # fmt: skip
-        create_dn(state, KINDS["Receptionists"], {"Name": "After Hours", "IVRType": "Default",
+        create_dn(state, DN_SETS["Receptionists"], {"Name": "After Hours", "IVRType": "Default",
                                                    "Timeout": 5, "PromptFilename": "closed.wav"})  # fmt: skip
         for name, host, online in (("BT SIP Trunk", "sip.bt.example", True),
                                    ("Twilio Elastic SIP", "acme.pstn.twilio.example", True)):  # fmt: skip
             create_dn(
                 state,
-                KINDS["Trunks"],
+                DN_SETS["Trunks"],
                 {
                     "Gateway": {"Name": name, "Host": host, "Port": 5060},
                     "Direction": "Both",
@@ -444,9 +444,9 @@ def seed(state: AppState) -> None:
                     "Tags": [],
                 },
             )
-        create_dn(state, KINDS["Parkings"], {})
-        create_dn(state, KINDS["Parkings"], {})
-        create_dn(state, KINDS["Fax"], {"AuthID": "950", "FaxServer": True})
+        create_dn(state, DN_SETS["Parkings"], {})
+        create_dn(state, DN_SETS["Parkings"], {})
+        create_dn(state, DN_SETS["Fax"], {"AuthID": "950", "FaxServer": True})
         state.entity_set("Contacts").insert_many(_contacts(rng))
 
     end = datetime.now(UTC).replace(microsecond=0)

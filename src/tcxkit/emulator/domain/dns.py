@@ -2,9 +2,9 @@
 
 Every DN set (Users, Groups, Queues, RingGroups, Receptionists, Fax, Parkings, Trunks,
 ServicePrincipals)
-goes through the same three handlers, parametrised by its :class:`~.numbering.DnKind`:
+goes through the same three handlers, parametrised by its :class:`~.numbering.DnSet`:
 
-* create assigns a shared DN Id and a Number (first free of the kind's range unless one is
+* create assigns a shared DN Id and a Number (first free of the dn_set's range unless one is
   given; a number in use anywhere is 400 ``ALREADY_IN_USE`` on ``Number``);
 * update refuses a different Number (400 ``FORBIDDEN_CHANGE``), replaces arrays whole and
   keeps both sides of group membership consistent;
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..registry import Reply, RequestContext, XapiError, handler
 from ..validate import REQUIRED
-from .numbering import KINDS, DnKind, first_free, is_used, next_dn_id
+from .numbering import DN_SETS, DnSet, first_free, is_used, next_dn_id
 
 if TYPE_CHECKING:
     from ..state import AppState
@@ -63,18 +63,18 @@ READ_ONLY: dict[str, tuple[str, ...]] = {
 # -- names and the Peers view --------------------------------------------------------
 
 
-def display_name(kind: DnKind, row: dict[str, Any]) -> str:
+def display_name(dn_set: DnSet, row: dict[str, Any]) -> str:
     """The name a PBX shows for a DN in Peers and reports."""
     number = row.get("Number") or ""
-    if kind.set_name == "Users":
+    if dn_set.set_name == "Users":
         name = f"{row.get('FirstName') or ''} {row.get('LastName') or ''}".strip()
         return name or row.get("DisplayName") or number
-    if kind.set_name == "Trunks":
+    if dn_set.set_name == "Trunks":
         gateway = row.get("Gateway") or {}
         return gateway.get("Name") or f"Trunk {number}"
-    if kind.set_name == "Fax":
+    if dn_set.set_name == "Fax":
         return row.get("Name") or f"Fax {number}"
-    if kind.set_name == "Parkings":
+    if dn_set.set_name == "Parkings":
         return f"Shared parking {number}"
     return row.get("Name") or number
 
@@ -84,7 +84,7 @@ def _role(entry: dict[str, Any]) -> str:
     return str(rights.get("RoleName") or DEFAULT_ROLE)
 
 
-def peer_row(kind: DnKind, row: dict[str, Any]) -> dict[str, Any]:
+def peer_row(dn_set: DnSet, row: dict[str, Any]) -> dict[str, Any]:
     """The Peers entry for a DN row (same Id, Number, Name, Type, MemberOf, Tags)."""
     member_of = []
     primary = row.get("PrimaryGroupId")
@@ -101,20 +101,20 @@ def peer_row(kind: DnKind, row: dict[str, Any]) -> dict[str, Any]:
     return {
         "Id": row["Id"],
         "Number": row["Number"],
-        "Name": display_name(kind, row),
-        "Type": kind.peer_type,
+        "Name": display_name(dn_set, row),
+        "Type": dn_set.peer_type,
         "Hidden": False,
         "MemberOf": member_of,
         "Tags": row.get("Tags") or [],
     }
 
 
-def sync_peer(state: AppState, kind: DnKind, row: dict[str, Any]) -> None:
+def sync_peer(state: AppState, dn_set: DnSet, row: dict[str, Any]) -> None:
     """Write (insert or replace) the DN's row in Peers (nothing for DNs outside it)."""
-    if not kind.in_peers:
+    if not dn_set.in_peers:
         return
     peers = state.entity_set("Peers")
-    peer = peer_row(kind, row)
+    peer = peer_row(dn_set, row)
     if peers.get(row["Id"]) is None:
         peers.insert(peer)
     else:
@@ -135,7 +135,7 @@ def _user_group_entry(group: dict[str, Any], rights: dict[str, Any] | None) -> d
 
 
 def _member_entry(user: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    name = display_name(KINDS["Users"], user)
+    name = display_name(DN_SETS["Users"], user)
     return {
         "Id": user["Id"],
         "GroupId": entry["GroupId"],
@@ -213,7 +213,7 @@ def set_group_members(state: AppState, group: dict[str, Any], entries: Iterable[
             )
         wanted[user["Id"]] = entry.get("Rights")
     gid = group["Id"]
-    kind = KINDS["Users"]
+    dn_set = DN_SETS["Users"]
     for user in users.all():
         current = list(user.get("Groups") or [])
         has = any(e.get("GroupId") == gid for e in current)
@@ -231,7 +231,7 @@ def set_group_members(state: AppState, group: dict[str, Any], entries: Iterable[
         else:
             continue
         patch = {"Groups": current, "PrimaryGroupId": _primary(current, user.get("PrimaryGroupId"))}
-        sync_peer(state, kind, users.update(user["Id"], patch))
+        sync_peer(state, dn_set, users.update(user["Id"], patch))
     rebuild_members(state, [gid])
 
 
@@ -297,29 +297,29 @@ def _check_unique_email(state: AppState, body: dict[str, Any], own_id: int | Non
         raise XapiError(400, failures=[("EmailAddress", ALREADY_IN_USE)])
 
 
-def _normalise_arrays(state: AppState, kind: DnKind, body: dict[str, Any]) -> None:
-    if kind.set_name == "Queues" and body.get("Agents") is not None:
+def _normalise_arrays(state: AppState, dn_set: DnSet, body: dict[str, Any]) -> None:
+    if dn_set.set_name == "Queues" and body.get("Agents") is not None:
         body["Agents"] = _resolve_dn_list(state, body["Agents"], "Agents")
-    if kind.set_name == "RingGroups" and body.get("Members") is not None:
+    if dn_set.set_name == "RingGroups" and body.get("Members") is not None:
         body["Members"] = _resolve_dn_list(state, body["Members"], "Members")
-    if kind.set_name == "Users" and body.get("Groups") is not None:
+    if dn_set.set_name == "Users" and body.get("Groups") is not None:
         body["Groups"] = _resolve_user_groups(state, body["Groups"])
 
 
-def create_dn(state: AppState, kind: DnKind, body: dict[str, Any]) -> dict[str, Any]:
-    """Create one DN of ``kind`` from a (validated) body; returns the stored row."""
+def create_dn(state: AppState, dn_set: DnSet, body: dict[str, Any]) -> dict[str, Any]:
+    """Create one DN of ``dn_set`` from a (validated) body; returns the stored row."""
     body = dict(body)
     body.pop("Id", None)
     number = body.get("Number")
-    if number in (None, "") and kind.first > kind.last:
+    if number in (None, "") and dn_set.first > dn_set.last:
         raise XapiError(
             400,
-            f"Number:\n{REQUIRED} (a {kind.set_name[:-1]} is numbered by its client id: "
+            f"Number:\n{REQUIRED} (a {dn_set.set_name[:-1]} is numbered by its client id: "
             "give a Number)",
             [("Number", REQUIRED)],
         )
     if number in (None, ""):
-        body["Number"] = first_free(state, kind)
+        body["Number"] = first_free(state, dn_set)
     else:
         body["Number"] = str(number)
         if is_used(state, body["Number"]):
@@ -329,32 +329,32 @@ def create_dn(state: AppState, kind: DnKind, body: dict[str, Any]) -> dict[str, 
                 f" GetFirstAvailable*Number() names a free one)",
                 [("Number", ALREADY_IN_USE)],
             )
-    members = body.pop("Members", None) if kind.set_name == "Groups" else None
-    if kind.set_name == "Users":
+    members = body.pop("Members", None) if dn_set.set_name == "Groups" else None
+    if dn_set.set_name == "Users":
         _check_unique_email(state, body, None)
         if body.get("Groups") is None:
             default = state.entity_set("Groups").find_one(IsDefault=True)
             body["Groups"] = [{"GroupId": default["Id"]}] if default else []
-    _normalise_arrays(state, kind, body)
-    if kind.set_name == "Users":
+    _normalise_arrays(state, dn_set, body)
+    if dn_set.set_name == "Users":
         body["PrimaryGroupId"] = _primary(body["Groups"], body.get("PrimaryGroupId"))
-    if kind.set_name == "Groups":
+    if dn_set.set_name == "Groups":
         body.setdefault("Members", [])
         body["HasMembers"] = False
     with state.store.transaction():
         body["Id"] = next_dn_id(state)
-        row = state.entity_set(kind.set_name).insert(body)
-        sync_peer(state, kind, row)
-        if kind.set_name == "Users":
+        row = state.entity_set(dn_set.set_name).insert(body)
+        sync_peer(state, dn_set, row)
+        if dn_set.set_name == "Users":
             rebuild_members(state, [g["GroupId"] for g in row["Groups"]])
-        if kind.set_name == "Groups" and members is not None:
+        if dn_set.set_name == "Groups" and members is not None:
             set_group_members(state, row, members)
-        return state.entity_set(kind.set_name).get(row["Id"])  # type: ignore[no-any-return]
+        return state.entity_set(dn_set.set_name).get(row["Id"])  # type: ignore[no-any-return]
 
 
-def update_dn(state: AppState, kind: DnKind, dn_id: Any, patch: dict[str, Any]) -> None:
+def update_dn(state: AppState, dn_set: DnSet, dn_id: Any, patch: dict[str, Any]) -> None:
     """PATCH one DN: arrays replaced whole, Number and Id fixed, both sides kept in sync."""
-    es = state.entity_set(kind.set_name)
+    es = state.entity_set(dn_set.set_name)
     row = es.get(dn_id)
     if row is None:
         raise XapiError(404, failures=[("Id", NOT_FOUND)])
@@ -368,7 +368,7 @@ def update_dn(state: AppState, kind: DnKind, dn_id: Any, patch: dict[str, Any]) 
         )
     if patch.get("Id") is not None and patch["Id"] != row["Id"]:
         raise XapiError(400, failures=[("Id", FORBIDDEN_CHANGE)])
-    for prop in READ_ONLY.get(kind.set_name, ()):
+    for prop in READ_ONLY.get(dn_set.set_name, ()):
         if prop in patch and patch[prop] != row.get(prop):
             raise XapiError(
                 400,
@@ -378,22 +378,22 @@ def update_dn(state: AppState, kind: DnKind, dn_id: Any, patch: dict[str, Any]) 
             )
     patch.pop("Number", None)
     patch.pop("Id", None)
-    members = patch.pop("Members", None) if kind.set_name == "Groups" else None
-    if kind.set_name == "Users":
+    members = patch.pop("Members", None) if dn_set.set_name == "Groups" else None
+    if dn_set.set_name == "Users":
         _check_unique_email(state, patch, row["Id"])
-    _normalise_arrays(state, kind, patch)
+    _normalise_arrays(state, dn_set, patch)
     with state.store.transaction():
         old_groups = {g.get("GroupId") for g in row.get("Groups") or []}
-        if kind.set_name == "Users" and "Groups" in patch:
+        if dn_set.set_name == "Users" and "Groups" in patch:
             patch["PrimaryGroupId"] = _primary(patch["Groups"], row.get("PrimaryGroupId"))
         new = es.update(row["Id"], patch)
-        sync_peer(state, kind, new)
-        if kind.set_name == "Users":
-            if display_name(kind, new) != display_name(kind, row):
-                _follow_extension(state, new["Number"], peer_row(kind, new))
+        sync_peer(state, dn_set, new)
+        if dn_set.set_name == "Users":
+            if display_name(dn_set, new) != display_name(dn_set, row):
+                _follow_extension(state, new["Number"], peer_row(dn_set, new))
             affected = old_groups | {g.get("GroupId") for g in new.get("Groups") or []}
             rebuild_members(state, [g for g in affected if g is not None])
-        if kind.set_name == "Groups":
+        if dn_set.set_name == "Groups":
             if members is not None:
                 set_group_members(state, new, members)
             elif "Name" in patch:
@@ -411,16 +411,16 @@ def _rename_group(state: AppState, group: dict[str, Any]) -> None:
             {**e, "Name": group.get("Name")} if e.get("GroupId") == group["Id"] else e
             for e in user.get("Groups") or []
         ]
-        sync_peer(state, KINDS["Users"], users.update(user["Id"], {"Groups": entries}))
+        sync_peer(state, DN_SETS["Users"], users.update(user["Id"], {"Groups": entries}))
 
 
-def delete_dn(state: AppState, kind: DnKind, dn_id: Any) -> None:
+def delete_dn(state: AppState, dn_set: DnSet, dn_id: Any) -> None:
     """Delete one DN and everything that points at it (404 when there is none)."""
-    es = state.entity_set(kind.set_name)
+    es = state.entity_set(dn_set.set_name)
     row = es.get(dn_id)
     if row is None:
         raise XapiError(404, failures=[("Id", NOT_FOUND)])
-    if kind.set_name == "Groups":
+    if dn_set.set_name == "Groups":
         if row.get("IsDefault"):
             raise XapiError(
                 400,
@@ -437,7 +437,7 @@ def delete_dn(state: AppState, kind: DnKind, dn_id: Any) -> None:
     with state.store.transaction():
         es.delete(row["Id"])
         state.entity_set("Peers").delete(row["Id"])
-        if kind.set_name == "Users":
+        if dn_set.set_name == "Users":
             rebuild_members(state, [g.get("GroupId") for g in row.get("Groups") or []])
             _follow_extension(state, row["Number"], None)
 
@@ -445,24 +445,24 @@ def delete_dn(state: AppState, kind: DnKind, dn_id: Any) -> None:
 # -- handlers ------------------------------------------------------------------------------
 
 
-def _create(kind: DnKind):  # type: ignore[no-untyped-def]
+def _create(dn_set: DnSet):  # type: ignore[no-untyped-def]
     def answer(ctx: RequestContext) -> Reply:
-        return Reply.json(create_dn(ctx.state, kind, ctx.body or {}), 201)
+        return Reply.json(create_dn(ctx.state, dn_set, ctx.body or {}), 201)
 
     return answer
 
 
-def _update(kind: DnKind):  # type: ignore[no-untyped-def]
+def _update(dn_set: DnSet):  # type: ignore[no-untyped-def]
     def answer(ctx: RequestContext) -> Reply:
-        update_dn(ctx.state, kind, ctx.params.get("Id"), ctx.body or {})
+        update_dn(ctx.state, dn_set, ctx.params.get("Id"), ctx.body or {})
         return Reply.no_content()
 
     return answer
 
 
-def _delete(kind: DnKind):  # type: ignore[no-untyped-def]
+def _delete(dn_set: DnSet):  # type: ignore[no-untyped-def]
     def answer(ctx: RequestContext) -> Reply:
-        delete_dn(ctx.state, kind, ctx.params.get("Id"))
+        delete_dn(ctx.state, dn_set, ctx.params.get("Id"))
         return Reply.no_content()
 
     return answer
@@ -480,10 +480,10 @@ _OPERATION_NAMES = {
     "ServicePrincipals": "ServicePrincipal",
 }
 for _set, _noun in _OPERATION_NAMES.items():
-    _kind = KINDS[_set]
-    handler(f"Create{_noun}")(_create(_kind))
-    handler(f"Update{_noun}")(_update(_kind))
-    handler(f"Delete{_noun}")(_delete(_kind))
+    _dn_set = DN_SETS[_set]
+    handler(f"Create{_noun}")(_create(_dn_set))
+    handler(f"Update{_noun}")(_update(_dn_set))
+    handler(f"Delete{_noun}")(_delete(_dn_set))
 
 
 # -- batch deletes -----------------------------------------------------------------------
@@ -495,7 +495,7 @@ def batch_delete_users(ctx: RequestContext) -> Reply:
     errors = []
     for dn_id in (ctx.body or {}).get("ids") or []:
         try:
-            delete_dn(ctx.state, KINDS["Users"], dn_id)
+            delete_dn(ctx.state, DN_SETS["Users"], dn_id)
         except XapiError:
             errors.append({"ExtensionNumber": str(dn_id), "Error": NOT_FOUND})
     return ctx.collection(errors)
@@ -505,7 +505,7 @@ def batch_delete_users(ctx: RequestContext) -> Reply:
 def bulk_fax_delete(ctx: RequestContext) -> Reply:
     for dn_id in (ctx.body or {}).get("ids") or []:
         if ctx.entity_set("Fax").get(dn_id) is not None:
-            delete_dn(ctx.state, KINDS["Fax"], dn_id)
+            delete_dn(ctx.state, DN_SETS["Fax"], dn_id)
     return Reply.no_content()
 
 
@@ -535,7 +535,7 @@ for _op in (
 @handler("InitFax")
 def init_fax(ctx: RequestContext) -> Reply:
     """A fax DN template with the next free fax number, ready to POST to /Fax."""
-    number = first_free(ctx.state, KINDS["Fax"])
+    number = first_free(ctx.state, DN_SETS["Fax"])
     return Reply.json(
         {
             "Id": 0,
@@ -555,7 +555,7 @@ def _trunk_template(ctx: RequestContext, name: str) -> dict[str, Any]:
     trunk.update(
         {
             "Id": 0,
-            "Number": first_free(ctx.state, KINDS["Trunks"]),
+            "Number": first_free(ctx.state, DN_SETS["Trunks"]),
             "Gateway": gateway,
             "Groups": [],
             "DidNumbers": [],

@@ -1,7 +1,7 @@
 """DN numbering: every extension, queue, ring group, IVR, fax, parking, trunk and group is a
 DN whose string ``Number`` is unique across the whole PBX.
 
-Each kind of DN draws automatic numbers from its own range (below).  The ranges follow a
+Each set of DNs draws automatic numbers from its own range (below).  The ranges follow a
 fresh 3CX install with three-digit extensions: users from 100, system DNs in the 800s and
 900s, trunks from 10000, shared parkings ``SP0``…, departments ``GRP0000``….  An explicit
 Number outside the range is honoured as long as no other DN uses it; the ``Peers`` set
@@ -26,9 +26,9 @@ if TYPE_CHECKING:
     from ..state import AppState
 
 __all__ = [
+    "DN_SETS",
     "HOTDESK",
-    "KINDS",
-    "DnKind",
+    "DnSet",
     "first_free",
     "is_used",
     "next_dn_id",
@@ -37,8 +37,8 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class DnKind:
-    """One kind of DN: its entity set, its Peers type and its automatic number range."""
+class DnSet:
+    """One entity set of DNs (users, queues, ...): its Peers type and its number range."""
 
     set_name: str
     peer_type: str
@@ -60,26 +60,26 @@ class DnKind:
         return f"{self.format(self.first)}..{self.format(self.last)}"
 
 
-#: Kinds by entity set name.  Documented in docs/emulator.md ("DN numbering").
-KINDS: dict[str, DnKind] = {
-    kind.set_name: kind
-    for kind in (
-        DnKind("Users", "Extension", 100, 799),
-        DnKind("Queues", "Queue", 800, 849),
-        DnKind("RingGroups", "RingGroup", 850, 899),
-        DnKind("Receptionists", "IVR", 900, 949),
-        DnKind("Fax", "Fax", 950, 979),
-        DnKind("Parkings", "Parking", 0, 99, prefix="SP"),
-        DnKind("Trunks", "ExternalLine", 10000, 10999),
-        DnKind("Groups", "Group", 0, 9999, prefix="GRP", width=4),
+#: DN sets by entity set name.  Documented in docs/emulator.md ("DN numbering").
+DN_SETS: dict[str, DnSet] = {
+    dn_set.set_name: dn_set
+    for dn_set in (
+        DnSet("Users", "Extension", 100, 799),
+        DnSet("Queues", "Queue", 800, 849),
+        DnSet("RingGroups", "RingGroup", 850, 899),
+        DnSet("Receptionists", "IVR", 900, 949),
+        DnSet("Fax", "Fax", 950, 979),
+        DnSet("Parkings", "Parking", 0, 99, prefix="SP"),
+        DnSet("Trunks", "ExternalLine", 10000, 10999),
+        DnSet("Groups", "Group", 0, 9999, prefix="GRP", width=4),
         # No automatic numbers: a service principal's Number is its client id.
-        DnKind("ServicePrincipals", "None", 1, 0, in_peers=False),
+        DnSet("ServicePrincipals", "None", 1, 0, in_peers=False),
     )
 }
 #: The DN sets whose tables hold numbers and Ids outside Peers.
-_OUTSIDE_PEERS = tuple(k.set_name for k in KINDS.values() if not k.in_peers)
+_OUTSIDE_PEERS = tuple(k.set_name for k in DN_SETS.values() if not k.in_peers)
 #: Hot-desking extensions are user DNs with a range of their own.
-HOTDESK = DnKind("Users", "Extension", 980, 999)
+HOTDESK = DnSet("Users", "Extension", 980, 999)
 
 
 def _number_tables(state: AppState) -> list[str]:
@@ -102,15 +102,15 @@ def is_used(state: AppState, number: str) -> bool:
     )
 
 
-def first_free(state: AppState, kind: DnKind) -> str:
-    """The lowest free number of ``kind``'s range (400 OUT_OF_THE_RANGE when it is full)."""
+def first_free(state: AppState, dn_set: DnSet) -> str:
+    """The lowest free number of ``dn_set``'s range (400 OUT_OF_THE_RANGE when it is full)."""
     used = used_numbers(state)
-    for number in kind.candidates():
+    for number in dn_set.candidates():
         if number not in used:
             return number
     raise XapiError(
         400,
-        f"Number:\nWARNINGS.XAPI.OUT_OF_THE_RANGE (all of {kind.range_text} are in use)",
+        f"Number:\nWARNINGS.XAPI.OUT_OF_THE_RANGE (all of {dn_set.range_text} are in use)",
         [("Number", "WARNINGS.XAPI.OUT_OF_THE_RANGE")],
     )
 
@@ -125,19 +125,19 @@ def next_dn_id(state: AppState) -> int:
     return max(state.entity_set(name).next_key() for name in ("Peers", *_OUTSIDE_PEERS))
 
 
-def _first_available(kind: DnKind):  # type: ignore[no-untyped-def]
+def _first_available(dn_set: DnSet):  # type: ignore[no-untyped-def]
     def answer(ctx: RequestContext) -> Reply:
-        return Reply.json({"Number": first_free(ctx.state, kind)})
+        return Reply.json({"Number": first_free(ctx.state, dn_set)})
 
     return answer
 
 
-for _op, _kind in (
-    ("GetFirstAvailableExtensionNumber", KINDS["Users"]),
+for _op, _dn_set in (
+    ("GetFirstAvailableExtensionNumber", DN_SETS["Users"]),
     ("GetFirstAvailableHotdeskingNumber", HOTDESK),
-    ("GetFirstAvailableQueueNumber", KINDS["Queues"]),
-    ("GetFirstAvailableRingGroupNumber", KINDS["RingGroups"]),
-    ("GetFirstAvailableReceptionistNumber", KINDS["Receptionists"]),
-    ("GetFirstAvailableTrunkNumber", KINDS["Trunks"]),
+    ("GetFirstAvailableQueueNumber", DN_SETS["Queues"]),
+    ("GetFirstAvailableRingGroupNumber", DN_SETS["RingGroups"]),
+    ("GetFirstAvailableReceptionistNumber", DN_SETS["Receptionists"]),
+    ("GetFirstAvailableTrunkNumber", DN_SETS["Trunks"]),
 ):
-    handler(_op)(_first_available(_kind))
+    handler(_op)(_first_available(_dn_set))

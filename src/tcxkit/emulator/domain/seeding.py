@@ -37,7 +37,7 @@ def _api_client(state: AppState) -> None:
     """
     from ...errors import ConfigurationError
     from .dns import create_dn
-    from .numbering import KINDS, is_used
+    from .numbering import DN_SETS, is_used
 
     client_id = state.config.client_id
     principals = state.entity_set("ServicePrincipals")
@@ -49,7 +49,7 @@ def _api_client(state: AppState) -> None:
             )
         create_dn(
             state,
-            KINDS["ServicePrincipals"],
+            DN_SETS["ServicePrincipals"],
             {
                 "Number": client_id,
                 "XAPIEnabled": True,
