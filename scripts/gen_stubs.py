@@ -194,16 +194,16 @@ def _x(text: str) -> str:
 
 def _result_type(action: Action, types: Types) -> str:
     resp = action.response
-    if resp.kind == "none":
+    if resp.shape == "none":
         return "None"
-    if resp.kind == "file":
+    if resp.shape == "file":
         return "_FileResult"
-    if resp.kind == "collection" and resp.item:
+    if resp.shape == "collection" and resp.item:
         named = resp.item + "CollectionResponse"
         if named in types.schemas:
             return _x(types.of({"$ref": f"#/components/schemas/{named}"}, "out", ""))
         return _x(types.of(resp.schema, "out", type_name(resp.item) + "Collection"))
-    if resp.kind == "primitive":
+    if resp.shape == "primitive":
         value = ((resp.schema or {}).get("properties") or {}).get("value")
         label = _camel(types.of(value, "out", "").replace("[", " ").replace("]", " "))
         return _x(types.of(resp.schema, "out", f"{label}Value"))

@@ -415,7 +415,7 @@ def _printable(data: bytes) -> str:
 
 
 def _check_content(prepared: PreparedRequest, raw: RawResponse, url: str) -> None:
-    wants_file = prepared.action is None or prepared.action.response.kind == "file"
+    wants_file = prepared.action is None or prepared.action.response.shape == "file"
     if not wants_file and raw.content_type in _JSON_TYPES:
         return  # the usual answer, checked at no cost
     head = raw.content[:4096] if raw.saved_path is None else _saved_head(raw.saved_path)

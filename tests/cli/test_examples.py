@@ -107,9 +107,9 @@ def _judge(action: Action, code: int, out: str, err: str, cwd: Path) -> str | No
         return None
     if code != 0:
         return f"exit {code}: {' | '.join(err.strip().splitlines()[:2])}"
-    if action.response.kind == "none" or action.id in data["no_result"]:
+    if action.response.shape == "none" or action.id in data["no_result"]:
         return None
-    if action.response.kind == "collection" and action.resource in data["demo_has_none"]:
+    if action.response.shape == "collection" and action.resource in data["demo_has_none"]:
         return None
     return "empty result" if _empty(out, cwd) else None
 
@@ -222,7 +222,7 @@ def _run_python(action: Action, u: Usage, client: Client) -> list[str]:
         return [f"{action.id} (python): {type(exc).__name__}: {exc}\n    {u.python}"]
     if result not in (None, [], {}, "") or action.id in data["no_result"]:
         return []
-    if action.response.kind == "collection" and action.resource in data["demo_has_none"]:
+    if action.response.shape == "collection" and action.resource in data["demo_has_none"]:
         return []
     return [f"{action.id} (python): empty result\n    {u.python}"]
 

@@ -72,7 +72,7 @@ def test_lookup_by_id_snake_kebab_and_case() -> None:
     assert action.cli_name == "retreive-peers-by-numbers"
     assert action.resource == "Peers"
     assert action.body.wrapped == ("peersRequest",)
-    assert action.response.kind == "collection"
+    assert action.response.shape == "collection"
     assert action.response.item == "Pbx.Peer"
 
 
@@ -95,8 +95,8 @@ def test_action_metadata() -> None:
     assert set(log.query) >= {"top", "skip", "filter", "count"}
     user = cat.require("GetUser")
     assert user.param("Id").role == "key" and user.param("Id").type == "Edm.Int32"
-    assert cat.require("DownloadRecording").response.kind == "file"
-    assert cat.require("UpdateUser").response.kind == "none"
+    assert cat.require("DownloadRecording").response.shape == "file"
+    assert cat.require("UpdateUser").response.shape == "none"
     assert cat.require("GetFirstAvailableExtensionNumber").path.endswith("()")
     assert cat.require("DeleteUser").param("If-Match").location == "header"
 

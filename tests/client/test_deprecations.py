@@ -19,3 +19,15 @@ def test_retry_post_is_a_deprecated_alias(pbx: PBX) -> None:
         c = pbx.client(retry_post=True)
     assert c._core.retry.retry_writes is True
     c.close()
+
+
+def test_response_kind_is_a_deprecated_alias_of_shape() -> None:
+    from tcxkit.catalog import catalog
+    from tcxkit.catalog.model import ResponseKind, ResponseShape
+
+    action = catalog().get("ListUser")
+    assert action is not None
+    response = action.response
+    with pytest.warns(DeprecationWarning, match="Response.kind is deprecated; use Response.shape"):
+        assert response.kind == response.shape == "collection"
+    assert ResponseKind is ResponseShape

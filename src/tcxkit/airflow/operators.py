@@ -135,7 +135,7 @@ class ThreeCXOperator(ConnectionPool, BaseOperator):
             if spec is None:
                 # Let the client explain: unknown name (with suggestions) or not in this release.
                 return client.call(self.action, **kwargs)
-            if spec.response.kind == "file":
+            if spec.response.shape == "file":
                 return self._download(client, spec, kwargs)
             if self.paginate:
                 items = client.paginate(spec.id, page_size=self.page_size, **kwargs)

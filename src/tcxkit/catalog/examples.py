@@ -265,7 +265,7 @@ def usage(action: Action, opts: list[CliOption], cat: Catalog | None = None) -> 
             bits.append(f"{o.flag} {shlex.quote(value)}")
             call.append(f"--param {shlex.quote(f'{o.name}={value}')}")
             py_args.append(f"{p.python_name if p else o.name}={_py_literal(p, value)}")
-    if action.is_report and action.pageable and action.response.kind == "collection":
+    if action.is_report and action.pageable and action.response.shape == "collection":
         # A report over a long period: the first rows show what it returns.
         bits.append(f"--top {_REPORT_TOP}")
         call.append(f"--top {_REPORT_TOP}")

@@ -7,6 +7,7 @@ derived views the client, CLI, docs and emulator share.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, NamedTuple
 
 from .naming import kebab, snake
@@ -18,7 +19,10 @@ SYSTEM_OWNER_RESOURCES = frozenset(
     {"CallHistoryView", "ChatHistoryView", "ChatMessagesHistoryView", "Recordings"}
 )
 
-ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
+#: What an action answers with: a list of rows, one object, one value, nothing or a file.
+ResponseShape = Literal["collection", "entity", "primitive", "none", "file"]
+#: Deprecated alias of :data:`ResponseShape` (renamed: "kind" meant five things).
+ResponseKind = ResponseShape
 
 #: What running an action does, least to most harmful (see :attr:`Action.effect`).
 Effect = Literal["read", "write", "delete", "destructive"]
@@ -109,23 +113,31 @@ class Body(NamedTuple):
 
 
 class Response(NamedTuple):
-    kind: ResponseKind
+    shape: ResponseShape
     status: int
     schema: dict[str, Any] | None
     item: str | None = None  # schema name of collection items
 
     @property
     def label(self) -> str:
-        if self.kind == "collection":
+        if self.shape == "collection":
             return f"collection of {self.item or 'values'}"
-        if self.kind == "none":
+        if self.shape == "none":
             return "nothing (204)"
-        if self.kind == "file":
+        if self.shape == "file":
             return "a file (bytes, content type and file name)"
-        if self.kind == "primitive":
+        if self.shape == "primitive":
             value = ((self.schema or {}).get("properties") or {}).get("value", {})
             return f'{schema_label(value)} (JSON {{"value": ...}})'
         return schema_label(self.schema)
+
+    @property
+    def kind(self) -> ResponseShape:
+        """Deprecated name of :attr:`shape`."""
+        warnings.warn(
+            "Response.kind is deprecated; use Response.shape", DeprecationWarning, stacklevel=2
+        )
+        return self.shape
 
 
 class Action(NamedTuple):
@@ -182,7 +194,7 @@ class Action(NamedTuple):
                 else None
             ),
             response=Response(
-                kind=resp["kind"],
+                shape=resp["kind"],
                 status=resp["status"],
                 schema=resp.get("schema"),
                 item=resp.get("item"),

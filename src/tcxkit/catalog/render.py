@@ -225,9 +225,9 @@ def expected_errors(action: Action) -> list[tuple[int, str]]:
 def _shape(action: Action, cat: Catalog | None) -> list[tuple[str, str]]:
     """Properties of the returned item: (name, type label)."""
     r = action.response
-    if r.kind == "collection" and r.item and cat is not None and r.item in cat.schemas:
+    if r.shape == "collection" and r.item and cat is not None and r.item in cat.schemas:
         schema: dict[str, Any] | None = {"$ref": f"#/components/schemas/{r.item}"}
-    elif r.kind == "entity":
+    elif r.shape == "entity":
         schema = r.schema
     else:
         return []
@@ -274,11 +274,11 @@ def _page(action: Action, cat: Catalog | None) -> _Page:
 def _returns(action: Action) -> str:
     r = action.response
     text = r.label
-    if r.kind == "primitive":
+    if r.shape == "primitive":
         text += "; -o raw prints the bare value"
-    elif r.kind == "collection":
+    elif r.shape == "collection":
         text += " (JSON list; table/csv/jsonl outputs available; --all pages through everything)"
-    elif r.kind == "file":
+    elif r.shape == "file":
         text += " (written to --out PATH, or to the file name the PBX sends)"
     return text
 

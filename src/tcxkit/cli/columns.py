@@ -99,7 +99,7 @@ class Layout:
 
     @classmethod
     def for_action(cls, action: Action, select: Any, *, fleet: bool = False) -> Layout:
-        entity = action.response.item if action.response.kind == "collection" else None
+        entity = action.response.item if action.response.shape == "collection" else None
         if isinstance(select, list | tuple):
             select = ",".join(select)
         return cls(entity, select if isinstance(select, str) else None, fleet=fleet)

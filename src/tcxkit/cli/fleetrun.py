@@ -42,7 +42,7 @@ def refuse_with_fleet(action: Action, values: dict[str, Any]) -> None:
     for key, flag, why in _REFUSED:
         if values.get(key):
             raise UsageError(f"{flag} cannot be combined with --fleet.", hint=why)
-    if action.response.kind == "file":
+    if action.response.shape == "file":
         raise UsageError(
             f"{action.id} returns a file; --fleet does not download from many PBXs at once.",
             hint="Download per PBX: `3cx --profile NAME ...` (one file each, no name clashes).",
@@ -85,7 +85,7 @@ def run_fleet(
     confirm_delete(action, kwargs, where, count=None, yes=bool(values.get("yes")))
     fleet = open_fleet(targets, opts, values.get("concurrency"))
     failures: list[FleetResult[Any]] = []
-    collection = action.response.kind == "collection"
+    collection = action.response.shape == "collection"
 
     async def paged() -> AsyncIterator[dict[str, Any]]:
         async with fleet:

@@ -135,7 +135,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
             )
         )
     params += query_options(action.query)
-    params += common_options(action.pageable, file=action.response.kind == "file")
+    params += common_options(action.pageable, file=action.response.shape == "file")
     extra = [click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP)]
     if offers_strict(action):
         extra.append(click.Option(["--strict", "strict_numbers"], is_flag=True, help=STRICT_HELP))

@@ -41,7 +41,7 @@ _OR = re.compile(r"\s+or\s+", re.IGNORECASE)
 
 def offers_strict(action: Action) -> bool:
     """Whether ``--strict`` makes sense: a by-numbers body, or a filterable collection."""
-    if action.response.kind != "collection":
+    if action.response.shape != "collection":
         return False
     by_numbers = bool(action.body and action.body.wrapped and "Numbers" in action.id)
     return by_numbers or "filter" in action.query

@@ -214,12 +214,12 @@ def _refuse_ignored(action: Action, values: dict[str, Any]) -> None:
             "--page-size only applies with --all.",
             hint="Add --all to fetch every page, or use --top N for one page of N items.",
         )
-    if values.get("out") is not None and action.response.kind != "file":
+    if values.get("out") is not None and action.response.shape != "file":
         raise UsageError(
             f"--out only applies to file results; {action.id} returns {action.response.label}.",
             hint="Redirect the output instead, e.g. `> result.json` (with -o json/jsonl/csv).",
         )
-    if values.get("force") and action.response.kind != "file":
+    if values.get("force") and action.response.shape != "file":
         raise UsageError(
             f"--force only applies to file results; {action.id} returns {action.response.label}.",
             hint="Drop --force: it allows replacing an existing file written by --out.",
@@ -288,7 +288,7 @@ def execute(
                 print(f"3cx: {n} items in total (--all printed every one).", file=sys.stderr)
             check.finish()
             return
-        if action.response.kind == "file" and values.get("out") != "-":
+        if action.response.shape == "file" and values.get("out") != "-":
             # Streamed to --out, or into the current folder under the PBX's (safe) name.
             target = values.get("out") or "."
             res = client.download(action.id, target, overwrite=bool(values.get("force")), **kwargs)
@@ -298,7 +298,7 @@ def execute(
     finally:
         client.close()
     _print_result(printer, action, result, kwargs, values)
-    if action.response.kind == "collection":
+    if action.response.shape == "collection":
         for row in items_of(result) or ():
             check.note(row)
     check.finish()
@@ -320,8 +320,8 @@ def _print_result(
     if result is None:
         print(f"3cx: {action.id}: done (no content).", file=sys.stderr)
         return
-    n = printer.result(result, collection=action.response.kind == "collection")
-    if n == 0 and action.response.kind == "collection":
+    n = printer.result(result, collection=action.response.shape == "collection")
+    if n == 0 and action.response.shape == "collection":
         _note_empty(action, kwargs)
 
 

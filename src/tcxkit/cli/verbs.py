@@ -47,7 +47,7 @@ def short_verbs(cat: Catalog, resource: str) -> dict[str, str]:
     (path,) = sets
     collection = next(a for a in actions if a.path == path and a.method == "GET")
     verbs: dict[str, str | None] = {}
-    if collection.response.kind == "collection":
+    if collection.response.shape == "collection":
         verbs["list"] = collection.id
         verbs["get"] = keyed.get(("GET", path))
         verbs["create"] = plain.get(("POST", path))

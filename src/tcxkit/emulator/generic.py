@@ -46,11 +46,11 @@ class GenericBehaviour:
         a = ctx.action
         if a.id == "Backup":
             return self._backup(ctx)
-        if a.response.kind == "file":
+        if a.response.shape == "file":
             return self._file(ctx)
         if a.kind == "operation":
             return self._operation(ctx)
-        if a.method == "GET" and a.response.kind == "collection":
+        if a.method == "GET" and a.response.shape == "collection":
             return self._collection_from_type(ctx, a.response.item)
         return self._generated_reply(ctx)
 
@@ -65,7 +65,7 @@ class GenericBehaviour:
             if a.method == "PATCH":
                 self.state.set_singleton(head, {**self.state.singleton(head), **(ctx.body or {})})
                 return Reply(204)
-        if a.method == "GET" and a.response.kind == "collection":
+        if a.method == "GET" and a.response.shape == "collection":
             if not pparams and a.path.strip("/") in self.state.sets:
                 return self._list(ctx, a.path.strip("/"))
             return self._navigation(ctx, head, segs[-1])
@@ -177,7 +177,7 @@ class GenericBehaviour:
 
     def _generated_reply(self, ctx: RequestContext) -> Reply:
         a = ctx.action
-        kind = a.response.kind
+        kind = a.response.shape
         if kind == "none" or not a.response.schema:
             return Reply(a.response.status if a.response.status != 200 else 204)
         if kind == "collection":

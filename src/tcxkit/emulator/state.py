@@ -95,7 +95,7 @@ class AppState:
         for a in ops:
             segs = a.path.strip("/").split("/")
             pparams = [p for p in a.params if p.location == "path"]
-            if a.method == "GET" and a.response.kind == "collection" and not pparams:
+            if a.method == "GET" and a.response.shape == "collection" and not pparams:
                 types[a.path.strip("/")] = a.response.item or "Pbx.Entity"
             elif len(segs) == 1 and "(" in segs[0] and pparams:
                 name = segs[0].split("(", 1)[0]
@@ -105,7 +105,10 @@ class AppState:
                         a.body.schema if a.body else None
                     )
             elif (
-                a.method == "GET" and a.response.kind == "entity" and not pparams and len(segs) == 1
+                a.method == "GET"
+                and a.response.shape == "entity"
+                and not pparams
+                and len(segs) == 1
             ):
                 self.singletons[segs[0]] = _ref_name(a.response.schema) or f"Pbx.{segs[0]}"
         for name, type_name in types.items():

@@ -157,10 +157,10 @@ def _returns(action: Action, cat: Catalog) -> dict[str, Any]:
     r = action.response
     out: dict[str, Any] = {"type": r.label}
     schema: dict[str, Any] | None = None
-    if r.kind == "collection" and r.item and r.item in cat.schemas:
+    if r.shape == "collection" and r.item and r.item in cat.schemas:
         schema = {"$ref": f"#/components/schemas/{r.item}"}
         out["paging"] = "skip/top" if action.pageable else "none"
-    elif r.kind == "entity":
+    elif r.shape == "entity":
         schema = r.schema
     if schema is not None:
         props = object_properties(cat, schema)

@@ -196,7 +196,7 @@ class Toolbox:
         except Refusal as why:  # the log shows every refused call a model attempted
             self.audit.record(action, args, who, outcome="refused", error=str(why))
             raise ToolFailure(str(why)) from None
-        if action.response.kind == "file":
+        if action.response.shape == "file":
             raise ToolFailure(
                 f"{action.id} returns a file, which this server does not pass to a model; "
                 f"download it with `3cx {action.resource_cli_name} {action.cli_name} --out PATH`."

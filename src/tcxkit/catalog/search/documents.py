@@ -166,7 +166,7 @@ def target_of(a: Action, fields: list[str]) -> Target:
     return Target(
         a.id,
         thing.removesuffix("s") if not thing.endswith("ss") else thing,
-        a.method == "GET" and a.kind == "operation" and a.response.kind == "collection",
+        a.method == "GET" and a.kind == "operation" and a.response.shape == "collection",
         a.body is not None,
         tuple(p.name for p in a.params if p.role != "header"),
         tuple(fields),
@@ -176,7 +176,7 @@ def target_of(a: Action, fields: list[str]) -> Target:
 def kind_of(action: Action, id_words: Sequence[str]) -> str:
     """read, create, update, delete, file or other: what the action does, for the intent."""
     first = id_words[0] if id_words else ""
-    if action.response.kind == "file" or first in ("download", "export"):
+    if action.response.shape == "file" or first in ("download", "export"):
         return "file"
     if action.method == "GET":
         return "read"
@@ -201,7 +201,7 @@ def fields_of(a: Action, cat: Catalog) -> tuple[list[str], list[str]]:
             schemas.append(a.body.schema)
     elif a.method == "GET" and a.response.item:
         schemas.append({"$ref": f"#/components/schemas/{a.response.item}"})
-    elif a.method == "GET" and a.response.kind == "entity" and a.response.schema:
+    elif a.method == "GET" and a.response.shape == "entity" and a.response.schema:
         schemas.append(a.response.schema)
     fields: list[str] = []
     values: list[str] = []

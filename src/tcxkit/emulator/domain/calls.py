@@ -165,7 +165,7 @@ def _segments(state: AppState, where: list[Any]) -> list[dict[str, Any]]:
 
 def _reply(ctx: RequestContext, rows: Iterable[dict[str, Any]], item: str) -> Reply:
     """Rows as a report answer, or as a CSV file for the ``Download*`` twin."""
-    if ctx.action.response.kind == "file":
+    if ctx.action.response.shape == "file":
         result = query_rows(ctx, rows, item, cap=ctx.config.report_cap)
         return Reply.file(
             make_csv(result.body["value"]), f"{ctx.action.id}.csv", "text/csv; charset=utf-8"
