@@ -1,7 +1,7 @@
 """Fixtures: a demo PBX with every kind ``3cx state`` manages, and empty PBXs to apply to.
 
 The demo data has no custom parameters, holidays or rules; ``source`` adds a few
-through XAPI, so the round trip covers every kind of :data:`tcxkit.state.KINDS`.
+through XAPI, so the round trip covers every kind of :data:`tcxkit.state.MANAGED_TYPES`.
 """
 
 from __future__ import annotations

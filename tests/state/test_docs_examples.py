@@ -33,8 +33,8 @@ def test_every_yaml_example_loads(tmp_path: Path) -> None:
 
 
 def test_every_kind_is_in_the_kinds_table_of_the_docs() -> None:
-    from tcxkit.state import KINDS
+    from tcxkit.state import MANAGED_TYPES
 
     text = DOC.read_text()
-    for kind in KINDS:
+    for kind in MANAGED_TYPES:
         assert f"| `{kind.name}` |" in text, kind.name

@@ -84,7 +84,7 @@ def _printer(ctx: click.Context, fmt: str | None) -> Any:
 
 @state_group.command("pull", context_settings=CONTEXT)
 @click.option(
-    "--only", metavar="KINDS", help="Comma list of kinds (default: all); see docs/state.md."
+    "--only", metavar="MANAGED_TYPES", help="Comma list of kinds (default: all); see docs/state.md."
 )
 @click.option("-f", "--file", "path", metavar="FILE", help="Write here (default: stdout).")
 @click.option("--force", is_flag=True, help="Replace an existing FILE.")
@@ -96,9 +96,9 @@ def pull_cmd(ctx: click.Context, only: str | None, path: str | None, force: bool
 
     from ..errors import OutputExistsError
     from ..state import dump_document, pull
-    from ..state.kinds import select_kinds
+    from ..state.managed import select_types
 
-    select_kinds(only)  # an unknown kind fails before connecting
+    select_types(only)  # an unknown kind fails before connecting
     if _fleet(ctx):
         from .statefleet import pull_fleet
 

@@ -23,6 +23,6 @@ def write_atomically(path: str, text: str) -> None:
 
 def counts(doc: dict[str, Any]) -> list[str]:
     """``["12 users", "office_hours", ...]``: what a pulled document holds, for one line."""
-    from ..state.kinds import get_kind
+    from ..state.managed import get_type
 
-    return [name if get_kind(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]
+    return [name if get_type(name).singleton else f"{len(v)} {name}" for name, v in doc.items()]

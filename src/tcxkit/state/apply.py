@@ -1,6 +1,6 @@
 """``apply``: carry out a plan in dependency order, stopping at the first failure.
 
-Creates and updates run kind by kind in the order of :data:`~.kinds.KINDS`
+Creates and updates run kind by kind in the order of :data:`~.managed.MANAGED_TYPES`
 (groups before the users that join them, users before the queues that name
 them, trunks before the rules that use them); deletes run last, in reverse
 order.  Each write is sent once (the client's at-most-once rule); the first
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TcxError
-from .kinds import KINDS, get_kind
+from .managed import MANAGED_TYPES, get_type
 from .plan import Change, Plan
 from .shape import to_pbx
 
@@ -56,14 +56,14 @@ def _brief(change: Change) -> dict[str, Any]:
 
 def ordered(plan: Plan) -> list[Change]:
     """Creates and updates in dependency order, then deletes in reverse."""
-    rank = {k.name: i for i, k in enumerate(KINDS)}
+    rank = {k.name: i for i, k in enumerate(MANAGED_TYPES)}
     writes = sorted((c for c in plan.changes if c.op != "delete"), key=lambda c: rank[c.kind])
     deletes = sorted((c for c in plan.changes if c.op == "delete"), key=lambda c: -rank[c.kind])
     return writes + deletes
 
 
 async def _perform(client: AsyncClient, change: Change, plan: Plan) -> None:
-    kind = get_kind(change.kind)
+    kind = get_type(change.kind)
     if change.op == "delete":
         await client.call(kind.delete, Id=change.id)
         plan.ids.get(kind.name, {}).pop(change.key, None)

@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import StateFileError
 from .fields import entity_schema, literal_secrets
-from .kinds import KINDS, Kind, kind_names
+from .managed import MANAGED_TYPES, ManagedType, type_names
 from .shape import merged
 
 __all__ = ["dump_document", "load_document", "merge_documents", "resolve_env"]
@@ -34,7 +34,7 @@ __all__ = ["dump_document", "load_document", "merge_documents", "resolve_env"]
 _MAX_DEPTH = 16  # extends chains longer than this are a mistake (or a cycle)
 _REF = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _META = ("version", "extends")
-_BY_NAME = {k.name: k for k in KINDS}
+_BY_NAME = {k.name: k for k in MANAGED_TYPES}
 
 
 def _yaml() -> Any:
@@ -83,7 +83,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise StateFileError(
             f"{path}: unknown kind{'s' if len(unknown) > 1 else ''}: {', '.join(map(str, unknown))}.",
-            hint="Kinds: " + ", ".join(kind_names()) + ".",
+            hint="Kinds: " + ", ".join(type_names()) + ".",
         )
     out: dict[str, Any] = {}
     for name, value in data.items():
@@ -108,7 +108,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _check_secrets(path: Path, where: str, kind: Kind, body: dict[str, Any]) -> None:
+def _check_secrets(path: Path, where: str, kind: ManagedType, body: dict[str, Any]) -> None:
     """Every value under a secret field (``AuthPassword: {Value: ...}`` too, and numbers
     such as ``VMPIN: 1234``) is a ``${ENV}`` reference; :mod:`.fields` decides what is secret."""
     from ..catalog import catalog

@@ -26,7 +26,7 @@ from ..validation import unknown_property
 if TYPE_CHECKING:
     from ..catalog import Catalog
     from ..schemas import SchemaIndex
-    from .kinds import Kind
+    from .managed import ManagedType
 
 __all__ = ["entity_schema", "is_secret_field", "literal_secrets", "unknown_fields"]
 
@@ -34,7 +34,7 @@ __all__ = ["entity_schema", "is_secret_field", "literal_secrets", "unknown_field
 CONCEALED = frozenset({"Pbx.ConcealedPassword", "Pbx.ConcealedDataFile"})
 
 
-def entity_schema(kind: Kind, cat: Catalog) -> dict[str, Any] | None:
+def entity_schema(kind: ManagedType, cat: Catalog) -> dict[str, Any] | None:
     """The schema of an object of ``kind``: its update action's body (None if the release
     has no such action)."""
     action = cat.get(kind.update)
@@ -96,7 +96,7 @@ def literal_secrets(
         yield trail
 
 
-def unknown_fields(kind: Kind, body: dict[str, Any], cat: Catalog) -> list[Problem]:
+def unknown_fields(kind: ManagedType, body: dict[str, Any], cat: Catalog) -> list[Problem]:
     """Fields of a file's object that its kind's schema does not declare, with the
     nearest names as a hint; references by key (``Group`` for ``GroupId``) count."""
     schema = entity_schema(kind, cat)

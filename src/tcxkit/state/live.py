@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StateFileError
-from .kinds import Kind, get_kind
+from .managed import ManagedType, get_type
 from .shape import Ids, to_file
 
 if TYPE_CHECKING:
@@ -26,26 +26,26 @@ class Live:
     rows: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
-async def _rows(client: AsyncClient, kind: Kind) -> list[dict[str, Any]]:
+async def _rows(client: AsyncClient, kind: ManagedType) -> list[dict[str, Any]]:
     if kind.singleton:
         return [await client.call(kind.list)]
     params: dict[str, Any] = {"expand": list(kind.expand)} if kind.expand else {}
     return [row async for row in client.paginate(kind.list, **params)]
 
 
-def _needed(kinds: list[Kind]) -> list[Kind]:
+def _needed(kinds: list[ManagedType]) -> list[ManagedType]:
     """``kinds`` and the kinds their references name (to translate Ids to keys)."""
-    names = {k.name for k in kinds} | {r.kind for k in kinds for r in k.refs}
-    return [get_kind(n) for n in sorted(names, key=_order)]
+    names = {k.name for k in kinds} | {r.target for k in kinds for r in k.refs}
+    return [get_type(n) for n in sorted(names, key=_order)]
 
 
 def _order(name: str) -> int:
-    from .kinds import kind_names
+    from .managed import type_names
 
-    return kind_names().index(name)
+    return type_names().index(name)
 
 
-async def read_live(client: AsyncClient, kinds: list[Kind]) -> Live:
+async def read_live(client: AsyncClient, kinds: list[ManagedType]) -> Live:
     """Read ``kinds`` (and what they refer to) from the PBX, all kinds at once."""
     needed = _needed(kinds)
     fetched = await asyncio.gather(*(_rows(client, k) for k in needed))

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..errors import StateFileError
 from ..redaction import MASK, is_secret_key, redact
 from .fields import unknown_fields
-from .kinds import KINDS, Kind
 from .live import Live, read_live
+from .managed import MANAGED_TYPES, ManagedType
 from .shape import Ids, is_empty, merged, same
 
 if TYPE_CHECKING:
@@ -125,7 +125,9 @@ def _concealed(name: str, have: Any) -> bool:
     )
 
 
-def _diff(kind: Kind, key: str, want: dict[str, Any], have: dict[str, Any] | None) -> Change | None:
+def _diff(
+    kind: ManagedType, key: str, want: dict[str, Any], have: dict[str, Any] | None
+) -> Change | None:
     if have is None:
         return Change(kind.name, key, "create", {k: (None, v) for k, v in want.items()})
     fields = {
@@ -136,7 +138,7 @@ def _diff(kind: Kind, key: str, want: dict[str, Any], have: dict[str, Any] | Non
     return Change(kind.name, key, "update", fields) if fields else None
 
 
-def _kind_changes(kind: Kind, want: dict[str, Any], live: Live, prune: bool) -> list[Change]:
+def _kind_changes(kind: ManagedType, want: dict[str, Any], live: Live, prune: bool) -> list[Change]:
     have = live.objects[kind.name]
     if kind.singleton:
         change = _diff(kind, "", want, have[""])
@@ -163,7 +165,7 @@ def _kind_changes(kind: Kind, want: dict[str, Any], live: Live, prune: bool) -> 
 def check_fields(doc: dict[str, Any], cat: Catalog) -> None:
     """Refuse fields the PBX's schema does not know (a typo would be drift forever)."""
     problems: list[str] = []
-    for kind in KINDS:
+    for kind in MANAGED_TYPES:
         objects = doc.get(kind.name)
         if not objects:
             continue
@@ -183,7 +185,7 @@ async def plan(client: AsyncClient, doc: dict[str, Any], *, prune: bool = False)
 
     Field names are checked against the PBX's release before anything is read."""
     check_fields(doc, await client.get_catalog())
-    kinds = [k for k in KINDS if k.name in doc]
+    kinds = [k for k in MANAGED_TYPES if k.name in doc]
     live = await read_live(client, kinds)
     result = Plan(kinds=[k.name for k in kinds], ids=live.ids)
     for kind in kinds:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .kinds import select_kinds
 from .live import read_live
+from .managed import select_types
 from .shape import strip_secrets
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ async def pull(client: AsyncClient, only: str | list[str] | None = None) -> dict
     Without ``only``, kinds the PBX's release does not have are left out; named
     in ``only``, such a kind fails as its list action does.
     """
-    kinds = select_kinds(only)
+    kinds = select_types(only)
     if only is None:  # all kinds: those this PBX's release has (20.0.4-20.0.5 lack holidays)
         cat = await client.get_catalog()
         kinds = [k for k in kinds if k.list in cat]

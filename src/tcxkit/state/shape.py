@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import StateFileError
 from ..redaction import is_secret_key
-from .kinds import Kind, Ref
+from .managed import ManagedType, Ref
 
 __all__ = ["Ids", "is_empty", "merged", "same", "strip_secrets", "to_file", "to_pbx"]
 
@@ -101,7 +101,7 @@ def _member_to_pbx(item: Any) -> Any:
 
 
 def to_file(
-    kind: Kind, row: Mapping[str, Any], ids: Ids, *, secrets: bool = False
+    kind: ManagedType, row: Mapping[str, Any], ids: Ids, *, secrets: bool = False
 ) -> dict[str, Any]:
     """A PBX row as a file's object body (without its key unless the key is a label)."""
     body = {
@@ -113,7 +113,7 @@ def to_file(
         body.pop(kind.key[0], None)
     for ref in kind.refs:
         if ref.field in body:
-            body[ref.field] = _ref_to_file(ref, body[ref.field], _names_of(ids, ref.kind))
+            body[ref.field] = _ref_to_file(ref, body[ref.field], _names_of(ids, ref.target))
     for name in kind.number_lists:
         if name in body:
             body[name] = _number_list_to_file(body[name])
@@ -122,16 +122,16 @@ def to_file(
     return _prune(_drop(body, _item_id))
 
 
-def _ref_to_pbx(kind: Kind, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
+def _ref_to_pbx(kind: ManagedType, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
     if not isinstance(value, list):
         return value
-    known = ids.get(ref.kind, {})
+    known = ids.get(ref.target, {})
 
     def resolve(name: Any) -> Any:
         if str(name) in known:
             return known[str(name)]
         raise StateFileError(
-            f"{kind.name} {key!r}: {ref.field} names {ref.kind} {name!r}, "
+            f"{kind.name} {key!r}: {ref.field} names {ref.target} {name!r}, "
             "which is neither on the PBX nor in the file."
         )
 
@@ -146,7 +146,7 @@ def _ref_to_pbx(kind: Kind, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
     return out
 
 
-def to_pbx(kind: Kind, key: str, fields: Mapping[str, Any], ids: Ids) -> dict[str, Any]:
+def to_pbx(kind: ManagedType, key: str, fields: Mapping[str, Any], ids: Ids) -> dict[str, Any]:
     """A file's fields as a request body: keys back to Ids, numbers back to members."""
     body = copy.deepcopy(dict(fields))
     for ref in kind.refs:

@@ -1,4 +1,4 @@
-"""The kinds table agrees with the spec: its actions exist, its expands are navigation properties."""
+"""The managed types table agrees with the spec: its actions exist, its expands are navigation properties."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 from tcxkit.catalog import RELEASES, catalog
 from tcxkit.emulator import running
 from tcxkit.errors import UnsupportedActionError
-from tcxkit.state import KINDS, pull
-from tcxkit.state.kinds import get_kind, kind_names, select_kinds
+from tcxkit.state import MANAGED_TYPES, pull
+from tcxkit.state.managed import get_type, select_types, type_names
 
 from ..emulators import own_config
 from .conftest import on
@@ -17,7 +17,7 @@ from .conftest import on
 def test_every_action_of_the_table_exists_from_20_0_7() -> None:
     for release in RELEASES[RELEASES.index("20.0.7") :]:
         cat = catalog(release)
-        for kind in KINDS:
+        for kind in MANAGED_TYPES:
             for action in (kind.list, kind.create, kind.update, kind.delete):
                 assert not action or action in cat, (release, kind.name, action)
 
@@ -33,9 +33,9 @@ def test_an_older_release_pulls_the_kinds_it_has() -> None:
 
 def test_expands_are_navigation_properties_and_refs_name_kinds() -> None:
     cat = catalog()
-    for kind in KINDS:
+    for kind in MANAGED_TYPES:
         for ref in kind.refs:
-            assert get_kind(ref.kind).name in kind_names()
+            assert get_type(ref.target).name in type_names()
         if not kind.expand:
             continue
         item = cat.require(kind.list).response.item
@@ -46,7 +46,22 @@ def test_expands_are_navigation_properties_and_refs_name_kinds() -> None:
 
 
 def test_select_kinds_keeps_dependency_order_and_names_unknown_ones() -> None:
-    assert [k.name for k in select_kinds("contacts, users")] == ["users", "contacts"]
+    assert [k.name for k in select_types("contacts, users")] == ["users", "contacts"]
     with pytest.raises(Exception, match=r"Unknown kinds: a, b\.") as err:
-        select_kinds("a,users,b")
+        select_types("a,users,b")
     assert "Kinds: parameters, groups, users" in str(err.value)
+
+
+def test_the_old_kind_names_are_deprecated_aliases() -> None:
+    import tcxkit.state
+    import tcxkit.state.kinds
+    from tcxkit.state.managed import MANAGED_TYPES, ManagedType
+
+    with pytest.warns(DeprecationWarning, match=r"tcxkit\.state\.KINDS is deprecated; use "):
+        assert tcxkit.state.KINDS is MANAGED_TYPES
+    with pytest.warns(
+        DeprecationWarning, match=r"state\.kinds\.Kind is deprecated; use .*ManagedType"
+    ):
+        assert tcxkit.state.kinds.Kind is ManagedType
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        tcxkit.state.Nope  # noqa: B018
