@@ -17,9 +17,10 @@ import pytest
 
 from tcxkit import AsyncClient, Client
 from tcxkit.downloads import MAX_NAME_BYTES
-from tcxkit.errors import EXIT_CODES, OutputExistsError, UnexpectedContentError
+from tcxkit.errors import EXIT_CODES, NotFoundError, OutputExistsError, UnexpectedContentError
 
 from ..answers import HTML_LOGIN, Answer, AnswerServer, answering
+from .conftest import PBX
 
 WAV = b"RIFF\x24\x00\x00\x00WAVEfmt "
 
@@ -181,3 +182,42 @@ def test_an_html_page_labelled_as_a_file_is_recognised_by_its_first_bytes(
         download(tmp_path)  # streamed to a .part file, then looked at
     assert "an HTML page (application/octet-stream) titled 'Sign in - Guest WiFi'" in str(err.value)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- paths and concurrency (over the emulator) ----------------------------------
+
+
+def test_download_into_a_folder_that_does_not_exist_yet(demo_pbx: PBX, tmp_path: Path) -> None:
+    with demo_pbx.client() as c:
+        rec = c.call("ListRecording", top=1)["value"][0]
+        saved = c.download("DownloadRecording", str(tmp_path / "calls") + "/", recId=rec["Id"])
+    assert Path(saved.path).parent == tmp_path / "calls"
+    assert saved.filename and Path(saved.path).name == saved.filename
+    assert Path(saved.path).read_bytes()[:4] == b"RIFF"
+    assert [p.name for p in (tmp_path / "calls").iterdir()] == [saved.filename]
+
+
+def test_download_of_a_json_error_leaves_no_file(demo_pbx: PBX, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "x.wav"
+    with demo_pbx.client() as c, pytest.raises(NotFoundError) as err:
+        c.download("DownloadRecording", target, recId=987654)
+    assert err.value.exit_code == 7
+    assert "DownloadRecording: not found (404)" in str(err.value)
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+async def test_concurrent_downloads_into_one_folder_do_not_mix(
+    demo_pbx: PBX, tmp_path: Path
+) -> None:
+    async with demo_pbx.aclient() as c:
+        recs = (await c.call("ListRecording", top=4, orderby="Id"))["value"]
+        assert len(recs) >= 2
+        expected = [await c.call("DownloadRecording", recId=r["Id"]) for r in recs]
+        saved = await asyncio.gather(
+            *(c.download("DownloadRecording", tmp_path, recId=r["Id"]) for r in recs)
+        )
+    for want, got in zip(expected, saved, strict=True):
+        assert Path(got.path).name == want.filename
+        assert Path(got.path).read_bytes() == want.content
+    assert not list(tmp_path.glob(".*.part"))
