@@ -17,6 +17,7 @@ import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 from ._httpx import LeanAsyncClient, LeanClient, httpx
@@ -481,6 +482,33 @@ class Client(_Base):
         self.close()
 
 
+async def _save_stream(response: httpx.Response, path: str) -> int:
+    """Stream a body to ``path`` with every file operation in a worker thread.
+
+    :mod:`.flow` promises the event loop never blocks; a slow disk or a network
+    share would block it for as long as a write takes, stalling every other
+    coroutine (a fleet's other PBXs). Returns the number of bytes written.
+    """
+    import asyncio
+
+    fh = await asyncio.to_thread(open, path, "wb")
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            await asyncio.to_thread(fh.write, chunk)
+            size += len(chunk)
+    finally:
+        await asyncio.to_thread(fh.close)
+    return size
+
+
+async def _unlink(part: Path) -> None:
+    """Remove a download's temporary file off the event loop, even when cancelled."""
+    import asyncio
+
+    await asyncio.shield(asyncio.to_thread(part.unlink, missing_ok=True))
+
+
 class AsyncClient(_Base):
     """Asynchronous twin of :class:`Client`: same arguments, awaitable methods."""
 
@@ -520,11 +548,7 @@ class AsyncClient(_Base):
             try:
                 ct = response.headers.get("content-type", "")
                 if response.is_success and "json" not in ct:
-                    size = 0
-                    with open(send.stream_to, "wb") as fh:
-                        async for chunk in response.aiter_bytes():
-                            fh.write(chunk)
-                            size += len(chunk)
+                    size = await _save_stream(response, send.stream_to)
                     return _raw(response, saved_path=send.stream_to, saved_size=size)
                 return _raw(response, await response.aread())
             finally:
@@ -607,25 +631,37 @@ class AsyncClient(_Base):
         overwrite: bool = False,
         **params: Any,
     ) -> FileResult:
-        part, directory = download_target(path, overwrite)
+        import asyncio
+
+        part, directory = await asyncio.to_thread(download_target, path, overwrite)
         try:
             result = await self._run(self._core.call_flow(action, params, stream_to=str(part)))
         except BaseException:
-            part.unlink(missing_ok=True)
+            await _unlink(part)
             raise
-        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
+        return await asyncio.to_thread(
+            finish_download, result, path, part, directory, label=action, overwrite=overwrite
+        )
 
     async def download_url(
         self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
     ) -> FileResult:
-        part, directory = download_target(path, overwrite)
+        import asyncio
+
+        part, directory = await asyncio.to_thread(download_target, path, overwrite)
         try:
             result = await self._run(self._core.link_flow(link, str(part)))
         except BaseException:
-            part.unlink(missing_ok=True)
+            await _unlink(part)
             raise
-        return finish_download(
-            result, path, part, directory, label="DownloadLink", overwrite=overwrite
+        return await asyncio.to_thread(
+            finish_download,
+            result,
+            path,
+            part,
+            directory,
+            label="DownloadLink",
+            overwrite=overwrite,
         )
 
     async def aclose(self) -> None:

@@ -221,3 +221,58 @@ async def test_concurrent_downloads_into_one_folder_do_not_mix(
         assert Path(got.path).name == want.filename
         assert Path(got.path).read_bytes() == want.content
     assert not list(tmp_path.glob(".*.part"))
+
+
+async def test_async_download_writes_off_the_event_loop(
+    demo_pbx: PBX, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """flow.py promises the loop never blocks: a download's file I/O runs in worker threads.
+
+    Each write waits until a coroutine on the loop has seen it start: a write made on
+    the loop's own thread would wait for a loop it is blocking, and fail.
+    """
+    import threading
+
+    import tcxkit.client as client_module
+
+    loop_thread = threading.current_thread()
+    used: list[threading.Thread] = []
+    writing, loop_saw_it = threading.Event(), threading.Event()
+    real_open = open
+
+    class Watched:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def write(self, data: bytes) -> int:
+            used.append(threading.current_thread())
+            writing.set()
+            assert loop_saw_it.wait(timeout=10), "the write blocked the event loop"
+            return int(self.fh.write(data))
+
+        def close(self) -> None:
+            used.append(threading.current_thread())
+            self.fh.close()
+
+        def __enter__(self) -> Watched:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.close()
+
+    def watched_open(path: str, mode: str = "r") -> Watched:
+        used.append(threading.current_thread())
+        return Watched(real_open(path, mode))
+
+    async def watch_the_loop() -> None:
+        await asyncio.to_thread(writing.wait)
+        loop_saw_it.set()  # runs only if the loop is free while the write waits
+
+    monkeypatch.setattr(client_module, "open", watched_open, raising=False)
+    watcher = asyncio.create_task(watch_the_loop())
+    async with demo_pbx.aclient() as c:
+        rec = (await c.call("ListRecording", top=1))["value"][0]
+        saved = await c.download("DownloadRecording", tmp_path / "a.wav", recId=rec["Id"])
+    await watcher
+    assert Path(saved.path).read_bytes()[:4] == b"RIFF"
+    assert len(used) >= 3 and loop_thread not in used
