@@ -14,12 +14,16 @@ import mimetypes
 import os
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any, Literal
 
 from .errors import OutputExistsError
 
 __all__ = [
     "MAX_NAME_BYTES",
+    "atomic_file",
     "download_target",
     "fallback_name",
     "place",
@@ -112,12 +116,31 @@ def place(part: Path, final: Path, overwrite: bool) -> None:
         part.unlink()
 
 
-def write_new(final: Path, data: bytes, overwrite: bool) -> None:
-    """Write ``data`` to ``final`` under the same rules, through a temporary file."""
+@contextmanager
+def atomic_file(
+    final: Path, overwrite: bool, mode: Literal["wb", "w"] = "wb", *, make_parents: bool = False
+) -> Iterator[IO[Any]]:
+    """A file to write that appears at ``final`` only once complete (see :func:`place`).
+
+    The one atomic write of tcxkit: downloads, saved results and Airflow's exports all
+    go through it, so a failed or interrupted writer never leaves half a file where a
+    reader (a person, a downstream task) would take it for a finished one.  Text mode
+    writes UTF-8 with newlines as given (CSV writes its own).
+    """
     refuse_existing(final, overwrite)
+    if make_parents:
+        final.parent.mkdir(parents=True, exist_ok=True)
     part = final.with_name(f".{final.name[:100]}.{os.getpid()}.{uuid.uuid4().hex[:12]}.part")
+    text: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     try:
-        part.write_bytes(data)
+        with open(part, mode, **text) as handle:
+            yield handle
         place(part, final, overwrite)
     finally:
         part.unlink(missing_ok=True)
+
+
+def write_new(final: Path, data: bytes, overwrite: bool) -> None:
+    """Write ``data`` to ``final`` under the same rules, through a temporary file."""
+    with atomic_file(final, overwrite) as handle:
+        handle.write(data)

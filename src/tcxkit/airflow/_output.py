@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from ..downloads import atomic_file
 from ..errors import UsageError
 
-__all__ = ["FORMATS", "format_for", "write_bytes", "write_records"]
+__all__ = ["FORMATS", "format_for", "write_records"]
 
 FORMATS = ("jsonl", "csv", "json")
 _SUFFIXES = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".json": "json"}
@@ -39,18 +39,10 @@ def format_for(path: str, output_format: str | None) -> str:
 
 
 @contextmanager
-def _atomic(path: str, mode: str = "w") -> Iterator[IO[Any]]:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    try:
-        kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
-        with os.fdopen(fd, mode, **kwargs) as handle:
-            yield handle
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _atomic(path: str) -> Iterator[IO[Any]]:
+    """A text file that replaces ``path`` only when complete (tcxkit's one atomic write)."""
+    with atomic_file(Path(path), overwrite=True, mode="w", make_parents=True) as handle:
+        yield handle
 
 
 def _dumps(value: Any) -> str:
@@ -105,10 +97,3 @@ def write_records(path: str, records: Iterable[Any], fmt: str) -> int:
         if fmt == "json":
             handle.write("\n]\n" if count else "]\n")
     return count
-
-
-def write_bytes(path: str, content: bytes) -> int:
-    """Write a downloaded file atomically; returns its size."""
-    with _atomic(path, "wb") as handle:
-        handle.write(content)
-    return len(content)

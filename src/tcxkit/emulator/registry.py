@@ -193,9 +193,6 @@ class Registry:
                 return fn, is_async
         return None
 
-    def operation_ids(self) -> list[str]:
-        return sorted(self._handlers)
-
 
 registry = Registry()
 
