@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pendulum
 import pytest
+from tests.emulators import post_token
 
 from tcxkit.auth import TokenState
 from tcxkit.errors import UsageError
@@ -236,14 +236,7 @@ def test_workers_of_one_store_share_a_token_and_adopt_a_newer_one(
         second.call("ListUser", top=1)
         # Another host fetches a token (revoking second's) and stores it ...
         key = second._core.tokens.key
-        answer = httpx.post(
-            f"{emulator.url}/connect/token",
-            data={
-                "client_id": emulator.client_id,
-                "client_secret": emulator.client_secret,
-                "grant_type": "client_credentials",
-            },
-        ).json()
+        answer = post_token(emulator.url, emulator.client_id, emulator.client_secret).json()
         store = AirflowTokenStore()
         store.save(key, {**(store.load(key) or {}), "access_token": answer["access_token"]})
         second.call("ListUser", top=1)  # ... second's 401 re-reads and adopts it: no fetch

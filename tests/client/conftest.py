@@ -12,7 +12,7 @@ import pytest
 from tcxkit import AsyncClient, Client
 from tcxkit.emulator import running
 
-from ..emulators import own_config
+from ..emulators import own_config, post_token
 
 
 class PBX:
@@ -51,14 +51,7 @@ class PBX:
 
     def new_token_elsewhere(self) -> str:
         """Another tool fetching a token revokes ours (one active token per client)."""
-        r = httpx.post(
-            f"{self.url}/connect/token",
-            data={
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "grant_type": "client_credentials",
-            },
-        )
+        r = post_token(self.url, self.client_id, self.client_secret)
         r.raise_for_status()
         return r.json()["access_token"]
 

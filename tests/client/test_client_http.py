@@ -24,6 +24,7 @@ from tcxkit import (
     UnsupportedActionError,
 )
 
+from ..emulators import post_token
 from .conftest import PBX
 
 
@@ -93,16 +94,7 @@ def test_wrong_secret_is_an_authentication_error_with_the_pbx_reason(pbx: PBX) -
 @pytest.mark.parametrize(("release", "unit"), [("20.0.8", 60), ("20.0.9", 1)])
 def test_expires_in_unit_per_release(pbx_factory, release: str, unit: int) -> None:
     p = pbx_factory(version=release, data="empty")
-    import httpx
-
-    body = httpx.post(
-        f"{p.url}/connect/token",
-        data={
-            "client_id": p.client_id,
-            "client_secret": p.client_secret,
-            "grant_type": "client_credentials",
-        },
-    ).json()
+    body = post_token(p.url, p.client_id, p.client_secret).json()
     # A token lives an hour: 60 (minutes) up to 20.0.8, 3600 (seconds) from 20.0.9.
     assert body["expires_in"] * unit == 3600
     with p.client() as c:

@@ -13,23 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from ..emulators import fetch_token
+
 API_PREFIX = "/xapi/v1"
 
 Connect = Callable[..., httpx.Client]
-
-
-def fetch_token(emu: Any) -> str:
-    """A bearer token from the emulator's ``/connect/token`` (fails loudly if refused)."""
-    answer = httpx.post(
-        f"{emu.url}/connect/token",
-        data={
-            "client_id": emu.client_id,
-            "client_secret": emu.client_secret,
-            "grant_type": "client_credentials",
-        },
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["access_token"])
 
 
 def open_client(emu: Any, *, prefix: str = API_PREFIX, timeout: float = 60) -> httpx.Client:

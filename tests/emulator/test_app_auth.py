@@ -11,7 +11,7 @@ import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
 
-from .conftest import fetch_token
+from ..emulators import fetch_token, token_form
 
 UNAUTHORIZED = {
     "error": "unauthorized",
@@ -19,14 +19,8 @@ UNAUTHORIZED = {
 }
 
 
-def _form(emu: Any, **overrides: str) -> dict[str, str]:
-    data = {
-        "client_id": emu.client_id,
-        "client_secret": emu.client_secret,
-        "grant_type": "client_credentials",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+def _form(emu: Any, **overrides: str | None) -> dict[str, str]:
+    return token_form(emu.client_id, emu.client_secret, **overrides)
 
 
 def _claims(token: str) -> dict[str, Any]:

@@ -16,7 +16,8 @@ import pytest
 from tcxkit.emulator import EmulatorConfig, running
 from tcxkit.emulator.limits import MAX_JSON_BODY
 
-from .conftest import Connect, fetch_token
+from ..emulators import fetch_token
+from .conftest import Connect
 
 
 @pytest.fixture(scope="module")

@@ -7,22 +7,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 from click.testing import CliRunner
 
 from tcxkit.cli.app import cli
 
+from ..emulators import post_token
+
 
 def _token_status(url: str, secret: str) -> int:
-    answer = httpx.post(
-        f"{url}/connect/token",
-        data={
-            "client_id": "tcxkit-emulator",
-            "client_secret": secret,
-            "grant_type": "client_credentials",
-        },
-    )
-    return answer.status_code
+    return post_token(url, "tcxkit-emulator", secret).status_code
 
 
 def test_secret_comes_from_a_file_and_is_never_printed(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ from schemathesis.specs.openapi.checks import (
 from tcxkit.catalog import catalog, load_spec
 from tcxkit.emulator import EmulatorConfig, running
 
-from .conftest import fetch_token
+from ..emulators import fetch_token
 
 RELEASE = "20.0.10"
 #: Generated cases per operation at most (operations without inputs get one). Raise it
