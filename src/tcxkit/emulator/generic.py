@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 __all__ = ["GenericBehaviour", "backup_archive"]
 
 
+def _generated_words(a: Action) -> str:
+    """How :meth:`GenericBehaviour._generated_reply` answers ``a``, in words."""
+    if a.response.shape == "none" or not a.response.schema:
+        return f"empty answer ({a.response.status if a.response.status != 200 else 204})"
+    if a.response.shape == "collection":
+        return f"collection of generated {a.response.item or 'values'}"
+    return "value generated from the response schema"
+
+
 class GenericBehaviour:
     """Store-backed and generated answers for one emulated PBX.
 
@@ -53,6 +62,38 @@ class GenericBehaviour:
         if a.method == "GET" and a.response.shape == "collection":
             return self._collection_from_type(ctx, a.response.item)
         return self._generated_reply(ctx)
+
+    def explain(self, a: Action) -> str:
+        """Which branch of :meth:`generic` answers ``a``, in words (for the route table).
+
+        Mirrors :meth:`generic` and :meth:`_operation` decision by decision, from what is
+        known before a request arrives (the release's sets and singletons); keep the two
+        in step.  docs/emulator-routes.md is generated from it.
+        """
+        if a.id == "Backup":
+            return "backup: writes a real zip into the store"
+        if a.response.shape == "file":
+            return "file: a real file (CSV, WAV, XML, JSON) from the store or made up"
+        if a.kind != "operation":
+            if a.method == "GET" and a.response.shape == "collection":
+                return f"collection of generated {a.response.item or 'values'}"
+            return _generated_words(a)
+        segs = a.path.strip("/").split("/")
+        pparams = [p for p in a.params if p.location == "path"]
+        head = segs[0].split("(", 1)[0]
+        singleton = len(segs) == 1 and not pparams and head in self.state.singletons
+        if singleton and a.method in ("GET", "PATCH"):
+            return f"singleton {head} in the store ({'read' if a.method == 'GET' else 'merge'})"
+        if a.method == "GET" and a.response.shape == "collection":
+            if not pparams and a.path.strip("/") in self.state.sets:
+                return f"list of {head} from the store ($filter, $orderby, $top, ...)"
+            return f"navigation {head}/{segs[-1]} from the store"
+        if head not in self.state.sets:
+            return _generated_words(a)
+        if a.method == "POST" and not pparams:
+            return f"create in {head} (store)"
+        verb = {"GET": "read", "PATCH": "update", "DELETE": "delete"}.get(a.method)
+        return f"{verb} one {head} row (store)" if verb else _generated_words(a)
 
     def _operation(self, ctx: RequestContext) -> Reply:
         a = ctx.action
