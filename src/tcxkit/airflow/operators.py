@@ -8,7 +8,6 @@ metadata database and are not meant to carry exports.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -164,14 +163,9 @@ class ThreeCXOperator(ConnectionPool, BaseOperator):
                 hint=f"Set output_path on task {self.task_id!r} to where the file should go.",
             )
         target = Path(self.output_path).resolve()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f".{target.name}.part")
-        try:
-            # The task owns output_path: a retry replaces what an earlier try left.
-            result = client.download(spec.id, str(part), overwrite=True, **kwargs)
-            os.replace(part, target)
-        finally:
-            part.unlink(missing_ok=True)
+        # The task owns output_path: a retry replaces what an earlier try left. The
+        # client's download is atomic itself (a unique temporary file, then a replace).
+        result = client.download(spec.id, target, overwrite=True, **kwargs)
         size = target.stat().st_size
         self.log.info("Downloaded %s (%d bytes) to %s", spec.id, size, target)
         return {
