@@ -11,13 +11,13 @@ __all__ = ["counts", "write_atomically"]
 
 
 def write_atomically(path: str, text: str) -> None:
-    """Write through a ``.part`` file, so a failed pull never leaves half a document."""
-    tmp = Path(path).with_name(f".{Path(path).name}.part")
+    """Write through a temporary file, so a failed pull never leaves half a document."""
+    from ..downloads import atomic_file
+
     try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        with atomic_file(Path(path), overwrite=True, mode="w") as handle:
+            handle.write(text)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..downloads import atomic_file
 from ..fleet.inventory import PbxTarget, SecretRef, dump_inventory
 from .config import EmulatorConfig
 
@@ -103,9 +104,8 @@ def write_inventory(
                 release=config.version,
             )
         )
-    part = inventory.with_name(inventory.name + ".part")  # whole or absent for a reader
-    part.write_text(dump_inventory(targets), encoding="utf-8")
-    part.replace(inventory)
+    with atomic_file(inventory, overwrite=True, mode="w") as handle:  # whole or absent
+        handle.write(dump_inventory(targets))
     absolute = (replace(t, secret=SecretRef("file", str(keys.resolve() / t.name))) for t in targets)
     return list(absolute)
 
