@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -537,7 +538,7 @@ def error_from_response(action_id: str, method: str, url: str, raw: RawResponse)
         )
     else:
         cls, headline = ApiError, f"the PBX refused the request ({status})."
-        hint = _warning_hint(details, message)
+        hint = _filter_hint(message, url) or _warning_hint(details, message)
     detail_text = _summarise(message, details)
     text = f"{action_id}: " + headline.format(where=f"{method} {url}")
     if detail_text and status != 405:
@@ -565,6 +566,24 @@ _WARNING_HINTS = {
     "FORBIDDEN_CHANGE": "this property cannot be changed after creation (e.g. a DN's Number)",
     "OUT_OF_THE_RANGE": "use a value inside the allowed range",
 }
+
+
+_UNQUOTED = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+(-?\d+(?:\.\d+)?)\b")
+
+
+def _filter_hint(message: str, url: str) -> str | None:
+    """The fix for a ``$filter`` that compares a text property with a bare number.
+
+    The PBX's OData library refuses ``Number eq 100`` (``Number`` is text) with "A binary
+    operator with incompatible types"; the fix is quoting, shown on the user's own filter.
+    """
+    if "incompatible types" not in message or "'Edm.String'" not in message:
+        return None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    text = (query.get("$filter") or [""])[0]
+    found = _UNQUOTED.search(text)
+    example = f"{found[1]} {found[2]} '{found[3]}'" if found else "Number eq '100'"
+    return f"Text values are quoted in a filter: {example}."
 
 
 def _warning_hint(details: list[dict[str, Any]], message: str) -> str:

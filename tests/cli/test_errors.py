@@ -234,3 +234,18 @@ def test_dropped_write_exits_11_and_is_not_resent(run: Runner, emulator: Any) ->
     assert "write may have been applied: POST" in r.err
     r = run("users", "list-user", "--filter", "Number eq '4712' or Number eq '4713'", "-o", "jsonl")
     assert sorted(json.loads(line)["Number"] for line in r.out.splitlines()) == ["4712", "4713"]
+
+
+def test_unquoted_number_in_a_filter_is_refused_with_the_quoted_form(run: Runner) -> None:
+    """``Number`` is text: the PBX's OData library refuses a bare number (400, exit 8)."""
+    r = run("users", "list", "--filter", "Number eq 100")
+    assert r.code == 8
+    assert r.out == ""
+    assert (
+        "A binary operator with incompatible types was detected. Found operand types "
+        "'Edm.String' and 'Edm.Int32' for operator kind 'Equal'." in r.err
+    )
+    assert "Hint: Text values are quoted in a filter: Number eq '100'." in r.err
+    _no_traceback(r.err)
+    quoted = run("users", "list", "--filter", "Number eq '100'", "-o", "json")
+    assert quoted.code == 0 and [u["Number"] for u in quoted.json()] == ["100"]

@@ -367,6 +367,8 @@ def _users(rng: random.Random) -> Iterator[dict[str, Any]]:
             "VMPIN": f"{rng.randrange(1000, 9999)}",
             "VMEnabled": True,
             "RecordCalls": i % 5 == 0,
+            "Require2FA": i < 6,  # owners and managers must use a second factor
+            "Enable2FA": i < 6 or i % 4 == 0,
             "Tags": [],
         }
 
@@ -447,7 +449,10 @@ def seed(state: AppState) -> None:
         create_dn(state, KINDS["Parkings"], {})
         create_dn(state, KINDS["Parkings"], {})
         create_dn(state, KINDS["Fax"], {"AuthID": "950", "FaxServer": True})
-        state.entity_set("Contacts").insert_many(_contacts(rng))
+        state.entity_set("Contacts").insert_many(
+            state.with_defaults("Contacts", c) for c in _contacts(rng)
+        )
+        _seed_rules(state)
 
     end = datetime.now(UTC).replace(microsecond=0)
     plan = CallPlan.from_state(state)
@@ -462,6 +467,135 @@ def seed(state: AppState) -> None:
     add_backup(state, f"backup-{end - timedelta(days=1):%Y%m%d}-0200", _stamp((end - timedelta(days=1)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
     if state.config.scale:
         seed_scale(state, int(state.config.scale))
+
+
+#: Office hours of the company: weekdays 09:00-17:30, lunch 12:30-13:30 (UK time).
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+OFFICE_HOURS = {
+    "Hours": {
+        "Type": "OfficeHours",
+        "IgnoreHolidays": False,
+        "Periods": [{"DayOfWeek": d, "Start": "09:00:00", "Stop": "17:30:00"} for d in _WEEKDAYS],
+    },
+    "BreakTime": {
+        "Type": "BreakTime",
+        "IgnoreHolidays": False,
+        "Periods": [{"DayOfWeek": d, "Start": "12:30:00", "Stop": "13:30:00"} for d in _WEEKDAYS],
+    },
+    "OfficeHolidays": [],
+    "SystemLanguage": "EN",
+    "TimeZoneId": "Europe/London",
+}
+
+#: UK bank holidays: (name, day, month, year or None for every year).
+_HOLIDAYS = (
+    ("New Year's Day", 1, 1, None),
+    ("Good Friday", 3, 4, 2026),
+    ("Easter Monday", 6, 4, 2026),
+    ("Early May Bank Holiday", 4, 5, 2026),
+    ("Christmas Day", 25, 12, None),
+    ("Boxing Day", 26, 12, None),
+)
+
+
+def _seed_rules(state: AppState) -> None:
+    """Office hours, holidays, inbound and outbound rules: what routes the demo's calls.
+
+    Releases before 20.0.6 lack some of these sets; they get what they have.
+    """
+    if not {"Holidays", "InboundRules", "OutboundRules"} <= state.sets.keys():
+        return
+    state.set_singleton("OfficeHours", {**state.singleton("OfficeHours"), **OFFICE_HOURS})
+    holidays = state.entity_set("Holidays")
+    for name, day, month, year in _HOLIDAYS:
+        holidays.insert(
+            state.with_defaults(
+                "Holidays",
+                {
+                    "Name": name,
+                    "Day": day,
+                    "DayEnd": day,
+                    "Month": month,
+                    "MonthEnd": month,
+                    "Year": year or 0,
+                    "YearEnd": year or 0,
+                    "IsRecurrent": year is None,
+                    "TimeOfStartDate": "PT0S",
+                    "TimeOfEndDate": "PT23H59M",
+                    "HolidayPrompt": "holiday.wav",
+                },
+            )
+        )
+    peers = {p["Number"]: p for p in state.entity_set("Peers").all()}
+
+    def dest(number: str, to: str) -> dict[str, Any]:
+        peer = peers[number]
+        return {"To": to, "Number": number, "Name": peer["Name"], "Type": peer["Type"],
+                "External": "", "Tags": []}  # fmt: skip
+
+    def trunk(number: str) -> dict[str, Any]:
+        peer = peers[number]
+        return {k: peer.get(k) for k in ("Id", "Number", "Name", "Type")} | {"Tags": []}
+
+    inbound = (
+        ("Main number", "+442079460000", "10000", dest("900", "IVR"), dest("901", "IVR")),
+        ("Sales line", "+442079460001", "10000", dest("800", "Queue"), dest("800", "VoiceMail")),
+        ("Support line", "+442079460002", "10001", dest("801", "Queue"), dest("901", "IVR")),
+    )
+    rules = state.entity_set("InboundRules")
+    for name, did, via, office, closed in inbound:
+        rules.insert(
+            state.with_defaults(
+                "InboundRules",
+                {
+                    "RuleName": name,
+                    "Data": did,
+                    "Condition": "BasedOnDID",
+                    "CallType": "AllCalls",
+                    "TrunkDN": trunk(via),
+                    "Hours": {"Type": "OfficeHours", "IgnoreHolidays": False, "Periods": []},
+                    "OfficeHoursDestination": office,
+                    "OutOfOfficeHoursDestination": closed,
+                    "HolidaysDestination": closed,
+                    "AlterDestinationDuringOutOfOfficeHours": True,
+                    "AlterDestinationDuringHolidays": True,
+                },
+            )
+        )
+    bt, twilio = peers["10000"], peers["10001"]
+    outbound = (  # name, prefix, lengths, emergency, routes (trunk, strip, prepend)
+        ("Emergency", "999", "", True, ((bt, 0, ""),)),
+        ("UK numbers", "9", "11", False, ((bt, 1, ""), (twilio, 1, ""))),
+        ("International", "900", "", False, ((twilio, 1, ""),)),
+    )
+    out_rules = state.entity_set("OutboundRules")
+    for priority, (name, prefix, lengths, emergency, routes) in enumerate(outbound, start=1):
+        out_rules.insert(
+            state.with_defaults(
+                "OutboundRules",
+                {
+                    "Name": name,
+                    "Priority": priority,
+                    "Prefix": prefix,
+                    "NumberLengthRanges": lengths,
+                    "EmergencyRule": emergency,
+                    "DNRanges": [{"From": "100", "To": "124"}],
+                    "GroupIds": [],
+                    "GroupNames": [],
+                    "Routes": [
+                        {
+                            "TrunkId": t["Id"],
+                            "TrunkName": t["Name"],
+                            "StripDigits": strip,
+                            "Prepend": prepend,
+                            "Append": "",
+                            "CallerID": "+442079460000",
+                        }
+                        for t, strip, prepend in routes
+                    ],
+                },
+            )
+        )
 
 
 def _contacts(rng: random.Random) -> Iterator[dict[str, Any]]:

@@ -279,7 +279,9 @@ def created(ctx: RequestContext, reply: Reply) -> Reply:
     if info is None or reply.body.get(info.key) is None:
         return reply
     key = reply.body[info.key]
-    literal = f"'{quote(str(key).replace(chr(39), chr(39) * 2))}'" if info.key_type == "str" else key
+    literal = (
+        f"'{quote(str(key).replace(chr(39), chr(39) * 2))}'" if info.key_type == "str" else key
+    )
     location = f"{ctx.base_url}{API_PREFIX}/{set_name}({literal})"
     headers = {**reply.headers, "Location": location}
     prefer = ctx.headers.get("prefer", "").replace(" ", "").lower().split(",")

@@ -29,7 +29,10 @@ _HOSTS = ("pbx.acme.example", "sip.acme.example", "files.acme.example")
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # -- secrets: plausible, and masked by every client anyway
     (r"Password|Secret|PrivateKey|AccessKey$|^Contents$|^Value$|APIToken", _SECRET),
-    (r"^Certificate$", ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX3cx\n-----END CERTIFICATE-----",)),
+    (
+        r"^Certificate$",
+        ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX3cx\n-----END CERTIFICATE-----",),
+    ),
     # -- time zones and languages, from their real code sets
     (r"TimeZone", ("Europe/London",)),
     (r"CultureCode|TranscribeLanguage|^Code$", ("en-GB", "en-US", "de-DE")),
@@ -38,12 +41,21 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"PromptSetName", ("English (United Kingdom)",)),
     (r"^PromptSet$", ("{uuid}",)),
     # -- addresses
-    (r"Email|MailAddress|MailUser|ExchangeUser|SelectedUsers|Mailbox", ("pbx@acme.example", "alice.archer@acme.example", "it@acme.example")),
-    (r"(Ip|IP)(Address)?$|IpWhitelist|Addr$|IPinSIP|IPForRegistration|StaticIP", ("192.0.2.10", "203.0.113.25", "198.51.100.7")),
+    (
+        r"Email|MailAddress|MailUser|ExchangeUser|SelectedUsers|Mailbox",
+        ("pbx@acme.example", "alice.archer@acme.example", "it@acme.example"),
+    ),
+    (
+        r"(Ip|IP)(Address)?$|IpWhitelist|Addr$|IPinSIP|IPForRegistration|StaticIP",
+        ("192.0.2.10", "203.0.113.25", "198.51.100.7"),
+    ),
     (r"Stun\w*Host", ("stun.3cx.com", "stun2.3cx.com")),
     (r"MailServer", ("smtp.acme.example",)),
     (r"ExchangeServerUrl", ("https://outlook.office365.com/EWS/Exchange.asmx",)),
-    (r"Url$|URL$|Link$|Webhook$", ("https://pbx.acme.example/webhook/sms", "https://www.3cx.com/docs/")),
+    (
+        r"Url$|URL$|Link$|Webhook$",
+        ("https://pbx.acme.example/webhook/sms", "https://www.3cx.com/docs/"),
+    ),
     (r"Host$|Fqdn$|FQDN$|Server$|Domain$|Registrar$|UriHost$|SipDomain", _HOSTS),
     (r"Fingerprint", ("SHA256:3q7nVb1xk8Qm0pYc5tR2wZ9fLh4sJd6gKe1aXo2uNv8",)),
     (r"Interface$|Iface", ("eth0", "ens18")),
@@ -51,7 +63,10 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"BucketName", ("acme-pbx-archive",)),
     (r"^Database$", ("pbx_cdr",)),
     (r"User(Name|name|Id)?$|Username", ("pbxarchive", "backup", "svc-3cx")),
-    (r"(Ftp|Sftp|Ns|S3|Gb|Local|SharePoint|Recording)Path|^Folder$|Path$", ("/var/lib/3cxpbx/Instance1/Data/Recordings", "pbx/archive")),
+    (
+        r"(Ftp|Sftp|Ns|S3|Gb|Local|SharePoint|Recording)Path|^Folder$|Path$",
+        ("/var/lib/3cxpbx/Instance1/Data/Recordings", "pbx/archive"),
+    ),
     # -- phone numbers and dial codes
     (r"^DialCode", ("*4", "*5", "*6", "*0", "*20", "*21", "*30", "*31", "*63", "*777")),
     (r"^E164CountryCode$|^CountryCode$|DialPlanCode", ("44",)),
@@ -65,7 +80,10 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"DigitsLength", ("10", "11")),
     (r"Pref?fix$", ("9", "0")),
     (r"PIN|PinNumber", ("{d4}",)),
-    (r"Extension(s|Number)?$|NumberFrom$|NumberTo$|DN$|Dn$|^Number$|DnNumber|SpecifiedList|Blfs", ("1{d2}",)),
+    (
+        r"Extension(s|Number)?$|NumberFrom$|NumberTo$|DN$|Dn$|^Number$|DnNumber|SpecifiedList|Blfs",
+        ("1{d2}",),
+    ),
     (r"Number(s)?$|CallerID$|Mobile|^DID$|External$|Phone", ("+44207946{d4}",)),
     (r"AuthI[Dd]$|SIPID|SeparateAuthId|ClickToCallId", ("{hex10}",)),
     # -- names and words
@@ -83,7 +101,10 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"^Trunk$|^Provider$", ("BT SIP Trunk", "Twilio")),
     (r"ObjectName", ("User 100", "Queue 800")),
     (r"^Name$", ("Default", "Head office", "London")),
-    (r"Description|Instructions|SystemPrompt|FirstMessage", ("Answers calls for Acme Widgets and routes them to sales or support.",)),
+    (
+        r"Description|Instructions|SystemPrompt|FirstMessage",
+        ("Answers calls for Acme Widgets and routes them to sales or support.",),
+    ),
     (r"Html$", ("<p>Acme Widgets</p>",)),
     (r"(New|Prev)Data$", ('{"Enabled":true}', '{"Enabled":false}')),
     (r"Message$|Issue$|^HotdeskingAssignment$|CustomData|^Data$|AdditionalInfo", ("",)),

@@ -163,6 +163,7 @@ class AppState:
             nav_lists={p for p in nav if props[p].get("type") == "array"},
             key_max=info.key_max,
         )
+        es.property_types = {p: odata_type(s) for p, s in props.items()}
         self._open_sets[name] = es
         return es
 

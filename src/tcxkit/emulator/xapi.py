@@ -21,9 +21,9 @@ from starlette.responses import Response
 from ..catalog import Action
 from ..redaction import redact
 from .admin import inject_fault, log_request
+from .generic import created
 from .limits import MAX_JSON_BODY, OFFLOAD_BODY
 from .odata import ODataQueryError
-from .generic import created
 from .registry import Reply, RequestContext, XapiError
 from .routing import LiteralError, decode_literal
 from .store import EntityNotFoundError, StoreError
