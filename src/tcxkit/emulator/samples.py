@@ -20,10 +20,28 @@ import random
 import re
 import uuid
 
-__all__ = ["RULES", "sample_text"]
+__all__ = ["EXACT", "RULES", "sample_text"]
 
 _SECRET = ("Vq7#mR2tLx9pKd", "h8Rw!3nZc5TqYe", "Jp4$sWv9Lk2bNx")
 _HOSTS = ("pbx.acme.example", "sip.acme.example", "files.acme.example")
+
+#: Fields whose values must differ from each other's: one value each, exactly.
+EXACT: dict[str, str] = {
+    # star codes a PBX dials for its features; two features never share one
+    "DialCodeBillingCode": "*66",
+    "DialCodeHideCallerID": "*67",
+    "DialCodeHotdesking": "*55",
+    "DialCodeHotelAccess": "*56",
+    "DialCodeIntercom": "*9",
+    "DialCodeLoggedInQueue": "*62",
+    "DialCodeLoggedOutQueue": "*63",
+    "DialCodeOutOffice": "*28",
+    "DialCodePark": "*10",
+    "DialCodePickup": "*20",
+    "DialCodeProfileStatus": "*29",
+    "DialCodeUnpark": "*11",
+    "DialCodeVMail": "*999",
+}
 
 #: (field-name pattern, candidates); first match wins, so specific rules come first.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -68,7 +86,7 @@ RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("/var/lib/3cxpbx/Instance1/Data/Recordings", "pbx/archive"),
     ),
     # -- phone numbers and dial codes
-    (r"^DialCode", ("*4", "*5", "*6", "*0", "*20", "*21", "*30", "*31", "*63", "*777")),
+    (r"^DialCode", ("*70",)),  # one each in EXACT; a new one of a later release
     (r"^E164CountryCode$|^CountryCode$|DialPlanCode", ("44",)),
     (r"CountryCodes", ("44", "353")),
     (r"NationalCode", ("0",)),
@@ -145,6 +163,8 @@ _FIELD = re.compile(r"\{(d\d|hex10|uuid)\}")
 
 def sample_text(name: str, rng: random.Random) -> str | None:
     """The text a PBX's field ``name`` plausibly holds; ``None`` when no rule knows it."""
+    if name in EXACT:
+        return EXACT[name]
     for pattern, values in _COMPILED:
         if pattern.search(name):
             return _FIELD.sub(lambda m: _fill(m.group(1), rng), values[rng.randrange(len(values))])
