@@ -46,7 +46,17 @@ EXACT: dict[str, str] = {
 #: (field-name pattern, candidates); first match wins, so specific rules come first.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     # -- secrets: plausible, and masked by every client anyway
-    (r"Password|Secret|PrivateKey|AccessKey$|^Contents$|^Value$|APIToken", _SECRET),
+    (r"Password|Secret|PrivateKey|AccessKey$|^Contents$|^Value$|Token$|ApiKey$", _SECRET),
+    (
+        r"HostKey$",
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHq3n8Vb1xk8Qm0pYc5tR2wZ9fLh4sJd6gKe1aXo2uNv",),
+    ),
+    (
+        r"TemplateContents",
+        ("You are the receptionist of Acme Widgets. Greet the caller and ask how you can help.",),
+    ),
+    (r"UpdateDetails", ("Security fixes and stability improvements.",)),
+    (r"ProvLink$", ("https://pbx.acme.example/provisioning/{hex10}/",)),
     (
         r"^Certificate$",
         ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX3cx\n-----END CERTIFICATE-----",),
