@@ -174,6 +174,18 @@ def test_filters_the_pbx_cannot_bind_are_400(
     assert message in r.json()["error"]["message"]
 
 
+def test_a_date_time_compared_with_a_number_is_400(emulator: Any, connect: Connect) -> None:
+    with connect(emulator) as api:
+        r = api.get("/Recordings", params={"$filter": "StartTime gt 5"})
+        assert r.status_code == 400
+        assert r.json()["error"]["message"].endswith(
+            "Found operand types 'Edm.DateTimeOffset' and 'Edm.Int32' for operator kind "
+            "'GreaterThan'."
+        )
+        ok = api.get("/Recordings", params={"$filter": "StartTime gt 2020-01-01T00:00:00Z"})
+        assert ok.status_code == 200 and len(ok.json()["value"]) == 20
+
+
 @pytest.mark.parametrize(
     "filter_",
     ["Number eq '100'", "Id eq 6", "Enabled eq true", "Tags/any(t: t eq 'x')", "Id lt 7.5"],

@@ -73,6 +73,9 @@ _INCOMPATIBLE = {
     "Edm.String": frozenset({"int", "decimal", "bool", "guid", "datetime", "date"}),
     "Edm.Boolean": frozenset({"int", "decimal", "string", "guid", "datetime", "date"}),
     **{t: frozenset({"string", "bool", "guid", "datetime", "date"}) for t in _NUMERIC},
+    # (a quoted date-time is left to the SQL compiler, which reads it as a date-time)
+    "Edm.DateTimeOffset": frozenset({"int", "decimal", "bool", "guid"}),
+    "Edm.Guid": frozenset({"int", "decimal", "bool", "datetime", "date"}),
 }
 _STRING_ARGS = frozenset(
     {"contains", "startswith", "endswith", "indexof", "length", "tolower", "toupper", "trim"}
