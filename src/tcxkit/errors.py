@@ -234,10 +234,15 @@ class ApiError(TcxError):
         body: Any = None,
         hint: str | None = None,
         headers: Mapping[str, str] | None = None,
+        read_only: bool | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.method = method
+        #: Whether the request only read (its action's effect is ``read``): only then may a
+        #: failed one be sent again. A request made for no action (a download link) reads
+        #: when it was a GET.
+        self.read_only = method == "GET" if read_only is None else read_only
         self.url = url
         self.code = code
         self.details = details or []

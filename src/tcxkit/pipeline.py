@@ -299,7 +299,9 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
     body where a file was due -- raises :class:`UnexpectedContentError`.
     """
     if raw.status >= 400:
-        raise error_from_response(prepared.name, prepared.method, url, raw)
+        raise error_from_response(
+            prepared.name, prepared.method, url, raw, read_only=prepared.read_only
+        )
     _check_content(prepared, raw, url)
     if raw.saved_path is not None:
         return _file(prepared, raw, None)
@@ -313,6 +315,7 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
                 f"{prepared.name}: the PBX sent malformed JSON ({exc}).",
                 status=raw.status,
                 method=prepared.method,
+                read_only=prepared.read_only,
                 url=url,
                 hint="Run again with --debug and report the response.",
             ) from None
@@ -499,13 +502,16 @@ _STATUS_ERRORS: dict[int, tuple[type[ApiError], str, str]] = {
 }
 
 
-def error_from_response(action_id: str, method: str, url: str, raw: RawResponse) -> ApiError:
+def error_from_response(
+    action_id: str, method: str, url: str, raw: RawResponse, *, read_only: bool | None = None
+) -> ApiError:
     """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
     code, message, details, body = _envelope(raw)
     status = raw.status
     common = {
         "status": status,
         "method": method,
+        "read_only": read_only,
         "url": url,
         "code": code,
         "details": details,

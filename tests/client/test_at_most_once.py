@@ -118,6 +118,15 @@ def test_a_read_dropped_once_is_retried(pbx: PBX) -> None:
     assert proxy.broken == [("GET", "/xapi/v1/Users")]
 
 
+def test_a_post_lookup_is_a_read_and_is_retried(pbx: PBX) -> None:
+    """The catalog's effect decides, not the method: RetreivePeersByNumbers reads (a POST)."""
+    path = "/xapi/v1/Peers/Pbx.RetreivePeersByNumbers"
+    with breaking_proxy(pbx.url, Rule("POST", path)) as (url, proxy), _through(pbx, url) as c:
+        assert c.call("RetreivePeersByNumbers", peers_request={"DnNumbers": ["100"]}) is not None
+    assert proxy.count("POST", path) == 2
+    assert proxy.broken == [("POST", path)]
+
+
 def test_retry_writes_opts_in_to_resending(pbx: PBX) -> None:
     body = {"FirstName": "Twice", "LastName": "Sent"}  # no Number: each POST makes a user
     with (

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConfigurationError
+from ..urls import check_url
 from .profiles import get_secret, load_config
 from .release import choose_release
 from .runopts import Options
@@ -46,6 +47,7 @@ class Connection:
     source: str  # "env", "profile NAME", "embedded"
     version: str = "auto"
     verify: bool | str = True
+    profile: str | None = None  # the profile's name, when one gave the settings
 
     def describe(self) -> str:
         return f"{self.url} as {self.client_id!r} ({self.source})"
@@ -111,7 +113,9 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
             "(the API key is then kept in the keyring, never on the command line).",
         )
     assert url and cid and secret
-    return Connection(url.rstrip("/"), cid, secret, source, version, verify)
+    check_url(url, allow_http=opts.allow_http, where=f"{source}: ")
+    profile = prof.name if prof else None
+    return Connection(url.rstrip("/"), cid, secret, source, version, verify, profile)
 
 
 def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:
@@ -162,7 +166,12 @@ def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
     verify = False if conn.url.startswith("http://") else conn.verify
     args = (conn.url, conn.client_id, conn.client_secret)
-    return args, {"release": conn.version, "timeout": opts.timeout, "verify": verify}
+    return args, {
+        "release": conn.version,
+        "timeout": opts.timeout,
+        "verify": verify,
+        "allow_http": opts.allow_http,
+    }
 
 
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:

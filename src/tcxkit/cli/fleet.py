@@ -78,7 +78,8 @@ def all_targets(opts: Options) -> list[PbxTarget]:
 
 
 def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]:
-    """The PBXs ``--fleet`` selects; ``--release``/``--ca-bundle``/``--insecure`` override."""
+    """The PBXs ``--fleet`` selects; ``--release``/``--ca-bundle``/``--insecure``/
+    ``--allow-http`` override."""
     from dataclasses import replace
 
     chosen = select(all_targets(opts), selector or opts.fleet or "all")
@@ -90,6 +91,8 @@ def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]
         override["ca_bundle"] = ca
     if opts.insecure or os.environ.get("TCX_INSECURE") not in (None, "", "0", "false"):
         override["insecure"] = True
+    if opts.allow_http:
+        override["insecure_http"] = True
     return [replace(t, **override) for t in chosen] if override else chosen
 
 

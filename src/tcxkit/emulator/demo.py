@@ -469,7 +469,8 @@ def seed(state: AppState) -> None:
         seed_scale(state, int(state.config.scale))
 
 
-#: Office hours of the company: weekdays 09:00-17:30, lunch 12:30-13:30 (UK time).
+#: Office hours of the company: weekdays 09:00-17:30, lunch 12:30-13:30, in the PBX's
+#: time zone (``TimeZoneId`` is the clock module's: the configured zone, Europe/London).
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 OFFICE_HOURS = {
     "Hours": {
@@ -484,7 +485,6 @@ OFFICE_HOURS = {
     },
     "OfficeHolidays": [],
     "SystemLanguage": "EN",
-    "TimeZoneId": "Europe/London",
 }
 
 #: UK bank holidays: (name, day, month, year or None for every year).
