@@ -152,6 +152,10 @@ def test_mcp_annotations_follow_the_effect() -> None:
         assert call.read_only_hint is call.idempotent_hint is (opened == "read")
         assert call.destructive_hint is (opened in ("delete", "destructive"))
         assert call.open_world_hint is True
+        queue = found.pop("change_queue_agents", None)  # a write task: listed where writes run
+        assert (queue is not None) is writes
+        if queue is not None:
+            assert (queue.read_only_hint, queue.destructive_hint) == (False, False)
         for name, ann in found.items():  # the other tools only read
             assert (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint) == (
                 True,

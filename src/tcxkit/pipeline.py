@@ -13,7 +13,7 @@ import difflib
 import json
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,7 @@ from .errors import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
+    Problem,
     ServerError,
     UnexpectedContentError,
     ValidationError,
@@ -34,8 +35,10 @@ from .validation import Checker
 
 __all__ = [
     "ENTITY_SET_TOP_LIMIT",
+    "MAX_REQUEST_LINE",
     "PreparedRequest",
     "RawResponse",
+    "check_request_line",
     "describe_content",
     "error_from_response",
     "interpret",
@@ -44,6 +47,12 @@ __all__ = [
 ]
 
 ENTITY_SET_TOP_LIMIT = 100
+#: Bytes of a request line (``GET /xapi/v1/Users?$filter=... HTTP/1.1``) a PBX accepts. Both
+#: layers in front of XAPI default to 8 KiB: nginx's ``large_client_header_buffers 4 8k``
+#: (a longer line gets 414) and ASP.NET Core Kestrel's ``MaxRequestLineSize`` (8 192). That a
+#: PBX keeps these defaults is inferred, not documented by 3CX; the limit is checked before
+#: sending so that a filter too long is refused with a way out instead of a bare 414.
+MAX_REQUEST_LINE = 8192
 API_PREFIX = "/xapi/v1"
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
@@ -113,7 +122,7 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
     if checker.problems:
         raise ValidationError(action.id, checker.problems)
     headers.update(args.get("headers") or {})
-    return PreparedRequest(
+    prepared = PreparedRequest(
         action=action,
         method=action.method,
         path=API_PREFIX + _render_path(action, values),
@@ -121,6 +130,40 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
         headers=headers,
         json=body,
         has_body=has_body,
+    )
+    check_request_line(prepared, pairs)
+    return prepared
+
+
+def _spaced(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def check_request_line(prepared: PreparedRequest, pairs: Sequence[tuple[str, str]] = ()) -> None:
+    """Refuse a request whose line a PBX's web server would not read (:data:`MAX_REQUEST_LINE`).
+
+    Counted on the encoded line, as the server sees it, and blamed on its largest part.
+    """
+    size = len(f"{prepared.method} {prepared.target} HTTP/1.1\r\n".encode())
+    if size <= MAX_REQUEST_LINE:
+        return
+    parts = {name: len(query_string([(name, value)])) for name, value in pairs}
+    parts["path"] = len(prepared.path)
+    culprit = max(parts, key=parts.__getitem__)
+    raise ValidationError(
+        prepared.name,
+        [
+            Problem(
+                culprit.lstrip("$"),
+                f"makes the request line {_spaced(size)} bytes long; a PBX's web server reads "
+                f"at most {_spaced(MAX_REQUEST_LINE)} and answers a longer one with 414",
+            )
+        ],
+        hint=(
+            "Shorten it: match many values with one `in` list (Number in ('100','101',...)) "
+            "rather than `eq ... or` terms, $select fewer properties, or split the values "
+            "over several calls and merge the results."
+        ),
     )
 
 

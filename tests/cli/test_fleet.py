@@ -344,7 +344,7 @@ def test_plain_http_off_this_machine_needs_insecure_http_or_allow_http(
     r = run("--inventory", str(path), "--fleet", "all", "users", "list-user", "-o", "json",
             env={"FAR_KEY": "k"})  # fmt: skip
     assert (r.code, r.err.splitlines()[0]) == (
-        2, "3cx: partial failure: 1 of 1 PBXs failed (far: configuration error).",
+        2, "3cx: fleet failure: The fleet's one PBX failed (far: configuration error).",
     )  # fmt: skip
     assert r.json()[0]["error"]["message"] == (
         "Plain http:// to 198.51.100.7 would send the API key unencrypted; nothing was sent."

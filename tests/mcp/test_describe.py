@@ -15,7 +15,7 @@ from tcxkit.catalog import catalog
 from tcxkit.catalog.examples import example_body
 from tcxkit.catalog.required import required_fields
 from tcxkit.emulator import EmulatorConfig, running
-from tcxkit.mcp.audit import AuditLog
+from tcxkit.mcp.audit import AuditLog, Where
 from tcxkit.mcp.policy import Policy
 from tcxkit.mcp.service import Toolbox, ToolFailure
 
@@ -28,12 +28,13 @@ UPDATES = sorted(a.id for a in CAT if a.method == "PATCH")
 @pytest.fixture(scope="module")
 def tb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Toolbox]:
     """A private demo PBX (these examples write) and a toolbox that may write."""
-    audit = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl")
     config = EmulatorConfig(client_id="describe-tests", client_secret=SECRET, port=0)
     with (
         running(config) as emu,
         Client(emu.url, emu.client_id, SECRET, token_cache=False) as client,
     ):
+        where = Where(emu.url, None, "test")
+        audit = AuditLog(tmp_path_factory.mktemp("audit") / "audit.jsonl", where)
         yield Toolbox(client, Policy(allow_writes=True), audit, 64 * 1024)
 
 

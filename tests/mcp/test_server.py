@@ -41,8 +41,7 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
             "missed_calls",
             "active_calls",
             "system_status",
-            "queue_members",
-            "change_queue_agents",
+            "queue_members",  # change_queue_agents: listed only where writes run
             "user_forwarding",
             "ring_groups",
             "trunk_status",
@@ -293,3 +292,28 @@ async def test_stdio_embedded_emulator_by_default(mcp_env: dict[str, str]) -> No
                 [str(BIN), "emulator", "stop"], env=env, capture_output=True, text=True, timeout=60
             )
             assert stop.returncode == 0, stop.stderr
+
+
+async def test_an_uncertain_write_is_advised_in_mcp_terms(
+    mcp_emulator: Any, mcp_env: dict[str, str]
+) -> None:
+    """A create whose connection broke after sending: the model is told to read back
+    before calling again, not the library's Python advice (``retry_writes=True``)."""
+    from tests.proxy import Rule, breaking_proxy
+
+    with breaking_proxy(mcp_emulator.url, Rule("POST", "/xapi/v1/Users")) as (url, proxy):
+        async with stdio_session({**mcp_env, "TCX_URL": url}, "--allow-writes") as s:
+            error, text = await s.call(
+                "call_action",
+                action="CreateUser",
+                body={"Number": "193", "FirstName": "Una", "LastName": "Certain"},
+            )
+        assert proxy.count("POST", "/xapi/v1/Users") == 1
+    assert error
+    assert text.startswith("Error executing tool call_action: UncertainWriteError: POST ")
+    assert text.endswith(
+        "It was sent once and not re-sent, so that it cannot take effect twice.\n"
+        "Do not call this action again yet: read the object back first (the list or get "
+        "action of the same resource) and call it again only if the change is missing."
+    )
+    assert "retry_writes" not in text

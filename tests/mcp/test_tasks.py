@@ -19,7 +19,7 @@ import pytest
 from tcxkit import Client
 from tcxkit.emulator import EmulatorConfig, running
 from tcxkit.mcp import tasks
-from tcxkit.mcp.audit import AuditLog
+from tcxkit.mcp.audit import AuditLog, Where
 from tcxkit.mcp.callhistory import parse_number
 from tcxkit.mcp.policy import Policy
 from tcxkit.mcp.service import Toolbox, ToolFailure
@@ -33,7 +33,12 @@ CALLER = "+441134960371"
 
 def _toolbox(emu: Any, tmp: Path, policy: Policy | None = None) -> Iterator[Toolbox]:
     with Client(emu.url, emu.client_id, SECRET, token_cache=False) as client:
-        yield Toolbox(client, policy or Policy(), AuditLog(tmp / "audit.jsonl"), 32 * 1024)
+        yield Toolbox(
+            client,
+            policy or Policy(),
+            AuditLog(tmp / "audit.jsonl", Where(emu.url, None, "test")),
+            32 * 1024,
+        )
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,7 @@ class McpOptions:
 def parse_http(value: str) -> tuple[str, int]:
     """``[HOST:]PORT`` -> (host, port); the host defaults to 127.0.0.1."""
     host, _, port = value.rpartition(":")
-    if not port.isdigit() or int(port) > 65535:
+    if not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535:
         raise ValueError(f"--http wants [HOST:]PORT, e.g. 8765 or 127.0.0.1:8765, not {value!r}")
     return host.strip("[]") or "127.0.0.1", int(port)
 

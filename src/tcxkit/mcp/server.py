@@ -19,6 +19,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
+from ..catalog import catalog
 from ..catalog.render import render_markdown
 from . import tasks
 from .audit import Caller
@@ -254,26 +255,27 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """The agents of a call queue."""
         return tasks.queue_members(tb, queue)
 
-    @server.tool(
-        structured_output=False,
-        annotations=ToolAnnotations(
-            read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True
-        ),
-        description=(
-            "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
-            "(the agent list is read and sent back whole, as the PBX replaces it); answers "
-            f"the list before and after. {policy}"
-        ),
-    )
-    @_guard
-    def change_queue_agents(
-        queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
-        add: Annotated[
-            list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
-        ] = None,
-        remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
-    ) -> str:
-        return tasks.change_queue_agents(tb, queue, add, remove)
+    update_queue = catalog().require("UpdateQueue")
+    if tb.policy.may_run(update_queue):  # a write tool is listed only where it may run
+
+        @server.tool(
+            structured_output=False,
+            annotations=annotations(hints({update_queue.effect})),
+            description=(
+                "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
+                "(the agent list is read and sent back whole, as the PBX replaces it); answers "
+                f"the list before and after. {policy}"
+            ),
+        )
+        @_guard
+        def change_queue_agents(
+            queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
+            add: Annotated[
+                list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
+            ] = None,
+            remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
+        ) -> str:
+            return tasks.change_queue_agents(tb, queue, add, remove)
 
     @server.tool(annotations=_READ, structured_output=False)
     @_guard

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
 from ..catalog.search import index_for, search_actions
-from ..errors import TcxError, ValidationError
+from ..errors import TcxError, UncertainWriteError, ValidationError
 from ..redaction import redact
 from .audit import Caller
 from .budget import fit
@@ -213,6 +213,11 @@ def _error_text(exc: TcxError) -> str:
         return "\n".join(lines)
     data = exc.to_dict()
     text = f"{data['type']}: {exc.message}"
-    if exc.hint and "3cx " not in exc.hint:
+    if isinstance(exc, UncertainWriteError):  # the library's hint speaks Python
+        text += (
+            "\nDo not call this action again yet: read the object back first (the list or "
+            "get action of the same resource) and call it again only if the change is missing."
+        )
+    elif exc.hint and "3cx " not in exc.hint:
         text += f"\n{exc.hint}"
     return text
