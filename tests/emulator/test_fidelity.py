@@ -84,6 +84,8 @@ def test_demo_routes_calls_like_a_company(emulator: Any, connect: Connect) -> No
         outbound = api.get("/OutboundRules").json()["value"]
         peers = {p["Number"]: p for p in api.get("/Peers").json()["value"]}
         users = api.get("/Users", params={"$select": "Number,Require2FA,Enable2FA"}).json()
+        parameters = api.get("/Parameters").json()["value"]
+    assert {p["Name"] for p in parameters} >= {"ACME_CRM_URL", "ACME_SUPPORT_HOURS"}
     with connect(emulator) as api:
         zones = api.get("/Defs/TimeZones").json()["value"]
     zone = next(z for z in zones if z["Id"] == hours["TimeZoneId"])  # an Id of the list

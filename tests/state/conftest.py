@@ -1,7 +1,7 @@
 """Fixtures: a demo PBX with every kind ``3cx state`` manages, and empty PBXs to apply to.
 
-The demo data has holidays and rules but no custom parameters; ``source`` adds those and
-a rule of each kind more through XAPI, so the round trip covers every kind of
+The demo data has holidays, rules and custom parameters; ``source`` adds more of those
+through XAPI, so the round trip covers every kind of
 :data:`tcxkit.state.KINDS` and references between them (group ids, trunk numbers).
 """
 

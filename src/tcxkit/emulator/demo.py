@@ -487,6 +487,12 @@ OFFICE_HOURS = {
     "SystemLanguage": "EN",
 }
 
+#: Custom parameters, as an integrator adds them for its own scripts and templates.
+_PARAMETERS = (
+    {"Name": "ACME_CRM_URL", "Value": "https://crm.acme.example", "Description": "CRM lookups"},
+    {"Name": "ACME_SUPPORT_HOURS", "Value": "Mon-Fri 09:00-17:30", "Description": "Support desk"},
+)
+
 #: UK bank holidays: (name, day, month, year or None for every year).
 _HOLIDAYS = (
     ("New Year's Day", 1, 1, None),
@@ -506,6 +512,10 @@ def _seed_rules(state: AppState) -> None:
     if not {"Holidays", "InboundRules", "OutboundRules"} <= state.sets.keys():
         return
     state.set_singleton("OfficeHours", {**state.singleton("OfficeHours"), **OFFICE_HOURS})
+    if "Parameters" in state.sets:
+        state.entity_set("Parameters").insert_many(
+            state.with_defaults("Parameters", p) for p in _PARAMETERS
+        )
     holidays = state.entity_set("Holidays")
     for name, day, month, year in _HOLIDAYS:
         holidays.insert(
