@@ -3,7 +3,8 @@
 ``seed(state)`` builds "Acme Widgets": departments, 25 users (extensions 100-124), three
 queues with agents, two ring groups, two IVRs, two trunks, parkings, a fax, 50 contacts,
 about 3 000 call-log segments over the last four weeks, 20 recordings tied to calls, two
-backups and three active calls.  Everything is drawn from one seeded ``random.Random``, so
+backups and three active calls; office hours, holidays, rules and custom parameters come
+from :mod:`.demo_routing`.  Everything is drawn from one seeded ``random.Random``, so
 two runs produce the same PBX (only the dates move with today's date).
 
 DNs are created through :mod:`.domain.dns`, the same code the HTTP handlers use, so demo
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .demo_routing import seed_routing
 from .domain.common import parse_duration
 
 if TYPE_CHECKING:
@@ -452,7 +454,7 @@ def seed(state: AppState) -> None:
         state.entity_set("Contacts").insert_many(
             state.with_defaults("Contacts", c) for c in _contacts(rng)
         )
-        _seed_rules(state)
+        seed_routing(state)
 
     end = datetime.now(UTC).replace(microsecond=0)
     plan = CallPlan.from_state(state)
@@ -467,145 +469,6 @@ def seed(state: AppState) -> None:
     add_backup(state, f"backup-{end - timedelta(days=1):%Y%m%d}-0200", _stamp((end - timedelta(days=1)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
     if state.config.scale:
         seed_scale(state, int(state.config.scale))
-
-
-#: Office hours of the company: weekdays 09:00-17:30, lunch 12:30-13:30, in the PBX's
-#: time zone (``TimeZoneId`` is the clock module's: the configured zone, Europe/London).
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
-OFFICE_HOURS = {
-    "Hours": {
-        "Type": "OfficeHours",
-        "IgnoreHolidays": False,
-        "Periods": [{"DayOfWeek": d, "Start": "09:00:00", "Stop": "17:30:00"} for d in _WEEKDAYS],
-    },
-    "BreakTime": {
-        "Type": "BreakTime",
-        "IgnoreHolidays": False,
-        "Periods": [{"DayOfWeek": d, "Start": "12:30:00", "Stop": "13:30:00"} for d in _WEEKDAYS],
-    },
-    "OfficeHolidays": [],
-    "SystemLanguage": "EN",
-}
-
-#: Custom parameters, as an integrator adds them for its own scripts and templates.
-_PARAMETERS = (
-    {"Name": "ACME_CRM_URL", "Value": "https://crm.acme.example", "Description": "CRM lookups"},
-    {"Name": "ACME_SUPPORT_HOURS", "Value": "Mon-Fri 09:00-17:30", "Description": "Support desk"},
-)
-
-#: UK bank holidays: (name, day, month, year or None for every year).
-_HOLIDAYS = (
-    ("New Year's Day", 1, 1, None),
-    ("Good Friday", 3, 4, 2026),
-    ("Easter Monday", 6, 4, 2026),
-    ("Early May Bank Holiday", 4, 5, 2026),
-    ("Christmas Day", 25, 12, None),
-    ("Boxing Day", 26, 12, None),
-)
-
-
-def _seed_rules(state: AppState) -> None:
-    """Office hours, holidays, inbound and outbound rules: what routes the demo's calls.
-
-    Releases before 20.0.6 lack some of these sets; they get what they have.
-    """
-    if not {"Holidays", "InboundRules", "OutboundRules"} <= state.sets.keys():
-        return
-    state.set_singleton("OfficeHours", {**state.singleton("OfficeHours"), **OFFICE_HOURS})
-    if "Parameters" in state.sets:
-        state.entity_set("Parameters").insert_many(
-            state.with_defaults("Parameters", p) for p in _PARAMETERS
-        )
-    holidays = state.entity_set("Holidays")
-    for name, day, month, year in _HOLIDAYS:
-        holidays.insert(
-            state.with_defaults(
-                "Holidays",
-                {
-                    "Name": name,
-                    "Day": day,
-                    "DayEnd": day,
-                    "Month": month,
-                    "MonthEnd": month,
-                    "Year": year or 0,
-                    "YearEnd": year or 0,
-                    "IsRecurrent": year is None,
-                    "TimeOfStartDate": "PT0S",
-                    "TimeOfEndDate": "PT23H59M",
-                    "HolidayPrompt": "holiday.wav",
-                },
-            )
-        )
-    peers = {p["Number"]: p for p in state.entity_set("Peers").all()}
-
-    def dest(number: str, to: str) -> dict[str, Any]:
-        peer = peers[number]
-        return {"To": to, "Number": number, "Name": peer["Name"], "Type": peer["Type"],
-                "External": "", "Tags": []}  # fmt: skip
-
-    def trunk(number: str) -> dict[str, Any]:
-        peer = peers[number]
-        return {k: peer.get(k) for k in ("Id", "Number", "Name", "Type")} | {"Tags": []}
-
-    inbound = (
-        ("Main number", "+442079460000", "10000", dest("900", "IVR"), dest("901", "IVR")),
-        ("Sales line", "+442079460001", "10000", dest("800", "Queue"), dest("800", "VoiceMail")),
-        ("Support line", "+442079460002", "10001", dest("801", "Queue"), dest("901", "IVR")),
-    )
-    rules = state.entity_set("InboundRules")
-    for name, did, via, office, closed in inbound:
-        rules.insert(
-            state.with_defaults(
-                "InboundRules",
-                {
-                    "RuleName": name,
-                    "Data": did,
-                    "Condition": "BasedOnDID",
-                    "CallType": "AllCalls",
-                    "TrunkDN": trunk(via),
-                    "Hours": {"Type": "OfficeHours", "IgnoreHolidays": False, "Periods": []},
-                    "OfficeHoursDestination": office,
-                    "OutOfOfficeHoursDestination": closed,
-                    "HolidaysDestination": closed,
-                    "AlterDestinationDuringOutOfOfficeHours": True,
-                    "AlterDestinationDuringHolidays": True,
-                },
-            )
-        )
-    bt, twilio = peers["10000"], peers["10001"]
-    outbound = (  # name, prefix, lengths, emergency, routes (trunk, strip, prepend)
-        ("Emergency", "999", "", True, ((bt, 0, ""),)),
-        ("UK numbers", "9", "11", False, ((bt, 1, ""), (twilio, 1, ""))),
-        ("International", "900", "", False, ((twilio, 1, ""),)),
-    )
-    out_rules = state.entity_set("OutboundRules")
-    for priority, (name, prefix, lengths, emergency, routes) in enumerate(outbound, start=1):
-        out_rules.insert(
-            state.with_defaults(
-                "OutboundRules",
-                {
-                    "Name": name,
-                    "Priority": priority,
-                    "Prefix": prefix,
-                    "NumberLengthRanges": lengths,
-                    "EmergencyRule": emergency,
-                    "DNRanges": [{"From": "100", "To": "124"}],
-                    "GroupIds": [],
-                    "GroupNames": [],
-                    "Routes": [
-                        {
-                            "TrunkId": t["Id"],
-                            "TrunkName": t["Name"],
-                            "StripDigits": strip,
-                            "Prepend": prepend,
-                            "Append": "",
-                            "CallerID": "+442079460000",
-                        }
-                        for t, strip, prepend in routes
-                    ],
-                },
-            )
-        )
 
 
 def _contacts(rng: random.Random) -> Iterator[dict[str, Any]]:
