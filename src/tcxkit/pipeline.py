@@ -617,22 +617,36 @@ _WARNING_HINTS = {
 }
 
 
-_UNQUOTED = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+(-?\d+(?:\.\d+)?)\b")
+_BARE_NUMBER = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+(-?\d+(?:\.\d+)?)\b")
+_QUOTED_NUMBER = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+'(-?\d+(?:\.\d+)?)'")
+_OPERANDS = re.compile(r"Found operand types '([\w.]+)' and '([\w.]+)'")
+_NUMBERS = ("Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Decimal", "Edm.Double")
 
 
 def _filter_hint(message: str, url: str) -> str | None:
-    """The fix for a ``$filter`` that compares a text property with a bare number.
+    """The fix for a ``$filter`` comparing text with a number, shown on the user's filter.
 
-    The PBX's OData library refuses ``Number eq 100`` (``Number`` is text) with "A binary
-    operator with incompatible types"; the fix is quoting, shown on the user's own filter.
+    The PBX's OData library refuses ``Number eq 100`` (``Number`` is text) and
+    ``Id eq '6'`` (``Id`` is a number) with "A binary operator with incompatible types";
+    the fix is quoting the one and unquoting the other.
     """
-    if "incompatible types" not in message or "'Edm.String'" not in message:
+    operands = _OPERANDS.search(message)
+    if "incompatible types" not in message or operands is None:
+        return None
+    kinds = set(operands.groups())
+    if "Edm.String" not in kinds or not kinds & set(_NUMBERS):
         return None
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
     text = (query.get("$filter") or [""])[0]
-    found = _UNQUOTED.search(text)
-    example = f"{found[1]} {found[2]} '{found[3]}'" if found else "Number eq '100'"
-    return f"Text values are quoted in a filter: {example}."
+    quoted = _QUOTED_NUMBER.search(text)
+    bare = _BARE_NUMBER.search(text)
+    if bare is not None or quoted is None:
+        example = f"{bare[1]} {bare[2]} '{bare[3]}'" if bare else "Number eq '100'"
+        return f"Text values are quoted in a filter: {example}."
+    return (
+        f"Numbers are not quoted in a filter: {quoted[1]} {quoted[2]} {quoted[3]} "
+        "(quote the value only when the property is text, as Number is)."
+    )
 
 
 def _warning_hint(details: list[dict[str, Any]], message: str) -> str:

@@ -331,3 +331,7 @@ def test_unquoted_number_in_a_filter_is_refused_with_the_quoted_form(run: Runner
     _no_traceback(r.err)
     quoted = run("users", "list", "--filter", "Number eq '100'", "-o", "json")
     assert quoted.code == 0 and [u["Number"] for u in quoted.json()] == ["100"]
+    r = run("users", "list", "--filter", "Id eq '6'")  # the other way round: Id is a number
+    assert r.code == 8
+    assert "Found operand types 'Edm.Int32' and 'Edm.String' for operator kind 'Equal'." in r.err
+    assert "Hint: Numbers are not quoted in a filter: Id eq 6 (quote the value only" in r.err
