@@ -8,7 +8,6 @@ fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
+from ..config import env_bool
 from .errors import DEBUG
 from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
 from .lazy import (
@@ -184,7 +184,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+    if opts["debug"] or env_bool("TCX_DEBUG"):
         opts["debug"] = DEBUG["on"] = True
     sub = ctx.invoked_subcommand
     if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
@@ -591,6 +591,3 @@ def completion_cmd(shell: str) -> None:
 
 
 BUILTINS = tuple(cli.commands)
-
-if os.environ.get("TCX_DEBUG") not in (None, "", "0"):
-    DEBUG["on"] = True

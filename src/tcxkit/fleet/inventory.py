@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import parse_bool
 from ..errors import ConfigurationError, UsageError
 
 __all__ = [
@@ -156,7 +157,7 @@ def _target(name: str, raw: Any, where: str, base: Path) -> PbxTarget:
         tags=tuple(tags),
         release=str(raw.get("release", "auto")),
         ca_bundle=ca,
-        insecure=bool(raw.get("insecure", False)),
+        insecure=parse_bool(raw.get("insecure", False), f"{where}: [pbx.{name}] insecure"),
         source=where,
     )
 
