@@ -191,6 +191,60 @@ def compile_release(spec: dict[str, Any], release: str) -> dict[str, Any]:
     }
 
 
+#: What a Concealed* schema hides: the members tcxkit.redaction masks inside one.
+CONCEALED_MEMBERS = {"Pbx.ConcealedPassword": ["Value"], "Pbx.ConcealedDataFile": ["Contents"]}
+SECRET_ACTIONS = ROOT / "src" / "tcxkit" / "catalog" / "secret_actions.json"
+
+
+def concealed_fields(spec: dict[str, Any], found: dict[str, dict[str, Any]]) -> None:
+    """Add to ``found`` every property whose schema is a Concealed* type:
+    ``{property name: {"schema": Pbx.Concealed..., "in": [schemas]}}``."""
+
+    def walk(owner: str, node: Any, prop: str | None) -> None:
+        if isinstance(node, dict):
+            target = node.get("$ref", "").rsplit("/", 1)[-1]
+            if target in CONCEALED_MEMBERS and prop is not None:
+                entry = found.setdefault(prop, {"schema": target, "in": []})
+                if entry["schema"] != target:
+                    raise SystemExit(f"{prop} is both {entry['schema']} and {target}")
+                if owner not in entry["in"]:
+                    entry["in"].append(owner)
+                    entry["in"].sort()
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):
+                    for name, sub in value.items():
+                        walk(owner, sub, name)
+                else:
+                    walk(owner, value, prop)
+        elif isinstance(node, list):
+            for value in node:
+                walk(owner, value, prop)
+
+    schemas = spec["components"]["schemas"]
+    for name, members in CONCEALED_MEMBERS.items():
+        missing = set(members) - set(schemas.get(name, {}).get("properties", {}))
+        if name in schemas and missing:
+            raise SystemExit(
+                f"{name} has no {', '.join(sorted(missing))}: review CONCEALED_MEMBERS"
+            )
+    for name, schema in schemas.items():
+        walk(name, schema, None)
+
+
+def secrets_table(fields: dict[str, dict[str, Any]], ids: set[str]) -> dict[str, Any]:
+    """``data/secrets.json``: the schema-decided secret fields and the reviewed secret actions."""
+    reviewed = json.loads(SECRET_ACTIONS.read_text(encoding="utf-8"))["actions"]
+    unknown = sorted(set(reviewed) - ids)
+    if unknown:
+        raise SystemExit(f"{SECRET_ACTIONS.name}: no release has {', '.join(unknown)}")
+    return {
+        "format": 1,
+        "concealed_members": CONCEALED_MEMBERS,
+        "concealed_fields": dict(sorted(fields.items())),
+        "secret_actions": dict(sorted(reviewed.items())),
+    }
+
+
 def gz_json(data: Any) -> bytes:
     raw = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     buf = io.BytesIO()
@@ -202,12 +256,19 @@ def gz_json(data: Any) -> bytes:
 def outputs() -> dict[Path, bytes]:
     result: dict[Path, bytes] = {}
     releases = []
+    fields: dict[str, dict[str, Any]] = {}
+    ids: set[str] = set()
     for src in sorted(SPECS.glob("xapi-*.yaml.xz")):
         release = release_of(src)
         spec = load_spec(src)
         releases.append(release)
         result[OUT / f"spec-{release}.json.gz"] = gz_json(spec)
-        result[OUT / f"catalog-{release}.json.gz"] = gz_json(compile_release(spec, release))
+        compiled = compile_release(spec, release)
+        result[OUT / f"catalog-{release}.json.gz"] = gz_json(compiled)
+        concealed_fields(spec, fields)
+        ids.update(a["id"] for a in compiled["actions"])
+    secrets = json.dumps(secrets_table(fields, ids), indent=1, sort_keys=True) + "\n"
+    result[OUT / "secrets.json"] = secrets.encode()
     releases.sort(key=lambda r: tuple(int(x) for x in r.split(".")))
     index = json.dumps({"releases": releases, "default": releases[-1]}, indent=1) + "\n"
     result[OUT / "releases.json"] = index.encode()
