@@ -34,7 +34,7 @@ __all__ = [
     "is_secret_action",
     "is_secret_key",
     "redact",
-    "scrub_text",
+    "scrub",
     "secret_values",
 ]
 
@@ -191,7 +191,7 @@ def secret_values(value: Any, action: str | None = None) -> set[str]:
     """The strings :func:`redact` would mask in ``value`` (at least 4 characters long).
 
     What an error message must not echo: a PBX's error text may quote the
-    request it refuses (see :func:`scrub_text`).
+    request it refuses (see :func:`scrub`).
     """
     found: set[str] = set()
     _collect(value, redact(value, action), found)
@@ -211,9 +211,21 @@ def _collect(original: Any, masked: Any, found: set[str]) -> None:
         found.add(str(original))
 
 
-def scrub_text(text: str, secrets: set[str]) -> str:
-    """``text`` with every one of ``secrets`` replaced by the mask (longest first)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
+def scrub(value: Any, secrets: set[str]) -> Any:
+    """``value`` (text, or JSON at any depth) with each of ``secrets`` replaced by the mask.
+
+    For free text that may quote a secret -- an error message -- where no field
+    name says what is secret; ``secrets`` come from :func:`secret_values`.
+    """
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in sorted(secrets, key=len, reverse=True):
+            if secret in value:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, dict):
+        return {k: scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value

@@ -449,6 +449,11 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
     help="Where writes are recorded (default: mcp-audit.jsonl in the data dir).",
 )
 @click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Pass passwords, keys and tokens to the model unmasked (off: they read ********).",
+)
+@click.option(
     "--max-result-kb",
     type=click.IntRange(1, 10240),
     default=32,

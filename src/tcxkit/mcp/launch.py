@@ -31,6 +31,8 @@ class McpOptions:
     deny: str | None = None
     audit_log: str | None = None
     max_result_kb: int = 32
+    #: Secrets reach the model unmasked (``--show-secrets``); never the audit log.
+    show_secrets: bool = False
 
 
 def parse_http(value: str) -> tuple[str, int]:
@@ -47,6 +49,7 @@ def build_toolbox(opts: Options, mcp: McpOptions) -> Toolbox:
     audit = Path(mcp.audit_log) if mcp.audit_log else data_dir() / "mcp-audit.jsonl"
     policy = Policy.from_options(mcp.allow_writes, mcp.allow_deletes, mcp.allow, mcp.deny)
     tb = Toolbox(client, policy, AuditLog(audit), mcp.max_result_kb * 1024)
+    tb.show_secrets = mcp.show_secrets
     threading.Thread(target=tb.warm_up, name="tcxkit-mcp-warm-up", daemon=True).start()
     return tb
 

@@ -45,6 +45,13 @@ class Toolbox:
         self.policy = policy
         self.audit = audit
         self.budget = max_result_bytes
+        #: ``3cx mcp --show-secrets``: the only way a secret reaches the model.
+        self.show_secrets = False
+
+    def reveal(self, result: Any, action: str | None = None) -> Any:
+        """What the model may see of ``result`` (``action``'s answer): secrets masked
+        (:func:`tcxkit.redaction.redact`) unless the server runs with ``--show-secrets``."""
+        return result if self.show_secrets else redact(result, action)
 
     @property
     def catalog(self) -> Catalog:
@@ -140,7 +147,7 @@ class Toolbox:
         if action.pageable and "count" in action.query and "count" not in args:
             args["count"] = True
         result = self.run(action, args)
-        return fit(redact(result), self.budget, skip=skip or 0, action=action.id)
+        return fit(self.reveal(result, action.id), self.budget, skip=skip or 0, action=action.id)
 
     def run(self, action: Action, args: dict[str, Any]) -> Any:
         """Check the policy, send, audit writes; tcxkit errors become :class:`ToolFailure`."""

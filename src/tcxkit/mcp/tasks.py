@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from ..odata import F
-from ..redaction import redact
 from .budget import fit
 from .service import Toolbox, ToolFailure
 
@@ -60,7 +59,7 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
         out["user"] = tb.run(cat.require("GetUserByNumber"), {"number": q, "select": _USER_FIELDS})
         used.append("GetUserByNumber")
     out["used"] = used
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def call_history(
@@ -88,7 +87,7 @@ def call_history(
         "count": True,
     }
     result = tb.run(tb.catalog.require("GetCallLogData"), args)
-    return fit(redact(result), tb.budget, skip=skip or 0, action="call_history")
+    return fit(tb.reveal(result), tb.budget, skip=skip or 0, action="call_history")
 
 
 def call_log_period(start: datetime, end: datetime) -> dict[str, Any]:
@@ -130,12 +129,14 @@ def _when(text: str, name: str) -> datetime:
 def active_calls(tb: Toolbox) -> str:
     """Calls in progress now."""
     result = tb.run(tb.catalog.require("ListActiveCall"), {"top": 100, "count": True})
-    return fit(redact(result), tb.budget, action="ListActiveCall")
+    return fit(tb.reveal(result), tb.budget, action="ListActiveCall")
 
 
 def system_status(tb: Toolbox) -> str:
     """The PBX's version, licence, calls, extensions and health at a glance."""
-    return fit(redact(tb.run(tb.catalog.require("GetSystemStatus"), {})), tb.budget)
+    return fit(
+        tb.reveal(tb.run(tb.catalog.require("GetSystemStatus"), {}), "GetSystemStatus"), tb.budget
+    )
 
 
 def queue_members(tb: Toolbox, queue: str) -> str:
@@ -157,4 +158,4 @@ def queue_members(tb: Toolbox, queue: str) -> str:
         "agents": agents.get("value", agents),
         "used": ["ListQueue", "ListAgents"],
     }
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
