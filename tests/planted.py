@@ -166,6 +166,33 @@ def _arguments(action: Any) -> dict[str, Any]:
 
 
 @contextmanager
+def echoing_error(emu: Any, action_id: str, secret: str) -> Iterator[str]:
+    """``action_id`` fails with a 400 whose message quotes ``secret`` (as if the PBX
+    echoed the request it refused); yields the quoted sentence's fixed part."""
+    import httpx
+
+    said = "is not accepted by the mail server"
+    echo = f"MailPassword '{secret}' {said}"
+    rule = {
+        "operation": action_id,
+        "status": 400,
+        "body": {
+            "error": {
+                "code": "",
+                "message": echo,
+                "details": [{"code": "", "message": echo, "target": "MailPassword"}],
+            }
+        },
+    }
+    faults = f"{emu.url}/emulator/faults"
+    httpx.post(faults, json=rule, auth=emu.control_auth).raise_for_status()
+    try:
+        yield said
+    finally:
+        httpx.delete(faults, auth=emu.control_auth).raise_for_status()
+
+
+@contextmanager
 def planted_emulator() -> Iterator[Planted]:
     """A private demo PBX with planted secrets (see the module docstring)."""
     fixed = answers()

@@ -15,10 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from test_operators import OUT, states, xcom
-from tests.planted import Planted, planted_emulator
+from tests.planted import Planted, echoing_error, planted_emulator
 
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "tcxkit_planted_secrets.py"
 ERROR_SECRET = "PLANTED-airflow-sent-5b8e02"
@@ -41,17 +40,10 @@ def _run(planted: Planted, load_dag: Any) -> Any:
     os.environ["AIRFLOW_CONN_THREECX_PLANTED"] = json.dumps(conn)
     os.environ["PLANTED_READS"] = json.dumps(planted.reads)
     os.environ["PLANTED_ERROR_SECRET"] = ERROR_SECRET
-    echo = f"MailPassword '{ERROR_SECRET}' is not accepted by the mail server"
-    rule = {
-        "operation": "UpdateMailSettings",
-        "status": 400,
-        "body": {"error": {"code": "", "message": echo, "details": []}},
-    }
-    httpx.post(f"{emu.url}/emulator/faults", json=rule, auth=emu.control_auth).raise_for_status()
     try:
-        return load_dag(DAG_FILE, "tcxkit_planted_secrets").test()
+        with echoing_error(emu, "UpdateMailSettings", ERROR_SECRET):
+            return load_dag(DAG_FILE, "tcxkit_planted_secrets").test()
     finally:
-        httpx.delete(f"{emu.url}/emulator/faults", auth=emu.control_auth).raise_for_status()
         for name in ("AIRFLOW_CONN_THREECX_PLANTED", "PLANTED_READS", "PLANTED_ERROR_SECRET"):
             os.environ.pop(name, None)
 

@@ -21,7 +21,7 @@ from tcxkit.catalog import catalog
 from tcxkit.catalog.naming import kebab
 from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
 
-from ..planted import RELEASE, Planted, planted_emulator
+from ..planted import RELEASE, Planted, echoing_error, planted_emulator
 from .conftest import InProcess, Result, _base_env
 
 FORMATS = ("json", "jsonl", "table", "csv", "raw")
@@ -148,32 +148,15 @@ def test_an_error_that_echoes_a_secret_is_masked(
     cli: InProcess, planted: Planted, tmp_path: Path
 ) -> None:
     """The PBX quotes the refused request; neither the message nor --debug shows the secret."""
-    emu = planted.emulator
     secret = "PLANTED-sent-by-the-user-4f1c9a"
-    echo = f"MailPassword '{secret}' is not accepted by the mail server"
-    rule = {
-        "operation": "UpdateMailSettings",
-        "status": 400,
-        "body": {
-            "error": {
-                "code": "",
-                "message": echo,
-                "details": [{"code": "", "message": echo, "target": "MailPassword"}],
-            }
-        },
-    }
-    httpx.post(f"{emu.url}/emulator/faults", json=rule, auth=emu.control_auth).raise_for_status()
     body = tmp_path / "mail.json"
     body.write_text(json.dumps({"MailPassword": {"Concealed": False, "Value": secret}}))
-    try:
+    with echoing_error(planted.emulator, "UpdateMailSettings", secret) as said:
         for extra in ([], ["--debug"], ["-o", "jsonl"]):
             r = cli(*extra, "mail-settings", "update-mail-settings", "--body", f"@{body}")
             assert r.code == 8, r.err
-            assert "is not accepted by the mail server" in r.err
-            assert "********" in r.err
+            assert said in r.err and "********" in r.err
             assert secret not in r.out + r.err
-    finally:
-        httpx.delete(f"{emu.url}/emulator/faults", auth=emu.control_auth).raise_for_status()
 
 
 def test_emulator_request_log_masks_planted_writes(planted: Planted) -> None:

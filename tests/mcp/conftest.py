@@ -36,19 +36,19 @@ def mcp_emulator() -> Iterator[Any]:
         yield emu
 
 
-@pytest.fixture
-def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+def server_env(url: str, client_id: str, secret: str, tmp_path: Path) -> dict[str, str]:
+    """A ``3cx mcp`` process's environment: isolated directories, the PBX in ``TCX_*``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     for name in ("config", "data", "cache"):
         (tmp_path / name).mkdir()
         env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
-    env.update(
-        TCX_URL=mcp_emulator.url,
-        TCX_CLIENT_ID=mcp_emulator.client_id,
-        TCX_CLIENT_SECRET=SECRET,
-        TCX_NO_KEYRING="1",
-    )
+    env.update(TCX_URL=url, TCX_CLIENT_ID=client_id, TCX_CLIENT_SECRET=secret, TCX_NO_KEYRING="1")
     return env
+
+
+@pytest.fixture
+def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
+    return server_env(mcp_emulator.url, mcp_emulator.client_id, SECRET, tmp_path)
 
 
 @dataclass

@@ -10,16 +10,14 @@ every one does.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from ..planted import Planted, planted_emulator
-from .conftest import Session, stdio_session
+from ..planted import Planted, echoing_error, planted_emulator
+from .conftest import Session, server_env, stdio_session
 
 
 @pytest.fixture(scope="module")
@@ -31,17 +29,7 @@ def planted() -> Iterator[Planted]:
 @pytest.fixture
 def env(planted: Planted, tmp_path: Path) -> dict[str, str]:
     emu = planted.emulator
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
-    for name in ("config", "data", "cache"):
-        (tmp_path / name).mkdir()
-        env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
-    env.update(
-        TCX_URL=emu.url,
-        TCX_CLIENT_ID=emu.client_id,
-        TCX_CLIENT_SECRET=emu.client_secret,
-        TCX_NO_KEYRING="1",
-    )
-    return env
+    return server_env(emu.url, emu.client_id, emu.client_secret, tmp_path)
 
 
 async def _read_everything(s: Session, planted: Planted) -> list[tuple[str, bool]]:
@@ -73,17 +61,9 @@ async def test_read_only_server_shows_no_planted_secret(
 async def test_writes_allowed_errors_and_audit_show_no_planted_secret(
     planted: Planted, env: dict[str, str], tmp_path: Path
 ) -> None:
-    emu = planted.emulator
     audit = tmp_path / "audit.jsonl"
     secret = "PLANTED-model-sent-9d2e71"
-    echo = f"MailPassword '{secret}' is not accepted by the mail server"
-    rule = {
-        "operation": "UpdateMailSettings",
-        "status": 400,
-        "body": {"error": {"code": "", "message": echo, "details": []}},
-    }
-    httpx.post(f"{emu.url}/emulator/faults", json=rule, auth=emu.control_auth).raise_for_status()
-    try:
+    with echoing_error(planted.emulator, "UpdateMailSettings", secret) as said:
         async with stdio_session(env, "--allow-writes", "--audit-log", str(audit)) as s:
             outcomes = await _read_everything(s, planted)
             error, text = await s.call(
@@ -91,9 +71,7 @@ async def test_writes_allowed_errors_and_audit_show_no_planted_secret(
                 action="UpdateMailSettings",
                 body={"MailPassword": {"Concealed": False, "Value": secret}},
             )
-    finally:
-        httpx.delete(f"{emu.url}/emulator/faults", auth=emu.control_auth).raise_for_status()
-    assert error and "is not accepted by the mail server" in text and "********" in text
+    assert error and said in text and "********" in text
     written = [a for a, failed in outcomes if not failed]
     assert {"GenerateAppToken", "SetOAuthState", "GetRestoreSettings"} <= set(written)
     records = audit.read_text(encoding="utf-8") if audit.exists() else ""
