@@ -84,6 +84,14 @@ def test_every_format_single_and_fleet_masks_every_planted_secret(
             seen.append(_ok(cli(*line, "-o", fmt), f"{action_id} -o {fmt}"))
             fleet = cli("--inventory", str(inventory), "--fleet", "all", *line, "-o", fmt)
             seen.append(_ok(fleet, f"--fleet {action_id} -o {fmt}"))
+    for action_id in planted.answers:  # `3cx call ACTION`: the same printer
+        params = [f"--param={k}={v}" for k, v in planted.reads[action_id].items()]
+        params = [p for p in params if "={" not in p]  # named body arguments: below
+        body = {k: v for k, v in planted.reads[action_id].items() if isinstance(v, dict)}
+        line = ["call", action_id, *params, *(["--body", json.dumps(body)] if body else [])]
+        seen.append(_ok(cli(*line, "-o", "jsonl"), f"call {action_id}"))
+        fleet = cli("--inventory", str(inventory), "--fleet", "all", *line, "-o", "csv")
+        seen.append(_ok(fleet, f"--fleet call {action_id}"))
     # the issue's own example: a selected secret column on every PBX
     select = cli(
         "--inventory", str(inventory), "--fleet", "all",
@@ -92,7 +100,7 @@ def test_every_format_single_and_fleet_masks_every_planted_secret(
     seen.append(_ok(select, "--fleet list-trunk --select"))
     assert "********" in select.out
     assert not planted.leaks(*seen)
-    assert len(seen) == len(planted.reads) * len(FORMATS) * 2 + 1
+    assert len(seen) == (len(planted.reads) * len(FORMATS) + len(planted.answers)) * 2 + 1
 
 
 def test_show_secrets_is_the_way_out(cli: InProcess, planted: Planted, inventory: Path) -> None:
