@@ -36,6 +36,7 @@ from .paging import Pager
 from .pipeline import RawResponse
 from .results import FileResult, finish_download
 from .retry import RetryPolicy
+from .urls import check_url
 
 __all__ = ["AsyncClient", "Client"]
 
@@ -181,6 +182,7 @@ class _Base:
         http: httpx.Client | httpx.AsyncClient | None = None,
         retry_post: bool | None = None,
         version: str | None = None,
+        allow_http: bool = False,
     ) -> None:
         if retry_post is not None:
             _deprecated("retry_post", "retry_writes (it covers PATCH and DELETE too)")
@@ -194,7 +196,7 @@ class _Base:
                 hint="Create an API client in the 3CX admin console (Integrations > API).",
             )
         self._core = ClientCore(
-            _check_base_url(base_url),
+            _check_base_url(check_url(base_url, allow_http=allow_http)),
             client_id,
             client_secret,
             release=release,
@@ -313,12 +315,14 @@ class Client(_Base):
         return _store_step(self._core, step)
 
     def _send(self, send: Send) -> RawResponse:
+        # Never a redirect, even on a caller's http= client: a 307 re-sends the body
+        # (the client secret) and the Authorization header to where the PBX points.
         request = self._request(send)
         try:
             if send.stream_to is None:
-                response = self._http.send(request)
+                response = self._http.send(request, follow_redirects=False)
                 return _raw(response, response.content)
-            response = self._http.send(request, stream=True)
+            response = self._http.send(request, stream=True, follow_redirects=False)
             try:
                 ct = response.headers.get("content-type", "")
                 if response.is_success and "json" not in ct:
@@ -457,9 +461,9 @@ class AsyncClient(_Base):
         request = self._request(send)
         try:
             if send.stream_to is None:
-                response = await self._http.send(request)
+                response = await self._http.send(request, follow_redirects=False)
                 return _raw(response, response.content)
-            response = await self._http.send(request, stream=True)
+            response = await self._http.send(request, stream=True, follow_redirects=False)
             try:
                 ct = response.headers.get("content-type", "")
                 if response.is_success and "json" not in ct:

@@ -22,7 +22,7 @@ from .odata import iso_duration, literal
 if TYPE_CHECKING:
     from .schemas import SchemaIndex
 
-__all__ = ["Checker", "describe", "iso_duration"]
+__all__ = ["Checker", "describe", "iso_duration", "unknown_property"]
 
 
 _INT_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -123,7 +123,7 @@ class Checker:
             elif name.startswith("@odata.") or "@odata." in name:
                 out[name] = item
             elif props and schema.get("additionalProperties") in (None, False):
-                self.fail(sub, _unknown(name, props))
+                self.fail(sub, unknown_property(name, props))
                 out[name] = item
             else:
                 out[name] = item
@@ -228,7 +228,8 @@ def _kind(value: Any) -> str:
     return type(value).__name__
 
 
-def _unknown(name: str, props: dict[str, Any]) -> str:
+def unknown_property(name: str, props: dict[str, Any]) -> str:
+    """The "unknown property" message, with the nearest declared names (or a case-only match)."""
     close = difflib.get_close_matches(name, list(props), n=3, cutoff=0.6)
     if not close:
         lowered = {p.lower(): p for p in props}

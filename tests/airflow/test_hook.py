@@ -88,6 +88,21 @@ def test_verify_tls_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert ThreeCXHook(threecx_conn_id="threecx_lab").settings()["verify"] is False
 
 
+def test_plain_http_off_the_worker_needs_the_allow_http_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Refused when the client is made, before any connection (a documentation address)."""
+    conn = {"host": "http://198.51.100.7:5000", "login": "c", "password": "k"}
+    define(monkeypatch, "threecx_far", conn)
+    with pytest.raises(ConfigurationError) as info:
+        ThreeCXHook(threecx_conn_id="threecx_far").get_conn()
+    assert info.value.message == (
+        "Plain http:// to 198.51.100.7 would send the API key unencrypted; nothing was sent."
+    )
+    define(monkeypatch, "threecx_far_ok", {**conn, "extra": {"allow_http": "true"}})
+    assert ThreeCXHook(threecx_conn_id="threecx_far_ok").settings()["allow_http"] is True
+
+
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [

@@ -46,7 +46,7 @@ def test_connection_type_resolves_to_the_hook() -> None:
 def test_connection_form_fields_and_behaviour() -> None:
     pm = ProvidersManager()
     widgets = pm.connection_form_widgets
-    for field in ("verify_tls", "release", "ca_bundle", "timeout", "token_store"):
+    for field in ("verify_tls", "allow_http", "release", "ca_bundle", "timeout", "token_store"):
         assert f"extra__threecx__{field}" in widgets
     assert widgets["extra__threecx__release"].field["value"] == "auto"
     assert widgets["extra__threecx__token_store"].field["value"] == "airflow"

@@ -297,3 +297,49 @@ def test_stream_passes_rows_and_errors_through() -> None:
     with pytest.raises(ValueError, match="boom"):
         got.extend(stream(source))
     assert got == list(range(3000))
+
+
+def test_an_inventory_others_can_write_is_refused_with_the_chmod(
+    run: Runner, tcx_fleet: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text(dump_inventory(tcx_fleet.targets))
+    path.chmod(0o666)
+    for emu in tcx_fleet.instances:
+        emu.clear_requests()
+    r = run("--inventory", str(path), "--fleet", "all", "users", "list-user", "--top", "1")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        f"3cx: configuration error: The inventory {path} is writable by other users "
+        "(mode -rw-rw-rw-); whoever can change it decides where API keys go, so it was not "
+        f"used.\nHint: Run: chmod go-w {path}\n"
+    )
+    assert [e.requests for e in tcx_fleet.instances] == [[], [], []]
+    path.chmod(0o600)
+    assert run("--inventory", str(path), "fleet", "list", "--no-check").code == 0
+
+
+def test_fleet_list_never_shows_a_password_from_a_url(run: Runner, tmp_path: Path) -> None:
+    path = tmp_path / "fleet.toml"
+    path.write_text('[pbx.a]\nurl = "https://admin:Pw-77aa@a.example.com"\nclient_id = "x"\n')
+    r = run("--inventory", str(path), "fleet", "list", "--no-check")
+    assert r.code == 2
+    assert f"{path}: [pbx.a]: The PBX URL https://***@a.example.com carries credentials" in r.err
+    assert "Pw-77aa" not in r.err + r.out
+
+
+def test_plain_http_off_this_machine_needs_insecure_http_or_allow_http(
+    run: Runner, tmp_path: Path
+) -> None:
+    """Refused per PBX before any connection; the address is a documentation one."""
+    path = tmp_path / "fleet.toml"
+    path.write_text('[pbx.far]\nurl = "http://198.51.100.7:5000"\nclient_id = "x"\n'
+                    'secret_env = "FAR_KEY"\n')  # fmt: skip
+    r = run("--inventory", str(path), "--fleet", "all", "users", "list-user", "-o", "json",
+            env={"FAR_KEY": "k"})  # fmt: skip
+    assert (r.code, r.err.splitlines()[0]) == (
+        2, "3cx: partial failure: 1 of 1 PBXs failed (far: configuration error).",
+    )  # fmt: skip
+    assert r.json()[0]["error"]["message"] == (
+        "Plain http:// to 198.51.100.7 would send the API key unencrypted; nothing was sent."
+    )

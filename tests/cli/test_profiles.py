@@ -152,3 +152,65 @@ def test_secret_goes_to_keyring_when_usable(
     assert r.code == 0, r.err
     assert bare("profiles", "remove", "kr", env=env).code == 0
     assert json.loads(store.read_text()) == {}
+
+
+def test_credentials_in_a_url_are_refused_and_never_echoed(
+    bare: Runner, emulator: Any, dirs: dict[str, Path]
+) -> None:
+    host = emulator.url.removeprefix("http://")
+    with_pw = f"http://admin:Pw-9f2c@{host}"
+    login = bare("login", "--url", with_pw, "--client-id", "x", input="k\n")
+    assert (login.code, login.out) == (2, "")
+    assert login.err.startswith(
+        f"3cx: configuration error: The PBX URL http://***@{host} carries credentials; "
+        "it was not used.\n"
+    )
+    assert not (dirs["config"] / "config.toml").exists()
+    env = bare("users", "list-user", env={"TCX_URL": with_pw, "TCX_CLIENT_ID": "x",
+                                          "TCX_CLIENT_SECRET": "k"})  # fmt: skip
+    assert env.code == 2 and "environment: The PBX URL http://***@" in env.err
+    # A hand-edited config.toml: refused on reading, the password still not shown.
+    (dirs["config"] / "config.toml").write_text(
+        f'current = "lab"\n[profiles.lab]\nurl = "{with_pw}"\nclient_id = "x"\n'
+    )
+    listing = bare("profiles", "list")
+    assert listing.code == 2 and "[profiles.lab]: The PBX URL http://***@" in listing.err
+    for r in (login, env, listing):
+        assert "Pw-9f2c" not in r.out + r.err and "admin" not in r.err
+
+
+def test_plain_http_off_this_machine_needs_allow_http(bare: Runner, dirs: dict[str, Path]) -> None:
+    far = "http://198.51.100.7:5000"  # documentation address: never contacted
+    r = bare("login", "--url", far, "--client-id", "x", input="k\n")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == (
+        "3cx: configuration error: Plain http:// to 198.51.100.7 would send the API key "
+        "unencrypted; nothing was sent.\n"
+        "Hint: Use https:// (a PBX serves it on 5001 self-hosted, 443 hosted). On a network "
+        "you trust, allow plain HTTP explicitly: allow_http=True (Python), --allow-http (3cx) "
+        "or insecure_http = true (fleet.toml).\n"
+    )
+    r = bare("login", "--url", far, "--client-id", "x", "--no-verify-login", "--allow-http",
+             input="k\n")  # fmt: skip
+    assert r.code == 0, r.err
+    # Stored, but every later run needs the explicit yes again, and sends nothing without it.
+    r = bare("users", "list-user")
+    assert r.code == 2 and "profile 'default': Plain http:// to 198.51.100.7" in r.err
+
+
+def test_a_config_others_can_write_is_refused_with_the_chmod(
+    bare: Runner, emulator: Any, dirs: dict[str, Path]
+) -> None:
+    assert _login(bare, emulator, "lab").code == 0
+    config, secrets = dirs["config"] / "config.toml", dirs["config"] / "secrets.json"
+    config.chmod(0o666)
+    r = bare("users", "list-user", "--top", "1")
+    assert r.code == 2
+    assert f"The configuration file {config} is writable by other users" in r.err
+    assert f"Hint: Run: chmod go-w {config}\n" in r.err
+    config.chmod(0o644)
+    secrets.chmod(0o640)
+    r = bare("users", "list-user", "--top", "1")
+    assert r.code == 2 and f"Hint: Run: chmod 600 {secrets}\n" in r.err
+    secrets.chmod(0o600)
+    assert bare("users", "list-user", "--top", "1").code == 0

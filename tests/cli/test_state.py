@@ -111,3 +111,32 @@ def test_apply_failure_reports_what_was_and_was_not_applied(
     assert report["skipped"] == [{"kind": "contacts", "key": "Late Entry", "op": "create"}]
     assert "3cx: stopped at create of queues '100': applied 2, failed 1, not attempted 1." in r.err
     assert "3cx:   not attempted: create contacts 'Late Entry'" in r.err
+
+
+def test_a_literal_secret_of_any_type_is_refused_and_nothing_sent(
+    run: Runner, fresh: Any, tmp_path: Path
+) -> None:
+    fresh.clear_requests()
+    for value in ("1234", "'1234'", "true"):
+        path = tmp_path / "pin.yaml"
+        path.write_text(f"users:\n  '150': {{FirstName: Pin, VMPIN: {value}}}\n")
+        r = run("state", "apply", str(path), "--yes", env=_to(fresh))
+        assert r.code == 3, r.err
+        assert f"{path}: users '150': VMPIN is a secret; write it as ${{ENV_NAME}}" in r.err
+        assert "1234" not in r.err + r.out
+    assert [x for x in fresh.requests if x["method"] != "GET"] == []
+    assert [x for x in fresh.requests if x["path"].startswith("/xapi/v1/Users")] == []
+
+
+def test_a_misspelled_field_is_a_plan_error_with_the_right_name(
+    run: Runner, demo: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text("users:\n  '100': {FirstNmae: Alicia}\n")
+    r = run("state", "plan", str(path), env=_to(demo))
+    assert r.code == 3, r.err
+    assert r.out == ""
+    assert (
+        "1 field the PBX does not know:\n"
+        "  - users '100': FirstNmae: unknown property (did you mean FirstName?)\n" in r.err
+    )

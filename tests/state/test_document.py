@@ -60,6 +60,22 @@ def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
             "trunks:\n  '10000': {AuthPassword: {Concealed: false, Value: hunter2}}\n",
             "trunks '10000': AuthPassword.Value is a secret",
         ),
+        # Whatever the YAML type: numbers, booleans, a concealed object's value.
+        ("users:\n  '100': {VMPIN: 1234}\n", "users '100': VMPIN is a secret"),
+        ("users:\n  '100': {VMPIN: 1234.5}\n", "users '100': VMPIN is a secret"),
+        ("users:\n  '100': {AccessPassword: true}\n", "users '100': AccessPassword is a secret"),
+        (
+            "trunks:\n  '10000': {AuthPassword: {Concealed: true, Value: 1234}}\n",
+            "trunks '10000': AuthPassword.Value is a secret",
+        ),
+        (
+            "trunks:\n  '10000': {AuthPassword: 1234}\n",
+            "trunks '10000': AuthPassword is a secret",
+        ),
+        (
+            "users:\n  '100': {Phones: [{Settings: {Secret: 1234}}]}\n",
+            "users '100': Phones[0].Settings.Secret is a secret",
+        ),
         ("robots: {}\n", "unknown kind: robots."),
         ("- users\n", "a state file is a mapping of kinds, not a list."),
         ("users: [1]\n", "users must be a mapping, not a list."),
@@ -74,3 +90,26 @@ def test_bad_files_say_what_is_wrong(tmp_path: Path, text: str, message: str) ->
     assert message in str(err.value)
     assert err.value.exit_code == 3
     assert "1234" not in str(err.value) and "hunter2" not in str(err.value)
+
+
+def test_a_concealed_flag_is_not_a_secret_but_its_value_is(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "t.yaml",
+        "trunks:\n  '10000': {AuthPassword: {Concealed: false, Value: '${TRUNK_PW}'}}\n",
+    )
+    doc = load_document(path, env={"TRUNK_PW": "s3cret"})
+    assert doc["trunks"]["10000"]["AuthPassword"] == {"Concealed": False, "Value": "s3cret"}
+
+
+def test_a_field_is_secret_by_its_schema_whatever_its_name() -> None:
+    """``GbJson`` (a ``Pbx.ConcealedDataFile``) says nothing secret in its name."""
+    from tcxkit import catalog
+    from tcxkit.redaction import is_secret_key
+    from tcxkit.state.fields import is_secret_field
+
+    props = catalog().schemas["Pbx.LocationSettings"]["properties"]
+    assert not is_secret_key("GbJson")
+    assert is_secret_field("GbJson", props["GbJson"])
+    assert is_secret_field("FtpPassword", props["FtpPassword"])
+    assert not is_secret_field("FtpUserName", props.get("FtpUserName", {"type": "string"}))
+    assert is_secret_field("VMPIN", None)

@@ -185,3 +185,45 @@ def test_a_contact_key_must_match_its_fields(target: Any) -> None:
         "contacts 'Bob': the key must be what its fields make of it, "
         "'Robert Smith' (FirstName LastName CompanyName)."
     )
+
+
+def test_a_misspelled_field_is_a_plan_error_not_drift(target: Any) -> None:
+    """Top level and nested, each with the field it probably meant; nothing is read."""
+    doc = {
+        "users": {
+            "100": {
+                "FirstNmae": "Alice",
+                "ForwardingProfiles": [{"Name": "Available", "NoAnswerTimout": 20}],
+                "Groups": [{"Group": "Sales", "Rigths": {}}],
+            }
+        },
+        "office_hours": {"Timezoneid": "51"},
+        "outbound_rules": {"UK": {"Routes": [{"Trunk": "10000", "Prepnd": "+44"}]}},
+    }
+    target.clear_requests()
+    with pytest.raises(StateFileError) as err:
+        on(target, lambda c: plan(c, doc))
+    assert err.value.message == (
+        "5 fields the PBX does not know:\n"
+        "  - users '100': FirstNmae: unknown property (did you mean FirstName?)\n"
+        "  - users '100': ForwardingProfiles[0].NoAnswerTimout: unknown property "
+        "(did you mean NoAnswerTimeout?)\n"
+        "  - users '100': Groups[0].Rigths: unknown property (did you mean Rights?)\n"
+        "  - office_hours: Timezoneid: unknown property (did you mean TimeZoneId?)\n"
+        "  - outbound_rules 'UK': Routes[0].Prepnd: unknown property (did you mean Prepend?)"
+    )
+    assert err.value.hint == "Fix the spelling; `3cx state pull` writes every field a kind has."
+    assert err.value.exit_code == 3
+    # Only the release was asked (which schema applies), no object read.
+    assert {r["path"] for r in target.requests if r["path"].startswith("/xapi/")} == {
+        "/xapi/v1/Defs"
+    }
+
+
+def test_references_by_key_and_bare_members_are_known_fields(target: Any) -> None:
+    doc = {
+        "users": {"100": {"Groups": [{"Group": "DEFAULT", "Rights": {"RoleName": "users"}}]}},
+        "queues": {"800": {"Agents": ["100", {"Number": "101", "SkillGroup": "1"}]}},
+        "outbound_rules": {"UK": {"GroupIds": ["DEFAULT"], "Routes": [{"Trunk": "10000"}]}},
+    }
+    on(target, lambda c: plan(c, doc))  # no StateFileError for Group, Trunk or "100"

@@ -46,6 +46,12 @@ def _conn_fields() -> dict[str, dict[str, Any]]:
             "schema": {"type": ["boolean", "null"], "default": True},
             "description": "Turn off only for a lab PBX with a self-signed certificate.",
         },
+        "allow_http": {
+            "label": "Allow plain HTTP",
+            "schema": {"type": ["boolean", "null"], "default": False},
+            "description": "Send the API key over http:// to a PBX other than this machine "
+            "(unencrypted; trusted networks only).",
+        },
         "release": {
             "label": "3CX release",
             "schema": {"type": ["string", "null"], "default": "auto", "enum": _RELEASE_CHOICES},

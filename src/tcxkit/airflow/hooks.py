@@ -121,6 +121,9 @@ def connection_settings(conn: Any) -> dict[str, Any]:
             raise ConfigurationError(
                 f"Connection {conn_id!r}: extra 'timeout' must be a number of seconds, got {timeout!r}.",
             ) from None
+    allow_http = _extra(extras, "allow_http")
+    if allow_http is not None:  # plain http:// to a host other than the worker (tcxkit.urls)
+        settings["allow_http"] = _as_bool(allow_http, "allow_http", conn_id)
     settings["token_cache"] = _token_store(extras, conn_id)
     return settings
 

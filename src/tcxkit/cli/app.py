@@ -199,6 +199,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         release=release,
         ca_bundle=opts["ca_bundle"],
         insecure=bool(opts["insecure"]),
+        allow_http=bool(opts["allow_http"]),
         timeout=opts["timeout"],
         debug=bool(opts["debug"]),
         output=opts["output"],

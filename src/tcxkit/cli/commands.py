@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from ..errors import ConfigurationError, UsageError
+from ..urls import check_url
 from .connect import Connection, Options, make_client
 from .profiles import (
     Profile,
@@ -64,6 +65,7 @@ def _ask(prompt: str, given: str | None, default: str | None = None) -> str:
 
 
 def _normalise_url(url: str) -> str:
+    check_url(url.strip(), allow_http=True)  # credentials: refused before being echoed
     url = url.strip().rstrip("/")
     if url.endswith("/xapi/v1"):
         url = url[: -len("/xapi/v1")]
@@ -94,6 +96,7 @@ def login(ctx: click.Context, **values: Any) -> None:
     name = values["name"]
     tags = _tags(values.get("tags") or ())
     url = _normalise_url(_ask("PBX URL", values.get("url")))
+    check_url(url, allow_http=opts.allow_http)  # before the key is asked for
     client_id = _ask("Client ID", values.get("client_id"))
     secret = _read_secret("API key")
     verify: bool | str = True

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import env_text, tls_verify
 from ..errors import ConfigurationError
+from ..urls import check_url
 from .profiles import get_secret, load_config
 from .release import choose_release
 from .runopts import Options
@@ -105,6 +106,7 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
             "(the API key is then kept in the keyring, never on the command line).",
         )
     assert url and cid and secret
+    check_url(url, allow_http=opts.allow_http, where=f"{source}: ")
     return Connection(url.rstrip("/"), cid, secret, source, version, verify)
 
 
@@ -155,7 +157,12 @@ def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
     verify = False if conn.url.startswith("http://") else conn.verify  # see tls_verify
     args = (conn.url, conn.client_id, conn.client_secret)
-    return args, {"release": conn.version, "timeout": opts.timeout, "verify": verify}
+    return args, {
+        "release": conn.version,
+        "timeout": opts.timeout,
+        "verify": verify,
+        "allow_http": opts.allow_http,
+    }
 
 
 def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:

@@ -78,7 +78,8 @@ def all_targets(opts: Options) -> list[PbxTarget]:
 
 
 def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]:
-    """The PBXs ``--fleet`` selects; ``--release``/``--ca-bundle``/``--insecure`` override."""
+    """The PBXs ``--fleet`` selects; ``--release``/``--ca-bundle``/``--insecure``/
+    ``--allow-http`` override."""
     from dataclasses import replace
 
     chosen = select(all_targets(opts), selector or opts.fleet or "all")
@@ -94,6 +95,8 @@ def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]
             "insecure": verify is False,
             "ca_bundle": verify if isinstance(verify, str) else None,
         }
+        if opts.allow_http:
+            tls["insecure_http"] = True
         out.append(replace(t, **tls, release=opts.release or t.release))
     return out
 

@@ -36,7 +36,7 @@ OUTPUT_FORMATS = ("json", "jsonl", "table", "csv", "raw")
 
 GLOBAL_NOTE = (
     "Global options work before or after the command: -p/--profile, -o/--output, "
-    "--release, --ca-bundle, --insecure, --timeout, --debug, --fleet, --inventory, "
+    "--release, --ca-bundle, --insecure, --allow-http, --timeout, --debug, --fleet, --inventory, "
     "--concurrency (see `3cx --help`)."
 )
 
@@ -94,6 +94,14 @@ def global_options(*, hidden: bool = False) -> list[click.Option]:
             is_flag=True,
             default=None,
             help="Do not verify TLS certificates (test PBXs only; env TCX_INSECURE=1).",
+            **cb,
+        ),
+        click.Option(
+            ["--allow-http"],
+            is_flag=True,
+            default=None,
+            help="Allow plain http:// to a PBX other than this machine (the API key crosses "
+            "the network unencrypted).",
             **cb,
         ),
         click.Option(

@@ -4,7 +4,8 @@ The config file (``config.toml`` in the user config directory, or
 ``$TCX_CONFIG_DIR``) holds only non-secret settings, so it can be shown and
 copied.  The API key goes to the OS keyring when a usable backend exists,
 otherwise to ``secrets.json`` next to the config with mode 0600.  Nothing here
-prints a secret.
+prints a secret.  Both files are refused when other users could change them
+(:mod:`tcxkit.private_files`), and a profile's URL never carries credentials.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 
 from ..config import env_bool, parse_bool
 from ..errors import ConfigurationError
+from ..private_files import check_private
+from ..urls import check_url
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -106,6 +109,8 @@ def load_config() -> Config:
         return Config()
     import tomllib
 
+    check_private(path, "configuration file")  # it says where each profile's key goes
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, OSError) as exc:
@@ -119,6 +124,7 @@ def load_config() -> Config:
         if "insecure" in known:
             known["insecure"] = parse_bool(known["insecure"], f"{path} [profiles.{name}] insecure")
         profiles[name] = Profile(**{**known, "name": name})
+        check_url(str(profiles[name].url), allow_http=True, where=f"{path}: [profiles.{name}]: ")
     defaults = dict(data.get("defaults") or {})
     unknown = sorted(set(defaults) - set(DEFAULT_KEYS))
     if unknown:
@@ -200,6 +206,7 @@ def _read_secret_file() -> dict[str, str]:
     path = _secrets_path()
     if not path.exists():
         return {}
+    check_private(path, "secret file", secret=True)
     try:
         return dict(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError):

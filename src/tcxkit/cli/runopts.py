@@ -15,6 +15,7 @@ class Options:
     release: str | None = None
     ca_bundle: str | None = None
     insecure: bool = False
+    allow_http: bool = False  # --allow-http: plain http:// off this machine (tcxkit.urls)
     timeout: float | None = None  # None: env, config.toml, then 30 (see settle())
     debug: bool = False
     output: str | None = None

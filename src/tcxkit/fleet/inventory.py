@@ -14,6 +14,11 @@ The file never holds a secret: a key named like one (``client_secret``, ``secret
 :class:`SecretRef` says where the API key is; resolving it is the job of a
 *secret resolver* (:func:`resolve_secret` knows the environment and private files;
 the CLI adds the OS keyring, which the core library never imports).
+
+Whoever can rewrite the inventory decides where the keys go, so it (and a secret
+file) is refused when other users could change it (:mod:`tcxkit.private_files`);
+a URL with ``user:password@`` is refused, and plain ``http://`` to a host other
+than this machine needs ``insecure_http = true`` (:mod:`tcxkit.urls`).
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +33,8 @@ from typing import Any
 
 from ..config import parse_bool
 from ..errors import ConfigurationError, UsageError
+from ..private_files import check_private
+from ..urls import check_url
 
 __all__ = [
     "PbxTarget",
@@ -56,6 +62,7 @@ _KEYS = {
     "secret_keyring",
     "ca_bundle",
     "insecure",
+    "insecure_http",
 }
 
 
@@ -91,6 +98,8 @@ class PbxTarget:
     release: str = "auto"
     ca_bundle: str | None = None
     insecure: bool = False
+    #: Plain ``http://`` to a host other than this machine was allowed (tcxkit.urls).
+    insecure_http: bool = False
     #: Where the target was defined ("fleet.toml", "profile"), for messages.
     source: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
@@ -132,6 +141,7 @@ def _target(name: str, raw: Any, where: str, base: Path) -> PbxTarget:
     for key in ("url", "client_id"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise _bad(where, f"[pbx.{name}] needs {key} (a string).")
+    check_url(raw["url"].strip(), allow_http=True, where=f"{where}: [pbx.{name}]: ")
     given = [k for k in ("secret_env", "secret_file", "secret_keyring") if k in raw]
     if len(given) > 1:
         raise _bad(where, f"[pbx.{name}]: give one of {', '.join(given)}, not several.")
@@ -158,6 +168,9 @@ def _target(name: str, raw: Any, where: str, base: Path) -> PbxTarget:
         release=str(raw.get("release", "auto")),
         ca_bundle=ca,
         insecure=parse_bool(raw.get("insecure", False), f"{where}: [pbx.{name}] insecure"),
+        insecure_http=parse_bool(
+            raw.get("insecure_http", False), f"{where}: [pbx.{name}] insecure_http"
+        ),
         source=where,
     )
 
@@ -181,8 +194,9 @@ def parse_inventory(
 
 
 def load_inventory(path: str | os.PathLike[str]) -> list[PbxTarget]:
-    """Read ``fleet.toml`` (or any inventory file)."""
+    """Read ``fleet.toml`` (or any inventory file), refused when others could change it."""
     p = Path(path).expanduser()
+    check_private(p, "inventory")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -209,19 +223,15 @@ def dump_inventory(targets: Iterable[PbxTarget]) -> str:
             lines.append(f"ca_bundle = {json.dumps(t.ca_bundle)}")
         if t.insecure:
             lines.append("insecure = true")
+        if t.insecure_http:
+            lines.append("insecure_http = true")
     return "\n".join(lines) + "\n"
 
 
 def _read_private(path: str) -> str:
     p = Path(path)
+    check_private(p, "secret file", secret=True)
     try:
-        mode = p.stat().st_mode
-        if os.name == "posix" and mode & 0o077:
-            raise ConfigurationError(
-                f"The secret file {p} is readable by others (mode {stat.filemode(mode)}); "
-                "it was not used.",
-                hint=f"Make it private: chmod 600 {p}",
-            )
         secret = p.read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise ConfigurationError(

@@ -106,7 +106,12 @@ class Fleet:
             raise UsageError(f"No PBX named {name!r} in this fleet.", hint=", ".join(self._names))
         from ..client import AsyncClient
 
-        options = {"release": target.release, "verify": target.verify, **self._options}
+        options = {
+            "release": target.release,
+            "verify": target.verify,
+            "allow_http": target.insecure_http,
+            **self._options,
+        }
         if target.url.startswith("http://"):
             options["verify"] = False  # no certificates to check; skips loading the CA bundle
         client = AsyncClient(target.url, target.client_id, self._secrets(target), **options)

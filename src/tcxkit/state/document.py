@@ -6,9 +6,10 @@ file, or a list of them) layers the file over its bases: objects merge key by
 key and field by field, the file winning; lists are replaced whole.  Only the
 kinds, objects and fields a file (with its bases) names are managed.
 
-Secrets never sit in a file: a field whose name is a secret's must be a
-``${ENV_NAME}`` reference, resolved from the environment when the file is
-loaded (``$${...}`` is a literal ``${...}``).  Errors name the file, the field
+Secrets never sit in a file: a secret field (by name or by schema, see
+:mod:`.fields`), whatever its YAML type, must be a ``${ENV_NAME}`` reference,
+resolved from the environment when the file is loaded (``$${...}`` is a
+literal ``${...}``).  Errors name the file, the field
 and the variable, never a value.
 
 PyYAML is imported here only (its safe loader and dumper, libyaml's when built with it), so the rest of
@@ -24,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateFileError
-from ..redaction import is_secret_key
-from .kinds import KINDS, kind_names
+from .fields import entity_schema, literal_secrets
+from .kinds import KINDS, Kind, kind_names
 from .shape import merged
 
 __all__ = ["dump_document", "load_document", "merge_documents", "resolve_env"]
@@ -93,7 +94,7 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise StateFileError(f"{path}: {name} must be a mapping, not a {type(value).__name__}.")
         if kind.singleton:
-            _check_secrets(path, name, value)
+            _check_secrets(path, name, kind, value)
             out[name] = value
             continue
         objects: dict[str, Any] = {}
@@ -101,24 +102,20 @@ def _check(path: Path, data: dict[str, Any]) -> dict[str, Any]:
             body = {} if body is None else body
             if not isinstance(body, dict):
                 raise StateFileError(f"{path}: {name} {key!r} must be a mapping of fields.")
-            _check_secrets(path, f"{name} {key!r}", body)
+            _check_secrets(path, f"{name} {key!r}", kind, body)
             objects[str(key)] = body  # `100:` in YAML is the extension "100"
         out[name] = objects
     return out
 
 
-def _check_secrets(
-    path: Path, where: str, value: Any, trail: str = "", secret: bool = False
-) -> None:
-    """Every text under a secret field (``AuthPassword: {Value: ...}`` too) is a reference."""
-    if isinstance(value, dict):
-        for k, v in value.items():
-            here = f"{trail}.{k}" if trail else str(k)
-            _check_secrets(path, where, v, here, secret or is_secret_key(str(k)))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_secrets(path, where, v, f"{trail}[{i}]", secret)
-    elif secret and not isinstance(value, bool | int | float) and not is_empty_ref(value):
+def _check_secrets(path: Path, where: str, kind: Kind, body: dict[str, Any]) -> None:
+    """Every value under a secret field (``AuthPassword: {Value: ...}`` too, and numbers
+    such as ``VMPIN: 1234``) is a ``${ENV}`` reference; :mod:`.fields` decides what is secret."""
+    from ..catalog import catalog
+
+    cat = catalog()  # the schemas of the newest release: which fields are concealed
+    schema = entity_schema(kind, cat)
+    for trail in literal_secrets(cat.schema_index, schema, body, is_empty_ref):
         raise StateFileError(
             f"{path}: {where}: {trail} is a secret; write it as ${{ENV_NAME}} and set "
             "that variable, never the value itself.",

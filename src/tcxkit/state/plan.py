@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import StateFileError
 from ..redaction import MASK, is_secret_key, redact
+from .fields import unknown_fields
 from .kinds import KINDS, Kind
 from .live import Live, read_live
 from .shape import Ids, is_empty, merged, same
 
 if TYPE_CHECKING:
+    from ..catalog import Catalog
     from ..client import AsyncClient
 
-__all__ = ["Change", "Plan", "plan"]
+__all__ = ["Change", "Plan", "check_fields", "plan"]
 
 Op = Literal["create", "update", "delete"]
 
@@ -158,8 +160,29 @@ def _kind_changes(kind: Kind, want: dict[str, Any], live: Live, prune: bool) -> 
     return changes
 
 
+def check_fields(doc: dict[str, Any], cat: Catalog) -> None:
+    """Refuse fields the PBX's schema does not know (a typo would be drift forever)."""
+    problems: list[str] = []
+    for kind in KINDS:
+        objects = doc.get(kind.name)
+        if not objects:
+            continue
+        for key, body in ({"": objects} if kind.singleton else objects).items():
+            where = kind.name if kind.singleton else f"{kind.name} {key!r}"
+            problems += [f"  - {where}: {p}" for p in unknown_fields(kind, body, cat)]
+    if problems:
+        n = len(problems)
+        raise StateFileError(
+            f"{n} field{'s' if n > 1 else ''} the PBX does not know:\n" + "\n".join(problems),
+            hint="Fix the spelling; `3cx state pull` writes every field a kind has.",
+        )
+
+
 async def plan(client: AsyncClient, doc: dict[str, Any], *, prune: bool = False) -> Plan:
-    """Compare ``doc`` (from :func:`~.document.load_document`) with the PBX."""
+    """Compare ``doc`` (from :func:`~.document.load_document`) with the PBX.
+
+    Field names are checked against the PBX's release before anything is read."""
+    check_fields(doc, await client.get_catalog())
     kinds = [k for k in KINDS if k.name in doc]
     live = await read_live(client, kinds)
     result = Plan(kinds=[k.name for k in kinds], ids=live.ids)

@@ -1,0 +1,111 @@
+"""Files that decide where API keys go, refused when someone else could change them.
+
+An inventory (``fleet.toml``), the CLI's ``config.toml`` and the files holding
+API keys are trusted: whoever can rewrite an inventory can point a PBX's entry
+at their own server and receive its key.  So before such a file is read,
+:func:`check_private` walks the file and every folder above it up to ``/``
+and refuses (with the ``chmod`` or ``chown`` to run) when any of them is
+
+* owned by someone other than the current user or root, or
+* writable by group or others (``chmod go-w``).  A folder with the sticky bit
+  (``/tmp``, mode 1777) is the exception: there others may add entries but not
+  rename or remove anyone else's, and the entry below it must itself be owned
+  by the user or root, so it cannot be swapped;
+
+and, for a file holding a secret, when it is readable by group or others
+(``chmod 600``).  Symbolic links are followed, and the folders of both the
+path as given and the path it resolves to are checked.  Only POSIX systems
+have these modes; elsewhere the check passes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .errors import ConfigurationError
+
+__all__ = ["check_private"]
+
+
+def _user() -> str:
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):  # pragma: no cover - a uid without a name
+        return str(os.geteuid())
+
+
+def _folders(path: Path) -> list[Path]:
+    """Every folder above ``path`` as given and as resolved, nearest first, each once."""
+    given = Path(os.path.abspath(path))
+    seen: dict[Path, None] = {}
+    for p in (given, path.resolve()):
+        for parent in p.parents:
+            seen.setdefault(parent, None)
+    return list(seen)
+
+
+_CHANGE = "whoever can change it decides where API keys go"
+
+
+def _refuse(
+    what: str, path: Path, problem: str, fix: str, why: str = _CHANGE
+) -> ConfigurationError:
+    return ConfigurationError(
+        f"The {what} {path} {problem}; {why}, so it was not used.", hint=f"Run: {fix}"
+    )
+
+
+def check_private(path: str | os.PathLike[str], what: str, *, secret: bool = False) -> None:
+    """Refuse ``path`` (an existing file) when others could change it (module docstring).
+
+    ``what`` names the file in the message (``"inventory"``, ``"secret file"``);
+    ``secret`` also refuses a file others can read.  A file that cannot be looked at
+    is left to the caller's own read, which reports why.
+    """
+    if os.name != "posix":  # pragma: no cover - no POSIX modes to check
+        return
+    p = Path(path)
+    me = os.geteuid()
+    try:
+        st = p.stat()
+    except OSError:
+        return
+    mode = st.st_mode
+    if st.st_uid not in (me, 0):
+        raise _refuse(what, p, f"belongs to another user (uid {st.st_uid})", f"chown {_user()} {p}")
+    if secret and mode & 0o077:
+        raise _refuse(
+            what,
+            p,
+            f"is readable or writable by other users (mode {stat.filemode(mode)})",
+            f"chmod 600 {p}",
+            "it holds an API key",
+        )
+    if mode & 0o022:
+        raise _refuse(
+            what, p, f"is writable by other users (mode {stat.filemode(mode)})", f"chmod go-w {p}"
+        )
+    for folder in _folders(p):
+        try:
+            fst = folder.stat()
+        except OSError:
+            continue
+        if fst.st_uid not in (me, 0):
+            raise _refuse(
+                what,
+                p,
+                f"is in a folder of another user ({folder}, uid {fst.st_uid})",
+                f"chown {_user()} {folder}",
+            )
+        if fst.st_mode & 0o022 and not fst.st_mode & stat.S_ISVTX:
+            raise _refuse(
+                what,
+                p,
+                f"is in a folder other users can write to ({folder}, mode "
+                f"{stat.filemode(fst.st_mode)})",
+                f"chmod go-w {folder}",
+            )
