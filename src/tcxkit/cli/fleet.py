@@ -91,13 +91,15 @@ def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]
             configured_insecure=t.insecure,
             configured_ca=t.ca_bundle,
         )
-        tls = {
-            "insecure": verify is False,
-            "ca_bundle": verify if isinstance(verify, str) else None,
-        }
-        if opts.allow_http:
-            tls["insecure_http"] = True
-        out.append(replace(t, **tls, release=opts.release or t.release))
+        out.append(
+            replace(
+                t,
+                insecure=verify is False,
+                ca_bundle=verify if isinstance(verify, str) else None,
+                insecure_http=t.insecure_http or opts.allow_http,
+                release=opts.release or t.release,
+            )
+        )
     return out
 
 
