@@ -48,6 +48,18 @@ def _run(planted: Planted, load_dag: Any) -> Any:
             os.environ.pop(name, None)
 
 
+def _rendered_fields(run: Any) -> str:
+    """The templated fields Airflow stored for the UI (``body`` of the echoing write)."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        rows = session.query(RenderedTaskInstanceFields).filter_by(run_id=run.run_id).all()
+        stored = {row.task_id: row.rendered_fields for row in rows}
+    assert "echoing_error" in stored
+    return json.dumps(stored, default=str)
+
+
 def test_xcom_export_sensor_logs_and_errors_hold_no_planted_secret(
     airflow_db: None, planted: Planted, load_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -67,6 +79,6 @@ def test_xcom_export_sensor_logs_and_errors_hold_no_planted_secret(
     assert "********" in export
     failure = json.loads((OUT / "failures.json").read_text())["echoing_error"]
     assert "is not accepted by the mail server" in failure["message"]
-    texts = [json.dumps(values), export, failure["message"], logs]
+    texts = [json.dumps(values), export, failure["message"], logs, _rendered_fields(run)]
     assert not planted.leaks(*texts)
     assert ERROR_SECRET not in "".join(texts)
