@@ -21,6 +21,7 @@ from tests.planted import Planted, echoing_error, planted_emulator
 
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "tcxkit_planted_secrets.py"
 ERROR_SECRET = "PLANTED-airflow-sent-5b8e02"
+CERT_SECRET = "PLANTED-airflow-cert-71c3aa"
 
 
 @pytest.fixture(scope="module")
@@ -40,11 +41,20 @@ def _run(planted: Planted, load_dag: Any) -> Any:
     os.environ["AIRFLOW_CONN_THREECX_PLANTED"] = json.dumps(conn)
     os.environ["PLANTED_READS"] = json.dumps(planted.reads)
     os.environ["PLANTED_ERROR_SECRET"] = ERROR_SECRET
+    os.environ["PLANTED_CERT_SECRET"] = CERT_SECRET
     try:
-        with echoing_error(emu, "UpdateMailSettings", ERROR_SECRET):
+        with (
+            echoing_error(emu, "UpdateMailSettings", ERROR_SECRET),
+            echoing_error(emu, "UpdateSecureSipSettings", CERT_SECRET),
+        ):
             return load_dag(DAG_FILE, "tcxkit_planted_secrets").test()
     finally:
-        for name in ("AIRFLOW_CONN_THREECX_PLANTED", "PLANTED_READS", "PLANTED_ERROR_SECRET"):
+        for name in (
+            "AIRFLOW_CONN_THREECX_PLANTED",
+            "PLANTED_READS",
+            "PLANTED_ERROR_SECRET",
+            "PLANTED_CERT_SECRET",
+        ):
             os.environ.pop(name, None)
 
 
@@ -56,7 +66,7 @@ def _rendered_fields(run: Any) -> str:
     with create_session() as session:
         rows = session.query(RenderedTaskInstanceFields).filter_by(run_id=run.run_id).all()
         stored = {row.task_id: row.rendered_fields for row in rows}
-    assert "echoing_error" in stored
+    assert "echoing_error" in stored and "unknown_to_airflow" in stored
     return json.dumps(stored, default=str)
 
 
@@ -71,7 +81,7 @@ def test_xcom_export_sensor_logs_and_errors_hold_no_planted_secret(
     reads = [f"read_{a}" for a in planted.reads]
     assert {t: got[t] for t in reads} == dict.fromkeys(reads, "success")
     assert got["export_trunks"] == got["wait_mail_settings"] == "success"
-    assert got["echoing_error"] == "failed"
+    assert got["echoing_error"] == got["unknown_to_airflow"] == "failed"
     values = {t: xcom(run, t) for t in [*reads, "wait_mail_settings"]}
     assert values["read_APIToken"] == {"value": "********"}
     assert values["wait_mail_settings"]["MailPassword"]["Value"] == "********"
@@ -81,4 +91,4 @@ def test_xcom_export_sensor_logs_and_errors_hold_no_planted_secret(
     assert "is not accepted by the mail server" in failure["message"]
     texts = [json.dumps(values), export, failure["message"], logs, _rendered_fields(run)]
     assert not planted.leaks(*texts)
-    assert ERROR_SECRET not in "".join(texts)
+    assert ERROR_SECRET not in "".join(texts) and CERT_SECRET not in "".join(texts)

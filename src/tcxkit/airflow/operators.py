@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
-from ..redaction import redact
+from ..redaction import redact, secret_values
 from ._compat import BaseOperator
 from ._output import format_for, write_records
 from .errors import translate_errors
@@ -113,6 +113,19 @@ class ThreeCXOperator(ConnectionPool, BaseOperator):
         self.output_path = output_path
         self.output_format = output_format
         self.threecx_conn_id = threecx_conn_id
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Render, then register the secrets of ``parameters``/``body`` with Airflow's
+        masker: the rendered fields are stored for the UI and may reach the task log, and
+        Airflow judges by field name only (a ``Certificate``'s ``Contents`` is secret by
+        its Concealed* schema, see :mod:`tcxkit.redaction`)."""
+        super().render_template_fields(context, jinja_env)
+        sent = secret_values({"parameters": self.parameters, "body": self.body})
+        if sent:
+            from airflow.sdk.log import mask_secret
+
+            for value in sent:
+                mask_secret(value)
 
     def _call_kwargs(self) -> dict[str, Any]:
         if not isinstance(self.parameters, dict):

@@ -53,6 +53,18 @@ with DAG(
         timeout=30,
         threecx_conn_id=CONN,
     )
+    ThreeCXOperator(  # a field Airflow's masker does not know by name
+        task_id="unknown_to_airflow",
+        action="UpdateSecureSipSettings",
+        body={
+            "Certificate": {
+                "Concealed": False,
+                "Contents": os.environ.get("PLANTED_CERT_SECRET", "unset"),
+                "Name": "sip.pem",
+            }
+        },
+        threecx_conn_id=CONN,
+    )
     ThreeCXOperator(
         task_id="echoing_error",
         action="UpdateMailSettings",
