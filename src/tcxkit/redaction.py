@@ -31,6 +31,7 @@ from typing import Any
 
 __all__ = [
     "MASK",
+    "concealed_schemas",
     "is_secret_action",
     "is_secret_key",
     "redact",
@@ -68,20 +69,29 @@ _TABLE = Path(__file__).parent / "catalog" / "data" / "secrets.json"
 #: Field name -> the members masked inside it (``("Value",)``); filled by :func:`_load`.
 _CONCEALED: dict[str, tuple[str, ...]] = {}
 _SECRET_ACTIONS: frozenset[str] = frozenset()
+_CONCEALED_SCHEMAS: frozenset[str] = frozenset()
 _ANY_CONCEALED: tuple[str, ...] = ()
 _LOADED = False
 
 
 def _load() -> None:
     """Read the compiled table once (3 KB), on the first redaction."""
-    global _SECRET_ACTIONS, _ANY_CONCEALED, _LOADED
+    global _SECRET_ACTIONS, _CONCEALED_SCHEMAS, _ANY_CONCEALED, _LOADED
     table = json.loads(_TABLE.read_text(encoding="utf-8"))
     members = {k: tuple(v) for k, v in table["concealed_members"].items()}
+    _CONCEALED_SCHEMAS = frozenset(members)
     for name, field in table["concealed_fields"].items():
         _CONCEALED[name] = members[field["schema"]]
     _ANY_CONCEALED = tuple(sorted({m for ms in members.values() for m in ms}))
     _SECRET_ACTIONS = frozenset(table["secret_actions"])
     _LOADED = True
+
+
+def concealed_schemas() -> frozenset[str]:
+    """The schemas whose value is a secret (``Pbx.ConcealedPassword``, ``Pbx.ConcealedDataFile``)."""
+    if not _LOADED:
+        _load()
+    return _CONCEALED_SCHEMAS
 
 
 def is_secret_action(action_id: str | None) -> bool:
