@@ -113,6 +113,10 @@ def redact(value: Any, action: str | None = None) -> Any:
         _load()
     if action is not None and action in _SECRET_ACTIONS:
         return _mask_all(value)
+    return _redact_any(value)
+
+
+def _redact_any(value: Any) -> Any:
     if isinstance(value, dict):
         if "Concealed" in value:  # a Concealed* object on its own (a list item)
             return _conceal(value, _ANY_CONCEALED)
@@ -149,7 +153,11 @@ def _redact_dict(obj: dict[Any, Any]) -> dict[Any, Any]:
             if secret is None:
                 secret = isinstance(k, str) and is_secret_key(k)
             if secret:
-                new = MASK if t is str else [MASK if isinstance(x, str) else redact(x) for x in v]
+                new = (
+                    MASK
+                    if t is str
+                    else [MASK if isinstance(x, str) else _redact_any(x) for x in v]
+                )
             elif t is str:
                 continue
             else:
@@ -164,7 +172,7 @@ def _redact_dict(obj: dict[Any, Any]) -> dict[Any, Any]:
 def _redact_list(items: list[Any]) -> list[Any]:
     out: list[Any] | None = None
     for i, v in enumerate(items):
-        new = redact(v)
+        new = _redact_any(v)
         if new is not v:
             if out is None:
                 out = list(items)
