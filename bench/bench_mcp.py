@@ -78,7 +78,7 @@ async def per_call(env: dict[str, str], url: str, cid: str, secret: str, rounds:
     from mcp.client.stdio import StdioServerParameters
 
     import tcxkit
-    from tcxkit.mcp.audit import AuditLog
+    from tcxkit.mcp.audit import AuditLog, Where
     from tcxkit.mcp.policy import Policy
     from tcxkit.mcp.service import Toolbox
 
@@ -86,7 +86,7 @@ async def per_call(env: dict[str, str], url: str, cid: str, secret: str, rounds:
     tb = Toolbox(
         tcxkit.Client(url, cid, secret, token_cache=False),
         Policy(),
-        AuditLog(Path(env["TCX_DATA_DIR"]) / "audit.jsonl"),
+        AuditLog(Path(env["TCX_DATA_DIR"]) / "audit.jsonl", Where(url, None, "bench")),
         32 * 1024,
     )
     params = StdioServerParameters(command=str(BIN), args=["mcp"], env=env)

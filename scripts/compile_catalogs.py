@@ -16,6 +16,11 @@ For each release ``specs/xapi-<release>.yaml.xz`` gives two package-data files:
     client, the CLI and the docs need, so that no YAML is parsed at run time
     and the start-up path reads ~40 KB instead of ~1 MB.
 
+Each record carries the action's ``effect`` (read, write, delete, destructive):
+its method's, or the reviewed one in ``src/tcxkit/catalog/effects.json``.  Every
+POST must be listed there -- a POST may be a lookup, a write, a delete or a
+restart -- so a new release with an unreviewed POST fails to compile.
+
 The output is deterministic (sorted keys, fixed gzip mtime) so that ``--check``
 can compare bytes.
 """
@@ -49,6 +54,32 @@ QUERY_OPTIONS = {
 }
 FILE_SCHEMAS = {"#/components/schemas/Pbx.IActionResult"}
 FILE_IDS = re.compile(r"^(Download|Export)[A-Z]")
+EFFECTS_FILE = ROOT / "src" / "tcxkit" / "catalog" / "effects.json"
+EFFECTS = ("read", "write", "delete", "destructive")
+#: The effect of a method when the reviewed table does not name the action (POST: never).
+METHOD_EFFECTS = {"GET": "read", "PATCH": "write", "PUT": "write", "DELETE": "delete"}
+
+
+class Unreviewed(Exception):
+    """The effects table does not cover the specs (or names what they do not have)."""
+
+
+def load_effects() -> dict[str, str]:
+    """The reviewed effects by operationId; a value outside :data:`EFFECTS` is an error."""
+    table = json.loads(EFFECTS_FILE.read_text(encoding="utf-8"))["effects"]
+    bad = {k: v for k, v in table.items() if v not in EFFECTS}
+    if bad:
+        raise Unreviewed(f"effects.json: not one of {', '.join(EFFECTS)}: {bad}")
+    return table
+
+
+def effect_of(op_id: str, method: str, table: dict[str, str]) -> str:
+    """An action's effect: the reviewed one, else its method's; an unlisted POST is an error."""
+    if op_id in table:
+        return table[op_id]
+    if method == "POST":
+        raise Unreviewed(op_id)
+    return METHOD_EFFECTS[method]
 
 
 def load_spec(path: Path) -> dict[str, Any]:
@@ -137,8 +168,12 @@ def body_of(spec: dict[str, Any], op: dict[str, Any]) -> dict[str, Any] | None:
     return {"required": bool(rb.get("required")), "schema": schema, "wrapped": wrapped}
 
 
-def compile_release(spec: dict[str, Any], release: str) -> dict[str, Any]:
+def compile_release(
+    spec: dict[str, Any], release: str, effects: dict[str, str] | None = None
+) -> dict[str, Any]:
+    table = load_effects() if effects is None else effects
     actions = []
+    unreviewed = []
     for path, item in spec["paths"].items():
         shared = item.get("parameters", [])
         for method in METHODS:
@@ -163,11 +198,17 @@ def compile_release(spec: dict[str, Any], release: str) -> dict[str, Any]:
                     }
                 )
             tags = op.get("tags") or ["Default"]
+            try:
+                effect = effect_of(op["operationId"], method.upper(), table)
+            except Unreviewed:
+                unreviewed.append(op["operationId"])
+                continue
             actions.append(
                 {
                     "id": op["operationId"],
                     "resource": tags[0],
                     "method": method.upper(),
+                    "effect": effect,
                     "path": path,
                     "kind": op.get("x-ms-docs-operation-type", "operation"),
                     "summary": op.get("summary", ""),
@@ -178,6 +219,12 @@ def compile_release(spec: dict[str, Any], release: str) -> dict[str, Any]:
                     "response": response_of(spec, op),
                 }
             )
+    if unreviewed:
+        raise Unreviewed(
+            f"XAPI {release}: {len(unreviewed)} POST action(s) have no reviewed effect in "
+            f"src/tcxkit/catalog/effects.json: {', '.join(sorted(unreviewed))}. Add each with "
+            "read, write, delete or destructive (the rules are in the same file)."
+        )
     actions.sort(key=lambda a: (a["resource"], a["id"]))
     return {
         "format": 1,
@@ -236,7 +283,7 @@ def secrets_table(fields: dict[str, dict[str, Any]], ids: set[str]) -> dict[str,
     reviewed = json.loads(SECRET_ACTIONS.read_text(encoding="utf-8"))["actions"]
     unknown = sorted(set(reviewed) - ids)
     if unknown:
-        raise SystemExit(f"{SECRET_ACTIONS.name}: no release has {', '.join(unknown)}")
+        raise Unreviewed(f"{SECRET_ACTIONS.name}: no release has {', '.join(unknown)}")
     return {
         "format": 1,
         "concealed_members": CONCEALED_MEMBERS,
@@ -256,18 +303,22 @@ def gz_json(data: Any) -> bytes:
 def outputs() -> dict[Path, bytes]:
     result: dict[Path, bytes] = {}
     releases = []
+    effects = load_effects()
+    seen: set[str] = set()
     fields: dict[str, dict[str, Any]] = {}
-    ids: set[str] = set()
     for src in sorted(SPECS.glob("xapi-*.yaml.xz")):
         release = release_of(src)
         spec = load_spec(src)
         releases.append(release)
         result[OUT / f"spec-{release}.json.gz"] = gz_json(spec)
-        compiled = compile_release(spec, release)
+        compiled = compile_release(spec, release, effects)
+        seen.update(a["id"] for a in compiled["actions"])
         result[OUT / f"catalog-{release}.json.gz"] = gz_json(compiled)
         concealed_fields(spec, fields)
-        ids.update(a["id"] for a in compiled["actions"])
-    secrets = json.dumps(secrets_table(fields, ids), indent=1, sort_keys=True) + "\n"
+    stale = sorted(set(effects) - seen)
+    if stale:
+        raise Unreviewed(f"effects.json names actions no release has: {', '.join(stale)}")
+    secrets = json.dumps(secrets_table(fields, seen), indent=1, sort_keys=True) + "\n"
     result[OUT / "secrets.json"] = secrets.encode()
     releases.sort(key=lambda r: tuple(int(x) for x in r.split(".")))
     index = json.dumps({"releases": releases, "default": releases[-1]}, indent=1) + "\n"
@@ -279,8 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="fail if the shipped data is stale")
     args = ap.parse_args(argv)
+    try:
+        compiled = outputs()
+    except Unreviewed as exc:
+        print(f"compile_catalogs: {exc}", file=sys.stderr)
+        return 1
     stale = []
-    for path, data in outputs().items():
+    for path, data in compiled.items():
         if args.check:
             if not path.exists() or path.read_bytes() != data:
                 stale.append(path.name)

@@ -46,6 +46,7 @@ __all__ = [
     "store_for",
     "token_form",
     "token_key",
+    "token_lifetime",
 ]
 
 # Tokens are refreshed this many seconds before they expire.
@@ -60,20 +61,39 @@ REFETCH_SPACING = 1.0
 _MINUTES_BELOW = 600
 
 
+# A PBX's tokens live an hour (3CX's documentation); used when its answer says nothing.
+DEFAULT_LIFETIME = 3600.0
+# No lifetime is believed beyond a day: a PBX that says more is misread, and a token kept
+# too long only costs one 401 and one refresh, never a wrong answer.
+MAX_LIFETIME = 86400.0
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
+    """A bearer token and when it expires **by this host's clock**.
+
+    ``expires_at`` is the local time the answer arrived plus the token's lifetime, never
+    the PBX's ``exp`` claim: a PBX's clock may be hours off ours, and reading its ``exp``
+    against our clock makes a token look expired on arrival (a token request per call)
+    or fresh for hours after it died. ``lifetime`` is 0 for entries from older versions.
+    """
+
     access_token: str
     expires_at: float
+    lifetime: float = 0.0
 
     def fresh(self, now: float | None = None) -> bool:
-        return (now or time.time()) < self.expires_at - EXPIRY_MARGIN
+        # A short-lived token (a test PBX's 20 s) is renewed a tenth of its life early, not
+        # 30 s: else it would never count as fresh and every call would fetch one.
+        margin = min(EXPIRY_MARGIN, self.lifetime / 10) if self.lifetime else EXPIRY_MARGIN
+        return (now or time.time()) < self.expires_at - margin
 
     def __repr__(self) -> str:  # never show the token itself
         return f"<Token expires_at={self.expires_at:.0f}>"
 
 
 def jwt_claims(token: str) -> dict[str, Any] | None:
-    """The payload of a JWT, without verifying it (we only read ``exp``)."""
+    """The payload of a JWT, without verifying it (we only read ``exp`` and ``iat``)."""
     parts = token.split(".")
     if len(parts) != 3:
         return None
@@ -97,6 +117,41 @@ def expires_in_seconds(expires_in: float, release: str | None) -> float:
     return expires_in * 60 if expires_in < _MINUTES_BELOW else expires_in
 
 
+def _seconds(value: Any) -> float | None:
+    """A positive number of a token answer (a number, or its short text), else None."""
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 < value < 1e12 else None
+
+
+def token_lifetime(
+    data: Mapping[str, Any], claims: Mapping[str, Any] | None, release: str | None
+) -> float:
+    """How long a token lives, in seconds, from the answer alone (no clock involved).
+
+    ``expires_in`` is the PBX's own figure, but its unit changed (minutes up to 20.0.8,
+    seconds from 20.0.9): when the JWT says ``exp - iat`` (a difference on the PBX's clock,
+    so skew-free) the unit that agrees with it is taken; else the release's unit, or for an
+    unknown release the unit its size suggests. Without ``expires_in``, ``exp - iat``;
+    without either, an hour. Capped at :data:`MAX_LIFETIME`.
+    """
+    jwt_life = None
+    if claims:
+        exp, iat = _seconds(claims.get("exp")), _seconds(claims.get("iat"))
+        if exp is not None and iat is not None and exp > iat:
+            jwt_life = exp - iat
+    expires_in = _seconds(data.get("expires_in"))
+    if expires_in is not None and jwt_life is not None:
+        lifetime = min((expires_in, expires_in * 60), key=lambda s: abs(s - jwt_life))
+    elif expires_in is not None:
+        lifetime = expires_in_seconds(expires_in, release)
+    else:
+        lifetime = jwt_life or DEFAULT_LIFETIME
+    return min(lifetime, MAX_LIFETIME)
+
+
 def token_form(client_id: str, client_secret: str) -> bytes:
     return urlencode(
         {"client_id": client_id, "client_secret": client_secret, "grant_type": "client_credentials"}
@@ -106,7 +161,10 @@ def token_form(client_id: str, client_secret: str) -> bytes:
 def parse_token_response(
     status: int, body: bytes, *, url: str, release: str | None, now: float | None = None
 ) -> Token:
-    """A :class:`Token` from ``POST /connect/token``'s answer, or the error it means."""
+    """A :class:`Token` from ``POST /connect/token``'s answer, or the error it means.
+
+    ``now`` is the local time the answer arrived: the token expires ``now`` + its lifetime.
+    """
     now = time.time() if now is None else now
     not_json = False
     try:
@@ -150,12 +208,8 @@ def parse_token_response(
             hint="Check that the base URL points at the PBX itself (https://host:port), not a proxy.",
         )
     access = str(data["access_token"])
-    claims = jwt_claims(access)
-    if claims and isinstance(claims.get("exp"), int | float):
-        expires_at = float(claims["exp"])
-    else:
-        expires_at = now + expires_in_seconds(float(data.get("expires_in") or 60), release)
-    return Token(access, expires_at)
+    lifetime = token_lifetime(data, jwt_claims(access), release)
+    return Token(access, now + lifetime, lifetime)
 
 
 def default_cache_dir() -> Path:
@@ -177,8 +231,11 @@ def token_key(base_url: str, client_id: str, client_secret: str) -> str:
 class TokenStore(Protocol):
     """Where a token is kept for other processes (or hosts) to reuse.
 
-    An entry is a small dict (``access_token``, ``expires_at``, ``fetched_at``,
-    ``pbx_version``, ``version_checked_at``). The methods may block (disk, network): the
+    An entry is a small dict (``access_token``, ``expires_at``, ``received_at``, ``lifetime``,
+    ``fetched_at``, ``pbx_version``, ``version_checked_at``). Times are the wall clock of
+    the process that wrote them: ``received_at`` + ``lifetime`` is when the token expires,
+    so processes on one host agree; hosts sharing one store need synchronised clocks
+    (NTP), as they do for anything time-based. The methods may block (disk, network): the
     async client calls them in a worker thread. Implement this to share tokens through your
     scheduler's own storage, and pass it as ``Client(token_cache=store)``.
 
@@ -378,9 +435,14 @@ class TokenState:
             self._entry = self._memory.setdefault(key, {})
 
     def token(self) -> Token | None:
-        if "access_token" not in self._entry:
+        entry = self._entry
+        if "access_token" not in entry:
             return None
-        return Token(self._entry["access_token"], float(self._entry.get("expires_at", 0)))
+        if "received_at" in entry and "lifetime" in entry:
+            # This host's arrival time plus the lifetime: every process here agrees on it.
+            lifetime = float(entry["lifetime"])
+            return Token(entry["access_token"], float(entry["received_at"]) + lifetime, lifetime)
+        return Token(entry["access_token"], float(entry.get("expires_at", 0)))
 
     def has_version(self) -> bool:
         return "pbx_version" in self._entry
@@ -403,7 +465,13 @@ class TokenState:
 
     def set_token(self, token: Token, fetched_at: float | None = None) -> None:
         self._entry["access_token"] = token.access_token
-        self._entry["expires_at"] = token.expires_at
+        self._entry["expires_at"] = token.expires_at  # read by versions before received_at
+        if token.lifetime:
+            self._entry["received_at"] = token.expires_at - token.lifetime
+            self._entry["lifetime"] = token.lifetime
+        else:
+            self._entry.pop("received_at", None)
+            self._entry.pop("lifetime", None)
         if fetched_at is not None:
             self._entry["fetched_at"] = fetched_at
 
@@ -425,8 +493,8 @@ class TokenState:
         """Drop ``access_token`` if it is the current one; True when something changed."""
         if self._entry.get("access_token") != access_token:
             return False
-        self._entry.pop("access_token", None)
-        self._entry.pop("expires_at", None)
+        for name in ("access_token", "expires_at", "received_at", "lifetime"):
+            self._entry.pop(name, None)
         return True
 
 
@@ -436,6 +504,8 @@ _FIELDS: dict[str, tuple[type, ...]] = {
     "access_token": (str,),
     "expires_at": (int, float),
     "fetched_at": (int, float),
+    "received_at": (int, float),
+    "lifetime": (int, float),
     "pbx_version": (str,),
     "version_checked_at": (int, float),
 }
@@ -450,4 +520,7 @@ def _well_typed(data: dict[str, Any]) -> dict[str, Any]:
     if ("access_token" in out) != ("expires_at" in out):
         out.pop("access_token", None)
         out.pop("expires_at", None)
+    if "access_token" not in out or ("received_at" in out) != ("lifetime" in out):
+        out.pop("received_at", None)
+        out.pop("lifetime", None)
     return out

@@ -7,12 +7,14 @@ httpx's exceptions onto ours.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import difflib
 import logging
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -26,10 +28,12 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     ConnectionLost,
+    Problem,
     RequestTimeout,
     TLSError,
     TransportError,
     UsageError,
+    ValidationError,
 )
 from .flow import ClientCore, Flow, Load, NeedToken, Save, Send, Sleep
 from .paging import Pager
@@ -84,7 +88,7 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
         )
     if not isinstance(exc, httpx.ConnectError):
         return ConnectionLost(
-            f"The connection to {url} broke off after the request was sent: {text}.",
+            f"The connection to {url} broke off after the request was sent: {text.rstrip('.')}.",
             hint="A proxy or the PBX closed it; check both, or try again later.",
         )
     chain = _causes(exc)
@@ -121,6 +125,17 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
     )
 
 
+def _invalid_url(exc: Exception, send: Send) -> ValidationError:
+    """httpx's refusal to build a URL (too long, a control character...), in our words:
+    nothing was sent, so it is a request that does not fit, exit 3 on the command line."""
+    shown = send.url if len(send.url) <= 120 else send.url[:100] + f"... ({len(send.url)} chars)"
+    return ValidationError(
+        f"{send.method} {shown}",
+        [Problem("url", f"cannot be sent: {str(exc).rstrip('.')}")],
+        hint="Check the PBX URL and the values that go into the path or query.",
+    )
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
     """``exc`` and the exceptions it was raised from (httpx -> httpcore -> OSError)."""
     chain: list[BaseException] = []
@@ -143,6 +158,41 @@ def _store_step(core: ClientCore, step: Load | Save) -> Any:
 def _store_lock(core: ClientCore) -> contextlib.AbstractContextManager[None]:
     """The store's cross-process lock around a token fetch (none without a store)."""
     return core.store.lock(core.tokens.key) if core.store is not None else contextlib.nullcontext()
+
+
+def _in_thread(fn: Any, *args: Any) -> concurrent.futures.Future[Any]:
+    """Run ``fn`` in a thread of its own; the future is never cancelled (``fn`` always runs).
+
+    Not the event loop's executor: a job still queued there is dropped when the task that
+    awaits it is cancelled, and a lock release that never runs leaves the lock taken.
+    """
+    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="tcxkit-token-lock", daemon=True).start()
+    return future
+
+
+def _release(held: contextlib.AbstractContextManager[None]) -> None:
+    """Give the store's lock back; a store that fails to is not worth a call's failure."""
+    try:
+        held.__exit__(None, None, None)
+    except Exception as exc:
+        log.debug("The token store's lock could not be released: %s", exc)
+
+
+def _release_if_taken(
+    taken: concurrent.futures.Future[Any], held: contextlib.AbstractContextManager[None]
+) -> None:
+    """Done-callback of a lock taken for a caller that left meanwhile: give it back."""
+    if taken.cancelled() or taken.exception() is not None:
+        return  # never taken
+    _in_thread(_release, held)
 
 
 def _raw(response: httpx.Response, content: bytes = b"", **saved: Any) -> RawResponse:
@@ -228,17 +278,20 @@ class _Base:
         costs several microseconds a call. A caller's client (``http=``) gets the full
         merge, so its own headers, cookies and timeouts apply.
         """
-        if not self._owns_http:
-            return self._http.build_request(
-                send.method, send.url, headers=send.headers, content=send.content
+        try:
+            if not self._owns_http:
+                return self._http.build_request(
+                    send.method, send.url, headers=send.headers, content=send.content
+                )
+            return httpx.Request(
+                send.method,
+                send.url,
+                headers={**self._headers, **send.headers},
+                content=send.content,
+                extensions=self._extensions,
             )
-        return httpx.Request(
-            send.method,
-            send.url,
-            headers={**self._headers, **send.headers},
-            content=send.content,
-            extensions=self._extensions,
-        )
+        except httpx.InvalidURL as exc:
+            raise _invalid_url(exc, send) from None
 
     @property
     def base_url(self) -> str:
@@ -480,27 +533,32 @@ class AsyncClient(_Base):
             raise _transport_error(exc, send.url) from exc
 
     async def _token(self, stale: str | None) -> str:
+        """Fetch a token under this client's asyncio lock and the store's (process) lock.
+
+        The store's lock is taken and given back in threads of their own (another process
+        may hold it for seconds; a store of your own may block on the network), so every
+        other coroutine keeps running. Cancellation (a task cancelled, a timeout, a fleet
+        giving up on a PBX) can come at any await here; whatever it interrupts, a lock that
+        was taken is given back, by the thread that took it if need be, and nothing is left
+        for the event loop to complain about.
+        """
         import asyncio
 
         if self._token_lock is None:
             self._token_lock = asyncio.Lock()
         async with self._token_lock:
-            # Another process may hold the store's lock for seconds: wait in a thread, so
-            # every other coroutine of the program keeps running meanwhile.
             held = _store_lock(self._core)
-            entering = asyncio.ensure_future(asyncio.to_thread(held.__enter__))
+            taken = _in_thread(held.__enter__)
             try:
-                await asyncio.shield(entering)
-            except asyncio.CancelledError:
-                # The thread still takes the lock: give it back once it has.
-                entering.add_done_callback(
-                    lambda f: f.exception() or held.__exit__(None, None, None)
-                )
+                await asyncio.shield(asyncio.wrap_future(taken))
+            except BaseException:  # cancelled while waiting, or the store failed to lock
+                taken.add_done_callback(lambda f: _release_if_taken(f, held))
                 raise
             try:
                 return await self._run(self._core.token_flow(stale))
             finally:
-                await asyncio.to_thread(held.__exit__, None, None, None)
+                # Shielded: a second cancellation cannot stop the release, only the wait.
+                await asyncio.shield(asyncio.wrap_future(_in_thread(_release, held)))
 
     async def release(self) -> str:
         """The XAPI release in use (asks the PBX once when ``release="auto"``)."""

@@ -114,12 +114,12 @@ class ValidationError(TcxError):
     exit_code = 3
     title = "invalid request"
 
-    def __init__(self, action: str, problems: list[Problem]) -> None:
+    def __init__(self, action: str, problems: list[Problem], *, hint: str | None = None) -> None:
         lines = "\n".join(f"  - {p}" for p in problems)
         n = len(problems)
         super().__init__(
             f"{action}: {n} problem{'s' if n != 1 else ''} in the request, nothing was sent:\n{lines}",
-            hint=f"See the parameters with `3cx actions show {action}`.",
+            hint=hint or f"See the parameters with `3cx actions show {action}`.",
         )
         self.action = action
         self.problems = problems
@@ -195,20 +195,22 @@ class UncertainWriteError(TcxError):
     exit_code = 11
     title = "write may have been applied"
 
-    def __init__(self, method: str, url: str, cause: TransportError) -> None:
+    def __init__(self, method: str, url: str, cause: TransportError, *, action: str = "") -> None:
         super().__init__(
-            f"{method} {url} may have been applied by the PBX: {cause.message} "
+            f"{method} {url} may have been applied by the PBX: {cause.message.rstrip('.')}. "
             "It was sent once and not re-sent, so that it cannot take effect twice.",
             hint=(
                 "Check on the PBX before trying again: after a create, look the object up "
-                "(e.g. list it filtered by its Number or Name); after an update or delete, get "
-                "the object and compare. To re-send such writes automatically where a duplicate "
-                "does no harm, create the client with retry_writes=True."
+                "(e.g. client.call('ListUser', filter=\"Number eq '100'\")); after an update or "
+                "delete, get the object and compare. Where a duplicate does no harm, "
+                "Client(retry_writes=True) re-sends such writes instead."
             ),
         )
         self.method = method
         self.url = url
         self.cause = cause
+        #: The action that was sent (e.g. ``CreateUser``), when known: faces name it.
+        self.action = action
 
 
 class ApiError(TcxError):
@@ -234,10 +236,15 @@ class ApiError(TcxError):
         body: Any = None,
         hint: str | None = None,
         headers: Mapping[str, str] | None = None,
+        read_only: bool | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.method = method
+        #: Whether the request only read (its action's effect is ``read``): only then may a
+        #: failed one be sent again. A request made for no action (a download link) reads
+        #: when it was a GET.
+        self.read_only = method == "GET" if read_only is None else read_only
         self.url = url
         self.code = code
         self.details = details or []

@@ -19,7 +19,7 @@ from typing import Any
 from .auth import TokenState, parse_token_response, store_for, token_form, token_key
 from .catalog import DEFAULT_RELEASE, Action, Catalog, catalog
 from .errors import TransportError, UncertainWriteError, UsageError
-from .pipeline import PreparedRequest, RawResponse, interpret, prepare
+from .pipeline import PreparedRequest, RawResponse, check_request_line, interpret, prepare
 from .releases import ReleaseState
 from .retry import RetryPolicy
 
@@ -177,6 +177,7 @@ class ClientCore:
         prepared = PreparedRequest(
             action=None, method="GET", path=path, query=parts.query, label="DownloadLink"
         )
+        check_request_line(prepared)
         return (yield from self.exchange(prepared, stream_to=stream_to))
 
     def _adoptable(self, stale: str | None) -> Flow:
@@ -252,7 +253,9 @@ class ClientCore:
                 headers["Content-Type"] = "application/json"
             headers.update(prepared.headers)
             raw = yield from self._send_with_retries(
-                Send(prepared.method, url, headers, content, stream_to), read_only=read_only
+                Send(prepared.method, url, headers, content, stream_to),
+                read_only=read_only,
+                action=prepared.name,
             )
             yield from self._note_headers(raw)
             if raw.status == 401 and not refreshed:
@@ -268,7 +271,7 @@ class ClientCore:
                 return raw
             return interpret(prepared, raw, url=url)
 
-    def _send_with_retries(self, send: Send, *, read_only: bool) -> Flow:
+    def _send_with_retries(self, send: Send, *, read_only: bool, action: str = "") -> Flow:
         """Send, retrying what :class:`~tcxkit.retry.RetryPolicy` allows; a write that
         may have reached the PBX becomes :class:`~tcxkit.errors.UncertainWriteError`."""
         policy = self.retry
@@ -284,7 +287,7 @@ class ClientCore:
                     yield Sleep(policy.delay(attempt))
                     continue
                 if exc.request_sent and not read_only:
-                    raise UncertainWriteError(send.method, send.url, exc) from exc
+                    raise UncertainWriteError(send.method, send.url, exc, action=action) from exc
                 raise
             log.debug(
                 "%s %s -> %d (%.1f ms)",

@@ -18,14 +18,26 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from .errors import Problem, ValidationError
+
 __all__ = [
+    "MAX_INT_DIGITS",
     "F",
     "Filter",
+    "integer_too_long",
     "join_list",
     "literal",
     "query_string",
     "quote_string",
 ]
+
+#: Digits of an integer the client converts (``int()``) or writes (``str()``).  No Edm type
+#: needs more than 29 (Edm.Decimal; Edm.Int64 has 19), and Python itself refuses more than
+#: 4 300 with a bare ``ValueError``: the digits are counted first, so a longer value is a
+#: :class:`~tcxkit.errors.ValidationError` that says why.
+MAX_INT_DIGITS = 100
+_INT_BOUND = 10**MAX_INT_DIGITS
+_LOG10_2 = math.log10(2)
 
 # Characters left as they are inside a query value / path literal.  Everything
 # else (space, &, #, +, %, /, non-ASCII, ...) is percent-encoded, spaces as %20.
@@ -33,6 +45,37 @@ _QUERY_SAFE = "$'(),;:@!*=/"
 _PATH_SAFE = "$'(),;:@!*="
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def integer_too_long(value: object) -> str | None:
+    """Why ``value`` (an int, or the text of a number) has too many digits to convert, or None.
+
+    Counted without converting: an int by its magnitude, text by its digits.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if -_INT_BOUND < value < _INT_BOUND:
+            return None
+        digits = int(abs(value).bit_length() * _LOG10_2) + 1
+        return f"is an integer of about {digits} digits; at most {MAX_INT_DIGITS} are accepted"
+    if isinstance(value, str):
+        digits = sum(c in "0123456789" for c in value)
+        if digits > MAX_INT_DIGITS:
+            return f"is a number of {digits} digits; at most {MAX_INT_DIGITS} are accepted"
+    return None
+
+
+def _bounded(value: int) -> int:
+    """``value`` when it can be written as a literal, else the ValidationError why not."""
+    why = integer_too_long(value)
+    if why is not None:
+        raise ValidationError(
+            "literal",
+            [Problem("value", why)],
+            hint="No OData type holds such a number (Edm.Int64 has 19 digits): check the value.",
+        )
+    return value
 
 
 def quote_string(value: str) -> str:
@@ -74,6 +117,8 @@ def literal(value: Any, edm_type: str = "") -> str:
         return _datetime(value)
     if edm_type == "Edm.Guid" or isinstance(value, uuid.UUID):
         return str(value)
+    if isinstance(value, int):
+        _bounded(value)
     if edm_type in ("Edm.Int32", "Edm.Int64", "Edm.Double", "Edm.Decimal"):
         return str(value)
     if edm_type == "Edm.Boolean":

@@ -10,6 +10,7 @@ from typing import Any
 
 from .catalog import Action
 from .errors import UsageError
+from .odata import integer_too_long
 from .pipeline import ENTITY_SET_TOP_LIMIT
 
 __all__ = ["Pager"]
@@ -83,7 +84,9 @@ def _whole(name: str, value: Any) -> int:
     """``top``/``skip``/``page_size`` as an int; text like ``"20"`` (a command line) is fine."""
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if (why := integer_too_long(value)) is not None:  # counted before int()
+            raise UsageError(f"{name} {why}.", hint=f"Pass e.g. {name}=100.")
         number = int(value.strip())
     else:
         raise UsageError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from .errors import (
     AuthenticationError,
     NotFoundError,
     PermissionDeniedError,
+    Problem,
     ServerError,
     UnexpectedContentError,
     ValidationError,
@@ -34,8 +35,10 @@ from .validation import Checker
 
 __all__ = [
     "ENTITY_SET_TOP_LIMIT",
+    "MAX_REQUEST_LINE",
     "PreparedRequest",
     "RawResponse",
+    "check_request_line",
     "describe_content",
     "error_from_response",
     "interpret",
@@ -44,6 +47,12 @@ __all__ = [
 ]
 
 ENTITY_SET_TOP_LIMIT = 100
+#: Bytes of a request line (``GET /xapi/v1/Users?$filter=... HTTP/1.1``) a PBX accepts. Both
+#: layers in front of XAPI default to 8 KiB: nginx's ``large_client_header_buffers 4 8k``
+#: (a longer line gets 414) and ASP.NET Core Kestrel's ``MaxRequestLineSize`` (8 192). That a
+#: PBX keeps these defaults is inferred, not documented by 3CX; the limit is checked before
+#: sending so that a filter too long is refused with a way out instead of a bare 414.
+MAX_REQUEST_LINE = 8192
 API_PREFIX = "/xapi/v1"
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 
@@ -113,7 +122,7 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
     if checker.problems:
         raise ValidationError(action.id, checker.problems)
     headers.update(args.get("headers") or {})
-    return PreparedRequest(
+    prepared = PreparedRequest(
         action=action,
         method=action.method,
         path=API_PREFIX + _render_path(action, values),
@@ -121,6 +130,40 @@ def prepare(action: Action, args: Mapping[str, Any], cat: Catalog) -> PreparedRe
         headers=headers,
         json=body,
         has_body=has_body,
+    )
+    check_request_line(prepared, pairs)
+    return prepared
+
+
+def _spaced(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def check_request_line(prepared: PreparedRequest, pairs: Sequence[tuple[str, str]] = ()) -> None:
+    """Refuse a request whose line a PBX's web server would not read (:data:`MAX_REQUEST_LINE`).
+
+    Counted on the encoded line, as the server sees it, and blamed on its largest part.
+    """
+    size = len(f"{prepared.method} {prepared.target} HTTP/1.1\r\n".encode())
+    if size <= MAX_REQUEST_LINE:
+        return
+    parts = {name: len(query_string([(name, value)])) for name, value in pairs}
+    parts["path"] = len(prepared.path)
+    culprit = max(parts, key=parts.__getitem__)
+    raise ValidationError(
+        prepared.name,
+        [
+            Problem(
+                culprit.lstrip("$"),
+                f"makes the request line {_spaced(size)} bytes long; a PBX's web server reads "
+                f"at most {_spaced(MAX_REQUEST_LINE)} and answers a longer one with 414",
+            )
+        ],
+        hint=(
+            "Shorten it: match many values with one `in` list (Number in ('100','101',...)) "
+            "rather than `eq ... or` terms, $select fewer properties, or split the values "
+            "over several calls and merge the results."
+        ),
     )
 
 
@@ -300,7 +343,9 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
     """
     if raw.status >= 400:
         sent = prepared.json if prepared.has_body else None
-        raise error_from_response(prepared.name, prepared.method, url, raw, sent=sent)
+        raise error_from_response(
+            prepared.name, prepared.method, url, raw, read_only=prepared.read_only, sent=sent
+        )
     _check_content(prepared, raw, url)
     if raw.saved_path is not None:
         return _file(prepared, raw, None)
@@ -314,6 +359,7 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
                 f"{prepared.name}: the PBX sent malformed JSON ({exc}).",
                 status=raw.status,
                 method=prepared.method,
+                read_only=prepared.read_only,
                 url=url,
                 hint="Run again with --debug and report the response.",
             ) from None
@@ -501,7 +547,13 @@ _STATUS_ERRORS: dict[int, tuple[type[ApiError], str, str]] = {
 
 
 def error_from_response(
-    action_id: str, method: str, url: str, raw: RawResponse, *, sent: Any = None
+    action_id: str,
+    method: str,
+    url: str,
+    raw: RawResponse,
+    *,
+    read_only: bool | None = None,
+    sent: Any = None,
 ) -> ApiError:
     """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint.
 
@@ -517,6 +569,7 @@ def error_from_response(
     common = {
         "status": status,
         "method": method,
+        "read_only": read_only,
         "url": url,
         "code": code,
         "details": details,

@@ -1,9 +1,10 @@
 """When a request may be sent again: the one retry policy of both clients.
 
-The rule that matters most is *at most once*: a write (POST, PATCH, DELETE) is sent
-again only when it provably never left this machine, unless the caller opted in with
-``retry_writes``. Reads (GET) are also retried after a read timeout, a dropped
-connection or a 502/503/504. Nothing is retried that cannot heal within a back-off:
+The rule that matters most is *at most once*: anything but a read is sent again only
+when it provably never left this machine, unless the caller opted in with
+``retry_writes``. Reads -- actions whose catalog effect is ``read``: every GET and the
+POST lookups such as ``RetreivePeersByNumbers`` (``read_only``) -- are also retried after
+a read timeout, a dropped connection or a 502/503/504. Nothing is retried that cannot heal within a back-off:
 a refused connection, a name that does not resolve, a TLS failure.
 """
 

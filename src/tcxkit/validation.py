@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .errors import Problem
-from .odata import iso_duration, literal
+from .odata import integer_too_long, iso_duration, literal
 
 if TYPE_CHECKING:
     from .schemas import SchemaIndex
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Checker", "describe", "iso_duration", "unknown_property"]
 
 
+_FORMAT_BITS = {"int32": 32, "int64": 64}
 _INT_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)$")
 _NUM_TEXT = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
 
@@ -147,6 +148,9 @@ class Checker:
         if isinstance(value, bool):
             self.fail(path, f"expected a string, got {_kind(value)}")
             return value
+        if isinstance(value, int) and (why := integer_too_long(value)):
+            self.fail(path, why)
+            return value
         if isinstance(value, float) and value.is_integer():
             value = str(int(value))  # 1234.0 (e.g. from a spreadsheet) -> "1234", not "1234.0"
         elif isinstance(value, int | float):
@@ -179,6 +183,9 @@ class Checker:
         if isinstance(value, bool):
             self.fail(path, f"expected an integer, got {_kind(value)}")
             return value
+        if (why := integer_too_long(value)) is not None:  # before int(): see MAX_INT_DIGITS
+            self.fail(path, why)
+            return value
         if isinstance(value, str) and _INT_TEXT.match(value.strip()):
             value = int(value.strip())
         elif isinstance(value, float) and value.is_integer():
@@ -186,9 +193,21 @@ class Checker:
         if not isinstance(value, int):
             self.fail(path, f"expected an integer, got {_kind(value)}")
             return value
+        bits = _FORMAT_BITS.get(schema.get("format") or "")
+        if (
+            bits
+            and "minimum" not in schema
+            and "maximum" not in schema
+            and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
+        ):
+            self.fail(path, f"{value} does not fit an {schema['format']} (a PBX answers 400)")
+            return value
         return self._range(value, schema, path)
 
     def _number(self, value: Any, schema: dict[str, Any], path: str) -> Any:
+        if (why := integer_too_long(value)) is not None:
+            self.fail(path, why)
+            return value
         if isinstance(value, str) and _NUM_TEXT.match(value.strip()):
             text = value.strip()
             value = int(text) if _INT_TEXT.match(text) else float(text)

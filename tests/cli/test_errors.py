@@ -221,8 +221,16 @@ def test_dropped_write_exits_11_and_is_not_resent(run: Runner, emulator: Any) ->
         r = run("users", "create-user", "--body", body, env={"TCX_URL": url})
         assert r.code == 11
         assert r.err.startswith("3cx: write may have been applied: POST http://127.0.0.1:")
-        assert "It was sent once and not re-sent" in r.err
-        assert "Hint: Check on the PBX before trying again" in r.err
+        assert (
+            "broke off after the request was sent: Server disconnected without sending a "
+            "response. It was sent once and not re-sent, so that it cannot take effect twice.\n"
+        ) in r.err
+        assert r.err.endswith(
+            "Hint: Check on the PBX before running the command again: look for what it created, "
+            "e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. Run it "
+            "again only if the change is not there.\n"
+        )
+        assert "retry_writes" not in r.err and ".." not in r.err.replace("...", "")
         assert "Cannot connect" not in r.err and r.err.count("Hint:") == 1
         _no_traceback(r.err)
         assert proxy.count("POST", "/xapi/v1/Users") == 1
@@ -230,7 +238,81 @@ def test_dropped_write_exits_11_and_is_not_resent(run: Runner, emulator: Any) ->
         r = run("users", "create-user", "--items", "-", input=items, env={"TCX_URL": url})
         assert proxy.count("POST", "/xapi/v1/Users") == 2  # one per item, none re-sent
     assert r.code == 11
-    assert r.err.startswith("3cx: item 1 of 1 failed; stopping")
-    assert "write may have been applied: POST" in r.err
+    assert r.err.startswith(
+        "3cx: item 1 of 1 may have been applied; stopping (items already sent are still "
+        "reported; later ones were not sent). Do not run the whole input again: check item 1 "
+        "on the PBX, then send only the items that were not applied.\n"
+    )
+    assert "write may have been applied: POST" in r.err and "run them again" not in r.err
     r = run("users", "list-user", "--filter", "Number eq '4712' or Number eq '4713'", "-o", "jsonl")
     assert sorted(json.loads(line)["Number"] for line in r.out.splitlines()) == ["4712", "4713"]
+
+
+def test_items_mode_names_the_items_that_may_have_been_applied(run: Runner, emulator: Any) -> None:
+    """A dropped create in items mode is reported as "check it", never "run it again"
+    (it was created: sending it again would make a duplicate); refused items still are."""
+    from tests.proxy import Rule, breaking_proxy
+
+    items = (
+        '{"Number": "4720", "FirstName": "Dropped", "LastName": "Once"}\n'
+        '{"Number": "4721", "FirstName": "Fine", "LastName": "Two"}\n'
+        '{"Number": "4721", "FirstName": "Same", "LastName": "Number"}\n'
+    )
+    with breaking_proxy(emulator.url, Rule("POST", "/xapi/v1/Users", times=1)) as (url, proxy):
+        r = run(
+            "users", "create-user", "--items", "-", "--continue-on-error", "--concurrency", "1",
+            input=items, env={"TCX_URL": url},
+        )  # fmt: skip
+        assert proxy.count("POST", "/xapi/v1/Users") == 3  # none re-sent
+    assert r.code == 10
+    errors = {line["item"]: line["error"] for line in r.lines() if "error" in line}
+    assert sorted(errors) == [1, 3]
+    assert errors[1]["exit_code"] == 11 and errors[3]["exit_code"] == 8
+    assert errors[1]["hint"].startswith("Check on the PBX before running the command again")
+    assert "retry_writes" not in json.dumps(errors)
+    assert r.err == (
+        "3cx: partial failure: 2 of 3 items failed (their lines carry an 'error' field).\n"
+        "Hint: Item 1 may have been applied (the connection broke after sending; exit_code 11 "
+        "in its line); check on the PBX before sending it again: look for what it created, "
+        "e.g. `3cx users list --filter \"Number eq '...'\"` with the Number you sent. The "
+        "other failed items were refused and not applied: fix and run only them, e.g. "
+        "`jq -c 'select(.error and .error.exit_code != 11) | .input'`.\n"
+    )
+    r = run("users", "list-user", "--filter", "Number eq '4720'", "-o", "jsonl")
+    assert [json.loads(line)["FirstName"] for line in r.out.splitlines()] == ["Dropped"]
+
+
+HUGE = "1" * 5000  # past Python's 4 300-digit int() limit
+
+
+def test_a_5000_digit_value_is_a_validation_error_not_an_unexpected_one(run: Runner) -> None:
+    """Key, function parameter and CSV cell: digits are counted before int(), exit 3."""
+    problem = "is a number of 5000 digits; at most 100 are accepted"
+    r = run("users", "get", "--id", HUGE)
+    assert r.code == 3
+    assert r.err.startswith("3cx: invalid request: GetUser: 1 problem in the request")
+    assert f"  - Id: {problem}\n" in r.err
+    r = run("call", "DownloadRecording", "--param", f"recId={HUGE}")
+    assert r.code == 3 and f"  - recId: {problem}\n" in r.err
+    r = run("users", "get", "--items", "-", input=f"Id\n{HUGE}\n")
+    assert r.code == 3 and f"  - Id: {problem}\n" in r.err
+    for err in (r.err,):
+        assert "unexpected error" not in err
+        _no_traceback(err)
+
+
+def test_a_filter_too_long_for_one_request_is_refused_before_sending(run: Runner) -> None:
+    terms = " or ".join(f"Number eq '{100 + i}'" for i in range(3000))
+    r = run("users", "list", "--filter", terms)
+    assert r.code == 3
+    assert r.err == (
+        "3cx: invalid request: ListUser: 1 problem in the request, nothing was sent:\n"
+        "  - filter: makes the request line 83 130 bytes long; a PBX's web server reads at most "
+        "8 192 and answers a longer one with 414\n"
+        "Hint: Shorten it: match many values with one `in` list (Number in ('100','101',...)) "
+        "rather than `eq ... or` terms, $select fewer properties, or split the values over "
+        "several calls and merge the results.\n"
+    )
+    short = ",".join(f"'{100 + i}'" for i in range(300))
+    r = run("users", "list", "--filter", f"Number in ({short})", "--select", "Number")
+    assert r.code == 0, r.err

@@ -35,7 +35,7 @@ from tcxkit.catalog import Action
 from tcxkit.catalog.examples import Usage, example_data, usage
 from tcxkit.catalog.naming import snake
 from tcxkit.catalog.render import cli_options, render_markdown, render_text
-from tcxkit.cli.safety import deletes
+from tcxkit.cli.safety import asks_first
 from tcxkit.emulator import EmulatorConfig, running
 
 from .conftest import SECRET, ConsoleScript, InProcess
@@ -198,7 +198,7 @@ def test_every_example_runs_on_the_demo(demo: Any, cli_env: Path) -> None:
             elif (why := _same_request(action, u)) is not None:
                 problems.append(f"{action.id}: {why}")
             for form, line in forms:
-                if form == "3cx" and deletes(action):
+                if form == "3cx" and asks_first(action):
                     line += " --yes"  # a delete asks on a terminal; a script confirms so
                 cwd = cli_env / "out" / action.id / form
                 code, out, err = _run(line, cwd)

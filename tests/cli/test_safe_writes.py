@@ -115,3 +115,22 @@ def test_short_verbs(run: Runner) -> None:
     assert "Did you mean: list?" in r.err
     env = {"_3CX_COMPLETE": "bash_complete", "COMP_WORDS": "3cx users li", "COMP_CWORD": "2"}
     assert "plain,list\n" in run(env=env).out
+
+
+def test_destructive_actions_ask_first(run: Runner, emulator: Any) -> None:
+    """The catalog's effect decides, not the name: Restore and ResetQueueStatistics ask too."""
+    emulator.clear_requests()
+    r = run("backups", "restore", "--file-name", "backup.zip")
+    assert r.code == 2
+    assert (
+        f"3cx: usage error: Restore(FileName=backup.zip) is destructive (irreversible or "
+        f"service-affecting) on {emulator.url}; not confirmed, nothing was sent." in r.err
+    )
+    r = run("queues", "reset-queue-statistics", "--id", "1")
+    assert r.code == 2
+    assert "ResetQueueStatistics(Id=1) is destructive" in r.err
+    assert [q for q in emulator.requests if q["path"].startswith("/xapi")] == []
+    r = run("actions", "show", "Restore")
+    assert "Effect: destructive (irreversible or service-affecting; asks before it runs)" in r.out
+    r = run("peers", "retreive-peers-by-numbers", "--peers-request", '{"DnNumbers": ["100"]}')
+    assert r.code == 0, r.err  # a POST lookup is a read: it never asks

@@ -86,3 +86,22 @@ def test_pbx_500_keeps_the_parameter_hint_and_its_version(pbx: PBX) -> None:
     assert err.value.message.startswith("ListUser: the PBX failed with 500 for GET ")
     assert "wrongly typed function parameter" in err.value.hint
     assert err.value.pbx_version and err.value.pbx_version.startswith("20.0.10")
+
+
+def test_a_url_httpx_refuses_is_a_validation_error_and_nothing_is_sent(pbx: PBX, tmp_path) -> None:
+    """httpx.InvalidURL (a control character, a URL too long) never escapes as itself."""
+    with pbx.client() as c:
+        c.authenticate()
+        pbx.clear_requests()
+        with pytest.raises(tcxkit.ValidationError) as info:
+            c.download_url("/xapi/v1/Backups/a\x01b", tmp_path / "x.zip")
+        assert info.value.problems[0].path == "url"
+        assert info.value.problems[0].message.startswith(
+            "cannot be sent: Invalid non-printable ASCII character in URL"
+        )
+        assert info.value.hint == "Check the PBX URL and the values that go into the path or query."
+        with pytest.raises(tcxkit.ValidationError) as info:
+            c.download_url("/xapi/v1/Backups/" + "a" * 70_000, tmp_path / "x.zip")
+        assert "makes the request line 70 032 bytes long" in info.value.problems[0].message
+    assert pbx.requests() == []
+    assert not (tmp_path / "x.zip").exists()

@@ -249,3 +249,72 @@ def test_required_action_arguments_are_asked_for() -> None:
         "peersRequest: is required (give peers_request=..., or body=...)"
     ]
     assert build("RetreivePeersByNumbers", body={}).json == {}
+
+
+HUGE = "9" * 5000  # past Python's 4 300-digit int()/str() limit
+
+
+@pytest.mark.parametrize(
+    ("action", "args", "path"),
+    [
+        ("GetUser", {"id": HUGE}, "Id"),  # a key, as text
+        ("GetUser", {"id": int("9" * 4000)}, "Id"),  # a key, as a Python int
+        ("DownloadRecording", {"rec_id": HUGE}, "recId"),  # a function parameter
+        ("ListUser", {"top": HUGE}, "top"),  # an OData option
+        ("RetreivePeersByNumbers", {"peers_request": {"DnNumbers": [10**4500]}}, "body"),
+    ],
+)
+def test_huge_numbers_are_counted_before_conversion(action, args, path) -> None:
+    with pytest.raises(ValidationError) as info:
+        build(action, **args)
+    (problem,) = info.value.problems
+    assert problem.path.startswith(path)
+    assert problem.message.endswith("digits; at most 100 are accepted")
+    assert info.value.exit_code == 3
+
+
+def test_huge_numbers_in_the_filter_builder_and_literals() -> None:
+    cases = [(lambda: F.Id == 10**5000, 5001), (lambda: literal(-(10**4400), "Edm.Int64"), 4401)]
+    for make, digits in cases:
+        with pytest.raises(ValidationError) as info:
+            make()
+        assert str(info.value) == (
+            "literal: 1 problem in the request, nothing was sent:\n"
+            f"  - value: {info.value.problems[0].message}\n"
+            "No OData type holds such a number (Edm.Int64 has 19 digits): check the value."
+        )
+        assert info.value.problems[0].message == (
+            f"is an integer of about {digits} digits; at most 100 are accepted"
+        )
+    assert str(F.Id == 10**99) == f"Id eq {10**99}"  # the largest accepted still works
+
+
+def test_a_3000_term_filter_is_refused_before_sending() -> None:
+    terms = F.Number.in_([str(1000 + i) for i in range(3000)])
+    with pytest.raises(ValidationError) as info:
+        build("ListUser", filter=terms)
+    (problem,) = info.value.problems
+    assert problem.path == "filter"
+    assert "a PBX's web server reads at most 8 192 and answers a longer one with 414" in (
+        problem.message
+    )
+    assert "`in` list" in info.value.hint and "split the values" in info.value.hint
+    # Just under the limit is sent as is.
+    fits = "Number in (" + ",".join(f"'{1000 + i}'" for i in range(1000)) + ")"
+    assert len(build("ListUser", filter=fits).target) < 8192
+
+
+def test_huge_paging_numbers_are_counted_before_conversion() -> None:
+    from tcxkit import UsageError
+    from tcxkit.paging import Pager
+
+    for params, page_size, name in (
+        ({"top": HUGE}, None, "top"),
+        ({"skip": HUGE}, None, "skip"),
+        ({}, HUGE, "page_size"),
+    ):
+        with pytest.raises(UsageError) as info:
+            Pager(CAT.require("ListUser"), params, page_size)
+        assert str(info.value) == (
+            f"{name} is a number of 5000 digits; at most 100 are accepted.\nPass e.g. {name}=100."
+        )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import time
 import wave
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,11 +18,14 @@ import pytest
 
 from tcxkit.catalog import catalog
 from tcxkit.emulator import EmulatorConfig, create_app, running
+from tcxkit.emulator.domain.storyline import STORY_SEGMENTS
 from tcxkit.emulator.validate import Validator
 
 from .conftest import Connect
 
 NOW = datetime.now(UTC)
+#: The demo's random segments plus its scripted calls of yesterday.
+DEMO_ROWS = 3000 + STORY_SEGMENTS
 FROM = (NOW - timedelta(days=40)).strftime("%Y-%m-%dT%H:%M:%SZ")
 TO = (NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 LOG_ARGS = (
@@ -59,7 +65,7 @@ def test_demo_data_counts(api: httpx.Client) -> None:
         assert r.status_code == 200, set_name
         assert r.json()["@odata.count"] == count, set_name
     history = api.get("/CallHistoryView", params={"$count": "true", "$top": "1"}).json()
-    assert history["@odata.count"] == 3000
+    assert history["@odata.count"] == DEMO_ROWS
 
 
 def test_demo_data_is_deterministic() -> None:
@@ -89,7 +95,7 @@ def test_demo_app_builds_without_error() -> None:
 
 def test_call_log_over_a_date_range_with_paging_and_count(api: httpx.Client) -> None:
     whole = api.get(_log_path(), params={"$top": "1", "$count": "true"}).json()
-    assert whole["@odata.count"] == 3000
+    assert whole["@odata.count"] == DEMO_ROWS
     start = (NOW - timedelta(days=7)).strftime("%Y-%m-%dT00:00:00Z")
     end = (NOW - timedelta(days=5)).strftime("%Y-%m-%dT00:00:00Z")
     first = api.get(
@@ -98,7 +104,7 @@ def test_call_log_over_a_date_range_with_paging_and_count(api: httpx.Client) -> 
     assert first.status_code == 200
     body = first.json()
     total = body["@odata.count"]
-    assert 0 < total < 3000
+    assert 0 < total < DEMO_ROWS
     assert all(start <= r["StartTime"] < end for r in body["value"])
     assert [r["StartTime"] for r in body["value"]] == sorted(r["StartTime"] for r in body["value"])
     seen = [r["SegmentId"] for r in body["value"]]
@@ -130,7 +136,7 @@ def test_call_log_pages_come_in_time_order_without_orderby(api: httpx.Client) ->
 def test_call_log_filters(api: httpx.Client) -> None:
     answered = api.get(_log_path(calls_type=1), params={"$count": "true", "$top": "0"}).json()
     missed = api.get(_log_path(calls_type=2), params={"$count": "true", "$top": "0"}).json()
-    assert answered["@odata.count"] + missed["@odata.count"] == 3000
+    assert answered["@odata.count"] + missed["@odata.count"] == DEMO_ROWS
     r = api.get(
         _log_path(),
         params={
@@ -373,7 +379,7 @@ def test_scale_run() -> None:
     built = time.perf_counter() - began
     state = app.state.emulator
     es = state.extra["call_log"]
-    assert len(es) == 103_000
+    assert len(es) == 100_000 + DEMO_ROWS
     from tcxkit.emulator.odata import parse_query
 
     t = time.perf_counter()
@@ -395,4 +401,57 @@ def test_scale_run() -> None:
         f"100-row page with count over all {page.count}: {paged * 1000:.1f} ms; "
         f"one day ({narrow.count} rows): {narrow_t * 1000:.1f} ms"
     )
-    assert len(page.items) == 100 and page.count == 103_000
+    assert len(page.items) == 100 and page.count == 100_000 + DEMO_ROWS
+
+
+# -- the PBX's time zone and the scripted calls -------------------------------------------------
+
+
+def test_the_pbx_time_zone_is_configured_and_served(connect: Connect) -> None:
+    """OfficeHours.TimeZoneId names a Defs/TimeZones row; the scripted calls follow the zone."""
+    now = "2026-03-10T03:00:00Z"  # 17:00 on 9 March in Honolulu
+    config = EmulatorConfig(options={"time_zone": "Pacific/Honolulu", "now": now})
+    with running(config) as emu, connect(emu) as api:
+        zone_id = api.get("/OfficeHours").json()["TimeZoneId"]
+        zone = api.get("/Defs/TimeZones", params={"$filter": f"Id eq '{zone_id}'"}).json()
+        assert [(z["IanaName"], z["WindowsName"]) for z in zone["value"]] == [
+            ("Pacific/Honolulu", "Hawaiian Standard Time")
+        ]
+        # yesterday 09:12 in Honolulu (-10:00) is 19:12 UTC on 8 March
+        start, end = "2026-03-08T19:00:00Z", "2026-03-08T20:00:00Z"
+        rows = api.get(_log_path(start, end), params={"$orderby": "SegmentId"}).json()["value"]
+        assert [(r["StartTime"], r["DestinationDn"], r["Answered"]) for r in rows] == [
+            ("2026-03-08T19:12:00Z", "800", True),
+            ("2026-03-08T19:12:00Z", "104", False),
+            ("2026-03-08T19:12:20Z", "108", True),
+        ]
+        assert len({r["CallId"] for r in rows}) == 1  # one call, three legs
+        # an admin's change of zone sticks (a PATCH of the singleton)
+        assert api.patch("/OfficeHours", json={"TimeZoneId": "12"}).status_code == 204
+        assert api.get("/OfficeHours").json()["TimeZoneId"] == "12"
+
+
+def test_an_unknown_time_zone_is_refused_at_start() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "tcxkit.emulator", "--port", "0", "--time-zone", "Mars/Olympus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
+        "Give an IANA zone name, e.g. Europe/London, Pacific/Honolulu or UTC.\n"
+    )
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("3cx")), "emulator", "--time-zone", "Mars/Olympus"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "3cx: configuration error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
+    )

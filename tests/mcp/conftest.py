@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,12 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from tcxkit.emulator import EmulatorConfig, running
+from tcxkit.emulator.domain.storyline import STORY_SEGMENTS
 
 BIN = Path(sys.executable).with_name("3cx")
 SECRET = "mcp-test-secret-7Qx2"
-CALL_LOG_ROWS = 5000  # 3 000 demo segments + the 2 000 of scale=2000
+#: 3 000 random demo segments, the demo's scripted calls and the 2 000 of scale=2000.
+CALL_LOG_ROWS = 5000 + STORY_SEGMENTS
 
 
 @pytest.fixture(scope="session")
@@ -36,19 +38,24 @@ def mcp_emulator() -> Iterator[Any]:
         yield emu
 
 
-def server_env(url: str, client_id: str, secret: str, tmp_path: Path) -> dict[str, str]:
-    """A ``3cx mcp`` process's environment: isolated directories, the PBX in ``TCX_*``."""
+def client_env(emu: Any, tmp_path: Path) -> dict[str, str]:
+    """The environment of a ``3cx`` process connected to ``emu``, with isolated directories."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     for name in ("config", "data", "cache"):
         (tmp_path / name).mkdir()
         env[f"TCX_{name.upper()}_DIR"] = str(tmp_path / name)
-    env.update(TCX_URL=url, TCX_CLIENT_ID=client_id, TCX_CLIENT_SECRET=secret, TCX_NO_KEYRING="1")
+    env.update(
+        TCX_URL=emu.url,
+        TCX_CLIENT_ID=emu.client_id,
+        TCX_CLIENT_SECRET=emu.client_secret,
+        TCX_NO_KEYRING="1",
+    )
     return env
 
 
 @pytest.fixture
 def mcp_env(mcp_emulator: Any, tmp_path: Path) -> dict[str, str]:
-    return server_env(mcp_emulator.url, mcp_emulator.client_id, SECRET, tmp_path)
+    return client_env(mcp_emulator, tmp_path)
 
 
 @dataclass
@@ -79,11 +86,21 @@ async def stdio_session(env: dict[str, str], *args: str) -> AsyncIterator[Sessio
         yield Session(client)
 
 
-@asynccontextmanager
-async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session]:
-    """``3cx mcp --http 127.0.0.1:0``: the server says on stderr which port it chose."""
+@dataclass
+class HttpServer:
+    """A running ``3cx mcp --http``: its URL, the bearer token it printed, its stderr so far."""
+
+    url: str
+    token: str
+    proc: subprocess.Popen[str]
+    notes: list[str]
+
+
+@contextmanager
+def http_server(env: dict[str, str], *args: str, bind: str = "127.0.0.1:0") -> Iterator[HttpServer]:
+    """``3cx mcp --http BIND``: the server says on stderr which port it chose, and the token."""
     proc = subprocess.Popen(
-        [str(BIN), "mcp", "--http", "127.0.0.1:0", *args],
+        [str(BIN), "mcp", "--http", bind, *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -94,19 +111,42 @@ async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session
     watchdog.start()
     try:
         assert proc.stderr is not None
-        url = ""
+        url, token, notes = "", "", []
         for line in proc.stderr:
+            notes.append(line)
+            if "new bearer token" in line:
+                token = line.rsplit(": ", 1)[1].strip()
             if "streamable HTTP at " in line:
                 url = line.split("streamable HTTP at ", 1)[1].strip()
                 break
-        assert url.startswith("http://127.0.0.1:"), f"server did not start (exit {proc.poll()})"
+        assert url.startswith("http://"), f"server did not start (exit {proc.poll()}): {notes}"
         threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
-        async with Client(url) as client:
-            yield Session(client)
+        yield HttpServer(url, token, proc, notes)
     finally:
         watchdog.cancel()
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@asynccontextmanager
+async def http_session(env: dict[str, str], *args: str) -> AsyncIterator[Session]:
+    """An MCP session over streamable HTTP, with the server's bearer token."""
+    with http_server(env, *args) as server:
+        async with connect_http(server.url, server.token) as session:
+            yield session
+
+
+@asynccontextmanager
+async def connect_http(url: str, token: str, **client: Any) -> AsyncIterator[Session]:
+    """An MCP session with the bearer token (``client``: more arguments of the SDK's Client)."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    http = httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=300)
+    )
+    async with http, Client(streamable_http_client(url, http_client=http), **client) as session:
+        yield Session(session)
 
 
 def demo_secrets(emu: Any) -> set[str]:

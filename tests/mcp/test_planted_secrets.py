@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from ..planted import Planted, echoing_error, planted_emulator
-from .conftest import Session, server_env, stdio_session
+from .conftest import Session, client_env, stdio_session
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,7 @@ def planted() -> Iterator[Planted]:
 
 @pytest.fixture
 def env(planted: Planted, tmp_path: Path) -> dict[str, str]:
-    emu = planted.emulator
-    return server_env(emu.url, emu.client_id, emu.client_secret, tmp_path)
+    return client_env(planted.emulator, tmp_path)
 
 
 async def _read_everything(s: Session, planted: Planted) -> list[tuple[str, bool]]:

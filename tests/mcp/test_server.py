@@ -38,9 +38,14 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
             "call_action",
             "find_dn",
             "call_history",
+            "missed_calls",
             "active_calls",
             "system_status",
-            "queue_members",
+            "queue_members",  # change_queue_agents: listed only where writes run
+            "user_forwarding",
+            "ring_groups",
+            "trunk_status",
+            "last_backup",
         }
         schema = tools["call_action"].input_schema
         assert schema["required"] == ["action"]
@@ -86,7 +91,7 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
 
 async def _describe(s: Session) -> None:
     peers = await s.ok("describe_action", action="RetreivePeersByNumbers")
-    assert (peers["kind"], peers["allowed_here"]) == ("read", "yes")
+    assert (peers["effect"], peers["allowed_here"]) == ("read", "yes")
     assert peers["body"]["arguments"] == {
         "peersRequest": {"DnNumbers": "[string]", "IsReportPeers": "boolean"}
     }
@@ -187,11 +192,17 @@ async def _task_tools(s: Session) -> None:
         {"Id": 10, "Number": "104", "Name": "Emma Evans", "Type": "Extension"}
     ]
     assert found["user"]["EmailAddress"] == "emma.evans@acme.example"
-    history = await s.ok("call_history", number="104", period_from="2020-01-01")
-    assert history["total"] > 0
-    assert all(
-        "104" in (c["SourceDn"], c["DestinationDn"], c["actionDnDn"]) for c in history["items"]
+    history = await s.ok(
+        "call_history", number="104", period_from="2020-01-01", period_to="2040-01-01"
     )
+    assert history["total"] > 0
+    for call in history["calls"]:  # 104 is a party of the call or of one of its legs
+        parties = [call["from"], call["to"], *(leg["to"] for leg in call.get("legs", []))]
+        vias = [leg.get("via") for leg in call.get("legs", [])]
+        assert any(p.startswith("104 ") for p in parties) or "104" in vias, call
+    missed = await s.ok("missed_calls", number="+44 113 496 0371", period_from="yesterday")
+    assert [(c["to"], c["status"]) for c in missed["calls"]] == [("800 Sales Queue", "missed")]
+    assert missed["searched"]["only"] == "missed calls (no leg answered)"
     error, text = await s.call("call_history", number="104", period_from="someday")
     assert error
     assert "period_from: 'someday' is not a date" in text
@@ -209,7 +220,9 @@ async def test_http_writes_audited(
     audit = tmp_path / "audit.jsonl"
     async with http_session(mcp_env, "--allow-writes", "--audit-log", str(audit)) as s:
         tools = {t.name: t for t in (await s.client.list_tools()).tools}
-        assert "deletes are refused" in (tools["call_action"].description or "")
+        assert "deletes and destructive actions are refused" in (
+            tools["call_action"].description or ""
+        )
 
         created = await s.ok(
             "call_action",
@@ -279,3 +292,28 @@ async def test_stdio_embedded_emulator_by_default(mcp_env: dict[str, str]) -> No
                 [str(BIN), "emulator", "stop"], env=env, capture_output=True, text=True, timeout=60
             )
             assert stop.returncode == 0, stop.stderr
+
+
+async def test_an_uncertain_write_is_advised_in_mcp_terms(
+    mcp_emulator: Any, mcp_env: dict[str, str]
+) -> None:
+    """A create whose connection broke after sending: the model is told to read back
+    before calling again, not the library's Python advice (``retry_writes=True``)."""
+    from tests.proxy import Rule, breaking_proxy
+
+    with breaking_proxy(mcp_emulator.url, Rule("POST", "/xapi/v1/Users")) as (url, proxy):
+        async with stdio_session({**mcp_env, "TCX_URL": url}, "--allow-writes") as s:
+            error, text = await s.call(
+                "call_action",
+                action="CreateUser",
+                body={"Number": "193", "FirstName": "Una", "LastName": "Certain"},
+            )
+        assert proxy.count("POST", "/xapi/v1/Users") == 1
+    assert error
+    assert text.startswith("Error executing tool call_action: UncertainWriteError: POST ")
+    assert text.endswith(
+        "It was sent once and not re-sent, so that it cannot take effect twice.\n"
+        "Do not call this action again yet: read the object back first (the list or get "
+        "action of the same resource) and call it again only if the change is missing."
+    )
+    assert "retry_writes" not in text

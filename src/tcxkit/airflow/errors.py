@@ -40,12 +40,13 @@ def to_airflow_error(error: TcxError) -> AirflowException:
 
     A task retry re-sends the request, so a write is retryable only when it provably never
     left the worker (a transport error: tcxkit turns one that may have arrived into
-    ``UncertainWriteError``). A 5xx answer to a write may hide an applied change (a
+    ``UncertainWriteError``). A 5xx answer to anything but a read (the action's effect, as
+    the library's own retries decide: ``error.read_only``) may hide an applied change (a
     gateway timing out in front of a PBX that carried on): permanent, like the library.
     """
     if isinstance(error, TransportError):
         return ThreeCXError(error)
-    if isinstance(error, ServerError) and error.method in ("GET", ""):
+    if isinstance(error, ServerError) and error.read_only:
         return ThreeCXError(error)
     return ThreeCXPermanentError(error)
 

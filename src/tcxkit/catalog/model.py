@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 
 from .naming import kebab, snake
 
-__all__ = ["Action", "Body", "Param", "Response", "odata_type", "schema_label"]
+__all__ = ["EFFECTS", "Action", "Body", "Effect", "Param", "Response", "odata_type", "schema_label"]
 
 #: Resources only a System Owner may read (see :attr:`Action.needs_system_owner`).
 SYSTEM_OWNER_RESOURCES = frozenset(
@@ -19,6 +19,10 @@ SYSTEM_OWNER_RESOURCES = frozenset(
 )
 
 ResponseKind = Literal["collection", "entity", "primitive", "none", "file"]
+
+#: What running an action does, least to most harmful (see :attr:`Action.effect`).
+Effect = Literal["read", "write", "delete", "destructive"]
+EFFECTS: tuple[Effect, ...] = ("read", "write", "delete", "destructive")
 
 
 def odata_type(schema: dict[str, Any]) -> str:
@@ -139,6 +143,10 @@ class Action(NamedTuple):
     body: Body | None
     response: Response
     release: str = ""
+    #: read | write | delete | destructive: compiled from the method and the reviewed
+    #: table ``effects.json`` (docs/architecture.md, "Effects"). Every face -- retries,
+    #: CLI confirmation, MCP permissions, Airflow retries -- decides from this alone.
+    effect: Effect = "write"
 
     @classmethod
     def from_record(cls, rec: dict[str, Any], release: str) -> Action:
@@ -180,6 +188,7 @@ class Action(NamedTuple):
                 item=resp.get("item"),
             ),
             release=release,
+            effect=rec["effect"],
         )
 
     @property
@@ -204,11 +213,12 @@ class Action(NamedTuple):
 
     @property
     def read_only(self) -> bool:
-        """A GET: safe to send again. PATCH, PUT and DELETE are idempotent in HTTP's
-        terms, but re-sending one that may already have been applied is still a second
-        write (a DELETE then answers 404, a PATCH races a colleague's edit), so tcxkit
-        re-sends only reads (see :mod:`tcxkit.retry`)."""
-        return self.method == "GET"
+        """Its effect is ``read`` (every GET, and POST lookups such as
+        ``RetreivePeersByNumbers``): safe to send again. PATCH, PUT and DELETE are
+        idempotent in HTTP's terms, but re-sending one that may already have been applied
+        is still a second write (a DELETE then answers 404, a PATCH races a colleague's
+        edit), so tcxkit re-sends only reads (see :mod:`tcxkit.retry`)."""
+        return self.effect == "read"
 
     @property
     def pageable(self) -> bool:

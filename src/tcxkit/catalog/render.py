@@ -81,6 +81,15 @@ class CliOption:
         return self.flag.lstrip("-").replace("-", "_")
 
 
+#: What each effect means for the user, as the page says it (docs/architecture.md "Effects").
+EFFECT_NOTES = {
+    "read": "changes nothing; retried after a dropped connection",
+    "write": "changes the PBX; never re-sent once it may have arrived",
+    "delete": "deletes data; asks before it runs",
+    "destructive": "irreversible or service-affecting; asks before it runs",
+}
+
+
 # ----------------------------------------------------------------------------- options
 
 
@@ -284,6 +293,7 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
     lines = [
         f"{a.id}  ({a.resource}, XAPI {a.release})",
         f"  {a.method} /xapi/v1{a.path}",
+        f"  Effect: {a.effect} ({EFFECT_NOTES[a.effect]})",
         "",
     ]
     desc = _clean(a.description) if a.description and a.description != a.summary else ""
@@ -315,6 +325,8 @@ def render_text(action: Action, cat: Catalog | None = None, width: int = 100) ->
         req = "required" if a.body and a.body.required else "optional"
         lines += ["", f"Body ({req}), example:"]
         lines += ["  " + ln for ln in json.dumps(pg.body, indent=2).splitlines()]
+        if must := _must(a, cat):
+            lines += _wrap(f"The PBX requires: {must}", width, "  ")
     lines += ["", f"Returns: {_returns(a)}"]
     if pg.shape:
         fields = ", ".join(f"{n} ({t})" for n, t in pg.shape)
@@ -375,6 +387,14 @@ def _md_cell(text: str) -> str:
     return _clean(text).replace("|", "\\|")
 
 
+def _must(action: Action, cat: Catalog | None) -> str:
+    """The body fields the PBX requires, with why (:mod:`.required`), as one sentence."""
+    from .required import required_fields
+
+    must = required_fields(action, cat)
+    return "; ".join(f"{name} ({why})" for name, why in must.items()) + "." if must else ""
+
+
 def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     """The page for docs/actions/: the same content as :func:`render_text`, in Markdown."""
     pg = _page(action, cat)
@@ -382,7 +402,8 @@ def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     out = [
         f"# {a.id}",
         "",
-        f"Resource **{a.resource}** · `{a.method} /xapi/v1{a.path}` · XAPI {a.release} · {a.kind}",
+        f"Resource **{a.resource}** · `{a.method} /xapi/v1{a.path}` · XAPI {a.release} · {a.kind}"
+        f" · effect **{a.effect}** ({EFFECT_NOTES[a.effect]})",
         "",
         summary_line(a) + ".",
     ]
@@ -408,6 +429,8 @@ def render_markdown(action: Action, cat: Catalog | None = None) -> str:
     if pg.body is not None:
         req = "required" if a.body and a.body.required else "optional"
         out += ["", f"## Body ({req})", "", "```json", json.dumps(pg.body, indent=2), "```"]
+        if must := _must(a, cat):
+            out += ["", f"The PBX requires: {_md_cell(must)}"]
     out += ["", "## Returns", "", _returns(a)]
     if pg.shape:
         out += ["", "| Field | Type |", "| --- | --- |"]

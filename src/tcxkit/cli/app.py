@@ -440,14 +440,32 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
     metavar="[HOST:]PORT",
     help="Serve streamable HTTP here (host 127.0.0.1 by default) instead of stdio.",
 )
-@click.option("--allow-writes", is_flag=True, help="Let the model run POST/PATCH actions.")
+@click.option("--allow-writes", is_flag=True, help="Let the model run actions that write.")
 @click.option("--allow-deletes", is_flag=True, help="Also deletes (needs --allow-writes).")
+@click.option(
+    "--allow-destructive",
+    is_flag=True,
+    help="Also destructive actions: restore, restarts, purges... (needs --allow-deletes).",
+)
 @click.option("--allow", metavar="ACTION,...", help="Only these actions may run.")
 @click.option("--deny", metavar="ACTION,...", help="These actions never run.")
 @click.option(
     "--audit-log",
     metavar="PATH",
-    help="Where writes are recorded (default: mcp-audit.jsonl in the data dir).",
+    help="Where changes and refusals are recorded (default: one file per profile in the data dir).",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Let --http listen on an address other machines can reach.",
+)
+@click.option(
+    "--allowed-hosts",
+    metavar="HOST,...",
+    help="Host names HTTP clients may use besides the bound address (DNS-rebinding guard).",
+)
+@click.option(
+    "--rotate-token", is_flag=True, help="Replace the HTTP bearer token (shown once) and serve."
 )
 @click.option(
     "--show-secrets",
@@ -525,6 +543,11 @@ cli.add_command(state_group)
     "else emulator-secret). The key itself never goes on a command line.",
 )
 @click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
+@click.option(
+    "--time-zone",
+    metavar="ZONE",
+    help="The PBX's time zone, an IANA name (default Europe/London; OfficeHours.TimeZoneId).",
+)
 @click.option(
     "--idle-timeout",
     type=click.FloatRange(0),

@@ -139,7 +139,7 @@ class Layout:
 def terminal_width() -> int | None:
     """Width to fit tables to: $COLUMNS, else the terminal's; None in a pipe."""
     env = os.environ.get("COLUMNS", "")
-    if env.isdigit() and int(env) > 0:
+    if env.isascii() and env.isdigit() and len(env) <= 6 and int(env) > 0:
         return int(env)
     if sys.stdout.isatty():
         import shutil

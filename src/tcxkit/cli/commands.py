@@ -216,6 +216,7 @@ def run_emulator(**values: Any) -> None:
         host=values["host"],
         port=values["port"],
         public_url=values.get("public_url"),
+        options={"time_zone": values["time_zone"]} if values.get("time_zone") else {},
     )
     idle = values.get("idle_timeout") or 0.0
     if values.get("instances", 1) > 1 or values.get("inventory_out"):

@@ -47,6 +47,7 @@ class Connection:
     source: str  # "env", "profile NAME", "embedded"
     version: str = "auto"
     verify: bool | str = True
+    profile: str | None = None  # the profile's name, when one gave the settings
 
     def describe(self) -> str:
         return f"{self.url} as {self.client_id!r} ({self.source})"
@@ -107,7 +108,8 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
         )
     assert url and cid and secret
     check_url(url, allow_http=opts.allow_http, where=f"{source}: ")
-    return Connection(url.rstrip("/"), cid, secret, source, version, verify)
+    profile = prof.name if prof else None
+    return Connection(url.rstrip("/"), cid, secret, source, version, verify, profile)
 
 
 def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..odata import integer_too_long
 
 if TYPE_CHECKING:
     from ..catalog import Action, Catalog
@@ -78,6 +79,8 @@ def _convert(text: str, schema: dict[str, Any], where: str, column: str) -> Any:
             hint="Fix the cell (or leave it empty to leave the field out). Nothing was sent.",
         )
 
+    if kind in ("integer", "number") and integer_too_long(text):
+        return text  # not converted: the request's validation says why, with the others
     if kind == "integer":
         try:
             return int(text)

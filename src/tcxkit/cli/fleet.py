@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import env_text, tls_verify
 from ..errors import ConfigurationError, FleetFailure
 from ..fleet.inventory import PbxTarget, SecretRef, load_inventory, resolve_secret, select
+from .errors import error_fields
 from .profiles import KEYRING_SERVICE, config_dir, get_secret, keyring_secret, load_config
 from .runopts import Options
 
@@ -142,8 +143,7 @@ def open_fleet(targets: list[PbxTarget], opts: Options, concurrency: int | None)
 def error_row(result: FleetResult[Any], **extra: Any) -> dict[str, Any]:
     """A failed PBX as an output row: its name, then its error (what, why, exit code)."""
     assert result.error is not None
-    error = {**result.error.to_dict(), "exit_code": result.error.exit_code}
-    return {"pbx": result.pbx, **extra, "error": error}
+    return {"pbx": result.pbx, **extra, "error": error_fields(result.error)}
 
 
 def stream(source: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:

@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog import snake
 from ..catalog.options import QUERY_OPTION_NAMES
-from ..errors import PartialFailure, TcxError, UsageError
+from ..errors import PartialFailure, UncertainWriteError, UsageError
+from .errors import check_command, error_fields
 from .jsonin import MalformedJSON, load_json_text
 from .output import Printer, items_of
 
@@ -156,13 +157,7 @@ def _lines(index: int, result: Any) -> list[Any]:
 
 
 def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[str, Any]:
-    err = (
-        exc.to_dict()
-        if isinstance(exc, TcxError)
-        else {"type": type(exc).__name__, "message": str(exc)}
-    )
-    err["exit_code"] = getattr(exc, "exit_code", 1)
-    return {"item": index, "input": item, "error": err}
+    return {"item": index, "input": item, "error": error_fields(exc)}
 
 
 def load_items(
@@ -206,6 +201,7 @@ def run_items(
 
     failures = 0
     first: tuple[int, BaseException] | None = None
+    uncertain: list[tuple[int, UncertainWriteError]] = []  # items that may have been applied
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending = iter(enumerate(items, 1))
         window: list[tuple[int, dict[str, Any], Future[Any]]] = []
@@ -224,6 +220,8 @@ def run_items(
                 try:
                     result = future.result()
                 except Exception as exc:
+                    if isinstance(exc, UncertainWriteError):
+                        uncertain.append((index, exc))
                     if keep_going or first is not None:
                         failures += 1
                         printer.rows([_error_line(index, item, exc)])
@@ -240,15 +238,48 @@ def run_items(
     if first is not None:
         index, exc = first
         at = f" (input line {lines[index - 1]})" if lines and lines[index - 1] != index else ""
-        print(
-            f"3cx: item {index} of {len(items)}{at} failed; stopping (items already sent "
-            "are still reported; later ones were not sent).",
-            file=sys.stderr,
-        )
+        if isinstance(exc, UncertainWriteError):
+            print(
+                f"3cx: item {index} of {len(items)}{at} may have been applied; stopping (items "
+                "already sent are still reported; later ones were not sent). Do not run the "
+                f"whole input again: check item {index} on the PBX, then send only the items "
+                "that were not applied.",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"3cx: item {index} of {len(items)}{at} failed; stopping (items already sent "
+                "are still reported; later ones were not sent).",
+                file=sys.stderr,
+            )
         raise exc
     if failures:
         raise PartialFailure(
             f"{failures} of {len(items)} items failed (their lines carry an 'error' field).",
-            hint="Fix those items and run them again, e.g. select them with "
-            "`jq -c 'select(.error) | .input'`.",
+            hint=_failures_hint(failures, uncertain),
         )
+
+
+def _failures_hint(failures: int, uncertain: list[tuple[int, UncertainWriteError]]) -> str:
+    """What to do about failed items: refused ones can be fixed and sent again, but items
+    whose write may have been applied must be checked first (sending them again could
+    create duplicates)."""
+    if not uncertain:
+        return (
+            "Fix those items and run them again, e.g. select them with "
+            "`jq -c 'select(.error) | .input'`."
+        )
+    numbers = ", ".join(str(i) for i, _exc in uncertain)
+    one = len(uncertain) == 1
+    which = f"Item {numbers} may" if one else f"Items {numbers} may"
+    text = (
+        f"{which} have been applied (the connection broke after sending; exit_code 11 in "
+        f"{'its line' if one else 'their lines'}); check on the PBX before sending "
+        f"{'it' if one else 'any of them'} again: {check_command(uncertain[0][1])}"
+    )
+    if failures > len(uncertain):
+        text += (
+            " The other failed items were refused and not applied: fix and run only them, "
+            "e.g. `jq -c 'select(.error and .error.exit_code != 11) | .input'`."
+        )
+    return text

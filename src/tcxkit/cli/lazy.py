@@ -117,7 +117,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     """The ``3cx <resource> <action>`` command for one action."""
     from ..catalog.render import cli_options, summary_line
     from .lookups import STRICT_HELP, offers_strict
-    from .safety import DRY_RUN_HELP, YES_HELP, deletes
+    from .safety import DRY_RUN_HELP, YES_HELP, asks_first
 
     action = cat.require(action_id)
     specs = cli_options(action, cat)
@@ -139,7 +139,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     extra = [click.Option(["--dry-run"], is_flag=True, help=DRY_RUN_HELP)]
     if offers_strict(action):
         extra.append(click.Option(["--strict", "strict_numbers"], is_flag=True, help=STRICT_HELP))
-    if deletes(action):
+    if asks_first(action):
         extra.append(click.Option(["--yes", "-y"], is_flag=True, help=YES_HELP))
     # An action parameter of the same name keeps its flag (GetConverterRequestStatus
     # has a `strict` parameter): the CLI's own option gives way.

@@ -7,15 +7,15 @@ would go out.  Nothing is sent: no token request either.  Secret fields of
 the body are masked (:mod:`tcxkit.redaction`), even with ``--show-secrets``:
 a dry run is often pasted into a ticket.
 
-Deleting actions (method DELETE, or an id with ``Delete``/``Purge``, such as
-``BulkNumbersDelete`` or ``PurgeCalls``) ask on a terminal before anything is
+Actions whose effect (:attr:`tcxkit.catalog.Action.effect`) is ``delete`` or
+``destructive`` -- ``DeleteUser``, ``BulkNumbersDelete``, ``PurgeCalls``,
+``Restore``, ``RestartOperatingSystem`` -- ask on a terminal before anything is
 sent, naming the action, its arguments (or the number of items) and the PBX;
 without a terminal they need ``--yes`` and otherwise stop with exit 2.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -28,17 +28,21 @@ if TYPE_CHECKING:
     from ..catalog import Action, Catalog
     from .output import Printer
 
-__all__ = ["DRY_RUN_HELP", "YES_HELP", "confirm", "confirm_delete", "deletes", "print_dry_run"]
+__all__ = ["DRY_RUN_HELP", "YES_HELP", "asks_first", "confirm", "confirm_delete", "print_dry_run"]
 
 DRY_RUN_HELP = "Print the request(s) that would be sent (secrets masked) and send nothing."
-YES_HELP = "Delete without asking (required when there is no terminal to ask on)."
+YES_HELP = "Go ahead without asking (required when there is no terminal to ask on)."
 
-_DELETING = re.compile(r"Delete|Purge")
+#: What the question says an action does, by effect; the effects not named never ask.
+_CONSEQUENCE = {
+    "delete": "deletes data",
+    "destructive": "is destructive (irreversible or service-affecting)",
+}
 
 
-def deletes(action: Action) -> bool:
-    """Whether ``action`` deletes data (asks for confirmation)."""
-    return action.method == "DELETE" or bool(_DELETING.search(action.id))
+def asks_first(action: Action) -> bool:
+    """Whether ``action`` asks for confirmation: its effect is delete or destructive."""
+    return action.effect in _CONSEQUENCE
 
 
 def print_dry_run(
@@ -77,10 +81,12 @@ def _target(action: Action, kwargs: dict[str, Any], count: int | None) -> str:
 def confirm_delete(
     action: Action, kwargs: dict[str, Any], where: str, *, count: int | None, yes: bool
 ) -> None:
-    """Ask before a delete (or require ``--yes`` without a terminal); stop if not confirmed."""
-    if yes or not deletes(action):
+    """Ask before a delete or destructive action (or require ``--yes`` without a terminal);
+    stop if not confirmed."""
+    if yes or not asks_first(action):
         return
-    confirm(f"{_target(action, kwargs, count)} deletes data on {where}", yes=False)
+    what = _CONSEQUENCE[action.effect]
+    confirm(f"{_target(action, kwargs, count)} {what} on {where}", yes=False)
 
 
 def confirm(what: str, *, yes: bool) -> None:

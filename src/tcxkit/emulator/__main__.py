@@ -50,6 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--public-url", help="URL clients reach it at, for @odata.context links")
     p.add_argument("--token-lifetime", type=int, default=3600, help="token lifetime, seconds")
     p.add_argument(
+        "--time-zone",
+        metavar="ZONE",
+        help="the PBX's time zone, an IANA name (default Europe/London; OfficeHours.TimeZoneId)",
+    )
+    p.add_argument(
         "--instances",
         type=int,
         default=1,
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             public_url=args.public_url,
+            options={"time_zone": args.time_zone} if args.time_zone else {},
         )
 
         def announce(url: str) -> None:

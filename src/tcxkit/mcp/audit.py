@@ -1,36 +1,94 @@
-"""The audit log: one JSON line per write the MCP server sends (or tried to send).
+"""The audit log: one JSON line per change the MCP server sent, or any call it refused.
 
-Each line has the time, the action, its arguments with secrets masked
-(:func:`tcxkit.redaction.redact`, the same masking as CLI output), and either
-the result (also masked, shortened) or the error.  A refused write is logged
-too, so the file shows what a model attempted, not only what happened.
+Each line answers who, what and where: the time; the PBX (URL, and the profile the
+server was started with, or how it was configured); the MCP client (name and version
+from its ``initialize``) and session; the action and its effect; the arguments and the
+result with secrets masked (:func:`tcxkit.redaction.redact`); and the outcome (``ok``,
+``error`` or ``refused``).  A refused call is logged too, so the file shows what a model
+attempted, not only what happened.
+
+The file is private: created 0600 (its folder 0700), and an existing one that others may
+read or write stops the server with the ``chmod`` to run.  It is opened for each line,
+so ``logrotate``'s move-and-create works; shipping it to syslog or a SIEM is described
+in docs/mcp.md ("Audit log").
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ..errors import ConfigurationError
 from ..redaction import redact
 
-__all__ = ["AuditLog"]
+if TYPE_CHECKING:
+    from ..catalog.model import Action
+
+__all__ = ["AuditLog", "Caller", "Where", "ensure_private"]
 
 #: Longest result kept per line; the PBX's answer to a write is usually small.
 _MAX_RESULT_CHARS = 2000
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who sent a tool call: the MCP client's own name and version, its session and (over
+    HTTP) its address."""
+
+    client: str | None = None
+    version: str | None = None
+    session: str | None = None
+    peer: str | None = None
+
+
+@dataclass(frozen=True)
+class Where:
+    """The PBX the server talks to, and the profile (or other source) that named it."""
+
+    url: str
+    profile: str | None
+    source: str
+
+
+def ensure_private(path: Path, what: str) -> None:
+    """Refuse a file (or its folder) that others may read or write, with the fix."""
+    for target, mask in ((path, 0o077), (path.parent, 0o022)):
+        try:
+            mode = stat.S_IMODE(target.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if target != path and mode & stat.S_ISVTX:
+            continue  # a sticky folder (/tmp): others cannot replace what is ours
+        if mode & mask:
+            fix = "600" if target == path else "go-w"
+            raise ConfigurationError(
+                f"The {what} {target} is open to others (mode {mode:04o}); not used.",
+                hint=f"Run: chmod {fix} {target}",
+            )
+
+
 class AuditLog:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, where: Where) -> None:
         self.path = path
+        self.where = where
         self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """At start: create the folder (0700) and refuse a file others may read or write."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private(self.path, "audit log")
 
     def record(
         self,
-        action: str,
+        action: Action,
         args: dict[str, Any],
+        caller: Caller,
         *,
         outcome: str,
         result: Any = None,
@@ -38,8 +96,16 @@ class AuditLog:
     ) -> None:
         """Append one line; ``outcome`` is ``ok``, ``error`` or ``refused``."""
         entry: dict[str, Any] = {
-            "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "action": action,
+            "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "pbx": self.where.url,
+            "profile": self.where.profile,
+            "source": self.where.source,
+            "client": caller.client,
+            "client_version": caller.version,
+            "session": caller.session,
+            "peer": caller.peer,
+            "action": action.id,
+            "effect": action.effect,
             "args": redact(args),
             "outcome": outcome,
         }
@@ -50,8 +116,11 @@ class AuditLog:
             )
         if error is not None:
             entry["error"] = error
-        line = json.dumps(entry, default=str, ensure_ascii=False)
+        line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode()
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
-                f.write(line + "\n")
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)

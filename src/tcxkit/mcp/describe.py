@@ -4,21 +4,27 @@ The full reference page (the renderer behind ``3cx actions show``) is served as 
 MCP resource; this is the short form for a tool answer: parameters, the body's
 fields (required first, enum values listed, nested objects one level deep), an
 example that works on the demo PBX, the query options and the result's shape.
+
+"Required" means what the PBX requires: the spec's ``required`` lists plus the
+reviewed facts of :mod:`tcxkit.catalog.required` (e.g. ``Id`` on a blacklist create),
+each with the reason; ``defaults`` says what the PBX fills in for a field left out.
+The example of every create and update runs on the demo PBX (tests/mcp/test_describe.py).
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
 from ..catalog.examples import example_body, example_param, object_properties
 from ..catalog.model import schema_label
 from ..catalog.render import param_description
-from .policy import kind_of
+from ..catalog.required import field_defaults, required_fields
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
-    from ..catalog.model import Action
+    from ..catalog.model import Action, Param
 
 __all__ = ["describe_action"]
 
@@ -32,7 +38,7 @@ def describe_action(action: Action, cat: Catalog, allowed: str) -> dict[str, Any
         "action": action.id,
         "resource": action.resource,
         "http": f"{action.method} {action.path}",
-        "kind": kind_of(action),
+        "effect": action.effect,
         "allowed_here": allowed,
         "description": describe(action),
     }
@@ -51,6 +57,11 @@ def describe_action(action: Action, cat: Catalog, allowed: str) -> dict[str, Any
     if action.body is not None:
         body: dict[str, Any] = {"required": action.body.required, "type": action.body.label}
         props = object_properties(cat, action.body.schema)
+        must = required_fields(action, cat)
+        if must:
+            body["required_fields"] = must
+        if defaults := field_defaults(action):
+            body["defaults"] = defaults
         if action.body.wrapped:
             body["arguments"] = {
                 n: _fields(cat, props.get(n), depth=1) for n in action.body.wrapped
@@ -61,7 +72,7 @@ def describe_action(action: Action, cat: Catalog, allowed: str) -> dict[str, Any
                     "call_action wraps it."
                 )
         else:
-            body["fields"] = _fields(cat, action.body.schema, depth=1)
+            body["fields"] = _fields(cat, action.body.schema, depth=1, must=set(must))
         out["body"] = body
     example = _example(action, cat)
     if example:
@@ -82,7 +93,9 @@ def _enum(cat: Catalog, schema: dict[str, Any] | None) -> list[Any] | None:
     return list(values[:_MAX_ENUM]) if values else None
 
 
-def _fields(cat: Catalog, schema: dict[str, Any] | None, depth: int) -> dict[str, Any] | str:
+def _fields(
+    cat: Catalog, schema: dict[str, Any] | None, depth: int, must: set[str] | None = None
+) -> dict[str, Any] | str:
     """``{field: type}`` with required fields first; enums and one nested level spelled out."""
     if not schema:
         return "any"
@@ -91,6 +104,7 @@ def _fields(cat: Catalog, schema: dict[str, Any] | None, depth: int) -> dict[str
         return schema_label(schema)
     resolved = cat.resolve(cat.schema_index.unwrap(schema))
     required = [n for n in resolved.get("required") or () if n in props]
+    required += [n for n in sorted(must or ()) if n in props and n not in required]
     out: dict[str, Any] = {}
     for name in [*required, *(n for n in props if n not in required)]:
         sub = props[name]
@@ -115,7 +129,9 @@ def _is_object(cat: Catalog, schema: dict[str, Any]) -> bool:
 def _example(action: Action, cat: Catalog) -> dict[str, Any]:
     args: dict[str, Any] = {}
     params = {
-        p.name: example_param(action, p) for p in action.params if p.required and p.role != "header"
+        p.name: _typed(p, example_param(action, p))
+        for p in action.params
+        if p.required and p.role != "header"
     }
     if params:
         args["params"] = params
@@ -123,6 +139,18 @@ def _example(action: Action, cat: Catalog) -> dict[str, Any]:
     if body is not None:
         args["body"] = body
     return args
+
+
+def _typed(p: Param, text: str) -> Any:
+    """A parameter example as the JSON value a model sends (``6``, not ``"6"``)."""
+    if text == "null":
+        return None
+    if p.type in ("Edm.Int32", "Edm.Int64", "Edm.Boolean", "Edm.Double", "Edm.Decimal"):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return text
+    return text
 
 
 def _returns(action: Action, cat: Catalog) -> dict[str, Any]:

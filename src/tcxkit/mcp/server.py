@@ -10,30 +10,76 @@ from __future__ import annotations
 
 import functools
 import sys
+import uuid
 from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from .. import __version__
+from ..catalog import catalog
 from ..catalog.render import render_markdown
 from . import tasks
+from .audit import Caller
+from .policy import Hints, hints
 from .service import Toolbox, ToolFailure
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-__all__ = ["build_server", "serve"]
+    from .http_guard import Binding
 
-_READ = ToolAnnotations(read_only_hint=True, open_world_hint=True)
+__all__ = ["annotations", "build_server", "serve"]
+
+#: The session of a stdio server: one process serves one client.
+_STDIO_SESSION = f"stdio-{uuid.uuid4().hex[:16]}"
+
+
+def annotations(h: Hints) -> ToolAnnotations:
+    """All four MCP hints, always set: a client must not fall back to the spec's defaults."""
+    return ToolAnnotations(
+        read_only_hint=h.read_only,
+        destructive_hint=h.destructive,
+        idempotent_hint=h.idempotent,
+        open_world_hint=h.open_world,
+    )
+
+
+#: Task tools read the PBX; search and describe read only the catalog (a closed world).
+_READ = annotations(hints({"read"}))
+_CATALOG = annotations(hints({"read"}, open_world=False))
+
+
+def _caller(ctx: Context) -> Caller:
+    """The MCP client's name/version (from its ``initialize``), session and address, for the
+    audit. A stdio server has one client (its session: this process); streamable HTTP has a
+    session id with the handshake protocols and none with the stateless 2026-07-28 one,
+    where the peer's address is what tells two clients apart."""
+    try:
+        rc = ctx.request_context
+    except ValueError:
+        return Caller()
+    params = rc.session.client_params
+    info = params.client_info if params is not None else None
+    headers = getattr(rc.request, "headers", None)
+    session = headers.get("mcp-session-id") if headers is not None else _STDIO_SESSION
+    peer = getattr(rc.request, "client", None)
+    return Caller(
+        client=info.name if info else None,
+        version=info.version if info else None,
+        session=session,
+        peer=f"{peer.host}:{peer.port}" if peer else None,
+    )
+
 
 INSTRUCTIONS = """\
 tcxkit serves every operation (action) of the 3CX V20 Configuration API of one PBX.
 Find an action with search_actions, read its parameters with describe_action, run it with
-call_action. For common questions use the task tools (find_dn, call_history, active_calls,
-system_status, queue_members). Long lists come back one page at a time: follow 'next'.
+call_action. For common questions use the task tools (find_dn, call_history, missed_calls,
+active_calls, system_status, queue_members, change_queue_agents, user_forwarding,
+ring_groups, trunk_status, last_backup). Long lists come back one page at a time: follow 'next'.
 Secrets (passwords, PINs, keys) are masked. {policy}"""
 
 
@@ -59,7 +105,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         log_level="WARNING",
     )
 
-    @server.tool(annotations=_READ, structured_output=False)
+    @server.tool(annotations=_CATALOG, structured_output=False)
     @_guard
     def search_actions(
         query: Annotated[str, Field(description="A few words, e.g. 'peers by numbers'.")],
@@ -71,7 +117,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         """Find 3CX actions by what they do: the best matches, each with a one-line description."""
         return tb.search(query, resource, limit)
 
-    @server.tool(annotations=_READ, structured_output=False)
+    @server.tool(annotations=_CATALOG, structured_output=False)
     @_guard
     def describe_action(
         action: Annotated[str, Field(description="An action id, e.g. 'ListUser'.")],
@@ -88,11 +134,7 @@ def build_server(tb: Toolbox) -> MCPServer:
             "that does not fit the result budget comes back as a page with 'total' and "
             f"'next' (skip/top for the next page). {policy}"
         ),
-        annotations=ToolAnnotations(
-            read_only_hint=not tb.policy.allow_writes,
-            destructive_hint=tb.policy.allow_deletes,
-            open_world_hint=True,
-        ),
+        annotations=annotations(tb.policy.hints()),
     )
     @_guard
     def call_action(
@@ -111,6 +153,7 @@ def build_server(tb: Toolbox) -> MCPServer:
         orderby: Annotated[list[str] | None, Field(description="e.g. ['Number desc'].")] = None,
         top: Annotated[int | None, Field(ge=0, description="At most this many items.")] = None,
         skip: Annotated[int | None, Field(ge=0, description="Skip this many items.")] = None,
+        ctx: Context | None = None,
     ) -> str:
         return tb.call(
             action,
@@ -121,6 +164,7 @@ def build_server(tb: Toolbox) -> MCPServer:
             orderby=orderby,
             top=top,
             skip=skip,
+            caller=_caller(ctx) if ctx is not None else None,
         )
 
     _task_tools(server, tb)
@@ -129,7 +173,51 @@ def build_server(tb: Toolbox) -> MCPServer:
     return server
 
 
+_NUMBER_ARG = Field(
+    description="A DN ('104') or an external number in any spelling ('+44 113 496 0371', "
+    "'0044…', '0113…')."
+)
+_FROM_ARG = Field(
+    description="'today', 'yesterday', 'this week', 'last week', 'last 7 days', a date "
+    "(2026-11-29: that whole day, PBX time) or a date-time (2026-11-29T08:00:00Z)."
+)
+_TO_ARG = Field(description="End of the period (exclusive); default: the end of period_from's day.")
+_QUEUE_ARG = Field(description="Only calls through this queue or ring group (number or name).")
+
+
+_CALL_HISTORY_DOC = (
+    "Whole calls (all legs) from, to or answered by a number and/or through a queue or ring "
+    "group in a period (default: the last 24 hours), oldest first: who called whom, who "
+    "answered, or missed. Days are the PBX's (its time zone); the answer says what was searched."
+)
+_MISSED_CALLS_DOC = (
+    "Missed calls: calls none of whose legs was answered (a queue call a second agent took is "
+    "not missed), by number and/or queue, in a period (default: the last 24 hours, days in "
+    "the PBX's time zone)."
+)
+
+
+def _calls_tool(tb: Toolbox, missed: bool) -> Callable[..., str]:
+    """``call_history`` or ``missed_calls``: one signature, one implementation."""
+
+    def calls(
+        number: Annotated[str | None, _NUMBER_ARG] = None,
+        period_from: Annotated[str | None, _FROM_ARG] = None,
+        period_to: Annotated[str | None, _TO_ARG] = None,
+        queue: Annotated[str | None, _QUEUE_ARG] = None,
+        top: Annotated[int | None, Field(ge=1, le=100, description="Calls per page.")] = None,
+        skip: Annotated[int | None, Field(ge=0)] = None,
+    ) -> str:
+        return tasks.call_history(
+            tb, number, period_from, period_to, top, skip, queue=queue, missed_only=missed
+        )
+
+    return calls
+
+
 def _task_tools(server: MCPServer, tb: Toolbox) -> None:
+    policy = tb.policy.summary()
+
     @server.tool(annotations=_READ, structured_output=False)
     @_guard
     def find_dn(
@@ -139,22 +227,13 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
         return tasks.find_dn(tb, query, limit)
 
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def call_history(
-        number: Annotated[str, Field(description="The DN number, e.g. '104'.")],
-        period_from: Annotated[
-            str | None,
-            Field(description="ISO date or date-time (UTC), 'today' or 'yesterday'."),
-        ] = None,
-        period_to: Annotated[
-            str | None, Field(description="End of the period (default: now).")
-        ] = None,
-        top: Annotated[int | None, Field(ge=1, le=1000)] = None,
-        skip: Annotated[int | None, Field(ge=0)] = None,
-    ) -> str:
-        """Call-log segments from, to or answered by a number in a period (default: the last 24 hours), oldest first, with where each call went."""
-        return tasks.call_history(tb, number, period_from, period_to, top, skip)
+    for name, missed, doc in (
+        ("call_history", False, _CALL_HISTORY_DOC),
+        ("missed_calls", True, _MISSED_CALLS_DOC),
+    ):
+        server.tool(name=name, description=doc, annotations=_READ, structured_output=False)(
+            _guard(_calls_tool(tb, missed))
+        )
 
     @server.tool(annotations=_READ, structured_output=False)
     @_guard
@@ -175,6 +254,62 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
     ) -> str:
         """The agents of a call queue."""
         return tasks.queue_members(tb, queue)
+
+    update_queue = catalog().require("UpdateQueue")
+    if tb.policy.may_run(update_queue):  # a write tool is listed only where it may run
+
+        @server.tool(
+            structured_output=False,
+            annotations=annotations(hints({update_queue.effect})),
+            description=(
+                "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
+                "(the agent list is read and sent back whole, as the PBX replaces it); answers "
+                f"the list before and after. {policy}"
+            ),
+        )
+        @_guard
+        def change_queue_agents(
+            queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
+            add: Annotated[
+                list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
+            ] = None,
+            remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
+        ) -> str:
+            return tasks.change_queue_agents(tb, queue, add, remove)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def user_forwarding(
+        user: Annotated[str, Field(description="Extension number (e.g. '104') or name.")],
+    ) -> str:
+        """A user's current status profile, call forwarding rules per profile and voicemail settings."""
+        return tasks.user_forwarding(tb, user)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def ring_groups(
+        query: Annotated[
+            str | None,
+            Field(
+                description="A ring group number or name, or an extension number to see "
+                "which ring groups and queues it is in; empty for all."
+            ),
+        ] = None,
+    ) -> str:
+        """Ring groups and their members; for an extension, the ring groups and queues it belongs to."""
+        return tasks.ring_groups(tb, query)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def trunk_status() -> str:
+        """Every trunk: online or offline, provider host, direction, channels, numbers."""
+        return tasks.trunk_status(tb)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def last_backup() -> str:
+        """The newest backup (time, size, age in hours), how many exist, and the backup schedule."""
+        return tasks.last_backup(tb)
 
 
 def _resources(server: MCPServer, tb: Toolbox) -> None:
@@ -214,7 +349,7 @@ def _prompts(server: MCPServer) -> None:
         )
 
 
-def serve(tb: Toolbox, http: tuple[str, int] | None) -> None:
+def serve(tb: Toolbox, http: Binding | None, token: str | None = None) -> None:
     """Run until the client disconnects (stdio) or the process is stopped (HTTP)."""
     server = build_server(tb)
     if http is None:
@@ -222,17 +357,21 @@ def serve(tb: Toolbox, http: tuple[str, int] | None) -> None:
         return
     import anyio
 
-    anyio.run(_serve_http, server, *http)
+    assert token, "an HTTP server always has a bearer token"
+    anyio.run(_serve_http, server, http, token)
 
 
-async def _serve_http(server: MCPServer, host: str, port: int) -> None:
-    """Streamable HTTP on ``host:port``; the address (port 0: the one chosen) goes to stderr."""
+async def _serve_http(server: MCPServer, binding: Binding, token: str) -> None:
+    """Streamable HTTP on the binding, behind the guard (:mod:`.http_guard`); the address
+    (port 0: the one chosen) goes to stderr."""
     import anyio
     import uvicorn
 
-    config = uvicorn.Config(
-        server.streamable_http_app(host=host), host=host, port=port, log_level="warning"
-    )
+    from .http_guard import guarded
+
+    host, port = binding.host, binding.port
+    app = server.streamable_http_app(host=host, transport_security=binding.security())
+    config = uvicorn.Config(guarded(app, binding, token), host=host, port=port, log_level="warning")
     userver = uvicorn.Server(config)
 
     async def announce() -> None:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
 from ..catalog.search import index_for, search_actions
-from ..errors import TcxError, ValidationError
+from ..errors import TcxError, UncertainWriteError, ValidationError
 from ..redaction import redact
+from .audit import Caller
 from .budget import fit
 from .describe import describe_action
-from .policy import Policy, Refusal, kind_of
+from .policy import Policy, Refusal
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -76,18 +77,21 @@ class Toolbox:
 
     def search(self, query: str, resource: str | None = None, limit: int = 10) -> str:
         cat = self.catalog
-        hits = search_actions(query, cat, resource=resource or None, limit=max(1, min(limit, 50)))
+        limit = max(1, min(limit, 50))
+        # Destructive actions are not offered unless allowed: ask for more, keep what may show.
+        found = search_actions(query, cat, resource=resource or None, limit=limit + 25)
+        hits = [a for a in found if self.policy.listed(a)][:limit]
         if not hits:
             if resource and cat.resource_name(resource) is None:
                 raise ToolFailure(f"No resource {resource!r}; leave resource empty to search all.")
-            close = cat.suggest(query)
+            close = self._suggest(query)
             raise ToolFailure(
                 f"No action matches {query!r}."
                 + (f" Closest: {', '.join(close)}." if close else "")
                 + " Try other words (e.g. 'list users', 'call log')."
             )
         return fit(
-            [{"action": a.id, "kind": kind_of(a), "description": describe(a)} for a in hits],
+            [{"action": a.id, "effect": a.effect, "description": describe(a)} for a in hits],
             self.budget,
         )
 
@@ -99,13 +103,18 @@ class Toolbox:
         cat = self.catalog
         action = cat.get(name)
         if action is None:
-            close = cat.suggest(name)
+            close = self._suggest(name)
             raise ToolFailure(
                 f"No action {name!r} in XAPI {cat.release}."
                 + (f" Did you mean: {', '.join(close)}?" if close else "")
                 + " Find one with search_actions."
             )
         return action
+
+    def _suggest(self, name: str) -> list[str]:
+        """The catalog's closest ids, without the actions this server does not list."""
+        cat = self.catalog
+        return [n for n in cat.suggest(name) if (a := cat.get(n)) and self.policy.listed(a)]
 
     def _allowed(self, action: Action) -> str:
         try:
@@ -127,6 +136,7 @@ class Toolbox:
         orderby: list[str] | str | None = None,
         top: int | None = None,
         skip: int | None = None,
+        caller: Caller | None = None,
     ) -> str:
         """Run one action under the policy; its result within the budget."""
         action = self.action(name)
@@ -146,16 +156,17 @@ class Toolbox:
             args["top"] = top
         if action.pageable and "count" in action.query and "count" not in args:
             args["count"] = True
-        result = self.run(action, args)
+        result = self.run(action, args, caller)
         return fit(self.reveal(result, action.id), self.budget, skip=skip or 0, action=action.id)
 
-    def run(self, action: Action, args: dict[str, Any]) -> Any:
-        """Check the policy, send, audit writes; tcxkit errors become :class:`ToolFailure`."""
+    def run(self, action: Action, args: dict[str, Any], caller: Caller | None = None) -> Any:
+        """Check the policy, send, audit changes and refusals (with who asked: ``caller``);
+        tcxkit errors become :class:`ToolFailure`."""
+        who = caller or Caller()
         try:
-            kind = self.policy.check(action)
-        except Refusal as why:
-            if kind_of(action) != "read":  # the log shows every write a model attempted
-                self.audit.record(action.id, args, outcome="refused", error=str(why))
+            effect = self.policy.check(action)
+        except Refusal as why:  # the log shows every refused call a model attempted
+            self.audit.record(action, args, who, outcome="refused", error=str(why))
             raise ToolFailure(str(why)) from None
         if action.response.kind == "file":
             raise ToolFailure(
@@ -166,15 +177,15 @@ class Toolbox:
             result = self.client.call(action.id, **args)
         except TcxError as exc:
             text = _error_text(exc)
-            if kind != "read" and not isinstance(exc, ValidationError):
-                self.audit.record(action.id, args, outcome="error", error=text)
+            if effect != "read" and not isinstance(exc, ValidationError):
+                self.audit.record(action, args, who, outcome="error", error=text)
             raise ToolFailure(text) from None
         except Exception as exc:  # not ours: the SDK reports a crash; the log still says so
-            if kind != "read":
-                self.audit.record(action.id, args, outcome="error", error=type(exc).__name__)
+            if effect != "read":
+                self.audit.record(action, args, who, outcome="error", error=type(exc).__name__)
             raise
-        if kind != "read":
-            self.audit.record(action.id, args, outcome="ok", result=result)
+        if effect != "read":
+            self.audit.record(action, args, who, outcome="ok", result=result)
         return result
 
 
@@ -209,6 +220,11 @@ def _error_text(exc: TcxError) -> str:
         return "\n".join(lines)
     data = exc.to_dict()
     text = f"{data['type']}: {exc.message}"
-    if exc.hint and "3cx " not in exc.hint:
+    if isinstance(exc, UncertainWriteError):  # the library's hint speaks Python
+        text += (
+            "\nDo not call this action again yet: read the object back first (the list or "
+            "get action of the same resource) and call it again only if the change is missing."
+        )
+    elif exc.hint and "3cx " not in exc.hint:
         text += f"\n{exc.hint}"
     return text
