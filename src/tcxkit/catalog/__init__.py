@@ -159,15 +159,19 @@ class Catalog:
         return action
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
-        """Ids close to an unknown name: the search's best matches, then spelling neighbours."""
+        """Ids close to an unknown name: a near spelling of a whole id first (``UpdateUsr``
+        -> UpdateUser), then the search's best matches, then farther spellings."""
         from .search import search_actions
 
-        out = [a.id for a in search_actions(name, self, limit=n)]
         lowered = {r["id"].lower(): r["id"] for r in self._records}
         probe = name.replace("-", "").replace("_", "").lower()
-        close = difflib.get_close_matches(probe, list(lowered), n=n, cutoff=0.6)
-        out += [lowered[c] for c in close if lowered[c] not in out]
-        return out[:n]
+        matches = difflib.get_close_matches(probe, list(lowered), n=n, cutoff=0.6)
+        close = [lowered[c] for c in matches]
+        near = [
+            lowered[c] for c in matches if difflib.SequenceMatcher(None, probe, c).ratio() >= 0.85
+        ]
+        out = near + [a.id for a in search_actions(name, self, limit=n)] + close
+        return list(dict.fromkeys(out))[:n]
 
     def resources(self) -> list[str]:
         return sorted({r["resource"] for r in self._records})

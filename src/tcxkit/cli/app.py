@@ -259,42 +259,51 @@ def call_cmd(ctx: click.Context, **values: Any) -> None:
     "--resource", "-r", metavar="RESOURCE", help="Only this resource (tag, kebab or snake name)."
 )
 @click.option("--markdown", is_flag=True, help="With `show`: Markdown, as in docs/actions/.")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(0),
+    default=10,
+    show_default=True,
+    help="With WORDS: at most this many results (0: every action that matches a word).",
+)
+@click.option("--why", is_flag=True, help="With WORDS: say under each result why it matched.")
 @click.argument("words", nargs=-1)
 @click.pass_context
 def actions_cmd(
-    ctx: click.Context, resource: str | None, markdown: bool, words: tuple[str, ...]
+    ctx: click.Context,
+    resource: str | None,
+    markdown: bool,
+    limit: int,
+    why: bool,
+    words: tuple[str, ...],
 ) -> None:
     """List actions with one-line descriptions; WORDS search them, best match first.
 
-    WORDS are matched against ids, resources, descriptions and parameter
-    names, with the spec's misspellings mapped (retrieve finds Retreive...)
-    and typos forgiven; every word must match.  No match exits 7 with
+    WORDS may be a request as you would say it ("which extensions are in the
+    Sales queue"): actions are ranked by how well they match, with 3CX's
+    vocabulary (extension = user, IVR = receptionist, DID = inbound rule...),
+    typos forgiven and values (numbers, names, dates) reported as likely
+    arguments instead of matched.  Nothing matching any word exits 7 with
     suggestions.
 
     \b
     3cx actions                      every action
     3cx actions --resource users     one resource
-    3cx actions retrieve peers       search (also: peer nmbers, hang up call)
+    3cx actions search current calls search (`search`/`find` may lead; also:
+                                     add user to queue, peer nmbers)
     3cx actions show ACTION          the action's page: parameters, body example,
                                      output, errors to expect (ACTION: ListUser,
-                                     list-user or `users list-user`)
+                                     list-user, `users list-user` or `users list`)
     """
     from .discover import list_actions, show_action
 
     if words and words[0] == "show":
-        if len(words) == 3 and resource_group(release_of(ctx), words[1]) is not None:
-            # `3cx actions show users get-user`: the command line as typed.
-            words = ("show", words[2])
-        if len(words) != 2:
-            got = f"got {len(words) - 1}: {' '.join(words[1:])}" if len(words) > 2 else "got none"
-            raise click.UsageError(
-                f"`3cx actions show` takes one ACTION ({got}), e.g. `3cx actions show ListUser`; "
-                "find names with `3cx actions WORDS...`.",
-                ctx,
-            )
-        show_action(ctx, words[1], markdown)
+        show_action(ctx, words[1:], markdown)
         return
-    list_actions(ctx, resource, words)
+    if words and words[0] in ("search", "find"):
+        words = words[1:]  # the verb of `3cx actions search WORDS`, not a word to match
+    list_actions(ctx, resource, words, limit=limit, why=why)
 
 
 # ----------------------------------------------------------------------------- connections

@@ -227,16 +227,16 @@ class ResourceGroup(HelpOnEmpty):
         name = args[0] if args else ""
         cmd = self.get_command(ctx, name)
         if cmd is None and name and not name.startswith("-"):
-            cat = release_of(ctx)
-            close = [
-                a.cli_name
-                for a in cat.by_resource(self.resource)
-                if name.replace("_", "-").lower() in a.cli_name
-            ][:5]
             import difflib
 
-            names = list(self._actions(ctx)) + list(short_verbs(cat, self.resource))
-            close = close or difflib.get_close_matches(name, names, n=5)
+            from ..catalog.search import search_actions
+
+            # A short verb within a typo ("lst" -> list), then the one search within
+            # this resource ("3cx users disable" -> update-user).
+            cat = release_of(ctx)
+            verbs = difflib.get_close_matches(name, list(short_verbs(cat, self.resource)), n=1)
+            hits = search_actions(name, cat, resource=self.resource, limit=5)
+            close = list(dict.fromkeys([*verbs, *(a.cli_name for a in hits)]))[:5]
             extra = f" Did you mean: {', '.join(close)}?" if close else ""
             ctx.fail(
                 f"No action {name!r} in {self.name}.{extra} "

@@ -108,13 +108,19 @@ def build_server(tb: Toolbox) -> MCPServer:
     @server.tool(annotations=_CATALOG, structured_output=False)
     @_guard
     def search_actions(
-        query: Annotated[str, Field(description="A few words, e.g. 'peers by numbers'.")],
+        query: Annotated[
+            str,
+            Field(
+                description="The request in the user's words, or a few of them, e.g. "
+                "'which extensions are in the Sales queue' or 'peers by numbers'."
+            ),
+        ],
         resource: Annotated[
             str | None, Field(description="Only this resource, e.g. 'Users'.")
         ] = None,
         limit: Annotated[int, Field(ge=1, le=50)] = 10,
     ) -> str:
-        """Find 3CX actions by what they do: the best matches, each with a one-line description."""
+        """Find 3CX actions by what they do: the best matches first, each with a one-line description and why it matched; values in the query (names, numbers, dates) come back under 'arguments' with the action and argument they likely fit."""
         return tb.search(query, resource, limit)
 
     @server.tool(annotations=_CATALOG, structured_output=False)

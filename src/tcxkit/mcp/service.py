@@ -9,14 +9,16 @@ methods to MCP tools, so tests and the benchmark can drive them directly too.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..catalog.descriptions import describe
-from ..catalog.search import index_for, search_actions
+from ..catalog.search import index_for
+from ..catalog.search.literals import Literal, hint
 from ..errors import TcxError, UncertainWriteError, ValidationError
 from ..redaction import redact
 from .audit import Caller
-from .budget import fit
+from .budget import dumps, fit
 from .describe import describe_action
 from .policy import Policy, Refusal
 
@@ -76,24 +78,57 @@ class Toolbox:
     # ------------------------------------------------------------------ catalog tools
 
     def search(self, query: str, resource: str | None = None, limit: int = 10) -> str:
+        """The best actions for a request in the user's words, each with why it matched,
+        and the values the request held with the action and argument they likely fit."""
         cat = self.catalog
-        limit = max(1, min(limit, 50))
-        # Destructive actions are not offered unless allowed: ask for more, keep what may show.
-        found = search_actions(query, cat, resource=resource or None, limit=limit + 25)
-        hits = [a for a in found if self.policy.listed(a)][:limit]
-        if not hits:
-            if resource and cat.resource_name(resource) is None:
+        tag = None
+        if resource:
+            tag = cat.resource_name(resource)
+            if tag is None:
                 raise ToolFailure(f"No resource {resource!r}; leave resource empty to search all.")
-            close = self._suggest(query)
+        limit = max(1, min(limit, 50))
+        index = index_for(cat)
+        # Destructive actions are not offered unless allowed: ask for more, keep what may show.
+        answer = index.query(query, resource=tag, limit=limit + 25)
+        hits = [h for h in answer.hits if self.policy.listed(h.action)][:limit]
+        if not hits:
+            close = [
+                n
+                for n in index.suggest(query)
+                if (a := cat.get(n)) is None or self.policy.listed(a)
+            ] or self._suggest(query)
             raise ToolFailure(
                 f"No action matches {query!r}."
                 + (f" Closest: {', '.join(close)}." if close else "")
                 + " Try other words (e.g. 'list users', 'call log')."
             )
-        return fit(
-            [{"action": a.id, "effect": a.effect, "description": describe(a)} for a in hits],
-            self.budget,
-        )
+        result: dict[str, Any] = {
+            "items": [
+                {
+                    "action": h.action.id,
+                    "effect": h.action.effect,
+                    "description": describe(h.action),
+                    "why": "; ".join(h.why),
+                }
+                for h in hits
+            ]
+        }
+        if answer.literals:
+            result["arguments"] = [
+                {"value": lit.text, "kind": lit.kind, "hint": self._listed_hint(lit)}
+                for lit in answer.literals
+            ]
+        while len(result["items"]) > 1 and len(dumps(result).encode()) > self.budget:
+            result["items"].pop()  # the weakest matches go first; the answer stays JSON
+        return fit(result, self.budget)
+
+    def _listed_hint(self, lit: Literal) -> str:
+        """A value's hint, unless it names an action this server does not list."""
+        named = re.search(r": `(\w+)` with ", lit.hint)
+        action = self.catalog.get(named.group(1)) if named else None
+        if action is None or self.policy.listed(action):
+            return lit.hint
+        return hint(lit, []).hint
 
     def describe(self, name: str) -> str:
         action = self.action(name)
