@@ -341,6 +341,7 @@ def create_dn(state: AppState, dn_set: DnSet, body: dict[str, Any]) -> dict[str,
     if dn_set.set_name == "Groups":
         body.setdefault("Members", [])
         body["HasMembers"] = False
+    body = state.with_defaults(dn_set.set_name, body)
     with state.store.transaction():
         body["Id"] = next_dn_id(state)
         row = state.entity_set(dn_set.set_name).insert(body)
