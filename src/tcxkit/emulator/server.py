@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import EmulatorConfig
+from .limits import EdgeLimits
 
 __all__ = ["PortDispatch", "RunningEmulator", "run", "run_many", "running", "running_many"]
 
@@ -83,23 +84,43 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-#: Seconds an idle keep-alive connection stays open: nginx's default ``keepalive_timeout``,
-#: which a PBX sits behind.  uvicorn's own default (5 s) is shorter than the idle pools of
-#: common clients, which then race the server closing a connection they are reusing.
-KEEP_ALIVE = 75
-
-
-def _uvicorn_config(app: Any, **kwargs: Any) -> Any:
+def _uvicorn_config(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
+    """uvicorn on its h11 protocol with nginx's limits (:mod:`.edge`); never httptools,
+    which ``uvicorn[standard]`` would pick and which bounds no header."""
     import uvicorn
 
+    from .edge import edge_protocol
+
+    limits = limits or EdgeLimits()
     return uvicorn.Config(
-        app,
+        _Quiet(app),
         log_level="warning",
         access_log=False,
         lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE,
+        http=edge_protocol(limits),
+        timeout_keep_alive=limits.keep_alive,
         **kwargs,
     )
+
+
+class _Quiet:
+    """ASGI wrapper: a client gone while its body was read is no error of the server's.
+
+    Starlette raises ``ClientDisconnect`` from ``request.stream()`` when the client
+    leaves (or the body timeout of :mod:`.edge` gives up on it); nothing is left to
+    answer, so it ends the request instead of reaching uvicorn's error log.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from starlette.requests import ClientDisconnect
+
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            return
 
 
 def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
@@ -108,7 +129,7 @@ def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
         app.state.emulator.public_url = url
 
 
-def _server(app: Any, **kwargs: Any) -> Any:
+def _server(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
     import uvicorn
 
     class _Server(uvicorn.Server):
@@ -123,7 +144,7 @@ def _server(app: Any, **kwargs: Any) -> Any:
             await super().startup(sockets=sockets)
             self.ready.set()
 
-    server = _Server(_uvicorn_config(app, **kwargs))
+    server = _Server(_uvicorn_config(app, limits, **kwargs))
     server.ready = threading.Event()
     return server
 
@@ -198,7 +219,7 @@ def running_many(
     socks: list[socket.socket] = []
     try:
         socks = _bind_all(host, port, len(apps))
-        server = _server(_asgi(apps, socks))
+        server = _server(_asgi(apps, socks), configs[0].edge)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": socks}, name="tcxkit-emulator", daemon=True
         )
@@ -322,7 +343,7 @@ def run_many(
             on_ready(urls)
         asgi = _asgi(apps, socks)
         watch = _IdleWatch(asgi, idle_timeout) if idle_timeout else None
-        server = uvicorn.Server(_uvicorn_config(watch or asgi))
+        server = uvicorn.Server(_uvicorn_config(watch or asgi, configs[0].edge))
         done = threading.Event()
         if watch is not None:
             threading.Thread(
