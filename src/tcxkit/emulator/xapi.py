@@ -114,11 +114,16 @@ class XapiEndpoints:
             static = self._static(rest)
             if static is not None:
                 return static
+        # The bearer check comes before a byte of the body is read: an unauthenticated
+        # request is answered 401 and nothing of it is parsed or kept.
+        client_id, denied = bearer(self.state, request)
+        if denied is not None:
+            return log_request(self.state, request, denied, None)
         try:
             body = _Body(await read_body(request, MAX_JSON_BODY))
         except BodyTooLarge as exc:
             return log_request(self.state, request, exc.response(), "<too large>")
-        response = await self._dispatch(request, rest, body)
+        response = await self._dispatch(request, rest, body, client_id)
         if body.raw and not body.decoded:
             await _off_loop(body, body.decode)
         return log_request(self.state, request, response, body.logged)
@@ -157,7 +162,9 @@ class XapiEndpoints:
             "</Schema></edmx:DataServices></edmx:Edmx>"
         ).encode()
 
-    async def _dispatch(self, request: Request, rest: str, body: _Body) -> Response:
+    async def _dispatch(
+        self, request: Request, rest: str, body: _Body, client_id: str | None
+    ) -> Response:
         """Run the steps of a request; every refusal on the way is answered here, once.
 
         Each step raises :class:`~.registry.XapiError` (handlers too, and the store's and
@@ -165,7 +172,6 @@ class XapiEndpoints:
         order of the calls below and the envelope is built in one place.
         """
         try:
-            client_id = self._authorize(request)
             action, raw = self._route(request, rest)
             await self._screen(request, action)
             params = self._decode_params(action, raw)
@@ -176,13 +182,6 @@ class XapiEndpoints:
         except (XapiError, ODataQueryError, StoreError) as exc:
             return _refusal(exc)
         return self._render(reply)
-
-    def _authorize(self, request: Request) -> str | None:
-        """The client id of a live bearer token (401 with the challenge otherwise)."""
-        client_id, denied = bearer(self.state, request)
-        if denied is not None:
-            raise XapiError.answer(denied)
-        return client_id
 
     def _route(self, request: Request, rest: str) -> tuple[Action, dict[str, str]]:
         """The release's operation for this method and path, with its raw key literals."""
