@@ -8,6 +8,7 @@ finished start-up, so callers never sleep or poll.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,16 @@ from typing import Any
 from .config import EmulatorConfig
 from .limits import EdgeLimits
 
-__all__ = ["PortDispatch", "RunningEmulator", "run", "run_many", "running", "running_many"]
+__all__ = [
+    "PortDispatch",
+    "RunningEmulator",
+    "check_exposure",
+    "is_loopback",
+    "run",
+    "run_many",
+    "running",
+    "running_many",
+]
 
 
 @dataclass
@@ -166,6 +176,45 @@ class PortDispatch:
         await app(scope, receive, send)
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``localhost`` counts; any other name, and
+    the wildcard ``0.0.0.0``/``::``, do not: fail closed)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(configs: list[EmulatorConfig], host: str) -> str | None:
+    """Refuse to listen off loopback with the documented default secret; else the
+    warning to show when listening off loopback (the emulator speaks plain HTTP).
+
+    Called before anything is bound, so a refused start never opens a socket.
+    """
+    if is_loopback(host):
+        return None
+    from .config import DEFAULT_SECRET, SECRET_ENV
+
+    if any(c.client_secret == DEFAULT_SECRET for c in configs):
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"The emulator will not listen on {host} with the default API key "
+            f"({DEFAULT_SECRET!r} is documented, so anyone who can reach it has full access).",
+            hint=f"Set a key of your own: export {SECRET_ENV}=... or --client-secret-file "
+            "PATH, or listen on 127.0.0.1.",
+        )
+    return (
+        f"warning: the emulator listens on {host} over plain HTTP: the API key and the "
+        "tokens cross the network unencrypted. Put it behind a TLS proxy, or keep it on "
+        "127.0.0.1."
+    )
+
+
 def _url(host: str, sock: socket.socket) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{sock.getsockname()[1]}"
@@ -215,6 +264,7 @@ def running_many(
 ) -> Iterator[list[RunningEmulator]]:
     """Run several independent emulated PBXs (own data, credentials, port) on one server
     thread and event loop, for the duration of the block."""
+    check_exposure(configs, host)
     apps = _build(configs, registry)
     socks: list[socket.socket] = []
     try:
@@ -332,6 +382,9 @@ def run_many(
     """Serve one or more emulated PBXs in the foreground (ports ``port``, ``port+1``...)."""
     import uvicorn
 
+    warning = check_exposure(configs, host)  # before anything is built or bound
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     apps = _build(configs)
     socks: list[socket.socket] = []
     try:
