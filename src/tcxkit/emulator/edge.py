@@ -221,9 +221,7 @@ class EdgeProtocol(H11Protocol):
         if refused is not None:
             self._refuse(refused.status, refused.message)
             return
-        self._refuse(
-            400, "The request is not valid HTTP/1.1; the PBX's web server cannot read it."
-        )
+        self._refuse(400, "The request is not valid HTTP/1.1; the PBX's web server cannot read it.")
 
     # -- timers ---------------------------------------------------------------------
     def _arm_head(self) -> None:

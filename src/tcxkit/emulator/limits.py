@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "EdgeLimits",
     "INT32_MAX",
     "INT64_MAX",
     "INT64_MIN",
@@ -28,6 +27,7 @@ __all__ = [
     "MAX_STRING",
     "MAX_TOKEN_BODY",
     "OFFLOAD_BODY",
+    "EdgeLimits",
 ]
 
 INT32_MAX = 2**31 - 1

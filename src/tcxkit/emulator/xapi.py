@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..catalog import Action
 from ..redaction import redact
 from .admin import inject_fault, log_request
+from .files import content_disposition
 from .limits import MAX_JSON_BODY, OFFLOAD_BODY
 from .odata import ODataQueryError
 from .registry import Reply, RequestContext, XapiError
@@ -105,7 +106,7 @@ class XapiEndpoints:
             data,
             200,
             media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": content_disposition(name)},
         )
 
     async def xapi(self, request: Request) -> Response:
