@@ -37,6 +37,7 @@ from .wire import (
     envelope,
     json_response,
     loads_bounded,
+    percent_problem,
     read_body,
 )
 
@@ -173,6 +174,7 @@ class XapiEndpoints:
         order of the calls below and the envelope is built in one place.
         """
         try:
+            _check_encoding(request)
             action, raw = self._route(request, rest)
             await self._screen(request, action)
             params = self._decode_params(action, raw)
@@ -237,7 +239,7 @@ class XapiEndpoints:
             dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
             if request.url.query
             else {}
-        )
+        )  # valid percent-encoding: checked by _check_encoding first
         return RequestContext(
             action=action,
             state=self.state,
@@ -331,6 +333,21 @@ class XapiEndpoints:
             headers=headers,
             media_type=reply.content_type or ODATA_JSON,
         )
+
+
+def _check_encoding(request: Request) -> None:
+    """400 for a path or query that is not valid percent-encoded UTF-8 (see
+    :func:`~.wire.percent_problem`); the server's lenient decoding would hide it."""
+    raw_path = request.scope.get("raw_path") or b""
+    for part, text in (
+        ("path", raw_path.decode("latin-1")),
+        ("query", request.url.query),
+    ):
+        problem = percent_problem(text)
+        if problem is not None:
+            raise XapiError(
+                400, f"The request {part} is not valid percent-encoded UTF-8: {problem}."
+            )
 
 
 def _refusal(exc: XapiError | ODataQueryError | StoreError) -> Response:
