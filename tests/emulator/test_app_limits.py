@@ -65,7 +65,7 @@ DAY = "2025-01-01T00:00:00Z"
         ),
         (
             "/ReportAbandonedChatsStatistics/Pbx.DownloadAbandonedChatsStatistics("
-            f"queueDnStr=null,startDt={DAY},endDt={DAY},participantType=%97,clientTimeZone=null)",
+            f"queueDnStr=null,startDt={DAY},endDt={DAY},participantType=%C2%97,clientTimeZone=null)",
             "for 'participantType' is not a valid Edm.Int32.",
             "participantType",
         ),

@@ -129,7 +129,7 @@ def decode_literal(text: str, param: Any) -> Any:
             )
         raise LiteralError(
             name,
-            f"The value {text!r} for '{name}' must be a quoted string literal, "
+            f"The value {_shown(text)} for '{name}' must be a quoted string literal, "
             f"e.g. {name}='{text}'.",
             quoting=True,
         )
@@ -148,19 +148,19 @@ def decode_literal(text: str, param: Any) -> Any:
     if edm == "Edm.Boolean":
         if text in ("true", "false"):
             return text == "true"
-        raise LiteralError(name, f"The value {text!r} for '{name}' must be true or false.")
+        raise LiteralError(name, f"The value {_shown(text)} for '{name}' must be true or false.")
     if edm == "Edm.Guid":
         if _GUID.match(text):
             return text.lower()
         raise LiteralError(
-            name, f"The value {text!r} for '{name}' is not a GUID (write it bare, no quotes)."
+            name, f"The value {_shown(text)} for '{name}' is not a GUID (write it bare, no quotes)."
         )
     if edm == "Edm.DateTimeOffset":
         if _DATETIME.match(text) and _is_datetime(text):
             return text
         raise LiteralError(
             name,
-            f"The value {text!r} for '{name}' is not a date-time; write it bare with an offset, "
+            f"The value {_shown(text)} for '{name}' is not a date-time; write it bare with an offset, "
             "e.g. 2025-03-13T23:00:00Z.",
         )
     if edm in ("Edm.Double", "Edm.Single", "Edm.Decimal"):
