@@ -48,7 +48,8 @@ MAX_ARRAY_ITEMS = 10_000
 #: Nesting of ``$filter``: parentheses, ``not``, function calls, lambdas, and the depth of
 #: the expression tree.  SQLite's parser gives up near 45 nested parentheses.
 MAX_FILTER_DEPTH = 32
-#: Tokens of one ``$filter`` (3 000 ``Number eq '100' or`` terms fit).
+#: Tokens of one ``$filter`` (about 3 000 ``Number eq '100' or`` terms; over HTTP the
+#: 8 KiB request line of :class:`EdgeLimits` ends a filter first, at 354 such terms).
 MAX_FILTER_TOKENS = 12_000
 #: Levels of ``$expand`` inside ``$expand``.
 MAX_EXPAND_DEPTH = 8
