@@ -175,7 +175,7 @@ class Toolbox:
         if "headers" in args:  # the library's escape hatch is not the model's
             raise ToolFailure("params cannot set HTTP headers.")
         if body is not None:
-            args["body"] = _wrap_body(action, body)
+            args["body"] = body  # the inner object is wrapped by prepare(), as everywhere
         options = {"select": select, "filter": filter, "orderby": orderby, "skip": skip}
         args.update({k: v for k, v in options.items() if v not in (None, "", [])})
         if top is None and action.pageable:
@@ -225,18 +225,6 @@ def _json_arg(value: Any, name: str) -> Any:
         except ValueError as exc:
             raise ToolFailure(f"{name} is not valid JSON: {exc}") from None
     return value
-
-
-def _wrap_body(action: Action, body: Any) -> Any:
-    """An action with one named argument takes that argument's object as the body too.
-
-    ``RetreivePeersByNumbers`` wants ``{"peersRequest": {"DnNumbers": [...]}}``;
-    models (and people) write ``{"DnNumbers": [...]}``, so that is wrapped here.
-    """
-    wrapped = action.body.wrapped if action.body else None
-    if wrapped and len(wrapped) == 1 and isinstance(body, dict) and wrapped[0] not in body:
-        return {wrapped[0]: body}
-    return body
 
 
 def _error_text(exc: TcxError) -> str:
