@@ -41,7 +41,9 @@ __all__ = [
     "filename_from_disposition",
     "finish_download",
     "items_of",
+    "page_of",
     "records_of",
+    "rows_of",
     "value_of",
 ]
 
@@ -77,6 +79,19 @@ def items_of(result: Any) -> Page | None:
             link if isinstance(link, str) else None,
         )
     return None
+
+
+def page_of(result: Any) -> Page:
+    """:func:`items_of`, with an empty page for a result that is not a collection.
+
+    For callers that asked for a collection and treat anything else as "nothing found".
+    """
+    return items_of(result) or Page([])
+
+
+def rows_of(result: Any) -> list[Any]:
+    """The rows of a collection result; ``[]`` for anything else (see :func:`page_of`)."""
+    return page_of(result).items
 
 
 def value_of(result: Any) -> Any:
