@@ -1,23 +1,31 @@
-"""One error hierarchy for the library, the CLI and the Airflow provider.
+"""One error hierarchy for the library, the CLI, MCP and the Airflow provider.
 
 Every error carries a ``message`` (what happened) and a ``hint`` (what to do
-next); ``str(error)`` joins them.  ``exit_code`` is the CLI's exit status for
-that class, kept here so the CLI, the docs and the tests read one table.
-Messages never contain secrets: callers pass redacted URLs and bodies only.
+next, in the library's words); ``str(error)`` joins them.  Messages never
+contain secrets: callers pass redacted URLs and bodies only.
+
+The core decides, faces word it: :attr:`TcxError.facts` is what a face needs to
+word an error its own way (:class:`ErrorFacts`: was it sent, may it have taken
+effect, may the same request be tried again, and the hint as structured parts),
+so the CLI, MCP and Airflow never re-derive those rules from classes and texts.
+The CLI's exit statuses are the CLI's: :mod:`tcxkit.cli.exitcodes`. ``exit_code``
+here is a deprecated alias of them, kept for code written against it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 __all__ = [
-    "EXIT_CODES",
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "ErrorFacts",
     "FleetFailure",
+    "HintPart",
     "NoMatchError",
     "NotFoundError",
     "OutputExistsError",
@@ -39,9 +47,47 @@ __all__ = [
 ]
 
 
+class HintPart(NamedTuple):
+    """One piece of what to do next, for a face to word (its ``hint`` is the library's wording).
+
+    ``kind`` says which piece, ``subject`` what it is about:
+
+    - ``describe`` (the action): look up the action's parameters and body.
+    - ``suggest`` (a tuple of action ids): names close to the one given.
+    - ``find_action`` (``None``): search the catalog for the action wanted.
+    - ``check_write`` (the action, or ``""``): read the object back before sending again.
+    - ``text`` (the library's hint): no structure; a face shows it, marked as meant for
+      the person who runs the tool when it names a command line.
+    """
+
+    kind: str
+    subject: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFacts:
+    r"""What a face needs to word an error; the core decides them (see the module docstring).
+
+    - ``sent``: the request may have reached the PBX (False: provably not; None: no request).
+    - ``effect``: ``"read"`` when the request only read, ``"change"`` when it may change the
+      PBX, None when no request is involved or it is not known.
+    - ``retryable``: sending the same request again later may succeed and is safe (at most
+      once: never for a change that may have arrived).
+    - ``uncertain``: a change may have been applied; check before sending it again.
+    - ``hint``: the next steps as :class:`HintPart`\ s.
+    """
+
+    sent: bool | None
+    effect: str | None
+    retryable: bool
+    uncertain: bool
+    hint: tuple[HintPart, ...]
+
+
 class TcxError(Exception):
     """Base of every error tcxkit raises on purpose."""
 
+    #: Deprecated: the CLI's exit status, now :func:`tcxkit.cli.exitcodes.exit_code_of`.
     exit_code = 1
     title = "error"
 
@@ -61,6 +107,30 @@ class TcxError(Exception):
         if self.hint:
             data["hint"] = self.hint
         return data
+
+    @property
+    def facts(self) -> ErrorFacts:
+        """What a face needs to word this error (:class:`ErrorFacts`)."""
+        return ErrorFacts(
+            sent=self._sent(),
+            effect=self._effect(),
+            retryable=self._retryable(),
+            uncertain=False,
+            hint=self._hint_parts(),
+        )
+
+    # Subclasses state their own facts; the defaults fit an error raised before any request.
+    def _sent(self) -> bool | None:
+        return None
+
+    def _effect(self) -> str | None:
+        return None
+
+    def _retryable(self) -> bool:
+        return False
+
+    def _hint_parts(self) -> tuple[HintPart, ...]:
+        return (HintPart("text", self.hint),) if self.hint else ()
 
 
 class UsageError(TcxError):
@@ -97,6 +167,11 @@ class UnknownActionError(UsageError):
         self.name = name
         self.suggestions = suggestions
 
+    def _hint_parts(self) -> tuple[HintPart, ...]:
+        if self.suggestions:
+            return (HintPart("suggest", tuple(self.suggestions)),)
+        return (HintPart("find_action"),)
+
 
 class Problem(NamedTuple):
     """One reason a request was refused before it was sent."""
@@ -123,6 +198,14 @@ class ValidationError(TcxError):
         )
         self.action = action
         self.problems = problems
+        self._own_hint = hint is not None
+
+    def _sent(self) -> bool | None:
+        return False
+
+    def _hint_parts(self) -> tuple[HintPart, ...]:
+        own = (HintPart("text", self.hint),) if self._own_hint else ()
+        return (*own, HintPart("describe", self.action))
 
     def to_dict(self) -> dict[str, Any]:
         data = super().to_dict()
@@ -162,6 +245,14 @@ class TransportError(TcxError):
         super().__init__(message, hint=hint)
         self.request_sent = request_sent
         self.transient = transient
+
+    def _sent(self) -> bool | None:
+        return self.request_sent
+
+    def _retryable(self) -> bool:
+        # A change that may have arrived is an UncertainWriteError, never a TransportError,
+        # so what reaches a face here is safe to send again; whether it can help is transient.
+        return self.transient
 
 
 class ConnectError(TransportError):
@@ -212,6 +303,16 @@ class UncertainWriteError(TcxError):
         #: The action that was sent (e.g. ``CreateUser``), when known: faces name it.
         self.action = action
 
+    @property
+    def facts(self) -> ErrorFacts:
+        return ErrorFacts(
+            sent=True,
+            effect="change",
+            retryable=False,
+            uncertain=True,
+            hint=(HintPart("check_write", self.action),),
+        )
+
 
 class ApiError(TcxError):
     """The PBX answered with an error status.
@@ -251,6 +352,17 @@ class ApiError(TcxError):
         self.body = body
         #: The answer's headers, names in lower case (``retry-after``, ``x-3cx-version``...).
         self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
+
+    def _sent(self) -> bool | None:
+        return True
+
+    def _effect(self) -> str | None:
+        return "read" if self.read_only else "change"
+
+    def _retryable(self) -> bool:
+        # Only a read may be sent again after an answer, and only when the answer says the
+        # server could not do it now (5xx, 408, 429): a 5xx to a change may hide an applied one.
+        return self.read_only and (self.status >= 500 or self.status in (408, 429))
 
     @property
     def retry_after(self) -> str | None:
@@ -371,21 +483,3 @@ def _how_many_failed(failed: int, total: int) -> str:
     if failed < total:
         return f"{failed} of {total} PBXs failed"
     return "The fleet's one PBX failed" if total == 1 else f"All {total} PBXs failed"
-
-
-EXIT_CODES: dict[int, str] = {
-    0: "success",
-    1: "unexpected error (run again with --debug and report it)",
-    2: "usage error: bad option, malformed JSON, unknown action, release mismatch",
-    3: "validation error: the request does not fit the action; nothing was sent",
-    4: "cannot connect: DNS, TCP, TLS or timeout",
-    5: "authentication failed: wrong client id or API key, or token refused",
-    6: "permission denied (403): role too low or IP not allowed",
-    7: "not found (404), or `3cx actions WORDS` found no action",
-    8: "the PBX refused the request (other 4xx)",
-    9: "server error (5xx)",
-    10: "partial failure: some items failed in items mode, or some PBXs of a --fleet run",
-    11: "a write may have been applied: the connection broke after it was sent; check, then retry",
-    12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
-    "(wrong URL or port, login page, captive portal, proxy)",
-}

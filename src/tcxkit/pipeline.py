@@ -45,6 +45,7 @@ __all__ = [
     "interpret",
     "looks_like_html",
     "prepare",
+    "wrap_body",
 ]
 
 ENTITY_SET_TOP_LIMIT = 100
@@ -222,9 +223,7 @@ def _body(action: Action, args: dict[str, Any], checker: Checker) -> tuple[bool,
         body = {}
     if body is None:
         return False, None
-    if wrapped and isinstance(body, dict):
-        _hint_wrapping(checker, body, wrapped)
-    return True, checker.check(body, action.body.schema, "body")
+    return True, checker.check(wrap_body(action, body), action.body.schema, "body")
 
 
 def _unknown(action: Action, args: dict[str, Any], checker: Checker) -> None:
@@ -241,13 +240,22 @@ def _unknown(action: Action, args: dict[str, Any], checker: Checker) -> None:
         checker.fail(name, f"unknown parameter{hint}; {action.id} accepts: {accepted}")
 
 
-def _hint_wrapping(checker: Checker, body: dict[str, Any], wrapped: tuple[str, ...]) -> None:
-    if len(wrapped) == 1 and body and wrapped[0] not in body:
-        checker.fail(
-            "body",
-            f"arguments of this action go inside {wrapped[0]!r}: "
-            f'body={{"{wrapped[0]}": {{...}}}} (or the keyword {snake(wrapped[0])}=...)',
-        )
+def wrap_body(action: Action, body: Any) -> Any:
+    """The body an OData action sends, given either its wrapped form or the inner object.
+
+    An action whose body wraps exactly one named argument (``RetreivePeersByNumbers``:
+    ``{"peersRequest": {"DnNumbers": [...]}}``) also takes that argument's object alone
+    (``{"DnNumbers": [...]}``): people and models write it that way, and it cannot be
+    mistaken for the wrapped form when it does not have the argument's name as a key.
+    Ambiguous bodies are sent as given: an empty ``{}`` (no argument), a body that has the
+    argument's name as a key, and any body of an action with two or more named arguments.
+    This is the one place the rule lives; the library, CLI, MCP and Airflow all get it here.
+    """
+    wrapped = action.body.wrapped if action.body is not None else None
+    one = wrapped[0] if wrapped and len(wrapped) == 1 else None
+    if one is not None and isinstance(body, dict) and body and one not in body:
+        return {one: body}
+    return body
 
 
 _TEMPLATES: dict[tuple[str, str], list[tuple[str, str, str]]] = {}

@@ -1,4 +1,28 @@
-"""Results that are not JSON: recordings, exports, backups."""
+"""What a call gives back, read the same way by every face.
+
+Two kinds of result live here:
+
+- **Rows out of a JSON result** (:func:`items_of`, :func:`value_of`, :func:`records_of`):
+  the one rule the CLI, MCP, Airflow and the fleet read collections by. A face never looks
+  up ``"value"`` or ``@odata.count`` itself (``tests/test_one_core.py`` holds it to that).
+- **Results that are not JSON**: recordings, exports, backups (:class:`FileResult`).
+
+The rule for rows (the strictest of the copies the faces had):
+
+=========================================================  ===============================
+result                                                     ``items_of``
+=========================================================  ===============================
+a JSON array                                               ``Page(the list)``
+``{"value": [...]}`` plus only ``@odata.*`` keys            ``Page(value, @odata.count,
+                                                           @odata.nextLink)``
+a function's answer ``{"value": <not a list>}``             ``None`` (one value: ``value_of``)
+an entity, even one with a ``value`` list among its fields  ``None`` (one row)
+``None`` (204 No Content), a scalar, a file                 ``None``
+=========================================================  ===============================
+
+``count`` is kept only when it is an integer and ``next`` only when it is a string, so a
+face never prints a malformed total or follows a link that is not one.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +35,81 @@ from urllib.parse import unquote
 
 from .downloads import fallback_name, place, safe_filename, write_new
 
-__all__ = ["FileResult", "filename_from_disposition", "finish_download"]
+__all__ = [
+    "FileResult",
+    "Page",
+    "filename_from_disposition",
+    "finish_download",
+    "items_of",
+    "page_of",
+    "records_of",
+    "rows_of",
+    "value_of",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """The rows of one collection result, its total (``$count=true``) and the next page's link."""
+
+    items: list[Any]
+    count: int | None = None
+    next: str | None = None
+
+
+def _envelope(result: Any) -> bool:
+    """An OData envelope: a ``value`` and nothing else but ``@odata.*`` annotations."""
+    return (
+        isinstance(result, dict)
+        and "value" in result
+        and all(k == "value" or k.startswith("@odata.") for k in result)
+    )
+
+
+def items_of(result: Any) -> Page | None:
+    """The rows of a collection result, else ``None`` (see the module's table for the rule)."""
+    if isinstance(result, list):
+        return Page(result)
+    if _envelope(result) and isinstance(result["value"], list):
+        count = result.get("@odata.count")
+        link = result.get("@odata.nextLink")
+        return Page(
+            result["value"],
+            count if isinstance(count, int) and not isinstance(count, bool) else None,
+            link if isinstance(link, str) else None,
+        )
+    return None
+
+
+def page_of(result: Any) -> Page:
+    """:func:`items_of`, with an empty page for a result that is not a collection.
+
+    For callers that asked for a collection and treat anything else as "nothing found".
+    """
+    return items_of(result) or Page([])
+
+
+def rows_of(result: Any) -> list[Any]:
+    """The rows of a collection result; ``[]`` for anything else (see :func:`page_of`)."""
+    return page_of(result).items
+
+
+def value_of(result: Any) -> Any:
+    """A function's single answer without its envelope (``{"value": 5}`` is ``5``).
+
+    Anything else, a collection included, comes back unchanged.
+    """
+    if _envelope(result) and not isinstance(result["value"], list):
+        return result["value"]
+    return result
+
+
+def records_of(result: Any) -> list[Any]:
+    """Rows to store for a result: a collection's items, one entity as one row, or none."""
+    if result is None:
+        return []
+    page = items_of(result)
+    return page.items if page is not None else [result]
 
 
 @dataclass(slots=True)

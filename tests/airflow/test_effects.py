@@ -11,7 +11,14 @@ import pytest
 
 from tcxkit.airflow.errors import ThreeCXError, ThreeCXPermanentError, to_airflow_error
 from tcxkit.catalog import RELEASES, catalog
-from tcxkit.errors import ServerError
+from tcxkit.errors import (
+    ApiError,
+    ConnectError,
+    Problem,
+    ServerError,
+    TcxError,
+    ValidationError,
+)
 from tcxkit.pipeline import PreparedRequest, RawResponse, interpret
 
 
@@ -28,3 +35,19 @@ def test_a_5xx_is_retried_only_for_reads(release: str) -> None:
         assert type(failure) is expected, action
         seen.add((action.method, action.effect))
     assert ("POST", "read") in seen  # RetreivePeersByNumbers and friends: retried like a GET
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ConnectError("timed out connecting", request_sent=False), ThreeCXError),
+        (ConnectError("no such host", request_sent=False, transient=False), ThreeCXPermanentError),
+        (ApiError("busy", status=429, method="GET"), ThreeCXError),
+        (ApiError("bad", status=400, method="GET"), ThreeCXPermanentError),
+        (ValidationError("GetUser", [Problem("Id", "is required")]), ThreeCXPermanentError),
+    ],
+)
+def test_airflow_retries_what_the_core_calls_retryable(error: TcxError, expected: type) -> None:
+    """The core decides (``facts.retryable``: ``transient``, reads answered 5xx/408/429)."""
+    assert error.facts.retryable is (expected is ThreeCXError)
+    assert type(to_airflow_error(error)) is expected

@@ -62,6 +62,11 @@ def test_parameters_are_templated_from_upstream_xcom(operator_run: Any) -> None:
     assert user["Number"] == "100"
 
 
+def test_operator_accepts_the_inner_body_of_a_one_argument_action(operator_run: Any) -> None:
+    peers = xcom(operator_run, "peers_inner_body")["value"]
+    assert [p["Number"] for p in peers] == ["100"]
+
+
 def test_paginated_export_to_csv(operator_run: Any, emulator: Any) -> None:
     summary = xcom(operator_run, "export_csv")
     path = Path(summary["path"])

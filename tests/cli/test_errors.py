@@ -6,7 +6,8 @@ import json
 import socket
 from typing import Any
 
-from tcxkit.errors import EXIT_CODES
+from tcxkit import errors
+from tcxkit.cli.exitcodes import EXIT_CODES, code_for
 
 from .conftest import SECRET, Faults, Runner
 
@@ -28,6 +29,14 @@ def test_exit_code_table_is_documented() -> None:
     for code, meaning in EXIT_CODES.items():
         assert f"| {code} |" in doc, code
         assert meaning.split(":")[0] in doc
+
+
+def test_the_deprecated_exit_code_alias_matches_the_cli_table() -> None:
+    classes = [c for c in vars(errors).values() if isinstance(c, type)]
+    core = [c for c in classes if issubclass(c, errors.TcxError)]
+    assert len(core) > 20
+    for cls in core:
+        assert cls.exit_code == code_for(cls), cls.__name__
 
 
 def test_malformed_json_names_option_line_and_column(run: Runner) -> None:

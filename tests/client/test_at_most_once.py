@@ -15,7 +15,7 @@ import pytest
 
 import tcxkit
 from tcxkit import ConnectError, ConnectionLost, UncertainWriteError
-from tcxkit.errors import EXIT_CODES
+from tcxkit.cli.exitcodes import EXIT_CODES
 from tcxkit.retry import RetryPolicy
 
 from ..proxy import Rule, breaking_proxy

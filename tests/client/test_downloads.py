@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from tcxkit import AsyncClient, Client
+from tcxkit.cli.exitcodes import EXIT_CODES
 from tcxkit.downloads import MAX_NAME_BYTES
-from tcxkit.errors import EXIT_CODES, NotFoundError, OutputExistsError, UnexpectedContentError
+from tcxkit.errors import NotFoundError, OutputExistsError, UnexpectedContentError
 
 from ..answers import HTML_LOGIN, Answer, AnswerServer, answering
 from .conftest import PBX

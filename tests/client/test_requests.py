@@ -178,11 +178,15 @@ def test_option_the_action_does_not_take() -> None:
     ]
 
 
-def test_wrapped_arguments_must_be_wrapped() -> None:
-    assert problems("RetreivePeersByNumbers", body={"DnNumbers": ["1"]}) == [
-        "body: arguments of this action go inside 'peersRequest': "
-        'body={"peersRequest": {...}} (or the keyword peers_request=...)',
-        "body.DnNumbers: unknown property",
+def test_the_inner_object_of_a_single_argument_is_wrapped() -> None:
+    inner = build("RetreivePeersByNumbers", body={"DnNumbers": ["1"]})
+    wrapped = build("RetreivePeersByNumbers", body={"peersRequest": {"DnNumbers": ["1"]}})
+    assert inner.json == wrapped.json == {"peersRequest": {"DnNumbers": ["1"]}}
+
+
+def test_the_inner_object_is_checked_inside_its_argument() -> None:
+    assert problems("RetreivePeersByNumbers", body={"DnNumbrs": ["1"]}) == [
+        "body.peersRequest.DnNumbrs: unknown property (did you mean DnNumbers?)"
     ]
 
 

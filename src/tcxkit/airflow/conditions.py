@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import UsageError
+from ..results import items_of
 
 __all__ = ["OPS", "Condition", "check", "evaluate"]
 
@@ -67,11 +68,9 @@ _NEEDS_VALUE = frozenset(
 
 def _resolve(result: Any, path: str) -> Any:
     value = result
-    if path and not path.startswith("value") and isinstance(value, dict):
-        if isinstance(value.get("value"), list):
-            value = value["value"]
-    elif not path and isinstance(value, dict) and isinstance(value.get("value"), list):
-        value = value["value"]
+    page = None if path.startswith("value") else items_of(value)
+    if page is not None:  # the envelope is unwrapped unless the path names it
+        value = page.items
     for part in [p for p in path.split(".") if p] if path else []:
         if isinstance(value, dict):
             value = value.get(part, _MISSING)

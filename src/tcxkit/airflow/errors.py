@@ -1,9 +1,11 @@
 """tcxkit errors as Airflow task failures.
 
 Why two classes: Airflow retries a failed task unless it raised ``AirflowFailException``.
-Retrying is right for a PBX that was briefly unreachable or answered 5xx, and wrong for a
-wrong API key, a malformed request or a 404, which would only fail again (and repeated bad
-logins can trip the PBX's anti-hacking lock-out). The message is the library's own, unchanged.
+Retrying is right for a PBX that was briefly unreachable or answered 5xx to a read, and
+wrong for a wrong API key, a malformed request or a 404, which would only fail again (and
+repeated bad logins can trip the PBX's anti-hacking lock-out). Which is which is the core's
+decision (``error.facts.retryable``); this module only words it for Airflow. The message is
+the library's own, unchanged.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ..errors import ServerError, TcxError, TransportError
+from ..errors import TcxError
 from ._compat import AirflowException, AirflowFailException
 
 __all__ = ["ThreeCXError", "ThreeCXPermanentError", "to_airflow_error", "translate_errors"]
@@ -38,17 +40,13 @@ class ThreeCXPermanentError(AirflowFailException):
 def to_airflow_error(error: TcxError) -> AirflowException:
     """The Airflow exception to raise for a tcxkit error.
 
-    A task retry re-sends the request, so a write is retryable only when it provably never
-    left the worker (a transport error: tcxkit turns one that may have arrived into
-    ``UncertainWriteError``). A 5xx answer to anything but a read (the action's effect, as
-    the library's own retries decide: ``error.read_only``) may hide an applied change (a
-    gateway timing out in front of a PBX that carried on): permanent, like the library.
+    A task retry re-sends the request, so it is allowed exactly when the core says the same
+    request may be sent again (:attr:`tcxkit.errors.ErrorFacts.retryable`): a transport
+    error that can heal (``TransportError.transient``; one that may have carried a change
+    is an ``UncertainWriteError``, never retried), or a 5xx/408/429 answer to a read. A 5xx
+    to anything else may hide an applied change: permanent, like the library's own retries.
     """
-    if isinstance(error, TransportError):
-        return ThreeCXError(error)
-    if isinstance(error, ServerError) and error.read_only:
-        return ThreeCXError(error)
-    return ThreeCXPermanentError(error)
+    return ThreeCXError(error) if error.facts.retryable else ThreeCXPermanentError(error)
 
 
 @contextmanager

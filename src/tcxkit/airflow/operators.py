@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
 from ..redaction import redact, secret_values
+from ..results import records_of
 from ._compat import BaseOperator
 from ._output import format_for, write_records
 from .errors import translate_errors
@@ -31,17 +32,6 @@ __all__ = ["ThreeCXOperator", "query_options", "records_of"]
 def query_options(**options: Any) -> dict[str, Any]:
     """The OData options that were actually given (``None`` means "not set")."""
     return {name: value for name, value in options.items() if value is not None}
-
-
-def records_of(result: Any) -> list[Any]:
-    """Rows to write for a call result: collection items, one entity, or nothing."""
-    if result is None:
-        return []
-    if isinstance(result, list):
-        return result
-    if isinstance(result, dict) and isinstance(result.get("value"), list):
-        return result["value"]
-    return [result]
 
 
 class ThreeCXOperator(ConnectionPool, BaseOperator):

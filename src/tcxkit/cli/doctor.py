@@ -20,6 +20,7 @@ import click
 
 from ..errors import ConnectError, PermissionDeniedError, TcxError, TLSError
 from .connect import Connection, Options, make_client, resolve
+from .exitcodes import exit_code_of
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -206,4 +207,4 @@ def _finish(rep: _Report) -> int:
         f"3cx doctor: {rep.failed.title}; fix the first FAIL above and run `3cx doctor` again.",
         file=sys.stderr,
     )
-    return rep.failed.exit_code
+    return exit_code_of(rep.failed)

@@ -2,7 +2,7 @@
 
 Users of a command line tool see the *what*, the *why* and the *next step*;
 tracebacks are for ``--debug``.  The exit codes come from
-:data:`tcxkit.errors.EXIT_CODES`, the one table the docs and tests also read.
+:mod:`tcxkit.cli.exitcodes`, the one table the docs and tests also read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..errors import (
     TransportError,
     UncertainWriteError,
 )
+from .exitcodes import exit_code_of
 
 __all__ = [
     "DEBUG",
@@ -91,7 +92,7 @@ def error_fields(exc: BaseException) -> dict[str, Any]:
             fields["hint"] = hint
     else:
         fields = {"type": type(exc).__name__, "message": str(exc)}
-    fields["exit_code"] = getattr(exc, "exit_code", 1)
+    fields["exit_code"] = exit_code_of(exc)
     return fields
 
 
@@ -170,7 +171,7 @@ def report(exc: BaseException, stream: TextIO | None = None) -> int:
         traceback.print_exception(exc, file=stream)
     if isinstance(exc, TcxError):
         print(render_error(exc), file=stream)
-        return exc.exit_code
+        return exit_code_of(exc)
     if not DEBUG["on"]:
         print(render_unexpected(exc), file=stream)
     return 1

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import FleetFailure, UsageError
+from ..results import items_of, value_of
 from .fleet import error_row, fleet_targets, open_fleet, stream
-from .output import items_of
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -53,19 +53,18 @@ def _rows(pbx: str, result: Any, collection: bool) -> list[dict[str, Any]]:
     """One call's result as rows that name the PBX first."""
     if result is None:
         return [{"pbx": pbx, "status": "ok"}]
-    rows = items_of(result) if collection or isinstance(result, list) else None
-    if rows is not None:
-        if isinstance(result, dict) and "@odata.count" in result:
-            print(f"3cx: {pbx}: @odata.count: {result['@odata.count']}.", file=sys.stderr)
+    page = items_of(result) if collection or isinstance(result, list) else None
+    if page is not None:
+        if page.count is not None:
+            print(f"3cx: {pbx}: @odata.count: {page.count}.", file=sys.stderr)
         return [
-            {"pbx": pbx, **r} if isinstance(r, dict) else {"pbx": pbx, "value": r} for r in rows
+            {"pbx": pbx, **r} if isinstance(r, dict) else {"pbx": pbx, "value": r}
+            for r in page.items
         ]
-    if isinstance(result, dict):
-        body = {k: v for k, v in result.items() if k != "@odata.context"}
-        if set(body) == {"value"}:
-            return [{"pbx": pbx, "value": body["value"]}]
-        return [{"pbx": pbx, **body}]
-    return [{"pbx": pbx, "value": result}]
+    answer = value_of(result)
+    if isinstance(answer, dict):
+        return [{"pbx": pbx, **{k: v for k, v in answer.items() if k != "@odata.context"}}]
+    return [{"pbx": pbx, "value": answer}]
 
 
 def run_fleet(

@@ -29,9 +29,10 @@ from typing import TYPE_CHECKING, Any
 from ..catalog import snake
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import PartialFailure, UncertainWriteError, UsageError
+from ..results import items_of, value_of
 from .errors import check_command, error_fields
 from .jsonin import MalformedJSON, load_json_text
-from .output import Printer, items_of
+from .output import Printer
 
 if TYPE_CHECKING:
     from ..catalog import Action, Catalog
@@ -148,12 +149,11 @@ def _lines(index: int, result: Any) -> list[Any]:
         return [{"item": index, "status": "ok"}]
     if isinstance(result, FileResult):
         return [{"item": index, "file": result.filename, "bytes": result.size}]
-    rows = items_of(result)
-    if rows is not None:
-        return rows
-    if isinstance(result, dict) and set(result) - {"@odata.context"} == {"value"}:
-        return [{"item": index, "value": result["value"]}]
-    return [result]
+    page = items_of(result)
+    if page is not None:
+        return page.items
+    answer = value_of(result)
+    return [result] if answer is result else [{"item": index, "value": answer}]
 
 
 def _error_line(index: int, item: dict[str, Any], exc: BaseException) -> dict[str, Any]:

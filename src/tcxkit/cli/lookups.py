@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import NotFoundError, UsageError
+from .exitcodes import code_for
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -70,7 +71,9 @@ def _from_filter(text: str) -> list[str] | None:
 def _from_body(action: Action, kwargs: dict[str, Any]) -> list[str] | None:
     if not (action.body and action.body.wrapped):
         return None
-    body = kwargs.get("body")
+    from ..pipeline import wrap_body
+
+    body = wrap_body(action, kwargs.get("body"))
     args = [kwargs.get(name) for name in action.body.wrapped]
     if isinstance(body, dict):
         args += [body.get(name) for name in action.body.wrapped]
@@ -138,4 +141,4 @@ class NumberCheck:
             return
         print(f"3cx: not found: {', '.join(missing)}", file=sys.stderr)
         if self.strict:
-            raise click.exceptions.Exit(NotFoundError.exit_code)
+            raise click.exceptions.Exit(code_for(NotFoundError))

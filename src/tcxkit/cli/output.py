@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..redaction import MASK, is_secret_action, is_secret_key, redact
+from ..results import items_of, value_of
 from .columns import cut_middle
 
 __all__ = [
     "MASK",
     "Printer",
     "is_secret_key",
-    "items_of",
     "redact",
     "table_columns",
 ]
@@ -47,19 +47,6 @@ _CELL = 40
 # Rows per write (and flush) when streaming, and rows a table sizes its columns from.
 _BATCH = 100
 _TABLE_SAMPLE = 200
-
-
-def items_of(result: Any) -> list[Any] | None:
-    """The rows of a collection result (``{"value": [...]}`` or a list), else None."""
-    if isinstance(result, list):
-        return result
-    if (
-        isinstance(result, dict)
-        and isinstance(result.get("value"), list)
-        and all(k == "value" or k.startswith("@odata.") for k in result)
-    ):
-        return result["value"]
-    return None
 
 
 def table_columns(rows: list[dict[str, Any]], limit: int | None = MAX_COLUMNS) -> list[str]:
@@ -153,15 +140,14 @@ class Printer:
         """Print one call's result; returns how many rows it had (or 1)."""
         if result is None:
             return 0
-        rows = items_of(result) if collection or isinstance(result, list) else None
-        if rows is not None:
-            count = result.get("@odata.count") if isinstance(result, dict) else None
-            self.rows(rows, count=count)
-            return len(rows)
+        page = items_of(result) if collection or isinstance(result, list) else None
+        if page is not None:
+            self.rows(page.items, count=page.count)
+            return len(page.items)
         value = self._clean(result)
         if self.fmt == "raw":
-            if isinstance(value, dict) and set(value) - {"@odata.context"} == {"value"}:
-                value = value["value"]
+            page = items_of(value)
+            value = page.items if page is not None else value_of(value)
             self.write((value if isinstance(value, str) else self._dump(value, False)) + "\n")
         elif self.fmt == "jsonl":
             self.write(self._dump(value, False) + "\n")

@@ -15,9 +15,10 @@ import click
 
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..errors import UsageError
+from ..results import items_of
 from .jsonin import read_json_option
 from .lookups import NumberCheck
-from .output import Printer, items_of
+from .output import Printer
 
 if TYPE_CHECKING:
     from ..catalog import Action
@@ -300,7 +301,8 @@ def execute(
         client.close()
     _print_result(printer, action, result, kwargs, values)
     if action.response.shape == "collection":
-        for row in items_of(result) or ():
+        page = items_of(result)
+        for row in page.items if page is not None else ():
             check.note(row)
     check.finish()
 

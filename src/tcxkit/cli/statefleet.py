@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import FleetFailure, UsageError
+from .exitcodes import exit_code_of
 from .fleet import error_row, fleet_targets, open_fleet
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def plan_fleet(
     _printer(ctx, output, DRIFT_COLUMNS).rows(rows)
     if failures:
         failure = FleetFailure(failures, len(targets))
-        if failure.exit_code == 2:  # for plan, 2 means "changes": usage errors are 3
+        if exit_code_of(failure) == 2:  # for plan, 2 means "changes": usage errors are 3
             failure.exit_code = 3
         raise failure
     if detailed_exit and any(plans.values()):

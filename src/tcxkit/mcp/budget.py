@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..results import items_of
+
 __all__ = ["dumps", "fit"]
 
 
@@ -26,12 +28,13 @@ def _size(value: Any) -> int:
 
 def fit(result: Any, budget: int, *, skip: int = 0, action: str = "") -> str:
     """``result`` as compact JSON of at most ``budget`` bytes (see the module docstring)."""
-    items, total = _items(result)
-    if items is None:
+    found = items_of(result)
+    if found is None:
         text = dumps(result)
         if len(text.encode()) <= budget:
             return text
         return _cut(text, budget)
+    items, total = found.items, found.count
     page: dict[str, Any] = {"items": items, "returned": len(items), "skip": skip}
     if total is not None:
         page["total"] = total
@@ -40,15 +43,6 @@ def fit(result: Any, budget: int, *, skip: int = 0, action: str = "") -> str:
     if _size(page) <= budget:
         return dumps(page)
     return _trim(page, items, budget, action)
-
-
-def _items(result: Any) -> tuple[list[Any] | None, int | None]:
-    if isinstance(result, list):
-        return result, None
-    if isinstance(result, dict) and isinstance(result.get("value"), list):
-        count = result.get("@odata.count")
-        return result["value"], count if isinstance(count, int) else None
-    return None, None
 
 
 def _trim(page: dict[str, Any], items: list[Any], budget: int, action: str) -> str:

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..odata import F, Filter
+from ..results import page_of, rows_of
 from .budget import dumps, fit
 from .pbxclock import Period, parse_period
 from .service import ToolFailure
@@ -198,9 +199,11 @@ def _queue(tb: Toolbox, text: str) -> tuple[dict[str, Any], Filter]:
     q = text.strip()
     kinds = (F.Type == "Queue") | (F.Type == "RingGroup")
     flt = kinds & ((F.Number == q) if _DIALLABLE.match(q) else F.Name.icontains(q))
-    found = tb.run(
-        cat.require("ListPeer"), {"filter": flt, "top": 5, "select": ["Number", "Name", "Type"]}
-    ).get("value", [])
+    found = rows_of(
+        tb.run(
+            cat.require("ListPeer"), {"filter": flt, "top": 5, "select": ["Number", "Name", "Type"]}
+        )
+    )
     if not found:
         raise ToolFailure(
             f"No queue or ring group {text!r}. List them with find_dn('{q[:3]}') or "
@@ -231,12 +234,12 @@ def _candidates(
     """Ids of the calls with a matching segment, oldest first; segments read; cut short?"""
     fields = ["CallId", "StartTime", "SourceCallerId", "DestinationCallerId"]
     found = tb.run(tb.catalog.require("GetCallLogData"), _log_args(period, flt, fields, _SCAN))
-    rows = found.get("value", [])
+    page = page_of(found)
+    rows = page.items
     if who is not None and who.suffix is not None:  # contains() may match mid-number
         rows = [r for r in rows if who.matches(r)]
     ids = list(dict.fromkeys(r["CallId"] for r in rows))
-    count = found.get("@odata.count")
-    return ids, len(found.get("value", [])), isinstance(count, int) and count > _SCAN
+    return ids, len(page.items), page.count is not None and page.count > _SCAN
 
 
 def _calls(tb: Toolbox, period: Period, ids: list[Any]) -> list[dict[str, Any]]:
@@ -251,7 +254,7 @@ def _calls(tb: Toolbox, period: Period, ids: list[Any]) -> list[dict[str, Any]]:
         flt = F.CallId == chunk[0]
         for i in chunk[1:]:
             flt = flt | (F.CallId == i)
-        for seg in tb.run(action, _log_args(wide, flt, _FIELDS, 1000)).get("value", []):
+        for seg in rows_of(tb.run(action, _log_args(wide, flt, _FIELDS, 1000))):
             if seg.get("CallId") in legs:
                 legs[seg["CallId"]].append(seg)
     zone = period.zone.zone if period.zone else UTC

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..odata import F
+from ..results import rows_of
 from .service import ToolFailure
 
 if TYPE_CHECKING:
@@ -80,7 +81,7 @@ def _learn(tb: Toolbox) -> PbxZone:
             rows = tb.run(listing, {"filter": getattr(F, field) == zone_id, "top": 1})
         except ToolFailure as exc:
             raise _unknown(f"ListTimeZones failed: {exc}") from None
-        for row in (rows or {}).get("value", []):
+        for row in rows_of(rows):
             zone = _iana(str(row.get("IanaName") or ""))
             if zone is not None:
                 return PbxZone(

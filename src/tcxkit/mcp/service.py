@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..catalog.descriptions import describe
 from ..catalog.search import index_for
 from ..catalog.search.literals import Literal, hint
-from ..errors import TcxError, UncertainWriteError, ValidationError
+from ..errors import HintPart, TcxError, ValidationError
 from ..redaction import redact
 from .audit import Caller
 from .budget import dumps, fit
@@ -182,7 +182,7 @@ class Toolbox:
         if "headers" in args:  # the library's escape hatch is not the model's
             raise ToolFailure("params cannot set HTTP headers.")
         if body is not None:
-            args["body"] = _wrap_body(action, body)
+            args["body"] = body  # the inner object is wrapped by prepare(), as everywhere
         options = {"select": select, "filter": filter, "orderby": orderby, "skip": skip}
         args.update({k: v for k, v in options.items() if v not in (None, "", [])})
         if top is None and action.pageable:
@@ -234,32 +234,36 @@ def _json_arg(value: Any, name: str) -> Any:
     return value
 
 
-def _wrap_body(action: Action, body: Any) -> Any:
-    """An action with one named argument takes that argument's object as the body too.
-
-    ``RetreivePeersByNumbers`` wants ``{"peersRequest": {"DnNumbers": [...]}}``;
-    models (and people) write ``{"DnNumbers": [...]}``, so that is wrapped here.
-    """
-    wrapped = action.body.wrapped if action.body else None
-    if wrapped and len(wrapped) == 1 and isinstance(body, dict) and wrapped[0] not in body:
-        return {wrapped[0]: body}
-    return body
-
-
 def _error_text(exc: TcxError) -> str:
-    """The error for a model: what went wrong and what to do, in MCP terms."""
+    """The error for a model: what went wrong and what to do, worded from the error's facts
+    (:attr:`tcxkit.errors.TcxError.facts`) in MCP terms."""
+    facts = exc.facts
     if isinstance(exc, ValidationError):
         lines = [f"{exc.action}: the request does not fit the action; nothing was sent."]
         lines += [f"- {p.path}: {p.message}" for p in exc.problems]
-        lines.append(f"Call describe_action({exc.action!r}) for its parameters and body.")
-        return "\n".join(lines)
-    data = exc.to_dict()
-    text = f"{data['type']}: {exc.message}"
-    if isinstance(exc, UncertainWriteError):  # the library's hint speaks Python
-        text += (
-            "\nDo not call this action again yet: read the object back first (the list or "
+    else:
+        lines = [f"{type(exc).__name__}: {exc.message}"]
+    lines += [_word_hint(part) for part in facts.hint]
+    if facts.retryable:
+        lines.append("This may pass if called again in a little while.")
+    return "\n".join(line for line in lines if line)
+
+
+def _word_hint(part: HintPart) -> str:
+    """One next step for a model: tool calls, not command lines or Python."""
+    kind, subject = part
+    if kind == "describe":
+        return f"Call describe_action({subject!r}) for its parameters and body."
+    if kind == "suggest":
+        return f"Did you mean: {', '.join(subject)}? Find others with search_actions."
+    if kind == "find_action":
+        return "Find the action with search_actions."
+    if kind == "check_write":
+        return (
+            "Do not call this action again yet: read the object back first (the list or "
             "get action of the same resource) and call it again only if the change is missing."
         )
-    elif exc.hint and "3cx " not in exc.hint:
-        text += f"\n{exc.hint}"
+    text = str(subject or "")
+    if "3cx " in text:  # a command line: the person running the server acts
+        return f"For the person running this server: {text}"
     return text

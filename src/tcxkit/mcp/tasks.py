@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..odata import F
+from ..results import items_of, page_of, rows_of
 from .budget import fit
 from .callhistory import call_history, call_log_period
 from .service import Toolbox, ToolFailure
@@ -56,7 +57,8 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
         cat.require("ListPeer"),
         {"filter": flt, "top": limit, "count": True, "select": ["Id", "Number", "Name", "Type"]},
     )
-    out: dict[str, Any] = {"matches": peers.get("value", []), "total": peers.get("@odata.count")}
+    page = page_of(peers)
+    out: dict[str, Any] = {"matches": page.items, "total": page.count}
     used = ["ListPeer"]
     exact = [p for p in out["matches"] if p.get("Number") == q and p.get("Type") == "Extension"]
     if exact:
@@ -76,7 +78,7 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
 def active_calls(tb: Toolbox) -> str:
     """Calls in progress now."""
     result = tb.run(tb.catalog.require("ListActiveCall"), {"top": 100, "count": True})
-    if not result.get("value"):
+    if not rows_of(result):
         return fit(
             {
                 "items": [],
@@ -108,10 +110,12 @@ def _one_queue(tb: Toolbox, queue: str) -> dict[str, Any]:
     if not q:
         raise ToolFailure("Give a queue number (e.g. '800') or part of its name.")
     flt = F.Number == q if _NUMBER.match(q) else F.Name.icontains(q)
-    found = tb.run(
-        tb.catalog.require("ListQueue"),
-        {"filter": flt, "top": 5, "select": ["Id", "Number", "Name"]},
-    ).get("value", [])
+    found = rows_of(
+        tb.run(
+            tb.catalog.require("ListQueue"),
+            {"filter": flt, "top": 5, "select": ["Id", "Number", "Name"]},
+        )
+    )
     if not found:
         raise ToolFailure(f"No queue {queue!r}; list queues with call_action('ListQueue').")
     if len(found) > 1:
@@ -124,9 +128,10 @@ def queue_members(tb: Toolbox, queue: str) -> str:
     """The agents of a queue given by number (e.g. '800') or name."""
     found = _one_queue(tb, queue)
     agents = tb.run(tb.catalog.require("ListAgents"), {"Id": found["Id"], "top": 100})
+    page = items_of(agents)
     out = {
         "queue": found,
-        "agents": agents.get("value", agents),
+        "agents": page.items if page is not None else agents,
         "used": ["ListQueue", "ListAgents"],
     }
     return fit(tb.reveal(out), tb.budget)
@@ -151,16 +156,16 @@ def change_queue_agents(
         )
     cat = tb.catalog
     q = _one_queue(tb, queue)
-    before = tb.run(cat.require("ListAgents"), {"Id": q["Id"], "top": 100}).get("value", [])
+    before = rows_of(tb.run(cat.require("ListAgents"), {"Id": q["Id"], "top": 100}))
     numbers = [a.get("Number") for a in before]
     if add:
         flt = F.Type == "Extension"
         flt = flt & _any_number(add)
         known = {
             p["Number"]
-            for p in tb.run(
-                cat.require("ListPeer"), {"filter": flt, "top": 100, "select": ["Number"]}
-            ).get("value", [])
+            for p in rows_of(
+                tb.run(cat.require("ListPeer"), {"filter": flt, "top": 100, "select": ["Number"]})
+            )
         }
         unknown = [n for n in add if n not in known]
         if unknown:
@@ -216,10 +221,12 @@ def user_forwarding(tb: Toolbox, user: str) -> str:
         raise ToolFailure("Give the user's extension number (e.g. '104') or name.")
     flt = F.Number == u if _NUMBER.match(u) else F.FirstName.icontains(u) | F.LastName.icontains(u)
     fields = _fields_of(tb, "Pbx.User", _FORWARDING_FIELDS)
-    found = tb.run(
-        cat.require("ListUser"),
-        {"filter": flt, "top": 5, "select": fields, "expand": "ForwardingProfiles"},
-    ).get("value", [])
+    found = rows_of(
+        tb.run(
+            cat.require("ListUser"),
+            {"filter": flt, "top": 5, "select": fields, "expand": "ForwardingProfiles"},
+        )
+    )
     if not found:
         raise ToolFailure(f"No user {user!r}; find people with find_dn.")
     if len(found) > 1:
@@ -256,14 +263,16 @@ def ring_groups(tb: Toolbox, query: str | None = None) -> str:
     """Ring groups and who is on them; for an extension number, the groups and queues it is in."""
     cat = tb.catalog
     q = (query or "").strip()
-    groups = tb.run(
-        cat.require("ListRingGroup"),
-        {
-            "top": 100,
-            "select": ["Id", "Number", "Name", "RingStrategy"],
-            "expand": "Members($select=Number,Name)",
-        },
-    ).get("value", [])
+    groups = rows_of(
+        tb.run(
+            cat.require("ListRingGroup"),
+            {
+                "top": 100,
+                "select": ["Id", "Number", "Name", "RingStrategy"],
+                "expand": "Members($select=Number,Name)",
+            },
+        )
+    )
     used = ["ListRingGroup"]
     out: dict[str, Any] = {}
     if not q:
@@ -272,10 +281,16 @@ def ring_groups(tb: Toolbox, query: str | None = None) -> str:
         out["ring_groups"] = [g for g in groups if g.get("Number") == q]
     elif _NUMBER.match(q):
         member = [g for g in groups if any(m.get("Number") == q for m in g.get("Members") or [])]
-        queues = tb.run(
-            cat.require("ListQueue"),
-            {"top": 100, "select": ["Id", "Number", "Name"], "expand": "Agents($select=Number)"},
-        ).get("value", [])
+        queues = rows_of(
+            tb.run(
+                cat.require("ListQueue"),
+                {
+                    "top": 100,
+                    "select": ["Id", "Number", "Name"],
+                    "expand": "Agents($select=Number)",
+                },
+            )
+        )
         used.append("ListQueue")
         out["extension"] = q
         out["ring_groups"] = [{k: v for k, v in g.items() if k != "Members"} for g in member]
@@ -303,10 +318,12 @@ _TRUNK_FIELDS = (
 
 def trunk_status(tb: Toolbox) -> str:
     """Every trunk: online or not, its provider host, direction, channels and numbers."""
-    trunks = tb.run(
-        tb.catalog.require("ListTrunk"),
-        {"top": 100, "select": _fields_of(tb, "Pbx.Trunk", _TRUNK_FIELDS)},
-    ).get("value", [])
+    trunks = rows_of(
+        tb.run(
+            tb.catalog.require("ListTrunk"),
+            {"top": 100, "select": _fields_of(tb, "Pbx.Trunk", _TRUNK_FIELDS)},
+        )
+    )
     rows = []
     for t in trunks:
         gw = t.pop("Gateway", None) or {}
@@ -333,8 +350,9 @@ def last_backup(tb: Toolbox, now: datetime | None = None) -> str:
     found = tb.run(
         cat.require("ListBackups"), {"top": 1, "count": True, "orderby": "CreationTime desc"}
     )
-    rows = found.get("value", [])
-    out: dict[str, Any] = {"backups": found.get("@odata.count", len(rows))}
+    page = page_of(found)
+    rows = page.items
+    out: dict[str, Any] = {"backups": len(rows) if page.count is None else page.count}
     used = ["ListBackups"]
     if rows:
         last = rows[0]

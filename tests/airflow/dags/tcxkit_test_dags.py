@@ -100,6 +100,11 @@ with DAG(
         action="ExportExtensions",
         output_path=OUT + "/extensions.csv",
     )
+    ThreeCXOperator(  # the inner object of RetreivePeersByNumbers' one argument, as documented
+        task_id="peers_inner_body",
+        action="RetreivePeersByNumbers",
+        body={"DnNumbers": ["{{ params.number }}"]},
+    )
     wait_user = ThreeCXSensor(
         task_id="wait_user",
         action="ListUser",
