@@ -30,6 +30,28 @@ def test_exit_code_table_is_documented() -> None:
         assert meaning.split(":")[0] in doc
 
 
+def test_help_lists_every_exit_code_the_cli_uses(bare: Runner) -> None:
+    """Every code set in the source (``exit_code = N``, ``code = N``, ``Exit(N)``) is in
+    the table, and ``3cx --help`` prints the table: an installed package has no docs/."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).parents[2] / "src" / "tcxkit"
+    used = {
+        int(n)
+        for f in src.rglob("*.py")
+        for n in re.findall(
+            r"(?:\bexit_code = |\bcode = |Exit\(|sys\.exit\()(\d+)\b", f.read_text()
+        )
+    }
+    assert {0, 1, 2, 7, 10, 130} <= used  # the scan finds what it is meant to
+    assert used <= set(EXIT_CODES), used - set(EXIT_CODES)
+    r = bare("--help")
+    assert r.code == 0
+    for code, meaning in EXIT_CODES.items():
+        assert re.search(rf"^ +{code}  {re.escape(meaning)}$", r.out, re.MULTILINE), code
+
+
 def test_malformed_json_names_option_line_and_column(run: Runner) -> None:
     r = run("peers", "retreive-peers-by-numbers", "--peers-request", '{"DnNumbers":[12,}')
     assert r.code == 2
