@@ -144,12 +144,18 @@ def test_unreachable_pbx_is_not_retried(run: Runner) -> None:
     assert "retry" not in r.err
 
 
-def test_tls_failure_hints_ca_bundle_and_insecure(run: Runner, emulator: Any) -> None:
+def test_https_to_a_plain_http_port_hints_http(run: Runner, emulator: Any) -> None:
+    """OpenSSL reads the HTTP answer as a TLS record ("wrong version number", "record layer
+    failure"): a CA or --insecure cannot help, http:// can (issue #22, item 8)."""
     url = emulator.url.replace("http://", "https://")
+    emulator.clear_requests()
     r = run("users", "list-user", env={"TCX_URL": url})
     assert r.code == 4
     assert "3cx: TLS failure:" in r.err
-    assert "--ca-bundle" in r.err and "--insecure" in r.err
+    assert "the port answers in plain HTTP, not TLS." in r.err
+    assert "Hint: That port speaks plain HTTP: use http:// instead of https://" in r.err
+    assert "--ca-bundle" not in r.err and "--insecure" not in r.err
+    assert emulator.requests == []  # the handshake failed: nothing reached the emulator
 
 
 def test_bad_credentials(run: Runner) -> None:
