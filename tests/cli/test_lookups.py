@@ -120,3 +120,14 @@ def test_unknown_number_exits_7_and_sends_no_write(run: Runner, emulator: Any) -
     r = run("users", "delete", "100", "--id", "7", "--dry-run")
     assert r.code == 2
     assert "Both a number (100) and --id were given." in r.err
+
+
+def test_a_number_is_for_one_call_on_one_pbx(run: Runner, emulator: Any) -> None:
+    emulator.clear_requests()
+    delete = ("users", "delete", "100", "--dry-run")
+    for args in (("--fleet", "all", *delete), (*delete, "--items", "-")):
+        r = run(*args, input="Id\n6\n")
+        assert r.code == 2, r.err
+        assert "3cx: usage error: A NUMBER argument only applies to one PBX and one call." in r.err
+        assert "Drop --items/--fleet" in r.err
+    assert emulator.requests == []
