@@ -148,7 +148,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     lookup = number_lookup(cat, action)
     by_number = ""
     if lookup is not None:  # `3cx users delete 105`: the number instead of --id
-        params.insert(0, click.Argument(["number"], required=False, metavar="[NUMBER]"))
+        params.insert(0, click.Argument(["by_number"], required=False, metavar="[NUMBER]"))
         by_number = f"NUMBER: {NUMBER_HELP.format(lookup=lookup.id)}.\n\n"
 
     def callback(**kwargs: Any) -> None:

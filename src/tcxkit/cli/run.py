@@ -46,7 +46,7 @@ COMMON = (
     "strict_numbers",
     "dry_run",
     "yes",
-    "number",
+    "by_number",
 )
 
 
@@ -132,7 +132,7 @@ def missing_options(action: Action, specs: list[CliOption], values: dict[str, An
 def run_action_command(
     ctx: click.Context, action: Action, specs: list[CliOption], values: dict[str, Any]
 ) -> None:
-    if values.get("number") is not None:
+    if values.get("by_number") is not None:  # never an action's own --number option
         _by_number(ctx, action, values)
     if not values.get("items"):
         missing_options(action, specs, values)
@@ -145,7 +145,7 @@ def _by_number(ctx: click.Context, action: Action, values: dict[str, Any]) -> No
     from .lookups import number_lookup, resolve_number
     from .release import release_of
 
-    number = values["number"]
+    number = values["by_number"]
     if values.get("id") is not None:
         raise UsageError(f"Both a number ({number}) and --id were given.", hint="Give one of them.")
     opts = ctx.find_root().obj
