@@ -68,6 +68,16 @@ def _check_base_url(base_url: str) -> str:
 _CONNECT_HINT = "Check the URL and port (self-hosted PBXs use 5001), DNS, and any firewall between."
 
 
+#: OpenSSL's words when the "TLS record" it read was an HTTP answer (1.1/3.0, 3.2+).
+_PLAIN_HTTP_MARKERS = ("wrong version number", "record layer failure")
+
+
+def speaks_plain_http(text: str) -> bool:
+    """Whether a handshake failed because the server answered in plain HTTP."""
+    low = text.lower().replace("_", " ")
+    return any(m in low for m in _PLAIN_HTTP_MARKERS)
+
+
 def _transport_error(exc: Exception, url: str) -> TransportError:
     """Map httpx's exception onto ours, deciding whether the request left this machine.
 
@@ -98,6 +108,16 @@ def _transport_error(exc: Exception, url: str) -> TransportError:
         or "SSL" in text
         or "certificate" in text.lower()
     ):
+        if speaks_plain_http(text):
+            err = TLSError(
+                f"TLS failed for {url}: {text}; the port answers in plain HTTP, not TLS.",
+                hint="Use an http:// URL for this port (allow_http=True unless it is this "
+                "machine), or the PBX's HTTPS port (self-hosted 5001, hosted 443).",
+                request_sent=False,
+                transient=False,
+            )
+            err.plain_http = True
+            return err
         return TLSError(
             f"TLS failed for {url}: {text}",
             hint=(

@@ -261,6 +261,9 @@ class ConnectError(TransportError):
 
 class TLSError(TransportError):
     title = "TLS failure"
+    #: The port answered the TLS handshake in plain HTTP (OpenSSL: "wrong version number",
+    #: "record layer failure"): the fix is an http:// URL or the HTTPS port, not a CA.
+    plain_http = False
 
 
 class RequestTimeout(TransportError):

@@ -45,7 +45,10 @@ def test_doctor_dns_failure(run: Runner) -> None:
 def test_doctor_tls_failure(run: Runner, emulator) -> None:  # type: ignore[no-untyped-def]
     r = run("doctor", env={"TCX_URL": emulator.url.replace("http://", "https://")})
     assert r.code == 4
-    assert "FAIL  TLS" in r.out and "--ca-bundle" in r.out and "--insecure" in r.out
+    assert "FAIL  TLS" in r.out
+    # The emulator's port speaks plain HTTP: the hint says so, not --ca-bundle/--insecure.
+    assert "That port speaks plain HTTP: use http:// instead of https://" in r.out
+    assert "--ca-bundle" not in r.out and "--insecure" not in r.out
 
 
 def test_doctor_permission(run: Runner, faults: Faults) -> None:

@@ -29,6 +29,19 @@ def test_out_refuses_to_overwrite_without_force(run: Runner, dirs: dict[str, Pat
     assert sorted(p.name for p in dirs["work"].iterdir()) == ["rec.wav"]  # no .part left
 
 
+def test_the_cli_docs_recording_example_runs(run: Runner, dirs: dict[str, Path]) -> None:
+    """docs/cli.md's download line, as written, on the demo PBX (issue #22: it exited 7)."""
+    import re
+    import shlex
+
+    doc = (Path(__file__).parents[2] / "docs" / "cli.md").read_text()
+    line = re.search(r"^3cx recordings download-recording .*$", doc, re.MULTILINE)
+    assert line is not None
+    r = run(*shlex.split(line.group(0))[1:])
+    assert r.code == 0, r.err
+    assert (dirs["work"] / "call.wav").read_bytes()[:4] == b"RIFF"
+
+
 def test_the_servers_name_is_not_overwritten_either(run: Runner, dirs: dict[str, Path]) -> None:
     first = run("users", "export-extensions")
     assert first.code == 0, first.err

@@ -103,6 +103,8 @@ def test_an_explicit_false_keeps_verification_on(bare: Runner, tls_server: Any, 
     r = bare("users", "list-user", env={**_to(tls_server), "TCX_INSECURE": value})
     assert r.code == 4, r.err
     assert "certificate" in r.err.lower()
+    assert "Hint: If the PBX uses a private CA, pass --ca-bundle PATH" in r.err
+    assert "plain HTTP" not in r.err  # a real TLS server: the CA hint is the one that helps
     assert tls_server.seen == []  # the handshake failed: not one request was sent
 
 

@@ -39,6 +39,28 @@ def test_the_deprecated_exit_code_alias_matches_the_cli_table() -> None:
         assert cls.exit_code == code_for(cls), cls.__name__
 
 
+def test_help_lists_every_exit_code_the_cli_uses(bare: Runner) -> None:
+    """Every code set in the source (``exit_code = N``, ``code = N``, ``Exit(N)``) is in
+    the table, and ``3cx --help`` prints the table: an installed package has no docs/."""
+    import re
+    from pathlib import Path
+
+    src = Path(__file__).parents[2] / "src" / "tcxkit"
+    used = {
+        int(n)
+        for f in src.rglob("*.py")
+        for n in re.findall(
+            r"(?:\bexit_code = |\bcode = |Exit\(|sys\.exit\()(\d+)\b", f.read_text()
+        )
+    }
+    assert {0, 1, 2, 7, 10, 130} <= used  # the scan finds what it is meant to
+    assert used <= set(EXIT_CODES), used - set(EXIT_CODES)
+    r = bare("--help")
+    assert r.code == 0
+    for code, meaning in EXIT_CODES.items():
+        assert re.search(rf"^ +{code}  {re.escape(meaning)}$", r.out, re.MULTILINE), code
+
+
 def test_malformed_json_names_option_line_and_column(run: Runner) -> None:
     r = run("peers", "retreive-peers-by-numbers", "--peers-request", '{"DnNumbers":[12,}')
     assert r.code == 2
@@ -131,12 +153,18 @@ def test_unreachable_pbx_is_not_retried(run: Runner) -> None:
     assert "retry" not in r.err
 
 
-def test_tls_failure_hints_ca_bundle_and_insecure(run: Runner, emulator: Any) -> None:
+def test_https_to_a_plain_http_port_hints_http(run: Runner, emulator: Any) -> None:
+    """OpenSSL reads the HTTP answer as a TLS record ("wrong version number", "record layer
+    failure"): a CA or --insecure cannot help, http:// can (issue #22, item 8)."""
     url = emulator.url.replace("http://", "https://")
+    emulator.clear_requests()
     r = run("users", "list-user", env={"TCX_URL": url})
     assert r.code == 4
     assert "3cx: TLS failure:" in r.err
-    assert "--ca-bundle" in r.err and "--insecure" in r.err
+    assert "the port answers in plain HTTP, not TLS." in r.err
+    assert "Hint: That port speaks plain HTTP: use http:// instead of https://" in r.err
+    assert "--ca-bundle" not in r.err and "--insecure" not in r.err
+    assert emulator.requests == []  # the handshake failed: nothing reached the emulator
 
 
 def test_bad_credentials(run: Runner) -> None:

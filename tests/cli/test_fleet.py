@@ -349,3 +349,28 @@ def test_plain_http_off_this_machine_needs_insecure_http_or_allow_http(
     assert r.json()[0]["error"]["message"] == (
         "Plain http:// to 198.51.100.7 would send the API key unencrypted; nothing was sent."
     )
+
+
+def test_the_docs_down_pbx_step_runs(run: Runner, inventory: Path) -> None:
+    """docs/fleet.md's "When a PBX fails" block, its inventory entry as written (issue #22)."""
+    import re
+
+    doc = (Path(__file__).parents[2] / "docs" / "fleet.md").read_text()
+    step = doc.split("## 6. When a PBX fails", 1)[1]
+    entry = re.search(r"<<'EOF'\n(.*?)\nEOF\n", step, re.DOTALL)
+    assert entry is not None
+    command = re.search(r"\n(3cx --fleet all .*?);", step)
+    assert command is not None
+    path = inventory.with_name("with-the-docs-down.toml")  # its key paths are relative
+    path.write_text(inventory.read_text() + entry.group(1) + "\n")
+    try:
+        args = command.group(1).split()[1:]
+        r = run("--inventory", str(path), *args)
+    finally:
+        path.unlink()
+    assert r.code == 10, r.err
+    rows = r.lines()
+    assert [row["pbx"] for row in rows if "error" not in row] == ["pbx01", "pbx02", "pbx03"]
+    (down,) = [row for row in rows if "error" in row]
+    assert (down["pbx"], down["error"]["exit_code"]) == ("down", 4)
+    assert "3cx: partial failure: 1 of 4 PBXs failed (down: cannot connect)." in r.err

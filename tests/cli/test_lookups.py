@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .conftest import Runner
 
 PEERS = '{"DnNumbers": [100, 99999]}'
@@ -61,3 +63,71 @@ def test_action_parameter_named_strict_keeps_its_flag(run: Runner, emulator: obj
     r = run("voicemail-settings", "get-converter-request-status", "--strict", "true", "--dry-run")
     assert r.code == 0, r.err
     assert r.json()["url"].endswith("/Pbx.GetConverterRequestStatus(strict=true)")
+
+
+def _new_user(run: Runner, number: str) -> int:
+    r = run("users", "create", "--body", f'{{"Number": "{number}", "FirstName": "ByNumber"}}')
+    assert r.code == 0, r.err
+    return int(r.json()["Id"])
+
+
+def test_delete_by_number_deletes_that_user_only(run: Runner, emulator: Any) -> None:
+    uid = _new_user(run, "185")
+    other = _new_user(run, "186")
+    emulator.clear_requests()
+    r = run("users", "delete", "185", "--yes")
+    assert (r.code, r.out) == (0, ""), r.err
+    calls = [(q["method"], q["path"]) for q in emulator.requests if q["path"].startswith("/xapi")]
+    assert calls == [("GET", "/xapi/v1/Users(Number='185')"), ("DELETE", f"/xapi/v1/Users({uid})")]
+    assert run("users", "get", "--id", str(uid)).code == 7
+    assert run("users", "get", "--id", str(other), "--select", "Id").code == 0
+    assert run("users", "delete", "--id", str(other), "--yes").code == 0
+
+
+def test_delete_by_number_dry_run_shows_the_lookup_and_the_request(
+    run: Runner, emulator: Any
+) -> None:
+    uid = _new_user(run, "187")
+    emulator.clear_requests()
+    r = run("users", "delete", "187", "--dry-run")
+    assert r.code == 0, r.err
+    assert r.json() == {"method": "DELETE", "url": f"{emulator.url}/xapi/v1/Users({uid})"}
+    assert r.err == (
+        f"3cx: looked up: GET {emulator.url}/xapi/v1/Users(Number='187')?$select=Id -> Id {uid}\n"
+        "3cx: dry run: 1 request shown, nothing was sent.\n"
+    )
+    assert [q["method"] for q in emulator.requests if q["path"].startswith("/xapi")] == ["GET"]
+    assert run("users", "delete", "187", "--yes").code == 0
+
+
+def test_other_dn_kinds_take_the_number(run: Runner, emulator: Any) -> None:
+    queue = run("queues", "list", "--select", "Id,Number", "--top", "1").json()[0]
+    r = run("queues", "delete", queue["Number"], "--dry-run")
+    assert r.code == 0, r.err
+    assert r.json()["url"] == f"{emulator.url}/xapi/v1/Queues({queue['Id']})"
+    r = run("ring-groups", "get", "--help")
+    assert "[NUMBER]" in r.out and "GetRingGroupByNumber" in r.out
+
+
+def test_unknown_number_exits_7_and_sends_no_write(run: Runner, emulator: Any) -> None:
+    emulator.clear_requests()
+    r = run("users", "delete", "99991", "--yes")
+    assert r.code == 7
+    assert "No user has the number '99991'." in r.err
+    assert "3cx users list --select Id,Number" in r.err
+    assert r.out == ""
+    assert "DELETE" not in [q["method"] for q in emulator.requests]
+    r = run("users", "delete", "100", "--id", "7", "--dry-run")
+    assert r.code == 2
+    assert "Both a number (100) and --id were given." in r.err
+
+
+def test_a_number_is_for_one_call_on_one_pbx(run: Runner, emulator: Any) -> None:
+    emulator.clear_requests()
+    delete = ("users", "delete", "100", "--dry-run")
+    for args in (("--fleet", "all", *delete), (*delete, "--items", "-")):
+        r = run(*args, input="Id\n6\n")
+        assert r.code == 2, r.err
+        assert "3cx: usage error: A NUMBER argument only applies to one PBX and one call." in r.err
+        assert "Drop --items/--fleet" in r.err
+    assert emulator.requests == []

@@ -212,13 +212,17 @@ def test_cannot_connect(tmp_path: Path) -> None:
     assert "5001" in err.value.hint
 
 
-def test_tls_failure_names_the_ca_bundle_option(pbx: PBX) -> None:
+def test_https_to_a_plain_http_port_is_told_apart(pbx: PBX) -> None:
+    """A handshake answered in plain HTTP: no CA can help, http:// can (issue #22)."""
     https_url = pbx.url.replace("http://", "https://")
     client = tcxkit.Client(https_url, "id", "s", token_cache=False, retries=0)
     with client as c, pytest.raises(TLSError) as err:
         c.call("ListUser")
     assert err.value.exit_code == 4
-    assert "--ca-bundle" in err.value.hint and "--insecure" in err.value.hint
+    assert err.value.plain_http is True
+    assert err.value.message.endswith("; the port answers in plain HTTP, not TLS.")
+    assert err.value.hint.startswith("Use an http:// URL for this port (allow_http=True")
+    assert "--ca-bundle" not in err.value.hint
 
 
 # -- releases -------------------------------------------------------------------

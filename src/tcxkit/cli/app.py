@@ -149,6 +149,17 @@ def _deprecated_release(values: dict[str, Any], name: str) -> None:
         values[name] = old
 
 
+def _exit_codes_help() -> str:
+    """The exit codes for ``3cx --help``, from the one table (:data:`tcxkit.cli.exitcodes.EXIT_CODES`).
+
+    Installed packages carry no docs/cli.md, so the help is where a script's
+    author finds them.  ``\\b`` keeps click from re-wrapping the lines together.
+    """
+    from .exitcodes import EXIT_CODES
+
+    return "\b\nExit codes:\n" + "\n".join(f"  {c:>3}  {m}" for c, m in EXIT_CODES.items())
+
+
 @click.group(
     cls=RootGroup,
     context_settings=CONTEXT,
@@ -156,7 +167,7 @@ def _deprecated_release(values: dict[str, Any], name: str) -> None:
     no_args_is_help=True,
     epilog="Connection: --profile / TCX_PROFILE, or TCX_URL + TCX_CLIENT_ID + TCX_CLIENT_SECRET; "
     "with none of them, the built-in emulator. Global options may also follow the command. "
-    "Defaults: config.toml (docs/cli.md). Exit codes: docs/cli.md.",
+    "Defaults: config.toml (docs/cli.md).\n\n" + _exit_codes_help(),
 )
 @click.option(
     "--version",

@@ -122,11 +122,19 @@ def run_doctor(opts: Options) -> int:
                 cert = s.getpeercert() or {}
                 version = s.version()
         except (ssl.SSLError, OSError) as exc:
-            raise TLSError(
+            from ..client import speaks_plain_http
+            from .errors import PLAIN_HTTP_HINT
+
+            plain = speaks_plain_http(str(exc))
+            err = TLSError(
                 f"TLS handshake with {host}:{port} failed: {exc}.",
-                hint="A private CA needs --ca-bundle PATH (or `3cx login` with it); "
+                hint=PLAIN_HTTP_HINT
+                if plain
+                else "A private CA needs --ca-bundle PATH (or `3cx login` with it); "
                 "for a test box only, --insecure skips verification.",
-            ) from None
+            )
+            err.plain_http = plain
+            raise err from None
         until = cert.get("notAfter", "")
         note = " (not verified: --insecure)" if conn and conn.verify is False else ""
         return f"{version}, certificate valid until {until or '?'}{note}"

@@ -37,6 +37,10 @@ _TLS_HINT = (
     "If the PBX uses a private CA, pass --ca-bundle PATH (or TCX_CA_BUNDLE); "
     "to skip verification for a test box only, pass --insecure."
 )
+PLAIN_HTTP_HINT = (
+    "That port speaks plain HTTP: use http:// instead of https:// (with --allow-http unless "
+    "the PBX is this machine), or the PBX's HTTPS port (self-hosted 5001, hosted 443)."
+)
 _CONNECT_HINT = (
     "Check the URL and port (self-hosted PBXs listen on 5001, hosted ones on 443) "
     "and run `3cx doctor`; a private CA needs --ca-bundle PATH, a test box --insecure."
@@ -76,7 +80,7 @@ def cli_hint(exc: TcxError) -> str:
             "Run it again only if the change is not there."
         )
     if isinstance(exc, TLSError):
-        return _TLS_HINT
+        return PLAIN_HTTP_HINT if exc.plain_http else _TLS_HINT
     if isinstance(exc, TransportError) and not isinstance(exc, RequestTimeout):
         return _CONNECT_HINT
     return exc.hint or ""

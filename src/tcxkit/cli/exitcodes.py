@@ -28,6 +28,7 @@ EXIT_CODES: dict[int, str] = {
     11: "a write may have been applied: the connection broke after it was sent; check, then retry",
     12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
     "(wrong URL or port, login page, captive portal, proxy)",
+    130: "interrupted (Ctrl-C)",
 }
 
 #: The status of each error class; a class not listed takes its nearest listed base's.

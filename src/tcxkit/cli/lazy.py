@@ -116,7 +116,7 @@ def query_options(names: tuple[str, ...]) -> list[click.Option]:
 def action_command(cat: Catalog, action_id: str) -> click.Command:
     """The ``3cx <resource> <action>`` command for one action."""
     from ..catalog.render import cli_options, summary_line
-    from .lookups import STRICT_HELP, offers_strict
+    from .lookups import NUMBER_HELP, STRICT_HELP, number_lookup, offers_strict
     from .safety import DRY_RUN_HELP, YES_HELP, asks_first
 
     action = cat.require(action_id)
@@ -145,6 +145,11 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
     # has a `strict` parameter): the CLI's own option gives way.
     taken = {o for p in params for o in getattr(p, "opts", ())}
     params += [o for o in extra if not taken.intersection(o.opts)]
+    lookup = number_lookup(cat, action)
+    by_number = ""
+    if lookup is not None:  # `3cx users delete 105`: the number instead of --id
+        params.insert(0, click.Argument(["by_number"], required=False, metavar="[NUMBER]"))
+        by_number = f"NUMBER: {NUMBER_HELP.format(lookup=lookup.id)}.\n\n"
 
     def callback(**kwargs: Any) -> None:
         from .run import run_action_command
@@ -152,7 +157,7 @@ def action_command(cat: Catalog, action_id: str) -> click.Command:
         run_action_command(click.get_current_context(), action, specs, kwargs)
 
     help_text = (
-        f"{summary_line(action)}.\n\n{action.method} /xapi/v1{action.path}\n\n"
+        f"{summary_line(action)}.\n\n{action.method} /xapi/v1{action.path}\n\n{by_number}"
         f"The full page, with a body example and the errors to expect: "
         f"`3cx actions show {action.id}`.\n\n{GLOBAL_NOTE}"
     )

@@ -8,6 +8,15 @@ a filter made only of ``Number eq``/``Number in`` clauses) and compared with
 the ``Number`` of each row.  The missing ones go to stderr as
 ``3cx: not found: 99999`` (exit 0); ``--strict`` makes that exit 7, the code
 of "not found".
+
+The other direction: an action keyed by the internal Id (``DeleteUser`` on
+``/Users({Id})``) takes the extension number as its argument when the entity
+set has a lookup by number (``GetUserByNumber`` on ``/Users(Number={Number})``;
+users, queues, ring groups, receptionists, parkings, fax, trunks, peers).
+``3cx users delete 105`` resolves 105 with that one read and then sends the
+request with the Id found.  Under ``--dry-run`` the read is still made (it only
+reads, and without it the request shown would not be the one sent) and printed
+on stderr before the request; the write is not sent.
 """
 
 from __future__ import annotations
@@ -23,14 +32,26 @@ from ..errors import NotFoundError, UsageError
 from .exitcodes import code_for
 
 if TYPE_CHECKING:
-    from ..catalog import Action
+    from ..catalog import Action, Catalog
+    from ..client import Client
 
-__all__ = ["STRICT_HELP", "NumberCheck", "asked_numbers", "offers_strict"]
+__all__ = [
+    "NUMBER_HELP",
+    "STRICT_HELP",
+    "NumberCheck",
+    "asked_numbers",
+    "number_lookup",
+    "offers_strict",
+    "resolve_number",
+]
 
 STRICT_HELP = (
     "Exit 7 when a number looked up (a ...Numbers list, or --filter \"Number eq '100'\" / "
     '"Number in (...)") matched nothing.'
 )
+
+NUMBER_HELP = "the extension number, resolved to --id with one read ({lookup})"
+_KEYED_BY_ID = re.compile(r"(?P<set>/[^/()]+)\(\{Id\}\)")
 
 _VALUE = r"(?:'(?:[^']|'')*'|[0-9]+)"
 _CLAUSE = re.compile(
@@ -142,3 +163,56 @@ class NumberCheck:
         print(f"3cx: not found: {', '.join(missing)}", file=sys.stderr)
         if self.strict:
             raise click.exceptions.Exit(code_for(NotFoundError))
+
+
+def number_lookup(cat: Catalog, action: Action) -> Action | None:
+    """The GET by number on the entity set ``action`` addresses by Id, if the PBX has one."""
+    m = _KEYED_BY_ID.fullmatch(action.path)
+    if m is None:
+        return None
+    wanted = f"{m.group('set')}(Number={{Number}})"
+    return next(
+        (a for a in cat.by_resource(action.resource) if a.method == "GET" and a.path == wanted),
+        None,
+    )
+
+
+def _kind(lookup: Action) -> str:
+    """``GetRingGroupByNumber`` -> ``ring group``: what the number names, for messages."""
+    name = lookup.id.removeprefix("Get").removesuffix("ByNumber")
+    return re.sub(r"(?<!^)(?=[A-Z])", " ", name).lower()
+
+
+def resolve_number(
+    client: Client, lookup: Action, number: str, *, base_url: str, announce: bool
+) -> int:
+    """The Id of the entity with ``number``: one GET by number (exit 7 when there is none).
+
+    ``announce`` (``--dry-run``) prints the read and what it found on stderr.
+    """
+    kwargs: dict[str, Any] = {"Number": number}
+    if "select" in lookup.query:
+        kwargs["select"] = "Id"
+    try:
+        found = client.call(lookup.id, **kwargs)
+    except NotFoundError as exc:
+        raise NotFoundError(
+            f"No {_kind(lookup)} has the number {number!r}.",
+            status=exc.status,
+            method=exc.method,
+            url=exc.url,
+            hint=f"List the numbers with `3cx {lookup.resource_cli_name} list --select Id,Number`.",
+        ) from exc
+    uid = found.get("Id") if isinstance(found, dict) else None
+    if not isinstance(uid, int):
+        raise NotFoundError(
+            f"The {_kind(lookup)} with the number {number!r} came back without an Id.",
+            status=200,
+            hint="Use --id with the internal Id instead.",
+        )
+    if announce:
+        from ..pipeline import prepare
+
+        target = prepare(lookup, kwargs, client.catalog).target
+        print(f"3cx: looked up: GET {base_url}{target} -> Id {uid}", file=sys.stderr)
+    return uid

@@ -47,6 +47,7 @@ COMMON = (
     "strict_numbers",
     "dry_run",
     "yes",
+    "by_number",
 )
 
 
@@ -132,9 +133,39 @@ def missing_options(action: Action, specs: list[CliOption], values: dict[str, An
 def run_action_command(
     ctx: click.Context, action: Action, specs: list[CliOption], values: dict[str, Any]
 ) -> None:
+    if values.get("by_number") is not None:  # never an action's own --number option
+        _by_number(ctx, action, values)
     if not values.get("items"):
         missing_options(action, specs, values)
     execute(ctx, action, build_kwargs(action, specs, values), values)
+
+
+def _by_number(ctx: click.Context, action: Action, values: dict[str, Any]) -> None:
+    """``3cx users delete 105``: the Id of number 105 (one read) becomes ``--id``."""
+    from .connect import make_client, resolve
+    from .lookups import number_lookup, resolve_number
+    from .release import release_of
+
+    number = values["by_number"]
+    if values.get("id") is not None:
+        raise UsageError(f"Both a number ({number}) and --id were given.", hint="Give one of them.")
+    opts = ctx.find_root().obj
+    if values.get("items") or opts.fleet:
+        raise UsageError(
+            "A NUMBER argument only applies to one PBX and one call.",
+            hint="Drop --items/--fleet, or give the Id of each item with --id / an Id column.",
+        )
+    lookup = number_lookup(release_of(ctx), action)
+    assert lookup is not None  # the argument exists only where the lookup does
+    conn = resolve(opts)
+    client = make_client(conn, opts)
+    try:
+        uid = resolve_number(
+            client, lookup, number, base_url=conn.url, announce=bool(values.get("dry_run"))
+        )
+    finally:
+        client.close()
+    values["id"] = str(uid)
 
 
 def run_call(ctx: click.Context, action_name: str, values: dict[str, Any]) -> None:
