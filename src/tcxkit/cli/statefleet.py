@@ -19,7 +19,6 @@ compared with the same file.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -76,14 +75,8 @@ def _each(
     targets: list[PbxTarget],
     work: Callable[[str, AsyncClient], Awaitable[Any]],
 ) -> list[FleetResult[Any]]:
-    """``work`` on every PBX, ``--concurrency`` at a time, on one event loop."""
-    fleet = open_fleet(targets, ctx.find_root().obj, None)
-
-    async def run() -> list[FleetResult[Any]]:
-        async with fleet:
-            return await fleet.run(work)
-
-    return asyncio.run(run())
+    """``work`` on every PBX, ``--concurrency`` at a time, on the fleet engine."""
+    return open_fleet(targets, ctx.find_root().obj, None).run_sync(work).rows
 
 
 def _drift_row(name: str, plan: Plan, file: str, detail: bool) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from .inventory import (
 )
 
 if TYPE_CHECKING:
-    from .runner import Fleet, FleetResult
+    from .runner import Fleet, FleetReport, FleetResult
 
 __all__ = [
     "Fleet",
+    "FleetReport",
     "FleetResult",
     "PbxTarget",
     "SecretRef",
@@ -36,4 +37,6 @@ __all__ = [
     "select",
 ]
 
-__getattr__ = lazy_attributes(__name__, {"Fleet": "runner", "FleetResult": "runner"})
+__getattr__ = lazy_attributes(
+    __name__, {"Fleet": "runner", "FleetReport": "runner", "FleetResult": "runner"}
+)
