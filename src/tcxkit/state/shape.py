@@ -32,8 +32,9 @@ def is_empty(value: Any) -> bool:
 
 
 def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if not is_empty(_prune(v))}
+    if isinstance(value, dict):  # each value pruned once (twice per level was 2^depth calls)
+        pruned = ((k, _prune(v)) for k, v in value.items())
+        return {k: v for k, v in pruned if not is_empty(v)}
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
