@@ -13,7 +13,6 @@ apply that stopped half-way should be looked at (its log says where) before it r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -81,6 +80,7 @@ class _StateOperator(ConnectionPool, BaseOperator):
         """Plan the connection's PBX against the file, log the plan, then ``work(client,
         plan)`` -- one AsyncClient and one event loop for the whole task."""
         from ..client import AsyncClient
+        from ..fleet.bridge import run_sync
         from ..state import load_document, plan
 
         doc = load_document(self.state_file)
@@ -97,7 +97,7 @@ class _StateOperator(ConnectionPool, BaseOperator):
                 )
                 return await work(client, planned)
 
-        return asyncio.run(run())
+        return run_sync(run)
 
 
 class ThreeCXStatePlanOperator(_StateOperator):

@@ -75,6 +75,7 @@ class Bounded:
         self._gate = asyncio.Semaphore(concurrency)
         self.concurrency = concurrency
         self.stopped = False
+        self._stop_on_error = False
 
     def stop(self) -> None:
         """Start no further job (those running finish)."""
@@ -84,7 +85,12 @@ class Bounded:
         async with self._gate:
             if self.stopped:
                 return NOT_SENT  # type: ignore[no-any-return]
-            return await job()
+            try:
+                return await job()
+            except Exception:
+                if self._stop_on_error:  # before the gate lets the next job start
+                    self.stop()
+                raise
 
     async def outcomes(
         self,
@@ -100,6 +106,7 @@ class Bounded:
         """
         from collections import deque
 
+        self._stop_on_error = stop_on_error
         pending = enumerate(jobs, 1)
         queued: deque[tuple[int, asyncio.Task[T]]] = deque()
         limit = window or 0
@@ -116,8 +123,6 @@ class Bounded:
                 try:
                     value = await task
                 except Exception as exc:
-                    if stop_on_error:
-                        self.stop()
                     yield index, None, exc
                     continue
                 if value is NOT_SENT:
