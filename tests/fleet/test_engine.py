@@ -290,3 +290,30 @@ def _error_row_line() -> int:
     tree = ast.parse((SRC / "cli" / "fleet.py").read_text())
     fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "error_row")
     return next(n.lineno for n in ast.walk(fn) if isinstance(n, ast.Dict))
+
+
+# -- per-PBX file names ----------------------------------------------------------------------
+
+
+def test_pbx_placeholder_and_its_deprecated_alias_warning_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warnings
+
+    from tcxkit.fleet import files
+
+    monkeypatch.setattr(files, "_warned", set())
+    assert files.file_for("state/{pbx}.yaml", "acme") == "state/acme.yaml"
+    assert files.names_each_pbx("state/{pbx}.yaml")
+    assert not files.names_each_pbx("standard.yaml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert files.file_for("c/{conn_id}.yaml", "threecx_a") == "c/threecx_a.yaml"
+        assert files.file_for("c/{conn_id}.yaml", "threecx_b") == "c/threecx_b.yaml"
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (
+            FutureWarning,
+            "{conn_id} in a per-PBX file name is deprecated; write {pbx} (same meaning): "
+            "'c/{conn_id}.yaml'",
+        )
+    ]

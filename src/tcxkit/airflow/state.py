@@ -37,11 +37,12 @@ T = TypeVar("T")
 
 def per_pbx(connections: Iterable[str], state_file: str) -> list[dict[str, str]]:
     """The ``expand_kwargs`` of a state operator mapped over a fleet: one entry per
-    connection, with its file (``{conn_id}`` in ``state_file`` becomes the connection id,
-    for a file per customer)."""
+    connection, with its file (``{pbx}`` in ``state_file`` becomes the connection id,
+    for a file per customer; ``{conn_id}`` is a deprecated alias)."""
+    from ..fleet.files import file_for
+
     return [
-        {"threecx_conn_id": conn, "state_file": state_file.replace("{conn_id}", conn)}
-        for conn in connections
+        {"threecx_conn_id": conn, "state_file": file_for(state_file, conn)} for conn in connections
     ]
 
 

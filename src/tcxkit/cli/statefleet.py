@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import FleetFailure, UsageError
+from ..fleet.files import file_for, names_each_pbx
 from .fleet import error_row, fleet_targets, open_fleet
 
 if TYPE_CHECKING:
@@ -34,14 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["apply_fleet", "plan_fleet", "pull_fleet"]
 
-PLACEHOLDER = "{pbx}"
 DRIFT_COLUMNS = "pbx,create,update,delete,file"
 APPLY_COLUMNS = "pbx,applied,failed_at,not_attempted"
 PULL_COLUMNS = "pbx,file,objects"
-
-
-def _file_for(pattern: str, pbx: str) -> str:
-    return pattern.replace(PLACEHOLDER, pbx)
 
 
 def _documents(pattern: str, targets: list[PbxTarget]) -> dict[str, dict[str, Any]]:
@@ -51,7 +47,7 @@ def _documents(pattern: str, targets: list[PbxTarget]) -> dict[str, dict[str, An
     loaded: dict[str, dict[str, Any]] = {}
     docs = {}
     for t in targets:
-        path = _file_for(pattern, t.name)
+        path = file_for(pattern, t.name)
         if path not in loaded:
             loaded[path] = load_document(path)
         docs[t.name] = loaded[path]
@@ -100,7 +96,7 @@ def _planned(
     failures: list[FleetResult[Any]] = []
     rows = []
     for r in results:
-        file = _file_for(pattern, r.pbx)
+        file = file_for(pattern, r.pbx)
         if r.ok:
             plans[r.pbx] = r.value
             rows.append(_drift_row(r.pbx, r.value, file, detail))
@@ -202,13 +198,13 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
     from ..state import dump_document, pull
     from .statefiles import counts, write_atomically
 
-    if not pattern or PLACEHOLDER not in pattern:
+    if not pattern or not names_each_pbx(pattern):
         raise UsageError(
             "state pull --fleet writes one file per PBX: name them with {pbx} in -f.",
             hint="For example: 3cx state pull --fleet all -f 'state/{pbx}.yaml'",
         )
     targets = fleet_targets(ctx.find_root().obj)
-    existing = [p for t in targets if Path(p := _file_for(pattern, t.name)).exists()]
+    existing = [p for t in targets if Path(p := file_for(pattern, t.name)).exists()]
     if existing and not force:
         raise OutputExistsError(
             f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}; nothing was pulled.",
@@ -219,7 +215,7 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
     by_name = {t.name: t for t in targets}
     rows, failures = [], []
     for r in results:
-        path = _file_for(pattern, r.pbx)
+        path = file_for(pattern, r.pbx)
         if not r.ok:
             failures.append(r)
             rows.append(error_row(r, file=path))
