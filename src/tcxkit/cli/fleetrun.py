@@ -76,6 +76,7 @@ def run_fleet(
     printer: Printer,
 ) -> None:
     """Run ``action`` on every selected PBX; print every row; raise FleetFailure if some failed."""
+    from ..fleet import FleetReport
     from .safety import confirm_delete
 
     refuse_with_fleet(action, values)
@@ -110,5 +111,4 @@ def run_fleet(
                 yield error_row(r)
 
     printer.rows(fleet.stream_sync(paged))
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    FleetReport(failures).raise_for_failures(len(targets))

@@ -26,6 +26,7 @@ import click
 
 from ..errors import FleetFailure, UsageError
 from ..fleet.files import file_for, names_each_pbx
+from ..fleet.runner import FleetReport
 from .fleet import error_row, fleet_targets, open_fleet
 
 if TYPE_CHECKING:
@@ -113,11 +114,12 @@ def plan_fleet(
     ``detailed_exit``: ``apply --dry-run`` exits 0 as every dry run does), else errors."""
     targets, plans, failures, rows = _planned(ctx, pattern, prune, output)
     _printer(ctx, output, DRIFT_COLUMNS).rows(rows)
-    if failures:
-        failure = FleetFailure(failures, len(targets))
+    try:
+        FleetReport(failures).raise_for_failures(len(targets))
+    except FleetFailure as failure:
         if failure.exit_code == 2:  # for plan, 2 means "changes": usage errors are 3
             failure.exit_code = 3
-        raise failure
+        raise
     if detailed_exit and any(plans.values()):
         ctx.exit(2)
 
@@ -185,8 +187,7 @@ def apply_fleet(
             if not report.ok:
                 failures.append(FleetResult(name, error=report.error))
     _printer(ctx, output, APPLY_COLUMNS).rows(out)
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    FleetReport(failures).raise_for_failures(len(targets))
 
 
 def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force: bool) -> None:
@@ -213,11 +214,10 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
     results = _each(ctx, targets, lambda name, client: pull(client, only))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     by_name = {t.name: t for t in targets}
-    rows, failures = [], []
+    rows = []
     for r in results:
         path = file_for(pattern, r.pbx)
         if not r.ok:
-            failures.append(r)
             rows.append(error_row(r, file=path))
             continue
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -228,5 +228,4 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
         write_atomically(path, dump_document(r.value, header))
         rows.append({"pbx": r.pbx, "file": path, "objects": ", ".join(counts(r.value))})
     _printer(ctx, None, PULL_COLUMNS).rows(rows)
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    FleetReport(results).raise_for_failures()
