@@ -1,4 +1,5 @@
-"""Many PBXs at once: the inventory (:mod:`.inventory`) and the runner (:mod:`.runner`).
+"""Many PBXs at once: the inventory (:mod:`.inventory`), the engine (:mod:`.runner`),
+the one sync bridge (:mod:`.bridge`) and per-PBX file names (:mod:`.files`).
 
 ``tcxkit.Fleet`` is the runner; see docs/fleet.md.  The runner (and asyncio) loads on
 first use, so reading an inventory or checking a tag stays cheap.
