@@ -91,7 +91,9 @@ def run_fleet(
         printer.rows(
             row
             for r in report.rows
-            for row in (_rows(r.pbx, r.value, collection) if r.ok else [error_row(r)])
+            for row in (
+                _rows(r.pbx, printer.answer(r.value), collection) if r.ok else [error_row(r)]
+            )
         )
         report.raise_for_failures()
         return
@@ -102,6 +104,7 @@ def run_fleet(
             async for pbx, item in fleet.paginate(
                 action.id, page_size=values.get("page_size"), **kwargs
             ):
+                item = printer.answer(item)
                 yield (
                     {"pbx": pbx, **item} if isinstance(item, dict) else {"pbx": pbx, "value": item}
                 )

@@ -217,7 +217,7 @@ def run_items(
         if exc is NOT_SENT:
             continue
         if exc is None:
-            printer.rows(_lines(index, result))
+            printer.rows(_lines(index, printer.answer(result)))
             continue
         if isinstance(exc, UncertainWriteError):
             uncertain.append((index, exc))
