@@ -317,3 +317,23 @@ def test_pbx_placeholder_and_its_deprecated_alias_warning_once(
             "'c/{conn_id}.yaml'",
         )
     ]
+
+
+def test_run_sync_closes_each_pbx_client_when_its_work_is_done(
+    tcx_fleet: Any, tmp_path: Path
+) -> None:
+    """A big fleet must not hold every finished PBX's idle connections until the end
+    (100 emulated PBXs hit the emulator's connection cap that way)."""
+    from tcxkit import Fleet
+
+    fleet = Fleet(tcx_fleet.targets, token_cache=tmp_path / "t", concurrency=1)
+    seen: list[Any] = []
+
+    async def work(_name: str, client: Any) -> list[bool]:
+        closed_before = [c._http.is_closed for c in seen]
+        seen.append(client)
+        await client.call("ListUser", top=1)
+        return closed_before
+
+    report = fleet.run_sync(work)
+    assert report.values == {"pbx01": [], "pbx02": [True], "pbx03": [True, True]}

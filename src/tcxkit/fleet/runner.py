@@ -245,12 +245,23 @@ class Fleet:
         self._clients[name] = client
         return client
 
-    async def run(self, fn: Callable[[str, AsyncClient], Awaitable[T]]) -> list[FleetResult[T]]:
+    async def run(
+        self, fn: Callable[[str, AsyncClient], Awaitable[T]], *, close_each: bool = False
+    ) -> list[FleetResult[T]]:
         """``await fn(name, client)`` for every PBX, ``concurrency`` at a time; results in
-        fleet order, failures as results with ``error`` set."""
+        fleet order, failures as results with ``error`` set.  ``close_each`` closes a
+        PBX's client (made from a target) as soon as its work is done, so a big fleet
+        does not hold every finished PBX's idle connections until the end."""
 
         def job(name: str) -> Callable[[], Awaitable[T]]:
-            return lambda: fn(name, self.client(name))
+            async def one() -> T:
+                try:
+                    return await fn(name, self.client(name))
+                finally:
+                    if close_each:
+                        await self._close(name)
+
+            return one
 
         results: list[FleetResult[T]] = []
         engine = Bounded(self.concurrency)
@@ -270,7 +281,7 @@ class Fleet:
 
         async def whole() -> FleetReport[T]:
             async with self:
-                return FleetReport(await self.run(fn))
+                return FleetReport(await self.run(fn, close_each=True))
 
         return run_sync(whole)
 
@@ -326,6 +337,12 @@ class Fleet:
         failures = [r for r in results if not r.ok]
         if failures:
             raise FleetFailure(failures, len(results))
+
+    async def _close(self, name: str) -> None:
+        if name in self._targets:  # a client the caller handed in stays the caller's
+            client = self._clients.pop(name, None)
+            if client is not None:
+                await asyncio.gather(client.aclose(), return_exceptions=True)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
