@@ -4,7 +4,7 @@ against the same over one.
     .venv/bin/python bench/bench_fleet.py [--instances 20] [--rounds 5] [--top 100]
     .venv/bin/python bench/bench_fleet.py --workload state [--instances 20] [--rounds 5]
 
-``--workload state`` pulls pbx01's whole configuration (every kind ``3cx state pull``
+``--workload state`` pulls the first PBX's whole configuration (every kind ``3cx state pull``
 writes) and times ``3cx state plan`` of that file on one PBX and with ``--fleet all``
 (the demo PBXs are alike, so every plan finds no change and exits 0).
 
@@ -12,7 +12,7 @@ One emulator process serves ``--instances`` PBXs (``python -m tcxkit.emulator
 --instances N``: one event loop, a port, a database and a random key each).  Each
 round runs, in a fresh process writing to /dev/null, ``3cx users list-user --top N
 -o jsonl`` three ways -- on one PBX without ``--fleet`` (the baseline), ``--fleet
-pbx01`` and ``--fleet all`` -- and the same read through the library
+FIRST`` and ``--fleet all`` -- and the same read through the library
 (``Fleet.call`` on one PBX and on all, in one child each).  Rounds are interleaved,
 the order rotating every round, so every side sees the same server and other load;
 a warm-up round (tokens fetched and cached) is not counted.  The figure is the
@@ -54,25 +54,25 @@ asyncio.run(main())
 """
 
 
-def state_sides(inventory: Path, state_file: Path) -> dict[str, list[str]]:
+def state_sides(inventory: Path, state_file: Path, first: str) -> dict[str, list[str]]:
     plan = ["state", "plan", str(state_file)]
     fleet = [str(BIN), "--inventory", str(inventory), "--fleet"]
     return {
         "3cx state plan, one PBX (no --fleet)": [str(BIN), *plan],
-        "3cx --fleet pbx01 state plan": [*fleet, "pbx01", *plan],
+        "3cx --fleet first state plan": [*fleet, first, *plan],
         "3cx --fleet all state plan": [*fleet, "all", *plan],
     }
 
 
-def sides(inventory: Path, top: int) -> dict[str, list[str]]:
+def sides(inventory: Path, top: int, first: str) -> dict[str, list[str]]:
     read = ["users", "list-user", "--top", str(top), "-o", "jsonl"]
     fleet = [str(BIN), "--inventory", str(inventory), "--fleet"]
     lib = [sys.executable, "-c", LIBRARY, str(inventory)]
     return {
         "3cx, one PBX (no --fleet)": [str(BIN), *read],
-        "3cx --fleet pbx01": [*fleet, "pbx01", *read],
+        "3cx --fleet first": [*fleet, first, *read],
         "3cx --fleet all": [*fleet, "all", *read],
-        "Fleet.call, one PBX": [*lib, "pbx01", str(top)],
+        "Fleet.call, one PBX": [*lib, first, str(top)],
         "Fleet.call, all": [*lib, "all", str(top)],
     }
 
@@ -109,7 +109,8 @@ def main() -> None:
         with fleet_server(cmd, inventory, Path(tmp) / "emulator.log") as startup:
             import tomllib
 
-            first = tomllib.loads(inventory.read_text())["pbx"]["pbx01"]
+            # The first PBX, whatever the names' width (pbx01 below 100 instances, pbx001 at 100).
+            name, first = next(iter(tomllib.loads(inventory.read_text())["pbx"].items()))
             key = (Path(tmp) / first["secret_file"]).read_text().strip()
             env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
             env.update(
@@ -117,11 +118,11 @@ def main() -> None:
                 TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
             )  # fmt: skip
             if args.workload == "state":
-                state_file = Path(tmp) / "pbx01.yaml"
+                state_file = Path(tmp) / f"{name}.yaml"
                 run_child([str(BIN), "state", "pull", "-f", str(state_file)], env)
-                todo = state_sides(inventory, state_file)
+                todo = state_sides(inventory, state_file, name)
             else:
-                todo = sides(inventory, args.top)
+                todo = sides(inventory, args.top, name)
             for command in todo.values():  # warm-up: tokens fetched and cached
                 run_child(command, env)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in todo}
@@ -145,10 +146,10 @@ def report(
     same read on one PBX without --fleet, and on one PBX through the same fleet path."""
     if args.workload == "state":
         one = {"3cx": runs["3cx state plan, one PBX (no --fleet)"]}
-        same = {"3cx": runs["3cx --fleet pbx01 state plan"]}
+        same = {"3cx": runs["3cx --fleet first state plan"]}
     else:
         one = {"3cx": runs["3cx, one PBX (no --fleet)"], "Fleet.call": runs["Fleet.call, one PBX"]}
-        same = {"3cx": runs["3cx --fleet pbx01"], "Fleet.call": runs["Fleet.call, one PBX"]}
+        same = {"3cx": runs["3cx --fleet first"], "Fleet.call": runs["Fleet.call, one PBX"]}
     out = {"machine": machine(), "instances": args.instances, "rounds": args.rounds,
            "top": args.top, "emulator_startup_s": round(startup, 2), "samples": runs}  # fmt: skip
     what = "state plan" if args.workload == "state" else f"ListUser $top={args.top}"

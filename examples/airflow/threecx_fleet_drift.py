@@ -7,8 +7,8 @@ drifted **fails, with the plan in its log** (what to create, update, delete, eac
 old -> new), and one PBX failing never stops the others. The run's grid is the drift
 report; ``threecx_fleet_rollout`` makes the drifted ones match.
 
-The file may differ per PBX: ``{conn_id}`` in ``state_file`` is replaced by each task's
-connection id (``customers/{conn_id}.yaml``, each one ``extends: standard.yaml``).
+The file may differ per PBX: ``{pbx}`` in ``state_file`` is replaced by each task's
+connection id (``customers/{pbx}.yaml``, each one ``extends: standard.yaml``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ with DAG(
     catchup=False,
     params={
         "connections": Param(["threecx_default"], type="array", description="PBX connections"),
-        "state_file": Param(STANDARD, type="string", description="{conn_id} allowed"),
+        "state_file": Param(
+            STANDARD, type="string", description="{pbx} (the connection id) allowed"
+        ),
     },
     tags=["3cx", "example", "fleet"],
 ) as dag:

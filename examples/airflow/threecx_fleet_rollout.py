@@ -28,7 +28,9 @@ with DAG(
     catchup=False,
     params={
         "connections": Param(["threecx_default"], type="array", description="PBX connections"),
-        "state_file": Param(STANDARD, type="string", description="{conn_id} allowed"),
+        "state_file": Param(
+            STANDARD, type="string", description="{pbx} (the connection id) allowed"
+        ),
     },
     tags=["3cx", "example", "fleet"],
 ) as dag:

@@ -81,7 +81,7 @@ def test_rollout_makes_every_pbx_match_and_is_idempotent(
             (tmp_path / f"{conn}.yaml").write_text(f"extends: {EXAMPLES / 'standard.yaml'}\n")
     rollout = load_dag(EXAMPLES / "threecx_fleet_rollout.py", "threecx_fleet_rollout")
     drift = load_dag(EXAMPLES / "threecx_fleet_drift.py", "threecx_fleet_drift")
-    per_pbx = tmp_path / "{conn_id}.yaml"
+    per_pbx = tmp_path / "{pbx}.yaml"
 
     run = rollout.test(run_conf=_conf(per_pbx))
     assert str(run.state) == "success", task_states(run)

@@ -266,45 +266,6 @@ def test_emulator_instances_serve_an_inventory(
         proc.wait(timeout=30)
 
 
-def test_stopping_early_cancels_the_requests_in_flight() -> None:
-    """The reader going away (Ctrl-C, `| head`) must not wait for slow PBXs."""
-    import asyncio
-    from collections.abc import AsyncIterator
-
-    from tcxkit.cli.fleet import stream
-
-    cleaned: list[str] = []
-
-    async def source() -> AsyncIterator[int]:
-        try:
-            yield 1
-            await asyncio.Event().wait()  # a PBX that never answers
-            yield 2
-        finally:
-            cleaned.append("closed")
-
-    rows = stream(source)
-    assert next(rows) == 1
-    rows.close()  # returns only once the worker thread has ended
-    assert cleaned == ["closed"]
-
-
-def test_stream_passes_rows_and_errors_through() -> None:
-    from collections.abc import AsyncIterator
-
-    from tcxkit.cli.fleet import stream
-
-    async def source() -> AsyncIterator[int]:
-        for i in range(3000):  # more than the queue holds
-            yield i
-        raise ValueError("boom")
-
-    got: list[int] = []
-    with pytest.raises(ValueError, match="boom"):
-        got.extend(stream(source))
-    assert got == list(range(3000))
-
-
 def test_an_inventory_others_can_write_is_refused_with_the_chmod(
     run: Runner, tcx_fleet: Any, tmp_path: Path
 ) -> None:

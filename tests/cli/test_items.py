@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,19 @@ def test_items_stop_at_first_failure(run: Runner, ids: list[int]) -> None:
     assert "not found (404)" in r.err
     # Item 3 may already have been in flight (default concurrency 4): then it is reported.
     assert [row["Id"] for row in r.lines()] in (ids[:1], [ids[0], ids[1]])
+
+
+def test_items_after_a_failure_are_never_sent(run: Runner, ids: list[int], emulator: Any) -> None:
+    """At most once on the fleet engine: the failure stops the engine before the next
+    item may start, so with one call at a time nothing after item 1 reaches the PBX."""
+    emulator.clear_requests()
+    text = f'{{"Id": 999999}}\n{{"Id": {ids[0]}}}\n{{"Id": {ids[1]}}}\n'
+    r = run("users", "get-user", "--items", "-", "--concurrency", "1", input=text)
+    assert r.code == 7
+    assert "3cx: item 1 of 3 failed; stopping" in r.err
+    assert r.lines() == []
+    sent = [q["path"] for q in emulator.requests if q["path"].startswith("/xapi/v1/Users(")]
+    assert sent == ["/xapi/v1/Users(999999)"]
 
 
 def test_items_continue_on_error_reports_and_exits_10(run: Runner, ids: list[int]) -> None:

@@ -13,7 +13,6 @@ apply that stopped half-way should be looked at (its log says where) before it r
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -38,11 +37,12 @@ T = TypeVar("T")
 
 def per_pbx(connections: Iterable[str], state_file: str) -> list[dict[str, str]]:
     """The ``expand_kwargs`` of a state operator mapped over a fleet: one entry per
-    connection, with its file (``{conn_id}`` in ``state_file`` becomes the connection id,
-    for a file per customer)."""
+    connection, with its file (``{pbx}`` in ``state_file`` becomes the connection id,
+    for a file per customer; ``{conn_id}`` is a deprecated alias)."""
+    from ..fleet.files import file_for
+
     return [
-        {"threecx_conn_id": conn, "state_file": state_file.replace("{conn_id}", conn)}
-        for conn in connections
+        {"threecx_conn_id": conn, "state_file": file_for(state_file, conn)} for conn in connections
     ]
 
 
@@ -81,6 +81,7 @@ class _StateOperator(ConnectionPool, BaseOperator):
         """Plan the connection's PBX against the file, log the plan, then ``work(client,
         plan)`` -- one AsyncClient and one event loop for the whole task."""
         from ..client import AsyncClient
+        from ..fleet.bridge import run_sync
         from ..state import load_document, plan
 
         doc = load_document(self.state_file)
@@ -97,7 +98,7 @@ class _StateOperator(ConnectionPool, BaseOperator):
                 )
                 return await work(client, planned)
 
-        return asyncio.run(run())
+        return run_sync(run)
 
 
 class ThreeCXStatePlanOperator(_StateOperator):

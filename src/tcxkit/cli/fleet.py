@@ -9,12 +9,12 @@ says: the profile's store, the OS keyring, a 0600 file or an environment variabl
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import env_text, tls_verify
-from ..errors import ConfigurationError, FleetFailure
+from ..errors import ConfigurationError
 from ..fleet.inventory import PbxTarget, SecretRef, load_inventory, resolve_secret, select
 from .errors import error_fields
 from .profiles import KEYRING_SERVICE, config_dir, get_secret, keyring_secret, load_config
@@ -33,7 +33,6 @@ __all__ = [
     "fleet_targets",
     "list_fleet",
     "open_fleet",
-    "stream",
 ]
 
 DEFAULT_CONCURRENCY = 8
@@ -141,67 +140,11 @@ def open_fleet(targets: list[PbxTarget], opts: Options, concurrency: int | None)
 
 
 def error_row(result: FleetResult[Any], **extra: Any) -> dict[str, Any]:
-    """A failed PBX as an output row: its name, then its error (what, why, exit code)."""
+    """A failed PBX as an output row: its name, then its error (what, why, exit code).
+
+    The one place a fleet's error row is built (a test holds every other module to it)."""
     assert result.error is not None
     return {"pbx": result.pbx, **extra, "error": error_fields(result.error)}
-
-
-def stream(source: Callable[[], AsyncIterator[Any]]) -> Iterator[Any]:
-    """Iterate an async generator from synchronous code (the printer pulls rows).
-
-    The event loop runs in one worker thread; rows cross through a bounded queue, so a
-    slow terminal holds the PBXs back instead of filling memory.  Stopping early (the
-    reader went away) cancels the loop's work.
-    """
-    import asyncio
-    import contextlib
-    import queue
-    import threading
-
-    rows: queue.Queue[Any] = queue.Queue(1024)
-    end = object()
-    stop = threading.Event()
-    failed: list[BaseException] = []
-    running: list[tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]]] = []
-
-    async def pump() -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        running.append((asyncio.get_running_loop(), task))
-        try:
-            async for row in source():
-                while not stop.is_set():
-                    try:
-                        rows.put(row, timeout=0.1)
-                        break
-                    except queue.Full:
-                        await asyncio.sleep(0)
-                if stop.is_set():
-                    return
-        except BaseException as exc:
-            failed.append(exc)
-        finally:
-            rows.put(end)
-
-    worker = threading.Thread(target=asyncio.run, args=(pump(),), name="tcxkit-fleet")
-    worker.start()
-    try:
-        while (row := rows.get()) is not end:
-            yield row
-    finally:
-        stop.set()
-        if worker.is_alive() and running:  # stopped early (Ctrl-C, reader gone): cancel now,
-            loop, task = running[0]  # rather than wait for requests in flight
-            with contextlib.suppress(RuntimeError):  # the loop has just finished
-                loop.call_soon_threadsafe(task.cancel)
-        worker.join(timeout=0.05)  # the usual case: it has already finished
-        while worker.is_alive():  # stopped early: unblock a put, let the loop wind down
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    rows.get_nowait()
-            worker.join(timeout=0.05)
-    if failed:
-        raise failed[0]
 
 
 def list_fleet(opts: Options, check: bool, printer: Any) -> None:
@@ -217,22 +160,20 @@ def list_fleet(opts: Options, check: bool, printer: Any) -> None:
         await client.call("GetDefs", select=["Id"])
         return {"release": await client.release(), "build": client.pbx_version}
 
-    failures: list[FleetResult[Any]] = []
+    report = fleet.run_sync(probe)
+    by_name = {t.name: t for t in targets}
+    printer.rows(_probed(report.rows, by_name))
+    report.raise_for_failures()
 
-    async def rows() -> AsyncIterator[dict[str, Any]]:
-        async with fleet:
-            results = await fleet.run(probe)
-        by_name = {t.name: t for t in targets}
-        for r in results:
-            if r.value is not None:
-                yield {**_row(by_name[r.pbx]), **r.value, "reachable": True}
-            else:
-                failures.append(r)
-                yield error_row(r, **_row(by_name[r.pbx]), reachable=False)
 
-    printer.rows(stream(rows))
-    if failures:
-        raise FleetFailure(failures, len(targets))
+def _probed(
+    results: list[FleetResult[Any]], by_name: dict[str, PbxTarget]
+) -> Iterator[dict[str, Any]]:
+    for r in results:
+        if r.ok:
+            yield {**_row(by_name[r.pbx]), **r.value, "reachable": True}
+        else:
+            yield error_row(r, **_row(by_name[r.pbx]), reachable=False)
 
 
 def _row(t: PbxTarget) -> dict[str, Any]:

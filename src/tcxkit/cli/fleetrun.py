@@ -21,11 +21,11 @@ import click
 
 from ..errors import FleetFailure, UsageError
 from ..results import items_of, value_of
-from .fleet import error_row, fleet_targets, open_fleet, stream
+from .fleet import error_row, fleet_targets, open_fleet
 
 if TYPE_CHECKING:
     from ..catalog import Action
-    from ..fleet import FleetResult
+    from ..fleet import Fleet, FleetResult
     from .output import Printer
 
 __all__ = ["refuse_with_fleet", "run_fleet"]
@@ -75,6 +75,7 @@ def run_fleet(
     printer: Printer,
 ) -> None:
     """Run ``action`` on every selected PBX; print every row; raise FleetFailure if some failed."""
+    from ..fleet import FleetReport
     from .safety import confirm_delete
 
     refuse_with_fleet(action, values)
@@ -83,37 +84,33 @@ def run_fleet(
     where = f"{len(targets)} PBX{'s' if len(targets) != 1 else ''} ({', '.join(t.name for t in targets)})"
     confirm_delete(action, kwargs, where, count=None, yes=bool(values.get("yes")))
     fleet = open_fleet(targets, opts, values.get("concurrency"))
-    failures: list[FleetResult[Any]] = []
     collection = action.response.shape == "collection"
+    if not values.get("fetch_all"):
+        report = fleet.run_sync(lambda _pbx, client: client.call(action.id, **kwargs))
+        printer.rows(
+            row
+            for r in report.rows
+            for row in (
+                _rows(r.pbx, printer.answer(r.value), collection) if r.ok else [error_row(r)]
+            )
+        )
+        report.raise_for_failures()
+        return
+    failures: list[FleetResult[Any]] = []
 
-    async def paged() -> AsyncIterator[dict[str, Any]]:
-        async with fleet:
-            try:
-                async for pbx, item in fleet.paginate(
-                    action.id, page_size=values.get("page_size"), **kwargs
-                ):
-                    item = printer.answer(item)
-                    yield (
-                        {"pbx": pbx, **item}
-                        if isinstance(item, dict)
-                        else {"pbx": pbx, "value": item}
-                    )
-            except FleetFailure as exc:
-                failures.extend(exc.failures)
-                for r in exc.failures:
-                    yield error_row(r)
-
-    async def once() -> AsyncIterator[dict[str, Any]]:
-        async with fleet:
-            results = await fleet.call(action.id, **kwargs)
-        for r in results:
-            if r.ok:
-                for row in _rows(r.pbx, printer.answer(r.value), collection):
-                    yield row
-            else:
-                failures.append(r)
+    async def paged(fleet: Fleet) -> AsyncIterator[dict[str, Any]]:
+        try:
+            async for pbx, item in fleet.paginate(
+                action.id, page_size=values.get("page_size"), **kwargs
+            ):
+                item = printer.answer(item)
+                yield (
+                    {"pbx": pbx, **item} if isinstance(item, dict) else {"pbx": pbx, "value": item}
+                )
+        except FleetFailure as exc:
+            failures.extend(exc.failures)
+            for r in exc.failures:
                 yield error_row(r)
 
-    printer.rows(stream(paged if values.get("fetch_all") else once))
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    printer.rows(fleet.stream_sync(paged))
+    FleetReport(failures).raise_for_failures(len(targets))

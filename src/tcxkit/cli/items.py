@@ -21,8 +21,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ from .output import Printer
 
 if TYPE_CHECKING:
     from ..catalog import Action, Catalog
-    from ..client import Client
+    from ..client import AsyncClient
 
 __all__ = ["ITEMS_CONCURRENCY", "item_kwargs", "load_items", "read_items", "run_items"]
 
@@ -172,7 +171,7 @@ def load_items(
 
 
 def run_items(
-    client: Client,
+    client: AsyncClient,
     action: Action,
     items: list[dict[str, Any]],
     base: dict[str, Any],
@@ -180,61 +179,53 @@ def run_items(
     printer: Printer,
     lines: list[int] | None = None,
 ) -> None:
-    """Call ``action`` per item with ``values['concurrency']`` threads, in input order.
+    """Call ``action`` per item, ``values['concurrency']`` at a time, output in input order.
 
-    ``items`` come from :func:`load_items`: the whole input is parsed before the first call, so a malformed line 40
-    cannot leave items 1-39 applied.  When an item fails without
-    ``--continue-on-error``, items queued behind it are cancelled but the ones
-    already in flight are waited for and reported: a create that did reach the
-    PBX must never go unreported.  ``lines`` (from :func:`load_items`) let a
-    failure name the input line, which differs from the item number in a file
-    with a header row or blank lines.
+    The calls run on the fleet engine (:class:`tcxkit.fleet.runner.Bounded`, one event
+    loop, through the one sync bridge); ``client`` is closed at the end.
+    ``items`` come from :func:`load_items`: the whole input is parsed before the first
+    call, so a malformed line 40 cannot leave items 1-39 applied.  When an item fails
+    without ``--continue-on-error``, no later item is sent, but the ones already in
+    flight are waited for and reported: a create that did reach the PBX must never go
+    unreported.  ``lines`` (from :func:`load_items`) let a failure name the input line,
+    which differs from the item number in a file with a header row or blank lines.
     """
+    from ..fleet.bridge import iterate
+    from ..fleet.runner import NOT_SENT, Bounded
+
     keep_going = bool(values.get("continue_on_error"))
     workers = int(values.get("concurrency") or ITEMS_CONCURRENCY)
     if not items:
         print("3cx: --items: no items in the input.", file=sys.stderr)
         return
 
-    def one(item: dict[str, Any]) -> Any:
-        return client.call(action.id, **item_kwargs(action, item, base))
+    def job(item: dict[str, Any]) -> Callable[[], Awaitable[Any]]:
+        return lambda: client.call(action.id, **item_kwargs(action, item, base))
+
+    async def outcomes() -> AsyncIterator[tuple[int, Any, BaseException | None]]:
+        async with client:
+            engine = Bounded(workers)
+            async for outcome in engine.outcomes(
+                (job(i) for i in items), window=workers * 2, stop_on_error=not keep_going
+            ):
+                yield outcome
 
     failures = 0
     first: tuple[int, BaseException] | None = None
     uncertain: list[tuple[int, UncertainWriteError]] = []  # items that may have been applied
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending = iter(enumerate(items, 1))
-        window: list[tuple[int, dict[str, Any], Future[Any]]] = []
-        try:
-            while True:
-                while first is None and len(window) < workers * 2:
-                    nxt = next(pending, None)
-                    if nxt is None:
-                        break
-                    window.append((nxt[0], nxt[1], pool.submit(one, nxt[1])))
-                if not window:
-                    break
-                index, item, future = window.pop(0)
-                if first is not None and future.cancel():
-                    continue
-                try:
-                    result = future.result()
-                except Exception as exc:
-                    if isinstance(exc, UncertainWriteError):
-                        uncertain.append((index, exc))
-                    if keep_going or first is not None:
-                        failures += 1
-                        printer.rows([_error_line(index, item, exc)])
-                        continue
-                    first = (index, exc)
-                    for _i, _item, fut in window:
-                        fut.cancel()
-                    continue
-                printer.rows(_lines(index, printer.answer(result)))
-        except BaseException:
-            for _i, _item, fut in window:
-                fut.cancel()
-            raise
+    for index, result, exc in iterate(outcomes):
+        if exc is NOT_SENT:
+            continue
+        if exc is None:
+            printer.rows(_lines(index, printer.answer(result)))
+            continue
+        if isinstance(exc, UncertainWriteError):
+            uncertain.append((index, exc))
+        if keep_going or first is not None:
+            failures += 1
+            printer.rows([_error_line(index, items[index - 1], exc)])
+            continue
+        first = (index, exc)
     if first is not None:
         index, exc = first
         at = f" (input line {lines[index - 1]})" if lines and lines[index - 1] != index else ""

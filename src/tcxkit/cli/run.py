@@ -23,7 +23,6 @@ from .output import Printer
 if TYPE_CHECKING:
     from ..catalog import Action
     from ..catalog.render import CliOption
-    from ..client import Client
 
 __all__ = [
     "build_kwargs",
@@ -204,15 +203,17 @@ def _client(
     kwargs: dict[str, Any],
     values: dict[str, Any],
     count: int | None = None,
-) -> Client:
-    """Connect for ``action``, after a delete is confirmed (see :mod:`.safety`)."""
-    from .connect import make_client, resolve
+    asynchronous: bool = False,
+) -> Any:
+    """Connect for ``action``, after a delete is confirmed (see :mod:`.safety`); an
+    AsyncClient with ``asynchronous`` (items mode runs on the fleet engine)."""
+    from .connect import make_async_client, make_client, resolve
     from .safety import confirm_delete
 
     opts = ctx.find_root().obj
     conn = resolve(opts)
     confirm_delete(action, kwargs, conn.url, count=count, yes=bool(values.get("yes")))
-    return make_client(conn, opts)
+    return (make_async_client if asynchronous else make_client)(conn, opts)
 
 
 def _dry_run(
@@ -276,12 +277,10 @@ def _execute_items(
         calls = [item_kwargs(action, i, kwargs) for i in items]
         _dry_run(ctx, action, calls, values, "jsonl")  # one line per item, as items mode prints
         return
-    client = _client(ctx, action, kwargs, values, count=len(items))
-    try:
-        printer = _printer(ctx, action, values, "jsonl")
-        run_items(client, action, items, kwargs, values, printer, lines)
-    finally:
-        client.close()
+    printer = _printer(ctx, action, values, "jsonl")
+    # An async client: items run on the fleet engine, which closes it.
+    client = _client(ctx, action, kwargs, values, count=len(items), asynchronous=True)
+    run_items(client, action, items, kwargs, values, printer, lines)
 
 
 def execute(

@@ -55,8 +55,7 @@ def state_group() -> None:
 
 def _on_pbx(ctx: click.Context, work: Callable[[AsyncClient], Awaitable[Any]]) -> tuple[Any, str]:
     """Run ``work(client)`` against the configured PBX; returns its result and the PBX's URL."""
-    import asyncio
-
+    from ..fleet.bridge import run_sync
     from .connect import make_async_client, resolve
 
     opts = ctx.find_root().obj
@@ -66,7 +65,7 @@ def _on_pbx(ctx: click.Context, work: Callable[[AsyncClient], Awaitable[Any]]) -
         async with make_async_client(conn, opts) as client:
             return await work(client)
 
-    return asyncio.run(run()), conn.url
+    return run_sync(run), conn.url
 
 
 def _fleet(ctx: click.Context) -> bool:

@@ -19,13 +19,14 @@ compared with the same file.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import FleetFailure, UsageError
+from ..fleet.files import file_for, names_each_pbx
+from ..fleet.runner import FleetReport
 from .exitcodes import exit_code_of
 from .fleet import error_row, fleet_targets, open_fleet
 
@@ -36,14 +37,9 @@ if TYPE_CHECKING:
 
 __all__ = ["apply_fleet", "plan_fleet", "pull_fleet"]
 
-PLACEHOLDER = "{pbx}"
 DRIFT_COLUMNS = "pbx,create,update,delete,file"
 APPLY_COLUMNS = "pbx,applied,failed_at,not_attempted"
 PULL_COLUMNS = "pbx,file,objects"
-
-
-def _file_for(pattern: str, pbx: str) -> str:
-    return pattern.replace(PLACEHOLDER, pbx)
 
 
 def _documents(pattern: str, targets: list[PbxTarget]) -> dict[str, dict[str, Any]]:
@@ -53,7 +49,7 @@ def _documents(pattern: str, targets: list[PbxTarget]) -> dict[str, dict[str, An
     loaded: dict[str, dict[str, Any]] = {}
     docs = {}
     for t in targets:
-        path = _file_for(pattern, t.name)
+        path = file_for(pattern, t.name)
         if path not in loaded:
             loaded[path] = load_document(path)
         docs[t.name] = loaded[path]
@@ -77,14 +73,8 @@ def _each(
     targets: list[PbxTarget],
     work: Callable[[str, AsyncClient], Awaitable[Any]],
 ) -> list[FleetResult[Any]]:
-    """``work`` on every PBX, ``--concurrency`` at a time, on one event loop."""
-    fleet = open_fleet(targets, ctx.find_root().obj, None)
-
-    async def run() -> list[FleetResult[Any]]:
-        async with fleet:
-            return await fleet.run(work)
-
-    return asyncio.run(run())
+    """``work`` on every PBX, ``--concurrency`` at a time, on the fleet engine."""
+    return open_fleet(targets, ctx.find_root().obj, None).run_sync(work).rows
 
 
 def _drift_row(name: str, plan: Plan, file: str, detail: bool) -> dict[str, Any]:
@@ -108,7 +98,7 @@ def _planned(
     failures: list[FleetResult[Any]] = []
     rows = []
     for r in results:
-        file = _file_for(pattern, r.pbx)
+        file = file_for(pattern, r.pbx)
         if r.ok:
             plans[r.pbx] = r.value
             rows.append(_drift_row(r.pbx, r.value, file, detail))
@@ -125,11 +115,12 @@ def plan_fleet(
     ``detailed_exit``: ``apply --dry-run`` exits 0 as every dry run does), else errors."""
     targets, plans, failures, rows = _planned(ctx, pattern, prune, output)
     _printer(ctx, output, DRIFT_COLUMNS).rows(rows)
-    if failures:
-        failure = FleetFailure(failures, len(targets))
+    try:
+        FleetReport(failures).raise_for_failures(len(targets))
+    except FleetFailure as failure:
         if exit_code_of(failure) == 2:  # for plan, 2 means "changes": usage errors are 3
             failure.exit_code = 3
-        raise failure
+        raise
     if detailed_exit and any(plans.values()):
         ctx.exit(2)
 
@@ -197,8 +188,7 @@ def apply_fleet(
             if not report.ok:
                 failures.append(FleetResult(name, error=report.error))
     _printer(ctx, output, APPLY_COLUMNS).rows(out)
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    FleetReport(failures).raise_for_failures(len(targets))
 
 
 def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force: bool) -> None:
@@ -210,13 +200,13 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
     from ..state import dump_document, pull
     from .statefiles import counts, write_atomically
 
-    if not pattern or PLACEHOLDER not in pattern:
+    if not pattern or not names_each_pbx(pattern):
         raise UsageError(
             "state pull --fleet writes one file per PBX: name them with {pbx} in -f.",
             hint="For example: 3cx state pull --fleet all -f 'state/{pbx}.yaml'",
         )
     targets = fleet_targets(ctx.find_root().obj)
-    existing = [p for t in targets if Path(p := _file_for(pattern, t.name)).exists()]
+    existing = [p for t in targets if Path(p := file_for(pattern, t.name)).exists()]
     if existing and not force:
         raise OutputExistsError(
             f"{', '.join(existing)} exist{'s' if len(existing) == 1 else ''}; nothing was pulled.",
@@ -225,11 +215,10 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
     results = _each(ctx, targets, lambda name, client: pull(client, only))
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     by_name = {t.name: t for t in targets}
-    rows, failures = [], []
+    rows = []
     for r in results:
-        path = _file_for(pattern, r.pbx)
+        path = file_for(pattern, r.pbx)
         if not r.ok:
-            failures.append(r)
             rows.append(error_row(r, file=path))
             continue
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -240,5 +229,4 @@ def pull_fleet(ctx: click.Context, only: str | None, pattern: str | None, force:
         write_atomically(path, dump_document(r.value, header))
         rows.append({"pbx": r.pbx, "file": path, "objects": ", ".join(counts(r.value))})
     _printer(ctx, None, PULL_COLUMNS).rows(rows)
-    if failures:
-        raise FleetFailure(failures, len(targets))
+    FleetReport(results).raise_for_failures()

@@ -1,4 +1,5 @@
-"""Many PBXs at once: the inventory (:mod:`.inventory`) and the runner (:mod:`.runner`).
+"""Many PBXs at once: the inventory (:mod:`.inventory`), the engine (:mod:`.runner`),
+the one sync bridge (:mod:`.bridge`) and per-PBX file names (:mod:`.files`).
 
 ``tcxkit.Fleet`` is the runner; see docs/fleet.md.  The runner (and asyncio) loads on
 first use, so reading an inventory or checking a tag stays cheap.
@@ -21,10 +22,11 @@ from .inventory import (
 )
 
 if TYPE_CHECKING:
-    from .runner import Fleet, FleetResult
+    from .runner import Fleet, FleetReport, FleetResult
 
 __all__ = [
     "Fleet",
+    "FleetReport",
     "FleetResult",
     "PbxTarget",
     "SecretRef",
@@ -36,4 +38,6 @@ __all__ = [
     "select",
 ]
 
-__getattr__ = lazy_attributes(__name__, {"Fleet": "runner", "FleetResult": "runner"})
+__getattr__ = lazy_attributes(
+    __name__, {"Fleet": "runner", "FleetReport": "runner", "FleetResult": "runner"}
+)

@@ -1,4 +1,9 @@
-"""Run one coroutine on many PBXs at once: :class:`Fleet`.
+"""Run one coroutine on many PBXs at once: :class:`Fleet`, the one fleet engine.
+
+Every face that runs work over several PBXs (``3cx --fleet``, ``3cx state --fleet``,
+``3cx fleet list --check``) runs it here: :meth:`Fleet.run` (async) or
+:meth:`Fleet.run_sync` / :meth:`Fleet.stream_sync` (from synchronous code, through the
+one bridge in :mod:`tcxkit.fleet.bridge`), and reads a :class:`FleetReport`.
 
 One event loop, one :class:`~tcxkit.AsyncClient` (and so one token) per PBX, at most
 ``concurrency`` PBXs in flight.  A PBX that fails becomes a :class:`FleetResult` with
@@ -10,7 +15,15 @@ time of the slowest PBX rather than the sum of all.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -20,7 +33,7 @@ from .inventory import PbxTarget, SecretResolver, resolve_secret
 if TYPE_CHECKING:
     from ..client import AsyncClient
 
-__all__ = ["Fleet", "FleetResult"]
+__all__ = ["NOT_SENT", "Bounded", "Fleet", "FleetReport", "FleetResult"]
 
 T = TypeVar("T")
 
@@ -39,6 +52,120 @@ class FleetResult(Generic[T]):
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+#: The outcome of a job that a stopped :class:`Bounded` run never started.
+NOT_SENT: Any = type("NotSent", (), {"__repr__": lambda _self: "NOT_SENT"})()
+
+
+class Bounded:
+    """The engine under every fleet run and items mode: jobs on one event loop, at most
+    ``concurrency`` running, outcomes in submission order.
+
+    At most once: a job that has not started when the run stops (:meth:`stop`, or its
+    first failure with ``stop_on_error``) never starts -- its outcome is
+    :data:`NOT_SENT` -- while jobs already running finish and are reported.
+    """
+
+    def __init__(self, concurrency: int) -> None:
+        if concurrency < 1:
+            raise UsageError(
+                f"concurrency must be at least 1, got {concurrency}.", hint="Default: 8."
+            )
+        self._gate = asyncio.Semaphore(concurrency)
+        self.concurrency = concurrency
+        self.stopped = False
+        self._stop_on_error = False
+
+    def stop(self) -> None:
+        """Start no further job (those running finish)."""
+        self.stopped = True
+
+    async def _guarded(self, job: Callable[[], Awaitable[T]]) -> T:
+        async with self._gate:
+            if self.stopped:
+                return NOT_SENT  # type: ignore[no-any-return]
+            try:
+                return await job()
+            except Exception:
+                if self._stop_on_error:  # before the gate lets the next job start
+                    self.stop()
+                raise
+
+    async def outcomes(
+        self,
+        jobs: Iterable[Callable[[], Awaitable[T]]],
+        *,
+        window: int | None = None,
+        stop_on_error: bool = False,
+    ) -> AsyncIterator[tuple[int, T | None, BaseException | None]]:
+        """``(index, value, error)`` per job (index from 1), in submission order.
+
+        ``window`` bounds the jobs taken from ``jobs`` ahead of the one being reported
+        (all of them when None); ``error`` is :data:`NOT_SENT` for a job never started.
+        """
+        from collections import deque
+
+        self._stop_on_error = stop_on_error
+        pending = enumerate(jobs, 1)
+        queued: deque[tuple[int, asyncio.Task[T]]] = deque()
+        limit = window or 0
+        try:
+            while True:
+                while not self.stopped and (not limit or len(queued) < limit):
+                    nxt = next(pending, None)
+                    if nxt is None:
+                        break
+                    queued.append((nxt[0], asyncio.ensure_future(self._guarded(nxt[1]))))
+                if not queued:
+                    return
+                index, task = queued.popleft()
+                try:
+                    value = await task
+                except Exception as exc:
+                    yield index, None, exc
+                    continue
+                if value is NOT_SENT:
+                    yield index, None, NOT_SENT
+                else:
+                    yield index, value, None
+        finally:
+            for _index, task in queued:
+                task.cancel()
+            if queued:
+                await asyncio.gather(*(t for _i, t in queued), return_exceptions=True)
+
+
+@dataclass(frozen=True)
+class FleetReport(Generic[T]):
+    """What a fleet run gave: one :class:`FleetResult` per PBX, in fleet order.
+
+    ``rows`` are all of them, ``failures`` the failed ones; :meth:`raise_for_failures`
+    turns failures into one :class:`~tcxkit.errors.FleetFailure` (exit code 10, or the
+    common code when every PBX failed alike) after the caller has shown the rows.
+    """
+
+    rows: list[FleetResult[T]]
+
+    @property
+    def failures(self) -> list[FleetResult[T]]:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def values(self) -> dict[str, T]:
+        """The answers of the PBXs that succeeded, by name."""
+        return {r.pbx: r.value for r in self.rows if r.ok}  # type: ignore[misc]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def raise_for_failures(self, total: int | None = None) -> None:
+        """Raise :class:`~tcxkit.errors.FleetFailure` when some PBX failed (``total``:
+        the PBXs of the whole run, when this report covers only part of it)."""
+        failures = self.failures
+        if failures:
+            raise FleetFailure(failures, len(self.rows) if total is None else total)
 
 
 def _as_tcx_error(exc: Exception) -> TcxError:
@@ -118,21 +245,57 @@ class Fleet:
         self._clients[name] = client
         return client
 
-    async def run(self, fn: Callable[[str, AsyncClient], Awaitable[T]]) -> list[FleetResult[T]]:
+    async def run(
+        self, fn: Callable[[str, AsyncClient], Awaitable[T]], *, close_each: bool = False
+    ) -> list[FleetResult[T]]:
         """``await fn(name, client)`` for every PBX, ``concurrency`` at a time; results in
-        fleet order, failures as results with ``error`` set."""
-        gate = asyncio.Semaphore(self.concurrency)
+        fleet order, failures as results with ``error`` set.  ``close_each`` closes a
+        PBX's client (made from a target) as soon as its work is done, so a big fleet
+        does not hold every finished PBX's idle connections until the end."""
 
-        async def one(name: str) -> FleetResult[T]:
-            async with gate:
+        def job(name: str) -> Callable[[], Awaitable[T]]:
+            async def one() -> T:
                 try:
-                    return FleetResult(name, await fn(name, self.client(name)))
-                except TcxError as exc:
-                    return FleetResult(name, error=exc)
-                except Exception as exc:  # a caller's bug must not cost the other PBXs
-                    return FleetResult(name, error=_as_tcx_error(exc))
+                    return await fn(name, self.client(name))
+                finally:
+                    if close_each:
+                        await self._close(name)
 
-        return list(await asyncio.gather(*(one(n) for n in self._names)))
+            return one
+
+        results: list[FleetResult[T]] = []
+        engine = Bounded(self.concurrency)
+        async for index, value, error in engine.outcomes(job(n) for n in self._names):
+            name = self._names[index - 1]
+            if error is None:
+                results.append(FleetResult(name, value))
+            elif isinstance(error, TcxError):
+                results.append(FleetResult(name, error=error))
+            else:  # a caller's bug must not cost the other PBXs
+                results.append(FleetResult(name, error=_as_tcx_error(error)))  # type: ignore[arg-type]
+        return results
+
+    def run_sync(self, fn: Callable[[str, AsyncClient], Awaitable[T]]) -> FleetReport[T]:
+        """:meth:`run` from synchronous code; closes the clients (their loop ends here)."""
+        from .bridge import run_sync
+
+        async def whole() -> FleetReport[T]:
+            async with self:
+                return FleetReport(await self.run(fn, close_each=True))
+
+        return run_sync(whole)
+
+    def stream_sync(self, source: Callable[[Fleet], AsyncIterator[T]]) -> Iterator[T]:
+        """Iterate ``source(fleet)`` from synchronous code as its items arrive (a printer
+        pulls rows while PBXs still answer); closes the clients at the end."""
+        from .bridge import iterate
+
+        async def whole() -> AsyncIterator[T]:
+            async with self:
+                async for item in source(self):
+                    yield item
+
+        return iterate(whole)
 
     async def call(self, action: str, /, **params: Any) -> list[FleetResult[Any]]:
         """One call of ``action`` on every PBX."""
@@ -174,6 +337,12 @@ class Fleet:
         failures = [r for r in results if not r.ok]
         if failures:
             raise FleetFailure(failures, len(results))
+
+    async def _close(self, name: str) -> None:
+        if name in self._targets:  # a client the caller handed in stays the caller's
+            client = self._clients.pop(name, None)
+            if client is not None:
+                await asyncio.gather(client.aclose(), return_exceptions=True)
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}

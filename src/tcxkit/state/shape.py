@@ -32,8 +32,9 @@ def is_empty(value: Any) -> bool:
 
 
 def _prune(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _prune(v) for k, v in value.items() if not is_empty(_prune(v))}
+    if isinstance(value, dict):  # each value pruned once (twice per level was 2^depth calls)
+        pruned = ((k, _prune(v)) for k, v in value.items())
+        return {k: v for k, v in pruned if not is_empty(v)}
     if isinstance(value, list):
         return [_prune(v) for v in value]
     return value
@@ -103,12 +104,11 @@ def _member_to_pbx(item: Any) -> Any:
 def to_file(
     kind: ManagedType, row: Mapping[str, Any], ids: Ids, *, secrets: bool = False
 ) -> dict[str, Any]:
-    """A PBX row as a file's object body (without its key unless the key is a label)."""
-    body = {
-        k: copy.deepcopy(v)
-        for k, v in row.items()
-        if not k.startswith("@") and k not in kind.exclude
-    }
+    """A PBX row as a file's object body (without its key unless the key is a label).
+
+    No deep copy of ``row``: nothing below changes a container in place, and ``_drop``
+    rebuilds every dict and list, so the result shares nothing mutable with ``row``."""
+    body = {k: v for k, v in row.items() if not k.startswith("@") and k not in kind.exclude}
     if not kind.singleton and not kind.key_in_body:
         body.pop(kind.key[0], None)
     for ref in kind.refs:

@@ -1,0 +1,339 @@
+"""The one fleet engine (:class:`tcxkit.fleet.runner.Bounded`), its one sync bridge
+(:mod:`tcxkit.fleet.bridge`) and its report, and a scan that holds every face to them."""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tcxkit import FleetFailure
+from tcxkit.fleet import PbxTarget, SecretRef
+from tcxkit.fleet.bridge import iterate, run_sync
+from tcxkit.fleet.runner import NOT_SENT, Bounded
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "tcxkit"
+
+
+# -- the bridge --------------------------------------------------------------------------
+
+
+def test_stopping_early_cancels_the_requests_in_flight() -> None:
+    """The reader going away (Ctrl-C, `| head`) must not wait for slow PBXs."""
+    cleaned: list[str] = []
+
+    async def source() -> AsyncIterator[int]:
+        try:
+            yield 1
+            await asyncio.Event().wait()  # a PBX that never answers
+            yield 2
+        finally:
+            cleaned.append("closed")
+
+    rows = iterate(source)
+    assert next(rows) == 1
+    rows.close()  # returns only once the worker thread has ended
+    assert cleaned == ["closed"]
+
+
+def test_iterate_passes_items_and_errors_through() -> None:
+    async def source() -> AsyncIterator[int]:
+        for i in range(3000):  # more than the queue holds
+            yield i
+        raise ValueError("boom")
+
+    got: list[int] = []
+    with pytest.raises(ValueError, match="boom"):
+        got.extend(iterate(source))
+    assert got == list(range(3000))
+
+
+async def test_run_sync_works_where_an_event_loop_already_runs() -> None:
+    """Why the bridge is a thread with its own loop: asyncio.run refuses in here."""
+
+    async def work() -> str:
+        return "done"
+
+    assert run_sync(work) == "done"
+    pending = work()
+    with pytest.raises(RuntimeError, match="cannot be called from a running event loop"):
+        asyncio.run(pending)
+    pending.close()
+
+
+# -- the engine ----------------------------------------------------------------------------
+
+
+def _collect(
+    jobs: list[Callable[[], Awaitable[Any]]], concurrency: int, **kw: Any
+) -> list[tuple[int, Any, Any]]:
+    async def outcomes() -> AsyncIterator[tuple[int, Any, Any]]:
+        async for outcome in Bounded(concurrency).outcomes(jobs, **kw):
+            yield outcome
+
+    return list(iterate(outcomes))
+
+
+def test_outcomes_come_in_submission_order_whatever_finishes_first() -> None:
+    first_may_end = asyncio.Event()
+    running: list[int] = []
+
+    def job(i: int) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            running.append(i)
+            if i == 1:
+                await first_may_end.wait()  # the first ends last
+            elif len(running) == 3:
+                first_may_end.set()
+            return i * 10
+
+        return run
+
+    got = _collect([job(i) for i in (1, 2, 3)], 3)
+    assert got == [(1, 10, None), (2, 20, None), (3, 30, None)]
+
+
+def test_after_the_first_failure_no_job_starts_but_running_ones_are_reported() -> None:
+    """At most once: items mode's rule. Job 2 fails while job 1 runs; 1 is reported,
+    3 and 4 (queued behind the gate) are never started."""
+    started: list[int] = []
+    failed = asyncio.Event()
+
+    def job(i: int) -> Callable[[], Awaitable[int]]:
+        async def run() -> int:
+            started.append(i)
+            if i == 1:
+                await failed.wait()
+                return 1
+            failed.set()
+            raise ValueError(f"item {i} refused")
+
+        return run
+
+    got = _collect([job(i) for i in (1, 2, 3, 4)], 2, window=4, stop_on_error=True)
+    assert started == [1, 2]
+    assert got[0] == (1, 1, None)
+    assert got[1][0] == 2 and str(got[1][2]) == "item 2 refused"
+    assert got[2:] == [(3, None, NOT_SENT), (4, None, NOT_SENT)]
+
+
+def test_concurrency_below_one_is_refused() -> None:
+    from tcxkit import UsageError
+
+    with pytest.raises(UsageError, match="concurrency must be at least 1, got 0"):
+        Bounded(0)
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def test_run_sync_reports_rows_in_fleet_order_and_raises_for_failures(
+    tcx_fleet: Any, dead_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tcxkit import Fleet
+
+    monkeypatch.setenv("TCX_TEST_DOWN_SECRET", "whatever-key-1234")
+    down = PbxTarget("down", dead_url, "nobody", SecretRef("env", "TCX_TEST_DOWN_SECRET"))
+    fleet = Fleet([down, *tcx_fleet.targets[:2]], token_cache=tmp_path / "t", retries=0)
+
+    async def count(_name: str, client: Any) -> int:
+        return len((await client.call("ListUser", top=2))["value"])
+
+    report = fleet.run_sync(count)
+    assert [r.pbx for r in report.rows] == ["down", "pbx01", "pbx02"]
+    assert report.values == {"pbx01": 2, "pbx02": 2}
+    assert [r.pbx for r in report.failures] == ["down"]
+    assert not report.ok
+    with pytest.raises(FleetFailure) as info:
+        report.raise_for_failures()
+    assert str(info.value).startswith("1 of 3 PBXs failed (down: ")
+    assert info.value.exit_code == 10
+
+
+# -- the scan: no face bridges async or builds a fleet's error row itself ----------------
+
+#: Calls that start an event loop from synchronous code, or pump work between threads.
+_BRIDGES = {
+    "asyncio.run",
+    "asyncio.new_event_loop",
+    "asyncio.get_event_loop",
+    "asyncio.run_coroutine_threadsafe",
+    "anyio.run",
+    "anyio.from_thread.run",
+    "anyio.from_thread.start_blocking_portal",
+    "queue.Queue",
+    "queue.SimpleQueue",
+    "concurrent.futures.ThreadPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor",
+}
+_METHODS = {"run_until_complete", "run_forever"}
+
+#: Places that legitimately run a loop of their own (not a bridge of a face's work).
+_ALLOWED = {
+    ("mcp/server.py", "anyio.run"): "the MCP HTTP server's own main loop (its entry point)",
+}
+
+#: The faces scanned; the emulator (a server with its own loop) and the fleet engine are not.
+_FACES = ("cli", "mcp", "airflow", "state")
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def _bridges(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text())
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = (
+                    a.name if a.asname else a.name.split(".")[0]
+                )
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _dotted(node.func, aliases)
+        if name in _BRIDGES or (
+            isinstance(node.func, ast.Attribute) and node.func.attr in _METHODS
+        ):
+            found.append(f"{name or node.func.attr} (line {node.lineno})")  # type: ignore[union-attr]
+        if name == "threading.Thread":  # a thread whose target is an event loop
+            target = next((k.value for k in node.keywords if k.arg == "target"), None)
+            if target is not None and (_dotted(target, aliases) or "").startswith(
+                ("asyncio.", "anyio.")
+            ):
+                found.append(
+                    f"threading.Thread(target={_dotted(target, aliases)}) (line {node.lineno})"
+                )
+    return found
+
+
+def _error_rows(path: Path) -> list[str]:
+    """Dict literals shaped as a fleet's error row: a ``pbx`` and an ``error``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Dict):
+            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
+            if {"pbx", "error"} <= keys:
+                found.append(f"line {node.lineno}")
+    return found
+
+
+def _faces() -> list[Path]:
+    return sorted(p for face in _FACES for p in (SRC / face).rglob("*.py"))
+
+
+def test_no_face_bridges_async_outside_the_fleet_engine() -> None:
+    offenders = []
+    for path in _faces():
+        rel = path.relative_to(SRC).as_posix()
+        for hit in _bridges(path):
+            if (rel, hit.split(" ")[0]) not in _ALLOWED:
+                offenders.append(f"{rel}: {hit}")
+    assert offenders == [], "use tcxkit.fleet.bridge (run_sync / iterate) or Fleet.run_sync"
+
+
+def test_the_scan_catches_each_kind_of_bridge(tmp_path: Path) -> None:
+    """The scan can fail: each pattern it looks for, written the ways code writes it."""
+    sample = tmp_path / "face.py"
+    sample.write_text(
+        "import asyncio, threading, queue as q\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "asyncio.run(main())\n"
+        "loop = asyncio.new_event_loop(); loop.run_until_complete(main())\n"
+        "threading.Thread(target=asyncio.run, args=(main(),))\n"
+        "q.Queue(10)\n"
+        "ThreadPoolExecutor(4)\n"
+        "threading.Thread(target=warm_up)\n"  # not a bridge: allowed
+        "asyncio.gather(a, b)\n"  # inside async code: allowed
+    )
+    assert [h.split(" (")[0] for h in _bridges(sample)] == [
+        "asyncio.run",
+        "asyncio.new_event_loop",
+        "loop.run_until_complete",
+        "threading.Thread(target=asyncio.run)",
+        "queue.Queue",
+        "concurrent.futures.ThreadPoolExecutor",
+    ]
+
+
+def test_only_cli_fleet_error_row_builds_a_fleets_error_row() -> None:
+    offenders = [
+        f"{p.relative_to(SRC).as_posix()}: {hit}"
+        for p in _faces()
+        if p.relative_to(SRC).as_posix() != "cli/fleet.py"
+        for hit in _error_rows(p)
+    ]
+    assert offenders == [], "build a failed PBX's row with tcxkit.cli.fleet.error_row"
+    assert _error_rows(SRC / "cli" / "fleet.py") == [
+        f"line {_error_row_line()}"
+    ]  # and the one builder is still seen
+
+
+def _error_row_line() -> int:
+    tree = ast.parse((SRC / "cli" / "fleet.py").read_text())
+    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "error_row")
+    return next(n.lineno for n in ast.walk(fn) if isinstance(n, ast.Dict))
+
+
+# -- per-PBX file names ----------------------------------------------------------------------
+
+
+def test_pbx_placeholder_and_its_deprecated_alias_warning_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import warnings
+
+    from tcxkit.fleet import files
+
+    monkeypatch.setattr(files, "_warned", set())
+    assert files.file_for("state/{pbx}.yaml", "acme") == "state/acme.yaml"
+    assert files.names_each_pbx("state/{pbx}.yaml")
+    assert not files.names_each_pbx("standard.yaml")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert files.file_for("c/{conn_id}.yaml", "threecx_a") == "c/threecx_a.yaml"
+        assert files.file_for("c/{conn_id}.yaml", "threecx_b") == "c/threecx_b.yaml"
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (
+            FutureWarning,
+            "{conn_id} in a per-PBX file name is deprecated; write {pbx} (same meaning): "
+            "'c/{conn_id}.yaml'",
+        )
+    ]
+
+
+def test_run_sync_closes_each_pbx_client_when_its_work_is_done(
+    tcx_fleet: Any, tmp_path: Path
+) -> None:
+    """A big fleet must not hold every finished PBX's idle connections until the end
+    (100 emulated PBXs hit the emulator's connection cap that way)."""
+    from tcxkit import Fleet
+
+    fleet = Fleet(tcx_fleet.targets, token_cache=tmp_path / "t", concurrency=1)
+    seen: list[Any] = []
+
+    async def work(_name: str, client: Any) -> list[bool]:
+        closed_before = [c._http.is_closed for c in seen]
+        seen.append(client)
+        await client.call("ListUser", top=1)
+        return closed_before
+
+    report = fleet.run_sync(work)
+    assert report.values == {"pbx01": [], "pbx02": [True], "pbx03": [True, True]}
