@@ -41,11 +41,11 @@ class RootGroup(HelpOnEmpty):
     """Built-in commands first, then one lazily built group per resource."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands) + sorted(_resources(ctx))
+        return _builtin_names(self) + sorted(_resources(ctx))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands:
-            cmd = self.commands[cmd_name]
+        if cmd_name in self.commands or cmd_name in LAZY_BUILTINS:
+            cmd = self.commands.get(cmd_name) or LAZY_BUILTINS[cmd_name][1]()
             if cmd_name not in FLEET_COMMANDS:
                 _no_fleet(cmd)
             # Given the global options when run, not when listed: `3cx --help` stays lean.
@@ -55,6 +55,7 @@ class RootGroup(HelpOnEmpty):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         builtin = [(n, c.get_short_help_str(200)) for n, c in self.commands.items()]
+        builtin += [(n, short) for n, (short, _build) in LAZY_BUILTINS.items()]
         resources = _resources(ctx)
         with formatter.section("Commands"):
             formatter.write_dl(builtin)
@@ -76,7 +77,7 @@ class RootGroup(HelpOnEmpty):
             import difflib
 
             close = difflib.get_close_matches(
-                name, list(self.commands) + list(_resources(ctx)), n=4
+                name, _builtin_names(self) + list(_resources(ctx)), n=4
             )
             found = cat.get(name)
             extra = ""
@@ -93,6 +94,10 @@ class RootGroup(HelpOnEmpty):
 
 #: Built-in commands that take --fleet (besides every action command).
 FLEET_COMMANDS = ("call", "fleet", "state")
+
+
+def _builtin_names(group: click.Group) -> list[str]:
+    return list(group.commands) + list(LAZY_BUILTINS)
 
 
 def _no_fleet(cmd: click.Command) -> None:
@@ -187,7 +192,8 @@ def cli(ctx: click.Context, **opts: Any) -> None:
     if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
         opts["debug"] = DEBUG["on"] = True
     sub = ctx.invoked_subcommand
-    if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
+    builtin = sub in cli.commands or sub in LAZY_BUILTINS
+    if (opts["fleet"] or opts["inventory"]) and builtin and sub not in FLEET_COMMANDS:
         from .globalopts import refuse_fleet
 
         refuse_fleet(f"3cx {sub}")
@@ -509,87 +515,14 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 cli.add_command(state_group)
 
 # ----------------------------------------------------------------------------- emulator
+# The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),
+# built when `3cx emulator` is called or `3cx --help` lists it; 3cx adds `stop`/`status`
+# for the background emulator it starts when no PBX is configured.
+
+EMULATOR_HELP = "Run the built-in emulator (`emulator stop|status`: the background one)."
 
 
-@cli.group(
-    "emulator",
-    context_settings=CONTEXT,
-    invoke_without_command=True,
-    short_help="Run the built-in emulator (`emulator stop|status`: the background one).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=5001, show_default=True)
-@click.option("--db", metavar="PATH", help="SQLite file (default: in memory).")
-@click.option(
-    "--release",
-    "version",
-    default=DEFAULT_RELEASE,
-    show_default=True,
-    type=click.Choice(RELEASES),
-    help="3CX release to play.",
-)
-@click.option(
-    "--version", "old_release", hidden=True, type=click.Choice(RELEASES), help="Deprecated."
-)
-@click.option(
-    "--data",
-    type=click.Choice(["demo", "empty", "keep"]),
-    default="demo",
-    show_default=True,
-    help="Demo data, nothing, or keep what the --db holds (demo when it is new).",
-)
-@click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows.")
-@click.option("--client-id", default="tcxkit-emulator", show_default=True)
-@click.option(
-    "--client-secret-file",
-    metavar="PATH",
-    help="File holding the API key it accepts (default: env TCX_EMULATOR_SECRET, "
-    "else emulator-secret). The key itself never goes on a command line.",
-)
-@click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
-@click.option(
-    "--time-zone",
-    metavar="ZONE",
-    help="The PBX's time zone, an IANA name (default Europe/London; OfficeHours.TimeZoneId).",
-)
-@click.option(
-    "--idle-timeout",
-    type=click.FloatRange(0),
-    default=0,
-    metavar="SECONDS",
-    help="Stop after this long without a request (0: never; the background one: 900).",
-)
-@click.option(
-    "--instances",
-    type=click.IntRange(1, 200),
-    default=1,
-    metavar="N",
-    help="Serve N independent PBXs (ports PORT..PORT+N-1; own data and random API key "
-    "each) and print their fleet inventory (docs/fleet.md).",
-)
-@click.option(
-    "--inventory-out",
-    metavar="PATH",
-    help="With --instances: write the inventory here (keys in PATH.secrets/, mode 0600).",
-)
-@click.pass_context
-def emulator_cmd(ctx: click.Context, **values: Any) -> None:
-    """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
-
-    With no PBX configured, other commands start one in the background and
-    reuse it; it stops after 15 min without requests (TCX_EMULATOR_IDLE_TIMEOUT
-    or [emulator] idle_timeout in config.toml). `3cx emulator status` shows it,
-    `3cx emulator stop` stops it now.
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from .commands import run_emulator
-
-    _deprecated_release(values, "version")
-    run_emulator(**values)
-
-
-@emulator_cmd.command("stop")
+@click.command("stop")
 def emulator_stop_cmd() -> None:
     """Stop the background emulator (the embedded default)."""
     from .commands import stop_emulator
@@ -597,12 +530,33 @@ def emulator_stop_cmd() -> None:
     stop_emulator()
 
 
-@emulator_cmd.command("status")
+@click.command("status")
 def emulator_status_cmd() -> None:
     """Say whether the background emulator runs, and where."""
     from .commands import emulator_status
 
     emulator_status()
+
+
+def emulator_command() -> click.Command:
+    """``3cx emulator``: the emulator's command with the background one's sub-commands.
+
+    Loaded by name, like a plug-in: the command line does not import another face.
+    """
+    import importlib
+
+    command = importlib.import_module("tcxkit.emulator.cli").command
+    return command(  # type: ignore[no-any-return]
+        subcommands=[emulator_stop_cmd, emulator_status_cmd],
+        short_help=EMULATOR_HELP,
+        help="""Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
+
+    The same command as `python -m tcxkit.emulator`. With no PBX configured, other
+    commands start one in the background and reuse it; it stops after 15 min without
+    requests (TCX_EMULATOR_IDLE_TIMEOUT or [emulator] idle_timeout in config.toml).
+    `3cx emulator status` shows it, `3cx emulator stop` stops it now.
+    """,
+    )
 
 
 # ----------------------------------------------------------------------------- completion
@@ -623,7 +577,10 @@ def completion_cmd(shell: str) -> None:
     click.echo(comp_cls(cli, {}, "3cx", "_3CX_COMPLETE").source())
 
 
-BUILTINS = tuple(cli.commands)
+#: Built-in commands defined elsewhere, built when called: name -> (short help, build).
+LAZY_BUILTINS: dict[str, tuple[str, Any]] = {"emulator": (EMULATOR_HELP, emulator_command)}
+
+BUILTINS = (*cli.commands, *LAZY_BUILTINS)
 
 if os.environ.get("TCX_DEBUG") not in (None, "", "0"):
     DEBUG["on"] = True
