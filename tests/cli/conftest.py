@@ -175,8 +175,6 @@ class InProcess(Runner):
 
 def _process_state() -> dict[str, Any]:
     """Process-wide state a run could change; a process loses it at exit, ``main`` must not."""
-    from tcxkit.cli.errors import DEBUG
-
     loggers = ("", "tcxkit", "tcxkit.http")
     return {
         "environment": dict(os.environ),
@@ -184,7 +182,6 @@ def _process_state() -> dict[str, Any]:
         "signal handlers": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
         "log handlers": [list(logging.getLogger(name).handlers) for name in loggers],
         "log levels": [logging.getLogger(name).level for name in loggers],
-        "debug mode": DEBUG["on"],
         # A process a run leaves behind would be pytest's child (a zombie once it ends):
         # the embedded emulator is tested through subprocess_bare.
         "child processes": _children(),

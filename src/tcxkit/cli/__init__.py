@@ -29,29 +29,28 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
 
     from .app import cli
-    from .errors import DEBUG
-    from .globalopts import prescan_release
+    from .runopts import Options
 
     args = list(sys.argv[1:] if argv is None else argv)
-    prescan_release(args)
-    # Set for this run, not left on from a previous one: main() may run many
-    # times in one process (tests, programs that embed the command line).
-    DEBUG["on"] = "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0")
+    # This run's state: click hands it to the root command as ctx.obj, which fills it in;
+    # a new one per run, so main() may run many times in one process (tests, programs
+    # that embed the command line) with nothing left over from the previous run.
+    state = Options(debug=os.environ.get("TCX_DEBUG") not in (None, "", "0"))
     try:
-        code = _run(cli, args)
+        code = _run(cli, args, state)
     finally:
         _end_run()
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _run(cli: click.Command, args: list[str]) -> Any:
+def _run(cli: click.Command, args: list[str], state: Any) -> Any:
     """Run the click app; every failure becomes a message on stderr and an exit code."""
     import click
 
     from .errors import report
 
     try:
-        code = cli.main(args=args, prog_name="3cx", standalone_mode=False)
+        code = cli.main(args=args, prog_name="3cx", standalone_mode=False, obj=state)
     except click.exceptions.Abort as exc:
         # click turns Ctrl-C (and EOF at a prompt) into Abort; keep the
         # conventional 130 for an interrupt so scripts can tell it apart.
@@ -75,15 +74,12 @@ def _run(cli: click.Command, args: list[str]) -> Any:
         os.dup2(devnull, sys.stdout.fileno())
         code = 0
     except Exception as exc:
-        code = report(exc)
+        code = report(exc, debug=state.debug)
     return code
 
 
 def _end_run() -> None:
-    """Undo what a run set process-wide (debug mode, the HTTP log handler on its stderr)."""
-    from .errors import DEBUG
-
-    DEBUG["on"] = False
+    """Undo what a run set process-wide (the HTTP log handler on its stderr)."""
     connect = sys.modules.get(f"{__name__}.connect")
     if connect is not None:  # only a run that connected can have enabled HTTP logging
         connect.disable_debug_logging()

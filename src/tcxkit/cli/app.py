@@ -17,8 +17,14 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
-from .errors import DEBUG
-from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
+from .globalopts import (
+    NO_FLEET_KEY,
+    OUTPUT_FORMATS,
+    RELEASE_KEY,
+    add_global_options,
+    global_options,
+    release_from_argv,
+)
 from .lazy import (
     HelpOnEmpty,
     common_options,
@@ -38,17 +44,26 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class RootGroup(HelpOnEmpty):
-    """Built-in commands first, then one lazily built group per resource."""
+    """Built-in commands first, then one lazily built group per resource.
+
+    The run's state lives in click's context, never in the (shared) command objects:
+    ``ctx.obj`` holds the global options, ``ctx.meta`` what the root learns while
+    parsing (``--release`` wherever it stands; whether the command takes --fleet).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --release may follow the command, but the tree is built from its catalog first.
+        ctx.meta[RELEASE_KEY] = release_from_argv(args)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return _builtin_names(self) + sorted(_resources(ctx))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.commands or cmd_name in LAZY_BUILTINS:
-            cmd = self.commands.get(cmd_name) or LAZY_BUILTINS[cmd_name][1]()
-            if cmd_name not in FLEET_COMMANDS:
-                _no_fleet(cmd)
-            # Given the global options when run, not when listed: `3cx --help` stays lean.
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        if cmd_name in LAZY_BUILTINS:
+            cmd: click.Command = LAZY_BUILTINS[cmd_name][1]()  # a fresh one per lookup
             add_global_options([cmd])
             return cmd
         return resource_group(release_of(ctx), cmd_name)
@@ -98,14 +113,6 @@ FLEET_COMMANDS = ("call", "fleet", "state")
 
 def _builtin_names(group: click.Group) -> list[str]:
     return list(group.commands) + list(LAZY_BUILTINS)
-
-
-def _no_fleet(cmd: click.Command) -> None:
-    """Mark ``cmd`` (and its sub-commands) as refusing --fleet/--inventory."""
-    cmd._tcx_no_fleet = True  # type: ignore[attr-defined]
-    if isinstance(cmd, click.Group):
-        for sub in cmd.commands.values():
-            _no_fleet(sub)
 
 
 def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
@@ -190,14 +197,19 @@ def cli(ctx: click.Context, **opts: Any) -> None:
 
         catalog(release)  # unknown release: a clear usage error now
     if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
-        opts["debug"] = DEBUG["on"] = True
+        opts["debug"] = True
     sub = ctx.invoked_subcommand
     builtin = sub in cli.commands or sub in LAZY_BUILTINS
-    if (opts["fleet"] or opts["inventory"]) and builtin and sub not in FLEET_COMMANDS:
-        from .globalopts import refuse_fleet
+    if builtin and sub not in FLEET_COMMANDS:
+        ctx.meta[NO_FLEET_KEY] = True  # read by a --fleet given after the command
+        if opts["fleet"] or opts["inventory"]:
+            from .globalopts import refuse_fleet
 
-        refuse_fleet(f"3cx {sub}")
-    ctx.obj = Options(
+            refuse_fleet(f"3cx {sub}")
+    # The caller may hand in this run's Options (main() does, to read --debug after a
+    # failure); fill that one in rather than replace it.
+    state = ctx.ensure_object(Options)
+    given = Options(
         fleet=opts["fleet"],
         inventory=opts["inventory"],
         concurrency=opts["concurrency"],
@@ -210,6 +222,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         debug=bool(opts["debug"]),
         output=opts["output"],
     )
+    state.__dict__.update(given.__dict__)
 
 
 # ----------------------------------------------------------------------------- call
@@ -522,16 +535,14 @@ cli.add_command(state_group)
 EMULATOR_HELP = "Run the built-in emulator (`emulator stop|status`: the background one)."
 
 
-@click.command("stop")
-def emulator_stop_cmd() -> None:
+def _emulator_stop() -> None:
     """Stop the background emulator (the embedded default)."""
     from .commands import stop_emulator
 
     stop_emulator()
 
 
-@click.command("status")
-def emulator_status_cmd() -> None:
+def _emulator_status() -> None:
     """Say whether the background emulator runs, and where."""
     from .commands import emulator_status
 
@@ -539,7 +550,8 @@ def emulator_status_cmd() -> None:
 
 
 def emulator_command() -> click.Command:
-    """``3cx emulator``: the emulator's command with the background one's sub-commands.
+    """``3cx emulator``: the emulator's command with the background one's sub-commands
+    (all built afresh, so a run's global options never land on a shared command).
 
     Loaded by name, like a plug-in: the command line does not import another face.
     """
@@ -547,7 +559,10 @@ def emulator_command() -> click.Command:
 
     command = importlib.import_module("tcxkit.emulator.cli").command
     return command(  # type: ignore[no-any-return]
-        subcommands=[emulator_stop_cmd, emulator_status_cmd],
+        subcommands=[
+            click.command("stop")(_emulator_stop),
+            click.command("status")(_emulator_status),
+        ],
         short_help=EMULATOR_HELP,
         help="""Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
 
@@ -582,5 +597,6 @@ LAZY_BUILTINS: dict[str, tuple[str, Any]] = {"emulator": (EMULATOR_HELP, emulato
 
 BUILTINS = (*cli.commands, *LAZY_BUILTINS)
 
-if os.environ.get("TCX_DEBUG") not in (None, "", "0"):
-    DEBUG["on"] = True
+# Each built-in gets the hidden global options once, here; lazily built commands get
+# them when built (resource groups, actions, the emulator).
+add_global_options(cli.commands.values())
