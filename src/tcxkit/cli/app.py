@@ -51,6 +51,37 @@ class RootGroup(HelpOnEmpty):
     parsing (``--release`` wherever it stands; whether the command takes --fleet).
     """
 
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """One run: every failure becomes one paragraph on stderr and its exit code.
+
+        The console script and click's ``CliRunner`` both come here. Each run gets a
+        new :class:`Options` as ``ctx.obj`` (the root callback fills it in), which
+        still holds ``--debug`` when the failure is reported.
+        """
+        state = extra.pop("obj", None) or Options(
+            debug=os.environ.get("TCX_DEBUG") not in (None, "", "0")
+        )
+        try:
+            code = _outcome(
+                lambda: super(RootGroup, self).main(
+                    args, prog_name or "3cx", complete_var, False, obj=state, **extra
+                ),
+                state,
+            )
+        finally:
+            _end_run()
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # --release may follow the command, but the tree is built from its catalog first.
         ctx.meta[RELEASE_KEY] = release_from_argv(args)
@@ -111,6 +142,44 @@ class RootGroup(HelpOnEmpty):
 FLEET_COMMANDS = ("call", "fleet", "state")
 
 
+def _outcome(run: Any, state: Options) -> Any:
+    """Run the click app; every failure becomes a message on stderr and an exit code."""
+    from .errors import report
+
+    try:
+        return run()
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and EOF at a prompt) into Abort; keep the
+        # conventional 130 for an interrupt so scripts can tell it apart.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            print("3cx: interrupted.", file=sys.stderr)
+            return 130
+        print("3cx: aborted.", file=sys.stderr)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("3cx: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        return report(exc, debug=state.debug)
+
+
+def _end_run() -> None:
+    """Undo what a run set process-wide (the HTTP log handler on its stderr)."""
+    connect = sys.modules.get(f"{__package__}.connect")
+    if connect is not None:  # only a run that connected can have enabled HTTP logging
+        connect.disable_debug_logging()
+
+
 def _builtin_names(group: click.Group) -> list[str]:
     return list(group.commands) + list(LAZY_BUILTINS)
 
@@ -162,6 +231,7 @@ def _deprecated_release(values: dict[str, Any], name: str) -> None:
 
 
 @click.group(
+    "3cx",
     cls=RootGroup,
     context_settings=CONTEXT,
     invoke_without_command=False,
