@@ -17,6 +17,7 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
+from ..config import env_bool
 from .globalopts import (
     NO_FLEET_KEY,
     OUTPUT_FORMATS,
@@ -65,18 +66,24 @@ class RootGroup(HelpOnEmpty):
         new :class:`Options` as ``ctx.obj`` (the root callback fills it in), which
         still holds ``--debug`` when the failure is reported.
         """
-        state = extra.pop("obj", None) or Options(
-            debug=os.environ.get("TCX_DEBUG") not in (None, "", "0")
-        )
+        from ..errors import TcxError
+        from .errors import report
+
         try:
-            code = _outcome(
-                lambda: super(RootGroup, self).main(
-                    args, prog_name or "3cx", complete_var, False, obj=state, **extra
-                ),
-                state,
-            )
-        finally:
-            _end_run()
+            debug = env_bool("TCX_DEBUG")
+        except TcxError as exc:  # an unparseable TCX_DEBUG: its message and exit code
+            code = report(exc)
+        else:
+            state = extra.pop("obj", None) or Options(debug=debug)
+            try:
+                code = _outcome(
+                    lambda: super(RootGroup, self).main(
+                        args, prog_name or "3cx", complete_var, False, obj=state, **extra
+                    ),
+                    state,
+                )
+            finally:
+                _end_run()
         code = code if isinstance(code, int) else 0
         if standalone_mode:
             sys.exit(code)
@@ -266,7 +273,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+    if opts["debug"] or env_bool("TCX_DEBUG"):
         opts["debug"] = True
     sub = ctx.invoked_subcommand
     builtin = sub in cli.commands or sub in LAZY_BUILTINS
@@ -564,6 +571,11 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
 )
 @click.option(
     "--rotate-token", is_flag=True, help="Replace the HTTP bearer token (shown once) and serve."
+)
+@click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Pass passwords, keys and tokens to the model unmasked (off: they read ********).",
 )
 @click.option(
     "--max-result-kb",
