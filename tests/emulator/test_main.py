@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,19 @@ def test_secret_comes_from_a_file_and_is_never_printed(tmp_path: Path) -> None:
     text = "".join(banner) + out + err
     assert f"client secret: from {secret_file}" in text
     assert "file-secret-42" not in text and "env-secret-43" not in text
+
+
+def test_ctrl_c_is_a_normal_stop_for_both_front_ends() -> None:
+    """A foreground server is meant to be stopped with Ctrl-C: exit 0, no traceback."""
+    for front in FRONT_ENDS.values():
+        for extra in ([], ["--instances", "2"]):
+            proc = subprocess.Popen(
+                [*front, "--port", "0", *extra],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            assert proc.stderr is not None
+            assert proc.stderr.readline().startswith("emulating ")  # it listens now
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+            assert proc.returncode == 0, err
+            assert "Traceback" not in err and "interrupted" not in err

@@ -139,6 +139,8 @@ def serve(**values: Any) -> None:
         values["version"] = old
     try:
         _serve(values)
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how a foreground server is meant to stop: exit 0 from both fronts
     except TcxError as exc:
         raise StartError(exc.message, exc.hint, 2 if isinstance(exc, UsageError) else 1) from None
 
