@@ -1,20 +1,16 @@
 """Fixtures: an emulator on a real port and runners for the ``3cx`` command line.
 
-``run`` and ``bare`` run the CLI **in this process**, through the console
-script's own entry point :func:`tcxkit.cli.main` (so the same mapping of
-failures to messages and exit codes), with everything a fresh process would
-give it: its own argv, environment (a copy of ours without any ``TCX_*``, plus
-isolated config, data and cache directories), working directory, stdin (empty
-unless ``input`` is given; never a terminal), stdout and stderr (bytes, decoded
-as ``subprocess.run(text=True)`` would), and no tokens remembered from another
-run (:class:`tcxkit.auth.TokenState` is per process).  What a run sets
-process-wide, ``main`` undoes itself (debug mode, the HTTP log handler).  The
-runner checks that each run left the environment, the working directory, signal
-handlers, log handlers and levels, and the child processes as it found them (a
-leak fails the test: fix it in the CLI, where programs that embed it would suffer
-it too), then puts back the streams and its own environment and working directory.
-New commands get all this from ``run``/``bare``; use the subprocess fixtures only
-for a new kind of process boundary, and add it to the list below.
+``run`` and ``bare`` run the CLI **in this process** through click's ``CliRunner``
+on the root group, whose ``main`` is the console script's (so the same mapping of
+failures to messages and exit codes), with its own argv, environment (a copy of
+ours without any ``TCX_*``, plus isolated config, data and cache directories),
+working directory, stdin (empty unless ``input`` is given; never a terminal),
+stdout and stderr (bytes, decoded as ``subprocess.run(text=True)`` would), and no
+tokens remembered from another run (:class:`tcxkit.auth.TokenState` is per
+process).  The CLI keeps a run's state in click's context (``ctx.obj``,
+``ctx.meta``), so nothing is left for a next run to find.  New commands get all
+this from ``run``/``bare``; use the subprocess fixtures only for a new kind of
+process boundary, and add it to the list below.
 
 ``subprocess_run`` and ``subprocess_bare`` run the installed console script in
 a child process.  Only what needs a real process boundary uses them:
@@ -40,11 +36,8 @@ a child process.  Only what needs a real process boundary uses them:
 from __future__ import annotations
 
 import contextlib
-import io
 import json
-import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -53,9 +46,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from tcxkit.auth import TokenState
-from tcxkit.cli import main
+from tcxkit.cli.app import cli
 from tcxkit.emulator import EmulatorConfig, running
 
 BIN = Path(sys.executable).with_name("3cx")
@@ -150,108 +144,20 @@ class ConsoleScript(Runner):
 
 
 class InProcess(Runner):
-    """The same calls through :func:`tcxkit.cli.main` in this process (see the module doc)."""
+    """The same calls through click's :class:`~click.testing.CliRunner` (see the module doc)."""
 
     def _invoke(
         self, args: Sequence[str], input: str | None, env: dict[str, str] | None
     ) -> tuple[int, bytes, bytes]:
-        stdin = _stream((input or "").encode())
-        stdout, stderr = _stream(), _stream()
+        wanted = {**self.env, **(env or {})}
+        # CliRunner sets what it is given and unsets what maps to None: exactly ``wanted``.
+        environment = {k: None for k in os.environ if k not in wanted} | wanted
         TokenState._memory.clear()  # a new process remembers no token
-        with (
-            _environment({**self.env, **(env or {})}),
-            contextlib.chdir(self.cwd),
-            _streams(stdin, stdout, stderr),
-        ):
-            before = _process_state()
-            try:
-                main(list(args))
-                code = 0  # (main always exits; a process would end 0 if it returned)
-            except SystemExit as exc:
-                code = _exit_status(exc, stderr)
-            _assert_left_as_found(before, _process_state(), args)
-        return code, _bytes(stdout), _bytes(stderr)
-
-
-def _process_state() -> dict[str, Any]:
-    """Process-wide state a run could change; a process loses it at exit, ``main`` must not."""
-    from tcxkit.cli.errors import DEBUG
-
-    loggers = ("", "tcxkit", "tcxkit.http")
-    return {
-        "environment": dict(os.environ),
-        "working directory": os.getcwd(),
-        "signal handlers": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)],
-        "log handlers": [list(logging.getLogger(name).handlers) for name in loggers],
-        "log levels": [logging.getLogger(name).level for name in loggers],
-        "debug mode": DEBUG["on"],
-        # A process a run leaves behind would be pytest's child (a zombie once it ends):
-        # the embedded emulator is tested through subprocess_bare.
-        "child processes": _children(),
-    }
-
-
-def _children() -> set[int]:
-    """Pids of this process's children (Linux /proc; empty elsewhere)."""
-    pids: set[int] = set()
-    for task in Path("/proc/self/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            pids.update(int(pid) for pid in task.read_text().split())
-    return pids
-
-
-def _assert_left_as_found(
-    before: dict[str, Any], after: dict[str, Any], args: Sequence[str]
-) -> None:
-    changed = [key for key in before if before[key] != after[key]]
-    assert not changed, f"`3cx {' '.join(args)}` left process-wide state changed: {changed}"
-
-
-def _stream(data: bytes = b"") -> io.TextIOWrapper:
-    """A text stream over bytes, like a piped standard stream (``.buffer`` included)."""
-    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")
-
-
-def _bytes(stream: io.TextIOWrapper) -> bytes:
-    stream.flush()
-    buffer = stream.buffer
-    assert isinstance(buffer, io.BytesIO)
-    return buffer.getvalue()
-
-
-def _exit_status(exc: SystemExit, stderr: io.TextIOWrapper) -> int:
-    """The status the interpreter would exit with for ``sys.exit(exc.code)``."""
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code
-    print(exc.code, file=stderr)
-    return 1
-
-
-@contextlib.contextmanager
-def _environment(env: dict[str, str]) -> Iterator[None]:
-    """``os.environ`` is exactly ``env`` for the call, ours again afterwards."""
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-@contextlib.contextmanager
-def _streams(
-    stdin: io.TextIOWrapper, stdout: io.TextIOWrapper, stderr: io.TextIOWrapper
-) -> Iterator[None]:
-    saved = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin, sys.stdout, sys.stderr = stdin, stdout, stderr
-    try:
-        yield
-    finally:
-        sys.stdin, sys.stdout, sys.stderr = saved
+        with contextlib.chdir(self.cwd):
+            result = CliRunner().invoke(
+                cli, list(args), input=input or "", env=environment, catch_exceptions=False
+            )
+        return result.exit_code, result.stdout_bytes, result.stderr_bytes
 
 
 @pytest.fixture

@@ -250,7 +250,7 @@ def test_emulator_instances_serve_an_inventory(
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()  # printed once the sockets listen
-        assert line.startswith("3cx: emulating 2 PBXs (3CX 20.0.10) at http://127.0.0.1:")
+        assert line.startswith("emulating 2 PBXs (3CX 20.0.10) at http://127.0.0.1:")
         text = out.read_text()
         keys = sorted((out.parent / "fleet.toml.secrets").iterdir())
         assert [k.name for k in keys] == ["pbx01", "pbx02"]

@@ -119,3 +119,32 @@ def test_login_and_emulator_say_release_and_warn_on_the_old_spelling(bare: Runne
         input="secret\n",
     )
     assert r.err.startswith("3cx: --version is deprecated here; use --release.\n"), r.err
+
+
+def _shape(command: Any) -> dict[str, Any]:
+    """A command's options and sub-commands, and any attribute tcxkit might set on it."""
+    subs = getattr(command, "commands", {})
+    return {
+        "params": [p.name for p in command.params],
+        "extra attributes": sorted(a for a in vars(command) if a.startswith("_tcx")),
+        "commands": {name: _shape(sub) for name, sub in subs.items()},
+    }
+
+
+def test_runs_keep_their_state_in_the_context_not_on_the_commands(bare: Runner) -> None:
+    """Global options after the command, --fleet refusals and --debug change only the run:
+    the shared command objects look the same after any number of runs."""
+    from tcxkit.cli.app import cli
+
+    before = _shape(cli)
+    r = bare("profiles", "list", "--fleet", "all")
+    assert r.code == 2
+    assert r.err.startswith(
+        "3cx: usage error: --fleet and --inventory do not apply to `3cx profiles list`."
+    )
+    r = bare("emulator", "status", "--debug", "--insecure")
+    assert (r.code, r.out) == (0, "not running\n")
+    r = bare("profiles", "list", "--profile", "nope")
+    assert r.code == 0 and "Traceback" not in r.err
+    assert _shape(cli) == before
+    assert before["extra attributes"] == []

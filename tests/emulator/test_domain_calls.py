@@ -441,9 +441,10 @@ def test_an_unknown_time_zone_is_refused_at_start() -> None:
     )
     assert done.returncode == 2
     assert done.stderr == (
-        "error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
-        "Give an IANA zone name, e.g. Europe/London, Pacific/Honolulu or UTC.\n"
+        "Error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
+        "Hint: Give an IANA zone name, e.g. Europe/London, Pacific/Honolulu or UTC.\n"
     )
+    first = done.stderr
     done = subprocess.run(
         [str(Path(sys.executable).with_name("3cx")), "emulator", "--time-zone", "Mars/Olympus"],
         capture_output=True,
@@ -452,6 +453,4 @@ def test_an_unknown_time_zone_is_refused_at_start() -> None:
         check=False,
     )
     assert done.returncode == 2
-    assert done.stderr.startswith(
-        "3cx: configuration error: Unknown time zone 'Mars/Olympus' for the emulated PBX.\n"
-    )
+    assert done.stderr == first  # the same command behind both front ends

@@ -8,6 +8,7 @@ fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -17,8 +18,14 @@ from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
-from .errors import DEBUG
-from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
+from .globalopts import (
+    NO_FLEET_KEY,
+    OUTPUT_FORMATS,
+    RELEASE_KEY,
+    add_global_options,
+    global_options,
+    release_from_argv,
+)
 from .lazy import (
     HelpOnEmpty,
     common_options,
@@ -38,23 +45,70 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class RootGroup(HelpOnEmpty):
-    """Built-in commands first, then one lazily built group per resource."""
+    """Built-in commands first, then one lazily built group per resource.
+
+    The run's state lives in click's context, never in the (shared) command objects:
+    ``ctx.obj`` holds the global options, ``ctx.meta`` what the root learns while
+    parsing (``--release`` wherever it stands; whether the command takes --fleet).
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: list[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """One run: every failure becomes one paragraph on stderr and its exit code.
+
+        The console script and click's ``CliRunner`` both come here. Each run gets a
+        new :class:`Options` as ``ctx.obj`` (the root callback fills it in), which
+        still holds ``--debug`` when the failure is reported.
+        """
+        from ..errors import TcxError
+        from .errors import report
+
+        try:
+            debug = env_bool("TCX_DEBUG")
+        except TcxError as exc:  # an unparseable TCX_DEBUG: its message and exit code
+            code = report(exc)
+        else:
+            state = extra.pop("obj", None) or Options(debug=debug)
+            try:
+                code = _outcome(
+                    lambda: super(RootGroup, self).main(
+                        args, prog_name or "3cx", complete_var, False, obj=state, **extra
+                    ),
+                    state,
+                )
+            finally:
+                _end_run()
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # --release may follow the command, but the tree is built from its catalog first.
+        ctx.meta[RELEASE_KEY] = release_from_argv(args)
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(self.commands) + sorted(_resources(ctx))
+        return _builtin_names(self) + sorted(_resources(ctx))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
-            cmd = self.commands[cmd_name]
-            if cmd_name not in FLEET_COMMANDS:
-                _no_fleet(cmd)
-            # Given the global options when run, not when listed: `3cx --help` stays lean.
+            return self.commands[cmd_name]
+        if cmd_name in LAZY_BUILTINS:
+            cmd: click.Command = LAZY_BUILTINS[cmd_name][1]()  # a fresh one per lookup
             add_global_options([cmd])
             return cmd
         return resource_group(release_of(ctx), cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         builtin = [(n, c.get_short_help_str(200)) for n, c in self.commands.items()]
+        builtin += [(n, short) for n, (short, _build) in LAZY_BUILTINS.items()]
         resources = _resources(ctx)
         with formatter.section("Commands"):
             formatter.write_dl(builtin)
@@ -76,7 +130,7 @@ class RootGroup(HelpOnEmpty):
             import difflib
 
             close = difflib.get_close_matches(
-                name, list(self.commands) + list(_resources(ctx)), n=4
+                name, _builtin_names(self) + list(_resources(ctx)), n=4
             )
             found = cat.get(name)
             extra = ""
@@ -95,12 +149,46 @@ class RootGroup(HelpOnEmpty):
 FLEET_COMMANDS = ("call", "fleet", "state")
 
 
-def _no_fleet(cmd: click.Command) -> None:
-    """Mark ``cmd`` (and its sub-commands) as refusing --fleet/--inventory."""
-    cmd._tcx_no_fleet = True  # type: ignore[attr-defined]
-    if isinstance(cmd, click.Group):
-        for sub in cmd.commands.values():
-            _no_fleet(sub)
+def _outcome(run: Any, state: Options) -> Any:
+    """Run the click app; every failure becomes a message on stderr and an exit code."""
+    from .errors import report
+
+    try:
+        return run()
+    except click.exceptions.Abort as exc:
+        # click turns Ctrl-C (and EOF at a prompt) into Abort; keep the
+        # conventional 130 for an interrupt so scripts can tell it apart.
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+            print("3cx: interrupted.", file=sys.stderr)
+            return 130
+        print("3cx: aborted.", file=sys.stderr)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("3cx: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        return report(exc, debug=state.debug)
+
+
+def _end_run() -> None:
+    """Undo what a run set process-wide (the HTTP log handler on its stderr)."""
+    connect = sys.modules.get(f"{__package__}.connect")
+    if connect is not None:  # only a run that connected can have enabled HTTP logging
+        connect.disable_debug_logging()
+
+
+def _builtin_names(group: click.Group) -> list[str]:
+    return list(group.commands) + list(LAZY_BUILTINS)
 
 
 def _resources(ctx: click.Context) -> dict[str, tuple[str, int]]:
@@ -161,6 +249,7 @@ def _exit_codes_help() -> str:
 
 
 @click.group(
+    "3cx",
     cls=RootGroup,
     context_settings=CONTEXT,
     invoke_without_command=False,
@@ -196,13 +285,19 @@ def cli(ctx: click.Context, **opts: Any) -> None:
 
         catalog(release)  # unknown release: a clear usage error now
     if opts["debug"] or env_bool("TCX_DEBUG"):
-        opts["debug"] = DEBUG["on"] = True
+        opts["debug"] = True
     sub = ctx.invoked_subcommand
-    if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
-        from .globalopts import refuse_fleet
+    builtin = sub in cli.commands or sub in LAZY_BUILTINS
+    if builtin and sub not in FLEET_COMMANDS:
+        ctx.meta[NO_FLEET_KEY] = True  # read by a --fleet given after the command
+        if opts["fleet"] or opts["inventory"]:
+            from .globalopts import refuse_fleet
 
-        refuse_fleet(f"3cx {sub}")
-    ctx.obj = Options(
+            refuse_fleet(f"3cx {sub}")
+    # The caller may hand in this run's Options (main() does, to read --debug after a
+    # failure); fill that one in rather than replace it.
+    state = ctx.ensure_object(Options)
+    given = Options(
         fleet=opts["fleet"],
         inventory=opts["inventory"],
         concurrency=opts["concurrency"],
@@ -215,6 +310,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         debug=bool(opts["debug"]),
         output=opts["output"],
     )
+    state.__dict__.update(given.__dict__)
 
 
 # ----------------------------------------------------------------------------- call
@@ -525,100 +621,50 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 cli.add_command(state_group)
 
 # ----------------------------------------------------------------------------- emulator
+# The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),
+# built when `3cx emulator` is called or `3cx --help` lists it; 3cx adds `stop`/`status`
+# for the background emulator it starts when no PBX is configured.
+
+EMULATOR_HELP = "Run the built-in emulator (`emulator stop|status`: the background one)."
 
 
-@cli.group(
-    "emulator",
-    context_settings=CONTEXT,
-    invoke_without_command=True,
-    short_help="Run the built-in emulator (`emulator stop|status`: the background one).",
-)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=int, default=5001, show_default=True)
-@click.option("--db", metavar="PATH", help="SQLite file (default: in memory).")
-@click.option(
-    "--release",
-    "version",
-    default=DEFAULT_RELEASE,
-    show_default=True,
-    type=click.Choice(RELEASES),
-    help="3CX release to play.",
-)
-@click.option(
-    "--version", "old_release", hidden=True, type=click.Choice(RELEASES), help="Deprecated."
-)
-@click.option(
-    "--data",
-    type=click.Choice(["demo", "empty", "keep"]),
-    default="demo",
-    show_default=True,
-    help="Demo data, nothing, or keep what the --db holds (demo when it is new).",
-)
-@click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows.")
-@click.option("--client-id", default="tcxkit-emulator", show_default=True)
-@click.option(
-    "--client-secret-file",
-    metavar="PATH",
-    help="File holding the API key it accepts (default: env TCX_EMULATOR_SECRET, "
-    "else emulator-secret). The key itself never goes on a command line.",
-)
-@click.option("--public-url", metavar="URL", help="URL clients reach it at (@odata.context).")
-@click.option(
-    "--time-zone",
-    metavar="ZONE",
-    help="The PBX's time zone, an IANA name (default Europe/London; OfficeHours.TimeZoneId).",
-)
-@click.option(
-    "--idle-timeout",
-    type=click.FloatRange(0),
-    default=0,
-    metavar="SECONDS",
-    help="Stop after this long without a request (0: never; the background one: 900).",
-)
-@click.option(
-    "--instances",
-    type=click.IntRange(1, 200),
-    default=1,
-    metavar="N",
-    help="Serve N independent PBXs (ports PORT..PORT+N-1; own data and random API key "
-    "each) and print their fleet inventory (docs/fleet.md).",
-)
-@click.option(
-    "--inventory-out",
-    metavar="PATH",
-    help="With --instances: write the inventory here (keys in PATH.secrets/, mode 0600).",
-)
-@click.pass_context
-def emulator_cmd(ctx: click.Context, **values: Any) -> None:
-    """Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
-
-    With no PBX configured, other commands start one in the background and
-    reuse it; it stops after 15 min without requests (TCX_EMULATOR_IDLE_TIMEOUT
-    or [emulator] idle_timeout in config.toml). `3cx emulator status` shows it,
-    `3cx emulator stop` stops it now.
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    from .commands import run_emulator
-
-    _deprecated_release(values, "version")
-    run_emulator(**values)
-
-
-@emulator_cmd.command("stop")
-def emulator_stop_cmd() -> None:
+def _emulator_stop() -> None:
     """Stop the background emulator (the embedded default)."""
     from .commands import stop_emulator
 
     stop_emulator()
 
 
-@emulator_cmd.command("status")
-def emulator_status_cmd() -> None:
+def _emulator_status() -> None:
     """Say whether the background emulator runs, and where."""
     from .commands import emulator_status
 
     emulator_status()
+
+
+def emulator_command() -> click.Command:
+    """``3cx emulator``: the emulator's command with the background one's sub-commands
+    (all built afresh, so a run's global options never land on a shared command).
+
+    Loaded by name, like a plug-in: the command line does not import another face.
+    """
+    import importlib
+
+    command = importlib.import_module("tcxkit.emulator.cli").command
+    return command(  # type: ignore[no-any-return]
+        subcommands=[
+            click.command("stop")(_emulator_stop),
+            click.command("status")(_emulator_status),
+        ],
+        short_help=EMULATOR_HELP,
+        help="""Run the built-in 3CX emulator in the foreground (Ctrl-C stops it).
+
+    The same command as `python -m tcxkit.emulator`. With no PBX configured, other
+    commands start one in the background and reuse it; it stops after 15 min without
+    requests (TCX_EMULATOR_IDLE_TIMEOUT or [emulator] idle_timeout in config.toml).
+    `3cx emulator status` shows it, `3cx emulator stop` stops it now.
+    """,
+    )
 
 
 # ----------------------------------------------------------------------------- completion
@@ -639,4 +685,11 @@ def completion_cmd(shell: str) -> None:
     click.echo(comp_cls(cli, {}, "3cx", "_3CX_COMPLETE").source())
 
 
-BUILTINS = tuple(cli.commands)
+#: Built-in commands defined elsewhere, built when called: name -> (short help, build).
+LAZY_BUILTINS: dict[str, tuple[str, Any]] = {"emulator": (EMULATOR_HELP, emulator_command)}
+
+BUILTINS = (*cli.commands, *LAZY_BUILTINS)
+
+# Each built-in gets the hidden global options once, here; lazily built commands get
+# them when built (resource groups, actions, the emulator).
+add_global_options(cli.commands.values())

@@ -1,4 +1,4 @@
-"""Bodies of the built-in commands: login, profiles, emulator.
+"""Bodies of the built-in commands: login, profiles, the background emulator.
 
 Kept apart from :mod:`tcxkit.cli.app` so that building the command tree
 (for ``--help``) does not import keyring, platformdirs or the emulator.
@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigurationError, UsageError
+from ..errors import UsageError
 from ..urls import check_url
 from .connect import Connection, Options, make_client
 from .profiles import (
@@ -30,7 +30,6 @@ __all__ = [
     "profiles_list",
     "profiles_remove",
     "profiles_use",
-    "run_emulator",
     "stop_emulator",
 ]
 
@@ -191,89 +190,6 @@ def profiles_remove(name: str) -> None:
 
 
 # ----------------------------------------------------------------------------- emulator
-
-
-def run_emulator(**values: Any) -> None:
-    try:
-        from ..emulator import EmulatorConfig, run
-        from ..emulator.config import client_secret
-    except ImportError as exc:
-        raise ConfigurationError(
-            f"The emulator is not installed ({exc}).",
-            hint="Install the extra: pip install 'tcxkit[emulator]'.",
-        ) from None
-    data = values["data"]
-    db = values.get("db")
-    if data == "keep":
-        data = "empty" if db and Path(db).exists() else "demo"
-    config = EmulatorConfig(
-        version=values["version"],
-        db=db,
-        data=data,
-        scale=values["scale"],
-        client_id=values["client_id"],
-        client_secret=client_secret(values.get("client_secret_file")),
-        host=values["host"],
-        port=values["port"],
-        public_url=values.get("public_url"),
-        options={"time_zone": values["time_zone"]} if values.get("time_zone") else {},
-    )
-    idle = values.get("idle_timeout") or 0.0
-    if values.get("instances", 1) > 1 or values.get("inventory_out"):
-        _run_emulated_fleet(config, values, keep=values["data"] == "keep", idle=idle)
-        return
-
-    def ready(url: str) -> None:
-        click.echo(
-            f"3cx: emulating 3CX {config.version} at {url} (client id {config.client_id!r}, "
-            f"{'db ' + str(db) if db else 'in memory'}); Ctrl-C stops it"
-            + (f", so does {idle:g} s without a request." if idle else "."),
-            err=True,
-        )
-
-    if run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle):
-        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
-
-
-def _run_emulated_fleet(config: Any, values: dict[str, Any], *, keep: bool, idle: float) -> None:
-    """``3cx emulator --instances N``: N PBXs on one server; the inventory on stdout."""
-    from dataclasses import replace
-
-    from ..emulator.fleet import fleet_configs, serve_fleet
-
-    if values.get("client_secret_file"):
-        raise UsageError(
-            "--client-secret-file does not apply with --instances.",
-            hint="Each instance gets its own random key, written next to the inventory (0600).",
-        )
-    configs = fleet_configs(values.get("instances", 1), config)
-    if keep:  # per instance: what its own database holds, demo data when it is new
-        configs = [
-            replace(c, data="empty" if c.db and Path(c.db).exists() else "demo") for c in configs
-        ]
-
-    from .profiles import data_dir
-
-    given = values.get("inventory_out")
-    # Not given: a fixed place in the data dir (rewritten each start), printed as well.
-    path = Path(given) if given else data_dir() / "emulator-fleet" / "fleet.toml"
-
-    def ready(path: Path, targets: list[Any]) -> None:
-        if not given:
-            click.echo(path.read_text(encoding="utf-8"), nl=False)
-        click.echo(
-            f"3cx: emulating {len(targets)} PBXs (3CX {config.version}) at "
-            f"{targets[0].url} .. {targets[-1].url}; inventory: {path} (keys in "
-            f"{path.name}.secrets/, mode 0600). Try: 3cx --inventory {path} fleet list. "
-            "Ctrl-C stops them.",
-            err=True,
-        )
-
-    if serve_fleet(
-        configs, values["host"], values["port"], path, on_ready=ready, idle_timeout=idle,
-        relative=bool(given),
-    ):  # fmt: skip
-        click.echo(f"3cx: emulator stopped after {idle:g} s without a request.", err=True)
 
 
 def stop_emulator() -> None:

@@ -21,7 +21,6 @@ from ..errors import (
 from .exitcodes import exit_code_of
 
 __all__ = [
-    "DEBUG",
     "check_command",
     "cli_hint",
     "error_fields",
@@ -29,9 +28,6 @@ __all__ = [
     "render_unexpected",
     "report",
 ]
-
-#: Set by ``--debug`` (or TCX_DEBUG=1): show tracebacks instead of paragraphs.
-DEBUG = {"on": False}
 
 _TLS_HINT = (
     "If the PBX uses a private CA, pass --ca-bundle PATH (or TCX_CA_BUNDLE); "
@@ -166,16 +162,19 @@ def render_unexpected(exc: BaseException) -> str:
     )
 
 
-def report(exc: BaseException, stream: TextIO | None = None) -> int:
-    """Print ``exc`` the user's way and return the exit code to use."""
+def report(exc: BaseException, stream: TextIO | None = None, *, debug: bool = False) -> int:
+    """Print ``exc`` the user's way and return the exit code to use.
+
+    ``debug`` (the run's ``--debug``/TCX_DEBUG, from its Options) adds the traceback.
+    """
     stream = stream or sys.stderr
-    if DEBUG["on"]:
+    if debug:
         import traceback
 
         traceback.print_exception(exc, file=stream)
     if isinstance(exc, TcxError):
         print(render_error(exc), file=stream)
         return exit_code_of(exc)
-    if not DEBUG["on"]:
+    if not debug:
         print(render_unexpected(exc), file=stream)
     return 1

@@ -10,8 +10,9 @@ given after the sub-command wins over one given before it, as the later flag
 does in most tools.
 
 ``--release`` chooses the catalog the command tree is built from, which
-happens before the sub-command's options are parsed; :func:`prescan_release`
-therefore reads it from the raw arguments.
+happens before the sub-command's options are parsed; the root group therefore
+reads it from the arguments it parses (:func:`release_from_argv`) into the run's
+``ctx.meta`` (:data:`RELEASE_KEY`).
 """
 
 from __future__ import annotations
@@ -21,13 +22,10 @@ from typing import Any
 
 import click
 
-from .errors import DEBUG
-
 __all__ = [
     "GLOBAL_NOTE",
     "add_global_options",
     "global_options",
-    "prescan_release",
     "refuse_fleet",
     "release_from_argv",
 ]
@@ -40,23 +38,23 @@ GLOBAL_NOTE = (
     "--concurrency (see `3cx --help`)."
 )
 
-#: ``--release`` as found in the raw arguments (see :func:`prescan_release`).
-_ARGV_RELEASE: dict[str, str | None] = {"value": None}
+#: ``ctx.meta`` key: ``--release`` as given anywhere on the line (set by the root group).
+RELEASE_KEY = "tcxkit.release"
+#: ``ctx.meta`` key: True when the command run takes no --fleet/--inventory.
+NO_FLEET_KEY = "tcxkit.no_fleet"
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Sub-command copy of a global option: write a given value into the root Options."""
     if value is None or value is False or ctx.resilient_parsing:
         return value
-    if param.name in ("fleet", "inventory") and getattr(ctx.command, "_tcx_no_fleet", False):
+    if param.name in ("fleet", "inventory") and ctx.meta.get(NO_FLEET_KEY):
         refuse_fleet(ctx.command_path)
     root = ctx.find_root()
     if root.obj is None:  # the root callback has not run (e.g. completion)
         return value
     assert param.name is not None
     setattr(root.obj, param.name, value)
-    if param.name == "debug":
-        DEBUG["on"] = True
     return value
 
 
@@ -156,13 +154,11 @@ def refuse_fleet(command: str) -> None:
 def add_global_options(commands: Iterable[click.Command]) -> None:
     """Give each command (and each sub-command of a group) the hidden global options.
 
-    An option a command already has under the same flag (``-o`` on action
-    commands) is kept: its value is read there and it shows in that help.
+    Called once per command, when it is built; an option a command already has under
+    the same flag (``-o`` on action commands) is kept: its value is read there and it
+    shows in that help.
     """
     for cmd in commands:
-        if getattr(cmd, "_tcx_globals", False):
-            continue
-        cmd._tcx_globals = True  # type: ignore[attr-defined]
         taken = {o for p in cmd.params for o in getattr(p, "opts", ())}
         taken |= {o for p in cmd.params for o in getattr(p, "secondary_opts", ())}
         for opt in global_options(hidden=True):
@@ -183,12 +179,3 @@ def release_from_argv(args: list[str]) -> str | None:
         elif arg.startswith("--release="):
             found = arg.split("=", 1)[1]
     return found
-
-
-def prescan_release(args: list[str]) -> None:
-    """Remember ``--release`` from the raw arguments for building the command tree."""
-    _ARGV_RELEASE["value"] = release_from_argv(args)
-
-
-def argv_release() -> str | None:
-    return _ARGV_RELEASE["value"]

@@ -32,10 +32,10 @@ def choose_release(explicit: str | None, profile: Profile | None) -> str:
 
 def release_of(ctx: click.Context) -> Catalog:
     """The catalog the command tree is built from (see the module's rule)."""
-    from .globalopts import argv_release
+    from .globalopts import RELEASE_KEY
 
     root = ctx.find_root()
-    flag = argv_release() or (root.params.get("release") if root.params else None)
+    flag = ctx.meta.get(RELEASE_KEY) or (root.params.get("release") if root.params else None)
     release = choose_release(flag, _profile_in_use(root))
     return catalog() if release == "auto" else catalog(release)
 
