@@ -238,6 +238,60 @@ def compile_release(
     }
 
 
+#: What a Concealed* schema hides: the members tcxkit.redaction masks inside one.
+CONCEALED_MEMBERS = {"Pbx.ConcealedPassword": ["Value"], "Pbx.ConcealedDataFile": ["Contents"]}
+SECRET_ACTIONS = ROOT / "src" / "tcxkit" / "catalog" / "secret_actions.json"
+
+
+def concealed_fields(spec: dict[str, Any], found: dict[str, dict[str, Any]]) -> None:
+    """Add to ``found`` every property whose schema is a Concealed* type:
+    ``{property name: {"schema": Pbx.Concealed..., "in": [schemas]}}``."""
+
+    def walk(owner: str, node: Any, prop: str | None) -> None:
+        if isinstance(node, dict):
+            target = node.get("$ref", "").rsplit("/", 1)[-1]
+            if target in CONCEALED_MEMBERS and prop is not None:
+                entry = found.setdefault(prop, {"schema": target, "in": []})
+                if entry["schema"] != target:
+                    raise SystemExit(f"{prop} is both {entry['schema']} and {target}")
+                if owner not in entry["in"]:
+                    entry["in"].append(owner)
+                    entry["in"].sort()
+            for key, value in node.items():
+                if key == "properties" and isinstance(value, dict):
+                    for name, sub in value.items():
+                        walk(owner, sub, name)
+                else:
+                    walk(owner, value, prop)
+        elif isinstance(node, list):
+            for value in node:
+                walk(owner, value, prop)
+
+    schemas = spec["components"]["schemas"]
+    for name, members in CONCEALED_MEMBERS.items():
+        missing = set(members) - set(schemas.get(name, {}).get("properties", {}))
+        if name in schemas and missing:
+            raise SystemExit(
+                f"{name} has no {', '.join(sorted(missing))}: review CONCEALED_MEMBERS"
+            )
+    for name, schema in schemas.items():
+        walk(name, schema, None)
+
+
+def secrets_table(fields: dict[str, dict[str, Any]], ids: set[str]) -> dict[str, Any]:
+    """``data/secrets.json``: the schema-decided secret fields and the reviewed secret actions."""
+    reviewed = json.loads(SECRET_ACTIONS.read_text(encoding="utf-8"))["actions"]
+    unknown = sorted(set(reviewed) - ids)
+    if unknown:
+        raise Unreviewed(f"{SECRET_ACTIONS.name}: no release has {', '.join(unknown)}")
+    return {
+        "format": 1,
+        "concealed_members": CONCEALED_MEMBERS,
+        "concealed_fields": dict(sorted(fields.items())),
+        "secret_actions": dict(sorted(reviewed.items())),
+    }
+
+
 def gz_json(data: Any) -> bytes:
     raw = json.dumps(data, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
     buf = io.BytesIO()
@@ -251,6 +305,7 @@ def outputs() -> dict[Path, bytes]:
     releases = []
     effects = load_effects()
     seen: set[str] = set()
+    fields: dict[str, dict[str, Any]] = {}
     for src in sorted(SPECS.glob("xapi-*.yaml.xz")):
         release = release_of(src)
         spec = load_spec(src)
@@ -259,9 +314,12 @@ def outputs() -> dict[Path, bytes]:
         compiled = compile_release(spec, release, effects)
         seen.update(a["id"] for a in compiled["actions"])
         result[OUT / f"catalog-{release}.json.gz"] = gz_json(compiled)
+        concealed_fields(spec, fields)
     stale = sorted(set(effects) - seen)
     if stale:
         raise Unreviewed(f"effects.json names actions no release has: {', '.join(stale)}")
+    secrets = json.dumps(secrets_table(fields, seen), indent=1, sort_keys=True) + "\n"
+    result[OUT / "secrets.json"] = secrets.encode()
     releases.sort(key=lambda r: tuple(int(x) for x in r.split(".")))
     index = json.dumps({"releases": releases, "default": releases[-1]}, indent=1) + "\n"
     result[OUT / "releases.json"] = index.encode()

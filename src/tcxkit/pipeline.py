@@ -29,6 +29,7 @@ from .errors import (
     ValidationError,
 )
 from .odata import encode_path_literal, join_list, literal, query_string
+from .redaction import redact, scrub, secret_values
 from .results import FileResult, filename_from_disposition
 from .validation import Checker
 
@@ -341,8 +342,9 @@ def interpret(prepared: PreparedRequest, raw: RawResponse, *, url: str) -> Any:
     body where a file was due -- raises :class:`UnexpectedContentError`.
     """
     if raw.status >= 400:
+        sent = prepared.json if prepared.has_body else None
         raise error_from_response(
-            prepared.name, prepared.method, url, raw, read_only=prepared.read_only
+            prepared.name, prepared.method, url, raw, read_only=prepared.read_only, sent=sent
         )
     _check_content(prepared, raw, url)
     if raw.saved_path is not None:
@@ -545,10 +547,24 @@ _STATUS_ERRORS: dict[int, tuple[type[ApiError], str, str]] = {
 
 
 def error_from_response(
-    action_id: str, method: str, url: str, raw: RawResponse, *, read_only: bool | None = None
+    action_id: str,
+    method: str,
+    url: str,
+    raw: RawResponse,
+    *,
+    read_only: bool | None = None,
+    sent: Any = None,
 ) -> ApiError:
-    """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint."""
+    """The :class:`ApiError` subclass for a non-2xx answer, with a useful hint.
+
+    ``sent`` is the request body: a PBX's error text may quote it, so its secrets
+    (:func:`tcxkit.redaction.secret_values`) are masked in the message, the details
+    and the body the error keeps, and the body's secret fields too.
+    """
     code, message, details, body = _envelope(raw)
+    secrets = secret_values(sent) if sent is not None else set()
+    message, details, body = scrub(message, secrets), scrub(details, secrets), scrub(body, secrets)
+    body = redact(body)
     status = raw.status
     common = {
         "status": status,

@@ -122,7 +122,7 @@ def test_secret_goes_to_keyring_when_usable(
     bare = subprocess_bare
     store = dirs["config"] / "fake-keyring.json"
     env = {
-        "TCX_NO_KEYRING": "",
+        "TCX_NO_KEYRING": "0",
         "PYTHON_KEYRING_BACKEND": "file_keyring.FileKeyring",
         "PYTHONPATH": str(Path(__file__).parent),
         "TCX_KEYRING_FILE": str(store),

@@ -47,7 +47,7 @@ def client_env(emu: Any, tmp_path: Path) -> dict[str, str]:
     env.update(
         TCX_URL=emu.url,
         TCX_CLIENT_ID=emu.client_id,
-        TCX_CLIENT_SECRET=SECRET,
+        TCX_CLIENT_SECRET=emu.client_secret,
         TCX_NO_KEYRING="1",
     )
     return env

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ..config import FALSE_WORDS, TRUE_WORDS, parse_bool, tls_verify
 from ..errors import ConfigurationError, TcxError
 from ._compat import BaseHook
 
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ThreeCXHook", "clear_client_cache", "connection_settings"]
 
-_TRUE = {"1", "true", "yes", "on", "y", "t"}
-_FALSE = {"0", "false", "no", "off", "n", "f", ""}
 
 _CLIENTS: dict[tuple[str, str], tuple[str, Client]] = {}
 _LOCK = threading.Lock()
@@ -47,17 +46,8 @@ def _extra(extras: dict[str, Any], name: str) -> Any:
 
 
 def _as_bool(value: Any, field: str, conn_id: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ConfigurationError(
-        f"Connection {conn_id!r}: extra {field!r} must be true or false, got {value!r}.",
-        hint='Use a JSON boolean in the connection extras, e.g. {"verify_tls": false}.',
-    )
+    """One boolean reader for every face (:func:`tcxkit.config.parse_bool`)."""
+    return parse_bool(value, f"Connection {conn_id!r}: extra {field!r}")
 
 
 def _base_url(conn: Any, extras: dict[str, Any]) -> str:
@@ -105,18 +95,17 @@ def connection_settings(conn: Any) -> dict[str, Any]:
             f"Connection {conn_id!r} has no API key.",
             hint="Set the password field to the API key shown when the 3CX API client was created.",
         )
-    verify: bool | str = True
     verify_tls = _extra(extras, "verify_tls")
-    if verify_tls is not None:
-        verify = _as_bool(verify_tls, "verify_tls", conn_id)
+    insecure = verify_tls is not None and not _as_bool(verify_tls, "verify_tls", conn_id)
     ca_bundle = _extra(extras, "ca_bundle")
-    if ca_bundle and verify is not False:
-        if not Path(ca_bundle).is_file():
-            raise ConfigurationError(
-                f"Connection {conn_id!r}: CA bundle {ca_bundle!r} does not exist.",
-                hint="Give the path of a PEM file readable by the Airflow workers.",
-            )
-        verify = str(ca_bundle)
+    if ca_bundle and not insecure and not Path(ca_bundle).is_file():
+        raise ConfigurationError(
+            f"Connection {conn_id!r}: CA bundle {ca_bundle!r} does not exist.",
+            hint="Give the path of a PEM file readable by the Airflow workers.",
+        )
+    verify = tls_verify(
+        configured_insecure=insecure, configured_ca=str(ca_bundle) if ca_bundle else None
+    )
     settings: dict[str, Any] = {
         "base_url": _base_url(conn, extras),
         "client_id": conn.login,
@@ -158,7 +147,7 @@ def _token_store(extras: dict[str, Any], conn_id: str) -> Any:
         text = str(token_cache).strip().lower()
         cache = (
             _as_bool(token_cache, "token_cache", conn_id)
-            if isinstance(token_cache, bool) or text in _TRUE | _FALSE
+            if isinstance(token_cache, bool) or text in TRUE_WORDS | FALSE_WORDS
             else str(token_cache)
         )
     if store is None:

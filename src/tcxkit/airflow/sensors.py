@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..errors import UsageError
+from ..redaction import redact
 from ._compat import AirflowException, AirflowFailException, BaseSensorOperator, PokeReturnValue
 from .conditions import Condition, check, evaluate
 from .errors import translate_errors
@@ -142,5 +143,6 @@ class ThreeCXSensor(ConnectionPool, BaseSensorOperator):
             client = ThreeCXHook(threecx_conn_id=self.threecx_conn_id).get_conn()
             result = client.call(self.action, **self._call_kwargs())
             done, value = evaluate(self.condition_callable or self.condition, result)
+        value = redact(value, self.action)  # XCom: secrets masked (tcxkit.redaction)
         self.log.info("%s: condition %s", self.action, "holds" if done else "not met yet")
         return PokeReturnValue(is_done=done, xcom_value=value if done else None)

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ..errors import TcxError
+from ..redaction import redact
 from ._compat import BaseTrigger, TriggerEvent
 from .conditions import evaluate
 from .errors import ThreeCXPermanentError, to_airflow_error
@@ -81,6 +82,7 @@ class ThreeCXTrigger(BaseTrigger):
                         pokes,
                     )
                     if done:
+                        value = redact(value, self.action)  # becomes XCom: masked
                         yield TriggerEvent({"status": "done", "value": value, "pokes": pokes})
                         return
                     await asyncio.sleep(self.poke_interval)

@@ -28,17 +28,23 @@ def main(argv: list[str] | None = None) -> None:
         )
         sys.exit(2)
 
+    from ..config import env_bool
+    from ..errors import TcxError
     from .app import cli
-    from .errors import DEBUG
+    from .errors import DEBUG, report
     from .globalopts import prescan_release
 
     args = list(sys.argv[1:] if argv is None else argv)
     prescan_release(args)
     # Set for this run, not left on from a previous one: main() may run many
     # times in one process (tests, programs that embed the command line).
-    DEBUG["on"] = "--debug" in args or os.environ.get("TCX_DEBUG") not in (None, "", "0")
     try:
-        code = _run(cli, args)
+        try:
+            DEBUG["on"] = "--debug" in args or env_bool("TCX_DEBUG")
+        except TcxError as exc:  # an unparseable TCX_DEBUG: its message and exit code
+            code = report(exc)
+        else:
+            code = _run(cli, args)
     finally:
         _end_run()
     sys.exit(code if isinstance(code, int) else 0)

@@ -8,7 +8,6 @@ fast.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -17,6 +16,7 @@ import click
 from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
+from ..config import env_bool
 from .errors import DEBUG
 from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
 from .lazy import (
@@ -184,7 +184,7 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         from ..catalog import catalog
 
         catalog(release)  # unknown release: a clear usage error now
-    if opts["debug"] or os.environ.get("TCX_DEBUG") not in (None, "", "0"):
+    if opts["debug"] or env_bool("TCX_DEBUG"):
         opts["debug"] = DEBUG["on"] = True
     sub = ctx.invoked_subcommand
     if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
@@ -477,6 +477,11 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
     "--rotate-token", is_flag=True, help="Replace the HTTP bearer token (shown once) and serve."
 )
 @click.option(
+    "--show-secrets",
+    is_flag=True,
+    help="Pass passwords, keys and tokens to the model unmasked (off: they read ********).",
+)
+@click.option(
     "--max-result-kb",
     type=click.IntRange(1, 10240),
     default=32,
@@ -624,6 +629,3 @@ def completion_cmd(shell: str) -> None:
 
 
 BUILTINS = tuple(cli.commands)
-
-if os.environ.get("TCX_DEBUG") not in (None, "", "0"):
-    DEBUG["on"] = True

@@ -10,11 +10,11 @@ here only, so help and discovery never pay for httpx.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..config import env_text, tls_verify
 from ..errors import ConfigurationError
 from ..urls import check_url
 from .profiles import get_secret, load_config
@@ -53,9 +53,7 @@ class Connection:
         return f"{self.url} as {self.client_id!r} ({self.source})"
 
 
-def _env(name: str) -> str | None:
-    value = os.environ.get(name)
-    return value if value else None
+_env = env_text
 
 
 def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Connection:
@@ -74,28 +72,24 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
         name = cfg.current
     prof = cfg.require(name) if name else None
 
-    verify: bool | str = True
     version = choose_release(opts.release, prof)
     if prof is not None:
         url = url or prof.url
         cid = cid or prof.client_id
         if secret is None:
             secret = get_secret(prof)
-        if prof.ca_bundle:
-            verify = prof.ca_bundle
-        if prof.insecure:
-            verify = False
         source = f"profile {prof.name!r}" + (" + environment" if _env("TCX_URL") else "")
     elif url or cid or secret:
         source = "environment"
     else:
         return _embedded(opts, version, announce, start)
 
-    ca = opts.ca_bundle or _env("TCX_CA_BUNDLE")
-    if ca:
-        verify = ca
-    if opts.insecure or _env("TCX_INSECURE") not in (None, "0", "false"):
-        verify = False
+    verify = tls_verify(
+        insecure=opts.insecure,
+        ca_bundle=opts.ca_bundle,
+        configured_insecure=bool(prof and prof.insecure),
+        configured_ca=prof.ca_bundle if prof else None,
+    )
     missing = [
         var
         for var, value in (
@@ -163,7 +157,7 @@ def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict
     if opts.debug:
         enable_debug_logging()
     # Plain http needs no certificates; skipping them saves loading the CA bundle.
-    verify = False if conn.url.startswith("http://") else conn.verify
+    verify = False if conn.url.startswith("http://") else conn.verify  # see tls_verify
     args = (conn.url, conn.client_id, conn.client_secret)
     return args, {
         "release": conn.version,

@@ -9,11 +9,11 @@ says: the profile's store, the OS keyring, a 0600 file or an environment variabl
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import env_text, tls_verify
 from ..errors import ConfigurationError, FleetFailure
 from ..fleet.inventory import PbxTarget, SecretRef, load_inventory, resolve_secret, select
 from .errors import error_fields
@@ -41,7 +41,7 @@ DEFAULT_CONCURRENCY = 8
 
 def _inventory_path(opts: Options) -> tuple[Path | None, bool]:
     """The inventory file, and whether it was named explicitly (then it is the fleet)."""
-    given = opts.inventory or os.environ.get("TCX_INVENTORY") or None
+    given = opts.inventory or env_text("TCX_INVENTORY")
     if given:
         return Path(given).expanduser(), True
     default = config_dir() / "fleet.toml"
@@ -84,17 +84,24 @@ def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]
     from dataclasses import replace
 
     chosen = select(all_targets(opts), selector or opts.fleet or "all")
-    override: dict[str, Any] = {}
-    if opts.release:
-        override["release"] = opts.release
-    ca = opts.ca_bundle or os.environ.get("TCX_CA_BUNDLE")
-    if ca:
-        override["ca_bundle"] = ca
-    if opts.insecure or os.environ.get("TCX_INSECURE") not in (None, "", "0", "false"):
-        override["insecure"] = True
-    if opts.allow_http:
-        override["insecure_http"] = True
-    return [replace(t, **override) for t in chosen] if override else chosen
+    out = []
+    for t in chosen:
+        verify = tls_verify(
+            insecure=opts.insecure,
+            ca_bundle=opts.ca_bundle,
+            configured_insecure=t.insecure,
+            configured_ca=t.ca_bundle,
+        )
+        out.append(
+            replace(
+                t,
+                insecure=verify is False,
+                ca_bundle=verify if isinstance(verify, str) else None,
+                insecure_http=t.insecure_http or opts.allow_http,
+                release=opts.release or t.release,
+            )
+        )
+    return out
 
 
 def cli_secret(target: PbxTarget) -> str:

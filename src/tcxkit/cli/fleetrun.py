@@ -93,6 +93,7 @@ def run_fleet(
                 async for pbx, item in fleet.paginate(
                     action.id, page_size=values.get("page_size"), **kwargs
                 ):
+                    item = printer.answer(item)
                     yield (
                         {"pbx": pbx, **item}
                         if isinstance(item, dict)
@@ -108,7 +109,7 @@ def run_fleet(
             results = await fleet.call(action.id, **kwargs)
         for r in results:
             if r.ok:
-                for row in _rows(r.pbx, r.value, collection):
+                for row in _rows(r.pbx, printer.answer(r.value), collection):
                     yield row
             else:
                 failures.append(r)

@@ -230,7 +230,7 @@ def run_items(
                     for _i, _item, fut in window:
                         fut.cancel()
                     continue
-                printer.rows(_lines(index, result))
+                printer.rows(_lines(index, printer.answer(result)))
         except BaseException:
             for _i, _item, fut in window:
                 fut.cancel()

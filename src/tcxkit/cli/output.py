@@ -18,7 +18,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..redaction import MASK, is_secret_key, redact
+from ..redaction import MASK, is_secret_action, is_secret_key, redact
 
 __all__ = [
     "MASK",
@@ -115,6 +115,8 @@ class Printer:
     fmt: str = "json"
     show_secrets: bool = False
     out: TextIO | None = None
+    #: The action whose answers this prints: a secret-returning one is masked whole.
+    action: str | None = None
     pretty: bool | None = None
     layout: Any = None  # tcxkit.cli.columns.Layout: which columns, in which order
 
@@ -126,6 +128,14 @@ class Printer:
     # -- helpers --------------------------------------------------------
     def _clean(self, value: Any) -> Any:
         return value if self.show_secrets else redact(value)
+
+    def answer(self, value: Any) -> Any:
+        """A PBX's answer to :attr:`action`, before it is printed or wrapped in a row
+        (``--fleet``, ``--items``): masked whole when the action returns a secret
+        (everything printed is also masked by field)."""
+        if self.show_secrets or self.action is None:
+            return value
+        return redact(value, self.action) if is_secret_action(self.action) else value
 
     def _dump(self, value: Any, pretty: bool | None = None) -> str:
         return self._encoder(pretty)(value)
@@ -171,7 +181,7 @@ class Printer:
         """
         if count is not None and self.fmt != "json":
             print(f"3cx: @odata.count: {count} items match in total.", file=sys.stderr)
-        clean = iter(rows) if self.show_secrets else map(redact, rows)
+        clean = iter(rows) if self.show_secrets else map(redact, rows)  # by field: rows are wrapped
         if self.fmt in ("jsonl", "raw"):
             encode = self._encoder(False)
             return self._batched(encode(row) + "\n" for row in clean)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import env_bool, parse_bool
 from ..errors import ConfigurationError
 from ..private_files import check_private
 from ..urls import check_url
@@ -120,6 +121,8 @@ def load_config() -> Config:
     profiles = {}
     for name, raw in (data.get("profiles") or {}).items():
         known = {k: v for k, v in raw.items() if k in Profile.__dataclass_fields__}
+        if "insecure" in known:
+            known["insecure"] = parse_bool(known["insecure"], f"{path} [profiles.{name}] insecure")
         profiles[name] = Profile(**{**known, "name": name})
         check_url(str(profiles[name].url), allow_http=True, where=f"{path}: [profiles.{name}]: ")
     defaults = dict(data.get("defaults") or {})
@@ -175,7 +178,7 @@ def save_config(cfg: Config) -> Path:
 
 def keyring_usable() -> bool:
     """Whether an OS keyring backend can store secrets (TCX_NO_KEYRING=1 disables it)."""
-    if os.environ.get("TCX_NO_KEYRING", "") not in ("", "0"):
+    if env_bool("TCX_NO_KEYRING"):
         return False
     try:
         import keyring

@@ -161,6 +161,7 @@ def _printer(
     return Printer(
         fmt=fmt or values.get("output") or opts.output or "json",
         show_secrets=values["show_secrets"],
+        action=action.id,
         layout=Layout.for_action(action, values.get("select"), fleet=bool(opts.fleet)),
     )
 
@@ -320,7 +321,7 @@ def _print_result(
     if result is None:
         print(f"3cx: {action.id}: done (no content).", file=sys.stderr)
         return
-    n = printer.result(result, collection=action.response.kind == "collection")
+    n = printer.result(printer.answer(result), collection=action.response.kind == "collection")
     if n == 0 and action.response.kind == "collection":
         _note_empty(action, kwargs)
 

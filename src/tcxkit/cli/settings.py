@@ -7,8 +7,7 @@ written in one place (and documented in docs/cli.md, "Defaults").
 
 from __future__ import annotations
 
-import os
-
+from ..config import env_text
 from ..errors import ConfigurationError, UsageError
 from .globalopts import OUTPUT_FORMATS
 from .runopts import Options
@@ -48,7 +47,7 @@ def settle(opts: Options) -> Options:
         return opts
     from .profiles import _config_path, load_config
 
-    env = {k: os.environ.get(k) or None for k in ("TCX_PROFILE", "TCX_OUTPUT", "TCX_TIMEOUT")}
+    env = {k: env_text(k) for k in ("TCX_PROFILE", "TCX_OUTPUT", "TCX_TIMEOUT")}
     needs_config = (
         (opts.profile is None and env["TCX_PROFILE"] is None)
         or (opts.output is None and env["TCX_OUTPUT"] is None)

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..config import parse_bool
 from ..errors import ConfigurationError, UsageError
 from ..private_files import check_private
 from ..urls import check_url
@@ -140,9 +141,6 @@ def _target(name: str, raw: Any, where: str, base: Path) -> PbxTarget:
     for key in ("url", "client_id"):
         if not isinstance(raw.get(key), str) or not raw[key].strip():
             raise _bad(where, f"[pbx.{name}] needs {key} (a string).")
-    for key in ("insecure", "insecure_http"):
-        if not isinstance(raw.get(key, False), bool):
-            raise _bad(where, f"[pbx.{name}] {key} must be true or false.")
     check_url(raw["url"].strip(), allow_http=True, where=f"{where}: [pbx.{name}]: ")
     given = [k for k in ("secret_env", "secret_file", "secret_keyring") if k in raw]
     if len(given) > 1:
@@ -169,8 +167,10 @@ def _target(name: str, raw: Any, where: str, base: Path) -> PbxTarget:
         tags=tuple(tags),
         release=str(raw.get("release", "auto")),
         ca_bundle=ca,
-        insecure=bool(raw.get("insecure", False)),
-        insecure_http=bool(raw.get("insecure_http", False)),
+        insecure=parse_bool(raw.get("insecure", False), f"{where}: [pbx.{name}] insecure"),
+        insecure_http=parse_bool(
+            raw.get("insecure_http", False), f"{where}: [pbx.{name}] insecure_http"
+        ),
         source=where,
     )
 

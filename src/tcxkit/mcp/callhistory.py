@@ -25,7 +25,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..odata import F, Filter
-from ..redaction import redact
 from .budget import dumps, fit
 from .pbxclock import Period, parse_period
 from .service import ToolFailure
@@ -190,7 +189,7 @@ def call_history(
     if not page:
         out["note"] = _nothing_found(who, group, period, missed_only, total, skip)
     out["used"] = used
-    return _fit(redact(out), tb.budget)
+    return _fit(tb.reveal(out), tb.budget)
 
 
 def _queue(tb: Toolbox, text: str) -> tuple[dict[str, Any], Filter]:

@@ -42,6 +42,8 @@ class McpOptions:
     deny: str | None = None
     audit_log: str | None = None
     max_result_kb: int = 32
+    #: Secrets reach the model unmasked (``--show-secrets``); never the audit log.
+    show_secrets: bool = False
     allow_remote: bool = False
     allowed_hosts: str | None = None
     rotate_token: bool = False
@@ -82,6 +84,7 @@ def build_toolbox(opts: Options, mcp: McpOptions) -> tuple[Toolbox, str]:
     audit.check()
     client = make_client(conn, opts)
     tb = Toolbox(client, policy, audit, mcp.max_result_kb * 1024)
+    tb.show_secrets = mcp.show_secrets
     threading.Thread(target=tb.warm_up, name="tcxkit-mcp-warm-up", daemon=True).start()
     return tb, key
 

@@ -48,6 +48,13 @@ class Toolbox:
         self.policy = policy
         self.audit = audit
         self.budget = max_result_bytes
+        #: ``3cx mcp --show-secrets``: the only way a secret reaches the model.
+        self.show_secrets = False
+
+    def reveal(self, result: Any, action: str | None = None) -> Any:
+        """What the model may see of ``result`` (``action``'s answer): secrets masked
+        (:func:`tcxkit.redaction.redact`) unless the server runs with ``--show-secrets``."""
+        return result if self.show_secrets else redact(result, action)
 
     @property
     def catalog(self) -> Catalog:
@@ -185,7 +192,7 @@ class Toolbox:
         if action.pageable and "count" in action.query and "count" not in args:
             args["count"] = True
         result = self.run(action, args, caller)
-        return fit(redact(result), self.budget, skip=skip or 0, action=action.id)
+        return fit(self.reveal(result, action.id), self.budget, skip=skip or 0, action=action.id)
 
     def run(self, action: Action, args: dict[str, Any], caller: Caller | None = None) -> Any:
         """Check the policy, send, audit changes and refusals (with who asked: ``caller``);

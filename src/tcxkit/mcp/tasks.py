@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..odata import F
-from ..redaction import redact
 from .budget import fit
 from .callhistory import call_history, call_log_period
 from .service import Toolbox, ToolFailure
@@ -71,7 +70,7 @@ def find_dn(tb: Toolbox, query: str, limit: int = 10) -> str:
             "outside caller."
         )
     out["used"] = used
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def active_calls(tb: Toolbox) -> str:
@@ -88,12 +87,14 @@ def active_calls(tb: Toolbox) -> str:
             },
             tb.budget,
         )
-    return fit(redact(result), tb.budget, action="ListActiveCall")
+    return fit(tb.reveal(result), tb.budget, action="ListActiveCall")
 
 
 def system_status(tb: Toolbox) -> str:
     """The PBX's version, licence, calls, extensions and health at a glance."""
-    return fit(redact(tb.run(tb.catalog.require("GetSystemStatus"), {})), tb.budget)
+    return fit(
+        tb.reveal(tb.run(tb.catalog.require("GetSystemStatus"), {}), "GetSystemStatus"), tb.budget
+    )
 
 
 def missed_calls(tb: Toolbox, *args: Any, **kwargs: Any) -> str:
@@ -128,7 +129,7 @@ def queue_members(tb: Toolbox, queue: str) -> str:
         "agents": agents.get("value", agents),
         "used": ["ListQueue", "ListAgents"],
     }
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def change_queue_agents(
@@ -190,7 +191,7 @@ def change_queue_agents(
     tb.run(cat.require("UpdateQueue"), {"Id": q["Id"], "body": {"Agents": agents}})
     out["changed"] = True
     out["used"] = ["ListQueue", "ListAgents", *(["ListPeer"] if add else []), "UpdateQueue"]
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def _any_number(numbers: list[str]) -> Any:
@@ -240,7 +241,7 @@ def user_forwarding(tb: Toolbox, user: str) -> str:
             "The PBX returned no forwarding profiles for this user; "
             f"call_action('ListForwardingProfiles', params={{'Id': {row.get('Id')}}}) reads them directly."
         )
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def _fields_of(tb: Toolbox, type_name: str, wanted: tuple[str, ...]) -> list[str]:
@@ -291,7 +292,7 @@ def ring_groups(tb: Toolbox, query: str | None = None) -> str:
         names = ", ".join(f"{g['Number']} {g['Name']}" for g in groups)
         out["note"] = f"Nothing matches {q!r}. Ring groups of this PBX: {names}."
     out["used"] = used
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 _TRUNK_FIELDS = (
@@ -323,7 +324,7 @@ def trunk_status(tb: Toolbox) -> str:
     }
     if not rows:
         out["note"] = "This PBX has no trunk (ListTrunk is empty): it cannot call outside."
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)
 
 
 def last_backup(tb: Toolbox, now: datetime | None = None) -> str:
@@ -358,4 +359,4 @@ def last_backup(tb: Toolbox, now: datetime | None = None) -> str:
         except ToolFailure as exc:
             out["schedule"] = f"not readable: {exc}"
     out["used"] = used
-    return fit(redact(out), tb.budget)
+    return fit(tb.reveal(out), tb.budget)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Problem
-from ..redaction import is_secret_key
+from ..redaction import concealed_schemas, is_secret_key
 from ..validation import unknown_property
 
 if TYPE_CHECKING:
@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from .kinds import Kind
 
 __all__ = ["entity_schema", "is_secret_field", "literal_secrets", "unknown_fields"]
-
-#: Schemas whose whole value is a secret, whatever the field is called.
-CONCEALED = frozenset({"Pbx.ConcealedPassword", "Pbx.ConcealedDataFile"})
 
 
 def entity_schema(kind: Kind, cat: Catalog) -> dict[str, Any] | None:
@@ -51,7 +48,9 @@ def _refs(schema: dict[str, Any]) -> Iterator[str]:
 
 def is_secret_field(name: str, schema: dict[str, Any] | None) -> bool:
     """Whether field ``name`` (with ``schema``, if known) holds a secret: the one rule."""
-    return is_secret_key(name) or (schema is not None and not CONCEALED.isdisjoint(_refs(schema)))
+    if is_secret_key(name):
+        return True
+    return schema is not None and not concealed_schemas().isdisjoint(_refs(schema))
 
 
 def _props(index: SchemaIndex, schema: dict[str, Any] | None) -> dict[str, Any]:
