@@ -499,6 +499,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
     if find_spec("mcp") is None:  # the SDK comes with the extra, not with the cli
         raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'")
     from ..mcp.launch import McpOptions, parse_http, run
+    from .connect import resolve
 
     mcp = McpOptions(**values)
     if mcp.http:
@@ -506,7 +507,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
             parse_http(mcp.http)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
-    run(ctx.obj, mcp)
+    run(ctx.obj, mcp, resolve)  # the CLI's connection: the built-in emulator by default
 
 
 # ----------------------------------------------------------------------------- state

@@ -17,17 +17,16 @@ import click
 from ..catalog import Catalog, catalog
 
 if TYPE_CHECKING:
-    from .profiles import Profile
+    from ..config.profiles import Profile
 
 __all__ = ["choose_release", "release_of"]
 
 
 def choose_release(explicit: str | None, profile: Profile | None) -> str:
     """The release asked for: flag or environment, then the profile's, then ``auto``."""
-    chosen = explicit or os.environ.get("TCX_RELEASE") or None
-    if (not chosen or chosen == "auto") and profile is not None and profile.version:
-        return profile.version
-    return chosen or "auto"
+    from ..config.connection import choose_release as choose
+
+    return choose(explicit, profile.version if profile is not None else None)
 
 
 def release_of(ctx: click.Context) -> Catalog:
@@ -41,9 +40,9 @@ def release_of(ctx: click.Context) -> Catalog:
 
 
 def _profile_in_use(root: click.Context) -> Profile | None:
-    """The profile this run connects with, chosen as :func:`tcxkit.cli.connect.resolve`
+    """The profile this run connects with, chosen as :func:`tcxkit.config.connection.resolve`
     chooses it: ``-p``, ``TCX_PROFILE``, ``[defaults] profile``, the current one."""
-    from .profiles import load_config
+    from ..config.profiles import load_config
 
     cfg = load_config()
     name = (

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..fleet.inventory import PbxTarget, SecretRef, dump_inventory
+from ..config.inventory import PbxTarget, SecretRef, dump_inventory
 from .config import EmulatorConfig
 
 if TYPE_CHECKING:
