@@ -18,7 +18,7 @@ from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
 from .errors import DEBUG
-from .globalopts import OUTPUT_FORMATS, add_global_options, global_options
+from .globalopts import ONE_PBX_COMMANDS, OUTPUT_FORMATS, add_global_options, global_options
 from .lazy import (
     HelpOnEmpty,
     common_options,
@@ -187,7 +187,9 @@ def cli(ctx: click.Context, **opts: Any) -> None:
     if opts["debug"] or env_bool("TCX_DEBUG"):
         opts["debug"] = DEBUG["on"] = True
     sub = ctx.invoked_subcommand
-    if (opts["fleet"] or opts["inventory"]) and sub in cli.commands and sub not in FLEET_COMMANDS:
+    one_pbx = sub in ONE_PBX_COMMANDS  # --inventory FILE --pbx NAME names its PBX
+    fleet = opts["fleet"] or (opts["inventory"] and not one_pbx)
+    if fleet and sub in cli.commands and sub not in FLEET_COMMANDS:
         from .globalopts import refuse_fleet
 
         refuse_fleet(f"3cx {sub}")

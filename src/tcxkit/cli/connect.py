@@ -14,11 +14,13 @@ from ..config.connection import (
 )
 from ..config.connection import resolve as _resolve
 from ..config.options import Options
+from ..errors import UsageError
 from .globalopts import OUTPUT_FORMATS
 
 __all__ = [
     "Connection",
     "Options",
+    "check_inventory_use",
     "disable_debug_logging",
     "enable_debug_logging",
     "make_async_client",
@@ -39,12 +41,26 @@ EMBEDDED_REUSED = (
 )
 
 
+def check_inventory_use(opts: Options) -> None:
+    """``--inventory`` without ``--fleet`` names where ``--pbx NAME`` is found; alone it
+    would be ignored, so it is refused (before anything connects)."""
+    from .settings import settle
+
+    if opts.inventory and not opts.fleet and settle(opts).profile is None:
+        raise UsageError(
+            "--inventory needs --fleet (many PBXs) or --pbx NAME (one of them).",
+            hint="Add --fleet all (or a tag, or names) to run on the inventory's PBXs, or "
+            "--pbx NAME for one; `3cx --inventory FILE fleet list` lists them.",
+        )
+
+
 def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Connection:
     """Settings for this run; starts the embedded emulator when nothing is configured.
 
     ``start=False`` (``--dry-run``) never starts it: the URL is the running
     one's, or a placeholder.
     """
+    check_inventory_use(opts)
 
     def embedded(opts: Options, version: str) -> Connection:
         return _embedded(opts, version, announce, start)

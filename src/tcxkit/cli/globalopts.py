@@ -40,6 +40,9 @@ GLOBAL_NOTE = (
     "--concurrency (see `3cx --help`)."
 )
 
+#: Built-in commands that talk to one PBX: ``--inventory FILE --pbx NAME`` may name it.
+ONE_PBX_COMMANDS = ("doctor", "mcp")
+
 #: ``--release`` as found in the raw arguments (see :func:`prescan_release`).
 _ARGV_RELEASE: dict[str, str | None] = {"value": None}
 
@@ -48,7 +51,10 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Sub-command copy of a global option: write a given value into the root Options."""
     if value is None or value is False or ctx.resilient_parsing:
         return value
-    if param.name in ("fleet", "inventory") and getattr(ctx.command, "_tcx_no_fleet", False):
+    fleet_only = param.name == "fleet" or (
+        param.name == "inventory" and ctx.command.name not in ONE_PBX_COMMANDS
+    )
+    if fleet_only and getattr(ctx.command, "_tcx_no_fleet", False):
         refuse_fleet(ctx.command_path)
     root = ctx.find_root()
     if root.obj is None:  # the root callback has not run (e.g. completion)
@@ -65,9 +71,9 @@ def global_options(*, hidden: bool = False) -> list[click.Option]:
     cb = {"callback": _store, "expose_value": False, "hidden": True} if hidden else {}
     return [
         click.Option(
-            ["--profile", "-p"],
+            ["--profile", "-p", "--pbx"],
             metavar="NAME",
-            help="Connection profile (env TCX_PROFILE).",
+            help="The PBX: a profile or an inventory PBX (env TCX_PROFILE).",
             **cb,
         ),
         click.Option(

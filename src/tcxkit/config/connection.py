@@ -2,9 +2,10 @@
 
 Order: the selected name (``Options.profile``: ``--profile``/``--pbx``, else
 ``$TCX_PROFILE``, else ``[defaults] profile``, else the current profile) -- a
-profile, or a PBX of the inventory (the ``--inventory`` file first, then the
-profiles, then ``fleet.toml``) -- with ``TCX_URL``/``TCX_CLIENT_ID``/
-``TCX_CLIENT_SECRET`` overriding its fields; environment variables alone when
+profile, with ``TCX_URL``/``TCX_CLIENT_ID``/``TCX_CLIENT_SECRET`` overriding its
+fields, or a PBX of the inventory (the ``--inventory`` file first, then the
+profiles, then ``fleet.toml``), taken as its entry says, since an inherited
+``TCX_URL`` must not receive that PBX's key; environment variables alone when
 nothing is selected; else the caller's ``fallback`` (the CLI's built-in
 emulator), or an error that says how to configure one.  Every face connects
 through :func:`resolve` and :func:`client_args`, so a setting means the same
@@ -84,6 +85,7 @@ class _Chosen:
     insecure: bool
     secret: Callable[[], str | None]
     insecure_http: bool = False
+    inventory: bool = False  # an inventory entry (not a profile): TCX_* do not override it
 
 
 def _choose(opts: Options, name: str) -> _Chosen:
@@ -127,6 +129,7 @@ def _choose(opts: Options, name: str) -> _Chosen:
         found.insecure,
         lambda: secret_for(found),
         found.insecure_http,
+        inventory=True,
     )
 
 
@@ -143,7 +146,11 @@ def resolve(
     chosen = _choose(opts, name) if name else None
 
     version = choose_release(opts.release, chosen.release if chosen else None)
-    if chosen is not None:
+    if chosen is not None and chosen.inventory:
+        # The inventory entry is the whole truth: an inherited TCX_URL must never send
+        # this PBX's key (or its requests) somewhere else.
+        url, cid, secret, source = chosen.url, chosen.client_id, chosen.secret(), chosen.source
+    elif chosen is not None:
         url = url or chosen.url
         cid = cid or chosen.client_id
         if secret is None:
