@@ -19,6 +19,7 @@ import pytest
 
 from tcxkit.catalog import catalog
 from tcxkit.catalog.naming import kebab
+from tcxkit.cli.safety import asks_first
 from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
 
 from ..planted import RELEASE, Planted, echoing_error, planted_emulator
@@ -66,7 +67,7 @@ def command(action_id: str, args: dict[str, Any]) -> list[str]:
     for name, value in args.items():
         text = json.dumps(value) if isinstance(value, dict) else str(value)
         line += [f"--{kebab(name)}", text]
-    return line
+    return line + (["--yes"] if asks_first(action) else [])  # GenerateAppToken: destructive
 
 
 def _ok(r: Result, what: str) -> str:
@@ -88,7 +89,13 @@ def test_every_format_single_and_fleet_masks_every_planted_secret(
         params = [f"--param={k}={v}" for k, v in planted.reads[action_id].items()]
         params = [p for p in params if "={" not in p]  # named body arguments: below
         body = {k: v for k, v in planted.reads[action_id].items() if isinstance(v, dict)}
-        line = ["call", action_id, *params, *(["--body", json.dumps(body)] if body else [])]
+        line = [
+            "call",
+            action_id,
+            "--yes",
+            *params,
+            *(["--body", json.dumps(body)] if body else []),
+        ]
         seen.append(_ok(cli(*line, "-o", "jsonl"), f"call {action_id}"))
         fleet = cli("--inventory", str(inventory), "--fleet", "all", *line, "-o", "csv")
         seen.append(_ok(fleet, f"--fleet call {action_id}"))
@@ -130,7 +137,10 @@ def test_items_mode_masks_answers_and_inputs(
         path.write_text("".join(json.dumps(i) + "\n" for i in items))
         action = catalog(RELEASE).require(action_id)
         for fmt in ("jsonl", "csv"):
-            r = cli(action.resource_cli_name, action.cli_name, "--items", str(path), "-o", fmt)
+            yes = ["--yes"] if asks_first(action) else []
+            r = cli(
+                action.resource_cli_name, action.cli_name, "--items", str(path), *yes, "-o", fmt
+            )
             seen.append(_ok(r, f"{action_id} --items -o {fmt}"))
     assert "********" in seen[0]
     assert not planted.leaks(*seen)

@@ -72,15 +72,17 @@ async def test_writes_allowed_errors_and_audit_show_no_planted_secret(
             )
     assert error and said in text and "********" in text
     written = [a for a, failed in outcomes if not failed]
-    assert {"GenerateAppToken", "SetOAuthState", "GetRestoreSettings"} <= set(written)
+    assert {"GenerateApiKey", "SetOAuthState", "GetRestoreSettings"} <= set(written)
+    assert "GenerateAppToken" not in written  # destructive: needs --allow-destructive
     records = audit.read_text(encoding="utf-8") if audit.exists() else ""
-    assert "GenerateAppToken" in records and "UpdateMailSettings" in records
+    assert "GenerateApiKey" in records and "UpdateMailSettings" in records
     assert not planted.leaks(*s.seen, records)
     assert secret not in "".join(s.seen) + records
 
 
 async def test_show_secrets_flag_is_the_way_out(planted: Planted, env: dict[str, str]) -> None:
-    async with stdio_session(env, "--allow-writes", "--show-secrets") as s:
+    flags = ("--allow-writes", "--allow-deletes", "--allow-destructive", "--show-secrets")
+    async with stdio_session(env, *flags) as s:
         await _read_everything(s, planted)
     assert planted.leaks(*s.seen) == planted.values
     token = json.loads(s.seen[list(planted.reads).index("APIToken")])

@@ -92,7 +92,7 @@ class AuditLog:
             "outcome": outcome,
         }
         if result is not None:
-            text = json.dumps(redact(result, action), default=str, ensure_ascii=False)
+            text = json.dumps(redact(result, action.id), default=str, ensure_ascii=False)
             entry["result"] = (
                 text if len(text) <= _MAX_RESULT_CHARS else text[:_MAX_RESULT_CHARS] + "..."
             )
