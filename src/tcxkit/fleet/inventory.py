@@ -7,26 +7,5 @@ the documented import path working.  Import from ``tcxkit.config.inventory``
 
 from __future__ import annotations
 
-from ..config.inventory import (
-    PbxTarget,
-    SecretRef,
-    SecretResolver,
-    dump_inventory,
-    load_inventory,
-    parse_inventory,
-    resolve_secret,
-    select,
-    valid_tag,
-)
-
-__all__ = [
-    "PbxTarget",
-    "SecretRef",
-    "SecretResolver",
-    "dump_inventory",
-    "load_inventory",
-    "parse_inventory",
-    "resolve_secret",
-    "select",
-    "valid_tag",
-]
+from ..config.inventory import *  # noqa: F403 -- the same names, nothing of its own
+from ..config.inventory import __all__  # noqa: F401
