@@ -233,6 +233,23 @@ def test_state_pull_from_an_inventory_pbx(run: Runner, inventory: Path, tcx_flee
     assert pbx03.requests
 
 
+def test_an_inventory_pbx_pinned_to_a_release_gets_its_commands(
+    run: Runner, tcx_fleet: Any, tmp_path: Path
+) -> None:
+    """Its ``release`` builds the command tree, as a profile's does (20.0.4 has no holidays)."""
+    from dataclasses import replace
+
+    first, *others = tcx_fleet.targets
+    old = tmp_path / "old.toml"
+    old.write_text(dump_inventory([replace(first, release="20.0.4"), *others]))
+    args = ("call", "CreateHoliday", "--body", '{"Name": "x"}', "--dry-run")
+    assert run("--inventory", str(old), "--pbx", "pbx02", *args).code == 0
+    r = run("--inventory", str(old), "--pbx", "pbx01", *args)
+    assert r.code == 2
+    assert r.err.startswith("3cx: usage error: "), r.err
+    assert "CreateHoliday" in r.err and "20.0.4" in r.err, r.err
+
+
 def test_an_unknown_pbx_name_lists_profiles_and_inventory(run: Runner, inventory: Path) -> None:
     r = run("--inventory", str(inventory), "--pbx", "pbx9", "users", "list-user")
     assert r.code == 2

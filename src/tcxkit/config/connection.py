@@ -41,6 +41,7 @@ __all__ = [
     "make_async_client",
     "make_client",
     "resolve",
+    "stored_release",
 ]
 
 
@@ -131,6 +132,26 @@ def _choose(opts: Options, name: str) -> _Chosen:
         found.insecure_http,
         inventory=True,
     )
+
+
+def stored_release(opts: Options) -> str | None:
+    """The release stored with the PBX this run names (a profile's ``version``, an
+    inventory entry's ``release``), for building the command tree before connecting.
+
+    A name that names nothing (or a broken file) gives None here; :func:`resolve`
+    reports it when the run connects.
+    """
+    try:
+        cfg = load_config()
+        name = (
+            opts.profile
+            or env_text("TCX_PROFILE")
+            or cfg.defaults.get("profile")
+            or (cfg.current if cfg.current in cfg.profiles else None)
+        )
+        return _choose(opts, name).release if name else None
+    except ConfigurationError:
+        return None
 
 
 def resolve(
