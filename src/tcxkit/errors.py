@@ -351,15 +351,26 @@ class FleetFailure(PartialFailure):
     def __init__(self, failures: list[Any], total: int) -> None:
         shown = "; ".join(f"{r.pbx}: {r.error.title}" for r in failures[:5])
         more = f"; and {len(failures) - 5} more" if len(failures) > 5 else ""
+        every = len(failures) == total
         super().__init__(
-            f"{len(failures)} of {total} PBXs failed ({shown}{more}).",
-            hint="Each failed PBX has its own error row; the others' results are complete.",
+            f"{_how_many_failed(len(failures), total)} ({shown}{more}).",
+            hint="Each failed PBX has its own error row"
+            + ("." if every else "; the others' results are complete."),
         )
         self.failures = failures
         self.total = total
+        if every:
+            self.title = "fleet failure"  # nothing partial about it
         codes = {r.error.exit_code for r in failures}
         if len(failures) == total and len(codes) == 1:
             self.exit_code = codes.pop()
+
+
+def _how_many_failed(failed: int, total: int) -> str:
+    """``2 of 5 PBXs failed``; when none succeeded, not a fraction that suggests others."""
+    if failed < total:
+        return f"{failed} of {total} PBXs failed"
+    return "The fleet's one PBX failed" if total == 1 else f"All {total} PBXs failed"
 
 
 EXIT_CODES: dict[int, str] = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -602,7 +603,7 @@ def error_from_response(
         )
     else:
         cls, headline = ApiError, f"the PBX refused the request ({status})."
-        hint = _warning_hint(details, message)
+        hint = _filter_hint(message, url) or _warning_hint(details, message)
     detail_text = _summarise(message, details)
     text = f"{action_id}: " + headline.format(where=f"{method} {url}")
     if detail_text and status != 405:
@@ -630,6 +631,38 @@ _WARNING_HINTS = {
     "FORBIDDEN_CHANGE": "this property cannot be changed after creation (e.g. a DN's Number)",
     "OUT_OF_THE_RANGE": "use a value inside the allowed range",
 }
+
+
+_BARE_NUMBER = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+(-?\d+(?:\.\d+)?)\b")
+_QUOTED_NUMBER = re.compile(r"\b([A-Za-z_][\w/]*)\s+(eq|ne|gt|ge|lt|le)\s+'(-?\d+(?:\.\d+)?)'")
+_OPERANDS = re.compile(r"Found operand types '([\w.]+)' and '([\w.]+)'")
+_NUMBERS = ("Edm.Int16", "Edm.Int32", "Edm.Int64", "Edm.Decimal", "Edm.Double")
+
+
+def _filter_hint(message: str, url: str) -> str | None:
+    """The fix for a ``$filter`` comparing text with a number, shown on the user's filter.
+
+    The PBX's OData library refuses ``Number eq 100`` (``Number`` is text) and
+    ``Id eq '6'`` (``Id`` is a number) with "A binary operator with incompatible types";
+    the fix is quoting the one and unquoting the other.
+    """
+    operands = _OPERANDS.search(message)
+    if "incompatible types" not in message or operands is None:
+        return None
+    kinds = set(operands.groups())
+    if "Edm.String" not in kinds or not kinds & set(_NUMBERS):
+        return None
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+    text = (query.get("$filter") or [""])[0]
+    quoted = _QUOTED_NUMBER.search(text)
+    bare = _BARE_NUMBER.search(text)
+    if bare is not None or quoted is None:
+        example = f"{bare[1]} {bare[2]} '{bare[3]}'" if bare else "Number eq '100'"
+        return f"Text values are quoted in a filter: {example}."
+    return (
+        f"Numbers are not quoted in a filter: {quoted[1]} {quoted[2]} {quoted[3]} "
+        "(quote the value only when the property is text, as Number is)."
+    )
 
 
 def _warning_hint(details: list[dict[str, Any]], message: str) -> str:

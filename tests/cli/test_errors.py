@@ -316,3 +316,22 @@ def test_a_filter_too_long_for_one_request_is_refused_before_sending(run: Runner
     short = ",".join(f"'{100 + i}'" for i in range(300))
     r = run("users", "list", "--filter", f"Number in ({short})", "--select", "Number")
     assert r.code == 0, r.err
+
+
+def test_unquoted_number_in_a_filter_is_refused_with_the_quoted_form(run: Runner) -> None:
+    """``Number`` is text: the PBX's OData library refuses a bare number (400, exit 8)."""
+    r = run("users", "list", "--filter", "Number eq 100")
+    assert r.code == 8
+    assert r.out == ""
+    assert (
+        "A binary operator with incompatible types was detected. Found operand types "
+        "'Edm.String' and 'Edm.Int32' for operator kind 'Equal'." in r.err
+    )
+    assert "Hint: Text values are quoted in a filter: Number eq '100'." in r.err
+    _no_traceback(r.err)
+    quoted = run("users", "list", "--filter", "Number eq '100'", "-o", "json")
+    assert quoted.code == 0 and [u["Number"] for u in quoted.json()] == ["100"]
+    r = run("users", "list", "--filter", "Id eq '6'")  # the other way round: Id is a number
+    assert r.code == 8
+    assert "Found operand types 'Edm.Int32' and 'Edm.String' for operator kind 'Equal'." in r.err
+    assert "Hint: Numbers are not quoted in a filter: Id eq 6 (quote the value only" in r.err

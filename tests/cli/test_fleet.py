@@ -59,6 +59,11 @@ def test_fleet_list_shows_tags_release_and_reachability(run: Runner, inventory: 
     assert table.out.splitlines()[0].split() == [
         "pbx", "tags", "release", "build", "reachable", "url", "source", "key_source", "error",
     ]  # fmt: skip
+    # A long key path is cut in the middle: its end (the PBX's own file) stays readable.
+    lines = table.out.splitlines()
+    start = lines[0].index("key_source")
+    keys = [line[start:].split()[-1] for line in lines[1:]]
+    assert [k.rsplit("/", 1)[-1] for k in keys] == ["pbx01", "pbx02", "pbx03"], keys
 
 
 def test_action_on_every_pbx_rows_name_their_pbx(run: Runner, inventory: Path) -> None:
@@ -154,7 +159,8 @@ def test_every_pbx_failing_alike_exits_with_that_code(run: Runner, with_down: Pa
             },
         }
     ]
-    assert r.err.startswith("3cx: partial failure: 1 of 1 PBXs failed (down: configuration")
+    assert r.err.startswith("3cx: fleet failure: The fleet's one PBX failed (down: configuration")
+    assert "Hint: Each failed PBX has its own error row.\n" in r.err  # no "others" to speak of
 
 
 @pytest.mark.parametrize(
@@ -417,7 +423,7 @@ def test_plain_http_off_this_machine_needs_insecure_http_or_allow_http(
     r = run("--inventory", str(path), "--fleet", "all", "users", "list-user", "-o", "json",
             env={"FAR_KEY": "k"})  # fmt: skip
     assert (r.code, r.err.splitlines()[0]) == (
-        2, "3cx: partial failure: 1 of 1 PBXs failed (far: configuration error).",
+        2, "3cx: fleet failure: The fleet's one PBX failed (far: configuration error).",
     )  # fmt: skip
     assert r.json()[0]["error"]["message"] == (
         "Plain http:// to 198.51.100.7 would send the API key unencrypted; nothing was sent."

@@ -87,6 +87,9 @@ def test_plan_errors_never_exit_2(run: Runner, tmp_path: Path) -> None:
     assert r.code == 3 and "Cannot read" in r.err
     r = run("state", "plan", "--bogus", "x.yaml")
     assert r.code == 3 and "No such option '--bogus'" in r.err
+    r = run("state", "plan")  # the usage error `apply` gives, with plan's exit code
+    assert r.code == 3 and "Error: Missing argument 'FILE'." in r.err
+    assert "Usage: 3cx state plan [OPTIONS] FILE" in r.err
     r = run("state", "pull", "-f", str(tmp_path / "no" / "such" / "dir.yaml"))
     assert r.code == 2 and "Cannot write" in r.err and "Traceback" not in r.err
     r = run("state", "pull", "--only", "robots")

@@ -334,9 +334,10 @@ def test_custom_column_mapper() -> None:
         ("eq 1", "Syntax error at position 0 in $filter 'eq 1': expected an expression, found 'eq'."),
         ("Name eq 'abc", "Syntax error at position 8 in $filter: unterminated string literal"),
         ("Name # 1", "Syntax error at position 5 in $filter: unexpected character '#'."),
-        ("foo(Name)", "Unknown function 'foo' at position 0 in $filter. Supported functions: ceiling,"),
-        ("contains(Name)", "Function 'contains' at position 0 in $filter takes 2 argument(s), 1 given."),
-        ("substring(Name)", "takes 2 to 3 argument(s), 1 given."),
+        # the wording of Microsoft's OData library (the PBX's), see docs/emulator.md
+        ("foo(Name)", "An unknown function with name 'foo' was found. This may also be a function import or a key lookup on a navigation property, which is not allowed."),
+        ("contains(Name)", "No function signature for the function with name 'contains' matches the specified arguments. The function signatures considered are: contains(Edm.String Nullable=true, Edm.String Nullable=true)."),
+        ("substring(Name)", "considered are: substring(Edm.String Nullable=true, Edm.Int32), substring(Edm.String Nullable=true, Edm.Int32, Edm.Int32)."),
         ("X eq 2025-01-01T10:00", "Syntax error at position 5 in $filter: '2025-01-01T10:00' is not a valid date-time;"),
         ("X eq 2025-02-30", "Syntax error at position 5 in $filter: '2025-02-30' is not a valid date."),
         ("X eq 12abc", "Syntax error at position 5 in $filter: '12abc' is not a valid number"),

@@ -1,7 +1,8 @@
 """Fixtures: a demo PBX with every kind ``3cx state`` manages, and empty PBXs to apply to.
 
-The demo data has no custom parameters, holidays or rules; ``source`` adds a few
-through XAPI, so the round trip covers every kind of :data:`tcxkit.state.KINDS`.
+The demo data has holidays, rules and custom parameters; ``source`` adds more of those
+through XAPI, so the round trip covers every kind of
+:data:`tcxkit.state.KINDS` and references between them (group ids, trunk numbers).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..emulators import own_config
 
 
 def seed_extra_kinds(pbx: Client) -> None:
-    """Parameters, holidays, rules, group rights, a forwarding profile and an IVR menu."""
+    """Parameters, rules, group rights, a forwarding profile and an IVR menu."""
     alice = pbx.call("ListUser", filter="Number eq '100'")["value"][0]["Id"]
     profile = {"Name": "Available", "NoAnswerTimeout": 25, "RingMyMobile": True}
     pbx.call("UpdateUser", Id=alice, body={"ForwardingProfiles": [profile]})
@@ -32,16 +33,10 @@ def seed_extra_kinds(pbx: Client) -> None:
     )
     pbx.call("CreateParameter", body={"Name": "ACME_REGION", "Value": "uk"})
     pbx.call(
-        "CreateHoliday", body={"Name": "Christmas Day", "Day": 25, "Month": 12, "IsRecurrent": True}
-    )
-    pbx.call(
-        "CreateHoliday", body={"Name": "Boxing Day", "Day": 26, "Month": 12, "IsRecurrent": True}
-    )
-    pbx.call(
         "CreateInboundRule",
         body={
             "RuleName": "Main DID",
-            "Data": "+442079460000",
+            "Data": "+442079460009",
             "TrunkDN": {"Number": "10000"},
             "OfficeHoursDestination": {"Type": "Queue", "Number": "800"},
             "OutOfOfficeHoursDestination": {"Type": "IVR", "Number": "901"},

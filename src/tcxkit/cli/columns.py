@@ -167,12 +167,44 @@ def fit_to_width(
             break
         widths[widest] -= 1
 
-    def cut(text: str, w: int) -> str:
-        return text if len(text) <= w else text[: max(w - 1, 0)] + "…"
-
     n = len(widths)
+    shared = [_common_prefix([r[i] for r in cells]) for i in range(n)]
     return (
-        [cut(h, w) for h, w in zip(header[:n], widths, strict=True)],
-        [[cut(c, w) for c, w in zip(r[:n], widths, strict=True)] for r in cells],
+        [cut_middle(h, w) for h, w in zip(header[:n], widths, strict=True)],
+        [[cut_middle(c, w, shared[i]) for i, (c, w) in enumerate(zip(r[:n], widths, strict=True))]
+         for r in cells],
         dropped,
-    )
+    )  # fmt: skip
+
+
+def _common_prefix(values: list[str]) -> int:
+    """How many leading characters all of a column's values share (0 for one value)."""
+    if len(values) < 2:
+        return 0
+    first, last = min(values), max(values)  # the sorted extremes differ first
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return n
+
+
+def cut_middle(text: str, width: int, shared: int = 0) -> str:
+    """``text`` in ``width`` characters, cut in the middle with "…" (ends kept).
+
+    Values of a column often share a start (``keyring:tcxkit/pbx01``, ``…/pbx02``): cutting
+    their ends would make every row read the same.  ``shared`` is the length of that
+    common start; the cut then falls inside it so the part that differs stays whole
+    when it fits.
+    """
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    keep = width - 1
+    differing = len(text) - shared
+    if shared and differing < keep:
+        tail = differing + min(shared, (keep - differing) // 2)
+    else:
+        tail = keep // 2
+    head = keep - tail
+    return text[:head] + "…" + (text[-tail:] if tail else "")

@@ -30,14 +30,14 @@ __all__ = [
 
 EMBEDDED_NOTE = (
     "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
-    "     It keeps running in the background and {stops}; `3cx emulator stop` stops it now.\n"
-    "     Connect a real PBX with `3cx login`, or set TCX_URL, TCX_CLIENT_ID and "
+    "     It keeps running in the background and {stops}; `{cmd} emulator stop` stops it now.\n"
+    "     Connect a real PBX with `{cmd} login`, or set TCX_URL, TCX_CLIENT_ID and "
     "TCX_CLIENT_SECRET."
 )
 #: Later runs, while it keeps running: one line, still naming the way out.
 EMBEDDED_REUSED = (
     "3cx: using the built-in emulator at {url} (no PBX configured; {stops}; "
-    "`3cx emulator stop` stops it)."
+    "`{cmd} emulator stop` stops it)."
 )
 
 
@@ -69,7 +69,7 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
 
 
 def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:
-    from .embedded import CLIENT_ID, ensure_running, running_state, stops_text
+    from .embedded import CLIENT_ID, command_name, ensure_running, running_state, stops_text
 
     if not start:
         found = running_state()
@@ -79,7 +79,8 @@ def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -
     if announce:
         stops = stops_text(state)
         note = EMBEDDED_NOTE if started else EMBEDDED_REUSED
-        print(note.format(url=state.url, db=state.db, stops=stops), file=sys.stderr)
+        text = note.format(url=state.url, db=state.db, stops=stops, cmd=command_name())
+        print(text, file=sys.stderr)
     return Connection(
         state.url, state.client_id, state.client_secret, "embedded emulator", version, True
     )

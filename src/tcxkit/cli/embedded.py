@@ -29,6 +29,7 @@ from ..errors import ConfigurationError, TcxError
 
 __all__ = [
     "EmbeddedEmulator",
+    "command_name",
     "describe",
     "ensure_running",
     "idle_text",
@@ -130,11 +131,29 @@ def stops_text(state: EmbeddedEmulator) -> str:
     return f"stops after {idle_text(state.idle_timeout)} without requests"
 
 
+def command_name() -> str:
+    """``3cx`` as the user can type it: the path they ran when ``3cx`` is not on PATH.
+
+    Right after ``pip install`` into a venv that is not activated (README command 1),
+    ``3cx`` alone is "command not found"; notes that name a next command say
+    ``.venv/bin/3cx emulator stop`` then.
+    """
+    import shutil
+
+    ran = sys.argv[0] if sys.argv else ""
+    if Path(ran).name != "3cx":
+        return "3cx"  # python -m tcxkit.cli, or embedded in another program
+    found = shutil.which("3cx")
+    if found and Path(found).resolve() == Path(ran).resolve():
+        return "3cx"
+    return ran
+
+
 def describe(state: EmbeddedEmulator) -> str:
     """One line for ``3cx emulator status`` and ``3cx doctor``."""
     return (
         f"{state.url} (pid {state.pid}, db {state.db}; {stops_text(state)}; "
-        "`3cx emulator stop` ends it)"
+        f"`{command_name()} emulator stop` ends it)"
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..redaction import MASK, is_secret_action, is_secret_key, redact
+from .columns import cut_middle
 
 __all__ = [
     "MASK",
@@ -96,7 +97,9 @@ def summarise(value: Any, width: int = _CELL) -> str:
     else:
         text = str(value)
     text = text.replace("\n", " ")
-    return text if len(text) <= width else text[: width - 1] + "…"
+    if isinstance(value, list):  # the first items, then "…" for the rest
+        return text if len(text) <= width else text[: width - 1] + "…"
+    return cut_middle(text, width)  # a path's or URL's end is what tells rows apart
 
 
 def _label(obj: Any) -> str:
@@ -304,7 +307,8 @@ class Printer:
             more = ([summarise(value(r, c)) for c in cols] for r in map(_as_dict, rows))
             lines = (_line(r, widths) for r in chain(cells, more))
             n = self._batched(chain([_line(cols, widths)], lines)) - 1
-        _note_long_table(n)
+        if _is_terminal(self.out):  # a file or a pipe has no screen to overflow
+            _note_long_table(n)
         return n
 
     def _kv_table(self, obj: dict[str, Any]) -> None:
@@ -381,8 +385,16 @@ def _widths(header: list[str], cells: list[list[str]]) -> list[int]:
 
 def _line(cells: list[str], widths: list[int]) -> str:
     """One table line; a cell wider than its column (rows after the sample) is cut."""
-    fitted = (c if len(c) <= w else c[: w - 1] + "…" for c, w in zip(cells, widths, strict=True))
+    fitted = (cut_middle(c, w) for c, w in zip(cells, widths, strict=True))
     return "  ".join(c.ljust(w) for c, w in zip(fitted, widths, strict=True)).rstrip() + "\n"
+
+
+def _is_terminal(out: Any) -> bool:
+    isatty = getattr(out, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
 
 
 def _note_long_table(rows: int) -> None:

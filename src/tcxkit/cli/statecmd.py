@@ -147,7 +147,8 @@ class _PlanCommand(click.Command):
         try:
             return super().make_context(*args, **kwargs)
         except click.UsageError as exc:
-            raise _PlanClickUsageError(exc.message, exc.ctx) from exc
+            # format_message(): a missing argument's own ``message`` is empty.
+            raise _PlanClickUsageError(exc.format_message(), exc.ctx) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -3,7 +3,8 @@
 ``seed(state)`` builds "Acme Widgets": departments, 25 users (extensions 100-124), three
 queues with agents, two ring groups, two IVRs, two trunks, parkings, a fax, 50 contacts,
 about 3 000 call-log segments over the last four weeks, 20 recordings tied to calls, two
-backups and three active calls.  Everything is drawn from one seeded ``random.Random``, so
+backups and three active calls; office hours, holidays, rules and custom parameters come
+from :mod:`.demo_routing`.  Everything is drawn from one seeded ``random.Random``, so
 two runs produce the same PBX (only the dates move with today's date).
 
 DNs are created through :mod:`.domain.dns`, the same code the HTTP handlers use, so demo
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .demo_routing import seed_routing
 from .domain.common import parse_duration
 
 if TYPE_CHECKING:
@@ -367,6 +369,8 @@ def _users(rng: random.Random) -> Iterator[dict[str, Any]]:
             "VMPIN": f"{rng.randrange(1000, 9999)}",
             "VMEnabled": True,
             "RecordCalls": i % 5 == 0,
+            "Require2FA": i < 6,  # owners and managers must use a second factor
+            "Enable2FA": i < 6 or i % 4 == 0,
             "Tags": [],
         }
 
@@ -447,7 +451,10 @@ def seed(state: AppState) -> None:
         create_dn(state, KINDS["Parkings"], {})
         create_dn(state, KINDS["Parkings"], {})
         create_dn(state, KINDS["Fax"], {"AuthID": "950", "FaxServer": True})
-        state.entity_set("Contacts").insert_many(_contacts(rng))
+        state.entity_set("Contacts").insert_many(
+            state.with_defaults("Contacts", c) for c in _contacts(rng)
+        )
+        seed_routing(state)
 
     end = datetime.now(UTC).replace(microsecond=0)
     plan = CallPlan.from_state(state)

@@ -25,7 +25,7 @@ from .wire import API_PREFIX, dumps
 if TYPE_CHECKING:
     from .state import AppState, SetInfo
 
-__all__ = ["GenericBehaviour", "backup_archive"]
+__all__ = ["GenericBehaviour", "backup_archive", "created"]
 
 
 class GenericBehaviour:
@@ -110,7 +110,9 @@ class GenericBehaviour:
         return row
 
     def _create(self, ctx: RequestContext, info: SetInfo, es: Any) -> Reply:
-        """POST to a set: the server assigns integer and GUID keys, whatever the body says.
+        """POST to a set: the whole new entity, defaults filled in, with a server-assigned key.
+
+        The server assigns integer and GUID keys, whatever the body says.
 
         A PBX's tables take their keys from database sequences; an ``Id`` in the body
         (``Id: 0`` from an ``Init*`` template, or a copied row) is ignored, not refused,
@@ -126,7 +128,7 @@ class GenericBehaviour:
         if info.key_type == "str" and not body.get(info.key):
             raise ctx.fail(400, (info.key, REQUIRED))
         try:
-            row = es.insert(body)
+            row = es.insert(self.state.with_defaults(info.name, body))
         except DuplicateKeyError:
             raise ctx.fail(400, (info.key, "WARNINGS.XAPI.DUPLICATE")) from None
         except StoreError as exc:
@@ -269,6 +271,34 @@ class GenericBehaviour:
         else:
             es.replace(file_name, row)
         return Reply(204)
+
+
+def created(ctx: RequestContext, reply: Reply) -> Reply:
+    """A create's answer as an OData service gives it, for every set and handler.
+
+    ``201`` carries the whole entity and a ``Location`` (OData 4.01 part 1, 11.4.2);
+    with ``Prefer: return=minimal`` it becomes ``204`` with ``Preference-Applied``,
+    ``Location`` and ``OData-EntityId`` naming the new entity (part 1, 8.2.8.7).
+    """
+    if reply.status != 201 or ctx.method != "POST" or not isinstance(reply.body, dict):
+        return reply
+    set_name = ctx.action.path.strip("/")
+    info = ctx.state.sets.get(set_name)
+    if info is None or reply.body.get(info.key) is None:
+        return reply
+    key = reply.body[info.key]
+    literal = (
+        f"'{quote(str(key).replace(chr(39), chr(39) * 2))}'" if info.key_type == "str" else key
+    )
+    location = f"{ctx.base_url}{API_PREFIX}/{set_name}({literal})"
+    headers = {**reply.headers, "Location": location}
+    prefer = ctx.headers.get("prefer", "").replace(" ", "").lower().split(",")
+    if "return=minimal" in prefer:
+        headers.update({"Preference-Applied": "return=minimal", "OData-EntityId": location})
+        return Reply(204, headers=headers)
+    if "return=representation" in prefer:
+        headers["Preference-Applied"] = "return=representation"
+    return Reply(reply.status, reply.body, reply.content_type, headers)
 
 
 def backup_archive(state: AppState, description: dict[str, Any]) -> bytes:

@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..schemas import SchemaIndex
+from .samples import sample_text
 
 __all__ = ["ValueGenerator"]
 
 _BASE_TIME = datetime(2025, 3, 13, 9, 0, 0, tzinfo=UTC)
-_WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 
 class ValueGenerator(SchemaIndex):
@@ -35,11 +35,58 @@ class ValueGenerator(SchemaIndex):
         if not schema:
             return None
         rng = random.Random(zlib.crc32(seed.encode()))
-        return self._gen(schema, rng, 0, "", items)
+        # The seed (usually the operationId) names the top level: a function answering
+        # ``{"value": ...}`` gets text that fits the operation (``APIToken``, ``GetIfaces``).
+        return self._gen(schema, rng, 0, seed, items)
 
     def entity(self, type_name: str, seed: str) -> dict[str, Any]:
         """One object of a named type (``Pbx.User``) with every property filled."""
         return self.value({"$ref": f"#/components/schemas/{type_name}"}, seed)
+
+    def defaults(self, type_name: str, *, depth: int = 0) -> dict[str, Any]:
+        """A new entity of ``type_name`` as the server fills it in: every structural
+        property, at the value it holds when the create body leaves it out.
+
+        An OData service answers a create with the whole entity; for a PBX an unset
+        property is ``false``, ``0``, ``""``, an empty list, the enum's first member, a
+        complex value of its own defaults, or null where the schema allows it and no
+        neutral value exists (an unset date).  Navigation properties are not part of it.
+        """
+        schema = self.schemas.get(type_name)
+        if not schema:
+            return {}
+        out: dict[str, Any] = {}
+        for prop, sub in self.properties(schema).items():
+            if prop.startswith("@") or sub.get("x-ms-navigationProperty"):
+                continue
+            out[prop] = self._default(sub, prop, depth)
+        return out
+
+    def _default(self, schema: dict[str, Any], name: str, depth: int) -> Any:
+        ref = _ref_name(schema)
+        merged = self._constraints(schema)
+        nullable = bool(merged.get("nullable"))
+        if "enum" in merged:
+            return merged["enum"][0] if merged["enum"] else None
+        t = merged.get("type") or ("object" if "properties" in merged else None)
+        if t == "object":
+            if ref is None or depth >= 2:
+                return None if nullable else {}
+            return self.defaults(ref, depth=depth + 1)
+        if t == "array":
+            return []
+        if t == "boolean":
+            return False
+        if t in ("integer", "number"):
+            lo, _ = _bounds(merged, 0, 0, step=1 if t == "integer" else 0.01)
+            return lo
+        if t == "string":
+            if merged.get("format") or merged.get("minLength"):
+                if nullable:
+                    return None
+                return self._string(merged, random.Random(zlib.crc32(name.encode())), name)
+            return ""
+        return None
 
     def properties(self, schema: dict[str, Any]) -> dict[str, Any]:
         """All properties of an object schema (allOf merged; empty when none)."""
@@ -102,8 +149,13 @@ class ValueGenerator(SchemaIndex):
             if depth >= self.max_depth + 3:
                 return {}
             required = set(self.declared_required(declared))
+            props = self.properties(declared)
+            if depth >= self.max_depth and not required & set(props):
+                # Nothing required: fill the scalar properties rather than answer ``{}``
+                # for a type that has properties (a PBX never sends an empty period).
+                required = {p for p, sub in props.items() if not self._nested(sub)}
             out: dict[str, Any] = {}
-            for prop, sub in self.properties(declared).items():
+            for prop, sub in props.items():
                 if prop.startswith("@") or (depth >= self.max_depth and prop not in required):
                     continue
                 if sub.get("x-ms-navigationProperty"):
@@ -112,7 +164,7 @@ class ValueGenerator(SchemaIndex):
                     if sub.get("type") == "array":
                         out[prop] = []
                     continue
-                out[prop] = self._gen(sub, rng, depth + 1, prop, 1)
+                out[prop] = self._gen(sub, rng, depth + 1, name if prop == "value" else prop, 1)
             return out
         if t == "array":
             count = n if depth < self.max_depth else 0
@@ -132,6 +184,11 @@ class ValueGenerator(SchemaIndex):
                 return None
             return self._string(schema, rng, name)
         return None
+
+    def _nested(self, schema: dict[str, Any]) -> bool:
+        """Whether a property holds an object or an array (not a scalar or an enum)."""
+        merged = self._constraints(schema)
+        return merged.get("type") in ("object", "array") or "properties" in merged
 
     def _int(self, schema: dict[str, Any], rng: random.Random, name: str) -> int:
         lo, hi = _bounds(schema, 1 if name == "Id" else 0, 1000, step=1)
@@ -157,12 +214,7 @@ class ValueGenerator(SchemaIndex):
             return f"{rng.randrange(0, 24):02d}:{rng.randrange(0, 60):02d}:00"
         if fmt == "date":
             return (_BASE_TIME + timedelta(days=rng.randrange(0, 30))).strftime("%Y-%m-%d")
-        if name in ("Number", "Extension", "DnNumber"):
-            text = str(rng.randrange(100, 999))
-        elif "Email" in name:
-            text = f"{_WORDS[rng.randrange(len(_WORDS))]}@example.com"
-        else:
-            text = f"{name or 'value'}-{_WORDS[rng.randrange(len(_WORDS))]}"
+        text = sample_text(name, rng) or ""
         min_len = schema.get("minLength", 0)
         if len(text) < min_len:
             text += "x" * (min_len - len(text))
@@ -196,6 +248,14 @@ def _bounds(schema: dict[str, Any], low: float, high: float, *, step: float) -> 
         a = lo if lo != float("-inf") else hi
         b = hi if hi != float("inf") else lo
     return a, b
+
+
+def _ref_name(schema: dict[str, Any]) -> str | None:
+    """The named type a property refers to, directly or through an ``allOf`` wrapper."""
+    ref = schema.get("$ref") or next(
+        (p.get("$ref") for p in schema.get("allOf") or () if p.get("$ref")), None
+    )
+    return ref.rsplit("/", 1)[-1] if ref else None
 
 
 def _contradicts(schema: dict[str, Any]) -> bool:

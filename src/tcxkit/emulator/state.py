@@ -10,6 +10,7 @@ without a domain handler comes from its part ``behaviour``, a
 from __future__ import annotations
 
 import collections
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +58,7 @@ class AppState:
         self.router = Router(self.catalog)
         self.validator = Validator(self.catalog.schemas)
         self.generator = ValueGenerator(self.catalog.schemas)
+        self._defaults: dict[str, dict[str, Any]] = {}  # type name -> a new entity
         self.registry = reg or registry
         self.tokens = IssuedTokens(lifetime=config.token_lifetime, single_token=config.single_token)
         self.store = Store(
@@ -161,8 +163,24 @@ class AppState:
             nav_lists={p for p in nav if props[p].get("type") == "array"},
             key_max=info.key_max,
         )
+        es.property_types = {p: odata_type(s) for p, s in props.items()}
         self._open_sets[name] = es
         return es
+
+    def with_defaults(self, set_name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``body`` completed to a whole entity of the set's type (what a create stores).
+
+        The key and alternate keys are the create's to assign or check, so they are
+        never defaulted.
+        """
+        info = self.sets[set_name]
+        defaults = self._defaults.get(info.type_name)
+        if defaults is None:
+            defaults = self._defaults[info.type_name] = self.generator.defaults(info.type_name)
+        skip = {info.key, *info.alt_keys}
+        first = {k: body[k] for k in info.alt_keys if k in body}
+        filled = {k: copy.deepcopy(v) for k, v in defaults.items() if k not in skip}
+        return {**first, **filled, **body}
 
     def singleton(self, name: str) -> dict[str, Any]:
         """A settings singleton's stored value (generated and stored on first use)."""

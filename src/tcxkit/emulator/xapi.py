@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..catalog import Action
 from ..redaction import redact
 from .admin import inject_fault, log_request
+from .generic import created
 from .limits import MAX_JSON_BODY, OFFLOAD_BODY
 from .odata import ODataQueryError
 from .registry import Reply, RequestContext, XapiError
@@ -258,12 +259,12 @@ class XapiEndpoints:
             ctx.options  # noqa: B018 - parse early so bad options give 400 first
         found = s.registry.lookup(ctx.action.id, s.release)
         if found is None:
-            return s.behaviour.generic(ctx)
+            return created(ctx, s.behaviour.generic(ctx))
         fn, is_async = found
         result = fn(ctx)
         if is_async or inspect.isawaitable(result):
-            return await cast("Awaitable[Reply]", result)
-        return cast(Reply, result)
+            return created(ctx, await cast("Awaitable[Reply]", result))
+        return created(ctx, cast(Reply, result))
 
     async def _accept_body(self, request: Request, action: Action, body: _Body) -> None:
         """Check an operation's JSON body: media type, then JSON, depth and schema.

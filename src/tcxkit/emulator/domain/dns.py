@@ -341,6 +341,7 @@ def create_dn(state: AppState, kind: DnKind, body: dict[str, Any]) -> dict[str, 
     if kind.set_name == "Groups":
         body.setdefault("Members", [])
         body["HasMembers"] = False
+    body = state.with_defaults(kind.set_name, body)
     with state.store.transaction():
         body["Id"] = next_dn_id(state)
         row = state.entity_set(kind.set_name).insert(body)

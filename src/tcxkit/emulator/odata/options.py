@@ -19,6 +19,7 @@ from .errors import ODataQueryError
 from .lexer import IDENTIFIER, split_top_level
 from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
 from .parser import parse_filter, parse_orderby
+from .types import check_types
 
 __all__ = [
     "QueryOptions",
@@ -202,8 +203,10 @@ def validate_options(
     options: QueryOptions,
     properties: set[str] | frozenset[str],
     type_name: str,
+    types: Mapping[str, str] | None = None,
 ) -> None:
-    """Reject references to properties ``type_name`` does not have (top-level names only)."""
+    """Reject references to properties ``type_name`` does not have (top-level names only),
+    and, given the properties' Edm ``types``, filters the PBX could not bind."""
     for item in options.select or ():
         if item != "*" and item.split("/")[0] not in properties:
             raise _unknown(item.split("/")[0], type_name)
@@ -217,3 +220,5 @@ def validate_options(
     for name in options.expand:
         if name != "*" and name not in properties:
             raise _unknown(name, type_name)
+    if types:
+        check_types(options.filter, types)

@@ -21,6 +21,7 @@ from .nodes import (
     OrderBy,
     Prop,
 )
+from .types import no_signature, unknown_function
 
 __all__ = ["FUNCTIONS", "parse_filter", "parse_orderby"]
 
@@ -236,11 +237,7 @@ class _Parser:
         token = self.advance()
         name = token.text.lower()
         if name not in FUNCTIONS:
-            known = ", ".join(sorted(FUNCTIONS))
-            raise ODataQueryError(
-                f"Unknown function '{token.text}' at position {token.pos} in {self.option}. "
-                f"Supported functions: {known}."
-            )
+            raise unknown_function(token.text)
         self.expect_punct("(")
         self.enter()
         args: list[Node] = []
@@ -253,11 +250,7 @@ class _Parser:
         self.depth -= 1
         low, high = FUNCTIONS[name]
         if not low <= len(args) <= high:
-            wanted = str(low) if low == high else f"{low} to {high}"
-            raise ODataQueryError(
-                f"Function '{name}' at position {token.pos} in {self.option} takes {wanted} "
-                f"argument(s), {len(args)} given."
-            )
+            raise no_signature(name)
         return Call(name, tuple(args), token.pos)
 
     def parse_path(self) -> Node:

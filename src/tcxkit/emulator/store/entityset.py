@@ -61,6 +61,9 @@ class EntitySet:
         self.datetime_props = datetime_props
         self.planner = QueryPlanner(key)
         self.reader = Reader(self)
+        #: Edm type of each property (``Edm.String``...), when the release declares them:
+        #: filters are then bound as the PBX binds them (see ``odata.types``).
+        self.property_types: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"EntitySet({self.name!r}, key={self.key!r}, key_type={self.key_type!r})"
@@ -272,7 +275,12 @@ class EntitySet:
     def check(self, options: QueryOptions) -> None:
         """400 for options naming a property this set's type lacks (list and single reads)."""
         if self.properties is not None:
-            validate_options(options, self.properties | self.nav_props | {self.key}, self.type_name)
+            validate_options(
+                options,
+                self.properties | self.nav_props | {self.key},
+                self.type_name,
+                self.property_types,
+            )
 
     def shape(self, row: dict[str, Any], options: QueryOptions) -> dict[str, Any]:
         """One row as a response shows it (``$select``/``$expand`` applied).
