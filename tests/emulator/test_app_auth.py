@@ -193,3 +193,42 @@ def test_unknown_release_is_refused() -> None:
         EmulatorConfig(version="19.0.0")
     assert err.value.message == "The emulator cannot play 3CX release '19.0.0'."
     assert "20.0.10" in (err.value.hint or "")
+
+
+def test_token_url_with_a_trailing_slash_is_answered_without_a_redirect(
+    fresh_emulator: Any,
+) -> None:
+    # A redirect would take its Location from the Host header, and a 307 re-sends the
+    # secret there; the PBX's routing (ASP.NET Core) takes the trailing slash as it is.
+    r = httpx.post(
+        f"{fresh_emulator.url}/connect/token/",
+        data=_form(fresh_emulator),
+        headers={"Host": "attacker.example"},
+    )
+    assert r.status_code == 200, r.text
+    assert "location" not in r.headers
+    assert r.json()["token_type"] == "Bearer"
+    wrong = httpx.post(
+        f"{fresh_emulator.url}/connect/token/",
+        data=_form(fresh_emulator, client_secret="nope"),
+        headers={"Host": "attacker.example"},
+    )
+    assert wrong.status_code == 401 and "location" not in wrong.headers
+    # No slash redirect anywhere else either.
+    other = httpx.get(
+        f"{fresh_emulator.url}/emulator/health/", headers={"Host": "attacker.example"}
+    )
+    assert other.status_code == 404 and "location" not in other.headers
+
+
+def test_unauthenticated_token_requests_leave_no_body_in_the_log(fresh_emulator: Any) -> None:
+    url = fresh_emulator.url
+    httpx.post(f"{url}/connect/token", data=_form(fresh_emulator, client_secret="guess-1"))
+    httpx.post(f"{url}/connect/token", data=_form(fresh_emulator, grant_type="password"))
+    httpx.post(f"{url}/connect/token", data=_form(fresh_emulator))
+    guess, grant, issued = fresh_emulator.requests[-3:]
+    assert (guess["status"], guess["body"]) == (401, None)
+    assert (grant["status"], grant["body"]) == (400, None)
+    assert issued["status"] == 200
+    assert issued["body"]["client_secret"] == "********"
+    assert "guess-1" not in str(fresh_emulator.requests)

@@ -65,7 +65,7 @@ DAY = "2025-01-01T00:00:00Z"
         ),
         (
             "/ReportAbandonedChatsStatistics/Pbx.DownloadAbandonedChatsStatistics("
-            f"queueDnStr=null,startDt={DAY},endDt={DAY},participantType=%97,clientTimeZone=null)",
+            f"queueDnStr=null,startDt={DAY},endDt={DAY},participantType=%C2%97,clientTimeZone=null)",
             "for 'participantType' is not a valid Edm.Int32.",
             "participantType",
         ),
@@ -198,6 +198,7 @@ def test_oversized_body_is_413_before_it_is_read(emu: Any) -> None:
     answer = _raw(
         emu,
         b"POST /xapi/v1/Users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        + f"Authorization: Bearer {fetch_token(emu)}\r\n".encode()
         + f"Content-Length: {53_000_000}\r\n\r\n".encode(),
     )
     assert answer.startswith(b"HTTP/1.1 413 ")

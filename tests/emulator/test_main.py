@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from tcxkit.cli.app import cli
@@ -74,3 +75,43 @@ def test_unreadable_secret_file_is_a_configuration_error(tmp_path: Path) -> None
     assert done.returncode != 0
     assert f"error: Cannot read the client secret file {str(missing)!r}" in done.stderr
     assert done.stdout == ""
+
+
+def test_public_address_with_the_default_secret_is_refused_before_binding(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tcxkit.emulator import __main__ as entry
+    from tcxkit.emulator import server
+
+    def no_bind(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the emulator bound a socket before refusing")
+
+    monkeypatch.setattr(server, "_bind_all", no_bind)
+    monkeypatch.setattr(server, "_build", no_bind)
+    monkeypatch.delenv("TCX_EMULATOR_SECRET", raising=False)
+    for host in ("0.0.0.0", "::", "192.0.2.10", "pbx.example.com"):
+        assert entry.main(["--host", host, "--port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert f"error: The emulator will not listen on {host} with the default API key" in err
+        assert "export TCX_EMULATOR_SECRET=" in err and "--client-secret-file" in err
+    from tcxkit.cli import main as cli_main
+
+    with pytest.raises(SystemExit) as stopped:
+        cli_main(["emulator", "--host", "0.0.0.0", "--port", "0"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "3cx: configuration error: The emulator will not listen on 0.0.0.0" in err
+    assert "Hint: Set a key of your own" in err
+
+
+def test_listening_off_loopback_over_plain_http_warns() -> None:
+    from tcxkit.emulator import EmulatorConfig
+    from tcxkit.emulator.server import check_exposure
+
+    own = [EmulatorConfig(data="empty", client_secret="a-key-of-my-own")]
+    for host in ("127.0.0.1", "::1", "localhost", "127.8.9.10"):
+        assert check_exposure(own, host) is None
+    warning = check_exposure(own, "0.0.0.0")
+    assert warning is not None
+    assert warning.startswith("warning: the emulator listens on 0.0.0.0 over plain HTTP")
+    assert "TLS proxy" in warning

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING
 
 from .._lazy import lazy_attributes
 from .config import EmulatorConfig
+from .limits import EdgeLimits
 
 if TYPE_CHECKING:
     from .app import create_app
     from .server import RunningEmulator, run, running
 
-__all__ = ["EmulatorConfig", "RunningEmulator", "create_app", "run", "running"]
+__all__ = ["EdgeLimits", "EmulatorConfig", "RunningEmulator", "create_app", "run", "running"]
 
 _LAZY = {"create_app": "app", "run": "server", "running": "server", "RunningEmulator": "server"}
 

@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import collections
 import hmac
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -29,6 +31,7 @@ from .wire import (
     OAUTH_JSON,
     BodyTooLarge,
     bearer,
+    dumps,
     envelope,
     json_response,
     loads_bounded,
@@ -38,7 +41,15 @@ from .wire import (
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["AdminEndpoints", "check_fault", "control_denied", "inject_fault", "log_request"]
+__all__ = [
+    "LOGGED_BODY",
+    "AdminEndpoints",
+    "RequestLog",
+    "check_fault",
+    "control_denied",
+    "inject_fault",
+    "log_request",
+]
 
 #: Fault-rule keys and the JSON types each accepts (``body`` may be any JSON value).
 _RULE_TYPES: dict[str, tuple[type, ...]] = {
@@ -54,6 +65,72 @@ _METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
 MAX_FAULT_DELAY = 120
 #: Rules held at once.
 MAX_FAULTS = 100
+#: Characters of a body's JSON text kept in the request log; a longer body is logged as
+#: ``{"truncated": <its length>, "head": <the first LOGGED_BODY characters>}``.
+LOGGED_BODY = 4096
+#: What one entry costs besides its strings (the dict, its keys, the numbers), roughly.
+_ENTRY_OVERHEAD = 400
+
+
+class RequestLog:
+    """The request log: newest last, bounded in entries *and* in bytes.
+
+    Bodies arrive already redacted (secrets masked), and only for requests that passed
+    authentication: nothing of an unauthenticated request is kept but its method, path,
+    query and status.  A body longer than :data:`LOGGED_BODY` characters is cut, and the
+    oldest entries are dropped while the total is over ``max_bytes``, so however large or
+    many the requests, the log holds a bounded amount of memory.
+    """
+
+    def __init__(self, max_entries: int, max_bytes: int) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._entries: collections.deque[tuple[int, dict[str, Any]]] = collections.deque()
+        self._bytes = 0
+
+    def append(self, entry: dict[str, Any]) -> None:
+        entry["body"] = _cut(entry.get("body"))
+        size = _ENTRY_OVERHEAD + sum(len(v) for v in entry.values() if isinstance(v, str))
+        body = entry["body"]
+        if isinstance(body, dict) and "truncated" in body and "head" in body:
+            size += len(body["head"])
+        elif body is not None:
+            size += len(dumps(body))
+        self._entries.append((size, entry))
+        self._bytes += size
+        while self._entries and (
+            len(self._entries) > self.max_entries or self._bytes > self.max_bytes
+        ):
+            dropped, _ = self._entries.popleft()
+            self._bytes -= dropped
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        """What the entries cost, as counted against ``max_bytes``."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (entry for _, entry in list(self._entries))
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self._entries[index][1]
+
+
+def _cut(body: Any) -> Any:
+    """A logged body, cut to :data:`LOGGED_BODY` characters of its JSON text."""
+    if body is None or isinstance(body, bool | int | float):
+        return body
+    text = body if isinstance(body, str) else dumps(body).decode("utf-8", "replace")
+    if len(text) <= LOGGED_BODY:
+        return body
+    return {"truncated": len(text), "head": text[:LOGGED_BODY]}
 
 
 def _error(status: int, message: str) -> Response:
@@ -157,7 +234,11 @@ class AdminEndpoints:
 
 
 def log_request(state: AppState, request: Request, response: Response, body: Any) -> Response:
-    """Append one request to the log (bodies already redacted) and pass the response on."""
+    """Append one request to the log and pass the response on.
+
+    ``body`` is the redacted body of an authenticated request, a marker such as
+    ``"<not JSON>"``, or None; callers never pass anything of an unauthenticated one.
+    """
     state.requests.append(
         {
             "method": request.method,

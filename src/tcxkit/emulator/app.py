@@ -111,11 +111,14 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     admin, oauth, xapi = AdminEndpoints(state), TokenEndpoint(state), XapiEndpoints(state)
     routes = [
         Route("/connect/token", oauth.token, methods=["POST"]),
+        # Answered directly, as ASP.NET Core's routing matches a trailing slash: a redirect
+        # would be built from the client's Host header and, as a 307, re-send the secret.
+        Route("/connect/token/", oauth.token, methods=["POST"]),
         Route("/emulator/health", admin.health, methods=["GET"]),
         Route("/emulator/requests", admin.request_log, methods=["GET", "DELETE"]),
         Route("/emulator/tokens/expire", admin.expire_tokens, methods=["POST"]),
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
-        Route("/backups/{name:path}", xapi.backup_file, methods=["GET"]),
+        Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",
             xapi.xapi,
@@ -128,6 +131,9 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         middleware=[Middleware(VersionHeader, version=config.build)],
         exception_handlers={404: _not_found, 405: _not_found},
     )
+    # No redirect anywhere: Starlette's slash redirect takes its Location from the Host
+    # header, which any client sets (the public URL is the only base for links).
+    app.router.redirect_slashes = False
     app.state.emulator = state
     return app
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..auth import expires_in_is_minutes
+from .limits import EdgeLimits
 
 __all__ = ["DEFAULT_BUILDS", "DEFAULT_SECRET", "SECRET_ENV", "EmulatorConfig", "client_secret"]
 
@@ -64,6 +65,11 @@ class EmulatorConfig:
     report_cap: int = 20000
     #: Keep at most this many entries in the request log.
     request_log_size: int = 5000
+    #: ...and at most this many bytes of them (bodies are cut to ``LOGGED_BODY`` each).
+    request_log_bytes: int = 16 * 1024 * 1024
+    #: The web server's connection limits (timeouts, head sizes, connection cap), nginx's
+    #: by default.  One server serves all PBXs of a fleet: the first config's count.
+    edge: EdgeLimits = field(default_factory=EdgeLimits)
     #: Extra knobs for domain modules (``config.options["..."]``).
     options: dict[str, object] = field(default_factory=dict)
 

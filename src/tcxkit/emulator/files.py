@@ -11,13 +11,59 @@ import csv
 import io
 import json
 import math
+import re
 import struct
 import wave
 import zipfile
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
-__all__ = ["make_csv", "make_wav", "make_zip"]
+__all__ = [
+    "MAX_FILE_NAME",
+    "content_disposition",
+    "file_name_problem",
+    "make_csv",
+    "make_wav",
+    "make_zip",
+]
+
+#: Characters of a name that becomes a file (a backup's ``Name``), before ``.zip``.
+MAX_FILE_NAME = 128
+#: POSIX's portable filename character set.  3CX documents no rule for backup names; the
+#: PBX writes them as files on Debian (and once on Windows), and this is the set every
+#: file system, shell and URL takes as it is (inferred, see docs/emulator.md "Names").
+_FILE_NAME = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def file_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot become a file on the PBX (None when it can).
+
+    Refused: characters outside ``A-Z a-z 0-9 . _ -`` (control characters, quotes,
+    ``/`` and ``\\``, spaces, non-ASCII), a leading ``.`` (hidden files, ``..``), and more
+    than :data:`MAX_FILE_NAME` characters.
+    """
+    if not name:
+        return "it is empty"
+    if len(name) > MAX_FILE_NAME:
+        return f"it is longer than {MAX_FILE_NAME} characters"
+    if not _FILE_NAME.fullmatch(name):
+        bad = next(c for c in name if not _FILE_NAME.fullmatch(c))
+        return f"it contains {bad!r}; use only letters A-Z and a-z, digits, '.', '_' and '-'"
+    if name.startswith("."):
+        return "it starts with '.'"
+    return None
+
+
+def content_disposition(filename: str, disposition: str = "attachment") -> str:
+    """A ``Content-Disposition`` value per RFC 6266: an ASCII ``filename`` any client can
+    read (anything else, quotes and backslashes included, becomes ``_``) and, when that
+    had to change the name, ``filename*`` with the exact name in UTF-8 (RFC 8187)."""
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename)
+    value = f'{disposition}; filename="{fallback}"'
+    if fallback != filename:
+        value += "; filename*=UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")
+    return value
 
 
 def make_wav(seconds: float = 1.0, *, rate: int = 8000, frequency: float = 440.0) -> bytes:

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..catalog import Action
-from .files import make_csv, make_wav, make_zip
+from .files import file_name_problem, make_csv, make_wav, make_zip
 from .odata import project
-from .registry import Reply, RequestContext
+from .registry import Reply, RequestContext, XapiError
 from .store import DuplicateKeyError, StoreError
 from .validate import REQUIRED
 from .wire import API_PREFIX, dumps
@@ -25,7 +25,7 @@ from .wire import API_PREFIX, dumps
 if TYPE_CHECKING:
     from .state import AppState, SetInfo
 
-__all__ = ["GenericBehaviour", "backup_archive", "created"]
+__all__ = ["GenericBehaviour", "backup_archive", "backup_name", "created"]
 
 
 class GenericBehaviour:
@@ -255,7 +255,7 @@ class GenericBehaviour:
     def _backup(self, ctx: RequestContext) -> Reply:
         """``Backups/Pbx.Backup``: write a real zip and list it under Backups."""
         desc = (ctx.body or {}).get("description") or {}
-        stem = str(desc.get("Name") or f"backup-{int(time.time())}")
+        stem = backup_name(desc, f"backup-{int(time.time())}")
         file_name = stem if stem.endswith(".zip") else f"{stem}.zip"
         archive = backup_archive(self.state, desc)
         self.state.extra.setdefault("backup_files", {})[file_name] = archive
@@ -299,6 +299,23 @@ def created(ctx: RequestContext, reply: Reply) -> Reply:
     if "return=representation" in prefer:
         headers["Preference-Applied"] = "return=representation"
     return Reply(reply.status, reply.body, reply.content_type, headers)
+
+
+def backup_name(description: Any, default: str) -> str:
+    """A backup's ``Name`` (``default`` when none is given), refused with 400 unless it
+    can become a file as it is: it names the archive and its download link."""
+    name = description.get("Name") if isinstance(description, dict) else None
+    if name is None or name == "":
+        return default
+    problem = file_name_problem(str(name))
+    if problem is not None:
+        raise XapiError(
+            400,
+            f"description.Name:\nWARNINGS.XAPI.INVALID (the backup name {str(name)[:80]!r} "
+            f"cannot be a file name: {problem})",
+            [("description.Name", "WARNINGS.XAPI.INVALID")],
+        )
+    return str(name)
 
 
 def backup_archive(state: AppState, description: dict[str, Any]) -> bytes:

@@ -31,6 +31,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .files import content_disposition
+
 if TYPE_CHECKING:
     from ..catalog import Action
     from .odata import QueryOptions
@@ -72,7 +74,7 @@ class Reply:
             200,
             content,
             content_type,
-            {"Content-Disposition": f'attachment; filename="{filename}"'},
+            {"Content-Disposition": content_disposition(filename)},
         )
 
 

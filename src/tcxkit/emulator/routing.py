@@ -14,12 +14,13 @@ Literals are decoded by the declared parameter type: strings quoted with
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Action, Catalog
-from .odata.lexer import split_top_level
+from .odata.lexer import MAX_NUMBER_CHARS, int_literal, split_top_level
 
 __all__ = ["LiteralError", "Match", "Router", "decode_literal", "split_path"]
 
@@ -128,43 +129,53 @@ def decode_literal(text: str, param: Any) -> Any:
             )
         raise LiteralError(
             name,
-            f"The value {text!r} for '{name}' must be a quoted string literal, "
+            f"The value {_shown(text)} for '{name}' must be a quoted string literal, "
             f"e.g. {name}='{text}'.",
             quoting=True,
         )
     if edm in _INT_RANGE:
         if not _INT.match(text):
-            raise LiteralError(name, f"The value {text!r} for '{name}' is not a valid {edm}.")
-        value = int(text)
+            raise LiteralError(name, f"The value {_shown(text)} for '{name}' is not a valid {edm}.")
+        value = int_literal(text)  # None: more digits than any Edm integer holds
         lo = param.schema.get("minimum", _INT_RANGE[edm][0])
         hi = param.schema.get("maximum", _INT_RANGE[edm][1])
-        if not lo <= value <= hi:
-            raise LiteralError(name, f"The value {text} for '{name}' is out of range {lo}..{hi}.")
+        if value is None or not lo <= value <= hi:
+            raise LiteralError(
+                name,
+                f"The value {_shown(text, quoted=False)} for '{name}' is out of range {lo}..{hi}.",
+            )
         return value
     if edm == "Edm.Boolean":
         if text in ("true", "false"):
             return text == "true"
-        raise LiteralError(name, f"The value {text!r} for '{name}' must be true or false.")
+        raise LiteralError(name, f"The value {_shown(text)} for '{name}' must be true or false.")
     if edm == "Edm.Guid":
         if _GUID.match(text):
             return text.lower()
         raise LiteralError(
-            name, f"The value {text!r} for '{name}' is not a GUID (write it bare, no quotes)."
+            name, f"The value {_shown(text)} for '{name}' is not a GUID (write it bare, no quotes)."
         )
     if edm == "Edm.DateTimeOffset":
         if _DATETIME.match(text) and _is_datetime(text):
             return text
         raise LiteralError(
             name,
-            f"The value {text!r} for '{name}' is not a date-time; write it bare with an offset, "
+            f"The value {_shown(text)} for '{name}' is not a date-time; write it bare with an offset, "
             "e.g. 2025-03-13T23:00:00Z.",
         )
     if edm in ("Edm.Double", "Edm.Single", "Edm.Decimal"):
-        if _FLOAT.match(text):
+        if len(text) <= MAX_NUMBER_CHARS and _FLOAT.match(text) and math.isfinite(float(text)):
             return float(text)
-        raise LiteralError(name, f"The value {text!r} for '{name}' is not a number.")
+        raise LiteralError(name, f"The value {_shown(text)} for '{name}' is not a number.")
     m = _QUOTED.match(text)
     return m.group(1).replace("''", "'") if m else text
+
+
+def _shown(text: str, *, quoted: bool = True) -> str:
+    """A literal as an error message quotes it: whole when short, else its start and size."""
+    if len(text) <= 40:
+        return repr(text) if quoted else text
+    return f"{text[:20]!r}...({len(text)} characters)"
 
 
 def _is_datetime(text: str) -> bool:

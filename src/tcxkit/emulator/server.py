@@ -8,6 +8,7 @@ finished start-up, so callers never sleep or poll.
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,8 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import EmulatorConfig
+from .limits import EdgeLimits
 
-__all__ = ["PortDispatch", "RunningEmulator", "run", "run_many", "running", "running_many"]
+__all__ = [
+    "PortDispatch",
+    "RunningEmulator",
+    "check_exposure",
+    "is_loopback",
+    "run",
+    "run_many",
+    "running",
+    "running_many",
+]
 
 
 @dataclass
@@ -83,23 +94,43 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-#: Seconds an idle keep-alive connection stays open: nginx's default ``keepalive_timeout``,
-#: which a PBX sits behind.  uvicorn's own default (5 s) is shorter than the idle pools of
-#: common clients, which then race the server closing a connection they are reusing.
-KEEP_ALIVE = 75
-
-
-def _uvicorn_config(app: Any, **kwargs: Any) -> Any:
+def _uvicorn_config(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
+    """uvicorn on its h11 protocol with nginx's limits (:mod:`.edge`); never httptools,
+    which ``uvicorn[standard]`` would pick and which bounds no header."""
     import uvicorn
 
+    from .edge import edge_protocol
+
+    limits = limits or EdgeLimits()
     return uvicorn.Config(
-        app,
+        _Quiet(app),
         log_level="warning",
         access_log=False,
         lifespan="off",
-        timeout_keep_alive=KEEP_ALIVE,
+        http=edge_protocol(limits),
+        timeout_keep_alive=limits.keep_alive,
         **kwargs,
     )
+
+
+class _Quiet:
+    """ASGI wrapper: a client gone while its body was read is no error of the server's.
+
+    Starlette raises ``ClientDisconnect`` from ``request.stream()`` when the client
+    leaves (or the body timeout of :mod:`.edge` gives up on it); nothing is left to
+    answer, so it ends the request instead of reaching uvicorn's error log.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from starlette.requests import ClientDisconnect
+
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            return
 
 
 def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
@@ -108,7 +139,7 @@ def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
         app.state.emulator.public_url = url
 
 
-def _server(app: Any, **kwargs: Any) -> Any:
+def _server(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
     import uvicorn
 
     class _Server(uvicorn.Server):
@@ -123,7 +154,7 @@ def _server(app: Any, **kwargs: Any) -> Any:
             await super().startup(sockets=sockets)
             self.ready.set()
 
-    server = _Server(_uvicorn_config(app, **kwargs))
+    server = _Server(_uvicorn_config(app, limits, **kwargs))
     server.ready = threading.Event()
     return server
 
@@ -143,6 +174,45 @@ class PortDispatch:
             await send({"type": "http.response.body", "body": b"no emulated PBX here"})
             return
         await app(scope, receive, send)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is a loopback address (``localhost`` counts; any other name, and
+    the wildcard ``0.0.0.0``/``::``, do not: fail closed)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(configs: list[EmulatorConfig], host: str) -> str | None:
+    """Refuse to listen off loopback with the documented default secret; else the
+    warning to show when listening off loopback (the emulator speaks plain HTTP).
+
+    Called before anything is bound, so a refused start never opens a socket.
+    """
+    if is_loopback(host):
+        return None
+    from .config import DEFAULT_SECRET, SECRET_ENV
+
+    if any(c.client_secret == DEFAULT_SECRET for c in configs):
+        from ..errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"The emulator will not listen on {host} with the default API key "
+            f"({DEFAULT_SECRET!r} is documented, so anyone who can reach it has full access).",
+            hint=f"Set a key of your own: export {SECRET_ENV}=... or --client-secret-file "
+            "PATH, or listen on 127.0.0.1.",
+        )
+    return (
+        f"warning: the emulator listens on {host} over plain HTTP: the API key and the "
+        "tokens cross the network unencrypted. Put it behind a TLS proxy, or keep it on "
+        "127.0.0.1."
+    )
 
 
 def _url(host: str, sock: socket.socket) -> str:
@@ -194,11 +264,12 @@ def running_many(
 ) -> Iterator[list[RunningEmulator]]:
     """Run several independent emulated PBXs (own data, credentials, port) on one server
     thread and event loop, for the duration of the block."""
+    check_exposure(configs, host)
     apps = _build(configs, registry)
     socks: list[socket.socket] = []
     try:
         socks = _bind_all(host, port, len(apps))
-        server = _server(_asgi(apps, socks))
+        server = _server(_asgi(apps, socks), configs[0].edge)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": socks}, name="tcxkit-emulator", daemon=True
         )
@@ -311,6 +382,9 @@ def run_many(
     """Serve one or more emulated PBXs in the foreground (ports ``port``, ``port+1``...)."""
     import uvicorn
 
+    warning = check_exposure(configs, host)  # before anything is built or bound
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     apps = _build(configs)
     socks: list[socket.socket] = []
     try:
@@ -322,7 +396,7 @@ def run_many(
             on_ready(urls)
         asgi = _asgi(apps, socks)
         watch = _IdleWatch(asgi, idle_timeout) if idle_timeout else None
-        server = uvicorn.Server(_uvicorn_config(watch or asgi))
+        server = uvicorn.Server(_uvicorn_config(watch or asgi, configs[0].edge))
         done = threading.Event()
         if watch is not None:
             threading.Thread(

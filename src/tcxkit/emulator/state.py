@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import Action, catalog, odata_type
+from .admin import RequestLog
 from .auth import IssuedTokens
 from .config import EmulatorConfig
 from .generic import GenericBehaviour
@@ -65,9 +66,7 @@ class AppState:
             str(config.db) if config.db else None,
             cache_rows=int(config.options.get("row_cache", FRAGMENT_CACHE_ROWS)),  # type: ignore[call-overload]
         )
-        self.requests: collections.deque[dict[str, Any]] = collections.deque(
-            maxlen=config.request_log_size
-        )
+        self.requests = RequestLog(config.request_log_size, config.request_log_bytes)
         self.faults: list[dict[str, Any]] = list(config.options.get("faults", ()) or ())  # type: ignore[call-overload]
         self.extra: dict[str, Any] = {}
         #: Base of ``@odata.context`` links; the server sets it once the port is bound.

@@ -54,7 +54,6 @@ class TokenEndpoint:
         elif ctype.startswith("application/x-www-form-urlencoded"):
             body = raw.decode("utf-8", "replace")
             fields = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
-        logged = redact(fields)
         if not fields:
             return log_request(
                 s,
@@ -79,7 +78,7 @@ class TokenEndpoint:
                     if grant
                     else "The mandatory 'grant_type' parameter is missing: use grant_type=client_credentials.",
                 ),
-                logged,
+                None,
             )
         if (
             fields.get("client_id") != s.config.client_id
@@ -89,7 +88,7 @@ class TokenEndpoint:
                 s,
                 request,
                 oauth_error(401, "unauthorized", "The request requires valid user authentication."),
-                logged,
+                None,  # nothing of an unauthenticated request is kept
             )
         token = s.tokens.issue(s.config.client_id)
         return log_request(
@@ -106,5 +105,5 @@ class TokenEndpoint:
                 OAUTH_JSON,
                 {"Cache-Control": "no-store", "Pragma": "no-cache"},
             ),
-            logged,
+            redact(fields),  # authenticated now: kept, with the secret masked
         )

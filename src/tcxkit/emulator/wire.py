@@ -7,6 +7,8 @@ written in one place.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -53,6 +55,7 @@ __all__ = [
     "loads",
     "loads_bounded",
     "oauth_error",
+    "percent_problem",
     "read_body",
 ]
 
@@ -76,6 +79,28 @@ def envelope(
         {"error": {"code": "", "message": message, "details": details}},
         headers=headers or None,
     )
+
+
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def percent_problem(text: str) -> str | None:
+    """Why URL text is not valid percent-encoded UTF-8 (None when it is).
+
+    A ``%`` must start a two-digit hex escape (a literal ``%`` is ``%25``), and the bytes
+    the escapes stand for must be UTF-8.  Decoding leniently would turn ``%FF`` into
+    U+FFFD, and a filter on it would silently match nothing.
+    """
+    bad = _BAD_ESCAPE.search(text)
+    if bad is not None:
+        at = text[bad.start() : bad.start() + 3]
+        return f"'{at}' is not a percent-escape (write a literal % as %25)"
+    if "%" in text:
+        try:
+            urllib.parse.unquote(text, errors="strict")
+        except UnicodeDecodeError:
+            return "its percent-escapes are not UTF-8 (e.g. %FF); encode text as UTF-8"
+    return None
 
 
 def oauth_error(status: int, error: str, description: str) -> Response:

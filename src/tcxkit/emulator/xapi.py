@@ -21,6 +21,7 @@ from starlette.responses import Response
 from ..catalog import Action
 from ..redaction import redact
 from .admin import inject_fault, log_request
+from .files import content_disposition
 from .generic import created
 from .limits import MAX_JSON_BODY, OFFLOAD_BODY
 from .odata import ODataQueryError
@@ -37,6 +38,7 @@ from .wire import (
     envelope,
     json_response,
     loads_bounded,
+    percent_problem,
     read_body,
 )
 
@@ -106,7 +108,7 @@ class XapiEndpoints:
             data,
             200,
             media_type="application/zip",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            headers={"Content-Disposition": content_disposition(name)},
         )
 
     async def xapi(self, request: Request) -> Response:
@@ -115,11 +117,16 @@ class XapiEndpoints:
             static = self._static(rest)
             if static is not None:
                 return static
+        # The bearer check comes before a byte of the body is read: an unauthenticated
+        # request is answered 401 and nothing of it is parsed or kept.
+        client_id, denied = bearer(self.state, request)
+        if denied is not None:
+            return log_request(self.state, request, denied, None)
         try:
             body = _Body(await read_body(request, MAX_JSON_BODY))
         except BodyTooLarge as exc:
             return log_request(self.state, request, exc.response(), "<too large>")
-        response = await self._dispatch(request, rest, body)
+        response = await self._dispatch(request, rest, body, client_id)
         if body.raw and not body.decoded:
             await _off_loop(body, body.decode)
         return log_request(self.state, request, response, body.logged)
@@ -158,7 +165,9 @@ class XapiEndpoints:
             "</Schema></edmx:DataServices></edmx:Edmx>"
         ).encode()
 
-    async def _dispatch(self, request: Request, rest: str, body: _Body) -> Response:
+    async def _dispatch(
+        self, request: Request, rest: str, body: _Body, client_id: str | None
+    ) -> Response:
         """Run the steps of a request; every refusal on the way is answered here, once.
 
         Each step raises :class:`~.registry.XapiError` (handlers too, and the store's and
@@ -166,7 +175,7 @@ class XapiEndpoints:
         order of the calls below and the envelope is built in one place.
         """
         try:
-            client_id = self._authorize(request)
+            _check_encoding(request)
             action, raw = self._route(request, rest)
             await self._screen(request, action)
             params = self._decode_params(action, raw)
@@ -177,13 +186,6 @@ class XapiEndpoints:
         except (XapiError, ODataQueryError, StoreError) as exc:
             return _refusal(exc)
         return self._render(reply)
-
-    def _authorize(self, request: Request) -> str | None:
-        """The client id of a live bearer token (401 with the challenge otherwise)."""
-        client_id, denied = bearer(self.state, request)
-        if denied is not None:
-            raise XapiError.answer(denied)
-        return client_id
 
     def _route(self, request: Request, rest: str) -> tuple[Action, dict[str, str]]:
         """The release's operation for this method and path, with its raw key literals."""
@@ -238,7 +240,7 @@ class XapiEndpoints:
             dict(urllib.parse.parse_qsl(request.url.query, keep_blank_values=True))
             if request.url.query
             else {}
-        )
+        )  # valid percent-encoding: checked by _check_encoding first
         return RequestContext(
             action=action,
             state=self.state,
@@ -332,6 +334,21 @@ class XapiEndpoints:
             headers=headers,
             media_type=reply.content_type or ODATA_JSON,
         )
+
+
+def _check_encoding(request: Request) -> None:
+    """400 for a path or query that is not valid percent-encoded UTF-8 (see
+    :func:`~.wire.percent_problem`); the server's lenient decoding would hide it."""
+    raw_path = request.scope.get("raw_path") or b""
+    for part, text in (
+        ("path", raw_path.decode("latin-1")),
+        ("query", request.url.query),
+    ):
+        problem = percent_problem(text)
+        if problem is not None:
+            raise XapiError(
+                400, f"The request {part} is not valid percent-encoded UTF-8: {problem}."
+            )
 
 
 def _refusal(exc: XapiError | ODataQueryError | StoreError) -> Response:

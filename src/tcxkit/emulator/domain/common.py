@@ -30,7 +30,9 @@ __all__ = [
 ]
 
 _DURATION = re.compile(
-    r"P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?\Z"
+    # Bounded digit runs: a 5 000-digit ``waitInterval`` is unreadable, not an int() error.
+    r"P(?:(?P<d>\d{1,9})D)?(?:T(?:(?P<h>\d{1,9})H)?(?:(?P<m>\d{1,9})M)?"
+    r"(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)S)?)?\Z"
 )
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..files import make_wav, make_zip
+from ..generic import backup_name
 from ..registry import Reply, RequestContext, XapiError, handler
 
 if TYPE_CHECKING:
@@ -87,7 +88,7 @@ def start_backup(ctx: RequestContext) -> Reply:
     desc = (ctx.body or {}).get("description") or {}
     created_dt = datetime.now(UTC).replace(microsecond=0)
     created = created_dt.isoformat().replace("+00:00", "Z")
-    name = str(desc.get("Name") or f"backup-{created_dt:%Y%m%d-%H%M%S}")
+    name = backup_name(desc, f"backup-{created_dt:%Y%m%d-%H%M%S}")
     delay = float(ctx.config.options.get("backup_delay", DEFAULT_BACKUP_DELAY))  # type: ignore[arg-type]
     ctx.state.extra.setdefault("pending_backups", []).append(
         {

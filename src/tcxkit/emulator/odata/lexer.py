@@ -7,6 +7,7 @@ so the parser only deals with token kinds.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -16,9 +17,37 @@ from ..limits import INT64_MAX
 from .datetimes import normalize_datetime
 from .errors import ODataQueryError
 
-__all__ = ["IDENTIFIER", "Split", "Token", "split_top_level", "tokenize"]
+__all__ = [
+    "IDENTIFIER",
+    "MAX_NUMBER_CHARS",
+    "Split",
+    "Token",
+    "int_literal",
+    "split_top_level",
+    "tokenize",
+]
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+#: Characters of a number literal with a fraction or exponent (``float()`` takes any
+#: length; an Edm.Double needs at most 24, ``-1.7976931348623157E+308``).
+MAX_NUMBER_CHARS = 64
+#: Significant digits of the largest integer any Edm type holds (Int64: 19).
+_INT64_DIGITS = len(str(INT64_MAX))
+
+
+def int_literal(text: str) -> int | None:
+    """The value of a decimal integer literal (optional sign), or None when it has more
+    significant digits than an Edm.Int64 holds.
+
+    The digits are counted *before* ``int()``: Python refuses to convert more than
+    4 300 digits (a ``ValueError`` a handler would not expect), and a long literal is out
+    of every Edm range anyway.
+    """
+    digits = text.lstrip("+-").lstrip("0")
+    if len(digits) > _INT64_DIGITS:
+        return None
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -143,15 +172,23 @@ def tokenize(text: str, option: str) -> list[Token]:
             match = _NUMBER.match(text, pos) if char.isdigit() else None
             if match:
                 raw = match.group(0)
+                shown = raw if len(raw) <= 40 else f"{raw[:20]}...({len(raw)} characters)"
                 if match.group(1) or match.group(2):
-                    tokens.append(Token("num", raw, pos, float(raw)))
-                elif int(raw) > INT64_MAX:
+                    number = float(raw) if len(raw) <= MAX_NUMBER_CHARS else math.inf
+                    if not math.isfinite(number):
+                        raise ODataQueryError(
+                            f"The number {shown} at position {pos} in {option} is not an "
+                            f"Edm.Double (at most {MAX_NUMBER_CHARS} characters, at most "
+                            "1.7976931348623157E+308)."
+                        )
+                    tokens.append(Token("num", raw, pos, number))
+                elif (value := int_literal(raw)) is None or value > INT64_MAX:
                     raise ODataQueryError(
-                        f"The number {raw} at position {pos} in {option} is out of the range "
+                        f"The number {shown} at position {pos} in {option} is out of the range "
                         f"of Edm.Int64 (at most {INT64_MAX})."
                     )
                 else:
-                    tokens.append(Token("num", raw, pos, int(raw)))
+                    tokens.append(Token("num", raw, pos, value))
                 pos = match.end()
                 continue
             if char.isdigit():
