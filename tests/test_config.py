@@ -72,3 +72,14 @@ def test_an_inventory_pbx_without_its_key_names_the_variable(
     assert caught.value.message == (
         "branch: the environment variable BRANCH_KEY (its API key) is not set."
     )
+
+
+def test_the_package_serves_options_and_connection_names() -> None:
+    import tcxkit.config as config
+    from tcxkit.config import connection, options
+
+    assert (config.Options, config.resolve, config.make_client) == (
+        options.Options,
+        connection.resolve,
+        connection.make_client,
+    )
