@@ -126,7 +126,26 @@ def test_the_checker_sees_a_function_level_cycle() -> None:
     assert [type(n).__name__ for n in _imports(tree)] == ["ImportFrom"]
 
 
-FACES = ("tcxkit.cli", "tcxkit.emulator", "tcxkit.airflow", "tcxkit.mcp", "tcxkit.state")
+#: The faces, and which other faces each may import (the core is open to all).
+#: ``fleet`` and ``state`` are faces over the core that other faces build on; the CLI
+#: fronts everything; MCP and Airflow run on one or many PBXs through fleet/state but
+#: never through the CLI (settings come from ``tcxkit.config``); the emulator stands alone.
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "tcxkit.cli": (
+        "tcxkit.mcp", "tcxkit.airflow", "tcxkit.emulator", "tcxkit.fleet", "tcxkit.state",
+    ),
+    "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
+    "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state"),
+    "tcxkit.fleet": (),
+    "tcxkit.state": (),
+    "tcxkit.emulator": (),
+}  # fmt: skip
+#: Single modules allowed one more face, each with its reason.
+EXCEPTIONS: dict[tuple[str, str], str] = {
+    # The pytest plugin's emulated fleet hands out a ready Fleet over its PBXs.
+    ("tcxkit.emulator.fleet", "tcxkit.fleet"): "EmulatedFleet.fleet()",
+}
+FACES = tuple(ALLOWED)
 
 
 def is_face(module: str, faces: tuple[str, ...] = FACES) -> bool:
@@ -134,14 +153,42 @@ def is_face(module: str, faces: tuple[str, ...] = FACES) -> bool:
     return any(module == f or module.startswith(f + ".") for f in faces)
 
 
-def test_the_state_engine_imports_only_the_core() -> None:
-    """``tcxkit.state`` runs under the CLI and, later, a fleet runner: it needs no face."""
-    graph = import_graph()
-    others = tuple(f for f in FACES if f != "tcxkit.state")
-    for name, targets in graph.items():
-        if is_face(name, ("tcxkit.state",)):
-            wrong = sorted(t for t in targets if is_face(t, others))
-            assert not wrong, f"{name} imports {wrong}"
+def face_of(module: str) -> str | None:
+    return next((f for f in FACES if is_face(module, (f,))), None)
+
+
+def face_violations(graph: dict[str, set[str]]) -> list[str]:
+    """Every import of one face by another that :data:`ALLOWED` does not declare."""
+    wrong = []
+    for name, targets in sorted(graph.items()):
+        face = face_of(name)
+        if face is None:
+            continue
+        for target in sorted(targets):
+            other = face_of(target)
+            if other in (None, face) or other in ALLOWED[face]:
+                continue
+            if (name, other) not in EXCEPTIONS:
+                wrong.append(f"{name} imports {target}")
+    return wrong
+
+
+def test_no_face_imports_a_face_it_is_not_declared_to_use() -> None:
+    found = face_violations(import_graph())
+    assert found == [], "face-to-face imports:\n" + "\n".join(found)
+
+
+def test_the_face_checker_sees_a_forbidden_import() -> None:
+    graph = {
+        "tcxkit.mcp.launch": {"tcxkit.cli.connect", "tcxkit.config", "tcxkit.fleet"},
+        "tcxkit.cli.app": {"tcxkit.mcp.launch"},
+        "tcxkit.emulator.fleet": {"tcxkit.fleet"},
+        "tcxkit.emulator.app": {"tcxkit.fleet.runner"},
+    }
+    assert face_violations(graph) == [
+        "tcxkit.emulator.app imports tcxkit.fleet.runner",
+        "tcxkit.mcp.launch imports tcxkit.cli.connect",
+    ]
 
 
 def test_the_core_imports_no_face() -> None:

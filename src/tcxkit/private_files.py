@@ -12,8 +12,9 @@ and refuses (with the ``chmod`` or ``chown`` to run) when any of them is
   rename or remove anyone else's, and the entry below it must itself be owned
   by the user or root, so it cannot be swapped;
 
-and, for a file holding a secret, when it is readable by group or others
-(``chmod 600``).  Symbolic links are followed, and the folders of both the
+and, for a private file (one holding a secret, or an audit log), when it is
+readable by group or others (``chmod 600``).  This is the one check for private
+files: the CLI's config and keys, inventories, MCP's audit log and HTTP token.  Symbolic links are followed, and the folders of both the
 path as given and the path it resolves to are checked.  Only POSIX systems
 have these modes; elsewhere the check passes.
 """
@@ -59,11 +60,17 @@ def _refuse(
     )
 
 
-def check_private(path: str | os.PathLike[str], what: str, *, secret: bool = False) -> None:
+def check_private(
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    secret: bool = False,
+    why: str = "it holds an API key",
+) -> None:
     """Refuse ``path`` (an existing file) when others could change it (module docstring).
 
     ``what`` names the file in the message (``"inventory"``, ``"secret file"``);
-    ``secret`` also refuses a file others can read.  A file that cannot be looked at
+    ``secret`` also refuses a file others can read, ``why`` saying why it is private.  A file that cannot be looked at
     is left to the caller's own read, which reports why.
     """
     if os.name != "posix":  # pragma: no cover - no POSIX modes to check
@@ -83,7 +90,7 @@ def check_private(path: str | os.PathLike[str], what: str, *, secret: bool = Fal
             p,
             f"is readable or writable by other users (mode {stat.filemode(mode)})",
             f"chmod 600 {p}",
-            "it holds an API key",
+            why,
         )
     if mode & 0o022:
         raise _refuse(

@@ -242,7 +242,10 @@ def test_incomplete_environment(bare: Runner) -> None:
 def test_unknown_profile(bare: Runner) -> None:
     r = bare("--profile", "nope", "users", "list-user")
     assert r.code == 2
-    assert "No profile named 'nope'" in r.err and "3cx login --name nope" in r.err
+    assert (
+        "No profile or inventory PBX named 'nope' (profiles: none; inventory: none)" in r.err
+        and "3cx login --name nope" in r.err
+    )
 
 
 def test_unknown_release(bare: Runner) -> None:

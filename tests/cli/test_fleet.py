@@ -166,9 +166,9 @@ def test_every_pbx_failing_alike_exits_with_that_code(run: Runner, with_down: Pa
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("users", "list-user", "--items", "-"), "3cx: usage error: --items cannot be combined with --fleet."),
-        (("users", "list-user", "--dry-run"), "3cx: usage error: --dry-run cannot be combined with --fleet."),
-        (("users", "delete-user", "--id", "1"), "3cx: usage error: DeleteUser(Id=1) deletes data on 3 PBXs (pbx01, pbx02, pbx03); not confirmed, nothing was sent."),
+        (("users", "list-user", "--items", "-"), "3cx: usage error: --items cannot be combined with --fleet.\nHint: Items mode runs on one PBX: run it with --pbx NAME instead of --fleet (any name `3cx fleet list` shows)."),
+        (("users", "list-user", "--dry-run"), "3cx: usage error: --dry-run cannot be combined with --fleet.\nHint: See the request one PBX would get: run it with --pbx NAME instead of --fleet (any name `3cx fleet list` shows)."),
+        (("users", "delete-user", "--id", "1"), "3cx: usage error: DeleteUser(Id=1) deletes data on 3 PBXs (pbx01, pbx02, pbx03); not confirmed, nothing was sent.\nHint: Add --yes to confirm (there is no terminal to ask on), or run it with --pbx NAME instead of --fleet (any name `3cx fleet list` shows) and --dry-run to see the request first."),
         (("users", "list-user", "--fleet", "nope"), "3cx: usage error: --fleet: no PBX or tag named 'nope'."),
         (("doctor",), "3cx: usage error: --fleet and --inventory do not apply to `3cx doctor`."),
     ],
@@ -176,16 +176,95 @@ def test_every_pbx_failing_alike_exits_with_that_code(run: Runner, with_down: Pa
 def test_refusals(run: Runner, inventory: Path, args: tuple[str, ...], message: str) -> None:
     r = run("--inventory", str(inventory), "--fleet", "all", *args, input="")
     assert r.code == 2
-    assert r.err.splitlines()[0] == message
+    assert r.err.splitlines()[: message.count("\n") + 1] == message.splitlines()
     assert r.out == ""
 
 
-def test_inventory_without_fleet_is_refused(run: Runner, inventory: Path) -> None:
-    r = run("--inventory", str(inventory), "users", "list-user", "--top", "1")
+def test_inventory_without_fleet_or_pbx_is_refused(run: Runner, inventory: Path) -> None:
+    for args in (("users", "list-user", "--top", "1"), ("state", "pull")):
+        r = run("--inventory", str(inventory), *args)
+        assert r.code == 2
+        assert r.err.splitlines() == [
+            "3cx: usage error: --inventory needs --fleet (many PBXs) or --pbx NAME (one of them).",
+            "Hint: Add --fleet all (or a tag, or names) to run on the inventory's PBXs, or "
+            "--pbx NAME for one; `3cx --inventory FILE fleet list` lists them.",
+        ]
+
+
+# ----------------------------------------------------------------------------- one inventory PBX
+
+
+def test_an_inventory_pbx_is_a_target_for_a_dry_run(
+    run: Runner, inventory: Path, tcx_fleet: Any
+) -> None:
+    pbx01 = tcx_fleet.instances[0]
+    pbx01.clear_requests()
+    r = run(
+        "--inventory", str(inventory), "--pbx", "pbx01",
+        "users", "delete-user", "--id", "7", "--dry-run",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert r.json() == {"method": "DELETE", "url": f"{pbx01.url}/xapi/v1/Users(7)"}
+    assert r.err == "3cx: dry run: 1 request shown, nothing was sent.\n"
+    assert pbx01.requests == []  # not even a token request
+
+
+def test_items_mode_and_a_download_on_an_inventory_pbx(
+    run: Runner, inventory: Path, tcx_fleet: Any, dirs: dict[str, Path]
+) -> None:
+    pbx02 = tcx_fleet.instances[1]
+    one = ("--inventory", str(inventory), "--pbx", "pbx02")
+    listed = run(*one, "users", "list-user", "--top", "2", "--select", "Id,Number", "-o", "jsonl")
+    assert listed.code == 0, listed.err
+    ids = "".join(f"{row['Id']}\n" for row in listed.lines())
+    pbx02.clear_requests()
+    r = run(*one, "users", "get-user", "--items", "-", "--select", "Number", input="Id\n" + ids)
+    assert r.code == 0, r.err
+    assert [row["Number"] for row in r.lines()] == [row["Number"] for row in listed.lines()]
+    assert pbx02.requests  # the inventory PBX answered, not the environment's
+    r = run(
+        "--inventory", str(inventory), "--pbx", "pbx02",
+        "recordings", "download-recording", "--rec-id", "1", "--out", "rec.wav",
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    assert (dirs["work"] / "rec.wav").read_bytes()[:4] == b"RIFF"
+
+
+def test_state_pull_from_an_inventory_pbx(run: Runner, inventory: Path, tcx_fleet: Any) -> None:
+    pbx03 = tcx_fleet.instances[2]
+    pbx03.clear_requests()
+    r = run("--inventory", str(inventory), "--pbx", "pbx03", "state", "pull")
+    assert r.code == 0, r.err
+    assert "users:" in r.out
+    assert pbx03.requests
+
+
+def test_an_inventory_pbx_pinned_to_a_release_gets_its_commands(
+    run: Runner, tcx_fleet: Any, tmp_path: Path
+) -> None:
+    """Its ``release`` builds the command tree, as a profile's does (20.0.4 has no holidays)."""
+    from dataclasses import replace
+
+    first, *others = tcx_fleet.targets
+    old = tmp_path / "old.toml"
+    old.write_text(dump_inventory([replace(first, release="20.0.4"), *others]))
+    args = ("call", "CreateHoliday", "--body", '{"Name": "x"}', "--dry-run")
+    assert run("--inventory", str(old), "--pbx", "pbx02", *args).code == 0
+    r = run("--inventory", str(old), "--pbx", "pbx01", *args)
+    assert r.code == 2
+    assert r.err.startswith(
+        "3cx: unknown action: No action named 'CreateHoliday' in XAPI 20.0.4.\n"
+    ), r.err
+
+
+def test_an_unknown_pbx_name_lists_profiles_and_inventory(run: Runner, inventory: Path) -> None:
+    r = run("--inventory", str(inventory), "--pbx", "pbx9", "users", "list-user")
     assert r.code == 2
     assert r.err.splitlines() == [
-        "3cx: usage error: --inventory only applies with --fleet.",
-        "Hint: Add --fleet all (or a tag, or names) to run on the inventory's PBXs.",
+        "3cx: configuration error: No profile or inventory PBX named 'pbx9' (profiles: none; "
+        "inventory: pbx01, pbx02, pbx03).",
+        "Hint: Create it with `3cx login --name pbx9`, list them with `3cx profiles list` and "
+        "`3cx fleet list`, or name the inventory with --inventory.",
     ]
 
 

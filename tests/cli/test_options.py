@@ -24,7 +24,7 @@ def test_global_options_after_the_command(run: Runner) -> None:
 def test_profile_and_debug_after_the_command(bare: Runner) -> None:
     r = bare("users", "list-user", "--profile", "nope")
     assert r.code == 2
-    assert "No profile named 'nope'" in r.err
+    assert "No profile or inventory PBX named 'nope'" in r.err
     r = bare("users", "list-user", "-p", "nope", "--debug")
     assert r.code == 2
     assert "Traceback" in r.err  # --debug after the command took effect
@@ -74,7 +74,7 @@ def test_config_defaults_profile(bare: Runner, dirs: dict[str, Path]) -> None:
     (dirs["config"] / "config.toml").write_text('[defaults]\nprofile = "office"\n')
     r = bare("users", "list-user")
     assert r.code == 2
-    assert "No profile named 'office'" in r.err
+    assert "No profile or inventory PBX named 'office'" in r.err
 
 
 def test_bad_config_defaults_are_named(run: Runner, dirs: dict[str, Path]) -> None:

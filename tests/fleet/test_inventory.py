@@ -232,3 +232,12 @@ def test_insecure_http_is_read_and_written(tmp_path: Path) -> None:
         ConfigurationError, match=r"\[pbx.far\] insecure_http must be true or false, got 'maybe'"
     ):
         parse_inventory(text.replace("= true", '= "maybe"'))
+
+
+def test_the_old_inventory_module_is_the_core_one() -> None:
+    """``tcxkit.fleet.inventory`` (documented before settings moved) stays a thin alias."""
+    import tcxkit.config.inventory as core
+    import tcxkit.fleet.inventory as old
+
+    assert old.__all__ == core.__all__
+    assert all(getattr(old, name) is getattr(core, name) for name in core.__all__)

@@ -317,7 +317,10 @@ def test_an_audit_file_others_can_read_stops_the_server(
     os.chmod(audit, 0o644)
     proc = _start(mcp_env, "--allow-writes", "--audit-log", str(audit))
     assert proc.returncode == 2
-    assert f"The audit log {audit} is open to others (mode 0644); not used." in proc.stderr
+    assert (
+        f"The audit log {audit} is readable or writable by other users (mode -rw-r--r--); "
+        "it records what models did, so it was not used." in proc.stderr
+    )
     assert f"Hint: Run: chmod 600 {audit}" in proc.stderr
 
 
@@ -352,6 +355,9 @@ def test_a_token_file_others_can_read_stops_the_http_server(
     os.chmod(token, 0o644)
     proc = _start(mcp_env, "--http", "127.0.0.1:0")
     assert proc.returncode == 2, proc.stderr
-    assert f"The MCP token file {token} is open to others (mode 0644); not used." in proc.stderr
+    assert (
+        f"The MCP token file {token} is readable or writable by other users (mode -rw-r--r--); "
+        "it lets a client in, so it was not used." in proc.stderr
+    )
     assert f"Hint: Run: chmod 600 {token}" in proc.stderr
     assert "streamable HTTP at" not in proc.stderr

@@ -20,6 +20,7 @@ from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
 from .globalopts import (
     NO_FLEET_KEY,
+    ONE_PBX_COMMANDS,
     OUTPUT_FORMATS,
     RELEASE_KEY,
     add_global_options,
@@ -288,9 +289,10 @@ def cli(ctx: click.Context, **opts: Any) -> None:
         opts["debug"] = True
     sub = ctx.invoked_subcommand
     builtin = sub in cli.commands or sub in LAZY_BUILTINS
+    one_pbx = sub in ONE_PBX_COMMANDS  # --inventory FILE --pbx NAME names its PBX
     if builtin and sub not in FLEET_COMMANDS:
         ctx.meta[NO_FLEET_KEY] = True  # read by a --fleet given after the command
-        if opts["fleet"] or opts["inventory"]:
+        if opts["fleet"] or (opts["inventory"] and not one_pbx):
             from .globalopts import refuse_fleet
 
             refuse_fleet(f"3cx {sub}")
@@ -606,6 +608,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
     if find_spec("mcp") is None:  # the SDK comes with the extra, not with the cli
         raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'")
     from ..mcp.launch import McpOptions, parse_http, run
+    from .connect import resolve
 
     mcp = McpOptions(**values)
     if mcp.http:
@@ -613,7 +616,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
             parse_http(mcp.http)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--http") from None
-    run(ctx.obj, mcp)
+    run(ctx.obj, mcp, resolve)  # the CLI's connection: the built-in emulator by default
 
 
 # ----------------------------------------------------------------------------- state

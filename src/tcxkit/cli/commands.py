@@ -13,16 +13,16 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
-from ..urls import check_url
-from .connect import Connection, Options, make_client
-from .profiles import (
+from ..config.profiles import (
     Profile,
     delete_secret,
     load_config,
     save_config,
     set_secret,
 )
+from ..errors import UsageError
+from ..urls import check_url
+from .connect import Connection, Options, make_client
 
 __all__ = [
     "emulator_status",
@@ -79,7 +79,7 @@ def _normalise_url(url: str) -> str:
 
 def _tags(given: tuple[str, ...]) -> list[str]:
     """``--tag`` values, checked before anything is sent (a selector word each)."""
-    from ..fleet.inventory import valid_tag
+    from ..config.inventory import valid_tag
 
     bad = [t for t in given if not valid_tag(t)]
     if bad:

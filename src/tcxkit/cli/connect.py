@@ -1,30 +1,32 @@
-"""Which PBX a command talks to, and the client that talks to it.
-
-Order: the selected profile (``--profile``, else ``$TCX_PROFILE``, else the
-current one), with ``TCX_URL``/``TCX_CLIENT_ID``/``TCX_CLIENT_SECRET``
-overriding its fields; environment variables alone when there is no profile;
-the built-in emulator when there is neither.  The client library is imported
-here only, so help and discovery never pay for httpx.
-"""
+"""The CLI's connection: the core's (:mod:`tcxkit.config.connection`) plus the built-in
+emulator when nothing is configured, announced on stderr."""
 
 from __future__ import annotations
 
-import logging
 import sys
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
-from ..config import env_text, tls_verify
-from ..errors import ConfigurationError
-from ..urls import check_url
-from .profiles import get_secret, load_config
-from .release import choose_release
-from .runopts import Options
+from ..config.connection import (
+    Connection,
+    disable_debug_logging,
+    enable_debug_logging,
+    make_async_client,
+    make_client,
+)
+from ..config.connection import resolve as _resolve
+from ..config.options import Options
+from ..errors import UsageError
+from .globalopts import OUTPUT_FORMATS
 
-if TYPE_CHECKING:
-    from ..client import AsyncClient, Client
-
-__all__ = ["Connection", "Options", "make_async_client", "make_client", "resolve"]
+__all__ = [
+    "Connection",
+    "Options",
+    "check_inventory_use",
+    "disable_debug_logging",
+    "enable_debug_logging",
+    "make_async_client",
+    "make_client",
+    "resolve",
+]
 
 EMBEDDED_NOTE = (
     "3cx: no PBX configured, using the built-in emulator at {url} (data in {db}).\n"
@@ -39,21 +41,17 @@ EMBEDDED_REUSED = (
 )
 
 
-@dataclass
-class Connection:
-    url: str
-    client_id: str
-    client_secret: str
-    source: str  # "env", "profile NAME", "embedded"
-    version: str = "auto"
-    verify: bool | str = True
-    profile: str | None = None  # the profile's name, when one gave the settings
+def check_inventory_use(opts: Options) -> None:
+    """``--inventory`` without ``--fleet`` names where ``--pbx NAME`` is found; alone it
+    would be ignored, so it is refused (before anything connects)."""
+    from .settings import settle
 
-    def describe(self) -> str:
-        return f"{self.url} as {self.client_id!r} ({self.source})"
-
-
-_env = env_text
+    if opts.inventory and not opts.fleet and settle(opts).profile is None:
+        raise UsageError(
+            "--inventory needs --fleet (many PBXs) or --pbx NAME (one of them).",
+            hint="Add --fleet all (or a tag, or names) to run on the inventory's PBXs, or "
+            "--pbx NAME for one; `3cx --inventory FILE fleet list` lists them.",
+        )
 
 
 def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Connection:
@@ -62,54 +60,12 @@ def resolve(opts: Options, *, announce: bool = True, start: bool = True) -> Conn
     ``start=False`` (``--dry-run``) never starts it: the URL is the running
     one's, or a placeholder.
     """
-    from .settings import settle
+    check_inventory_use(opts)
 
-    settle(opts)
-    url, cid, secret = _env("TCX_URL"), _env("TCX_CLIENT_ID"), _env("TCX_CLIENT_SECRET")
-    name = opts.profile
-    cfg = load_config()
-    if name is None and cfg.current in cfg.profiles:
-        name = cfg.current
-    prof = cfg.require(name) if name else None
-
-    version = choose_release(opts.release, prof)
-    if prof is not None:
-        url = url or prof.url
-        cid = cid or prof.client_id
-        if secret is None:
-            secret = get_secret(prof)
-        source = f"profile {prof.name!r}" + (" + environment" if _env("TCX_URL") else "")
-    elif url or cid or secret:
-        source = "environment"
-    else:
+    def embedded(opts: Options, version: str) -> Connection:
         return _embedded(opts, version, announce, start)
 
-    verify = tls_verify(
-        insecure=opts.insecure,
-        ca_bundle=opts.ca_bundle,
-        configured_insecure=bool(prof and prof.insecure),
-        configured_ca=prof.ca_bundle if prof else None,
-    )
-    missing = [
-        var
-        for var, value in (
-            ("TCX_URL", url),
-            ("TCX_CLIENT_ID", cid),
-            ("TCX_CLIENT_SECRET", secret),
-        )
-        if not value
-    ]
-    if missing:
-        where = f"profile {prof.name!r}" if prof else "the environment"
-        raise ConfigurationError(
-            f"Incomplete connection settings in {where}: missing {', '.join(missing)}.",
-            hint="Set the missing variables, or store a profile with `3cx login` "
-            "(the API key is then kept in the keyring, never on the command line).",
-        )
-    assert url and cid and secret
-    check_url(url, allow_http=opts.allow_http, where=f"{source}: ")
-    profile = prof.name if prof else None
-    return Connection(url.rstrip("/"), cid, secret, source, version, verify, profile)
+    return _resolve(opts, fallback=embedded, output_formats=OUTPUT_FORMATS)
 
 
 def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -> Connection:
@@ -128,56 +84,3 @@ def _embedded(opts: Options, version: str, announce: bool, start: bool = True) -
     return Connection(
         state.url, state.client_id, state.client_secret, "embedded emulator", version, True
     )
-
-
-def enable_debug_logging() -> None:
-    """``--debug``: HTTP lines from logger ``tcxkit.http`` on stderr (redacted by the client)."""
-    logger = logging.getLogger("tcxkit.http")
-    if any(getattr(h, "_tcx_cli", False) for h in logger.handlers):
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-    handler._tcx_cli = True  # type: ignore[attr-defined]
-    handler._tcx_level = logger.level  # type: ignore[attr-defined]
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-
-
-def disable_debug_logging() -> None:
-    """End of a run: the handler holds that run's stderr, so it goes (and the level returns)."""
-    logger = logging.getLogger("tcxkit.http")
-    for handler in [h for h in logger.handlers if getattr(h, "_tcx_cli", False)]:
-        logger.removeHandler(handler)
-        logger.setLevel(handler._tcx_level)  # type: ignore[attr-defined]
-
-
-def _client_args(conn: Connection, opts: Options) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    from .settings import settle
-
-    settle(opts)
-    if opts.debug:
-        enable_debug_logging()
-    # Plain http needs no certificates; skipping them saves loading the CA bundle.
-    verify = False if conn.url.startswith("http://") else conn.verify  # see tls_verify
-    args = (conn.url, conn.client_id, conn.client_secret)
-    return args, {
-        "release": conn.version,
-        "timeout": opts.timeout,
-        "verify": verify,
-        "allow_http": opts.allow_http,
-    }
-
-
-def make_client(conn: Connection, opts: Options, **extra: Any) -> Client:
-    from ..client import Client  # imports httpx without its command line (tcxkit._httpx)
-
-    args, kwargs = _client_args(conn, opts)
-    return Client(*args, **kwargs, **extra)
-
-
-def make_async_client(conn: Connection, opts: Options, **extra: Any) -> AsyncClient:
-    """The same connection for commands that run coroutines (``3cx state``)."""
-    from ..client import AsyncClient
-
-    args, kwargs = _client_args(conn, opts)
-    return AsyncClient(*args, **kwargs, **extra)

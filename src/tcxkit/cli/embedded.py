@@ -24,8 +24,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..config.profiles import data_dir
 from ..errors import ConfigurationError, TcxError
-from .profiles import data_dir
 
 __all__ = [
     "EmbeddedEmulator",
@@ -159,7 +159,7 @@ def describe(state: EmbeddedEmulator) -> str:
 
 def idle_timeout() -> float:
     """Seconds: TCX_EMULATOR_IDLE_TIMEOUT > config.toml ``[emulator] idle_timeout`` > 900."""
-    from .profiles import _config_path, load_config
+    from ..config.profiles import _config_path, load_config
 
     raw: object = os.environ.get("TCX_EMULATOR_IDLE_TIMEOUT") or None
     where = "TCX_EMULATOR_IDLE_TIMEOUT"

@@ -1,24 +1,21 @@
 """The CLI's fleet: which PBXs ``--fleet`` can select, their keys, ``3cx fleet list``.
 
-The fleet is the ``--inventory FILE`` (or ``$TCX_INVENTORY``) alone when one is given
--- a test or customer inventory must never pull the user's other PBXs into an
-action -- and otherwise every profile (with the tags ``3cx login --tag`` gave it)
-plus ``fleet.toml`` in the config directory.  Keys come from where each target
-says: the profile's store, the OS keyring, a 0600 file or an environment variable.
+Which PBXs exist and where their keys are is the core's
+(:mod:`tcxkit.config.targets`); this module selects among them for ``--fleet``
+and words the results.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..config import env_text, tls_verify
-from ..errors import ConfigurationError
-from ..fleet.inventory import PbxTarget, SecretRef, load_inventory, resolve_secret, select
+from ..config import tls_verify
+from ..config.inventory import PbxTarget, select
+from ..config.options import Options
+from ..config.targets import all_targets
+from ..config.targets import secret_for as cli_secret
 from .errors import error_fields
-from .profiles import KEYRING_SERVICE, config_dir, get_secret, keyring_secret, load_config
-from .runopts import Options
 
 if TYPE_CHECKING:
     from ..fleet import Fleet, FleetResult
@@ -36,45 +33,6 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 8
-
-
-def _inventory_path(opts: Options) -> tuple[Path | None, bool]:
-    """The inventory file, and whether it was named explicitly (then it is the fleet)."""
-    given = opts.inventory or env_text("TCX_INVENTORY")
-    if given:
-        return Path(given).expanduser(), True
-    default = config_dir() / "fleet.toml"
-    return (default if default.exists() else None), False
-
-
-def all_targets(opts: Options) -> list[PbxTarget]:
-    """Every PBX the selector can name (see the module docstring)."""
-    path, explicit = _inventory_path(opts)
-    inventory = load_inventory(path) if path else []
-    if explicit:
-        return inventory
-    cfg = load_config()
-    profiles = [
-        PbxTarget(
-            name=p.name,
-            url=p.url.rstrip("/"),
-            client_id=p.client_id,
-            secret=SecretRef("profile", p.name),
-            tags=tuple(p.tags),
-            release=p.version,
-            ca_bundle=p.ca_bundle,
-            insecure=p.insecure,
-            source="profile",
-        )
-        for p in cfg.profiles.values()
-    ]
-    clash = sorted({p.name for p in profiles} & {t.name for t in inventory})
-    if clash:
-        raise ConfigurationError(
-            f"{path}: {', '.join(clash)} is both a profile and an inventory entry.",
-            hint="Rename one of them: a name selects exactly one PBX.",
-        )
-    return profiles + inventory
 
 
 def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]:
@@ -101,29 +59,6 @@ def fleet_targets(opts: Options, selector: str | None = None) -> list[PbxTarget]
             )
         )
     return out
-
-
-def cli_secret(target: PbxTarget) -> str:
-    """The key of ``target``: the core's sources plus the profile store and the keyring."""
-    ref = target.secret
-    if ref.kind == "profile":
-        found = get_secret(load_config().require(ref.ref))
-        if not found:
-            raise ConfigurationError(
-                f"{target.name}: no API key stored for profile {ref.ref!r}.",
-                hint=f"Store it again with `3cx login --name {ref.ref}`.",
-            )
-        return found
-    if ref.kind == "keyring":
-        found = keyring_secret(ref.ref)
-        if not found:
-            raise ConfigurationError(
-                f"{target.name}: no API key in the keyring under {KEYRING_SERVICE}/{ref.ref}.",
-                hint="Store it with `keyring set tcxkit NAME`, or name secret_env / "
-                "secret_file in the inventory.",
-            )
-        return found
-    return resolve_secret(target)
 
 
 def open_fleet(targets: list[PbxTarget], opts: Options, concurrency: int | None) -> Fleet:

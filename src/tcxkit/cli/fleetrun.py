@@ -30,11 +30,15 @@ if TYPE_CHECKING:
 
 __all__ = ["refuse_with_fleet", "run_fleet"]
 
+#: One PBX of the fleet, by the name `3cx fleet list` shows (a profile or an inventory PBX).
+ONE_PBX = "--pbx NAME instead of --fleet (any name `3cx fleet list` shows)"
 _REFUSED = (
-    ("items", "--items", "Items mode runs on one PBX; run it per PBX with --profile NAME."),
-    ("dry_run", "--dry-run", "Run --dry-run with --profile NAME to see the request."),
-    ("strict_numbers", "--strict", "Check the numbers per PBX with --profile NAME."),
+    ("items", "--items", f"Items mode runs on one PBX: run it with {ONE_PBX}."),
+    ("dry_run", "--dry-run", f"See the request one PBX would get: run it with {ONE_PBX}."),
+    ("strict_numbers", "--strict", f"Check the numbers on one PBX: run it with {ONE_PBX}."),
 )
+#: A fleet delete asks first; --dry-run works on one PBX only.
+PREVIEW = f"or run it with {ONE_PBX} and --dry-run to see the request first"
 
 
 def refuse_with_fleet(action: Action, values: dict[str, Any]) -> None:
@@ -45,7 +49,7 @@ def refuse_with_fleet(action: Action, values: dict[str, Any]) -> None:
     if action.response.shape == "file":
         raise UsageError(
             f"{action.id} returns a file; --fleet does not download from many PBXs at once.",
-            hint="Download per PBX: `3cx --profile NAME ...` (one file each, no name clashes).",
+            hint=f"Download per PBX: run it with {ONE_PBX} (one file each, no name clashes).",
         )
 
 
@@ -82,7 +86,8 @@ def run_fleet(
     opts = ctx.find_root().obj
     targets = fleet_targets(opts)
     where = f"{len(targets)} PBX{'s' if len(targets) != 1 else ''} ({', '.join(t.name for t in targets)})"
-    confirm_delete(action, kwargs, where, count=None, yes=bool(values.get("yes")))
+    yes = bool(values.get("yes"))
+    confirm_delete(action, kwargs, where, count=None, yes=yes, preview=PREVIEW)
     fleet = open_fleet(targets, opts, values.get("concurrency"))
     collection = action.response.shape == "collection"
     if not values.get("fetch_all"):

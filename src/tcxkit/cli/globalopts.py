@@ -42,13 +42,18 @@ GLOBAL_NOTE = (
 RELEASE_KEY = "tcxkit.release"
 #: ``ctx.meta`` key: True when the command run takes no --fleet/--inventory.
 NO_FLEET_KEY = "tcxkit.no_fleet"
+#: Built-in commands that talk to one PBX: ``--inventory FILE --pbx NAME`` may name it.
+ONE_PBX_COMMANDS = ("doctor", "mcp")
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """Sub-command copy of a global option: write a given value into the root Options."""
     if value is None or value is False or ctx.resilient_parsing:
         return value
-    if param.name in ("fleet", "inventory") and ctx.meta.get(NO_FLEET_KEY):
+    fleet_only = param.name == "fleet" or (
+        param.name == "inventory" and ctx.command.name not in ONE_PBX_COMMANDS
+    )
+    if fleet_only and ctx.meta.get(NO_FLEET_KEY):
         refuse_fleet(ctx.command_path)
     root = ctx.find_root()
     if root.obj is None:  # the root callback has not run (e.g. completion)
@@ -63,9 +68,9 @@ def global_options(*, hidden: bool = False) -> list[click.Option]:
     cb = {"callback": _store, "expose_value": False, "hidden": True} if hidden else {}
     return [
         click.Option(
-            ["--profile", "-p"],
+            ["--profile", "-p", "--pbx"],
             metavar="NAME",
-            help="Connection profile (env TCX_PROFILE).",
+            help="The PBX: a profile or an inventory PBX (env TCX_PROFILE).",
             **cb,
         ),
         click.Option(

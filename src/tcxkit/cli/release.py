@@ -1,55 +1,36 @@
 """Which XAPI release a run uses: one rule for the command tree and the client.
 
 ``--release`` (anywhere on the line) or ``TCX_RELEASE``, else the release stored
-with the profile in use, else ``auto`` (the client asks the PBX; the command tree
-is built from the newest catalog until then). Both the commands offered and the
+with the profile or inventory PBX in use, else ``auto`` (the client asks the PBX;
+the command tree is built from the newest catalog until then). Both the commands offered and the
 requests sent follow this one answer, so a profile pinned to 20.0.7 never shows
 20.0.10's options.
 """
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
-
 import click
 
 from ..catalog import Catalog, catalog
 
-if TYPE_CHECKING:
-    from .profiles import Profile
-
-__all__ = ["choose_release", "release_of"]
-
-
-def choose_release(explicit: str | None, profile: Profile | None) -> str:
-    """The release asked for: flag or environment, then the profile's, then ``auto``."""
-    chosen = explicit or os.environ.get("TCX_RELEASE") or None
-    if (not chosen or chosen == "auto") and profile is not None and profile.version:
-        return profile.version
-    return chosen or "auto"
+__all__ = ["release_of"]
 
 
 def release_of(ctx: click.Context) -> Catalog:
-    """The catalog the command tree is built from (see the module's rule)."""
+    """The catalog the command tree is built from (see the module's rule).
+
+    The stored release is the one of the PBX the run names, chosen as
+    :func:`tcxkit.config.connection.resolve` chooses it (``-p``/``--pbx``,
+    ``TCX_PROFILE``, ``[defaults] profile``, the current profile): a profile's
+    ``version`` or an inventory PBX's ``release``.
+    """
+    from ..config.connection import choose_release, stored_release
+    from ..config.options import Options
     from .globalopts import RELEASE_KEY
 
     root = ctx.find_root()
-    flag = ctx.meta.get(RELEASE_KEY) or (root.params.get("release") if root.params else None)
-    release = choose_release(flag, _profile_in_use(root))
+    params = root.params or {}
+    flag = ctx.meta.get(RELEASE_KEY) or params.get("release")
+    opts = Options(profile=params.get("profile"), inventory=params.get("inventory"))
+    release = choose_release(flag, stored_release(opts))
     return catalog() if release == "auto" else catalog(release)
-
-
-def _profile_in_use(root: click.Context) -> Profile | None:
-    """The profile this run connects with, chosen as :func:`tcxkit.cli.connect.resolve`
-    chooses it: ``-p``, ``TCX_PROFILE``, ``[defaults] profile``, the current one."""
-    from .profiles import load_config
-
-    cfg = load_config()
-    name = (
-        (root.params or {}).get("profile")
-        or os.environ.get("TCX_PROFILE")
-        or cfg.defaults.get("profile")
-        or (cfg.current if cfg.current in cfg.profiles else None)
-    )
-    return cfg.profiles.get(name) if name else None

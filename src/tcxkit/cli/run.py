@@ -294,11 +294,9 @@ def execute(
 
         run_fleet(ctx, action, kwargs, values, _printer(ctx, action, values))
         return
-    if opts.inventory:
-        raise UsageError(
-            "--inventory only applies with --fleet.",
-            hint="Add --fleet all (or a tag, or names) to run on the inventory's PBXs.",
-        )
+    from .connect import check_inventory_use
+
+    check_inventory_use(opts)
     if values.get("concurrency") is None:
         values["concurrency"] = opts.concurrency  # `3cx --concurrency 8 ... --items f`
     if values.get("items"):

@@ -1,27 +1,7 @@
-"""Global options of one ``3cx`` run, kept tiny so the help path stays fast."""
+"""Moved to :mod:`tcxkit.config.options` (one run's settings belong to the core)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..config.options import Options
 
 __all__ = ["Options"]
-
-
-@dataclass
-class Options:
-    """Root-command options, stored in ``ctx.obj`` for every sub-command."""
-
-    profile: str | None = None
-    release: str | None = None
-    ca_bundle: str | None = None
-    insecure: bool = False
-    allow_http: bool = False  # --allow-http: plain http:// off this machine (tcxkit.urls)
-    timeout: float | None = None  # None: env, config.toml, then 30 (see settle())
-    debug: bool = False
-    output: str | None = None
-    fleet: str | None = None  # --fleet SELECTOR: run on these PBXs (tcxkit.cli.fleet)
-    inventory: str | None = (
-        None  # --inventory FILE (else TCX_INVENTORY, else profiles + fleet.toml)
-    )
-    concurrency: int | None = None  # --concurrency before the command (PBXs at once; default 8)
-    settled: bool = False  # env and config.toml applied (tcxkit.cli.settings.settle)

@@ -78,26 +78,36 @@ def _target(action: Action, kwargs: dict[str, Any], count: int | None) -> str:
     return f"{action.id}({args})" if args else action.id
 
 
+#: How to see a request before sending it, where ``--dry-run`` applies.
+DRY_RUN_FIRST = "or --dry-run to see the request first"
+
+
 def confirm_delete(
-    action: Action, kwargs: dict[str, Any], where: str, *, count: int | None, yes: bool
+    action: Action,
+    kwargs: dict[str, Any],
+    where: str,
+    *,
+    count: int | None,
+    yes: bool,
+    preview: str = DRY_RUN_FIRST,
 ) -> None:
     """Ask before a delete or destructive action (or require ``--yes`` without a terminal);
-    stop if not confirmed."""
+    stop if not confirmed.  ``preview`` is the hint's way to see the request first (a
+    fleet names one that works there)."""
     if yes or not asks_first(action):
         return
     what = _CONSEQUENCE[action.effect]
-    confirm(f"{_target(action, kwargs, count)} {what} on {where}", yes=False)
+    confirm(f"{_target(action, kwargs, count)} {what} on {where}", yes=False, preview=preview)
 
 
-def confirm(what: str, *, yes: bool) -> None:
+def confirm(what: str, *, yes: bool, preview: str = DRY_RUN_FIRST) -> None:
     """Ask "WHAT. Go ahead?" on a terminal; without one, stop unless ``yes``."""
     if yes:
         return
     if not sys.stdin.isatty():
         raise UsageError(
             f"{what}; not confirmed, nothing was sent.",
-            hint="Add --yes to confirm (there is no terminal to ask on), "
-            "or --dry-run to see the request first.",
+            hint=f"Add --yes to confirm (there is no terminal to ask on), {preview}.",
         )
     if not click.confirm(f"3cx: {what}. Go ahead?", err=True):
         print("3cx: not confirmed; nothing was sent.", file=sys.stderr)

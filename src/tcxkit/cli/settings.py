@@ -1,73 +1,15 @@
-"""Where each default comes from: flag > environment > config.toml > built-in.
-
-The root command leaves ``timeout``, ``output`` and ``profile`` unset when no
-flag gives them; :func:`settle` fills them once per run, so the order is
-written in one place (and documented in docs/cli.md, "Defaults").
-"""
+"""The CLI's defaults: :func:`tcxkit.config.defaults.settle` with its output formats."""
 
 from __future__ import annotations
 
-from ..config import env_text
-from ..errors import ConfigurationError, UsageError
+from ..config.defaults import BUILTIN_TIMEOUT
+from ..config.defaults import settle as _settle
+from ..config.options import Options
 from .globalopts import OUTPUT_FORMATS
-from .runopts import Options
 
 __all__ = ["BUILTIN_TIMEOUT", "settle"]
 
-BUILTIN_TIMEOUT = 30.0
-
-
-def _timeout(text: object, where: str) -> float:
-    try:
-        value = float(text)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = -1.0
-    if value < 0.1:
-        error = UsageError if where.startswith("TCX_") else ConfigurationError
-        raise error(
-            f"{where}: timeout {text!r} is not a number of seconds >= 0.1.",
-            hint="Example: 30 (seconds).",
-        )
-    return value
-
-
-def _output(text: object, where: str) -> str:
-    if text not in OUTPUT_FORMATS:
-        error = UsageError if where.startswith("TCX_") else ConfigurationError
-        raise error(
-            f"{where}: output {text!r} is not one of {', '.join(OUTPUT_FORMATS)}.",
-            hint="Fix or remove the setting.",
-        )
-    return str(text)
-
 
 def settle(opts: Options) -> Options:
-    """Fill unset options from TCX_* variables, then ``[defaults]`` in config.toml."""
-    if opts.settled:
-        return opts
-    from .profiles import _config_path, load_config
-
-    env = {k: env_text(k) for k in ("TCX_PROFILE", "TCX_OUTPUT", "TCX_TIMEOUT")}
-    needs_config = (
-        (opts.profile is None and env["TCX_PROFILE"] is None)
-        or (opts.output is None and env["TCX_OUTPUT"] is None)
-        or (opts.timeout is None and env["TCX_TIMEOUT"] is None)
-    )
-    defaults = load_config().defaults if needs_config else {}
-    where = f"{_config_path()} [defaults]"
-    if opts.profile is None:
-        opts.profile = env["TCX_PROFILE"] or defaults.get("profile")
-    if opts.output is None:
-        if env["TCX_OUTPUT"]:
-            opts.output = _output(env["TCX_OUTPUT"], "TCX_OUTPUT")
-        elif "output" in defaults:
-            opts.output = _output(defaults["output"], where)
-    if opts.timeout is None:
-        if env["TCX_TIMEOUT"]:
-            opts.timeout = _timeout(env["TCX_TIMEOUT"], "TCX_TIMEOUT")
-        elif "timeout" in defaults:
-            opts.timeout = _timeout(defaults["timeout"], where)
-        else:
-            opts.timeout = BUILTIN_TIMEOUT
-    opts.settled = True
-    return opts
+    """Fill unset options once per run (flag > environment > config.toml > built-in)."""
+    return _settle(opts, OUTPUT_FORMATS)

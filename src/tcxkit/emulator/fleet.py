@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config.inventory import PbxTarget, SecretRef, dump_inventory
 from ..downloads import atomic_file
-from ..fleet.inventory import PbxTarget, SecretRef, dump_inventory
 from .config import EmulatorConfig
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_attributes
-from .inventory import (
+from ..config.inventory import (
     PbxTarget,
     SecretRef,
     SecretResolver,

@@ -27,8 +27,8 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ..config.inventory import PbxTarget, SecretResolver, resolve_secret
 from ..errors import FleetFailure, TcxError, UsageError
-from .inventory import PbxTarget, SecretResolver, resolve_secret
 
 if TYPE_CHECKING:
     from ..client import AsyncClient

@@ -17,20 +17,19 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ConfigurationError
+from ..private_files import check_private
 from ..redaction import redact
 
 if TYPE_CHECKING:
     from ..catalog.model import Action
 
-__all__ = ["AuditLog", "Caller", "Where", "ensure_private"]
+__all__ = ["AuditLog", "Caller", "Where"]
 
 #: Longest result kept per line; the PBX's answer to a write is usually small.
 _MAX_RESULT_CHARS = 2000
@@ -56,23 +55,6 @@ class Where:
     source: str
 
 
-def ensure_private(path: Path, what: str) -> None:
-    """Refuse a file (or its folder) that others may read or write, with the fix."""
-    for target, mask in ((path, 0o077), (path.parent, 0o022)):
-        try:
-            mode = stat.S_IMODE(target.stat().st_mode)
-        except FileNotFoundError:
-            continue
-        if target != path and mode & stat.S_ISVTX:
-            continue  # a sticky folder (/tmp): others cannot replace what is ours
-        if mode & mask:
-            fix = "600" if target == path else "go-w"
-            raise ConfigurationError(
-                f"The {what} {target} is open to others (mode {mode:04o}); not used.",
-                hint=f"Run: chmod {fix} {target}",
-            )
-
-
 class AuditLog:
     def __init__(self, path: Path, where: Where) -> None:
         self.path = path
@@ -82,7 +64,7 @@ class AuditLog:
     def check(self) -> None:
         """At start: create the folder (0700) and refuse a file others may read or write."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ensure_private(self.path, "audit log")
+        check_private(self.path, "audit log", secret=True, why="it records what models did")
 
     def record(
         self,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from .audit import ensure_private
+from ..private_files import check_private
 
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
@@ -119,7 +119,7 @@ class TokenStore:
     def load(self, *, rotate: bool = False) -> str:
         """The token; a new one (printed once on stderr) on the first start or with ``rotate``."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        ensure_private(self.path, "MCP token file")
+        check_private(self.path, "MCP token file", secret=True, why="it lets a client in")
         if self.path.exists() and not rotate:
             token = self.path.read_text(encoding="utf-8").strip()
             if token:

@@ -1,7 +1,9 @@
-"""Start ``3cx mcp``: connect as the CLI does, then serve over stdio or streamable HTTP.
+"""Start the MCP server: connect through the core's settings, then serve over stdio or HTTP.
 
-Connection settings come from :func:`tcxkit.cli.connect.resolve`, so profiles,
-``TCX_*`` variables and the embedded-emulator default are exactly the CLI's.
+Connection settings come from :func:`tcxkit.config.connection.resolve`, so profiles,
+inventory PBXs and ``TCX_*`` variables mean exactly what they mean to the CLI; no
+CLI module is imported.  ``3cx mcp`` passes its own ``connect`` (the CLI's, which adds
+the built-in emulator when nothing is configured).
 Everything that can refuse is checked before the first byte is served: the
 permission options (:mod:`.policy`), the audit file's mode (:mod:`.audit`), the
 HTTP binding and token (:mod:`.http_guard`).  Nothing may be printed on stdout
@@ -17,17 +19,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from ..cli.connect import make_client, resolve
-from ..cli.profiles import config_dir, data_dir
-from ..cli.runopts import Options
+from ..config.connection import make_client, resolve
+from ..config.options import Options
+from ..config.profiles import config_dir, data_dir
 from ..errors import UsageError
 from .audit import AuditLog, Where
 from .policy import Policy
 from .service import Toolbox
 
 if TYPE_CHECKING:
-    from ..cli.connect import Connection
+    from collections.abc import Callable
+
+    from ..config.connection import Connection
     from .http_guard import Binding
+
+    Connect = Callable[[Options], Connection]
 
 __all__ = ["McpOptions", "build_toolbox", "parse_http", "run", "server_key"]
 
@@ -72,12 +78,17 @@ def server_key(conn: Connection) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
 
 
-def build_toolbox(opts: Options, mcp: McpOptions) -> tuple[Toolbox, str]:
-    """The toolbox, and the :func:`server_key` its audit log (and HTTP token) are kept by."""
+def build_toolbox(
+    opts: Options, mcp: McpOptions, connect: Connect | None = None
+) -> tuple[Toolbox, str]:
+    """The toolbox, and the :func:`server_key` its audit log (and HTTP token) are kept by.
+
+    ``connect`` chooses the PBX (default: the core's :func:`resolve`).
+    """
     policy = Policy.from_options(
         mcp.allow_writes, mcp.allow_deletes, mcp.allow, mcp.deny, mcp.allow_destructive
     )
-    conn = resolve(opts)
+    conn = (connect or resolve)(opts)
     key = server_key(conn)
     path = Path(mcp.audit_log) if mcp.audit_log else data_dir() / "mcp-audit" / f"{key}.jsonl"
     audit = AuditLog(path, Where(conn.url, conn.profile, conn.source))
@@ -105,12 +116,13 @@ def _http_binding(mcp: McpOptions) -> Binding | None:
     return plan_binding(host, port, allow_remote=mcp.allow_remote, allowed_hosts=mcp.allowed_hosts)
 
 
-def run(opts: Options, mcp: McpOptions) -> None:
+def run(opts: Options, mcp: McpOptions, connect: Connect | None = None) -> None:
+    """Serve until the client goes (stdio) or the process is stopped (HTTP)."""
     from .http_guard import TokenStore
     from .server import serve
 
     binding = _http_binding(mcp)
-    tb, key = build_toolbox(opts, mcp)
+    tb, key = build_toolbox(opts, mcp, connect)
     try:
         token = None
         if binding is not None:

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import env_bool, parse_bool
 from ..errors import ConfigurationError
 from ..private_files import check_private
 from ..urls import check_url
+from .settings import env_bool, parse_bool
 
 __all__ = [
     "KEYRING_SERVICE",
