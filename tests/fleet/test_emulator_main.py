@@ -3,6 +3,7 @@ temporary directory that Ctrl-C removes."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import sys
@@ -20,8 +21,11 @@ async def test_instances_print_an_inventory_that_works(tmp_path: Path) -> None:
     try:
         assert proc.stderr is not None and proc.stdout is not None
         line = proc.stderr.readline()  # after the inventory was printed and flushed
-        assert line.startswith("# 2 emulated PBXs; inventory /")
-        inventory = Path(line.split("inventory ", 1)[1].split(";", 1)[0])
+        found = re.match(
+            r"emulating 2 PBXs \(3CX [\d.]+\) at .*; inventory: (/\S+) \(keys in ", line
+        )
+        assert found, line
+        inventory = Path(found.group(1))
         text = inventory.read_text()
         targets = parse_inventory(text, str(inventory))
         assert [(t.name, t.secret.kind) for t in targets] == [("pbx01", "file"), ("pbx02", "file")]
