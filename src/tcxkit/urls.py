@@ -50,11 +50,17 @@ def shown_url(url: str) -> str:
 
 
 def is_loopback(host: str) -> bool:
-    """This machine: ``localhost`` (and ``*.localhost``), ``127.0.0.0/8`` or ``::1``."""
+    """This machine: ``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets allowed).
+
+    The one answer for every face: where the client may send a key over plain HTTP,
+    where the emulator may listen with its default key, where ``3cx mcp --http`` may
+    listen without ``--allow-remote``. Any other name, and the wildcards ``0.0.0.0``
+    and ``::``, are not: a name's address is not ours to trust (fail closed).
+    """
     import ipaddress
 
     host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

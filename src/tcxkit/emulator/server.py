@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..urls import is_loopback
 from .config import EmulatorConfig
 from .limits import EdgeLimits
 
@@ -23,7 +24,6 @@ __all__ = [
     "PortDispatch",
     "RunningEmulator",
     "check_exposure",
-    "is_loopback",
     "run",
     "run_many",
     "running",
@@ -174,19 +174,6 @@ class PortDispatch:
             await send({"type": "http.response.body", "body": b"no emulated PBX here"})
             return
         await app(scope, receive, send)
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is a loopback address (``localhost`` counts; any other name, and
-    the wildcard ``0.0.0.0``/``::``, do not: fail closed)."""
-    import ipaddress
-
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(configs: list[EmulatorConfig], host: str) -> str | None:

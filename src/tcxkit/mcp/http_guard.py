@@ -28,23 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
 from ..private_files import check_private
+from ..urls import is_loopback
 
 if TYPE_CHECKING:
     from mcp.server.transport_security import TransportSecuritySettings
 
-__all__ = ["Binding", "TokenStore", "guarded", "is_loopback", "plan_binding"]
+__all__ = ["Binding", "TokenStore", "guarded", "plan_binding"]
 
 _LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
-
-
-def is_loopback(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8 or ``::1``: addresses only this machine can reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
