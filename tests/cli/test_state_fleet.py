@@ -125,3 +125,25 @@ def test_pull_writes_a_file_per_pbx_and_plan_reads_them(
     assert again.code != 0 and "exist; nothing was pulled." in again.err
     plan = _state(run, fleet3, "eu", "plan", pattern)
     assert plan.code == 0, plan.out + plan.err
+
+
+def test_a_missing_pbx_file_is_that_pbx_error_row_exit_10(
+    run: Runner, fleet3: Any, dirs: dict[str, Path]
+) -> None:
+    (dirs["work"] / "customers").mkdir()
+    for name in ("pbx01", "pbx03"):
+        (dirs["work"] / "customers" / f"{name}.yaml").write_text(STANDARD)
+    r = _state(run, fleet3, "all", "plan", "customers/{pbx}.yaml", "-o", "jsonl")
+    assert r.code == 10, r.err
+    rows = r.lines()
+    assert [(x["pbx"], x.get("create"), x["file"]) for x in rows] == [
+        ("pbx01", 2, "customers/pbx01.yaml"),
+        ("pbx02", None, "customers/pbx02.yaml"),
+        ("pbx03", 2, "customers/pbx03.yaml"),
+    ]
+    assert "customers/pbx02.yaml" in rows[1]["error"]["message"]
+    assert rows[1]["error"]["exit_code"] == 3
+    assert "1 of 3 PBXs failed (pbx02: " in r.err
+    shared = _state(run, fleet3, "all", "plan", "missing.yaml")
+    assert shared.code == 3  # one file for every PBX: the run stops, as for one PBX
+    assert "missing.yaml" in shared.err

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import FleetFailure, UsageError
+from ..errors import FleetFailure, TcxError, UsageError
 from ..fleet.files import file_for, names_each_pbx
 from ..fleet.runner import FleetReport
 from .exitcodes import exit_code_of
@@ -42,18 +42,33 @@ APPLY_COLUMNS = "pbx,applied,failed_at,not_attempted"
 PULL_COLUMNS = "pbx,file,objects"
 
 
-def _documents(pattern: str, targets: list[PbxTarget]) -> dict[str, dict[str, Any]]:
-    """Each PBX's document, every file read (and checked) before any PBX is asked."""
+def _documents(
+    pattern: str, targets: list[PbxTarget]
+) -> tuple[dict[str, dict[str, Any]], dict[str, FleetResult[Any]]]:
+    """Each PBX's document, every file read (and checked) before any PBX is asked.
+
+    With ``{pbx}`` in the pattern a PBX whose own file is missing or wrong is that
+    PBX's failure (an error row naming the file), not the whole report's; one file
+    shared by every PBX stops the run, as it would for a single PBX."""
+    from ..fleet import FleetResult
     from ..state import load_document
 
+    own_files = names_each_pbx(pattern)
     loaded: dict[str, dict[str, Any]] = {}
-    docs = {}
+    docs: dict[str, dict[str, Any]] = {}
+    bad: dict[str, FleetResult[Any]] = {}
     for t in targets:
         path = file_for(pattern, t.name)
-        if path not in loaded:
-            loaded[path] = load_document(path)
+        try:
+            if path not in loaded:
+                loaded[path] = load_document(path)
+        except TcxError as exc:
+            if not own_files:
+                raise
+            bad[t.name] = FleetResult(t.name, error=exc)
+            continue
         docs[t.name] = loaded[path]
-    return docs
+    return docs, bad
 
 
 def _printer(ctx: click.Context, output: str | None, columns: str) -> Any:
@@ -91,8 +106,11 @@ def _planned(
     from ..state import plan
 
     targets = fleet_targets(ctx.find_root().obj)
-    docs = _documents(pattern, targets)
-    results = _each(ctx, targets, lambda name, client: plan(client, docs[name], prune=prune))
+    docs, bad = _documents(pattern, targets)
+    readable = [t for t in targets if t.name in docs]
+    work = lambda n, c: plan(c, docs[n], prune=prune)  # noqa: E731
+    asked = {r.pbx: r for r in (_each(ctx, readable, work) if readable else [])}
+    results = [bad.get(t.name) or asked[t.name] for t in targets]
     detail = output in ("json", "jsonl")
     plans: dict[str, Plan] = {}
     failures: list[FleetResult[Any]] = []
