@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -63,9 +64,11 @@ def test_unauthenticated_megabyte_posts_do_not_grow_the_emulator(tmp_path: Path)
     cmd = [sys.executable, "-m", "tcxkit.emulator", "--port", "0", "--data", "empty"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        banner = [proc.stdout.readline() for _ in range(5)]
-        url = next(line.split()[-1] for line in banner if "URL:" in line)
+        assert proc.stderr is not None
+        banner = proc.stderr.readline()  # written once the server listens
+        found = re.search(r" at (http://\S+) ", banner)
+        assert found, banner
+        url = found.group(1)
         body = b'{"FirstName": "' + b"x" * (1024 * 1024 - 20) + b'"}'
         with httpx.Client(base_url=url, timeout=60) as client:
 
