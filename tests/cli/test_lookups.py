@@ -72,13 +72,13 @@ def _new_user(run: Runner, number: str) -> int:
 
 
 def test_delete_by_number_deletes_that_user_only(run: Runner, emulator: Any) -> None:
-    uid = _new_user(run, "185")
-    other = _new_user(run, "186")
+    uid = _new_user(run, "7185")
+    other = _new_user(run, "7186")
     emulator.clear_requests()
-    r = run("users", "delete", "185", "--yes")
+    r = run("users", "delete", "7185", "--yes")
     assert (r.code, r.out) == (0, ""), r.err
     calls = [(q["method"], q["path"]) for q in emulator.requests if q["path"].startswith("/xapi")]
-    assert calls == [("GET", "/xapi/v1/Users(Number='185')"), ("DELETE", f"/xapi/v1/Users({uid})")]
+    assert calls == [("GET", "/xapi/v1/Users(Number='7185')"), ("DELETE", f"/xapi/v1/Users({uid})")]
     assert run("users", "get", "--id", str(uid)).code == 7
     assert run("users", "get", "--id", str(other), "--select", "Id").code == 0
     assert run("users", "delete", "--id", str(other), "--yes").code == 0
@@ -87,17 +87,17 @@ def test_delete_by_number_deletes_that_user_only(run: Runner, emulator: Any) -> 
 def test_delete_by_number_dry_run_shows_the_lookup_and_the_request(
     run: Runner, emulator: Any
 ) -> None:
-    uid = _new_user(run, "187")
+    uid = _new_user(run, "7187")
     emulator.clear_requests()
-    r = run("users", "delete", "187", "--dry-run")
+    r = run("users", "delete", "7187", "--dry-run")
     assert r.code == 0, r.err
     assert r.json() == {"method": "DELETE", "url": f"{emulator.url}/xapi/v1/Users({uid})"}
     assert r.err == (
-        f"3cx: looked up: GET {emulator.url}/xapi/v1/Users(Number='187')?$select=Id -> Id {uid}\n"
+        f"3cx: looked up: GET {emulator.url}/xapi/v1/Users(Number='7187')?$select=Id -> Id {uid}\n"
         "3cx: dry run: 1 request shown, nothing was sent.\n"
     )
     assert [q["method"] for q in emulator.requests if q["path"].startswith("/xapi")] == ["GET"]
-    assert run("users", "delete", "187", "--yes").code == 0
+    assert run("users", "delete", "7187", "--yes").code == 0
 
 
 def test_other_dn_kinds_take_the_number(run: Runner, emulator: Any) -> None:

@@ -296,6 +296,22 @@ def running(
         yield found[0]
 
 
+def _foreground_server(config: Any, on_started: Callable[[], None] | None) -> Any:
+    """uvicorn's server that says when it serves: after its start-up, when its signal
+    handlers are installed. Announcing earlier (just after binding) left a window in
+    which a Ctrl-C reached the process before uvicorn could handle it, and the server
+    then never stopped."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if on_started is not None and not self.should_exit:
+                on_started()
+
+    return Server(config)
+
+
 class _IdleWatch:
     """ASGI wrapper that notes the last request, and a watchdog that stops the server.
 
@@ -348,7 +364,8 @@ def run(
 ) -> bool:
     """Serve an emulator in the foreground until interrupted (Ctrl-C).
 
-    ``on_ready(url)`` is called once the socket is bound (useful with port 0).
+    ``on_ready(url)`` is called once the server serves (useful with port 0): its
+    Ctrl-C handling is in place by then, so a caller may stop it as soon as it hears.
     With ``idle_timeout`` (seconds) it also stops after that long without a
     request; returns True when it stopped for that reason.
     """
@@ -367,8 +384,6 @@ def run_many(
     idle_timeout: float | None = None,
 ) -> bool:
     """Serve one or more emulated PBXs in the foreground (ports ``port``, ``port+1``...)."""
-    import uvicorn
-
     warning = check_exposure(configs, host)  # before anything is built or bound
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -379,11 +394,12 @@ def run_many(
         urls = [_url(host, sock) for sock in socks]
         for app, config, url in zip(apps, configs, urls, strict=True):
             _publish(app, config, url)
-        if on_ready is not None:
-            on_ready(urls)
         asgi = _asgi(apps, socks)
         watch = _IdleWatch(asgi, idle_timeout) if idle_timeout else None
-        server = uvicorn.Server(_uvicorn_config(watch or asgi, configs[0].edge))
+        server = _foreground_server(
+            _uvicorn_config(watch or asgi, configs[0].edge),
+            on_started=None if on_ready is None else (lambda: on_ready(urls)),
+        )
         done = threading.Event()
         if watch is not None:
             threading.Thread(
