@@ -46,17 +46,10 @@ fi
     "apache-airflow-providers-celery" "celery<5.7" "psycopg2-binary" "asyncpg" \
     "pytest>=8" "pytest-asyncio>=0.23"
 
-# Redis (Celery's broker) and a PostgreSQL server for the CeleryExecutor test, from Debian;
-# quick when present. The test starts them itself, on free 127.0.0.1 ports.
-missing=()
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
-compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || missing+=(postgresql)
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "airflow-env: installing ${missing[*]} with apt-get" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -q "${missing[@]}" >/dev/null ||
-        { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
-fi
+# Redis (Celery's broker) and a PostgreSQL server for the CeleryExecutor test, from Debian
+# (scripts/system-packages.sh; quick when present). The test starts them itself, on free
+# 127.0.0.1 ports.
+bash "$root/scripts/system-packages.sh"
 
 version="$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("apache-airflow"))')"
 echo "airflow-env: apache-airflow $version ready in $venv ($(( $(date +%s) - start ))s)"
