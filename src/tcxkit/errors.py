@@ -23,6 +23,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "ConnectionLost",
     "ErrorFacts",
     "FleetFailure",
     "HintPart",

@@ -42,6 +42,7 @@ __all__ = [
     "SecretRef",
     "SecretResolver",
     "dump_inventory",
+    "found_key",
     "load_inventory",
     "parse_inventory",
     "resolve_secret",
@@ -246,6 +247,18 @@ def _read_private(path: str) -> str:
     return secret
 
 
+def found_key(target: PbxTarget, key: str | None, missing: str, fix: str) -> str:
+    """``key`` as a secret source gave it for ``target``.
+
+    An empty or absent key is that PBX's configuration error (``missing`` says where the
+    key should have been, ``fix`` how to put it there), so every resolver refuses alike and
+    a fleet reports it as that PBX's row.
+    """
+    if not key:
+        raise ConfigurationError(f"{target.name}: {missing}.", hint=fix)
+    return key
+
+
 def resolve_secret(target: PbxTarget) -> str:
     """The API key from the environment or a private file (the core library's resolver).
 
@@ -254,13 +267,12 @@ def resolve_secret(target: PbxTarget) -> str:
     """
     ref = target.secret
     if ref.kind == "env":
-        value = os.environ.get(ref.ref)
-        if not value:
-            raise ConfigurationError(
-                f"{target.name}: the environment variable {ref.ref} (its API key) is not set.",
-                hint=f"Set {ref.ref}, or point the inventory at another secret source.",
-            )
-        return value
+        return found_key(
+            target,
+            os.environ.get(ref.ref),
+            f"the environment variable {ref.ref} (its API key) is not set",
+            f"Set {ref.ref}, or point the inventory at another secret source.",
+        )
     if ref.kind == "file":
         return _read_private(ref.ref)
     raise ConfigurationError(
