@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 __all__ = [
     "ApiError",
@@ -367,6 +367,20 @@ class ApiError(TcxError):
         # Only a read may be sent again after an answer, and only when the answer says the
         # server could not do it now (5xx, 408, 429): a 5xx to a change may hide an applied one.
         return self.read_only and (self.status >= 500 or self.status in (408, 429))
+
+    def reworded(self, message: str, *, hint: str | None = None) -> Self:
+        """The same answer to the same request, in the words of a caller that knows what was
+        asked for (a CLI lookup by number says which number had no match).
+
+        Every fact of the exchange (status, method, URL, envelope, headers, effect) is kept,
+        so a face words the copy exactly as it would the original; raise it ``from`` self.
+        """
+        copy = BaseException.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        Exception.__init__(copy, message)
+        copy.message = message
+        copy.hint = hint
+        return copy
 
     @property
     def retry_after(self) -> str | None:
