@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,13 +73,22 @@ _KEYS = {
 class SecretRef:
     """Where a PBX's API key is kept; never the key itself.
 
-    ``kind`` is ``"env"`` (``ref`` = a variable name), ``"file"`` (a path to a file
+    ``source`` is ``"env"`` (``ref`` = a variable name), ``"file"`` (a path to a file
     holding only the key, mode 0600), ``"keyring"`` (an entry of the OS keyring) or
-    ``"profile"`` (the key stored by ``3cx login`` for that profile).
+    ``"profile"`` (the key stored by ``3cx login`` for that profile): the inventory's
+    ``secret_<source>`` key.
     """
 
-    kind: str
+    source: str
     ref: str
+
+    @property
+    def kind(self) -> str:
+        """Deprecated: :attr:`source` (which secret source holds the key)."""
+        warnings.warn(
+            "SecretRef.kind is deprecated; use SecretRef.source", DeprecationWarning, stacklevel=2
+        )
+        return self.source
 
     def describe(self) -> str:
         return f"{self.kind} {self.ref}"
@@ -219,8 +229,8 @@ def dump_inventory(targets: Iterable[PbxTarget]) -> str:
         lines.append(f"tags = {json.dumps(list(t.tags))}")
         if t.release != "auto":
             lines.append(f"release = {json.dumps(t.release)}")
-        if t.secret.kind in ("env", "file", "keyring"):
-            lines.append(f"secret_{t.secret.kind} = {json.dumps(t.secret.ref)}")
+        if t.secret.source in ("env", "file", "keyring"):
+            lines.append(f"secret_{t.secret.source} = {json.dumps(t.secret.ref)}")
         if t.ca_bundle:
             lines.append(f"ca_bundle = {json.dumps(t.ca_bundle)}")
         if t.insecure:
@@ -266,17 +276,17 @@ def resolve_secret(target: PbxTarget) -> str:
     here they are a configuration error for that PBX only.
     """
     ref = target.secret
-    if ref.kind == "env":
+    if ref.source == "env":
         return found_key(
             target,
             os.environ.get(ref.ref),
             f"the environment variable {ref.ref} (its API key) is not set",
             f"Set {ref.ref}, or point the inventory at another secret source.",
         )
-    if ref.kind == "file":
+    if ref.source == "file":
         return _read_private(ref.ref)
     raise ConfigurationError(
-        f"{target.name}: its API key is in the {ref.kind} ({ref.ref}), which this resolver "
+        f"{target.name}: its API key is in the {ref.source} ({ref.ref}), which this resolver "
         "cannot read.",
         hint="Pass secrets=... to Fleet (the 3cx command line reads the keyring), or use "
         "secret_env / secret_file in the inventory.",

@@ -75,14 +75,14 @@ def inventory_target(opts: Options, name: str) -> tuple[PbxTarget | None, list[s
 def secret_for(target: PbxTarget) -> str:
     """The key of ``target``: the core's sources plus the profile store and the keyring."""
     ref = target.secret
-    if ref.kind == "profile":
+    if ref.source == "profile":
         return found_key(
             target,
             get_secret(load_config().require(ref.ref)),
             f"no API key stored for profile {ref.ref!r}",
             f"Store it again with `3cx login --name {ref.ref}`.",
         )
-    if ref.kind == "keyring":
+    if ref.source == "keyring":
         return found_key(
             target,
             keyring_secret(ref.ref),
