@@ -91,7 +91,7 @@ class SecretRef:
         return self.source
 
     def describe(self) -> str:
-        return f"{self.kind} {self.ref}"
+        return f"{self.source} {self.ref}"
 
 
 #: ``resolver(target) -> API key``; raises :class:`~tcxkit.errors.ConfigurationError`.
