@@ -7,32 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import errors as _errors
 from ._lazy import lazy_attributes
 from ._version import __version__
 from .catalog import DEFAULT_RELEASE, RELEASES, catalog
-from .errors import (
-    ApiError,
-    AuthenticationError,
-    ConfigurationError,
-    ConnectError,
-    ConnectionLost,
-    FleetFailure,
-    NotFoundError,
-    OutputExistsError,
-    PartialFailure,
-    PermissionDeniedError,
-    RequestTimeout,
-    ServerError,
-    TcxError,
-    TLSError,
-    TransportError,
-    UncertainWriteError,
-    UnexpectedContentError,
-    UnknownActionError,
-    UnsupportedActionError,
-    UsageError,
-    ValidationError,
-)
+from .errors import *  # noqa: F403 -- the error hierarchy, listed once there
 
 if TYPE_CHECKING:
     from .client import AsyncClient, Client
@@ -43,36 +22,16 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RELEASE",
     "RELEASES",
-    "ApiError",
     "AsyncClient",
-    "AuthenticationError",
     "Client",
-    "ConfigurationError",
-    "ConnectError",
-    "ConnectionLost",
     "F",
     "FileResult",
     "Fleet",
-    "FleetFailure",
     "FleetResult",
-    "NotFoundError",
-    "OutputExistsError",
-    "PartialFailure",
-    "PermissionDeniedError",
-    "RequestTimeout",
-    "ServerError",
-    "TLSError",
-    "TcxError",
-    "TransportError",
-    "UncertainWriteError",
-    "UnexpectedContentError",
-    "UnknownActionError",
-    "UnsupportedActionError",
-    "UsageError",
-    "ValidationError",
     "__version__",
     "catalog",
 ]
+__all__ += _errors.__all__
 
 _LAZY = {
     "Client": "client",

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 __all__ = [
     "ApiError",
     "AuthenticationError",
     "ConfigurationError",
     "ConnectError",
+    "ConnectionLost",
     "ErrorFacts",
     "FleetFailure",
     "HintPart",
@@ -89,7 +90,19 @@ class TcxError(Exception):
 
     #: Deprecated: the CLI's exit status, now :func:`tcxkit.cli.exitcodes.exit_code_of`.
     exit_code = 1
+    #: What went wrong in two or three words (a fleet's summary names each PBX's).
     title = "error"
+
+    def __init_subclass__(
+        cls, *, title: str | None = None, exit_code: int | None = None, **kwargs: Any
+    ) -> None:
+        """``class NotFoundError(ApiError, title="not found", exit_code=7)``: a class says
+        what it is in its header, so the hierarchy reads as one table; unnamed ones inherit."""
+        super().__init_subclass__(**kwargs)
+        if title is not None:
+            cls.title = title
+        if exit_code is not None:
+            cls.exit_code = exit_code
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -133,29 +146,20 @@ class TcxError(Exception):
         return (HintPart("text", self.hint),) if self.hint else ()
 
 
-class UsageError(TcxError):
+class UsageError(TcxError, title="usage error", exit_code=2):
     """The call itself is malformed: bad option, malformed JSON, bad argument."""
 
-    exit_code = 2
-    title = "usage error"
 
-
-class ConfigurationError(UsageError):
+class ConfigurationError(UsageError, title="configuration error"):
     """Missing or inconsistent connection settings."""
 
-    title = "configuration error"
 
-
-class OutputExistsError(UsageError):
+class OutputExistsError(UsageError, title="file exists"):
     """A download would replace an existing file and the caller did not allow it."""
 
-    title = "file exists"
 
-
-class UnknownActionError(UsageError):
+class UnknownActionError(UsageError, title="unknown action"):
     """An action id that no catalog knows."""
-
-    title = "unknown action"
 
     def __init__(self, name: str, suggestions: list[str], release: str) -> None:
         hint = (
@@ -183,11 +187,8 @@ class Problem(NamedTuple):
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
-class ValidationError(TcxError):
+class ValidationError(TcxError, title="invalid request", exit_code=3):
     """Parameters or body do not fit the action; nothing was sent."""
-
-    exit_code = 3
-    title = "invalid request"
 
     def __init__(self, action: str, problems: list[Problem], *, hint: str | None = None) -> None:
         lines = "\n".join(f"  - {p}" for p in problems)
@@ -213,13 +214,11 @@ class ValidationError(TcxError):
         return data
 
 
-class UnsupportedActionError(UsageError):
+class UnsupportedActionError(UsageError, title="not in this release"):
     """The PBX runs a release that does not have this action."""
 
-    title = "not in this release"
 
-
-class TransportError(TcxError):
+class TransportError(TcxError, title="cannot connect", exit_code=4):
     """The PBX could not be reached, or the exchange broke off before an answer.
 
     Two facts decide whether the request may be sent again (:mod:`tcxkit.retry`):
@@ -230,9 +229,6 @@ class TransportError(TcxError):
     * ``transient`` -- whether trying again soon can help (a refused connection or a
       name that does not resolve will not heal within a retry's back-off).
     """
-
-    exit_code = 4
-    title = "cannot connect"
 
     def __init__(
         self,
@@ -259,24 +255,21 @@ class ConnectError(TransportError):
     """No connection to the PBX: nothing was sent."""
 
 
-class TLSError(TransportError):
-    title = "TLS failure"
+class TLSError(TransportError, title="TLS failure"):
     #: The port answered the TLS handshake in plain HTTP (OpenSSL: "wrong version number",
     #: "record layer failure"): the fix is an http:// URL or the HTTPS port, not a CA.
     plain_http = False
 
 
-class RequestTimeout(TransportError):
-    title = "timeout"
+class RequestTimeout(TransportError, title="timeout"):
+    """The PBX did not answer in time (connect, read or pool timeout)."""
 
 
-class ConnectionLost(TransportError):
+class ConnectionLost(TransportError, title="connection lost"):
     """The connection broke after the request was (perhaps partly) sent."""
 
-    title = "connection lost"
 
-
-class UncertainWriteError(TcxError):
+class UncertainWriteError(TcxError, title="write may have been applied", exit_code=11):
     """A write (POST, PATCH, DELETE) may have been applied, and was therefore not re-sent.
 
     The request left this machine and then the exchange broke off (connection dropped,
@@ -285,9 +278,6 @@ class UncertainWriteError(TcxError):
     Deliberately *not* a :class:`TransportError`: code that retries on transport errors
     must not re-send a write by accident. ``cause`` is the transport error behind it.
     """
-
-    exit_code = 11
-    title = "write may have been applied"
 
     def __init__(self, method: str, url: str, cause: TransportError, *, action: str = "") -> None:
         super().__init__(
@@ -317,16 +307,13 @@ class UncertainWriteError(TcxError):
         )
 
 
-class ApiError(TcxError):
+class ApiError(TcxError, title="request failed", exit_code=8):
     """The PBX answered with an error status.
 
     ``code``/``details`` come from the OData error envelope when there is one;
     ``details`` is a list of ``{"code", "message", "target"}`` dicts, one per
     failing property.
     """
-
-    exit_code = 8
-    title = "request failed"
 
     def __init__(
         self,
@@ -367,6 +354,20 @@ class ApiError(TcxError):
         # server could not do it now (5xx, 408, 429): a 5xx to a change may hide an applied one.
         return self.read_only and (self.status >= 500 or self.status in (408, 429))
 
+    def reworded(self, message: str, *, hint: str | None = None) -> Self:
+        """The same answer to the same request, in the words of a caller that knows what was
+        asked for (a CLI lookup by number says which number had no match).
+
+        Every fact of the exchange (status, method, URL, envelope, headers, effect) is kept,
+        so a face words the copy exactly as it would the original; raise it ``from`` self.
+        """
+        copy = BaseException.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        Exception.__init__(copy, message)
+        copy.message = message
+        copy.hint = hint
+        return copy
+
     @property
     def retry_after(self) -> str | None:
         """The ``Retry-After`` header, if the server sent one."""
@@ -387,27 +388,24 @@ class ApiError(TcxError):
         return data
 
 
-class AuthenticationError(ApiError):
-    exit_code = 5
-    title = "authentication failed"
+class AuthenticationError(ApiError, title="authentication failed", exit_code=5):
+    """The PBX refused the credentials or the token (401, or a refused token request)."""
 
 
-class PermissionDeniedError(ApiError):
-    exit_code = 6
-    title = "permission denied"
+class PermissionDeniedError(ApiError, title="permission denied", exit_code=6):
+    """The PBX refused this API client the request: its role is too low or its
+    address is not allowed (403)."""
 
 
-class NotFoundError(ApiError):
-    exit_code = 7
-    title = "not found"
+class NotFoundError(ApiError, title="not found", exit_code=7):
+    """The PBX has no such object or path (404)."""
 
 
-class ServerError(ApiError):
-    exit_code = 9
-    title = "server error"
+class ServerError(ApiError, title="server error", exit_code=9):
+    """The PBX failed to carry out the request (5xx), or answered it with malformed JSON."""
 
 
-class UnexpectedContentError(ApiError):
+class UnexpectedContentError(ApiError, title="not an API answer", exit_code=12):
     """A success status with content that does not fit the action.
 
     An HTML page where JSON or a file was due, or a JSON error body instead of
@@ -415,9 +413,6 @@ class UnexpectedContentError(ApiError):
     web login page, a captive portal, a proxy's page).  ``content_type`` and
     ``head`` (the first bytes, for a look) say what came back.
     """
-
-    exit_code = 12
-    title = "not an API answer"
 
     def __init__(self, message: str, *, content_type: str, head: bytes, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
@@ -430,28 +425,19 @@ class UnexpectedContentError(ApiError):
         return data
 
 
-class NoMatchError(TcxError):
+class NoMatchError(TcxError, title="no match", exit_code=7):
     """A search (``3cx actions WORDS``) found nothing; exits like a 404."""
 
-    exit_code = 7
-    title = "no match"
 
-
-class StateFileError(TcxError):
+class StateFileError(TcxError, title="invalid state file", exit_code=3):
     """A configuration file (``3cx state``) cannot be read or used; nothing was sent.
 
     Exit 3 rather than a usage error's 2: ``3cx state plan`` exits 2 for "changes".
     """
 
-    exit_code = 3
-    title = "invalid state file"
 
-
-class PartialFailure(TcxError):
+class PartialFailure(TcxError, title="partial failure", exit_code=10):
     """Items mode: some items failed (they were reported as they happened)."""
-
-    exit_code = 10
-    title = "partial failure"
 
 
 class FleetFailure(PartialFailure):

@@ -12,6 +12,7 @@ from .catalog import Action
 from .errors import UsageError
 from .odata import integer_too_long
 from .pipeline import ENTITY_SET_TOP_LIMIT
+from .results import page_of
 
 __all__ = ["Pager"]
 
@@ -61,14 +62,10 @@ class Pager:
 
     def feed(self, page: Any) -> list[Any]:
         """Items of a page; marks the end when the page is short or the count is reached."""
-        if isinstance(page, dict):
-            items = page.get("value") or []
-            if self.total is None and "@odata.count" in page:
-                self.total = int(page["@odata.count"])
-        elif isinstance(page, list):
-            items = page
-        else:
-            items = []
+        found = page_of(page)
+        items = found.items
+        if self.total is None and found.count is not None:
+            self.total = found.count
         asked = self.next_params()
         if asked is None or len(items) < asked["top"]:
             self.done = True

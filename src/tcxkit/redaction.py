@@ -163,9 +163,7 @@ def _redact_dict(obj: dict[Any, Any]) -> dict[Any, Any]:
             else:
                 new = _redact_list(v)
         if new is not v:
-            if out is None:
-                out = dict(obj)
-            out[k] = new
+            out = _put(out, obj, k, new)
     return obj if out is None else out
 
 
@@ -174,10 +172,17 @@ def _redact_list(items: list[Any]) -> list[Any]:
     for i, v in enumerate(items):
         new = _redact_any(v)
         if new is not v:
-            if out is None:
-                out = list(items)
-            out[i] = new
+            out = _put(out, items, i, new)
     return items if out is None else out
+
+
+def _put(out: Any, original: Any, key: Any, new: Any) -> Any:
+    """Copy on write: ``out`` (the copy of ``original``, made here at the first change) with
+    ``key`` set to ``new``. Data with nothing to hide is returned as it is, never copied."""
+    if out is None:
+        out = original.copy()
+    out[key] = new
+    return out
 
 
 def _conceal(obj: dict[Any, Any], members: tuple[str, ...]) -> dict[Any, Any]:

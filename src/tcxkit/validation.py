@@ -16,6 +16,7 @@ import uuid
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from .catalog.model import STRING_FORMATS
 from .errors import Problem
 from .odata import integer_too_long, iso_duration, literal
 
@@ -260,9 +261,5 @@ def unknown_property(name: str, props: dict[str, Any]) -> str:
 
 
 def _pattern_hint(fmt: str | None) -> str:
-    return {
-        "date-time": "use ISO 8601 with an offset, e.g. 2025-03-13T23:00:00Z",
-        "uuid": "use a GUID like 123e4567-e89b-12d3-a456-426614174000",
-        "duration": "use an ISO 8601 duration, e.g. PT1M30S",
-        "date": "use YYYY-MM-DD",
-    }.get(fmt or "", "see the pattern in the action's page")
+    known = STRING_FORMATS.get(fmt or "")
+    return known.how if known else "see the pattern in the action's page"

@@ -8,6 +8,7 @@ import pytest
 
 import tcxkit
 from tcxkit import ApiError, ServerError
+from tcxkit.errors import ErrorFacts, HintPart
 
 from ..proxy import Rule, breaking_proxy
 from .conftest import PBX
@@ -105,3 +106,21 @@ def test_a_url_httpx_refuses_is_a_validation_error_and_nothing_is_sent(pbx: PBX,
         assert "makes the request line 70 032 bytes long" in info.value.problems[0].message
     assert pbx.requests() == []
     assert not (tmp_path / "x.zip").exists()
+
+
+def test_a_reworded_answer_keeps_every_fact_of_the_exchange(pbx: PBX) -> None:
+    """``ApiError.reworded``: a face that knows what it looked for words a 404 its way."""
+    with pbx.client() as c, pytest.raises(tcxkit.NotFoundError) as err:
+        c.call("GetUserByNumber", Number="99997")
+    original = err.value
+    again = original.reworded("No user has the number '99997'.", hint="List them.")
+    assert type(again) is tcxkit.NotFoundError and again is not original
+    assert str(again) == "No user has the number '99997'.\nList them."
+    assert (again.status, again.method, again.url) == (404, "GET", original.url)
+    assert (again.code, again.details, again.headers) == (
+        original.code,
+        original.details,
+        original.headers,
+    )
+    assert again.facts == ErrorFacts(True, "read", False, False, (HintPart("text", "List them."),))
+    assert original.message != again.message  # the original is untouched

@@ -17,10 +17,10 @@ from tcxkit.emulator.odata import (
     Call,
     Lambda,
     Literal,
-    Not,
     ODataQueryError,
     Prop,
     QueryOptions,
+    Unary,
     compile_filter,
     compile_orderby,
     condition,
@@ -263,7 +263,7 @@ def test_normalize_datetime_objects_and_errors() -> None:
 def test_ast_shapes() -> None:
     assert parse_filter("Name eq 'x'") == Binary("eq", Prop(("Name",)), Literal("x", "string"))
     assert parse_filter("Address/City eq 'x'").left == Prop(("Address", "City"))
-    assert parse_filter("not Enabled") == Not(Prop(("Enabled",)))
+    assert parse_filter("not Enabled") == Unary("not", Prop(("Enabled",)))
     node = parse_filter("contains(Name,'x')")
     assert isinstance(node, Call) and node.name == "contains"
     lam = parse_filter("Groups/any(g: g/Name eq 'x')")

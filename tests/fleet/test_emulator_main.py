@@ -28,7 +28,10 @@ async def test_instances_print_an_inventory_that_works(tmp_path: Path) -> None:
         inventory = Path(found.group(1))
         text = inventory.read_text()
         targets = parse_inventory(text, str(inventory))
-        assert [(t.name, t.secret.kind) for t in targets] == [("pbx01", "file"), ("pbx02", "file")]
+        assert [(t.name, t.secret.source) for t in targets] == [
+            ("pbx01", "file"),
+            ("pbx02", "file"),
+        ]
         assert all(Path(t.secret.ref).is_absolute() for t in targets)  # printed: usable anywhere
         async with Fleet(targets, token_cache=tmp_path / "t") as fleet:
             results = await fleet.call("ListUser", top=1)

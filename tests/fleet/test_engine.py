@@ -1,9 +1,9 @@
 """The one fleet engine (:class:`tcxkit.fleet.runner.Bounded`), its one sync bridge
-(:mod:`tcxkit.fleet.bridge`) and its report, and a scan that holds every face to them."""
+(:mod:`tcxkit.fleet.bridge`) and its report (tests/test_one_core.py holds every other
+module to them)."""
 
 from __future__ import annotations
 
-import ast
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,9 +15,6 @@ from tcxkit import FleetFailure
 from tcxkit.fleet import PbxTarget, SecretRef
 from tcxkit.fleet.bridge import iterate, run_sync
 from tcxkit.fleet.runner import NOT_SENT, Bounded
-
-SRC = Path(__file__).resolve().parents[2] / "src" / "tcxkit"
-
 
 # -- the bridge --------------------------------------------------------------------------
 
@@ -152,144 +149,6 @@ def test_run_sync_reports_rows_in_fleet_order_and_raises_for_failures(
         report.raise_for_failures()
     assert str(info.value).startswith("1 of 3 PBXs failed (down: ")
     assert info.value.exit_code == 10
-
-
-# -- the scan: no face bridges async or builds a fleet's error row itself ----------------
-
-#: Calls that start an event loop from synchronous code, or pump work between threads.
-_BRIDGES = {
-    "asyncio.run",
-    "asyncio.new_event_loop",
-    "asyncio.get_event_loop",
-    "asyncio.run_coroutine_threadsafe",
-    "anyio.run",
-    "anyio.from_thread.run",
-    "anyio.from_thread.start_blocking_portal",
-    "queue.Queue",
-    "queue.SimpleQueue",
-    "concurrent.futures.ThreadPoolExecutor",
-    "concurrent.futures.ProcessPoolExecutor",
-}
-_METHODS = {"run_until_complete", "run_forever"}
-
-#: Places that legitimately run a loop of their own (not a bridge of a face's work).
-_ALLOWED = {
-    ("mcp/server.py", "anyio.run"): "the MCP HTTP server's own main loop (its entry point)",
-}
-
-#: The faces scanned; the emulator (a server with its own loop) and the fleet engine are not.
-_FACES = ("cli", "mcp", "airflow", "state")
-
-
-def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, ast.Name):
-        return None
-    parts.append(aliases.get(node.id, node.id))
-    return ".".join(reversed(parts))
-
-
-def _bridges(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text())
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                aliases[a.asname or a.name.split(".")[0]] = (
-                    a.name if a.asname else a.name.split(".")[0]
-                )
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for a in node.names:
-                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-    found = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = _dotted(node.func, aliases)
-        if name in _BRIDGES or (
-            isinstance(node.func, ast.Attribute) and node.func.attr in _METHODS
-        ):
-            found.append(f"{name or node.func.attr} (line {node.lineno})")  # type: ignore[union-attr]
-        if name == "threading.Thread":  # a thread whose target is an event loop
-            target = next((k.value for k in node.keywords if k.arg == "target"), None)
-            if target is not None and (_dotted(target, aliases) or "").startswith(
-                ("asyncio.", "anyio.")
-            ):
-                found.append(
-                    f"threading.Thread(target={_dotted(target, aliases)}) (line {node.lineno})"
-                )
-    return found
-
-
-def _error_rows(path: Path) -> list[str]:
-    """Dict literals shaped as a fleet's error row: a ``pbx`` and an ``error``."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Dict):
-            keys = {k.value for k in node.keys if isinstance(k, ast.Constant)}
-            if {"pbx", "error"} <= keys:
-                found.append(f"line {node.lineno}")
-    return found
-
-
-def _faces() -> list[Path]:
-    return sorted(p for face in _FACES for p in (SRC / face).rglob("*.py"))
-
-
-def test_no_face_bridges_async_outside_the_fleet_engine() -> None:
-    offenders = []
-    for path in _faces():
-        rel = path.relative_to(SRC).as_posix()
-        for hit in _bridges(path):
-            if (rel, hit.split(" ")[0]) not in _ALLOWED:
-                offenders.append(f"{rel}: {hit}")
-    assert offenders == [], "use tcxkit.fleet.bridge (run_sync / iterate) or Fleet.run_sync"
-
-
-def test_the_scan_catches_each_kind_of_bridge(tmp_path: Path) -> None:
-    """The scan can fail: each pattern it looks for, written the ways code writes it."""
-    sample = tmp_path / "face.py"
-    sample.write_text(
-        "import asyncio, threading, queue as q\n"
-        "from concurrent.futures import ThreadPoolExecutor\n"
-        "asyncio.run(main())\n"
-        "loop = asyncio.new_event_loop(); loop.run_until_complete(main())\n"
-        "threading.Thread(target=asyncio.run, args=(main(),))\n"
-        "q.Queue(10)\n"
-        "ThreadPoolExecutor(4)\n"
-        "threading.Thread(target=warm_up)\n"  # not a bridge: allowed
-        "asyncio.gather(a, b)\n"  # inside async code: allowed
-    )
-    assert [h.split(" (")[0] for h in _bridges(sample)] == [
-        "asyncio.run",
-        "asyncio.new_event_loop",
-        "loop.run_until_complete",
-        "threading.Thread(target=asyncio.run)",
-        "queue.Queue",
-        "concurrent.futures.ThreadPoolExecutor",
-    ]
-
-
-def test_only_cli_fleet_error_row_builds_a_fleets_error_row() -> None:
-    offenders = [
-        f"{p.relative_to(SRC).as_posix()}: {hit}"
-        for p in _faces()
-        if p.relative_to(SRC).as_posix() != "cli/fleet.py"
-        for hit in _error_rows(p)
-    ]
-    assert offenders == [], "build a failed PBX's row with tcxkit.cli.fleet.error_row"
-    assert _error_rows(SRC / "cli" / "fleet.py") == [
-        f"line {_error_row_line()}"
-    ]  # and the one builder is still seen
-
-
-def _error_row_line() -> int:
-    tree = ast.parse((SRC / "cli" / "fleet.py").read_text())
-    fn = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "error_row")
-    return next(n.lineno for n in ast.walk(fn) if isinstance(n, ast.Dict))
 
 
 # -- per-PBX file names ----------------------------------------------------------------------

@@ -241,3 +241,12 @@ def test_the_old_inventory_module_is_the_core_one() -> None:
 
     assert old.__all__ == core.__all__
     assert all(getattr(old, name) is getattr(core, name) for name in core.__all__)
+
+
+def test_secret_ref_kind_is_a_deprecated_alias_of_source() -> None:
+    ref = SecretRef("env", "ACME_KEY")
+    assert ref.source == "env"
+    with pytest.warns(
+        DeprecationWarning, match="SecretRef.kind is deprecated; use SecretRef.source"
+    ):
+        assert ref.kind == "env"

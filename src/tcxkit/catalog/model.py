@@ -12,7 +12,18 @@ from typing import Any, Literal, NamedTuple
 
 from .naming import kebab, snake
 
-__all__ = ["EFFECTS", "Action", "Body", "Effect", "Param", "Response", "odata_type", "schema_label"]
+__all__ = [
+    "EFFECTS",
+    "STRING_FORMATS",
+    "Action",
+    "Body",
+    "Effect",
+    "Param",
+    "Response",
+    "StringFormat",
+    "odata_type",
+    "schema_label",
+]
 
 #: Resources only a System Owner may read (see :attr:`Action.needs_system_owner`).
 SYSTEM_OWNER_RESOURCES = frozenset(
@@ -27,6 +38,24 @@ ResponseKind = ResponseShape
 #: What running an action does, least to most harmful (see :attr:`Action.effect`).
 Effect = Literal["read", "write", "delete", "destructive"]
 EFFECTS: tuple[Effect, ...] = ("read", "write", "delete", "destructive")
+
+
+class StringFormat(NamedTuple):
+    """What a string ``format`` of the specs means: its Edm type, and how to write a value."""
+
+    edm: str
+    how: str
+
+
+#: The string formats the specs use that are more than text; any other is ``Edm.String``.
+STRING_FORMATS = {
+    "date-time": StringFormat(
+        "Edm.DateTimeOffset", "use ISO 8601 with an offset, e.g. 2025-03-13T23:00:00Z"
+    ),
+    "uuid": StringFormat("Edm.Guid", "use a GUID like 123e4567-e89b-12d3-a456-426614174000"),
+    "date": StringFormat("Edm.Date", "use YYYY-MM-DD"),
+    "duration": StringFormat("Edm.Duration", "use an ISO 8601 duration, e.g. PT1M30S"),
+}
 
 
 def odata_type(schema: dict[str, Any]) -> str:
@@ -45,12 +74,8 @@ def odata_type(schema: dict[str, Any]) -> str:
     if t == "boolean":
         return "Edm.Boolean"
     if t == "string":
-        return {
-            "date-time": "Edm.DateTimeOffset",
-            "uuid": "Edm.Guid",
-            "date": "Edm.Date",
-            "duration": "Edm.Duration",
-        }.get(fmt or "", "Edm.String")
+        known = STRING_FORMATS.get(fmt or "")
+        return known.edm if known else "Edm.String"
     if t == "array":
         return f"Collection({odata_type(schema.get('items', {}))})"
     return "Edm.Untyped"

@@ -18,7 +18,7 @@ reads it from the arguments it parses (:func:`release_from_argv`) into the run's
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
@@ -63,86 +63,91 @@ def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+class _Global(NamedTuple):
+    """One global option: its flags and help, and a metavar and type (or ``flag``)."""
+
+    flags: tuple[str, ...]
+    help: str
+    metavar: str | None = None
+    type: Any = None
+    flag: bool = False
+
+    def option(self, **extra: Any) -> click.Option:
+        kind = {"is_flag": True, "default": None} if self.flag else {}
+        return click.Option(
+            list(self.flags), metavar=self.metavar, type=self.type, help=self.help, **kind, **extra
+        )
+
+
+#: The global options, in the order ``3cx --help`` lists them.
+_GLOBALS = (
+    _Global(
+        ("--profile", "-p", "--pbx"),
+        "The PBX: a profile or an inventory PBX (env TCX_PROFILE).",
+        "NAME",
+    ),
+    _Global(
+        ("-o", "--output"),
+        "Output format (env TCX_OUTPUT; default json).",
+        type=click.Choice(OUTPUT_FORMATS),
+    ),
+    _Global(
+        ("--release",),
+        "XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
+        "VERSION",
+    ),
+    _Global(
+        ("--ca-bundle",),
+        "CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
+        "PATH",
+        click.Path(dir_okay=False),
+    ),
+    _Global(
+        ("--insecure",),
+        "Do not verify TLS certificates (test PBXs only; env TCX_INSECURE=1).",
+        flag=True,
+    ),
+    _Global(
+        ("--allow-http",),
+        "Allow plain http:// to a PBX other than this machine (the API key crosses the network "
+        "unencrypted).",
+        flag=True,
+    ),
+    _Global(
+        ("--timeout",),
+        "Seconds to wait for the PBX (env TCX_TIMEOUT; default 30).",
+        "SECONDS",
+        click.FloatRange(0.1),
+    ),
+    _Global(
+        ("--fleet",),
+        "Run on many PBXs at once: all, a tag, or names/tags separated by commas (docs/fleet.md).",
+        "SELECTOR",
+    ),
+    _Global(
+        ("--inventory",),
+        "Fleet inventory (env TCX_INVENTORY; default: profiles + fleet.toml).",
+        "FILE",
+        click.Path(dir_okay=False),
+    ),
+    _Global(
+        ("--concurrency",),
+        "PBXs at once with --fleet (default 8); calls at once with --items (4).",
+        "N",
+        click.IntRange(1, 64),
+    ),
+    _Global(
+        ("--debug",),
+        "Tracebacks and HTTP logging (secrets redacted) on stderr (env TCX_DEBUG=1).",
+        flag=True,
+    ),
+)
+
+
 def global_options(*, hidden: bool = False) -> list[click.Option]:
     """The global options; ``hidden`` copies store into the root's Options."""
     cb = {"callback": _store, "expose_value": False, "hidden": True} if hidden else {}
-    return [
-        click.Option(
-            ["--profile", "-p", "--pbx"],
-            metavar="NAME",
-            help="The PBX: a profile or an inventory PBX (env TCX_PROFILE).",
-            **cb,
-        ),
-        click.Option(
-            ["-o", "--output"],
-            type=click.Choice(OUTPUT_FORMATS),
-            help="Output format (env TCX_OUTPUT; default json).",
-            **cb,
-        ),
-        click.Option(
-            ["--release"],
-            metavar="VERSION",
-            help="XAPI release to assume, e.g. 20.0.8 (default: ask the PBX; env TCX_RELEASE).",
-            **cb,
-        ),
-        click.Option(
-            ["--ca-bundle"],
-            metavar="PATH",
-            type=click.Path(dir_okay=False),
-            help="CA certificate(s) to verify the PBX with (env TCX_CA_BUNDLE).",
-            **cb,
-        ),
-        click.Option(
-            ["--insecure"],
-            is_flag=True,
-            default=None,
-            help="Do not verify TLS certificates (test PBXs only; env TCX_INSECURE=1).",
-            **cb,
-        ),
-        click.Option(
-            ["--allow-http"],
-            is_flag=True,
-            default=None,
-            help="Allow plain http:// to a PBX other than this machine (the API key crosses "
-            "the network unencrypted).",
-            **cb,
-        ),
-        click.Option(
-            ["--timeout"],
-            type=click.FloatRange(0.1),
-            metavar="SECONDS",
-            help="Seconds to wait for the PBX (env TCX_TIMEOUT; default 30).",
-            **cb,
-        ),
-        click.Option(
-            ["--fleet"],
-            metavar="SELECTOR",
-            help="Run on many PBXs at once: all, a tag, or names/tags separated by commas "
-            "(docs/fleet.md).",
-            **cb,
-        ),
-        click.Option(
-            ["--inventory"],
-            metavar="FILE",
-            type=click.Path(dir_okay=False),
-            help="Fleet inventory (env TCX_INVENTORY; default: profiles + fleet.toml).",
-            **cb,
-        ),
-        click.Option(
-            ["--concurrency"],
-            type=click.IntRange(1, 64),
-            metavar="N",
-            help="PBXs at once with --fleet (default 8); calls at once with --items (4).",
-            **cb,
-        ),
-        click.Option(
-            ["--debug"],
-            is_flag=True,
-            default=None,
-            help="Tracebacks and HTTP logging (secrets redacted) on stderr (env TCX_DEBUG=1).",
-            **cb,
-        ),
-    ]
+    return [g.option(**cb) for g in _GLOBALS]
 
 
 def refuse_fleet(command: str) -> None:

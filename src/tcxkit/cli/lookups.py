@@ -196,11 +196,8 @@ def resolve_number(
     try:
         found = client.call(lookup.id, **kwargs)
     except NotFoundError as exc:
-        raise NotFoundError(
+        raise exc.reworded(
             f"No {_kind(lookup)} has the number {number!r}.",
-            status=exc.status,
-            method=exc.method,
-            url=exc.url,
             hint=f"List the numbers with `3cx {lookup.resource_cli_name} list --select Id,Number`.",
         ) from exc
     uid = found.get("Id") if isinstance(found, dict) else None

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ __all__ = [
     "SecretRef",
     "SecretResolver",
     "dump_inventory",
+    "found_key",
     "load_inventory",
     "parse_inventory",
     "resolve_secret",
@@ -71,16 +73,25 @@ _KEYS = {
 class SecretRef:
     """Where a PBX's API key is kept; never the key itself.
 
-    ``kind`` is ``"env"`` (``ref`` = a variable name), ``"file"`` (a path to a file
+    ``source`` is ``"env"`` (``ref`` = a variable name), ``"file"`` (a path to a file
     holding only the key, mode 0600), ``"keyring"`` (an entry of the OS keyring) or
-    ``"profile"`` (the key stored by ``3cx login`` for that profile).
+    ``"profile"`` (the key stored by ``3cx login`` for that profile): the inventory's
+    ``secret_<source>`` key.
     """
 
-    kind: str
+    source: str
     ref: str
 
+    @property
+    def kind(self) -> str:
+        """Deprecated: :attr:`source` (which secret source holds the key)."""
+        warnings.warn(
+            "SecretRef.kind is deprecated; use SecretRef.source", DeprecationWarning, stacklevel=2
+        )
+        return self.source
+
     def describe(self) -> str:
-        return f"{self.kind} {self.ref}"
+        return f"{self.source} {self.ref}"
 
 
 #: ``resolver(target) -> API key``; raises :class:`~tcxkit.errors.ConfigurationError`.
@@ -218,8 +229,8 @@ def dump_inventory(targets: Iterable[PbxTarget]) -> str:
         lines.append(f"tags = {json.dumps(list(t.tags))}")
         if t.release != "auto":
             lines.append(f"release = {json.dumps(t.release)}")
-        if t.secret.kind in ("env", "file", "keyring"):
-            lines.append(f"secret_{t.secret.kind} = {json.dumps(t.secret.ref)}")
+        if t.secret.source in ("env", "file", "keyring"):
+            lines.append(f"secret_{t.secret.source} = {json.dumps(t.secret.ref)}")
         if t.ca_bundle:
             lines.append(f"ca_bundle = {json.dumps(t.ca_bundle)}")
         if t.insecure:
@@ -246,6 +257,18 @@ def _read_private(path: str) -> str:
     return secret
 
 
+def found_key(target: PbxTarget, key: str | None, missing: str, fix: str) -> str:
+    """``key`` as a secret source gave it for ``target``.
+
+    An empty or absent key is that PBX's configuration error (``missing`` says where the
+    key should have been, ``fix`` how to put it there), so every resolver refuses alike and
+    a fleet reports it as that PBX's row.
+    """
+    if not key:
+        raise ConfigurationError(f"{target.name}: {missing}.", hint=fix)
+    return key
+
+
 def resolve_secret(target: PbxTarget) -> str:
     """The API key from the environment or a private file (the core library's resolver).
 
@@ -253,18 +276,17 @@ def resolve_secret(target: PbxTarget) -> str:
     here they are a configuration error for that PBX only.
     """
     ref = target.secret
-    if ref.kind == "env":
-        value = os.environ.get(ref.ref)
-        if not value:
-            raise ConfigurationError(
-                f"{target.name}: the environment variable {ref.ref} (its API key) is not set.",
-                hint=f"Set {ref.ref}, or point the inventory at another secret source.",
-            )
-        return value
-    if ref.kind == "file":
+    if ref.source == "env":
+        return found_key(
+            target,
+            os.environ.get(ref.ref),
+            f"the environment variable {ref.ref} (its API key) is not set",
+            f"Set {ref.ref}, or point the inventory at another secret source.",
+        )
+    if ref.source == "file":
         return _read_private(ref.ref)
     raise ConfigurationError(
-        f"{target.name}: its API key is in the {ref.kind} ({ref.ref}), which this resolver "
+        f"{target.name}: its API key is in the {ref.source} ({ref.ref}), which this resolver "
         "cannot read.",
         hint="Pass secrets=... to Fleet (the 3cx command line reads the keyring), or use "
         "secret_env / secret_file in the inventory.",

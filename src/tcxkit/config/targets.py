@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigurationError
-from .inventory import PbxTarget, SecretRef, load_inventory, resolve_secret
+from .inventory import PbxTarget, SecretRef, found_key, load_inventory, resolve_secret
 from .options import Options
 from .profiles import KEYRING_SERVICE, config_dir, get_secret, keyring_secret, load_config
 from .settings import env_text
@@ -75,21 +75,19 @@ def inventory_target(opts: Options, name: str) -> tuple[PbxTarget | None, list[s
 def secret_for(target: PbxTarget) -> str:
     """The key of ``target``: the core's sources plus the profile store and the keyring."""
     ref = target.secret
-    if ref.kind == "profile":
-        found = get_secret(load_config().require(ref.ref))
-        if not found:
-            raise ConfigurationError(
-                f"{target.name}: no API key stored for profile {ref.ref!r}.",
-                hint=f"Store it again with `3cx login --name {ref.ref}`.",
-            )
-        return found
-    if ref.kind == "keyring":
-        found = keyring_secret(ref.ref)
-        if not found:
-            raise ConfigurationError(
-                f"{target.name}: no API key in the keyring under {KEYRING_SERVICE}/{ref.ref}.",
-                hint="Store it with `keyring set tcxkit NAME`, or name secret_env / "
-                "secret_file in the inventory.",
-            )
-        return found
+    if ref.source == "profile":
+        return found_key(
+            target,
+            get_secret(load_config().require(ref.ref)),
+            f"no API key stored for profile {ref.ref!r}",
+            f"Store it again with `3cx login --name {ref.ref}`.",
+        )
+    if ref.source == "keyring":
+        return found_key(
+            target,
+            keyring_secret(ref.ref),
+            f"no API key in the keyring under {KEYRING_SERVICE}/{ref.ref}",
+            "Store it with `keyring set tcxkit NAME`, or name secret_env / secret_file in "
+            "the inventory.",
+        )
     return resolve_secret(target)

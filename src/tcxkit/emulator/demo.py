@@ -295,22 +295,27 @@ def _segment_row(seg: _Segment, seg_id: int, call_id: int, names: dict[str, str]
         "SegmentEndTime": _stamp(seg.at + seg.ring + seg.talk),
         "SegmentType": 1,
         "SegmentActionId": 1 if seg.answered else 0,
-        "SrcDn": seg.source,
-        "SrcDnType": seg.source_type,
-        "SrcCallerNumber": seg.source_caller,
-        "SrcDisplayName": src_name,
-        "SrcExternal": seg.source_type == 5,
-        "SrcInternal": seg.source_type != 5,
-        "SrcId": call_id,
-        "DstDn": seg.destination,
-        "DstDnType": seg.destination_type,
-        "DstCallerNumber": seg.destination_caller,
-        "DstDisplayName": dst_name,
-        "DstExternal": seg.destination_type == 5,
-        "DstInternal": seg.destination_type != 5,
-        "DstId": call_id,
+        **_history_side("Src", seg.source, seg.source_type, seg.source_caller, src_name, call_id),
+        **_history_side(
+            "Dst", seg.destination, seg.destination_type, seg.destination_caller, dst_name, call_id
+        ),
         "CallAnswered": seg.answered,
         "CallTime": talk_text,
+    }
+
+
+def _history_side(
+    side: str, dn: str, dn_type: int, caller: str, name: str, call_id: int
+) -> dict[str, Any]:
+    """One party (``side``: ``Src`` or ``Dst``) of a CallHistoryView row; type 5 is a line."""
+    return {
+        f"{side}Dn": dn,
+        f"{side}DnType": dn_type,
+        f"{side}CallerNumber": caller,
+        f"{side}DisplayName": name,
+        f"{side}External": dn_type == 5,
+        f"{side}Internal": dn_type != 5,
+        f"{side}Id": call_id,
     }
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from ..catalog import Action
+from ..results import rows_of
 from .files import file_name_problem, make_csv, make_wav, make_zip
 from .odata import project
 from .registry import Reply, RequestContext, XapiError
@@ -208,8 +209,7 @@ class GenericBehaviour:
         set_name = self.state.type_sets.get(item or "")
         if set_name is not None:
             return self._list(ctx, set_name)
-        value = self._generate(ctx.action)
-        return self._page(ctx, list(value.get("value", [])) if isinstance(value, dict) else [])
+        return self._page(ctx, list(rows_of(self._generate(ctx.action))))
 
     def _generate(self, action: Action) -> Any:
         cached = self._generated.get(action.id)
@@ -291,7 +291,7 @@ class GenericBehaviour:
                 .query(opts, max_top=self.state.config.report_cap)
                 .items
             )
-        return list(self._generate(ctx.action).get("value", []))
+        return list(rows_of(self._generate(ctx.action)))
 
     def _backup(self, ctx: RequestContext) -> Reply:
         """``Backups/Pbx.Backup``: write a real zip and list it under Backups."""

@@ -124,19 +124,12 @@ class AppState:
                 info.key_type = _key_type(param)
                 info.key_max = _key_max(param) if info.key_type == "int" else None
 
-    def register_set(
-        self,
-        name: str,
-        type_name: str,
-        *,
-        key: str = "Id",
-        key_type: str = "int",
-        alt_keys: tuple[str, ...] = (),
-    ) -> SetInfo:
-        """Declare an entity set (domain modules may add sets for report rows)."""
+    def register_set(self, name: str, type_name: str) -> SetInfo:
+        """Declare an entity set (domain modules may add sets for report rows); its key is
+        ``Id`` until the spec's keyed paths say otherwise."""
         info = self.sets.get(name)
         if info is None:
-            info = SetInfo(name, type_name, key, key_type, alt_keys)
+            info = SetInfo(name, type_name)
             self.sets[name] = info
             self.type_sets.setdefault(type_name, name)
         return info

@@ -10,33 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .._lazy import lazy_attributes
-from ..config.inventory import (
-    PbxTarget,
-    SecretRef,
-    SecretResolver,
-    dump_inventory,
-    load_inventory,
-    parse_inventory,
-    resolve_secret,
-    select,
-)
+from ..config import inventory as _inventory
+from ..config.inventory import *  # noqa: F403 -- the inventory's names, listed once there
 
 if TYPE_CHECKING:
     from .runner import Fleet, FleetReport, FleetResult
 
-__all__ = [
-    "Fleet",
-    "FleetReport",
-    "FleetResult",
-    "PbxTarget",
-    "SecretRef",
-    "SecretResolver",
-    "dump_inventory",
-    "load_inventory",
-    "parse_inventory",
-    "resolve_secret",
-    "select",
-]
+__all__ = ["Fleet", "FleetReport", "FleetResult"]
+__all__ += _inventory.__all__
 
 __getattr__ = lazy_attributes(
     __name__, {"Fleet": "runner", "FleetReport": "runner", "FleetResult": "runner"}

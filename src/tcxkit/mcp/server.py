@@ -221,11 +221,36 @@ def _calls_tool(tb: Toolbox, missed: bool) -> Callable[..., str]:
     return calls
 
 
-def _task_tools(server: MCPServer, tb: Toolbox) -> None:
-    policy = tb.policy.summary()
+#: The task tools that take no argument: each is ``tasks.<name>(tb)``, described here.
+_PLAIN_TOOLS = {
+    "active_calls": "Calls in progress right now.",
+    "system_status": "Version, licence, call and extension counts and health of the PBX.",
+    "trunk_status": "Every trunk: online or offline, provider host, direction, channels, numbers.",
+    "last_backup": "The newest backup (time, size, age in hours), how many exist, and the "
+    "backup schedule.",
+}
 
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
+
+def _plain_tool(tb: Toolbox, task: Callable[[Toolbox], str]) -> Callable[[], str]:
+    """A task tool without arguments: the task over this server's toolbox."""
+
+    def tool() -> str:
+        return task(tb)
+
+    return tool
+
+
+_QUEUE_NAME_ARG = Field(description="Queue number (e.g. '800') or name.")
+_USER_ARG = Field(description="Extension number (e.g. '104') or name.")
+_RING_GROUP_QUERY_ARG = Field(
+    description="A ring group number or name, or an extension number to see which ring "
+    "groups and queues it is in; empty for all."
+)
+
+
+def _task_tools(server: MCPServer, tb: Toolbox) -> None:
+    """The task tools; every one reads the PBX except ``change_queue_agents``."""
+
     def find_dn(
         query: Annotated[str, Field(description="A number ('104', '8') or part of a name.")],
         limit: Annotated[int, Field(ge=1, le=100)] = 10,
@@ -233,6 +258,20 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         """Find users (extensions), queues, ring groups, IVRs, trunks... by number prefix or name; an exact extension number also returns the user's details."""
         return tasks.find_dn(tb, query, limit)
 
+    def queue_members(queue: Annotated[str, _QUEUE_NAME_ARG]) -> str:
+        """The agents of a call queue."""
+        return tasks.queue_members(tb, queue)
+
+    def user_forwarding(user: Annotated[str, _USER_ARG]) -> str:
+        """A user's current status profile, call forwarding rules per profile and voicemail settings."""
+        return tasks.user_forwarding(tb, user)
+
+    def ring_groups(query: Annotated[str | None, _RING_GROUP_QUERY_ARG] = None) -> str:
+        """Ring groups and their members; for an extension, the ring groups and queues it belongs to."""
+        return tasks.ring_groups(tb, query)
+
+    for tool in (find_dn, queue_members, user_forwarding, ring_groups):
+        server.tool(annotations=_READ, structured_output=False)(_guard(tool))
     for name, missed, doc in (
         ("call_history", False, _CALL_HISTORY_DOC),
         ("missed_calls", True, _MISSED_CALLS_DOC),
@@ -240,82 +279,37 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
         server.tool(name=name, description=doc, annotations=_READ, structured_output=False)(
             _guard(_calls_tool(tb, missed))
         )
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def active_calls() -> str:
-        """Calls in progress right now."""
-        return tasks.active_calls(tb)
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def system_status() -> str:
-        """Version, licence, call and extension counts and health of the PBX."""
-        return tasks.system_status(tb)
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def queue_members(
-        queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
-    ) -> str:
-        """The agents of a call queue."""
-        return tasks.queue_members(tb, queue)
-
-    update_queue = catalog().require("UpdateQueue")
-    if tb.policy.may_run(update_queue):  # a write tool is listed only where it may run
-
-        @server.tool(
-            structured_output=False,
-            annotations=annotations(hints({update_queue.effect})),
-            description=(
-                "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
-                "(the agent list is read and sent back whole, as the PBX replaces it); answers "
-                f"the list before and after. {policy}"
-            ),
+    for name, doc in _PLAIN_TOOLS.items():
+        server.tool(name=name, description=doc, annotations=_READ, structured_output=False)(
+            _guard(_plain_tool(tb, getattr(tasks, name)))
         )
-        @_guard
-        def change_queue_agents(
-            queue: Annotated[str, Field(description="Queue number (e.g. '800') or name.")],
-            add: Annotated[
-                list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
-            ] = None,
-            remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
-        ) -> str:
-            return tasks.change_queue_agents(tb, queue, add, remove)
+    _queue_agents_tool(server, tb)
 
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def user_forwarding(
-        user: Annotated[str, Field(description="Extension number (e.g. '104') or name.")],
-    ) -> str:
-        """A user's current status profile, call forwarding rules per profile and voicemail settings."""
-        return tasks.user_forwarding(tb, user)
 
-    @server.tool(annotations=_READ, structured_output=False)
+def _queue_agents_tool(server: MCPServer, tb: Toolbox) -> None:
+    """``change_queue_agents``, listed only where the policy lets UpdateQueue run."""
+    update_queue = catalog().require("UpdateQueue")
+    if not tb.policy.may_run(update_queue):
+        return
+
+    @server.tool(
+        structured_output=False,
+        annotations=annotations(hints({update_queue.effect})),
+        description=(
+            "Add and/or remove agents (extension numbers) of a call queue in one UpdateQueue "
+            "(the agent list is read and sent back whole, as the PBX replaces it); answers "
+            f"the list before and after. {tb.policy.summary()}"
+        ),
+    )
     @_guard
-    def ring_groups(
-        query: Annotated[
-            str | None,
-            Field(
-                description="A ring group number or name, or an extension number to see "
-                "which ring groups and queues it is in; empty for all."
-            ),
+    def change_queue_agents(
+        queue: Annotated[str, _QUEUE_NAME_ARG],
+        add: Annotated[
+            list[str] | None, Field(description="Extensions to add, e.g. ['104'].")
         ] = None,
+        remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
     ) -> str:
-        """Ring groups and their members; for an extension, the ring groups and queues it belongs to."""
-        return tasks.ring_groups(tb, query)
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def trunk_status() -> str:
-        """Every trunk: online or offline, provider host, direction, channels, numbers."""
-        return tasks.trunk_status(tb)
-
-    @server.tool(annotations=_READ, structured_output=False)
-    @_guard
-    def last_backup() -> str:
-        """The newest backup (time, size, age in hours), how many exist, and the backup schedule."""
-        return tasks.last_backup(tb)
+        return tasks.change_queue_agents(tb, queue, add, remove)
 
 
 def _resources(server: MCPServer, tb: Toolbox) -> None:

@@ -169,24 +169,28 @@ def _run(text: str, run: list[re.Match[str]], noun: str) -> tuple[int, Literal]:
     return run[0].start(), Literal(value, "name", noun=noun)
 
 
-#: Fields a value of each kind goes into, best first (matched case-insensitively).
-_FIELDS = {
-    "name": ("Name", "DisplayName", "RuleName", "FirstName", "Description"),
-    "number": ("Number", "DnNumber", "SrcDn", "Dn"),
-    "phone": ("CallerId", "Number", "PhoneNumber", "Mobile", "ExternalNumber"),
-    "ip": ("IPAddrMask", "IpAddress", "IP", "Address"),
-    "email": ("EmailAddress", "Email"),
-}
-_WHAT = {
-    "name": "a {thing} name",
-    "number": "an extension or other DN number",
-    "phone": "a phone number",
-    "ip": "an IP address",
-    "email": "an e-mail address",
-    "date": "a date or period",
-    "time": "a time of day",
-    "path": "a file path",
-    "code": "a code or name",
+class _Kind(NamedTuple):
+    """What the hints know of a kind of value: how to name it, and the fields it goes into
+    (best first, matched case-insensitively; none for a kind no field is made for)."""
+
+    what: str
+    fields: tuple[str, ...] = ()
+
+
+_KINDS = {
+    "name": _Kind(
+        "a {thing} name", ("Name", "DisplayName", "RuleName", "FirstName", "Description")
+    ),
+    "number": _Kind("an extension or other DN number", ("Number", "DnNumber", "SrcDn", "Dn")),
+    "phone": _Kind(
+        "a phone number", ("CallerId", "Number", "PhoneNumber", "Mobile", "ExternalNumber")
+    ),
+    "ip": _Kind("an IP address", ("IPAddrMask", "IpAddress", "IP", "Address")),
+    "email": _Kind("an e-mail address", ("EmailAddress", "Email")),
+    "date": _Kind("a date or period"),
+    "time": _Kind("a time of day"),
+    "path": _Kind("a file path"),
+    "code": _Kind("a code or name"),
 }
 
 
@@ -202,9 +206,9 @@ def hint(lit: Literal, targets: Sequence[Target]) -> Literal:
     for t in targets:
         where = _where(lit, t)
         if where:
-            what = _WHAT[lit.kind].format(thing=t.thing)
+            what = _KINDS[lit.kind].what.format(thing=t.thing)
             return lit._replace(hint=f"`{value}` looks like {what}: `{t.id}` with {where}")
-    what = _WHAT[lit.kind].format(thing="").replace("  ", " ")
+    what = _KINDS[lit.kind].what.format(thing="").replace("  ", " ")
     return lit._replace(hint=f"`{value}` looks like {what}; not matched as a word")
 
 
@@ -222,7 +226,7 @@ def _where(lit: Literal, t: Target) -> str:
         for p in t.params:
             if "number" in p.lower():
                 return f"{p}={lit.text}"
-    names = _FIELDS.get(lit.kind, ())
+    names = _KINDS[lit.kind].fields if lit.kind in _KINDS else ()
     lowered = {f.lower(): f for f in t.fields}
     for name in names:
         field = lowered.get(name.lower())

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ...results import rows_of
 from ..files import make_csv
 from ..registry import Reply, RequestContext, XapiError, handler, on_start
 from .common import iso, iso_duration, parse_duration, query_rows, to_datetime
@@ -168,7 +169,7 @@ def _reply(ctx: RequestContext, rows: Iterable[dict[str, Any]], item: str) -> Re
     if ctx.action.response.shape == "file":
         result = query_rows(ctx, rows, item, cap=ctx.config.report_cap)
         return Reply.file(
-            make_csv(result.body["value"]), f"{ctx.action.id}.csv", "text/csv; charset=utf-8"
+            make_csv(rows_of(result.body)), f"{ctx.action.id}.csv", "text/csv; charset=utf-8"
         )
     return query_rows(ctx, rows, item, cap=ctx.config.report_cap)
 

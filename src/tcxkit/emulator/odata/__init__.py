@@ -20,7 +20,7 @@ from __future__ import annotations
 from .datetimes import looks_like_datetime, normalize_datetime
 from .errors import ODataQueryError
 from .lexer import IDENTIFIER
-from .nodes import Binary, Call, In, Lambda, Literal, Negate, Node, Not, OrderBy, Prop
+from .nodes import Binary, Call, In, Lambda, Literal, Node, OrderBy, Prop, Unary
 from .options import (
     QueryOptions,
     filter_properties,
@@ -41,13 +41,12 @@ __all__ = [
     "In",
     "Lambda",
     "Literal",
-    "Negate",
     "Node",
-    "Not",
     "ODataQueryError",
     "OrderBy",
     "Prop",
     "QueryOptions",
+    "Unary",
     "compile_filter",
     "compile_orderby",
     "condition",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Binary", "Call", "In", "Lambda", "Literal", "Negate", "Node", "Not", "OrderBy", "Prop"]
+__all__ = ["Binary", "Call", "In", "Lambda", "Literal", "Node", "OrderBy", "Prop", "Unary"]
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,10 @@ class Binary:
 
 
 @dataclass(frozen=True)
-class Not:
-    operand: Node
+class Unary:
+    """``not operand`` (``op`` ``"not"``) or ``-operand`` (``op`` ``"-"``)."""
 
-
-@dataclass(frozen=True)
-class Negate:
+    op: str
     operand: Node
 
 
@@ -79,7 +77,7 @@ class Lambda:
     body: Node | None
 
 
-Node = Literal | Prop | Binary | Not | Negate | In | Call | Lambda
+Node = Literal | Prop | Binary | Unary | In | Call | Lambda
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from ...catalog.options import QUERY_OPTIONS, QueryOption
 from ..limits import INT32_MAX, MAX_EXPAND_DEPTH
 from .errors import ODataQueryError
 from .lexer import IDENTIFIER, split_top_level
-from .nodes import Binary, Call, In, Lambda, Negate, Node, Not, OrderBy, Prop
+from .nodes import Binary, Call, In, Lambda, Node, OrderBy, Prop, Unary
 from .parser import parse_filter, parse_orderby
 from .types import check_types
 
@@ -180,7 +180,7 @@ def filter_properties(node: Node | None, _bound: frozenset[str] = frozenset()) -
     elif isinstance(node, Binary):
         yield from filter_properties(node.left, _bound)
         yield from filter_properties(node.right, _bound)
-    elif isinstance(node, Not | Negate):
+    elif isinstance(node, Unary):
         yield from filter_properties(node.operand, _bound)
     elif isinstance(node, In):
         yield from filter_properties(node.operand, _bound)

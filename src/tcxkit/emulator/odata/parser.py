@@ -15,11 +15,10 @@ from .nodes import (
     In,
     Lambda,
     Literal,
-    Negate,
     Node,
-    Not,
     OrderBy,
     Prop,
+    Unary,
 )
 from .types import no_signature, unknown_function
 
@@ -147,7 +146,7 @@ class _Parser:
         if self.is_word("not"):
             self.advance()
             self.enter()
-            node = Not(self.parse_not())
+            node = Unary("not", self.parse_not())
             self.depth -= 1
             return node
         return self.parse_comparison()
@@ -197,7 +196,7 @@ class _Parser:
             self.depth -= 1
             if isinstance(operand, Literal) and operand.kind in ("int", "decimal"):
                 return Literal(-operand.value, operand.kind)
-            return Negate(operand)
+            return Unary("-", operand)
         return self.parse_primary()
 
     def parse_primary(self) -> Node:
@@ -322,7 +321,7 @@ def _depth(root: Node) -> int:
         children: tuple = ()
         if isinstance(node, Binary):
             children = (node.left, node.right)
-        elif isinstance(node, Not | Negate):
+        elif isinstance(node, Unary):
             children = (node.operand,)
         elif isinstance(node, In):
             children = (node.operand, *node.values)

@@ -17,9 +17,12 @@ from typing import Any
 from .datetimes import looks_like_datetime, normalize_datetime
 from .errors import ODataQueryError
 from .lexer import IDENTIFIER
-from .nodes import Binary, Call, In, Lambda, Literal, Negate, Node, Not, OrderBy, Prop
+from .nodes import Binary, Call, In, Lambda, Literal, Node, OrderBy, Prop, Unary
 
 __all__ = ["Fragment", "compile_filter", "compile_orderby", "condition", "json_column"]
+
+#: How SQL writes each unary operator of a filter.
+_UNARY_SQL = {"not": "NOT ", "-": "-"}
 
 Fragment = tuple[str, list[Any]]
 
@@ -84,12 +87,9 @@ class _Compiler:
             return self.prop(node), []
         if isinstance(node, Binary):
             return self.binary(node)
-        if isinstance(node, Not):
+        if isinstance(node, Unary):
             sql, params = self.compile(node.operand)
-            return f"(NOT {sql})", params
-        if isinstance(node, Negate):
-            sql, params = self.compile(node.operand)
-            return f"(-{sql})", params
+            return f"({_UNARY_SQL[node.op]}{sql})", params
         if isinstance(node, In):
             sql, params = self.compile(node.operand)
             parts = [self.compile(value) for value in node.values]

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ODataQueryError
-from .nodes import Binary, Call, In, Lambda, Literal, Negate, Node, Not, Prop
+from .nodes import Binary, Call, In, Lambda, Literal, Node, Prop, Unary
 
 __all__ = ["SIGNATURES", "check_types", "no_signature", "unknown_function"]
 
@@ -122,7 +122,7 @@ class _Checker:
             self.visit(node.right, bound)
             if node.op in _OPERATOR_KINDS:
                 self.compare(node.left, node.right, node.op, bound)
-        elif isinstance(node, Not | Negate):
+        elif isinstance(node, Unary):
             self.visit(node.operand, bound)
         elif isinstance(node, In):
             self.visit(node.operand, bound)
