@@ -26,17 +26,9 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from . import wire
 from .limits import MAX_JSON_BODY
-from .wire import (
-    OAUTH_JSON,
-    BodyTooLarge,
-    bearer,
-    dumps,
-    envelope,
-    json_response,
-    loads_bounded,
-    read_body,
-)
+from .wire import OAUTH_JSON, bearer, dumps, json_response
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -215,9 +207,9 @@ class AdminEndpoints:
             return Response(status_code=204)
         if request.method == "POST":
             try:
-                rule = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
+                rule = wire.loads_bounded(await wire.read_body(request, MAX_JSON_BODY) or b"{}")
                 problem = check_fault(rule)
-            except BodyTooLarge as exc:
+            except wire.BodyTooLarge as exc:
                 return _error(413, f"The fault rule is larger than {exc.limit} bytes.")
             except ValueError:
                 problem = "the body is not JSON"
@@ -279,7 +271,9 @@ async def inject_fault(
         if status:
             if "body" in rule:
                 return json_response(int(status), rule["body"])
-            return envelope(int(status), f"Injected fault (emulator rule for {want or action_id}).")
+            return wire.envelope(
+                int(status), f"Injected fault (emulator rule for {want or action_id})."
+            )
         return None
     return None
 

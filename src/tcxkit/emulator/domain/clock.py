@@ -15,7 +15,9 @@ not an IANA name is refused at start-up, never silently replaced by UTC.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,23 +32,12 @@ __all__ = ["DEFAULT_TIME_ZONE", "local_midnight", "pbx_now", "pbx_zone", "time_z
 
 DEFAULT_TIME_ZONE = "Europe/London"
 
-#: A part of the PBX's zone list: (Id, IANA name, Windows name, display name).  The
-#: configured zone is added when it is not among these.  Ids are the PBX's own keys
-#: (strings); the emulator numbers them, a real PBX's values may differ [guess].
-_ZONES: tuple[tuple[str, str, str, str], ...] = (
-    ("1", "Pacific/Honolulu", "Hawaiian Standard Time", "(UTC-10:00) Hawaii"),
-    ("2", "America/Los_Angeles", "Pacific Standard Time", "(UTC-08:00) Pacific Time (US & Canada)"),
-    ("3", "America/New_York", "Eastern Standard Time", "(UTC-05:00) Eastern Time (US & Canada)"),
-    ("4", "UTC", "UTC", "(UTC) Coordinated Universal Time"),
-    ("5", "Europe/London", "GMT Standard Time", "(UTC+00:00) Dublin, Edinburgh, Lisbon, London"),
-    ("6", "Europe/Berlin", "W. Europe Standard Time", "(UTC+01:00) Amsterdam, Berlin, Rome, Vienna"),
-    ("7", "Europe/Athens", "GTB Standard Time", "(UTC+02:00) Athens, Bucharest"),
-    ("8", "Asia/Dubai", "Arabian Standard Time", "(UTC+04:00) Abu Dhabi, Muscat"),
-    ("9", "Asia/Kolkata", "India Standard Time", "(UTC+05:30) Chennai, Kolkata, Mumbai"),
-    ("10", "Asia/Tokyo", "Tokyo Standard Time", "(UTC+09:00) Osaka, Sapporo, Tokyo"),
-    ("11", "Australia/Sydney", "AUS Eastern Standard Time", "(UTC+10:00) Canberra, Sydney"),
-    ("12", "Pacific/Kiritimati", "Line Islands Standard Time", "(UTC+14:00) Kiritimati Island"),
-)  # fmt: skip
+#: A part of the PBX's zone list, (Id, IANA name, Windows name, display name), kept as data
+#: in zones.json (its "about" says where the values come from).
+_ZONES: tuple[tuple[str, str, str, str], ...] = tuple(
+    tuple(zone)
+    for zone in json.loads((Path(__file__).with_name("zones.json")).read_text())["zones"]
+)
 
 
 def _zone_name(config: EmulatorConfig) -> str:
