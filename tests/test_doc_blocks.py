@@ -38,6 +38,7 @@ import os
 import re
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,14 +51,15 @@ COUNTS = {
     "README.md": (0, 2),
     "docs/airflow.md": (0, 9),
     "docs/cli.md": (3, 0),
-    "docs/client.md": (3, 4),
+    "docs/client.md": (4, 3),
     "docs/emulator.md": (2, 1),
     "docs/fleet.md": (7, 2),
     "docs/mcp.md": (0, 3),
     "docs/state.md": (2, 0),
 }
 SECRET = "doc-blocks-secret-7q2w"
-_FENCE = re.compile(r"^```(sh|bash|console|shell|python)\n(.*?)^```$", re.M | re.S)
+_FENCE = re.compile(r"^( *)```(sh|bash|console|shell|python)\n(.*?)^\1```$", re.M | re.S)
+_FENCE_LINE = re.compile(r"^ *```(.*)$", re.M)
 _YAML_FILE = re.compile(r"^```yaml\n# ([\w./-]+\.ya?ml)\n(.*?)^```$", re.M | re.S)
 _NOT_RUN = re.compile(r"<!-- not run: (\S.*?) -->")
 _RUN = re.compile(r"<!-- run: (exit (?P<code>\d+)|(?P<client>with client)|pytest(?P<args>.*?)) -->")
@@ -94,7 +96,7 @@ def blocks(rel: str) -> list[Block]:
     found = []
     for m in _FENCE.finditer(text):
         before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()
-        lang = "python" if m.group(1) == "python" else "sh"
+        lang = "python" if m.group(2) == "python" else "sh"
         skip = _NOT_RUN.fullmatch(before)
         run = _RUN.fullmatch(before)
         if run:
@@ -104,7 +106,7 @@ def blocks(rel: str) -> list[Block]:
                 rel,
                 text[: m.start()].count("\n") + 1,
                 lang,
-                m.group(2),
+                textwrap.dedent(m.group(3)),
                 skip.group(1) if skip else None,
                 int(run["code"]) if run and run["code"] else 0,
                 bool(run and run["client"]),
@@ -131,6 +133,15 @@ def _counts() -> dict[str, tuple[int, int]]:
 def test_every_block_is_counted() -> None:
     """A new file or block, run or not, changes this table: nothing slips in unseen."""
     assert _counts() == COUNTS, "\n".join(_listing())
+
+
+def test_fences_are_well_formed() -> None:
+    """A fence with text after it, or one left open, would hide blocks from this test."""
+    for rel in doc_files():
+        infos = _FENCE_LINE.findall((ROOT / rel).read_text(encoding="utf-8"))
+        bad = [i for i in infos if not re.fullmatch(r"[\w+-]*", i)]
+        assert not bad, f"{rel}: a fence line is ``` or ```LANGUAGE alone: {bad}"
+        assert len(infos) % 2 == 0, f"{rel}: a fence is not closed"
 
 
 def _listing() -> list[str]:

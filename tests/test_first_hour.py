@@ -39,10 +39,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from .cli.test_embedded import _alive
-from .mcp.test_permissions import INIT
+from .mcp.test_permissions import INIT, MCP_HEADERS
 from .packaging.test_install import UV
 from .test_doc_blocks import blocks
 
@@ -221,7 +222,8 @@ class Server:
     def _wait_for(self, ready: re.Pattern[str]) -> re.Match[str]:
         """Read its output until the line that says it serves (60 s at most)."""
         assert self.proc.stdout is not None
-        seen: list[str] = []
+        self.seen: list[str] = []
+        seen = self.seen
         with selectors.DefaultSelector() as sel:
             sel.register(self.proc.stdout, selectors.EVENT_READ)
             deadline = time.monotonic() + 60
@@ -234,12 +236,12 @@ class Server:
                     break
         raise AssertionError(f"never said it serves: {''.join(seen)!r}")
 
-    def stop(self) -> str:
-        """Ctrl-C, as its banner says: it ends at once, cleanly; returns the rest of its output."""
+    def stop(self, code: int = 0) -> str:
+        """Ctrl-C, as its banner says: it ends at once with CODE and no traceback."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
         out = self.proc.communicate(timeout=60)[0] or ""
-        assert self.proc.returncode == 0 and "Traceback" not in out, (self.proc.returncode, out)
+        assert self.proc.returncode == code and "Traceback" not in out, (self.proc.returncode, out)
         return out
 
 
@@ -290,3 +292,16 @@ def _mcp_walkthrough(newcomer: Newcomer) -> None:
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     answer = json.loads(done.stdout.splitlines()[0])
     assert answer["id"] == 1 and "tools" in answer["result"]["capabilities"], answer
+    # The HTTP line on any free port (the page's 8765 is fixed), with the token it names.
+    (http,) = [ln for ln in _commands(_first_block("docs/mcp.md")) if ln.endswith(" 8765")]
+    server = Server(http.replace(" 8765", " 0"), newcomer, r"streamable HTTP at (http://\S+)")
+    try:
+        token_file = re.search(r"kept in (\S+\.token)", "".join(server.seen))
+        assert token_file, server.seen  # a new user's first HTTP server makes the token
+        token = Path(token_file[1]).read_text(encoding="utf-8").strip()
+        headers = {**MCP_HEADERS, "Authorization": f"Bearer {token}"}
+        reply = httpx.post(server.ready[1], json=INIT, headers=headers, timeout=60)
+        assert reply.status_code == 200 and '"serverInfo"' in reply.text, reply.text
+        assert httpx.post(server.ready[1], json=INIT, timeout=60).status_code == 401
+    finally:
+        server.stop(130)  # `3cx` exits 130 when interrupted (docs/cli.md)
