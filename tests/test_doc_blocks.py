@@ -90,9 +90,9 @@ class Block:
     pytest_args: tuple[str, ...] | None = None  # a test suite, run by pytest with these
 
 
-def blocks(rel: str) -> list[Block]:
-    """The shell and Python blocks of one file, each with its marker."""
-    text = (ROOT / rel).read_text(encoding="utf-8")
+def blocks(rel: str, root: Path = ROOT) -> list[Block]:
+    """The shell and Python blocks of one file (of this checkout, or another), with markers."""
+    text = (root / rel).read_text(encoding="utf-8")
     found = []
     for m in _FENCE.finditer(text):
         before = text[: m.start()].rstrip("\n").rsplit("\n", 1)[-1].strip()

@@ -45,7 +45,7 @@ import pytest
 from .cli.test_embedded import _alive
 from .mcp.test_permissions import INIT, MCP_HEADERS
 from .packaging.test_install import UV
-from .test_doc_blocks import blocks
+from .test_doc_blocks import Block, blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +58,13 @@ class Newcomer:
     @property
     def bin(self) -> Path:
         return self.clone / ".venv" / "bin"
+
+    def blocks(self, rel: str) -> list[Block]:
+        """The blocks of a page as the clone has it (committed, as the user reads it)."""
+        return blocks(rel, self.clone)
+
+    def first_block(self, rel: str) -> str:
+        return next(b.text for b in self.blocks(rel) if b.lang == "sh")
 
     def activated(self) -> dict[str, str]:
         """What ``. .venv/bin/activate`` changes."""
@@ -87,9 +94,9 @@ def _commands(text: str) -> list[str]:
     return [ln for ln in lines if ln and not ln.startswith("#")]
 
 
-def _readme_command_1() -> list[str]:
+def _readme_command_1(clone: Path) -> list[str]:
     """README command 1 as its three steps: make the venv, install, run."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (clone / "README.md").read_text(encoding="utf-8")
     line = next(x for x in text.splitlines() if x.startswith("python3 -m venv"))
     steps = [s.strip() for s in line.split("&&")]
     assert len(steps) == 3 and steps[0] == "python3 -m venv .venv", steps
@@ -139,7 +146,7 @@ def _emulator_state(newcomer: Newcomer) -> dict[str, object]:
 
 
 def test_first_hour(newcomer: Newcomer) -> None:
-    _, install, run = _readme_command_1()  # the venv: `uv venv` (see the module doc)
+    _, install, run = _readme_command_1(newcomer.clone)  # the venv: `uv venv` (see the module doc)
     subprocess.run(
         [UV, "venv", "-q", "--python", sys.executable, ".venv"],
         cwd=newcomer.clone,
@@ -164,7 +171,8 @@ def test_first_hour(newcomer: Newcomer) -> None:
         _fleet_walkthrough(newcomer)
         _emulator_walkthrough(newcomer)
         _mcp_walkthrough(newcomer)
-        newcomer.sh(blocks("docs/client.md")[0].text.strip().join(["python -c '", "'"]))
+        imports = newcomer.blocks("docs/client.md")[0].text  # the page's first line
+        newcomer.sh(f"python -c {shlex.quote(imports)}")
 
         stopped = newcomer.sh(stop[1], env=newcomer.env)
         assert f"stopped the background emulator (pid {pid}" in stopped.stderr
@@ -174,14 +182,10 @@ def test_first_hour(newcomer: Newcomer) -> None:
             os.kill(pid, signal.SIGTERM)
 
 
-def _first_block(rel: str) -> str:
-    return next(b.text for b in blocks(rel) if b.lang == "sh")
-
-
 def _cli_walkthrough(newcomer: Newcomer) -> None:
     """docs/cli.md starts with finding actions: the first three lines of its first block
     (test_doc_blocks runs all of it)."""
-    lines = _commands(_first_block("docs/cli.md"))[:3]
+    lines = _commands(newcomer.first_block("docs/cli.md"))[:3]
     assert lines[0] == "3cx actions", lines
     out = [newcomer.sh(line).stdout for line in lines]
     assert "peers retreive-peers-by-numbers" in out[0] and len(out[0].splitlines()) > 500
@@ -190,7 +194,7 @@ def _cli_walkthrough(newcomer: Newcomer) -> None:
 def _state_walkthrough(newcomer: Newcomer) -> None:
     """docs/state.md without a PBX: `-p acme` left out, as the page says; the editor
     closed unchanged, so the plan of what was just pulled is empty."""
-    lines = _commands(_first_block("docs/state.md"))
+    lines = _commands(newcomer.first_block("docs/state.md"))
     assert [ln.split()[:3] for ln in lines if ln.startswith("3cx")] == [
         ["3cx", "-p", "acme"]
     ] * 3, lines
@@ -247,7 +251,7 @@ class Server:
 
 def _fleet_walkthrough(newcomer: Newcomer) -> None:
     """docs/fleet.md: the fleet of five in a second terminal, then its next block, line by line."""
-    start, then = [b.text for b in blocks("docs/fleet.md") if b.lang == "sh"][:2]
+    start, then = [b.text for b in newcomer.blocks("docs/fleet.md") if b.lang == "sh"][:2]
     (line,) = _commands(start)
     fleet = Server(line, newcomer, r"emulating 5 PBXs .* Ctrl-C stops them")
     try:
@@ -259,7 +263,9 @@ def _fleet_walkthrough(newcomer: Newcomer) -> None:
 
 def _emulator_walkthrough(newcomer: Newcomer) -> None:
     """docs/emulator.md: the emulator on any free port (the page's --port 0 line), used by 3cx."""
-    line = next(ln for ln in _commands(_first_block("docs/emulator.md")) if "--port 0" in ln)
+    line = next(
+        ln for ln in _commands(newcomer.first_block("docs/emulator.md")) if "--port 0" in ln
+    )
     emulator = Server(line, newcomer, r"at (http://127\.0\.0\.1:\d+) \(client id '([^']+)'")
     try:
         env = {
@@ -276,7 +282,7 @@ def _emulator_walkthrough(newcomer: Newcomer) -> None:
 
 def _mcp_walkthrough(newcomer: Newcomer) -> None:
     """docs/mcp.md: install the extra as its first line says, then the stdio server answers."""
-    install, stdio = _commands(_first_block("docs/mcp.md"))[:2]
+    install, stdio = _commands(newcomer.first_block("docs/mcp.md"))[:2]
     assert install.startswith("pip install ") and stdio == "3cx mcp", (install, stdio)
     _uv_pip_install(newcomer, install)
     done = subprocess.run(
@@ -293,7 +299,7 @@ def _mcp_walkthrough(newcomer: Newcomer) -> None:
     answer = json.loads(done.stdout.splitlines()[0])
     assert answer["id"] == 1 and "tools" in answer["result"]["capabilities"], answer
     # The HTTP line on any free port (the page's 8765 is fixed), with the token it names.
-    (http,) = [ln for ln in _commands(_first_block("docs/mcp.md")) if ln.endswith(" 8765")]
+    (http,) = [ln for ln in _commands(newcomer.first_block("docs/mcp.md")) if ln.endswith(" 8765")]
     server = Server(http.replace(" 8765", " 0"), newcomer, r"streamable HTTP at (http://\S+)")
     try:
         token_file = re.search(r"kept in (\S+\.token)", "".join(server.seen))
