@@ -9,8 +9,11 @@ carry a marker (an HTML comment, invisible when rendered):
   PBX, an install, Airflow, a server on every interface, a fragment of a larger
   program, ...);
 * ``<!-- run: exit N -->`` (shell): the block runs and its last command exits ``N``;
-* ``<!-- run: with client -->`` (Python): the block runs after the lines of
-  docs/client.md's "Connecting" that make ``client``, pointed at the test's PBX;
+* ``<!-- run: on the test PBX -->`` (Python): the block runs with its placeholder PBX
+  (``"https://pbx.example.com"``), API client (``"my-api-client"``) and ``api_key`` made
+  the test PBX's (:data:`PLACEHOLDERS`), and nothing else changed;
+* ``<!-- run: with client -->`` (Python): the block runs after docs/client.md's imports
+  and "Connecting" block (so with ``client``), pointed at the test's PBX as above;
 * ``<!-- run: pytest ARGS -->`` (Python): the block is a test suite (files start at
   a ``# NAME.py`` line; without one it is ``test_doc.py``), run by pytest with ARGS
   in an empty folder; it passes when every test passed and none was skipped.
@@ -48,10 +51,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 #: (blocks run, blocks marked not run) per file: a changed count is a reviewed change.
 COUNTS = {
-    "README.md": (0, 2),
+    "README.md": (1, 1),
     "docs/airflow.md": (0, 9),
     "docs/cli.md": (3, 0),
-    "docs/client.md": (4, 3),
+    "docs/client.md": (5, 2),
     "docs/emulator.md": (2, 1),
     "docs/fleet.md": (7, 2),
     "docs/mcp.md": (0, 3),
@@ -62,7 +65,16 @@ _FENCE = re.compile(r"^( *)```(sh|bash|console|shell|python)\n(.*?)^\1```$", re.
 _FENCE_LINE = re.compile(r"^ *```(.*)$", re.M)
 _YAML_FILE = re.compile(r"^```yaml\n# ([\w./-]+\.ya?ml)\n(.*?)^```$", re.M | re.S)
 _NOT_RUN = re.compile(r"<!-- not run: (\S.*?) -->")
-_RUN = re.compile(r"<!-- run: (exit (?P<code>\d+)|(?P<client>with client)|pytest(?P<args>.*?)) -->")
+_RUN = re.compile(
+    r"<!-- run: (exit (?P<code>\d+)|(?P<client>with client)|(?P<pbx>on the test PBX)"
+    r"|pytest(?P<args>.*?)) -->"
+)
+#: A page's placeholders for a PBX, its API client and key -> the test PBX's.
+PLACEHOLDERS = {
+    '"https://pbx.example.com:5001"': 'os.environ["TCX_URL"]',
+    '"https://pbx.example.com"': 'os.environ["TCX_URL"]',
+    '"my-api-client"': 'os.environ["TCX_CLIENT_ID"]',
+}
 _PY_FILE = re.compile(r"^# (\w+\.py)$", re.M)
 #: The editor docs/state.md's walkthrough opens: renames a queue and adds an extension.
 EDITOR = """\
@@ -87,6 +99,7 @@ class Block:
     not_run: str | None  # the reason, when marked
     exit_code: int = 0
     with_client: bool = False
+    on_pbx: bool = False  # placeholders replaced (PLACEHOLDERS)
     pytest_args: tuple[str, ...] | None = None  # a test suite, run by pytest with these
 
 
@@ -110,6 +123,7 @@ def blocks(rel: str, root: Path = ROOT) -> list[Block]:
                 skip.group(1) if skip else None,
                 int(run["code"]) if run and run["code"] else 0,
                 bool(run and run["client"]),
+                bool(run and run["pbx"]),
                 tuple(run["args"].split()) if run and run["args"] is not None else None,
             )
         )
@@ -153,22 +167,20 @@ def _listing() -> list[str]:
     ]
 
 
+def _on_test_pbx(source: str) -> str:
+    """A page's code with its placeholder PBX, client id and ``api_key`` made the test PBX's."""
+    for placeholder, value in PLACEHOLDERS.items():
+        source = source.replace(placeholder, value)
+    assert "example.com" not in source, source
+    return f'import os\napi_key = os.environ["TCX_CLIENT_SECRET"]\n{source}'
+
+
 def _connecting() -> str:
-    """docs/client.md's imports and "Connecting" block, pointed at the test's PBX."""
+    """docs/client.md's imports and "Connecting" block: what makes ``client``."""
     page = blocks("docs/client.md")
     imports = next(b for b in page if b.text.startswith("from tcxkit import"))
-    block = next(b for b in page if b.text.startswith("client = Client("))
-    lines = block.text.splitlines()
-    args = [
-        'os.environ["TCX_URL"],',
-        'os.environ["TCX_CLIENT_ID"],',
-        'os.environ["TCX_CLIENT_SECRET"],',
-    ]
-    # The three positional arguments (the PBX, its client id, the key) are the page's
-    # placeholders; every keyword below them runs as the page shows it.
-    assert all(not ln.strip().startswith(("release", "timeout")) for ln in lines[1:4]), lines
-    body = [lines[0], *args, *lines[4:]]
-    return f"import os\n{imports.text}" + "\n".join(body) + "\n"
+    connect = next(b for b in page if b.text.startswith("client = Client("))
+    return imports.text + connect.text
 
 
 @pytest.fixture(scope="module")
@@ -231,8 +243,10 @@ def _command(block: Block, earlier: list[Block], cwd: Path) -> list[str]:
         ]  # fmt: skip
         return ["bash", "-c", "\n".join([*exports, block.text])]
     if block.pytest_args is None:
-        prelude = _connecting() if block.with_client else ""
-        return [sys.executable, "-c", prelude + block.text]
+        source = _connecting() + block.text if block.with_client else block.text
+        if block.with_client or block.on_pbx:
+            source = _on_test_pbx(source)
+        return [sys.executable, "-c", source]
     suite = cwd / f"pytest-{block.line}"
     suite.mkdir()
     parts = _PY_FILE.split(block.text)
