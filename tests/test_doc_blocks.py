@@ -241,7 +241,9 @@ def _command(block: Block, earlier: list[Block], cwd: Path) -> list[str]:
             ln for b in earlier if b.lang == "sh" for ln in b.text.splitlines()
             if ln.startswith("export ")
         ]  # fmt: skip
-        return ["bash", "-c", "\n".join([*exports, block.text])]
+        # -e: every command of the block must succeed, not only the last one (a block
+        # marked ``run: exit N`` ends on the command that exits N).
+        return ["bash", "-e", "-o", "pipefail", "-c", "\n".join([*exports, block.text])]
     if block.pytest_args is None:
         source = _connecting() + block.text if block.with_client else block.text
         if block.with_client or block.on_pbx:
