@@ -545,6 +545,39 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
     list_fleet(opts, not no_check, printer)
 
 
+# ----------------------------------------------------------------------------- health
+
+
+@cli.command(
+    "health",
+    context_settings=CONTEXT,
+    short_help="Is the PBX (or --fleet) healthy? Checks, evidence, fixes.",
+)
+@click.option("--only", multiple=True, metavar="CHECK,...", help="Run only these checks.")
+@click.option("--skip", multiple=True, metavar="CHECK,...", help="Leave these checks out.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(("table", "json", "junit", "html")),
+    help="table (worst first; default on a terminal), json (default otherwise), "
+    "junit (XML for CI) or html (one page).",
+)
+@click.pass_context
+def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
+               output: str | None) -> None:  # fmt: skip
+    """Run the health checks on the PBX, or on every PBX --fleet selects (docs/health.md).
+
+    Licence and maintenance expiry, backups (age, failures, encryption, off-site), trunks,
+    certificate, updates, disk, services, emergency numbers, console restrictions,
+    anti-hacking, admins without 2FA, recordings storage. Thresholds: [health] in
+    config.toml or the inventory, per tag. Exit: 0 healthy, 1 warnings, 2 failures,
+    10 some PBX could not be checked.
+    """
+    from .healthcmd import run_health
+
+    ctx.exit(run_health(ctx, only, skip, output))
+
+
 # ----------------------------------------------------------------------------- mcp
 
 

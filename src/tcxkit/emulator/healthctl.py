@@ -20,26 +20,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .admin import control_denied
+from .healthmodel import SERVICES, apply, model
 from .limits import MAX_JSON_BODY
 from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["SERVICES", "HealthControl", "model"]
+__all__ = ["HealthControl", "problem_of"]
 
-#: The services of a Linux 3CX V20 (name, display name).
-SERVICES = (
-    ("3CXPhoneSystem01", "3CX PhoneSystem"),
-    ("3CXQueueManager01", "3CX Queue Manager"),
-    ("3CXCallFlow01", "3CX Call Flow Server"),
-    ("3CXMediaServer", "3CX Media Server"),
-    ("3CXIVR01", "3CX Interactive Voice Response"),
-    ("3CXSystemService01", "3CX System Service"),
-    ("3CXEventNotificationManager", "3CX Event Notification Manager"),
-    ("nginx", "Web server (nginx)"),
-    ("postgresql", "Database (PostgreSQL)"),
-)
 _STATUSES = (
     "Stopped",
     "StartPending",
@@ -61,21 +50,6 @@ _REPOSITORIES = (
 )
 #: Backups one PATCH may add.
 MAX_ADDED_BACKUPS = 50
-
-
-def model(state: AppState) -> dict[str, Any]:
-    """The health model of this PBX (made with healthy, realistic values on first use)."""
-    found = state.extra.get("health")
-    if found is None:
-        found = {
-            "disk": {"total_bytes": 64_000_000_000, "used_percent": 23.0},
-            "recordings": {"quota_bytes": 10_000_000_000, "used_percent": 12.5, "stopped": False},
-            "services": {name: "Running" for name, _ in SERVICES},
-            "updates": {"offered": None, "other": 0},
-            "certificate": {"expires_in_days": 74.0},
-        }
-        state.extra["health"] = found
-    return found
 
 
 def _number(value: Any, low: float, high: float) -> str:
@@ -204,9 +178,7 @@ class HealthControl:
                     },
                     OAUTH_JSON,
                 )
-            from .domain.health import apply  # writes each change where XAPI reads it
-
-            problem = apply(self.state, body)
+            problem = apply(self.state, body)  # writes each change where XAPI reads it
             if problem:
                 return json_response(400, {"error": f"Bad health change: {problem}."}, OAUTH_JSON)
         return json_response(200, model(self.state), OAUTH_JSON)
