@@ -120,7 +120,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/requests", admin.request_log, methods=["GET", "DELETE"]),
         Route("/emulator/tokens/expire", admin.expire_tokens, methods=["POST"]),
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
-        Route("/emulator/pbx-health", HealthControl(state), methods=["GET", "PATCH"]),
+        Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",

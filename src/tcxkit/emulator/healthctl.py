@@ -158,7 +158,7 @@ class HealthControl:
     def __init__(self, state: AppState):
         self.state = state
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         if (denied := control_denied(self.state, request)) is not None:
             return denied
         if request.method == "PATCH":

@@ -170,3 +170,10 @@ def get_backup_repository(ctx: RequestContext) -> Reply:
     return Reply.json(
         ctx.state.extra.setdefault("backup_repository", {"Location": {"FileSystemType": "Local"}})
     )
+
+
+@handler("GetEmergencyOutboundRules")
+def emergency_rules(ctx: RequestContext) -> Reply:
+    """The outbound rules marked as emergency ones (what the PBX dials 999/112/911 by)."""
+    rules = [r for r in ctx.entity_set("OutboundRules").all() if r.get("EmergencyRule")]
+    return ctx.collection(rules, len(rules))
