@@ -50,7 +50,9 @@ class Pbx:
 
     def control(self, body: dict[str, Any]) -> dict[str, Any]:
         self.changed.add("control")
-        r = httpx.patch(self.emu.url + "/emulator/pbx-health", json=body, auth=self.emu.control_auth)
+        r = httpx.patch(
+            self.emu.url + "/emulator/pbx-health", json=body, auth=self.emu.control_auth
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
