@@ -578,6 +578,39 @@ def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
     ctx.exit(run_health(ctx, only, skip, output))
 
 
+@cli.command(
+    "exporter",
+    context_settings=CONTEXT,
+    short_help="Serve the PBX's (or --fleet's) metrics to Prometheus.",
+)
+@click.option(
+    "--listen",
+    metavar="[HOST:]PORT",
+    default="127.0.0.1:9464",
+    show_default=True,
+    help="Where /metrics is served (port 0: a free one, printed).",
+)
+@click.option(
+    "--intervals",
+    metavar="FAMILY=SECONDS,...",
+    help="Refresh intervals: status=30,trunks=60,queues=15,certificate=3600,health=300.",
+)
+@click.option("--allow-remote", is_flag=True, help="Let --listen use an address others reach.")
+@click.pass_context
+def exporter_cmd(
+    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool
+) -> None:
+    """Serve Prometheus metrics of the PBX, or of every PBX --fleet selects (docs/health.md).
+
+    Reads are cached per family with their own intervals, so frequent scrapes of a big
+    fleet never hammer the PBXs; a PBX that fails is threecx_up 0, never a failed scrape.
+    Needs the exporter extra (prometheus-client).
+    """
+    from .exportercmd import run_exporter
+
+    run_exporter(ctx, listen, intervals, allow_remote)
+
+
 # ----------------------------------------------------------------------------- mcp
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..fleet import Fleet, FleetReport
     from ..health import PbxHealth
 
-__all__ = ["FORMATS", "run_health"]
+__all__ = ["FORMATS", "pick_fleet", "run_health"]
 
 #: Output formats: table (worst first), json, junit (XML for CI), html (one page).
 FORMATS = ("table", "json", "junit", "html")
@@ -45,6 +45,11 @@ def _fleet(opts: Options) -> tuple[Fleet, dict[str, list[str]]]:
     return open_fleet(targets, opts, None), {t.name: list(t.tags) for t in targets}
 
 
+def pick_fleet(opts: Options) -> tuple[Fleet, dict[str, list[str]]]:
+    """The PBXs of this run (``--fleet``, or the configured PBX) and each one's tags."""
+    return _fleet(opts) if opts.fleet else _one_pbx(opts)
+
+
 def run_health(
     ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...], fmt: str | None
 ) -> int:
@@ -57,7 +62,7 @@ def run_health(
     opts = settle(ctx.find_root().obj)
     checks = select_checks(only, skip)  # unknown names refused before any PBX is asked
     for_tags = merge_tables(default_thresholds(), health_tables(opts))
-    fleet, tags = _fleet(opts) if opts.fleet else _one_pbx(opts)
+    fleet, tags = pick_fleet(opts)
 
     async def whole() -> FleetReport[PbxHealth]:
         async with fleet:

@@ -1,0 +1,124 @@
+"""``3cx exporter`` over an emulated fleet with one PBX down, scraped over HTTP: every
+metric of the issue per PBX, ``threecx_up 0`` for the one down (the scrape still
+succeeds), and scrapes answered from the cache without asking the PBXs again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from tcxkit.exporter.families import parse_intervals
+from tcxkit.exporter.server import parse_listen
+from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+#: Every metric of the issue, and the labels besides ``pbx``.
+METRICS = {
+    "threecx_up": (),
+    "threecx_scrape_duration_seconds": (),
+    "threecx_license_expiry_timestamp_seconds": (),
+    "threecx_maintenance_expiry_timestamp_seconds": (),
+    "threecx_backup_last_success_timestamp_seconds": (),
+    "threecx_trunk_registered": ("trunk",),
+    "threecx_certificate_expiry_timestamp_seconds": (),
+    "threecx_extensions_registered": (),
+    "threecx_extensions_total": (),
+    "threecx_active_calls": (),
+    "threecx_queue_calls_waiting": ("queue",),
+    "threecx_health_check_status": ("check",),
+    "threecx_info": ("release", "version"),
+}
+
+
+@pytest.fixture(scope="module")
+def exporter(tcx_fleet: Any, tmp_path_factory: Any) -> Iterator[tuple[str, Any]]:
+    """``3cx exporter`` (a real process) over pbx01, pbx02 and "down"; yields its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = PbxTarget("down", f"http://127.0.0.1:{port}", "x", SecretRef("env", "DOWN_KEY"))
+    path = tmp_path_factory.mktemp("exporter") / "fleet.toml"
+    path.write_text(dump_inventory([*tcx_fleet.targets[:2], down]))
+    os.chmod(path, 0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
+    env.update(PYTHONPATH=str(SRC), DOWN_KEY="k", TCX_NO_KEYRING="1",
+               TCX_CONFIG_DIR=str(path.parent), TCX_CACHE_DIR=str(path.parent / "cache"))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tcxkit", "--inventory", str(path), "--fleet", "all",
+         "exporter", "--listen", "127.0.0.1:0"],
+        stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # printed once the cache is full and the port bound
+        assert line.startswith("3cx exporter: serving http://127.0.0.1:"), line
+        yield line.split()[3], tcx_fleet
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def _scrape(url: str) -> dict[str, list[Any]]:
+    r = httpx.get(url)
+    assert r.status_code == 200
+    return {f.name: f.samples for f in text_string_to_metric_families(r.text)}
+
+
+def test_every_metric_for_every_pbx_and_down_is_up_0(exporter: tuple[str, Any]) -> None:
+    url, _fleet = exporter
+    families = _scrape(url)
+    up = {s.labels["pbx"]: s.value for s in families["threecx_up"]}
+    assert up == {"pbx01": 1.0, "pbx02": 1.0, "down": 0.0}
+    for name, labels in METRICS.items():
+        samples = [s for s in families[name] if s.labels["pbx"] in ("pbx01", "pbx02")]
+        assert {s.labels["pbx"] for s in samples} == {"pbx01", "pbx02"}, name
+        for s in samples:
+            assert set(s.labels) == {"pbx", *labels}, (name, s.labels)
+    trunks = {s.labels["trunk"] for s in families["threecx_trunk_registered"]}
+    assert trunks == {"BT SIP Trunk", "Twilio Elastic SIP"}
+    checks = {s.labels["check"] for s in families["threecx_health_check_status"]}
+    assert "licence_expiry" in checks and len(checks) == 15
+    assert not [s for s in families["threecx_license_expiry_timestamp_seconds"]
+                if s.labels["pbx"] == "down"]  # fmt: skip
+
+
+def test_scrapes_come_from_the_cache(exporter: tuple[str, Any]) -> None:
+    url, fleet = exporter
+    pbx01 = fleet.instances[0]
+    log = pbx01.url + "/emulator/requests"
+    before = len(httpx.get(log, auth=pbx01.control_auth).json())
+    for _ in range(5):
+        _scrape(url)
+    after = len(httpx.get(log, auth=pbx01.control_auth).json())
+    assert after - before <= 3  # only a family whose interval ended meanwhile (15 s+)
+
+
+def test_listen_and_interval_options_fail_closed() -> None:
+    from tcxkit.errors import UsageError
+
+    assert parse_listen("9464") == ("127.0.0.1", 9464)
+    assert parse_listen("[::1]:0") == ("::1", 0)
+    for text, message in [
+        ("0.0.0.0:9464", "other machines could read"),
+        ("pbx:80", "give HOST:PORT with an IP address"),
+        ("127.0.0.1:70000", "0..65535"),
+    ]:
+        with pytest.raises(UsageError, match=message):
+            parse_listen(text)
+    assert parse_listen("0.0.0.0:9464", allow_remote=True) == ("0.0.0.0", 9464)
+    assert parse_intervals("status=10")["status"] == 10
+    with pytest.raises(UsageError, match="no metric family 'stats'"):
+        parse_intervals("stats=10")
+    with pytest.raises(UsageError, match="is not a number of seconds"):
+        parse_intervals("health=0")
