@@ -122,3 +122,90 @@ def test_listen_and_interval_options_fail_closed() -> None:
         parse_intervals("stats=10")
     with pytest.raises(UsageError, match="is not a number of seconds"):
         parse_intervals("health=0")
+
+
+# -- a real Prometheus (Debian's package; scripts/test installs it) -----------------------
+
+RULES = Path(__file__).resolve().parents[2] / "examples" / "prometheus"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def prometheus(exporter: tuple[str, Any], tmp_path_factory: Any) -> Iterator[str]:
+    """Prometheus on a loopback port scraping the exporter every second; yields its URL
+    once the exporter's first scrape is stored (its targets API says so)."""
+    import shutil
+    import time
+
+    binary = shutil.which("prometheus")
+    assert binary, "Debian's prometheus package is missing: scripts/test installs it"
+    url, _fleet = exporter
+    target = url.removeprefix("http://").removesuffix("/metrics")
+    work = tmp_path_factory.mktemp("prometheus")
+    (work / "prometheus.yml").write_text(
+        "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{RULES / 'threecx-rules.yml'}']\n"
+        "scrape_configs:\n"
+        f"  - job_name: threecx\n    static_configs: [{{targets: ['{target}']}}]\n"
+    )
+    port = _free_port()
+    proc = subprocess.Popen(
+        [binary, f"--config.file={work / 'prometheus.yml'}",
+         f"--storage.tsdb.path={work / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a condition polled, not a fixed wait
+            try:
+                found = httpx.get(base + "/api/v1/query", params={"query": "threecx_up"}).json()
+                if len(found["data"]["result"]) == 3:
+                    break
+            except (httpx.TransportError, ValueError):  # not listening, or not ready yet
+                pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("Prometheus stored no scrape of the exporter within 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _query(base: str, promql: str) -> list[dict[str, Any]]:
+    answer = httpx.get(base + "/api/v1/query", params={"query": promql}).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]  # type: ignore[no-any-return]
+
+
+def test_prometheus_scrapes_every_metric(prometheus: str) -> None:
+    up = {r["metric"]["pbx"]: r["value"][1] for r in _query(prometheus, "threecx_up")}
+    assert up == {"pbx01": "1", "pbx02": "1", "down": "0"}
+    for name, labels in METRICS.items():
+        result = _query(prometheus, f'{name}{{pbx=~"pbx0[12]"}}')
+        assert {r["metric"]["pbx"] for r in result} == {"pbx01", "pbx02"}, name
+        assert all(set(labels) <= set(r["metric"]) for r in result), name
+    (trunk,) = _query(prometheus, 'threecx_trunk_registered{pbx="pbx01",trunk="BT SIP Trunk"}')
+    assert trunk["value"][1] == "1"
+    assert _query(prometheus, 'up{job="threecx"}')[0]["value"][1] == "1"  # never a failed scrape
+
+
+def test_promtool_checks_and_tests_the_shipped_rules() -> None:
+    import shutil
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool comes with Debian's prometheus package"
+    check = subprocess.run([promtool, "check", "rules", str(RULES / "threecx-rules.yml")],
+                           capture_output=True, text=True)  # fmt: skip
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "SUCCESS: 7 rules found" in check.stdout
+    test = subprocess.run([promtool, "test", "rules", "threecx-rules.test.yml"],
+                          capture_output=True, text=True, cwd=RULES)  # fmt: skip
+    assert test.returncode == 0, test.stdout + test.stderr
+    assert "SUCCESS" in test.stdout
