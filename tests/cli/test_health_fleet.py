@@ -169,3 +169,35 @@ def test_the_control_endpoint_needs_credentials_and_checks_every_key(emulator: A
     assert r.status_code == 400 and "not JSON" in r.json()["error"]
     model = httpx.get(url, auth=auth).json()
     assert model["disk"]["used_percent"] == 23.0  # nothing above was applied
+
+
+def _doc_row(check: Any) -> str:
+    from tcxkit.health.facts import READS
+
+    reads = ", ".join(f"`{READS[r][0]}`" for r in check.reads)
+    limits = ", ".join(f"`{k}` = {v:g}" for k, v in check.thresholds.items()) or "none"
+    return f"| `{check.name}` | {check.severity} | {reads} | {limits} |"
+
+
+def test_docs_list_every_check_as_declared() -> None:
+    from tcxkit.health import CHECKS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "health.md").read_text()
+    for check in CHECKS.values():
+        assert _doc_row(check) in text, check.name
+        assert f"* **`{check.name}`**" in text, check.name
+
+
+def test_every_fix_command_is_a_real_command() -> None:
+    import re
+
+    from tcxkit.catalog import catalog
+    from tcxkit.health import CHECKS
+
+    commands = {(a.resource_cli_name, a.cli_name) for a in catalog()}
+    found = 0
+    for check in CHECKS.values():
+        for command in re.findall(r"`3cx ([a-z0-9-]+) ([a-z0-9-]+)", check.fix):
+            assert command in commands, (check.name, command)
+            found += 1
+    assert found >= 10

@@ -178,8 +178,8 @@ def disk_space(data: dict[str, Any], t: dict[str, float], now: datetime) -> Find
     "Services running",
     severity="critical",
     reads=("services",),
-    fix="Admin console > Services: start the stopped service "
-    "(`3cx services start-service` / `restart-service`).",
+    fix="Admin console > Services: start the stopped service, or restart it with "
+    "`3cx services restart`.",
 )
 def services(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     stopped = [s.get("Name") for s in data["services"] if s.get("Status") != "Running"]
