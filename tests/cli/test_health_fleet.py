@@ -201,3 +201,52 @@ def test_every_fix_command_is_a_real_command() -> None:
             assert command in commands, (check.name, command)
             found += 1
     assert found >= 10
+
+
+#: Clicks the first table's Status header (ascending: best first) and writes the statuses
+#: of its first column into the title: the inline sorter really runs.
+_CLICK = """<script>
+document.querySelector("table.sortable th").click();
+document.title = "sorted:" + Array.prototype.map.call(
+  document.querySelectorAll("table.sortable")[0].tBodies[0].rows,
+  function (r) { return r.cells[0].textContent; }).join(",");
+</script></body>"""
+
+
+def test_the_html_report_in_headless_chromium(
+    run: Runner, three_one_down: Path, tmp_path: Path, dirs: dict[str, Path]
+) -> None:
+    """The page loads in Chromium with no console message (no script error, no blocked
+    asset), shows every PBX, sorts, and leaves a screenshot (``$TCX_TEST_ARTIFACTS``)."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium package is missing: scripts/test installs it"
+    _private(dirs["config"] / "config.toml", "[health.disk_space]\nwarn_percent = 10\n"
+             "[health.backup_age]\nwarn_hours = 0.5\nfail_hours = 1\n")  # fmt: skip
+    r = _fleet(run, three_one_down, "--only", "disk_space,services,backup_age", "-o", "html")
+    assert r.code == 10
+    page = tmp_path / "health.html"
+    page.write_text(r.out.replace("</body>", _CLICK))
+    base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr",
+            "--log-level=0"]  # fmt: skip
+    dom = subprocess.run([*base, "--dump-dom", page.as_uri()], capture_output=True,
+                         text=True, timeout=120)  # fmt: skip
+    assert dom.returncode == 0, dom.stderr
+    assert "CONSOLE" not in dom.stderr, dom.stderr
+    for name in ("pbx01", "pbx02", "down"):
+        assert f'<section id="pbx-{name}">' in dom.stdout
+    title = dom.stdout.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert title.startswith("sorted:")
+    assert title == "sorted:pass,warn,fail"  # worst first as printed, best first once clicked
+    shot = tmp_path / "health.png"
+    subprocess.run([*base, f"--screenshot={shot}", "--window-size=1280,1600",
+                    (tmp_path / "health.html").as_uri()], capture_output=True, timeout=120,
+                   check=True)  # fmt: skip
+    assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
+    keep = os.environ.get("TCX_TEST_ARTIFACTS")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, Path(keep) / "health-report.png")

@@ -77,7 +77,7 @@ def html_report(run: HealthRun) -> str:
             err = run.errors[name]
             parts.append(
                 f'<span class="badge error">error</span></h2><p class="error">'
-                f"{escape(str(err.get('message', '')))} {escape(str(err.get('hint', '')))}"
+                f"{escape(str(err.get('message', '')))}<br>Hint: {escape(str(err.get('hint', '')))}"
                 "</p></section>"
             )
             continue
