@@ -89,14 +89,23 @@ class Pbx:
                 self.client.call("UpdateOutboundRule", id=rule["Id"], body=change)
 
 
+@pytest.fixture(scope="module")
+def driver(emulator: Any, tmp_path_factory: Any) -> Iterator[Pbx]:
+    """One driver (and client) for the module: a client's first call costs its set-up."""
+    made = Pbx(emulator, tmp_path_factory.mktemp("driver"))
+    try:
+        yield made
+    finally:
+        made.client.close()
+
+
 @pytest.fixture
-def pbx(emulator: Any, tmp_path: Path) -> Iterator[Pbx]:
-    driver = Pbx(emulator, tmp_path)
+def pbx(driver: Pbx) -> Iterator[Pbx]:
+    """The driver; what the test changed is undone after it."""
     try:
         yield driver
     finally:
         driver.restore()
-        driver.client.close()
 
 
 Setup = Callable[[Pbx], Any]
