@@ -257,3 +257,33 @@ def test_the_whole_run_is_worst_first_and_reads_each_action_once(
     log = httpx.get(emulator.url + "/emulator/requests", auth=emulator.control_auth).json()
     paths = [e["path"] for e in log if e["path"].startswith("/xapi/")]
     assert len(paths) == len(set(paths)) == 13  # thirteen reads feed fifteen checks
+
+
+#: The reads the health model answers, and the schema of each answer's rows or object.
+_ANSWERS = {
+    "ListServiceInfo": "Pbx.ServiceInfo",
+    "GetUpdates": "Pbx.UpdateList",
+    "GetBackupSettings": "Pbx.BackupSettings",
+    "GetBackupRepositorySettings": "Pbx.BackupRepositorySettings",
+    "GetSecureSipSettings": "Pbx.SecureSipSettings",
+    "GetEmergencyOutboundRules": "Pbx.OutboundRule",
+    "GetSystemStatus": "Pbx.SystemStatus",
+}
+
+
+def test_the_health_model_answers_within_the_spec(pbx: Pbx) -> None:
+    """What the model answers is schema-valid, healthy and changed alike."""
+    from tcxkit.catalog import catalog
+    from tcxkit.emulator.validate import Validator
+    from tcxkit.results import items_of
+
+    pbx.control({"services": {"postgresql": "Stopped"}, "updates": {"offered": "20.0.12.1",
+                 "other": 2}, "certificate": {"expires_in_days": None}})  # fmt: skip
+    schemas = catalog("20.0.10").schemas
+    validator = Validator(schemas)
+    for action, schema in _ANSWERS.items():
+        answer = pbx.client.call(action)
+        page = items_of(answer)
+        for value in page.items if page else [answer]:
+            value = {k: v for k, v in value.items() if not k.startswith("@odata")}
+            assert validator.validate(schemas[schema], value) == [], (action, value)
