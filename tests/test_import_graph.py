@@ -137,7 +137,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "tcxkit.health", "tcxkit.exporter",
     ),
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
-    "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state"),
+    "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state", "tcxkit.health"),
     "tcxkit.fleet": (),
     "tcxkit.state": (),
     "tcxkit.emulator": (),
