@@ -88,7 +88,7 @@ def test_every_metric_for_every_pbx_and_down_is_up_0(exporter: tuple[str, Any]) 
     trunks = {s.labels["trunk"] for s in families["threecx_trunk_registered"]}
     assert trunks == {"BT SIP Trunk", "Twilio Elastic SIP"}
     checks = {s.labels["check"] for s in families["threecx_health_check_status"]}
-    assert "licence_expiry" in checks and len(checks) == 15
+    assert "licence_expiry" in checks and len(checks) == 16
     assert not [s for s in families["threecx_license_expiry_timestamp_seconds"]
                 if s.labels["pbx"] == "down"]  # fmt: skip
 

@@ -75,6 +75,18 @@ class Pbx:
             self.set_owner_2fa(True)
         if "emergency" in changed:
             self.emergency(EmergencyRule=True, Routes=self.routes)
+        if "principal" in changed:
+            for row in self.client.call("ListServicePrincipal")["value"]:
+                if row["Number"].startswith("sp-"):
+                    self.client.call("DeleteServicePrincipal", id=row["Id"])
+
+    def principal(self, role: str, last_used: str | None) -> None:
+        """An API client with ``role`` in the default group, last used then (None: never)."""
+        self.changed.add("principal")
+        group = self.client.call("ListGroup", top=1, select=["Id"])["value"][0]["Id"]
+        body = {"Number": f"sp-{role}", "XAPIEnabled": True, "LastUsed": last_used,
+                "Groups": [{"GroupId": group, "Rights": {"RoleName": role}}]}  # fmt: skip
+        self.client.call("CreateServicePrincipal", body=body)
 
     def set_owner_2fa(self, required: bool) -> None:
         self.changed.add("2fa")
@@ -186,6 +198,11 @@ CASES: list[tuple[str, Setup, str, dict[str, Any]]] = [
      body={"SecurityDefenseProgram": False}), "fail", {"SecurityDefenseProgram": False}),
     ("admin_2fa", lambda p: None, "pass", {"admins": ["100"], "without_2fa": []}),
     ("admin_2fa", lambda p: p.set_owner_2fa(False), "fail", {"without_2fa": ["100"]}),
+    ("api_principals", lambda p: p.principal("users", None), "pass", {"broad": []}),
+    ("api_principals", lambda p: p.principal("system_admins", None), "warn",
+     {"broad": ["sp-system_admins"], "unused_owners": []}),
+    ("api_principals", lambda p: p.principal("system_owners", "2026-01-01T00:00:00Z"), "fail",
+     {"unused_owners": ["sp-system_owners"]}),
 ]  # fmt: skip
 
 EXIT = {"pass": 0, "warn": 1, "fail": 2}
@@ -256,7 +273,7 @@ def test_the_whole_run_is_worst_first_and_reads_each_action_once(
     assert len(checks) == len(CHECKS)
     log = httpx.get(emulator.url + "/emulator/requests", auth=emulator.control_auth).json()
     paths = [e["path"] for e in log if e["path"].startswith("/xapi/")]
-    assert len(paths) == len(set(paths)) == 13  # thirteen reads feed fifteen checks
+    assert len(paths) == len(set(paths)) == 14  # fourteen reads feed sixteen checks
 
 
 #: The reads the health model answers, and the schema of each answer's rows or object.

@@ -187,3 +187,40 @@ def admin_2fa(data: dict[str, Any], t: dict[str, float], now: datetime) -> Findi
     if without:
         return Finding("fail", f"Admins without 2FA: {', '.join(without)}.", evidence)
     return Finding("pass", f"All {len(admins)} administrators need 2FA.", evidence)
+
+
+def _roles(row: dict[str, Any]) -> set[str]:
+    return {str((g.get("Rights") or {}).get("RoleName")) for g in row.get("Groups") or []}
+
+
+@check(
+    "api_principals",
+    "API clients with broad rights",
+    severity="high",
+    reads=("principals",),
+    fix="Admin console > Integrations > API: give each API client the lowest role it needs "
+    "and delete the unused ones (`3cx service-principals delete-service-principal`).",
+    thresholds={"max_unused_days": 90},
+)
+def api_principals(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
+    """An API client with an administrator's role can change everything: a warning; one
+    with the system owner's role that nobody used for ``max_unused_days`` (or ever) is a
+    standing key to the whole PBX: a failure."""
+    rows = [p for p in data["principals"] if not p.get("IsSystem")]
+    broad, stale = [], []
+    for p in rows:
+        roles = _roles(p) & ADMIN_ROLES
+        if not roles or not (p.get("XAPIEnabled") or p.get("CallControlEnabled")):
+            continue
+        broad.append(str(p.get("Number")))
+        used = parse_time(p.get("LastUsed"))
+        idle = None if used is None else (now - used).days
+        if "system_owners" in roles and (idle is None or idle > t["max_unused_days"]):
+            stale.append(str(p.get("Number")))
+    evidence = {"api_clients": len(rows), "broad": broad, "unused_owners": stale}
+    if stale:
+        return Finding("fail", f"Unused API clients with the owner's role: {', '.join(stale)}.",
+                       evidence)  # fmt: skip
+    if broad:
+        return Finding("warn", f"API clients with an admin role: {', '.join(broad)}.", evidence)
+    return Finding("pass", f"No API client among {len(rows)} has an admin role.", evidence)

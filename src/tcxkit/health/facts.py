@@ -42,11 +42,17 @@ READS: dict[str, tuple[str, dict[str, Any]]] = {
             "expand": "Groups",
         },
     ),
-    "recording_repository": ("GetRecordingRepositorySettings", {}),
+    "principals": (
+        "ListServicePrincipal",
+        {
+            "select": ["Id", "Number", "XAPIEnabled", "CallControlEnabled", "IsSystem", "LastUsed"],
+            "expand": "Groups",
+        },
+    ),
 }
 
 #: Reads answered as collections (every page is read).
-_COLLECTIONS = {"trunks", "services", "users"}
+_COLLECTIONS = {"trunks", "services", "users", "principals"}
 
 
 class ReadFailed(Exception):
