@@ -56,7 +56,7 @@ def exporter(tcx_fleet: Any, tmp_path_factory: Any) -> Iterator[tuple[str, Any]]
                TCX_CONFIG_DIR=str(path.parent), TCX_CACHE_DIR=str(path.parent / "cache"))  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "tcxkit", "--inventory", str(path), "--fleet", "all",
-         "exporter", "--listen", "127.0.0.1:0"],
+         "exporter", "--listen", "127.0.0.1:0", "--tag-labels"],
         stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
     try:
@@ -84,7 +84,8 @@ def test_every_metric_for_every_pbx_and_down_is_up_0(exporter: tuple[str, Any]) 
         samples = [s for s in families[name] if s.labels["pbx"] in ("pbx01", "pbx02")]
         assert {s.labels["pbx"] for s in samples} == {"pbx01", "pbx02"}, name
         for s in samples:
-            assert set(s.labels) == {"pbx", *labels}, (name, s.labels)
+            assert set(s.labels) == {"pbx", "tags", *labels}, (name, s.labels)
+            assert s.labels["tags"] in (",emulated,eu,", ",emulated,us,"), s.labels
     trunks = {s.labels["trunk"] for s in families["threecx_trunk_registered"]}
     assert trunks == {"BT SIP Trunk", "Twilio Elastic SIP"}
     checks = {s.labels["check"] for s in families["threecx_health_check_status"]}
@@ -223,3 +224,23 @@ def test_every_grafana_panel_queries_prometheus(prometheus: str) -> None:
         (target,) = panel["targets"]
         result = _query(prometheus, target["expr"].replace("$pbx", ".*"))
         assert result, (panel["title"], target["expr"])
+
+
+def test_tag_labels_put_each_pbx_tags_on_every_series() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from tcxkit.exporter.cache import Cache
+    from tcxkit.exporter.metrics import FleetCollector
+
+    class Names:
+        names = ["acme", "bolt"]
+
+    cache = Cache(Names(), {})  # type: ignore[arg-type]
+    cache.entries["acme"].up = True
+    cache.entries["acme"].values = {"trunks": [{"Gateway": {"Name": "BT"}, "IsOnline": False}]}
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FleetCollector(cache, {"acme": ["eu", "prod"], "bolt": []}))
+    text = generate_latest(registry).decode()
+    assert 'threecx_up{pbx="acme",tags=",eu,prod,"} 1.0' in text
+    assert 'threecx_up{pbx="bolt",tags=",,"} 0.0' in text
+    assert 'threecx_trunk_registered{pbx="acme",tags=",eu,prod,",trunk="BT"} 0.0' in text

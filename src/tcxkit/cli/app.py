@@ -596,9 +596,12 @@ def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
     help="Refresh intervals: status=30,trunks=60,queues=15,certificate=3600,health=300.",
 )
 @click.option("--allow-remote", is_flag=True, help="Let --listen use an address others reach.")
+@click.option(
+    "--tag-labels", is_flag=True, help='Add the inventory tags as a label: tags=",eu,prod,".'
+)
 @click.pass_context
 def exporter_cmd(
-    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool
+    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool, tag_labels: bool
 ) -> None:
     """Serve Prometheus metrics of the PBX, or of every PBX --fleet selects (docs/health.md).
 
@@ -608,7 +611,7 @@ def exporter_cmd(
     """
     from .exportercmd import run_exporter
 
-    run_exporter(ctx, listen, intervals, allow_remote)
+    run_exporter(ctx, listen, intervals, allow_remote, tag_labels)
 
 
 # ----------------------------------------------------------------------------- mcp

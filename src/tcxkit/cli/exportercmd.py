@@ -12,7 +12,7 @@ __all__ = ["run_exporter"]
 
 
 def run_exporter(
-    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool
+    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool, tag_labels: bool
 ) -> None:
     from importlib.util import find_spec
 
@@ -28,7 +28,7 @@ def run_exporter(
     host, port = parse_listen(listen, allow_remote)
     chosen = parse_intervals(intervals)
     opts = settle(ctx.find_root().obj)
-    fleet, _tags = pick_fleet(opts)
+    fleet, tags = pick_fleet(opts)
 
     def announce(bound_host: str, bound_port: int) -> None:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
@@ -38,4 +38,4 @@ def run_exporter(
             err=True,
         )
 
-    serve(fleet, host, port, chosen, announce)
+    serve(fleet, host, port, chosen, announce, tags if tag_labels else None)

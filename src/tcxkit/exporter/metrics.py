@@ -34,17 +34,29 @@ def _timestamp(text: Any) -> float | None:
         return None
 
 
-def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
-    return GaugeMetricFamily(name, doc, labels=["pbx", *labels])
-
-
 class FleetCollector(Collector):
-    """Collects from :class:`.cache.Cache` at each scrape (no PBX is asked)."""
+    """Collects from :class:`.cache.Cache` at each scrape (no PBX is asked).
 
-    def __init__(self, cache: Cache):
+    ``tags`` (``--tag-labels``): each PBX's inventory tags, given to every series as a
+    ``tags`` label in the ``,eu,emulated,`` form (match one with ``tags=~".*,eu,.*"``).
+    """
+
+    def __init__(self, cache: Cache, tags: dict[str, list[str]] | None = None):
         self.cache = cache
+        self.tags = tags
+        self.base = ["pbx", "tags"] if tags is not None else ["pbx"]
+
+    def _ids(self, pbx: str) -> list[str]:
+        if self.tags is None:
+            return [pbx]
+        return [pbx, "," + ",".join(sorted(self.tags.get(pbx, []))) + ","]
 
     def collect(self) -> Iterator[Any]:
+        base = self.base
+
+        def _gauge(name: str, doc: str, labels: tuple[str, ...] = ()) -> GaugeMetricFamily:
+            return GaugeMetricFamily(name, doc, labels=[*base, *labels])
+
         g = {
             "up": _gauge("threecx_up", "1 when the PBX answered its last status read."),
             "duration": _gauge(
@@ -69,37 +81,38 @@ class FleetCollector(Collector):
                             "Health check: 0 pass, 1 warn or unreadable, 2 fail.", ("check",)),
         }  # fmt: skip
         info = InfoMetricFamily("threecx", "The PBX's version and XAPI release.",
-                                labels=["pbx"])  # fmt: skip
+                                labels=base)  # fmt: skip
         for pbx, entry in self.cache.entries.items():
-            g["up"].add_metric([pbx], 1 if entry.up else 0)
-            g["duration"].add_metric([pbx], entry.duration)
+            ids = self._ids(pbx)
+            g["up"].add_metric(ids, 1 if entry.up else 0)
+            g["duration"].add_metric(ids, entry.duration)
             if entry.up:
-                self._pbx(pbx, entry.values, g, info)
+                self._pbx(ids, entry.values, g, info)
         yield from g.values()
         yield info
 
     @staticmethod
-    def _pbx(pbx: str, v: dict[str, Any], g: dict[str, GaugeMetricFamily], info: Any) -> None:
+    def _pbx(ids: list[str], v: dict[str, Any], g: dict[str, GaugeMetricFamily], info: Any) -> None:
         status = v.get("status") or {}
         for key, field in (("licence", "ExpirationDate"), ("maint", "MaintenanceExpiresAt"),
                            ("backup", "LastBackupDateTime")):  # fmt: skip
             when = _timestamp(status.get(field))
             if when is not None:
-                g[key].add_metric([pbx], when)
+                g[key].add_metric(ids, when)
         for key, field in (("ext_reg", "ExtensionsRegistered"), ("ext_total", "ExtensionsTotal"),
                            ("calls", "CallsActive")):  # fmt: skip
             if isinstance(status.get(field), int):
-                g[key].add_metric([pbx], status[field])
+                g[key].add_metric(ids, status[field])
         if status:
             info.add_metric(
-                [pbx], {"version": str(status.get("Version")), "release": str(status["release"])}
+                ids, {"version": str(status.get("Version")), "release": str(status["release"])}
             )
         for trunk in v.get("trunks") or []:
             name = str((trunk.get("Gateway") or {}).get("Name") or trunk.get("Number"))
-            g["trunk"].add_metric([pbx, name], 1 if trunk.get("IsOnline") else 0)
+            g["trunk"].add_metric([*ids, name], 1 if trunk.get("IsOnline") else 0)
         for queue, waiting in v.get("queues") or []:
-            g["queue"].add_metric([pbx, str(queue)], waiting)
+            g["queue"].add_metric([*ids, str(queue)], waiting)
         if v.get("certificate") is not None:
-            g["cert"].add_metric([pbx], v["certificate"])
+            g["cert"].add_metric(ids, v["certificate"])
         for check, state in v.get("health") or []:
-            g["check"].add_metric([pbx, check], CHECK_VALUES[state])
+            g["check"].add_metric([*ids, check], CHECK_VALUES[state])

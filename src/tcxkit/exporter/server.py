@@ -47,8 +47,10 @@ def serve(
     port: int,
     intervals: dict[str, float],
     announce: Callable[[str, int], None],
+    tags: dict[str, list[str]] | None = None,
 ) -> None:
-    """Run until interrupted (Ctrl-C); ``announce(host, port)`` once scrapes can start."""
+    """Run until interrupted (Ctrl-C); ``announce(host, port)`` once scrapes can start;
+    ``tags`` (each PBX's) become a ``tags`` label on every series."""
     from prometheus_client import CollectorRegistry, start_http_server
 
     from ..fleet.bridge import run_sync
@@ -61,7 +63,7 @@ def serve(
         async with fleet:
             await cache.refresh_all()
             registry = CollectorRegistry(auto_describe=False)
-            registry.register(FleetCollector(cache))
+            registry.register(FleetCollector(cache, tags))
             server, _thread = start_http_server(port, addr=host, registry=registry)
             try:
                 announce(host, server.server_port)
