@@ -91,6 +91,7 @@ def set_certificate(state: AppState, days: float | None) -> None:
     if "SecureSipSettings" not in state.singletons:
         return
     model(state)["certificate"] = {"expires_in_days": days}
+    cert: dict[str, Any]
     if days is None:
         cert = {"Concealed": False, "Contents": None, "Name": None}
     else:

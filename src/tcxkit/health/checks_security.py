@@ -79,7 +79,7 @@ def certificate_expiry(data: dict[str, Any], t: dict[str, float], now: datetime)
     certs = _certificates(data)
     if not certs:
         return Finding("pass", "No certificate of its own is installed.", {"certificates": []})
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "certificate": name,
             "not_after": when.isoformat() if when else None,

@@ -137,7 +137,7 @@ def get_updates(ctx: RequestContext) -> Reply:
                 "OutOfDate": True,
             }
         )
-    expired = bool(maint) and maint < iso(now())
+    expired = isinstance(maint, str) and maint < iso(now())
     return Reply.json(
         {
             "Entries": entries,
