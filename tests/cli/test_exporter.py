@@ -49,7 +49,8 @@ def exporter(tcx_fleet: Any, tmp_path_factory: Any) -> Iterator[tuple[str, Any]]
         port = sock.getsockname()[1]
     down = PbxTarget("down", f"http://127.0.0.1:{port}", "x", SecretRef("env", "DOWN_KEY"))
     path = tmp_path_factory.mktemp("exporter") / "fleet.toml"
-    path.write_text(dump_inventory([*tcx_fleet.targets[:2], down]))
+    thresholds = "\n[health.tags.eu.disk_space]\nwarn_percent = 10\n"  # as for 3cx health
+    path.write_text(dump_inventory([*tcx_fleet.targets[:2], down]) + thresholds)
     os.chmod(path, 0o600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
     env.update(PYTHONPATH=str(SRC), DOWN_KEY="k", TCX_NO_KEYRING="1",
@@ -88,6 +89,9 @@ def test_every_metric_for_every_pbx_and_down_is_up_0(exporter: tuple[str, Any]) 
             assert s.labels["tags"] in (",emulated,eu,", ",emulated,us,"), s.labels
     trunks = {s.labels["trunk"] for s in families["threecx_trunk_registered"]}
     assert trunks == {"BT SIP Trunk", "Twilio Elastic SIP"}
+    disk = {s.labels["pbx"]: (s.labels["tags"], s.value)
+            for s in families["threecx_health_check_status"] if s.labels["check"] == "disk_space"}  # fmt: skip
+    assert disk == {"pbx01": (",emulated,eu,", 1.0), "pbx02": (",emulated,us,", 0.0)}
     checks = {s.labels["check"] for s in families["threecx_health_check_status"]}
     assert "licence_expiry" in checks and len(checks) == 16
     assert not [s for s in families["threecx_license_expiry_timestamp_seconds"]

@@ -20,14 +20,18 @@ def run_exporter(
         raise click.UsageError(
             "3cx exporter needs the exporter extra: pip install 'tcxkit[exporter]'"
         )
+    from ..config.health import health_tables
     from ..exporter.families import parse_intervals
     from ..exporter.server import parse_listen, serve
+    from ..health import default_thresholds
+    from ..health.thresholds import merge_tables
     from .healthcmd import pick_fleet
     from .settings import settle
 
     host, port = parse_listen(listen, allow_remote)
     chosen = parse_intervals(intervals)
     opts = settle(ctx.find_root().obj)
+    for_tags = merge_tables(default_thresholds(), health_tables(opts))  # as 3cx health
     fleet, tags = pick_fleet(opts)
 
     def announce(bound_host: str, bound_port: int) -> None:
@@ -38,4 +42,12 @@ def run_exporter(
             err=True,
         )
 
-    serve(fleet, host, port, chosen, announce, tags if tag_labels else None)
+    serve(
+        fleet,
+        host,
+        port,
+        chosen,
+        announce,
+        tags if tag_labels else None,
+        lambda name: for_tags(tags.get(name, [])),
+    )

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..health import default_thresholds
 from .families import FAMILIES
 
 if TYPE_CHECKING:
@@ -37,9 +39,15 @@ class PbxEntry:
 class Cache:
     """Every PBX's entry; :meth:`refresh` reads one family on every PBX."""
 
-    def __init__(self, fleet: Fleet, intervals: dict[str, float]):
+    def __init__(
+        self,
+        fleet: Fleet,
+        intervals: dict[str, float],
+        thresholds_for: Callable[[str], dict[str, dict[str, float]]] | None = None,
+    ):
         self.fleet = fleet
         self.intervals = intervals
+        self.thresholds_for = thresholds_for or (lambda _name: default_thresholds())
         self.entries: dict[str, PbxEntry] = {name: PbxEntry() for name in fleet.names}
 
     async def refresh(self, family: str) -> None:
@@ -47,7 +55,7 @@ class Cache:
 
         async def one(name: str, client: Any) -> tuple[Any, float]:
             started = time.perf_counter()
-            value = await read(client)
+            value = await read(client, self.thresholds_for(name))
             return value, time.perf_counter() - started
 
         for result in await self.fleet.run(one):

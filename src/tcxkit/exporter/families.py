@@ -23,10 +23,14 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_INTERVALS", "FAMILIES", "Family", "parse_intervals"]
 
 
+#: What a read is given besides its client: the PBX's health thresholds.
+Limits = dict[str, dict[str, float]]
+
+
 @dataclass(frozen=True)
 class Family:
     name: str
-    read: Callable[[AsyncClient], Awaitable[Any]]
+    read: Callable[[AsyncClient, Limits], Awaitable[Any]]
 
 
 _STATUS_FIELDS = [
@@ -35,17 +39,17 @@ _STATUS_FIELDS = [
 ]  # fmt: skip
 
 
-async def _status(client: AsyncClient) -> Any:
+async def _status(client: AsyncClient, _limits: Limits) -> Any:
     status = await client.call("GetSystemStatus", select=_STATUS_FIELDS)
     return {**status, "release": await client.release()}
 
 
-async def _trunks(client: AsyncClient) -> Any:
+async def _trunks(client: AsyncClient, _limits: Limits) -> Any:
     return [t async for t in client.paginate("ListTrunk", select=["Id", "Number", "IsOnline",
                                                                   "Gateway"])]  # fmt: skip
 
 
-async def _queues(client: AsyncClient) -> Any:
+async def _queues(client: AsyncClient, _limits: Limits) -> Any:
     """Each queue and the calls waiting in it: active calls to the queue not yet talking."""
     queues = [q async for q in client.paginate("ListQueue", select=["Number", "Name"])]
     calls = [c async for c in client.paginate("ListActiveCall", select=["Callee", "Status"])]
@@ -57,7 +61,7 @@ async def _queues(client: AsyncClient) -> Any:
     return [(q.get("Name") or q.get("Number"), waiting[str(q.get("Number"))]) for q in queues]
 
 
-async def _certificate(client: AsyncClient) -> Any:
+async def _certificate(client: AsyncClient, _limits: Limits) -> Any:
     from ..health.checks_security import certificate_not_after
 
     cert = (await client.call("GetSecureSipSettings")).get("Certificate") or {}
@@ -68,10 +72,11 @@ async def _certificate(client: AsyncClient) -> Any:
     return None
 
 
-async def _health(client: AsyncClient) -> Any:
-    from ..health import check_pbx, default_thresholds, select_checks
+async def _health(client: AsyncClient, limits: Limits) -> Any:
+    """Every check, with the PBX's thresholds (config.toml and inventory, per tag)."""
+    from ..health import check_pbx, select_checks
 
-    found = await check_pbx("", client, select_checks(), default_thresholds(), datetime.now(UTC))
+    found = await check_pbx("", client, select_checks(), limits, datetime.now(UTC))
     return [(r.check, r.status) for r in found.results]
 
 

@@ -48,16 +48,18 @@ def serve(
     intervals: dict[str, float],
     announce: Callable[[str, int], None],
     tags: dict[str, list[str]] | None = None,
+    thresholds_for: Callable[[str], dict[str, dict[str, float]]] | None = None,
 ) -> None:
     """Run until interrupted (Ctrl-C); ``announce(host, port)`` once scrapes can start;
-    ``tags`` (each PBX's) become a ``tags`` label on every series."""
+    ``tags`` (each PBX's) become a ``tags`` label on every series; ``thresholds_for(pbx)``
+    gives the health checks' thresholds (the defaults when None)."""
     from prometheus_client import CollectorRegistry, start_http_server
 
     from ..fleet.bridge import run_sync
     from .cache import Cache
     from .metrics import FleetCollector
 
-    cache = Cache(fleet, intervals)
+    cache = Cache(fleet, intervals, thresholds_for)
 
     async def main() -> None:
         async with fleet:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
+from ..redaction import redact
 from . import checks_security, checks_system  # noqa: F401  (importing declares the checks)
 from .facts import Facts, ReadFailed
 from .model import CheckResult, PbxHealth
@@ -63,9 +64,9 @@ async def _run_one(c: Check, facts: Facts, t: dict[str, float], now: datetime) -
         )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:  # an answer of
         found = Finding("unknown", f"Unexpected answer: {exc}", {})  # an unknown shape
-    return CheckResult(
-        c.name, c.title, found.status, c.severity, found.summary, found.evidence, c.fix
-    )
+    # The one redaction: evidence is printed, exported and logged by every face.
+    evidence = redact(found.evidence)
+    return CheckResult(c.name, c.title, found.status, c.severity, found.summary, evidence, c.fix)
 
 
 async def check_pbx(
