@@ -68,6 +68,8 @@ class Pbx:
         if "UpdateConsoleRestrictions" in changed:
             self.call("UpdateConsoleRestrictions", body={"AccessRestricted": True,
                       "IpWhitelist": ["198.51.100.7", "203.0.113.0/24"]})  # fmt: skip
+        if "UpdateSecureSipSettings" in changed:
+            self.control({"certificate": {"expires_in_days": 74}})
         if "UpdateAntiHackingSettings" in changed:
             self.call("UpdateAntiHackingSettings", body={"SecurityDefenseProgram": True,
                       "HackAuthRequests": 5, "HackBlacklistDuration": 86400})  # fmt: skip
@@ -182,6 +184,10 @@ CASES: list[tuple[str, Setup, str, dict[str, Any]]] = [
      "warn", {}),
     ("certificate_expiry", lambda p: p.control({"certificate": {"expires_in_days": -1}}),
      "fail", {}),
+    ("certificate_expiry", lambda p: p.call("UpdateSecureSipSettings", body={"Certificate": {
+     "Concealed": True, "Contents": None, "Name": "pbx.crt"}}), "unknown", {"certificates": [
+     {"certificate": "TLS pbx.crt (concealed by the PBX)", "not_after": None,
+      "days_left": None}]}),
     ("emergency_numbers", lambda p: None, "pass", {"rules": [{"Name": "Emergency",
      "Prefix": "999"}]}),
     ("emergency_numbers", lambda p: p.emergency(Routes=[]), "warn", {}),
@@ -205,7 +211,7 @@ CASES: list[tuple[str, Setup, str, dict[str, Any]]] = [
      {"unused_owners": ["sp-system_owners"]}),
 ]  # fmt: skip
 
-EXIT = {"pass": 0, "warn": 1, "fail": 2}
+EXIT = {"pass": 0, "warn": 1, "unknown": 1, "fail": 2}
 
 
 def _ids() -> list[str]:

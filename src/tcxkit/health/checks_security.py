@@ -55,7 +55,9 @@ def _certificates(data: dict[str, Any]) -> list[tuple[str, datetime | None, Any]
     found = []
     cert = (data["secure_sip"] or {}).get("Certificate") or {}
     contents = cert.get("Contents")
-    if isinstance(contents, str) and "BEGIN CERTIFICATE" in contents:
+    if cert.get("Name") and cert.get("Concealed") and not contents:
+        found.append((f"TLS {cert['Name']} (concealed by the PBX)", None, "concealed"))
+    elif isinstance(contents, str) and "BEGIN CERTIFICATE" in contents:
         found.append(
             (f"TLS {cert.get('Name') or 'certificate'}", certificate_not_after(contents), "pem")
         )
