@@ -11,6 +11,9 @@ set -euo pipefail
 wanted=(
     "redis-server                      redis-server"   # Celery's broker (tests/airflow)
     "/usr/lib/postgresql/*/bin/postgres postgresql"    # CeleryExecutor's database (tests/airflow)
+    "prometheus                        prometheus"     # scrapes `3cx exporter` (tests/cli/test_exporter.py)
+    "promtool                          prometheus"     # checks and tests the shipped alert rules
+    "chromium                          chromium"       # renders the HTML health report (test_health_fleet.py)
 )
 
 missing=()
@@ -27,5 +30,7 @@ done
 
 echo "system-packages: installing ${missing[*]} with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q "${missing[@]}" >/dev/null ||
-    { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+readarray -t missing < <(printf "%s\n" "${missing[@]}" | sort -u)
+flags=(-y -q --no-install-recommends)
+apt-get install "${flags[@]}" "${missing[@]}" >/dev/null ||
+    { apt-get update -q >/dev/null && apt-get install "${flags[@]}" "${missing[@]}" >/dev/null; }

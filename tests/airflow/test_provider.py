@@ -61,11 +61,12 @@ def test_connection_form_fields_and_behaviour() -> None:
 
 def test_operator_and_sensor_modules_are_declared() -> None:
     info = get_provider_info()
-    from tcxkit.airflow import ThreeCXStatePlanOperator
+    from tcxkit.airflow import ThreeCXHealthCheckOperator, ThreeCXStatePlanOperator
 
     assert info["operators"][0]["python-modules"] == [
         ThreeCXOperator.__module__,
         ThreeCXStatePlanOperator.__module__,
+        ThreeCXHealthCheckOperator.__module__,
     ]
     assert info["sensors"][0]["python-modules"] == [ThreeCXSensor.__module__]
 

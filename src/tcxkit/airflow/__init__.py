@@ -14,6 +14,7 @@ from .._lazy import lazy_attributes
 from .._version import __version__
 
 if TYPE_CHECKING:
+    from .health import ThreeCXHealthCheckOperator
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
     from .sensors import ThreeCXSensor
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONN_TYPE",
+    "ThreeCXHealthCheckOperator",
     "ThreeCXHook",
     "ThreeCXOperator",
     "ThreeCXSensor",
@@ -97,7 +99,11 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": ["tcxkit.airflow.operators", "tcxkit.airflow.state"],
+                "python-modules": [
+                    "tcxkit.airflow.operators",
+                    "tcxkit.airflow.state",
+                    "tcxkit.airflow.health",
+                ],
             }
         ],
         "sensors": [
@@ -133,6 +139,7 @@ _LAZY = {
     "ThreeCXOperator": "operators",
     "ThreeCXSensor": "sensors",
     "ThreeCXStatePlanOperator": "state",
+    "ThreeCXHealthCheckOperator": "health",
     "ThreeCXStateApplyOperator": "state",
 }
 

@@ -147,7 +147,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "fleet", "state")
+FLEET_COMMANDS = ("call", "fleet", "state", "health", "exporter")
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -543,6 +543,75 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
         fmt=output or opts.output or "json", layout=Layout(None, LIST_COLUMNS, fleet=True)
     )
     list_fleet(opts, not no_check, printer)
+
+
+# ----------------------------------------------------------------------------- health
+
+
+@cli.command(
+    "health",
+    context_settings=CONTEXT,
+    short_help="Is the PBX (or --fleet) healthy? Checks, evidence, fixes.",
+)
+@click.option("--only", multiple=True, metavar="CHECK,...", help="Run only these checks.")
+@click.option("--skip", multiple=True, metavar="CHECK,...", help="Leave these checks out.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(("table", "json", "junit", "html")),
+    help="table (worst first; default on a terminal), json (default otherwise), "
+    "junit (XML for CI) or html (one page).",
+)
+@click.pass_context
+def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
+               output: str | None) -> None:  # fmt: skip
+    """Run the health checks on the PBX, or on every PBX --fleet selects (docs/health.md).
+
+    Licence and maintenance expiry, backups (age, failures, encryption, off-site), trunks,
+    certificate, updates, disk, services, emergency numbers, console restrictions,
+    anti-hacking, admins without 2FA, recordings storage. Thresholds: [health] in
+    config.toml or the inventory, per tag. Exit: 0 healthy, 1 warnings, 2 failures,
+    10 some PBX could not be checked.
+    """
+    from .healthcmd import run_health
+
+    ctx.exit(run_health(ctx, only, skip, output))
+
+
+@cli.command(
+    "exporter",
+    context_settings=CONTEXT,
+    short_help="Serve the PBX's (or --fleet's) metrics to Prometheus.",
+)
+@click.option(
+    "--listen",
+    metavar="[HOST:]PORT",
+    default="127.0.0.1:9464",
+    show_default=True,
+    help="Where /metrics is served (port 0: a free one, printed).",
+)
+@click.option(
+    "--intervals",
+    metavar="FAMILY=SECONDS,...",
+    help="Refresh intervals: status=30,trunks=60,queues=15,certificate=3600,health=300.",
+)
+@click.option("--allow-remote", is_flag=True, help="Let --listen use an address others reach.")
+@click.option(
+    "--tag-labels", is_flag=True, help='Add the inventory tags as a label: tags=",eu,prod,".'
+)
+@click.pass_context
+def exporter_cmd(
+    ctx: click.Context, listen: str, intervals: str | None, allow_remote: bool, tag_labels: bool
+) -> None:
+    """Serve Prometheus metrics of the PBX, or of every PBX --fleet selects (docs/health.md).
+
+    Reads are cached per family with their own intervals, so frequent scrapes of a big
+    fleet never hammer the PBXs; a PBX that fails is threecx_up 0, never a failed scrape.
+    Needs the exporter extra (prometheus-client).
+    """
+    from .exportercmd import run_exporter
+
+    run_exporter(ctx, listen, intervals, allow_remote, tag_labels)
 
 
 # ----------------------------------------------------------------------------- mcp

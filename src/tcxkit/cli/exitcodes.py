@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .. import errors as e
 
-__all__ = ["EXIT_CODES", "code_for", "exit_code_of"]
+__all__ = ["EXIT_CODES", "HEALTH_EXIT_CODES", "code_for", "exit_code_of", "health_exit_code"]
 
 EXIT_CODES: dict[int, str] = {
     0: "success",
@@ -30,6 +30,24 @@ EXIT_CODES: dict[int, str] = {
     "(wrong URL or port, login page, captive portal, proxy)",
     130: "interrupted (Ctrl-C)",
 }
+
+#: ``3cx health``'s own statuses: the worst check decides (an unreadable check counts as
+#: a warning); a PBX that could not be read at all makes it 10 (or, when every PBX failed
+#: alike, that failure's code from :data:`EXIT_CODES`, e.g. 4 when none is reachable).
+HEALTH_EXIT_CODES: dict[int, str] = {
+    0: "healthy: every check passed",
+    1: "warnings: some check warned or could not read what it needs (none failed)",
+    2: "failures: some check failed",
+    10: "partial fleet failure: some PBX could not be checked (its error row says why)",
+}
+
+_HEALTH_BY_STATUS = {"pass": 0, "warn": 1, "unknown": 1, "fail": 2}
+
+
+def health_exit_code(worst_status: str) -> int:
+    """The exit status of a health run whose every PBX answered."""
+    return _HEALTH_BY_STATUS[worst_status]
+
 
 #: The status of each error class; a class not listed takes its nearest listed base's.
 _BY_CLASS: dict[type[BaseException], int] = {

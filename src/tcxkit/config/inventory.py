@@ -197,9 +197,13 @@ def parse_inventory(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(where, f"not valid TOML ({exc}).") from None
-    unknown = sorted(set(data) - {"pbx"})
+    unknown = sorted(set(data) - {"pbx", "health"})  # [health]: check thresholds (config.health)
     if unknown:
-        raise _bad(where, f"unknown top-level key(s) {', '.join(unknown)}; PBXs go in [pbx.NAME].")
+        raise _bad(
+            where,
+            f"unknown top-level key(s) {', '.join(unknown)}; PBXs go in [pbx.NAME], "
+            "health-check thresholds in [health].",
+        )
     pbxs = data.get("pbx") or {}
     base = base or Path.cwd()
     return [_target(name, raw, where, base) for name, raw in pbxs.items()]

@@ -8,7 +8,8 @@ Layout of the server, as on a real PBX:
 * ``/backups/<file>`` — the relative ``DownloadLink`` of a backup (bearer token needed).
 * ``/emulator/...`` — test helpers that no PBX has: ``health``, ``requests`` (the
   request log; ``DELETE`` clears it), ``tokens/expire`` (make tokens expire now) and
-  ``faults`` (answer given operations with a given status, e.g. 504).
+  ``faults`` (answer given operations with a given status, e.g. 504) and ``pbx-health``
+  (what health checks read: disk, services, certificate...; :mod:`.healthctl`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -35,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .admin import AdminEndpoints
 from .config import EmulatorConfig
+from .healthctl import HealthControl
 from .registry import Registry
 from .state import AppState, SetInfo
 from .token_endpoint import TokenEndpoint
@@ -118,6 +120,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/requests", admin.request_log, methods=["GET", "DELETE"]),
         Route("/emulator/tokens/expire", admin.expire_tokens, methods=["POST"]),
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",

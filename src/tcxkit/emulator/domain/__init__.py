@@ -3,7 +3,8 @@
 Modules, in hook order: ``numbering`` (DN ranges and
 ``GetFirstAvailable*``), ``dns`` (create/update/delete of every DN, membership, Peers,
 ``Init*``, batch deletes), ``peers``, ``calls`` (call log, reports, active calls),
-``system`` (status, licence, parameters), ``media`` (backups, recordings), ``clock`` (the
+``system`` (status, licence, parameters), ``health`` (what health checks read:
+services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``), ``media`` (backups, recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
 scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
 PBX ships with).  See docs/emulator.md for what each one models.
@@ -11,13 +12,26 @@ PBX ships with).  See docs/emulator.md for what each one models.
 
 from __future__ import annotations
 
-from . import builtin, calls, clock, dns, media, numbering, peers, seeding, storyline, system
+from . import (
+    builtin,
+    calls,
+    clock,
+    dns,
+    health,
+    media,
+    numbering,
+    peers,
+    seeding,
+    storyline,
+    system,
+)
 
 __all__ = [
     "builtin",
     "calls",
     "clock",
     "dns",
+    "health",
     "media",
     "numbering",
     "peers",

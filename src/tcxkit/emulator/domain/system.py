@@ -143,6 +143,9 @@ def get_system_status(ctx: RequestContext) -> Reply:
         # The spec's enum (20.0.7+) is NotConfigured|PartiallyConfigured|Configured.
         "RemoteStorageStatus": "NotConfigured",
     }
+    from .health import system_status_overrides
+
+    status.update(system_status_overrides(s))  # disk, recordings, services: the health model
     # Older releases lack some of these properties: send only what this release declares.
     declared = s.generator.properties(s.catalog.schemas["Pbx.SystemStatus"]) or {}
     status = {k: v for k, v in status.items() if k in declared}
