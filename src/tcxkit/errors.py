@@ -26,6 +26,7 @@ __all__ = [
     "ErrorFacts",
     "FleetFailure",
     "HintPart",
+    "IncompleteExportError",
     "NoMatchError",
     "NotFoundError",
     "OutputExistsError",
@@ -445,6 +446,14 @@ class StateFileError(TcxError):
 
     exit_code = 3
     title = "invalid state file"
+
+
+class IncompleteExportError(TcxError):
+    """An export could not be proven complete: the PBX's own count and the rows it gave
+    differ, or a window could not be read however small.  Nothing past the last complete
+    window is kept, so the export can be resumed once the cause is gone."""
+
+    title = "export incomplete"
 
 
 class PartialFailure(TcxError):
