@@ -22,12 +22,12 @@ Pure functions: the same legs give the same call, whatever order they came in.
 
 from __future__ import annotations
 
-from datetime import timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from .legs import local_text, parse_utc, utc_text
 
-__all__ = ["CALL_COLUMNS", "build_call", "call_end"]
+__all__ = ["CALL_COLUMNS", "build_call", "leg_end"]
 
 _GROUPS = ("Queue", "RingGroup")
 
@@ -45,15 +45,6 @@ def _order(leg: dict[str, Any]) -> tuple[str, int, int]:
     return (leg["start_utc"], leg["indent"], leg["segment_id"] or 0)
 
 
-def call_end(legs: list[dict[str, Any]]) -> str:
-    """When the call's last leg ended, as UTC text (ring and talk after its start)."""
-    ends = [
-        parse_utc(leg["start_utc"]) + timedelta(seconds=leg["ring_seconds"] + leg["talk_seconds"])
-        for leg in legs
-    ]
-    return utc_text(max(ends))
-
-
 def _number(leg: dict[str, Any], side: str) -> str:
     """The number of one side: the caller id of an outside party, else the DN."""
     if leg[f"{side}_type"] == "ExternalLine":
@@ -61,12 +52,21 @@ def _number(leg: dict[str, Any], side: str) -> str:
     return leg[f"{side}_dn"] or leg[f"{side}_caller_id"]
 
 
-def build_call(legs: list[dict[str, Any]], zone: tzinfo, zone_name: str) -> dict[str, Any]:
-    """The logical call of ``legs`` (every leg of one ``CallId``), legs nested in order."""
+def leg_end(leg: dict[str, Any]) -> float:
+    """When a leg ended, as epoch seconds (start + ring + talk)."""
+    return parse_utc(leg["start_utc"]).timestamp() + leg["ring_seconds"] + leg["talk_seconds"]
+
+
+def build_call(
+    legs: list[dict[str, Any]], zone: tzinfo, zone_name: str, end: float | None = None
+) -> dict[str, Any]:
+    """The logical call of ``legs`` (every leg of one ``CallId``), legs nested in order;
+    ``end`` (epoch seconds) when the caller knows it already."""
     legs = sorted(legs, key=_order)
     first = next((leg for leg in legs if leg["indent"] == 0), legs[0])
     start = parse_utc(first["start_utc"])
-    end = parse_utc(call_end(legs))
+    end_at = max(map(leg_end, legs)) if end is None else end
+    end: datetime = datetime.fromtimestamp(end_at, UTC)
     people = [leg for leg in legs if leg["destination_type"] not in _GROUPS]
     taker = next((leg for leg in people if leg["answered"]), None)
     groups = [leg for leg in legs if leg["destination_type"] in _GROUPS]

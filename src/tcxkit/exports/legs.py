@@ -72,6 +72,11 @@ def parse_seconds(value: Any) -> float:
 
 def parse_utc(value: Any) -> datetime:
     """A PBX date-time (offset or ``Z``, up to 7 fractional digits) as aware UTC."""
+    if isinstance(value, str) and len(value) == 20 and value[-1] == "Z":  # the usual form
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     text = str(value).strip().replace("z", "Z")
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
@@ -116,11 +121,13 @@ def _recordings(row: dict[str, Any]) -> list[int]:
 
 def leg_of(row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     """One call-log row as an export leg (see :data:`LEG_COLUMNS`)."""
-    start = parse_utc(row["StartTime"])
+    raw = row["StartTime"]
+    start = parse_utc(raw)
+    usual = isinstance(raw, str) and len(raw) == 20 and raw[-1] == "Z"
     return {
         "segment_id": row.get("SegmentId"),
         "call_id": row.get("CallId"),
-        "start_utc": utc_text(start),
+        "start_utc": raw if usual else utc_text(start),
         "start_local": local_text(start, zone),
         "indent": int(row.get("Indent") or 0),
         "direction": row.get("Direction") or "",

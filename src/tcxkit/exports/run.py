@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from ..errors import ApiError, IncompleteExportError, RequestTimeout, UsageError
 from ..odata import F
 from ..results import items_of, rows_of
-from .calls import build_call, call_end
+from .calls import build_call, leg_end
 from .legs import SELECT, leg_of, parse_utc, utc_text
 from .windows import WindowPlanner
 
@@ -133,6 +133,8 @@ class _State:
     target: int
     proven: int
     pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: When each open call's latest leg ended so far (epoch seconds).
+    ends: dict[str, float] = field(default_factory=dict)
     done: bool = False
     summary: dict[str, Any] = field(default_factory=dict)
 
@@ -263,8 +265,7 @@ def _window(
         summary.timeouts += 1
         if planner.at_floor(seconds):
             _floor_timeouts(planner, lo, status)
-        density = planner.proven / planner.seconds if planner.proven else None
-        planner.timed_out(seconds, density)
+        planner.timed_out(seconds)
         return None
     page = items_of(answer)
     if page is None or page.count is None:
@@ -277,7 +278,7 @@ def _window(
     if len(rows) < count:
         if count > planner.proven and not planner.at_floor(seconds):
             summary.cap_splits += 1
-            planner.too_many(count, seconds)
+            planner.too_many(count, len(rows), seconds)
             return None
         why = (
             f"it has sent {planner.proven} whole before"
@@ -320,9 +321,14 @@ def _check(rows: list[dict[str, Any]], count: int, lo: datetime, hi: datetime) -
             f"The PBX sent a leg twice for {where} (duplicate SegmentId).",
             hint="Nothing of this window was kept; resume with --resume.",
         )
+    lo_text, hi_text = utc_text(lo), utc_text(hi)
     for r in rows:
-        at = parse_utc(r["StartTime"])
-        if not lo <= at < hi:
+        raw = r["StartTime"]
+        if isinstance(raw, str) and len(raw) == 20 and raw[-1] == "Z" and len(lo_text) == 20:
+            inside = lo_text <= raw < hi_text  # the usual form sorts as it reads
+        else:
+            inside = lo <= parse_utc(raw) < hi
+        if not inside:
             raise IncompleteExportError(
                 f"The PBX sent leg {r.get('SegmentId')} of {r['StartTime']} for {where}.",
                 hint="The period filter misbehaved; nothing of this window was kept.",
@@ -347,22 +353,23 @@ def _emit(
         key = str(leg["call_id"])
         if key in state.pending:
             state.pending[key].append(leg)
+            state.ends[key] = max(state.ends[key], leg_end(leg))
         elif leg["indent"] == 0:
             state.pending[key] = [leg]
+            state.ends[key] = leg_end(leg)
         else:  # a later leg of a call that began before the period
             summary.earlier_call_legs += 1
-    rows = _flush(state, zone, zone_name, hi - timedelta(seconds=spec.grace))
+    rows = _flush(state, zone, zone_name, hi.timestamp() - spec.grace)
     summary.rows += len(rows)
     return rows
 
 
 def _flush(
-    state: _State, zone: tzinfo, zone_name: str, before: datetime | None
+    state: _State, zone: tzinfo, zone_name: str, before: float | None
 ) -> list[dict[str, Any]]:
     """Build and drop the open calls that ended before ``before`` (all when None)."""
-    edge = utc_text(before) if before is not None else None
-    closed = [k for k, legs in state.pending.items() if edge is None or call_end(legs) < edge]
-    calls = [build_call(state.pending.pop(k), zone, zone_name) for k in closed]
+    closed = [k for k, end in state.ends.items() if before is None or end < before]
+    calls = [build_call(state.pending.pop(k), zone, zone_name, state.ends.pop(k)) for k in closed]
     calls.sort(key=lambda c: (c["start_utc"], c["call_id"]))
     return calls
 
@@ -386,7 +393,10 @@ def _tail(spec: ExportSpec, state: _State, summary: ExportSummary, zone: tzinfo)
             )
         _check(page.items, page.count, lo, hi)
         for r in page.items:
-            state.pending[str(r["CallId"])].append(leg_of(r, zone))
+            leg = leg_of(r, zone)
+            key = str(r["CallId"])
+            state.pending[key].append(leg)
+            state.ends[key] = max(state.ends[key], leg_end(leg))
             summary.tail_legs += 1
 
 

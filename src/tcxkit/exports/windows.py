@@ -5,7 +5,7 @@ long pull ends in 504 from the PBX's proxy.  Each window is one request for all 
 so the window must hold fewer rows than both limits.  The planner starts small, sizes
 each next window from the density it saw (aiming at ``target`` rows), halves a window
 that hit the cap or timed out, and lowers its aim after a time-out so the next windows
-stay under whatever the proxy allows.  Pure: no clock, no I/O, so tests can drive it.
+keep under whatever the proxy allows.  Pure: no clock, no I/O, so tests can drive it.
 """
 
 from __future__ import annotations
@@ -41,19 +41,21 @@ class WindowPlanner:
         grown = seconds * 4 if rows <= 0 else seconds * self.target / rows
         self.seconds = self._clamp(min(grown, seconds * 4))
 
-    def too_many(self, count: int, seconds: float) -> float:
-        """The PBX counted ``count`` rows, more than one answer holds: the retry's length."""
+    def too_many(self, count: int, delivered: int, seconds: float) -> float:
+        """The PBX counted ``count`` rows but ``delivered`` fewer: its cap is ``delivered``
+        (it may be set lower than asked), so later windows aim at half of that too."""
+        if delivered > 0:
+            self.target = max(1, min(self.target, delivered // 2))
         share = max(1, self.target) / max(count, 1)
         return self._shrunk(seconds * min(0.5, share))
 
-    def timed_out(self, seconds: float, density: float | None) -> float:
+    def timed_out(self, seconds: float) -> float:
         """A window of ``seconds`` timed out (504 or no answer): the retry's length.
 
-        ``density`` (rows per second seen last) estimates the rows the failed window held;
-        the aim drops below half of that, so later windows stay under the proxy's limit.
+        The aim drops by 30 % too, so after a few time-outs every window stays under
+        whatever the proxy allows, however busy the hours ahead.
         """
-        if density:
-            self.target = max(1, min(self.target, int(density * seconds / 2)))
+        self.target = max(1, int(self.target * 0.7))
         return self._shrunk(seconds / 2)
 
     def at_floor(self, seconds: float) -> bool:
