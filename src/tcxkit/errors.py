@@ -453,6 +453,7 @@ class IncompleteExportError(TcxError):
     differ, or a window could not be read however small.  Nothing past the last complete
     window is kept, so the export can be resumed once the cause is gone."""
 
+    exit_code = 13
     title = "export incomplete"
 
 

@@ -21,15 +21,16 @@ gives the same calls for the same arguments, and rows are built by the basic mix
 from __future__ import annotations
 
 import random
-from datetime import datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .demo import _HOURS, CallPlan, _phone, _Segment, _segment_row
+from .demo import _HOURS, DEMO_DAYS, SEED, CallPlan, _phone, _Segment, _segment_row
 
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["CALL_MIXES", "contact_centre_calls", "ring_groups"]
+__all__ = ["CALL_MIXES", "contact_centre_calls", "ring_groups", "seed_contact_centre"]
 
 #: The ``--call-mix`` choices.
 CALL_MIXES = ("basic", "contact-centre")
@@ -283,3 +284,30 @@ def contact_centre_calls(
             rows.append(_segment_row(leg, seg_id, call_id, plan.names))
             seg_id += 1
     return rows
+
+
+def seed_contact_centre(state: AppState, count: int) -> float:
+    """Add at least ``count`` legs of this mix over the last four weeks; seconds taken."""
+    from .domain.calls import call_log_set, store_segments
+
+    began = time.perf_counter()
+    es = call_log_set(state)
+    top = state.store.execute(
+        f"SELECT coalesce(max(k), 0), coalesce(max(json_extract(data, '$.CallId')), 0) "
+        f'FROM "{es.table}"'
+    )[0]
+    plan = CallPlan.from_state(state)
+    plan.names.update({g["Number"]: g["Name"] for g in state.entity_set("RingGroups").all()})
+    end = datetime.now(UTC)
+    rows = contact_centre_calls(
+        plan,
+        ring_groups(state),
+        count,
+        start=end - timedelta(days=DEMO_DAYS),
+        end=end,
+        rng=random.Random(SEED + 2),
+        first_segment=int(top[0]) + 1,
+        first_call=max(1_000_000, int(top[1]) + 1),
+    )
+    store_segments(state, rows)
+    return time.perf_counter() - began

@@ -330,17 +330,6 @@ def seed_scale(state: AppState, count: int, *, rng: random.Random | None = None)
     first = int(state.store.execute(f'SELECT coalesce(max(k), 0) FROM "{es.table}"')[0][0]) + 1
     end = datetime.now(UTC)
     plan = CallPlan.from_state(state)
-    if state.config.call_mix == "contact-centre":
-        from .callmix import contact_centre_calls, ring_groups
-
-        groups = ring_groups(state)
-        plan.names.update({g["Number"]: g["Name"] for g in state.entity_set("RingGroups").all()})
-        rows = contact_centre_calls(
-            plan, groups, count, start=end - timedelta(days=DEMO_DAYS), end=end, rng=rng,
-            first_segment=first, first_call=1_000_000 + first,
-        )  # fmt: skip
-        _insert_calls(state, rows)
-        return time.perf_counter() - began
     chunk = 50_000
     made = 0
     while made < count:
@@ -478,7 +467,7 @@ def seed(state: AppState) -> None:
     state.entity_set("ActiveCalls").insert_many(_active_calls(plan, end, rng))
     add_backup(state, f"backup-{end - timedelta(days=8):%Y%m%d}-0200", _stamp((end - timedelta(days=8)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
     add_backup(state, f"backup-{end - timedelta(days=1):%Y%m%d}-0200", _stamp((end - timedelta(days=1)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
-    if state.config.scale:
+    if state.config.scale and state.config.call_mix == "basic":  # else: domain/seeding.py
         seed_scale(state, int(state.config.scale))
 
 

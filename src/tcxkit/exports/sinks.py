@@ -110,8 +110,9 @@ class FileSink:
         self.form = _Formatter(fmt, columns)
         self._state = self._read_state()
         if self._state is not None and not resume:
+            done = (self._state.get("state") or {}).get("done")
             raise OutputExistsError(
-                f"{path} holds an export{' in progress' if not self._state.get('done') else ''} "
+                f"{path} holds {'a finished export' if done else 'an export in progress'} "
                 f"(checkpoint {self.state_path.name}).",
                 hint="Add --resume to continue it, or remove both files to start again.",
             )
