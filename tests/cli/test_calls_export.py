@@ -50,7 +50,9 @@ def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
     data = target.read_bytes()
     again = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
     assert again.code == 2
-    assert f"{target} holds a finished export (checkpoint calls.jsonl.checkpoint.json)." in again.err
+    assert (
+        f"{target} holds a finished export (checkpoint calls.jsonl.checkpoint.json)." in again.err
+    )
     assert "Add --resume to continue it" in again.err
     resumed = run(
         "calls", "export", "--from", start, "--to", end, "--into", str(target), "--resume"
