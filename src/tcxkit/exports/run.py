@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..client import AsyncClient, Client
     from .sinks import Sink
 
-__all__ = ["Call", "ExportSpec", "ExportSummary", "export", "export_async", "export_flow"]
+__all__ = ["Call", "ExportSpec", "ExportSummary", "Hint", "export", "export_async", "export_flow"]
 
 #: Gateway answers that mean "this pull took too long": shrink the window.
 _TIMEOUTS = frozenset({502, 503, 504})
@@ -57,6 +57,15 @@ class Call:
 
     action: str
     params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A step: ``call`` is most likely the next request; a driver may start it now (send
+    back None) and answer the :class:`Call` equal to it with its result.  Only reads are
+    hinted, and a result is used only when the run asks for it, after its checkpoint."""
+
+    call: Call
 
 
 @dataclass(frozen=True)
@@ -158,7 +167,7 @@ def _log_params(lo: datetime, hi: datetime, cap: int) -> dict[str, Any]:
     }
 
 
-Flow = Generator[Call, Any, Any]
+Flow = Generator[Call | Hint, Any, Any]
 
 
 def learn_zone(spec: ExportSpec) -> Flow:
@@ -195,9 +204,13 @@ def export_flow(spec: ExportSpec, sink: Sink) -> Flow:
     while not state.done and parse_utc(state.next) < end:
         lo = parse_utc(state.next)
         hi = min(lo + timedelta(seconds=planner.seconds), end)
-        legs = yield from _window(spec, planner, summary, lo, hi, zone)
-        if legs is None:
+        raw = yield from _window(spec, planner, summary, lo, hi, zone)
+        if raw is None:
             continue
+        if hi < end:  # the next window is known now: let the driver fetch it meanwhile
+            after = min(hi + timedelta(seconds=planner.seconds), end)
+            yield Hint(Call("GetCallLogData", _log_params(hi, after, spec.cap)))
+        legs = [leg_of(r, zone) for r in raw]
         rows = _emit(spec, state, summary, legs, hi, zone, zone_name)
         summary.windows += 1
         state.next = utc_text(hi)
@@ -294,7 +307,7 @@ def _window(
     _check(rows, count, lo, hi)
     planner.done(len(rows), seconds)
     summary.legs += len(rows)
-    return [leg_of(r, zone) for r in rows]
+    return rows
 
 
 def _floor_timeouts(planner: WindowPlanner, lo: datetime, status: int) -> None:
@@ -402,17 +415,33 @@ def _tail(spec: ExportSpec, state: _State, summary: ExportSummary, zone: tzinfo)
 
 def export(client: Client, spec: ExportSpec, sink: Sink) -> ExportSummary:
     """Run an export with a synchronous client (best made with ``retries=0``: a 504 is
-    answered by a smaller window, not by sending the same long pull again)."""
-    return _drive_sync(client, export_flow(spec, sink))
+    answered by a smaller window, not by sending the same long pull again).  The next
+    window is fetched in a worker thread while this one is stitched and written."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="tcxkit-export") as pool:
+        return _drive_sync(client, export_flow(spec, sink), pool)
 
 
-def _drive_sync(client: Client, flow: Flow) -> Any:
+def _drive_sync(client: Client, flow: Flow, pool: Any) -> Any:
+    ahead: tuple[Call, Any] | None = None
     try:
         step = next(flow)
         while True:
+            if isinstance(step, Hint):
+                ahead = (step.call, pool.submit(client.call, step.call.action, **step.call.params))
+                step = flow.send(None)
+                continue
             try:
-                result = client.call(step.action, **step.params)
+                if ahead is not None and ahead[0] == step:
+                    result = ahead[1].result()
+                else:
+                    if ahead is not None:
+                        ahead[1].exception()  # wait for the unused read to end
+                    result = client.call(step.action, **step.params)
+                ahead = None
             except (ApiError, RequestTimeout) as exc:
+                ahead = None
                 step = flow.throw(exc)
             else:
                 step = flow.send(result)
@@ -422,15 +451,33 @@ def _drive_sync(client: Client, flow: Flow) -> Any:
 
 async def export_async(client: AsyncClient, spec: ExportSpec, sink: Sink) -> ExportSummary:
     """:func:`export` with an :class:`~tcxkit.AsyncClient` (a fleet's, say)."""
+    import asyncio
+
     flow = export_flow(spec, sink)
+    ahead: tuple[Call, Any] | None = None
     try:
         step = next(flow)
         while True:
+            if isinstance(step, Hint):
+                task = asyncio.ensure_future(client.call(step.call.action, **step.call.params))
+                ahead = (step.call, task)
+                step = flow.send(None)
+                continue
             try:
-                result = await client.call(step.action, **step.params)
+                if ahead is not None and ahead[0] == step:
+                    result = await ahead[1]
+                else:
+                    if ahead is not None:
+                        await asyncio.gather(ahead[1], return_exceptions=True)
+                    result = await client.call(step.action, **step.params)
+                ahead = None
             except (ApiError, RequestTimeout) as exc:
+                ahead = None
                 step = flow.throw(exc)
             else:
                 step = flow.send(result)
     except StopIteration as stop:
         return stop.value
+    finally:
+        if ahead is not None:  # the run stopped with a read in flight: drop it
+            ahead[1].cancel()
