@@ -99,6 +99,10 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
              "postgresql://db/cdr"],
             "Cannot export into postgresql:// yet.",
         ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet"],
+            "Parquet is written into a directory, not to standard output.",
+        ),
     ],
 )  # fmt: skip
 def test_refusals(run: Runner, args: list[str], message: str) -> None:

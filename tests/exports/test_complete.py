@@ -181,3 +181,32 @@ def test_sqlite_upsert_is_idempotent_and_resumable(
     sink.close()
     assert db.execute("SELECT * FROM calls ORDER BY call_id").fetchall() == snapshot
     assert db.execute("SELECT * FROM call_legs ORDER BY segment_id").fetchall() == legs
+
+
+def test_parquet_opens_in_pyarrow_with_the_documented_schema_and_resumes(
+    centre: Any, pbx: Client, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    from tcxkit.exports.parquet import call_schema
+
+    start, end = period()
+    start = end - timedelta(days=2)
+    spec = ExportSpec(start, end, window=3600, cap=400)
+    target = str(tmp_path / "calls.parquet")
+    sink = open_sink(
+        target, fmt="parquet", legs_only=False, resume=False, export_key=spec.key(), pbx="c"
+    )
+    with pytest.raises(_Killed):
+        export(_KillingClient(pbx, 6), spec, sink)  # type: ignore[arg-type]
+    sink.close()
+    (tmp_path / "calls.parquet" / "part-999999.parquet.tmp").write_bytes(b"torn")
+    _run(pbx, spec, target, fmt="parquet", resume=True)
+    table = pq.read_table(tmp_path / "calls.parquet")
+    assert table.schema.equals(call_schema(), check_metadata=False)
+    rows = table.to_pylist()
+    got = {r["call_id"]: sorted(leg["segment_id"] for leg in r["legs"]) for r in rows}
+    assert len(got) == len(rows) and got == truth(centre, start, end)
+    first = min(rows, key=lambda r: r["start_utc"])
+    assert first["start_utc"].tzinfo is not None and first["start_utc"] >= start
+    assert not list((tmp_path / "calls.parquet").glob("*.tmp"))

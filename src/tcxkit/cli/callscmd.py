@@ -70,12 +70,14 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
     "(default: the PBX's, from OfficeHours).",
 )  # fmt: skip
 @click.option(
-    "-o", "--output", "fmt", type=click.Choice(["jsonl", "csv"]), default=None,
-    help="jsonl (default; legs nested in each call) or csv (legs as JSON text).",
+    "-o", "--output", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
+    help="jsonl (default; legs nested in each call), csv (legs as JSON text) or parquet "
+    "(--into DIR.parquet; extra parquet).",
 )  # fmt: skip
 @click.option(
     "--into", metavar="URL",
-    help="A file (calls.jsonl), sqlite:///PATH (upserted tables calls and call_legs); "
+    help="A file (calls.jsonl), DIR.parquet, sqlite:///PATH (upserted tables calls and "
+    "call_legs); "
     "default: standard output. With --fleet, {pbx} in a file name gives each PBX its own.",
 )  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue an interrupted export from its checkpoint.")

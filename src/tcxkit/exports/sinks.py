@@ -9,7 +9,9 @@ killed at any point resumes without a duplicate or a gap:
   window written after the last checkpoint;
 * :class:`StreamSink` (standard output): nothing to resume;
 * :class:`SqliteSink` (``sqlite:///path``): one transaction per window upserts the rows
-  and the checkpoint row, so re-running an export changes no row.
+  and the checkpoint row, so re-running an export changes no row;
+* :class:`~.parquet.ParquetSink` (``DIR.parquet``, extra ``parquet``): a part file per
+  window, then the checkpoint.
 
 CSV cells follow the CLI's renderer: nested values (legs, lists) as JSON text,
 booleans ``true``/``false``, nothing for null.
@@ -59,8 +61,8 @@ class _Formatter:
         if fmt not in ("jsonl", "csv"):
             raise UsageError(
                 f"Exports are written as jsonl or csv, not {fmt!r}.",
-                hint="Use -o jsonl (calls with their legs nested) or -o csv; Parquet and "
-                "PostgreSQL are not there yet (docs/exports.md).",
+                hint="Use -o jsonl (calls with their legs nested), -o csv or -o parquet "
+                "(with --into DIR.parquet).",
             )
         self.fmt = fmt
         self.columns = columns
@@ -271,6 +273,13 @@ def open_sink(
 ) -> Sink:
     """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``."""
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
+    if fmt == "parquet" or (into or "").endswith(".parquet"):
+        from .parquet import ParquetSink, refuse_stdout
+
+        if into is None or into.startswith("sqlite:///"):
+            raise refuse_stdout()
+        path = Path(into[len("file://") :] if into.startswith("file://") else into)
+        return ParquetSink(path, legs_only=legs_only, resume=resume)
     if into is None:
         if resume:
             raise UsageError(
@@ -292,8 +301,8 @@ def open_sink(
     if scheme and scheme != "file":
         raise UsageError(
             f"Cannot export into {scheme}:// yet.",
-            hint="Use sqlite:///PATH or a file path; PostgreSQL and Parquet are not there yet "
-            "(docs/exports.md).",
+            hint="Use sqlite:///PATH, a file path, or DIR.parquet; PostgreSQL is not there "
+            "yet (docs/exports.md).",
         )
     path = Path(into[len("file://") :] if scheme == "file" else into)
     return FileSink(path, fmt, columns, resume=resume)
