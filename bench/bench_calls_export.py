@@ -10,12 +10,15 @@ to /dev/null, over the same period (every leg):
 * **raw read**: ``Client.call("GetCallLogData", ...)`` pages of ``$top=20000`` with
   ``$skip`` and ``$count`` over the whole period, the export's ``$select``, ``json.dumps``
   per row -- what a script that trusts the PBX does (no windows, no checks);
+* **paginate $top=100**: ``Client.paginate`` over the same, in the client's usual pages;
 * **3cx calls export --legs** and **3cx calls export** (logical calls, legs nested): the
   windows, the count checks, the stitching, a checkpoint file per window (``--into``).
 
 Rounds are interleaved with the order rotating; figures are medians, ratios per round.
 Memory: the peak RSS (``wait4``) of ``3cx calls export`` on a second emulator with
-``--small`` legs against the large one: flat means it does not grow with the period.
+``--small`` legs, on the large one, and on the large one's last seven days: it is bounded
+by the window (at most two windows of half the report cap in memory: the one being
+written and the next, fetched meanwhile), not by the period.
 """
 
 from __future__ import annotations
@@ -57,11 +60,35 @@ with Client(base, cid, secret, token_cache=False) as pbx:
 """
 
 
+PAGED_READ = """
+import json, sys
+from datetime import datetime
+from tcxkit import Client
+from tcxkit.exports.legs import SELECT
+base, cid, secret, start, end = sys.argv[1:6]
+out = sys.stdout
+params = dict(periodFrom=datetime.fromisoformat(start), periodTo=datetime.fromisoformat(end),
+    sourceType=0, sourceFilter=None, destinationType=0, destinationFilter=None, callsType=0,
+    callTimeFilterType=0, callTimeFilterFrom=None, callTimeFilterTo=None, hidePcalls=False,
+    select=list(SELECT))
+with Client(base, cid, secret, token_cache=False) as pbx:
+    for row in pbx.paginate("GetCallLogData", page_size=100, **params):
+        out.write(json.dumps(row, ensure_ascii=False) + "\\n")
+"""
+
+
 def period() -> tuple[str, str]:
     end = time.time() + 7200
     start = end - 30 * 86400
     fmt = "%Y-%m-%dT%H:00:00+00:00"
     return time.strftime(fmt, time.gmtime(start)), time.strftime(fmt, time.gmtime(end))
+
+
+def week_start(end: str) -> str:
+    """Seven days before ``end`` (the same form)."""
+    from datetime import datetime, timedelta
+
+    return (datetime.fromisoformat(end) - timedelta(days=7)).isoformat()
 
 
 def legs_in(url: str) -> int:
@@ -119,6 +146,16 @@ def main() -> int:
                 start,
                 end,
             ],
+            "paginate $top=100": lambda: [
+                sys.executable,
+                "-c",
+                PAGED_READ,
+                large,
+                CLIENT_ID,
+                SECRET,
+                start,
+                end,
+            ],
             "calls export --legs": lambda: [*export, "--legs", *into()],
             "calls export": lambda: [*export, *into()],
         }
@@ -133,6 +170,8 @@ def main() -> int:
             label: run_child([*export, *into()], cli_env(url, tmp))["rss_mb"]
             for label, url in urls.items()
         }
+        week = [*export[:4], week_start(end), *export[5:]]
+        memory["large, last 7 days"] = run_child([*week, *into()], env)["rss_mb"]
     result = {
         "machine": machine(),
         "legs": legs,
