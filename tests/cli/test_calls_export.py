@@ -96,8 +96,8 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
         ),
         (
             ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
-             "postgresql://db/cdr"],
-            "Cannot export into postgresql:// yet.",
+             "mysql://db/cdr"],
+            "Cannot export into mysql:// yet.",
         ),
         (
             ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet"],

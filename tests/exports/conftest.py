@@ -90,3 +90,53 @@ def fault(emu: Any, **rule: Any) -> None:
     import httpx
 
     httpx.post(emu.url + "/emulator/faults", json=rule, auth=emu.control_auth).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[str]:
+    """A private PostgreSQL server (Debian's, as the Airflow tests start it: as the
+    ``postgres`` user, trust auth on 127.0.0.1); yields its URL."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from tests.airflow.airflow_cluster import free_port, port_open, postgres_bin, wait_for
+
+    # Under /tmp itself: pytest's own temporary tree is private to root (0700), and the
+    # server runs as the postgres user.
+    root = Path(tempfile.mkdtemp(prefix="tcxkit-exports-pg-"))
+    root.chmod(0o755)
+    data = root / "data"
+    data.mkdir()
+    shutil.chown(data, "postgres", "postgres")
+    as_pg: dict[str, Any] = {"user": "postgres", "group": "postgres", "extra_groups": []}
+    pg = postgres_bin()
+    subprocess.run(
+        [str(pg / "initdb"), "-D", str(data), "-U", "cdr", "--auth=trust", "-E", "UTF8"],
+        check=True, capture_output=True, cwd=data, **as_pg,
+    )  # fmt: skip
+    port = free_port()
+    argv = [str(pg / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1",
+            "-c", f"port={port}", "-c", f"unix_socket_directories={data}", "-c", "fsync=off"]  # fmt: skip
+    log = root / "postgres.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            argv, stdout=out, stderr=subprocess.STDOUT, cwd=data, start_new_session=True,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, **as_pg,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: port_open(port), "PostgreSQL", 30, [("postgres", proc, str(log))])
+
+        def created() -> bool:
+            done = subprocess.run(
+                [str(pg / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "cdr", "cdr"],
+                capture_output=True,
+            )
+            return done.returncode == 0 or b"already exists" in done.stderr
+
+        wait_for(created, "the cdr database", 30, [("postgres", proc, str(log))])
+        yield f"postgresql://cdr@127.0.0.1:{port}/cdr"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)

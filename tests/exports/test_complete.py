@@ -210,3 +210,48 @@ def test_parquet_opens_in_pyarrow_with_the_documented_schema_and_resumes(
     first = min(rows, key=lambda r: r["start_utc"])
     assert first["start_utc"].tzinfo is not None and first["start_utc"] >= start
     assert not list((tmp_path / "calls.parquet").glob("*.tmp"))
+
+
+def test_postgresql_upsert_is_idempotent_and_resumable(
+    centre: Any, pbx: Client, postgres: str
+) -> None:
+    import psycopg
+
+    start, end = period()
+    start = end - timedelta(days=2)
+    spec = ExportSpec(start, end, window=4 * 3600, pbx="centre")
+    sink = open_sink(
+        postgres, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+    )
+    with pytest.raises(_Killed):
+        export(_KillingClient(pbx, 4), spec, sink)  # type: ignore[arg-type]
+    sink.close()
+    _run(pbx, spec, postgres, resume=True)
+    with psycopg.connect(postgres) as db:
+        calls = db.execute("SELECT * FROM calls WHERE pbx = 'centre' ORDER BY call_id").fetchall()
+        legs = db.execute(
+            "SELECT * FROM call_legs WHERE pbx = 'centre' ORDER BY segment_id"
+        ).fetchall()
+        expected = truth(centre, start, end)
+        assert [r[1] for r in calls] == sorted(expected)
+        assert len(legs) == sum(len(v) for v in expected.values())
+        assert calls[0][2].tzinfo is not None  # start_utc is a timestamptz
+    again = open_sink(
+        postgres, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+    )
+    export(pbx, spec, again)
+    assert again.changes == 0  # type: ignore[attr-defined]
+    again.close()
+    with psycopg.connect(postgres) as db:
+        assert (
+            db.execute("SELECT * FROM calls WHERE pbx = 'centre' ORDER BY call_id").fetchall()
+            == calls
+        )
+
+
+def test_a_postgresql_url_with_a_password_is_refused() -> None:
+    from tcxkit.errors import UsageError
+
+    with pytest.raises(UsageError, match="holds a password, which would show in the process list"):
+        open_sink("postgresql://cdr:s3cret@127.0.0.1/cdr", fmt="jsonl", legs_only=False,
+                  resume=False, export_key="k", pbx="p")  # fmt: skip

@@ -11,7 +11,8 @@ killed at any point resumes without a duplicate or a gap:
 * :class:`SqliteSink` (``sqlite:///path``): one transaction per window upserts the rows
   and the checkpoint row, so re-running an export changes no row;
 * :class:`~.parquet.ParquetSink` (``DIR.parquet``, extra ``parquet``): a part file per
-  window, then the checkpoint.
+  window, then the checkpoint;
+* :class:`~.postgres.PostgresSink` (``postgresql://``, extra ``postgres``): as SQLite.
 
 CSV cells follow the CLI's renderer: nested values (legs, lists) as JSON text,
 booleans ``true``/``false``, nothing for null.
@@ -298,11 +299,15 @@ def open_sink(
             legs_only=legs_only,
         )
     scheme = into.partition("://")[0] if "://" in into else ""
+    if scheme in ("postgresql", "postgres"):
+        from .postgres import PostgresSink
+
+        return PostgresSink(into, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
     if scheme and scheme != "file":
         raise UsageError(
             f"Cannot export into {scheme}:// yet.",
-            hint="Use sqlite:///PATH, a file path, or DIR.parquet; PostgreSQL is not there "
-            "yet (docs/exports.md).",
+            hint="Use a file path, DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB "
+            "(docs/exports.md).",
         )
     path = Path(into[len("file://") :] if scheme == "file" else into)
     return FileSink(path, fmt, columns, resume=resume)
