@@ -142,3 +142,37 @@ def test_fleet_one_file_per_pbx(run: Runner, inventory: Path, tmp_path: Path) ->
                   "--from", start, "--to", end)  # fmt: skip
     assert refused.code == 2
     assert "--fleet needs --into naming where each PBX's export goes." in refused.err
+
+
+def test_sigkill_mid_export_then_resume_writes_the_same_bytes(
+    subprocess_run: Runner, tmp_path: Path
+) -> None:
+    """A real ``kill -9`` of the console script once it has checkpointed a window (polled
+    with a deadline, not slept on), then ``--resume``: byte for byte the uninterrupted file."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import BIN
+
+    start, end = _period(14)  # about 1 500 legs in windows of about 30: some 50 windows
+    args = ["calls", "export", "--from", start, "--to", end, "--window", "600", "--cap", "60"]
+    whole = subprocess_run(*args, "--into", str(tmp_path / "whole.jsonl"))
+    assert whole.code == 0, whole.err
+    target = tmp_path / "killed.jsonl"
+    checkpoint = tmp_path / "killed.jsonl.checkpoint.json"
+    env = {**subprocess_run.env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [str(BIN), *args, "--into", str(target)], env=env, cwd=subprocess_run.cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the export ended before it could be killed"
+    resumed = subprocess_run(*args, "--into", str(target), "--resume")
+    assert resumed.code == 0 and "(resumed)" in resumed.err, resumed.err
+    assert target.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
