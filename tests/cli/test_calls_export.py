@@ -176,3 +176,19 @@ def test_sigkill_mid_export_then_resume_writes_the_same_bytes(
     resumed = subprocess_run(*args, "--into", str(target), "--resume")
     assert resumed.code == 0 and "(resumed)" in resumed.err, resumed.err
     assert target.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+
+
+def test_fleet_into_one_database_with_a_pbx_column(
+    run: Runner, inventory: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    start, end = _period(1)
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    r = run("--inventory", str(inventory), "--fleet", "all", "calls", "export", "--from", start,
+            "--to", end, "--into", url)  # fmt: skip
+    assert r.code == 0, r.err
+    rows = {row["pbx"]: row["rows"] for row in r.lines()}
+    db = sqlite3.connect(tmp_path / "fleet.db")
+    stored = dict(db.execute("SELECT pbx, count(*) FROM calls GROUP BY pbx").fetchall())
+    assert stored == rows and set(stored) == {"pbx01", "pbx02", "pbx03"}

@@ -172,11 +172,12 @@ def _export_fleet(
     from .output import Printer
 
     into = values["into"]
-    if not into or not (into.startswith("sqlite:///") or names_each_pbx(into)):
+    shared = into is not None and into.startswith(("sqlite:///", "postgresql://", "postgres://"))
+    if not into or not (shared or names_each_pbx(into)):
         raise UsageError(
             "--fleet needs --into naming where each PBX's export goes.",
             hint="Give a file name with {pbx} (--into 'cdr/{pbx}.jsonl') or one database "
-            "(--into sqlite:///cdr.db: a pbx column tells them apart).",
+            "(--into sqlite:///cdr.db or postgresql://…: a pbx column tells them apart).",
         )
     opts = ctx.find_root().obj
     targets = fleet_targets(opts)
