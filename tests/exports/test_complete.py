@@ -260,3 +260,17 @@ def test_a_postgresql_url_with_a_password_is_refused() -> None:
     with pytest.raises(UsageError, match="holds a password, which would show in the process list"):
         open_sink("postgresql://cdr:s3cret@127.0.0.1/cdr", fmt="jsonl", legs_only=False,
                   resume=False, export_key="k", pbx="p")  # fmt: skip
+
+
+def test_a_file_shorter_than_its_checkpoint_is_refused(
+    centre: Any, pbx: Client, tmp_path: Path
+) -> None:
+    from tcxkit.errors import UsageError
+
+    _, end = period()
+    spec = ExportSpec(end - timedelta(hours=12), end)
+    path = tmp_path / "calls.jsonl"
+    _run(pbx, spec, str(path))
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(UsageError, match=r"is shorter than its checkpoint says \(10 bytes, not"):
+        _run(pbx, spec, str(path), resume=True)

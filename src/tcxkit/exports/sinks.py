@@ -124,6 +124,13 @@ class FileSink:
                 f"{path} exists and is not an export this command can resume (no checkpoint).",
                 hint="Choose another file, or remove it.",
             )
+        size = path.stat().st_size if path.exists() else 0
+        if self._state is not None and size < int(self._state["sink"]["bytes"]):
+            raise UsageError(
+                f"{path} is shorter than its checkpoint says ({size} bytes, not "
+                f"{self._state['sink']['bytes']}): it was changed since.",
+                hint="Remove the file and its checkpoint to start again.",
+            )
         self._fh = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115 (kept open)
         if self._state is None:
             self._fh.truncate(0)
