@@ -76,8 +76,8 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
 )  # fmt: skip
 @click.option(
     "--into", metavar="URL",
-    help="A file (calls.jsonl), DIR.parquet, sqlite:///PATH (upserted tables calls and "
-    "call_legs); "
+    help="A file (calls.jsonl), DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB "
+    "(upserted tables calls and call_legs); "
     "default: standard output. With --fleet, {pbx} in a file name gives each PBX its own.",
 )  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue an interrupted export from its checkpoint.")
