@@ -192,3 +192,10 @@ def test_fleet_into_one_database_with_a_pbx_column(
     db = sqlite3.connect(tmp_path / "fleet.db")
     stored = dict(db.execute("SELECT pbx, count(*) FROM calls GROUP BY pbx").fetchall())
     assert stored == rows and set(stored) == {"pbx01", "pbx02", "pbx03"}
+
+
+def test_the_emulator_s_load_options_are_checked(bare: Runner) -> None:
+    r = bare("emulator", "--call-mix", "busy")
+    assert r.code == 2 and "Invalid value for '--call-mix': 'busy' is not one of" in r.err
+    r = bare("emulator", "--report-cap", "0")
+    assert r.code == 2 and "Invalid value for '--report-cap'" in r.err
