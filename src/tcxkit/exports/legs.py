@@ -9,6 +9,7 @@ answer small.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -62,7 +63,15 @@ def parse_seconds(value: Any) -> float:
     """An ISO-8601 duration (``PT1M12.5S``) in seconds; 0 for empty or unreadable."""
     if isinstance(value, int | float):
         return float(value)
-    m = _DURATION.match(str(value or "").strip())
+    if isinstance(value, str):
+        return _seconds(value)
+    return _seconds(str(value or ""))
+
+
+@functools.lru_cache(maxsize=8192)
+def _seconds(value: str) -> float:
+    """Durations repeat (a few thousand distinct ones in a day of calls): read each once."""
+    m = _DURATION.match(value.strip())
     if not m:
         return 0.0
     days, hours, minutes, secs = (float(g or 0) for g in m.groups()[1:])
@@ -77,7 +86,11 @@ def parse_utc(value: Any) -> datetime:
             return datetime.fromisoformat(value)
         except ValueError:
             pass
-    text = str(value).strip().replace("z", "Z")
+    return _parse_other(str(value))
+
+
+def _parse_other(value: str) -> datetime:
+    text = value.strip().replace("z", "Z")
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     head, dot, rest = text.partition(".")

@@ -55,6 +55,22 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _json_line(row: dict[str, Any]) -> str:
+    """Compact JSON text of one row and a newline; orjson's bytes when it is installed (the
+    emulator extra brings it) are the same text, several times faster."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:
+
+    def _json_line(row: dict[str, Any]) -> str:
+        return _orjson.dumps(row, option=_orjson.OPT_APPEND_NEWLINE).decode()
+
+
 class _Formatter:
     """Rows as JSON lines or CSV text (header once, from the documented columns)."""
 
@@ -73,7 +89,7 @@ class _Formatter:
 
     def text(self, rows: list[dict[str, Any]]) -> str:
         if self.fmt == "jsonl":
-            return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+            return "".join(_json_line(r) for r in rows)
         return "".join(self._csv_line([_cell(r.get(c)) for c in self.columns]) for r in rows)
 
     @staticmethod
