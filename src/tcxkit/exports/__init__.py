@@ -9,8 +9,9 @@ window.  ``export_async`` does the same with an ``AsyncClient`` (one per PBX of 
 from __future__ import annotations
 
 from .calls import CALL_COLUMNS, build_call
+from .drivers import export, export_async
 from .legs import LEG_COLUMNS, leg_of
-from .run import ExportSpec, ExportSummary, export, export_async, export_flow
+from .run import ExportSpec, ExportSummary, export_flow
 from .sinks import FileSink, SqliteSink, StreamSink, open_sink
 from .windows import WindowPlanner
 

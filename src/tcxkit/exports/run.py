@@ -16,8 +16,8 @@ window has passed its end (it can have no more legs) plus ``grace``; calls still
 when the period ends get their later legs from a *tail* read by ``CallId``.  After each
 window the sink commits the rows and a checkpoint together (:mod:`.sinks`).
 
-:func:`export` (a :class:`~tcxkit.Client`) and :func:`export_async`
-(an :class:`~tcxkit.AsyncClient`, as a fleet gives) drive the same generator.
+:mod:`.drivers` runs it: ``export`` (a :class:`~tcxkit.Client`) and ``export_async``
+(an :class:`~tcxkit.AsyncClient`, as a fleet gives).
 """
 
 from __future__ import annotations
@@ -38,10 +38,9 @@ from .legs import SELECT, leg_of, parse_utc, utc_text
 from .windows import WindowPlanner
 
 if TYPE_CHECKING:
-    from ..client import AsyncClient, Client
     from .sinks import Sink
 
-__all__ = ["Call", "ExportSpec", "ExportSummary", "Hint", "export", "export_async", "export_flow"]
+__all__ = ["Call", "ExportSpec", "ExportSummary", "Flow", "Hint", "export_flow"]
 
 #: Gateway answers that mean "this pull took too long": shrink the window.
 _TIMEOUTS = frozenset({502, 503, 504})
@@ -411,73 +410,3 @@ def _tail(spec: ExportSpec, state: _State, summary: ExportSummary, zone: tzinfo)
             state.pending[key].append(leg)
             state.ends[key] = max(state.ends[key], leg_end(leg))
             summary.tail_legs += 1
-
-
-def export(client: Client, spec: ExportSpec, sink: Sink) -> ExportSummary:
-    """Run an export with a synchronous client (best made with ``retries=0``: a 504 is
-    answered by a smaller window, not by sending the same long pull again).  The next
-    window is fetched in a worker thread while this one is stitched and written."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1, thread_name_prefix="tcxkit-export") as pool:
-        return _drive_sync(client, export_flow(spec, sink), pool)
-
-
-def _drive_sync(client: Client, flow: Flow, pool: Any) -> Any:
-    ahead: tuple[Call, Any] | None = None
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Hint):
-                ahead = (step.call, pool.submit(client.call, step.call.action, **step.call.params))
-                step = flow.send(None)
-                continue
-            try:
-                if ahead is not None and ahead[0] == step:
-                    result = ahead[1].result()
-                else:
-                    if ahead is not None:
-                        ahead[1].exception()  # wait for the unused read to end
-                    result = client.call(step.action, **step.params)
-                ahead = None
-            except (ApiError, RequestTimeout) as exc:
-                ahead = None
-                step = flow.throw(exc)
-            else:
-                step = flow.send(result)
-    except StopIteration as stop:
-        return stop.value
-
-
-async def export_async(client: AsyncClient, spec: ExportSpec, sink: Sink) -> ExportSummary:
-    """:func:`export` with an :class:`~tcxkit.AsyncClient` (a fleet's, say)."""
-    import asyncio
-
-    flow = export_flow(spec, sink)
-    ahead: tuple[Call, Any] | None = None
-    try:
-        step = next(flow)
-        while True:
-            if isinstance(step, Hint):
-                task = asyncio.ensure_future(client.call(step.call.action, **step.call.params))
-                ahead = (step.call, task)
-                step = flow.send(None)
-                continue
-            try:
-                if ahead is not None and ahead[0] == step:
-                    result = await ahead[1]
-                else:
-                    if ahead is not None:
-                        await asyncio.gather(ahead[1], return_exceptions=True)
-                    result = await client.call(step.action, **step.params)
-                ahead = None
-            except (ApiError, RequestTimeout) as exc:
-                ahead = None
-                step = flow.throw(exc)
-            else:
-                step = flow.send(result)
-    except StopIteration as stop:
-        return stop.value
-    finally:
-        if ahead is not None:  # the run stopped with a read in flight: drop it
-            ahead[1].cancel()
