@@ -10,7 +10,7 @@ set -euo pipefail
 # binary-or-glob  package   (what needs it)
 wanted=(
     "redis-server                      redis-server"   # Celery's broker (tests/airflow)
-    "/usr/lib/postgresql/*/bin/postgres postgresql"    # CeleryExecutor's database (tests/airflow)
+    "/usr/lib/postgresql/*/bin/postgres postgresql"    # CeleryExecutor's database (tests/airflow), exports --into (tests/exports)
     "prometheus                        prometheus"     # scrapes `3cx exporter` (tests/cli/test_exporter.py)
     "promtool                          prometheus"     # checks and tests the shipped alert rules
     "chromium                          chromium"       # renders the HTML health report (test_health_fleet.py)

@@ -128,18 +128,19 @@ def test_the_checker_sees_a_function_level_cycle() -> None:
 
 #: The faces, and which other faces each may import (the core is open to all).
 #: ``fleet`` and ``state`` are faces over the core that other faces build on (``health``
-#: too, for the exporter); the CLI
+#: too, for the exporter; ``exports`` for the CLI); the CLI
 #: fronts everything; MCP and Airflow run on one or many PBXs through fleet/state but
 #: never through the CLI (settings come from ``tcxkit.config``); the emulator stands alone.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "tcxkit.cli": (
         "tcxkit.mcp", "tcxkit.airflow", "tcxkit.emulator", "tcxkit.fleet", "tcxkit.state",
-        "tcxkit.health", "tcxkit.exporter",
+        "tcxkit.health", "tcxkit.exporter", "tcxkit.exports",
     ),
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
     "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state", "tcxkit.health"),
     "tcxkit.fleet": (),
     "tcxkit.state": (),
+    "tcxkit.exports": (),
     "tcxkit.emulator": (),
     # Health checks run one PBX or a fleet (FleetReport); the exporter serves their
     # statuses and its own reads of the same fleet as Prometheus metrics.

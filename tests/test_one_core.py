@@ -53,6 +53,9 @@ NOT_COPIES = {
         "(self.schema or {}).get('properties') or {}",
     ): "a schema's property named value, not a result",
     ("bridges", "mcp/server.py", "anyio.run"): "the MCP HTTP server's own main loop (its entry)",
+    ("bridges", "exports/drivers.py", "concurrent.futures.ThreadPoolExecutor"): (
+        "one worker thread reading the next window ahead on a sync client; no event loop"
+    ),
     ("fleet errors", "cli/fleet.py", "error_row"): "the CLI's wording of a FleetResult as a row",
 }
 

@@ -27,6 +27,7 @@ __all__ = [
     "ErrorFacts",
     "FleetFailure",
     "HintPart",
+    "IncompleteExportError",
     "NoMatchError",
     "NotFoundError",
     "OutputExistsError",
@@ -434,6 +435,12 @@ class StateFileError(TcxError, title="invalid state file", exit_code=3):
 
     Exit 3 rather than a usage error's 2: ``3cx state plan`` exits 2 for "changes".
     """
+
+
+class IncompleteExportError(TcxError, title="export incomplete", exit_code=13):
+    """An export could not be proven complete: the PBX's own count and the rows it gave
+    differ, or a window could not be read however small.  Nothing past the last complete
+    window is kept, so the export can be resumed once the cause is gone."""
 
 
 class PartialFailure(TcxError, title="partial failure", exit_code=10):

@@ -28,6 +28,8 @@ EXIT_CODES: dict[int, str] = {
     11: "a write may have been applied: the connection broke after it was sent; check, then retry",
     12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
     "(wrong URL or port, login page, captive portal, proxy)",
+    13: "an export could not be proven complete: the PBX's count and its rows differ, or a "
+    "window could not be read (resume with --resume once fixed)",
     130: "interrupted (Ctrl-C)",
 }
 
@@ -65,6 +67,7 @@ _BY_CLASS: dict[type[BaseException], int] = {
     e.PartialFailure: 10,
     e.UncertainWriteError: 11,
     e.UnexpectedContentError: 12,
+    e.IncompleteExportError: 13,
 }
 
 

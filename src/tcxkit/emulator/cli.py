@@ -67,6 +67,21 @@ def _options(fn: Any) -> Any:
             help="Demo data, nothing, or keep what the --db holds (demo when it is new).",
         ),
         click.option("--scale", type=click.IntRange(0), default=0, help="Extra demo rows."),
+        click.option(
+            "--call-mix", type=click.Choice(["basic", "contact-centre"]), default="basic",
+            show_default=True,
+            help="Calls --scale adds: mostly one leg each, or a contact centre's multi-leg "
+            "calls (queues, transfers, overflow, ring groups).",
+        ),
+        click.option(
+            "--report-cap", type=click.IntRange(1), default=20000, show_default=True,
+            metavar="ROWS", help="Rows a report function answers at most.",
+        ),
+        click.option(
+            "--report-timeout-rows", type=click.IntRange(0), default=0, metavar="ROWS",
+            help="Answer 504 to a call-log report of more rows than this (0: never), as a "
+            "PBX's proxy does to long pulls.",
+        ),
         click.option("--client-id", default="tcxkit-emulator", show_default=True,
                      help="API client id to accept."),
         click.option(
@@ -173,6 +188,9 @@ def _serve(values: dict[str, Any]) -> None:
         db=db,
         data=data,
         scale=values["scale"],
+        call_mix=values["call_mix"],
+        report_cap=values["report_cap"],
+        report_timeout_rows=values["report_timeout_rows"],
         client_id=values["client_id"],
         client_secret=client_secret(values["client_secret_file"]),
         token_lifetime=values["token_lifetime"],

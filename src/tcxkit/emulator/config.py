@@ -63,6 +63,12 @@ class EmulatorConfig:
     max_top: int = 100
     #: Rows a report function returns at most (a real PBX: 20 000).
     report_cap: int = 20000
+    #: A report answer of more rows than this is a 504 from the front proxy (0: never):
+    #: a real PBX's long pulls time out; modelled by size so tests do not depend on speed.
+    report_timeout_rows: int = 0
+    #: What ``scale`` adds to the call log: ``basic`` (mostly one leg per call) or
+    #: ``contact-centre`` (queues, agents, transfers, overflow, ring groups; emulator/callmix.py).
+    call_mix: str = "basic"
     #: Keep at most this many entries in the request log.
     request_log_size: int = 5000
     #: ...and at most this many bytes of them (bodies are cut to ``LOGGED_BODY`` each).
@@ -93,6 +99,13 @@ class EmulatorConfig:
             raise ConfigurationError(
                 f"Unknown emulator data set {self.data!r}.",
                 hint="Use data='demo' (sample PBX) or data='empty'.",
+            )
+        if self.call_mix not in ("basic", "contact-centre"):
+            from ..errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"Unknown call mix {self.call_mix!r}.",
+                hint="Use call_mix='basic' or call_mix='contact-centre'.",
             )
         if self.token_lifetime <= 0:
             from ..errors import ConfigurationError

@@ -472,7 +472,7 @@ def seed(state: AppState) -> None:
     state.entity_set("ActiveCalls").insert_many(_active_calls(plan, end, rng))
     add_backup(state, f"backup-{end - timedelta(days=8):%Y%m%d}-0200", _stamp((end - timedelta(days=8)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
     add_backup(state, f"backup-{end - timedelta(days=1):%Y%m%d}-0200", _stamp((end - timedelta(days=1)).replace(hour=2, minute=0, second=0).timestamp()))  # fmt: skip
-    if state.config.scale:
+    if state.config.scale and state.config.call_mix == "basic":  # else: domain/seeding.py
         seed_scale(state, int(state.config.scale))
 
 

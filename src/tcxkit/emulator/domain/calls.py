@@ -223,7 +223,23 @@ def get_call_log_data(ctx: RequestContext) -> Reply:
     """Segments in the period, with OData paging straight from the indexed table."""
     es = call_log_set(ctx.state)
     result = _segment_page(ctx, es, _call_log_where(ctx), encoded=True)
+    _proxy_timeout(ctx, len(result.items))
     return ctx.collection(result.items, result.count)
+
+
+def _proxy_timeout(ctx: RequestContext, rows: int) -> None:
+    """504 for an answer the PBX would take too long to build (``report_timeout_rows``).
+
+    A real PBX's front proxy gives up on long report pulls; modelling the time by the rows
+    answered keeps tests independent of the machine's speed.
+    """
+    limit = ctx.config.report_timeout_rows
+    if limit and rows > limit:
+        raise XapiError(
+            504,
+            f"The report took too long ({rows} rows; this PBX answers at most {limit} in time). "
+            "Ask for a shorter period or fewer rows ($top).",
+        )
 
 
 @handler("DownloadCallLog")

@@ -21,8 +21,12 @@ def _seed(state: AppState) -> None:
     began = time.perf_counter()
     if state.config.data == "demo":
         demo.seed(state)
-    elif state.config.scale:
+    elif state.config.scale and state.config.call_mix == "basic":
         demo.seed_scale(state, int(state.config.scale))
+    if state.config.scale and state.config.call_mix == "contact-centre":
+        from ..callmix import seed_contact_centre
+
+        seed_contact_centre(state, int(state.config.scale))
     state.extra["seed_seconds"] = time.perf_counter() - began
 
 

@@ -1,0 +1,145 @@
+"""PostgreSQL output (extra ``postgres``: psycopg 3): the SQLite schema, typed, upserted.
+
+``--into postgresql://user@host/db`` creates (if missing) the tables ``calls`` and
+``call_legs`` (key: ``pbx`` + ``call_id`` / ``segment_id``) and
+``tcx_export_checkpoints``, and commits each window's rows with the checkpoint in one
+transaction.  A row is rewritten only when a value differs (``IS DISTINCT FROM``), so a
+re-run changes no row.  Times are ``timestamptz``, lists ``jsonb``.  The password, if
+any, comes from the URL's environment (``PGPASSWORD``, ``~/.pgpass``), never a command
+line: a URL holding one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import ConfigurationError, UsageError
+from .calls import CALL_COLUMNS
+from .legs import LEG_COLUMNS, parse_utc
+
+__all__ = ["PostgresSink"]
+
+_CALL_TABLE = tuple(c for c in CALL_COLUMNS if c != "legs")
+_BIGINT = {"segment_id", "call_id"}
+_INT = {"indent", "transfers", "legs_count"}
+_FLOAT = {"ring_seconds", "talk_seconds", "wait_seconds", "duration_seconds"}
+_TIME = {"start_utc", "end_utc"}
+_JSON = {"recording_ids", "transferred_to"}
+
+
+def _sql_type(column: str) -> str:
+    if column in _BIGINT:
+        return "bigint"
+    if column in _INT:
+        return "integer"
+    if column in _FLOAT:
+        return "double precision"
+    if column in _TIME:
+        return "timestamptz"
+    if column in _JSON:
+        return "jsonb"
+    if column == "answered":
+        return "boolean"
+    return "text"
+
+
+def _ddl(table: str, columns: tuple[str, ...], key: str) -> str:
+    cols = ", ".join(f"{c} {_sql_type(c)}" for c in columns)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table} (pbx text NOT NULL, {cols}, PRIMARY KEY (pbx, {key}))"
+    )
+
+
+def _value(column: str, value: Any) -> Any:
+    if column in _TIME and value is not None:
+        return parse_utc(value)
+    if column in _JSON:
+        return json.dumps(value)
+    return value
+
+
+class PostgresSink:
+    """See the module docstring."""
+
+    def __init__(self, url: str, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
+        if urlsplit(url).password:
+            raise UsageError(
+                "The PostgreSQL URL holds a password, which would show in the process list.",
+                hint="Leave it out of the URL and set PGPASSWORD, or use ~/.pgpass.",
+            )
+        try:
+            import psycopg
+        except ImportError:
+            raise ConfigurationError(
+                "PostgreSQL output needs psycopg.",
+                hint="Install the extra: pip install 'tcxkit[postgres]'.",
+            ) from None
+        self.key = export_key
+        self.pbx = pbx
+        self.legs_only = legs_only
+        self.db = psycopg.connect(url, autocommit=False)
+        with self.db.transaction():
+            self.db.execute(_ddl("calls", _CALL_TABLE, "call_id"))
+            self.db.execute(_ddl("call_legs", LEG_COLUMNS, "segment_id"))
+            self.db.execute(
+                "CREATE TABLE IF NOT EXISTS tcx_export_checkpoints "
+                "(export_key text PRIMARY KEY, state jsonb NOT NULL)"
+            )
+            self.db.execute("CREATE INDEX IF NOT EXISTS call_legs_call ON call_legs (pbx, call_id)")
+            row = self.db.execute(
+                "SELECT state FROM tcx_export_checkpoints WHERE export_key = %s", (export_key,)
+            ).fetchone()
+        self._state = row[0] if row and resume else None
+        self.changes = 0
+        self._pending: list[dict[str, Any]] = []
+
+    def checkpoint(self) -> dict[str, Any] | None:
+        return self._state
+
+    def write(self, rows: list[dict[str, Any]]) -> None:
+        self._pending.extend(rows)
+
+    def commit(self, checkpoint: dict[str, Any]) -> None:
+        with self.db.transaction():
+            if self.legs_only:
+                self._upsert("call_legs", LEG_COLUMNS, "segment_id", self._pending)
+            else:
+                self._upsert("calls", _CALL_TABLE, "call_id", self._pending)
+                legs = [leg for call in self._pending for leg in call["legs"]]
+                self._upsert("call_legs", LEG_COLUMNS, "segment_id", legs)
+            self.db.execute(
+                "INSERT INTO tcx_export_checkpoints (export_key, state) VALUES (%s, %s) "
+                "ON CONFLICT (export_key) DO UPDATE SET state = excluded.state",
+                (self.key, json.dumps(checkpoint)),
+            )
+        self._pending = []
+        self._state = checkpoint
+
+    def _upsert(
+        self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]
+    ) -> None:
+        if not rows:
+            return
+        names = ("pbx", *columns)
+        marks = ", ".join("%s" for _ in names)
+        rest = [c for c in columns if c != key]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in rest)
+        mine = ", ".join(f"{table}.{c}" for c in rest)
+        theirs = ", ".join(f"excluded.{c}" for c in rest)
+        sql = (
+            f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks}) "
+            f"ON CONFLICT (pbx, {key}) DO UPDATE SET {sets} "
+            f"WHERE ({mine}) IS DISTINCT FROM ({theirs})"
+        )
+        with self.db.cursor() as cur:  # pipelined by psycopg; rowcount sums the rows changed
+            cur.executemany(
+                sql, [[self.pbx, *(_value(c, r.get(c)) for c in columns)] for r in rows]
+            )
+            self.changes += max(0, cur.rowcount)
+
+    def close(self) -> None:
+        with suppress(Exception):
+            self.db.close()

@@ -1,0 +1,201 @@
+"""``3cx calls export``: output, resumption, refusals and exit codes, one PBX and a fleet."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import Faults, Runner
+
+
+def _period(days: int = 3) -> tuple[str, str]:
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return (end - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ"), end.strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def test_calls_to_standard_output(run: Runner) -> None:
+    start, end = _period()
+    r = run("calls", "export", "--from", start, "--to", end, "--tz", "Asia/Tokyo")
+    assert r.code == 0, r.err
+    calls = r.lines()
+    assert calls and all(c["time_zone"] == "Asia/Tokyo" for c in calls)
+    assert all(c["start_local"].endswith("+09:00") and c["start_utc"].endswith("Z") for c in calls)
+    assert sum(c["legs_count"] for c in calls) == sum(len(c["legs"]) for c in calls)
+    assert f"3cx: exported {len(calls)} calls (" in r.err
+    assert "windows each matched the PBX's count" in r.err
+
+
+def test_legs_as_csv(run: Runner) -> None:
+    start, end = _period(1)
+    r = run("calls", "export", "--from", start, "--to", end, "--legs", "-o", "csv")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert lines[0].split(",")[:4] == ["segment_id", "call_id", "start_utc", "start_local"]
+    assert len(lines) > 1 and "local times in Europe/London" in r.err
+
+
+def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
+    run: Runner, tmp_path: Path
+) -> None:
+    start, end = _period()
+    target = tmp_path / "calls.jsonl"
+    first = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
+    assert first.code == 0 and first.out == ""
+    data = target.read_bytes()
+    again = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
+    assert again.code == 2
+    assert (
+        f"{target} holds a finished export (checkpoint calls.jsonl.checkpoint.json)." in again.err
+    )
+    assert "Add --resume to continue it" in again.err
+    resumed = run(
+        "calls", "export", "--from", start, "--to", end, "--into", str(target), "--resume"
+    )
+    assert resumed.code == 0 and "(resumed)" in resumed.err and target.read_bytes() == data
+    other = run(
+        "calls", "export", "--from", start, "--to", end, "--legs", "--into", str(target), "--resume"
+    )
+    assert other.code == 2 and "The checkpoint belongs to another export" in other.err
+
+
+def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
+    import sqlite3
+
+    start, end = _period()
+    url = f"sqlite:///{tmp_path / 'cdr.db'}"
+    assert run("calls", "export", "--from", start, "--to", end, "--into", url).code == 0
+    db = sqlite3.connect(tmp_path / "cdr.db")
+    before = db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
+    assert before
+    assert run("calls", "export", "--from", start, "--to", end, "--into", url).code == 0
+    assert db.execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2026-11-01", "--to", "2026-11-02"], "--from '2026-11-01' has no time zone."),
+        (["--from", "yesterday", "--to", "2026-11-02Z"], "--from 'yesterday' is not a date"),
+        (
+            ["--from", "2026-11-01", "--to", "2026-11-02", "--tz", "Mars/Olympus"],
+            "Unknown time zone 'Mars/Olympus'.",
+        ),
+        (
+            ["--from", "2026-11-02T00:00:00Z", "--to", "2026-11-01T00:00:00Z"],
+            "The export period ends (2026-11-01T00:00:00Z) before it starts",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--resume"],
+            "--resume needs --into: standard output cannot be resumed.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "mysql://db/cdr"],
+            "Cannot export into mysql:// yet.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet"],
+            "Parquet is written into a directory, not to standard output.",
+        ),
+    ],
+)  # fmt: skip
+def test_refusals(run: Runner, args: list[str], message: str) -> None:
+    r = run("calls", "export", *args)
+    assert r.code == 2 and message in r.err, r.err
+
+
+def test_a_pbx_that_always_times_out_is_exit_13(run: Runner, faults: Faults) -> None:
+    faults["GetCallLogData"] = 504
+    start, end = _period(1)
+    r = run("calls", "export", "--from", start, "--to", end, "--window", "4")
+    assert r.code == 13, r.err
+    assert "GetCallLogData timed out (504) 3 times on a one-second window at" in r.err
+    assert "resume with --resume later" in r.err
+
+
+@pytest.fixture
+def inventory(tcx_fleet: Any) -> Path:
+    return Path(tcx_fleet.inventory)
+
+
+def test_fleet_one_file_per_pbx(run: Runner, inventory: Path, tmp_path: Path) -> None:
+    start, end = _period(1)
+    pattern = str(tmp_path / "{pbx}.jsonl")
+    r = run(
+        "--inventory", str(inventory), "--fleet", "all", "calls", "export", "--from", start,
+        "--to", end, "--into", pattern,
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    rows = r.lines()
+    assert [row["pbx"] for row in rows] == ["pbx01", "pbx02", "pbx03"]
+    for row in rows:
+        written = (tmp_path / f"{row['pbx']}.jsonl").read_text().splitlines()
+        assert len(written) == row["rows"] > 0
+        assert json.loads(written[0])["call_id"]
+    refused = run("--inventory", str(inventory), "--fleet", "all", "calls", "export",
+                  "--from", start, "--to", end)  # fmt: skip
+    assert refused.code == 2
+    assert "--fleet needs --into naming where each PBX's export goes." in refused.err
+
+
+def test_sigkill_mid_export_then_resume_writes_the_same_bytes(
+    subprocess_run: Runner, tmp_path: Path
+) -> None:
+    """A real ``kill -9`` of the console script once it has checkpointed a window (polled
+    with a deadline, not slept on), then ``--resume``: byte for byte the uninterrupted file."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from .conftest import BIN
+
+    start, end = _period(14)  # about 1 500 legs in windows of about 30: some 50 windows
+    args = ["calls", "export", "--from", start, "--to", end, "--window", "600", "--cap", "60"]
+    whole = subprocess_run(*args, "--into", str(tmp_path / "whole.jsonl"))
+    assert whole.code == 0, whole.err
+    target = tmp_path / "killed.jsonl"
+    checkpoint = tmp_path / "killed.jsonl.checkpoint.json"
+    env = {**subprocess_run.env, "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.Popen(
+        [str(BIN), *args, "--into", str(target)], env=env, cwd=subprocess_run.cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the export ended before it could be killed"
+    resumed = subprocess_run(*args, "--into", str(target), "--resume")
+    assert resumed.code == 0 and "(resumed)" in resumed.err, resumed.err
+    assert target.read_bytes() == (tmp_path / "whole.jsonl").read_bytes()
+
+
+def test_fleet_into_one_database_with_a_pbx_column(
+    run: Runner, inventory: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    start, end = _period(1)
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    r = run("--inventory", str(inventory), "--fleet", "all", "calls", "export", "--from", start,
+            "--to", end, "--into", url)  # fmt: skip
+    assert r.code == 0, r.err
+    rows = {row["pbx"]: row["rows"] for row in r.lines()}
+    db = sqlite3.connect(tmp_path / "fleet.db")
+    stored = dict(db.execute("SELECT pbx, count(*) FROM calls GROUP BY pbx").fetchall())
+    assert stored == rows and set(stored) == {"pbx01", "pbx02", "pbx03"}
+
+
+def test_the_emulator_s_load_options_are_checked(bare: Runner) -> None:
+    r = bare("emulator", "--call-mix", "busy")
+    assert r.code == 2 and "Invalid value for '--call-mix': 'busy' is not one of" in r.err
+    r = bare("emulator", "--report-cap", "0")
+    assert r.code == 2 and "Invalid value for '--report-cap'" in r.err
