@@ -1,0 +1,42 @@
+"""Events: XAPI polled into a typed change feed per PBX (docs/events.md).
+
+XAPI has no webhooks.  Each *source* here polls the cheapest query that can show one
+kind of change (``$select`` of what it needs, ``$filter`` past its cursor), at its own
+interval, and turns the answers into :class:`Event` objects with stable ids.  A
+:class:`Watcher` drives the sources of one PBX and commits each poll's events with the
+source's cursor into a :class:`CursorStore` (SQLite by default); consumers -- the
+``3cx events watch`` printer, the ``3cx events relay`` webhook sender -- read that
+store's outbox and move their position only past what they delivered.
+
+Core: imports no face.  Sources are sans-I/O; the watcher is the one driver.
+"""
+
+from __future__ import annotations
+
+from .calls import ActiveCallsSource, CallLogSource
+from .model import EVENT_TYPES, Event, event_id
+from .source import Poll, PollContext, Polled, Query, Source
+from .status import RegistrationSource, TrunkSource
+from .store import CursorStore, SqliteCursorStore
+from .watcher import SOURCES, Watcher, drain, sources_for
+
+__all__ = [
+    "EVENT_TYPES",
+    "SOURCES",
+    "ActiveCallsSource",
+    "CallLogSource",
+    "CursorStore",
+    "Event",
+    "Poll",
+    "PollContext",
+    "Polled",
+    "Query",
+    "RegistrationSource",
+    "Source",
+    "SqliteCursorStore",
+    "TrunkSource",
+    "Watcher",
+    "drain",
+    "event_id",
+    "sources_for",
+]

@@ -1,0 +1,126 @@
+"""The watcher: polls each source of one PBX at its interval and commits what it finds.
+
+Sources are sans-I/O (:mod:`.source`); this module is the small driver that runs their
+queries with a :class:`tcxkit.Client` and commits each poll's events with the source's
+next state (:mod:`.store`).  Consumers read the store's outbox (:func:`drain`), so the
+printer and the webhook relay share one delivery rule: the position moves only past
+what was handed over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+from ..results import rows_of
+from .calls import ActiveCallsSource, CallLogSource
+from .model import EVENT_TYPES, Event
+from .source import PollContext, Query, Source
+from .status import RegistrationSource, TrunkSource
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from .store import CursorStore
+
+__all__ = ["SOURCES", "Watcher", "drain", "sources_for"]
+
+#: Every source, in the order a poll runs them.
+SOURCES: tuple[Callable[[], Source], ...] = (
+    ActiveCallsSource,
+    CallLogSource,
+    RegistrationSource,
+    TrunkSource,
+)
+
+
+def sources_for(types: Iterable[str] = ()) -> list[Source]:
+    """The sources that produce ``types`` (every source when empty); unknown types refused."""
+    wanted = set(types)
+    unknown = sorted(wanted - set(EVENT_TYPES))
+    if unknown:
+        raise UsageError(
+            f"Unknown event type {', '.join(map(repr, unknown))}.",
+            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
+        )
+    found = [make() for make in SOURCES]
+    return [s for s in found if not wanted or wanted & set(s.types)]
+
+
+@dataclass
+class Watcher:
+    """Polls ``sources`` of one PBX into ``store`` (one thread; see :meth:`poll_due`)."""
+
+    client: Client
+    store: CursorStore
+    pbx: str
+    pbx_key: str
+    sources: list[Source]
+    types: frozenset[str] = frozenset()  # only these types are recorded (empty: all)
+    interval: float | None = None  # overrides every source's own interval
+    since: timedelta | None = None  # first poll of a source only
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _due: dict[str, float] = field(default_factory=dict)
+
+    def poll(self, source: Source) -> int:
+        """Poll one source now and commit; returns how many new events were recorded."""
+        state = self.store.load(self.pbx, source.name)
+        ctx = PollContext(self.pbx, self.pbx_key, self.clock(), self.since)
+        plan = source.queries(state, ctx)
+        answers = [self._run(q) for q in plan.queries]
+        polled = source.consume(state, answers, ctx)
+        events = [e for e in polled.events if not self.types or e.type in self.types]
+        return self.store.commit(self.pbx, source.name, polled.state, events)
+
+    def poll_all(self) -> int:
+        """Poll every source once (``--once``)."""
+        return sum(self.poll(s) for s in self.sources)
+
+    def poll_due(self) -> int:
+        """Poll the sources whose interval has passed; returns the new events recorded."""
+        now = time.monotonic()
+        added = 0
+        for source in self.sources:
+            if self._due.get(source.name, 0.0) <= now:
+                added += self.poll(source)
+                self._due[source.name] = now + (self.interval or source.interval)
+        return added
+
+    def seconds_to_next(self) -> float:
+        """How long until a source is due (0 when one is due now)."""
+        if not self._due:
+            return 0.0
+        return max(0.0, min(self._due.values()) - time.monotonic())
+
+    def _run(self, query: Query) -> list[dict[str, Any]]:
+        if query.all_pages:
+            return list(self.client.paginate(query.action, **query.params))
+        return rows_of(self.client.call(query.action, **query.params))
+
+
+def drain(
+    store: CursorStore,
+    consumer: str,
+    pbx: str,
+    deliver: Callable[[Event], bool],
+    *,
+    batch: int = 100,
+) -> int:
+    """Hand the outbox's events after ``consumer``'s position to ``deliver``, in order.
+
+    The position moves past an event only when ``deliver`` returns True; the first False
+    stops the drain there (the rest wait, in order).  Returns how many were delivered.
+    """
+    done = 0
+    while True:
+        pending = store.pending(consumer, pbx, batch)
+        if not pending:
+            return done
+        for seq, event in pending:
+            if not deliver(event):
+                return done
+            store.ack(consumer, pbx, seq)
+            done += 1
