@@ -32,8 +32,13 @@ class FlagSource:
     on_type = ""
     off_type = ""
 
+    expand: str | None = None
+
     def queries(self, state: dict[str, Any] | None, ctx: PollContext) -> Poll:
-        return Poll((Query(self.action, {"select": ["Number", self.flag, *self.select]}),))
+        params: dict[str, Any] = {"select": ["Number", self.flag, *self.select]}
+        if self.expand:
+            params["expand"] = self.expand
+        return Poll((Query(self.action, params),))
 
     def label(self, row: dict[str, Any]) -> str | None:
         return None
@@ -51,10 +56,10 @@ class FlagSource:
             if state is None or before.get(number, value) == value:
                 continue  # baseline, a new DN, or no change
             kind = self.on_type if value else self.off_type
-            at = iso_time(ctx.now)
+            at = iso_time(ctx.now.replace(microsecond=0))
             events.append(
                 Event(
-                    event_id(ctx.pbx_key, kind, number, at),
+                    event_id(ctx.pbx_key, kind, number, ctx.now.isoformat()),
                     kind,
                     at,
                     ctx.pbx,
@@ -90,4 +95,9 @@ class TrunkSource(FlagSource):
     types = ("trunk.up", "trunk.down")
     action = "ListTrunk"
     flag = "IsOnline"
+    expand = "Gateway($select=Name)"
     on_type, off_type = "trunk.up", "trunk.down"
+
+    def label(self, row: dict[str, Any]) -> str | None:
+        gateway = row.get("Gateway")
+        return gateway.get("Name") if isinstance(gateway, dict) else None
