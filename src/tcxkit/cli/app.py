@@ -18,6 +18,7 @@ from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
+from .events import events_group
 from .globalopts import (
     NO_FLEET_KEY,
     ONE_PBX_COMMANDS,
@@ -622,6 +623,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 # ----------------------------------------------------------------------------- state
 
 cli.add_command(state_group)
+cli.add_command(events_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

@@ -13,12 +13,28 @@ Core: imports no face.  Sources are sans-I/O; the watcher is the one driver.
 
 from __future__ import annotations
 
-from .calls import ActiveCallsSource, CallLogSource
-from .model import EVENT_TYPES, Event, event_id
-from .source import Poll, PollContext, Polled, Query, Source
-from .status import RegistrationSource, TrunkSource
-from .store import CursorStore, SqliteCursorStore
-from .watcher import SOURCES, Watcher, drain, sources_for
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from .calls import ActiveCallsSource, CallLogSource
+    from .model import EVENT_TYPES, Event, event_id
+    from .source import Poll, PollContext, Polled, Query, Source
+    from .status import RegistrationSource, TrunkSource
+    from .store import CursorStore, SqliteCursorStore
+    from .watcher import SOURCES, Watcher, drain, sources_for
+
+#: Attribute -> submodule, imported on first use (the CLI's start-up stays lean).
+_WHERE = {
+    "ActiveCallsSource": "calls", "CallLogSource": "calls", "EVENT_TYPES": "model",
+    "Event": "model", "event_id": "model", "Poll": "source", "PollContext": "source",
+    "Polled": "source", "Query": "source", "Source": "source",
+    "RegistrationSource": "status", "TrunkSource": "status", "CursorStore": "store",
+    "SqliteCursorStore": "store", "SOURCES": "watcher", "Watcher": "watcher",
+    "drain": "watcher", "sources_for": "watcher",
+}  # fmt: skip
+__getattr__ = lazy_attributes(__name__, _WHERE)
 
 __all__ = [
     "EVENT_TYPES",
