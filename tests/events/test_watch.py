@@ -1,0 +1,158 @@
+"""Every event type over real HTTP: the change is made on the emulated PBX, then
+``3cx events watch`` reports it once, with the documented fields."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+from .conftest import Cli, Pbx
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
+
+
+def _watch(tcx: Cli, cursor: Path, *extra: str) -> list[dict[str, Any]]:
+    code, out, err = tcx("events", "watch", "--once", "--cursor", str(cursor), *extra)
+    assert code == 0, err
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _check(event: dict[str, Any], type_: str, pbx: Pbx) -> dict[str, Any]:
+    assert set(event) == {"id", "type", "time", "pbx", "data"}
+    assert event["type"] == type_
+    assert re.fullmatch(r"evt_[0-9a-f]{32}", event["id"])
+    assert ISO.match(event["time"]), event["time"]
+    assert event["pbx"] == pbx.url.split("//")[1]
+    return event["data"]
+
+
+def test_calls_started_ended_missed(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    assert _watch(tcx, cursor) == []  # the first run takes the baseline only
+    queue_call = pbx.start_call("+441134960371", "800")
+    direct = pbx.start_call("+442079460958", "102")
+    started = _watch(tcx, cursor)
+    assert [e["type"] for e in started] == ["call.started", "call.started"]
+    data = _check(started[0], "call.started", pbx)
+    assert {d["data"]["active_call_id"] for d in started} == {queue_call, direct}
+    assert set(data) == {"active_call_id", "caller", "callee", "status"}
+
+    missed_id = pbx.end_call(queue_call, answered=False)
+    answered_id = pbx.end_call(direct, answered=True)
+    events = _watch(tcx, cursor)
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_type.setdefault(e["type"], []).append(e)
+    assert sorted(by_type) == ["call.ended", "call.missed"]
+    assert len(by_type["call.ended"]) == 2 and len(by_type["call.missed"]) == 1
+    missed = _check(by_type["call.missed"][0], "call.missed", pbx)
+    assert missed["call_id"] == missed_id
+    assert missed["answered"] is False and missed["answered_by"] is None
+    assert missed["missed_at"] == {"dn": "800", "number": "800", "name": "Sales Queue",
+                                   "type": "Queue"}  # fmt: skip
+    assert missed["from"]["number"] == "+441134960371"
+    ended = {e["data"]["call_id"]: e["data"] for e in by_type["call.ended"]}
+    taken = ended[answered_id]
+    assert taken["answered"] is True
+    assert taken["answered_by"]["dn"] == "102"
+    assert taken["direction"] == "Inbound"
+    assert len(taken["legs"]) == 1 and taken["legs"][0]["answered"] is True
+    for key in ("started", "ended"):
+        assert ISO.match(taken[key])
+    assert _watch(tcx, cursor) == []  # reported once
+
+
+def test_queue_call_answered_by_an_agent_is_not_missed(
+    tcx: Cli, pbx: Pbx, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    _watch(tcx, cursor, "--type", "call.ended", "--type", "call.missed")
+    call = pbx.start_call("+441614960112", "800")
+    call_id = pbx.end_call(call, answered=True, by="108")
+    events = _watch(tcx, cursor, "--type", "call.ended", "--type", "call.missed")
+    assert [e["type"] for e in events] == ["call.ended"]
+    data = events[0]["data"]
+    assert data["call_id"] == call_id
+    assert data["answered_by"]["dn"] == "108"
+    assert [leg["to"]["dn"] for leg in data["legs"]] == ["800", "108"]
+    assert data["legs"][1]["via"] == "800"
+
+
+def test_registrations_and_trunks(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    types = ("--type", "dn.registered", "--type", "dn.unregistered", "--type", "trunk.up",
+             "--type", "trunk.down")  # fmt: skip
+    pbx.register("103", True)  # the demo registers phones at random: start from a known state
+    assert _watch(tcx, cursor, *types) == []
+    pbx.register("103", False)
+    pbx.trunk("10001", False)
+    down = _watch(tcx, cursor, *types)
+    assert [e["type"] for e in down] == ["dn.unregistered", "trunk.down"]
+    assert _check(down[0], "dn.unregistered", pbx) == {
+        "number": "103", "name": "David Dunn", "registered": False,
+    }  # fmt: skip
+    assert _check(down[1], "trunk.down", pbx) == {
+        "number": "10001", "name": "Twilio Elastic SIP", "online": False,
+    }  # fmt: skip
+    pbx.register("103", True)
+    pbx.trunk("10001", True)
+    up = _watch(tcx, cursor, *types)
+    assert [(e["type"], e["data"]["number"]) for e in up] == [
+        ("dn.registered", "103"), ("trunk.up", "10001"),
+    ]  # fmt: skip
+    assert _watch(tcx, cursor, *types) == []
+
+
+def test_since_reports_recent_calls_on_the_first_run(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
+    call_id = pbx.call("+441134960371", "104", answered=False)
+    events = _watch(tcx, tmp_path / "c.sqlite", "--since", "1h", "--type", "call.missed")
+    assert call_id in [e["data"]["call_id"] for e in events]
+    assert {e["type"] for e in events} == {"call.missed"}
+
+
+def test_live_watch_reports_each_change_within_its_interval_plus_one_second(
+    tcx: Cli, pbx: Pbx, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    pbx.register("105", True)
+    _watch(tcx, cursor)  # baseline
+    proc = tcx.spawn("events", "watch", "--interval", "0.5", "--cursor", str(cursor))
+    try:
+        assert proc.stdout is not None
+        seen: list[dict[str, Any]] = []
+
+        def expect(type_: str, cause: Any, timed: bool = True) -> None:
+            began = time.monotonic()
+            cause()
+            while True:
+                line = proc.stdout.readline()  # type: ignore[union-attr]
+                assert line, proc.stderr.read() if proc.stderr else "watch ended"
+                event = json.loads(line)
+                seen.append(event)
+                if event["type"] == type_:
+                    break
+            assert not timed or time.monotonic() - began <= 0.5 + 1.0, type_
+
+        # Untimed: the child's start-up (imports, token) is no part of detection delay.
+        expect("dn.unregistered", lambda: pbx.register("105", False), timed=False)
+        expect("dn.registered", lambda: pbx.register("105", True), timed=False)
+        call: list[int] = []
+        expect("call.started", lambda: call.append(pbx.start_call("+441134960371", "101")))
+        expect("call.ended", lambda: pbx.end_call(call[0], answered=False))
+        expect("dn.unregistered", lambda: pbx.register("105", False))
+        expect("dn.registered", lambda: pbx.register("105", True))
+        expect("trunk.down", lambda: pbx.trunk("10000", False))
+        expect("trunk.up", lambda: pbx.trunk("10000", True))
+    finally:
+        proc.kill()
+        rest, _ = proc.communicate()
+    seen += [json.loads(line) for line in rest.splitlines()]
+    types = [e["type"] for e in seen]
+    assert sorted(types) == sorted(
+        ["call.started", "call.ended", "call.missed", "trunk.down", "trunk.up"]
+        + ["dn.unregistered", "dn.registered"] * 2
+    )  # fmt: skip
+    assert len({e["id"] for e in seen}) == len(seen)
