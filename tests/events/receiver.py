@@ -25,7 +25,7 @@ class Receiver:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(min(length, 1 << 20))
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -37,8 +37,7 @@ class Receiver:
                 status = 503 if owner.down else 204
                 with owner.arrived:
                     owner.requests.append(
-                        {"headers": headers, "body": body, "verified": verified,
-                         "status": status}  # fmt: skip
+                        {"headers": headers, "body": body, "verified": verified, "status": status}
                     )
                     owner.arrived.notify_all()
                 self.send_response(status)

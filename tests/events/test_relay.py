@@ -53,7 +53,7 @@ def test_receiver_down_then_up_delivers_all_in_order(
     _relay(tcx, receiver, tmp_path)
     calls = [pbx.call("+4411349603" + str(70 + i), "102", answered=True) for i in range(3)]
     receiver.down = True
-    code, out, err = _relay(tcx, receiver, tmp_path)
+    code, _out, err = _relay(tcx, receiver, tmp_path)
     assert code == 10
     assert "Some events were not delivered; they wait in the cursor store" in err
     assert "failed (HTTP 503); attempt 2 in 1 s" in err

@@ -65,9 +65,7 @@ def test_calls_started_ended_missed(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
     assert _watch(tcx, cursor) == []  # reported once
 
 
-def test_queue_call_answered_by_an_agent_is_not_missed(
-    tcx: Cli, pbx: Pbx, tmp_path: Path
-) -> None:
+def test_queue_call_answered_by_an_agent_is_not_missed(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
     cursor = tmp_path / "cursor.sqlite"
     _watch(tcx, cursor, "--type", "call.ended", "--type", "call.missed")
     call = pbx.start_call("+441614960112", "800")
