@@ -2,7 +2,7 @@
 things happen on it (the emulator's control endpoints), a webhook receiver, and the
 ``3cx events`` command run in-process or as a child process.
 
-The PBX is module-scoped: tests take a baseline (a first poll) before they cause
+The PBX is one per session (per xdist worker): tests take a baseline (a first poll) before they cause
 changes, so each sees only its own; a fresh cursor per test (in ``tmp_path``).
 """
 
@@ -70,7 +70,7 @@ class Pbx:
         }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
     with running(own_config(data="demo")) as emu:
         yield Pbx(emu)
@@ -97,17 +97,17 @@ class Cli:
             result = CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
-    def spawn(self, *args: str) -> subprocess.Popen[str]:
+    def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
         """``python -m tcxkit ARGS`` as a child process (stdout a pipe, line-buffered)."""
         # The tcxkit this test imported, whatever the child's working directory.
         src = str(Path(tcxkit.__file__).resolve().parents[1])
         path = os.pathsep.join(p for p in (src, self.env.get("PYTHONPATH")) if p)
         return subprocess.Popen(
             [sys.executable, "-u", "-m", "tcxkit", *args],
-            env={**self.env, "PYTHONPATH": path},
+            env={**self.env, **(env or {}), "PYTHONPATH": path},
             cwd=self.cwd,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL if env is not None else subprocess.PIPE,
             text=True,
         )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -66,6 +67,13 @@ class Receiver:
         return [json.loads(r["body"]) for r in self.requests if r["status"] < 300]
 
     def wait_for(self, done: Any, timeout: float) -> bool:
-        """Block until ``done(self)`` is true (re-checked on each request) or ``timeout``."""
+        """Block until ``done(self)`` is true or ``timeout``: re-checked on each request and
+        at least every 0.2 s (``done`` may also watch something else, a process)."""
+        deadline = time.monotonic() + timeout
         with self.arrived:
-            return self.arrived.wait_for(lambda: done(self), timeout)
+            while not done(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.arrived.wait(min(left, 0.2))
+            return True

@@ -80,7 +80,7 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option(
                 "--interval",
-                type=click.FloatRange(0.2, 3600),
+                type=click.FloatRange(0.1, 3600),
                 metavar="S",
                 help="Poll every source every S seconds (default: each source's own).",
             ),
