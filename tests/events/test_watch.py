@@ -154,3 +154,28 @@ def test_live_watch_reports_each_change_within_its_interval_plus_one_second(
         + ["dn.unregistered", "dn.registered"] * 2
     )  # fmt: skip
     assert len({e["id"] for e in seen}) == len(seen)
+
+
+def test_an_unreachable_pbx_is_the_error_of_a_once_run(tcx: Cli, tmp_path: Path) -> None:
+    code, out, err = tcx(
+        "events", "watch", "--once", "--cursor", str(tmp_path / "c.sqlite"),
+        env={"TCX_URL": "http://127.0.0.1:9"},
+    )  # fmt: skip
+    assert (code, out) == (4, "")
+    assert "cannot connect: Cannot connect to http://127.0.0.1:9/connect/token" in err
+
+
+def test_a_failing_poll_is_retried_at_the_source_interval(tcx: Cli, pbx: Pbx) -> None:
+    from tcxkit import Client
+    from tcxkit.errors import TransportError
+    from tcxkit.events import SqliteCursorStore, Watcher, sources_for
+
+    with Client("http://127.0.0.1:9", "x", "y", timeout=1, retries=0) as client:
+        watcher = Watcher(client, SqliteCursorStore(), "p", "k", sources_for(["trunk.up"]))
+        try:
+            watcher.poll_due()
+        except TransportError:
+            pass
+        else:
+            raise AssertionError("the poll should have failed")
+        assert watcher.seconds_to_next() > 25  # trunks: 30 s, not "now"

@@ -85,8 +85,10 @@ class Watcher:
         added = 0
         for source in self.sources:
             if self._due.get(source.name, 0.0) <= now:
-                added += self.poll(source)
+                # Due again after its interval even when this poll fails (PBX down):
+                # a failing source is retried at its pace, not in a tight loop.
                 self._due[source.name] = now + (self.interval or source.interval)
+                added += self.poll(source)
         return added
 
     def seconds_to_next(self) -> float:
