@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 import tcxkit
+from tcxkit import Client
 from tcxkit.auth import TokenState
 from tcxkit.cli.app import cli
 from tcxkit.emulator import running
@@ -61,6 +62,14 @@ class Pbx:
     def trunk(self, number: str, online: bool) -> None:
         self.post(f"/emulator/trunks/{number}/online", {"online": online})
 
+    def log(self, kind: str, message: str, **extra: Any) -> int:
+        return int(
+            self.post("/emulator/event-log", {"Type": kind, "Message": message, **extra})["Id"]
+        )
+
+    def license(self, expires: str) -> None:
+        self.post("/emulator/license", {"ExpirationDate": expires})
+
     def env(self, base: dict[str, str]) -> dict[str, str]:
         return {
             **base,
@@ -72,8 +81,17 @@ class Pbx:
 
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
-    with running(own_config(data="demo")) as emu:
+    # Backups are listed as soon as they are made (a PBX takes a while: the poll waits).
+    with running(own_config(data="demo", options={"backup_delay": 0})) as emu:
         yield Pbx(emu)
+
+
+@pytest.fixture
+def xapi(pbx: Pbx, tmp_path: Path) -> Iterator[Client]:
+    """A library client of ``pbx``: changes made through XAPI itself."""
+    emu = pbx.emu
+    with Client(emu.url, emu.client_id, emu.client_secret, token_cache=tmp_path / "t") as c:
+        yield c
 
 
 @pytest.fixture

@@ -55,6 +55,15 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ("/emulator/users/100/registration", {}, 400, "Give 'registered' as true or false"),
         ("/emulator/users/999/registration", {"registered": True}, 404, "No user '999'"),
         ("/emulator/trunks/1/online", {"online": True}, 404, "No trunk '1'"),
+        ("/emulator/event-log", {"Type": "Fatal", "Message": "x"}, 400, "Give 'Type' (Error"),
+        (
+            "/emulator/event-log",
+            {"Type": "Info", "Message": "x", "EventId": "1"},
+            400,
+            "'EventId' an integer",
+        ),
+        ("/emulator/event-log", {"Type": "Info", "Message": "x" * 4001}, 400, "at most 4000"),
+        ("/emulator/license", {"ExpirationDate": "soon"}, 400, "Give 'ExpirationDate' as a"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(

@@ -15,8 +15,8 @@ from tcxkit.events import (
     CallLogSource,
     Event,
     PollContext,
-    RegistrationSource,
     SqliteCursorStore,
+    UsersSource,
     sources_for,
 )
 from tcxkit.events.calls import assemble_call, seconds
@@ -97,10 +97,12 @@ def test_active_calls_baseline_and_new_ids() -> None:
 
 
 def test_flag_source_reports_flips_only() -> None:
-    source = RegistrationSource()
+    source = UsersSource()
     rows = [{"Number": "100", "IsRegistered": True, "FirstName": "Alice", "LastName": "Archer"}]
     base = source.consume(None, [rows], CTX)
-    assert base.events == [] and base.state == {"flags": {"100": True}}
+    assert base.events == []
+    assert base.state == {"dns": {"100": {"IsRegistered": True, "CurrentProfileName": None,
+                                          "QueueStatus": None}}}  # fmt: skip
     same = source.consume(base.state, [rows], CTX)
     assert same.events == []
     flipped = [{**rows[0], "IsRegistered": False}, {"Number": "199", "IsRegistered": False}]
@@ -157,3 +159,37 @@ def test_store_refuses_a_file_others_can_change(tmp_path: Path) -> None:
     os.chmod(path, 0o666)
     with pytest.raises(ConfigurationError, match=r"event cursor store .* is readable or writable"):
         SqliteCursorStore(path)
+
+
+def test_backups_license_and_event_log_sources() -> None:
+    from tcxkit.events import BackupsSource, EventLogSource, LicenseSource
+
+    backups = BackupsSource()
+    old = {"FileName": "a.zip", "CreationTime": "2026-03-01T02:00:00Z", "Size": 10}
+    base = backups.consume(None, [[old]], CTX)
+    assert base.events == [] and base.state == {"files": ["a.zip"]}
+    new = {"FileName": "b.zip", "CreationTime": "2026-03-10T02:00:00Z", "Size": 20}
+    polled = backups.consume(base.state, [[old, new]], CTX)
+    assert [e.data["file_name"] for e in polled.events] == ["b.zip"]
+
+    lic = LicenseSource()
+    far = lic.consume(None, [[{"ExpirationDate": "2027-01-01T00:00:00Z"}]], CTX)
+    assert far.events == []
+    near = [{"ExpirationDate": "2026-03-11T06:00:00Z"}]  # 18 h left
+    first = lic.consume(far.state, [near], CTX)
+    assert [e.data["threshold_days"] for e in first.events] == [1]
+    assert first.events[0].data["days_left"] == 0
+    assert lic.consume(first.state, [near], CTX).events == []
+
+    log = EventLogSource()
+    assert log.queries(None, CTX).queries[0].params["orderby"] == "Id desc"
+    base = log.consume(None, [[{"Id": 7}]], CTX)
+    assert base.state == {"id": 7}
+    query = log.queries(base.state, CTX).queries[0]
+    assert query.params["filter"] == "Id gt 7 and (Type eq 'Error' or Type eq 'Warning')"
+    rows = [{"Id": 9, "Type": "Error", "TimeGenerated": "2026-03-10T11:00:00Z"},
+            {"Id": 8, "Type": "Warning"}, {"Id": 9, "Type": "Error"}]  # fmt: skip
+    polled = log.consume(base.state, [rows], CTX)
+    assert [e.data["log_id"] for e in polled.events] == [8, 9]
+    assert polled.state == {"id": 9}
+    assert polled.events[0].time == "2026-03-10T12:00:00+00:00"  # no time given: the poll's

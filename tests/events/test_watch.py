@@ -179,3 +179,74 @@ def test_a_failing_poll_is_retried_at_the_source_interval(tcx: Cli, pbx: Pbx) ->
         else:
             raise AssertionError("the poll should have failed")
         assert watcher.seconds_to_next() > 25  # trunks: 30 s, not "now"
+
+
+def test_status_and_queue_login_changes_made_through_xapi(
+    tcx: Cli, pbx: Pbx, xapi: Any, tmp_path: Path
+) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    types = ("--type", "dn.status_changed", "--type", "queue.agent_logged_in",
+             "--type", "queue.agent_logged_out")  # fmt: skip
+    user = xapi.call("ListUser", filter="Number eq '104'", select=["Id"])["value"][0]
+    xapi.call("UpdateUser", Id=user["Id"], body={"CurrentProfileName": "Available",
+                                                  "QueueStatus": "LoggedOut"})  # fmt: skip
+    assert _watch(tcx, cursor, *types) == []
+    xapi.call("UpdateUser", Id=user["Id"], body={"CurrentProfileName": "Away",
+                                                  "QueueStatus": "LoggedIn"})  # fmt: skip
+    events = _watch(tcx, cursor, *types)
+    assert [(e["type"], e["data"]) for e in events] == [
+        ("dn.status_changed", {"number": "104", "name": "Emma Evans", "status": "Away",
+                               "previous": "Available"}),
+        ("queue.agent_logged_in", {"number": "104", "name": "Emma Evans",
+                                   "queue_status": "LoggedIn"}),
+    ]  # fmt: skip
+    _check(events[0], "dn.status_changed", pbx)
+    xapi.call("UpdateUser", Id=user["Id"], body={"QueueStatus": "LoggedOut"})
+    assert [e["type"] for e in _watch(tcx, cursor, *types)] == ["queue.agent_logged_out"]
+    assert _watch(tcx, cursor, *types) == []
+
+
+def test_backup_completed_made_through_xapi(tcx: Cli, pbx: Pbx, xapi: Any, tmp_path: Path) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    assert _watch(tcx, cursor, "--type", "backup.completed") == []
+    xapi.call("Backup", body={"description": {"Name": "events-test"}})
+    events = _watch(tcx, cursor, "--type", "backup.completed")
+    assert len(events) == 1
+    data = _check(events[0], "backup.completed", pbx)
+    assert data["file_name"].startswith("events-test") and data["size"] > 0
+    assert data["created"] == events[0]["time"]
+    assert _watch(tcx, cursor, "--type", "backup.completed") == []
+
+
+def test_system_alerts_from_the_event_log(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
+    cursor = tmp_path / "cursor.sqlite"
+    assert _watch(tcx, cursor, "--type", "system.alert") == []
+    error = pbx.log("Error", "Backup failed: no space left", Source="Backup", EventId=4101)
+    pbx.log("Info", "Nightly cleanup done")
+    warning = pbx.log("Warning", "Trunk 10001 registration slow")
+    events = _watch(tcx, cursor, "--type", "system.alert")
+    assert [e["data"]["log_id"] for e in events] == [error, warning]
+    data = _check(events[0], "system.alert", pbx)
+    assert data == {"log_id": error, "event_id": 4101, "severity": "Error", "source": "Backup",
+                    "group": "", "message": "Backup failed: no space left", "params": []}  # fmt: skip
+    assert _watch(tcx, cursor, "--type", "system.alert") == []
+
+
+def test_license_expiring_once_per_threshold(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cursor = tmp_path / "cursor.sqlite"
+    soon = (datetime.now(UTC) + timedelta(days=20, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        pbx.license(soon)
+        events = _watch(tcx, cursor, "--type", "license.expiring")
+        assert [e["data"]["threshold_days"] for e in events] == [30]
+        data = _check(events[0], "license.expiring", pbx)
+        assert data["days_left"] == 20 and data["product_code"] == "3CXPSENT20"
+        assert _watch(tcx, cursor, "--type", "license.expiring") == []  # once per threshold
+        sooner = (datetime.now(UTC) + timedelta(days=5, hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pbx.license(sooner)
+        events = _watch(tcx, cursor, "--type", "license.expiring")
+        assert [e["data"]["threshold_days"] for e in events] == [7]
+    finally:
+        pbx.license("2099-01-01T00:00:00Z")

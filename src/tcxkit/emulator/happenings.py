@@ -17,6 +17,11 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   unregisters (``IsRegistered``), or registers with ``true``.
 * ``POST /emulator/trunks/{Number}/online`` ``{"online": false}`` -- a trunk goes down
   (``IsOnline``), or up with ``true``.
+* ``POST /emulator/event-log`` ``{"Type": "Error", "Message": "...", "Source": "...",
+  "EventId": 4101}`` -- the PBX logs an event (``EventLogs``; ``TimeGenerated`` now);
+  answers ``{"Id": n}``.
+* ``POST /emulator/license`` ``{"ExpirationDate": "2026-12-31T00:00:00Z"}`` -- the licence
+  now expires then (``GetLicenseStatus``).
 
 Bad input is a 400 (a 404 for an unknown call or DN) with ``{"error": ...}`` saying what
 to send; bodies are bounded like every control endpoint's.
@@ -200,6 +205,40 @@ class Happenings:
             es.update(row["Id"], {field: value})
         return {"Number": number, field: value}
 
+    # -- system -----------------------------------------------------------------------------
+    async def event_log(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"Type": "Error", "Message": "Trunk 10000 lost registration"}'
+            body = await self._body(request, example)
+            kind, message = body.get("Type"), body.get("Message")
+            if kind not in ("Error", "Warning", "Info") or not isinstance(message, str):
+                raise _Refused(400, f"Give 'Type' (Error, Warning or Info) and 'Message', e.g. {example}.")  # fmt: skip
+            source, event_id = body.get("Source", "System"), body.get("EventId", 0)
+            if not isinstance(source, str) or isinstance(event_id, bool) or not isinstance(event_id, int):  # fmt: skip
+                raise _Refused(400, "'Source' is a string and 'EventId' an integer.")
+            if len(message) > 4000 or len(source) > 200:
+                raise _Refused(400, "'Message' is at most 4000 characters, 'Source' 200.")
+            row = self.state.entity_set("EventLogs").insert(
+                {"Type": kind, "Message": message, "Source": source, "EventId": event_id,
+                 "Group": "", "GroupName": "", "Params": [], "TimeGenerated": _stamp(time.time())}
+            )  # fmt: skip
+            return {"Id": row["Id"]}
+
+        return await self._run(request, work)
+
+    async def license(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"ExpirationDate": "2026-12-31T00:00:00Z"}'
+            body = await self._body(request, example)
+            expires = body.get("ExpirationDate")
+            if not isinstance(expires, str) or _epoch(expires, None) is None:
+                raise _Refused(400, f"Give 'ExpirationDate' as a date-time, e.g. {example}.")
+            current = self.state.singleton("LicenseStatus")
+            self.state.set_singleton("LicenseStatus", {**current, "ExpirationDate": expires})
+            return {"ExpirationDate": expires}
+
+        return await self._run(request, work)
+
     # -- lookups ----------------------------------------------------------------------------
     def _peer(self, number: str) -> dict[str, Any] | None:
         return self.state.entity_set("Peers").find_one(Number=number)  # type: ignore[no-any-return]
@@ -224,13 +263,14 @@ def _stamp(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def _epoch(text: Any) -> float:
+def _epoch(text: Any, fallback: float | None = -1.0) -> Any:
+    """Epoch seconds of a date-time text; ``fallback`` (-1: now) when unreadable."""
     from datetime import datetime
 
     try:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
     except ValueError:
-        return time.time()
+        return time.time() if fallback == -1.0 else fallback
 
 
 def routes(state: AppState) -> list[Route]:
@@ -241,4 +281,6 @@ def routes(state: AppState) -> list[Route]:
         Route("/emulator/calls/{id}/end", h.end_call, methods=["POST"]),
         Route("/emulator/users/{number}/registration", h.registration, methods=["POST"]),
         Route("/emulator/trunks/{number}/online", h.trunk_online, methods=["POST"]),
+        Route("/emulator/event-log", h.event_log, methods=["POST"]),
+        Route("/emulator/license", h.license, methods=["POST"]),
     ]

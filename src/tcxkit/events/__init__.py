@@ -21,8 +21,9 @@ if TYPE_CHECKING:
     from .calls import ActiveCallsSource, CallLogSource
     from .model import EVENT_TYPES, Event, event_id
     from .source import Poll, PollContext, Polled, Query, Source
-    from .status import RegistrationSource, TrunkSource
+    from .status import TrunkSource, UsersSource
     from .store import CursorStore, SqliteCursorStore
+    from .system import BackupsSource, EventLogSource, LicenseSource
     from .watcher import SOURCES, Watcher, drain, sources_for
 
 #: Attribute -> submodule, imported on first use (the CLI's start-up stays lean).
@@ -30,7 +31,8 @@ _WHERE = {
     "ActiveCallsSource": "calls", "CallLogSource": "calls", "EVENT_TYPES": "model",
     "Event": "model", "event_id": "model", "Poll": "source", "PollContext": "source",
     "Polled": "source", "Query": "source", "Source": "source",
-    "RegistrationSource": "status", "TrunkSource": "status", "CursorStore": "store",
+    "UsersSource": "status", "TrunkSource": "status", "BackupsSource": "system",
+    "EventLogSource": "system", "LicenseSource": "system", "CursorStore": "store",
     "SqliteCursorStore": "store", "SOURCES": "watcher", "Watcher": "watcher",
     "drain": "watcher", "sources_for": "watcher",
 }  # fmt: skip
@@ -40,17 +42,20 @@ __all__ = [
     "EVENT_TYPES",
     "SOURCES",
     "ActiveCallsSource",
+    "BackupsSource",
     "CallLogSource",
     "CursorStore",
     "Event",
+    "EventLogSource",
+    "LicenseSource",
     "Poll",
     "PollContext",
     "Polled",
     "Query",
-    "RegistrationSource",
     "Source",
     "SqliteCursorStore",
     "TrunkSource",
+    "UsersSource",
     "Watcher",
     "drain",
     "event_id",

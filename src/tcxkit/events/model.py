@@ -30,8 +30,14 @@ EVENT_TYPES: tuple[str, ...] = (
     "call.missed",
     "dn.registered",
     "dn.unregistered",
+    "dn.status_changed",
+    "queue.agent_logged_in",
+    "queue.agent_logged_out",
     "trunk.up",
     "trunk.down",
+    "backup.completed",
+    "license.expiring",
+    "system.alert",
 )
 
 

@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..results import rows_of
+from ..results import records_of
 from .calls import ActiveCallsSource, CallLogSource
 from .model import EVENT_TYPES, Event
 from .source import PollContext, Query, Source
-from .status import RegistrationSource, TrunkSource
+from .status import TrunkSource, UsersSource
+from .system import BackupsSource, EventLogSource, LicenseSource
 
 if TYPE_CHECKING:
     from ..client import Client
@@ -32,8 +33,11 @@ __all__ = ["SOURCES", "Watcher", "drain", "sources_for"]
 SOURCES: tuple[Callable[[], Source], ...] = (
     ActiveCallsSource,
     CallLogSource,
-    RegistrationSource,
+    UsersSource,
     TrunkSource,
+    BackupsSource,
+    LicenseSource,
+    EventLogSource,
 )
 
 
@@ -100,7 +104,7 @@ class Watcher:
     def _run(self, query: Query) -> list[dict[str, Any]]:
         if query.all_pages:
             return list(self.client.paginate(query.action, **query.params))
-        return rows_of(self.client.call(query.action, **query.params))
+        return records_of(self.client.call(query.action, **query.params))
 
 
 def drain(
