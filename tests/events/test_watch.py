@@ -171,7 +171,7 @@ def test_a_failing_poll_is_retried_at_the_source_interval(tcx: Cli, pbx: Pbx) ->
     from tcxkit.events import SqliteCursorStore, Watcher, sources_for
 
     with Client("http://127.0.0.1:9", "x", "y", timeout=1, retries=0) as client:
-        watcher = Watcher(client, SqliteCursorStore(), "p", "k", sources_for(["trunk.up"]))
+        watcher = Watcher(SqliteCursorStore(), "p", "k", sources_for(["trunk.up"]), client=client)
         try:
             watcher.poll_due()
         except TransportError:

@@ -123,7 +123,6 @@ def _watcher(ctx: click.Context, o: dict[str, Any], store: SqliteCursorStore) ->
     client = make_client(conn, opts)
     ctx.call_on_close(client.close)
     return Watcher(
-        client,
         store,
         _pbx_name(conn),
         conn.url.rstrip("/"),
@@ -131,6 +130,7 @@ def _watcher(ctx: click.Context, o: dict[str, Any], store: SqliteCursorStore) ->
         types=frozenset(o["types"]),
         interval=o["interval"],
         since=since,
+        client=client,
     )
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from .status import TrunkSource, UsersSource
     from .store import CursorStore, SqliteCursorStore
     from .system import BackupsSource, EventLogSource, LicenseSource
-    from .watcher import SOURCES, Watcher, drain, sources_for
+    from .watcher import SOURCES, AsyncWatcher, Watcher, drain, sources_for
 
 #: Attribute -> submodule, imported on first use (the CLI's start-up stays lean).
 _WHERE = {
@@ -33,7 +33,7 @@ _WHERE = {
     "Polled": "source", "Query": "source", "Source": "source",
     "UsersSource": "status", "TrunkSource": "status", "BackupsSource": "system",
     "EventLogSource": "system", "LicenseSource": "system", "CursorStore": "store",
-    "SqliteCursorStore": "store", "SOURCES": "watcher", "Watcher": "watcher",
+    "SqliteCursorStore": "store", "SOURCES": "watcher", "Watcher": "watcher", "AsyncWatcher": "watcher",
     "drain": "watcher", "sources_for": "watcher",
 }  # fmt: skip
 __getattr__ = lazy_attributes(__name__, _WHERE)
@@ -42,6 +42,7 @@ __all__ = [
     "EVENT_TYPES",
     "SOURCES",
     "ActiveCallsSource",
+    "AsyncWatcher",
     "BackupsSource",
     "CallLogSource",
     "CursorStore",

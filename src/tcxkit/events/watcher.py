@@ -24,10 +24,10 @@ from .status import TrunkSource, UsersSource
 from .system import BackupsSource, EventLogSource, LicenseSource
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client import AsyncClient, Client
     from .store import CursorStore
 
-__all__ = ["SOURCES", "Watcher", "drain", "sources_for"]
+__all__ = ["SOURCES", "AsyncWatcher", "Watcher", "drain", "sources_for"]
 
 #: Every source, in the order a poll runs them.
 SOURCES: tuple[Callable[[], Source], ...] = (
@@ -55,10 +55,9 @@ def sources_for(types: Iterable[str] = ()) -> list[Source]:
 
 
 @dataclass
-class Watcher:
-    """Polls ``sources`` of one PBX into ``store`` (one thread; see :meth:`poll_due`)."""
+class _Schedule:
+    """What both drivers share: which sources are due, and one poll's bookkeeping."""
 
-    client: Client
     store: CursorStore
     pbx: str
     pbx_key: str
@@ -69,31 +68,30 @@ class Watcher:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _due: dict[str, float] = field(default_factory=dict)
 
-    def poll(self, source: Source) -> int:
-        """Poll one source now and commit; returns how many new events were recorded."""
+    def _begin(self, source: Source) -> tuple[dict[str, Any] | None, PollContext, list[Query]]:
         state = self.store.load(self.pbx, source.name)
         ctx = PollContext(self.pbx, self.pbx_key, self.clock(), self.since)
-        plan = source.queries(state, ctx)
-        answers = [self._run(q) for q in plan.queries]
+        return state, ctx, list(source.queries(state, ctx).queries)
+
+    def _finish(
+        self,
+        source: Source,
+        state: dict[str, Any] | None,
+        answers: list[list[dict[str, Any]]],
+        ctx: PollContext,
+    ) -> int:
         polled = source.consume(state, answers, ctx)
         events = [e for e in polled.events if not self.types or e.type in self.types]
         return self.store.commit(self.pbx, source.name, polled.state, events)
 
-    def poll_all(self) -> int:
-        """Poll every source once (``--once``)."""
-        return sum(self.poll(s) for s in self.sources)
-
-    def poll_due(self) -> int:
-        """Poll the sources whose interval has passed; returns the new events recorded."""
+    def _take_due(self) -> list[Source]:
+        """The sources due now, each due again after its interval -- even when this poll
+        fails (PBX down): a failing source is retried at its pace, not in a tight loop."""
         now = time.monotonic()
-        added = 0
-        for source in self.sources:
-            if self._due.get(source.name, 0.0) <= now:
-                # Due again after its interval even when this poll fails (PBX down):
-                # a failing source is retried at its pace, not in a tight loop.
-                self._due[source.name] = now + (self.interval or source.interval)
-                added += self.poll(source)
-        return added
+        due = [s for s in self.sources if self._due.get(s.name, 0.0) <= now]
+        for source in due:
+            self._due[source.name] = now + (self.interval or source.interval)
+        return due
 
     def seconds_to_next(self) -> float:
         """How long until a source is due (0 when one is due now)."""
@@ -101,10 +99,54 @@ class Watcher:
             return 0.0
         return max(0.0, min(self._due.values()) - time.monotonic())
 
+
+@dataclass
+class Watcher(_Schedule):
+    """Polls ``sources`` of one PBX into ``store`` with a :class:`tcxkit.Client`."""
+
+    client: Client | None = None
+
+    def poll(self, source: Source) -> int:
+        """Poll one source now and commit; returns how many new events were recorded."""
+        state, ctx, queries = self._begin(source)
+        return self._finish(source, state, [self._run(q) for q in queries], ctx)
+
+    def poll_all(self) -> int:
+        """Poll every source once (``--once``)."""
+        return sum(self.poll(s) for s in self.sources)
+
+    def poll_due(self) -> int:
+        """Poll the sources whose interval has passed; returns the new events recorded."""
+        return sum(self.poll(s) for s in self._take_due())
+
     def _run(self, query: Query) -> list[dict[str, Any]]:
+        assert self.client is not None
         if query.all_pages:
             return list(self.client.paginate(query.action, **query.params))
         return records_of(self.client.call(query.action, **query.params))
+
+
+@dataclass
+class AsyncWatcher(_Schedule):
+    """The same with a :class:`tcxkit.AsyncClient` (many PBXs on one event loop)."""
+
+    client: AsyncClient | None = None
+
+    async def poll(self, source: Source) -> int:
+        state, ctx, queries = self._begin(source)
+        return self._finish(source, state, [await self._run(q) for q in queries], ctx)
+
+    async def poll_all(self) -> int:
+        return sum([await self.poll(s) for s in self.sources])
+
+    async def poll_due(self) -> int:
+        return sum([await self.poll(s) for s in self._take_due()])
+
+    async def _run(self, query: Query) -> list[dict[str, Any]]:
+        assert self.client is not None
+        if query.all_pages:
+            return [row async for row in self.client.paginate(query.action, **query.params)]
+        return records_of(await self.client.call(query.action, **query.params))
 
 
 def drain(
