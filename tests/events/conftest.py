@@ -115,7 +115,9 @@ class Cli:
             result = CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
-    def spawn(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    def spawn(
+        self, *args: str, env: dict[str, str] | None = None, stderr: Any = subprocess.PIPE
+    ) -> subprocess.Popen[str]:
         """``python -m tcxkit ARGS`` as a child process (stdout a pipe, line-buffered)."""
         # The tcxkit this test imported, whatever the child's working directory.
         src = str(Path(tcxkit.__file__).resolve().parents[1])
@@ -125,7 +127,7 @@ class Cli:
             env={**self.env, **(env or {}), "PYTHONPATH": path},
             cwd=self.cwd,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL if env is not None else subprocess.PIPE,
+            stderr=stderr,
             text=True,
         )
 

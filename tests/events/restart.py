@@ -53,7 +53,12 @@ def drill(tcx: Any, pbx: Any, receiver: Receiver, workdir: Path, *, calls: int, 
             made.append((pbx.call(f"+44113496{i:04d}", "102", answered=not missed[i]), missed[i]))
 
     spawn_env = {"HOOK_SECRET": SECRET}
-    proc = tcx.spawn(*args, "--interval", "0.1", env=spawn_env)
+    log = (workdir / "relay.err").open("a")  # every relay's stderr, for a failure's message
+
+    def start() -> Any:
+        return tcx.spawn(*args, "--interval", "0.1", env=spawn_env, stderr=log)
+
+    proc = start()
     maker = threading.Thread(target=burst)
     maker.start()
     try:
@@ -63,10 +68,13 @@ def drill(tcx: Any, pbx: Any, receiver: Receiver, workdir: Path, *, calls: int, 
                 lambda r, n=point, p=running: len(r.requests) >= n or p.poll() is not None,
                 SETTLE,
             ), point
-            assert proc.poll() is None, f"the relay exited with {proc.returncode}"
+            if proc.poll() is not None:
+                log.flush()
+                tail = (workdir / "relay.err").read_text()[-3000:]
+                raise AssertionError(f"the relay exited with {proc.returncode}:\n{tail}")
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            proc = tcx.spawn(*args, "--interval", "0.1", env=spawn_env)
+            proc = start()
         maker.join()
         done = receiver.wait_for(lambda r: len(_unique(r)) >= expected, SETTLE)
         assert done, f"{len(_unique(receiver))} of {expected} events arrived"
@@ -74,6 +82,7 @@ def drill(tcx: Any, pbx: Any, receiver: Receiver, workdir: Path, *, calls: int, 
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         maker.join()
+        log.close()
     want = {("call.ended", cid) for cid, _ in made} | {("call.missed", c) for c, m in made if m}
     got = _unique(receiver)
     assert {(e["type"], e["data"]["call_id"]) for e in got.values()} == want
