@@ -148,7 +148,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "fleet", "state")
+FLEET_COMMANDS = ("call", "events", "fleet", "state")
 
 
 def _outcome(run: Any, state: Options) -> Any:

@@ -176,14 +176,25 @@ def watch_cmd(ctx: click.Context, output: str | None, once: bool, **o: Any) -> N
     from .output import Printer
 
     store = _store(ctx, o["cursor"])
-    watcher = _watcher(ctx, o, store)
     printer = Printer(fmt=output or "jsonl", pretty=False)
 
     def show(event: Any) -> bool:
         printer.rows([event.to_dict()])
         return True
 
+    if _fleet(ctx):
+        from .eventsfleet import run_fleet
+
+        o["since_parsed"] = parse_since(o["since"])
+        run_fleet(ctx.find_root().obj, store, o, lambda pbx: show, "watch", once=once)
+        return
+    watcher = _watcher(ctx, o, store)
     _run(watcher, lambda: drain(store, "watch", watcher.pbx, show), once)
+
+
+def _fleet(ctx: click.Context) -> bool:
+    """``--fleet`` given: one watcher per selected PBX (:mod:`.eventsfleet`)."""
+    return bool(ctx.find_root().obj.fleet)
 
 
 def _secret(var: str | None) -> str | None:
@@ -273,18 +284,34 @@ def relay_cmd(ctx: click.Context, once: bool, park_after: float, **o: Any) -> No
     ctx.call_on_close(sender.close)
     from .connect import resolve
 
-    pbx = _pbx_name(resolve(ctx.find_root().obj, announce=False))
+    fleet = _fleet(ctx)
+    pbx = "fleet" if fleet else _pbx_name(resolve(ctx.find_root().obj, announce=False))
     store = _store(ctx, o["cursor"] or str(_default_file(url, pbx, ".sqlite")))
-    watcher = _watcher(ctx, o, store)
     dead = DeadLetters(o["dead_letter"] or _default_file(url, pbx, ".dead.jsonl"))
-    relay = Relay(sender, dead, park_after=park_after, report=_stderr)
     consumer = "relay:" + hashlib.sha256(url.encode()).hexdigest()[:12]
+    relays: dict[str, Relay] = {}
 
-    def deliver() -> None:
-        drain(store, consumer, watcher.pbx, relay.deliver)
+    def relay_of(name: str) -> Relay:  # one retry state per PBX: each keeps its order
+        if name not in relays:
+            relays[name] = Relay(sender, dead, park_after=park_after, report=_stderr)
+        return relays[name]
 
-    _run(watcher, deliver, once, relay.seconds_to_retry)
-    if once and store.pending(consumer, watcher.pbx, 1):
+    def retry_in() -> float:
+        return min([r.seconds_to_retry() for r in relays.values()] or [3600.0])
+
+    if fleet:
+        from .eventsfleet import run_fleet
+
+        o["since_parsed"] = parse_since(o["since"])
+        run_fleet(ctx.find_root().obj, store, o, lambda name: relay_of(name).deliver, consumer,
+                  once=once, retry_in=retry_in)  # fmt: skip
+        names = list(relays)
+    else:
+        watcher = _watcher(ctx, o, store)
+        relay = relay_of(watcher.pbx)
+        _run(watcher, lambda: drain(store, consumer, watcher.pbx, relay.deliver), once, retry_in)
+        names = [watcher.pbx]
+    if once and any(store.pending(consumer, name, 1) for name in names):
         raise UndeliveredError(
             "Some events were not delivered; they wait in the cursor store for the next run.",
             hint="Run the relay again (or without --once, which retries with back-off).",
