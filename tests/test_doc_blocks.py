@@ -43,7 +43,7 @@ COUNTS = {
     "docs/airflow.md": (0, 5),
     "docs/cli.md": (3, 0),
     "docs/emulator.md": (0, 1),
-    "docs/events.md": (1, 1),
+    "docs/events.md": (1, 2),
     "docs/fleet.md": (5, 2),
     "docs/mcp.md": (0, 2),
     "docs/state.md": (0, 2),
