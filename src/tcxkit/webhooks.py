@@ -137,12 +137,15 @@ class WebhookSender:
                 "content-type": "application/json",
             }
         try:
-            response = self._http.post(self.url, content=body, headers=headers)
+            # Streamed and closed unread: only the status matters, and a receiver's body
+            # (however large) is never loaded.
+            with self._http.stream("POST", self.url, content=body, headers=headers) as response:
+                status = response.status_code
         except httpx.TimeoutException:
             return SendResult(False, None, "timed out")
         except httpx.HTTPError as exc:
             return SendResult(False, None, f"{type(exc).__name__}: {exc}")
-        return SendResult(200 <= response.status_code < 300, response.status_code)
+        return SendResult(200 <= status < 300, status)
 
     def close(self) -> None:
         self._http.close()

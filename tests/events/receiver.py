@@ -22,6 +22,7 @@ class Receiver:
         self.secret = secret
         self.requests: list[dict[str, Any]] = []
         self.down = False
+        self.delay = 0.0  # seconds before answering (a slow receiver)
         self.arrived = threading.Condition()
         owner = self
 
@@ -36,6 +37,8 @@ class Receiver:
                 except standardwebhooks.WebhookVerificationError:
                     verified = False
                 status = 503 if owner.down else 204
+                if owner.delay:
+                    time.sleep(owner.delay)  # the slow receiver itself, not a test's wait
                 with owner.arrived:
                     owner.requests.append(
                         {"headers": headers, "body": body, "verified": verified, "status": status}

@@ -9,9 +9,17 @@ import pytest
 import standardwebhooks
 
 from tcxkit.errors import ConfigurationError
-from tcxkit.webhooks import backoff, decode_secret, sign, signed_headers, verify
+from tcxkit.webhooks import (
+    SendResult,
+    WebhookSender,
+    backoff,
+    decode_secret,
+    sign,
+    signed_headers,
+    verify,
+)
 
-from .receiver import SECRET
+from .receiver import SECRET, Receiver
 
 BODY = b'{"id":"evt_1","type":"call.missed","data":{"caller":"+441134960371"}}'
 
@@ -57,3 +65,18 @@ def test_secrets_are_checked() -> None:
 
 def test_backoff_doubles_to_a_minute() -> None:
     assert [backoff(n) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_sender_reports_timeouts_refusals_and_statuses(receiver: Receiver) -> None:
+    with WebhookSender(receiver.url, SECRET, timeout=0.2) as sender:
+        assert sender.send("evt_1", BODY) == SendResult(True, 204)
+        receiver.down = True
+        assert sender.send("evt_1", BODY) == SendResult(False, 503)
+        assert sender.send("evt_1", BODY).describe() == "HTTP 503"
+        receiver.delay = 1.0
+        assert sender.send("evt_1", BODY) == SendResult(False, None, "timed out")
+    with WebhookSender("http://127.0.0.1:9/hook", None) as sender:
+        refused = sender.send("evt_1", BODY)
+        assert not refused.ok and refused.describe().startswith("ConnectError")
+    with pytest.raises(ConfigurationError, match="is not an http"):
+        WebhookSender("ftp://example.com/x", None)
