@@ -76,7 +76,7 @@ def run_fleet(
 
     run_sync(main)
     if failed:
-        rows = [FleetResult(name, error=exc) for name, exc in failed.items()]
+        rows: list[FleetResult[Any]] = [FleetResult(name, error=e) for name, e in failed.items()]
         raise FleetFailure(rows, len(fleet.names))
 
 

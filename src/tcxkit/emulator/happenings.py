@@ -169,7 +169,7 @@ class Happenings:
                 action_type=_QUEUE if indent else _EXT,
             )  # fmt: skip
 
-        planned = [seg(dst, dst_type, answered, 0, by if group and answered else "", began)]
+        planned = [seg(dst, dst_type, answered, 0, (by or "") if group and answered else "", began)]
         if group and answered and by:
             planned.append(seg(by, _EXT, True, 1, dst, began + ring))
         es = call_log_set(self.state)

@@ -56,12 +56,17 @@ class Poll:
 class Source(Protocol):
     """A change detector over one XAPI resource (see the module docstring)."""
 
-    #: Its name in the cursor store (never changes once released).
-    name: str
-    #: The event types it produces.
-    types: tuple[str, ...]
-    #: Its default poll interval, seconds.
-    interval: float
+    @property
+    def name(self) -> str:
+        """Its name in the cursor store (never changes once released)."""
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The event types it produces."""
+
+    @property
+    def interval(self) -> float:
+        """Its default poll interval, seconds."""
 
     def queries(self, state: dict[str, Any] | None, ctx: PollContext) -> Poll:
         """What to ask the PBX; ``state`` None means the first poll ever."""
