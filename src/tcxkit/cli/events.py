@@ -171,6 +171,7 @@ def watch_cmd(ctx: click.Context, output: str | None, once: bool, **o: Any) -> N
 
     Without --cursor the run starts from now (plus --since) and remembers nothing; with
     --cursor FILE a restart prints exactly the events the last run had not printed.
+    `3cx --fleet SELECTOR events watch` watches every selected PBX in one process.
     """
     from ..events import drain
     from .output import Printer
@@ -274,6 +275,7 @@ def relay_cmd(ctx: click.Context, once: bool, park_after: float, **o: Any) -> No
     event failing for --park-after seconds goes to the dead-letter file
     (`3cx events replay` re-sends it). The cursor store (default: one file per PBX and
     URL in the data directory) never moves past an event neither delivered nor parked.
+    `3cx --fleet SELECTOR events relay` relays every selected PBX in one process.
     """
     from ..events import drain
     from ..events.relay import DeadLetters, Relay
