@@ -126,3 +126,18 @@ def test_backoff_schedule_and_parking_with_a_clock(receiver: Receiver, tmp_path:
             now[0] += relay.seconds_to_retry()
     assert waits == [1, 2, 4, 8, 16, 32, 60]
     assert len(receiver.requests) == 8 and relay.parked == 1
+
+
+def test_without_a_secret_the_requests_are_unsigned_and_it_says_so(
+    tcx: Cli, pbx: Pbx, receiver: Receiver, tmp_path: Path
+) -> None:
+    args = ("events", "relay", "--once", "--to", receiver.url, "--type", "call.ended",
+            "--cursor", str(tmp_path / "c.sqlite"), "--dead-letter", str(tmp_path / "d"))  # fmt: skip
+    tcx(*args)
+    pbx.call("+441134960444", "101", answered=True)
+    code, _, err = tcx(*args)
+    assert code == 0
+    assert "the webhooks go unsigned (no --secret-env)" in err
+    [request] = receiver.requests
+    assert "webhook-signature" not in request["headers"] and not request["verified"]
+    assert request["headers"]["webhook-id"] == json.loads(request["body"])["id"]

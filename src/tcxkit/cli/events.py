@@ -38,6 +38,12 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_SINCE = timedelta(days=7)
 
 
+#: Said once per relay run without --secret-env.
+UNSIGNED = (
+    "3cx: the webhooks go unsigned (no --secret-env): a receiver cannot tell them from forged ones."
+)
+
+
 class UndeliveredError(TcxError):
     """Events are left undelivered (``relay --once``, ``replay``): exit status 10."""
 
@@ -284,6 +290,8 @@ def relay_cmd(ctx: click.Context, once: bool, park_after: float, **o: Any) -> No
     url = _target(o["to"], o["to_env"])
     sender = WebhookSender(url, _secret(o["secret_env"]), timeout=o["timeout"])
     ctx.call_on_close(sender.close)
+    if o["secret_env"] is None:
+        _stderr(UNSIGNED)
     from .connect import resolve
 
     fleet = _fleet(ctx)
