@@ -193,3 +193,12 @@ def test_backups_license_and_event_log_sources() -> None:
     assert [e.data["log_id"] for e in polled.events] == [8, 9]
     assert polled.state == {"id": 9}
     assert polled.events[0].time == "2026-03-10T12:00:00+00:00"  # no time given: the poll's
+
+
+def test_an_exclusive_store_is_refused_while_another_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.sqlite"
+    with SqliteCursorStore(path, exclusive=True):
+        with pytest.raises(UsageError, match="Another process is using the event cursor store"):
+            SqliteCursorStore(path, exclusive=True)
+        SqliteCursorStore(path).close()  # a reader that does not ask for it still opens
+    SqliteCursorStore(path, exclusive=True).close()  # released with the first

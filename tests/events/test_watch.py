@@ -262,3 +262,14 @@ def test_more_new_calls_than_one_page(tcx: Cli, pbx: Pbx, tmp_path: Path) -> Non
     events = _watch(tcx, cursor, "--type", "call.ended")
     assert sorted(e["data"]["call_id"] for e in events) == made  # pages of 100, none lost
     assert _watch(tcx, cursor, "--type", "call.ended") == []
+
+
+def test_two_runs_on_one_cursor_file_are_refused(tcx: Cli, tmp_path: Path) -> None:
+    from tcxkit.events import SqliteCursorStore
+
+    cursor = tmp_path / "cursor.sqlite"
+    with SqliteCursorStore(cursor, exclusive=True):
+        code, out, err = tcx("events", "watch", "--once", "--cursor", str(cursor))
+    assert (code, out) == (2, "")
+    assert f"Another process is using the event cursor store {cursor}" in err
+    assert "give this run its own --cursor FILE" in err

@@ -143,7 +143,7 @@ def _watcher(ctx: click.Context, o: dict[str, Any], store: SqliteCursorStore) ->
 def _store(ctx: click.Context, path: str | None) -> SqliteCursorStore:
     from ..events import SqliteCursorStore
 
-    store = SqliteCursorStore(path or ":memory:")
+    store = SqliteCursorStore(path or ":memory:", exclusive=True)
     ctx.call_on_close(store.close)
     return store
 

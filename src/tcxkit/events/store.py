@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import UsageError
 from ..private_files import check_private
 from .model import Event
 
@@ -67,17 +68,39 @@ class CursorStore(Protocol):
         """``consumer`` is done with every event of ``pbx`` up to ``seq``."""
 
 
+def _hold(file: Path) -> Any:
+    """An exclusive lock on ``file`` for this process (released by the OS if it dies)."""
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(file) + ".lock", thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise UsageError(
+            f"Another process is using the event cursor store {file}.",
+            hint="Stop it first, or give this run its own --cursor FILE.",
+        ) from None
+    return lock
+
+
 class SqliteCursorStore:
     """The default store: one SQLite file (WAL), safe for threads of one process."""
 
-    def __init__(self, path: str | os.PathLike[str] = ":memory:") -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] = ":memory:", *, exclusive: bool = False
+    ) -> None:
+        """``exclusive``: refuse (:class:`~tcxkit.errors.UsageError`) while another process
+        holds the file so (two relays on one cursor would send everything twice)."""
         self.path = str(path)
+        self._file_lock: Any = None
         if self.path != ":memory:":
             file = Path(self.path)
             file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not file.exists():
                 os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
             check_private(file, "event cursor store", secret=True, why="it holds call data")
+            if exclusive:
+                self._file_lock = _hold(file)
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
@@ -90,6 +113,8 @@ class SqliteCursorStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        if self._file_lock is not None:
+            self._file_lock.release()
 
     def __enter__(self) -> SqliteCursorStore:
         return self
