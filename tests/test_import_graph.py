@@ -207,3 +207,18 @@ def test_the_core_imports_no_face() -> None:
             continue
         wrong = sorted(t for t in targets if is_face(t, faces))
         assert not wrong, f"{name} (core) imports {wrong}"
+
+
+#: Core packages that faces build on (never faces themselves): the check above holds
+#: them to importing no face; this list makes sure they stay core, not declared faces.
+CORE_PACKAGES = ("tcxkit.events", "tcxkit.webhooks")
+
+
+def test_events_and_webhooks_are_core() -> None:
+    graph = import_graph()
+    for package in CORE_PACKAGES:
+        assert face_of(package) is None
+        modules = [m for m in graph if m == package or m.startswith(package + ".")]
+        assert modules, f"{package} has no modules"
+        for name in modules:
+            assert not [t for t in graph[name] if is_face(t)], name

@@ -19,6 +19,7 @@ from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
 from .callscmd import calls_group
+from .events import events_group
 from .globalopts import (
     NO_FLEET_KEY,
     ONE_PBX_COMMANDS,
@@ -148,7 +149,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "calls", "fleet", "state", "health", "exporter")
+FLEET_COMMANDS = ("call", "calls", "events", "fleet", "state", "health", "exporter")
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -693,6 +694,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 
 cli.add_command(state_group)
 cli.add_command(calls_group)
+cli.add_command(events_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

@@ -43,7 +43,7 @@ RELEASE_KEY = "tcxkit.release"
 #: ``ctx.meta`` key: True when the command run takes no --fleet/--inventory.
 NO_FLEET_KEY = "tcxkit.no_fleet"
 #: Built-in commands that talk to one PBX: ``--inventory FILE --pbx NAME`` may name it.
-ONE_PBX_COMMANDS = ("doctor", "mcp")
+ONE_PBX_COMMANDS = ("doctor", "mcp", "events")
 
 
 def _store(ctx: click.Context, param: click.Parameter, value: Any) -> Any:

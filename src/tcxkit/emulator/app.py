@@ -34,6 +34,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from . import happenings
 from .admin import AdminEndpoints
 from .config import EmulatorConfig
 from .healthctl import HealthControl
@@ -121,6 +122,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/tokens/expire", admin.expire_tokens, methods=["POST"]),
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
+        *happenings.routes(state),  # calls, registrations, trunks (tcxkit.events tests)
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",

@@ -1,0 +1,286 @@
+"""Control endpoints that make things happen on the emulated PBX (for events tests).
+
+A real PBX changes by itself: calls start and end, phones register, trunks drop.  These
+endpoints let a test (or a demo) cause each change over HTTP, so ``tcxkit.events`` is
+tested against the same XAPI answers a PBX would give.  They need the emulator's
+credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_denied`):
+
+* ``POST /emulator/calls`` ``{"from": "+441134960371", "to": "800"}`` -- a call starts:
+  it appears in ``ActiveCalls`` (``Status`` ``Ringing``); answers ``{"Id": n}``.
+  ``from``/``to`` are DNs of the PBX or external numbers (a leading ``+``).
+* ``POST /emulator/calls/{Id}/end`` ``{"answered": true, "by": "108"}`` -- it ends: it
+  leaves ``ActiveCalls`` and lands in the call log as its segments (a call to a queue or
+  ring group: the segment to the group, plus the member's when answered; ``by`` is who
+  answered, by default the first member or the callee).  ``{"answered": false}`` ends it
+  unanswered (a missed call).  Answers ``{"CallId": n, "SegmentIds": [...]}``.
+* ``POST /emulator/users/{Number}/registration`` ``{"registered": false}`` -- a phone
+  unregisters (``IsRegistered``), or registers with ``true``.
+* ``POST /emulator/trunks/{Number}/online`` ``{"online": false}`` -- a trunk goes down
+  (``IsOnline``), or up with ``true``.
+* ``POST /emulator/event-log`` ``{"Type": "Error", "Message": "...", "Source": "...",
+  "EventId": 4101}`` -- the PBX logs an event (``EventLogs``; ``TimeGenerated`` now);
+  answers ``{"Id": n}``.
+* ``POST /emulator/license`` ``{"ExpirationDate": "2026-12-31T00:00:00Z"}`` -- the licence
+  now expires then (``GetLicenseStatus``).
+
+Bad input is a 400 (a 404 for an unknown call or DN) with ``{"error": ...}`` saying what
+to send; bodies are bounded like every control endpoint's.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .admin import control_denied
+from .limits import MAX_JSON_BODY
+from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
+
+if TYPE_CHECKING:
+    from .state import AppState
+
+__all__ = ["Happenings", "routes"]
+
+_EXT, _QUEUE, _RING_GROUP, _TRUNK = 0, 1, 2, 5
+#: Calls in progress that a test may hold at once.
+MAX_INJECTED = 1000
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _error(status: int, message: str) -> Response:
+    return json_response(status, {"error": message}, OAUTH_JSON)
+
+
+class Happenings:
+    """The handlers; one per emulated PBX."""
+
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self._lock = threading.Lock()
+
+    async def _body(self, request: Request, example: str) -> dict[str, Any]:
+        try:
+            body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
+        except BodyTooLarge as exc:
+            raise _Refused(413, f"The body is larger than {exc.limit} bytes.") from None
+        except ValueError:
+            raise _Refused(400, f"The body is not JSON; send e.g. {example}.") from None
+        if not isinstance(body, dict):
+            raise _Refused(400, f"Send a JSON object, e.g. {example}.")
+        return body
+
+    async def _run(self, request: Request, work: Any) -> Response:
+        if (denied := control_denied(self.state, request)) is not None:
+            return denied
+        try:
+            return json_response(200, await work(request), OAUTH_JSON)
+        except _Refused as exc:
+            return _error(exc.status, str(exc))
+
+    # -- calls ------------------------------------------------------------------------------
+    async def start_call(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"from": "+441134960371", "to": "800"}'
+            body = await self._body(request, example)
+            src, dst = body.get("from"), body.get("to")
+            if not isinstance(src, str) or not isinstance(dst, str) or not src or not dst:
+                raise _Refused(400, f"Give 'from' and 'to' as strings, e.g. {example}.")
+            if len(src) > 40 or len(dst) > 40:
+                raise _Refused(400, "'from' and 'to' are at most 40 characters.")
+            for number in (src, dst):
+                if not number.startswith("+") and self._peer(number) is None:
+                    raise _Refused(404, f"No DN {number!r} on this PBX (external: start with +).")
+            with self._lock:
+                calls = self.state.entity_set("ActiveCalls")
+                if len(calls) >= MAX_INJECTED:
+                    raise _Refused(400, f"{MAX_INJECTED} calls are in progress; end some first.")
+                now = _stamp(time.time())
+                row = calls.insert(
+                    {"Caller": self._shown(src), "Callee": self._shown(dst), "Status": "Ringing",
+                     "EstablishedAt": now, "LastChangeStatus": now, "ServerNow": now}
+                )  # fmt: skip
+                self.state.extra.setdefault("injected_calls", {})[row["Id"]] = (src, dst)
+            return {"Id": row["Id"]}
+
+        return await self._run(request, work)
+
+    async def end_call(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"answered": true, "by": "108"}'
+            body = await self._body(request, example)
+            answered = body.get("answered")
+            by = body.get("by")
+            if not isinstance(answered, bool) or (by is not None and not isinstance(by, str)):
+                raise _Refused(400, f"Give 'answered' (true/false) and optionally 'by', e.g. {example}.")  # fmt: skip
+            try:
+                call_id = int(request.path_params["id"])
+            except ValueError:
+                raise _Refused(404, "A call Id is a number (from POST /emulator/calls).") from None
+            with self._lock:
+                calls = self.state.entity_set("ActiveCalls")
+                row = calls.get(call_id)
+                if row is None:
+                    raise _Refused(404, f"No call {call_id} in progress.")
+                src, dst = self.state.extra.get("injected_calls", {}).pop(
+                    call_id, (row.get("Caller") or "", row.get("Callee") or "")
+                )
+                segments = self._segments(row, src, dst, answered, by)
+                calls.delete(call_id)
+            return segments
+
+        return await self._run(request, work)
+
+    def _segments(
+        self, row: dict[str, Any], src: str, dst: str, answered: bool, by: str | None
+    ) -> dict[str, Any]:
+        from .demo import _Segment, _segment_row
+        from .domain.calls import call_log_set, store_segments
+
+        peer = self._peer(dst)
+        group = peer is not None and peer.get("Type") in ("Queue", "RingGroup")
+        if by is None and answered:
+            by = (self._members(dst) or [dst])[0] if group else dst
+        began = _epoch(row.get("EstablishedAt"))
+        total = max(1, int(time.time() - began))
+        ring = min(total, 3) if answered else total
+        talk = total - ring if answered else 0
+        trunk = self._trunk()
+        inbound, outbound = src.startswith("+"), dst.startswith("+")
+        direction = "Inbound" if inbound else ("Outbound" if outbound else "Internal")
+        dst_type = _QUEUE if peer and peer.get("Type") == "Queue" else (
+            _RING_GROUP if group else (_TRUNK if outbound else _EXT))  # fmt: skip
+
+        def seg(to: str, to_type: int, ok: bool, indent: int, action: str, at: float) -> Any:
+            return _Segment(
+                at=at, source=trunk if inbound else src, source_type=_TRUNK if inbound else _EXT,
+                source_caller=src, destination=trunk if outbound else to, destination_type=to_type,
+                destination_caller=to, answered=ok, ring=ring, talk=talk if ok else 0,
+                direction=direction, indent=indent, action=action,
+                action_type=_QUEUE if indent else _EXT,
+            )  # fmt: skip
+
+        planned = [seg(dst, dst_type, answered, 0, (by or "") if group and answered else "", began)]
+        if group and answered and by:
+            planned.append(seg(by, _EXT, True, 1, dst, began + ring))
+        es = call_log_set(self.state)
+        top = self.state.store.execute(
+            f"SELECT coalesce(max(k), 0), coalesce(max(json_extract(data, '$.CallId')), 0) "
+            f'FROM "{es.table}"'
+        )[0]
+        names = {p["Number"]: p["Name"] for p in self.state.entity_set("Peers").all()}
+        call_no = int(top[1]) + 1
+        rows = [_segment_row(s, int(top[0]) + 1 + i, call_no, names) for i, s in enumerate(planned)]
+        store_segments(self.state, rows)
+        return {"CallId": call_no, "SegmentIds": [r["SegmentId"] for r in rows]}
+
+    # -- DN state ---------------------------------------------------------------------------
+    async def registration(self, request: Request) -> Response:
+        return await self._run(request, lambda r: self._flag(r, "Users", "IsRegistered", "registered"))  # fmt: skip
+
+    async def trunk_online(self, request: Request) -> Response:
+        return await self._run(request, lambda r: self._flag(r, "Trunks", "IsOnline", "online"))
+
+    async def _flag(self, request: Request, set_name: str, field: str, key: str) -> Any:
+        example = f'{{"{key}": false}}'
+        body = await self._body(request, example)
+        value = body.get(key)
+        if not isinstance(value, bool):
+            raise _Refused(400, f"Give '{key}' as true or false, e.g. {example}.")
+        number = request.path_params["number"]
+        es = self.state.entity_set(set_name)
+        with self._lock:
+            row = es.find_one(Number=number)
+            if row is None:
+                raise _Refused(404, f"No {set_name[:-1].lower()} {number!r} on this PBX.")
+            es.update(row["Id"], {field: value})
+        return {"Number": number, field: value}
+
+    # -- system -----------------------------------------------------------------------------
+    async def event_log(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"Type": "Error", "Message": "Trunk 10000 lost registration"}'
+            body = await self._body(request, example)
+            kind, message = body.get("Type"), body.get("Message")
+            if kind not in ("Error", "Warning", "Info") or not isinstance(message, str):
+                raise _Refused(400, f"Give 'Type' (Error, Warning or Info) and 'Message', e.g. {example}.")  # fmt: skip
+            source, event_id = body.get("Source", "System"), body.get("EventId", 0)
+            if not isinstance(source, str) or isinstance(event_id, bool) or not isinstance(event_id, int):  # fmt: skip
+                raise _Refused(400, "'Source' is a string and 'EventId' an integer.")
+            if len(message) > 4000 or len(source) > 200:
+                raise _Refused(400, "'Message' is at most 4000 characters, 'Source' 200.")
+            row = self.state.entity_set("EventLogs").insert(
+                {"Type": kind, "Message": message, "Source": source, "EventId": event_id,
+                 "Group": "", "GroupName": "", "Params": [], "TimeGenerated": _stamp(time.time())}
+            )  # fmt: skip
+            return {"Id": row["Id"]}
+
+        return await self._run(request, work)
+
+    async def license(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            example = '{"ExpirationDate": "2026-12-31T00:00:00Z"}'
+            body = await self._body(request, example)
+            expires = body.get("ExpirationDate")
+            if not isinstance(expires, str) or _epoch(expires, None) is None:
+                raise _Refused(400, f"Give 'ExpirationDate' as a date-time, e.g. {example}.")
+            current = self.state.singleton("LicenseStatus")
+            self.state.set_singleton("LicenseStatus", {**current, "ExpirationDate": expires})
+            return {"ExpirationDate": expires}
+
+        return await self._run(request, work)
+
+    # -- lookups ----------------------------------------------------------------------------
+    def _peer(self, number: str) -> dict[str, Any] | None:
+        return self.state.entity_set("Peers").find_one(Number=number)  # type: ignore[no-any-return]
+
+    def _shown(self, number: str) -> str:
+        peer = self._peer(number)
+        return f"{number} {peer['Name']}" if peer else number
+
+    def _members(self, number: str) -> list[str]:
+        for set_name, field in (("Queues", "Agents"), ("RingGroups", "Members")):
+            row = self.state.entity_set(set_name).find_one(Number=number)
+            if row is not None:
+                return [m["Number"] for m in row.get(field) or [] if m.get("Number")]
+        return []
+
+    def _trunk(self) -> str:
+        trunks = self.state.entity_set("Trunks").all()
+        return str(trunks[0]["Number"]) if trunks else "10000"
+
+
+def _stamp(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _epoch(text: Any, fallback: float | None = -1.0) -> Any:
+    """Epoch seconds of a date-time text; ``fallback`` (-1: now) when unreadable."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return time.time() if fallback == -1.0 else fallback
+
+
+def routes(state: AppState) -> list[Route]:
+    """The control routes, for :func:`.app.create_app`."""
+    h = Happenings(state)
+    return [
+        Route("/emulator/calls", h.start_call, methods=["POST"]),
+        Route("/emulator/calls/{id}/end", h.end_call, methods=["POST"]),
+        Route("/emulator/users/{number}/registration", h.registration, methods=["POST"]),
+        Route("/emulator/trunks/{number}/online", h.trunk_online, methods=["POST"]),
+        Route("/emulator/event-log", h.event_log, methods=["POST"]),
+        Route("/emulator/license", h.license, methods=["POST"]),
+    ]

@@ -1,0 +1,174 @@
+"""The watcher: polls each source of one PBX at its interval and commits what it finds.
+
+Sources are sans-I/O (:mod:`.source`); this module is the small driver that runs their
+queries with a :class:`tcxkit.Client` and commits each poll's events with the source's
+next state (:mod:`.store`).  Consumers read the store's outbox (:func:`drain`), so the
+printer and the webhook relay share one delivery rule: the position moves only past
+what was handed over.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..errors import UsageError
+from ..results import records_of
+from .calls import ActiveCallsSource, CallLogSource
+from .model import EVENT_TYPES, Event
+from .source import PollContext, Query, Source
+from .status import TrunkSource, UsersSource
+from .system import BackupsSource, EventLogSource, LicenseSource
+
+if TYPE_CHECKING:
+    from ..client import AsyncClient, Client
+    from .store import CursorStore
+
+__all__ = ["SOURCES", "AsyncWatcher", "Watcher", "drain", "sources_for"]
+
+#: Every source, in the order a poll runs them.
+SOURCES: tuple[Callable[[], Source], ...] = (
+    ActiveCallsSource,
+    CallLogSource,
+    UsersSource,
+    TrunkSource,
+    BackupsSource,
+    LicenseSource,
+    EventLogSource,
+)
+
+
+def sources_for(types: Iterable[str] = ()) -> list[Source]:
+    """The sources that produce ``types`` (every source when empty); unknown types refused."""
+    wanted = set(types)
+    unknown = sorted(wanted - set(EVENT_TYPES))
+    if unknown:
+        raise UsageError(
+            f"Unknown event type {', '.join(map(repr, unknown))}.",
+            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
+        )
+    found = [make() for make in SOURCES]
+    return [s for s in found if not wanted or wanted & set(s.types)]
+
+
+@dataclass
+class _Schedule:
+    """What both drivers share: which sources are due, and one poll's bookkeeping."""
+
+    store: CursorStore
+    pbx: str
+    pbx_key: str
+    sources: list[Source]
+    types: frozenset[str] = frozenset()  # only these types are recorded (empty: all)
+    interval: float | None = None  # overrides every source's own interval
+    since: timedelta | None = None  # first poll of a source only
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    _due: dict[str, float] = field(default_factory=dict)
+
+    def _begin(self, source: Source) -> tuple[dict[str, Any] | None, PollContext, list[Query]]:
+        state = self.store.load(self.pbx, source.name)
+        ctx = PollContext(self.pbx, self.pbx_key, self.clock(), self.since)
+        return state, ctx, list(source.queries(state, ctx).queries)
+
+    def _finish(
+        self,
+        source: Source,
+        state: dict[str, Any] | None,
+        answers: list[list[dict[str, Any]]],
+        ctx: PollContext,
+    ) -> int:
+        polled = source.consume(state, answers, ctx)
+        events = [e for e in polled.events if not self.types or e.type in self.types]
+        return self.store.commit(self.pbx, source.name, polled.state, events)
+
+    def _take_due(self) -> list[Source]:
+        """The sources due now, each due again after its interval -- even when this poll
+        fails (PBX down): a failing source is retried at its pace, not in a tight loop."""
+        now = time.monotonic()
+        due = [s for s in self.sources if self._due.get(s.name, 0.0) <= now]
+        for source in due:
+            self._due[source.name] = now + (self.interval or source.interval)
+        return due
+
+    def seconds_to_next(self) -> float:
+        """How long until a source is due (0 when one is due now)."""
+        if not self._due:
+            return 0.0
+        return max(0.0, min(self._due.values()) - time.monotonic())
+
+
+@dataclass
+class Watcher(_Schedule):
+    """Polls ``sources`` of one PBX into ``store`` with a :class:`tcxkit.Client`."""
+
+    client: Client | None = None
+
+    def poll(self, source: Source) -> int:
+        """Poll one source now and commit; returns how many new events were recorded."""
+        state, ctx, queries = self._begin(source)
+        return self._finish(source, state, [self._run(q) for q in queries], ctx)
+
+    def poll_all(self) -> int:
+        """Poll every source once (``--once``)."""
+        return sum(self.poll(s) for s in self.sources)
+
+    def poll_due(self) -> int:
+        """Poll the sources whose interval has passed; returns the new events recorded."""
+        return sum(self.poll(s) for s in self._take_due())
+
+    def _run(self, query: Query) -> list[dict[str, Any]]:
+        assert self.client is not None
+        if query.all_pages:
+            return list(self.client.paginate(query.action, **query.params))
+        return records_of(self.client.call(query.action, **query.params))
+
+
+@dataclass
+class AsyncWatcher(_Schedule):
+    """The same with a :class:`tcxkit.AsyncClient` (many PBXs on one event loop)."""
+
+    client: AsyncClient | None = None
+
+    async def poll(self, source: Source) -> int:
+        state, ctx, queries = self._begin(source)
+        return self._finish(source, state, [await self._run(q) for q in queries], ctx)
+
+    async def poll_all(self) -> int:
+        return sum([await self.poll(s) for s in self.sources])
+
+    async def poll_due(self) -> int:
+        return sum([await self.poll(s) for s in self._take_due()])
+
+    async def _run(self, query: Query) -> list[dict[str, Any]]:
+        assert self.client is not None
+        if query.all_pages:
+            return [row async for row in self.client.paginate(query.action, **query.params)]
+        return records_of(await self.client.call(query.action, **query.params))
+
+
+def drain(
+    store: CursorStore,
+    consumer: str,
+    pbx: str,
+    deliver: Callable[[Event], bool],
+    *,
+    batch: int = 100,
+) -> int:
+    """Hand the outbox's events after ``consumer``'s position to ``deliver``, in order.
+
+    The position moves past an event only when ``deliver`` returns True; the first False
+    stops the drain there (the rest wait, in order).  Returns how many were delivered.
+    """
+    done = 0
+    while True:
+        pending = store.pending(consumer, pbx, batch)
+        if not pending:
+            return done
+        for seq, event in pending:
+            if not deliver(event):
+                return done
+            store.ack(consumer, pbx, seq)
+            done += 1

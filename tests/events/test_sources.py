@@ -1,0 +1,204 @@
+"""The sans-I/O sources with hand-made rows, and the cursor store, without a PBX."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tcxkit.errors import ConfigurationError, UsageError
+from tcxkit.events import (
+    ActiveCallsSource,
+    CallLogSource,
+    Event,
+    PollContext,
+    SqliteCursorStore,
+    UsersSource,
+    sources_for,
+)
+from tcxkit.events.calls import assemble_call, seconds
+from tcxkit.events.store import KEEP
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+CTX = PollContext("hq", "https://pbx.example.com", NOW)
+
+
+def _seg(seg: int, call: int, answered: bool, dst: str = "800", dst_type: int = 1,
+         indent: int = 0, start: str = "2026-03-10T11:00:00Z", **extra: Any) -> dict[str, Any]:  # fmt: skip
+    return {
+        "SegmentId": seg, "CallId": call, "CdrId": f"cdr-{call}", "StartTime": start,
+        "Direction": "Inbound", "SourceDn": "10000", "SourceType": 5,
+        "SourceCallerId": "+441134960371", "SourceDisplayName": "BT", "DestinationDn": dst,
+        "DestinationType": dst_type, "DestinationCallerId": dst, "DestinationDisplayName": dst,
+        "actionDnDn": "", "Answered": answered, "RingingDuration": "PT20S",
+        "TalkingDuration": "PT1M5S" if answered else "PT0S", "Indent": indent, **extra,
+    }  # fmt: skip
+
+
+def test_call_log_baseline_then_only_new_segments() -> None:
+    source = CallLogSource()
+    first = source.queries(None, CTX)
+    assert len(first.queries) == 1 and first.queries[0].params["top"] == 1
+    polled = source.consume(None, [[{"SegmentId": 41}]], CTX)
+    assert (polled.events, polled.state) == ([], {"segment": 41})
+    query = source.queries(polled.state, CTX).queries[0]
+    assert query.params["filter"] == "SegmentId gt 41"
+    assert query.params["periodFrom"] == NOW - timedelta(hours=24)
+    rows = [_seg(40, 1, False), _seg(42, 2, True), _seg(43, 2, True, "108", 0, 1),
+            _seg(42, 2, True)]  # an old one, a call of two legs, a repeat across pages  # fmt: skip
+    polled = source.consume({"segment": 41}, [rows], CTX)
+    assert [e.type for e in polled.events] == ["call.ended"]
+    assert polled.state == {"segment": 43}
+    data = polled.events[0].data
+    assert data["answered_by"]["dn"] == "108" and len(data["legs"]) == 2
+    assert data["ended"] == "2026-03-10T11:01:25+00:00"  # start + 20 s ring + 65 s talk
+
+
+def test_call_ids_are_stable_and_per_type() -> None:
+    source = CallLogSource()
+    a = source.consume({"segment": 0}, [[_seg(1, 7, False)]], CTX).events
+    b = source.consume({"segment": 0}, [[_seg(1, 7, False)]], CTX).events
+    assert [e.id for e in a] == [e.id for e in b]
+    assert [e.type for e in a] == ["call.ended", "call.missed"] and a[0].id != a[1].id
+    other = PollContext("renamed", "https://pbx.example.com", NOW + timedelta(hours=1))
+    assert source.consume({"segment": 0}, [[_seg(1, 7, False)]], other).events[0].id == a[0].id
+
+
+def test_outbound_unanswered_is_not_missed() -> None:
+    row = _seg(1, 9, False, "10000", 5, Direction="Outbound")
+    events = CallLogSource().consume({"segment": 0}, [[row]], CTX).events
+    assert [e.type for e in events] == ["call.ended"]
+
+
+def test_since_on_the_first_poll() -> None:
+    ctx = PollContext("hq", "k", NOW, since=timedelta(hours=1))
+    plan = CallLogSource().queries(None, ctx)
+    assert plan.queries[1].params["periodFrom"] == NOW - timedelta(hours=1)
+    polled = CallLogSource().consume(None, [[{"SegmentId": 5}], [_seg(5, 3, False)]], ctx)
+    assert [e.type for e in polled.events] == ["call.ended", "call.missed"]
+    assert polled.state == {"segment": 5}
+
+
+def test_active_calls_baseline_and_new_ids() -> None:
+    source = ActiveCallsSource()
+    row = {"Id": 5, "Caller": "100", "Callee": "101", "Status": "Talking",
+           "EstablishedAt": "2026-03-10T11:59:00Z"}  # fmt: skip
+    first = source.consume(None, [[row]], CTX)
+    assert first.events == []
+    new = {**row, "Id": 6, "EstablishedAt": "2026-03-10T11:59:30Z"}
+    polled = source.consume(first.state, [[row, new]], CTX)
+    assert [e.data["active_call_id"] for e in polled.events] == [6]
+    assert polled.events[0].time == "2026-03-10T11:59:30+00:00"
+    since = PollContext("hq", "k", NOW, since=timedelta(minutes=5))
+    assert len(source.consume(None, [[row]], since).events) == 1
+
+
+def test_flag_source_reports_flips_only() -> None:
+    source = UsersSource()
+    rows = [{"Number": "100", "IsRegistered": True, "FirstName": "Alice", "LastName": "Archer"}]
+    base = source.consume(None, [rows], CTX)
+    assert base.events == []
+    assert base.state == {"dns": {"100": {"IsRegistered": True, "CurrentProfileName": None,
+                                          "QueueStatus": None}}}  # fmt: skip
+    same = source.consume(base.state, [rows], CTX)
+    assert same.events == []
+    flipped = [{**rows[0], "IsRegistered": False}, {"Number": "199", "IsRegistered": False}]
+    polled = source.consume(base.state, [flipped], CTX)
+    assert [(e.type, e.data) for e in polled.events] == [
+        ("dn.unregistered", {"number": "100", "name": "Alice Archer", "registered": False})
+    ]  # a DN new since the last poll is no change
+
+
+def test_durations_and_unknown_types() -> None:
+    assert seconds("PT1H2M3.5S") == 3723.5 and seconds("P1D") == 86400
+    assert seconds(None) == seconds("soon") == 0
+    assert assemble_call([_seg(1, 1, True)])["talking_seconds"] == 65
+    with pytest.raises(UsageError, match=r"Unknown event type 'call\.exploded'"):
+        sources_for(["call.exploded"])
+    assert [s.name for s in sources_for(["trunk.down"])] == ["trunks"]
+
+
+def _event(n: int) -> Event:
+    return Event(f"evt_{n}", "trunk.down", "2026-03-10T12:00:00+00:00", "hq", {"n": n})
+
+
+def test_store_commits_events_with_state_and_dedupes(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.sqlite"
+    with SqliteCursorStore(path) as store:
+        assert store.load("hq", "trunks") is None
+        assert store.commit("hq", "trunks", {"v": 1}, [_event(1), _event(2)]) == 2
+        assert store.commit("hq", "trunks", {"v": 2}, [_event(2), _event(3)]) == 1
+        assert store.load("hq", "trunks") == {"v": 2}
+        pending = store.pending("relay", "hq")
+        assert [e.id for _, e in pending] == ["evt_1", "evt_2", "evt_3"]
+        store.ack("relay", "hq", pending[0][0])
+        assert [e.id for _, e in store.pending("relay", "hq")] == ["evt_2", "evt_3"]
+        assert len(store.pending("watch", "hq")) == 3  # positions are per consumer
+        assert store.pending("relay", "other") == []
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    with SqliteCursorStore(path) as again:  # a restart resumes
+        assert [e.id for _, e in again.pending("relay", "hq")] == ["evt_2", "evt_3"]
+
+
+def test_store_keeps_the_newest_delivered_ids(tmp_path: Path) -> None:
+    with SqliteCursorStore() as store:
+        store.commit("hq", "s", {}, [_event(n) for n in range(KEEP + 5)])
+        last = store.pending("c", "hq", KEEP + 5)[-1][0]
+        store.ack("c", "hq", last)
+        left = store._db.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        assert left == KEEP
+        assert store.commit("hq", "s", {}, [_event(KEEP + 4)]) == 0  # still deduped
+
+
+def test_store_refuses_a_file_others_can_change(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.sqlite"
+    SqliteCursorStore(path).close()
+    os.chmod(path, 0o666)
+    with pytest.raises(ConfigurationError, match=r"event cursor store .* is readable or writable"):
+        SqliteCursorStore(path)
+
+
+def test_backups_license_and_event_log_sources() -> None:
+    from tcxkit.events import BackupsSource, EventLogSource, LicenseSource
+
+    backups = BackupsSource()
+    old = {"FileName": "a.zip", "CreationTime": "2026-03-01T02:00:00Z", "Size": 10}
+    base = backups.consume(None, [[old]], CTX)
+    assert base.events == [] and base.state == {"files": ["a.zip"]}
+    new = {"FileName": "b.zip", "CreationTime": "2026-03-10T02:00:00Z", "Size": 20}
+    polled = backups.consume(base.state, [[old, new]], CTX)
+    assert [e.data["file_name"] for e in polled.events] == ["b.zip"]
+
+    lic = LicenseSource()
+    far = lic.consume(None, [[{"ExpirationDate": "2027-01-01T00:00:00Z"}]], CTX)
+    assert far.events == []
+    near = [{"ExpirationDate": "2026-03-11T06:00:00Z"}]  # 18 h left
+    first = lic.consume(far.state, [near], CTX)
+    assert [e.data["threshold_days"] for e in first.events] == [1]
+    assert first.events[0].data["days_left"] == 0
+    assert lic.consume(first.state, [near], CTX).events == []
+
+    log = EventLogSource()
+    assert log.queries(None, CTX).queries[0].params["orderby"] == "Id desc"
+    base = log.consume(None, [[{"Id": 7}]], CTX)
+    assert base.state == {"id": 7}
+    query = log.queries(base.state, CTX).queries[0]
+    assert query.params["filter"] == "Id gt 7 and (Type eq 'Error' or Type eq 'Warning')"
+    rows = [{"Id": 9, "Type": "Error", "TimeGenerated": "2026-03-10T11:00:00Z"},
+            {"Id": 8, "Type": "Warning"}, {"Id": 9, "Type": "Error"}]  # fmt: skip
+    polled = log.consume(base.state, [rows], CTX)
+    assert [e.data["log_id"] for e in polled.events] == [8, 9]
+    assert polled.state == {"id": 9}
+    assert polled.events[0].time == "2026-03-10T12:00:00+00:00"  # no time given: the poll's
+
+
+def test_an_exclusive_store_is_refused_while_another_holds_it(tmp_path: Path) -> None:
+    path = tmp_path / "cursor.sqlite"
+    with SqliteCursorStore(path, exclusive=True):
+        with pytest.raises(UsageError, match="Another process is using the event cursor store"):
+            SqliteCursorStore(path, exclusive=True)
+        SqliteCursorStore(path).close()  # a reader that does not ask for it still opens
+    SqliteCursorStore(path, exclusive=True).close()  # released with the first
