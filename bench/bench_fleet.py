@@ -127,20 +127,29 @@ def main() -> None:
                 run_child(command, env)
             runs: dict[str, list[dict[str, float]]] = {name: [] for name in todo}
             names = list(todo)
+            loads = [os.getloadavg()[0]]
             for r in range(args.rounds):
                 order = names[r % len(names) :] + names[: r % len(names)]
                 for name in order:
                     runs[name].append(run_child(todo[name], env))
-    report(runs, args, startup)
+                loads.append(os.getloadavg()[0])
+    report(runs, args, startup, loads)
 
 
-def _ratios(samples: list[dict[str, float]], ref: list[dict[str, float]]) -> str:
-    r = [s["wall"] / b["wall"] for s, b in zip(samples, ref, strict=True)]
+def _ratios(
+    samples: list[dict[str, float]], ref: list[dict[str, float]], what: str = "wall"
+) -> str:
+    """Median (range) of the per-round ratios: each round's sides ran one after the other,
+    so each ratio compares runs that saw the same load."""
+    r = [s[what] / b[what] for s, b in zip(samples, ref, strict=True)]
     return f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})"
 
 
 def report(
-    runs: dict[str, list[dict[str, float]]], args: argparse.Namespace, startup: float
+    runs: dict[str, list[dict[str, float]]],
+    args: argparse.Namespace,
+    startup: float,
+    loads: list[float],
 ) -> None:
     """Per side: medians, and the median (range) of per-round ratios to two baselines: the
     same read on one PBX without --fleet, and on one PBX through the same fleet path."""
@@ -151,17 +160,21 @@ def report(
         one = {"3cx": runs["3cx, one PBX (no --fleet)"], "Fleet.call": runs["Fleet.call, one PBX"]}
         same = {"3cx": runs["3cx --fleet first"], "Fleet.call": runs["Fleet.call, one PBX"]}
     out = {"machine": machine(), "instances": args.instances, "rounds": args.rounds,
-           "top": args.top, "emulator_startup_s": round(startup, 2), "samples": runs}  # fmt: skip
+           "top": args.top, "emulator_startup_s": round(startup, 2), "samples": runs,
+           "load_average_1min": loads}  # fmt: skip
     what = "state plan" if args.workload == "state" else f"ListUser $top={args.top}"
+    print(f"{args.rounds} interleaved rounds; 1-minute load average "
+          f"{min(loads):.1f}-{max(loads):.1f} ({os.cpu_count()} CPUs)")  # fmt: skip
     print(f"| {args.instances} PBXs, {what} | wall (median) | CPU (median) "
-          "| wall / one PBX | wall / one PBX, same path |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|")
+          "| wall / one PBX | wall / one PBX, same path | CPU / one PBX |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
     for name, samples in runs.items():
         kind = name.split(" ")[0].rstrip(",")
         wall = statistics.median(s["wall"] for s in samples)
         cpu = statistics.median(s["cpu"] for s in samples)
         print(f"| {name} | {wall:.2f} s | {cpu:.2f} s | {_ratios(samples, one[kind])} "
-              f"| {_ratios(samples, same[kind])} |")  # fmt: skip
+              f"| {_ratios(samples, same[kind])} "
+              f"| {_ratios(samples, one[kind], 'cpu')} |")  # fmt: skip
     print(json.dumps(out), file=sys.stderr)
 
 

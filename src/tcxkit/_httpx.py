@@ -67,7 +67,16 @@ class LeanClient(httpx.Client):
 
 
 class LeanAsyncClient(httpx.AsyncClient):
-    """``httpx.AsyncClient`` without a cookie jar (see :class:`_NoCookies`)."""
+    """``httpx.AsyncClient`` without a cookie jar (see :class:`_NoCookies`), whose own
+    transport does its network I/O on asyncio streams under asyncio
+    (:mod:`tcxkit._asyncnet`; a ``transport=`` given is used as it is)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if kwargs.get("transport") is None:
+            from ._asyncnet import use_asyncio_streams
+
+            use_asyncio_streams(self._transport)
 
     @property
     def cookies(self) -> httpx.Cookies:

@@ -290,6 +290,7 @@ class _Base:
         self._headers = dict(self._core.base_headers)
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._token_lock: Any = None  # AsyncClient: an asyncio.Lock made in the running loop
+        self._loading: dict[str, Any] = {}  # AsyncClient: token-store reads in flight, by key
 
     def _request(self, send: Send) -> httpx.Request:
         """The httpx request for a step.
@@ -555,8 +556,23 @@ class AsyncClient(_Base):
             return None
         if isinstance(step, NeedToken):
             return await self._token(step.stale)
+        if isinstance(step, Load) and step.shared:
+            return await self._shared_load(step)
         # The store may be a disk or a service: never on the event loop.
         return await asyncio.to_thread(_store_step, self._core, step)
+
+    async def _shared_load(self, step: Load) -> Any:
+        """One store read for every call that starts without a token (see :class:`Load`):
+        the first starts it, the others await the same; a caller cancelled leaves the
+        read running for the rest (shielded)."""
+        import asyncio
+
+        pending = self._loading.get(step.key)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(_store_step, self._core, step))
+            self._loading[step.key] = pending
+            pending.add_done_callback(lambda _done: self._loading.pop(step.key, None))
+        return await asyncio.shield(pending)
 
     async def _send(self, send: Send) -> RawResponse:
         request = self._request(send)

@@ -51,9 +51,16 @@ class NeedToken:
 
 @dataclass(slots=True)
 class Load:
-    """Read the token store's entry for ``key``; the outcome is the entry or None."""
+    """Read the token store's entry for ``key``; the outcome is the entry or None.
+
+    ``shared``: a first look (no token yet, no 401 behind it), which a driver may answer
+    with a read already in flight for the same key -- a PBX's first calls all start at
+    once, and each reading the store would cost a thread and a file read per call.  A
+    re-read after a 401 is never shared: it must see what was stored after the 401.
+    """
 
     key: str
+    shared: bool = False
 
 
 @dataclass(slots=True)
@@ -117,9 +124,9 @@ class ClientCore:
             yield from self._save()
 
     # -- the token store (carried out by the driver) ---------------------------
-    def _load(self) -> Flow:
+    def _load(self, shared: bool = False) -> Flow:
         if self.store is not None:
-            self.tokens.merge((yield Load(self.tokens.key)))
+            self.tokens.merge((yield Load(self.tokens.key, shared)))
 
     def _save(self) -> Flow:
         if self.store is not None:
@@ -130,7 +137,7 @@ class ClientCore:
         if self.releases.resolved:
             return self.releases.catalog
         if not self.tokens.has_version():
-            yield from self._load()
+            yield from self._load(shared=True)
         remembered = self.tokens.pbx_version()
         if remembered:
             return self.releases.adopt(remembered)
@@ -228,7 +235,7 @@ class ClientCore:
         """
         token = self.tokens.token()
         if token is None or stale is not None:
-            yield from self._load()
+            yield from self._load(shared=stale is None)
             token = self.tokens.token()
         if token is not None and token.fresh() and token.access_token != stale:
             return token.access_token

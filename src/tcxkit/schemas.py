@@ -31,6 +31,7 @@ class SchemaIndex:
         self._schemas = schemas
         # id(schema) -> (schema, merged); keeping the schema alive keeps its id unique.
         self._merged: dict[int, tuple[dict[str, Any], dict[str, Any] | None]] = {}
+        self._unwrapped: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
 
     @property
     def schemas(self) -> Mapping[str, dict[str, Any]] | None:
@@ -50,13 +51,23 @@ class SchemaIndex:
         return schema
 
     def unwrap(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """``{"allOf": [{"$ref": X}], "nullable": true}`` (the spec's nullable reference) -> X."""
+        """``{"allOf": [{"$ref": X}], "nullable": true}`` (the spec's nullable reference) -> X.
+
+        Remembered per schema object, as :meth:`declared_properties` is: a state plan asks
+        it for every field of every object of every PBX (docs/benchmarks.md, fleet)."""
+        cached = self._unwrapped.get(id(schema))  # the schema kept alive keeps its id unique
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        given = schema
         schema = self.resolve(schema)
         while True:
             parts = schema.get("allOf")
             if not parts or len(parts) != 1 or schema.get("properties"):
-                return schema
+                break
             schema = self.resolve(parts[0])
+        if "$ref" in given or "allOf" in given:  # the spec's own; a plain schema costs nothing
+            self._unwrapped[id(given)] = (given, schema)
+        return schema
 
     def declared_properties(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         """All properties of an object schema, ``allOf`` parts merged (parents first, own win).

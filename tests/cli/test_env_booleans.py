@@ -6,12 +6,8 @@ verification on, a client fails the handshake and never sends one.
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -19,42 +15,8 @@ import pytest
 
 from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
 
+from ..certs import serve_tls
 from .conftest import SECRET, Runner
-
-
-def _self_signed(folder: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
 
 
 class _Counting(BaseHTTPRequestHandler):
@@ -76,22 +38,8 @@ class _Counting(BaseHTTPRequestHandler):
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[Any]:
     """``https://127.0.0.1:PORT`` with a self-signed certificate; ``.seen`` lists requests."""
-    cert, key = _self_signed(tmp_path)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
-    server.seen = []  # type: ignore[attr-defined]
-    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    server.url = f"https://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    try:
+    with serve_tls(_Counting, tmp_path) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _to(server: Any) -> dict[str, str]:

@@ -103,16 +103,21 @@ def unknown_fields(kind: ManagedType, body: dict[str, Any], cat: Catalog) -> lis
         return []
     index = cat.schema_index
     problems: list[Problem] = []
-    props = dict(_props(index, schema))
-    for name in kind.key:  # a key is a field, whether the body carries it or not
-        props.setdefault(name, {})
+    declared = _props(index, schema)  # not copied: this runs for every object of a plan
     for k, v in body.items():
-        ref = next((r for r in kind.refs if r.field == k), None)
-        extra: dict[str, Any] = {ref.as_name: {}} if ref is not None and ref.as_name else {}
-        sub = props.get(k)
+        sub = declared.get(k)
         if sub is None:
+            if k in kind.key:  # a key is a field, whether the body carries it or not
+                continue
+            props = dict(declared)
+            for name in kind.key:
+                props.setdefault(name, {})
             problems.append(Problem(k, unknown_property(k, props)))
             continue
+        if not isinstance(v, dict | list):
+            continue  # a scalar: its name was all there was to check
+        ref = next((r for r in kind.refs if r.field == k), None)
+        extra: dict[str, Any] = {ref.as_name: {}} if ref is not None and ref.as_name else {}
         _walk(index, sub, v, k, problems, extra)
     return problems
 
@@ -134,13 +139,13 @@ def _walk(
     if not isinstance(value, dict):
         return
     flat = index.unwrap(schema)
-    props = _props(index, schema)
+    props = index.declared_properties(flat) or {}
     if not props or flat.get("additionalProperties") not in (None, False):
         return  # a free-form object: any name goes
-    props = {**props, **extra}
+    if extra:
+        props = {**props, **extra}
     for k, v in value.items():
-        here = f"{path}.{k}"
         if k not in props:
-            problems.append(Problem(here, unknown_property(str(k), props)))
-        else:
-            _walk(index, props[k], v, here, problems, {})
+            problems.append(Problem(f"{path}.{k}", unknown_property(str(k), props)))
+        elif isinstance(v, dict | list):
+            _walk(index, props[k], v, f"{path}.{k}", problems, {})

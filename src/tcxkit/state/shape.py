@@ -31,12 +31,28 @@ def is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
-def _prune(value: Any) -> Any:
-    if isinstance(value, dict):  # each value pruned once (twice per level was 2^depth calls)
-        pruned = ((k, _prune(v)) for k, v in value.items())
-        return {k: v for k, v in pruned if not is_empty(v)}
+def _file_form(value: Any, in_list: bool = False) -> Any:
+    """``value`` in a file's form, in one pass: an object inside a list loses its ``Id``
+    (a database Id of one PBX, meaningless on another; top-level Ids are in each kind's
+    ``exclude``), and empty values go, an object or list emptied by that included.
+
+    One pass over a row rather than a drop pass and a prune pass: it runs on every
+    object of every kind of every PBX a plan reads (docs/benchmarks.md, fleet)."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if in_list and k == "Id":
+                continue
+            if isinstance(v, dict | list):
+                v = _file_form(v)
+                if not v:
+                    continue
+            elif v is None or v == "":
+                continue
+            out[k] = v
+        return out
     if isinstance(value, list):
-        return [_prune(v) for v in value]
+        return [_file_form(v, True) for v in value]
     return value
 
 
@@ -52,12 +68,6 @@ def _drop(value: Any, unwanted: Callable[[str, bool], bool], in_list: bool = Fal
 def strip_secrets(value: Any) -> Any:
     """``value`` without fields whose name is a secret's (the one rule of :mod:`tcxkit.redaction`)."""
     return _drop(value, lambda name, _in_list: is_secret_key(name))
-
-
-def _item_id(name: str, in_list: bool) -> bool:
-    """An ``Id`` in an object inside a list (a profile's, a menu entry's): a database Id of
-    one PBX, meaningless on another.  Top-level Ids are in each kind's ``exclude``."""
-    return in_list and name == "Id"
 
 
 def _names_of(ids: Ids, kind: str) -> dict[Any, str]:
@@ -106,8 +116,9 @@ def to_file(
 ) -> dict[str, Any]:
     """A PBX row as a file's object body (without its key unless the key is a label).
 
-    No deep copy of ``row``: nothing below changes a container in place, and ``_drop``
-    rebuilds every dict and list, so the result shares nothing mutable with ``row``."""
+    No deep copy of ``row``: nothing below changes a container in place, and
+    ``_file_form`` rebuilds every dict and list, so the result shares nothing mutable
+    with ``row``."""
     body = {k: v for k, v in row.items() if not k.startswith("@") and k not in kind.exclude}
     if not kind.singleton and not kind.key_in_body:
         body.pop(kind.key[0], None)
@@ -119,7 +130,7 @@ def to_file(
             body[name] = _number_list_to_file(body[name])
     if not secrets:
         body = strip_secrets(body)
-    return _prune(_drop(body, _item_id))
+    return _file_form(body)
 
 
 def _ref_to_pbx(kind: ManagedType, key: str, ref: Ref, value: Any, ids: Ids) -> Any:
@@ -163,6 +174,10 @@ def to_pbx(kind: ManagedType, key: str, fields: Mapping[str, Any], ids: Ids) -> 
     return body
 
 
+#: Scalars of one type compare with ``==`` (what the rules of :func:`same` come to for them).
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def same(want: Any, have: Any) -> bool:
     """Whether the PBX already has what the file wants.
 
@@ -171,6 +186,9 @@ def same(want: Any, have: Any) -> bool:
     as a bare number.  Lists compare item by item (a PATCH replaces them
     whole).  ``100`` and ``"100"`` are the same number.
     """
+    kind = type(want)
+    if kind is type(have) and kind in _PLAIN:  # the common case, decided as below would
+        return bool(want == have)
     if is_empty(want) and is_empty(have):
         return True
     if isinstance(want, dict) and isinstance(have, dict):
