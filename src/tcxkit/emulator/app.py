@@ -8,7 +8,8 @@ Layout of the server, as on a real PBX:
 * ``/backups/<file>`` — the relative ``DownloadLink`` of a backup (bearer token needed).
 * ``/emulator/...`` — test helpers that no PBX has: ``health``, ``requests`` (the
   request log; ``DELETE`` clears it), ``tokens/expire`` (make tokens expire now) and
-  ``faults`` (answer given operations with a given status, e.g. 504).
+  ``faults`` (answer given operations with a given status, e.g. 504) and ``backups``
+  (make the next backups fail, never finish or come out corrupt; :mod:`.domain.backups`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -23,6 +24,8 @@ the parts live by concern:
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -118,6 +121,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/requests", admin.request_log, methods=["GET", "DELETE"]),
         Route("/emulator/tokens/expire", admin.expire_tokens, methods=["POST"]),
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
+        Route("/emulator/backups", _backup_control(state), methods=["GET", "POST", "DELETE"]),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",
@@ -136,6 +140,16 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     app.router.redirect_slashes = False
     app.state.emulator = state
     return app
+
+
+def _backup_control(state: AppState) -> Callable[[Request], Awaitable[Response]]:
+    """``/emulator/backups``: the backup faults of :mod:`.domain.backups`."""
+    from .domain.backups import control_endpoint
+
+    async def endpoint(request: Request) -> Response:
+        return await control_endpoint(state, request)
+
+    return endpoint
 
 
 def _load_domain() -> None:

@@ -3,7 +3,8 @@
 Modules, in hook order: ``numbering`` (DN ranges and
 ``GetFirstAvailable*``), ``dns`` (create/update/delete of every DN, membership, Peers,
 ``Init*``, batch deletes), ``peers``, ``calls`` (call log, reports, active calls),
-``system`` (status, licence, parameters), ``media`` (backups, recordings), ``clock`` (the
+``system`` (status, licence, parameters), ``backups`` (archives, faults), ``media``
+(recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
 scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
 PBX ships with).  See docs/emulator.md for what each one models.
@@ -11,9 +12,22 @@ PBX ships with).  See docs/emulator.md for what each one models.
 
 from __future__ import annotations
 
-from . import builtin, calls, clock, dns, media, numbering, peers, seeding, storyline, system
+from . import (
+    backups,
+    builtin,
+    calls,
+    clock,
+    dns,
+    media,
+    numbering,
+    peers,
+    seeding,
+    storyline,
+    system,
+)
 
 __all__ = [
+    "backups",
     "builtin",
     "calls",
     "clock",
