@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -32,9 +33,10 @@ _PIECE = 1 << 20
 
 
 class BackupInvalid(TcxError):
-    """An archive that does not verify (which one, and why)."""
+    """An archive that does not verify (which one, and why); exit code 10."""
 
     title = "backup does not verify"
+    exit_code = 10
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,15 @@ def check_archive(
     try:
         with zipfile.ZipFile(path) as archive:
             members = _check_members(archive, label)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+    # zlib.error: damaged deflate data; NotImplementedError: a compression zipfile lacks.
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        zlib.error,
+        NotImplementedError,
+    ) as exc:
         raise BackupInvalid(f"{label}: not a readable zip archive ({exc}).", hint=_CORRUPT) from exc
     return ArchiveFacts(got_size, digest, members)
 

@@ -3,7 +3,7 @@
 Per PBX (:func:`backup_pbx`, run by :class:`tcxkit.Fleet` on every selected PBX):
 
 1. note the backups the PBX lists now, then ``POST Backups/Pbx.Backup`` with a name of
-   our own (``tcxkit-<UTC time>``) and the chosen contents (a write: sent at most once);
+   our own (``tcxkit-<UTC time>-<random>``) and the chosen contents (a write: sent at most once);
 2. poll ``ListBackups`` until a new backup of that name is listed with a size, waiting
    at most ``wait`` seconds (progress is reported; the PBX gives no other signal);
 3. stream its ``DownloadLink`` to a private temporary file (tcxkit.downloads: never
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import secrets
 import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -45,9 +46,13 @@ POLL_STEPS = (0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class BackupFailed(TcxError):
-    """The PBX did not produce a backup in time, or its listing made no sense."""
+    """The PBX did not produce a backup in time, or its listing made no sense.
+
+    Exit code 10, as every failed backup (``3cx backup``'s own rule, docs/backups.md).
+    """
 
     title = "backup failed"
+    exit_code = 10
 
 
 @dataclass(frozen=True)
@@ -140,7 +145,9 @@ async def backup_pbx(
     """Take, fetch, verify and store one PBX's backup (module docstring)."""
     before = {str(r.get("FileName")) for r in await _listed(client)}
     started = clock()
-    name = f"tcxkit-{stamp(started)}"
+    # Unique even for two runs in one second: a name the PBX lists already (and would
+    # overwrite) could never be told apart from the new backup.
+    name = f"tcxkit-{stamp(started)}-{secrets.token_hex(3)}"
     await client.call("Backup", description={"Name": name, "Contents": options.contents()})
     progress(pbx, f"backup {name} started")
     row = await _wait_for(client, pbx, name, before, wait, progress, sleep)

@@ -38,6 +38,7 @@ from .lookups import STRICT_HELP
 from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
+from .backupcmd import backup_group
 from .statecmd import state_group
 
 __all__ = ["BUILTINS", "cli"]
@@ -147,7 +148,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "fleet", "state")
+FLEET_COMMANDS = ("backup", "call", "fleet", "state")
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -622,6 +623,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 # ----------------------------------------------------------------------------- state
 
 cli.add_command(state_group)
+cli.add_command(backup_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),
