@@ -108,7 +108,9 @@ def gfs_keep(
     For each of the last ``daily`` days, ``weekly`` ISO weeks and ``monthly`` calendar
     months (counted back from ``now``, in UTC, the current one included), the newest
     archive of that period is kept.  Periods without an archive are not made up from
-    older ones (a gap stays a gap), and an archive newer than ``now`` is always kept.
+    older ones (a gap stays a gap).  Always kept, whatever the numbers: each PBX's newest
+    archive (pruning never leaves a PBX without a backup) and any archive newer than
+    ``now``.
     """
     keep: set[str] = set()
     by_pbx: dict[str, list[ManifestEntry]] = {}
@@ -117,6 +119,7 @@ def gfs_keep(
     today = now.date()
     for items in by_pbx.values():
         newest_first = sorted(items, key=lambda e: e.when, reverse=True)
+        keep.add(newest_first[0].key)
         day_set = {today - timedelta(days=i) for i in range(daily)}
         week_set = {(today - timedelta(weeks=i)).isocalendar()[:2] for i in range(weekly)}
         month_set = {_month_back(today.year, today.month, i) for i in range(monthly)}
