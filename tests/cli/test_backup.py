@@ -16,6 +16,7 @@ import pytest
 from tcxkit.emulator import EmulatorConfig
 from tcxkit.emulator.fleet import running_fleet
 
+from ..stores import make_bucket
 from .conftest import Runner
 
 
@@ -149,3 +150,37 @@ def test_targets_with_credentials_or_unknown_schemes_are_refused(run: Runner) ->
     assert "carries a credential" in r.err and "hunter2" not in r.err
     r = run("backup", "list", "ftp://example.net/x")
     assert r.code == 2 and "Unknown storage target 'ftp://example.net/x'" in r.err
+
+
+def _round_trip(run: Runner, fleet: Any, target: str, env: dict[str, str]) -> None:
+    r = run(
+        "--inventory", str(fleet.inventory), "--fleet", "all",
+        "backup", "run", "--to", target, "--quiet", "-o", "json", env=env,
+    )  # fmt: skip
+    assert r.code == 0, r.err
+    rows = r.json()
+    assert [(x["pbx"], x["status"]) for x in rows] == [
+        ("pbx01", "verified"), ("pbx02", "verified"), ("pbx03", "verified")
+    ]  # fmt: skip
+    verify = run("backup", "verify", target, "-o", "jsonl", env=env)
+    assert verify.code == 0, verify.err
+    assert [(x["key"], x["status"]) for x in verify.lines()] == [
+        (x["key"], "verified") for x in rows
+    ]
+    listed = run("backup", "list", target, "-o", "jsonl", env=env).lines()
+    assert [x["sha256"] for x in listed] == [x["sha256"] for x in rows]
+
+
+def test_run_to_a_real_openssh_sftp_server(
+    run: Runner, fleet3: Any, sshd: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "sftp-store"
+    _round_trip(run, fleet3, sshd.url(folder), sshd.env)
+    names = _stored(folder)
+    assert len(names) == 6 and all(n.startswith(("pbx01/", "pbx02/", "pbx03/")) for n in names)
+    assert all(stat.S_IMODE((folder / n).stat().st_mode) == 0o600 for n in names)
+
+
+def test_run_to_an_s3_compatible_store(run: Runner, fleet3: Any, s3: Any) -> None:
+    make_bucket(s3, "tcx-backups")
+    _round_trip(run, fleet3, "s3://tcx-backups/nightly", s3.env)

@@ -59,9 +59,7 @@ def test_gfs_keeps_the_newest_of_each_day_week_and_month() -> None:
 
 def test_gfs_with_days_only_leaves_gaps_as_gaps() -> None:
     entries = [_entry("p", NOW - timedelta(days=d)) for d in (0, 3, 4)]
-    assert _times(gfs_keep(entries, NOW, daily=3, weekly=0, monthly=0)) == [
-        "2026-12-09T120000@p"
-    ]
+    assert _times(gfs_keep(entries, NOW, daily=3, weekly=0, monthly=0)) == ["2026-12-09T120000@p"]
 
 
 def _seed(store: LocalStorage, entries: list[ManifestEntry]) -> list[ManifestEntry]:

@@ -18,6 +18,7 @@ from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
+from .backupcmd import backup_group
 from .globalopts import (
     NO_FLEET_KEY,
     ONE_PBX_COMMANDS,
@@ -38,7 +39,6 @@ from .lookups import STRICT_HELP
 from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
-from .backupcmd import backup_group
 from .statecmd import state_group
 
 __all__ = ["BUILTINS", "cli"]

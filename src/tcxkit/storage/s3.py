@@ -45,7 +45,15 @@ class S3Storage:
         if not bucket:
             raise UsageError("An S3 target needs a bucket: s3://bucket/prefix.")
         endpoint = env.get("TCX_S3_ENDPOINT") or None
-        client = boto3.session.Session().client(
+        # Read from ``env`` (the caller's environment) first, so a library caller can pass
+        # credentials without exporting them; None falls back to boto3's own chain.
+        session = boto3.session.Session(
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            aws_session_token=env.get("AWS_SESSION_TOKEN") or None,
+            profile_name=env.get("AWS_PROFILE") or None,
+        )
+        client = session.client(
             "s3",
             endpoint_url=endpoint,
             region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
