@@ -24,6 +24,9 @@ The archive (3CX documents no layout; this one is plausible, not a copy)::
                                     queues, ring groups, IVRs, trunks)
     Data/Settings/settings.json     the configuration singletons the emulator keeps
     Data/CallHistory/calls.json     only when Contents.CallHistory is true
+    Data/Recordings/recordings.bin  only with ``config.options["backup_extra_bytes"]``: that
+                                    many incompressible bytes (stored), so benchmarks can
+                                    stream archives of a realistic size (capped at 256 MB)
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ FAULTS = ("fail", "never", "corrupt")
 #: Fault entries held at once (each is one backup's outcome).
 MAX_FAULTS = 100
 _DN_SETS = ("Users", "Groups", "Queues", "RingGroups", "Receptionists", "Trunks")
+MAX_EXTRA_BYTES = 256 << 20
 _SECRETS = ("AuthPassword", "AccessPassword", "VMPIN", "DeskphonePassword", "Password")
 
 
@@ -83,7 +87,21 @@ def backup_zip(state: AppState, name: str, created: str, contents: Any = None) -
     if isinstance(contents, dict) and contents.get("CallHistory"):
         calls = _rows(state, "CallHistoryView")[:1000]
         files["Data/CallHistory/calls.json"] = json.dumps(calls, separators=(",", ":"))
-    return make_zip(files)
+    archive = make_zip(files)
+    extra = min(int(state.config.options.get("backup_extra_bytes", 0)), MAX_EXTRA_BYTES)  # type: ignore[call-overload]
+    return _with_stored_member(archive, extra) if extra > 0 else archive
+
+
+def _with_stored_member(archive: bytes, size: int) -> bytes:
+    """``archive`` plus ``Data/Recordings/recordings.bin``: ``size`` random bytes, stored."""
+    import io
+    import random
+    import zipfile
+
+    buf = io.BytesIO(archive)
+    with zipfile.ZipFile(buf, "a", compression=zipfile.ZIP_STORED) as z:
+        z.writestr("Data/Recordings/recordings.bin", random.Random(size).randbytes(size))
+    return buf.getvalue()
 
 
 def _corrupt(archive: bytes) -> bytes:
