@@ -93,3 +93,13 @@ def test_a_shared_key_file_is_refused(sshd: Any, tmp_path: Path) -> None:
     shared.chmod(0o644)
     with pytest.raises(UsageError, match="readable or writable by other users"):
         open_storage(sshd.url(tmp_path), {**sshd.env, "TCX_SFTP_KEY_FILE": str(shared)})
+
+
+def test_a_folder_others_can_write_to_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with pytest.raises(UsageError, match="is writable by other users") as caught:
+        open_storage(str(folder))
+    assert "replace a backup and its manifest entry" in str(caught.value)
+    assert caught.value.hint == f"Run: chmod go-w {folder}"

@@ -29,6 +29,19 @@ class LocalStorage:
     def __init__(self, root: str | os.PathLike[str]) -> None:
         self.root = Path(root).expanduser()
         self.where = str(self.root)
+        if self.root.exists():
+            self.check()
+
+    def check(self) -> None:
+        """Refuse a folder that others could change (tcxkit.private_files): whoever can
+        swap an archive *and* its manifest entry makes ``verify`` vouch for their file."""
+        from ..private_files import check_private
+
+        check_private(
+            self.root,
+            "backup folder",
+            change="whoever can change it can replace a backup and its manifest entry",
+        )
 
     def _path(self, key: str) -> Path:
         return self.root.joinpath(*check_key(key).split("/"))
