@@ -184,3 +184,41 @@ def test_run_to_a_real_openssh_sftp_server(
 def test_run_to_an_s3_compatible_store(run: Runner, fleet3: Any, s3: Any) -> None:
     make_bucket(s3, "tcx-backups")
     _round_trip(run, fleet3, "s3://tcx-backups/nightly", s3.env)
+
+
+def _restores(emu: Any) -> list[str]:
+    log = httpx.get(emu.url + "/emulator/requests", auth=emu.control_auth).json()
+    return [e["path"] for e in log if e["path"].endswith("/Pbx.Restore")]
+
+
+def test_restore_is_checked_then_confirmed_and_sent_once(
+    run: Runner, fleet3: Any, tmp_path: Path
+) -> None:
+    store = str(tmp_path / "store")
+    taken = _backup(run, fleet3, "run", "--to", store, "--quiet", "-o", "json", selector="pbx01")
+    key = taken.json()[0]["key"]
+    inv = ["--inventory", str(fleet3.inventory)]
+    pbx01 = fleet3.instances[0]
+    before = len(_restores(pbx01))
+    asked = run(*inv, "--pbx", "pbx01", "backup", "restore", store, key)
+    assert asked.code == 2
+    assert (
+        "Restore pbx01 from tcxkit-" in asked.err and "not confirmed, nothing was sent" in asked.err
+    )
+    other = run(*inv, "--pbx", "pbx02", "backup", "restore", store, key, "--yes")
+    assert other.code == 10
+    assert "is a backup of pbx01, not of pbx02; nothing was sent." in other.err
+    assert len(_restores(pbx01)) == before
+    done = run(*inv, "--pbx", "pbx01", "backup", "restore", store, key, "--yes")
+    assert done.code == 0, done.err
+    assert "pbx01: restore from tcxkit-" in done.err
+    file_name = key.split("_", 1)[1]
+    assert _restores(pbx01)[before:] == [f"/xapi/v1/Backups('{file_name}')/Pbx.Restore"]
+    gone = run(*inv, "--pbx", "pbx01", "backups", "delete-backups", "--file-name", file_name,
+               "--yes")  # fmt: skip
+    assert gone.code == 0, gone.err
+    missing = run(*inv, "--pbx", "pbx01", "backup", "restore", store, key, "--yes")
+    assert missing.code == 10
+    assert f"pbx01 no longer has {file_name}; XAPI cannot upload it back." in missing.err
+    unknown = run(*inv, "--pbx", "pbx01", "backup", "restore", store, "pbx01/nope.zip")
+    assert unknown.code == 2 and "No backup 'pbx01/nope.zip'" in unknown.err

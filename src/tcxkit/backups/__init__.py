@@ -2,7 +2,8 @@
 
 :mod:`.run` takes one PBX's backup (the fleet runs it on many), :mod:`.archive` says
 what "verified" means, :mod:`.manifest` records each archive, :mod:`.catalogue`
-verifies, lists and prunes a store (:mod:`tcxkit.storage`).  ``3cx backup`` is the
+verifies, lists and prunes a store (:mod:`tcxkit.storage`), :mod:`.restore` puts a
+PBX back to a checked backup.  ``3cx backup`` is the
 command line over it; see docs/backups.md.
 """
 

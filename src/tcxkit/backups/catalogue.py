@@ -57,10 +57,10 @@ def verify_store(store: Storage) -> Iterator[Check]:
                 f"{store.where}/{key}: the manifest lists it, but the archive is missing."),
                 entry)  # fmt: skip
         else:
-            yield _check_one(store, entry)
+            yield check_one(store, entry)
 
 
-def _check_one(store: Storage, entry: ManifestEntry) -> Check:
+def check_one(store: Storage, entry: ManifestEntry) -> Check:
     with tempfile.TemporaryDirectory(prefix="tcxkit-verify-") as tmp:
         local = Path(tmp) / "archive"
         with store.get(entry.key) as source, open(local, "wb") as target:

@@ -93,7 +93,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _listed(client: AsyncClient) -> list[dict[str, Any]]:
+async def listed_backups(client: AsyncClient) -> list[dict[str, Any]]:
     page = items_of(await client.call("ListBackups"))
     if page is None:
         raise BackupFailed("ListBackups did not answer with a list of backups.")
@@ -113,7 +113,7 @@ async def _wait_for(
     start = loop.time()
     step = 0
     while True:
-        for row in await _listed(client):
+        for row in await listed_backups(client):
             file_name = str(row.get("FileName") or "")
             if file_name not in before and file_name.startswith(name) and row.get("Size"):
                 return row
@@ -143,7 +143,7 @@ async def backup_pbx(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> ManifestEntry:
     """Take, fetch, verify and store one PBX's backup (module docstring)."""
-    before = {str(r.get("FileName")) for r in await _listed(client)}
+    before = {str(r.get("FileName")) for r in await listed_backups(client)}
     started = clock()
     # Unique even for two runs in one second: a name the PBX lists already (and would
     # overwrite) could never be told apart from the new backup.

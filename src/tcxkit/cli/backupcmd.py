@@ -1,11 +1,12 @@
-"""``3cx backup run|verify|list|prune``: backups you can restore (engine: tcxkit.backups).
+"""``3cx backup run|verify|list|prune|restore``: backups you can restore (tcxkit.backups).
 
 This module parses options and prints; the engine, the stores and the HTTP client load
 inside the callbacks.  ``run`` works on the configured PBX or, with ``--fleet``, on every
 selected one through :class:`tcxkit.Fleet`: a PBX whose backup fails or does not verify
 is its error row, and the run exits 10 (every PBX failing alike: that failure's code).
 ``verify`` exits 10 when an archive does not verify, naming each; ``prune`` only shows
-its plan unless ``--yes`` is given.  See docs/backups.md.
+its plan unless ``--yes`` is given; ``restore`` checks, asks, then sends ``Restore`` once.
+See docs/backups.md.
 """
 
 from __future__ import annotations
@@ -247,3 +248,51 @@ def prune_cmd(ctx: click.Context, target: str, output: str | None, **values: Any
     doomed = sum(1 for _e, kept in plan if not kept)
     if not yes and doomed:
         print(f"3cx: dry run: {doomed} backups would be deleted; add --yes.", file=sys.stderr)
+
+
+@backup_group.command("restore", context_settings=CONTEXT)
+@_TARGET
+@click.argument("key", metavar="KEY")
+@click.option("--yes", is_flag=True, help="Restore without asking (required without a terminal).")
+@click.pass_context
+def restore_cmd(ctx: click.Context, target: str, key: str, yes: bool) -> None:
+    """Restore the PBX to backup KEY of TARGET: checked first, then confirmed (destructive).
+
+    The archive must verify, belong to this PBX (--pbx NAME), and the PBX must still have
+    the very same file (its SHA-256 is compared); see docs/backups.md.
+    """
+    from ..backups.restore import check_restore, find_entry, restore
+    from ..fleet.bridge import run_sync
+    from .connect import make_async_client, resolve
+    from .safety import confirm
+
+    opts = ctx.find_root().obj
+    if opts.fleet:
+        raise UsageError(
+            "backup restore runs on one PBX, never on a --fleet.", hint="Use --pbx NAME."
+        )
+    store = _open(target)
+    try:
+        entry = find_entry(store, key)
+        conn = resolve(opts)
+        name = conn.profile or "pbx"
+
+        async def checked() -> Any:
+            async with make_async_client(conn, opts) as client:
+                return await check_restore(store, entry, name, client)
+
+        plan = run_sync(checked)
+    finally:
+        store.close()
+    confirm(
+        f"Restore {name} from {entry.pbx_file} of {entry.time} (replaces its whole configuration)",
+        yes=yes,
+        preview="after checking the backup with `3cx backup list`",
+    )
+
+    async def send() -> None:
+        async with make_async_client(conn, opts) as client:
+            await restore(client, plan)
+
+    run_sync(send)
+    print(f"3cx: {name}: restore from {entry.pbx_file} started.", file=sys.stderr)

@@ -11,6 +11,8 @@ e.g. health checks, read it, never write it):
   ``ready_at`` time (now + ``config.options["backup_delay"]`` seconds, default 2);
   they are published on the next backup read after that time, so tests set the delay
   to 0 instead of sleeping;
+* ``GetBackupExtras`` and ``Restore`` answer for known backups only (404 otherwise); a
+  restore is accepted (204) and seen in the request log, the data is left as it is;
 * ``state.extra["backup_faults"]`` -- what the next backups do instead of succeeding,
   set through ``/emulator/backups`` (:func:`control_endpoint`): ``fail`` (the
   ``Backup`` request is answered 500 with the PBX's envelope), ``never`` (accepted,
@@ -192,6 +194,30 @@ def delete_backup(ctx: RequestContext) -> Reply:
     if not ctx.entity_set("Backups").delete(name):
         raise XapiError(404, failures=[("FileName", "WARNINGS.XAPI.NOT_FOUND")])
     ctx.state.extra.get("backup_files", {}).pop(name, None)
+    return Reply.no_content()
+
+
+def _known(ctx: RequestContext) -> str:
+    publish_backups(ctx.state)
+    name = str(ctx.params.get("FileName"))
+    if name not in ctx.state.extra.get("backup_files", {}):
+        raise XapiError(404, failures=[("FileName", "WARNINGS.XAPI.NOT_FOUND")])
+    return name
+
+
+@handler("GetBackupExtras")
+def backup_extras(ctx: RequestContext) -> Reply:
+    """Version, footprint (the archive's size) and encryption (never, here) of a backup."""
+    name = _known(ctx)
+    size = len(ctx.state.extra["backup_files"][name])
+    return Reply.json({"Footprint": size, "IsEncrypted": False, "Version": ctx.config.build})
+
+
+@handler("Restore")
+def restore_backup(ctx: RequestContext) -> Reply:
+    """Accept a restore of a known backup (204).  The emulator's data stays as it is: the
+    request log shows the restore, which is what tests assert."""
+    _known(ctx)
     return Reply.no_content()
 
 
