@@ -206,7 +206,12 @@ def _as_of(text: str | None) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-_KEEP = {"type": click.IntRange(0, 10_000), "default": 0, "show_default": True, "metavar": "N"}
+_KEEP: dict[str, Any] = {
+    "type": click.IntRange(0, 10_000),
+    "default": 0,
+    "show_default": True,
+    "metavar": "N",
+}
 
 
 @backup_group.command("prune", context_settings=CONTEXT)

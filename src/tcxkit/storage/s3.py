@@ -37,8 +37,8 @@ class S3Storage:
     @classmethod
     def from_url(cls, parts: SplitResult, env: Mapping[str, str]) -> S3Storage:
         try:
-            import boto3
-            from botocore.config import Config
+            import boto3  # type: ignore[import-untyped]
+            from botocore.config import Config  # type: ignore[import-untyped]
         except ImportError:
             raise UsageError("S3 targets need boto3.", hint="pip install 'tcxkit[s3]'") from None
         bucket = parts.hostname

@@ -15,6 +15,7 @@ Trust and credentials, from the environment only:
 
 from __future__ import annotations
 
+import builtins
 import posixpath
 import stat as stat_mod
 import uuid
@@ -45,7 +46,7 @@ class SftpStorage:
     @classmethod
     def from_url(cls, parts: SplitResult, env: Mapping[str, str]) -> SftpStorage:
         try:
-            import paramiko
+            import paramiko  # type: ignore[import-untyped]
         except ImportError:
             raise UsageError(
                 "SFTP targets need paramiko.", hint="pip install 'tcxkit[sftp]'"
@@ -145,7 +146,7 @@ class SftpStorage:
         self._walk(self.root, "", prefix, found)
         return sorted(found, key=lambda o: o.key)
 
-    def _walk(self, folder: str, rel: str, prefix: str, found: list[ObjectInfo]) -> None:
+    def _walk(self, folder: str, rel: str, prefix: str, found: builtins.list[ObjectInfo]) -> None:
         try:
             entries = self._sftp.listdir_attr(folder)
         except FileNotFoundError:

@@ -145,7 +145,11 @@ def publish_backups(state: AppState) -> None:
     for item in due:
         pending.remove(item)
         add_backup(
-            state, item["name"], item["created"], item["contents"], corrupt=item.get("corrupt")
+            state,
+            item["name"],
+            item["created"],
+            item["contents"],
+            corrupt=bool(item.get("corrupt")),
         )
 
 
