@@ -32,8 +32,11 @@ def fleet3(tmp_path_factory: Any) -> Iterator[Any]:
         yield fleet
 
 
-def _backup(run: Runner, fleet: Any, *args: str, selector: str = "all") -> Any:
-    return run("--inventory", str(fleet.inventory), "--fleet", selector, "backup", *args)
+def _backup(
+    run: Runner, fleet: Any, *args: str, selector: str = "all", env: dict[str, str] | None = None
+) -> Any:
+    inventory = ("--inventory", str(fleet.inventory))
+    return run(*inventory, "--fleet", selector, "backup", *args, env=env)
 
 
 def _fault(fleet: Any, index: int, outcome: str) -> None:
@@ -222,3 +225,15 @@ def test_restore_is_checked_then_confirmed_and_sent_once(
     assert f"pbx01 no longer has {file_name}; XAPI cannot upload it back." in missing.err
     unknown = run(*inv, "--pbx", "pbx01", "backup", "restore", store, "pbx01/nope.zip")
     assert unknown.code == 2 and "No backup 'pbx01/nope.zip'" in unknown.err
+
+
+def test_an_unreachable_sftp_store_stops_the_run_before_any_backup(
+    run: Runner, fleet3: Any, sshd: Any, tmp_path: Path
+) -> None:
+    from ..stores import free_port
+
+    target = f"sftp://{sshd.user}@127.0.0.1:{free_port()}{tmp_path}"
+    r = _backup(run, fleet3, "run", "--to", target, env=sshd.env)
+    assert r.code == 4
+    assert f"Cannot reach sftp://{sshd.user}@127.0.0.1:" in r.err
+    assert "backup tcxkit-" not in r.err  # no PBX was asked

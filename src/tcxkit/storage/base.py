@@ -16,7 +16,14 @@ from typing import IO, Protocol, runtime_checkable
 
 from ..errors import TcxError
 
-__all__ = ["MAX_KEY", "ObjectInfo", "Storage", "StorageError", "check_key"]
+__all__ = [
+    "MAX_KEY",
+    "ObjectInfo",
+    "Storage",
+    "StorageError",
+    "StorageUnreachable",
+    "check_key",
+]
 
 #: Longest key, in characters (every store's limit is larger).
 MAX_KEY = 512
@@ -27,6 +34,13 @@ class StorageError(TcxError):
     """A store could not be reached, read or written (the place and the reason, no secret)."""
 
     title = "storage error"
+
+
+class StorageUnreachable(StorageError):
+    """The store's server cannot be reached (exit code 4, as a PBX that cannot be)."""
+
+    title = "storage unreachable"
+    exit_code = 4
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from typing import IO, Any
 from urllib.parse import SplitResult, unquote
 
 from ..errors import OutputExistsError, UsageError
-from .base import ObjectInfo, StorageError, check_key, chunks
+from .base import ObjectInfo, StorageError, StorageUnreachable, check_key, chunks
 
 __all__ = ["SftpStorage"]
 
@@ -86,7 +86,7 @@ class SftpStorage:
             ) from exc
         except OSError as exc:
             ssh.close()
-            raise StorageError(f"Cannot reach {where}: {exc.strerror or exc}.") from exc
+            raise StorageUnreachable(f"Cannot reach {where}: {exc.strerror or exc}.") from exc
         return cls(sftp, unquote(parts.path or "/"), where, ssh)
 
     def _path(self, key: str) -> str:
