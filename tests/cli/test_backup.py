@@ -237,3 +237,10 @@ def test_an_unreachable_sftp_store_stops_the_run_before_any_backup(
     assert r.code == 4
     assert f"Cannot reach sftp://{sshd.user}@127.0.0.1:" in r.err
     assert "backup tcxkit-" not in r.err  # no PBX was asked
+
+
+def test_verify_of_an_empty_or_mistyped_store_fails(run: Runner, tmp_path: Path) -> None:
+    r = run("backup", "verify", str(tmp_path / "nothing-here"))
+    assert r.code == 10
+    assert f"There are no backups in {tmp_path / 'nothing-here'}." in r.err
+    assert "3cx backup run --to TARGET" in r.err

@@ -172,8 +172,11 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
             f"{len(bad)} of {total} archives in {store.where} do not verify: {', '.join(bad)}.",
             hint="Each has its row; take new backups (3cx backup run) before deleting them.",
         )
-    if not total:
-        print(f"3cx: no backups in {store.where}.", file=sys.stderr)
+    if not total:  # fail closed: a mistyped path or an emptied store is not "all fine"
+        raise BackupsDoNotVerify(
+            f"There are no backups in {store.where}.",
+            hint="Check the TARGET, or take one: 3cx backup run --to TARGET.",
+        )
 
 
 @backup_group.command("list", context_settings=CONTEXT)
