@@ -14,6 +14,7 @@ wanted=(
     "prometheus                        prometheus"     # scrapes `3cx exporter` (tests/cli/test_exporter.py)
     "promtool                          prometheus"     # checks and tests the shipped alert rules
     "chromium                          chromium"       # renders the HTML health report (test_health_fleet.py)
+    "/usr/sbin/sshd                    openssh-server" # the real SFTP store (tests/stores.py)
     "curl                              curl"           # docs/events.md's walkthrough (tests/test_doc_blocks.py)
     "jq                                jq"             # the same
 )

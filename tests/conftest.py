@@ -18,6 +18,9 @@ import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
 
+#: ``sshd`` and ``s3``: real storage servers for the backup tests (module scope).
+pytest_plugins = ["tests.stores"]
+
 
 @pytest.fixture(scope="session")
 def emulator(tcx_emulator: Any) -> Any:

@@ -131,10 +131,12 @@ def test_the_checker_sees_a_function_level_cycle() -> None:
 #: too, for the exporter; ``exports`` for the CLI); the CLI
 #: fronts everything; MCP and Airflow run on one or many PBXs through fleet/state but
 #: never through the CLI (settings come from ``tcxkit.config``); the emulator stands alone.
+#: ``storage`` (local/SFTP/S3 stores, optional libraries) stands alone; ``backups`` runs
+#: over the fleet and writes through storage.
 ALLOWED: dict[str, tuple[str, ...]] = {
     "tcxkit.cli": (
         "tcxkit.mcp", "tcxkit.airflow", "tcxkit.emulator", "tcxkit.fleet", "tcxkit.state",
-        "tcxkit.health", "tcxkit.exporter", "tcxkit.exports",
+        "tcxkit.health", "tcxkit.exporter", "tcxkit.exports", "tcxkit.backups", "tcxkit.storage",
     ),
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
     "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state", "tcxkit.health"),
@@ -146,6 +148,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     # statuses and its own reads of the same fleet as Prometheus metrics.
     "tcxkit.health": ("tcxkit.fleet",),
     "tcxkit.exporter": ("tcxkit.fleet", "tcxkit.health"),
+    "tcxkit.backups": ("tcxkit.fleet", "tcxkit.storage"),
+    "tcxkit.storage": (),
 }  # fmt: skip
 #: Single modules allowed one more face, each with its reason.
 EXCEPTIONS: dict[tuple[str, str], str] = {

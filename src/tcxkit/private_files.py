@@ -66,11 +66,13 @@ def check_private(
     *,
     secret: bool = False,
     why: str = "it holds an API key",
+    change: str = _CHANGE,
 ) -> None:
     """Refuse ``path`` (an existing file) when others could change it (module docstring).
 
     ``what`` names the file in the message (``"inventory"``, ``"secret file"``);
-    ``secret`` also refuses a file others can read, ``why`` saying why it is private.  A file that cannot be looked at
+    ``secret`` also refuses a file others can read, ``why`` saying why it is private;
+    ``change`` says why others must not change it (default: API keys' destination).  A file that cannot be looked at
     is left to the caller's own read, which reports why.
     """
     if os.name != "posix":  # pragma: no cover - no POSIX modes to check
@@ -83,7 +85,9 @@ def check_private(
         return
     mode = st.st_mode
     if st.st_uid not in (me, 0):
-        raise _refuse(what, p, f"belongs to another user (uid {st.st_uid})", f"chown {_user()} {p}")
+        raise _refuse(
+            what, p, f"belongs to another user (uid {st.st_uid})", f"chown {_user()} {p}", change
+        )
     if secret and mode & 0o077:
         raise _refuse(
             what,
@@ -94,7 +98,11 @@ def check_private(
         )
     if mode & 0o022:
         raise _refuse(
-            what, p, f"is writable by other users (mode {stat.filemode(mode)})", f"chmod go-w {p}"
+            what,
+            p,
+            f"is writable by other users (mode {stat.filemode(mode)})",
+            f"chmod go-w {p}",
+            change,
         )
     for folder in _folders(p):
         try:
@@ -107,6 +115,7 @@ def check_private(
                 p,
                 f"is in a folder of another user ({folder}, uid {fst.st_uid})",
                 f"chown {_user()} {folder}",
+                change,
             )
         if fst.st_mode & 0o022 and not fst.st_mode & stat.S_ISVTX:
             raise _refuse(
@@ -115,4 +124,5 @@ def check_private(
                 f"is in a folder other users can write to ({folder}, mode "
                 f"{stat.filemode(fst.st_mode)})",
                 f"chmod go-w {folder}",
+                change,
             )

@@ -300,7 +300,7 @@ def test_backup_appears_and_downloads(emu: Any, api: httpx.Client) -> None:
     assert download.headers["content-type"] == "application/zip"
     assert zipfile.is_zipfile(io.BytesIO(download.content))
     names = zipfile.ZipFile(io.BytesIO(download.content)).namelist()
-    assert names == ["manifest.json", "pbx/dns.json"]
+    assert names == ["BackupInfo.json", "Data/DB/database.json", "Data/Settings/settings.json"]
     assert len(download.content) == backup["Size"]
     anonymous = httpx.get(emu.url + backup["DownloadLink"])
     assert anonymous.status_code == 401

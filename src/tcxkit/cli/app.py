@@ -18,6 +18,7 @@ from .. import __version__
 from ..catalog import DEFAULT_RELEASE, RELEASES
 from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
+from .backupcmd import backup_group
 from .callscmd import calls_group
 from .events import events_group
 from .globalopts import (
@@ -149,7 +150,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("call", "calls", "events", "fleet", "state", "health", "exporter")
+FLEET_COMMANDS = ("backup", "call", "calls", "events", "fleet", "state", "health", "exporter")
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -695,6 +696,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 cli.add_command(state_group)
 cli.add_command(calls_group)
 cli.add_command(events_group)
+cli.add_command(backup_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

@@ -8,8 +8,10 @@ Layout of the server, as on a real PBX:
 * ``/backups/<file>`` — the relative ``DownloadLink`` of a backup (bearer token needed).
 * ``/emulator/...`` — test helpers that no PBX has: ``health``, ``requests`` (the
   request log; ``DELETE`` clears it), ``tokens/expire`` (make tokens expire now) and
-  ``faults`` (answer given operations with a given status, e.g. 504) and ``pbx-health``
-  (what health checks read: disk, services, certificate...; :mod:`.healthctl`).
+  ``faults`` (answer given operations with a given status, e.g. 504), ``pbx-health``
+  (what health checks read: disk, services, certificate...; :mod:`.healthctl`) and
+  ``backups`` (make the next backups fail, never finish or come out corrupt;
+  :mod:`.domain.backups`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -24,6 +26,8 @@ the parts live by concern:
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -123,6 +127,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         *happenings.routes(state),  # calls, registrations, trunks (tcxkit.events tests)
+        Route("/emulator/backups", _backup_control(state), methods=["GET", "POST", "DELETE"]),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",
@@ -141,6 +146,16 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     app.router.redirect_slashes = False
     app.state.emulator = state
     return app
+
+
+def _backup_control(state: AppState) -> Callable[[Request], Awaitable[Response]]:
+    """``/emulator/backups``: the backup faults of :mod:`.domain.backups`."""
+    from .domain.backups import control_endpoint
+
+    async def endpoint(request: Request) -> Response:
+        return await control_endpoint(state, request)
+
+    return endpoint
 
 
 def _load_domain() -> None:

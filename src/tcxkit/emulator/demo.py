@@ -382,8 +382,8 @@ def _users(rng: random.Random) -> Iterator[dict[str, Any]]:
 
 def seed(state: AppState) -> None:
     """Fill an empty store with the demo company (does nothing if users already exist)."""
+    from .domain.backups import add_backup
     from .domain.dns import create_dn
-    from .domain.media import add_backup
     from .domain.numbering import DN_SETS
 
     if len(state.entity_set("Users")) or len(state.entity_set("Groups")):

@@ -156,7 +156,7 @@ def _trunks(state: AppState, change: dict[str, bool]) -> str:
 
 
 def _backups(state: AppState, change: dict[str, Any]) -> None:
-    from .domain.media import add_backup
+    from .domain.backups import add_backup
 
     es = state.entity_set("Backups")
     if change.get("clear"):

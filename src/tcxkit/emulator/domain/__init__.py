@@ -4,7 +4,8 @@ Modules, in hook order: ``numbering`` (DN ranges and
 ``GetFirstAvailable*``), ``dns`` (create/update/delete of every DN, membership, Peers,
 ``Init*``, batch deletes), ``peers``, ``calls`` (call log, reports, active calls),
 ``system`` (status, licence, parameters), ``health`` (what health checks read:
-services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``), ``media`` (backups, recordings), ``clock`` (the
+services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``),
+``backups`` (archives, faults), ``media`` (recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
 scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
 PBX ships with).  See docs/emulator.md for what each one models.
@@ -13,6 +14,7 @@ PBX ships with).  See docs/emulator.md for what each one models.
 from __future__ import annotations
 
 from . import (
+    backups,
     builtin,
     calls,
     clock,
@@ -27,6 +29,7 @@ from . import (
 )
 
 __all__ = [
+    "backups",
     "builtin",
     "calls",
     "clock",
