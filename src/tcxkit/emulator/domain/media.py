@@ -1,4 +1,10 @@
-"""Files a PBX keeps: call recordings (WAV); backups are :mod:`.backups`'s."""
+"""Files a PBX keeps: call recordings (WAV); backups are :mod:`.backups`'s.
+
+Each recording is a short valid WAV whose tone depends on its id, so no two recordings
+share a SHA-256 (an archive that mixed two up would be caught).  For tests of archive
+verification, ``config.options["corrupt_recordings"]`` lists recording ids served with
+a broken RIFF header (same length, HTTP 200: only a reader of the audio notices).
+"""
 
 from __future__ import annotations
 
@@ -37,4 +43,12 @@ def download_recording(ctx: RequestContext) -> Reply:
         f"{row.get('FromDn') or 'ext'}_{row.get('ToCallerNumber') or 'call'}_{stamp}_{rec_id}.wav"
     )
     name = "".join(c if c.isalnum() or c in "._-+" else "_" for c in name)
-    return Reply.file(make_wav(seconds), name, "audio/x-wav")
+    audio = make_wav(seconds, frequency=300.0 + 7 * (int(row["Id"]) % 100))
+    if row["Id"] in _corrupt(ctx):
+        audio = b"JUNK" + audio[4:]
+    return Reply.file(audio, name, "audio/x-wav")
+
+
+def _corrupt(ctx: RequestContext) -> set[int]:
+    ids = ctx.state.config.options.get("corrupt_recordings") or []
+    return {int(i) for i in ids}  # type: ignore[attr-defined]
