@@ -36,6 +36,7 @@ from .lazy import (
     resource_map,
 )
 from .lookups import STRICT_HELP
+from .recordingscmd import recordings_archive_group
 from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
@@ -148,7 +149,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("backup", "call", "fleet", "state")
+FLEET_COMMANDS = ("backup", "call", "fleet", "recordings-archive", "state")
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -624,6 +625,7 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 
 cli.add_command(state_group)
 cli.add_command(backup_group)
+cli.add_command(recordings_archive_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

@@ -43,7 +43,7 @@ def download_recording(ctx: RequestContext) -> Reply:
         f"{row.get('FromDn') or 'ext'}_{row.get('ToCallerNumber') or 'call'}_{stamp}_{rec_id}.wav"
     )
     name = "".join(c if c.isalnum() or c in "._-+" else "_" for c in name)
-    audio = make_wav(seconds, frequency=300.0 + 7 * (int(row["Id"]) % 100))
+    audio = make_wav(seconds, frequency=300.0 + 0.25 * (int(row["Id"]) % 4000))
     if row["Id"] in _corrupt(ctx):
         audio = b"JUNK" + audio[4:]
     return Reply.file(audio, name, "audio/x-wav")
