@@ -1,4 +1,4 @@
-"""``3cx recordings-archive run|verify`` over emulated PBXs (#26 item 2).
+"""``3cx recording archive|verify`` over emulated PBXs (#26 item 2).
 
 The kill test runs the command as a real process and SIGKILLs it once it reports
 progress (a line read from its stderr, not a sleep), then resumes in-process.
@@ -78,7 +78,7 @@ def test_archive_of_500_killed_and_resumed(pbx500: Any, dirs: Any, tmp_path: Pat
         "TCX_CLIENT_SECRET": pbx500.client_secret,
         "PYTHONPATH": str(Path(tcxkit.__file__).parents[1]),
     }
-    argv = [sys.executable, "-m", "tcxkit", "recordings-archive", "run", *PERIOD]
+    argv = [sys.executable, "-m", "tcxkit", "recording", "archive", *PERIOD]
     proc = subprocess.Popen(
         [*argv, "--into", str(store), "--downloads", "2"],
         env=env,
@@ -101,7 +101,7 @@ def test_archive_of_500_killed_and_resumed(pbx500: Any, dirs: Any, tmp_path: Pat
     done = [p for p in store.rglob("*.wav.json")]
     assert 100 <= len(done) < 500  # killed mid-run, not before or after
 
-    r = _runner(pbx500, dirs)("recordings-archive", "run", *PERIOD, "--into", str(store))
+    r = _runner(pbx500, dirs)("recording", "archive", *PERIOD, "--into", str(store))
     assert r.code == 0, r.err
     [row] = r.json()
     assert row["status"] == "complete" and row["recordings"] == 500
@@ -109,9 +109,9 @@ def test_archive_of_500_killed_and_resumed(pbx500: Any, dirs: Any, tmp_path: Pat
     entries = _check_folder(store, 500)
     assert sorted(e["recording_id"] for e in entries) == _pbx_ids(pbx500, tmp_path)
 
-    again = _runner(pbx500, dirs)("recordings-archive", "run", *PERIOD, "--into", str(store))
+    again = _runner(pbx500, dirs)("recording", "archive", *PERIOD, "--into", str(store))
     assert again.code == 0 and again.json()[0]["present"] == 500, again.err
-    verify = _runner(pbx500, dirs)("recordings-archive", "verify", str(store), "-o", "jsonl")
+    verify = _runner(pbx500, dirs)("recording", "verify", str(store), "-o", "jsonl")
     assert verify.code == 0, verify.err
     assert [x["status"] for x in verify.lines()] == ["verified"] * 500
 
@@ -130,7 +130,7 @@ def test_delete_after_verify_deletes_only_verified(dirs: Any, tmp_path: Path) ->
         _fault(emu, 7)  # this download fails; 5 arrives as a broken WAV
         run = _runner(emu, dirs)
         store = tmp_path / "store"
-        args = ("recordings-archive", "run", *PERIOD, "--into", str(store))
+        args = ("recording", "archive", *PERIOD, "--into", str(store))
         refused = run(*args, "--delete-after-verify")
         assert refused.code == 2 and "--delete-after-verify deletes recordings" in refused.err
         assert "needs --yes" in refused.err and not store.exists()
@@ -154,7 +154,7 @@ def test_delete_after_verify_rechecks_what_an_earlier_run_stored(dirs: Any, tmp_
     with running(EmulatorConfig(options={"recordings": 6})) as emu:
         run = _runner(emu, dirs)
         store = tmp_path / "store"
-        args = ("recordings-archive", "run", *PERIOD, "--into", str(store))
+        args = ("recording", "archive", *PERIOD, "--into", str(store))
         assert run(*args).code == 0
         [victim] = sorted(store.rglob("*_rec3_*.wav"))
         victim.write_bytes(victim.read_bytes()[:-1] + b"X")  # same size, other content
@@ -162,7 +162,7 @@ def test_delete_after_verify_rechecks_what_an_earlier_run_stored(dirs: Any, tmp_
         assert r.code == 10
         assert "recording 3: " in r.err and "is not what was verified" in r.err
         assert _pbx_ids(emu, tmp_path) == [3]
-        bad = run("recordings-archive", "verify", str(store), "-o", "jsonl")
+        bad = run("recording", "verify", str(store), "-o", "jsonl")
         assert bad.code == 10 and "1 of 6 recordings" in bad.err
         assert [x["key"] for x in bad.lines() if x["status"] != "verified"] == [
             victim.relative_to(store).as_posix()
@@ -180,9 +180,7 @@ def test_delete_after_verify_rechecks_what_an_earlier_run_stored(dirs: Any, tmp_
 def test_bad_periods_are_refused(
     run: Runner, tmp_path: Path, start: str, end: str, message: str
 ) -> None:
-    r = run(
-        "recordings-archive", "run", "--from", start, "--to", end, "--into", str(tmp_path / "s")
-    )
+    r = run("recording", "archive", "--from", start, "--to", end, "--into", str(tmp_path / "s"))
     assert r.code == 2 and message in r.err, r.err
     assert not (tmp_path / "s").exists()
 
@@ -192,14 +190,14 @@ def test_fleet_one_folder_per_pbx_and_sftp_target(dirs: Any, tmp_path: Path, ssh
     with running_fleet(2, inventory, EmulatorConfig(options={"recordings": 8})) as fleet:
         run = _runner(fleet.instances[0], dirs, **sshd.env)
         folder = tmp_path / "sftp-root"
-        r = run("--inventory", str(inventory), "--fleet", "all", "recordings-archive", "run",
+        r = run("--inventory", str(inventory), "--fleet", "all", "recording", "archive",
                 *PERIOD, "--into", sshd.url(folder), "-o", "jsonl")  # fmt: skip
         assert r.code == 0, r.err
         assert [(x["pbx"], x["archived"]) for x in r.lines()] == [("pbx01", 8), ("pbx02", 8)]
         assert sorted(p.name for p in folder.iterdir()) == ["pbx01", "pbx02"]
         for pbx in ("pbx01", "pbx02"):
             _check_folder(folder / pbx, 8)
-        again = run("--inventory", str(inventory), "--fleet", "all", "recordings-archive", "run",
+        again = run("--inventory", str(inventory), "--fleet", "all", "recording", "archive",
                     *PERIOD, "--into", sshd.url(folder), "-o", "jsonl")  # fmt: skip
         assert [x["present"] for x in again.lines()] == [8, 8], again.err
 
@@ -208,9 +206,9 @@ def test_s3_target(dirs: Any, tmp_path: Path, s3: Any) -> None:
     make_bucket(s3, "recs")
     with running(EmulatorConfig(options={"recordings": 10})) as emu:
         run = _runner(emu, dirs, **s3.env)
-        args = ("recordings-archive", "run", *PERIOD, "--into", "s3://recs/archive")
+        args = ("recording", "archive", *PERIOD, "--into", "s3://recs/archive")
         r = run(*args)
         assert r.code == 0 and r.json()[0]["archived"] == 10, r.err
-        verify = run("recordings-archive", "verify", "s3://recs/archive", "-o", "jsonl")
+        verify = run("recording", "verify", "s3://recs/archive", "-o", "jsonl")
         assert verify.code == 0 and len(verify.lines()) == 10, verify.err
         assert run(*args).json()[0]["present"] == 10

@@ -149,7 +149,7 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("backup", "call", "fleet", "recordings-archive", "state")
+FLEET_COMMANDS = ("backup", "call", "fleet", "recording", "state")
 
 
 def _outcome(run: Any, state: Options) -> Any:

@@ -1,8 +1,8 @@
-"""``3cx recordings-archive run|verify``: call recordings into a store (engine: tcxkit.recordings).
+"""``3cx recording archive|verify``: call recordings into a store (engine: tcxkit.recordings).
 
-Not ``3cx recordings archive``: that name is XAPI's own ``Pbx.Archive`` action (the PBX
-moves its recordings to its archive folder; destructive) and keeps meaning just that.
-``run`` archives the period's recordings of the configured PBX or, with ``--fleet``, of
+Singular, as ``3cx backup`` beside the XAPI resource ``backups``: ``3cx recordings
+archive`` is XAPI's own ``Pbx.Archive`` action (the PBX moves its recordings to its
+archive folder; destructive) and keeps meaning just that.  ``archive`` archives the period's recordings of the configured PBX or, with ``--fleet``, of
 every selected one (one folder per PBX); a PBX with a recording that failed is
 "incomplete" and the run exits 10.  The period's end is ``--to``, so the store is
 ``--into``.  ``--delete-after-verify`` deletes on the PBX and needs ``--yes``.
@@ -36,7 +36,7 @@ class RecordingsIncomplete(PartialFailure):
 
 
 @click.group(
-    "recordings-archive",
+    "recording",
     context_settings=CONTEXT,
     short_help="Archive call recordings (verified, resumable) into a folder, SFTP or S3.",
 )
@@ -60,7 +60,7 @@ def _progress(pbx: str, message: str) -> None:
     print(f"3cx: {pbx}: {message}", file=sys.stderr, flush=True)
 
 
-@recordings_archive_group.command("run", context_settings=CONTEXT)
+@recordings_archive_group.command("archive", context_settings=CONTEXT)
 @click.option("--from", "start", required=True, metavar="WHEN", help="Period start (UTC).")
 @click.option("--to", "end", required=True, metavar="WHEN", help="Period end, exclusive.")
 @click.option("--into", "target", required=True, metavar="TARGET", help=_TARGET_HELP)
@@ -77,7 +77,7 @@ def _progress(pbx: str, message: str) -> None:
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @_OUTPUT
 @click.pass_context
-def run_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
+def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
     """Archive the recordings that started in [--from, --to) into --into TARGET.
 
     WHEN: 2026-12-01 (midnight UTC) or 2026-12-01T08:00:00Z.  Recordings stored and
@@ -88,7 +88,7 @@ def run_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) 
     if values["delete_after_verify"] and not values["yes"]:
         raise UsageError(
             "--delete-after-verify deletes recordings on the PBX; it needs --yes.",
-            hint="Run once without it and check the archive (3cx recordings-archive verify "
+            hint="Run once without it and check the archive (3cx recording verify "
             "TARGET), then add --delete-after-verify --yes.",
         )
     printer = _printer(ctx, output)
@@ -179,5 +179,5 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
         raise RecordingsIncomplete(
             f"{len(bad)} of {len(rows)} recordings in {store.where} do not verify: "
             f"{', '.join(bad[:20])}{' ...' if len(bad) > 20 else ''}.",
-            hint="Archive them again (3cx recordings-archive run): a failed one is replaced.",
+            hint="Archive them again (3cx recording archive): a failed one is replaced.",
         )

@@ -1,4 +1,4 @@
-"""``recordings-archive verify``: every stored recording re-hashed against its entry."""
+"""``3cx recording verify``: every stored recording re-hashed against its entry."""
 
 from __future__ import annotations
 
