@@ -224,7 +224,7 @@ async def archive_pbx(
     rows = await list_recordings(client, options.period)
     run.report.listed = len(rows)
     sizes = await run.stored()
-    progress(pbx, f"{len(rows)} recordings in the period, {len(sizes) // 2} objects stored")
+    progress(pbx, f"{len(rows)} recordings in the period")
     engine = Bounded(options.concurrency)
     jobs = [lambda r=r: run.one(r, sizes, options.delete) for r in rows]  # type: ignore[misc]
     async for index, _value, error in engine.outcomes(jobs, window=4 * options.concurrency):

@@ -3,7 +3,7 @@
 Keys are ``<pbx>/<YYYY-MM-DD>/<start, UTC>_rec<id>_<from>_to_<to>.wav``: sorted by time
 in any listing, one folder per PBX and day (a day holds a few thousand recordings at
 most), and each part a plain name (:func:`tcxkit.storage.check_key`): the parties are
-numbers or extensions with everything but letters, digits, ``+ . _ -`` turned into
+caller numbers (else the DN) with everything but letters, digits, ``+ . _ -`` turned into
 ``-``, so a caller id can never steer a key.  The key depends only on the recording's
 own fields, which is what lets a later run find what an earlier one stored.
 """
@@ -85,8 +85,10 @@ def start_of(row: dict[str, Any]) -> datetime:
 
 
 def party(row: dict[str, Any], side: str) -> str:
-    """One side of the call for a file name: the extension, else the caller number."""
-    for field in (f"{side}Dn", f"{side}CallerNumber", f"{side}DisplayName"):
+    """One side of the call for a file name: its number as the PBX shows it (an
+    extension's is the extension; an outside caller's is their number, not the trunk's
+    DN), else the DN, else the display name."""
+    for field in (f"{side}CallerNumber", f"{side}Dn", f"{side}DisplayName"):
         text = _UNSAFE.sub("-", str(row.get(field) or "")).strip("-._")
         if text:
             return text[:MAX_PARTY]
