@@ -212,3 +212,20 @@ def test_s3_target(dirs: Any, tmp_path: Path, s3: Any) -> None:
         verify = run("recording", "verify", "s3://recs/archive", "-o", "jsonl")
         assert verify.code == 0 and len(verify.lines()) == 10, verify.err
         assert run(*args).json()[0]["present"] == 10
+
+
+def test_a_pbx_that_cannot_list_is_its_error_row(dirs: Any, tmp_path: Path) -> None:
+    inventory = tmp_path / "fleet.toml"
+    with running_fleet(2, inventory, EmulatorConfig(options={"recordings": 3})) as fleet:
+        bad = fleet.instances[1]
+        rule = {"path": "/xapi/v1/Recordings", "status": 403}
+        assert httpx.post(bad.url + "/emulator/faults", json=rule, auth=bad.control_auth).is_success
+        run = _runner(fleet.instances[0], dirs)
+        store = tmp_path / "store"
+        r = run("--inventory", str(inventory), "--fleet", "all", "recording", "archive",
+                *PERIOD, "--into", str(store), "-o", "jsonl")  # fmt: skip
+        assert r.code == 10 and "1 of 2 PBXs failed (pbx02: permission denied)" in r.err
+        good, failed = r.lines()
+        assert (good["pbx"], good["status"], good["archived"]) == ("pbx01", "complete", 3)
+        assert failed["pbx"] == "pbx02" and failed["error"]["exit_code"] == 6
+        assert sorted(p.name for p in store.iterdir()) == ["pbx01"]

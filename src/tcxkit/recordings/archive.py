@@ -95,15 +95,23 @@ class ArchiveReport:
 
 
 async def list_recordings(client: AsyncClient, period: Period) -> list[dict[str, Any]]:
-    """Every recording that started in ``period``, oldest first."""
-    rows = [
-        r
-        async for r in client.paginate(
-            "ListRecording", filter=period.odata_filter(), orderby="StartTime,Id"
-        )
-        if isinstance(r, dict)
-    ]
-    return rows
+    """Every recording that started in ``period``, oldest first, each once.
+
+    A row without an integer ``Id`` cannot be downloaded or deleted: the PBX's listing
+    is refused (fail closed) rather than a recording silently left out.  A recording
+    listed twice (pages shifted by a recording deleted meanwhile) is taken once."""
+    seen: dict[int, dict[str, Any]] = {}
+    async for r in client.paginate(
+        "ListRecording", filter=period.odata_filter(), orderby="StartTime,Id"
+    ):
+        rec_id = r.get("Id") if isinstance(r, dict) else None
+        if not isinstance(rec_id, int) or isinstance(rec_id, bool):
+            raise BadRecording(
+                f"ListRecording returned a row without an integer Id ({str(r)[:120]}).",
+                hint="Nothing was archived from this PBX; look at its recordings list.",
+            )
+        seen.setdefault(rec_id, r)
+    return list(seen.values())
 
 
 class _Run:
