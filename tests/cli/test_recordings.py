@@ -229,3 +229,24 @@ def test_a_pbx_that_cannot_list_is_its_error_row(dirs: Any, tmp_path: Path) -> N
         assert (good["pbx"], good["status"], good["archived"]) == ("pbx01", "complete", 3)
         assert failed["pbx"] == "pbx02" and failed["error"]["exit_code"] == 6
         assert sorted(p.name for p in store.iterdir()) == ["pbx01"]
+
+
+def test_a_failed_delete_batch_is_not_resent_and_nothing_after_it_is_sent(
+    dirs: Any, tmp_path: Path
+) -> None:
+    with running(EmulatorConfig(options={"recordings": 150})) as emu:
+        rule = {"operation": "BulkRecordingsDelete", "status": 500, "times": 1}
+        assert httpx.post(emu.url + "/emulator/faults", json=rule, auth=emu.control_auth).is_success
+        emu.clear_requests()
+        r = _runner(emu, dirs)("recording", "archive", *PERIOD, "--into", str(tmp_path / "s"),
+                               "--delete-after-verify", "--yes", "-o", "json")  # fmt: skip
+        assert r.code == 10, r.err
+        [row] = r.json()
+        assert (row["archived"], row["failed"], row["deleted"]) == (150, 0, 0)
+        assert "150 recordings were not archived or not deleted" in r.err
+        assert r.err.count("Injected fault") == 100  # each recording named, with the reason
+        assert r.err.count("its delete was not sent, as the batch before it failed") == 50
+        posts = [q for q in emu.requests if "BulkRecordingsDelete" in q["path"]]
+        assert len(posts) == 1 and len(posts[0]["body"]["ids"]) == 100
+        assert len(_pbx_ids(emu, tmp_path)) == 150
+        _check_folder(tmp_path / "s", 150)

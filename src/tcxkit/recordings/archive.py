@@ -212,8 +212,11 @@ async def _delete(run: _Run) -> None:
             await run.client.call("BulkRecordingsDelete", ids=batch)
         except TcxError as exc:
             run.report.delete_failed.update(dict.fromkeys(batch, exc))
-            for rest in ids[start + DELETE_BATCH :]:
-                run.report.delete_failed[rest] = exc
+            unsent = TcxError(
+                "not deleted: its delete was not sent, as the batch before it failed.",
+                hint="It is archived and verified; run again with --delete-after-verify.",
+            )
+            run.report.delete_failed.update(dict.fromkeys(ids[start + DELETE_BATCH :], unsent))
             return  # the PBX's state is unknown now: send nothing more
         run.report.deleted += len(batch)
         run.progress(run.pbx, f"deleted {run.report.deleted}/{len(ids)} verified recordings")
