@@ -111,6 +111,8 @@ def test_archive_of_500_killed_and_resumed(pbx500: Any, dirs: Any, tmp_path: Pat
 
     again = _runner(pbx500, dirs)("recording", "archive", *PERIOD, "--into", str(store))
     assert again.code == 0 and again.json()[0]["present"] == 500, again.err
+    empty = _runner(pbx500, dirs)("recording", "verify", str(tmp_path / "none"))
+    assert empty.code == 0 and f"3cx: no recordings in {tmp_path / 'none'}." in empty.err
     verify = _runner(pbx500, dirs)("recording", "verify", str(store), "-o", "jsonl")
     assert verify.code == 0, verify.err
     assert [x["status"] for x in verify.lines()] == ["verified"] * 500
@@ -162,6 +164,7 @@ def test_delete_after_verify_rechecks_what_an_earlier_run_stored(dirs: Any, tmp_
         assert r.code == 10
         assert "recording 3: " in r.err and "is not what was verified" in r.err
         assert _pbx_ids(emu, tmp_path) == [3]
+        (store / "pbx" / "backup.zip.manifest.json").write_text("{}")  # not a recording's
         bad = run("recording", "verify", str(store), "-o", "jsonl")
         assert bad.code == 10 and "1 of 6 recordings" in bad.err
         assert [x["key"] for x in bad.lines() if x["status"] != "verified"] == [

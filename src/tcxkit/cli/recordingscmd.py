@@ -175,6 +175,8 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
         printer.rows(rows)
     finally:
         store.close()
+    if not rows:
+        print(f"3cx: no recordings in {store.where}.", file=sys.stderr)
     if bad:
         raise RecordingsIncomplete(
             f"{len(bad)} of {len(rows)} recordings in {store.where} do not verify: "

@@ -10,13 +10,17 @@ from .manifest import ENTRY_SUFFIX, read_entry, sha256_of
 
 __all__ = ["verify_store"]
 
+#: What a recording's key ends with (other objects in the store -- backups -- are not ours).
+AUDIO = ".wav"
+
 
 def verify_store(store: Storage) -> Iterator[tuple[str, str | None]]:
     """``(key, None)`` per recording that matches its entry, ``(key, why)`` otherwise.
 
-    A recording without an entry (a run killed between the two writes) and an entry
+    Only recordings and their entries are looked at (``*.wav``, ``*.wav.json``), so a
+    store shared with backups verifies.  A recording without an entry (a run killed between the two writes) and an entry
     without its recording are both reported: neither is an archived recording."""
-    objects = {o.key: o.size for o in store.list()}
+    objects = {o.key: o.size for o in store.list() if o.key.endswith((AUDIO, AUDIO + ENTRY_SUFFIX))}
     for key in sorted(objects):
         if key.endswith(ENTRY_SUFFIX):
             if key[: -len(ENTRY_SUFFIX)] not in objects:
