@@ -62,6 +62,7 @@ COUNTS = {
     "docs/fleet.md": (7, 2),
     "docs/health.md": (3, 2),
     "docs/mcp.md": (0, 3),
+    "docs/recordings.md": (6, 1),
     "docs/state.md": (2, 0),
 }
 SECRET = "doc-blocks-secret-7q2w"

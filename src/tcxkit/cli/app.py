@@ -38,6 +38,7 @@ from .lazy import (
     resource_map,
 )
 from .lookups import STRICT_HELP
+from .recordingscmd import recordings_archive_group
 from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
@@ -150,7 +151,9 @@ class RootGroup(HelpOnEmpty):
 
 
 #: Built-in commands that take --fleet (besides every action command).
-FLEET_COMMANDS = ("backup", "call", "calls", "events", "fleet", "state", "health", "exporter")
+FLEET_COMMANDS = (
+    "backup", "call", "calls", "events", "fleet", "recording", "state", "health", "exporter",
+)  # fmt: skip
 
 
 def _outcome(run: Any, state: Options) -> Any:
@@ -697,6 +700,7 @@ cli.add_command(state_group)
 cli.add_command(calls_group)
 cli.add_command(events_group)
 cli.add_command(backup_group)
+cli.add_command(recordings_archive_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

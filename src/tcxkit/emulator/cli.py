@@ -82,6 +82,10 @@ def _options(fn: Any) -> Any:
             help="Answer 504 to a call-log report of more rows than this (0: never), as a "
             "PBX's proxy does to long pulls.",
         ),
+        click.option(
+            "--recordings", type=click.IntRange(0, 2000), default=None, metavar="N",
+            help="Recorded demo calls (default 20; small WAVs made when downloaded).",
+        ),
         click.option("--client-id", default="tcxkit-emulator", show_default=True,
                      help="API client id to accept."),
         click.option(
@@ -197,7 +201,7 @@ def _serve(values: dict[str, Any]) -> None:
         host=values["host"],
         port=values["port"],
         public_url=values["public_url"],
-        options={"time_zone": values["time_zone"]} if values["time_zone"] else {},
+        options=_domain_options(values),
     )
     idle = values["idle_timeout"] or 0.0
     if multi:
@@ -206,6 +210,16 @@ def _serve(values: dict[str, Any]) -> None:
         stopped = _serve_one(config, values, idle=idle)
     if stopped:
         click.echo(f"emulator stopped after {idle:g} s without a request.", err=True)
+
+
+def _domain_options(values: dict[str, Any]) -> dict[str, object]:
+    """The ``config.options`` the command's flags set (only those given)."""
+    options: dict[str, object] = {}
+    if values["time_zone"]:
+        options["time_zone"] = values["time_zone"]
+    if values["recordings"] is not None:
+        options["recordings"] = values["recordings"]
+    return options
 
 
 def _serve_one(config: Any, values: dict[str, Any], *, idle: float) -> bool:

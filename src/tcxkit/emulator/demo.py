@@ -33,6 +33,8 @@ __all__ = ["SEED", "CallPlan", "generate_calls", "seed", "seed_scale"]
 SEED = 20_0_10
 DEMO_CALL_SEGMENTS = 3000
 DEMO_DAYS = 28
+#: Recorded demo calls unless ``options["recordings"]`` says otherwise.
+DEMO_RECORDINGS = 20
 
 _FIRST = [
     "Alice", "Bob", "Carol", "David", "Emma", "Farid", "Grace", "Hiro", "Isla", "Jonas",
@@ -466,7 +468,7 @@ def seed(state: AppState) -> None:
     log = generate_calls(
         plan, DEMO_CALL_SEGMENTS, start=end - timedelta(days=DEMO_DAYS), end=end, rng=rng
     )
-    recordings = _recordings(log, plan, rng)
+    recordings = _recordings(log, plan, rng, _recording_count(state))
     _insert_calls(state, log)
     state.entity_set("Recordings").insert_many(recordings)
     state.entity_set("ActiveCalls").insert_many(_active_calls(plan, end, rng))
@@ -496,12 +498,20 @@ def _contacts(rng: random.Random) -> Iterator[dict[str, Any]]:
         }
 
 
+def _recording_count(state: AppState) -> int:
+    """How many demo calls are recorded: 20, or ``options["recordings"]`` (``--recordings``)."""
+    wanted = state.config.options.get("recordings", DEMO_RECORDINGS)
+    return max(0, int(wanted))  # type: ignore[call-overload]
+
+
 def _recordings(
-    log: list[dict[str, Any]], plan: CallPlan, rng: random.Random
+    log: list[dict[str, Any]], plan: CallPlan, rng: random.Random, count: int = 20
 ) -> list[dict[str, Any]]:
-    """Twenty recordings of answered calls; the call-log segments point back at them."""
+    """``count`` recordings of answered calls (at most one per answered call, so as many as
+    the demo has); the call-log segments point back at them.  Rows only: the audio is made
+    when a recording is downloaded (emulator/domain/media.py), so 500 cost no start time."""
     answered = [s for s in log if s["Answered"] and s["Indent"] == 0 and s["DestinationType"] != 1]
-    picks = rng.sample(answered, min(20, len(answered)))
+    picks = rng.sample(answered, min(count, len(answered)))
     rows = []
     for rec_id, seg in enumerate(sorted(picks, key=lambda s: s["StartTime"]), start=1):
         seg["SrcRecId"] = rec_id

@@ -230,6 +230,9 @@ def _resume(spec: ExportSpec, sink: Sink) -> tuple[_State, ExportSummary]:
     saved = sink.checkpoint()
     if saved is None:
         fresh = _State(utc_text(spec.start), float(spec.window), max(1, spec.cap // 2), 0)
+        # Checkpointed before the first window: a run killed while writing that window
+        # leaves a checkpoint to resume from, not rows without one (which resuming refuses).
+        sink.commit({"key": spec.key(), "state": asdict(fresh)})
         return fresh, ExportSummary()
     if saved.get("key") != spec.key():
         raise UsageError(
