@@ -112,7 +112,13 @@ def main() -> None:
             # The first PBX, whatever the names' width (pbx01 below 100 instances, pbx001 at 100).
             name, first = next(iter(tomllib.loads(inventory.read_text())["pbx"].items()))
             key = (Path(tmp) / first["secret_file"]).read_text().strip()
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
+            # As installed: byte-code caches used (PYTHONDONTWRITEBYTECODE, set on some
+            # machines, would compile every module on every run and pad the one-PBX side).
+            env = {
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
+            }
             env.update(
                 TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
                 TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
