@@ -4,12 +4,33 @@ inbox that records JSON POSTs (a helpdesk, a chat webhook) for the example DAGs.
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
+from airflow_cluster import DAGS
+
+#: The event-driven example DAGs the cluster runs.
+EVENT_EXAMPLES = [
+    Path(__file__).resolve().parents[2] / "examples" / "airflow" / name
+    for name in ("threecx_events_missed_call.py", "threecx_events_trunk_down.py")
+]
+
+
+def event_bundle(folder: Path, files: list[Path]) -> dict[str, str]:
+    """The cluster's DAG bundles: its own DAGs plus a folder holding copies of ``files``."""
+    for file in files:
+        shutil.copy(file, folder / file.name)
+    bundles = [
+        {"name": name, "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+         "kwargs": {"path": str(path), "refresh_interval": 0}}
+        for name, path in (("tcxkit-cluster", DAGS), ("tcxkit-events", folder))
+    ]  # fmt: skip
+    return {"AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles)}
 
 
 def missed_call(emu: Any, src: str, dst: str = "800") -> int:

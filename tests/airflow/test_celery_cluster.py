@@ -20,20 +20,36 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_cluster import POOL_SLOTS, WORKERS, Cluster
+from airflow_cluster import POOL_SLOTS, WORKERS, Cluster, wait_for
+from events_helpers import EVENT_EXAMPLES, Inbox, event_bundle, missed_call, trunk_online
 
 TASKS = int(os.environ.get("TCXKIT_CLUSTER_TASKS", "200"))  # fewer only while developing
 
 
 @pytest.fixture(scope="module")
-def cluster(emulator: Any) -> Iterator[Cluster]:
+def inbox() -> Iterator[Inbox]:
+    """Where the event-driven example DAGs post tickets and notifications."""
+    box = Inbox()
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(emulator: Any, inbox: Inbox, tmp_path_factory: Any) -> Iterator[Cluster]:
     conn = {
         "conn_type": "threecx",
         "host": emulator.url,
         "login": emulator.client_id,
         "password": emulator.client_secret,
     }
-    deployment = Cluster({"threecx_cluster": conn}, env={"TCXKIT_CLUSTER_TASKS": str(TASKS)})
+    env = {
+        "TCXKIT_CLUSTER_TASKS": str(TASKS),
+        "TICKETS_URL": f"{inbox.url}/tickets",
+        "NOTIFY_URL": f"{inbox.url}/notify",
+        # the cluster's own DAGs plus the event-driven examples (examples/airflow)
+        **event_bundle(tmp_path_factory.mktemp("event-dags"), EVENT_EXAMPLES),
+    }
+    deployment = Cluster({"threecx_cluster": conn, "threecx_default": conn}, env=env)
     try:
         deployment.start()
         yield deployment
@@ -130,3 +146,81 @@ def test_a_deferrable_sensor_waits_in_the_triggerer(
     assert "condition holds (check" in Path(trigger_log).read_text()
     # The triggerer found the workers' token in the Airflow store: no new token request.
     assert token_requests(emulator) == before
+
+
+# -- issue #23: event-driven scheduling ------------------------------------------------------
+def asset_runs(cluster: Cluster, dag_id: str) -> list[tuple[str, str]]:
+    return [
+        (run_id, state)
+        for run_id, state in cluster.query(
+            "select run_id, state from dag_run where dag_id = %s and run_type = %s order by id",
+            dag_id,
+            "asset_triggered",
+        )
+    ]
+
+
+def finished_runs(cluster: Cluster, dag_id: str, count: int) -> list[tuple[str, str]]:
+    def done() -> list[tuple[str, str]] | None:
+        runs = asset_runs(cluster, dag_id)
+        finished = [r for r in runs if r[1] in ("success", "failed")]
+        return runs if len(finished) >= count and len(finished) == len(runs) else None
+
+    return wait_for(done, f"{count} finished runs of {dag_id}", 180, cluster.procs)
+
+
+def watching(cluster: Cluster, emulator: Any, dag_id: str, path: str) -> None:
+    """Unpause ``dag_id`` and wait until its watcher's first poll (the baseline) reached the PBX."""
+    before = sum(1 for r in emulator.requests if path in r["path"])
+    wait_for(lambda: cluster._parsed(dag_id), f"DAG {dag_id} to be parsed", 180, cluster.procs)
+    cluster.airflow("dags", "unpause", dag_id)
+    wait_for(
+        lambda: sum(1 for r in emulator.requests if path in r["path"]) > before,
+        f"the {dag_id} watcher's first poll",
+        180,
+        cluster.procs,
+    )
+
+
+def test_a_dag_runs_per_missed_call_and_each_opens_one_ticket(
+    cluster: Cluster, emulator: Any, inbox: Inbox
+) -> None:
+    dag_id = "threecx_missed_call_ticket"
+    watching(cluster, emulator, dag_id, "GetCallLogData")
+    calls = []
+    for n in range(3):  # one at a time: each becomes its own asset event and DAG run
+        calls.append(missed_call(emulator, f"+44113496040{n}"))
+        runs = finished_runs(cluster, dag_id, n + 1)
+    assert [state for _, state in runs] == ["success"] * 3, cluster.logs()
+    tickets = inbox.wait(3, "/tickets", 60)
+    assert [t[2]["call"]["call_id"] for t in tickets] == calls
+    assert [t[2]["subject"] for t in tickets] == [
+        f"Missed call from +44113496040{n}" for n in range(3)
+    ]
+    assert len({t[1]["idempotency-key"] for t in tickets}) == 3
+
+    # A burst: Airflow may fold events that arrive between two scheduler loops into one
+    # run; the DAG opens a ticket per event of its run, so no call is lost or doubled.
+    burst = [missed_call(emulator, f"+44113496050{n}") for n in range(3)]
+    tickets = inbox.wait(6, "/tickets", 120)
+    assert sorted(t[2]["call"]["call_id"] for t in tickets[3:]) == sorted(burst)
+    assert all(state == "success" for _, state in finished_runs(cluster, dag_id, 4))
+
+
+def test_a_trunk_going_down_sends_one_notification(
+    cluster: Cluster, emulator: Any, inbox: Inbox
+) -> None:
+    dag_id = "threecx_trunk_down_notify"
+    watching(cluster, emulator, dag_id, "/xapi/v1/Trunks")
+    trunk_online(emulator, "10000", False)
+    try:
+        (run,) = finished_runs(cluster, dag_id, 1)
+        assert run[1] == "success", cluster.logs()
+        (note,) = inbox.wait(1, "/notify", 60)
+    finally:
+        trunk_online(emulator, "10000", True)
+    assert (
+        note[2]["text"] == f"3CX threecx_default: trunk {note[2]['event']['data']['name']} is down"
+    )
+    assert note[2]["event"]["type"] == "trunk.down"
+    assert note[2]["event"]["data"]["number"] == "10000"
