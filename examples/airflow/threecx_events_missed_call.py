@@ -45,7 +45,7 @@ with DAG(
 
         opened = []
         for asset_event in triggering_asset_events[missed_calls]:
-            event = asset_event.extra["event"]
+            event = asset_event.extra["payload"]["event"]
             data = event["data"]
             caller = data.get("from") or {}
             ticket = {

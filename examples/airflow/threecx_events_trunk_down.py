@@ -39,7 +39,7 @@ with DAG(
         """One chat message per trunk.down event of this run."""
         import httpx
 
-        events = [e.extra["event"] for e in triggering_asset_events[trunk_failures]]
+        events = [e.extra["payload"]["event"] for e in triggering_asset_events[trunk_failures]]
         for event in events:
             trunk = event["data"]
             text = f"3CX {event['pbx']}: trunk {trunk.get('name') or trunk.get('number')} is down"

@@ -14,6 +14,7 @@ from .._lazy import lazy_attributes
 from .._version import __version__
 
 if TYPE_CHECKING:
+    from .events import ThreeCXEventSensor, ThreeCXEventTrigger
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
     from .sensors import ThreeCXSensor
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONN_TYPE",
+    "ThreeCXEventSensor",
+    "ThreeCXEventTrigger",
     "ThreeCXHook",
     "ThreeCXOperator",
     "ThreeCXSensor",
@@ -101,7 +104,16 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [
-            {"integration-name": _INTEGRATION, "python-modules": ["tcxkit.airflow.sensors"]}
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["tcxkit.airflow.sensors", "tcxkit.airflow.events"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["tcxkit.airflow.triggers", "tcxkit.airflow.events"],
+            }
         ],
         "connection-types": [
             {
@@ -129,6 +141,8 @@ def get_provider_info() -> dict[str, Any]:
 
 
 _LAZY = {
+    "ThreeCXEventSensor": "events",
+    "ThreeCXEventTrigger": "events",
     "ThreeCXHook": "hooks",
     "ThreeCXOperator": "operators",
     "ThreeCXSensor": "sensors",
