@@ -1,8 +1,9 @@
 """A DAG run per missed call: each one opens a ticket (an HTTP POST to a helpdesk).
 
 Airflow 3's event-driven scheduling: the DAG's schedule is an asset watched by
-``ThreeCXEventTrigger`` in the triggerer; every ``call.missed`` event the PBX produces
-becomes an asset event, and each asset event one DAG run.  The trigger keeps its cursor
+``ThreeCXEventTrigger`` in the triggerer; the ``call.missed`` events one poll finds become
+one asset event, and each asset event one DAG run (a run per missed call, or per handful
+when several are missed within one poll: the task opens a ticket for each).  The trigger keeps its cursor
 in a file, so a restarted triggerer neither loses nor repeats a missed call; the ticket
 carries the event's stable ``id`` as its idempotency key, so a helpdesk that dedupes by
 it never opens two tickets for one call.
@@ -44,8 +45,12 @@ with DAG(
         import httpx
 
         opened = []
-        for asset_event in triggering_asset_events[missed_calls]:
-            event = asset_event.extra["payload"]["event"]
+        events = [
+            event
+            for asset_event in triggering_asset_events[missed_calls]
+            for event in asset_event.extra["payload"]["events"]  # what one poll found
+        ]
+        for event in events:
             data = event["data"]
             caller = data.get("from") or {}
             ticket = {

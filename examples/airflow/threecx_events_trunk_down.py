@@ -39,7 +39,11 @@ with DAG(
         """One chat message per trunk.down event of this run."""
         import httpx
 
-        events = [e.extra["payload"]["event"] for e in triggering_asset_events[trunk_failures]]
+        events = [
+            event
+            for asset_event in triggering_asset_events[trunk_failures]
+            for event in asset_event.extra["payload"]["events"]  # what one poll found
+        ]
         for event in events:
             trunk = event["data"]
             text = f"3CX {event['pbx']}: trunk {trunk.get('name') or trunk.get('number')} is down"

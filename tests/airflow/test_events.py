@@ -73,7 +73,7 @@ async def _next(out: asyncio.Queue[Any]) -> dict[str, Any]:
     return await asyncio.wait_for(out.get(), timeout=20)
 
 
-def test_a_restarted_watching_trigger_resumes_after_the_last_event(
+def test_a_restarted_watching_trigger_resumes_after_the_last_batch(
     pbx: Any, tmp_path: Path
 ) -> None:
     from tcxkit.airflow.events import ThreeCXEventTrigger
@@ -81,26 +81,29 @@ def test_a_restarted_watching_trigger_resumes_after_the_last_event(
     kwargs = {"types": ["call.missed"], "threecx_conn_id": "threecx_events",
               "cursor": str(tmp_path / "cursor.sqlite"), "interval": 0.2}  # fmt: skip
 
-    async def scenario() -> list[list[dict[str, Any]]]:
+    async def scenario() -> tuple[list[dict[str, Any]], list[int]]:
         out: asyncio.Queue[Any] = asyncio.Queue()
         first = asyncio.create_task(_collect(ThreeCXEventTrigger(**kwargs), out))
         await _baseline(pbx, _call_log_queries(pbx))  # no `after`: the first poll is "now"
+        # Two calls before the trigger polls again (the loop is ours until we await):
+        # one poll finds both, one trigger event carries both -- one asset event, one run.
         calls = [missed_call(pbx, "+441134960371"), missed_call(pbx, "+441134960372")]
-        before = [await _next(out), await _next(out)]
+        payloads = [await _next(out)]
         first.cancel()  # the triggerer stops (a restart, a redeploy)
         await asyncio.gather(first, return_exceptions=True)
         calls.append(missed_call(pbx, "+441134960373"))
         again = asyncio.create_task(_collect(ThreeCXEventTrigger(**kwargs), out))
-        after_restart = [await _next(out)]
+        payloads.append(await _next(out))
         again.cancel()
         await asyncio.gather(again, return_exceptions=True)
         assert out.empty()
-        return [before, after_restart, [{"call_id": c} for c in calls]]
+        return payloads, calls
 
-    before, after_restart, calls = asyncio.run(scenario())
-    events = [p["event"] for p in before + after_restart]
-    assert all(p["status"] == "event" for p in before + after_restart)
-    assert [e["data"]["call_id"] for e in events] == [c["call_id"] for c in calls]
+    payloads, calls = asyncio.run(scenario())
+    assert [p["status"] for p in payloads] == ["events", "events"]
+    assert [len(p["events"]) for p in payloads] == [2, 1]  # nothing repeated after the restart
+    events = [e for p in payloads for e in p["events"]]
+    assert [e["data"]["call_id"] for e in events] == calls
     assert [e["data"]["from"]["number"] for e in events] == [
         "+441134960371", "+441134960372", "+441134960373"]  # fmt: skip
     assert {e["type"] for e in events} == {"call.missed"} and len({e["id"] for e in events}) == 3

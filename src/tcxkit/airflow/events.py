@@ -5,12 +5,17 @@ store, :class:`~tcxkit.events.AsyncWatcher`) in the triggerer with a
 :class:`tcxkit.AsyncClient`, so waiting for a change holds no worker slot:
 
 * in a DAG's ``schedule`` through an ``AssetWatcher`` (Airflow 3's event-driven
-  scheduling) it never ends: each event it yields becomes an asset event, so the DAG runs
-  once per missed call, per trunk failure.  Its cursor store is a file (by default one per
-  connection and consumer under the tcxkit cache directory), and an event is acknowledged
-  only after the triggerer took it: a restarted triggerer resumes after the last event
-  handed over and never repeats one it acknowledged (at least once in the narrow window
-  between hand-over and ack; every event has a stable ``id`` to dedupe by);
+  scheduling) it never ends: the events one poll finds go out as **one** trigger event
+  (``{"status": "events", "events": [...]}``), i.e. one asset event and one DAG run --
+  one run per missed call, per trunk failure, unless several happen within one poll.
+  One per poll, not one per event, because Airflow's scheduler starts a run at the first
+  queued asset event and leaves those queued a moment later for the *next* event's run:
+  a burst yielded event by event would wait, half of it, for an unrelated later call.
+  Its cursor store is a file (by default one per connection and consumer under the
+  tcxkit cache directory), and a batch is acknowledged only after the triggerer took it:
+  a restarted triggerer resumes after the last batch handed over and never repeats one
+  it acknowledged (at least once in the narrow window between hand-over and ack; every
+  event has a stable ``id`` to dedupe by);
 * behind :class:`ThreeCXEventSensor` it fires once, on the first matching event after
   ``after`` (the DAG run's start): a restarted trigger polls again from ``after`` and finds
   the same first event, same id, so the sensor completes on exactly one event and needs no
@@ -43,6 +48,8 @@ __all__ = ["ThreeCXEventSensor", "ThreeCXEventTrigger", "default_cursor"]
 
 #: How often the trigger looks at the outbox between polls (it is local: cheap).
 _TICK = 0.2
+#: Most events in one trigger event (one asset event, so one DAG run).
+MAX_BATCH = 100
 
 
 def _types(value: str | Sequence[str]) -> list[str]:
@@ -163,7 +170,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
             store.close()
 
     async def _events(self, watcher: Any, store: Any) -> AsyncIterator[TriggerEvent]:
-        """Poll what is due; hand over the outbox in order, acking each after hand-over."""
+        """Poll what is due; hand over what the outbox holds, in order (see :meth:`_batch`)."""
         while True:
             try:
                 await watcher.poll_due()
@@ -172,11 +179,15 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     yield self._failure(exc)
                     return
                 self.log.warning("polling %s failed, retrying: %s", self.threecx_conn_id, exc)
-            for seq, event in store.pending(self.consumer, self.threecx_conn_id):
-                self.log.info("event %s %s (%s)", event.type, event.id, event.time)
-                yield TriggerEvent({"status": "event", "event": event.to_dict()})
-                if not self.once:  # the sensor's events are found again from `after`
-                    store.ack(self.consumer, self.threecx_conn_id, seq)
+            while pending := store.pending(self.consumer, self.threecx_conn_id, MAX_BATCH):
+                events = [event.to_dict() for _, event in pending]
+                for event in events:
+                    self.log.info("event %s %s (%s)", event["type"], event["id"], event["time"])
+                if self.once:  # the sensor: its first event; found again from `after`
+                    yield TriggerEvent({"status": "event", "event": events[0]})
+                    return
+                yield TriggerEvent({"status": "events", "events": events})
+                store.ack(self.consumer, self.threecx_conn_id, pending[-1][0])  # taken
             await asyncio.sleep(max(_TICK, min(watcher.seconds_to_next(), 5.0)))
 
     def _failure(self, exc: TcxError) -> TriggerEvent:
