@@ -46,6 +46,7 @@ def cluster(emulator: Any, inbox: Inbox, tmp_path_factory: Any) -> Iterator[Clus
         "TCXKIT_CLUSTER_TASKS": str(TASKS),
         "TICKETS_URL": f"{inbox.url}/tickets",
         "NOTIFY_URL": f"{inbox.url}/notify",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # the event DAGs watch at once
         # the cluster's own DAGs plus the event-driven examples (examples/airflow)
         **event_bundle(tmp_path_factory.mktemp("event-dags"), EVENT_EXAMPLES),
     }
@@ -169,24 +170,21 @@ def finished_runs(cluster: Cluster, dag_id: str, count: int) -> list[tuple[str, 
     return wait_for(done, f"{count} finished runs of {dag_id}", 180, cluster.procs)
 
 
-def watching(cluster: Cluster, emulator: Any, dag_id: str, path: str) -> None:
-    """Unpause ``dag_id`` and wait until its watcher's first poll (the baseline) reached the PBX."""
-    before = sum(1 for r in emulator.requests if path in r["path"])
-    wait_for(lambda: cluster._parsed(dag_id), f"DAG {dag_id} to be parsed", 180, cluster.procs)
-    cluster.airflow("dags", "unpause", dag_id)
-    wait_for(
-        lambda: sum(1 for r in emulator.requests if path in r["path"]) > before,
-        f"the {dag_id} watcher's first poll",
-        180,
-        cluster.procs,
-    )
+def watching(cluster: Cluster, types: list[str]) -> None:
+    """Until the watcher of ``types`` polled once (its baseline): changes after it are new.
+
+    The event DAGs are active from their first parse (DAGS_ARE_PAUSED_AT_CREATION off),
+    so their watchers start with the deployment, while the other tests run."""
+    line = f"threecx_default {types}: first poll done"
+    log = cluster.root / "triggerer.log"
+    wait_for(lambda: line in log.read_text(errors="replace"), line, 180, cluster.procs)
 
 
 def test_a_dag_runs_per_missed_call_and_each_opens_one_ticket(
     cluster: Cluster, emulator: Any, inbox: Inbox
 ) -> None:
     dag_id = "threecx_missed_call_ticket"
-    watching(cluster, emulator, dag_id, "GetCallLogData")
+    watching(cluster, ["call.missed"])
     calls = []
     for n in range(3):  # one at a time: each becomes its own asset event and DAG run
         calls.append(missed_call(emulator, f"+44113496040{n}"))
@@ -204,7 +202,7 @@ def test_a_trunk_going_down_sends_one_notification(
     cluster: Cluster, emulator: Any, inbox: Inbox
 ) -> None:
     dag_id = "threecx_trunk_down_notify"
-    watching(cluster, emulator, dag_id, "/xapi/v1/Trunks")
+    watching(cluster, ["trunk.down"])
     trunk_online(emulator, "10000", False)
     try:
         (run,) = finished_runs(cluster, dag_id, 1)

@@ -110,3 +110,18 @@ def test_the_tool_through_the_mcp_server(pbx: Any, tmp_path: Path) -> None:
     call, answer, (error, text) = asyncio.run(scenario())
     assert answer["events"][-1]["data"]["call_id"] == call
     assert error and "Unknown event type 'nope'" in text
+
+
+def _trunk_reads(emu: Any) -> int:
+    return sum(1 for r in emu.requests if r["path"].startswith("/xapi/v1/Trunks"))
+
+
+def test_the_servers_policy_applies_to_the_feeds_queries(pbx: Any, tmp_path: Path) -> None:
+    before = _trunk_reads(pbx)
+    with Client(pbx.url, pbx.client_id, pbx.client_secret, token_cache=False) as client:
+        audit = AuditLog(tmp_path / "audit.jsonl", Where(pbx.url, None, "test"))
+        denied = EventFeed(Toolbox(client, Policy(deny=frozenset({"ListTrunk"})), audit, 65536))
+        with pytest.raises(ToolFailure, match=r"^ListTrunk is denied on this server \(--deny\)"):
+            denied.recent("trunk.down")
+        assert json.loads(denied.recent("call.missed"))["pbx"] == denied.pbx  # others still run
+    assert _trunk_reads(pbx) == before  # refused before it was sent

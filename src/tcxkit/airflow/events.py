@@ -170,10 +170,14 @@ class ThreeCXEventTrigger(BaseEventTrigger):
             store.close()
 
     async def _events(self, watcher: Any, store: Any) -> AsyncIterator[TriggerEvent]:
-        """Poll what is due; hand over what the outbox holds, in order (see :meth:`_batch`)."""
+        """Poll what is due; hand over what the outbox holds, in order, a batch per poll."""
+        first = True
         while True:
             try:
                 await watcher.poll_due()
+                if first:  # says from when changes are seen (operators; the cluster test)
+                    self.log.info("%s %s: first poll done", self.threecx_conn_id, self.types)
+                    first = False
             except TcxError as exc:
                 if self.once and isinstance(to_airflow_error(exc), ThreeCXPermanentError):
                     yield self._failure(exc)
