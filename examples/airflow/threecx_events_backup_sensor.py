@@ -25,7 +25,13 @@ with DAG(
     start_backup = ThreeCXOperator(
         task_id="start_backup",
         action="Backup",
-        body={"description": {"Name": "airflow-event-{{ ds_nodash }}", "Contents": {}}},
+        # run_after: every run has one (a manual run of an unscheduled DAG has no ds)
+        body={
+            "description": {
+                "Name": "airflow-event-{{ dag_run.run_after.strftime('%Y%m%d%H%M%S') }}",
+                "Contents": {},
+            }
+        },
     )
     backup_done = ThreeCXEventSensor(
         task_id="backup_done", type="backup.completed", interval=1, timeout=30 * 60

@@ -14,10 +14,14 @@ from typing import Any
 import httpx
 from airflow_cluster import DAGS
 
-#: The event-driven example DAGs the cluster runs.
+#: The event example DAGs the cluster runs (event-driven, and the event sensor).
 EVENT_EXAMPLES = [
     Path(__file__).resolve().parents[2] / "examples" / "airflow" / name
-    for name in ("threecx_events_missed_call.py", "threecx_events_trunk_down.py")
+    for name in (
+        "threecx_events_missed_call.py",
+        "threecx_events_trunk_down.py",
+        "threecx_events_backup_sensor.py",
+    )
 ]
 
 

@@ -215,3 +215,21 @@ def test_a_trunk_going_down_sends_one_notification(
     )
     assert note[2]["event"]["type"] == "trunk.down"
     assert note[2]["event"]["data"]["number"] == "10000"
+
+
+def test_the_event_sensor_completes_on_backup_completed_in_the_triggerer(
+    cluster: Cluster, emulator: Any
+) -> None:
+    run = cluster.run_dag("threecx_backup_event", timeout=300)
+    states = {task: state for task, _idx, state, *_ in run["tis"]}
+    assert run["state"] == "success", (states, cluster.logs())
+    assert states == {"start_backup": "success", "backup_done": "success", "report": "success"}
+    task_dir = (
+        cluster.root / "airflow" / "logs" / "dag_id=threecx_backup_event"
+        / f"run_id={run['run_id']}" / "task_id=backup_done"
+    )  # fmt: skip
+    worker_log = (task_dir / "attempt=1.log").read_text()
+    assert "waiting in the triggerer for ['backup.completed']" in worker_log
+    assert re.search(r"backup\.completed evt_[0-9a-f]{32} at ", worker_log)
+    (trigger_log,) = [p for p in task_dir.iterdir() if ".trigger." in p.name]
+    assert "event backup.completed evt_" in Path(trigger_log).read_text()
