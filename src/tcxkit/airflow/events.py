@@ -50,6 +50,9 @@ __all__ = ["ThreeCXEventSensor", "ThreeCXEventTrigger", "default_cursor"]
 _TICK = 0.2
 #: Most events in one trigger event (one asset event, so one DAG run).
 MAX_BATCH = 100
+#: The sensor looks back this far before its run's start: PBX times are whole seconds,
+#: and the PBX's clock and Airflow's are never quite the same.
+AFTER_MARGIN = timedelta(seconds=5)
 
 
 def _types(value: str | Sequence[str]) -> list[str]:
@@ -203,8 +206,8 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
     """Wait, in the triggerer, for the PBX's next event of ``type``; its XCom is the event.
 
     ``ThreeCXEventSensor(task_id="wait", type="backup.completed")`` completes on the first
-    backup that completes after the DAG run started (``after``: an ISO time to look back
-    to instead; templated).  Always deferred: the wait holds no worker slot.
+    backup that completes after the DAG run started (less :data:`AFTER_MARGIN`; ``after``:
+    an ISO time to look back to instead; templated).  Always deferred: the wait holds no worker slot.
     """
 
     template_fields: Sequence[str] = ("after",)
@@ -227,11 +230,13 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         self.threecx_conn_id = threecx_conn_id
 
     def _after(self, context: Any) -> str:
+        """``after``, else the run's start less :data:`AFTER_MARGIN`, in whole seconds: the
+        PBX stamps a backup with whole seconds, by its own clock."""
         if self.after:
             return str(self.after)
         dag_run = context.get("dag_run") if context else None
         start = getattr(dag_run, "start_date", None) or datetime.now(UTC)
-        return start.isoformat()
+        return (start - AFTER_MARGIN).replace(microsecond=0).isoformat()
 
     def execute(self, context: Any) -> Any:
         after = self._after(context)
