@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,17 @@ def test_the_sensor_completes_on_backup_completed(
     assert event["data"]["file_name"].startswith("airflow-event-") and event["data"]["size"] > 0
     report = dag_run.get_task_instance("report").xcom_pull(task_ids="report")
     assert report == f"{event['data']['file_name']}: {event['data']['size']} bytes"
+
+
+def test_the_sensor_looks_back_to_its_runs_start_in_whole_seconds() -> None:
+    """The PBX stamps a backup 12:00:07 that completed at 12:00:07.9: a run started at
+    12:00:07.2 must still see it (and a PBX clock a little behind Airflow's)."""
+    from types import SimpleNamespace
+
+    from tcxkit.airflow.events import ThreeCXEventSensor
+
+    sensor = ThreeCXEventSensor(task_id="wait", type="backup.completed")
+    run = SimpleNamespace(start_date=datetime(2026, 3, 10, 12, 0, 7, 200_000, tzinfo=UTC))
+    assert sensor._after({"dag_run": run}) == "2026-03-10T12:00:02+00:00"
+    chosen = ThreeCXEventSensor(task_id="w2", type="backup.completed", after="2026-03-10T11:00Z")
+    assert chosen._after({"dag_run": run}) == "2026-03-10T11:00Z"
