@@ -111,24 +111,30 @@ def test_a_restarted_watching_trigger_resumes_after_the_last_batch(
     assert {e["pbx"] for e in events} == {"threecx_events"}
 
 
-def test_a_trigger_on_a_connection_with_no_api_key_fires_an_error(monkeypatch: Any) -> None:
+def test_a_connection_with_no_api_key_fails_the_sensor_and_the_watch(monkeypatch: Any) -> None:
     from tcxkit.airflow.events import ThreeCXEventTrigger
+    from tcxkit.errors import ConfigurationError
 
     monkeypatch.setenv("AIRFLOW_CONN_THREECX_NOKEY", json.dumps(
         {"conn_type": "threecx", "host": "https://pbx.example.com", "login": "x"}))  # fmt: skip
+    message = (
+        "Connection 'threecx_nokey' has no API key.\nSet the password field to the API key "
+        "shown when the 3CX API client was created."
+    )
 
-    async def first() -> dict[str, Any]:
-        trigger = ThreeCXEventTrigger(types="trunk.down", threecx_conn_id="threecx_nokey")
+    async def first(once: bool) -> dict[str, Any]:
+        trigger = ThreeCXEventTrigger(
+            types="trunk.down", threecx_conn_id="threecx_nokey", once=once
+        )
         async for event in trigger.run():
             return dict(event.payload)
         raise AssertionError("no event")
 
-    payload = asyncio.run(first())
-    assert payload["status"] == "error" and payload["permanent"] is True
-    assert payload["message"] == (
-        "Connection 'threecx_nokey' has no API key.\nSet the password field to the API key "
-        "shown when the 3CX API client was created."
-    )
+    payload = asyncio.run(first(once=True))  # the sensor fails its task with the message
+    assert payload == {"status": "error", "message": message, "permanent": True}
+    with pytest.raises(ConfigurationError) as info:  # a watch: no asset event, the trigger fails
+        asyncio.run(first(once=False))
+    assert str(info.value) == message
 
 
 def test_the_sensor_completes_on_backup_completed(

@@ -150,6 +150,8 @@ class ThreeCXEventTrigger(BaseEventTrigger):
             path = self._store_path()
             store = await asyncio.to_thread(SqliteCursorStore, path)
         except TcxError as exc:
+            if not self.once:  # an asset event is for a change, not an error: fail the trigger
+                raise
             yield self._failure(exc)
             return
         self.log.info("watching %s for %s (cursor %s)", self.threecx_conn_id, self.types, path)
