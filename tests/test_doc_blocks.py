@@ -52,12 +52,12 @@ ROOT = Path(__file__).resolve().parents[1]
 #: (blocks run, blocks marked not run) per file: a changed count is a reviewed change.
 COUNTS = {
     "README.md": (1, 1),
-    "docs/airflow.md": (0, 10),
+    "docs/airflow.md": (0, 12),
     "docs/backups.md": (4, 2),
     "docs/cli.md": (3, 0),
     "docs/client.md": (5, 2),
     "docs/emulator.md": (2, 1),
-    "docs/events.md": (2, 2),
+    "docs/events.md": (2, 3),
     "docs/exports.md": (1, 3),
     "docs/fleet.md": (7, 2),
     "docs/health.md": (3, 2),

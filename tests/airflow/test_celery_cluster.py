@@ -20,20 +20,37 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_cluster import POOL_SLOTS, WORKERS, Cluster
+from airflow_cluster import POOL_SLOTS, WORKERS, Cluster, wait_for
+from events_helpers import EVENT_EXAMPLES, Inbox, event_bundle, missed_call, trunk_online
 
 TASKS = int(os.environ.get("TCXKIT_CLUSTER_TASKS", "200"))  # fewer only while developing
 
 
 @pytest.fixture(scope="module")
-def cluster(emulator: Any) -> Iterator[Cluster]:
+def inbox() -> Iterator[Inbox]:
+    """Where the event-driven example DAGs post tickets and notifications."""
+    box = Inbox()
+    yield box
+    box.close()
+
+
+@pytest.fixture(scope="module")
+def cluster(emulator: Any, inbox: Inbox, tmp_path_factory: Any) -> Iterator[Cluster]:
     conn = {
         "conn_type": "threecx",
         "host": emulator.url,
         "login": emulator.client_id,
         "password": emulator.client_secret,
     }
-    deployment = Cluster({"threecx_cluster": conn}, env={"TCXKIT_CLUSTER_TASKS": str(TASKS)})
+    env = {
+        "TCXKIT_CLUSTER_TASKS": str(TASKS),
+        "TICKETS_URL": f"{inbox.url}/tickets",
+        "NOTIFY_URL": f"{inbox.url}/notify",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",  # the event DAGs watch at once
+        # the cluster's own DAGs plus the event-driven examples (examples/airflow)
+        **event_bundle(tmp_path_factory.mktemp("event-dags"), EVENT_EXAMPLES),
+    }
+    deployment = Cluster({"threecx_cluster": conn, "threecx_default": conn}, env=env)
     try:
         deployment.start()
         yield deployment
@@ -130,3 +147,89 @@ def test_a_deferrable_sensor_waits_in_the_triggerer(
     assert "condition holds (check" in Path(trigger_log).read_text()
     # The triggerer found the workers' token in the Airflow store: no new token request.
     assert token_requests(emulator) == before
+
+
+# -- issue #23: event-driven scheduling ------------------------------------------------------
+def asset_runs(cluster: Cluster, dag_id: str) -> list[tuple[str, str]]:
+    return [
+        (run_id, state)
+        for run_id, state in cluster.query(
+            "select run_id, state from dag_run where dag_id = %s and run_type = %s order by id",
+            dag_id,
+            "asset_triggered",
+        )
+    ]
+
+
+def finished_runs(cluster: Cluster, dag_id: str, count: int) -> list[tuple[str, str]]:
+    def done() -> list[tuple[str, str]] | None:
+        runs = asset_runs(cluster, dag_id)
+        finished = [r for r in runs if r[1] in ("success", "failed")]
+        return runs if len(finished) >= count and len(finished) == len(runs) else None
+
+    return wait_for(done, f"{count} finished runs of {dag_id}", 180, cluster.procs)
+
+
+def watching(cluster: Cluster, types: list[str]) -> None:
+    """Until the watcher of ``types`` polled once (its baseline): changes after it are new.
+
+    The event DAGs are active from their first parse (DAGS_ARE_PAUSED_AT_CREATION off),
+    so their watchers start with the deployment, while the other tests run."""
+    line = f"threecx_default {types}: first poll done"
+    log = cluster.root / "triggerer.log"
+    wait_for(lambda: line in log.read_text(errors="replace"), line, 180, cluster.procs)
+
+
+def test_a_dag_runs_per_missed_call_and_each_opens_one_ticket(
+    cluster: Cluster, emulator: Any, inbox: Inbox
+) -> None:
+    dag_id = "threecx_missed_call_ticket"
+    watching(cluster, ["call.missed"])
+    calls = []
+    for n in range(3):  # one at a time: each becomes its own asset event and DAG run
+        calls.append(missed_call(emulator, f"+44113496040{n}"))
+        runs = finished_runs(cluster, dag_id, n + 1)
+    assert [state for _, state in runs] == ["success"] * 3, cluster.logs()
+    tickets = inbox.wait(3, "/tickets", 60)
+    assert [t[2]["call"]["call_id"] for t in tickets] == calls
+    assert [t[2]["subject"] for t in tickets] == [
+        f"Missed call from +44113496040{n}" for n in range(3)
+    ]
+    assert len({t[1]["idempotency-key"] for t in tickets}) == 3
+
+
+def test_a_trunk_going_down_sends_one_notification(
+    cluster: Cluster, emulator: Any, inbox: Inbox
+) -> None:
+    dag_id = "threecx_trunk_down_notify"
+    watching(cluster, ["trunk.down"])
+    trunk_online(emulator, "10000", False)
+    try:
+        (run,) = finished_runs(cluster, dag_id, 1)
+        assert run[1] == "success", cluster.logs()
+        (note,) = inbox.wait(1, "/notify", 60)
+    finally:
+        trunk_online(emulator, "10000", True)
+    assert (
+        note[2]["text"] == f"3CX threecx_default: trunk {note[2]['event']['data']['name']} is down"
+    )
+    assert note[2]["event"]["type"] == "trunk.down"
+    assert note[2]["event"]["data"]["number"] == "10000"
+
+
+def test_the_event_sensor_completes_on_backup_completed_in_the_triggerer(
+    cluster: Cluster, emulator: Any
+) -> None:
+    run = cluster.run_dag("threecx_backup_event", timeout=300)
+    states = {task: state for task, _idx, state, *_ in run["tis"]}
+    assert run["state"] == "success", (states, cluster.logs())
+    assert states == {"start_backup": "success", "backup_done": "success", "report": "success"}
+    task_dir = (
+        cluster.root / "airflow" / "logs" / "dag_id=threecx_backup_event"
+        / f"run_id={run['run_id']}" / "task_id=backup_done"
+    )  # fmt: skip
+    worker_log = (task_dir / "attempt=1.log").read_text()
+    assert "waiting in the triggerer for ['backup.completed']" in worker_log
+    assert re.search(r"backup\.completed evt_[0-9a-f]{32} at ", worker_log)
+    (trigger_log,) = [p for p in task_dir.iterdir() if ".trigger." in p.name]
+    assert "event backup.completed evt_" in Path(trigger_log).read_text()

@@ -68,7 +68,13 @@ def test_operator_and_sensor_modules_are_declared() -> None:
         ThreeCXStatePlanOperator.__module__,
         ThreeCXHealthCheckOperator.__module__,
     ]
-    assert info["sensors"][0]["python-modules"] == [ThreeCXSensor.__module__]
+    from tcxkit.airflow import ThreeCXEventSensor, ThreeCXEventTrigger
+
+    assert info["sensors"][0]["python-modules"] == [
+        ThreeCXSensor.__module__,
+        ThreeCXEventSensor.__module__,
+    ]
+    assert ThreeCXEventTrigger.__module__ in info["triggers"][0]["python-modules"]
 
 
 @pytest.mark.parametrize("field", ["action", "parameters", "body", "filter", "output_path"])

@@ -46,6 +46,7 @@ async def test_stdio_read_only(mcp_emulator: Any, mcp_env: dict[str, str]) -> No
             "ring_groups",
             "trunk_status",
             "last_backup",
+            "recent_events",
         }
         schema = tools["call_action"].input_schema
         assert schema["required"] == ["action"]

@@ -14,6 +14,7 @@ from .._lazy import lazy_attributes
 from .._version import __version__
 
 if TYPE_CHECKING:
+    from .events import ThreeCXEventSensor, ThreeCXEventTrigger
     from .health import ThreeCXHealthCheckOperator
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONN_TYPE",
+    "ThreeCXEventSensor",
+    "ThreeCXEventTrigger",
     "ThreeCXHealthCheckOperator",
     "ThreeCXHook",
     "ThreeCXOperator",
@@ -107,7 +110,16 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "sensors": [
-            {"integration-name": _INTEGRATION, "python-modules": ["tcxkit.airflow.sensors"]}
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["tcxkit.airflow.sensors", "tcxkit.airflow.events"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": ["tcxkit.airflow.triggers", "tcxkit.airflow.events"],
+            }
         ],
         "connection-types": [
             {
@@ -135,6 +147,8 @@ def get_provider_info() -> dict[str, Any]:
 
 
 _LAZY = {
+    "ThreeCXEventSensor": "events",
+    "ThreeCXEventTrigger": "events",
     "ThreeCXHook": "hooks",
     "ThreeCXOperator": "operators",
     "ThreeCXSensor": "sensors",

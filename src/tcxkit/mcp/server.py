@@ -79,7 +79,8 @@ tcxkit serves every operation (action) of the 3CX V20 Configuration API of one P
 Find an action with search_actions, read its parameters with describe_action, run it with
 call_action. For common questions use the task tools (find_dn, call_history, missed_calls,
 active_calls, system_status, queue_members, change_queue_agents, user_forwarding,
-ring_groups, trunk_status, last_backup). Long lists come back one page at a time: follow 'next'.
+ring_groups, trunk_status, last_backup); for what happened lately (missed calls, trunks
+down, backups) use recent_events. Long lists come back one page at a time: follow 'next'.
 Secrets (passwords, PINs, keys) are masked. {policy}"""
 
 
@@ -284,6 +285,7 @@ def _task_tools(server: MCPServer, tb: Toolbox) -> None:
             _guard(_plain_tool(tb, getattr(tasks, name)))
         )
     _queue_agents_tool(server, tb)
+    _events_tool(server, tb)
 
 
 def _queue_agents_tool(server: MCPServer, tb: Toolbox) -> None:
@@ -310,6 +312,35 @@ def _queue_agents_tool(server: MCPServer, tb: Toolbox) -> None:
         remove: Annotated[list[str] | None, Field(description="Extensions to remove.")] = None,
     ) -> str:
         return tasks.change_queue_agents(tb, queue, add, remove)
+
+
+def _events_tool(server: MCPServer, tb: Toolbox) -> None:
+    from .events import EventFeed
+
+    feed = EventFeed(tb)
+
+    @server.tool(annotations=_READ, structured_output=False)
+    @_guard
+    def recent_events(
+        type: Annotated[
+            list[str] | str | None,
+            Field(
+                description="Only these event types, e.g. 'call.missed' or ['trunk.down', "
+                "'trunk.up']; all types when left out."
+            ),
+        ] = None,
+        since: Annotated[
+            str | None,
+            Field(
+                description="How far back: '30m', '2h', '1d' or an ISO time (default 1h, "
+                "at most 24h)."
+            ),
+        ] = None,
+        pbx: Annotated[str | None, Field(description="The PBX (this server serves one).")] = None,
+        limit: Annotated[int, Field(ge=1, le=200, description="Most events listed.")] = 50,
+    ) -> str:
+        """What happened on the PBX lately, oldest first: calls started/ended/missed, phones (un)registered, presence changes, queue agents logging in/out, trunks up/down, backups completed, licence expiring, system alerts (docs/events.md)."""
+        return feed.recent(type, since, pbx, limit)
 
 
 def _resources(server: MCPServer, tb: Toolbox) -> None:
