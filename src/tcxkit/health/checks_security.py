@@ -1,12 +1,15 @@
 """Checks of reachability and security: trunks, the TLS certificate, emergency numbers,
-console restrictions, anti-hacking and administrators without a second factor."""
+console restrictions, anti-hacking and administrators without a second factor.
+
+What each check is (title, severity, reads, fix, thresholds) is in ``checks.toml``; here
+is only how it judges, ending in :func:`.registry.first`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from .registry import Finding, check, days_until, parse_time
+from .registry import Finding, check, days_until, first, parse_time
 
 __all__ = ["certificate_not_after"]
 
@@ -18,25 +21,17 @@ def _trunk_name(t: dict[str, Any]) -> str:
     return str((t.get("Gateway") or {}).get("Name") or t.get("Number") or t.get("Id"))
 
 
-@check(
-    "trunk_registration",
-    "Trunk registration",
-    severity="critical",
-    reads=("trunks",),
-    fix="Admin console > Voice & Chat (Trunks): open the trunk, check its credentials and "
-    "registrar, then re-register (`3cx trunks list-trunk --select Number,IsOnline`).",
-)
+@check
 def trunk_registration(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     trunks = data["trunks"]
     down = [_trunk_name(x) for x in trunks if not x.get("IsOnline")]
-    evidence = {"trunks": len(trunks), "unregistered": down}
-    if not trunks:
-        return Finding("warn", "No trunk is configured: no outside calls.", evidence)
-    if len(down) == len(trunks):
-        return Finding("fail", f"No trunk is registered ({', '.join(down)}).", evidence)
-    if down:
-        return Finding("fail", f"Not registered: {', '.join(down)}.", evidence)
-    return Finding("pass", f"All {len(trunks)} trunks are registered.", evidence)
+    return first(
+        {"trunks": len(trunks), "unregistered": down},
+        (not trunks, "warn", "No trunk is configured: no outside calls."),
+        (len(down) == len(trunks), "fail", f"No trunk is registered ({', '.join(down)})."),
+        (down, "fail", f"Not registered: {', '.join(down)}."),
+        (True, "pass", f"All {len(trunks)} trunks are registered."),
+    )
 
 
 def certificate_not_after(pem: str) -> datetime | None:
@@ -68,142 +63,95 @@ def _certificates(data: dict[str, Any]) -> list[tuple[str, datetime | None, Any]
     return found
 
 
-@check(
-    "certificate_expiry",
-    "TLS certificate expiry",
-    severity="critical",
-    reads=("secure_sip", "trunks"),
-    fix="Admin console > Settings > Security > Secure SIP: upload the renewed certificate "
-    "(`3cx secure-sip-settings update-secure-sip-settings`); a 3CX FQDN renews by itself.",
-    thresholds={"warn_days": 21, "fail_days": 7},
-)
+@check
 def certificate_expiry(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
-    certs = _certificates(data)
-    if not certs:
-        return Finding("pass", "No certificate of its own is installed.", {"certificates": []})
     rows: list[dict[str, Any]] = [
         {
             "certificate": name,
             "not_after": when.isoformat() if when else None,
             "days_left": days_until(when, now) if when else None,
         }
-        for name, when, _ in certs
+        for name, when, _ in _certificates(data)
     ]
-    evidence = {"certificates": rows}
     unreadable = [r["certificate"] for r in rows if r["days_left"] is None]
-    if unreadable:
-        return Finding("unknown", f"Cannot read {', '.join(unreadable)}.", evidence)
-    first = min(rows, key=lambda r: r["days_left"])
-    days = first["days_left"]
-    text = f"{first['certificate']} expires in {days:g} days."
-    if days <= 0:
-        return Finding("fail", f"{first['certificate']} has expired.", evidence)
-    if days <= t["fail_days"]:
-        return Finding("fail", text, evidence)
-    return Finding("warn" if days <= t["warn_days"] else "pass", text, evidence)
+    soonest = min(rows, key=lambda r: r["days_left"] or 0, default={"days_left": 0})
+    days = soonest["days_left"] or 0
+    text = f"{soonest.get('certificate')} expires in {days:g} days."
+    return first(
+        {"certificates": rows},
+        (not rows, "pass", "No certificate of its own is installed."),
+        (unreadable, "unknown", f"Cannot read {', '.join(unreadable)}."),
+        (days <= 0, "fail", f"{soonest.get('certificate')} has expired."),
+        (days <= t["fail_days"], "fail", text),
+        (days <= t["warn_days"], "warn", text),
+        (True, "pass", text),
+    )
 
 
-@check(
-    "emergency_numbers",
-    "Emergency numbers",
-    severity="critical",
-    reads=("emergency_rules",),
-    fix="Admin console > Outbound Rules: add a rule for the emergency numbers (e.g. 112, "
-    "911, 999) marked 'Emergency', routed to a registered trunk.",
-)
+@check
 def emergency_numbers(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     rules = data["emergency_rules"]
     routed = [r for r in rules if r.get("Routes") not in (None, [])]
-    evidence = {"rules": [{"Name": r.get("Name"), "Prefix": r.get("Prefix")} for r in rules]}
-    if not rules:
-        return Finding("fail", "No emergency outbound rule: emergency calls may fail.", evidence)
-    if not routed:
-        return Finding("warn", "Emergency rules exist but route nowhere.", evidence)
-    return Finding("pass", f"{len(rules)} emergency rule(s).", evidence)
+    return first(
+        {"rules": [{"Name": r.get("Name"), "Prefix": r.get("Prefix")} for r in rules]},
+        (not rules, "fail", "No emergency outbound rule: emergency calls may fail."),
+        (not routed, "warn", "Emergency rules exist but route nowhere."),
+        (True, "pass", f"{len(rules)} emergency rule(s)."),
+    )
 
 
-@check(
-    "console_restrictions",
-    "Admin console restrictions",
-    severity="high",
-    reads=("console",),
-    fix="Admin console > Settings > Console Restrictions: allow only your office and "
-    "management IPs (`3cx console-restrictions update-console-restrictions`).",
-)
+@check
 def console_restrictions(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
-    c = data["console"]
-    allowed = list(c.get("IpWhitelist") or [])
-    evidence = {"AccessRestricted": bool(c.get("AccessRestricted")), "IpWhitelist": allowed}
-    if not c.get("AccessRestricted"):
-        return Finding("warn", "The admin console is open to every IP address.", evidence)
-    if not allowed:
-        return Finding("fail", "Console restricted to an empty list: nobody can log in.", evidence)
-    return Finding("pass", f"The console accepts {len(allowed)} address(es).", evidence)
+    restricted = bool(data["console"].get("AccessRestricted"))
+    allowed = list(data["console"].get("IpWhitelist") or [])
+    return first(
+        {"AccessRestricted": restricted, "IpWhitelist": allowed},
+        (not restricted, "warn", "The admin console is open to every IP address."),
+        (not allowed, "fail", "Console restricted to an empty list: nobody can log in."),
+        (True, "pass", f"The console accepts {len(allowed)} address(es)."),
+    )
 
 
-@check(
-    "anti_hacking",
-    "Anti-hacking",
-    severity="high",
-    reads=("anti_hacking",),
-    fix="Admin console > Settings > Security > Anti-Hacking: turn on the security defence "
-    "programme and keep the failed-login limits low.",
-    thresholds={"max_auth_requests": 25, "min_blacklist_seconds": 300},
-)
+@check
 def anti_hacking(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     a = data["anti_hacking"]
-    evidence = {
-        k: a.get(k) for k in ("SecurityDefenseProgram", "HackAuthRequests", "HackBlacklistDuration")
-    }
-    if not a.get("SecurityDefenseProgram"):
-        return Finding("fail", "The security defence programme is off.", evidence)
-    weak = []
-    if (a.get("HackAuthRequests") or 0) > t["max_auth_requests"]:
-        weak.append(f"{a.get('HackAuthRequests')} failed logins allowed")
-    if (a.get("HackBlacklistDuration") or 0) < t["min_blacklist_seconds"]:
-        weak.append(f"lock-out of {a.get('HackBlacklistDuration')} s")
-    if weak:
-        return Finding("warn", "Weak limits: " + "; ".join(weak) + ".", evidence)
-    return Finding("pass", "Anti-hacking is on with sound limits.", evidence)
-
-
-@check(
-    "admin_2fa",
-    "Administrators without 2FA",
-    severity="high",
-    reads=("users",),
-    fix="Admin console > Users > (the user) > Options: require two-factor authentication "
-    "(`3cx users update-user ID --body '{\"Require2FA\": true}'`).",
-)
-def admin_2fa(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
-    admins = [
-        u
-        for u in data["users"]
-        if u.get("Enabled", True)
-        and any(
-            ((g.get("Rights") or {}).get("RoleName") in ADMIN_ROLES) for g in u.get("Groups") or []
+    weak = [
+        text
+        for text, is_weak in (
+            (f"{a.get('HackAuthRequests')} failed logins allowed",
+             (a.get("HackAuthRequests") or 0) > t["max_auth_requests"]),
+            (f"lock-out of {a.get('HackBlacklistDuration')} s",
+             (a.get("HackBlacklistDuration") or 0) < t["min_blacklist_seconds"]),
         )
-    ]
-    without = [str(u.get("Number")) for u in admins if not u.get("Require2FA")]
-    evidence = {"admins": [str(u.get("Number")) for u in admins], "without_2fa": without}
-    if without:
-        return Finding("fail", f"Admins without 2FA: {', '.join(without)}.", evidence)
-    return Finding("pass", f"All {len(admins)} administrators need 2FA.", evidence)
+        if is_weak
+    ]  # fmt: skip
+    return first(
+        {
+            k: a.get(k)
+            for k in ("SecurityDefenseProgram", "HackAuthRequests", "HackBlacklistDuration")
+        },
+        (not a.get("SecurityDefenseProgram"), "fail", "The security defence programme is off."),
+        (weak, "warn", "Weak limits: " + "; ".join(weak) + "."),
+        (True, "pass", "Anti-hacking is on with sound limits."),
+    )
 
 
 def _roles(row: dict[str, Any]) -> set[str]:
     return {str((g.get("Rights") or {}).get("RoleName")) for g in row.get("Groups") or []}
 
 
-@check(
-    "api_principals",
-    "API clients with broad rights",
-    severity="high",
-    reads=("principals",),
-    fix="Admin console > Integrations > API: give each API client the lowest role it needs "
-    "and delete the unused ones (`3cx service-principals delete-service-principal`).",
-    thresholds={"max_unused_days": 90},
-)
+@check
+def admin_2fa(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
+    admins = [u for u in data["users"] if u.get("Enabled", True) and _roles(u) & ADMIN_ROLES]
+    without = [str(u.get("Number")) for u in admins if not u.get("Require2FA")]
+    return first(
+        {"admins": [str(u.get("Number")) for u in admins], "without_2fa": without},
+        (without, "fail", f"Admins without 2FA: {', '.join(without)}."),
+        (True, "pass", f"All {len(admins)} administrators need 2FA."),
+    )
+
+
+@check
 def api_principals(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     """An API client with an administrator's role can change everything: a warning; one
     with the system owner's role that nobody used for ``max_unused_days`` (or ever) is a
@@ -219,10 +167,9 @@ def api_principals(data: dict[str, Any], t: dict[str, float], now: datetime) -> 
         idle = None if used is None else (now - used).days
         if "system_owners" in roles and (idle is None or idle > t["max_unused_days"]):
             stale.append(str(p.get("Number")))
-    evidence = {"api_clients": len(rows), "broad": broad, "unused_owners": stale}
-    if stale:
-        return Finding("fail", f"Unused API clients with the owner's role: {', '.join(stale)}.",
-                       evidence)  # fmt: skip
-    if broad:
-        return Finding("warn", f"API clients with an admin role: {', '.join(broad)}.", evidence)
-    return Finding("pass", f"No API client among {len(rows)} has an admin role.", evidence)
+    return first(
+        {"api_clients": len(rows), "broad": broad, "unused_owners": stale},
+        (stale, "fail", f"Unused API clients with the owner's role: {', '.join(stale)}."),
+        (broad, "warn", f"API clients with an admin role: {', '.join(broad)}."),
+        (True, "pass", f"No API client among {len(rows)} has an admin role."),
+    )

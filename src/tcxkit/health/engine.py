@@ -16,7 +16,7 @@ from ..redaction import redact
 from . import checks_security, checks_system  # noqa: F401  (importing declares the checks)
 from .facts import Facts, ReadFailed
 from .model import CheckResult, PbxHealth
-from .registry import CHECKS, Check, Finding
+from .registry import CHECKS, Check, Finding, require_declared
 from .thresholds import Thresholds
 
 if TYPE_CHECKING:
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..fleet import Fleet, FleetReport
 
 __all__ = ["check_fleet", "check_pbx", "default_thresholds", "select_checks"]
+
+require_declared()
 
 
 def default_thresholds() -> Thresholds:

@@ -1,19 +1,32 @@
 """The table of checks: each one's name, title, severity, reads, thresholds and fix.
 
-A check module declares its checks with :func:`check`; the engine reads :data:`CHECKS`
-(``--only``/``--skip`` and the thresholds' names come from it, so they cannot disagree).
-A check function gets the answers of its reads, its thresholds and the time of the run,
-and returns a :class:`Finding`; it never does I/O.
+What a check is (title, severity, reads, fix, thresholds) is data, in ``checks.toml``;
+how it judges is a function of the same name, marked with :func:`check`.  The engine
+reads :data:`CHECKS` (``--only``/``--skip`` and the thresholds' names come from it, so
+they cannot disagree).  A check function gets the answers of its reads, its thresholds
+and the time of the run, and returns a :class:`Finding` (usually through
+:func:`first`, the one place a verdict is built); it never does I/O.
 """
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-__all__ = ["CHECKS", "Check", "Finding", "check", "days_until", "parse_time"]
+__all__ = [
+    "CHECKS",
+    "Check",
+    "Finding",
+    "check",
+    "days_until",
+    "first",
+    "parse_time",
+    "require_declared",
+]
 
 
 @dataclass(frozen=True)
@@ -37,26 +50,51 @@ class Check:
     thresholds: dict[str, float] = field(default_factory=dict)
 
 
-#: Every check by name, in the order they are declared (and documented).
+#: Every check by name, in the order ``checks.toml`` declares (and documents) them.
 CHECKS: dict[str, Check] = {}
 
+#: What each check is, by name, from ``checks.toml`` (read once, at import).
+DECLARED: dict[str, dict[str, Any]] = tomllib.loads(
+    Path(__file__).with_name("checks.toml").read_text(encoding="utf-8")
+)
 
-def check(
-    name: str,
-    title: str,
-    *,
-    severity: str,
-    reads: tuple[str, ...],
-    fix: str,
-    thresholds: dict[str, float] | None = None,
-) -> Callable[[CheckFn], CheckFn]:
-    """Decorator: declare a check."""
 
-    def declare(fn: CheckFn) -> CheckFn:
-        CHECKS[name] = Check(name, title, severity, reads, fix, fn, dict(thresholds or {}))
-        return fn
+def check(fn: CheckFn) -> CheckFn:
+    """Decorator: the judging function of the check declared under its name."""
+    spec = DECLARED.get(fn.__name__)
+    if spec is None:
+        raise LookupError(f"health check {fn.__name__!r} is not declared in checks.toml")
+    CHECKS[fn.__name__] = Check(
+        fn.__name__,
+        spec["title"],
+        spec["severity"],
+        tuple(spec["reads"]),
+        spec["fix"],
+        fn,
+        dict(spec.get("thresholds") or {}),
+    )
+    return fn
 
-    return declare
+
+def require_declared() -> None:
+    """Fail at import, not in a run, when a declared check has no function; then put
+    :data:`CHECKS` in the declared order, whatever order the modules were imported in."""
+    missing = [name for name in DECLARED if name not in CHECKS]
+    if missing:
+        raise LookupError(f"health checks declared without a function: {', '.join(missing)}")
+    ordered = {name: CHECKS[name] for name in DECLARED}
+    CHECKS.clear()
+    CHECKS.update(ordered)
+
+
+def first(evidence: dict[str, Any], *rules: tuple[object, str, str]) -> Finding:
+    """The verdict of the first rule ``(holds, status, summary)`` that holds, with the
+    evidence; the last rule is the fallback and should hold always (``True``).  Every
+    check ends here, so a verdict is built one way only."""
+    for holds, status, summary in rules:
+        if holds:
+            return Finding(status, summary, evidence)
+    raise ValueError("no rule holds: the last rule of a check must be its fallback")
 
 
 def parse_time(text: Any) -> datetime | None:
