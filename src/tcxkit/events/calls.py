@@ -21,6 +21,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..calllog import call_log_params
 from .model import Event, event_id, iso_time, parse_time
 from .source import Poll, PollContext, Polled, Query
 
@@ -119,16 +120,6 @@ _LOG_FIELDS = [
 LOOKBACK = timedelta(hours=24)
 #: Clock skew allowed between this host and the PBX (the period's end is now + this).
 SKEW = timedelta(hours=1)
-
-
-def call_log_params(start: datetime, end: datetime) -> dict[str, Any]:
-    """``GetCallLogData``'s function parameters for every call started in a period."""
-    return {
-        "periodFrom": start, "periodTo": end, "sourceType": 0, "sourceFilter": None,
-        "destinationType": 0, "destinationFilter": None, "callsType": 0,
-        "callTimeFilterType": 0, "callTimeFilterFrom": None, "callTimeFilterTo": None,
-        "hidePcalls": True,
-    }  # fmt: skip
 
 
 class CallLogSource:

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import ConfigurationError, OutputExistsError, UsageError
 from .legs import parse_utc
+from .statefile import save_state
 
 __all__ = ["ParquetSink", "call_schema", "leg_schema"]
 
@@ -137,12 +138,7 @@ class ParquetSink:
             self.parts += 1
             self._rows = []
         state = {**checkpoint, "sink": {"parts": self.parts}}
-        tmp_state = self.state_path.with_name("_checkpoint.json.tmp")
-        with open(tmp_state, "w", encoding="utf-8") as fh:
-            json.dump(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_state, self.state_path)
+        save_state(self.state_path, state)
         self._state = state
 
     def close(self) -> None:

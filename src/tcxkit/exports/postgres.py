@@ -17,12 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import ConfigurationError, UsageError
-from .calls import CALL_COLUMNS
-from .legs import LEG_COLUMNS, parse_utc
+from .legs import parse_utc
+from .tables import TableSink
 
 __all__ = ["PostgresSink"]
 
-_CALL_TABLE = tuple(c for c in CALL_COLUMNS if c != "legs")
 _BIGINT = {"segment_id", "call_id"}
 _INT = {"indent", "transfers", "legs_count"}
 _FLOAT = {"ring_seconds", "talk_seconds", "wait_seconds", "duration_seconds"}
@@ -46,13 +45,6 @@ def _sql_type(column: str) -> str:
     return "text"
 
 
-def _ddl(table: str, columns: tuple[str, ...], key: str) -> str:
-    cols = ", ".join(f"{c} {_sql_type(c)}" for c in columns)
-    return (
-        f"CREATE TABLE IF NOT EXISTS {table} (pbx text NOT NULL, {cols}, PRIMARY KEY (pbx, {key}))"
-    )
-
-
 def _value(column: str, value: Any) -> Any:
     if column in _TIME and value is not None:
         return parse_utc(value)
@@ -61,8 +53,13 @@ def _value(column: str, value: Any) -> Any:
     return value
 
 
-class PostgresSink:
+class PostgresSink(TableSink):
     """See the module docstring."""
+
+    key_type = "text"
+    state_type = "jsonb"
+    mark = "%s"
+    decode = staticmethod(lambda state: state)  # psycopg already decodes jsonb
 
     def __init__(self, url: str, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         if urlsplit(url).password:
@@ -77,46 +74,20 @@ class PostgresSink:
                 "PostgreSQL output needs psycopg.",
                 hint="Install the extra: pip install 'tcxkit[postgres]'.",
             ) from None
-        self.key = export_key
-        self.pbx = pbx
-        self.legs_only = legs_only
         self.db = psycopg.connect(url, autocommit=False)
-        with self.db.transaction():
-            self.db.execute(_ddl("calls", _CALL_TABLE, "call_id"))
-            self.db.execute(_ddl("call_legs", LEG_COLUMNS, "segment_id"))
-            self.db.execute(
-                "CREATE TABLE IF NOT EXISTS tcx_export_checkpoints "
-                "(export_key text PRIMARY KEY, state jsonb NOT NULL)"
-            )
-            self.db.execute("CREATE INDEX IF NOT EXISTS call_legs_call ON call_legs (pbx, call_id)")
-            row = self.db.execute(
-                "SELECT state FROM tcx_export_checkpoints WHERE export_key = %s", (export_key,)
-            ).fetchone()
-        self._state = row[0] if row and resume else None
-        self.changes = 0
-        self._pending: list[dict[str, Any]] = []
+        self._open(export_key, self.db.transaction(), pbx=pbx, resume=resume, legs_only=legs_only)
 
-    def checkpoint(self) -> dict[str, Any] | None:
-        return self._state
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self._pending.extend(rows)
+    def _ddl(self, table: str, columns: tuple[str, ...], key: str) -> str:
+        cols = ", ".join(f"{c} {_sql_type(c)}" for c in columns)
+        return (
+            f"CREATE TABLE IF NOT EXISTS {table} "
+            f"(pbx text NOT NULL, {cols}, PRIMARY KEY (pbx, {key}))"
+        )
 
     def commit(self, checkpoint: dict[str, Any]) -> None:
         with self.db.transaction():
-            if self.legs_only:
-                self._upsert("call_legs", LEG_COLUMNS, "segment_id", self._pending)
-            else:
-                self._upsert("calls", _CALL_TABLE, "call_id", self._pending)
-                legs = [leg for call in self._pending for leg in call["legs"]]
-                self._upsert("call_legs", LEG_COLUMNS, "segment_id", legs)
-            self.db.execute(
-                "INSERT INTO tcx_export_checkpoints (export_key, state) VALUES (%s, %s) "
-                "ON CONFLICT (export_key) DO UPDATE SET state = excluded.state",
-                (self.key, json.dumps(checkpoint)),
-            )
-        self._pending = []
-        self._state = checkpoint
+            self._write_window(checkpoint)
+        self._committed(checkpoint)
 
     def _upsert(
         self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..calllog import call_log_params
 from ..errors import ApiError, IncompleteExportError, RequestTimeout, UsageError
 from ..odata import F
 from ..results import items_of, rows_of
@@ -149,17 +150,7 @@ class _State:
 
 def _log_params(lo: datetime, hi: datetime, cap: int) -> dict[str, Any]:
     return {
-        "periodFrom": lo,
-        "periodTo": hi,
-        "sourceType": 0,
-        "sourceFilter": None,
-        "destinationType": 0,
-        "destinationFilter": None,
-        "callsType": 0,
-        "callTimeFilterType": 0,
-        "callTimeFilterFrom": None,
-        "callTimeFilterTo": None,
-        "hidePcalls": False,
+        **call_log_params(lo, hi, hide_pcalls=False),
         "select": list(SELECT),
         "top": cap,
         "count": True,

@@ -25,13 +25,15 @@ import io
 import json
 import os
 import sqlite3
-from contextlib import suppress
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..errors import OutputExistsError, UsageError
 from .calls import CALL_COLUMNS
 from .legs import LEG_COLUMNS
+from .statefile import save_state
+from .tables import TableSink
 
 __all__ = ["FileSink", "Sink", "SqliteSink", "StreamSink", "open_sink"]
 
@@ -176,12 +178,7 @@ class FileSink:
         self._fh.flush()
         os.fsync(self._fh.fileno())
         state = {**checkpoint, "sink": {"bytes": self._fh.tell()}}
-        tmp = self.state_path.with_name(self.state_path.name + ".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(state, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.state_path)
+        save_state(self.state_path, state)
         self._state = state
 
     def close(self) -> None:
@@ -189,18 +186,7 @@ class FileSink:
             self._fh.close()
 
 
-def _ddl(table: str, columns: tuple[str, ...], key: str) -> str:
-    cols = ", ".join(f'"{c}"' for c in columns)
-    return (
-        f'CREATE TABLE IF NOT EXISTS "{table}" (pbx TEXT NOT NULL, {cols}, '
-        f'PRIMARY KEY (pbx, "{key}"))'
-    )
-
-
-_CALL_TABLE_COLUMNS = tuple(c for c in CALL_COLUMNS if c != "legs")
-
-
-class SqliteSink:
+class SqliteSink(TableSink):
     """``calls`` and ``call_legs`` tables (key: pbx + call_id / segment_id), upserted.
 
     An upsert rewrites a row only when a value differs, so running the same export twice
@@ -209,53 +195,28 @@ class SqliteSink:
 
     def __init__(self, path: Path, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         self.path = path
-        self.key = export_key
-        self.pbx = pbx
-        self.legs_only = legs_only
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(_ddl("calls", _CALL_TABLE_COLUMNS, "call_id"))
-        self.db.execute(_ddl("call_legs", LEG_COLUMNS, "segment_id"))
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS tcx_export_checkpoints "
-            "(export_key TEXT PRIMARY KEY, state TEXT NOT NULL)"
+        self._open(export_key, nullcontext(), pbx=pbx, resume=resume, legs_only=legs_only)
+
+    def _ddl(self, table: str, columns: tuple[str, ...], key: str) -> str:
+        cols = ", ".join(f'"{c}"' for c in columns)
+        return (
+            f'CREATE TABLE IF NOT EXISTS "{table}" (pbx TEXT NOT NULL, {cols}, '
+            f'PRIMARY KEY (pbx, "{key}"))'
         )
-        self.db.execute('CREATE INDEX IF NOT EXISTS call_legs_call ON call_legs (pbx, "call_id")')
-        row = self.db.execute(
-            "SELECT state FROM tcx_export_checkpoints WHERE export_key = ?", (export_key,)
-        ).fetchone()
-        self._state = json.loads(row[0]) if row and resume else None
-        self.changes = 0
-        self._pending: list[dict[str, Any]] = []
-
-    def checkpoint(self) -> dict[str, Any] | None:
-        return self._state
-
-    def write(self, rows: list[dict[str, Any]]) -> None:
-        self._pending.extend(rows)
 
     def commit(self, checkpoint: dict[str, Any]) -> None:
         before = self.db.total_changes
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            if self.legs_only:
-                self._upsert("call_legs", LEG_COLUMNS, "segment_id", self._pending)
-            else:
-                self._upsert("calls", _CALL_TABLE_COLUMNS, "call_id", self._pending)
-                legs = [leg for call in self._pending for leg in call["legs"]]
-                self._upsert("call_legs", LEG_COLUMNS, "segment_id", legs)
-            self.db.execute(
-                "INSERT INTO tcx_export_checkpoints (export_key, state) VALUES (?, ?) "
-                "ON CONFLICT(export_key) DO UPDATE SET state = excluded.state",
-                (self.key, json.dumps(checkpoint)),
-            )
+            self._write_window(checkpoint)
             self.changes += self.db.total_changes - before - 1
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
-        self._pending = []
-        self._state = checkpoint
+        self._committed(checkpoint)
 
     def _upsert(
         self, table: str, columns: tuple[str, ...], key: str, rows: list[dict[str, Any]]

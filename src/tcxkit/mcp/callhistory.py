@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ..calllog import call_log_params as call_log_period
 from ..odata import F, Filter
 from ..results import page_of, rows_of
 from .budget import dumps, fit
@@ -112,23 +113,6 @@ def parse_number(text: str) -> NumberQuery:
 
 def _digits(value: Any) -> str:
     return re.sub(r"\D", "", str(value or ""))
-
-
-def call_log_period(start: datetime, end: datetime) -> dict[str, Any]:
-    """``GetCallLogData``'s eleven function parameters for every call of a period."""
-    return {
-        "periodFrom": start,
-        "periodTo": end,
-        "sourceType": 0,
-        "sourceFilter": None,
-        "destinationType": 0,
-        "destinationFilter": None,
-        "callsType": 0,
-        "callTimeFilterType": 0,
-        "callTimeFilterFrom": None,
-        "callTimeFilterTo": None,
-        "hidePcalls": True,
-    }
 
 
 def call_history(
