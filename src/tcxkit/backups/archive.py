@@ -39,15 +39,6 @@ class BackupInvalid(TcxError):
     exit_code = 10
 
 
-@dataclass(frozen=True)
-class ArchiveFacts:
-    """What verification learnt: size, SHA-256 (hex) and the number of members."""
-
-    size: int
-    sha256: str
-    members: int
-
-
 def sha256_of(path: Path) -> tuple[int, str]:
     """Size and SHA-256 of a file, read in pieces."""
     digest = hashlib.sha256()
@@ -57,6 +48,15 @@ def sha256_of(path: Path) -> tuple[int, str]:
             digest.update(piece)
             size += len(piece)
     return size, digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ArchiveFacts:
+    """What verification learnt: size, SHA-256 (hex) and the number of members."""
+
+    size: int
+    sha256: str
+    members: int
 
 
 def check_archive(

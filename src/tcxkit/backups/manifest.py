@@ -15,13 +15,13 @@ commit mark.  It never holds a secret (the backup's password is never recorded).
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ..downloads import safe_filename
 from ..storage import ObjectInfo, Storage, StorageError
+from ..storage.entries import JsonEntry
 
 __all__ = ["ENTRY_SUFFIX", "ManifestEntry", "archive_key", "read_entries"]
 
@@ -32,7 +32,7 @@ FORMAT = 1
 
 
 @dataclass(frozen=True)
-class ManifestEntry:
+class ManifestEntry(JsonEntry):
     """One archive: which PBX and release, when, how big, its SHA-256, with which options."""
 
     pbx: str
@@ -46,30 +46,15 @@ class ManifestEntry:
     members: int = 0
     options: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT
+    entry_suffix: ClassVar[str] = ENTRY_SUFFIX
 
     @property
     def when(self) -> datetime:
         return datetime.fromisoformat(self.time.replace("Z", "+00:00"))
 
-    @property
-    def entry_key(self) -> str:
-        return self.key + ENTRY_SUFFIX
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), indent=2, sort_keys=True).encode() + b"\n"
-
-    @classmethod
-    def from_json(cls, data: bytes, where: str) -> ManifestEntry:
-        try:
-            raw = json.loads(data)
-            known = {f: raw[f] for f in cls.__dataclass_fields__ if f in raw}
-            entry = cls(**known)
-            entry.when  # noqa: B018 - a bad time is a bad entry, found now
-            if not isinstance(entry.size, int) or len(str(entry.sha256)) != 64:
-                raise ValueError("size or sha256 malformed")
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StorageError(f"{where}: not a readable manifest entry ({exc}).") from exc
-        return entry
+    def check(self) -> None:
+        """A bad time is a bad entry, found when it is read, not when it is used."""
+        self.when  # noqa: B018 - a bad time is a bad entry, found now
 
 
 def stamp(when: datetime) -> str:

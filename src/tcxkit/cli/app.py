@@ -20,6 +20,7 @@ from ..catalog.options import QUERY_OPTION_NAMES
 from ..config import env_bool
 from .backupcmd import backup_group
 from .callscmd import calls_group
+from .cmdkit import CONTEXT, address_option, ranged_option
 from .events import events_group
 from .globalopts import (
     NO_FLEET_KEY,
@@ -45,8 +46,6 @@ from .safety import DRY_RUN_HELP, YES_HELP
 from .statecmd import state_group
 
 __all__ = ["BUILTINS", "cli"]
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class RootGroup(HelpOnEmpty):
@@ -589,12 +588,8 @@ def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
     context_settings=CONTEXT,
     short_help="Serve the PBX's (or --fleet's) metrics to Prometheus.",
 )
-@click.option(
-    "--listen",
-    metavar="[HOST:]PORT",
-    default="127.0.0.1:9464",
-    show_default=True,
-    help="Where /metrics is served (port 0: a free one, printed).",
+@address_option(
+    "--listen", "Where /metrics is served (port 0: a free one, printed).", "127.0.0.1:9464"
 )
 @click.option(
     "--intervals",
@@ -628,10 +623,8 @@ def exporter_cmd(
     context_settings=CONTEXT,
     short_help="Serve every action to AI assistants (Model Context Protocol).",
 )
-@click.option(
-    "--http",
-    metavar="[HOST:]PORT",
-    help="Serve streamable HTTP here (host 127.0.0.1 by default) instead of stdio.",
+@address_option(
+    "--http", "Serve streamable HTTP here (host 127.0.0.1 by default) instead of stdio."
 )
 @click.option("--allow-writes", is_flag=True, help="Let the model run actions that write.")
 @click.option("--allow-deletes", is_flag=True, help="Also deletes (needs --allow-writes).")
@@ -665,12 +658,12 @@ def exporter_cmd(
     is_flag=True,
     help="Pass passwords, keys and tokens to the model unmasked (off: they read ********).",
 )
-@click.option(
+@ranged_option(
     "--max-result-kb",
-    type=click.IntRange(1, 10240),
-    default=32,
-    show_default=True,
-    help="Largest tool answer; longer lists come back a page at a time.",
+    click.IntRange(1, 10240),
+    32,
+    None,
+    "Largest tool answer; longer lists come back a page at a time.",
 )
 @click.pass_context
 def mcp_cmd(ctx: click.Context, **values: Any) -> None:

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PartialFailure, UsageError
-from .globalopts import OUTPUT_FORMATS
+from .cmdkit import CONTEXT, OUTPUT_OPTION, opened_store, ranged_option
+from .cmdkit import printer as _printer
+from .cmdkit import progress as _progress
 
 if TYPE_CHECKING:
     from ..backups import ManifestEntry
@@ -27,8 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["backup_group"]
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_OUTPUT = click.option("-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="Output format.")
 _TARGET = click.argument("target", metavar="TARGET")
 _TARGET_HELP = "TARGET: a folder, sftp://user@host[:port]/folder or s3://bucket[/prefix]."
 
@@ -50,22 +50,10 @@ def backup_group() -> None:
     """
 
 
-def _printer(ctx: click.Context, fmt: str | None) -> Any:
-    from .output import Printer
-    from .settings import settle
-
-    opts = settle(ctx.find_root().obj)
-    return Printer(fmt=fmt or opts.output or "json")
-
-
 def _open(target: str) -> Storage:
     from ..storage import open_storage
 
     return open_storage(target)
-
-
-def _progress(pbx: str, message: str) -> None:
-    print(f"3cx: {pbx}: {message}", file=sys.stderr, flush=True)
 
 
 @backup_group.command("run", context_settings=CONTEXT)
@@ -73,16 +61,15 @@ def _progress(pbx: str, message: str) -> None:
 @click.option("--call-history", is_flag=True, help="Include the call history.")
 @click.option("--fqdn", is_flag=True, help="Include the FQDN and its certificate.")
 @click.option("--no-compression", is_flag=True, help="Ask the PBX not to compress.")
-@click.option(
+@ranged_option(
     "--wait",
-    type=click.FloatRange(1, 24 * 3600),
-    default=900,
-    show_default=True,
-    metavar="SECONDS",
-    help="How long a PBX may take to finish its backup.",
+    click.FloatRange(1, 24 * 3600),
+    900,
+    "SECONDS",
+    "How long a PBX may take to finish its backup.",
 )
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def run_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
     """Take a backup on the PBX (or every --fleet PBX), download, verify and store it."""
@@ -140,7 +127,7 @@ def _entry_row(e: ManifestEntry) -> dict[str, Any]:
 
 @backup_group.command("verify", context_settings=CONTEXT)
 @_TARGET
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
     """Re-check every archive in TARGET against its manifest entry (exit 10 names the bad)."""
@@ -149,11 +136,10 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
     from .fleet import error_row
 
     printer = _printer(ctx, output)
-    store = _open(target)
     bad: list[str] = []
     total = 0
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def rows(store: Storage) -> Iterator[dict[str, Any]]:
         nonlocal total
         for check in verify_store(store):
             total += 1
@@ -163,10 +149,8 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
                 bad.append(check.key)
                 yield error_row(FleetResult(check.pbx, error=check.error), key=check.key)
 
-    try:
-        printer.rows(rows())
-    finally:
-        store.close()
+    with opened_store(target) as store:
+        printer.rows(rows(store))
     if bad:
         raise BackupsDoNotVerify(
             f"{len(bad)} of {total} archives in {store.where} do not verify: {', '.join(bad)}.",
@@ -182,18 +166,15 @@ def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
 @backup_group.command("list", context_settings=CONTEXT)
 @_TARGET
 @click.option("--pbx-name", "pbx", metavar="NAME", help="Only this PBX's backups.")
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def list_cmd(ctx: click.Context, target: str, pbx: str | None, output: str | None) -> None:
     """List the backups in TARGET per PBX, newest first, with their age."""
     from ..backups import list_rows, read_entries
 
     printer = _printer(ctx, output)
-    store = _open(target)
-    try:
+    with opened_store(target) as store:
         entries = [e for e in read_entries(store) if pbx is None or e.pbx == pbx]
-    finally:
-        store.close()
     printer.rows(list_rows(entries, datetime.now(UTC)))
 
 
@@ -224,7 +205,7 @@ _KEEP: dict[str, Any] = {
 @click.option("--keep-monthly", **_KEEP, help="... of each of the last N months.")
 @click.option("--as-of", metavar="TIME", help="Count periods back from TIME (UTC), not now.")
 @click.option("--yes", is_flag=True, help="Delete; without it prune only shows its plan.")
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def prune_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
     """Delete the backups a grandfather-father-son policy does not keep (per PBX)."""
@@ -239,15 +220,12 @@ def prune_cmd(ctx: click.Context, target: str, output: str | None, **values: Any
         )
     printer = _printer(ctx, output)
     now = _as_of(values["as_of"])
-    store = _open(target)
     yes = values["yes"]
-    try:
+    with opened_store(target) as store:
         plan = prune_plan(read_entries(store), now, daily=daily, weekly=weekly, monthly=monthly)
         for entry, kept in plan:
             if not kept and yes:
                 delete_archive(store, entry)
-    finally:
-        store.close()
     gone = "deleted" if yes else "would delete"
     printer.rows(
         {"pbx": e.pbx, "time": e.time, "action": "keep" if kept else gone, "key": e.key}

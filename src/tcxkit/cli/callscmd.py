@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from .cmdkit import CONTEXT
 
 if TYPE_CHECKING:
     from ..exports import ExportSpec, ExportSummary
 
 __all__ = ["calls_group"]
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 FLEET_COLUMNS = "pbx,rows,legs,windows,cap_splits,timeouts,into"
 
 

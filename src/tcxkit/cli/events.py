@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import click
 
 from ..errors import TcxError, UsageError
+from .cmdkit import CONTEXT, ranged_option
 from .globalopts import OUTPUT_FORMATS
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["events_group"]
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #: Longest --since: the call log's look-back is a day; a week covers a long weekend.
 MAX_SINCE = timedelta(days=7)
@@ -263,13 +263,12 @@ def _with_target(fn: Callable[..., Any]) -> Callable[..., Any]:
 @events_group.command("relay", context_settings=CONTEXT)
 @_common
 @_with_target
-@click.option(
+@ranged_option(
     "--park-after",
-    type=click.FloatRange(0, 7 * 86400),
-    default=600.0,
-    show_default=True,
-    metavar="S",
-    help="Seconds an event may keep failing before it is parked in the dead-letter file.",
+    click.FloatRange(0, 7 * 86400),
+    600.0,
+    "S",
+    "Seconds an event may keep failing before it is parked in the dead-letter file.",
 )
 @click.pass_context
 def relay_cmd(ctx: click.Context, once: bool, park_after: float, **o: Any) -> None:

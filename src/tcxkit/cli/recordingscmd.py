@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PartialFailure, UsageError
-from .globalopts import OUTPUT_FORMATS
+from .cmdkit import CONTEXT, OUTPUT_OPTION, opened_store, ranged_option
+from .cmdkit import printer as _printer
+from .cmdkit import progress as _progress
 
 if TYPE_CHECKING:
     from ..recordings import ArchiveReport
 
 __all__ = ["recordings_archive_group"]
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_OUTPUT = click.option("-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="Output format.")
 _TARGET_HELP = "A folder, sftp://user@host[:port]/folder or s3://bucket[/prefix]."
 
 
@@ -48,34 +48,17 @@ def recordings_archive_group() -> None:
     """
 
 
-def _printer(ctx: click.Context, fmt: str | None) -> Any:
-    from .output import Printer
-    from .settings import settle
-
-    opts = settle(ctx.find_root().obj)
-    return Printer(fmt=fmt or opts.output or "json")
-
-
-def _progress(pbx: str, message: str) -> None:
-    print(f"3cx: {pbx}: {message}", file=sys.stderr, flush=True)
-
-
 @recordings_archive_group.command("archive", context_settings=CONTEXT)
 @click.option("--from", "start", required=True, metavar="WHEN", help="Period start (UTC).")
 @click.option("--to", "end", required=True, metavar="WHEN", help="Period end, exclusive.")
 @click.option("--into", "target", required=True, metavar="TARGET", help=_TARGET_HELP)
-@click.option(
-    "--downloads",
-    type=click.IntRange(1, 32),
-    default=4,
-    show_default=True,
-    metavar="N",
-    help="Recordings downloaded at once, per PBX.",
+@ranged_option(
+    "--downloads", click.IntRange(1, 32), 4, "N", "Recordings downloaded at once, per PBX."
 )
 @click.option("--delete-after-verify", is_flag=True, help="Delete verified ones on the PBX.")
 @click.option("--yes", is_flag=True, help="Confirm --delete-after-verify.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
     """Archive the recordings that started in [--from, --to) into --into TARGET.
@@ -156,25 +139,21 @@ def _finish(printer: Any, report: Any) -> None:
 
 @recordings_archive_group.command("verify", context_settings=CONTEXT)
 @click.argument("target", metavar="TARGET")
-@_OUTPUT
+@OUTPUT_OPTION
 @click.pass_context
 def verify_cmd(ctx: click.Context, target: str, output: str | None) -> None:
     """Re-hash every recording in TARGET against its manifest entry (exit 10 names the bad)."""
     from ..recordings.verify import verify_store
-    from ..storage import open_storage
 
     printer = _printer(ctx, output)
-    store = open_storage(target)
     bad: list[str] = []
-    try:
-        rows = []
+    rows = []
+    with opened_store(target) as store:
         for key, problem in verify_store(store):
             rows.append({"key": key, "status": "verified" if problem is None else problem})
             if problem is not None:
                 bad.append(key)
         printer.rows(rows)
-    finally:
-        store.close()
     if not rows:
         print(f"3cx: no recordings in {store.where}.", file=sys.stderr)
     if bad:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import UsageError
+from .cmdkit import CONTEXT
+from .cmdkit import printer as _printer
 from .globalopts import OUTPUT_FORMATS
 from .safety import YES_HELP
 from .statefiles import counts, write_atomically
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["state_group"]
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _OUTPUT = click.option(
     "-o", "--output", type=click.Choice(OUTPUT_FORMATS), help="json: the plan/report as data."
 )
@@ -71,14 +72,6 @@ def _on_pbx(ctx: click.Context, work: Callable[[AsyncClient], Awaitable[Any]]) -
 def _fleet(ctx: click.Context) -> bool:
     """``--fleet`` given: the step runs on every selected PBX (:mod:`.statefleet`)."""
     return bool(ctx.find_root().obj.fleet)
-
-
-def _printer(ctx: click.Context, fmt: str | None) -> Any:
-    from .output import Printer
-    from .settings import settle
-
-    opts = settle(ctx.find_root().obj)
-    return Printer(fmt=fmt or opts.output or "json")
 
 
 @state_group.command("pull", context_settings=CONTEXT)

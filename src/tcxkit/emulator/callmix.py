@@ -25,7 +25,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .demo import _HOURS, DEMO_DAYS, SEED, CallPlan, _phone, _Segment, _segment_row
+from .demo import _HOURS, DEMO_DAYS, SEED, CallPlan, _phone, _Segment, numbered_rows
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -116,21 +116,10 @@ class _Mix:
         answered = rng.random() < 0.85
         misses = rng.randrange(0, min(3, len(agents)))
         wait = 15 * misses + rng.randrange(3, 15)
-        talk = self.talk() if answered else 0
-        agent = rng.choice(agents) if answered else ""
-        legs = [
-            self.leg(
-                t,
-                caller,
-                q,
-                q_type,
-                answered=answered,
-                ring=wait,
-                talk=talk,
-                indent=indent,
-                action=agent,
-            )
-        ]
+        head, talk, agent = self.head_leg(
+            t, caller, (q, q_type), agents, answered=answered, ring=wait, indent=indent
+        )
+        legs = [head]
         rang = [a for a in agents if a != agent][:misses]
         legs += self.agents_ring(t, caller, q, rang, wait, answer=False, q_type=q_type)
         if not answered:
@@ -167,6 +156,21 @@ class _Mix:
             )
         return legs
 
+    def head_leg(
+        self, t: float, caller: tuple[str, int, str], target: tuple[str, int], members: list[str],
+        *, answered: bool, ring: int, indent: int,
+    ) -> tuple[_Segment, int, str]:  # fmt: skip
+        """The leg to a queue or ring group: it, the talk time and who took it ("" none).
+
+        Draws the talk time, then the taker, from the mix's one random stream -- the
+        order both callers always used, so a seed still makes the same calls.
+        """
+        talk = self.talk() if answered else 0
+        taker = self.rng.choice(members) if answered else ""
+        leg = self.leg(t, caller, target[0], target[1], answered=answered, ring=ring, talk=talk,
+                       indent=indent, action=taker)  # fmt: skip
+        return leg, talk, taker
+
     def agents_ring(
         self, t: float, caller: tuple[str, int, str], q: str, agents: list[str], wait: int,
         *, answer: bool, q_type: int = _QUEUE,
@@ -192,21 +196,10 @@ class _Mix:
         group, members = rng.choice(self.groups)
         answered = rng.random() < 0.8
         ring = rng.randrange(3, 20)
-        talk = self.talk() if answered else 0
-        taker = rng.choice(members) if answered else ""
-        legs = [
-            self.leg(
-                t,
-                caller,
-                group,
-                _RING_GROUP,
-                answered=answered,
-                ring=ring,
-                talk=talk,
-                indent=0,
-                action=taker,
-            )
-        ]
+        head, talk, taker = self.head_leg(
+            t, caller, (group, _RING_GROUP), members, answered=answered, ring=ring, indent=0
+        )
+        legs = [head]
         for m in members:
             took = m == taker
             legs.append(
@@ -276,14 +269,7 @@ def contact_centre_calls(
         if legs:
             calls.append(legs)
             made += len(legs)
-    calls.sort(key=lambda c: c[0].at)
-    rows: list[dict[str, Any]] = []
-    seg_id = first_segment
-    for call_id, legs in enumerate(calls, start=first_call):
-        for leg in legs:
-            rows.append(_segment_row(leg, seg_id, call_id, plan.names))
-            seg_id += 1
-    return rows
+    return numbered_rows(calls, plan, first_call=first_call, first_segment=first_segment)
 
 
 def seed_contact_centre(state: AppState, count: int) -> float:

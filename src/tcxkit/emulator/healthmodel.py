@@ -73,18 +73,16 @@ def _pem(not_after: datetime) -> str:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _CERT_NAME)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(min(not_after, now()) - timedelta(days=90))
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
+    fqdn = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, _CERT_NAME)])
+    builder = x509.CertificateBuilder(
+        issuer_name=fqdn,
+        subject_name=fqdn,
+        public_key=key.public_key(),
+        serial_number=x509.random_serial_number(),
+        not_valid_before=min(not_after, now()) - timedelta(days=90),
+        not_valid_after=not_after,
     )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
 
 
 def set_certificate(state: AppState, days: float | None) -> None:

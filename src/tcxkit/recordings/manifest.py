@@ -15,13 +15,13 @@ commit mark: it exists only once the stored copy was read back and matched.
 from __future__ import annotations
 
 import hashlib
-import json
 import struct
 import wave
-from dataclasses import asdict, dataclass, field
-from typing import IO, Any
+from dataclasses import dataclass, field
+from typing import IO, Any, ClassVar
 
 from ..storage import Storage, StorageError
+from ..storage.entries import JsonEntry
 
 __all__ = ["ENTRY_SUFFIX", "AudioFacts", "BadRecording", "RecordingEntry", "check_wav"]
 
@@ -56,7 +56,7 @@ class AudioFacts:
 
 
 @dataclass(frozen=True)
-class RecordingEntry:
+class RecordingEntry(JsonEntry):
     """One archived recording: the PBX, its key, the call's metadata, size and SHA-256."""
 
     pbx: str
@@ -72,24 +72,7 @@ class RecordingEntry:
     build: str | None = None
     call: dict[str, Any] = field(default_factory=dict)
     format: int = FORMAT
-
-    @property
-    def entry_key(self) -> str:
-        return self.key + ENTRY_SUFFIX
-
-    def to_json(self) -> bytes:
-        return json.dumps(asdict(self), indent=2, sort_keys=True).encode() + b"\n"
-
-    @classmethod
-    def from_json(cls, data: bytes, where: str) -> RecordingEntry:
-        try:
-            raw = json.loads(data)
-            entry = cls(**{f: raw[f] for f in cls.__dataclass_fields__ if f in raw})
-            if not isinstance(entry.size, int) or len(str(entry.sha256)) != 64:
-                raise ValueError("size or sha256 malformed")
-        except (ValueError, TypeError, KeyError) as exc:
-            raise StorageError(f"{where}: not a readable manifest entry ({exc}).") from exc
-        return entry
+    entry_suffix: ClassVar[str] = ENTRY_SUFFIX
 
 
 def read_entry(store: Storage, key: str) -> RecordingEntry:
