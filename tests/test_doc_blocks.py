@@ -60,7 +60,7 @@ COUNTS = {
     "docs/events.md": (2, 3),
     "docs/exports.md": (1, 3),
     "docs/fleet.md": (7, 2),
-    "docs/health.md": (3, 2),
+    "docs/health.md": (3, 3),
     "docs/mcp.md": (0, 3),
     "docs/recordings.md": (6, 1),
     "docs/state.md": (2, 0),

@@ -57,6 +57,9 @@ NOT_COPIES = {
         "one worker thread reading the next window ahead on a sync client; no event loop"
     ),
     ("fleet errors", "cli/fleet.py", "error_row"): "the CLI's wording of a FleetResult as a row",
+    ("fleet errors", "health/notify.py", "summary_body"): (
+        "the notification's list of PBXs not reached, read from the face's error rows"
+    ),
 }
 
 #: Calls that start an event loop from synchronous code, or pump work between threads.

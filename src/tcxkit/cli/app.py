@@ -567,20 +567,33 @@ def fleet_list_cmd(ctx: click.Context, no_check: bool, output: str | None) -> No
     help="table (worst first; default on a terminal), json (default otherwise), "
     "junit (XML for CI) or html (one page).",
 )
+@click.option("--notify", metavar="URL", help="Also POST a summary to this receiver.")
+@click.option(
+    "--notify-env", metavar="VAR",
+    help="The receiver's URL from $VAR (chat webhook URLs hold a token: keep them here).",
+)  # fmt: skip
+@click.option(
+    "--notify-secret-env", metavar="VAR",
+    help="Sign the summary (Standard Webhooks) with the secret in $VAR (whsec_<base64>).",
+)  # fmt: skip
+@click.option(
+    "--notify-on", type=click.Choice(("problems", "always")), default="problems",
+    show_default=True, help="Post only when something needs attention, or every run.",
+)  # fmt: skip
 @click.pass_context
 def health_cmd(ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...],
-               output: str | None) -> None:  # fmt: skip
+               output: str | None, **notify: Any) -> None:  # fmt: skip
     """Run the health checks on the PBX, or on every PBX --fleet selects (docs/health.md).
 
     Licence and maintenance expiry, backups (age, failures, encryption, off-site), trunks,
     certificate, updates, disk, services, emergency numbers, console restrictions,
     anti-hacking, admins without 2FA, recordings storage. Thresholds: [health] in
     config.toml or the inventory, per tag. Exit: 0 healthy, 1 warnings, 2 failures,
-    10 some PBX could not be checked.
+    10 some PBX could not be checked; 4 when --notify's summary could not be delivered.
     """
     from .healthcmd import run_health
 
-    ctx.exit(run_health(ctx, only, skip, output))
+    ctx.exit(run_health(ctx, only, skip, output, notify))
 
 
 @cli.command(

@@ -8,6 +8,7 @@ renderer loads inside :func:`printer`, so ``3cx --help`` does not pay for it.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,10 +25,12 @@ __all__ = [
     "CONTEXT",
     "OUTPUT_OPTION",
     "address_option",
+    "env_secret",
     "opened_store",
     "printer",
     "progress",
     "ranged_option",
+    "receiver_url",
 ]
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -77,3 +80,36 @@ def opened_store(target: str) -> Iterator[Storage]:
         yield store
     finally:
         store.close()
+
+
+def env_secret(flag: str, var: str | None) -> str | None:
+    """A signing secret named by ``--...-secret-env VAR`` (never given on a command line)."""
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        from ..errors import UsageError
+
+        raise UsageError(
+            f"{flag} {var}: the environment variable {var} is not set or empty.",
+            hint=f"export {var}=whsec_... (the receiver's signing secret) and run again.",
+        )
+    return value
+
+
+def receiver_url(flag: str, url: str | None, env_flag: str, var: str | None) -> str | None:
+    """A webhook receiver given as ``flag URL`` or ``env_flag VAR`` (at most one; the
+    variable keeps a URL that holds a token, as chat webhooks' do, off the command line)."""
+    from ..errors import UsageError
+
+    if url is not None and var is not None:
+        raise UsageError(
+            f"Give the receiver as {flag} URL or {env_flag} VAR, not both.",
+            hint=f"{env_flag} keeps a URL that holds a token (chat webhooks) off the command line.",
+        )
+    if var is None:
+        return url
+    value = os.environ.get(var)
+    if not value:
+        raise UsageError(f"{env_flag} {var}: the environment variable is not set or empty.")
+    return value

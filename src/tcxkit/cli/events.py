@@ -11,7 +11,6 @@ again at the source's next interval -- a watcher outlives PBX restarts -- except
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import sys
 import time
@@ -24,7 +23,7 @@ from urllib.parse import urlsplit
 import click
 
 from ..errors import TcxError, UsageError
-from .cmdkit import CONTEXT, ranged_option
+from .cmdkit import CONTEXT, env_secret, ranged_option, receiver_url
 from .globalopts import OUTPUT_FORMATS
 
 if TYPE_CHECKING:
@@ -205,30 +204,17 @@ def _fleet(ctx: click.Context) -> bool:
 
 
 def _secret(var: str | None) -> str | None:
-    if var is None:
-        return None
-    value = os.environ.get(var)
-    if not value:
-        raise UsageError(
-            f"--secret-env {var}: the environment variable {var} is not set or empty.",
-            hint=f"export {var}=whsec_... (the receiver's signing secret) and run again.",
-        )
-    return value
+    return env_secret("--secret-env", var)
 
 
 def _target(to: str | None, to_env: str | None) -> str:
-    if (to is None) == (to_env is None):
+    url = receiver_url("--to", to, "--to-env", to_env)
+    if url is None:
         raise UsageError(
             "Give the receiver as --to URL or --to-env VAR (one of them).",
             hint="--to-env keeps a URL that holds a token (chat webhooks) off the command line.",
         )
-    if to_env is not None:
-        url = os.environ.get(to_env)
-        if not url:
-            raise UsageError(f"--to-env {to_env}: the environment variable is not set or empty.")
-        return url
-    assert to is not None
-    return to
+    return url
 
 
 def _default_file(url: str, pbx: str, suffix: str) -> Path:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ..config.options import Options
     from ..fleet import Fleet, FleetReport
     from ..health import PbxHealth
+    from ..health.report import HealthRun
 
 __all__ = ["FORMATS", "pick_fleet", "run_health"]
 
@@ -51,9 +52,19 @@ def pick_fleet(opts: Options) -> tuple[Fleet, dict[str, list[str]]]:
 
 
 def run_health(
-    ctx: click.Context, only: tuple[str, ...], skip: tuple[str, ...], fmt: str | None
+    ctx: click.Context,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    fmt: str | None,
+    notify: dict[str, Any] | None = None,
 ) -> int:
-    """Check, print, and return the exit status (raise for a partial fleet failure)."""
+    """Check, print, notify, and return the exit status (raise for a partial fleet
+    failure, or when the summary asked for could not be delivered)."""
+    from .cmdkit import env_secret, receiver_url
+
+    notify = notify or {}
+    url = receiver_url("--notify", notify.get("notify"), "--notify-env", notify.get("notify_env"))
+    secret = env_secret("--notify-secret-env", notify.get("notify_secret_env"))
     from ..config.health import health_tables
     from ..health import check_fleet, default_thresholds, select_checks
     from ..health.thresholds import merge_tables
@@ -71,7 +82,9 @@ def run_health(
     from ..fleet.bridge import run_sync
 
     report = run_sync(whole)
-    _print(report, fmt or ("table" if sys.stdout.isatty() else "json"), opts)
+    run = _print(report, fmt or ("table" if sys.stdout.isatty() else "json"), opts)
+    if url is not None:
+        _notify(run, url, secret, notify.get("notify_on") or "problems", opts.timeout or 10.0)
     report.raise_for_failures()  # 10, or the common code when every PBX failed alike
     return health_exit_code(_worst(report))
 
@@ -82,7 +95,30 @@ def _worst(report: FleetReport[PbxHealth]) -> str:
     return worst(r.value.status for r in report.rows if r.ok and r.value is not None)
 
 
-def _print(report: FleetReport[PbxHealth], fmt: str, opts: Options) -> None:
+def _notify(run: HealthRun, url: str, secret: str | None, when: str, timeout: float) -> None:
+    """POST the summary (docs/health.md, "Notifications"); say so on stderr either way.
+    The receiver is named by its host only: its URL may hold a token."""
+    from urllib.parse import urlsplit
+
+    from ..errors import TransportError
+    from ..health.notify import deliver, summary_body, wanted
+
+    host = urlsplit(url).hostname or "the receiver"
+    if not wanted(run, when):
+        click.echo(f"3cx: healthy; no summary sent to {host} (--notify-on problems).", err=True)
+        return
+    result, attempts = deliver(url, secret, summary_body(run), timeout=timeout)
+    if result.ok:
+        click.echo(f"3cx: summary sent to {host} ({result.describe()}).", err=True)
+        return
+    raise TransportError(
+        f"The health summary was not delivered to {host}: {result.describe()} "
+        f"({attempts} attempts). The report above is complete.",
+        hint="Check the receiver (the URL in --notify-env, its token) and run again.",
+    )
+
+
+def _print(report: FleetReport[PbxHealth], fmt: str, opts: Options) -> HealthRun:
     from ..health.report import HealthRun, json_report, junit_report, table_rows
     from .errors import error_fields
     from .fleet import error_row
@@ -107,3 +143,4 @@ def _print(report: FleetReport[PbxHealth], fmt: str, opts: Options) -> None:
 
         rows: list[dict[str, Any]] = [*table_rows(run), *errors]
         Printer(fmt="table", layout=Layout(None, TABLE_COLUMNS, fleet=True)).rows(rows)
+    return run
