@@ -212,3 +212,21 @@ def faults(emulator: Any) -> Iterator[Faults]:
     f.clear()
     yield f
     f.clear()
+
+
+@pytest.fixture
+def three_one_down(tcx_fleet: Any, tmp_path: Path) -> Path:
+    """An inventory of pbx01 and pbx02 of the emulated fleet, and "down", whose port
+    refuses connections (its key from $DOWN_KEY): a fleet with one PBX that cannot be read."""
+    import socket
+
+    from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    down = PbxTarget("down", f"http://127.0.0.1:{port}", "x", SecretRef("env", "DOWN_KEY"))
+    path = tmp_path / "fleet.toml"
+    path.write_text(dump_inventory([*tcx_fleet.targets[:2], down]))
+    os.chmod(path, 0o600)
+    return path

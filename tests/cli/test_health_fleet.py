@@ -6,7 +6,6 @@ control endpoint."""
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -14,7 +13,7 @@ from xml.etree import ElementTree as ET
 import httpx
 import pytest
 
-from tcxkit.fleet import PbxTarget, SecretRef, dump_inventory
+from tcxkit.fleet import dump_inventory
 from tcxkit.health import CheckResult, PbxHealth
 from tcxkit.health.htmlpage import html_report
 from tcxkit.health.report import HealthRun
@@ -26,16 +25,6 @@ def _private(path: Path, text: str) -> Path:
     path.write_text(text)
     os.chmod(path, 0o600)
     return path
-
-
-@pytest.fixture
-def three_one_down(tcx_fleet: Any, tmp_path: Path) -> Path:
-    """pbx01 and pbx02 of the emulated fleet, and "down", whose port refuses connections."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    down = PbxTarget("down", f"http://127.0.0.1:{port}", "x", SecretRef("env", "DOWN_KEY"))
-    return _private(tmp_path / "fleet.toml", dump_inventory([*tcx_fleet.targets[:2], down]))
 
 
 def _fleet(run: Runner, inventory: Path, *args: str) -> Any:

@@ -15,14 +15,13 @@ import standardwebhooks
 from tests.events.receiver import SECRET, Receiver
 
 from .conftest import Runner
-from .test_health_fleet import _fleet, three_one_down  # noqa: F401 (a fixture)
 
 TOKEN = "T0KEN-in-the-url-5b1c"
 
 
 def test_a_fleet_with_one_down_posts_one_signed_summary(
     run: Runner,
-    three_one_down: Path,  # noqa: F811
+    three_one_down: Path,
 ) -> None:
     with Receiver() as receiver:
         env = {"HOOK_URL": f"{receiver.url}?token={TOKEN}", "HOOK_SECRET": SECRET}
