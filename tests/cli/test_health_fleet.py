@@ -120,6 +120,18 @@ def test_thresholds_per_tag_from_the_inventory(run: Runner, tcx_fleet: Any, tmp_
         ("[health.disk_space]\nwarn_pct = 1\n", "unknown threshold disk_space.warn_pct"),
         ('[health.disk_space]\nwarn_percent = "ten"\n', "warn_percent = 'ten' is not a number"),
         ("[health.tags.eu.services]\nx = 1\n", "unknown threshold services.x"),
+        (
+            "[health.disk_space]\nwarn_percent = nan\n",
+            "warn_percent = nan is not a number >= 0 (finite)",
+        ),
+        (
+            "[health.disk_space]\nfail_percent = inf\n",
+            "fail_percent = inf is not a number >= 0 (finite)",
+        ),
+        (
+            "[health.disk_space]\nfail_percent = -1\n",
+            "fail_percent = -1 is not a number >= 0 (finite)",
+        ),
     ],
 )
 def test_bad_thresholds_are_refused(

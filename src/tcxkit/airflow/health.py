@@ -59,12 +59,16 @@ class ThreeCXHealthCheckOperator(ConnectionPool, BaseOperator):
         from ..client import AsyncClient
         from ..fleet.bridge import run_sync
         from ..health import check_pbx, default_thresholds, select_checks
-        from ..health.thresholds import merge_tables
+        from ..health.thresholds import check_table, merge_tables
 
         with translate_errors():
             checks = select_checks(self.only, self.skip)
             where = f"thresholds of task {self.task_id}"
-            limits = merge_tables(default_thresholds(), [(where, self.thresholds)])(())
+            defaults = default_thresholds()
+            # One PBX, no tags: a ``tags`` table here would never apply, so it is refused
+            # (as an unknown check) rather than silently ignored.
+            check_table(self.thresholds, defaults, where)
+            limits = merge_tables(defaults, [(where, self.thresholds)])(())
             settings = ThreeCXHook(threecx_conn_id=self.threecx_conn_id).settings()
 
             async def run() -> Any:

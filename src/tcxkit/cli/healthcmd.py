@@ -20,10 +20,9 @@ if TYPE_CHECKING:
     from ..health import PbxHealth
     from ..health.report import HealthRun
 
-__all__ = ["FORMATS", "pick_fleet", "run_health"]
+__all__ = ["pick_fleet", "run_health"]
 
-#: Output formats: table (worst first), json, junit (XML for CI), html (one page).
-FORMATS = ("table", "json", "junit", "html")
+#: The table format's columns (the formats themselves are ``3cx health -o``'s choice).
 TABLE_COLUMNS = "pbx,status,severity,check,summary,fix"
 
 

@@ -32,8 +32,6 @@ class PbxEntry:
     duration: float = 0.0
     error: str | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    #: Requests sent to this PBX by family (the cost of the exporter, for benchmarks).
-    reads: dict[str, int] = field(default_factory=dict)
 
 
 class Cache:
@@ -60,7 +58,6 @@ class Cache:
 
         for result in await self.fleet.run(one):
             entry = self.entries[result.pbx]
-            entry.reads[family] = entry.reads.get(family, 0) + 1
             if result.ok and result.value is not None:
                 value, took = result.value
                 entry.values[family] = value

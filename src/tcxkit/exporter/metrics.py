@@ -9,11 +9,12 @@ varies within a PBX (``trunk``, ``queue``, ``check``) and ``pbx`` on every serie
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
+
+from ..health.registry import parse_time
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -26,12 +27,9 @@ CHECK_VALUES = {"pass": 0, "warn": 1, "unknown": 1, "fail": 2}
 
 
 def _timestamp(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
+    """An XAPI date-time as Unix time, read as the health checks read it."""
+    when = parse_time(text)
+    return when.timestamp() if when else None
 
 
 class FleetCollector(Collector):

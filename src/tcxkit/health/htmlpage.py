@@ -7,7 +7,7 @@ import json
 from html import escape
 from typing import Any
 
-from .model import STATUSES, status_rank
+from .model import SEVERITIES, STATUSES, status_rank
 from .report import HealthRun
 
 __all__ = ["html_report"]
@@ -39,15 +39,13 @@ document.querySelectorAll("table.sortable th").forEach(function (th, col) {
 });
 """
 
-_SEVERITY = {"low": "0", "medium": "1", "high": "2", "critical": "3"}
-
 
 def _row(r: Any) -> str:
     evidence = escape(json.dumps(r.evidence, indent=1, default=str, ensure_ascii=False))
     return (
         f'<tr class="{escape(r.status)}">'
         f'<td data-key="{status_rank(r.status)}" class="badge">{escape(r.status)}</td>'
-        f'<td data-key="{_SEVERITY.get(r.severity, "0")}">{escape(r.severity)}</td>'
+        f'<td data-key="{SEVERITIES.index(r.severity)}">{escape(r.severity)}</td>'
         f"<td>{escape(r.title)}<br><small>{escape(r.check)}</small></td>"
         f"<td>{escape(r.summary)}</td><td><code>{evidence}</code></td>"
         f"<td>{escape(r.fix)}</td></tr>"

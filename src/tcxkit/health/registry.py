@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .model import SEVERITIES
+
 __all__ = [
     "CHECKS",
     "Check",
@@ -64,6 +66,8 @@ def check(fn: CheckFn) -> CheckFn:
     spec = DECLARED.get(fn.__name__)
     if spec is None:
         raise LookupError(f"health check {fn.__name__!r} is not declared in checks.toml")
+    if spec["severity"] not in SEVERITIES:  # else the first report's sort fails, not import
+        raise LookupError(f"health check {fn.__name__!r}: unknown severity {spec['severity']!r}")
     CHECKS[fn.__name__] = Check(
         fn.__name__,
         spec["title"],

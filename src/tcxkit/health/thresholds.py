@@ -15,6 +15,7 @@ refuses the whole run with the fix, so a typo never silently keeps a default.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -44,10 +45,15 @@ def check_table(raw: Any, defaults: Thresholds, where: str) -> Thresholds:
             if key not in defaults[check]:
                 known = ", ".join(sorted(defaults[check]))
                 raise _bad(where, f"unknown threshold {check}.{key}.", f"{check} takes: {known}.")
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            # TOML has nan and inf: either would make every comparison quietly pass.
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not 0 <= value < math.inf
+            ):
                 raise _bad(
                     where,
-                    f"{check}.{key} = {value!r} is not a number >= 0.",
+                    f"{check}.{key} = {value!r} is not a number >= 0 (finite).",
                     f"Write e.g. {key} = {defaults[check][key]:g}.",
                 )
             out.setdefault(check, {})[key] = float(value)
