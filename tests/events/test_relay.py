@@ -104,6 +104,11 @@ def test_usage_errors(tcx: Cli, receiver: Receiver, tmp_path: Path) -> None:
     assert code == 2 and "the environment variable NOPE is not set or empty" in err
     code, _, err = tcx("events", "relay", "--once", "--to", "ftp://x", "--cursor", "c")
     assert code == 2 and "The webhook URL 'ftp://x' is not an http(s) URL" in err
+    code, _, err = tcx(
+        "events", "relay", "--once", "--to", "ftp://u:pw@x/T0K3N?k=S3C", "--cursor", "c"
+    )
+    assert code == 2 and "The webhook URL 'ftp://***@x/...' is not an http(s) URL" in err
+    assert "T0K3N" not in err and "S3C" not in err and "pw" not in err
     code, _, err = tcx("events", "watch", "--once", "--since", "yesterday")
     assert code == 2 and "--since 'yesterday' is not a duration" in err
     code, _, err = tcx("events", "watch", "--once", "--since", "30d")
