@@ -95,6 +95,10 @@ def test_an_event_failing_too_long_is_parked_then_replayed(
     first, last = receiver.requests[0], receiver.requests[-1]
     assert first["headers"]["webhook-id"] == last["headers"]["webhook-id"]
     assert first["body"] == last["body"] and last["verified"]
+    missing = tmp_path / "none" / "dead.jsonl"  # nothing parked yet: not an error
+    code, _, err = tcx("events", "replay", "--to", receiver.url, "--dead-letter", str(missing))
+    assert code == 0 and "0 parked event(s) delivered, 0 still failing" in err
+    assert not missing.parent.exists()
 
 
 def test_usage_errors(tcx: Cli, receiver: Receiver, tmp_path: Path) -> None:
