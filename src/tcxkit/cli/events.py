@@ -332,8 +332,10 @@ def replay_cmd(ctx: click.Context, **o: Any) -> None:
 
     url = _target(o["to"], o["to_env"])
     path = o["dead_letter"]
-    if path is None:
-        path = _default_file(url, _pbx_name(resolve(ctx.find_root().obj, announce=False)), ".dead.jsonl")  # fmt: skip
+    if path is None:  # the relay's default file: one per PBX and URL, "fleet" for --fleet
+        fleet = _fleet(ctx)
+        pbx = "fleet" if fleet else _pbx_name(resolve(ctx.find_root().obj, announce=False))
+        path = _default_file(url, pbx, ".dead.jsonl")
     dead = DeadLetters(path)
     with WebhookSender(url, _secret(o["secret_env"]), timeout=o["timeout"]) as sender:
         sent, kept = replay(dead, sender)
