@@ -110,6 +110,19 @@ class SendResult:
         return f"HTTP {self.status}" if self.status is not None else self.error
 
 
+def _shown(url: str) -> str:
+    """``url`` fit for a message: no user part, and its path and query (where chat
+    webhooks keep their token) replaced by ``/...``."""
+    from .urls import shown_url
+
+    head, sep, rest = url.partition("://")
+    host, more = rest, ""
+    for mark in "/?#":
+        if mark in host:
+            host, more = host.split(mark, 1)[0], "/..."
+    return shown_url(head + sep + host) + more
+
+
 class WebhookSender:
     """POSTs signed JSON bodies to one URL (one connection pool, a per-attempt timeout).
 
@@ -120,7 +133,7 @@ class WebhookSender:
     def __init__(self, url: str, secret: str | None, *, timeout: float = 10.0) -> None:
         if not url.lower().startswith(("http://", "https://")):
             raise ConfigurationError(
-                f"The webhook URL {url!r} is not an http(s) URL.",
+                f"The webhook URL {_shown(url)!r} is not an http(s) URL.",
                 hint="Give the receiver's full URL, e.g. https://hooks.example.com/3cx.",
             )
         self.url = url

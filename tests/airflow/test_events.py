@@ -137,6 +137,21 @@ def test_a_connection_with_no_api_key_fails_the_sensor_and_the_watch(monkeypatch
     assert str(info.value) == message
 
 
+def test_an_after_that_is_no_time_fails_the_sensor_with_the_fix() -> None:
+    from tcxkit.airflow.events import ThreeCXEventTrigger
+
+    async def first() -> dict[str, Any]:
+        trigger = ThreeCXEventTrigger(types="backup.completed", once=True, after="yesterday")
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("no event")
+
+    payload = asyncio.run(first())
+    assert payload == {"status": "error", "message": "after='yesterday' is not an ISO time.\n"
+                       "Give e.g. after='2026-03-10T09:00:00Z' (templated: "
+                       "'{{ data_interval_start }}').", "permanent": True}  # fmt: skip
+
+
 def test_the_sensor_completes_on_backup_completed(
     airflow_db: None, emulator: Any, load_dag: Any
 ) -> None:

@@ -76,3 +76,21 @@ def test_relay_a_fleet_and_a_pbx_that_is_down(
     assert code == 10
     assert "1 of 2 PBXs failed (pbx02: server error)" in err
     assert receiver.accepted()[-1]["data"]["call_id"] == third
+
+
+def test_replay_a_fleet_reads_the_fleet_relays_dead_letters(
+    tcx: Cli, lab: Any, receiver: Receiver, tmp_path: Path
+) -> None:
+    fleet = ("--inventory", str(lab.inventory), "--fleet", "all", "events")
+    args = (*fleet, "relay", "--once", "--to", receiver.url, "--cursor",
+            str(tmp_path / "c.sqlite"), "--type", "call.missed", "--park-after", "0")  # fmt: skip
+    assert tcx(*args)[0] == 0
+    call = _call(lab.instances[0], "+441134960444")
+    receiver.down = True
+    code, _, err = tcx(*args)
+    assert code == 0 and "parked in" in err, err
+    dead = err.split("parked in ", 1)[1].split(" after ", 1)[0]
+    receiver.down = False
+    code, _, err = tcx(*fleet, "replay", "--to", receiver.url)
+    assert code == 0 and f"1 parked event(s) delivered, 0 still failing ({dead})" in err, err
+    assert receiver.accepted()[-1]["data"]["call_id"] == call

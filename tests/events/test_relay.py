@@ -95,6 +95,10 @@ def test_an_event_failing_too_long_is_parked_then_replayed(
     first, last = receiver.requests[0], receiver.requests[-1]
     assert first["headers"]["webhook-id"] == last["headers"]["webhook-id"]
     assert first["body"] == last["body"] and last["verified"]
+    missing = tmp_path / "none" / "dead.jsonl"  # nothing parked yet: not an error
+    code, _, err = tcx("events", "replay", "--to", receiver.url, "--dead-letter", str(missing))
+    assert code == 0 and "0 parked event(s) delivered, 0 still failing" in err
+    assert not missing.parent.exists()
 
 
 def test_usage_errors(tcx: Cli, receiver: Receiver, tmp_path: Path) -> None:
@@ -104,6 +108,11 @@ def test_usage_errors(tcx: Cli, receiver: Receiver, tmp_path: Path) -> None:
     assert code == 2 and "the environment variable NOPE is not set or empty" in err
     code, _, err = tcx("events", "relay", "--once", "--to", "ftp://x", "--cursor", "c")
     assert code == 2 and "The webhook URL 'ftp://x' is not an http(s) URL" in err
+    code, _, err = tcx(
+        "events", "relay", "--once", "--to", "ftp://u:pw@x/T0K3N?k=S3C", "--cursor", "c"
+    )
+    assert code == 2 and "The webhook URL 'ftp://***@x/...' is not an http(s) URL" in err
+    assert "T0K3N" not in err and "S3C" not in err and "pw" not in err
     code, _, err = tcx("events", "watch", "--once", "--since", "yesterday")
     assert code == 2 and "--since 'yesterday' is not a duration" in err
     code, _, err = tcx("events", "watch", "--once", "--since", "30d")

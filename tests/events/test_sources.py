@@ -143,6 +143,15 @@ def test_store_commits_events_with_state_and_dedupes(tmp_path: Path) -> None:
         assert [e.id for _, e in again.pending("relay", "hq")] == ["evt_2", "evt_3"]
 
 
+def test_store_bodies_pass_the_one_redaction() -> None:
+    with SqliteCursorStore() as store:
+        leaky = Event("evt_s", "system.alert", "2026-03-10T09:00:00+00:00", "hq",
+                      {"message": "m", "detail": {"Password": "hunter2"}})  # fmt: skip
+        store.commit("hq", "s", {}, [leaky])
+        [(_, got)] = store.pending("c", "hq")
+        assert got.data == {"message": "m", "detail": {"Password": "********"}}
+
+
 def test_store_keeps_the_newest_delivered_ids(tmp_path: Path) -> None:
     with SqliteCursorStore() as store:
         store.commit("hq", "s", {}, [_event(n) for n in range(KEEP + 5)])

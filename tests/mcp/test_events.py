@@ -88,6 +88,7 @@ def test_a_trunk_going_down_is_seen_from_the_first_look_on(pbx: Any, feed: Event
     [
         ({"types": ["call.mised"]}, "Unknown event type 'call.mised'; the types are call.started"),
         ({"since": "yesterday"}, "since 'yesterday' is neither a duration nor a time; give e.g."),
+        ({"since": "99999999999d"}, "since '99999999999d' is neither a duration nor a time"),
         ({"pbx": "other.example.com"}, "it has no PBX 'other.example.com'. Leave pbx out"),
     ],
 )

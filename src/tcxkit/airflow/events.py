@@ -138,13 +138,20 @@ class ThreeCXEventTrigger(BaseEventTrigger):
             return None
         from ..events.model import parse_time
 
-        return max(timedelta(0), datetime.now(UTC) - parse_time(self.after))
+        try:
+            return max(timedelta(0), datetime.now(UTC) - parse_time(self.after))
+        except ValueError:
+            raise UsageError(
+                f"after={self.after!r} is not an ISO time.",
+                hint="Give e.g. after='2026-03-10T09:00:00Z' (templated: '{{ data_interval_start }}').",
+            ) from None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from ..client import AsyncClient
         from ..events import AsyncWatcher, SqliteCursorStore, sources_for
 
         try:
+            since = self._since()  # refused with the fix, before any connection is made
             hook = ThreeCXHook(threecx_conn_id=self.threecx_conn_id)
             settings = await asyncio.to_thread(hook.settings)  # a connection look-up blocks
             path = self._store_path()
@@ -164,7 +171,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     sources_for(self.types),
                     types=frozenset(self.types),
                     interval=self.interval,
-                    since=self._since(),
+                    since=since,
                     client=client,
                 )
                 async for event in self._events(watcher, store):

@@ -11,7 +11,6 @@ again at the source's next interval -- a watcher outlives PBX restarts -- except
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["events_group"]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 #: Longest --since: the call log's look-back is a day; a week covers a long weekend.
 MAX_SINCE = timedelta(days=7)
 
@@ -53,13 +51,14 @@ def parse_since(text: str | None) -> timedelta | None:
     """``90s``, ``15m``, ``1h``, ``2d`` (one number and unit) as a timedelta."""
     if text is None:
         return None
-    m = re.fullmatch(r"\s*(\d{1,6})\s*([smhd])\s*", text)
-    if not m:
+    from ..events.model import parse_duration
+
+    since = parse_duration(text)
+    if since is None:
         raise UsageError(
             f"--since {text!r} is not a duration.",
             hint="Give a number and a unit: 90s, 15m, 1h or 2d.",
         )
-    since = timedelta(seconds=int(m.group(1)) * _UNITS[m.group(2)])
     if since > MAX_SINCE:
         raise UsageError(f"--since {text} is longer than 7 days.", hint="Give at most 7d.")
     return since
@@ -333,8 +332,10 @@ def replay_cmd(ctx: click.Context, **o: Any) -> None:
 
     url = _target(o["to"], o["to_env"])
     path = o["dead_letter"]
-    if path is None:
-        path = _default_file(url, _pbx_name(resolve(ctx.find_root().obj, announce=False)), ".dead.jsonl")  # fmt: skip
+    if path is None:  # the relay's default file: one per PBX and URL, "fleet" for --fleet
+        fleet = _fleet(ctx)
+        pbx = "fleet" if fleet else _pbx_name(resolve(ctx.find_root().obj, announce=False))
+        path = _default_file(url, pbx, ".dead.jsonl")
     dead = DeadLetters(path)
     with WebhookSender(url, _secret(o["secret_env"]), timeout=o["timeout"]) as sender:
         sent, kept = replay(dead, sender)

@@ -17,11 +17,12 @@ An event is a plain JSON object with five fields (docs/events.md):
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-__all__ = ["EVENT_TYPES", "Event", "event_id", "iso_time", "parse_time"]
+__all__ = ["EVENT_TYPES", "Event", "event_id", "iso_time", "parse_duration", "parse_time"]
 
 #: Every event type a source of this release can produce.
 EVENT_TYPES: tuple[str, ...] = (
@@ -58,6 +59,17 @@ def iso_time(value: datetime | str) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.isoformat()
+
+
+_DURATION = re.compile(r"\s*(\d{1,6})\s*([smhd])\s*", re.IGNORECASE)
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """``90s``, ``15m``, ``1h``, ``2d`` (one number of at most six digits, one unit) as a
+    timedelta; None when ``text`` is not one (each face says so in its own words)."""
+    m = _DURATION.fullmatch(text)
+    return timedelta(seconds=int(m.group(1)) * _SECONDS[m.group(2).lower()]) if m else None
 
 
 def parse_time(text: str) -> datetime:

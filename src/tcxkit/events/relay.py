@@ -71,8 +71,11 @@ class DeadLetters:
 
     def rewrite(self, lines: list[dict[str, Any]]) -> None:
         """Replace the file's lines atomically (what replay could not deliver stays)."""
-        tmp = self.path.with_name(self.path.name + ".part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # Our own new file (O_EXCL): a stale or planted .part never lends its mode or
+        # its holder to the file that replaces the dead letters.
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             os.write(fd, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode())
             os.fsync(fd)
@@ -145,9 +148,12 @@ def replay(dead: DeadLetters, sender: WebhookSender) -> tuple[int, list[dict[str
     The file keeps exactly the events still failing (rewritten atomically), each with
     its newest error.
     """
+    lines = dead.read()
+    if not lines:  # nothing parked (or no file yet): nothing to send or rewrite
+        return 0, []
     kept: list[dict[str, Any]] = []
     sent = 0
-    for line in dead.read():
+    for line in lines:
         event = Event.from_dict(line["event"])
         result = sender.send(event.id, body_of(event))
         if result.ok:

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 
 from ..errors import UsageError
 from ..private_files import check_private
+from ..redaction import redact
 from .model import Event
 
 __all__ = ["KEEP", "CursorStore", "SqliteCursorStore"]
@@ -66,6 +67,13 @@ class CursorStore(Protocol):
 
     def ack(self, consumer: str, pbx: str, seq: int) -> None:
         """``consumer`` is done with every event of ``pbx`` up to ``seq``."""
+
+
+def _body(event: Event) -> str:
+    """The stored body, through the one redaction (:func:`tcxkit.redaction.redact`): every
+    consumer -- JSON lines, webhooks, the dead-letter file, MCP, Airflow -- reads the outbox,
+    so a secret-named field a source picks up is masked once, here, for all of them."""
+    return json.dumps(redact(event.to_dict()), ensure_ascii=False)
 
 
 def _hold(file: Path) -> Any:
@@ -137,7 +145,7 @@ class SqliteCursorStore:
                 before = db.total_changes
                 db.executemany(
                     "INSERT OR IGNORE INTO outbox (pbx, id, body) VALUES (?, ?, ?)",
-                    [(pbx, e.id, json.dumps(e.to_dict(), ensure_ascii=False)) for e in events],
+                    [(pbx, e.id, _body(e)) for e in events],
                 )
                 added = db.total_changes - before
                 db.execute(

@@ -16,7 +16,6 @@ that store's outbox.  So it is the same feed as ``3cx events watch``, with the s
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -25,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ..errors import TcxError
 from ..events import SqliteCursorStore, Watcher, sources_for
-from ..events.model import EVENT_TYPES, parse_time
+from ..events.model import EVENT_TYPES, parse_duration, parse_time
 from ..paging import Pager
 from .budget import fit
 from .service import Toolbox, ToolFailure
@@ -36,8 +35,6 @@ __all__ = ["LOOKBACK", "EventFeed"]
 LOOKBACK = timedelta(hours=24)
 #: Most events one answer lists (newest kept); the budget may cut further.
 MAX_EVENTS = 200
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class _ThroughToolbox:
@@ -61,14 +58,10 @@ def since_time(text: str | None, now: datetime) -> datetime:
     time; at most :data:`LOOKBACK` back (older events are not in the feed)."""
     if not text or not text.strip():
         return now - timedelta(hours=1)
-    m = _DURATION.match(text.lower())
+    back = parse_duration(text)
     try:
-        moment = (
-            now - timedelta(seconds=int(m.group(1)) * _SECONDS[m.group(2)])
-            if m
-            else parse_time(text)
-        )
-    except ValueError:
+        moment = now - back if back is not None else parse_time(text)
+    except (ValueError, OverflowError):
         raise ToolFailure(
             f"since {text!r} is neither a duration nor a time; give e.g. '30m', '2h', '1d' "
             "or '2026-03-10T09:00:00Z'."
