@@ -48,6 +48,8 @@ def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
     first = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
     assert first.code == 0 and first.out == ""
     data = target.read_bytes()
+    checkpoint = tmp_path / "calls.jsonl.checkpoint.json"
+    assert [p.stat().st_mode & 0o777 for p in (target, checkpoint)] == [0o600, 0o600]
     again = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
     assert again.code == 2
     assert (
@@ -70,6 +72,7 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
     start, end = _period()
     url = f"sqlite:///{tmp_path / 'cdr.db'}"
     assert run("calls", "export", "--from", start, "--to", end, "--into", url).code == 0
+    assert (tmp_path / "cdr.db").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(tmp_path / "cdr.db")
     before = db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
     assert before

@@ -32,7 +32,7 @@ from typing import IO, Any, Protocol
 from ..errors import OutputExistsError, UsageError
 from .calls import CALL_COLUMNS
 from .legs import LEG_COLUMNS
-from .statefile import save_state
+from .statefile import private_open, save_state
 from .tables import TableSink
 
 __all__ = ["FileSink", "Sink", "SqliteSink", "StreamSink", "open_sink"]
@@ -149,7 +149,7 @@ class FileSink:
                 f"{self._state['sink']['bytes']}): it was changed since.",
                 hint="Remove the file and its checkpoint to start again.",
             )
-        self._fh = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115 (kept open)
+        self._fh = private_open(path, "r+b" if path.exists() else "wb")
         if self._state is None:
             self._fh.truncate(0)
             self._fh.write(self.form.header().encode())
@@ -195,6 +195,7 @@ class SqliteSink(TableSink):
 
     def __init__(self, path: Path, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         self.path = path
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # its -wal/-shm copy the mode
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self._open(export_key, nullcontext(), pbx=pbx, resume=resume, legs_only=legs_only)
