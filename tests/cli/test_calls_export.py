@@ -106,6 +106,11 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
             ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet"],
             "Parquet is written into a directory, not to standard output.",
         ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet",
+             "--into", "postgresql://me@db/cdr"],
+            "Parquet is written into a directory, not into postgresql://.",
+        ),
     ],
 )  # fmt: skip
 def test_refusals(run: Runner, args: list[str], message: str) -> None:

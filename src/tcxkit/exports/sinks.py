@@ -259,13 +259,18 @@ def open_sink(
 ) -> Sink:
     """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``."""
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
+    scheme = into.partition("://")[0] if into and "://" in into else ""
     if fmt == "parquet" or (into or "").endswith(".parquet"):
         from .parquet import ParquetSink, refuse_stdout
 
-        if into is None or into.startswith("sqlite:///"):
+        if into is None:
             raise refuse_stdout()
-        path = Path(into[len("file://") :] if into.startswith("file://") else into)
-        return ParquetSink(path, legs_only=legs_only, resume=resume)
+        if scheme not in ("", "file"):  # not a local directory named after the URL
+            raise UsageError(
+                f"Parquet is written into a directory, not into {scheme}://.",
+                hint="Add --into calls.parquet, or leave -o parquet out for a database.",
+            )
+        return ParquetSink(Path(into.removeprefix("file://")), legs_only=legs_only, resume=resume)
     if into is None:
         if resume:
             raise UsageError(
@@ -283,7 +288,6 @@ def open_sink(
             resume=resume,
             legs_only=legs_only,
         )
-    scheme = into.partition("://")[0] if "://" in into else ""
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresSink
 
