@@ -42,13 +42,12 @@ READ_HEAD = """
 import json, sys
 from datetime import datetime
 from tcxkit import Client
+from tcxkit.calllog import call_log_params
 from tcxkit.exports.legs import SELECT
 base, cid, secret, start, end = sys.argv[1:6]
 out = sys.stdout
-params = dict(periodFrom=datetime.fromisoformat(start), periodTo=datetime.fromisoformat(end),
-    sourceType=0, sourceFilter=None, destinationType=0, destinationFilter=None, callsType=0,
-    callTimeFilterType=0, callTimeFilterFrom=None, callTimeFilterTo=None, hidePcalls=False,
-    select=list(SELECT))
+params = dict(call_log_params(datetime.fromisoformat(start), datetime.fromisoformat(end),
+    hide_pcalls=False), select=list(SELECT))
 """
 
 RAW_READ = (
