@@ -111,6 +111,22 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
              "--into", "postgresql://me@db/cdr"],
             "Parquet is written into a directory, not into postgresql://.",
         ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "/nonexistent-dir/calls.jsonl"],
+            "Cannot write /nonexistent-dir/calls.jsonl: No such file or directory.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "sqlite:////nonexistent-dir/cdr.db"],
+            "Cannot open the SQLite database /nonexistent-dir/cdr.db: No such file or directory.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "postgresql://me@%2Fnonexistent-dir/cdr"],
+            'Cannot open the PostgreSQL database: connection is bad: connection to server on '
+            'socket "/nonexistent-dir/.s.PGSQL.5432" failed: No such file or directory.',
+        ),
     ],
 )  # fmt: skip
 def test_refusals(run: Runner, args: list[str], message: str) -> None:

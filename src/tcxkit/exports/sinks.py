@@ -281,13 +281,12 @@ def open_sink(
 
         return StreamSink(out or sys.stdout, fmt, columns)
     if into.startswith("sqlite:///"):
-        return SqliteSink(
-            Path(into[len("sqlite:///") :]),
-            export_key,
-            pbx=pbx,
-            resume=resume,
-            legs_only=legs_only,
-        )
+        path = Path(into[len("sqlite:///") :])
+        try:
+            return SqliteSink(path, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
+        except (OSError, sqlite3.Error) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"Cannot open the SQLite database {path}: {why}.") from None
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresSink
 
@@ -299,4 +298,7 @@ def open_sink(
             "(docs/exports.md).",
         )
     path = Path(into[len("file://") :] if scheme == "file" else into)
-    return FileSink(path, fmt, columns, resume=resume)
+    try:
+        return FileSink(path, fmt, columns, resume=resume)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
