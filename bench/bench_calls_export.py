@@ -34,23 +34,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_emulator import emulator_cmd, free_port, machine, serve
-from bench_export import BIN, CLIENT_ID, SECRET, cli_env, run_child
+from bench_export import BIN, CLIENT_ID, SECRET, cli_env, count_rows, run_child
 
-RAW_READ = """
+# The head both library-side readers share: the arguments, and GetCallLogData's parameters
+# over the period (``count`` is added by the reader that asks for it).
+READ_HEAD = """
 import json, sys
 from datetime import datetime
 from tcxkit import Client
+from tcxkit.calllog import call_log_params
 from tcxkit.exports.legs import SELECT
 base, cid, secret, start, end = sys.argv[1:6]
 out = sys.stdout
-params = dict(periodFrom=datetime.fromisoformat(start), periodTo=datetime.fromisoformat(end),
-    sourceType=0, sourceFilter=None, destinationType=0, destinationFilter=None, callsType=0,
-    callTimeFilterType=0, callTimeFilterFrom=None, callTimeFilterTo=None, hidePcalls=False,
-    select=list(SELECT), count=True)
+params = dict(call_log_params(datetime.fromisoformat(start), datetime.fromisoformat(end),
+    hide_pcalls=False), select=list(SELECT))
+"""
+
+RAW_READ = (
+    READ_HEAD
+    + """
 with Client(base, cid, secret, token_cache=False) as pbx:
     skip = 0
     while True:
-        page = pbx.call("GetCallLogData", top=20000, skip=skip, **params)
+        page = pbx.call("GetCallLogData", top=20000, skip=skip, count=True, **params)
         rows = page["value"]
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\\n")
@@ -58,23 +64,16 @@ with Client(base, cid, secret, token_cache=False) as pbx:
         if len(rows) < 20000:
             break
 """
+)
 
-
-PAGED_READ = """
-import json, sys
-from datetime import datetime
-from tcxkit import Client
-from tcxkit.exports.legs import SELECT
-base, cid, secret, start, end = sys.argv[1:6]
-out = sys.stdout
-params = dict(periodFrom=datetime.fromisoformat(start), periodTo=datetime.fromisoformat(end),
-    sourceType=0, sourceFilter=None, destinationType=0, destinationFilter=None, callsType=0,
-    callTimeFilterType=0, callTimeFilterFrom=None, callTimeFilterTo=None, hidePcalls=False,
-    select=list(SELECT))
+PAGED_READ = (
+    READ_HEAD
+    + """
 with Client(base, cid, secret, token_cache=False) as pbx:
     for row in pbx.paginate("GetCallLogData", page_size=100, **params):
         out.write(json.dumps(row, ensure_ascii=False) + "\\n")
 """
+)
 
 
 def period() -> tuple[str, str]:
@@ -89,21 +88,6 @@ def week_start(end: str) -> str:
     from datetime import datetime, timedelta
 
     return (datetime.fromisoformat(end) - timedelta(days=7)).isoformat()
-
-
-def legs_in(url: str) -> int:
-    import httpx
-
-    token = httpx.post(
-        f"{url}/connect/token",
-        data={"client_id": CLIENT_ID, "client_secret": SECRET, "grant_type": "client_credentials"},
-    ).json()["access_token"]
-    r = httpx.get(
-        f"{url}/xapi/v1/CallHistoryView",
-        params={"$top": "1", "$count": "true"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    return int(r.json()["@odata.count"])
 
 
 def main() -> int:
@@ -124,7 +108,7 @@ def main() -> int:
             )
             startup[label] = stack.enter_context(serve(cmd, port, timeout=600))
             urls[label] = f"http://127.0.0.1:{port}"
-        legs = {label: legs_in(url) for label, url in urls.items()}
+        legs = {label: count_rows(url) for label, url in urls.items()}
         print("legs:", legs, "start-up s:", startup, file=sys.stderr)
         large, env = urls["large"], cli_env(urls["large"], tmp)
         export = [str(BIN), "calls", "export", "--from", start, "--to", end, "--tz", "UTC"]

@@ -21,16 +21,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_emulator import emulator_cmd, machine
-from bench_fleet import fleet_server
+from bench_emulator import machine
+from bench_fleet import emulated_fleet
 
 
 def _pbx_requests(log: str, auth: tuple[str, str]) -> int:
@@ -44,41 +42,35 @@ def main() -> None:
     ap.add_argument("--instances", type=int, default=20)
     ap.add_argument("--scrapes", type=int, default=20)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        inventory = Path(tmp) / "fleet.toml"
-        cmd = emulator_cmd(0, "--instances", str(args.instances),
-                           "--inventory-out", str(inventory))  # fmt: skip
-        with fleet_server(cmd, inventory, Path(tmp) / "emulator.log") as startup:
-            first = next(iter(tomllib.loads(inventory.read_text())["pbx"].values()))
-            key = (Path(tmp) / first["secret_file"]).read_text().strip()
-            auth = (first["client_id"], key)
-            log = first["url"] + "/emulator/requests"
-            env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
-            env.update(TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp,
-                       TCX_NO_KEYRING="1")  # fmt: skip
-            started = time.perf_counter()
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "tcxkit", "--inventory", str(inventory), "--fleet",
-                 "all", "exporter", "--listen", "127.0.0.1:0"],
-                stderr=subprocess.PIPE, text=True, env=env,
-            )  # fmt: skip
-            try:
-                assert proc.stderr is not None
-                line = proc.stderr.readline()
-                cold = time.perf_counter() - started
-                url = line.split()[3]
-                filled = _pbx_requests(log, auth)
-                times, size = [], 0
-                for _ in range(args.scrapes):
-                    t = time.perf_counter()
-                    r = httpx.get(url)
-                    times.append(time.perf_counter() - t)
-                    size = len(r.content)
-                    assert r.status_code == 200
-                after = _pbx_requests(log, auth)
-            finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+    with emulated_fleet(args.instances) as (tmp, startup, inventory, _, first, key):
+        auth = (first["client_id"], key)
+        log = first["url"] + "/emulator/requests"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TCX_")}
+        env.update(TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp,
+                   TCX_NO_KEYRING="1")  # fmt: skip
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tcxkit", "--inventory", str(inventory), "--fleet",
+             "all", "exporter", "--listen", "127.0.0.1:0"],
+            stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        try:
+            assert proc.stderr is not None
+            line = proc.stderr.readline()
+            cold = time.perf_counter() - started
+            url = line.split()[3]
+            filled = _pbx_requests(log, auth)
+            times, size = [], 0
+            for _ in range(args.scrapes):
+                t = time.perf_counter()
+                r = httpx.get(url)
+                times.append(time.perf_counter() - t)
+                size = len(r.content)
+                assert r.status_code == 200
+            after = _pbx_requests(log, auth)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     out = {
         "machine": machine(), "instances": args.instances, "emulator_start_s": startup,
         "cold_s": round(cold, 3), "scrape_median_s": round(statistics.median(times), 4),

@@ -95,6 +95,22 @@ def fleet_server(cmd: list[str], inventory: Path, log: Path) -> Iterator[float]:
             proc.wait(timeout=30)
 
 
+@contextmanager
+def emulated_fleet(instances: int) -> Iterator[tuple[str, float, Path, str, dict[str, str], str]]:
+    """``instances`` emulated PBXs with their inventory in a temporary directory: yield
+    that directory, the start-up time, the inventory, and the first PBX's name, inventory
+    entry and secret (whatever the names' width: pbx01 below 100 instances, pbx001 at 100)."""
+    import tomllib
+
+    with tempfile.TemporaryDirectory() as tmp:
+        inventory = Path(tmp) / "fleet.toml"
+        cmd = emulator_cmd(0, "--instances", str(instances), "--inventory-out", str(inventory))
+        with fleet_server(cmd, inventory, Path(tmp) / "emulator.log") as startup:
+            name, first = next(iter(tomllib.loads(inventory.read_text())["pbx"].items()))
+            key = (Path(tmp) / first["secret_file"]).read_text().strip()
+            yield tmp, startup, inventory, name, first, key
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--instances", type=int, default=20)
@@ -102,43 +118,34 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=100)
     ap.add_argument("--workload", choices=("read", "state"), default="read")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        inventory = Path(tmp) / "fleet.toml"
-        cmd = emulator_cmd(0, "--instances", str(args.instances),
-                           "--inventory-out", str(inventory))  # fmt: skip
-        with fleet_server(cmd, inventory, Path(tmp) / "emulator.log") as startup:
-            import tomllib
-
-            # The first PBX, whatever the names' width (pbx01 below 100 instances, pbx001 at 100).
-            name, first = next(iter(tomllib.loads(inventory.read_text())["pbx"].items()))
-            key = (Path(tmp) / first["secret_file"]).read_text().strip()
-            # As installed: byte-code caches used (PYTHONDONTWRITEBYTECODE, set on some
-            # machines, would compile every module on every run and pad the one-PBX side).
-            env = {
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
-            }
-            env.update(
-                TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
-                TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
-            )  # fmt: skip
-            if args.workload == "state":
-                state_file = Path(tmp) / f"{name}.yaml"
-                run_child([str(BIN), "state", "pull", "-f", str(state_file)], env)
-                todo = state_sides(inventory, state_file, name)
-            else:
-                todo = sides(inventory, args.top, name)
-            for command in todo.values():  # warm-up: tokens fetched and cached
-                run_child(command, env)
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in todo}
-            names = list(todo)
-            loads = [os.getloadavg()[0]]
-            for r in range(args.rounds):
-                order = names[r % len(names) :] + names[: r % len(names)]
-                for name in order:
-                    runs[name].append(run_child(todo[name], env))
-                loads.append(os.getloadavg()[0])
+    with emulated_fleet(args.instances) as (tmp, startup, inventory, name, first, key):
+        # As installed: byte-code caches used (PYTHONDONTWRITEBYTECODE, set on some
+        # machines, would compile every module on every run and pad the one-PBX side).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
+        env.update(
+            TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
+            TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
+        )  # fmt: skip
+        if args.workload == "state":
+            state_file = Path(tmp) / f"{name}.yaml"
+            run_child([str(BIN), "state", "pull", "-f", str(state_file)], env)
+            todo = state_sides(inventory, state_file, name)
+        else:
+            todo = sides(inventory, args.top, name)
+        for command in todo.values():  # warm-up: tokens fetched and cached
+            run_child(command, env)
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in todo}
+        names = list(todo)
+        loads = [os.getloadavg()[0]]
+        for r in range(args.rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            for name in order:
+                runs[name].append(run_child(todo[name], env))
+            loads.append(os.getloadavg()[0])
     report(runs, args, startup, loads)
 
 

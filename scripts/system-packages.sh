@@ -31,9 +31,9 @@ for line in "${wanted[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
+readarray -t missing < <(printf "%s\n" "${missing[@]}" | sort -u)
 echo "system-packages: installing ${missing[*]} with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
-readarray -t missing < <(printf "%s\n" "${missing[@]}" | sort -u)
 flags=(-y -q --no-install-recommends)
 apt-get install "${flags[@]}" "${missing[@]}" >/dev/null ||
     { apt-get update -q >/dev/null && apt-get install "${flags[@]}" "${missing[@]}" >/dev/null; }

@@ -48,6 +48,8 @@ def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
     first = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
     assert first.code == 0 and first.out == ""
     data = target.read_bytes()
+    checkpoint = tmp_path / "calls.jsonl.checkpoint.json"
+    assert [p.stat().st_mode & 0o777 for p in (target, checkpoint)] == [0o600, 0o600]
     again = run("calls", "export", "--from", start, "--to", end, "--into", str(target))
     assert again.code == 2
     assert (
@@ -70,6 +72,7 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
     start, end = _period()
     url = f"sqlite:///{tmp_path / 'cdr.db'}"
     assert run("calls", "export", "--from", start, "--to", end, "--into", url).code == 0
+    assert (tmp_path / "cdr.db").stat().st_mode & 0o777 == 0o600
     db = sqlite3.connect(tmp_path / "cdr.db")
     before = db.execute("SELECT * FROM calls ORDER BY call_id").fetchall()
     assert before
@@ -102,6 +105,27 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
         (
             ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet"],
             "Parquet is written into a directory, not to standard output.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "-o", "parquet",
+             "--into", "postgresql://me@db/cdr"],
+            "Parquet is written into a directory, not into postgresql://.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "/nonexistent-dir/calls.jsonl"],
+            "Cannot write /nonexistent-dir/calls.jsonl: No such file or directory.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "sqlite:////nonexistent-dir/cdr.db"],
+            "Cannot open the SQLite database /nonexistent-dir/cdr.db: No such file or directory.",
+        ),
+        (
+            ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
+             "postgresql://me@%2Fnonexistent-dir/cdr"],
+            'Cannot open the PostgreSQL database: connection is bad: connection to server on '
+            'socket "/nonexistent-dir/.s.PGSQL.5432" failed: No such file or directory.',
         ),
     ],
 )  # fmt: skip

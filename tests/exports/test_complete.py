@@ -215,6 +215,9 @@ def test_parquet_opens_in_pyarrow_with_the_documented_schema_and_resumes(
     first = min(rows, key=lambda r: r["start_utc"])
     assert first["start_utc"].tzinfo is not None and first["start_utc"] >= start
     assert not list((tmp_path / "calls.parquet").glob("*.tmp"))
+    written = [tmp_path / "calls.parquet", *(tmp_path / "calls.parquet").iterdir()]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in written}
+    assert modes == {p.name: 0o700 if p.is_dir() else 0o600 for p in written}
 
 
 def test_postgresql_upsert_is_idempotent_and_resumable(

@@ -112,7 +112,7 @@ class ParquetSink:
                 f"{path} is a directory that is not an export this command can resume.",
                 hint="Choose another name, or empty it.",
             )
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.parts = int((self._state or {}).get("sink", {}).get("parts", 0))
         for part in path.glob("part-*.parquet*"):  # past the checkpoint: a killed run's
             number = part.name[len("part-") :].split(".", 1)[0]
@@ -133,6 +133,7 @@ class ParquetSink:
             tmp = part.with_name(part.name + ".tmp")
             self.pq.write_table(table, tmp)
             with open(tmp, "rb") as fh:
+                os.fchmod(fh.fileno(), 0o600)  # call records: owner only, like the other sinks
                 os.fsync(fh.fileno())
             os.replace(tmp, part)
             self.parts += 1

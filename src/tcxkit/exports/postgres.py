@@ -74,7 +74,13 @@ class PostgresSink(TableSink):
                 "PostgreSQL output needs psycopg.",
                 hint="Install the extra: pip install 'tcxkit[postgres]'.",
             ) from None
-        self.db = psycopg.connect(url, autocommit=False)
+        try:
+            self.db = psycopg.connect(url, autocommit=False)
+        except psycopg.Error as exc:  # its text names host and user, never a password
+            raise UsageError(
+                f"Cannot open the PostgreSQL database: {str(exc).splitlines()[0]}.",
+                hint="Check the URL's host, user and database, and PGPASSWORD or ~/.pgpass.",
+            ) from None
         self._open(export_key, self.db.transaction(), pbx=pbx, resume=resume, legs_only=legs_only)
 
     def _ddl(self, table: str, columns: tuple[str, ...], key: str) -> str:

@@ -32,7 +32,7 @@ from typing import IO, Any, Protocol
 from ..errors import OutputExistsError, UsageError
 from .calls import CALL_COLUMNS
 from .legs import LEG_COLUMNS
-from .statefile import save_state
+from .statefile import private_open, save_state
 from .tables import TableSink
 
 __all__ = ["FileSink", "Sink", "SqliteSink", "StreamSink", "open_sink"]
@@ -149,7 +149,7 @@ class FileSink:
                 f"{self._state['sink']['bytes']}): it was changed since.",
                 hint="Remove the file and its checkpoint to start again.",
             )
-        self._fh = open(path, "r+b" if path.exists() else "wb")  # noqa: SIM115 (kept open)
+        self._fh = private_open(path, "r+b" if path.exists() else "wb")
         if self._state is None:
             self._fh.truncate(0)
             self._fh.write(self.form.header().encode())
@@ -195,6 +195,7 @@ class SqliteSink(TableSink):
 
     def __init__(self, path: Path, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         self.path = path
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # its -wal/-shm copy the mode
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self._open(export_key, nullcontext(), pbx=pbx, resume=resume, legs_only=legs_only)
@@ -258,13 +259,18 @@ def open_sink(
 ) -> Sink:
     """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``."""
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
+    scheme = into.partition("://")[0] if into and "://" in into else ""
     if fmt == "parquet" or (into or "").endswith(".parquet"):
         from .parquet import ParquetSink, refuse_stdout
 
-        if into is None or into.startswith("sqlite:///"):
+        if into is None:
             raise refuse_stdout()
-        path = Path(into[len("file://") :] if into.startswith("file://") else into)
-        return ParquetSink(path, legs_only=legs_only, resume=resume)
+        if scheme not in ("", "file"):  # not a local directory named after the URL
+            raise UsageError(
+                f"Parquet is written into a directory, not into {scheme}://.",
+                hint="Add --into calls.parquet, or leave -o parquet out for a database.",
+            )
+        return ParquetSink(Path(into.removeprefix("file://")), legs_only=legs_only, resume=resume)
     if into is None:
         if resume:
             raise UsageError(
@@ -275,14 +281,12 @@ def open_sink(
 
         return StreamSink(out or sys.stdout, fmt, columns)
     if into.startswith("sqlite:///"):
-        return SqliteSink(
-            Path(into[len("sqlite:///") :]),
-            export_key,
-            pbx=pbx,
-            resume=resume,
-            legs_only=legs_only,
-        )
-    scheme = into.partition("://")[0] if "://" in into else ""
+        path = Path(into[len("sqlite:///") :])
+        try:
+            return SqliteSink(path, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
+        except (OSError, sqlite3.Error) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            raise UsageError(f"Cannot open the SQLite database {path}: {why}.") from None
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresSink
 
@@ -294,4 +298,7 @@ def open_sink(
             "(docs/exports.md).",
         )
     path = Path(into[len("file://") :] if scheme == "file" else into)
-    return FileSink(path, fmt, columns, resume=resume)
+    try:
+        return FileSink(path, fmt, columns, resume=resume)
+    except OSError as exc:
+        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
