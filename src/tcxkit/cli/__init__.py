@@ -7,6 +7,7 @@ docs/cli.md; tracebacks only with ``--debug``.
 
 from __future__ import annotations
 
+import gc
 import sys
 
 __all__ = ["main"]
@@ -29,8 +30,6 @@ def main(argv: list[str] | None = None) -> None:
     # and freezing it keeps every cyclic collection from rescanning it (a fleet run makes
     # many short-lived objects per PBX). Not done for in-process callers (CliRunner, an
     # embedding program), whose heap is theirs to manage.
-    import gc
-
     gc.freeze()
     # The root group's main maps every failure to a message and an exit code, so the
     # console script, `python -m tcxkit` and click's CliRunner (the tests) run alike.
