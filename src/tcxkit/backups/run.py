@@ -7,7 +7,7 @@ Per PBX (:func:`backup_pbx`, run by :class:`tcxkit.Fleet` on every selected PBX)
 2. poll ``ListBackups`` until a new backup of that name is listed with a size, waiting
    at most ``wait`` seconds (progress is reported; the PBX gives no other signal);
 3. stream its ``DownloadLink`` to a private temporary file (tcxkit.downloads: never
-   whole in memory), verify it (:mod:`.archive`), then put the archive and, last, its
+   whole in memory; stopped as soon as it runs past the listed ``Size``), verify it (:mod:`.archive`), then put the archive and, last, its
    manifest entry in the store.
 
 Anything that goes wrong raises, so the fleet reports that PBX as an error row; nothing
@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import TcxError
+from ..errors import DownloadTooLarge, TcxError
 from ..results import items_of
 from .archive import check_archive
 from .manifest import ManifestEntry, archive_key, stamp
@@ -157,10 +157,16 @@ async def backup_pbx(
     key = archive_key(pbx, started, pbx_file)
     with tempfile.TemporaryDirectory(prefix="tcxkit-backup-") as tmp:  # mode 0700
         local = Path(tmp) / "archive"
-        await client.download_url(link, local)
-        facts = await asyncio.to_thread(
-            check_archive, local, f"{pbx}: {pbx_file}", size=_int(row.get("Size"))
-        )
+        listed = _int(row.get("Size"))
+        try:  # stop at the listed size: a PBX that streams forever must not fill the disk
+            await client.download_url(link, local, max_bytes=listed)
+        except DownloadTooLarge as exc:
+            raise BackupFailed(
+                f"{pbx}: the backup {pbx_file} ran past its listed size ({exc.limit} bytes); "
+                "the download was stopped and nothing stored.",
+                hint="Look at the PBX's backups (3cx backups list-backups) and try again.",
+            ) from exc
+        facts = await asyncio.to_thread(check_archive, local, f"{pbx}: {pbx_file}", size=listed)
         progress(pbx, f"verified {pbx_file}: {facts.size} bytes, {facts.members} files")
         entry = ManifestEntry(
             pbx=pbx,
