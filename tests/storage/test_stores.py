@@ -103,3 +103,13 @@ def test_a_folder_others_can_write_to_is_refused(tmp_path: Path) -> None:
         open_storage(str(folder))
     assert "replace a backup and its manifest entry" in str(caught.value)
     assert caught.value.hint == f"Run: chmod go-w {folder}"
+
+
+@pytest.mark.parametrize("tail", ["?X-Amz-Signature=hunter2", "#hunter2"])
+def test_a_target_with_a_query_is_refused_without_echoing_it(tail: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        open_storage(f"s3://tcx-backups/nightly{tail}")
+    assert caught.value.message == (
+        "The target s3://tcx-backups/nightly has a query or fragment (not shown); remove it."
+    )
+    assert "hunter2" not in str(caught.value)
