@@ -24,10 +24,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DownloadTooLarge, TcxError
 from ..results import items_of
+from ..storage.lane import StoreLane
 from .archive import check_archive
 from .manifest import ManifestEntry, archive_key, stamp
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BackupFailed", "BackupOptions", "Progress", "StoreLane", "backup_pbx"]
 
-T = TypeVar("T")
 #: ``progress(pbx, message)``: what a run is doing, for a person watching (stderr).
 Progress = Callable[[str, str], None]
 DEFAULT_WAIT = 900.0
@@ -70,23 +70,6 @@ class BackupOptions:
             "DisableBackupCompression": not self.compress,
             "EncryptBackup": False,
         }
-
-
-class StoreLane:
-    """The store used from async code: one blocking operation at a time, in a thread.
-
-    Stores are synchronous (paramiko, boto3, files) and not all are safe to share
-    between threads, so the PBXs of a run take turns -- downloads and checks still run
-    side by side; only the upload is serialised.
-    """
-
-    def __init__(self, store: Storage) -> None:
-        self.store = store
-        self._lock = asyncio.Lock()
-
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        async with self._lock:
-            return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def _now() -> datetime:

@@ -85,11 +85,10 @@ def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: A
 
 
 def _run(ctx: click.Context, target: str, options: Any, progress: Any) -> Any:
-    from ..backups import StoreLane
     from ..fleet import Fleet, FleetReport
     from ..fleet.bridge import run_sync
     from ..recordings import archive_pbx
-    from ..storage import open_storage
+    from ..storage import StoreLane, open_storage
     from .fleet import fleet_targets, open_fleet
 
     opts = ctx.find_root().obj
