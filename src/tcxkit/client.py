@@ -29,6 +29,7 @@ from .errors import (
     ConfigurationError,
     ConnectError,
     ConnectionLost,
+    DownloadTooLarge,
     Problem,
     RequestTimeout,
     TLSError,
@@ -404,8 +405,9 @@ class Client(_Base):
                     size = 0
                     with open(send.stream_to, "wb") as fh:
                         for chunk in response.iter_bytes():
-                            fh.write(chunk)
                             size += len(chunk)
+                            _check_limit(size, send.max_bytes)
+                            fh.write(chunk)
                     return _raw(response, saved_path=send.stream_to, saved_size=size)
                 return _raw(response, response.read())
             finally:
@@ -475,16 +477,23 @@ class Client(_Base):
         return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
 
     def download_url(
-        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+        self,
+        link: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
     ) -> FileResult:
         """Stream a link the PBX gave out (e.g. a backup's ``DownloadLink``) to ``path``.
 
         Relative links are resolved against the PBX; the token is never sent
-        to another host.
+        to another host.  ``max_bytes`` (the size the PBX listed) stops a body that runs
+        past it with :class:`~tcxkit.errors.DownloadTooLarge`; nothing is kept.
         """
         part, directory = download_target(path, overwrite)
         try:
-            result = self._run(self._core.link_flow(link, str(part)))
+            result = self._run(self._core.link_flow(link, str(part), max_bytes))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
@@ -503,7 +512,17 @@ class Client(_Base):
         self.close()
 
 
-async def _save_stream(response: httpx.Response, path: str) -> int:
+def _check_limit(size: int, limit: int | None) -> None:
+    """Refuse a body past ``limit`` before writing it: hostile input is bounded."""
+    if limit is not None and size > limit:
+        raise DownloadTooLarge(
+            f"The download sent more than the {limit} bytes announced for it; stopped there.",
+            limit=limit,
+            hint="The server streams more than it listed: a damaged or hostile answer.",
+        )
+
+
+async def _save_stream(response: httpx.Response, path: str, limit: int | None = None) -> int:
     """Stream a body to ``path`` with every file operation in a worker thread.
 
     :mod:`.flow` promises the event loop never blocks; a slow disk or a network
@@ -516,8 +535,9 @@ async def _save_stream(response: httpx.Response, path: str) -> int:
     size = 0
     try:
         async for chunk in response.aiter_bytes():
-            await asyncio.to_thread(fh.write, chunk)
             size += len(chunk)
+            _check_limit(size, limit)
+            await asyncio.to_thread(fh.write, chunk)
     finally:
         await asyncio.to_thread(fh.close)
     return size
@@ -584,7 +604,7 @@ class AsyncClient(_Base):
             try:
                 ct = response.headers.get("content-type", "")
                 if response.is_success and "json" not in ct:
-                    size = await _save_stream(response, send.stream_to)
+                    size = await _save_stream(response, send.stream_to, send.max_bytes)
                     return _raw(response, saved_path=send.stream_to, saved_size=size)
                 return _raw(response, await response.aread())
             finally:
@@ -680,13 +700,19 @@ class AsyncClient(_Base):
         )
 
     async def download_url(
-        self, link: str, path: str | os.PathLike[str], /, *, overwrite: bool = False
+        self,
+        link: str,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        overwrite: bool = False,
+        max_bytes: int | None = None,
     ) -> FileResult:
         import asyncio
 
         part, directory = await asyncio.to_thread(download_target, path, overwrite)
         try:
-            result = await self._run(self._core.link_flow(link, str(part)))
+            result = await self._run(self._core.link_flow(link, str(part), max_bytes))
         except BaseException:
             await _unlink(part)
             raise

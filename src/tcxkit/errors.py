@@ -426,6 +426,16 @@ class UnexpectedContentError(ApiError, title="not an API answer", exit_code=12):
         return data
 
 
+class DownloadTooLarge(TcxError, title="download too large", exit_code=12):
+    """A download ran past the size the PBX itself announced for it (e.g. a backup's
+    listed ``Size``): reading stops there, so a server that streams forever cannot fill
+    the disk, and the partial file is removed."""
+
+    def __init__(self, message: str, *, limit: int, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.limit = limit
+
+
 class NoMatchError(TcxError, title="no match", exit_code=7):
     """A search (``3cx actions WORDS``) found nothing; exits like a 404."""
 

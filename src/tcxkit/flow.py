@@ -35,6 +35,7 @@ class Send:
     headers: dict[str, str]
     content: bytes | None = None
     stream_to: str | None = None  # write a 2xx non-JSON body to this path
+    max_bytes: int | None = None  # stop (DownloadTooLarge) once stream_to would exceed this
 
 
 @dataclass(slots=True)
@@ -157,7 +158,7 @@ class ClientCore:
         prepared = prepare(act, args, cat)
         return (yield from self.exchange(prepared, stream_to=stream_to))
 
-    def link_flow(self, link: str, stream_to: str | None) -> Flow:
+    def link_flow(self, link: str, stream_to: str | None, max_bytes: int | None = None) -> Flow:
         """GET a link the PBX handed out (a backup's ``DownloadLink``) with our token.
 
         The token is only ever sent to the PBX itself: an absolute link to
@@ -185,7 +186,7 @@ class ClientCore:
             action=None, method="GET", path=path, query=parts.query, label="DownloadLink"
         )
         check_request_line(prepared)
-        return (yield from self.exchange(prepared, stream_to=stream_to))
+        return (yield from self.exchange(prepared, stream_to=stream_to, max_bytes=max_bytes))
 
     def _adoptable(self, stale: str | None) -> Flow:
         """Re-read the store; a fresh token other than ``stale`` there, else None."""
@@ -246,6 +247,7 @@ class ClientCore:
         prepared: PreparedRequest,
         *,
         stream_to: str | None = None,
+        max_bytes: int | None = None,
         interpret_result: bool = True,
     ) -> Flow:
         """Send with the shared token; refresh once on 401; retry what is safe."""
@@ -260,7 +262,7 @@ class ClientCore:
                 headers["Content-Type"] = "application/json"
             headers.update(prepared.headers)
             raw = yield from self._send_with_retries(
-                Send(prepared.method, url, headers, content, stream_to),
+                Send(prepared.method, url, headers, content, stream_to, max_bytes),
                 read_only=read_only,
                 action=prepared.name,
             )

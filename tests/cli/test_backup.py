@@ -100,18 +100,34 @@ def test_a_corrupted_archive_fails_verify_by_name(run: Runner, fleet3: Any, tmp_
     assert lines[1]["error"]["exit_code"] == 10
 
 
-def test_a_pbx_that_makes_a_corrupt_archive_is_its_error_row(
-    run: Runner, fleet3: Any, tmp_path: Path
+@pytest.mark.parametrize(
+    ("outcome", "parts", "title"),
+    [
+        ("corrupt", ["not a readable zip archive"], "backup does not verify"),
+        (  # listed Size: half of what the download serves; reading stops there
+            "oversize",
+            [
+                "pbx02: the backup tcxkit-",
+                "ran past its listed size",
+                "the download was stopped and nothing stored.",
+            ],
+            "backup failed",
+        ),
+    ],
+)
+def test_a_pbx_whose_archive_is_bad_is_its_error_row(
+    run: Runner, fleet3: Any, tmp_path: Path, outcome: str, parts: list[str], title: str
 ) -> None:
-    _fault(fleet3, 1, "corrupt")
+    _fault(fleet3, 1, outcome)
     store = tmp_path / "store"
     r = _backup(run, fleet3, "run", "--to", str(store), "--quiet", "-o", "json")
     assert r.code == 10, r.err
     rows = r.json()
     assert [x["pbx"] for x in rows] == ["pbx01", "pbx02", "pbx03"]
     assert rows[1]["error"]["exit_code"] == 10, rows[1]
-    assert "not a readable zip archive" in rows[1]["error"]["message"]
-    assert "1 of 3 PBXs failed (pbx02: backup does not verify)" in r.err
+    for part in parts:
+        assert part in rows[1]["error"]["message"]
+    assert f"1 of 3 PBXs failed (pbx02: {title})" in r.err
     assert not (store / "pbx02").exists()  # nothing unverified is stored
     assert len(_stored(store)) == 4
 

@@ -85,7 +85,7 @@ def test_faults_make_the_next_backups_fail_vanish_or_corrupt(emu: Any) -> None:
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        ({"outcome": "explode"}, "'outcome' must be one of fail, never, corrupt"),
+        ({"outcome": "explode"}, "'outcome' must be one of fail, never, corrupt, oversize"),
         ({"outcome": "fail", "times": 0}, "'times' must be an integer 1..100"),
         ({"outcome": "fail", "times": True}, "'times' must be an integer 1..100"),
         ({"outcome": "fail", "extra": 1}, 'send {"outcome"'),

@@ -103,3 +103,23 @@ def test_a_folder_others_can_write_to_is_refused(tmp_path: Path) -> None:
         open_storage(str(folder))
     assert "replace a backup and its manifest entry" in str(caught.value)
     assert caught.value.hint == f"Run: chmod go-w {folder}"
+
+
+@pytest.mark.parametrize("tail", ["?X-Amz-Signature=hunter2", "#hunter2"])
+def test_a_target_with_a_query_is_refused_without_echoing_it(tail: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        open_storage(f"s3://tcx-backups/nightly{tail}")
+    assert caught.value.message == (
+        "The target s3://tcx-backups/nightly has a query or fragment (not shown); remove it."
+    )
+    assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "-5", "nan", "inf"])
+def test_an_unparseable_sftp_timeout_is_refused_with_the_fix(
+    sshd: Any, tmp_path: Path, value: str
+) -> None:
+    with pytest.raises(UsageError) as caught:
+        open_storage(sshd.url(tmp_path), {**sshd.env, "TCX_SFTP_TIMEOUT": value})
+    assert caught.value.message == f"TCX_SFTP_TIMEOUT={value!r} is not a number of seconds."
+    assert caught.value.hint == "Set it to seconds between 0 and 3600 (e.g. 30), or unset it."

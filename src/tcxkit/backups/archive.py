@@ -16,13 +16,13 @@ An archive is verified when all of these hold (docs/backups.md, "Guarantees"):
 
 from __future__ import annotations
 
-import hashlib
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from ..errors import TcxError
+from ..storage.entries import sha256_of as stream_sha256
 
 __all__ = ["CONFIG_SUFFIXES", "ArchiveFacts", "BackupInvalid", "check_archive", "sha256_of"]
 
@@ -41,13 +41,8 @@ class BackupInvalid(TcxError):
 
 def sha256_of(path: Path) -> tuple[int, str]:
     """Size and SHA-256 of a file, read in pieces."""
-    digest = hashlib.sha256()
-    size = 0
     with open(path, "rb") as handle:
-        while piece := handle.read(_PIECE):
-            digest.update(piece)
-            size += len(piece)
-    return size, digest.hexdigest()
+        return stream_sha256(handle)
 
 
 @dataclass(frozen=True)

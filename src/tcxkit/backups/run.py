@@ -7,7 +7,7 @@ Per PBX (:func:`backup_pbx`, run by :class:`tcxkit.Fleet` on every selected PBX)
 2. poll ``ListBackups`` until a new backup of that name is listed with a size, waiting
    at most ``wait`` seconds (progress is reported; the PBX gives no other signal);
 3. stream its ``DownloadLink`` to a private temporary file (tcxkit.downloads: never
-   whole in memory), verify it (:mod:`.archive`), then put the archive and, last, its
+   whole in memory; stopped as soon as it runs past the listed ``Size``), verify it (:mod:`.archive`), then put the archive and, last, its
    manifest entry in the store.
 
 Anything that goes wrong raises, so the fleet reports that PBX as an error row; nothing
@@ -24,10 +24,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
-from ..errors import TcxError
+from ..errors import DownloadTooLarge, TcxError
 from ..results import items_of
+from ..storage.lane import StoreLane
 from .archive import check_archive
 from .manifest import ManifestEntry, archive_key, stamp
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["BackupFailed", "BackupOptions", "Progress", "StoreLane", "backup_pbx"]
 
-T = TypeVar("T")
 #: ``progress(pbx, message)``: what a run is doing, for a person watching (stderr).
 Progress = Callable[[str, str], None]
 DEFAULT_WAIT = 900.0
@@ -70,23 +70,6 @@ class BackupOptions:
             "DisableBackupCompression": not self.compress,
             "EncryptBackup": False,
         }
-
-
-class StoreLane:
-    """The store used from async code: one blocking operation at a time, in a thread.
-
-    Stores are synchronous (paramiko, boto3, files) and not all are safe to share
-    between threads, so the PBXs of a run take turns -- downloads and checks still run
-    side by side; only the upload is serialised.
-    """
-
-    def __init__(self, store: Storage) -> None:
-        self.store = store
-        self._lock = asyncio.Lock()
-
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        async with self._lock:
-            return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def _now() -> datetime:
@@ -157,10 +140,16 @@ async def backup_pbx(
     key = archive_key(pbx, started, pbx_file)
     with tempfile.TemporaryDirectory(prefix="tcxkit-backup-") as tmp:  # mode 0700
         local = Path(tmp) / "archive"
-        await client.download_url(link, local)
-        facts = await asyncio.to_thread(
-            check_archive, local, f"{pbx}: {pbx_file}", size=_int(row.get("Size"))
-        )
+        listed = _int(row.get("Size"))
+        try:  # stop at the listed size: a PBX that streams forever must not fill the disk
+            await client.download_url(link, local, max_bytes=listed)
+        except DownloadTooLarge as exc:
+            raise BackupFailed(
+                f"{pbx}: the backup {pbx_file} ran past its listed size ({exc.limit} bytes); "
+                "the download was stopped and nothing stored.",
+                hint="Look at the PBX's backups (3cx backups list-backups) and try again.",
+            ) from exc
+        facts = await asyncio.to_thread(check_archive, local, f"{pbx}: {pbx_file}", size=listed)
         progress(pbx, f"verified {pbx_file}: {facts.size} bytes, {facts.members} files")
         entry = ManifestEntry(
             pbx=pbx,

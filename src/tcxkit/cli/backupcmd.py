@@ -74,9 +74,7 @@ def _open(target: str) -> Storage:
 def run_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) -> None:
     """Take a backup on the PBX (or every --fleet PBX), download, verify and store it."""
     from ..backups import BackupOptions, StoreLane, backup_pbx
-    from ..fleet import Fleet, FleetReport
-    from ..fleet.bridge import run_sync
-    from .fleet import error_row, fleet_targets, open_fleet
+    from .fleet import error_row, run_each
 
     printer = _printer(ctx, output)
     opts = ctx.find_root().obj
@@ -95,19 +93,7 @@ def run_cmd(ctx: click.Context, target: str, output: str | None, **values: Any) 
                 pbx, client, lane, options, wait=values["wait"], progress=progress
             )
 
-        if opts.fleet:
-            report = open_fleet(fleet_targets(opts), opts, None).run_sync(one)
-        else:
-            from .connect import make_async_client, resolve
-
-            conn = resolve(opts)
-            name = conn.profile or "pbx"
-
-            async def single() -> FleetReport[ManifestEntry]:
-                async with make_async_client(conn, opts) as client:
-                    return FleetReport(await Fleet({name: client}).run(one))
-
-            report = run_sync(single)
+        report = run_each(opts, one)
     finally:
         store.close()
     printer.rows(

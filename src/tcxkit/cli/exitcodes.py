@@ -67,6 +67,7 @@ _BY_CLASS: dict[type[BaseException], int] = {
     e.PartialFailure: 10,
     e.UncertainWriteError: 11,
     e.UnexpectedContentError: 12,
+    e.DownloadTooLarge: 12,
     e.IncompleteExportError: 13,
 }
 

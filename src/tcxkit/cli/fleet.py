@@ -7,8 +7,8 @@ and words the results.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..config import tls_verify
 from ..config.inventory import PbxTarget, select
@@ -18,7 +18,7 @@ from ..config.targets import secret_for as cli_secret
 from .errors import error_fields
 
 if TYPE_CHECKING:
-    from ..fleet import Fleet, FleetResult
+    from ..fleet import Fleet, FleetReport, FleetResult
 
 #: ``3cx fleet list`` columns in tables and CSV (JSON rows carry every field).
 LIST_COLUMNS = "pbx,tags,release,build,reachable,url,source,key_source"
@@ -72,6 +72,29 @@ def open_fleet(targets: list[PbxTarget], opts: Options, concurrency: int | None)
         enable_debug_logging()
     n = concurrency or opts.concurrency or DEFAULT_CONCURRENCY
     return Fleet(targets, secrets=cli_secret, concurrency=n, timeout=opts.timeout)
+
+
+T = TypeVar("T")
+
+
+def run_each(opts: Options, one: Callable[[str, Any], Awaitable[T]]) -> FleetReport[T]:
+    """``one(pbx, client)`` on every --fleet PBX, or on the one PBX of the profile/flags:
+    a FleetReport either way, so a command has one way to print rows and fail."""
+    from ..fleet import Fleet, FleetReport
+    from ..fleet.bridge import run_sync
+
+    if opts.fleet:
+        return open_fleet(fleet_targets(opts), opts, None).run_sync(one)
+    from .connect import make_async_client, resolve
+
+    conn = resolve(opts)
+    name = conn.profile or "pbx"
+
+    async def single() -> FleetReport[T]:
+        async with make_async_client(conn, opts) as client:
+            return FleetReport(await Fleet({name: client}).run(one))
+
+    return run_sync(single)
 
 
 def error_row(result: FleetResult[Any], **extra: Any) -> dict[str, Any]:

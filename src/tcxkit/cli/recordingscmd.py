@@ -85,14 +85,10 @@ def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: A
 
 
 def _run(ctx: click.Context, target: str, options: Any, progress: Any) -> Any:
-    from ..backups import StoreLane
-    from ..fleet import Fleet, FleetReport
-    from ..fleet.bridge import run_sync
     from ..recordings import archive_pbx
-    from ..storage import open_storage
-    from .fleet import fleet_targets, open_fleet
+    from ..storage import StoreLane, open_storage
+    from .fleet import run_each
 
-    opts = ctx.find_root().obj
     store = open_storage(target)
     try:
         lane = StoreLane(store)
@@ -100,18 +96,7 @@ def _run(ctx: click.Context, target: str, options: Any, progress: Any) -> Any:
         async def one(pbx: str, client: Any) -> ArchiveReport:
             return await archive_pbx(pbx, client, lane, options, progress=progress)
 
-        if opts.fleet:
-            return open_fleet(fleet_targets(opts), opts, None).run_sync(one)
-        from .connect import make_async_client, resolve
-
-        conn = resolve(opts)
-        name = conn.profile or "pbx"
-
-        async def single() -> FleetReport[ArchiveReport]:
-            async with make_async_client(conn, opts) as client:
-                return FleetReport(await Fleet({name: client}).run(one))
-
-        return run_sync(single)
+        return run_each(ctx.find_root().obj, one)
     finally:
         store.close()
 

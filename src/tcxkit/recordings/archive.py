@@ -43,9 +43,8 @@ from .manifest import (
 from .naming import Period, recording_key
 
 if TYPE_CHECKING:
-    from ..backups import StoreLane
     from ..client import AsyncClient
-    from ..storage import Storage
+    from ..storage import Storage, StoreLane
 
 __all__ = ["ArchiveOptions", "ArchiveReport", "archive_pbx"]
 

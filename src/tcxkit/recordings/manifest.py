@@ -14,14 +14,13 @@ commit mark: it exists only once the stored copy was read back and matched.
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import wave
 from dataclasses import dataclass, field
-from typing import IO, Any, ClassVar
+from typing import Any, ClassVar
 
 from ..storage import Storage, StorageError
-from ..storage.entries import JsonEntry
+from ..storage.entries import JsonEntry, sha256_of
 
 __all__ = ["ENTRY_SUFFIX", "AudioFacts", "BadRecording", "RecordingEntry", "check_wav"]
 
@@ -82,15 +81,6 @@ def read_entry(store: Storage, key: str) -> RecordingEntry:
     if len(data) > MAX_ENTRY:
         raise StorageError(f"{store.where}/{key}{ENTRY_SUFFIX}: larger than an entry.")
     return RecordingEntry.from_json(data, f"{store.where}/{key}{ENTRY_SUFFIX}")
-
-
-def sha256_of(handle: IO[bytes]) -> tuple[int, str]:
-    """Size and SHA-256 of a stream, read in pieces."""
-    digest, size = hashlib.sha256(), 0
-    while piece := handle.read(1 << 20):
-        digest.update(piece)
-        size += len(piece)
-    return size, digest.hexdigest()
 
 
 def check_wav(path: str, label: str) -> AudioFacts:

@@ -19,6 +19,7 @@ from the environment, an SSH agent or key file, or boto3's own chain.
 from __future__ import annotations
 
 from .base import ObjectInfo, Storage, StorageError, check_key
+from .lane import StoreLane
 from .open import open_storage
 
-__all__ = ["ObjectInfo", "Storage", "StorageError", "check_key", "open_storage"]
+__all__ = ["ObjectInfo", "Storage", "StorageError", "StoreLane", "check_key", "open_storage"]

@@ -9,9 +9,10 @@ rather than two copies that could drift apart in what counts as "readable".
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict
-from typing import Any, ClassVar, Self
+from typing import IO, Any, ClassVar, Self
 
 from .base import StorageError
 
@@ -55,3 +56,12 @@ class JsonEntry:
         except (ValueError, TypeError, KeyError) as exc:
             raise StorageError(f"{where}: not a readable manifest entry ({exc}).") from exc
         return entry
+
+
+def sha256_of(handle: IO[bytes]) -> tuple[int, str]:
+    """Size and SHA-256 of a stream, read in pieces (what every entry records)."""
+    digest, size = hashlib.sha256(), 0
+    while piece := handle.read(1 << 20):
+        digest.update(piece)
+        size += len(piece)
+    return size, digest.hexdigest()

@@ -37,7 +37,11 @@ def open_storage(target: str, env: Mapping[str, str] | None = None) -> Storage:
             "TCX_SFTP_KEY_FILE or TCX_SFTP_PASSWORD; for S3 the AWS_* environment.",
         )
     if parts.query or parts.fragment:
-        raise UsageError(f"The target {target!r} has a query or fragment; remove it.")
+        # Not echoed: a query is where a presigned URL or a pasted token would sit.
+        raise UsageError(
+            f"The target {parts.scheme}://{parts.hostname}{parts.path} has a query or "
+            "fragment (not shown); remove it."
+        )
     if scheme == "file":
         from .local import LocalStorage
 

@@ -60,6 +60,7 @@ class SftpStorage:
         if Path(known).is_file():
             ssh.load_host_keys(known)
         ssh.set_missing_host_key_policy(paramiko.RejectPolicy())
+        timeout = _timeout(env.get("TCX_SFTP_TIMEOUT"))
         key_file = env.get("TCX_SFTP_KEY_FILE")
         if key_file:
             from ..private_files import check_private
@@ -72,7 +73,7 @@ class SftpStorage:
                 username=parts.username,
                 password=env.get("TCX_SFTP_PASSWORD") or None,
                 key_filename=key_file or None,
-                timeout=float(env.get("TCX_SFTP_TIMEOUT") or DEFAULT_TIMEOUT),
+                timeout=timeout,
                 allow_agent=not key_file,
                 look_for_keys=not key_file,
             )
@@ -184,3 +185,19 @@ class SftpStorage:
 def _info(key: str, attrs: Any) -> ObjectInfo:
     when = datetime.fromtimestamp(attrs.st_mtime, UTC) if attrs.st_mtime else None
     return ObjectInfo(key, int(attrs.st_size or 0), when)
+
+
+def _timeout(text: str | None) -> float:
+    """``TCX_SFTP_TIMEOUT`` in seconds; an unparseable value is refused, not a traceback."""
+    if not text:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 3600:
+        raise UsageError(
+            f"TCX_SFTP_TIMEOUT={text!r} is not a number of seconds.",
+            hint="Set it to seconds between 0 and 3600 (e.g. 30), or unset it.",
+        )
+    return value

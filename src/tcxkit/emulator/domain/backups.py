@@ -16,8 +16,9 @@ e.g. health checks, read it, never write it):
 * ``state.extra["backup_faults"]`` -- what the next backups do instead of succeeding,
   set through ``/emulator/backups`` (:func:`control_endpoint`): ``fail`` (the
   ``Backup`` request is answered 500 with the PBX's envelope), ``never`` (accepted,
-  never listed: a backup that dies on the PBX) or ``corrupt`` (listed, but the
-  archive's bytes are damaged, so its CRCs do not match).
+  never listed: a backup that dies on the PBX), ``corrupt`` (listed, but the
+  archive's bytes are damaged, so its CRCs do not match) or ``oversize`` (listed with a
+  ``Size`` half of what the download serves: a client must stop reading at the listed size).
 
 The archive (3CX documents no layout; this one is plausible, not a copy)::
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["FAULTS", "add_backup", "backup_zip", "control_endpoint", "publish_backups"]
 
 DEFAULT_BACKUP_DELAY = 2.0
-FAULTS = ("fail", "never", "corrupt")
+FAULTS = ("fail", "never", "corrupt", "oversize")
 #: Fault entries held at once (each is one backup's outcome).
 MAX_FAULTS = 100
 _DN_SETS = ("Users", "Groups", "Queues", "RingGroups", "Receptionists", "Trunks")
@@ -116,7 +117,13 @@ def _corrupt(archive: bytes) -> bytes:
 
 
 def add_backup(
-    state: AppState, name: str, created: str, contents: Any = None, *, corrupt: bool = False
+    state: AppState,
+    name: str,
+    created: str,
+    contents: Any = None,
+    *,
+    corrupt: bool = False,
+    oversize: bool = False,
 ) -> dict[str, Any]:
     """Write a backup's archive and its ``Backups`` row now (used by seeding and publishing)."""
     file_name = name if name.endswith(".zip") else f"{name}.zip"
@@ -127,7 +134,7 @@ def add_backup(
     row = {
         "FileName": file_name,
         "CreationTime": created,
-        "Size": len(archive),
+        "Size": len(archive) // 2 if oversize else len(archive),
         "DownloadLink": f"/backups/{quote(file_name)}",
     }
     es = state.entity_set("Backups")
@@ -150,6 +157,7 @@ def publish_backups(state: AppState) -> None:
             item["created"],
             item["contents"],
             corrupt=bool(item.get("corrupt")),
+            oversize=bool(item.get("oversize")),
         )
 
 
@@ -178,6 +186,7 @@ def start_backup(ctx: RequestContext) -> Reply:
             "contents": desc.get("Contents"),
             "ready_at": time.time() + delay,
             "corrupt": fault == "corrupt",
+            "oversize": fault == "oversize",
         }
     )
     if delay <= 0:
@@ -227,7 +236,7 @@ def restore_backup(ctx: RequestContext) -> Reply:
 
 def _problem(rule: Any) -> str:
     if not isinstance(rule, dict) or set(rule) - {"outcome", "times"}:
-        return 'send {"outcome": "fail"|"never"|"corrupt", "times": N}'
+        return 'send {"outcome": "fail"|"never"|"corrupt"|"oversize", "times": N}'
     if rule.get("outcome") not in FAULTS:
         return f"'outcome' must be one of {', '.join(FAULTS)}"
     times = rule.get("times", 1)
