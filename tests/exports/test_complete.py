@@ -20,7 +20,7 @@ from .conftest import CAP, fault, period, truth, truth_legs
 
 
 def _run(
-    client: Client, spec: ExportSpec, into: str, *, fmt: str = "jsonl", resume: bool = False
+    client: Client, spec: ExportSpec, into: str, *, fmt: str | None = None, resume: bool = False
 ) -> Any:
     sink = open_sink(
         into, fmt=fmt, legs_only=spec.legs, resume=resume, export_key=spec.key(), pbx="centre"
@@ -165,7 +165,7 @@ def test_sqlite_upsert_is_idempotent_and_resumable(
     spec = ExportSpec(start, end, window=4 * 3600)
     url = f"sqlite:///{tmp_path / 'cdr.db'}"
     sink = open_sink(
-        url, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+        url, fmt=None, legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
     )
     driver = _KillingClient(pbx, 4)
     with pytest.raises(_Killed):
@@ -179,7 +179,7 @@ def test_sqlite_upsert_is_idempotent_and_resumable(
     assert [r[1] for r in snapshot] == sorted(expected)
     assert len(legs) == sum(len(v) for v in expected.values())
     sink = open_sink(
-        url, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+        url, fmt=None, legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
     )
     export(pbx, spec, sink)  # the same export again, from scratch
     assert sink.changes == 0  # type: ignore[attr-defined]
@@ -229,7 +229,7 @@ def test_postgresql_upsert_is_idempotent_and_resumable(
     start = end - timedelta(days=2)
     spec = ExportSpec(start, end, window=4 * 3600, pbx="centre")
     sink = open_sink(
-        postgres, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+        postgres, fmt=None, legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
     )
     with pytest.raises(_Killed):
         export(_KillingClient(pbx, 4), spec, sink)  # type: ignore[arg-type]
@@ -245,7 +245,7 @@ def test_postgresql_upsert_is_idempotent_and_resumable(
         assert len(legs) == sum(len(v) for v in expected.values())
         assert calls[0][2].tzinfo is not None  # start_utc is a timestamptz
     again = open_sink(
-        postgres, fmt="jsonl", legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
+        postgres, fmt=None, legs_only=False, resume=False, export_key=spec.key(), pbx="centre"
     )
     export(pbx, spec, again)
     assert again.changes == 0  # type: ignore[attr-defined]
@@ -261,7 +261,7 @@ def test_a_postgresql_url_with_a_password_is_refused() -> None:
     from tcxkit.errors import UsageError
 
     with pytest.raises(UsageError, match="holds a password, which would show in the process list"):
-        open_sink("postgresql://cdr:s3cret@127.0.0.1/cdr", fmt="jsonl", legs_only=False,
+        open_sink("postgresql://cdr:s3cret@127.0.0.1/cdr", fmt=None, legs_only=False,
                   resume=False, export_key="k", pbx="p")  # fmt: skip
 
 
