@@ -243,6 +243,12 @@ def test_fleet_to_standard_output_is_one_table_with_a_pbx_column(
     assert lines[0].split(",")[:3] == ["pbx", "call_id", "start_utc"]
     assert lines.count(lines[0]) == 1  # one header for the whole fleet
     assert {line.split(",")[0] for line in lines[1:]} == {"pbx01", "pbx02", "pbx03"}
+    for extra, message in (
+        (["--resume"], "--resume needs --into: standard output cannot be resumed."),
+        (["-o", "parquet"], "Parquet is written into a directory, not to standard output."),
+    ):
+        refused = run(*fleet, *extra)
+        assert refused.code == 2 and refused.out == "" and message in refused.err
 
 
 def test_fleet_to_standard_output_a_failed_pbx_is_told_on_stderr(
