@@ -14,6 +14,11 @@ killed at any point resumes without a duplicate or a gap:
   window, then the checkpoint;
 * :class:`~.postgres.PostgresSink` (``postgresql://``, extra ``postgres``): as SQLite.
 
+Which sink ``--into`` names is decided in one place, :func:`parse_target` (the URL
+schemes in :data:`SCHEMES`, the file endings that say a format in :data:`SUFFIX_FORMATS`);
+a requested format the target contradicts is refused with the fix.  A fleet's rows on
+standard output share one :class:`FleetStream` (one table, ``pbx`` its first column).
+
 CSV cells follow the CLI's renderer: nested values (legs, lists) as JSON text,
 booleans ``true``/``false``, nothing for null.
 """
