@@ -66,6 +66,22 @@ def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
     assert other.code == 2 and "The checkpoint belongs to another export" in other.err
 
 
+def test_an_export_is_never_written_through_a_planted_link(run: Runner, tmp_path: Path) -> None:
+    """A link planted at the export's name (pointing where its planter reads) is refused:
+    call records go into files tcxkit creates itself, 0600 (tcxkit.private_files)."""
+    start, end = _period(1)
+    loot = tmp_path / "loot.jsonl"
+    for name in ("calls.jsonl", "calls.db"):
+        target = tmp_path / name
+        target.symlink_to(loot)
+        into = str(target) if name.endswith(".jsonl") else f"sqlite:///{target}"
+        r = run("calls", "export", "--from", start, "--to", end, "--into", into)
+        assert r.code == 2, r.err
+        assert f"The export file {target} is a symbolic link" in r.err
+        assert f"Hint: Run: rm {target}" in r.err
+        assert not loot.exists()
+
+
 def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
     import sqlite3
 

@@ -15,6 +15,7 @@ import pytest
 from tcxkit.redaction import MASK, redact_text
 from tcxkit.storage.base import StorageError
 from tcxkit.storage.s3 import S3Storage
+from tcxkit.storage.sftp import SftpStorage
 
 from .conftest import Runner
 
@@ -67,6 +68,33 @@ def test_every_s3_error_is_redacted_with_the_given_credentials() -> None:
         assert text.startswith("s3://bkt/x: cannot ") and "https://s3.example.net/bkt/x?" in text
         for planted in (KEY_ID, SIGNATURE, SECRET_KEY, SESSION):
             assert planted not in text, text
+
+
+class _QuotingSftp:
+    """An SFTP session whose every call fails with an OSError quoting the password (as a
+    server's message may quote what it was sent)."""
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(*_args: Any, **_kwargs: Any) -> Any:
+            raise OSError(f"{name}: server said: bad request from user with {SECRET_KEY}")
+
+        return fail
+
+
+def test_every_sftp_error_is_redacted_with_the_password() -> None:
+    store = SftpStorage(_QuotingSftp(), "/x", "sftp://u@h:22/x", secrets=(SECRET_KEY,))
+    calls = (
+        store.list,
+        lambda: store.delete("a"),
+        lambda: store.stat("a"),
+        store.get("a").__enter__,
+    )
+    for call in calls:
+        with pytest.raises(StorageError) as err:
+            call()
+        text = str(err.value)
+        assert text.startswith("sftp://u@h:22/x: cannot "), text
+        assert SECRET_KEY not in text and MASK in text, text
 
 
 @pytest.fixture

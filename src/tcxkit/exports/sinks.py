@@ -36,9 +36,10 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..errors import OutputExistsError, UsageError
+from ..private_files import open_private
 from .calls import CALL_COLUMNS
 from .legs import LEG_COLUMNS
-from .statefile import private_open, save_state
+from .statefile import WHAT, save_state
 from .tables import TableSink
 
 __all__ = [
@@ -178,7 +179,9 @@ class FileSink:
                 f"{self._state['sink']['bytes']}): it was changed since.",
                 hint="Remove the file and its checkpoint to start again.",
             )
-        self._fh = private_open(path, "r+b" if path.exists() else "wb")
+        # Append mode: created 0600 if new, never truncated on open (a resumed run keeps
+        # its checkpointed bytes; the truncate below drops only what came after them).
+        self._fh = open_private(path, "ab", what=WHAT)
         if self._state is None:
             self._fh.truncate(0)
             self._fh.write(self.form.header().encode())
@@ -224,7 +227,7 @@ class SqliteSink(TableSink):
 
     def __init__(self, path: Path, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         self.path = path
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # its -wal/-shm copy the mode
+        open_private(path, "a", what=WHAT).close()  # 0600 first: its -wal/-shm copy the mode
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self._open(export_key, nullcontext(), pbx=pbx, resume=resume, legs_only=legs_only)
