@@ -104,6 +104,15 @@ def _options(fn: Any) -> Any:
             "OfficeHours.TimeZoneId).",
         ),
         click.option(
+            "--offer-update", metavar="BUILD|next",
+            help="Offer this 3CX update in GetUpdates (next: the next release's build); "
+            "InstallUpdates installs it (docs/updates.md).",
+        ),
+        click.option(
+            "--update-downtime", type=click.FloatRange(0, 3600), default=None,
+            metavar="SECONDS", help="How long InstallUpdates takes the PBX away (default 6).",
+        ),
+        click.option(
             "--idle-timeout", type=click.FloatRange(0), default=0, metavar="SECONDS",
             help="Stop after this long without a request (0: never; 3cx's background one: 900).",
         ),
@@ -219,6 +228,10 @@ def _domain_options(values: dict[str, Any]) -> dict[str, object]:
         options["time_zone"] = values["time_zone"]
     if values["recordings"] is not None:
         options["recordings"] = values["recordings"]
+    if values["offer_update"]:
+        options["offer_update"] = values["offer_update"]
+    if values["update_downtime"] is not None:
+        options["update_downtime"] = values["update_downtime"]
     return options
 
 

@@ -161,8 +161,8 @@ def _check_hint(pbx: str, backup: str) -> str:
     )
 
 
-async def _version(client: AsyncClient) -> str | None:
-    answer = await asyncio.wait_for(client.call("GetSystemStatus"), POLL_TIMEOUT)
+async def _version(client: AsyncClient, timeout: float = POLL_TIMEOUT) -> str | None:
+    answer = await asyncio.wait_for(client.call("GetSystemStatus"), max(0.1, timeout))
     return str(answer.get("Version")) if isinstance(answer, dict) else None
 
 
@@ -174,8 +174,8 @@ async def _wait_back(
     start, step, away = loop.time(), 0, False
     target = version_key(st.offered)
     while True:
-        try:
-            version = await _version(client)
+        try:  # each look is cut at what is left of the wait, so the wait stays bounded
+            version = await _version(client, min(POLL_TIMEOUT, plan.wait - (loop.time() - start)))
         except (TransportError, ServerError, TimeoutError):
             version = None
             if not away:

@@ -24,7 +24,8 @@ PBX_CATEGORY = "3CX"
 
 @dataclass(frozen=True)
 class UpdateStatus:
-    """One PBX's update status (``offered`` is None when it is current)."""
+    """One PBX's update status (``offered`` is None when it is current; ``behind`` counts
+    releases, 20.0.8 -> 20.0.10 is two, and a newer build of the same release one)."""
 
     pbx: str
     installed: str | None
@@ -78,7 +79,7 @@ async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
         pbx=pbx,
         installed=str(installed) if installed else None,
         offered=offered,
-        behind=releases_behind(installed, offered) if offered else 0,
+        behind=max(1, releases_behind(installed, offered)) if offered else 0,
         entries=tuple(str(e["Guid"]) for e in own if e.get("Guid")),
         key=answer.get("Key"),
         other=tuple(str(e.get("Name")) for e in pending if e.get("Category") != PBX_CATEGORY),

@@ -51,7 +51,7 @@ def windows_by_tag(
     if table is None:
         return {t.name: None for t in targets}
     base = _window(table, f"{where} [updates]")
-    tags = table.get("tags") or {}
+    tags = table.get("tags", {})
     if not isinstance(tags, Mapping):
         raise _bad(f"{where} [updates.tags]", "must be a table of tags.")
     by_tag = {tag: _window(raw, f"{where} [updates.tags.{tag}]") for tag, raw in tags.items()}
