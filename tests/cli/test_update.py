@@ -114,9 +114,10 @@ def test_canary_then_a_batch_of_two_each_backed_up_first(
     assert {(x["installed"], x["status"]) for x in after} == {(NEW, "current")}
     again = _apply(run, fleet3, tmp_path / "again")
     assert again.code == 0
-    assert [(x["status"], x["reason"]) for x in again.json()] == [
-        ("skipped", f"already current ({NEW})")
+    assert [(x["status"], x["wave"], x["reason"]) for x in again.json()] == [
+        ("skipped", 0, f"already current ({NEW})")
     ] * 3
+    assert "3cx: fleet: 0 of 3 PBXs offered an update" in again.err
     assert not (tmp_path / "again").exists() or not _manifest(tmp_path / "again")
 
 
@@ -266,3 +267,29 @@ def test_apply_asks_first_and_sends_nothing_unconfirmed(
     assert "Update pbx01, pbx02, pbx03 (canary 1, then batches of 2; each backed up to " in r.err
     assert "not confirmed, nothing was sent" in r.err and "Add --yes" in r.err
     assert [len(emu.requests) for emu in fleet3.instances] == before
+
+
+def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
+    run: Runner, fleet3: Any, tmp_path: Path
+) -> None:
+    import socket
+    import time
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    inventory = Path(fleet3.inventory)
+    inventory.write_text(inventory.read_text().replace(fleet3.instances[2].url, dead))
+    os.chmod(inventory, 0o600)
+    started = time.time()
+    r = _apply(run, fleet3, tmp_path / "store", "--canary", "1", "--batch", "2")
+    assert r.code == 10, r.err
+    rows = r.json()
+    assert [(x["pbx"], x.get("status"), x["wave"]) for x in rows] == [
+        ("pbx01", "not attempted", 0), ("pbx02", "not attempted", 0), ("pbx03", "failed", 0),
+    ]  # fmt: skip
+    assert rows[0]["reason"] == "a PBX could not be read first"
+    assert rows[2]["stage"] == "status" and rows[2]["error"]["exit_code"] == 10
+    assert "pbx03: cannot read its update status:" in rows[2]["error"]["message"]
+    for emu in fleet3.instances[:2]:
+        assert BACKUP not in [e["path"] for e in _log(emu) if e["time"] >= started]

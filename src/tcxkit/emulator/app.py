@@ -29,6 +29,7 @@ the parts live by concern:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -112,7 +113,9 @@ _CONTROL = ["GET", "POST", "DELETE"]
 
 def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = None) -> Starlette:
     """Build the ASGI app of one emulated PBX (seeded by the domain's start hooks)."""
-    config = config or EmulatorConfig()
+    # Its own copy: an update changes the build it reports (.updates), and the caller's
+    # config may serve another emulator later.
+    config = replace(config) if config is not None else EmulatorConfig()
     _load_domain()
 
     state = AppState(config, reg=reg)

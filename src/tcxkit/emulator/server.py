@@ -281,7 +281,8 @@ def running_many(
             found = []
             for app, config, sock in zip(apps, configs, socks, strict=True):
                 _publish(app, config, _url(host, sock))
-                found.append(RunningEmulator(_url(host, sock), config, app, app.state.emulator))
+                state = app.state.emulator  # its config is the app's own copy
+                found.append(RunningEmulator(_url(host, sock), state.config, app, state))
             yield found
         finally:
             server.should_exit = True

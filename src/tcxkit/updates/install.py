@@ -113,7 +113,10 @@ async def update_pbx(
         st = await pbx_status(pbx, client)
     except TcxError as exc:
         raise UpdateFailed(f"{pbx}: cannot read its update status: {exc}", stage="status") from exc
-    skip = await _skip_reason(client, st, plan)
+    try:
+        skip = await _skip_reason(client, st, plan)
+    except TcxError as exc:  # the PBX's zone could not be learnt: no window can be judged
+        raise UpdateFailed(f"{pbx}: {exc}", stage="window") from exc
     if skip is not None:
         progress(pbx, f"skipped: {skip}")
         return Outcome(pbx, "skipped", skip, st.installed)

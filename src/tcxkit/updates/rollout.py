@@ -1,6 +1,7 @@
 """The roll-out: waves of PBXs through the one fleet engine, stopped at the first failure.
 
-Wave 1 is the ``canary`` (the first N PBXs of the fleet), then batches of ``batch`` PBXs, each batch run concurrently on
+Every PBX's status is read first; those already current are skipped, and wave 1 is the
+``canary`` (the first N PBXs, in fleet order, that are offered an update), then batches of ``batch`` PBXs, each batch run concurrently on
 :class:`tcxkit.Fleet`'s bounded engine.  A wave runs to its end (an update under way is
 never abandoned); after a wave in which some PBX failed, no further PBX is touched: each
 is reported ``not attempted``.  A PBX that is skipped (current, outside its window...)
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from ..backups import BackupOptions
 from ..errors import PartialFailure, TcxError, UsageError
 from .install import Outcome, PbxPlan, Progress, UpdateFailed, update_pbx
+from .status import pbx_status
 from .window import Window
 
 if TYPE_CHECKING:
@@ -77,7 +79,8 @@ class RolloutOptions:
 @dataclass(frozen=True)
 class PbxResult:
     """One PBX of a roll-out: its ``status`` (:data:`STATUSES`), ``wave`` (1 = canary;
-    0 = never reached), what happened, and for a failure its error and stage."""
+    0 = in none: current, unreadable or never reached), what happened, and for a failure
+    its error and stage."""
 
     pbx: str
     status: str
@@ -154,6 +157,30 @@ def _result(pbx: str, wave: int, value: Outcome | None, error: TcxError | None) 
     return PbxResult(pbx, "failed", wave, str(error), backup=backup, stage=stage, error=error)
 
 
+async def _preflight(fleet: Fleet, progress: Progress) -> tuple[list[str], list[PbxResult]]:
+    """Read every PBX's status first: the waves are made of the PBXs that are behind (so
+    the canary is a PBX that really updates); one that cannot be read stops the
+    roll-out before it starts (fail closed: it might be the one that needed care)."""
+    todo: list[str] = []
+    rows: list[PbxResult] = []
+    for r in await fleet.run(pbx_status):
+        if r.error is not None:
+            failed = UpdateFailed(
+                f"{r.pbx}: cannot read its update status: {r.error}", stage="status"
+            )
+            rows.append(_result(r.pbx, 0, None, failed))
+        elif r.value is not None and r.value.current:
+            rows.append(
+                PbxResult(
+                    r.pbx, "skipped", 0, f"already current ({r.value.installed})", r.value.installed
+                )
+            )
+        else:
+            todo.append(r.pbx)
+    progress("fleet", f"{len(todo)} of {len(fleet.names)} PBXs offered an update")
+    return todo, rows
+
+
 async def roll_out(
     fleet: Fleet,
     lane: StoreLane,
@@ -164,25 +191,20 @@ async def roll_out(
     """Update every PBX of ``fleet`` in waves (module docstring); backups go to ``lane``."""
     from ..fleet import Fleet
 
-    rows: list[PbxResult] = []
-    stopped = False
-    for number, wave in enumerate(waves(fleet.names, options.canary, options.batch), 1):
+    todo, rows = await _preflight(fleet, progress)
+    stopped = any(r.status == "failed" for r in rows)
+    for number, wave in enumerate(waves(todo, options.canary, options.batch), 1):
         if stopped:
-            rows += [PbxResult(n, "not attempted", 0, "an earlier wave failed") for n in wave]
+            why = "an earlier wave failed" if number > 1 else "a PBX could not be read first"
+            rows += [PbxResult(n, "not attempted", 0, why) for n in wave]
             continue
-        clients: dict[str, Any] = {}
-        for name in wave:
-            try:
-                clients[name] = fleet.client(name)
-            except TcxError as exc:  # e.g. its key cannot be read: that PBX fails
-                rows.append(_result(name, number, None, exc))
-                stopped = True
         progress("fleet", f"wave {number}: {', '.join(wave)}")
 
         async def one(pbx: str, client: Any) -> Outcome:
             return await update_pbx(pbx, client, lane, options.plan_for(pbx), progress)
 
-        for r in await Fleet(clients, concurrency=max(1, len(clients))).run(one):
+        clients = {name: fleet.client(name) for name in wave}  # made by the preflight
+        for r in await Fleet(clients, concurrency=len(clients)).run(one):
             rows.append(_result(r.pbx, number, r.value, r.error))
             stopped = stopped or not r.ok
     order = {n: i for i, n in enumerate(fleet.names)}
