@@ -14,6 +14,9 @@ Public API (stable; the CLI's ``3cx update`` and the Airflow face build on these
   at most once; a bounded wait for the PBX to go away and come back on the new version;
   health checks (:mod:`tcxkit.health`).  Waves run on the one fleet engine and stop at
   the first failure;
+* :func:`update_pbx` ``(pbx, client, lane, options.plan_for(pbx), progress)`` -> one
+  PBX's :class:`Outcome` (updated / skipped) or :class:`UpdateFailed` (``stage``,
+  ``backup``): the step a roll-out runs per PBX, for a scheduler that runs one PBX per task;
 * :func:`windows_by_tag` -> per-PBX windows from an inventory's ``[updates]`` table.
 
 See docs/updates.md.
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .install import UpdateFailed
+from .install import Outcome, UpdateFailed, update_pbx
 from .rollout import PbxResult, RolloutFailed, RolloutOptions, RolloutReport, roll_out, waves
 from .status import UpdateStatus, pbx_status
 from .window import Window, WindowError, parse_window
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from ..fleet import Fleet, FleetReport
 
 __all__ = [
+    "Outcome",
     "PbxResult",
     "RolloutFailed",
     "RolloutOptions",
@@ -45,6 +49,7 @@ __all__ = [
     "parse_window",
     "pbx_status",
     "roll_out",
+    "update_pbx",
     "waves",
     "windows_by_tag",
 ]
