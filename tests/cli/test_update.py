@@ -88,6 +88,7 @@ def test_status_rows_say_installed_offered_and_behind(run: Runner, fleet3: Any) 
         (f"pbx0{i}", OLD, NEW, 1, "behind") for i in (1, 2, 3)
     ]
     assert rows[0]["maintenance_expired"] is False and rows[0]["last_update"]
+    assert all(isinstance(x["auto_update"], bool) for x in rows)
 
 
 def test_canary_then_a_batch_of_two_each_backed_up_first(

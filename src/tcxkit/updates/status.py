@@ -1,8 +1,10 @@
 """Where a PBX stands: the release it runs, the 3CX update it is offered, how far behind.
 
-Two reads: ``GetSystemStatus`` (``Version``, the build installed) and ``GetUpdates``
-(the entries the PBX offers; the ``3CX`` category is the PBX itself, the others are
-phone firmware, prompts and the like).  Only the PBX's own update is rolled out here.
+Three reads: ``GetSystemStatus`` (``Version``, the build installed), ``GetUpdates`` (the
+entries the PBX offers; the ``3CX`` category is the PBX itself, the others are phone
+firmware, prompts and the like) and ``GetUpdateSettings`` (whether the PBX updates
+itself, on its own schedule and outside any window of ours; None when that cannot be
+read).  Only the PBX's own update is rolled out here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TcxError
+from ..errors import ApiError, TcxError
 from ..releases import releases_behind, version_key
 
 if TYPE_CHECKING:
@@ -38,6 +40,7 @@ class UpdateStatus:
     other: tuple[str, ...] = ()
     maintenance_expired: bool = False
     last_update: str | None = None
+    auto_update: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -54,6 +57,7 @@ class UpdateStatus:
             "status": "current" if self.current else "behind",
             "other_updates": len(self.other),
             "maintenance_expired": self.maintenance_expired,
+            "auto_update": self.auto_update,
             "last_update": self.last_update,
         }
 
@@ -64,8 +68,18 @@ def _entries(answer: Any) -> list[dict[str, Any]]:
     return [e for e in answer.get("Entries") or [] if isinstance(e, dict)]
 
 
+async def _auto_update(client: AsyncClient) -> bool | None:
+    try:
+        settings = await client.call("GetUpdateSettings")
+    except ApiError:  # a role that may not read it, a release without it: not known
+        return None
+    found = settings.get("AutoUpdateEnabled") if isinstance(settings, dict) else None
+    return found if isinstance(found, bool) else None
+
+
 async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
-    """Read one PBX's :class:`UpdateStatus` (two reads; raises when either fails)."""
+    """Read one PBX's :class:`UpdateStatus` (raises when the version or the updates
+    cannot be read)."""
     system = await client.call("GetSystemStatus")
     installed = system.get("Version") if isinstance(system, dict) else None
     answer = await client.call("GetUpdates")
@@ -85,5 +99,6 @@ async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
         other=tuple(str(e.get("Name")) for e in pending if e.get("Category") != PBX_CATEGORY),
         maintenance_expired=bool(answer.get("IsMaintananceExpired")),  # the spec's spelling
         last_update=answer.get("LastSuccessfulUpdate"),
+        auto_update=await _auto_update(client),
         raw=answer,
     )
