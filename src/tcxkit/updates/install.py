@@ -148,8 +148,13 @@ async def _install(
     try:
         await client.call("InstallUpdates", install=body)
     except TcxError as exc:
+        facts = exc.facts
+        # a broken connection or a 5xx after sending may hide an install under way; a 4xx
+        # is a refusal
+        maybe = facts.uncertain or (isinstance(exc, ServerError) and facts.sent is not False)
+        then = " It may have started anyway: look at the PBX before anything else." if maybe else ""
         raise UpdateFailed(
-            f"{pbx}: InstallUpdates to {st.offered} failed: {exc}",
+            f"{pbx}: InstallUpdates to {st.offered} failed: {exc.message}{then}",
             stage="install",
             backup=backup,
             hint=_check_hint(pbx, backup),
