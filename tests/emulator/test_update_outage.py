@@ -150,3 +150,35 @@ def test_the_control_endpoint_needs_the_emulator_credentials(emu: Any) -> None:
     r = httpx.post(emu.url + "/emulator/updates", json={"outcome": "never"})
     assert r.status_code == 401
     assert _control(emu).json()["next"] == []
+
+
+def test_the_command_sets_the_offer_and_the_downtime(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from tcxkit.emulator.cli import command
+
+    seen: dict[str, Any] = {}
+
+    def serve(config: EmulatorConfig, **_kw: Any) -> bool:  # instead of serving for ever
+        seen.update(config.options)
+        return False
+
+    monkeypatch.setattr("tcxkit.emulator.server.run", serve)
+    args = ["--port", "0", "--offer-update", "next", "--update-downtime", "0.5"]
+    r = CliRunner().invoke(command(), args)
+    assert r.exit_code == 0, r.output
+    assert seen == {"offer_update": "next", "update_downtime": 0.5}
+    r = CliRunner().invoke(command(), ["--update-downtime", "7200"])
+    assert r.exit_code == 2 and "--update-downtime" in r.output and "0<=x<=3600" in r.output
+
+
+def test_an_offer_that_is_not_a_build_is_refused_at_start() -> None:
+    from tcxkit.errors import ConfigurationError
+
+    with (
+        pytest.raises(ConfigurationError) as err,
+        running(EmulatorConfig(options={"offer_update": "soon"})),
+    ):
+        pass
+    assert err.value.message == "--offer-update 'soon' is not a build."
+    assert err.value.hint == "Give a build such as 20.0.10.1721, or next."

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ..healthctl import version_problem
 from ..healthmodel import model
 from ..registry import Reply, RequestContext, XapiError, handler, on_start
 from ..updates import entry_guid, next_build, start_install, update_key
@@ -22,6 +23,13 @@ if TYPE_CHECKING:
 def _offer(state: AppState) -> None:
     """Offer what ``offer_update`` says (a build, or ``next``), unless one is offered."""
     wanted = state.config.options.get("offer_update")
+    if wanted and wanted != "next" and version_problem(wanted):
+        from ...errors import ConfigurationError
+
+        raise ConfigurationError(
+            f"--offer-update {wanted!r} is not a build.",
+            hint="Give a build such as 20.0.10.1721, or next.",
+        )
     updates = model(state)["updates"]
     if wanted and updates["offered"] is None:
         build = state.config.build
