@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from functools import wraps
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -167,8 +168,10 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
 def _control(
     state: AppState, endpoint: Callable[[AppState, Request], Awaitable[Response]]
 ) -> Callable[[Request], Awaitable[Response]]:
-    """A control endpoint of a module that takes the state (backup and update faults)."""
+    """A control endpoint of a module that takes the state (backup and update faults),
+    named after it (docs/emulator-routes.md shows which function answers)."""
 
+    @wraps(endpoint)
     async def bound(request: Request) -> Response:
         return await endpoint(state, request)
 
