@@ -30,23 +30,47 @@ INSTALL = "/xapi/v1/InstallUpdates"
 BACKUP = "/xapi/v1/Backups/Pbx.Backup"
 
 
+CONFIG = EmulatorConfig(
+    data="demo", options={"backup_delay": 0, "offer_update": "next", "update_downtime": 0.2}
+)
+
+
 @pytest.fixture
 def fleet3(tmp_path: Path) -> Iterator[Any]:
     """Three demo PBXs offered the next build; backups instant, restarts 0.2 s."""
-    config = EmulatorConfig(
-        data="demo",
-        options={"backup_delay": 0, "offer_update": "next", "update_downtime": 0.2},
-    )
-    with running_fleet(3, tmp_path / "fleet.toml", config) as fleet:
+    with running_fleet(3, tmp_path / "fleet.toml", CONFIG) as fleet:
         yield fleet
 
 
-def _update(run: Runner, fleet: Any, *args: str) -> Any:
-    return run("--inventory", str(fleet.inventory), "--fleet", "all", "update", *args)
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: Any) -> Iterator[Any]:
+    """The same, shared by the tests that update nothing (each checks that it did not)."""
+    with running_fleet(3, tmp_path_factory.mktemp("lab") / "fleet.toml", CONFIG) as fleet:
+        yield fleet
 
 
-def _apply(run: Runner, fleet: Any, store: Path, *args: str) -> Any:
-    return _update(run, fleet, "apply", "--to", str(store), "--yes", "-o", "json", *args)
+def _inventory(fleet: Any, folder: Path, extra: str = "", **urls: str) -> Path:
+    """A copy of ``fleet``'s inventory with ``extra`` TOML and some PBXs' URLs replaced."""
+    from tcxkit.fleet import dump_inventory
+
+    path = folder / "inventory.toml"
+    text = dump_inventory(fleet.targets)
+    for name, url in urls.items():
+        text = text.replace(fleet[name].url, url)
+    path.write_text(text + extra)
+    os.chmod(path, 0o600)
+    return path
+
+
+def _update(run: Runner, fleet: Any, *args: str, inventory: Path | None = None) -> Any:
+    where = str(inventory or fleet.inventory)
+    return run("--inventory", where, "--fleet", "all", "update", *args)
+
+
+def _apply(run: Runner, fleet: Any, store: Path, *args: str, inventory: Path | None = None) -> Any:
+    return _update(
+        run, fleet, "apply", "--to", str(store), "--yes", "-o", "json", *args, inventory=inventory
+    )
 
 
 def _fault(fleet: Any, index: int, kind: str, outcome: str) -> None:
@@ -80,8 +104,8 @@ def _backed_up_first(emu: Any, entry: dict[str, Any], started: float) -> None:
     assert datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp() >= int(started)
 
 
-def test_status_rows_say_installed_offered_and_behind(run: Runner, fleet3: Any) -> None:
-    r = _update(run, fleet3, "status", "-o", "json")
+def test_status_rows_say_installed_offered_and_behind(run: Runner, lab: Any) -> None:
+    r = _update(run, lab, "status", "-o", "json")
     assert r.code == 0, r.err
     rows = r.json()
     assert [(x["pbx"], x["installed"], x["offered"], x["behind"], x["status"]) for x in rows] == [
@@ -201,29 +225,29 @@ def _closed_window() -> str:
 
 
 def test_outside_the_window_every_pbx_is_skipped_and_nothing_sent(
-    run: Runner, fleet3: Any, tmp_path: Path
+    run: Runner, lab: Any, tmp_path: Path
 ) -> None:
     import time
 
     window = _closed_window()
     started = time.time()
-    r = _apply(run, fleet3, tmp_path / "store", "--window", window)
+    r = _apply(run, lab, tmp_path / "store", "--window", window)
     assert r.code == 0, r.err
     rows = r.json()
     assert {x["status"] for x in rows} == {"skipped"}
     assert all(x["reason"].startswith(f"outside its window {window} (PBX time ") for x in rows)
     assert "Europe/London; next opens " in rows[0]["reason"]
-    for emu in fleet3.instances:
+    for emu in lab.instances:
         sent = [e["path"] for e in _log(emu) if e["time"] >= started]
         assert BACKUP not in sent and INSTALL not in sent
 
 
 def test_the_inventory_sets_windows_per_tag(run: Runner, fleet3: Any, tmp_path: Path) -> None:
-    inventory = Path(fleet3.inventory)
-    text = inventory.read_text() + f'\n[updates.tags.us]\nwindow = "{_closed_window()}"\n'
-    inventory.write_text(text)
-    os.chmod(inventory, 0o600)
-    r = _apply(run, fleet3, tmp_path / "store", "--canary", "0", "--batch", "3")
+    extra = f'\n[updates.tags.us]\nwindow = "{_closed_window()}"\n'
+    inventory = _inventory(fleet3, tmp_path, extra)
+    r = _apply(
+        run, fleet3, tmp_path / "store", "--canary", "0", "--batch", "3", inventory=inventory
+    )
     assert r.code == 0, r.err
     assert [(x["pbx"], x["status"]) for x in r.json()] == [
         ("pbx01", "updated"), ("pbx02", "skipped"), ("pbx03", "updated"),
@@ -240,38 +264,37 @@ def test_the_inventory_sets_windows_per_tag(run: Runner, fleet3: Any, tmp_path: 
     ],
 )
 def test_an_unreadable_window_is_refused_before_anything_is_sent(
-    run: Runner, fleet3: Any, tmp_path: Path, window: str, why: str
+    run: Runner, lab: Any, tmp_path: Path, window: str, why: str
 ) -> None:
-    before = [len(emu.requests) for emu in fleet3.instances]
-    r = _apply(run, fleet3, tmp_path / "store", "--window", window)
+    before = [len(emu.requests) for emu in lab.instances]
+    r = _apply(run, lab, tmp_path / "store", "--window", window)
     assert r.code == 2, r.err
     assert f"Maintenance window {window!r}: {why}." in r.err
     assert "e.g. 'Sat 02:00-05:00', 'Mon-Fri 22:00-23:30', 'daily 01:00-04:00'" in r.err
-    assert [len(emu.requests) for emu in fleet3.instances] == before
+    assert [len(emu.requests) for emu in lab.instances] == before
     assert not (tmp_path / "store").exists()
 
 
-def test_a_bad_inventory_window_names_the_file(run: Runner, fleet3: Any, tmp_path: Path) -> None:
-    inventory = Path(fleet3.inventory)
-    inventory.write_text(inventory.read_text() + '\n[updates]\nwindow = "weekends"\n')
-    r = _apply(run, fleet3, tmp_path / "store")
+def test_a_bad_inventory_window_names_the_file(run: Runner, lab: Any, tmp_path: Path) -> None:
+    inventory = _inventory(lab, tmp_path, '\n[updates]\nwindow = "weekends"\n')
+    r = _apply(run, lab, tmp_path / "store", inventory=inventory)
     assert r.code == 2, r.err
     assert f"{inventory} [updates]: Maintenance window 'weekends': not of the form" in r.err
 
 
 def test_apply_asks_first_and_sends_nothing_unconfirmed(
-    run: Runner, fleet3: Any, tmp_path: Path
+    run: Runner, lab: Any, tmp_path: Path
 ) -> None:
-    before = [len(emu.requests) for emu in fleet3.instances]
-    r = _update(run, fleet3, "apply", "--to", str(tmp_path / "store"), "--batch", "2")
+    before = [len(emu.requests) for emu in lab.instances]
+    r = _update(run, lab, "apply", "--to", str(tmp_path / "store"), "--batch", "2")
     assert r.code == 2
     assert "Update pbx01, pbx02, pbx03 (canary 1, then batches of 2; each backed up to " in r.err
     assert "not confirmed, nothing was sent" in r.err and "Add --yes" in r.err
-    assert [len(emu.requests) for emu in fleet3.instances] == before
+    assert [len(emu.requests) for emu in lab.instances] == before
 
 
 def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
-    run: Runner, fleet3: Any, tmp_path: Path
+    run: Runner, lab: Any, tmp_path: Path
 ) -> None:
     import socket
     import time
@@ -279,11 +302,9 @@ def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    inventory = Path(fleet3.inventory)
-    inventory.write_text(inventory.read_text().replace(fleet3.instances[2].url, dead))
-    os.chmod(inventory, 0o600)
+    inventory = _inventory(lab, tmp_path, pbx03=dead)
     started = time.time()
-    r = _apply(run, fleet3, tmp_path / "store", "--canary", "1", "--batch", "2")
+    r = _apply(run, lab, tmp_path / "store", "--canary", "1", "--batch", "2", inventory=inventory)
     assert r.code == 10, r.err
     rows = r.json()
     assert [(x["pbx"], x.get("status"), x["wave"]) for x in rows] == [
@@ -292,5 +313,5 @@ def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
     assert rows[0]["reason"] == "a PBX could not be read first"
     assert rows[2]["stage"] == "status" and rows[2]["error"]["exit_code"] == 10
     assert "pbx03: cannot read its update status:" in rows[2]["error"]["message"]
-    for emu in fleet3.instances[:2]:
+    for emu in lab.instances[:2]:
         assert BACKUP not in [e["path"] for e in _log(emu) if e["time"] >= started]
