@@ -112,11 +112,13 @@ async def update_pbx(
     try:
         st = await pbx_status(pbx, client)
     except TcxError as exc:
-        raise UpdateFailed(f"{pbx}: cannot read its update status: {exc}", stage="status") from exc
+        raise UpdateFailed(
+            f"{pbx}: cannot read its update status: {exc.message}", stage="status", hint=exc.hint
+        ) from exc
     try:
         skip = await _skip_reason(client, st, plan)
     except TcxError as exc:  # the PBX's zone could not be learnt: no window can be judged
-        raise UpdateFailed(f"{pbx}: {exc}", stage="window") from exc
+        raise UpdateFailed(f"{pbx}: {exc.message}", stage="window", hint=exc.hint) from exc
     if skip is not None:
         progress(pbx, f"skipped: {skip}")
         return Outcome(pbx, "skipped", skip, st.installed)
@@ -127,7 +129,7 @@ async def update_pbx(
         )
     except TcxError as exc:
         raise UpdateFailed(
-            f"{pbx}: no verified backup, so nothing was installed: {exc}",
+            f"{pbx}: no verified backup, so nothing was installed: {exc.message}",
             stage="backup",
             hint="Fix the backup first (3cx backup run --to TARGET), then run the update again.",
         ) from exc
@@ -223,7 +225,8 @@ async def _healthy(
         now = await _version(client)
     except (TcxError, TimeoutError) as exc:
         raise UpdateFailed(
-            f"{pbx}: health checks after the update could not run: {exc}",
+            f"{pbx}: health checks after the update could not run: "
+            f"{getattr(exc, 'message', None) or 'no answer in time'}",
             stage="health", backup=backup, hint=_check_hint(pbx, backup),
         ) from exc  # fmt: skip
     bad = [r for r in health.results if r.status in ("fail", "unknown")]

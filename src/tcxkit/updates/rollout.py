@@ -166,7 +166,9 @@ async def _preflight(fleet: Fleet, progress: Progress) -> tuple[list[str], list[
     for r in await fleet.run(pbx_status):
         if r.error is not None:
             failed = UpdateFailed(
-                f"{r.pbx}: cannot read its update status: {r.error}", stage="status"
+                f"{r.pbx}: cannot read its update status: {r.error.message}",
+                stage="status",
+                hint=r.error.hint,
             )
             rows.append(_result(r.pbx, 0, None, failed))
         elif r.value is not None and r.value.current:
