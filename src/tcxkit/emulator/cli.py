@@ -221,18 +221,13 @@ def _serve(values: dict[str, Any]) -> None:
         click.echo(f"emulator stopped after {idle:g} s without a request.", err=True)
 
 
+#: The flags that set ``config.options`` (same names there).
+_DOMAIN_FLAGS = ("time_zone", "recordings", "offer_update", "update_downtime")
+
+
 def _domain_options(values: dict[str, Any]) -> dict[str, object]:
     """The ``config.options`` the command's flags set (only those given)."""
-    options: dict[str, object] = {}
-    if values["time_zone"]:
-        options["time_zone"] = values["time_zone"]
-    if values["recordings"] is not None:
-        options["recordings"] = values["recordings"]
-    if values["offer_update"]:
-        options["offer_update"] = values["offer_update"]
-    if values["update_downtime"] is not None:
-        options["update_downtime"] = values["update_downtime"]
-    return options
+    return {k: values[k] for k in _DOMAIN_FLAGS if values.get(k) not in (None, "")}
 
 
 def _serve_one(config: Any, values: dict[str, Any], *, idle: float) -> bool:
