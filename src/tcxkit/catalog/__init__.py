@@ -40,6 +40,7 @@ __all__ = [
     "odata_type",
     "release_for",
     "release_key",
+    "version_key",
     "schema_label",
     "snake",
 ]
@@ -51,9 +52,15 @@ def _read_json_gz(name: str) -> Any:
     return json.loads(gzip.decompress((_DATA / name).read_bytes()))
 
 
+def version_key(version: object) -> tuple[int, ...]:
+    """``"V20.0.10.1621"`` -> ``(20, 0, 10, 1621)``: the one reading of a PBX version (its
+    numbers, whatever decorates them), for ordering builds; never raises."""
+    return tuple(int(x) for x in re.findall(r"\d+", str(version or ""))[:4])
+
+
 def release_key(release: str) -> tuple[int, ...]:
     """``"20.0.10.1621"`` -> ``(20, 0, 10)``: releases compare as tuples."""
-    return tuple(int(x) for x in re.findall(r"\d+", release)[:3])
+    return version_key(release)[:3]
 
 
 _INDEX = json.loads((_DATA / "releases.json").read_text())

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..catalog import Catalog
     from .state import AppState
 
-__all__ = ["HealthControl", "problem_of", "rules"]
+__all__ = ["HealthControl", "problem_of", "rules", "version_problem"]
 
 #: Backups one PATCH may add.
 MAX_ADDED_BACKUPS = 50
@@ -98,7 +98,8 @@ def _backups_to_add(value: Any) -> str:
     return next((p for p in map(rule, value) if p), "")
 
 
-def _version(value: Any) -> str:
+def version_problem(value: Any) -> str:
+    """Why ``value`` is not a build such as ``20.0.10.1721`` ('' when it is; None is fine)."""
     if value is None:
         return ""
     parts = str(value).split(".")
@@ -124,7 +125,7 @@ def rules(catalog: Catalog) -> dict[str, Callable[[Any], str]]:
         "disk": _fields(used_percent=lambda v: _number(v, 0, 100)),
         "recordings": _fields(used_percent=lambda v: _number(v, 0, 100), stopped=_flag),
         "services": _services(_enum(catalog, "Pbx.ServiceStatus")),
-        "updates": _fields(offered=_version, other=lambda v: _number(v, 0, 1000)),
+        "updates": _fields(offered=version_problem, other=lambda v: _number(v, 0, 1000)),
         "certificate": _fields(expires_in_days=_days),
         "trunks": _trunks,
         "backups": _fields(clear=_flag, add=_backups_to_add),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ..catalog import release_key
+from ..releases import releases_behind, version_key
 from .registry import Finding, check, days_until, first, parse_time
 
 __all__: list[str] = []
@@ -152,15 +152,10 @@ def updates(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding
     installed = data["status"].get("Version")
     offered = max(
         (e.get("ServerVersion") for e in entries if e.get("Category") == "3CX"),
-        key=lambda v: release_key(str(v or "")),
+        key=version_key,
         default=None,
     )
-    behind = 0
-    if offered:
-        have, want = release_key(str(installed or "")), release_key(offered)
-        behind = (
-            max(0, (want[:3] or (0,))[-1] - (have[:3] or (0,))[-1]) if have[:2] == want[:2] else 99
-        )
+    behind = releases_behind(installed, offered) if offered else 0
     evidence = {
         "pending": [e.get("Name") for e in entries],
         "installed": installed,
