@@ -14,20 +14,26 @@ from .._lazy import lazy_attributes
 from .._version import __version__
 
 if TYPE_CHECKING:
+    from .backups import ThreeCXBackupOperator
     from .events import ThreeCXEventSensor, ThreeCXEventTrigger
+    from .exports import ThreeCXCallsExportOperator
     from .health import ThreeCXHealthCheckOperator
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
+    from .recordings import ThreeCXRecordingsArchiveOperator
     from .sensors import ThreeCXSensor
     from .state import ThreeCXStateApplyOperator, ThreeCXStatePlanOperator
 
 __all__ = [
     "CONN_TYPE",
+    "ThreeCXBackupOperator",
+    "ThreeCXCallsExportOperator",
     "ThreeCXEventSensor",
     "ThreeCXEventTrigger",
     "ThreeCXHealthCheckOperator",
     "ThreeCXHook",
     "ThreeCXOperator",
+    "ThreeCXRecordingsArchiveOperator",
     "ThreeCXSensor",
     "ThreeCXStateApplyOperator",
     "ThreeCXStatePlanOperator",
@@ -106,6 +112,9 @@ def get_provider_info() -> dict[str, Any]:
                     "tcxkit.airflow.operators",
                     "tcxkit.airflow.state",
                     "tcxkit.airflow.health",
+                    "tcxkit.airflow.backups",
+                    "tcxkit.airflow.exports",
+                    "tcxkit.airflow.recordings",
                 ],
             }
         ],
@@ -147,6 +156,9 @@ def get_provider_info() -> dict[str, Any]:
 
 
 _LAZY = {
+    "ThreeCXBackupOperator": "backups",
+    "ThreeCXCallsExportOperator": "exports",
+    "ThreeCXRecordingsArchiveOperator": "recordings",
     "ThreeCXEventSensor": "events",
     "ThreeCXEventTrigger": "events",
     "ThreeCXHook": "hooks",

@@ -256,10 +256,16 @@ def open_sink(
     export_key: str,
     pbx: str,
     out: IO[str] | None = None,
+    password: str | None = None,
 ) -> Sink:
-    """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``."""
+    """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``.
+
+    ``password``: PostgreSQL's, when it comes from a secret store rather than the
+    environment (``PGPASSWORD``, ``~/.pgpass``); refused for any other sink."""
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
     scheme = into.partition("://")[0] if into and "://" in into else ""
+    if password is not None and scheme not in ("postgresql", "postgres"):
+        raise UsageError("A password is only used with a postgresql:// target.")
     if fmt == "parquet" or (into or "").endswith(".parquet"):
         from .parquet import ParquetSink, refuse_stdout
 
@@ -290,7 +296,9 @@ def open_sink(
     if scheme in ("postgresql", "postgres"):
         from .postgres import PostgresSink
 
-        return PostgresSink(into, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
+        return PostgresSink(
+            into, export_key, pbx=pbx, resume=resume, legs_only=legs_only, password=password
+        )
     if scheme and scheme != "file":
         raise UsageError(
             f"Cannot export into {scheme}:// yet.",
