@@ -147,26 +147,44 @@ def test_cdr_export_two_days_equal_the_truth_and_a_rerun_changes_nothing(
 
 
 @pytest.fixture
-def recorded_day(emulator: Any) -> pendulum.DateTime:
-    """The end of a UTC day on which the demo PBX has recordings."""
+def recorded_day(emulator: Any) -> tuple[pendulum.DateTime, int]:
+    """The end of a UTC day on which the demo PBX has recordings, and the day's first one."""
     with Client(emulator.url, emulator.client_id, emulator.client_secret, token_cache=False) as c:
-        first = next(iter(c.paginate("ListRecording", orderby="StartTime", select=["StartTime"])))
-    return pendulum.parse(first["StartTime"]).start_of("day").add(days=1)
+        rows = c.paginate("ListRecording", orderby="StartTime", select=["Id", "StartTime"])
+        first = next(iter(rows))
+    return pendulum.parse(first["StartTime"]).start_of("day").add(days=1), first["Id"]
 
 
 def test_recordings_archive_stores_the_days_recordings_once(
-    airflow_db: None, emulator: Any, load_dag: Any, recorded_day: Any, tmp_path: Path
+    airflow_db: None,
+    emulator: Any,
+    load_dag: Any,
+    recorded_day: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     dag = load_dag(EXAMPLES / "threecx_recordings_archive.py", "threecx_recordings_archive")
+    end, broken = recorded_day
     store = tmp_path / "recordings"
-    run = dag.test(logical_date=recorded_day, run_conf={"target": str(store)})
+    path = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={broken})"
+    rule = {"path": path, "status": 404, "times": 1}
+    assert httpx.post(emulator.url + "/emulator/faults", json=rule, auth=emulator.control_auth)
+    failed = dag.test(logical_date=end, run_conf={"target": str(store)})
+    assert task_states(failed) == {"archive_recordings[-1]": "failed"}
+    assert not list(store.rglob(f"*_rec{broken}_*"))  # the others are in, this one is not
+    held = len(list(store.rglob("*.wav")))
+    log = "".join(capfd.readouterr())
+    assert f"threecx_default: recording {broken}: " in log
+    assert f"1 of {held + 1} recordings of threecx_default were not archived" in log
+
+    run = dag.test(logical_date=end, run_conf={"target": str(store)})
     assert str(run.state) == "success", task_states(run)
     row = xcom(run, "archive_recordings")
-    assert row["status"] == "complete" and row["recordings"] == row["archived"] >= 1
+    assert row["status"] == "complete" and (row["archived"], row["present"]) == (1, held)
 
-    day = recorded_day.subtract(days=1)
+    day = end.subtract(days=1)
     wavs = sorted(store.rglob("*.wav"))
-    assert len(wavs) == row["archived"]
+    assert len(wavs) == row["recordings"] == held + 1
     for wav in wavs:
         assert wav.parent == store / "threecx_default" / f"{day:%Y-%m-%d}"
         entry = json.loads(wav.with_name(wav.name + ".json").read_text())
@@ -175,10 +193,10 @@ def test_recordings_archive_stores_the_days_recordings_once(
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["call"]["StartTime"].startswith(f"{day:%Y-%m-%d}")
 
-    again = dag.test(logical_date=recorded_day, run_conf={"target": str(store)})
+    again = dag.test(logical_date=end, run_conf={"target": str(store)})
     assert str(again.state) == "success", task_states(again)
     row2 = xcom(again, "archive_recordings")
-    assert (row2["archived"], row2["present"]) == (0, row["archived"])
+    assert (row2["archived"], row2["present"]) == (0, held + 1)
     assert sorted(store.rglob("*.wav")) == wavs
 
 
