@@ -145,6 +145,12 @@ def test_cdr_export_two_days_equal_the_truth_and_a_rerun_changes_nothing(
     assert value["rows"] == two["rows"] and value["changed"] == 0 and not value["resumed"]
     assert _tables(warehouse)[1] == rows
 
+    from tcxkit.airflow.exports import postgres_target
+
+    # The connection's password goes to the driver only: never in the URL or the XCom value.
+    assert postgres_target("cdr_warehouse") == (warehouse, "warehouse-secret")
+    assert "warehouse-secret" not in json.dumps([one, two, value])
+
 
 @pytest.fixture
 def recorded_day(emulator: Any) -> tuple[pendulum.DateTime, int]:
