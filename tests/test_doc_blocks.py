@@ -23,7 +23,7 @@ the venv's ``python``.  They run against one private demo emulator
 (``TCX_URL``/``TCX_CLIENT_ID``/``TCX_CLIENT_SECRET``, and profile ``acme`` stored
 by ``3cx login`` for the docs that name a customer's profile) and one emulated fleet
 of five at ``~/fleet-lab/fleet.toml`` (what docs/fleet.md's first block starts),
-with a temporary HOME, XDG and TCX_* directories, the venv's bin first on PATH and
+one of three offered an update at ``~/update-lab/fleet.toml`` (docs/updates.md's), with a temporary HOME, XDG and TCX_* directories, the venv's bin first on PATH and
 ``EDITOR`` a script that makes the edit docs/state.md's walkthrough describes.
 A file reads as one session: its blocks run in order in one working directory
 (so a file an earlier block wrote is there), the ``export`` lines of its earlier
@@ -64,6 +64,7 @@ COUNTS = {
     "docs/mcp.md": (0, 3),
     "docs/recordings.md": (6, 1),
     "docs/state.md": (2, 0),
+    "docs/updates.md": (5, 3),
 }
 SECRET = "doc-blocks-secret-7q2w"
 _FENCE = re.compile(r"^( *)```(sh|bash|console|shell|python)\n(.*?)^\1```$", re.M | re.S)
@@ -188,6 +189,10 @@ def _connecting() -> str:
     return imports.text + connect.text
 
 
+#: docs/updates.md's fleet: offered the next build, restarting in a second.
+UPDATE_LAB_OPTIONS = {"offer_update": "next", "update_downtime": 1, "backup_delay": 0.2}
+
+
 @pytest.fixture(scope="module")
 def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The environment every block runs in: one emulator, one fleet, private dirs."""
@@ -196,6 +201,7 @@ def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     from tcxkit.emulator.server import running
 
     home = tmp_path_factory.mktemp("home")
+    update_lab = EmulatorConfig(data="demo", options=UPDATE_LAB_OPTIONS)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TCX_", "XDG_"))}
     if env.get("PYTHONPATH"):  # blocks run in their own folders: the same sources from there
         paths = env["PYTHONPATH"].split(os.pathsep)
@@ -208,6 +214,7 @@ def shell(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     with (
         running(EmulatorConfig(data="demo", client_secret=SECRET)) as emulator,
         running_fleet(5, home / "fleet-lab" / "fleet.toml", EmulatorConfig(data="demo")),
+        running_fleet(3, home / "update-lab" / "fleet.toml", update_lab),
     ):
         env.update(
             HOME=str(home),

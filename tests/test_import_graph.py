@@ -137,7 +137,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tcxkit.cli": (
         "tcxkit.mcp", "tcxkit.airflow", "tcxkit.emulator", "tcxkit.fleet", "tcxkit.state",
         "tcxkit.health", "tcxkit.exporter", "tcxkit.exports", "tcxkit.backups", "tcxkit.storage",
-        "tcxkit.recordings",
+        "tcxkit.recordings", "tcxkit.updates",
     ),
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
     "tcxkit.airflow": (
@@ -155,6 +155,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tcxkit.backups": ("tcxkit.fleet", "tcxkit.storage"),
     "tcxkit.storage": (),
     "tcxkit.recordings": ("tcxkit.fleet", "tcxkit.storage"),
+    # Updates back up first (backups, storage), roll out through the fleet, check health.
+    "tcxkit.updates": ("tcxkit.fleet", "tcxkit.storage", "tcxkit.backups", "tcxkit.health"),
 }  # fmt: skip
 #: Single modules allowed one more face, each with its reason.
 EXCEPTIONS: dict[tuple[str, str], str] = {

@@ -15,7 +15,7 @@ import logging
 from .catalog import DEFAULT_RELEASE, RELEASES, Action, Catalog, catalog, release_for
 from .errors import UnsupportedActionError
 
-__all__ = ["ReleaseState"]
+__all__ = ["ReleaseState", "releases_behind", "version_key"]
 
 log = logging.getLogger("tcxkit.http")
 
@@ -77,3 +77,21 @@ class ReleaseState:
                     hint="Upgrade the PBX, or use an action of its release (`3cx actions`).",
                 )
         return cat.require(name)  # raises UnknownActionError with suggestions
+
+
+def version_key(version: object) -> tuple[int, ...]:
+    """``20.0.10.1621`` as ``(20, 0, 10, 1621)``, for ordering PBX versions (parts that are
+    not numbers are left out, so a malformed version sorts first, never raises)."""
+    parts = [int(p) for p in str(version or "").split(".") if p.isdigit()]
+    return tuple(parts[:4])
+
+
+def releases_behind(installed: object, offered: object) -> int:
+    """How many releases ``installed`` is behind ``offered`` (20.0.8 -> 20.0.10 is two;
+    a build of the same release is none; another major/minor counts as 99)."""
+    have, want = version_key(installed), version_key(offered)
+    if not want or want <= have:
+        return 0
+    if have[:2] != want[:2]:
+        return 99
+    return max(0, (want[:3] or (0,))[-1] - (have[:3] or (0,))[-1])

@@ -44,6 +44,7 @@ from .release import release_of
 from .runopts import Options
 from .safety import DRY_RUN_HELP, YES_HELP
 from .statecmd import state_group
+from .updatecmd import update_group
 
 __all__ = ["BUILTINS", "cli"]
 
@@ -152,6 +153,7 @@ class RootGroup(HelpOnEmpty):
 #: Built-in commands that take --fleet (besides every action command).
 FLEET_COMMANDS = (
     "backup", "call", "calls", "events", "fleet", "recording", "state", "health", "exporter",
+    "update",
 )  # fmt: skip
 
 
@@ -707,6 +709,7 @@ cli.add_command(calls_group)
 cli.add_command(events_group)
 cli.add_command(backup_group)
 cli.add_command(recordings_archive_group)
+cli.add_command(update_group)
 
 # ----------------------------------------------------------------------------- emulator
 # The command is the emulator package's own (`python -m tcxkit.emulator` runs the same),

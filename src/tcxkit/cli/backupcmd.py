@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import PartialFailure, UsageError
-from .cmdkit import CONTEXT, OUTPUT_OPTION, opened_store, ranged_option
+from .cmdkit import CONTEXT, OUTPUT_OPTION, opened_store, wait_option
 from .cmdkit import printer as _printer
 from .cmdkit import progress as _progress
 
@@ -61,13 +61,7 @@ def _open(target: str) -> Storage:
 @click.option("--call-history", is_flag=True, help="Include the call history.")
 @click.option("--fqdn", is_flag=True, help="Include the FQDN and its certificate.")
 @click.option("--no-compression", is_flag=True, help="Ask the PBX not to compress.")
-@ranged_option(
-    "--wait",
-    click.FloatRange(1, 24 * 3600),
-    900,
-    "SECONDS",
-    "How long a PBX may take to finish its backup.",
-)
+@wait_option("--wait", 900, "How long a PBX may take to finish its backup.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
 @OUTPUT_OPTION
 @click.pass_context

@@ -63,6 +63,11 @@ def ranged_option(
     )
 
 
+def wait_option(flag: str, default: float, help: str) -> Callable[[Any], Any]:
+    """A ``SECONDS`` wait of a command that waits on a PBX (1 s to a day)."""
+    return ranged_option(flag, click.FloatRange(1, 24 * 3600), default, "SECONDS", help)
+
+
 def address_option(flag: str, help: str, default: str | None = None) -> Callable[[Any], Any]:
     """A ``[HOST:]PORT`` option of a server command (its default shown when it has one)."""
     return click.option(

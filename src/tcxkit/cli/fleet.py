@@ -30,6 +30,8 @@ __all__ = [
     "fleet_targets",
     "list_fleet",
     "open_fleet",
+    "run_each",
+    "with_fleet",
 ]
 
 DEFAULT_CONCURRENCY = 8
@@ -77,24 +79,41 @@ def open_fleet(targets: list[PbxTarget], opts: Options, concurrency: int | None)
 T = TypeVar("T")
 
 
-def run_each(opts: Options, one: Callable[[str, Any], Awaitable[T]]) -> FleetReport[T]:
-    """``one(pbx, client)`` on every --fleet PBX, or on the one PBX of the profile/flags:
-    a FleetReport either way, so a command has one way to print rows and fail."""
-    from ..fleet import Fleet, FleetReport
+def with_fleet(opts: Options, work: Callable[[Fleet], Awaitable[T]]) -> T:
+    """``work(fleet)`` on the --fleet PBXs, or on a Fleet of the one PBX of the
+    profile/flags, from synchronous code; the clients are closed at the end."""
+    from ..fleet import Fleet
     from ..fleet.bridge import run_sync
 
     if opts.fleet:
-        return open_fleet(fleet_targets(opts), opts, None).run_sync(one)
+        fleet = open_fleet(fleet_targets(opts), opts, None)
+
+        async def whole() -> T:
+            async with fleet:
+                return await work(fleet)
+
+        return run_sync(whole)
     from .connect import make_async_client, resolve
 
     conn = resolve(opts)
     name = conn.profile or "pbx"
 
-    async def single() -> FleetReport[T]:
+    async def single() -> T:
         async with make_async_client(conn, opts) as client:
-            return FleetReport(await Fleet({name: client}).run(one))
+            return await work(Fleet({name: client}))
 
     return run_sync(single)
+
+
+def run_each(opts: Options, one: Callable[[str, Any], Awaitable[T]]) -> FleetReport[T]:
+    """``one(pbx, client)`` on every --fleet PBX, or on the one PBX of the profile/flags:
+    a FleetReport either way, so a command has one way to print rows and fail."""
+    from ..fleet import FleetReport
+
+    async def each(fleet: Fleet) -> FleetReport[T]:
+        return FleetReport(await fleet.run(one, close_each=True))
+
+    return with_fleet(opts, each)
 
 
 def error_row(result: FleetResult[Any], **extra: Any) -> dict[str, Any]:

@@ -197,12 +197,13 @@ def parse_inventory(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _bad(where, f"not valid TOML ({exc}).") from None
-    unknown = sorted(set(data) - {"pbx", "health"})  # [health]: check thresholds (config.health)
+    # [health]: check thresholds, [updates]: maintenance windows (config.health reads both)
+    unknown = sorted(set(data) - {"pbx", "health", "updates"})
     if unknown:
         raise _bad(
             where,
             f"unknown top-level key(s) {', '.join(unknown)}; PBXs go in [pbx.NAME], "
-            "health-check thresholds in [health].",
+            "health-check thresholds in [health], maintenance windows in [updates].",
         )
     pbxs = data.get("pbx") or {}
     base = base or Path.cwd()

@@ -11,7 +11,8 @@ Layout of the server, as on a real PBX:
   ``faults`` (answer given operations with a given status, e.g. 504), ``pbx-health``
   (what health checks read: disk, services, certificate...; :mod:`.healthctl`) and
   ``backups`` (make the next backups fail, never finish or come out corrupt;
-  :mod:`.domain.backups`).
+  :mod:`.domain.backups`), ``updates`` (make the next updates never come back or fail;
+  :mod:`.updates`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -28,6 +29,8 @@ the parts live by concern:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import wraps
 
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
@@ -45,6 +48,8 @@ from .healthctl import HealthControl
 from .registry import Registry
 from .state import AppState, SetInfo
 from .token_endpoint import TokenEndpoint
+from .updates import UpdateGate
+from .updates import control_endpoint as updates_control
 from .wire import API_PREFIX, dumps, envelope, loads
 from .xapi import XapiEndpoints
 
@@ -82,11 +87,12 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 class VersionHeader:
-    """ASGI middleware: every response carries ``X-3CX-Version``."""
+    """ASGI middleware: every response carries ``X-3CX-Version`` (read per response: an
+    update changes the build, :mod:`.updates`)."""
 
-    def __init__(self, app: ASGIApp, version: str):
+    def __init__(self, app: ASGIApp, config: EmulatorConfig):
         self.app = app
-        self.header = (b"x-3cx-version", version.encode())
+        self.config = config
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,16 +102,23 @@ class VersionHeader:
         async def with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], self.header]
+                header = (b"x-3cx-version", self.config.build.encode())
+                message["headers"] = [*message["headers"], header]
             await send(message)
 
         await self.app(scope, receive, with_header)
 
 
+_CONTROL = ["GET", "POST", "DELETE"]
+
+
 def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = None) -> Starlette:
     """Build the ASGI app of one emulated PBX (seeded by the domain's start hooks)."""
-    config = config or EmulatorConfig()
+    # Its own copy: an update changes the build it reports (.updates), and the caller's
+    # config may serve another emulator later.
+    config = replace(config) if config is not None else EmulatorConfig()
     _load_domain()
+
     state = AppState(config, reg=reg)
     try:
         for hook in state.registry.start_hooks:
@@ -127,7 +140,8 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         *happenings.routes(state),  # calls, registrations, trunks (tcxkit.events tests)
-        Route("/emulator/backups", _backup_control(state), methods=["GET", "POST", "DELETE"]),
+        Route("/emulator/backups", _control(state, backups_control), methods=_CONTROL),
+        Route("/emulator/updates", _control(state, updates_control), methods=_CONTROL),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
             API_PREFIX + "/{rest:xapipath}",
@@ -138,7 +152,10 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(VersionHeader, version=config.build)],
+        middleware=[
+            Middleware(VersionHeader, config=config),
+            Middleware(UpdateGate, state=state),  # 503 while an update restarts the PBX
+        ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
     # No redirect anywhere: Starlette's slash redirect takes its Location from the Host
@@ -148,14 +165,24 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     return app
 
 
-def _backup_control(state: AppState) -> Callable[[Request], Awaitable[Response]]:
-    """``/emulator/backups``: the backup faults of :mod:`.domain.backups`."""
+def _control(
+    state: AppState, endpoint: Callable[[AppState, Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """A control endpoint of a module that takes the state (backup and update faults),
+    named after it (docs/emulator-routes.md shows which function answers)."""
+
+    @wraps(endpoint)
+    async def bound(request: Request) -> Response:
+        return await endpoint(state, request)
+
+    return bound
+
+
+async def backups_control(state: AppState, request: Request) -> Response:
+    """``/emulator/backups``: the backup faults of :mod:`.domain.backups` (loaded on use)."""
     from .domain.backups import control_endpoint
 
-    async def endpoint(request: Request) -> Response:
-        return await control_endpoint(state, request)
-
-    return endpoint
+    return await control_endpoint(state, request)
 
 
 def _load_domain() -> None:

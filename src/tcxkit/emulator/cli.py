@@ -104,6 +104,15 @@ def _options(fn: Any) -> Any:
             "OfficeHours.TimeZoneId).",
         ),
         click.option(
+            "--offer-update", metavar="BUILD|next",
+            help="Offer this 3CX update in GetUpdates (next: the next release's build); "
+            "InstallUpdates installs it (docs/updates.md).",
+        ),
+        click.option(
+            "--update-downtime", type=click.FloatRange(0, 3600), default=None,
+            metavar="SECONDS", help="How long InstallUpdates takes the PBX away (default 6).",
+        ),
+        click.option(
             "--idle-timeout", type=click.FloatRange(0), default=0, metavar="SECONDS",
             help="Stop after this long without a request (0: never; 3cx's background one: 900).",
         ),
@@ -212,14 +221,13 @@ def _serve(values: dict[str, Any]) -> None:
         click.echo(f"emulator stopped after {idle:g} s without a request.", err=True)
 
 
+#: The flags that set ``config.options`` (same names there).
+_DOMAIN_FLAGS = ("time_zone", "recordings", "offer_update", "update_downtime")
+
+
 def _domain_options(values: dict[str, Any]) -> dict[str, object]:
     """The ``config.options`` the command's flags set (only those given)."""
-    options: dict[str, object] = {}
-    if values["time_zone"]:
-        options["time_zone"] = values["time_zone"]
-    if values["recordings"] is not None:
-        options["recordings"] = values["recordings"]
-    return options
+    return {k: values[k] for k in _DOMAIN_FLAGS if values.get(k) not in (None, "")}
 
 
 def _serve_one(config: Any, values: dict[str, Any], *, idle: float) -> bool:

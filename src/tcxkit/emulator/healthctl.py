@@ -27,7 +27,7 @@ from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_b
 if TYPE_CHECKING:
     from .state import AppState
 
-__all__ = ["HealthControl", "problem_of"]
+__all__ = ["HealthControl", "problem_of", "version_problem"]
 
 _STATUSES = (
     "Stopped",
@@ -107,7 +107,8 @@ def _backups_to_add(value: Any) -> str:
     return next((p for p in map(rule, value) if p), "")
 
 
-def _version(value: Any) -> str:
+def version_problem(value: Any) -> str:
+    """Why ``value`` is not a build such as ``20.0.10.1721`` ('' when it is; None is fine)."""
     if value is None:
         return ""
     parts = str(value).split(".")
@@ -126,7 +127,7 @@ RULES: dict[str, Callable[[Any], str]] = {
     "disk": _fields(used_percent=lambda v: _number(v, 0, 100)),
     "recordings": _fields(used_percent=lambda v: _number(v, 0, 100), stopped=_flag),
     "services": _services,
-    "updates": _fields(offered=_version, other=lambda v: _number(v, 0, 1000)),
+    "updates": _fields(offered=version_problem, other=lambda v: _number(v, 0, 1000)),
     "certificate": _fields(expires_in_days=_days),
     "trunks": _trunks,
     "backups": _fields(clear=_flag, add=_backups_to_add),

@@ -7,6 +7,7 @@ finished start-up, so callers never sleep or poll.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 import threading
@@ -221,9 +222,21 @@ def _bind_all(host: str, port: int, n: int) -> list[socket.socket]:
 
 
 def _asgi(apps: list[Any], socks: list[socket.socket]) -> Any:
+    from .updates import attach
+
+    for sock, app in zip(socks, apps, strict=True):  # the edge closes a PBX that is away
+        attach(sock.getsockname()[1], app.state.emulator)
     if len(apps) == 1:
         return apps[0]
     return PortDispatch({s.getsockname()[1]: a for s, a in zip(socks, apps, strict=True)})
+
+
+def _close(sock: socket.socket) -> None:
+    from .updates import detach
+
+    with contextlib.suppress(OSError):
+        detach(sock.getsockname()[1])
+    sock.close()
 
 
 def _build(configs: list[EmulatorConfig], registry: Any = None) -> list[Any]:
@@ -268,14 +281,15 @@ def running_many(
             found = []
             for app, config, sock in zip(apps, configs, socks, strict=True):
                 _publish(app, config, _url(host, sock))
-                found.append(RunningEmulator(_url(host, sock), config, app, app.state.emulator))
+                state = app.state.emulator  # its config is the app's own copy
+                found.append(RunningEmulator(_url(host, sock), state.config, app, state))
             yield found
         finally:
             server.should_exit = True
             thread.join(timeout=10)
     finally:
         for sock in socks:
-            sock.close()
+            _close(sock)
         for app in apps:
             app.state.emulator.store.close()
 
@@ -411,7 +425,7 @@ def run_many(
             done.set()
     finally:
         for sock in socks:
-            sock.close()
+            _close(sock)
         for app in apps:
             app.state.emulator.store.close()
     return bool(watch and watch.stopped_idle)

@@ -104,12 +104,13 @@ class XapiEndpoints:
             return envelope(
                 404, f"There is no backup named {name!r}: list them with GET /xapi/v1/Backups."
             )
-        return Response(
+        answer = Response(
             data,
             200,
             media_type="application/zip",
             headers={"Content-Disposition": content_disposition(name)},
         )
+        return log_request(self.state, request, answer, None)  # a test sees what was fetched
 
     async def xapi(self, request: Request) -> Response:
         rest = "/" + request.path_params["rest"]

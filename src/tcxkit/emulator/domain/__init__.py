@@ -5,7 +5,8 @@ Modules, in hook order: ``numbering`` (DN ranges and
 ``Init*``, batch deletes), ``peers``, ``calls`` (call log, reports, active calls),
 ``system`` (status, licence, parameters), ``health`` (what health checks read:
 services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``),
-``backups`` (archives, faults), ``media`` (recordings), ``clock`` (the
+``updates`` (what ``GetUpdates`` offers, ``InstallUpdates``' outage), ``backups``
+(archives, faults), ``media`` (recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
 scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
 PBX ships with).  See docs/emulator.md for what each one models.
@@ -26,6 +27,7 @@ from . import (
     seeding,
     storyline,
     system,
+    updates,
 )
 
 __all__ = [
@@ -41,4 +43,5 @@ __all__ = [
     "seeding",
     "storyline",
     "system",
+    "updates",
 ]

@@ -40,12 +40,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ..admin import control_denied
 from ..files import make_zip
 from ..generic import backup_name
-from ..limits import MAX_JSON_BODY
+from ..outcomes import OutcomeQueue
 from ..registry import Reply, RequestContext, XapiError, handler
-from ..wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -57,8 +55,6 @@ __all__ = ["FAULTS", "add_backup", "backup_zip", "control_endpoint", "publish_ba
 
 DEFAULT_BACKUP_DELAY = 2.0
 FAULTS = ("fail", "never", "corrupt", "oversize")
-#: Fault entries held at once (each is one backup's outcome).
-MAX_FAULTS = 100
 _DN_SETS = ("Users", "Groups", "Queues", "RingGroups", "Receptionists", "Trunks")
 MAX_EXTRA_BYTES = 256 << 20
 _SECRETS = ("AuthPassword", "AccessPassword", "VMPIN", "DeskphonePassword", "Password")
@@ -161,11 +157,6 @@ def publish_backups(state: AppState) -> None:
         )
 
 
-def _next_fault(state: AppState) -> str | None:
-    faults: list[str] = state.extra.setdefault("backup_faults", [])
-    return faults.pop(0) if faults else None
-
-
 @handler("Backup")
 def start_backup(ctx: RequestContext) -> Reply:
     """Start a backup; it is listed once ``backup_delay`` seconds have passed."""
@@ -173,7 +164,7 @@ def start_backup(ctx: RequestContext) -> Reply:
     created_dt = datetime.now(UTC).replace(microsecond=0)
     created = created_dt.isoformat().replace("+00:00", "Z")
     name = backup_name(desc, f"backup-{created_dt:%Y%m%d-%H%M%S}")
-    fault = _next_fault(ctx.state)
+    fault = QUEUE.pop(ctx.state)
     if fault == "fail":
         raise XapiError(500, "Backup failed: not enough disk space (emulator fault).")
     if fault == "never":
@@ -234,37 +225,11 @@ def restore_backup(ctx: RequestContext) -> Reply:
     return Reply.no_content()
 
 
-def _problem(rule: Any) -> str:
-    if not isinstance(rule, dict) or set(rule) - {"outcome", "times"}:
-        return 'send {"outcome": "fail"|"never"|"corrupt"|"oversize", "times": N}'
-    if rule.get("outcome") not in FAULTS:
-        return f"'outcome' must be one of {', '.join(FAULTS)}"
-    times = rule.get("times", 1)
-    if isinstance(times, bool) or not isinstance(times, int) or not 1 <= times <= MAX_FAULTS:
-        return f"'times' must be an integer 1..{MAX_FAULTS}"
-    return ""
+#: What the next backups do instead of succeeding (``/emulator/backups``).
+QUEUE = OutcomeQueue("backup_faults", "backup", FAULTS)
 
 
 async def control_endpoint(state: AppState, request: Request) -> Response:
     """``/emulator/backups``: ``POST {"outcome": "corrupt", "times": 1}`` makes the next
     backup(s) come out that way; ``GET`` lists what is queued; ``DELETE`` clears it."""
-    from starlette.responses import Response
-
-    if (denied := control_denied(state, request)) is not None:
-        return denied
-    faults: list[str] = state.extra.setdefault("backup_faults", [])
-    if request.method == "DELETE":
-        faults.clear()
-        return Response(status_code=204)
-    if request.method == "POST":
-        try:
-            rule = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
-            problem = _problem(rule)
-        except (BodyTooLarge, ValueError):
-            problem = "the body is not a small JSON object"
-        if not problem and len(faults) + rule.get("times", 1) > MAX_FAULTS:
-            problem = f"at most {MAX_FAULTS} outcomes may be queued; DELETE them first"
-        if problem:
-            return json_response(400, {"error": f"Bad backup fault: {problem}."}, OAUTH_JSON)
-        faults.extend([rule["outcome"]] * rule.get("times", 1))
-    return json_response(200, {"next": list(faults)}, OAUTH_JSON)
+    return await QUEUE.endpoint(state, request)

@@ -1,12 +1,11 @@
-"""XAPI answers for what health checks read: services, updates, backup settings and the
-repository; the demo's healthy security settings and certificate are seeded here.
+"""XAPI answers for what health checks read: services, backup settings and the
+repository (updates: :mod:`.updates`); the demo's healthy security settings and certificate are seeded here.
 
 The model (and ``/emulator/pbx-health``, which changes it) is :mod:`..healthmodel`.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..healthmodel import SERVICES, backup_settings, model, set_certificate
@@ -102,50 +101,6 @@ def list_services(ctx: RequestContext) -> Reply:
         for i, (name, display) in enumerate(SERVICES)
     ]
     return ctx.collection(rows, len(rows))
-
-
-@handler("GetUpdates")
-def get_updates(ctx: RequestContext) -> Reply:
-    h = model(ctx.state)["updates"]
-    build = ctx.state.config.build
-    lic = ctx.state.singleton("LicenseStatus") if "LicenseStatus" in ctx.state.singletons else {}
-    maint = lic.get("MaintenanceExpiresAt")
-    entries = [
-        {
-            "Category": "3CX",
-            "Name": "3CX Phone System",
-            "Description": "The PBX itself.",
-            "DescriptionLink": "https://www.3cx.com/blog/change-log/",
-            "Guid": None,
-            "HasExtraDetails": False,
-            "Ignore": False,
-            "Image": "",
-            "UpdateType": None,
-            "LocalVersion": build,
-            "ServerVersion": h["offered"] or build,
-            "OutOfDate": h["offered"] is not None,
-        }
-    ]
-    for i in range(int(h["other"])):
-        entries.append(
-            {
-                **entries[0],
-                "Category": "Phones",
-                "Name": f"Phone firmware {i + 1}",
-                "LocalVersion": "1.0",
-                "ServerVersion": "1.1",
-                "OutOfDate": True,
-            }
-        )
-    expired = isinstance(maint, str) and maint < iso(now())
-    return Reply.json(
-        {
-            "Entries": entries,
-            "IsMaintananceExpired": expired,
-            "Key": None,
-            "LastSuccessfulUpdate": iso((now() - timedelta(days=12)).replace(microsecond=0)),
-        }
-    )
 
 
 @handler("GetBackupSettings")
