@@ -142,7 +142,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
     "tcxkit.airflow": (
         "tcxkit.fleet", "tcxkit.state", "tcxkit.health", "tcxkit.backups", "tcxkit.exports",
-        "tcxkit.recordings", "tcxkit.storage",
+        "tcxkit.recordings", "tcxkit.storage", "tcxkit.updates",
     ),
     "tcxkit.fleet": (),
     "tcxkit.state": (),

@@ -39,10 +39,12 @@ def mapped_xcom(dag_run: Any, task_id: str, map_index: int) -> Any:
 
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Three demo PBXs whose backups are listed 0.2 s after they start."""
+    """Three demo PBXs whose backups are listed 0.2 s after they start, offered the next
+    build (an install takes them away for 0.2 s)."""
     from tcxkit.emulator import EmulatorConfig
 
-    config = EmulatorConfig(data="demo", options={"backup_delay": 0.2})
+    options = {"backup_delay": 0.2, "offer_update": "next", "update_downtime": 0.2}
+    config = EmulatorConfig(data="demo", options=options)
     with fleet_connections(CONNS, tmp_path_factory.mktemp("ops"), config) as emulated:
         yield emulated
 
@@ -248,3 +250,46 @@ def test_refusals_name_the_fix_and_never_echo_a_secret(
     with pytest.raises(ThreeCXPermanentError) as exc:
         secret.execute(_context(day, day.add(days=1)))
     assert "holds a password" in str(exc.value) and "hunter2" not in str(exc.value)
+
+
+def _version(emu: Any) -> str:
+    with Client(emu.url, emu.client_id, emu.client_secret, token_cache=False) as c:
+        return str(c.call("GetSystemStatus")["Version"])
+
+
+def test_update_rollout_canary_first_then_batches_stopping_at_a_failure(
+    airflow_db: None, fleet: Any, load_dag: Any, tmp_path: Path
+) -> None:
+    from tcxkit.backups import read_entries
+    from tcxkit.storage import open_storage
+
+    before = [_version(emu) for emu in fleet.instances]
+    bad = fleet.instances[1]  # its install fails: the PBX comes back on the old build
+    r = httpx.post(bad.url + "/emulator/updates", json={"outcome": "fail"}, auth=bad.control_auth)
+    assert r.status_code == 200, r.text
+    os.environ.update(
+        TCXKIT_UPDATE_FLEET=",".join(CONNS), TCXKIT_UPDATE_CANARY="1", TCXKIT_UPDATE_BATCH="1"
+    )
+    try:
+        dag = load_dag(EXAMPLES / "threecx_fleet_update.py", "threecx_fleet_update")
+        assert list(dag.task_dict) == ["canary.update", "batch_1.update", "batch_2.update"]
+        for task in dag.task_dict.values():  # a failed install is found within seconds here
+            task.partial_kwargs["wait"] = 5.0
+        store = tmp_path / "store"
+        run = dag.test(run_conf={"target": str(store), "window": "", "version": ""})
+    finally:
+        for name in ("TCXKIT_UPDATE_FLEET", "TCXKIT_UPDATE_CANARY", "TCXKIT_UPDATE_BATCH"):
+            os.environ.pop(name, None)
+    assert task_states(run) == {
+        "canary.update[0]": "success",
+        "batch_1.update[0]": "failed",
+        "batch_2.update[0]": "upstream_failed",  # not attempted
+    }
+    canary = mapped_xcom(run, "canary.update", 0)
+    assert canary["status"] == "updated" and canary["installed"] == before[0]
+    after = [_version(emu) for emu in fleet.instances]
+    assert after[0] == canary["release"] != before[0]
+    assert after[1:] == before[1:]  # the failed PBX came back on its build; pbx03 untouched
+    entries = {e.pbx: e for e in read_entries(open_storage(str(store)))}
+    assert sorted(entries) == ["threecx_pbx01", "threecx_pbx02"]  # a backup before each install
+    assert canary["backup"] == entries["threecx_pbx01"].key

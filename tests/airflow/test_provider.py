@@ -67,6 +67,7 @@ def test_operator_and_sensor_modules_are_declared() -> None:
         ThreeCXHealthCheckOperator,
         ThreeCXRecordingsArchiveOperator,
         ThreeCXStatePlanOperator,
+        ThreeCXUpdateOperator,
     )
 
     assert info["operators"][0]["python-modules"] == [
@@ -76,6 +77,7 @@ def test_operator_and_sensor_modules_are_declared() -> None:
         ThreeCXBackupOperator.__module__,
         ThreeCXCallsExportOperator.__module__,
         ThreeCXRecordingsArchiveOperator.__module__,
+        ThreeCXUpdateOperator.__module__,
     ]
     from tcxkit.airflow import ThreeCXEventSensor, ThreeCXEventTrigger
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .recordings import ThreeCXRecordingsArchiveOperator
     from .sensors import ThreeCXSensor
     from .state import ThreeCXStateApplyOperator, ThreeCXStatePlanOperator
+    from .updates import ThreeCXUpdateOperator
 
 __all__ = [
     "CONN_TYPE",
@@ -37,6 +38,7 @@ __all__ = [
     "ThreeCXSensor",
     "ThreeCXStateApplyOperator",
     "ThreeCXStatePlanOperator",
+    "ThreeCXUpdateOperator",
     "get_provider_info",
 ]
 
@@ -115,6 +117,7 @@ def get_provider_info() -> dict[str, Any]:
                     "tcxkit.airflow.backups",
                     "tcxkit.airflow.exports",
                     "tcxkit.airflow.recordings",
+                    "tcxkit.airflow.updates",
                 ],
             }
         ],
@@ -159,6 +162,7 @@ _LAZY = {
     "ThreeCXBackupOperator": "backups",
     "ThreeCXCallsExportOperator": "exports",
     "ThreeCXRecordingsArchiveOperator": "recordings",
+    "ThreeCXUpdateOperator": "updates",
     "ThreeCXEventSensor": "events",
     "ThreeCXEventTrigger": "events",
     "ThreeCXHook": "hooks",
