@@ -42,7 +42,7 @@ fi
 # celery 5.7 dropped celery.backends.database.retry, which the Celery provider (3.26) imports.
 "$uv" pip install --quiet --python "$venv/bin/python" \
     "$spec" \
-    -e "$root[emulator,state]" \
+    -e "$root[emulator,state,postgres]" \
     "apache-airflow-providers-celery" "celery<5.7" "psycopg2-binary" "asyncpg" \
     "pytest>=8" "pytest-asyncio>=0.23"
 

@@ -52,7 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: (blocks run, blocks marked not run) per file: a changed count is a reviewed change.
 COUNTS = {
     "README.md": (1, 1),
-    "docs/airflow.md": (0, 12),
+    "docs/airflow.md": (0, 16),
     "docs/backups.md": (4, 2),
     "docs/cli.md": (3, 0),
     "docs/client.md": (5, 2),

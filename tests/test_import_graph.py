@@ -140,7 +140,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "tcxkit.recordings", "tcxkit.updates",
     ),
     "tcxkit.mcp": ("tcxkit.fleet", "tcxkit.state"),
-    "tcxkit.airflow": ("tcxkit.fleet", "tcxkit.state", "tcxkit.health"),
+    "tcxkit.airflow": (
+        "tcxkit.fleet", "tcxkit.state", "tcxkit.health", "tcxkit.backups", "tcxkit.exports",
+        "tcxkit.recordings", "tcxkit.storage", "tcxkit.updates",
+    ),
     "tcxkit.fleet": (),
     "tcxkit.state": (),
     "tcxkit.exports": (),

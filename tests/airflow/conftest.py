@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +96,31 @@ def _load_dag(path: Path, dag_id: str) -> Any:
 def load_dag() -> Any:
     """``load_dag(path, dag_id)``: a DAG object from a file of a configured bundle."""
     return _load_dag
+
+
+@contextmanager
+def fleet_connections(conns: list[str], folder: Path, config: Any = None) -> Iterator[Any]:
+    """``len(conns)`` demo PBXs on one emulator server, one ``threecx`` connection each
+    (``AIRFLOW_CONN_<ID>``, removed afterwards); yields the running fleet."""
+    from tcxkit.emulator import EmulatorConfig
+    from tcxkit.emulator.fleet import running_fleet
+
+    base = config or EmulatorConfig(data="demo")
+    with running_fleet(len(conns), folder / "fleet.toml", base) as emulated:
+        names = []
+        for conn, emu in zip(conns, emulated.instances, strict=True):
+            name = f"AIRFLOW_CONN_{conn.upper()}"
+            os.environ[name] = json.dumps(
+                {
+                    "conn_type": "threecx",
+                    "host": emu.url,
+                    "login": emu.client_id,
+                    "password": emu.client_secret,
+                }
+            )
+            names.append(name)
+        try:
+            yield emulated
+        finally:
+            for name in names:
+                os.environ.pop(name, None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import pytest
 from test_examples import task_states
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, fleet_connections
 
 CONNS = ["threecx_pbx01", "threecx_pbx02", "threecx_pbx03"]
 
@@ -19,26 +17,8 @@ CONNS = ["threecx_pbx01", "threecx_pbx02", "threecx_pbx03"]
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Three demo PBXs on one emulator server, one Airflow connection each."""
-    from tcxkit.emulator import EmulatorConfig
-    from tcxkit.emulator.fleet import running_fleet
-
-    inventory = tmp_path_factory.mktemp("fleet") / "fleet.toml"
-    with running_fleet(3, inventory, EmulatorConfig(data="demo")) as emulated:
-        names = []
-        for conn, emu in zip(CONNS, emulated.instances, strict=True):
-            name = f"AIRFLOW_CONN_{conn.upper()}"
-            os.environ[name] = json.dumps(
-                {
-                    "conn_type": "threecx",
-                    "host": emu.url,
-                    "login": emu.client_id,
-                    "password": emu.client_secret,
-                }
-            )
-            names.append(name)
+    with fleet_connections(CONNS, tmp_path_factory.mktemp("fleet")) as emulated:
         yield emulated
-        for name in names:
-            os.environ.pop(name, None)
 
 
 def _conf(state_file: Path | str, conns: list[str] = CONNS) -> dict[str, Any]:

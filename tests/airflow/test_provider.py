@@ -61,12 +61,23 @@ def test_connection_form_fields_and_behaviour() -> None:
 
 def test_operator_and_sensor_modules_are_declared() -> None:
     info = get_provider_info()
-    from tcxkit.airflow import ThreeCXHealthCheckOperator, ThreeCXStatePlanOperator
+    from tcxkit.airflow import (
+        ThreeCXBackupOperator,
+        ThreeCXCallsExportOperator,
+        ThreeCXHealthCheckOperator,
+        ThreeCXRecordingsArchiveOperator,
+        ThreeCXStatePlanOperator,
+        ThreeCXUpdateOperator,
+    )
 
     assert info["operators"][0]["python-modules"] == [
         ThreeCXOperator.__module__,
         ThreeCXStatePlanOperator.__module__,
         ThreeCXHealthCheckOperator.__module__,
+        ThreeCXBackupOperator.__module__,
+        ThreeCXCallsExportOperator.__module__,
+        ThreeCXRecordingsArchiveOperator.__module__,
+        ThreeCXUpdateOperator.__module__,
     ]
     from tcxkit.airflow import ThreeCXEventSensor, ThreeCXEventTrigger
 

@@ -13,7 +13,6 @@ measures speed and memory at that size.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,9 @@ import pytest
 from tcxkit import Client
 from tcxkit.emulator.config import EmulatorConfig
 from tcxkit.emulator.server import running
+from tests.calltruth import truth, truth_legs
+
+__all__ = ["CAP", "SCALE", "fault", "period", "truth", "truth_legs"]
 
 #: Legs added; ``TCX_EXPORT_SCALE=100000`` runs the same tests at the issue's full size.
 SCALE = int(os.environ.get("TCX_EXPORT_SCALE") or 20_000)
@@ -84,38 +86,6 @@ def period() -> tuple[datetime, datetime]:
     return end - timedelta(days=29), end
 
 
-def truth(emu: Any, start: datetime, end: datetime) -> dict[int, list[int]]:
-    """Straight from the emulator's table: each call begun in [start, end) (its Indent-0
-    leg) with every one of its legs' SegmentIds, wherever they fall."""
-    table = emu.state.extra["call_log"].table
-    rows = emu.state.store.execute(
-        "SELECT json_extract(data, '$.CallId'), json_extract(data, '$.SegmentId'), "
-        f"json_extract(data, '$.StartTime'), json_extract(data, '$.Indent') FROM \"{table}\""
-    )
-    legs: dict[int, list[int]] = defaultdict(list)
-    begun: set[int] = set()
-    lo, hi = _z(start), _z(end)
-    for call, seg, at, indent in rows:
-        legs[call].append(seg)
-        if indent == 0 and lo <= at < hi:
-            begun.add(call)
-    return {c: sorted(legs[c]) for c in begun}
-
-
-def truth_legs(emu: Any, start: datetime, end: datetime) -> list[int]:
-    table = emu.state.extra["call_log"].table
-    rows = emu.state.store.execute(
-        f"SELECT json_extract(data, '$.SegmentId') FROM \"{table}\" "
-        "WHERE json_extract(data, '$.StartTime') >= ? AND json_extract(data, '$.StartTime') < ?",
-        (_z(start), _z(end)),
-    )
-    return sorted(r[0] for r in rows)
-
-
-def _z(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def fault(emu: Any, **rule: Any) -> None:
     import httpx
 
@@ -124,49 +94,8 @@ def fault(emu: Any, **rule: Any) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
-    """A private PostgreSQL server (Debian's, as the Airflow tests start it: as the
-    ``postgres`` user, trust auth on 127.0.0.1); yields its URL."""
-    import shutil
-    import subprocess
-    import tempfile
+    """A private PostgreSQL server (tests/pgserver.py); yields its URL."""
+    from tests.pgserver import running_postgres
 
-    from tests.airflow.airflow_cluster import free_port, port_open, postgres_bin, wait_for
-
-    # Under /tmp itself: pytest's own temporary tree is private to root (0700), and the
-    # server runs as the postgres user.
-    root = Path(tempfile.mkdtemp(prefix="tcxkit-exports-pg-"))
-    root.chmod(0o755)
-    data = root / "data"
-    data.mkdir()
-    shutil.chown(data, "postgres", "postgres")
-    as_pg: dict[str, Any] = {"user": "postgres", "group": "postgres", "extra_groups": []}
-    pg = postgres_bin()
-    subprocess.run(
-        [str(pg / "initdb"), "-D", str(data), "-U", "cdr", "--auth=trust", "-E", "UTF8"],
-        check=True, capture_output=True, cwd=data, **as_pg,
-    )  # fmt: skip
-    port = free_port()
-    argv = [str(pg / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1",
-            "-c", f"port={port}", "-c", f"unix_socket_directories={data}", "-c", "fsync=off"]  # fmt: skip
-    log = root / "postgres.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, cwd=data, start_new_session=True,
-            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, **as_pg,
-        )  # fmt: skip
-    try:
-        wait_for(lambda: port_open(port), "PostgreSQL", 30, [("postgres", proc, str(log))])
-
-        def created() -> bool:
-            done = subprocess.run(
-                [str(pg / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "cdr", "cdr"],
-                capture_output=True,
-            )
-            return done.returncode == 0 or b"already exists" in done.stderr
-
-        wait_for(created, "the cdr database", 30, [("postgres", proc, str(log))])
-        yield f"postgresql://cdr@127.0.0.1:{port}/cdr"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        shutil.rmtree(root, ignore_errors=True)
+    with running_postgres() as url:
+        yield url

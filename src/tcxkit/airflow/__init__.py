@@ -14,23 +14,31 @@ from .._lazy import lazy_attributes
 from .._version import __version__
 
 if TYPE_CHECKING:
+    from .backups import ThreeCXBackupOperator
     from .events import ThreeCXEventSensor, ThreeCXEventTrigger
+    from .exports import ThreeCXCallsExportOperator
     from .health import ThreeCXHealthCheckOperator
     from .hooks import ThreeCXHook
     from .operators import ThreeCXOperator
+    from .recordings import ThreeCXRecordingsArchiveOperator
     from .sensors import ThreeCXSensor
     from .state import ThreeCXStateApplyOperator, ThreeCXStatePlanOperator
+    from .updates import ThreeCXUpdateOperator
 
 __all__ = [
     "CONN_TYPE",
+    "ThreeCXBackupOperator",
+    "ThreeCXCallsExportOperator",
     "ThreeCXEventSensor",
     "ThreeCXEventTrigger",
     "ThreeCXHealthCheckOperator",
     "ThreeCXHook",
     "ThreeCXOperator",
+    "ThreeCXRecordingsArchiveOperator",
     "ThreeCXSensor",
     "ThreeCXStateApplyOperator",
     "ThreeCXStatePlanOperator",
+    "ThreeCXUpdateOperator",
     "get_provider_info",
 ]
 
@@ -106,6 +114,10 @@ def get_provider_info() -> dict[str, Any]:
                     "tcxkit.airflow.operators",
                     "tcxkit.airflow.state",
                     "tcxkit.airflow.health",
+                    "tcxkit.airflow.backups",
+                    "tcxkit.airflow.exports",
+                    "tcxkit.airflow.recordings",
+                    "tcxkit.airflow.updates",
                 ],
             }
         ],
@@ -147,6 +159,10 @@ def get_provider_info() -> dict[str, Any]:
 
 
 _LAZY = {
+    "ThreeCXBackupOperator": "backups",
+    "ThreeCXCallsExportOperator": "exports",
+    "ThreeCXRecordingsArchiveOperator": "recordings",
+    "ThreeCXUpdateOperator": "updates",
     "ThreeCXEventSensor": "events",
     "ThreeCXEventTrigger": "events",
     "ThreeCXHook": "hooks",

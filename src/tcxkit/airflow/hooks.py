@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from ..config import FALSE_WORDS, TRUE_WORDS, parse_bool, tls_verify
@@ -20,7 +21,9 @@ from ..errors import ConfigurationError, TcxError
 from ._compat import BaseHook
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..client import AsyncClient, Client
+
+T = TypeVar("T")
 
 __all__ = ["ThreeCXHook", "clear_client_cache", "connection_settings"]
 
@@ -213,6 +216,25 @@ class ThreeCXHook(BaseHook):
         if stale is not None:
             stale.close()
         return client
+
+    def run_async(self, work: Callable[[AsyncClient], Awaitable[T]], **client_args: Any) -> T:
+        """``await work(client)`` on one ``AsyncClient`` of this connection, from a sync task.
+
+        For the operators that run a core coroutine on one PBX (backups, exports,
+        recordings): one client and one event loop for the task, through the core's one
+        sync bridge (:mod:`tcxkit.fleet.bridge`). ``client_args`` override the connection's
+        settings (an export runs with ``retries=0``: it shrinks its window instead).
+        """
+        from ..client import AsyncClient
+        from ..fleet.bridge import run_sync
+
+        settings = {**self.settings(), **client_args}
+
+        async def run() -> T:
+            async with AsyncClient(**settings) as client:
+                return await work(client)
+
+        return run_sync(run)
 
     def call(self, action: str, **params: Any) -> Any:
         """Shortcut for ``get_conn().call(action, **params)``."""

@@ -61,7 +61,17 @@ class PostgresSink(TableSink):
     mark = "%s"
     decode = staticmethod(lambda state: state)  # psycopg already decodes jsonb
 
-    def __init__(self, url: str, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
+    def __init__(
+        self,
+        url: str,
+        export_key: str,
+        *,
+        pbx: str,
+        resume: bool,
+        legs_only: bool,
+        password: str | None = None,
+    ):
+        """``password``: from a secret store (an Airflow connection), never a command line."""
         if urlsplit(url).password:
             raise UsageError(
                 "The PostgreSQL URL holds a password, which would show in the process list.",
@@ -75,7 +85,8 @@ class PostgresSink(TableSink):
                 hint="Install the extra: pip install 'tcxkit[postgres]'.",
             ) from None
         try:
-            self.db = psycopg.connect(url, autocommit=False)
+            extra = {"password": password} if password else {}
+            self.db = psycopg.connect(url, autocommit=False, **extra)
         except psycopg.Error as exc:  # its text names host and user, never a password
             raise UsageError(
                 f"Cannot open the PostgreSQL database: {str(exc).splitlines()[0]}.",

@@ -396,10 +396,16 @@ def open_sink(
     pbx: str,
     out: IO[str] | None = None,
     default_fmt: str = "jsonl",
+    password: str | None = None,
 ) -> Sink:
     """The sink ``into`` names (:func:`parse_target`): a file, ``DIR.parquet``,
-    ``sqlite:///PATH``, ``postgresql://...``, or None for ``out`` (standard output)."""
+    ``sqlite:///PATH``, ``postgresql://...``, or None for ``out`` (standard output).
+
+    ``password``: PostgreSQL's, when it comes from a secret store rather than the
+    environment (``PGPASSWORD``, ``~/.pgpass``); refused for any other sink."""
     target = parse_target(into, fmt, default_fmt)
+    if password is not None and target.kind != "postgresql":
+        raise UsageError("A password is only used with a postgresql:// target.")
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
     if target.kind == "stdout":
         if resume:
@@ -421,7 +427,9 @@ def open_sink(
     if target.kind == "postgresql":
         from .postgres import PostgresSink
 
-        return PostgresSink(target.url, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
+        return PostgresSink(
+            target.url, export_key, pbx=pbx, resume=resume, legs_only=legs_only, password=password
+        )
     try:
         return FileSink(target.path, target.fmt, columns, resume=resume)
     except OSError as exc:

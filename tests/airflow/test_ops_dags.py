@@ -1,0 +1,295 @@
+"""The operations DAGs end to end (#25, #26): fleet backups, the daily CDR export into
+PostgreSQL, the recordings archive -- each run with ``dag.test()`` against the emulator."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pendulum
+import pytest
+from test_examples import task_states
+from test_operators import xcom
+from tests.calltruth import truth
+
+from conftest import EXAMPLES, fleet_connections
+from tcxkit import Client
+from tcxkit.airflow.errors import ThreeCXPermanentError
+
+CONNS = ["threecx_pbx01", "threecx_pbx02", "threecx_pbx03"]
+
+
+def mapped_xcom(dag_run: Any, task_id: str, map_index: int) -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        query = XComModel.get_many(
+            run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id,
+            map_indexes=map_index, key="return_value",
+        )  # fmt: skip
+        row = session.scalars(query).first()
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Three demo PBXs whose backups are listed 0.2 s after they start, offered the next
+    build (an install takes them away for 0.2 s)."""
+    from tcxkit.emulator import EmulatorConfig
+
+    options = {"backup_delay": 0.2, "offer_update": "next", "update_downtime": 0.2}
+    config = EmulatorConfig(data="demo", options=options)
+    with fleet_connections(CONNS, tmp_path_factory.mktemp("ops"), config) as emulated:
+        yield emulated
+
+
+def test_fleet_backup_verifies_each_pbx_and_fails_only_the_bad_one(
+    airflow_db: None, fleet: Any, load_dag: Any, tmp_path: Path
+) -> None:
+    from tcxkit.backups import read_entries, verify_store
+    from tcxkit.storage import open_storage
+
+    bad = fleet.instances[1]  # its next backup is served damaged
+    r = httpx.post(
+        bad.url + "/emulator/backups", json={"outcome": "corrupt"}, auth=bad.control_auth
+    )
+    assert r.status_code == 200, r.text
+    dag = load_dag(EXAMPLES / "threecx_fleet_backup.py", "threecx_fleet_backup")
+    store = tmp_path / "store"
+    run = dag.test(run_conf={"connections": CONNS, "target": str(store)})
+    states = task_states(run)
+    assert {k: v for k, v in states.items() if k.startswith("backup")} == {
+        "backup[0]": "success", "backup[1]": "failed", "backup[2]": "success"
+    }  # fmt: skip
+    assert str(run.state) == "failed"
+
+    entries = sorted(read_entries(open_storage(str(store))), key=lambda e: e.pbx)
+    assert [e.pbx for e in entries] == ["threecx_pbx01", "threecx_pbx03"]
+    assert not (store / "threecx_pbx02").exists()  # nothing unverified is stored
+    assert [c.error for c in verify_store(open_storage(str(store)))] == [None, None]
+    for index, entry in ((0, entries[0]), (2, entries[1])):
+        value = mapped_xcom(run, "backup", index)
+        assert value["status"] == "verified" and value["target"] == str(store)
+        assert {k: value[k] for k in ("pbx", "key", "size", "sha256")} == {
+            "pbx": entry.pbx, "key": entry.key, "size": entry.size, "sha256": entry.sha256
+        }  # fmt: skip
+        data = (store / entry.key).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == entry.sha256 and len(data) == entry.size
+        assert entry.release and entry.members > 0
+    assert mapped_xcom(run, "backup", 1) is None
+
+
+@pytest.fixture(scope="module")
+def warehouse() -> Iterator[str]:
+    """The suite's PostgreSQL server, as the Airflow Postgres connection ``cdr_warehouse``
+    (with a password: trust authentication ignores it, the driver receives it)."""
+    from tests.pgserver import running_postgres
+
+    with running_postgres() as url:
+        parts = httpx.URL(url)
+        os.environ["AIRFLOW_CONN_CDR_WAREHOUSE"] = json.dumps(
+            {"conn_type": "postgres", "host": parts.host, "port": parts.port,
+             "login": "cdr", "password": "warehouse-secret", "schema": "cdr"}
+        )  # fmt: skip
+        try:
+            yield url
+        finally:
+            os.environ.pop("AIRFLOW_CONN_CDR_WAREHOUSE", None)
+
+
+def _tables(url: str) -> tuple[dict[int, list[int]], list[tuple[Any, ...]]]:
+    """The calls (id -> its legs' segment ids) and every row of both tables, as stored."""
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        legs = db.execute(
+            "SELECT call_id, segment_id FROM call_legs WHERE pbx = 'threecx_default'"
+        ).fetchall()
+        calls = db.execute("SELECT call_id FROM calls WHERE pbx = 'threecx_default'").fetchall()
+        rows = db.execute(
+            "SELECT 'c', row_to_json(c)::text FROM calls c UNION ALL "
+            "SELECT 'l', row_to_json(l)::text FROM call_legs l ORDER BY 1, 2"
+        ).fetchall()
+    by_call: dict[int, list[int]] = {c: [] for (c,) in calls}
+    for call, seg in legs:
+        by_call.setdefault(call, []).append(seg)
+    return {c: sorted(s) for c, s in by_call.items()}, rows
+
+
+def test_cdr_export_two_days_equal_the_truth_and_a_rerun_changes_nothing(
+    airflow_db: None, emulator: Any, warehouse: str, load_dag: Any
+) -> None:
+    dag = load_dag(EXAMPLES / "threecx_cdr_export.py", "threecx_cdr_export")
+    today = pendulum.today("UTC")  # the demo PBX has calls on each of the last 28 days
+    first = dag.test(logical_date=today.subtract(days=1))  # [day before yesterday, yesterday)
+    second = dag.test(logical_date=today)  # [yesterday, today)
+    for run in (first, second):
+        assert str(run.state) == "success", task_states(run)
+    one, two = mapped_xcom(first, "export_calls", 0), mapped_xcom(second, "export_calls", 0)
+    assert one["to"] == two["from"] == today.subtract(days=1).isoformat()
+    assert one["rows"] > 0 and two["rows"] > 0 and one["windows"] >= 1
+    assert one["changed"] >= one["rows"]  # every call and leg was new
+
+    stored, rows = _tables(warehouse)
+    expected = truth(emulator, today.subtract(days=2), today)
+    assert stored == expected  # each call once, with every one of its legs
+    assert one["rows"] + two["rows"] == len(expected)
+
+    again = dag.test(logical_date=today)  # the same interval (cleared and re-run)
+    assert str(again.state) == "success", task_states(again)
+    value = mapped_xcom(again, "export_calls", 0)
+    assert value["rows"] == two["rows"] and value["changed"] == 0 and not value["resumed"]
+    assert _tables(warehouse)[1] == rows
+
+    from tcxkit.airflow.exports import postgres_target
+
+    # The connection's password goes to the driver only: never in the URL or the XCom value.
+    assert postgres_target("cdr_warehouse") == (warehouse, "warehouse-secret")
+    assert "warehouse-secret" not in json.dumps([one, two, value])
+
+
+@pytest.fixture
+def recorded_day(emulator: Any) -> tuple[pendulum.DateTime, int]:
+    """The end of a UTC day on which the demo PBX has recordings, and the day's first one."""
+    with Client(emulator.url, emulator.client_id, emulator.client_secret, token_cache=False) as c:
+        rows = c.paginate("ListRecording", orderby="StartTime", select=["Id", "StartTime"])
+        first = next(iter(rows))
+    return pendulum.parse(first["StartTime"]).start_of("day").add(days=1), first["Id"]
+
+
+def test_recordings_archive_stores_the_days_recordings_once(
+    airflow_db: None,
+    emulator: Any,
+    load_dag: Any,
+    recorded_day: Any,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    dag = load_dag(EXAMPLES / "threecx_recordings_archive.py", "threecx_recordings_archive")
+    end, broken = recorded_day
+    store = tmp_path / "recordings"
+    path = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={broken})"
+    rule = {"path": path, "status": 404, "times": 1}
+    assert httpx.post(emulator.url + "/emulator/faults", json=rule, auth=emulator.control_auth)
+    failed = dag.test(logical_date=end, run_conf={"target": str(store)})
+    assert task_states(failed) == {"archive_recordings[-1]": "failed"}
+    assert not list(store.rglob(f"*_rec{broken}_*"))  # the others are in, this one is not
+    held = len(list(store.rglob("*.wav")))
+    log = "".join(capfd.readouterr())
+    assert f"threecx_default: recording {broken}: " in log
+    assert f"1 of {held + 1} recordings of threecx_default were not archived" in log
+
+    run = dag.test(logical_date=end, run_conf={"target": str(store)})
+    assert str(run.state) == "success", task_states(run)
+    row = xcom(run, "archive_recordings")
+    assert row["status"] == "complete" and (row["archived"], row["present"]) == (1, held)
+
+    day = end.subtract(days=1)
+    wavs = sorted(store.rglob("*.wav"))
+    assert len(wavs) == row["recordings"] == held + 1
+    for wav in wavs:
+        assert wav.parent == store / "threecx_default" / f"{day:%Y-%m-%d}"
+        entry = json.loads(wav.with_name(wav.name + ".json").read_text())
+        data = wav.read_bytes()
+        assert data[:4] == b"RIFF" and entry["size"] == len(data)
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest()
+        assert entry["call"]["StartTime"].startswith(f"{day:%Y-%m-%d}")
+
+    again = dag.test(logical_date=end, run_conf={"target": str(store)})
+    assert str(again.state) == "success", task_states(again)
+    row2 = xcom(again, "archive_recordings")
+    assert (row2["archived"], row2["present"]) == (0, held + 1)
+    assert sorted(store.rglob("*.wav")) == wavs
+
+
+def _context(start: Any, end: Any) -> dict[str, Any]:
+    return {"data_interval_start": start, "data_interval_end": end}
+
+
+def test_refusals_name_the_fix_and_never_echo_a_secret(
+    airflow_db: None, emulator: Any, tmp_path: Path
+) -> None:
+    from tcxkit.airflow import (
+        ThreeCXBackupOperator,
+        ThreeCXCallsExportOperator,
+        ThreeCXRecordingsArchiveOperator,
+    )
+    from tcxkit.errors import UsageError
+
+    with pytest.raises(ThreeCXPermanentError) as exc:
+        ThreeCXBackupOperator(task_id="b", target="sftp://me:hunter2@host/x").execute({})
+    assert "carries a credential" in str(exc.value) and "hunter2" not in str(exc.value)
+
+    os.environ["AIRFLOW_CONN_BAD_STORE"] = json.dumps(
+        {"conn_type": "generic", "extra": {"PASSWORD": "hunter2"}}
+    )
+    try:
+        op = ThreeCXRecordingsArchiveOperator(
+            task_id="r", target=str(tmp_path), storage_conn_id="bad_store"
+        )
+        with pytest.raises(ThreeCXPermanentError) as exc:
+            op.execute(_context(pendulum.datetime(2026, 1, 1), pendulum.datetime(2026, 1, 2)))
+    finally:
+        os.environ.pop("AIRFLOW_CONN_BAD_STORE")
+    assert "Connection 'bad_store': extra 'PASSWORD' is not a storage variable." in str(exc.value)
+    assert "hunter2" not in str(exc.value)
+
+    with pytest.raises(UsageError, match="give exactly one of into= and postgres_conn_id="):
+        ThreeCXCallsExportOperator(task_id="e")
+    export = ThreeCXCallsExportOperator(task_id="e", into=str(tmp_path / "calls.jsonl"))
+    day = pendulum.datetime(2026, 1, 1)
+    with pytest.raises(ThreeCXPermanentError, match="this run's data interval is empty"):
+        export.execute(_context(day, day))
+    secret = ThreeCXCallsExportOperator(task_id="e", into="postgresql://cdr:hunter2@db/cdr")
+    with pytest.raises(ThreeCXPermanentError) as exc:
+        secret.execute(_context(day, day.add(days=1)))
+    assert "holds a password" in str(exc.value) and "hunter2" not in str(exc.value)
+
+
+def _version(emu: Any) -> str:
+    with Client(emu.url, emu.client_id, emu.client_secret, token_cache=False) as c:
+        return str(c.call("GetSystemStatus")["Version"])
+
+
+def test_update_rollout_canary_first_then_batches_stopping_at_a_failure(
+    airflow_db: None, fleet: Any, load_dag: Any, tmp_path: Path
+) -> None:
+    from tcxkit.backups import read_entries
+    from tcxkit.storage import open_storage
+
+    before = [_version(emu) for emu in fleet.instances]
+    bad = fleet.instances[1]  # its install fails: the PBX comes back on the old build
+    r = httpx.post(bad.url + "/emulator/updates", json={"outcome": "fail"}, auth=bad.control_auth)
+    assert r.status_code == 200, r.text
+    os.environ.update(
+        TCXKIT_UPDATE_FLEET=",".join(CONNS), TCXKIT_UPDATE_CANARY="1", TCXKIT_UPDATE_BATCH="1"
+    )
+    try:
+        dag = load_dag(EXAMPLES / "threecx_fleet_update.py", "threecx_fleet_update")
+        assert list(dag.task_dict) == ["canary.update", "batch_1.update", "batch_2.update"]
+        for task in dag.task_dict.values():  # a failed install is found within seconds here
+            task.partial_kwargs["wait"] = 5.0
+        store = tmp_path / "store"
+        run = dag.test(run_conf={"target": str(store), "window": "", "version": ""})
+    finally:
+        for name in ("TCXKIT_UPDATE_FLEET", "TCXKIT_UPDATE_CANARY", "TCXKIT_UPDATE_BATCH"):
+            os.environ.pop(name, None)
+    assert task_states(run) == {
+        "canary.update[0]": "success",
+        "batch_1.update[0]": "failed",
+        "batch_2.update[0]": "upstream_failed",  # not attempted
+    }
+    canary = mapped_xcom(run, "canary.update", 0)
+    assert canary["status"] == "updated" and canary["installed"] == before[0]
+    after = [_version(emu) for emu in fleet.instances]
+    assert after[0] == canary["release"] != before[0]
+    assert after[1:] == before[1:]  # the failed PBX came back on its build; pbx03 untouched
+    entries = {e.pbx: e for e in read_entries(open_storage(str(store)))}
+    assert sorted(entries) == ["threecx_pbx01", "threecx_pbx02"]  # a backup before each install
+    assert canary["backup"] == entries["threecx_pbx01"].key
