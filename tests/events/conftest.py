@@ -82,7 +82,9 @@ class Pbx:
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
     # Backups are listed as soon as they are made (a PBX takes a while: the poll waits).
-    with running(own_config(data="demo", options={"backup_delay": 0})) as emu:
+    with running(
+        own_config(data="demo", options={"backup_delay": 0, "time_zone": "Pacific/Honolulu"})
+    ) as emu:
         yield Pbx(emu)
 
 

@@ -22,6 +22,9 @@ store, :class:`~tcxkit.events.AsyncWatcher`) in the triggerer with a
   file of its own.
 
 Only data travels to the triggerer: the connection id, the event types and plain options.
+The trigger never runs SQLite on the triggerer's event loop (which every other trigger
+shares): the store is opened, read, acknowledged and closed in a worker thread, and the
+watcher commits its polls there too (:class:`~tcxkit.events.AsyncWatcher`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import TcxError, UsageError
-from ..events.model import EVENT_TYPES
+from ..events.model import parse_types
 from ._compat import AirflowException, BaseSensorOperator, TriggerEvent
 from .errors import ThreeCXPermanentError, to_airflow_error
 from .hooks import ThreeCXHook
@@ -56,17 +59,9 @@ AFTER_MARGIN = timedelta(seconds=5)
 
 
 def _types(value: str | Sequence[str]) -> list[str]:
-    """Event types as a sorted list; unknown ones refused at DAG parse time."""
-    found = [value] if isinstance(value, str) else list(value)
-    unknown = sorted(set(found) - set(EVENT_TYPES))
-    if not found or unknown:
-        raise UsageError(
-            f"Unknown event type {', '.join(map(repr, unknown))}."
-            if unknown
-            else "Name at least one event type.",
-            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
-        )
-    return sorted(set(found))
+    """Event types as a sorted list (the default consumer's name, so its cursor file,
+    derives from it); unknown ones refused at DAG parse time, by the core's one check."""
+    return sorted(parse_types(value, at_least_one=True))
 
 
 def default_cursor(threecx_conn_id: str, consumer: str) -> str:
@@ -113,6 +108,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         self.consumer = consumer or "airflow:" + ",".join(self.types)
         self.cursor = cursor
         self.interval = interval
+        self._acking: asyncio.Future[None] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -179,7 +175,9 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     if self.once:
                         return
         finally:
-            store.close()
+            if self._acking is not None:
+                await asyncio.gather(self._acking, return_exceptions=True)
+            await asyncio.to_thread(store.close)
 
     async def _events(self, watcher: Any, store: Any) -> AsyncIterator[TriggerEvent]:
         """Poll what is due; hand over what the outbox holds, in order, a batch per poll."""
@@ -195,7 +193,9 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     yield self._failure(exc)
                     return
                 self.log.warning("polling %s failed, retrying: %s", self.threecx_conn_id, exc)
-            while pending := store.pending(self.consumer, self.threecx_conn_id, MAX_BATCH):
+            while pending := await asyncio.to_thread(
+                store.pending, self.consumer, self.threecx_conn_id, MAX_BATCH
+            ):
                 events = [event.to_dict() for _, event in pending]
                 for event in events:
                     self.log.info("event %s %s (%s)", event["type"], event["id"], event["time"])
@@ -203,7 +203,14 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     yield TriggerEvent({"status": "event", "event": events[0]})
                     return
                 yield TriggerEvent({"status": "events", "events": events})
-                store.ack(self.consumer, self.threecx_conn_id, pending[-1][0])  # taken
+                # Taken: acknowledged even if the triggerer cancels us during the write
+                # (shielded; run() waits for it before closing the store).
+                self._acking = asyncio.ensure_future(
+                    asyncio.to_thread(
+                        store.ack, self.consumer, self.threecx_conn_id, pending[-1][0]
+                    )
+                )
+                await asyncio.shield(self._acking)
             await asyncio.sleep(max(_TICK, min(watcher.seconds_to_next(), 5.0)))
 
     def _failure(self, exc: TcxError) -> TriggerEvent:
