@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ApiError, UsageError
 from ..pbxzone import zone_steps
 from ..results import records_of
 from .calls import ActiveCallsSource, CallLogSource
@@ -61,6 +62,14 @@ _ZONE_FIX = (
     "Give the PBX's IANA zone (e.g. Europe/London): 3cx events --tz, or "
     "Watcher(..., zone=ZoneInfo(...)); or let the API client read OfficeHours."
 )
+
+
+def _unlearnt(exc: ApiError) -> Exception:
+    """A zone read the PBX refuses (no right, no such resource) is the user's to fix; a
+    PBX that is down stays that error (retried at the sources' pace)."""
+    if exc.status in (403, 404):
+        return UsageError(f"The PBX's time zone could not be learnt: {exc}", hint=_ZONE_FIX)
+    return exc
 
 
 @dataclass
@@ -136,6 +145,8 @@ class Watcher(_Schedule):
                 action, params = steps.send(self.client.call(action, **params))
         except StopIteration as done:
             return done.value[0]  # type: ignore[no-any-return]
+        except ApiError as exc:
+            raise _unlearnt(exc) from None
 
     def poll_all(self) -> int:
         """Poll every source once (``--once``)."""
@@ -175,6 +186,8 @@ class AsyncWatcher(_Schedule):
                 action, params = steps.send(await self.client.call(action, **params))
         except StopIteration as done:
             return done.value[0]  # type: ignore[no-any-return]
+        except ApiError as exc:
+            raise _unlearnt(exc) from None
 
     async def poll_all(self) -> int:
         return sum([await self.poll(s) for s in self.sources])
