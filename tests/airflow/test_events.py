@@ -227,3 +227,27 @@ def test_the_trigger_keeps_sqlite_off_the_triggerers_event_loop(
     used = {name for name, _ in threads}
     assert used >= {"open", "load", "commit", "pending", "ack", "close"}, used
     assert [name for name, ident in threads if ident == loop_thread] == []
+
+
+def test_a_named_zone_is_used_and_an_unknown_one_fails_the_sensor_with_the_fix(
+    pbx: Any, tmp_path: Path
+) -> None:
+    from tcxkit.airflow.events import AFTER_MARGIN, ThreeCXEventTrigger
+
+    async def first(**kwargs: Any) -> dict[str, Any]:
+        trigger = ThreeCXEventTrigger(types="call.missed", threecx_conn_id="threecx_events",
+                                      once=True, interval=0.2, **kwargs)  # fmt: skip
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("no event")
+
+    payload = asyncio.run(first(tz="Mars/Olympus"))
+    assert payload == {"status": "error", "permanent": True, "message": "Unknown time zone "
+                       "'Mars/Olympus' (from tz=).\nGive tz= an IANA zone name, e.g. "
+                       "tz='Europe/London'."}  # fmt: skip
+    after = (datetime.now(UTC) - AFTER_MARGIN).replace(microsecond=0).isoformat()  # as the sensor
+    call = missed_call(pbx, "+441134960375")
+    payload = asyncio.run(first(tz="Asia/Kolkata", after=after))
+    assert payload["event"]["data"]["call_id"] <= call  # the first missed since `after`
+    assert payload["event"]["type"] == "call.missed"
+    assert payload["event"]["time"].endswith("+05:30")

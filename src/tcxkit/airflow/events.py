@@ -37,6 +37,7 @@ from typing import Any
 
 from ..errors import TcxError, UsageError
 from ..events.model import parse_types
+from ..pbxzone import named_zone
 from ._compat import AirflowException, BaseSensorOperator, TriggerEvent
 from .errors import ThreeCXPermanentError, to_airflow_error
 from .hooks import ThreeCXHook
@@ -56,6 +57,7 @@ MAX_BATCH = 100
 #: The sensor looks back this far before its run's start: PBX times are whole seconds,
 #: and the PBX's clock and Airflow's are never quite the same.
 AFTER_MARGIN = timedelta(seconds=5)
+_TZ_FIX = "Give tz= an IANA zone name, e.g. tz='Europe/London'."
 
 
 def _types(value: str | Sequence[str]) -> list[str]:
@@ -87,6 +89,8 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         ``once``: in memory unless given).
     :param consumer: the position's name in the store (default: ``airflow:<types>``).
     :param interval: seconds between polls of each source (default: each source's own).
+    :param tz: the PBX's IANA time zone for event times (default: learnt from the PBX's
+        ``OfficeHours.TimeZoneId``; needed when the API client may not read it).
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         cursor: str | None = None,
         consumer: str | None = None,
         interval: float | None = None,
+        tz: str | None = None,
     ) -> None:
         super().__init__()
         self.types = _types(types)
@@ -108,6 +113,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         self.consumer = consumer or "airflow:" + ",".join(self.types)
         self.cursor = cursor
         self.interval = interval
+        self.tz = tz
         self._acking: asyncio.Future[None] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -121,6 +127,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                 "cursor": self.cursor,
                 "consumer": self.consumer,
                 "interval": self.interval,
+                "tz": self.tz,
             },
         )
 
@@ -148,6 +155,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
 
         try:
             since = self._since()  # refused with the fix, before any connection is made
+            zone = named_zone(self.tz, "tz=", _TZ_FIX) if self.tz else None
             hook = ThreeCXHook(threecx_conn_id=self.threecx_conn_id)
             settings = await asyncio.to_thread(hook.settings)  # a connection look-up blocks
             path = self._store_path()
@@ -168,6 +176,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     types=frozenset(self.types),
                     interval=self.interval,
                     since=since,
+                    zone=zone,
                     client=client,
                 )
                 async for event in self._events(watcher, store):
@@ -235,6 +244,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         type: str | Sequence[str],
         after: str | None = None,
         interval: float | None = None,
+        tz: str | None = None,
         threecx_conn_id: str = ThreeCXHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -243,6 +253,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         self.types = _types(type)
         self.after = after
         self.interval = interval
+        self.tz = tz
         self.threecx_conn_id = threecx_conn_id
 
     def _after(self, context: Any) -> str:
@@ -264,6 +275,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
                 once=True,
                 after=after,
                 interval=self.interval,
+                tz=self.tz,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),

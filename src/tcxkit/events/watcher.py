@@ -59,8 +59,9 @@ def sources_for(types: Iterable[str] = ()) -> list[Source]:
 
 #: How a user names the zone when the PBX's cannot be learnt (the refusal's hint).
 _ZONE_FIX = (
-    "Give the PBX's IANA zone (e.g. Europe/London): 3cx events --tz, or "
-    "Watcher(..., zone=ZoneInfo(...)); or let the API client read OfficeHours."
+    "Give the PBX's IANA zone (e.g. Europe/London): 3cx events --tz, "
+    "ThreeCXEventTrigger(tz=...), Watcher(..., zone=ZoneInfo(...)); or let the API client "
+    "read OfficeHours."
 )
 
 
