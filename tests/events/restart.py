@@ -95,7 +95,8 @@ def drill(tcx: Any, pbx: Any, receiver: Receiver, workdir: Path, *, calls: int, 
         unique=len(got),
         kills=kills,
         points=points,
-        all_verified=all(r["verified"] for r in receiver.requests),
+        # Every request answered 2xx verified; one cut short by a kill is refused (400).
+        all_verified=all(r["verified"] for r in receiver.requests if r["status"] < 300),
         in_order=order == sorted(order),
     )
 
