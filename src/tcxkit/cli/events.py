@@ -80,6 +80,12 @@ def _zone(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     return named_zone(value, "--tz", "Give an IANA zone name, e.g. Europe/London or UTC.")
 
 
+def _complete_type(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from ..events.model import EVENT_TYPES
+
+    return [t for t in EVENT_TYPES if t.startswith(incomplete)]
+
+
 def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options watch and relay share."""
     for option in reversed(
@@ -90,6 +96,7 @@ def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
                 multiple=True,
                 metavar="TYPE",
                 callback=_types,
+                shell_complete=_complete_type,
                 help="Only this event type (repeat for more; docs/events.md lists them); "
                 "default: all.",
             ),
