@@ -29,9 +29,9 @@ ZoneSteps = Generator[tuple[str, dict[str, Any]], Any, tuple[tzinfo, str]]
 def named_zone(name: str, where: str, fix: str) -> tzinfo:
     """The IANA zone ``name``; refused (:class:`~tcxkit.errors.UsageError`) with ``fix``."""
     try:
-        if name and ("/" in name or name in ("UTC", "GMT")):
+        if name:
             return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         pass
     raise UsageError(f"Unknown time zone {name!r} (from {where}).", hint=fix)
 
@@ -44,5 +44,5 @@ def zone_steps(fix: str) -> ZoneSteps:
     name = str((office if isinstance(office, dict) else {}).get("TimeZoneId") or "").strip()
     if name and "/" not in name and name not in ("UTC", "GMT"):
         found = rows_of((yield ("ListTimeZones", {"filter": F.Id == name, "top": 1})))
-        name = str((found[0] if found else {}).get("IanaName") or "")
+        name = str((found[0] if found else {}).get("IanaName") or name)  # else: say which
     return named_zone(name, "the PBX's OfficeHours.TimeZoneId", fix), name

@@ -292,3 +292,32 @@ def test_one_check_of_event_types_for_every_face() -> None:
     assert info.value.hint == "Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md)."
     with pytest.raises(UsageError, match=r"^Name at least one event type"):
         parse_types([], at_least_one=True)
+
+
+def _learn(*answers: Any) -> tuple[Any, list[str]]:
+    """Drive :func:`tcxkit.pbxzone.zone_steps` with hand-made answers."""
+    from tcxkit.pbxzone import zone_steps
+
+    asked: list[str] = []
+    steps = zone_steps("the fix")
+    try:
+        action, _ = next(steps)
+        for answer in answers:
+            asked.append(action)
+            action, _ = steps.send(answer)
+    except StopIteration as done:
+        return done.value, asked
+    raise AssertionError(f"asked for more than {asked}")
+
+
+def test_the_pbx_zone_from_office_hours_or_the_zone_list_or_refused() -> None:
+    (zone, name), asked = _learn({"TimeZoneId": "Pacific/Honolulu"})
+    assert (str(zone), name, asked) == ("Pacific/Honolulu", "Pacific/Honolulu", ["GetOfficeHours"])
+    (zone, name), asked = _learn({"TimeZoneId": "51"}, {"value": [{"IanaName": "Asia/Kolkata"}]})
+    assert (str(zone), asked) == ("Asia/Kolkata", ["GetOfficeHours", "ListTimeZones"])
+    with pytest.raises(UsageError) as info:
+        _learn({"TimeZoneId": "99"}, {"value": []})
+    assert str(info.value).startswith(
+        "Unknown time zone '99' (from the PBX's OfficeHours.TimeZoneId)."
+    )
+    assert info.value.hint == "the fix"
