@@ -32,7 +32,13 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlencode
 
 from .catalog import release_key
-from .errors import AuthenticationError, ServerError, UnexpectedContentError
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ServerError,
+    UnexpectedContentError,
+)
+from .private_files import open_private
 
 __all__ = [
     "FileTokenStore",
@@ -276,12 +282,13 @@ class FileTokenStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
+            with open_private(tmp, "w", what="token cache file", encoding="utf-8") as fh:
                 json.dump(dict(entry), fh)
             os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home must not break calls: the in-memory token still works
+        except (OSError, ConfigurationError):
+            # A read-only home (or a file planted at the name, refused) must not break
+            # calls: the in-memory token still works, and nothing is written elsewhere.
+            pass
 
     @contextlib.contextmanager
     def lock(self, key: str) -> Iterator[None]:

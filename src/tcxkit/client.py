@@ -464,13 +464,16 @@ class Client(_Base):
         /,
         *,
         overwrite: bool = False,
+        max_bytes: int | None = None,
         **params: Any,
     ) -> FileResult:
         """Stream a file result to ``path`` (a directory gets the server's file name,
-        made safe); an existing file is replaced only with ``overwrite=True``."""
+        made safe); an existing file is replaced only with ``overwrite=True``.  A body
+        past ``max_bytes`` is stopped there (:class:`~tcxkit.errors.DownloadTooLarge`,
+        as :meth:`download_url`'s); nothing is kept."""
         part, directory = download_target(path, overwrite)
         try:
-            result = self._run(self._core.call_flow(action, params, stream_to=str(part)))
+            result = self._run(self._core.call_flow(action, params, str(part), max_bytes))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
@@ -685,13 +688,15 @@ class AsyncClient(_Base):
         /,
         *,
         overwrite: bool = False,
+        max_bytes: int | None = None,
         **params: Any,
     ) -> FileResult:
         import asyncio
 
         part, directory = await asyncio.to_thread(download_target, path, overwrite)
         try:
-            result = await self._run(self._core.call_flow(action, params, stream_to=str(part)))
+            flow = self._core.call_flow(action, params, str(part), max_bytes)
+            result = await self._run(flow)
         except BaseException:
             await _unlink(part)
             raise

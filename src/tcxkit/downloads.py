@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from .errors import OutputExistsError
+from .private_files import open_private
 
 __all__ = [
     "MAX_NAME_BYTES",
@@ -118,14 +119,20 @@ def place(part: Path, final: Path, overwrite: bool) -> None:
 
 @contextmanager
 def atomic_file(
-    final: Path, overwrite: bool, mode: Literal["wb", "w"] = "wb", *, make_parents: bool = False
+    final: Path,
+    overwrite: bool,
+    mode: Literal["wb", "w"] = "wb",
+    *,
+    make_parents: bool = False,
+    private: bool = False,
 ) -> Iterator[IO[Any]]:
     """A file to write that appears at ``final`` only once complete (see :func:`place`).
 
     The one atomic write of tcxkit: downloads, saved results and Airflow's exports all
     go through it, so a failed or interrupted writer never leaves half a file where a
     reader (a person, a downstream task) would take it for a finished one.  Text mode
-    writes UTF-8 with newlines as given (CSV writes its own).
+    writes UTF-8 with newlines as given (CSV writes its own).  ``private``: the file is
+    owner-only from its creation (:func:`tcxkit.private_files.open_private`).
     """
     refuse_existing(final, overwrite)
     if make_parents:
@@ -133,7 +140,12 @@ def atomic_file(
     part = final.with_name(f".{final.name[:100]}.{os.getpid()}.{uuid.uuid4().hex[:12]}.part")
     text: dict[str, Any] = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
     try:
-        with open(part, mode, **text) as handle:
+        opened = (
+            open_private(part, mode.replace("w", "x"), what="file being written", **text)
+            if private
+            else open(part, mode, **text)  # noqa: SIM115 - closed by the with
+        )
+        with opened as handle:
             yield handle
         place(part, final, overwrite)
     finally:

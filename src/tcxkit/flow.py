@@ -152,11 +152,17 @@ class ClientCore:
         return self.releases.action(name)
 
     # -- flows -----------------------------------------------------------------
-    def call_flow(self, name: str, args: dict[str, Any], stream_to: str | None = None) -> Flow:
+    def call_flow(
+        self,
+        name: str,
+        args: dict[str, Any],
+        stream_to: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Flow:
         cat = yield from self.resolve_flow()
         act = self.action(name)
         prepared = prepare(act, args, cat)
-        return (yield from self.exchange(prepared, stream_to=stream_to))
+        return (yield from self.exchange(prepared, stream_to=stream_to, max_bytes=max_bytes))
 
     def link_flow(self, link: str, stream_to: str | None, max_bytes: int | None = None) -> Flow:
         """GET a link the PBX handed out (a backup's ``DownloadLink``) with our token.

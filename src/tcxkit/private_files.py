@@ -17,17 +17,27 @@ readable by group or others (``chmod 600``).  This is the one check for private
 files: the CLI's config and keys, inventories, MCP's audit log and HTTP token.  Symbolic links are followed, and the folders of both the
 path as given and the path it resolves to are checked.  Only POSIX systems
 have these modes; elsewhere the check passes.
+
+Writing one goes through :func:`open_private`, the one way tcxkit opens a file that
+holds a secret or call data (the secret file, the token cache, the embedded emulator's
+state, emulated fleets' key files, the events' cursor store and dead letters, MCP's
+audit log and HTTP token, a local store's archives): created ``0600``, never through a
+symbolic link (``O_NOFOLLOW``: a link planted at the name would send the secret where
+its planter reads it), and refused when the file there is not a regular file, belongs
+to another user or is writable by everyone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import ConfigurationError
 
-__all__ = ["check_private"]
+__all__ = ["check_private", "open_private"]
 
 
 def _user() -> str:
@@ -126,3 +136,66 @@ def check_private(
                 f"chmod go-w {folder}",
                 change,
             )
+
+
+#: ``open_private`` modes: what ``open`` means by them, without truncating yet.
+_FLAGS = {
+    "w": os.O_WRONLY | os.O_CREAT,
+    "a": os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+    "x": os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+}
+
+
+def open_private(
+    path: str | os.PathLike[str], mode: str = "w", *, what: str = "private file", **kwargs: Any
+) -> IO[Any]:
+    """``open(path, mode)`` for a private file (module docstring): ``w``, ``a`` or ``x``,
+    text or binary (``kwargs`` as for :func:`open`, e.g. ``encoding``).
+
+    A new file is created ``0600``; one that exists is refused (:class:`ConfigurationError`
+    naming ``what`` and the fix) when it is a symbolic link or not a regular file, belongs
+    to another user, or is writable by everyone.  ``w`` truncates only after those checks
+    and, since the content is then all ours, tightens the mode to ``0600``; ``a`` keeps the
+    mode (the caller's :func:`check_private` decides whether others may read it).
+    """
+    if mode.rstrip("bt") not in _FLAGS:
+        raise ValueError(f"open_private: mode {mode!r} is not w, a or x (b or t allowed)")
+    p = Path(path)
+    flags = _FLAGS[mode[0]] | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(p, flags, 0o600)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # O_NOFOLLOW met a link
+            raise _refuse(what, p, "is a symbolic link", f"rm {p}", _LINK) from None
+        raise
+    try:
+        _check_opened(fd, p, what)
+        if mode[0] == "w":
+            if os.name == "posix":
+                os.fchmod(fd, 0o600)
+            os.ftruncate(fd, 0)
+        return open(fd, mode.replace("x", "w"), **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+_LINK = "tcxkit writes its private files itself, never through a link someone else placed"
+
+
+def _check_opened(fd: int, path: Path, what: str) -> None:
+    if os.name != "posix":  # pragma: no cover - no POSIX modes to check
+        return
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise _refuse(what, path, "is not a regular file", f"rm {path}", _LINK)
+    if st.st_uid not in (os.geteuid(), 0):
+        raise _refuse(what, path, f"belongs to another user (uid {st.st_uid})", f"rm {path}", _LINK)
+    if st.st_mode & 0o002:
+        raise _refuse(
+            what,
+            path,
+            f"is writable by every user (mode {stat.filemode(st.st_mode)})",
+            f"chmod o-w {path}",
+            "anyone could change what it holds",
+        )

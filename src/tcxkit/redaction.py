@@ -15,6 +15,10 @@ emulator's request log -- and only ``--show-secrets`` (CLI) and
 * it is the whole answer of an action listed in ``catalog/secret_actions.json``
   (``redact(value, action=...)``, :func:`is_secret_action`).
 
+Free text from elsewhere -- another library's error, which may quote the URL or the
+credentials it was given -- goes through :func:`redact_text` before it reaches a
+message, a log or a file.
+
 Exports run every row through :func:`redact`, so it is built for that: whether
 a field name is a secret is decided once per name (a bounded cache, since the
 emulator also sees names from hostile requests), the Concealed rule costs a
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +40,7 @@ __all__ = [
     "is_secret_action",
     "is_secret_key",
     "redact",
+    "redact_text",
     "scrub",
     "secret_values",
 ]
@@ -252,3 +258,42 @@ def scrub(value: Any, secrets: set[str]) -> Any:
     if isinstance(value, list):
         return [scrub(v, secrets) for v in value]
     return value
+
+
+#: A URL inside free text (up to a space, a quote, a bracket or a backtick).
+_URL_IN_TEXT = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>`]+", re.IGNORECASE)
+#: A URL's scheme, and everything up to its last ``@`` before any query.
+_USER_PART = re.compile(r"^([^:/]+://)[^#]*@")
+#: ``name=value`` where the name is a signature's, credential's, token's or key's (a
+#: signed query such as S3's ``X-Amz-Signature``, a chat webhook's ``token=``).
+_SECRET_PAIR = re.compile(
+    r"\b([\w.-]*(?:signature|credential|token|secret|password|passwd|apikey|api_key|"
+    r"access_key|accesskeyid|sig|key))=([^&;,\s'\"<>`)]+)",
+    re.IGNORECASE,
+)
+#: An AWS access key id (``AKIA...`` long-term, ``ASIA...`` temporary, and the other
+#: unique-id prefixes): it names whose credentials were used.
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b")
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` (another library's error, free text) fit for a message, a log or a file.
+
+    Such text quotes what it was given, and nothing in it says which part is secret, so
+    masked are: each of ``secrets`` (what the caller knows to be secret: its keys, the
+    token part of a webhook URL), at least 4 characters long (:func:`scrub`); in every
+    URL, a ``user:password@`` (up to the last ``@``) and the whole query (where presigned URLs keep their
+    signature); ``name=value`` pairs named like a signature, credential, token or key;
+    and AWS access key ids.  What is left says where and why, which is what a person
+    needs to fix it.
+    """
+    text = scrub(text, {s for s in secrets if s and len(s) >= 4})
+
+    def url(match: re.Match[str]) -> str:
+        head, mark, _query = match.group(0).partition("?")
+        # Up to the last "@": a pasted password may hold a "/" (AWS secret keys do).
+        return _USER_PART.sub(r"\1***@", head) + (mark + MASK if mark else "")
+
+    text = _URL_IN_TEXT.sub(url, text)
+    text = _SECRET_PAIR.sub(lambda m: f"{m.group(1)}={MASK}", text)
+    return _AWS_KEY_ID.sub(MASK, text)

@@ -22,9 +22,11 @@ import hmac
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ._httpx import httpx
 from .errors import ConfigurationError
+from .redaction import redact_text
 
 __all__ = [
     "SendResult",
@@ -123,6 +125,15 @@ def _shown(url: str) -> str:
     return shown_url(head + sep + host) + more
 
 
+def _url_secrets(url: str) -> list[str]:
+    """What :func:`_shown` hides of ``url`` -- its user part, and its path and query as a
+    whole and each (chat webhooks keep their token there) -- as :func:`redact_text` takes it."""
+    parts = urlsplit(url)
+    path = parts.path.lstrip("/")
+    whole = path + ("?" + parts.query if parts.query else "")
+    return [whole, path, parts.query, parts.netloc.rpartition("@")[0]]
+
+
 class WebhookSender:
     """POSTs signed JSON bodies to one URL (one connection pool, a per-attempt timeout).
 
@@ -156,8 +167,11 @@ class WebhookSender:
                 status = response.status_code
         except httpx.TimeoutException:
             return SendResult(False, None, "timed out")
-        except httpx.HTTPError as exc:
-            return SendResult(False, None, f"{type(exc).__name__}: {exc}")
+        except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:
+            # Its text may quote the request line or the URL: redacted.  A host name IDNA
+            # refuses is an UnicodeError, met only when connecting.
+            text = redact_text(f"{type(exc).__name__}: {exc}", _url_secrets(self.url))
+            return SendResult(False, None, text)
         return SendResult(200 <= status < 300, status)
 
     def close(self) -> None:

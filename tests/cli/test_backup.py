@@ -260,3 +260,30 @@ def test_verify_of_an_empty_or_mistyped_store_fails(run: Runner, tmp_path: Path)
     assert r.code == 10
     assert f"There are no backups in {tmp_path / 'nothing-here'}." in r.err
     assert "3cx backup run --to TARGET" in r.err
+
+
+def test_restore_stops_a_download_past_the_listed_size(
+    run: Runner, fleet3: Any, tmp_path: Path
+) -> None:
+    """The PBX's copy is fetched as ``backup run`` fetches: stopped at its listed ``Size``.
+    The emulator's ``oversize`` fault (listed at half of what it serves) on the PBX's copy
+    of a verified backup makes the restore refuse, exit 10, and send nothing."""
+    from tcxkit.emulator.domain.backups import add_backup
+
+    store = str(tmp_path / "store")
+    taken = _backup(run, fleet3, "run", "--to", store, "--quiet", "-o", "json", selector="pbx03")
+    key = taken.json()[0]["key"]
+    file_name = key.split("_", 1)[1]
+    pbx03 = fleet3.instances[2]
+    row = pbx03.state.entity_set("Backups").get(file_name)
+    served = add_backup(pbx03.state, file_name, row["CreationTime"], oversize=True)
+    assert served["Size"] < len(pbx03.state.extra["backup_files"][file_name])
+    before = len(_restores(pbx03))
+    inv = ["--inventory", str(fleet3.inventory)]
+    r = run(*inv, "--pbx", "pbx03", "backup", "restore", store, key, "--yes")
+    assert r.code == 10, r.err
+    assert (
+        f"pbx03: the backup {file_name} ran past its listed size ({served['Size']} bytes); "
+        "the download was stopped and nothing was sent." in r.err
+    )
+    assert len(_restores(pbx03)) == before

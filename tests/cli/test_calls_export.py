@@ -66,6 +66,22 @@ def test_into_a_file_refuses_to_overwrite_and_resumes_a_finished_export(
     assert other.code == 2 and "The checkpoint belongs to another export" in other.err
 
 
+def test_an_export_is_never_written_through_a_planted_link(run: Runner, tmp_path: Path) -> None:
+    """A link planted at the export's name (pointing where its planter reads) is refused:
+    call records go into files tcxkit creates itself, 0600 (tcxkit.private_files)."""
+    start, end = _period(1)
+    loot = tmp_path / "loot.jsonl"
+    for name in ("calls.jsonl", "calls.db"):
+        target = tmp_path / name
+        target.symlink_to(loot)
+        into = str(target) if name.endswith(".jsonl") else f"sqlite:///{target}"
+        r = run("calls", "export", "--from", start, "--to", end, "--into", into)
+        assert r.code == 2, r.err
+        assert f"The export file {target} is a symbolic link" in r.err
+        assert f"Hint: Run: rm {target}" in r.err
+        assert not loot.exists()
+
+
 def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
     import sqlite3
 
@@ -78,6 +94,9 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
     assert before
     assert run("calls", "export", "--from", start, "--to", end, "--into", url).code == 0
     assert db.execute("SELECT * FROM calls ORDER BY call_id").fetchall() == before
+
+
+DAY = ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z"]
 
 
 @pytest.mark.parametrize(
@@ -112,6 +131,34 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
             "Parquet is written into a directory, not into postgresql://.",
         ),
         (
+            [*DAY, "-o", "csv", "--into", "x.parquet"],
+            "-o csv and --into x.parquet disagree: the name says parquet.\nHint: Drop -o (the "
+            "name's .parquet says parquet), or name the target for csv (--into x.csv).",
+        ),
+        (
+            [*DAY, "-o", "parquet", "--into", "calls.jsonl"],
+            "-o parquet and --into calls.jsonl disagree: the name says jsonl.",
+        ),
+        (
+            [*DAY, "-o", "jsonl", "--into", "file://calls.CSV"],
+            "-o jsonl and --into calls.CSV disagree: the name says csv.",
+        ),
+        (
+            [*DAY, "-o", "csv", "--into", "sqlite:///cdr.db"],
+            "-o csv and --into sqlite://... disagree: a database holds tables (calls, "
+            "call_legs), not a text format.\nHint: Leave -o out for the database, or export into a "
+            "file (--into calls.csv).",
+        ),
+        (
+            [*DAY, "--into", "sqlite://cdr.db"],
+            "sqlite://cdr.db is not a SQLite URL: it is sqlite:/// and then the file's path.",
+        ),
+        (
+            [*DAY, "--into", "cdr/{pbx}.jsonl"],
+            "--into cdr/{pbx}.jsonl names one output per PBX ({pbx}), but no --fleet is given."
+            "\nHint: Add --fleet SELECTOR",
+        ),
+        (
             ["--from", "2026-11-01T00:00:00Z", "--to", "2026-11-02T00:00:00Z", "--into",
              "/nonexistent-dir/calls.jsonl"],
             "Cannot write /nonexistent-dir/calls.jsonl: No such file or directory.",
@@ -132,6 +179,18 @@ def test_into_sqlite_twice_changes_nothing(run: Runner, tmp_path: Path) -> None:
 def test_refusals(run: Runner, args: list[str], message: str) -> None:
     r = run("calls", "export", *args)
     assert r.code == 2 and message in r.err, r.err
+    assert r.out == ""
+
+
+def test_the_file_name_says_the_format_when_o_is_not_given(run: Runner, tmp_path: Path) -> None:
+    """``--into calls.csv`` writes CSV (not JSON lines in a .csv file); the global ``-o``
+    (a default, as the settings' is) gives way to the name, the command's own ``-o`` not."""
+    start, end = _period(1)
+    r = run("-o", "jsonl", "calls", "export", "--from", start, "--to", end, "--legs",
+            "--into", str(tmp_path / "legs.csv"))  # fmt: skip
+    assert r.code == 0, r.err
+    header = (tmp_path / "legs.csv").read_text().splitlines()[0]
+    assert header.split(",")[:3] == ["segment_id", "call_id", "start_utc"]
 
 
 def test_a_pbx_that_always_times_out_is_exit_13(run: Runner, faults: Faults) -> None:
@@ -163,9 +222,60 @@ def test_fleet_one_file_per_pbx(run: Runner, inventory: Path, tmp_path: Path) ->
         assert len(written) == row["rows"] > 0
         assert json.loads(written[0])["call_id"]
     refused = run("--inventory", str(inventory), "--fleet", "all", "calls", "export",
-                  "--from", start, "--to", end)  # fmt: skip
-    assert refused.code == 2
-    assert "--fleet needs --into naming where each PBX's export goes." in refused.err
+                  "--from", start, "--to", end, "--into", str(tmp_path / "all.jsonl"))  # fmt: skip
+    assert refused.code == 2 and refused.out == ""
+    assert (
+        f"--fleet writes every PBX's rows: --into {tmp_path / 'all.jsonl'} would be one file "
+        "for all of them.\nHint: Name each PBX's file with {pbx}" in refused.err
+    )
+    assert not (tmp_path / "all.jsonl").exists()
+
+
+def test_fleet_to_standard_output_is_one_table_with_a_pbx_column(
+    run: Runner, inventory: Path, tmp_path: Path
+) -> None:
+    """JSON lines and CSV: every PBX's rows in one table, ``pbx`` first; the same rows as
+    each PBX's own file holds; the per-PBX lines on stderr, none on stdout."""
+    start, end = _period(1)
+    fleet = ("--inventory", str(inventory), "--fleet", "all", "calls", "export", "--from",
+             start, "--to", end)  # fmt: skip
+    r = run(*fleet, "--legs")
+    assert r.code == 0, r.err
+    rows = r.lines()
+    assert {row["pbx"] for row in rows} == {"pbx01", "pbx02", "pbx03"}
+    assert all(next(iter(row)) == "pbx" and row["segment_id"] for row in rows)
+    assert all(f"3cx: {p}: exported " in r.err for p in ("pbx01", "pbx02", "pbx03"))
+    files = run(*fleet, "--legs", "--into", str(tmp_path / "{pbx}.jsonl"))
+    assert files.code == 0, files.err
+    for row in files.lines():
+        own = [json.loads(x) for x in (tmp_path / f"{row['pbx']}.jsonl").read_text().splitlines()]
+        mine = [{k: v for k, v in x.items() if k != "pbx"} for x in rows if x["pbx"] == row["pbx"]]
+        assert sorted(mine, key=lambda x: x["segment_id"]) == sorted(
+            own, key=lambda x: x["segment_id"]
+        )
+    csv_out = run(*fleet, "-o", "csv")
+    assert csv_out.code == 0, csv_out.err
+    lines = csv_out.out.splitlines()
+    assert lines[0].split(",")[:3] == ["pbx", "call_id", "start_utc"]
+    assert lines.count(lines[0]) == 1  # one header for the whole fleet
+    assert {line.split(",")[0] for line in lines[1:]} == {"pbx01", "pbx02", "pbx03"}
+    for extra, message in (
+        (["--resume"], "--resume needs --into: standard output cannot be resumed."),
+        (["-o", "parquet"], "Parquet is written into a directory, not to standard output."),
+    ):
+        refused = run(*fleet, *extra)
+        assert refused.code == 2 and refused.out == "" and message in refused.err
+
+
+def test_fleet_to_standard_output_a_failed_pbx_is_told_on_stderr(
+    run: Runner, three_one_down: Path
+) -> None:
+    start, end = _period(1)
+    r = run("--inventory", str(three_one_down), "--fleet", "all", "calls", "export",
+            "--from", start, "--to", end, env={"DOWN_KEY": "x"})  # fmt: skip
+    assert r.code == 10, r.err
+    assert {row["pbx"] for row in r.lines()} == {"pbx01", "pbx02"}
+    assert "3cx: down: " in r.err and "1 of 3 PBXs failed (down: " in r.err
 
 
 def test_sigkill_mid_export_then_resume_writes_the_same_bytes(

@@ -63,6 +63,22 @@ def test_help_lists_every_exit_code_the_cli_uses(bare: Runner) -> None:
         assert re.search(rf"^ +{code}  {re.escape(meaning)}$", r.out, re.MULTILINE), code
 
 
+def test_exit_12_says_a_download_went_past_its_listed_size(bare: Runner) -> None:
+    """A download stopped at the size the PBX listed exits 12, and the table says so (not
+    only "not an API answer", which would send the reader to the wrong cause)."""
+    from tcxkit.cli.errors import render_error
+
+    err = errors.DownloadTooLarge(
+        "The download sent more than the 512 bytes announced for it; stopped there.", limit=512
+    )
+    assert code_for(type(err)) == 12
+    assert render_error(err).startswith("3cx: download too large: The download sent more")
+    r = bare("--help")
+    assert r.code == 0
+    assert "download that went past the size the PBX listed for it" in r.out
+    assert "went past the size the PBX listed" in EXIT_CODES[12]
+
+
 def test_malformed_json_names_option_line_and_column(run: Runner) -> None:
     r = run("peers", "retreive-peers-by-numbers", "--peers-request", '{"DnNumbers":[12,}')
     assert r.code == 2

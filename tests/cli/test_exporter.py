@@ -116,7 +116,7 @@ def test_listen_and_interval_options_fail_closed() -> None:
     assert parse_listen("[::1]:0") == ("::1", 0)
     for text, message in [
         ("0.0.0.0:9464", "other machines could read"),
-        ("pbx:80", "give HOST:PORT with an IP address"),
+        ("pbx:80", r"give \[HOST:\]PORT, the host an IP address or localhost"),
         ("127.0.0.1:70000", "0..65535"),
     ]:
         with pytest.raises(UsageError, match=message):

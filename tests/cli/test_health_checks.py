@@ -313,3 +313,41 @@ def test_the_health_model_answers_within_the_spec(pbx: Pbx) -> None:
         for value in page.items if page else [answer]:
             value = {k: v for k, v in value.items() if not k.startswith("@odata")}
             assert validator.validate(schemas[schema], value) == [], (action, value)
+
+
+def test_updates_reads_versions_as_the_catalog_reads_releases() -> None:
+    """One release parser (:func:`tcxkit.catalog.release_key`): a version the catalog reads
+    as 20.0.10 is 20.0.10 to the ``updates`` check too, whatever decorates it."""
+    from datetime import UTC, datetime
+
+    from tcxkit.catalog import release_key
+    from tcxkit.health.checks_system import updates
+
+    offered = {"OutOfDate": True, "Category": "3CX", "ServerVersion": "20.0.12.100", "Name": "3CX"}
+    data = {"updates": {"Entries": [offered]}, "status": {"Version": "V20.0.10.1621"}}
+    assert release_key("V20.0.10.1621") == (20, 0, 10)
+    found = updates(data, {"fail_releases_behind": 2}, datetime.now(UTC))
+    assert (found.status, found.evidence["releases_behind"]) == ("fail", 2)
+    assert found.summary == "V20.0.10.1621 is 2 releases behind 20.0.12.100."
+
+
+def test_the_health_control_takes_its_enums_from_the_catalog(pbx: Pbx) -> None:
+    """Service states and backup locations are the release's own enums (its compiled
+    catalog), not a copy: ``Logs`` is a ``Pbx.FileSystemType`` too, and a value no enum has
+    is refused with the catalog's list."""
+    from tcxkit.catalog import catalog
+
+    schemas = catalog(pbx.emu.config.version).schemas
+    statuses = ", ".join(schemas["Pbx.ServiceStatus"]["enum"])
+    locations = ", ".join(schemas["Pbx.FileSystemType"]["enum"])
+    assert "Logs" in locations
+    assert pbx.control({"backup_settings": {"repository": "Logs"}})  # 200
+    url, auth = pbx.emu.url + "/emulator/pbx-health", pbx.emu.control_auth
+    for body, problem in [
+        ({"services": {"postgresql": "Sleeping"}}, f"services: postgresql: one of {statuses}"),
+        ({"backup_settings": {"repository": "Floppy"}},
+         f"backup_settings: repository: one of {locations}"),
+    ]:  # fmt: skip
+        r = httpx.patch(url, json=body, auth=auth)
+        assert r.status_code == 400, r.text
+        assert r.json()["error"].startswith(f"Bad health change: {problem}. Send e.g.")

@@ -152,6 +152,62 @@ def test_delete_after_verify_deletes_only_verified(dirs: Any, tmp_path: Path) ->
         assert {e["recording_id"] for e in entries} == set(range(1, 31)) - {5, 7}
 
 
+def test_a_recording_past_the_size_cap_is_stopped_and_not_deleted(
+    dirs: Any, tmp_path: Path
+) -> None:
+    """``--max-size`` bounds each download (the PBX lists no size for a recording): one
+    past it is stopped, named, not stored and not deleted (exit 10); a run with room
+    archives the rest.  The emulator's recordings are 0.5-3 s tones (8 to 48 kB)."""
+    with running(EmulatorConfig(options={"recordings": 12})) as emu:
+        run = _runner(emu, dirs)
+        store = tmp_path / "store"
+        args = ("recording", "archive", *PERIOD, "--into", str(store), "--quiet")
+        cap = 0.02  # MiB: 20 971 bytes
+        r = run(*args, "--max-size", str(cap), "--delete-after-verify", "--yes", "-o", "json")
+        assert r.code == 10, r.err
+        [row] = r.json()
+        big = sorted(
+            int(line.split("recording ")[1].split(":")[0])
+            for line in r.err.splitlines()
+            if "ran past the archive's cap" in line
+        )
+        assert big and row["failed"] == len(big) and row["archived"] == 12 - len(big)
+        for rec_id in big:
+            assert (
+                f"3cx: pbx: recording {rec_id}: pbx: recording {rec_id} ran past the archive's "
+                "cap (20971 bytes); the download was stopped and nothing stored." in r.err
+            )
+        assert _pbx_ids(emu, tmp_path) == big  # only what was verified was deleted
+        kept = _check_folder(store, 12 - len(big))
+        assert all(e["size"] <= 20971 for e in kept)
+        assert not [p for p in store.rglob("*") if p.name.endswith(".part")]
+        again = run(*args, "-o", "json")
+        assert again.code == 0, again.err
+        assert again.json()[0]["archived"] == len(big)
+        refused = run(*args, "--max-size", "0")
+        assert refused.code == 2 and "Invalid value for '--max-size'" in refused.err
+
+
+def test_a_per_pbx_placeholder_in_the_store_is_refused(run: Runner, tmp_path: Path) -> None:
+    r = run("recording", "archive", *PERIOD, "--into", f"{tmp_path}/rec/{{pbx}}")
+    assert r.code == 2 and r.out == ""
+    assert (
+        f"--into {tmp_path}/rec/{{pbx}}: every PBX's recordings go to a folder of its own in "
+        "the store already (TARGET/<pbx>/<date>/...); {pbx} is not needed." in r.err
+    )
+    assert f"Hint: Give the store without {{pbx}}: --into {tmp_path}/rec" in r.err
+    assert not (tmp_path / "rec").exists()
+
+
+def test_download_limit_takes_a_listed_size_when_smaller() -> None:
+    from tcxkit.recordings import DEFAULT_MAX_BYTES, download_limit
+
+    assert download_limit({"Id": 1}, DEFAULT_MAX_BYTES) == DEFAULT_MAX_BYTES == 1 << 30
+    assert download_limit({"Size": 5000}, 9000) == 5000
+    assert download_limit({"Size": 50000}, 9000) == 9000
+    assert download_limit({"Size": True}, 9000) == download_limit({"Size": "1"}, 9000) == 9000
+
+
 def test_delete_after_verify_rechecks_what_an_earlier_run_stored(dirs: Any, tmp_path: Path) -> None:
     with running(EmulatorConfig(options={"recordings": 6})) as emu:
         run = _runner(emu, dirs)

@@ -18,7 +18,12 @@ import pytest
 from tcxkit import AsyncClient, Client
 from tcxkit.cli.exitcodes import EXIT_CODES
 from tcxkit.downloads import MAX_NAME_BYTES
-from tcxkit.errors import NotFoundError, OutputExistsError, UnexpectedContentError
+from tcxkit.errors import (
+    DownloadTooLarge,
+    NotFoundError,
+    OutputExistsError,
+    UnexpectedContentError,
+)
 
 from ..answers import HTML_LOGIN, Answer, AnswerServer, answering
 from .conftest import PBX
@@ -113,6 +118,25 @@ def test_an_existing_file_is_kept_unless_overwrite(
 
     result = download(tmp_path, overwrite=True)
     assert Path(result.path) == mine and mine.read_bytes() == WAV
+
+
+@pytest.mark.parametrize("via_link", [False, True])
+def test_a_body_past_max_bytes_is_stopped_and_nothing_kept(
+    download: Any, server: AnswerServer, tmp_path: Path, via_link: bool
+) -> None:
+    """The one bound of a download (a recording's, a backup's): reading stops past
+    ``max_bytes``, no file and no ``.part`` are left; exactly ``max_bytes`` is fine."""
+    server.answer = wav("rec.wav")
+    link = "/xapi/v1/Recordings/Pbx.DownloadRecording(recId=1)" if via_link else None
+    with pytest.raises(DownloadTooLarge) as err:
+        download(tmp_path, link, max_bytes=len(WAV) - 1)
+    assert str(err.value).startswith(
+        f"The download sent more than the {len(WAV) - 1} bytes announced for it; stopped there."
+    )
+    assert err.value.limit == len(WAV) - 1 and err.value.exit_code == 12
+    assert list(tmp_path.iterdir()) == []
+    result = download(tmp_path, link, max_bytes=len(WAV))
+    assert Path(result.path).read_bytes() == WAV
 
 
 @pytest.mark.parametrize("via_link", [False, True])

@@ -210,3 +210,28 @@ def test_unusable_periods_are_refused() -> None:
         ExportSpec(T0, T0 - timedelta(hours=1))
     with pytest.raises(UsageError, match=r"cap must be 1\.\.80000 rows, got 90000"):
         ExportSpec(T0, T0 + timedelta(hours=1), cap=90000)
+
+
+@pytest.mark.parametrize(
+    ("into", "fmt", "kind", "chosen"),
+    [
+        (None, None, "stdout", "jsonl"),
+        ("calls.csv", None, "file", "csv"),
+        ("file:///tmp/calls.ndjson", None, "file", "jsonl"),
+        ("calls.txt", "csv", "file", "csv"),
+        ("calls.parquet", None, "parquet", "parquet"),
+        ("out", "parquet", "parquet", "parquet"),
+        ("sqlite:///cdr.db", None, "sqlite", "table"),
+        ("postgres://me@db/cdr", None, "postgresql", "table"),
+        ("PostgreSQL://me@db/cdr", None, "postgresql", "table"),
+    ],
+)
+def test_the_target_table_names_each_kind(
+    into: str | None, fmt: str | None, kind: str, chosen: str
+) -> None:
+    """The one table of ``--into`` schemes and file endings (the CLI asks it)."""
+    from tcxkit.exports import parse_target
+
+    target = parse_target(into, fmt)
+    assert (target.kind, target.fmt) == (kind, chosen)
+    assert target.shared == (kind in ("sqlite", "postgresql"))

@@ -10,7 +10,6 @@ import pytest
 
 from tcxkit.catalog import catalog
 from tcxkit.mcp.budget import fit
-from tcxkit.mcp.launch import parse_http
 from tcxkit.mcp.policy import Policy, PolicyError, Refusal, resolve_names
 
 from .conftest import BIN
@@ -114,18 +113,9 @@ def test_budget_pages_and_cuts() -> None:
     assert huge_item["note"].startswith("One item alone is larger than the 2 KB result budget")
 
 
-def test_parse_http() -> None:
-    assert parse_http("8765") == ("127.0.0.1", 8765)
-    assert parse_http("0.0.0.0:9000") == ("0.0.0.0", 9000)
-    assert parse_http("[::1]:9000") == ("::1", 9000)
-    for bad in ("localhost", "1:99999", ""):
-        with pytest.raises(ValueError, match=r"--http wants \[HOST:\]PORT"):
-            parse_http(bad)
-
-
 def test_bad_http_option_is_a_usage_error() -> None:
     proc = subprocess.run(
         [str(BIN), "mcp", "--http", "localhost"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 2
-    assert "Invalid value for --http: --http wants [HOST:]PORT" in proc.stderr
+    assert "3cx: usage error: --http 'localhost': give [HOST:]PORT" in proc.stderr

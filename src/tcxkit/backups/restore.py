@@ -7,7 +7,8 @@ will restore is checked (:func:`check_restore`):
 1. the archive in the store verifies against its manifest entry;
 2. it belongs to this PBX (the entry's PBX is the PBX connected to);
 3. the PBX still lists the same file, and its copy has the manifest's SHA-256 (it is
-   downloaded and hashed, never trusted by name);
+   downloaded -- stopped at the size the PBX lists, as ``backup run``'s downloads are --
+   and hashed, never trusted by name);
 4. ``GetBackupExtras`` says it is not encrypted (encrypted backups: not yet).
 
 Only then may the caller ask the person and send ``Restore`` (never retried: a
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .archive import BackupInvalid, sha256_of
 from .catalogue import check_one
 from .manifest import ManifestEntry, read_entries
-from .run import BackupFailed, listed_backups
+from .run import BackupFailed, fetch_listed, listed_backups
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
@@ -77,7 +78,8 @@ async def check_restore(
         )
     with tempfile.TemporaryDirectory(prefix="tcxkit-restore-") as tmp:
         local = Path(tmp) / "archive"
-        await client.download_url(row["DownloadLink"], local)
+        # Bounded as backup run's download: the listed Size (else the manifest's).
+        await fetch_listed(client, pbx, row, local, "nothing was sent", entry.size)
         _size, digest = await asyncio.to_thread(sha256_of, local)
     if digest != entry.sha256:
         raise BackupInvalid(

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from ..client import AsyncClient
     from ..storage import Storage
 
-__all__ = ["BackupFailed", "BackupOptions", "Progress", "StoreLane", "backup_pbx"]
+__all__ = ["BackupFailed", "BackupOptions", "Progress", "StoreLane", "backup_pbx", "fetch_listed"]
 
 #: ``progress(pbx, message)``: what a run is doing, for a person watching (stderr).
 Progress = Callable[[str, str], None]
@@ -134,21 +134,11 @@ async def backup_pbx(
     await client.call("Backup", description={"Name": name, "Contents": options.contents()})
     progress(pbx, f"backup {name} started")
     row = await _wait_for(client, pbx, name, before, wait, progress, sleep)
-    link, pbx_file = row.get("DownloadLink"), str(row["FileName"])
-    if not isinstance(link, str) or not link:
-        raise BackupFailed(f"{pbx}: the backup {pbx_file} is listed without a DownloadLink.")
+    pbx_file = str(row["FileName"])
     key = archive_key(pbx, started, pbx_file)
     with tempfile.TemporaryDirectory(prefix="tcxkit-backup-") as tmp:  # mode 0700
         local = Path(tmp) / "archive"
-        listed = _int(row.get("Size"))
-        try:  # stop at the listed size: a PBX that streams forever must not fill the disk
-            await client.download_url(link, local, max_bytes=listed)
-        except DownloadTooLarge as exc:
-            raise BackupFailed(
-                f"{pbx}: the backup {pbx_file} ran past its listed size ({exc.limit} bytes); "
-                "the download was stopped and nothing stored.",
-                hint="Look at the PBX's backups (3cx backups list-backups) and try again.",
-            ) from exc
+        listed = await fetch_listed(client, pbx, row, local, "nothing stored")
         facts = await asyncio.to_thread(check_archive, local, f"{pbx}: {pbx_file}", size=listed)
         progress(pbx, f"verified {pbx_file}: {facts.size} bytes, {facts.members} files")
         entry = ManifestEntry(
@@ -166,6 +156,34 @@ async def backup_pbx(
         await lane.run(_store, lane.store, local, entry)
     progress(pbx, f"stored {lane.store.where}/{key}")
     return entry
+
+
+async def fetch_listed(
+    client: AsyncClient,
+    pbx: str,
+    row: dict[str, Any],
+    local: Path,
+    outcome: str,
+    fallback_size: int | None = None,
+) -> int | None:
+    """Stream a listed backup's ``DownloadLink`` to ``local``, stopped at its listed
+    ``Size`` (``fallback_size`` when the PBX lists none): a PBX that streams forever must
+    not fill the disk.  Returns the bound; ``outcome`` ends the error (what was not done).
+    The one bounded download of :mod:`tcxkit.backups`: ``backup run`` and ``restore``."""
+    link, pbx_file = row.get("DownloadLink"), str(row.get("FileName"))
+    if not isinstance(link, str) or not link:
+        raise BackupFailed(f"{pbx}: the backup {pbx_file} is listed without a DownloadLink.")
+    listed = _int(row.get("Size"))
+    bound = listed if listed is not None else fallback_size
+    try:
+        await client.download_url(link, local, max_bytes=bound)
+    except DownloadTooLarge as exc:
+        raise BackupFailed(
+            f"{pbx}: the backup {pbx_file} ran past its listed size ({exc.limit} bytes); "
+            f"the download was stopped and {outcome}.",
+            hint="Look at the PBX's backups (3cx backups list-backups) and try again.",
+        ) from exc
+    return listed
 
 
 def _store(store: Storage, local: Path, entry: ManifestEntry) -> None:

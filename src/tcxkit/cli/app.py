@@ -688,15 +688,10 @@ def mcp_cmd(ctx: click.Context, **values: Any) -> None:
 
     if find_spec("mcp") is None:  # the SDK comes with the extra, not with the cli
         raise click.UsageError("3cx mcp needs the mcp extra: pip install 'tcxkit[mcp]'")
-    from ..mcp.launch import McpOptions, parse_http, run
+    from ..mcp.launch import McpOptions, run
     from .connect import resolve
 
-    mcp = McpOptions(**values)
-    if mcp.http:
-        try:
-            parse_http(mcp.http)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--http") from None
+    mcp = McpOptions(**values)  # run() checks --http (tcxkit.netaddr) before connecting
     run(ctx.obj, mcp, resolve)  # the CLI's connection: the built-in emulator by default
 
 

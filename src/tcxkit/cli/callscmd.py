@@ -18,7 +18,8 @@ from ..errors import UsageError
 from .cmdkit import CONTEXT
 
 if TYPE_CHECKING:
-    from ..exports import ExportSpec, ExportSummary
+    from ..exports import ExportSpec, ExportSummary, Target
+    from ..fleet import FleetResult
 
 __all__ = ["calls_group"]
 
@@ -71,14 +72,16 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
 )  # fmt: skip
 @click.option(
     "-o", "--output", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
-    help="jsonl (default; legs nested in each call), csv (legs as JSON text) or parquet "
-    "(--into DIR.parquet; extra parquet).",
+    help="jsonl (legs nested in each call), csv (legs as JSON text) or parquet "
+    "(--into DIR.parquet; extra parquet); default: what --into's name ends in, else jsonl. "
+    "One --into contradicts is refused.",
 )  # fmt: skip
 @click.option(
     "--into", metavar="URL",
     help="A file (calls.jsonl), DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB "
     "(upserted tables calls and call_legs); "
-    "default: standard output. With --fleet, {pbx} in a file name gives each PBX its own.",
+    "default: standard output. With --fleet, {pbx} in a file name gives each PBX its own; "
+    "standard output or a database holds them all, with a pbx column.",
 )  # fmt: skip
 @click.option("--resume", is_flag=True, help="Continue an interrupted export from its checkpoint.")
 @click.option("--legs", is_flag=True, help="Raw legs, one row each, instead of calls.")
@@ -94,17 +97,28 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
 def export_cmd(ctx: click.Context, **values: Any) -> None:
     """Export every call (or leg) of [--from, --to), each window checked against the
     PBX's own count; a checkpoint per window makes --resume safe."""
+    from ..exports import parse_target
+    from ..fleet.files import names_each_pbx
     from .settings import settle
 
     opts = settle(ctx.find_root().obj)
-    fmt = values["fmt"] or (opts.output if opts.output in ("jsonl", "csv") else "jsonl")
+    # The global -o (or the settings' output) is a default a file's ending overrides; the
+    # command's own -o is what the user asked for, and a target contradicting it is refused.
+    default = opts.output if opts.output in ("jsonl", "csv") else "jsonl"
+    into = values["into"]
+    target = parse_target(into, values["fmt"], default)
     tz = values["tz"]
     start = parse_when(values["start"], tz, "--from")
     end = parse_when(values["end"], tz, "--to")
     if opts.fleet:
-        _export_fleet(ctx, values, fmt, start, end)
+        _export_fleet(ctx, values, (target, default), start, end)
         return
-    _export_one(ctx, values, fmt, start, end)
+    if into is not None and names_each_pbx(into):
+        raise UsageError(
+            f"--into {into} names one output per PBX ({{pbx}}), but no --fleet is given.",
+            hint="Add --fleet SELECTOR (docs/fleet.md), or give the one PBX's file name.",
+        )
+    _export_one(ctx, values, default, start, end)
 
 
 def _spec(values: dict[str, Any], start: datetime, end: datetime, pbx: str) -> ExportSpec:
@@ -122,7 +136,7 @@ def _spec(values: dict[str, Any], start: datetime, end: datetime, pbx: str) -> E
 
 
 def _export_one(
-    ctx: click.Context, values: dict[str, Any], fmt: str, start: datetime, end: datetime
+    ctx: click.Context, values: dict[str, Any], default: str, start: datetime, end: datetime
 ) -> None:
     from urllib.parse import urlsplit
 
@@ -134,8 +148,8 @@ def _export_one(
     pbx = urlsplit(conn.url).netloc
     spec = _spec(values, start, end, pbx)
     sink = open_sink(
-        values["into"], fmt=fmt, legs_only=spec.legs, resume=values["resume"],
-        export_key=spec.key(), pbx=pbx,
+        values["into"], fmt=values["fmt"], default_fmt=default, legs_only=spec.legs,
+        resume=values["resume"], export_key=spec.key(), pbx=pbx,
     )  # fmt: skip
     try:
         # No client retries: a 504 is answered with a smaller window, not the same pull again.
@@ -162,45 +176,68 @@ def _say(summary: ExportSummary, spec: ExportSpec, into: str | None, pbx: str = 
 
 
 def _export_fleet(
-    ctx: click.Context, values: dict[str, Any], fmt: str, start: datetime, end: datetime
+    ctx: click.Context,
+    values: dict[str, Any],
+    chosen: tuple[Target, str],
+    start: datetime,
+    end: datetime,
 ) -> None:
-    """Every selected PBX into its own file (``{pbx}``) or one database (``pbx`` column)."""
-    from ..exports import export_async, open_sink
+    """Every selected PBX: one table on stdout (``pbx`` its first column), a file each
+    (``{pbx}``) or one database (``pbx`` column); see docs/exports.md."""
+    from ..exports import FleetStream, export_async, open_sink
     from ..fleet.files import file_for, names_each_pbx
-    from ..fleet.runner import FleetReport
-    from .fleet import error_row, fleet_targets, open_fleet
-    from .output import Printer
+    from .fleet import fleet_targets, open_fleet
 
+    target, default = chosen  # where (parse_target's answer), and the default format
     into = values["into"]
-    shared = into is not None and into.startswith(("sqlite:///", "postgresql://", "postgres://"))
-    if not into or not (shared or names_each_pbx(into)):
+    if target.kind != "stdout" and not target.shared and not names_each_pbx(into):
         raise UsageError(
-            "--fleet needs --into naming where each PBX's export goes.",
-            hint="Give a file name with {pbx} (--into 'cdr/{pbx}.jsonl') or one database "
-            "(--into sqlite:///cdr.db or postgresql://…: a pbx column tells them apart).",
+            f"--fleet writes every PBX's rows: --into {into} would be one file for all of them.",
+            hint="Name each PBX's file with {pbx} (--into 'cdr/{pbx}.jsonl'), give one "
+            "database (--into sqlite:///cdr.db or postgresql://…: a pbx column tells them "
+            "apart), or leave --into out for one table on standard output with a pbx column.",
         )
     opts = ctx.find_root().obj
     targets = fleet_targets(opts)
+    stream = None
+    if target.kind == "stdout":
+        stream = FleetStream(sys.stdout, target, legs_only=values["legs"], resume=values["resume"])
 
     async def one(name: str, client: Any) -> dict[str, Any]:
         spec = _spec(values, start, end, name)
-        target = file_for(into, name)
-        sink = open_sink(
-            target, fmt=fmt, legs_only=spec.legs, resume=values["resume"],
-            export_key=spec.key(), pbx=name,
+        where = file_for(into, name) if into else None
+        sink = stream.sink(name) if stream else open_sink(
+            where, fmt=values["fmt"], default_fmt=default, legs_only=spec.legs,
+            resume=values["resume"], export_key=spec.key(), pbx=name,
         )  # fmt: skip
         try:
             summary = await export_async(client, spec, sink)
         finally:
             sink.close()
-        _say(summary, spec, target, name)
+        _say(summary, spec, where, name)
         return {
             "pbx": name, "rows": summary.rows, "legs": summary.legs,
             "windows": summary.windows, "cap_splits": summary.cap_splits,
-            "timeouts": summary.timeouts, "into": target,
+            "timeouts": summary.timeouts, "into": where,
         }  # fmt: skip
 
-    results = open_fleet(targets, opts, None).run_sync(one).rows
-    rows = [r.value if r.ok else error_row(r) for r in results]
-    Printer(fmt="jsonl", out=sys.stdout).rows(rows)
-    FleetReport([r for r in results if not r.ok]).raise_for_failures(len(targets))
+    _report(open_fleet(targets, opts, None).run_sync(one).rows, on_stdout=stream is not None)
+
+
+def _report(results: list[FleetResult[Any]], *, on_stdout: bool) -> None:
+    """A summary row per PBX on stdout -- unless stdout holds the rows themselves: then a
+    failed PBX is told on stderr.  Exit 10 when some PBX failed (docs/fleet.md)."""
+    from ..fleet.runner import FleetReport
+    from .errors import error_fields
+    from .fleet import error_row
+    from .output import Printer
+
+    if not on_stdout:
+        rows = [r.value if r.ok else error_row(r) for r in results]
+        Printer(fmt="jsonl", out=sys.stdout).rows(rows)
+    failed = [r for r in results if not r.ok]
+    for r in failed if on_stdout else ():
+        why = error_fields(r.error)  # type: ignore[arg-type]
+        hint = f" {why['hint']}" if why.get("hint") else ""
+        print(f"3cx: {r.pbx}: {why['message']}{hint}", file=sys.stderr)
+    FleetReport(failed).raise_for_failures(len(results))

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ..config.profiles import data_dir
 from ..errors import ConfigurationError, TcxError
+from ..private_files import open_private
 
 __all__ = [
     "EmbeddedEmulator",
@@ -70,8 +71,7 @@ def read_state() -> EmbeddedEmulator | None:
 
 def _write_state(state: EmbeddedEmulator) -> None:
     path = _state_path()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with open_private(path, "w", what="embedded emulator state", encoding="utf-8") as fh:
         json.dump(asdict(state), fh)
 
 

@@ -27,7 +27,8 @@ EXIT_CODES: dict[int, str] = {
     10: "partial failure: some items failed in items mode, or some PBXs of a --fleet run",
     11: "a write may have been applied: the connection broke after it was sent; check, then retry",
     12: "not an API answer: an HTML page or a JSON error where JSON or a file was due "
-    "(wrong URL or port, login page, captive portal, proxy)",
+    "(wrong URL or port, login page, captive portal, proxy), or a download that went past "
+    "the size the PBX listed for it (stopped there, nothing kept)",
     13: "an export could not be proven complete: the PBX's count and its rows differ, or a "
     "window could not be read (resume with --resume once fixed)",
     130: "interrupted (Ctrl-C)",

@@ -55,6 +55,11 @@ def recordings_archive_group() -> None:
 @ranged_option(
     "--downloads", click.IntRange(1, 32), 4, "N", "Recordings downloaded at once, per PBX."
 )
+@ranged_option(
+    "--max-size", click.FloatRange(0, min_open=True), 1024, "MiB",
+    "Most one recording may have; a download past it is stopped (a size the PBX lists "
+    "bounds it further).",
+)  # fmt: skip
 @click.option("--delete-after-verify", is_flag=True, help="Delete verified ones on the PBX.")
 @click.option("--yes", is_flag=True, help="Confirm --delete-after-verify.")
 @click.option("--quiet", is_flag=True, help="No progress lines on stderr.")
@@ -66,8 +71,16 @@ def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: A
     WHEN: 2026-12-01 (midnight UTC) or 2026-12-01T08:00:00Z.  Recordings stored and
     verified by an earlier run are skipped, so a killed run is resumed by running it again.
     """
+    from ..fleet.files import PLACEHOLDER, names_each_pbx
     from ..recordings import ArchiveOptions, Period
 
+    if names_each_pbx(target):
+        raise UsageError(
+            f"--into {target}: every PBX's recordings go to a folder of its own in the "
+            f"store already (TARGET/<pbx>/<date>/...); {PLACEHOLDER} is not needed.",
+            hint=f"Give the store without {PLACEHOLDER}: --into "
+            f"{target.replace(PLACEHOLDER, '').rstrip('/') or 'recordings'}",
+        )
     if values["delete_after_verify"] and not values["yes"]:
         raise UsageError(
             "--delete-after-verify deletes recordings on the PBX; it needs --yes.",
@@ -79,6 +92,7 @@ def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: A
         Period.parse(values["start"], values["end"]),
         concurrency=values["downloads"],
         delete=values["delete_after_verify"],
+        max_bytes=max(1, int(values["max_size"] * (1 << 20))),
     )
     report = _run(ctx, target, options, (lambda _p, _m: None) if values["quiet"] else _progress)
     _finish(printer, report)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError
-from ..private_files import check_private
+from ..private_files import check_private, open_private
 from ..urls import check_url
 from .settings import env_bool, parse_bool
 
@@ -216,10 +216,8 @@ def _read_secret_file() -> dict[str, str]:
 def _write_secret_file(data: dict[str, str]) -> None:
     path = _secrets_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with open_private(path, "w", what="secret file", encoding="utf-8") as fh:
         json.dump(data, fh)
-    os.chmod(path, 0o600)
 
 
 def set_secret(profile: str, secret: str) -> str:

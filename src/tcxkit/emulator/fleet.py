@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config.inventory import PbxTarget, SecretRef, dump_inventory
 from ..downloads import atomic_file
+from ..private_files import open_private
 from .config import EmulatorConfig
 
 if TYPE_CHECKING:
@@ -90,10 +91,8 @@ def write_inventory(
     for i, (url, config) in enumerate(zip(urls, configs, strict=True)):
         name = instance_name(i, len(configs))
         key = keys / name
-        fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with open_private(key, "w", what="emulator key file", encoding="utf-8") as fh:
             fh.write(config.client_secret + "\n")
-        os.chmod(key, 0o600)
         targets.append(
             PbxTarget(
                 name=name,

@@ -25,29 +25,11 @@ from .limits import MAX_JSON_BODY
 from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
+    from ..catalog import Catalog
     from .state import AppState
 
-__all__ = ["HealthControl", "problem_of"]
+__all__ = ["HealthControl", "problem_of", "rules"]
 
-_STATUSES = (
-    "Stopped",
-    "StartPending",
-    "StopPending",
-    "Running",
-    "ContinuePending",
-    "PausePending",
-    "Paused",
-)
-_REPOSITORIES = (
-    "Local",
-    "Ftp",
-    "GoogleDrive",
-    "NetworkShare",
-    "Sftp",
-    "GoogleBucket",
-    "SharePoint",
-    "AmazonS3",
-)
 #: Backups one PATCH may add.
 MAX_ADDED_BACKUPS = 50
 
@@ -82,16 +64,25 @@ def _fields(**rules: Callable[[Any], str]) -> Callable[[Any], str]:
     return check
 
 
-def _services(value: Any) -> str:
-    if not isinstance(value, dict):
-        return "an object {service name: status}"
-    names = {n for n, _ in SERVICES}
-    for name, status in value.items():
-        if name not in names:
-            return f"no service {name!r} (known: {', '.join(sorted(names))})"
-        if status not in _STATUSES:
-            return f"{name}: one of {', '.join(_STATUSES)}"
-    return ""
+def _one_of(values: tuple[str, ...]) -> Callable[[Any], str]:
+    return lambda v: "" if v in values else "one of " + ", ".join(values)
+
+
+def _services(statuses: tuple[str, ...]) -> Callable[[Any], str]:
+    status_rule = _one_of(statuses)
+
+    def check(value: Any) -> str:
+        if not isinstance(value, dict):
+            return "an object {service name: status}"
+        names = {n for n, _ in SERVICES}
+        for name, status in value.items():
+            if name not in names:
+                return f"no service {name!r} (known: {', '.join(sorted(names))})"
+            if problem := status_rule(status):
+                return f"{name}: {problem}"
+        return ""
+
+    return check
 
 
 def _trunks(value: Any) -> str:
@@ -120,32 +111,38 @@ def _version(value: Any) -> str:
     return "" if ok else "a release such as 20.0.12.123, or null"
 
 
-#: Every key a PATCH may carry, and its checker.
-RULES: dict[str, Callable[[Any], str]] = {
-    "licence": _fields(expires_in_days=_days, maintenance_expires_in_days=_days, active=_flag),
-    "disk": _fields(used_percent=lambda v: _number(v, 0, 100)),
-    "recordings": _fields(used_percent=lambda v: _number(v, 0, 100), stopped=_flag),
-    "services": _services,
-    "updates": _fields(offered=_version, other=lambda v: _number(v, 0, 1000)),
-    "certificate": _fields(expires_in_days=_days),
-    "trunks": _trunks,
-    "backups": _fields(clear=_flag, add=_backups_to_add),
-    "backup_settings": _fields(
-        encrypt=_flag,
-        schedule=_flag,
-        repository=lambda v: "" if v in _REPOSITORIES else "one of " + ", ".join(_REPOSITORIES),
-    ),
-}
+def _enum(catalog: Catalog, schema: str) -> tuple[str, ...]:
+    """The values the PBX's release declares for ``schema`` (its compiled catalog), so the
+    emulator accepts what that release would serve and nothing else."""
+    return tuple(catalog.schemas[schema]["enum"])
 
 
-def problem_of(body: Any) -> str:
-    """Why a PATCH body is unusable ('' when fine)."""
+def rules(catalog: Catalog) -> dict[str, Callable[[Any], str]]:
+    """Every key a PATCH may carry, and its checker (enums from ``catalog``)."""
+    return {
+        "licence": _fields(expires_in_days=_days, maintenance_expires_in_days=_days, active=_flag),
+        "disk": _fields(used_percent=lambda v: _number(v, 0, 100)),
+        "recordings": _fields(used_percent=lambda v: _number(v, 0, 100), stopped=_flag),
+        "services": _services(_enum(catalog, "Pbx.ServiceStatus")),
+        "updates": _fields(offered=_version, other=lambda v: _number(v, 0, 1000)),
+        "certificate": _fields(expires_in_days=_days),
+        "trunks": _trunks,
+        "backups": _fields(clear=_flag, add=_backups_to_add),
+        "backup_settings": _fields(
+            encrypt=_flag, schedule=_flag, repository=_one_of(_enum(catalog, "Pbx.FileSystemType"))
+        ),
+    }
+
+
+def problem_of(body: Any, catalog: Catalog) -> str:
+    """Why a PATCH body is unusable for a PBX of ``catalog``'s release ('' when fine)."""
+    checks = rules(catalog)
     if not isinstance(body, dict) or not body:
-        return "send a JSON object with one or more of " + ", ".join(RULES)
+        return "send a JSON object with one or more of " + ", ".join(checks)
     for key, value in body.items():
-        rule = RULES.get(key)
+        rule = checks.get(key)
         if rule is None:
-            return f"unknown key {key!r} (known: {', '.join(RULES)})"
+            return f"unknown key {key!r} (known: {', '.join(checks)})"
         problem = rule(value)
         if problem:
             return f"{key}: {problem}"
@@ -164,7 +161,7 @@ class HealthControl:
         if request.method == "PATCH":
             try:
                 body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"null")
-                problem = problem_of(body)
+                problem = problem_of(body, self.state.catalog)
             except BodyTooLarge as exc:
                 return json_response(413, {"error": f"Larger than {exc.limit} bytes."}, OAUTH_JSON)
             except ValueError:

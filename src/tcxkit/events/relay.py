@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..private_files import check_private
+from ..private_files import check_private, open_private
 from ..webhooks import SendResult, WebhookSender, backoff
 from .model import Event
 
@@ -42,12 +42,6 @@ class DeadLetters:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
 
-    def _open(self, mode: int) -> int:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, mode | os.O_CREAT, 0o600)
-        check_private(self.path, "dead-letter file", secret=True, why="it holds call data")
-        return fd
-
     def park(self, event: Event, error: str, attempts: int) -> None:
         """Append ``event`` durably (written and fsynced before this returns)."""
         line = {
@@ -56,12 +50,12 @@ class DeadLetters:
             "attempts": attempts,
             "parked_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        fd = self._open(os.O_WRONLY | os.O_APPEND)
-        try:
-            os.write(fd, (json.dumps(line, ensure_ascii=False) + "\n").encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open_private(self.path, "ab", what="dead-letter file") as fh:
+            check_private(self.path, "dead-letter file", secret=True, why="it holds call data")
+            fh.write((json.dumps(line, ensure_ascii=False) + "\n").encode())
+            fh.flush()
+            os.fsync(fh.fileno())
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -75,12 +69,10 @@ class DeadLetters:
         # its holder to the file that replaces the dead letters.
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open_private(tmp, "xb", what="dead-letter file") as fh:
+            fh.write("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode())
+            fh.flush()
+            os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
 

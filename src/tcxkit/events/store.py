@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..errors import UsageError
-from ..private_files import check_private
+from ..private_files import check_private, open_private
 from ..redaction import redact
 from .model import Event
 
@@ -105,7 +105,7 @@ class SqliteCursorStore:
             file = Path(self.path)
             file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if not file.exists():
-                os.close(os.open(file, os.O_CREAT | os.O_WRONLY, 0o600))
+                open_private(file, "ab", what="event cursor store").close()
             check_private(file, "event cursor store", secret=True, why="it holds call data")
             if exclusive:
                 self._file_lock = _hold(file)

@@ -60,6 +60,10 @@ class FleetCollector(Collector):
             "duration": _gauge(
                 "threecx_scrape_duration_seconds", "Seconds the last status read took."
             ),
+            "backoff": _gauge(
+                "threecx_down_backoff_seconds",
+                "Seconds a down PBX is left alone before its status is read again (0 up).",
+            ),
             "licence": _gauge("threecx_license_expiry_timestamp_seconds",
                               "When the licence expires (Unix time)."),
             "maint": _gauge("threecx_maintenance_expiry_timestamp_seconds",
@@ -84,6 +88,7 @@ class FleetCollector(Collector):
             ids = self._ids(pbx)
             g["up"].add_metric(ids, 1 if entry.up else 0)
             g["duration"].add_metric(ids, entry.duration)
+            g["backoff"].add_metric(ids, entry.backoff)
             if entry.up:
                 self._pbx(ids, entry.values, g, info)
         yield from g.values()

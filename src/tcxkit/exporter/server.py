@@ -7,11 +7,12 @@ reads run on the exporter's one event loop, entered through the fleet's sync bri
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import netaddr
 from ..errors import UsageError
+from ..urls import is_loopback
 
 if TYPE_CHECKING:
     from ..fleet import Fleet
@@ -20,20 +21,10 @@ __all__ = ["parse_listen", "serve"]
 
 
 def parse_listen(text: str, allow_remote: bool = False) -> tuple[str, int]:
-    """``HOST:PORT`` or ``PORT`` (host 127.0.0.1); a non-loopback host needs ``allow_remote``."""
-    host, _, port_text = text.rpartition(":")
-    host = (host or "127.0.0.1").strip("[]")
-    try:
-        port = int(port_text)
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        raise UsageError(
-            f"--listen {text!r}: give HOST:PORT with an IP address, e.g. 127.0.0.1:9464.",
-            hint="Port 0 picks a free one (printed when serving).",
-        ) from None
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--listen {text!r}: the port must be 0..65535.", hint="e.g. 9464")
-    if not loopback and not allow_remote:
+    """``--listen [HOST:]PORT`` (:func:`tcxkit.netaddr.parse_listen`, host 127.0.0.1); a
+    non-loopback host needs ``allow_remote``."""
+    host, port = netaddr.parse_listen(text, "--listen", 9464)
+    if not is_loopback(host) and not allow_remote:
         raise UsageError(
             f"--listen {host}: other machines could read your fleet's metrics.",
             hint="Add --allow-remote to listen there (and firewall it), or use 127.0.0.1.",

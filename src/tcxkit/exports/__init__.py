@@ -12,7 +12,7 @@ from .calls import CALL_COLUMNS, build_call
 from .drivers import export, export_async
 from .legs import LEG_COLUMNS, leg_of
 from .run import ExportSpec, ExportSummary, export_flow
-from .sinks import FileSink, SqliteSink, StreamSink, open_sink
+from .sinks import FileSink, FleetStream, SqliteSink, StreamSink, Target, open_sink, parse_target
 from .windows import WindowPlanner
 
 __all__ = [
@@ -21,8 +21,10 @@ __all__ = [
     "ExportSpec",
     "ExportSummary",
     "FileSink",
+    "FleetStream",
     "SqliteSink",
     "StreamSink",
+    "Target",
     "WindowPlanner",
     "build_call",
     "export",
@@ -30,4 +32,5 @@ __all__ = [
     "export_flow",
     "leg_of",
     "open_sink",
+    "parse_target",
 ]

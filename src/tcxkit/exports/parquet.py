@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationError, OutputExistsError, UsageError
+from ..private_files import open_private
 from .legs import parse_utc
-from .statefile import save_state
+from .statefile import WHAT, save_state
 
 __all__ = ["ParquetSink", "call_schema", "leg_schema"]
 
@@ -131,9 +132,9 @@ class ParquetSink:
             table = _pa().Table.from_pylist([_typed(r) for r in self._rows], schema=self.schema)
             part = self.path / f"part-{self.parts + 1:06d}.parquet"
             tmp = part.with_name(part.name + ".tmp")
-            self.pq.write_table(table, tmp)
-            with open(tmp, "rb") as fh:
-                os.fchmod(fh.fileno(), 0o600)  # call records: owner only, like the other sinks
+            with open_private(tmp, "wb", what=WHAT) as fh:  # owner only, like the other sinks
+                self.pq.write_table(table, fh)
+                fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, part)
             self.parts += 1

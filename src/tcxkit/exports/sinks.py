@@ -14,6 +14,11 @@ killed at any point resumes without a duplicate or a gap:
   window, then the checkpoint;
 * :class:`~.postgres.PostgresSink` (``postgresql://``, extra ``postgres``): as SQLite.
 
+Which sink ``--into`` names is decided in one place, :func:`parse_target` (the URL
+schemes in :data:`SCHEMES`, the file endings that say a format in :data:`SUFFIX_FORMATS`);
+a requested format the target contradicts is refused with the fix.  A fleet's rows on
+standard output share one :class:`FleetStream` (one table, ``pbx`` its first column).
+
 CSV cells follow the CLI's renderer: nested values (legs, lists) as JSON text,
 booleans ``true``/``false``, nothing for null.
 """
@@ -26,16 +31,29 @@ import json
 import os
 import sqlite3
 from contextlib import nullcontext, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from ..errors import OutputExistsError, UsageError
+from ..private_files import open_private
 from .calls import CALL_COLUMNS
 from .legs import LEG_COLUMNS
-from .statefile import private_open, save_state
+from .statefile import WHAT, save_state
 from .tables import TableSink
 
-__all__ = ["FileSink", "Sink", "SqliteSink", "StreamSink", "open_sink"]
+__all__ = [
+    "SCHEMES",
+    "SUFFIX_FORMATS",
+    "FileSink",
+    "FleetStream",
+    "Sink",
+    "SqliteSink",
+    "StreamSink",
+    "Target",
+    "open_sink",
+    "parse_target",
+]
 
 
 class Sink(Protocol):
@@ -102,17 +120,29 @@ class _Formatter:
 
 
 class StreamSink:
-    """Standard output (or any text stream): written as it comes, never resumable."""
+    """Standard output (or any text stream): written as it comes, never resumable; with
+    ``pbx``, each row starts with that ``pbx`` column (see :class:`FleetStream`)."""
 
-    def __init__(self, out: IO[str], fmt: str, columns: tuple[str, ...]):
-        self.out = out
+    def __init__(
+        self,
+        out: IO[str],
+        fmt: str,
+        columns: tuple[str, ...],
+        *,
+        pbx: str | None = None,
+        header: bool = True,
+    ):
+        self.out, self.pbx = out, pbx
         self.form = _Formatter(fmt, columns)
-        self.out.write(self.form.header())
+        if header:
+            self.out.write(self.form.header())
 
     def checkpoint(self) -> dict[str, Any] | None:
         return None
 
     def write(self, rows: list[dict[str, Any]]) -> None:
+        if self.pbx is not None:  # one of a fleet's PBXs on a shared stream
+            rows = [{"pbx": self.pbx, **r} for r in rows]
         self.out.write(self.form.text(rows))
 
     def commit(self, checkpoint: dict[str, Any]) -> None:
@@ -149,7 +179,9 @@ class FileSink:
                 f"{self._state['sink']['bytes']}): it was changed since.",
                 hint="Remove the file and its checkpoint to start again.",
             )
-        self._fh = private_open(path, "r+b" if path.exists() else "wb")
+        # Append mode: created 0600 if new, never truncated on open (a resumed run keeps
+        # its checkpointed bytes; the truncate below drops only what came after them).
+        self._fh = open_private(path, "ab", what=WHAT)
         if self._state is None:
             self._fh.truncate(0)
             self._fh.write(self.form.header().encode())
@@ -195,7 +227,7 @@ class SqliteSink(TableSink):
 
     def __init__(self, path: Path, export_key: str, *, pbx: str, resume: bool, legs_only: bool):
         self.path = path
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # its -wal/-shm copy the mode
+        open_private(path, "a", what=WHAT).close()  # 0600 first: its -wal/-shm copy the mode
         self.db = sqlite3.connect(str(path), isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self._open(export_key, nullcontext(), pbx=pbx, resume=resume, legs_only=legs_only)
@@ -247,58 +279,175 @@ def _sql(value: Any) -> Any:
     return value
 
 
+#: ``--into`` URL schemes -> the kind of sink they open: the one list of them (the CLI
+#: asks :func:`parse_target`, never a copy).  ``file://`` and a plain path are files.
+SCHEMES: dict[str, str] = {
+    "file": "file",
+    "sqlite": "sqlite",
+    "postgresql": "postgresql",
+    "postgres": "postgresql",
+}
+#: Sink kinds whose one target holds many PBXs' rows (told apart by their ``pbx`` column).
+SHARED_KINDS = frozenset({"sqlite", "postgresql"})
+#: File name endings that say the format; a contradicting ``-o`` is refused.
+SUFFIX_FORMATS: dict[str, str] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where ``--into`` points, and the format rows are written in there.
+
+    ``kind``: ``stdout``, ``file``, ``parquet``, ``sqlite`` or ``postgresql``;
+    ``location``: the path or URL (None for standard output); ``fmt``: ``jsonl``,
+    ``csv`` or ``parquet`` (a database's is ``table``)."""
+
+    kind: str
+    fmt: str
+    location: str | None = None
+
+    @property
+    def shared(self) -> bool:
+        """One target for a whole fleet (a database with its ``pbx`` column)."""
+        return self.kind in SHARED_KINDS
+
+    @property
+    def url(self) -> str:
+        assert self.location is not None, "standard output has no location"
+        return self.location
+
+    @property
+    def path(self) -> Path:
+        return Path(self.url.removeprefix("file://"))
+
+
+def _known() -> str:
+    return "a file path, DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB"
+
+
+def parse_target(into: str | None, fmt: str | None, default: str = "jsonl") -> Target:
+    """The sink ``into`` names and the format to write, or why they contradict.
+
+    ``fmt`` is what the user asked for (``-o``; None when not given); ``default`` applies
+    when neither ``fmt`` nor a file's ending (``.csv``, ``.parquet``, ...) says one.  An
+    explicit ``fmt`` that the target contradicts is refused with the fix, never guessed
+    (``-o csv --into calls.parquet``; ``-o csv`` into a database)."""
+    if into is None:
+        chosen = fmt or default
+        if chosen == "parquet":
+            from .parquet import refuse_stdout
+
+            raise refuse_stdout()
+        return Target("stdout", chosen)
+    scheme = into.partition("://")[0].lower() if "://" in into else ""
+    kind = SCHEMES.get(scheme, "file") if scheme else "file"
+    if scheme and scheme not in SCHEMES:
+        raise UsageError(
+            f"Cannot export into {scheme}:// yet.",
+            hint=f"Use {_known()} (docs/exports.md).",
+        )
+    if kind in SHARED_KINDS:
+        if fmt == "parquet":
+            raise UsageError(
+                f"Parquet is written into a directory, not into {scheme}://.",
+                hint="Add --into calls.parquet, or leave -o parquet out for a database.",
+            )
+        if fmt is not None:
+            raise UsageError(
+                f"-o {fmt} and --into {scheme}://... disagree: a database holds tables "
+                "(calls, call_legs), not a text format.",
+                hint=f"Leave -o out for the database, or export into a file (--into calls.{fmt}).",
+            )
+        if kind == "sqlite" and not into.startswith("sqlite:///"):
+            raise UsageError(
+                f"{into} is not a SQLite URL: it is sqlite:/// and then the file's path.",
+                hint="e.g. --into sqlite:///cdr.db (relative) or sqlite:////srv/cdr.db.",
+            )
+        return Target(kind, "table", into)
+    return _file_target(into, fmt, default)
+
+
+def _file_target(into: str, fmt: str | None, default: str) -> Target:
+    path = into.removeprefix("file://")
+    implied = SUFFIX_FORMATS.get(Path(path).suffix.lower())
+    if fmt is not None and implied is not None and fmt != implied:
+        stem = Path(path).with_suffix("").name
+        better = f"{stem}.parquet" if fmt == "parquet" else f"{stem}.{fmt}"
+        raise UsageError(
+            f"-o {fmt} and --into {path} disagree: the name says {implied}.",
+            hint=f"Drop -o (the name's {Path(path).suffix} says {implied}), or name the "
+            f"target for {fmt} (--into {better}).",
+        )
+    chosen = fmt or implied or default
+    return Target("parquet" if chosen == "parquet" else "file", chosen, into)
+
+
 def open_sink(
     into: str | None,
     *,
-    fmt: str,
+    fmt: str | None,
     legs_only: bool,
     resume: bool,
     export_key: str,
     pbx: str,
     out: IO[str] | None = None,
+    default_fmt: str = "jsonl",
 ) -> Sink:
-    """The sink ``into`` names: ``sqlite:///PATH``, a file path, or None for ``out``."""
+    """The sink ``into`` names (:func:`parse_target`): a file, ``DIR.parquet``,
+    ``sqlite:///PATH``, ``postgresql://...``, or None for ``out`` (standard output)."""
+    target = parse_target(into, fmt, default_fmt)
     columns = LEG_COLUMNS if legs_only else CALL_COLUMNS
-    scheme = into.partition("://")[0] if into and "://" in into else ""
-    if fmt == "parquet" or (into or "").endswith(".parquet"):
-        from .parquet import ParquetSink, refuse_stdout
-
-        if into is None:
-            raise refuse_stdout()
-        if scheme not in ("", "file"):  # not a local directory named after the URL
-            raise UsageError(
-                f"Parquet is written into a directory, not into {scheme}://.",
-                hint="Add --into calls.parquet, or leave -o parquet out for a database.",
-            )
-        return ParquetSink(Path(into.removeprefix("file://")), legs_only=legs_only, resume=resume)
-    if into is None:
+    if target.kind == "stdout":
         if resume:
-            raise UsageError(
-                "--resume needs --into: standard output cannot be resumed.",
-                hint="Write to a file (--into calls.jsonl) or a database (--into sqlite:///cdr.db).",
-            )
+            raise _no_resume()
         import sys
 
-        return StreamSink(out or sys.stdout, fmt, columns)
-    if into.startswith("sqlite:///"):
-        path = Path(into[len("sqlite:///") :])
+        return StreamSink(out or sys.stdout, target.fmt, columns)
+    if target.kind == "parquet":
+        from .parquet import ParquetSink
+
+        return ParquetSink(target.path, legs_only=legs_only, resume=resume)
+    if target.kind == "sqlite":
+        path = Path(target.url[len("sqlite:///") :])
         try:
             return SqliteSink(path, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
         except (OSError, sqlite3.Error) as exc:
             why = getattr(exc, "strerror", None) or exc
             raise UsageError(f"Cannot open the SQLite database {path}: {why}.") from None
-    if scheme in ("postgresql", "postgres"):
+    if target.kind == "postgresql":
         from .postgres import PostgresSink
 
-        return PostgresSink(into, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
-    if scheme and scheme != "file":
-        raise UsageError(
-            f"Cannot export into {scheme}:// yet.",
-            hint="Use a file path, DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB "
-            "(docs/exports.md).",
-        )
-    path = Path(into[len("file://") :] if scheme == "file" else into)
+        return PostgresSink(target.url, export_key, pbx=pbx, resume=resume, legs_only=legs_only)
     try:
-        return FileSink(path, fmt, columns, resume=resume)
+        return FileSink(target.path, target.fmt, columns, resume=resume)
     except OSError as exc:
-        raise UsageError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        raise UsageError(f"Cannot write {target.path}: {exc.strerror or exc}.") from None
+
+
+def _no_resume() -> UsageError:
+    return UsageError(
+        "--resume needs --into: standard output cannot be resumed.",
+        hint="Write to a file (--into calls.jsonl) or a database (--into sqlite:///cdr.db).",
+    )
+
+
+class FleetStream:
+    """Standard output shared by a fleet's PBXs: one table whose first column is ``pbx``.
+
+    The header (CSV) is written once; :meth:`sink` gives each PBX a stream sink that adds
+    its name to every row.  Windows are written whole, one at a time (one event loop), so
+    PBXs' rows interleave by window, never inside a line."""
+
+    def __init__(self, out: IO[str], target: Target, *, legs_only: bool, resume: bool):
+        if resume:
+            raise _no_resume()
+        self.out, self.fmt = out, target.fmt
+        self.columns = ("pbx", *(LEG_COLUMNS if legs_only else CALL_COLUMNS))
+        self.out.write(_Formatter(self.fmt, self.columns).header())
+
+    def sink(self, pbx: str) -> StreamSink:
+        return StreamSink(self.out, self.fmt, self.columns, pbx=pbx, header=False)

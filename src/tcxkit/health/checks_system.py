@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ..catalog import release_key
 from .registry import Finding, check, days_until, first, parse_time
 
 __all__: list[str] = []
@@ -143,11 +144,6 @@ def services(data: dict[str, Any], t: dict[str, float], now: datetime) -> Findin
     )
 
 
-def _release(version: Any) -> tuple[int, ...]:
-    parts = [int(p) for p in str(version or "").split(".") if p.isdigit()]
-    return tuple(parts[:4])
-
-
 @check
 def updates(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding:
     """Warn on any pending update; fail when the PBX is ``fail_releases_behind`` releases
@@ -156,12 +152,12 @@ def updates(data: dict[str, Any], t: dict[str, float], now: datetime) -> Finding
     installed = data["status"].get("Version")
     offered = max(
         (e.get("ServerVersion") for e in entries if e.get("Category") == "3CX"),
-        key=_release,
+        key=lambda v: release_key(str(v or "")),
         default=None,
     )
     behind = 0
     if offered:
-        have, want = _release(installed), _release(offered)
+        have, want = release_key(str(installed or "")), release_key(offered)
         behind = (
             max(0, (want[:3] or (0,))[-1] - (have[:3] or (0,))[-1]) if have[:2] == want[:2] else 99
         )

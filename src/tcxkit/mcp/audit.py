@@ -16,14 +16,13 @@ in docs/mcp.md ("Audit log").
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..private_files import check_private
+from ..private_files import check_private, open_private
 from ..redaction import redact
 
 if TYPE_CHECKING:
@@ -101,8 +100,5 @@ class AuditLog:
         line = (json.dumps(entry, default=str, ensure_ascii=False) + "\n").encode()
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            try:
-                os.write(fd, line)
-            finally:
-                os.close(fd)
+            with open_private(self.path, "ab", what="audit log") as fh:
+                fh.write(line)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import UsageError
-from ..private_files import check_private
+from ..private_files import check_private, open_private
 from ..urls import is_loopback
 
 if TYPE_CHECKING:
@@ -123,8 +123,7 @@ class TokenStore:
         token = secrets.token_urlsafe(32)
         tmp = self.path.with_name(self.path.name + ".new")
         tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open_private(tmp, "x", what="MCP token file", encoding="utf-8") as f:
             f.write(token + "\n")
         os.replace(tmp, self.path)
         print(

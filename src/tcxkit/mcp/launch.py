@@ -23,6 +23,7 @@ from ..config.connection import make_client, resolve
 from ..config.options import Options
 from ..config.profiles import config_dir, data_dir
 from ..errors import UsageError
+from ..netaddr import parse_listen
 from .audit import AuditLog, Where
 from .policy import Policy
 from .service import Toolbox
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
     Connect = Callable[[Options], Connection]
 
-__all__ = ["McpOptions", "build_toolbox", "parse_http", "run", "server_key"]
+__all__ = ["McpOptions", "build_toolbox", "run", "server_key"]
 
 
 @dataclass
@@ -53,14 +54,6 @@ class McpOptions:
     allow_remote: bool = False
     allowed_hosts: str | None = None
     rotate_token: bool = False
-
-
-def parse_http(value: str) -> tuple[str, int]:
-    """``[HOST:]PORT`` -> (host, port); the host defaults to 127.0.0.1."""
-    host, _, port = value.rpartition(":")
-    if not (port.isascii() and port.isdigit()) or len(port) > 5 or int(port) > 65535:
-        raise ValueError(f"--http wants [HOST:]PORT, e.g. 8765 or 127.0.0.1:8765, not {value!r}")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 def server_key(conn: Connection) -> str:
@@ -112,7 +105,7 @@ def _http_binding(mcp: McpOptions) -> Binding | None:
             if value:
                 raise UsageError(f"{flag} applies to --http only; stdio needs no token.")
         return None
-    host, port = parse_http(mcp.http)
+    host, port = parse_listen(mcp.http, "--http", 8765)
     return plan_binding(host, port, allow_remote=mcp.allow_remote, allowed_hosts=mcp.allowed_hosts)
 
 

@@ -9,11 +9,19 @@ docs/recordings.md.
 
 from __future__ import annotations
 
-from .archive import ArchiveOptions, ArchiveReport, archive_pbx, list_recordings
+from .archive import (
+    DEFAULT_MAX_BYTES,
+    ArchiveOptions,
+    ArchiveReport,
+    archive_pbx,
+    download_limit,
+    list_recordings,
+)
 from .manifest import AudioFacts, BadRecording, RecordingEntry, check_wav, read_entry
 from .naming import Period, parse_when, recording_key
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "ArchiveOptions",
     "ArchiveReport",
     "AudioFacts",
@@ -22,6 +30,7 @@ __all__ = [
     "RecordingEntry",
     "archive_pbx",
     "check_wav",
+    "download_limit",
     "list_recordings",
     "parse_when",
     "read_entry",

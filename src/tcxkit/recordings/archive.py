@@ -7,7 +7,9 @@ Per PBX (:func:`archive_pbx`; :class:`tcxkit.Fleet` runs it on many):
 2. a recording whose manifest entry is there, with an object of the entry's size, is
    *present* and not fetched again (an entry is written only after verification);
 3. the others are downloaded, at most ``concurrency`` at a time
-   (:class:`tcxkit.fleet.runner.Bounded`), each to a private temporary file, checked
+   (:class:`tcxkit.fleet.runner.Bounded`), each to a private temporary file and stopped
+   past its bound (:func:`download_limit`: the size the PBX lists for it, else
+   ``max_bytes``; :class:`~tcxkit.errors.DownloadTooLarge`, as a backup's), checked
    (a valid WAV, :func:`.manifest.check_wav`), put in the store, **read back** and
    hashed again, and only then given their manifest entry;
 4. with ``delete``, the recordings verified in this run -- and present ones whose stored
@@ -29,7 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TcxError
+from ..errors import DownloadTooLarge, TcxError
 from ..fleet.runner import Bounded
 from .manifest import (
     CALL_FIELDS,
@@ -46,21 +48,35 @@ if TYPE_CHECKING:
     from ..client import AsyncClient
     from ..storage import Storage, StoreLane
 
-__all__ = ["ArchiveOptions", "ArchiveReport", "archive_pbx"]
+__all__ = ["DEFAULT_MAX_BYTES", "ArchiveOptions", "ArchiveReport", "archive_pbx", "download_limit"]
 
 #: ``progress(pbx, message)``: what a run is doing, for a person watching (stderr).
 Progress = Callable[[str, str], None]
 DELETE_BATCH = 100
 PROGRESS_EVERY = 50
+#: The bound of a recording the PBX lists no size for (none of 20.0.4-20.0.10 does): 1 GiB,
+#: over 18 hours of 3CX's 8 kHz 16-bit audio, so a server that streams without end stops.
+DEFAULT_MAX_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
 class ArchiveOptions:
-    """What a run does: the period, how many downloads at once, whether to delete."""
+    """What a run does: the period, how many downloads at once, whether to delete, and
+    the most bytes one recording may have (:func:`download_limit`)."""
 
     period: Period
     concurrency: int = 4
     delete: bool = False
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+def download_limit(row: dict[str, Any], max_bytes: int) -> int:
+    """The bytes a recording's download may run to: the size the PBX lists for it (an
+    integer ``Size``, when a release lists one) if smaller, else ``max_bytes``."""
+    listed = row.get("Size")
+    if isinstance(listed, int) and not isinstance(listed, bool) and 0 < listed < max_bytes:
+        return listed
+    return max_bytes
 
 
 @dataclass
@@ -116,8 +132,11 @@ async def list_recordings(client: AsyncClient, period: Period) -> list[dict[str,
 class _Run:
     """The state of one PBX's run (kept out of the signatures of the steps)."""
 
-    def __init__(self, pbx: str, client: AsyncClient, lane: StoreLane, progress: Progress):
+    def __init__(
+        self, pbx: str, client: AsyncClient, lane: StoreLane, progress: Progress, max_bytes: int
+    ):
         self.pbx, self.client, self.lane, self.progress = pbx, client, lane, progress
+        self.max_bytes = max_bytes
         self.report = ArchiveReport(pbx)
         self.verified: list[int] = []
         self.done = 0
@@ -161,7 +180,7 @@ class _Run:
     async def fetch(self, row: dict[str, Any], rec_id: int, key: str) -> RecordingEntry:
         with tempfile.TemporaryDirectory(prefix="tcxkit-rec-") as tmp:  # mode 0700
             local = Path(tmp) / "recording.wav"
-            await self.client.download("DownloadRecording", local, recId=rec_id)
+            await self._download(row, rec_id, local)
             facts = await asyncio.to_thread(
                 check_wav, str(local), f"{self.pbx}: recording {rec_id}"
             )
@@ -181,6 +200,20 @@ class _Run:
             )
             await self.lane.run(_store, self.lane.store, local, entry)
         return entry
+
+    async def _download(self, row: dict[str, Any], rec_id: int, local: Path) -> None:
+        limit = download_limit(row, self.max_bytes)
+        try:  # a PBX that streams without end must not fill the disk
+            await self.client.download("DownloadRecording", local, max_bytes=limit, recId=rec_id)
+        except DownloadTooLarge as exc:
+            bound = "its listed size" if limit < self.max_bytes else "the archive's cap"
+            raise DownloadTooLarge(
+                f"{self.pbx}: recording {rec_id} ran past {bound} ({limit} bytes); the "
+                "download was stopped and nothing stored.",
+                limit=limit,
+                hint="Nothing was deleted on the PBX. If recordings this long are expected, "
+                "raise the cap (3cx recording archive --max-size MiB; ArchiveOptions.max_bytes).",
+            ) from exc
 
 
 def _store(store: Storage, local: Path, entry: RecordingEntry) -> None:
@@ -230,7 +263,7 @@ async def archive_pbx(
     progress: Progress = lambda _pbx, _msg: None,
 ) -> ArchiveReport:
     """Archive ``pbx``'s recordings of the period into ``lane``'s store (module docstring)."""
-    run = _Run(pbx, client, lane, progress)
+    run = _Run(pbx, client, lane, progress, options.max_bytes)
     rows = await list_recordings(client, options.period)
     run.report.listed = len(rows)
     sizes = await run.stored()

@@ -55,9 +55,7 @@ class LocalStorage:
         path = self._path(key)
         try:
             self._mkdirs(path.parent)
-            with atomic_file(path, overwrite) as handle:
-                if os.name == "posix":
-                    os.fchmod(handle.fileno(), 0o600)
+            with atomic_file(path, overwrite, private=True) as handle:
                 for piece in chunks(source):
                     handle.write(piece)
         except OSError as exc:

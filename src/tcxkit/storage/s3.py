@@ -14,25 +14,33 @@ Credentials: boto3's chain only (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any
 from urllib.parse import SplitResult, unquote
 
 from ..errors import OutputExistsError, UsageError
+from ..redaction import redact_text
 from .base import ObjectInfo, StorageError, check_key
 
 __all__ = ["S3Storage"]
+
+#: The variables whose values are credentials (masked in any error that quotes them).
+_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 
 class S3Storage:
     """Objects under ``prefix`` in ``bucket``."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str, where: str) -> None:
+    def __init__(
+        self, client: Any, bucket: str, prefix: str, where: str, secrets: Iterable[str] = ()
+    ) -> None:
         self._s3 = client
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
         self.where = where
+        #: Credentials given through ``env``: never in an error's text.
+        self._secrets = frozenset(secrets)
 
     @classmethod
     def from_url(cls, parts: SplitResult, env: Mapping[str, str]) -> S3Storage:
@@ -59,13 +67,16 @@ class S3Storage:
             region_name=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
             config=Config(retries={"max_attempts": 5, "mode": "standard"}),
         )
-        return cls(client, bucket, unquote(parts.path), f"s3://{bucket}{parts.path}")
+        given = [env.get(k) or "" for k in _CREDENTIALS]
+        return cls(client, bucket, unquote(parts.path), f"s3://{bucket}{parts.path}", given)
 
     def _name(self, key: str) -> str:
         return self.prefix + check_key(key)
 
     def _fail(self, what: str, exc: Exception) -> StorageError:
-        err = StorageError(f"{self.where}: cannot {what}: {exc}.")
+        """boto's text may quote an endpoint URL with a signed query, or a key id: it goes
+        through the one redaction (:func:`tcxkit.redaction.redact_text`)."""
+        err = StorageError(f"{self.where}: cannot {what}: {redact_text(str(exc), self._secrets)}.")
         err.__cause__ = exc
         return err
 

@@ -27,6 +27,7 @@ from typing import IO, Any
 from urllib.parse import SplitResult, unquote
 
 from ..errors import OutputExistsError, UsageError
+from ..redaction import redact_text
 from .base import ObjectInfo, StorageError, StorageUnreachable, check_key, chunks
 
 __all__ = ["SftpStorage"]
@@ -37,8 +38,11 @@ DEFAULT_TIMEOUT = 30.0
 class SftpStorage:
     """Objects as files under ``root`` on ``host`` (folders created 0700, files 0600)."""
 
-    def __init__(self, sftp: Any, root: str, where: str, ssh: Any = None) -> None:
+    def __init__(
+        self, sftp: Any, root: str, where: str, ssh: Any = None, secrets: tuple[str, ...] = ()
+    ) -> None:
         self._sftp = sftp
+        self._secrets = secrets
         self._ssh = ssh
         self.root = root.rstrip("/") or "/"
         self.where = where
@@ -66,12 +70,14 @@ class SftpStorage:
             from ..private_files import check_private
 
             check_private(key_file, "SSH key file", secret=True, why="it holds a private key")
+        password = env.get("TCX_SFTP_PASSWORD") or None
+        secrets = (password,) if password else ()
         try:
             ssh.connect(
                 host,
                 port=port,
                 username=parts.username,
-                password=env.get("TCX_SFTP_PASSWORD") or None,
+                password=password,
                 key_filename=key_file or None,
                 timeout=timeout,
                 allow_agent=not key_file,
@@ -81,14 +87,20 @@ class SftpStorage:
         except paramiko.SSHException as exc:
             ssh.close()
             raise StorageError(
-                f"{where}: {exc}.",
+                f"{where}: {redact_text(str(exc), secrets)}.",
                 hint="An unknown host key is refused: add it to TCX_SFTP_KNOWN_HOSTS "
                 "(or ~/.ssh/known_hosts) with ssh-keyscan after checking it.",
             ) from exc
         except OSError as exc:
             ssh.close()
-            raise StorageUnreachable(f"Cannot reach {where}: {exc.strerror or exc}.") from exc
-        return cls(sftp, unquote(parts.path or "/"), where, ssh)
+            why = redact_text(str(exc.strerror or exc), secrets)
+            raise StorageUnreachable(f"Cannot reach {where}: {why}.") from exc
+        return cls(sftp, unquote(parts.path or "/"), where, ssh, secrets)
+
+    def _fail(self, what: str, exc: OSError) -> StorageError:
+        """paramiko's text goes through the one redaction, like every store's (a server's
+        message could quote what it was sent)."""
+        return StorageError(f"{self.where}: cannot {what}: {redact_text(str(exc), self._secrets)}.")
 
     def _path(self, key: str) -> str:
         return posixpath.join(self.root, check_key(key))
@@ -121,7 +133,7 @@ class SftpStorage:
             self._sftp.posix_rename(part, path)
         except OSError as exc:
             self._discard(part)
-            raise StorageError(f"{self.where}: cannot write {key}: {exc}.") from exc
+            raise self._fail(f"write {key}", exc) from exc
         info = self.stat(key)
         assert info is not None
         return info
@@ -137,7 +149,7 @@ class SftpStorage:
         except FileNotFoundError:
             raise StorageError(f"{self.where}: {key} does not exist.") from None
         except OSError as exc:
-            raise StorageError(f"{self.where}: cannot read {key}: {exc}.") from exc
+            raise self._fail(f"read {key}", exc) from exc
         with handle:
             handle.prefetch()
             yield handle
@@ -152,6 +164,8 @@ class SftpStorage:
             entries = self._sftp.listdir_attr(folder)
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise self._fail(f"list {folder}", exc) from exc
         for entry in entries:
             if entry.filename.startswith("."):
                 continue
@@ -167,13 +181,15 @@ class SftpStorage:
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise StorageError(f"{self.where}: cannot delete {key}: {exc}.") from exc
+            raise self._fail(f"delete {key}", exc) from exc
 
     def stat(self, key: str) -> ObjectInfo | None:
         try:
             attrs = self._sftp.stat(self._path(key))
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            raise self._fail(f"look at {key}", exc) from exc
         return _info(key, attrs) if stat_mod.S_ISREG(attrs.st_mode or 0) else None
 
     def close(self) -> None:
