@@ -57,7 +57,7 @@ COUNTS = {
     "docs/cli.md": (3, 0),
     "docs/client.md": (5, 2),
     "docs/emulator.md": (2, 1),
-    "docs/events.md": (2, 3),
+    "docs/events.md": (3, 2),
     "docs/exports.md": (2, 3),
     "docs/fleet.md": (7, 2),
     "docs/health.md": (3, 3),

@@ -178,3 +178,76 @@ def test_the_sensor_looks_back_to_its_runs_start_in_whole_seconds() -> None:
     assert sensor._after({"dag_run": run}) == "2026-03-10T12:00:02+00:00"
     chosen = ThreeCXEventSensor(task_id="w2", type="backup.completed", after="2026-03-10T11:00Z")
     assert chosen._after({"dag_run": run}) == "2026-03-10T11:00Z"
+
+
+def test_the_trigger_keeps_sqlite_off_the_triggerers_event_loop(
+    pbx: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Every store call -- open, load, commit, read, ack, close -- runs in a worker thread:
+    the triggerer's loop (shared by every trigger) never waits on a SQLite write."""
+    import threading
+
+    import tcxkit.events
+    from tcxkit.airflow.events import ThreeCXEventTrigger
+    from tcxkit.events import SqliteCursorStore
+
+    threads: list[tuple[str, int]] = []
+
+    class Recording(SqliteCursorStore):
+        def __getattribute__(self, name: str) -> Any:
+            found = super().__getattribute__(name)
+            if name not in ("load", "commit", "pending", "ack", "close"):
+                return found
+
+            def called(*args: Any, **kwargs: Any) -> Any:  # where it runs, not who fetched it
+                threads.append((name, threading.get_ident()))
+                return found(*args, **kwargs)
+
+            return called
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            threads.append(("open", threading.get_ident()))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tcxkit.events, "SqliteCursorStore", Recording)
+    kwargs = {"types": ["call.missed"], "threecx_conn_id": "threecx_events",
+              "cursor": str(tmp_path / "cursor.sqlite"), "interval": 0.2}  # fmt: skip
+
+    async def scenario() -> int:
+        out: asyncio.Queue[Any] = asyncio.Queue()
+        task = asyncio.create_task(_collect(ThreeCXEventTrigger(**kwargs), out))
+        await _baseline(pbx, _call_log_queries(pbx))
+        missed_call(pbx, "+441134960374")
+        assert (await _next(out))["status"] == "events"
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return threading.get_ident()
+
+    loop_thread = asyncio.run(scenario())
+    used = {name for name, _ in threads}
+    assert used >= {"open", "load", "commit", "pending", "ack", "close"}, used
+    assert [name for name, ident in threads if ident == loop_thread] == []
+
+
+def test_a_named_zone_is_used_and_an_unknown_one_fails_the_sensor_with_the_fix(
+    pbx: Any, tmp_path: Path
+) -> None:
+    from tcxkit.airflow.events import AFTER_MARGIN, ThreeCXEventTrigger
+
+    async def first(**kwargs: Any) -> dict[str, Any]:
+        trigger = ThreeCXEventTrigger(types="call.missed", threecx_conn_id="threecx_events",
+                                      once=True, interval=0.2, **kwargs)  # fmt: skip
+        async for event in trigger.run():
+            return dict(event.payload)
+        raise AssertionError("no event")
+
+    payload = asyncio.run(first(tz="Mars/Olympus"))
+    assert payload == {"status": "error", "permanent": True, "message": "Unknown time zone "
+                       "'Mars/Olympus' (from tz=).\nGive tz= an IANA zone name, e.g. "
+                       "tz='Europe/London'."}  # fmt: skip
+    after = (datetime.now(UTC) - AFTER_MARGIN).replace(microsecond=0).isoformat()  # as the sensor
+    call = missed_call(pbx, "+441134960375")
+    payload = asyncio.run(first(tz="Asia/Kolkata", after=after))
+    assert payload["event"]["data"]["call_id"] <= call  # the first missed since `after`
+    assert payload["event"]["type"] == "call.missed"
+    assert payload["event"]["time"].endswith("+05:30")

@@ -67,6 +67,16 @@ class Pbx:
             self.post("/emulator/event-log", {"Type": kind, "Message": message, **extra})["Id"]
         )
 
+    def health(self, change: dict[str, Any]) -> None:
+        """What XAPI cannot set (``/emulator/pbx-health``): e.g. a backup that failed."""
+        r = self._http.patch("/emulator/pbx-health", json=change)
+        assert r.status_code == 200, r.text
+
+    def fault(self, rule: dict[str, Any] | None) -> None:
+        """Answer an operation with a status (``/emulator/faults``); None clears them all."""
+        r = self._http.post("/emulator/faults", json=rule) if rule else self._http.delete("/emulator/faults")  # fmt: skip
+        assert r.status_code in (200, 204), r.text
+
     def license(self, expires: str) -> None:
         self.post("/emulator/license", {"ExpirationDate": expires})
 
@@ -82,7 +92,9 @@ class Pbx:
 @pytest.fixture(scope="session")
 def pbx() -> Iterator[Pbx]:
     # Backups are listed as soon as they are made (a PBX takes a while: the poll waits).
-    with running(own_config(data="demo", options={"backup_delay": 0})) as emu:
+    with running(
+        own_config(data="demo", options={"backup_delay": 0, "time_zone": "Pacific/Honolulu"})
+    ) as emu:
         yield Pbx(emu)
 
 

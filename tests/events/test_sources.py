@@ -211,3 +211,113 @@ def test_an_exclusive_store_is_refused_while_another_holds_it(tmp_path: Path) ->
             SqliteCursorStore(path, exclusive=True)
         SqliteCursorStore(path).close()  # a reader that does not ask for it still opens
     SqliteCursorStore(path, exclusive=True).close()  # released with the first
+
+
+def _every_source_once(ctx: PollContext) -> list[Event]:
+    """One change per source, from the same hand-made rows, polled with ``ctx``."""
+    from tcxkit.events import BackupsSource, EventLogSource, LicenseSource, TrunkSource
+
+    found: list[Event] = []
+    legs = [_seg(1, 1, False)]
+    found += CallLogSource().consume({"segment": 0}, [legs], ctx).events
+    row = {"Id": 6, "Caller": "100", "Callee": "101", "EstablishedAt": "2026-03-10T11:59:30Z"}
+    found += ActiveCallsSource().consume({"calls": []}, [[row]], ctx).events
+    users = UsersSource()
+    base = users.consume(None, [[{"Number": "100", "IsRegistered": True}]], ctx).state
+    found += users.consume(base, [[{"Number": "100", "IsRegistered": False}]], ctx).events
+    trunks = TrunkSource()
+    base = trunks.consume(None, [[{"Number": "10000", "IsOnline": True}]], ctx).state
+    found += trunks.consume(base, [[{"Number": "10000", "IsOnline": False}]], ctx).events
+    backup = {"FileName": "b.zip", "CreationTime": "2026-03-10T02:00:00Z", "Size": 4096}
+    found += BackupsSource().consume({"files": []}, [[backup]], ctx).events
+    near = [{"ExpirationDate": "2026-03-11T06:00:00Z"}]
+    found += LicenseSource().consume(None, [near], ctx).events
+    entry = {"Id": 9, "Type": "Error", "TimeGenerated": "2026-03-10T11:00:00Z"}
+    found += EventLogSource().consume({"id": 0}, [[entry]], ctx).events
+    return found
+
+
+def test_times_carry_the_pbx_offset_and_ids_never_change_with_it() -> None:
+    """The same rows in a PBX at UTC and one in Honolulu: the same ids and instants, each
+    time (and every time in data) shown with the PBX's offset."""
+    from zoneinfo import ZoneInfo
+
+    from tcxkit.events.model import parse_time
+
+    utc = _every_source_once(CTX)
+    hawaii = _every_source_once(PollContext("hq", CTX.pbx_key, NOW, zone=ZoneInfo("Pacific/Honolulu")))  # fmt: skip
+    assert [e.type for e in utc] == ["call.ended", "call.missed", "call.started",
+                                     "dn.unregistered", "trunk.down", "backup.completed",
+                                     "license.expiring", "system.alert"]  # fmt: skip
+    assert [e.id for e in hawaii] == [e.id for e in utc]
+    assert [parse_time(e.time) for e in hawaii] == [parse_time(e.time) for e in utc]
+    assert all(e.time.endswith("-10:00") for e in hawaii), [e.time for e in hawaii]
+    assert all(e.time.endswith("+00:00") for e in utc)
+    call = hawaii[0].data
+    assert (call["started"], call["ended"]) == ("2026-03-10T01:00:00-10:00", "2026-03-10T01:00:20-10:00")  # fmt: skip
+    assert call["legs"][0]["started"] == "2026-03-10T01:00:00-10:00"
+    assert hawaii[5].data["created"] == hawaii[5].time == "2026-03-09T16:00:00-10:00"
+    assert hawaii[6].data["expires"] == "2026-03-10T20:00:00-10:00"
+
+
+def test_a_listed_backup_too_small_to_be_an_archive_is_backup_failed() -> None:
+    from tcxkit.events import BackupsSource
+    from tcxkit.events.system import MIN_BACKUP_BYTES
+
+    rows = [
+        {"FileName": "ok.zip", "CreationTime": "2026-03-10T02:00:00Z", "Size": MIN_BACKUP_BYTES},
+        {"FileName": "died.zip", "CreationTime": "2026-03-10T03:00:00Z", "Size": 0},
+        {"FileName": "cut.zip", "CreationTime": "2026-03-10T04:00:00Z", "Size": "12"},
+    ]
+    polled = BackupsSource().consume({"files": []}, [rows], CTX)
+    assert [(e.type, e.data["file_name"]) for e in polled.events] == [
+        ("backup.completed", "ok.zip"), ("backup.failed", "died.zip"),
+        ("backup.failed", "cut.zip")]  # fmt: skip
+    assert polled.events[1].data == {
+        "file_name": "died.zip", "size": 0, "created": "2026-03-10T03:00:00+00:00",
+        "reason": "the archive is 0 bytes: empty or truncated"}  # fmt: skip
+    assert [s.name for s in sources_for(["backup.failed"])] == ["backups"]
+
+
+def test_one_check_of_event_types_for_every_face() -> None:
+    from tcxkit.events.model import EVENT_TYPES, parse_types
+
+    assert parse_types(["trunk.down", "call.missed", "trunk.down"]) == ["call.missed", "trunk.down"]
+    assert parse_types("backup.failed") == ["backup.failed"] and parse_types([]) == []
+    with pytest.raises(UsageError) as info:
+        parse_types(["call.mised", "trunk.sideways"])
+    assert str(info.value).startswith(
+        "Unknown event type 'call.mised', 'trunk.sideways'. Did you mean call.missed"
+    )
+    assert info.value.hint == "Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md)."
+    with pytest.raises(UsageError, match=r"^Name at least one event type"):
+        parse_types([], at_least_one=True)
+
+
+def _learn(*answers: Any) -> tuple[Any, list[str]]:
+    """Drive :func:`tcxkit.pbxzone.zone_steps` with hand-made answers."""
+    from tcxkit.pbxzone import zone_steps
+
+    asked: list[str] = []
+    steps = zone_steps("the fix")
+    try:
+        action, _ = next(steps)
+        for answer in answers:
+            asked.append(action)
+            action, _ = steps.send(answer)
+    except StopIteration as done:
+        return done.value, asked
+    raise AssertionError(f"asked for more than {asked}")
+
+
+def test_the_pbx_zone_from_office_hours_or_the_zone_list_or_refused() -> None:
+    (zone, name), asked = _learn({"TimeZoneId": "Pacific/Honolulu"})
+    assert (str(zone), name, asked) == ("Pacific/Honolulu", "Pacific/Honolulu", ["GetOfficeHours"])
+    (zone, name), asked = _learn({"TimeZoneId": "51"}, {"value": [{"IanaName": "Asia/Kolkata"}]})
+    assert (str(zone), asked) == ("Asia/Kolkata", ["GetOfficeHours", "ListTimeZones"])
+    with pytest.raises(UsageError) as info:
+        _learn({"TimeZoneId": "99"}, {"value": []})
+    assert str(info.value).startswith(
+        "Unknown time zone '99' (from the PBX's OfficeHours.TimeZoneId)."
+    )
+    assert info.value.hint == "the fix"

@@ -26,7 +26,8 @@ from .conftest import client_env, stdio_session
 
 @pytest.fixture(scope="module")
 def pbx() -> Iterator[Any]:
-    with running(own_config(client_id="mcp-events")) as emu:
+    # A PBX in India (+05:30 all year): event times carry its offset, not UTC's.
+    with running(own_config(client_id="mcp-events", options={"time_zone": "Asia/Kolkata"})) as emu:
         yield emu
 
 
@@ -62,6 +63,7 @@ def test_missed_calls_since_the_last_look_arrive_once_with_their_fields(
     assert [e["data"]["from"]["number"] for e in new] == ["+441134960381", "+441134960382"]
     assert {e["type"] for e in new} == {"call.missed"} and {e["pbx"] for e in new} == {feed.pbx}
     assert all(set(e) == {"id", "type", "time", "pbx", "data"} for e in new)
+    assert all(e["time"].endswith("+05:30") for e in new), [e["time"] for e in new]
     again = json.loads(feed.recent("call.missed", "10m"))  # asked again: the same ids, once
     assert [e["id"] for e in again["events"]] == [e["id"] for e in answer["events"]]
     assert again["watching_since"] == first["watching_since"]
@@ -86,7 +88,7 @@ def test_a_trunk_going_down_is_seen_from_the_first_look_on(pbx: Any, feed: Event
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ({"types": ["call.mised"]}, "Unknown event type 'call.mised'; the types are call.started"),
+        ({"types": ["call.mised"]}, "Unknown event type 'call.mised'. Did you mean call.missed"),
         ({"since": "yesterday"}, "since 'yesterday' is neither a duration nor a time; give e.g."),
         ({"since": "99999999999d"}, "since '99999999999d' is neither a duration nor a time"),
         ({"pbx": "other.example.com"}, "it has no PBX 'other.example.com'. Leave pbx out"),
@@ -110,7 +112,7 @@ def test_the_tool_through_the_mcp_server(pbx: Any, tmp_path: Path) -> None:
 
     call, answer, (error, text) = asyncio.run(scenario())
     assert answer["events"][-1]["data"]["call_id"] == call
-    assert error and "Unknown event type 'nope'" in text
+    assert error and "Unknown event type 'nope'" in text and "Known types: call.started" in text
 
 
 def _trunk_reads(emu: Any) -> int:
@@ -126,3 +128,29 @@ def test_the_servers_policy_applies_to_the_feeds_queries(pbx: Any, tmp_path: Pat
             denied.recent("trunk.down")
         assert json.loads(denied.recent("call.missed"))["pbx"] == denied.pbx  # others still run
     assert _trunk_reads(pbx) == before  # refused before it was sent
+
+
+def _event(n: int, time: str) -> Any:
+    from tcxkit.events import Event
+
+    return Event(f"evt_{n:032x}", "system.alert", time, "p", {"log_id": n})
+
+
+def test_the_feed_forgets_events_past_its_age_and_count(
+    feed: EventFeed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's store is bounded: older than LOOKBACK or beyond MAX_KEPT is dropped."""
+    from datetime import UTC, datetime, timedelta
+
+    import tcxkit.mcp.events as events
+
+    monkeypatch.setattr(events, "MAX_KEPT", 3)
+    monkeypatch.setattr(feed, "_poll", lambda types: None)  # only what is committed here
+    now = datetime.now(UTC)
+    old = (now - events.LOOKBACK - timedelta(minutes=1)).isoformat()
+    fresh = [_event(n, (now - timedelta(minutes=10 - n)).isoformat()) for n in range(1, 6)]
+    feed.store.commit(feed.pbx, "test", {}, [_event(0, old), *fresh])
+    answer = json.loads(feed.recent("system.alert", "1d"))
+    kept = [e for _, e in feed.store.pending("mcp", feed.pbx, 100)]
+    assert [e.data["log_id"] for e in kept] == [3, 4, 5]  # the newest three; 0: a day old
+    assert [e["data"]["log_id"] for e in answer["events"]] == [3, 4, 5]

@@ -22,6 +22,9 @@ store, :class:`~tcxkit.events.AsyncWatcher`) in the triggerer with a
   file of its own.
 
 Only data travels to the triggerer: the connection id, the event types and plain options.
+The trigger never runs SQLite on the triggerer's event loop (which every other trigger
+shares): the store is opened, read, acknowledged and closed in a worker thread, and the
+watcher commits its polls there too (:class:`~tcxkit.events.AsyncWatcher`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..errors import TcxError, UsageError
-from ..events.model import EVENT_TYPES
+from ..events.model import parse_types
+from ..pbxzone import named_zone
 from ._compat import AirflowException, BaseSensorOperator, TriggerEvent
 from .errors import ThreeCXPermanentError, to_airflow_error
 from .hooks import ThreeCXHook
@@ -53,20 +57,13 @@ MAX_BATCH = 100
 #: The sensor looks back this far before its run's start: PBX times are whole seconds,
 #: and the PBX's clock and Airflow's are never quite the same.
 AFTER_MARGIN = timedelta(seconds=5)
+_TZ_FIX = "Give tz= an IANA zone name, e.g. tz='Europe/London'."
 
 
 def _types(value: str | Sequence[str]) -> list[str]:
-    """Event types as a sorted list; unknown ones refused at DAG parse time."""
-    found = [value] if isinstance(value, str) else list(value)
-    unknown = sorted(set(found) - set(EVENT_TYPES))
-    if not found or unknown:
-        raise UsageError(
-            f"Unknown event type {', '.join(map(repr, unknown))}."
-            if unknown
-            else "Name at least one event type.",
-            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
-        )
-    return sorted(set(found))
+    """Event types as a sorted list (the default consumer's name, so its cursor file,
+    derives from it); unknown ones refused at DAG parse time, by the core's one check."""
+    return sorted(parse_types(value, at_least_one=True))
 
 
 def default_cursor(threecx_conn_id: str, consumer: str) -> str:
@@ -92,6 +89,8 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         ``once``: in memory unless given).
     :param consumer: the position's name in the store (default: ``airflow:<types>``).
     :param interval: seconds between polls of each source (default: each source's own).
+    :param tz: the PBX's IANA time zone for event times (default: learnt from the PBX's
+        ``OfficeHours.TimeZoneId``; needed when the API client may not read it).
     """
 
     def __init__(
@@ -104,6 +103,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         cursor: str | None = None,
         consumer: str | None = None,
         interval: float | None = None,
+        tz: str | None = None,
     ) -> None:
         super().__init__()
         self.types = _types(types)
@@ -113,6 +113,8 @@ class ThreeCXEventTrigger(BaseEventTrigger):
         self.consumer = consumer or "airflow:" + ",".join(self.types)
         self.cursor = cursor
         self.interval = interval
+        self.tz = tz
+        self._acking: asyncio.Future[None] | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -125,6 +127,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                 "cursor": self.cursor,
                 "consumer": self.consumer,
                 "interval": self.interval,
+                "tz": self.tz,
             },
         )
 
@@ -152,6 +155,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
 
         try:
             since = self._since()  # refused with the fix, before any connection is made
+            zone = named_zone(self.tz, "tz=", _TZ_FIX) if self.tz else None
             hook = ThreeCXHook(threecx_conn_id=self.threecx_conn_id)
             settings = await asyncio.to_thread(hook.settings)  # a connection look-up blocks
             path = self._store_path()
@@ -172,6 +176,7 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     types=frozenset(self.types),
                     interval=self.interval,
                     since=since,
+                    zone=zone,
                     client=client,
                 )
                 async for event in self._events(watcher, store):
@@ -179,7 +184,9 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     if self.once:
                         return
         finally:
-            store.close()
+            if self._acking is not None:
+                await asyncio.gather(self._acking, return_exceptions=True)
+            await asyncio.to_thread(store.close)
 
     async def _events(self, watcher: Any, store: Any) -> AsyncIterator[TriggerEvent]:
         """Poll what is due; hand over what the outbox holds, in order, a batch per poll."""
@@ -195,7 +202,9 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     yield self._failure(exc)
                     return
                 self.log.warning("polling %s failed, retrying: %s", self.threecx_conn_id, exc)
-            while pending := store.pending(self.consumer, self.threecx_conn_id, MAX_BATCH):
+            while pending := await asyncio.to_thread(
+                store.pending, self.consumer, self.threecx_conn_id, MAX_BATCH
+            ):
                 events = [event.to_dict() for _, event in pending]
                 for event in events:
                     self.log.info("event %s %s (%s)", event["type"], event["id"], event["time"])
@@ -203,7 +212,14 @@ class ThreeCXEventTrigger(BaseEventTrigger):
                     yield TriggerEvent({"status": "event", "event": events[0]})
                     return
                 yield TriggerEvent({"status": "events", "events": events})
-                store.ack(self.consumer, self.threecx_conn_id, pending[-1][0])  # taken
+                # Taken: acknowledged even if the triggerer cancels us during the write
+                # (shielded; run() waits for it before closing the store).
+                self._acking = asyncio.ensure_future(
+                    asyncio.to_thread(
+                        store.ack, self.consumer, self.threecx_conn_id, pending[-1][0]
+                    )
+                )
+                await asyncio.shield(self._acking)
             await asyncio.sleep(max(_TICK, min(watcher.seconds_to_next(), 5.0)))
 
     def _failure(self, exc: TcxError) -> TriggerEvent:
@@ -228,6 +244,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         type: str | Sequence[str],
         after: str | None = None,
         interval: float | None = None,
+        tz: str | None = None,
         threecx_conn_id: str = ThreeCXHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
@@ -236,6 +253,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         self.types = _types(type)
         self.after = after
         self.interval = interval
+        self.tz = tz
         self.threecx_conn_id = threecx_conn_id
 
     def _after(self, context: Any) -> str:
@@ -257,6 +275,7 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
                 once=True,
                 after=after,
                 interval=self.interval,
+                tz=self.tz,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=float(self.timeout)),

@@ -64,18 +64,49 @@ def parse_since(text: str | None) -> timedelta | None:
     return since
 
 
-def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The options watch and relay share."""
+def _types(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--type``: the core's one check (unknown types refused with the known ones)."""
+    from ..events.model import parse_types
+
+    return tuple(parse_types(value))
+
+
+def _zone(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--tz``: an IANA zone, refused with the fix when unknown."""
+    if value is None:
+        return None
+    from ..pbxzone import named_zone
+
+    return named_zone(value, "--tz", "Give an IANA zone name, e.g. Europe/London or UTC.")
+
+
+def _complete_type(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
     from ..events.model import EVENT_TYPES
 
+    return [t for t in EVENT_TYPES if t.startswith(incomplete)]
+
+
+def _common(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options watch and relay share."""
     for option in reversed(
         [
             click.option(
                 "--type",
                 "types",
                 multiple=True,
-                type=click.Choice(EVENT_TYPES),
-                help="Only this event type (repeat for more); default: all.",
+                metavar="TYPE",
+                callback=_types,
+                shell_complete=_complete_type,
+                help="Only this event type (repeat for more; docs/events.md lists them); "
+                "default: all.",
+            ),
+            click.option(
+                "--tz",
+                "zone",
+                metavar="ZONE",
+                callback=_zone,
+                help="The PBX's time zone for event times (default: learnt from the PBX's "
+                "OfficeHours.TimeZoneId).",
             ),
             click.option(
                 "--since",
@@ -134,6 +165,7 @@ def _watcher(ctx: click.Context, o: dict[str, Any], store: SqliteCursorStore) ->
         types=frozenset(o["types"]),
         interval=o["interval"],
         since=since,
+        zone=o["zone"],
         client=client,
     )
 

@@ -46,7 +46,6 @@ def run_fleet(
     from .fleet import fleet_targets, open_fleet
 
     since = o["since_parsed"]
-    sources_for(o["types"])  # unknown types refused before anything connects
     fleet = open_fleet(fleet_targets(opts), opts, None)
     failed: dict[str, TcxError] = {}
 
@@ -61,6 +60,7 @@ def run_fleet(
                     types=frozenset(o["types"]),
                     interval=o["interval"],
                     since=since,
+                    zone=o["zone"],
                     client=fleet.client(t.name),
                 )
                 for t in fleet.targets

@@ -19,7 +19,7 @@ from .._lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from .calls import ActiveCallsSource, CallLogSource
-    from .model import EVENT_TYPES, Event, event_id
+    from .model import EVENT_TYPES, Event, event_id, parse_types
     from .source import Poll, PollContext, Polled, Query, Source
     from .status import TrunkSource, UsersSource
     from .store import CursorStore, SqliteCursorStore
@@ -34,7 +34,7 @@ _WHERE = {
     "UsersSource": "status", "TrunkSource": "status", "BackupsSource": "system",
     "EventLogSource": "system", "LicenseSource": "system", "CursorStore": "store",
     "SqliteCursorStore": "store", "SOURCES": "watcher", "Watcher": "watcher", "AsyncWatcher": "watcher",
-    "drain": "watcher", "sources_for": "watcher",
+    "drain": "watcher", "sources_for": "watcher", "parse_types": "model",
 }  # fmt: skip
 __getattr__ = lazy_attributes(__name__, _WHERE)
 
@@ -60,5 +60,6 @@ __all__ = [
     "Watcher",
     "drain",
     "event_id",
+    "parse_types",
     "sources_for",
 ]

@@ -18,7 +18,7 @@ segments together when the call ends, as 3CX does.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..calllog import call_log_params
@@ -90,7 +90,7 @@ class ActiveCallsSource:
         return Event(
             event_id(ctx.pbx_key, "call.started", row.get("Id"), at or ""),
             "call.started",
-            iso_time(at) if at else iso_time(ctx.now),
+            ctx.time(at or ctx.now),
             ctx.pbx,
             {
                 "active_call_id": row.get("Id"),
@@ -191,11 +191,11 @@ def _party(row: dict[str, Any], side: str) -> dict[str, Any]:
     }
 
 
-def assemble_call(legs: list[dict[str, Any]]) -> dict[str, Any]:
+def assemble_call(legs: list[dict[str, Any]], zone: tzinfo = UTC) -> dict[str, Any]:
     """One logical call from its segments (sorted by ``SegmentId``): the ``data`` of
     ``call.ended``.  Answered when any leg was; ``answered_by`` is the extension (or, on
     an outbound call, the external party) of the first answered leg below a queue or
-    ring group, else of the first answered leg."""
+    ring group, else of the first answered leg.  Times are shown in ``zone`` (the PBX's)."""
     first = legs[0]
     starts = [parse_time(leg["StartTime"]) for leg in legs if leg.get("StartTime")]
     started = min(starts)
@@ -220,8 +220,8 @@ def assemble_call(legs: list[dict[str, Any]]) -> dict[str, Any]:
         "to": _party(first, "Destination"),
         "answered": bool(answered_legs),
         "answered_by": _party(taker, "Destination") if taker else None,
-        "started": iso_time(started),
-        "ended": iso_time(ended),
+        "started": iso_time(started, zone),
+        "ended": iso_time(ended, zone),
         "duration_seconds": round((ended - started).total_seconds()),
         "ringing_seconds": round(seconds(first.get("RingingDuration"))),
         "talking_seconds": round(max(seconds(leg.get("TalkingDuration")) for leg in legs)),
@@ -232,7 +232,7 @@ def assemble_call(legs: list[dict[str, Any]]) -> dict[str, Any]:
                 "to": _party(leg, "Destination"),
                 "via": leg.get("actionDnDn") or None,
                 "answered": bool(leg.get("Answered")),
-                "started": iso_time(leg["StartTime"]) if leg.get("StartTime") else None,
+                "started": iso_time(leg["StartTime"], zone) if leg.get("StartTime") else None,
                 "ringing_seconds": round(seconds(leg.get("RingingDuration"))),
                 "talking_seconds": round(seconds(leg.get("TalkingDuration"))),
             }
@@ -246,7 +246,7 @@ def call_events(legs: list[dict[str, Any]], ctx: PollContext) -> list[Event]:
     inbound or internal call (an outbound call nobody picked up is not a missed call)."""
     if not legs or not any(leg.get("StartTime") for leg in legs):
         return []
-    data = assemble_call(legs)
+    data = assemble_call(legs, ctx.zone)
     key = data["cdr_id"] or data["call_id"]
     out = [Event(event_id(ctx.pbx_key, "call.ended", key), "call.ended", data["ended"], ctx.pbx,
                  data)]  # fmt: skip

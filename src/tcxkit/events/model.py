@@ -8,21 +8,36 @@ An event is a plain JSON object with five fields (docs/events.md):
   when the event is first recorded in the cursor store, so every re-delivery carries the
   same id and the same body: a consumer that dedupes by id sees each change once;
 * ``type`` -- one of :data:`EVENT_TYPES`;
-* ``time`` -- when it happened, ISO 8601 with an explicit offset (``+00:00``: the PBX's
-  XAPI answers in UTC);
+* ``time`` -- when it happened, ISO 8601 with the PBX's own UTC offset at that moment
+  (XAPI answers in UTC; the watcher learns the PBX's time zone, :mod:`tcxkit.pbxzone`,
+  and shows each instant in it -- ``2026-12-07T09:12:00-10:00`` for a PBX in Honolulu).
+  Ids never derive from this text, only from the PBX's data and the instant, so the
+  representation can change without re-issuing an id;
 * ``pbx`` -- the name of the PBX it came from (profile or inventory name, else its host);
 * ``data`` -- the type's fields, documented per type.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-__all__ = ["EVENT_TYPES", "Event", "event_id", "iso_time", "parse_duration", "parse_time"]
+from ..errors import UsageError
+
+__all__ = [
+    "EVENT_TYPES",
+    "Event",
+    "event_id",
+    "iso_time",
+    "parse_duration",
+    "parse_time",
+    "parse_types",
+]
 
 #: Every event type a source of this release can produce.
 EVENT_TYPES: tuple[str, ...] = (
@@ -37,6 +52,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "trunk.up",
     "trunk.down",
     "backup.completed",
+    "backup.failed",
     "license.expiring",
     "system.alert",
 )
@@ -53,12 +69,38 @@ def event_id(pbx_key: str, type_: str, *parts: Any) -> str:
     return "evt_" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def iso_time(value: datetime | str) -> str:
-    """ISO 8601 with an explicit offset, second precision kept as the PBX gave it."""
+def parse_types(types: str | Iterable[str], *, at_least_one: bool = False) -> list[str]:
+    """Event types named by a user, checked: the one check every face (CLI, MCP, Airflow,
+    the library's :func:`~tcxkit.events.sources_for`) calls.
+
+    Fail closed: an unknown type is refused with :class:`~tcxkit.errors.UsageError`
+    naming the close ones and listing the known types -- a typo must not silently watch
+    nothing.  Returns the distinct types in the order of :data:`EVENT_TYPES`.
+    """
+    found = [types] if isinstance(types, str) else [str(t) for t in types]
+    unknown = [t for t in dict.fromkeys(found) if t not in EVENT_TYPES]
+    if unknown:
+        close = [c for t in unknown for c in difflib.get_close_matches(t, EVENT_TYPES, n=1)]
+        maybe = f" Did you mean {', '.join(close)}?" if close else ""
+        raise UsageError(
+            f"Unknown event type {', '.join(map(repr, unknown))}.{maybe}",
+            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
+        )
+    if at_least_one and not found:
+        raise UsageError(
+            "Name at least one event type.",
+            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
+        )
+    return [t for t in EVENT_TYPES if t in found]
+
+
+def iso_time(value: datetime | str, zone: tzinfo = UTC) -> str:
+    """ISO 8601 with the offset ``zone`` has at that instant (the PBX's zone; UTC when it
+    is not known), second precision kept as the PBX gave it."""
     moment = parse_time(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.isoformat()
+    return moment.astimezone(zone).isoformat()
 
 
 _DURATION = re.compile(r"\s*(\d{1,6})\s*([smhd])\s*", re.IGNORECASE)

@@ -11,10 +11,10 @@ produced: a restart resumes exactly where the last committed poll ended.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Protocol
 
-from .model import Event
+from .model import Event, iso_time
 
 __all__ = ["Poll", "PollContext", "Polled", "Query", "Source"]
 
@@ -36,6 +36,11 @@ class PollContext:
     pbx_key: str  # what identifies the PBX in event ids (its URL)
     now: datetime  # this poll's time (aware, UTC)
     since: timedelta | None = None  # first poll only: report changes this far back
+    zone: tzinfo = UTC  # the PBX's time zone: event times are shown in it
+
+    def time(self, value: datetime | str) -> str:
+        """An instant as events show it: ISO 8601 with the PBX's offset at that instant."""
+        return iso_time(value, self.zone)
 
 
 @dataclass

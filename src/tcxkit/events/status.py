@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Event, event_id, iso_time
+from .model import Event, event_id
 from .source import Poll, PollContext, Polled, Query
 
 __all__ = ["DnStateSource", "TrunkSource", "UsersSource", "Watched"]
@@ -67,7 +67,7 @@ class DnStateSource:
         before: dict[str, dict[str, Any]] = dict((state or {}).get("dns") or {})
         now: dict[str, dict[str, Any]] = {}
         events = []
-        at = iso_time(ctx.now.replace(microsecond=0))
+        at = ctx.time(ctx.now.replace(microsecond=0))
         for row in sorted(answers[0], key=lambda r: str(r.get("Number"))):
             number = str(row.get("Number"))
             values = {w.field: w.read(row.get(w.field)) for w in self.watched}

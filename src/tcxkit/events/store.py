@@ -169,6 +169,20 @@ class SqliteCursorStore:
             ).fetchall()
         return [(seq, Event.from_dict(json.loads(body))) for seq, body in rows]
 
+    def forget(self, pbx: str, seqs: Sequence[int]) -> None:
+        """Drop these events of ``pbx`` from the outbox, delivered or not (a consumer that
+        never acks -- MCP's in-memory feed -- bounds its store so)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(
+                    "DELETE FROM outbox WHERE pbx = ? AND seq = ?", [(pbx, s) for s in seqs]
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
     def ack(self, consumer: str, pbx: str, seq: int) -> None:
         with self._lock:
             db = self._db

@@ -1,9 +1,10 @@
 """System sources: backups, the licence's expiry, and the PBX's event log.
 
 * backups (``ListBackups``): a file name not listed before is ``backup.completed``
-  (``time``: its ``CreationTime``).  XAPI lists only backups that exist, so a *failed*
-  backup is not visible here; the PBX writes it to its event log, which ``system.alert``
-  carries;
+  (``time``: its ``CreationTime``) -- or ``backup.failed`` when its archive is under
+  :data:`MIN_BACKUP_BYTES` (a run that died leaves an empty or truncated file; the health
+  check ``backup_failures`` reads the same sign).  A backup that dies before it is
+  listed leaves nothing here; the PBX's event log (``system.alert``) may say more;
 * licence (``GetLicenseStatus``): ``license.expiring`` when the days left cross one of
   :data:`THRESHOLDS` (30, 14, 7, 1), once per threshold and expiry date -- a renewed
   licence (a new date) starts over.  Unlike changes, an expiry is a state: the first
@@ -21,7 +22,7 @@ from typing import Any
 from .model import Event, event_id, iso_time, parse_time
 from .source import Poll, PollContext, Polled, Query
 
-__all__ = ["THRESHOLDS", "BackupsSource", "EventLogSource", "LicenseSource"]
+__all__ = ["MIN_BACKUP_BYTES", "THRESHOLDS", "BackupsSource", "EventLogSource", "LicenseSource"]
 
 #: Days before the licence expires at which ``license.expiring`` is sent.
 THRESHOLDS = (30, 14, 7, 1)
@@ -29,18 +30,30 @@ THRESHOLDS = (30, 14, 7, 1)
 MAX_BACKUPS = 1000
 
 
-def _time(text: Any, fallback: datetime) -> str:
+#: A listed archive smaller than this is a failed backup (the health check's default).
+MIN_BACKUP_BYTES = 1024
+
+
+def _time(text: Any, ctx: PollContext) -> str:
+    """The PBX's time ``text`` in the PBX's zone; the poll's time when it has none."""
     try:
-        return iso_time(str(text)) if text else iso_time(fallback.replace(microsecond=0))
+        return ctx.time(str(text)) if text else ctx.time(ctx.now.replace(microsecond=0))
     except ValueError:
-        return iso_time(fallback.replace(microsecond=0))
+        return ctx.time(ctx.now.replace(microsecond=0))
+
+
+def _size(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 class BackupsSource:
-    """``backup.completed``: a backup file not listed by the last poll."""
+    """``backup.completed`` / ``backup.failed``: a backup file not listed by the last poll."""
 
     name = "backups"
-    types = ("backup.completed",)
+    types = ("backup.completed", "backup.failed")
     interval = 60.0
 
     def queries(self, state: dict[str, Any] | None, ctx: PollContext) -> Poll:
@@ -59,14 +72,18 @@ class BackupsSource:
                 continue
             if state is None and (floor is None or not _after(row.get("CreationTime"), floor)):
                 continue
-            created = _time(row.get("CreationTime"), ctx.now)
+            created = _time(row.get("CreationTime"), ctx)
+            kind = "backup.failed" if _size(row.get("Size")) < MIN_BACKUP_BYTES else "backup.completed"  # fmt: skip
+            data = {"file_name": name, "size": row.get("Size"), "created": created}
+            if kind == "backup.failed":
+                data["reason"] = f"the archive is {_size(row.get('Size'))} bytes: empty or truncated"  # fmt: skip
             events.append(
                 Event(
-                    event_id(ctx.pbx_key, "backup.completed", name, row.get("CreationTime")),
-                    "backup.completed",
+                    event_id(ctx.pbx_key, kind, name, row.get("CreationTime")),
+                    kind,
                     created,
                     ctx.pbx,
-                    {"file_name": name, "size": row.get("Size"), "created": created},
+                    data,
                 )
             )
         files = [str(r.get("FileName")) for r in rows][-MAX_BACKUPS:]
@@ -108,10 +125,10 @@ class LicenseSource:
         event = Event(
             event_id(ctx.pbx_key, "license.expiring", expires, threshold),
             "license.expiring",
-            iso_time(ctx.now.replace(microsecond=0)),
+            ctx.time(ctx.now.replace(microsecond=0)),
             ctx.pbx,
             {
-                "expires": iso_time(str(expires)),
+                "expires": ctx.time(str(expires)),
                 "days_left": max(0, int(left)),
                 "threshold_days": threshold,
                 "product_code": row.get("ProductCode"),
@@ -170,7 +187,7 @@ class EventLogSource:
         return Event(
             event_id(ctx.pbx_key, "system.alert", row.get("Id"), row.get("TimeGenerated")),
             "system.alert",
-            _time(row.get("TimeGenerated"), ctx.now),
+            _time(row.get("TimeGenerated"), ctx),
             ctx.pbx,
             {
                 "log_id": row.get("Id"),

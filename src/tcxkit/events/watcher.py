@@ -5,20 +5,28 @@ queries with a :class:`tcxkit.Client` and commits each poll's events with the so
 next state (:mod:`.store`).  Consumers read the store's outbox (:func:`drain`), so the
 printer and the webhook relay share one delivery rule: the position moves only past
 what was handed over.
+
+Before its first poll a watcher learns the PBX's time zone (:mod:`tcxkit.pbxzone`: two
+small reads at most, once) unless it was given one, so every event's ``time`` carries
+the PBX's offset.  The async watcher never touches the store on its event loop: loads and
+commits run in a worker thread (``asyncio.to_thread``), so many PBXs -- or an Airflow
+triggerer's other triggers -- are never held up by a SQLite write.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UsageError
+from ..errors import ApiError, UsageError
+from ..pbxzone import zone_steps
 from ..results import records_of
 from .calls import ActiveCallsSource, CallLogSource
-from .model import EVENT_TYPES, Event
+from .model import Event, parse_types
 from .source import PollContext, Query, Source
 from .status import TrunkSource, UsersSource
 from .system import BackupsSource, EventLogSource, LicenseSource
@@ -42,16 +50,27 @@ SOURCES: tuple[Callable[[], Source], ...] = (
 
 
 def sources_for(types: Iterable[str] = ()) -> list[Source]:
-    """The sources that produce ``types`` (every source when empty); unknown types refused."""
-    wanted = set(types)
-    unknown = sorted(wanted - set(EVENT_TYPES))
-    if unknown:
-        raise UsageError(
-            f"Unknown event type {', '.join(map(repr, unknown))}.",
-            hint="Known types: " + ", ".join(EVENT_TYPES) + " (docs/events.md).",
-        )
+    """The sources that produce ``types`` (every source when empty); unknown types refused
+    (:func:`~tcxkit.events.model.parse_types`)."""
+    wanted = set(parse_types(types))
     found = [make() for make in SOURCES]
     return [s for s in found if not wanted or wanted & set(s.types)]
+
+
+#: How a user names the zone when the PBX's cannot be learnt (the refusal's hint).
+_ZONE_FIX = (
+    "Give the PBX's IANA zone (e.g. Europe/London): 3cx events --tz, "
+    "ThreeCXEventTrigger(tz=...), Watcher(..., zone=ZoneInfo(...)); or let the API client "
+    "read OfficeHours."
+)
+
+
+def _unlearnt(exc: ApiError) -> Exception:
+    """A zone read the PBX refuses (no right, no such resource) is the user's to fix; a
+    PBX that is down stays that error (retried at the sources' pace)."""
+    if exc.status in (403, 404):
+        return UsageError(f"The PBX's time zone could not be learnt: {exc}", hint=_ZONE_FIX)
+    return exc
 
 
 @dataclass
@@ -66,12 +85,16 @@ class _Schedule:
     interval: float | None = None  # overrides every source's own interval
     since: timedelta | None = None  # first poll of a source only
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    #: The PBX's time zone; None: learnt from the PBX before the first poll.
+    zone: tzinfo | None = None
     _due: dict[str, float] = field(default_factory=dict)
 
-    def _begin(self, source: Source) -> tuple[dict[str, Any] | None, PollContext, list[Query]]:
-        state = self.store.load(self.pbx, source.name)
-        ctx = PollContext(self.pbx, self.pbx_key, self.clock(), self.since)
-        return state, ctx, list(source.queries(state, ctx).queries)
+    def _begin(
+        self, source: Source, state: dict[str, Any] | None
+    ) -> tuple[PollContext, list[Query]]:
+        assert self.zone is not None
+        ctx = PollContext(self.pbx, self.pbx_key, self.clock(), self.since, self.zone)
+        return ctx, list(source.queries(state, ctx).queries)
 
     def _finish(
         self,
@@ -108,8 +131,23 @@ class Watcher(_Schedule):
 
     def poll(self, source: Source) -> int:
         """Poll one source now and commit; returns how many new events were recorded."""
-        state, ctx, queries = self._begin(source)
+        if self.zone is None:
+            self.zone = self._learn_zone()
+        state = self.store.load(self.pbx, source.name)
+        ctx, queries = self._begin(source, state)
         return self._finish(source, state, [self._run(q) for q in queries], ctx)
+
+    def _learn_zone(self) -> tzinfo:
+        assert self.client is not None
+        steps = zone_steps(_ZONE_FIX)
+        try:
+            action, params = next(steps)
+            while True:
+                action, params = steps.send(self.client.call(action, **params))
+        except StopIteration as done:
+            return done.value[0]  # type: ignore[no-any-return]
+        except ApiError as exc:
+            raise _unlearnt(exc) from None
 
     def poll_all(self) -> int:
         """Poll every source once (``--once``)."""
@@ -133,8 +171,24 @@ class AsyncWatcher(_Schedule):
     client: AsyncClient | None = None
 
     async def poll(self, source: Source) -> int:
-        state, ctx, queries = self._begin(source)
-        return self._finish(source, state, [await self._run(q) for q in queries], ctx)
+        if self.zone is None:
+            self.zone = await self._learn_zone()
+        state = await asyncio.to_thread(self.store.load, self.pbx, source.name)
+        ctx, queries = self._begin(source, state)
+        answers = [await self._run(q) for q in queries]
+        return await asyncio.to_thread(self._finish, source, state, answers, ctx)
+
+    async def _learn_zone(self) -> tzinfo:
+        assert self.client is not None
+        steps = zone_steps(_ZONE_FIX)
+        try:
+            action, params = next(steps)
+            while True:
+                action, params = steps.send(await self.client.call(action, **params))
+        except StopIteration as done:
+            return done.value[0]  # type: ignore[no-any-return]
+        except ApiError as exc:
+            raise _unlearnt(exc) from None
 
     async def poll_all(self) -> int:
         return sum([await self.poll(s) for s in self.sources])

@@ -28,12 +28,12 @@ from collections.abc import Generator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from ..calllog import call_log_params
 from ..errors import ApiError, IncompleteExportError, RequestTimeout, UsageError
 from ..odata import F
-from ..results import items_of, rows_of
+from ..pbxzone import named_zone, zone_steps
+from ..results import items_of
 from .calls import build_call, leg_end
 from .legs import SELECT, leg_of, parse_utc, utc_text
 from .windows import WindowPlanner
@@ -161,26 +161,20 @@ Flow = Generator[Call | Hint, Any, Any]
 
 
 def learn_zone(spec: ExportSpec) -> Flow:
-    """(zone, name): ``spec.tz``, else the PBX's ``OfficeHours.TimeZoneId`` (IANA, or via
-    ``Defs/TimeZones``)."""
+    """(zone, name): ``spec.tz``, else the PBX's (:func:`tcxkit.pbxzone.zone_steps`:
+    ``OfficeHours.TimeZoneId``, IANA or via ``Defs/TimeZones``)."""
     if spec.tz:
-        return _zone(spec.tz, "--tz"), spec.tz
-    office = yield Call("GetOfficeHours", {"select": ["TimeZoneId"]})
-    name = str((office or {}).get("TimeZoneId") or "").strip()
-    if "/" not in name and name not in ("UTC", "GMT"):
-        rows = rows_of((yield Call("ListTimeZones", {"filter": F.Id == name, "top": 1})))
-        name = str((rows[0] if rows else {}).get("IanaName") or "")
-    return _zone(name, "the PBX's OfficeHours.TimeZoneId"), name
-
-
-def _zone(name: str, where: str) -> tzinfo:
+        return named_zone(spec.tz, "--tz", _TZ_FIX), spec.tz
+    steps = zone_steps(_TZ_FIX)
     try:
-        return ZoneInfo(name)
-    except (ValueError, KeyError, OSError):
-        raise UsageError(
-            f"Unknown time zone {name!r} (from {where}).",
-            hint="Give the zone for local times with --tz, an IANA name such as Europe/London.",
-        ) from None
+        action, params = next(steps)
+        while True:
+            action, params = steps.send((yield Call(action, params)))
+    except StopIteration as done:
+        return done.value
+
+
+_TZ_FIX = "Give the zone for local times with --tz, an IANA name such as Europe/London."
 
 
 def export_flow(spec: ExportSpec, sink: Sink) -> Flow:

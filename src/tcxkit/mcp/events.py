@@ -12,6 +12,11 @@ that store's outbox.  So it is the same feed as ``3cx events watch``, with the s
   no record on the PBX: they are seen from the server's first ``recent_events`` call on,
   and each later call reports what changed since the previous one.  The answer says from
   when it has been watching.
+
+The store is bounded: events older than :data:`LOOKBACK` (no ``since`` reaches them) and
+all but the newest :data:`MAX_KEPT` are forgotten after each poll, so a server left
+running on a busy PBX keeps a day's feed, not everything it ever saw.  Times are shown in
+the PBX's zone (:func:`.pbxclock.pbx_zone`, learnt once per server).
 """
 
 from __future__ import annotations
@@ -22,19 +27,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..errors import TcxError
+from ..errors import TcxError, UsageError
 from ..events import SqliteCursorStore, Watcher, sources_for
-from ..events.model import EVENT_TYPES, parse_duration, parse_time
+from ..events.model import parse_duration, parse_time, parse_types
 from ..paging import Pager
 from .budget import fit
+from .pbxclock import pbx_zone
 from .service import Toolbox, ToolFailure
 
-__all__ = ["LOOKBACK", "EventFeed"]
+__all__ = ["LOOKBACK", "MAX_KEPT", "EventFeed"]
 
 #: How far back the first call looks in sources with a history (the call log's day).
 LOOKBACK = timedelta(hours=24)
 #: Most events one answer lists (newest kept); the budget may cut further.
 MAX_EVENTS = 200
+#: Most events the server keeps (newest kept): about 2 KB each, so a few MB at most.
+MAX_KEPT = 5000
 
 
 class _ThroughToolbox:
@@ -85,12 +93,10 @@ class EventFeed:
         return urlsplit(url).netloc or url
 
     def _check(self, types: Sequence[str], pbx: str | None) -> None:
-        unknown = sorted(set(types) - set(EVENT_TYPES))
-        if unknown:
-            raise ToolFailure(
-                f"Unknown event type {', '.join(map(repr, unknown))}; "
-                f"the types are {', '.join(EVENT_TYPES)}."
-            )
+        try:
+            parse_types(types)
+        except UsageError as exc:
+            raise ToolFailure(str(exc)) from None  # the message and its hint (the types)
         url = str(getattr(self.tb.client, "base_url", "") or "")
         if pbx and pbx.strip().rstrip("/") not in (self.pbx, url.rstrip("/")):
             raise ToolFailure(
@@ -105,12 +111,24 @@ class EventFeed:
             str(getattr(self.tb.client, "base_url", self.pbx)).rstrip("/"),
             sources_for(types),
             since=LOOKBACK,
+            zone=pbx_zone(self.tb).zone,
             client=_ThroughToolbox(self.tb),  # type: ignore[arg-type]
         )
         try:
             watcher.poll_all()
         except TcxError as exc:  # raised before the toolbox saw the call (a bad parameter)
             raise ToolFailure(str(exc)) from None
+
+    def _kept(self, now: datetime) -> list[tuple[int, Any]]:
+        """The events kept (never acked: each answer lists from them), after forgetting
+        those older than :data:`LOOKBACK` and all but the newest :data:`MAX_KEPT`."""
+        rows = self.store.pending("mcp", self.pbx, 1_000_000)
+        floor = now - LOOKBACK
+        keep = [(seq, e) for seq, e in rows if parse_time(e.time) >= floor][-MAX_KEPT:]
+        if len(keep) < len(rows):
+            kept = {seq for seq, _ in keep}
+            self.store.forget(self.pbx, [seq for seq, _ in rows if seq not in kept])
+        return keep
 
     def recent(
         self,
@@ -128,7 +146,7 @@ class EventFeed:
             self._poll(types)
             if self.watching_since is None:
                 self.watching_since = now.replace(microsecond=0).isoformat()
-            rows = self.store.pending("mcp", self.pbx, 1_000_000)  # never acked: all kept
+            rows = self._kept(now)
         events = [
             e.to_dict()
             for _, e in rows

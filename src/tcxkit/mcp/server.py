@@ -339,7 +339,7 @@ def _events_tool(server: MCPServer, tb: Toolbox) -> None:
         pbx: Annotated[str | None, Field(description="The PBX (this server serves one).")] = None,
         limit: Annotated[int, Field(ge=1, le=200, description="Most events listed.")] = 50,
     ) -> str:
-        """What happened on the PBX lately, oldest first: calls started/ended/missed, phones (un)registered, presence changes, queue agents logging in/out, trunks up/down, backups completed, licence expiring, system alerts (docs/events.md)."""
+        """What happened on the PBX lately, oldest first: calls started/ended/missed, phones (un)registered, presence changes, queue agents logging in/out, trunks up/down, backups completed or failed, licence expiring, system alerts (docs/events.md)."""
         return feed.recent(type, since, pbx, limit)
 
 
