@@ -11,7 +11,8 @@ Layout of the server, as on a real PBX:
   ``faults`` (answer given operations with a given status, e.g. 504), ``pbx-health``
   (what health checks read: disk, services, certificate...; :mod:`.healthctl`) and
   ``backups`` (make the next backups fail, never finish or come out corrupt;
-  :mod:`.domain.backups`).
+  :mod:`.domain.backups`), ``clock`` (the PBX's clock: live calls, the traffic
+  generator; :mod:`.timeline`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -38,7 +39,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import happenings
+from . import happenings, timeline
 from .admin import AdminEndpoints
 from .config import EmulatorConfig
 from .healthctl import HealthControl
@@ -127,6 +128,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         *happenings.routes(state),  # calls, registrations, trunks (tcxkit.events tests)
+        *timeline.routes(state),  # the PBX's clock: live calls, the traffic generator
         Route("/emulator/backups", _backup_control(state), methods=["GET", "POST", "DELETE"]),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
         Route(
@@ -138,7 +140,10 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(VersionHeader, version=config.build)],
+        middleware=[
+            Middleware(VersionHeader, version=config.build),
+            Middleware(timeline.Ticker, state=state),  # runs live calls on the server's loop
+        ],
         exception_handlers={404: _not_found, 405: _not_found},
     )
     # No redirect anywhere: Starlette's slash redirect takes its Location from the Host

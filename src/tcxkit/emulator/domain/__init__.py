@@ -7,8 +7,9 @@ Modules, in hook order: ``numbering`` (DN ranges and
 services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``),
 ``backups`` (archives, faults), ``media`` (recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
-scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
-PBX ships with).  See docs/emulator.md for what each one models.
+scripted calls of yesterday), ``livecalls`` (``MakeCall``: calls that ring, talk and
+end in real time; ``DropCall``) and ``traffic`` (the ``--traffic`` generator), then
+``builtin`` (the prompt set and e-mail templates every PBX ships with).  See docs/emulator.md for what each one models.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from . import (
     clock,
     dns,
     health,
+    livecalls,
     media,
     numbering,
     peers,
     seeding,
     storyline,
     system,
+    traffic,
 )
 
 __all__ = [
@@ -35,10 +38,12 @@ __all__ = [
     "clock",
     "dns",
     "health",
+    "livecalls",
     "media",
     "numbering",
     "peers",
     "seeding",
     "storyline",
     "system",
+    "traffic",
 ]
