@@ -12,7 +12,9 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   leaves ``ActiveCalls`` and lands in the call log as its segments (a call to a queue or
   ring group: the segment to the group, plus the member's when answered; ``by`` is who
   answered, by default the first member or the callee).  ``{"answered": false}`` ends it
-  unanswered (a missed call).  Answers ``{"CallId": n, "SegmentIds": [...]}``.
+  unanswered (a missed call).  Answers ``{"CallId": n, "SegmentIds": [...]}``.  A live
+  call (``MakeCall``, ``--traffic``: :mod:`.domain.livecalls`) is refused with 409: it
+  ends by itself, or through ``DropCall``.
 * ``POST /emulator/users/{Number}/registration`` ``{"registered": false}`` -- a phone
   unregisters (``IsRegistered``), or registers with ``true``.
 * ``POST /emulator/trunks/{Number}/online`` ``{"online": false}`` -- a trunk goes down
