@@ -254,17 +254,18 @@ def _domain_options(values: dict[str, Any]) -> dict[str, object]:
         options["time_zone"] = values["time_zone"]
     if values["recordings"] is not None:
         options["recordings"] = values["recordings"]
-    if values["seed"] is not None and not values["traffic"]:
+    traffic, seed = values.get("traffic"), values.get("seed")
+    if seed is not None and not traffic:
         from ..errors import UsageError
 
         raise UsageError(
             "--seed only applies with --traffic.",
             hint="Give the rate too, e.g. --traffic 0.5 --seed 7.",
         )
-    if values["traffic"]:
-        options["traffic"] = values["traffic"]
-        if values["seed"] is not None:
-            options["seed"] = values["seed"]
+    if traffic:
+        options["traffic"] = traffic
+        if seed is not None:
+            options["seed"] = seed
     return options
 
 

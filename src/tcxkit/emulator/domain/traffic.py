@@ -34,8 +34,6 @@ import random
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from ..callmix import ring_groups
-from ..demo import CallPlan, _phone
 from ..limits import MAX_TRAFFIC_RATE
 from ..registry import on_start
 from ..timeline import stamp, timeline_of
@@ -101,6 +99,9 @@ class Traffic:
     def begin(self, t: float) -> None:
         """The clock began: schedule the first call and the first change."""
         self.began = t
+        from ..callmix import ring_groups  # (demo imports this package: not at the top)
+        from ..demo import CallPlan
+
         self.plan = CallPlan.from_state(self.state)
         self.groups = ring_groups(self.state)
         self.timeline.at(t + self.rng.expovariate(self.rate), self._arrive)
@@ -139,6 +140,8 @@ class Traffic:
 
     def _draw(self) -> tuple[str, str, str, str | None, str | None] | None:
         """One call of the mix: (from, to, outcome, answered by, trunk), or None."""
+        from ..demo import _phone
+
         rng, plan = self.rng, self.plan
         kind = rng.random()
         if not plan.extensions:
