@@ -216,3 +216,19 @@ def test_unusable_options_are_refused_at_start(options: dict[str, object], messa
         pass
     assert message in err.value.message
     assert err.value.hint
+
+
+def test_call_ids_follow_segments_another_writer_added(pbx: Pbx) -> None:
+    """The call log's top CallId is remembered between calls (no scan per call), and read
+    again when someone else wrote segments since (here: a call injected and ended)."""
+    pbx.make_call(QUEUE)
+    pbx.advance(40)
+    own = pbx.last_call()[0]["CallId"]
+    injected = pbx.control.post("/emulator/calls", json={"from": "+441134960371", "to": "102"})
+    ended = pbx.control.post(
+        f"/emulator/calls/{injected.json()['Id']}/end", json={"answered": False}
+    )
+    assert ended.json()["CallId"] == own + 1
+    pbx.make_call(QUEUE)
+    pbx.advance(40)
+    assert pbx.last_call()[0]["CallId"] == own + 2

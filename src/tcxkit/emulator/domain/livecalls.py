@@ -136,7 +136,7 @@ def log_call(
     external party is on (default: the first trunk).
     """
     from ..demo import _Segment, _segment_row
-    from .calls import call_log_set, store_segments
+    from .calls import store_segments
 
     target = peer(state, dst)
     group = target is not None and target.get("Type") in ("Queue", "RingGroup")
@@ -161,16 +161,33 @@ def log_call(
     planned = [seg(dst, dst_type, answered, 0, (by or "") if group and answered else "", began)]
     if group and answered and by:
         planned.append(seg(by, _EXT, True, 1, dst, began + ring))
-    es = call_log_set(state)
-    top = state.store.execute(
-        f"SELECT coalesce(max(k), 0), coalesce(max(json_extract(data, '$.CallId')), 0) "
-        f'FROM "{es.table}"'
-    )[0]
+    top_segment, top_call = _top_ids(state)
     names = {p["Number"]: p["Name"] for p in state.entity_set("Peers").all()}
-    call_no = int(top[1]) + 1
-    rows = [_segment_row(s, int(top[0]) + 1 + i, call_no, names) for i, s in enumerate(planned)]
+    call_no = top_call + 1
+    rows = [_segment_row(s, top_segment + 1 + i, call_no, names) for i, s in enumerate(planned)]
     store_segments(state, rows)
+    state.extra["call_log_top"] = (rows[-1]["SegmentId"], call_no)
     return {"CallId": call_no, "SegmentIds": [r["SegmentId"] for r in rows]}
+
+
+def _top_ids(state: AppState) -> tuple[int, int]:
+    """The call log's highest SegmentId and CallId.
+
+    The CallId is in the JSON data (a scan of every segment), so it is remembered with the
+    SegmentId it was read at and read again only when another writer (a seeder) has added
+    segments since: the SegmentId is the table's key, its maximum costs one index step.
+    """
+    from .calls import call_log_set
+
+    table = call_log_set(state).table
+    top_segment = int(state.store.execute(f'SELECT coalesce(max(k), 0) FROM "{table}"')[0][0])
+    known = state.extra.get("call_log_top")
+    if known is not None and known[0] == top_segment:
+        return known  # type: ignore[no-any-return]
+    row = state.store.execute(
+        f"SELECT coalesce(max(json_extract(data, '$.CallId')), 0) FROM \"{table}\""
+    )[0]
+    return top_segment, int(row[0])
 
 
 # -- calls in progress ---------------------------------------------------------------------------
