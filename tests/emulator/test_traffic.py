@@ -96,3 +96,12 @@ def test_nonsense_rates_and_seeds_are_refused_by_both_front_ends(
 
 def _help() -> str:
     return CliRunner().invoke(command(), ["--help"]).output
+
+
+def test_each_pbx_of_a_fleet_gets_its_own_seed() -> None:
+    from tcxkit.emulator.fleet import fleet_configs
+
+    configs = fleet_configs(3, own_config(options={"traffic": 1, "seed": 7}))
+    assert [c.options["seed"] for c in configs] == [7, 8, 9]
+    assert all(c.options["traffic"] == 1 for c in configs)
+    assert "seed" not in fleet_configs(2, own_config(options={"traffic": 1}))[1].options
