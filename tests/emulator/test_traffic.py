@@ -44,7 +44,8 @@ def test_the_same_seed_makes_the_same_calls_and_outcomes() -> None:
     assert outcomes["answered"] > outcomes["abandoned"] > 0 and outcomes["missed"] > 0
     assert {"800", "801", "802"} & {e["to"] for e in calls}  # queues
     assert {"850", "851"} & {e["to"] for e in calls}  # ring groups
-    assert first["registrations"] + first["agent_logins"] + first["trunk_flaps"] > 0
+    changes = ("registrations", "agent_logins", "trunk_flaps", "backups", "backup_failures")
+    assert sum(first[c] for c in changes) > 0
     assert first["logged"] > 0  # ended calls are in the call log
 
 
@@ -78,6 +79,7 @@ def test_one_advance_may_not_bring_too_many_calls() -> None:
         (["--traffic", "nan"], "'nan' is not a rate"),
         (["--traffic", "1", "--seed", "-3"], "Invalid value for '--seed': -3 is not in the range"),
         (["--traffic", "1", "--seed", "x"], "Invalid value for '--seed': 'x' is not a valid integer"),
+        (["--max-calls", "0"], "Invalid value for '--max-calls': 0 is not in the range 1<=x<=1000"),
         (["--seed", "3"], "Error: --seed only applies with --traffic.\n"
                           "Hint: Give the rate too, e.g. --traffic 0.5 --seed 7."),
     ],
@@ -91,7 +93,7 @@ def test_nonsense_rates_and_seeds_are_refused_by_both_front_ends(
     for result in (alone, in_3cx):
         assert result.exit_code == 2, result.output
         assert message in result.output
-    assert "--traffic" in _help() and "--seed" in _help()
+    assert all(option in _help() for option in ("--traffic", "--seed", "--max-calls"))
 
 
 def _help() -> str:
@@ -105,3 +107,11 @@ def test_each_pbx_of_a_fleet_gets_its_own_seed() -> None:
     assert [c.options["seed"] for c in configs] == [7, 8, 9]
     assert all(c.options["traffic"] == 1 for c in configs)
     assert "seed" not in fleet_configs(2, own_config(options={"traffic": 1}))[1].options
+
+
+def test_the_flags_reach_the_pbx_options() -> None:
+    from tcxkit.emulator.cli import _domain_options
+
+    given = {"time_zone": None, "recordings": None, "traffic": 3.5, "seed": 9, "max_calls": 400}
+    assert _domain_options(given) == {"traffic": 3.5, "seed": 9, "max_calls": 400}
+    assert _domain_options({**given, "traffic": None, "seed": None, "max_calls": None}) == {}

@@ -121,6 +121,11 @@ def _options(fn: Any) -> Any:
             "--seed", type=click.IntRange(0), default=None, metavar="N",
             help="With --traffic: the same N replays the same calls and outcomes.",
         ),
+        click.option(
+            "--max-calls", type=click.IntRange(1, 1000), default=None, metavar="N",
+            help="Calls in progress at once (default 100, about 2.5 calls/s of --traffic); "
+            "one more is refused.",
+        ),
         click.option("--client-id", default="tcxkit-emulator", show_default=True,
                      help="API client id to accept."),
         click.option(
@@ -254,6 +259,8 @@ def _domain_options(values: dict[str, Any]) -> dict[str, object]:
         options["time_zone"] = values["time_zone"]
     if values["recordings"] is not None:
         options["recordings"] = values["recordings"]
+    if values.get("max_calls") is not None:
+        options["max_calls"] = values["max_calls"]
     traffic, seed = values.get("traffic"), values.get("seed")
     if seed is not None and not traffic:
         from ..errors import UsageError

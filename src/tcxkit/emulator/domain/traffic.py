@@ -16,8 +16,9 @@ The mix, a small contact centre's:
 
 Ring times vary from half to one and a half ``ring_seconds``, talk times from 0.3 to 2
 ``talk_seconds``.  At a tenth of the call rate the PBX also changes state: a phone
-registers or unregisters (60 %), a queue agent logs in or out (30 %), a trunk goes down
-and comes back 5 to 30 s later (10 %).  A call beyond ``max_calls`` is refused and
+registers or unregisters (60 %), a queue agent logs in or out (25 %), a trunk goes down
+and comes back 5 to 30 s later (10 %), a backup completes or, one time in five, fails
+(an event-log error) (5 %).  A call beyond ``max_calls`` is refused and
 counted (``refused``).
 
 **Deterministic with a seed**: one ``random.Random(seed)`` draws every arrival time,
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,8 @@ CHANGES_PER_CALL = 0.1
 MAX_ARRIVALS_PER_ADVANCE = 20_000
 #: What ``GET /emulator/clock`` shows of the latest happenings.
 RECENT = 200
+#: The generator's backups kept (each holds an archive in memory).
+KEPT_BACKUPS = 10
 
 
 def check_traffic(options: dict[str, object]) -> None:
@@ -91,8 +95,9 @@ class Traffic:
         self.timeline = self.calls.timeline
         self.counts: dict[str, int] = dict.fromkeys(
             ("calls", "answered", "missed", "abandoned", "refused", "registrations",
-             "agent_logins", "trunk_flaps"), 0,
+             "agent_logins", "trunk_flaps", "backups", "backup_failures"), 0,
         )  # fmt: skip
+        self.backups: list[str] = []  # the generator's backups, oldest first
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.began: float | None = None
 
@@ -180,11 +185,13 @@ class Traffic:
         kind = rng.random()
         if kind < 0.6:
             self._flip_user(t, "IsRegistered", "registrations", [e for e, _ in self.plan.extensions])  # fmt: skip
-        elif kind < 0.9:
+        elif kind < 0.85:
             agents = sorted({a for q, _n, _a in self.plan.queues for a in members(self.state, q)})
             self._flip_user(t, "QueueStatus", "agent_logins", agents)
-        else:
+        elif kind < 0.95:
             self._trunk_flap(t)
+        else:
+            self._backup(t)
 
     def _flip_user(self, t: float, field: str, counter: str, numbers: list[str]) -> None:
         if not numbers:
@@ -218,6 +225,31 @@ class Traffic:
             self._note(when, "trunk_up", number=row["Number"])
 
         self.timeline.at(back, up)
+
+    def _backup(self, t: float) -> None:
+        """A backup completes (80 %: a new ``Backups`` row and archive; only the newest
+        :data:`KEPT_BACKUPS` of the generator's are kept) or fails (an event-log error,
+        which is how a PBX reports it)."""
+        from .backups import add_backup
+
+        if self.rng.random() >= 0.8:
+            self.state.entity_set("EventLogs").insert(
+                {"Type": "Error", "Message": "Backup failed: not enough disk space",
+                 "Source": "Backup", "EventId": 0, "Group": "", "GroupName": "", "Params": [],
+                 "TimeGenerated": stamp(t)}
+            )  # fmt: skip
+            self.counts["backup_failures"] += 1
+            self._note(t, "backup_failed")
+            return
+        self.counts["backups"] += 1
+        name = f"traffic-{self.counts['backups']:06d}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(t))}"  # fmt: skip
+        row = add_backup(self.state, name, stamp(t))
+        self.backups.append(row["FileName"])
+        while len(self.backups) > KEPT_BACKUPS:
+            old = self.backups.pop(0)
+            self.state.entity_set("Backups").delete(old)
+            self.state.extra.get("backup_files", {}).pop(old, None)
+        self._note(t, "backup_completed", file_name=row["FileName"])
 
 
 @on_start
