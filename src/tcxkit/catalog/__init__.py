@@ -40,9 +40,9 @@ __all__ = [
     "odata_type",
     "release_for",
     "release_key",
-    "version_key",
     "schema_label",
     "snake",
+    "version_key",
 ]
 
 _DATA = Path(__file__).parent / "data"

@@ -12,7 +12,8 @@ Layout of the server, as on a real PBX:
   (what health checks read: disk, services, certificate...; :mod:`.healthctl`) and
   ``backups`` (make the next backups fail, never finish or come out corrupt;
   :mod:`.domain.backups`), ``updates`` (make the next updates never come back or fail;
-  :mod:`.updates`).
+  :mod:`.updates`), ``clock`` (the PBX's clock: live calls, the traffic generator;
+  :mod:`.timeline`).
 
 Every answer carries ``X-3CX-Version``.  This module only assembles the Starlette app;
 the parts live by concern:
@@ -41,7 +42,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import happenings
+from . import happenings, timeline
 from .admin import AdminEndpoints
 from .config import EmulatorConfig
 from .healthctl import HealthControl
@@ -140,6 +141,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         Route("/emulator/faults", admin.set_faults, methods=["GET", "POST", "DELETE"]),
         Route("/emulator/pbx-health", HealthControl(state).handle, methods=["GET", "PATCH"]),
         *happenings.routes(state),  # calls, registrations, trunks (tcxkit.events tests)
+        *timeline.routes(state),  # the PBX's clock: live calls, the traffic generator
         Route("/emulator/backups", _control(state, backups_control), methods=_CONTROL),
         Route("/emulator/updates", _control(state, updates_control), methods=_CONTROL),
         Route("/backups/{name:xapipath}", xapi.backup_file, methods=["GET"]),
@@ -155,6 +157,7 @@ def create_app(config: EmulatorConfig | None = None, *, reg: Registry | None = N
         middleware=[
             Middleware(VersionHeader, config=config),
             Middleware(UpdateGate, state=state),  # 503 while an update restarts the PBX
+            Middleware(timeline.Ticker, state=state),  # runs live calls on the server's loop
         ],
         exception_handlers={404: _not_found, 405: _not_found},
     )

@@ -42,6 +42,30 @@ class StartError(click.ClickException):
         return self.message + (f"\nHint: {self.hint}" if self.hint else "")
 
 
+class _Rate(click.ParamType):
+    """``--traffic``: calls per second, a finite number from 0 to 50."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        import math
+
+        from .limits import MAX_TRAFFIC_RATE as MAX_RATE
+
+        try:
+            rate = float(value)
+        except (TypeError, ValueError):
+            rate = math.nan
+        if not math.isfinite(rate) or not 0 <= rate <= MAX_RATE:
+            self.fail(
+                f"{value!r} is not a rate: give new calls per second from 0 to {MAX_RATE:g}, "
+                "e.g. --traffic 0.5 (a call every two seconds on average).",
+                param,
+                ctx,
+            )
+        return rate
+
+
 def _options(fn: Any) -> Any:
     """Declare the options once; the order here is the order ``--help`` shows."""
     from ..catalog import DEFAULT_RELEASE, RELEASES
@@ -85,6 +109,22 @@ def _options(fn: Any) -> Any:
         click.option(
             "--recordings", type=click.IntRange(0, 2000), default=None, metavar="N",
             help="Recorded demo calls (default 20; small WAVs made when downloaded).",
+        ),
+        click.option(
+            "--traffic", type=_Rate(), default=None, metavar="RATE",
+            help="Make the PBX busy by itself: RATE new calls per second on average (up to "
+            "50; e.g. 0.5), a contact centre's mix of answered, missed and abandoned calls "
+            "that ring, talk and end in real time, plus now and then a phone, queue agent "
+            "or trunk changing state.",
+        ),
+        click.option(
+            "--seed", type=click.IntRange(0), default=None, metavar="N",
+            help="With --traffic: the same N replays the same calls and outcomes.",
+        ),
+        click.option(
+            "--max-calls", type=click.IntRange(1, 1000), default=None, metavar="N",
+            help="Calls in progress at once (default 100, about 2.5 calls/s of --traffic); "
+            "one more is refused.",
         ),
         click.option("--client-id", default="tcxkit-emulator", show_default=True,
                      help="API client id to accept."),
@@ -222,12 +262,26 @@ def _serve(values: dict[str, Any]) -> None:
 
 
 #: The flags that set ``config.options`` (same names there).
-_DOMAIN_FLAGS = ("time_zone", "recordings", "offer_update", "update_downtime")
+_DOMAIN_FLAGS = ("time_zone", "recordings", "offer_update", "update_downtime", "max_calls")
 
 
 def _domain_options(values: dict[str, Any]) -> dict[str, object]:
-    """The ``config.options`` the command's flags set (only those given)."""
-    return {k: values[k] for k in _DOMAIN_FLAGS if values.get(k) not in (None, "")}
+    """The ``config.options`` the command's flags set (only those given); ``--seed``
+    without ``--traffic`` is refused."""
+    options = {k: values[k] for k in _DOMAIN_FLAGS if values.get(k) not in (None, "")}
+    traffic, seed = values.get("traffic"), values.get("seed")
+    if seed is not None and not traffic:
+        from ..errors import UsageError
+
+        raise UsageError(
+            "--seed only applies with --traffic.",
+            hint="Give the rate too, e.g. --traffic 0.5 --seed 7.",
+        )
+    if traffic:
+        options["traffic"] = traffic
+        if seed is not None:
+            options["seed"] = seed
+    return options
 
 
 def _serve_one(config: Any, values: dict[str, Any], *, idle: float) -> bool:
@@ -243,6 +297,13 @@ def _serve_one(config: Any, values: dict[str, Any], *, idle: float) -> bool:
         )
         click.echo(f"  client secret: {_secret_source(values['client_secret_file'])}", err=True)
         click.echo(f"  request log:   GET {url}/emulator/requests", err=True)
+        if values["traffic"]:
+            click.echo(
+                f"  traffic:       {values['traffic']:g} calls/s"
+                + (f", seed {values['seed']}" if values["seed"] is not None else "")
+                + f" (GET {url}/emulator/clock)",
+                err=True,
+            )
 
     return run(config, host=values["host"], port=values["port"], on_ready=ready, idle_timeout=idle)
 

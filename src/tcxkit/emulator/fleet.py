@@ -64,9 +64,19 @@ def fleet_configs(n: int, base: EmulatorConfig | None = None) -> list[EmulatorCo
                 client_secret=secrets.token_urlsafe(18),
                 db=db,
                 port=0,
+                options=_own_seed(base.options, i),
             )
         )
     return out
+
+
+def _own_seed(options: dict[str, object], i: int) -> dict[str, object]:
+    """The instance's options: with a traffic ``seed``, seed + i, so each PBX has its own
+    traffic and the fleet's is still replayed by the same seed."""
+    seed = options.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return dict(options)
+    return {**options, "seed": seed + i}
 
 
 def write_inventory(

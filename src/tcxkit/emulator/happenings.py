@@ -12,7 +12,9 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   leaves ``ActiveCalls`` and lands in the call log as its segments (a call to a queue or
   ring group: the segment to the group, plus the member's when answered; ``by`` is who
   answered, by default the first member or the callee).  ``{"answered": false}`` ends it
-  unanswered (a missed call).  Answers ``{"CallId": n, "SegmentIds": [...]}``.
+  unanswered (a missed call).  Answers ``{"CallId": n, "SegmentIds": [...]}``.  A live
+  call (``MakeCall``, ``--traffic``: :mod:`.domain.livecalls`) is refused with 409: it
+  ends by itself, or through ``DropCall``.
 * ``POST /emulator/users/{Number}/registration`` ``{"registered": false}`` -- a phone
   unregisters (``IsRegistered``), or registers with ``true``.
 * ``POST /emulator/trunks/{Number}/online`` ``{"online": false}`` -- a trunk goes down
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import threading
 import time
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -39,6 +42,7 @@ from starlette.routing import Route
 
 from .admin import control_denied
 from .limits import MAX_JSON_BODY
+from .timeline import stamp as _stamp
 from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
@@ -46,7 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Happenings", "routes"]
 
-_EXT, _QUEUE, _RING_GROUP, _TRUNK = 0, 1, 2, 5
+_NO_CALLS = SimpleNamespace(calls={})
 #: Calls in progress that a test may hold at once.
 MAX_INJECTED = 1000
 
@@ -131,6 +135,9 @@ class Happenings:
                 row = calls.get(call_id)
                 if row is None:
                     raise _Refused(404, f"No call {call_id} in progress.")
+                if call_id in self.state.extra.get("live_calls", _NO_CALLS).calls:
+                    raise _Refused(409, f"Call {call_id} is a live call (MakeCall or --traffic): "
+                                   "it ends by itself, or hang it up with DropCall.")  # fmt: skip
                 src, dst = self.state.extra.get("injected_calls", {}).pop(
                     call_id, (row.get("Caller") or "", row.get("Callee") or "")
                 )
@@ -143,45 +150,14 @@ class Happenings:
     def _segments(
         self, row: dict[str, Any], src: str, dst: str, answered: bool, by: str | None
     ) -> dict[str, Any]:
-        from .demo import _Segment, _segment_row
-        from .domain.calls import call_log_set, store_segments
+        from .domain.livecalls import log_call
 
-        peer = self._peer(dst)
-        group = peer is not None and peer.get("Type") in ("Queue", "RingGroup")
-        if by is None and answered:
-            by = (self._members(dst) or [dst])[0] if group else dst
         began = _epoch(row.get("EstablishedAt"))
         total = max(1, int(time.time() - began))
         ring = min(total, 3) if answered else total
         talk = total - ring if answered else 0
-        trunk = self._trunk()
-        inbound, outbound = src.startswith("+"), dst.startswith("+")
-        direction = "Inbound" if inbound else ("Outbound" if outbound else "Internal")
-        dst_type = _QUEUE if peer and peer.get("Type") == "Queue" else (
-            _RING_GROUP if group else (_TRUNK if outbound else _EXT))  # fmt: skip
-
-        def seg(to: str, to_type: int, ok: bool, indent: int, action: str, at: float) -> Any:
-            return _Segment(
-                at=at, source=trunk if inbound else src, source_type=_TRUNK if inbound else _EXT,
-                source_caller=src, destination=trunk if outbound else to, destination_type=to_type,
-                destination_caller=to, answered=ok, ring=ring, talk=talk if ok else 0,
-                direction=direction, indent=indent, action=action,
-                action_type=_QUEUE if indent else _EXT,
-            )  # fmt: skip
-
-        planned = [seg(dst, dst_type, answered, 0, (by or "") if group and answered else "", began)]
-        if group and answered and by:
-            planned.append(seg(by, _EXT, True, 1, dst, began + ring))
-        es = call_log_set(self.state)
-        top = self.state.store.execute(
-            f"SELECT coalesce(max(k), 0), coalesce(max(json_extract(data, '$.CallId')), 0) "
-            f'FROM "{es.table}"'
-        )[0]
-        names = {p["Number"]: p["Name"] for p in self.state.entity_set("Peers").all()}
-        call_no = int(top[1]) + 1
-        rows = [_segment_row(s, int(top[0]) + 1 + i, call_no, names) for i, s in enumerate(planned)]
-        store_segments(self.state, rows)
-        return {"CallId": call_no, "SegmentIds": [r["SegmentId"] for r in rows]}
+        return log_call(self.state, src, dst, began=began, ring=ring, talk=talk,
+                        answered=answered, by=by)  # fmt: skip
 
     # -- DN state ---------------------------------------------------------------------------
     async def registration(self, request: Request) -> Response:
@@ -241,26 +217,14 @@ class Happenings:
 
     # -- lookups ----------------------------------------------------------------------------
     def _peer(self, number: str) -> dict[str, Any] | None:
-        return self.state.entity_set("Peers").find_one(Number=number)  # type: ignore[no-any-return]
+        from .domain.livecalls import peer
+
+        return peer(self.state, number)
 
     def _shown(self, number: str) -> str:
-        peer = self._peer(number)
-        return f"{number} {peer['Name']}" if peer else number
+        from .domain.livecalls import shown
 
-    def _members(self, number: str) -> list[str]:
-        for set_name, field in (("Queues", "Agents"), ("RingGroups", "Members")):
-            row = self.state.entity_set(set_name).find_one(Number=number)
-            if row is not None:
-                return [m["Number"] for m in row.get(field) or [] if m.get("Number")]
-        return []
-
-    def _trunk(self) -> str:
-        trunks = self.state.entity_set("Trunks").all()
-        return str(trunks[0]["Number"]) if trunks else "10000"
-
-
-def _stamp(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+        return shown(self.state, number)
 
 
 def _epoch(text: Any, fallback: float | None = -1.0) -> Any:

@@ -96,3 +96,7 @@ class EdgeLimits:
                     f"EdgeLimits.{name} must be a positive whole number.",
                     hint="The defaults: 8 KiB, 8 KiB, 32 KiB and 1 024 connections.",
                 )
+
+
+#: The most new calls per second ``--traffic`` makes (a large contact centre makes a few).
+MAX_TRAFFIC_RATE = 50.0

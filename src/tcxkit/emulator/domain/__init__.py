@@ -8,8 +8,9 @@ services, updates, certificate, backup settings, disk; ``/emulator/pbx-health``)
 ``updates`` (what ``GetUpdates`` offers, ``InstallUpdates``' outage), ``backups``
 (archives, faults), ``media`` (recordings), ``clock`` (the
 PBX's time zone), ``seeding`` (demo data, scale records) and ``storyline`` (the demo's
-scripted calls of yesterday), then ``builtin`` (the prompt set and e-mail templates every
-PBX ships with).  See docs/emulator.md for what each one models.
+scripted calls of yesterday), ``livecalls`` (``MakeCall``: calls that ring, talk and
+end in real time; ``DropCall``) and ``traffic`` (the ``--traffic`` generator), then
+``builtin`` (the prompt set and e-mail templates every PBX ships with).  See docs/emulator.md for what each one models.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from . import (
     clock,
     dns,
     health,
+    livecalls,
     media,
     numbering,
     peers,
     seeding,
     storyline,
     system,
+    traffic,
     updates,
 )
 
@@ -37,11 +40,13 @@ __all__ = [
     "clock",
     "dns",
     "health",
+    "livecalls",
     "media",
     "numbering",
     "peers",
     "seeding",
     "storyline",
     "system",
+    "traffic",
     "updates",
 ]

@@ -467,19 +467,3 @@ def inbound_calls(ctx: RequestContext) -> Reply:
 @handler("DownloadGetOutboundCalls")
 def outbound_calls(ctx: RequestContext) -> Reply:
     return _reply(ctx, _trunk_calls(ctx, False), "Pbx.OutboundCall")
-
-
-# -- active calls ---------------------------------------------------------------------------------
-
-
-@handler("DropCall")
-def drop_call(ctx: RequestContext) -> Reply:
-    """Hang up an active call: it disappears from ``ActiveCalls`` (404 if there is none)."""
-    if not ctx.entity_set("ActiveCalls").delete(ctx.params.get("Id")):
-        raise XapiError(
-            404,
-            f"Id:\nWARNINGS.XAPI.NOT_FOUND (no active call {ctx.params.get('Id')}; "
-            "list them with ListActiveCall)",
-            [("Id", "WARNINGS.XAPI.NOT_FOUND")],
-        )
-    return Reply.no_content()
