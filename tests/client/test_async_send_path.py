@@ -12,7 +12,6 @@ import logging
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from tcxkit.auth import MemoryTokenStore
 
 from ..certs import serve_tls
 from .conftest import PBX
+from .test_async_transport import _Pbx
 
 
 async def _no_shortcut(self: LeanAsyncClient, request: httpx.Request) -> None:
@@ -123,32 +123,23 @@ async def test_a_proxy_from_the_environment_carries_the_request(
     assert pooled[3] is False  # nothing was sent: the proxy refused the connection
 
 
-class _GzipPbx(BaseHTTPRequestHandler):
-    """Answers gzip-compressed, with a header sent twice."""
-
-    protocol_version = "HTTP/1.1"
+class _GzipPbx(_Pbx):
+    """The same little PBX, answering gzip-compressed, with a header sent twice."""
 
     def _send(self, body: dict[str, Any]) -> None:
         data = gzip.compress(json.dumps(body).encode())
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Encoding", "gzip")
-        self.send_header("X-3CX-Version", "20.0.10.1621")
-        self.send_header("Vary", "Accept")
-        self.send_header("Vary", "Origin")
-        self.send_header("Content-Length", str(len(data)))
+        for name, value in (
+            ("Content-Type", "application/json"),
+            ("Content-Encoding", "gzip"),
+            ("X-3CX-Version", "20.0.10.1621"),
+            ("Vary", "Accept"),
+            ("Vary", "Origin"),
+            ("Content-Length", str(len(data))),
+        ):
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self._send({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
-
-    def do_GET(self) -> None:
-        self._send({"value": [{"Number": "100"}]})
-
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture
