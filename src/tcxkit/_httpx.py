@@ -10,11 +10,12 @@ loading the real command line on first use.
 
 from __future__ import annotations
 
+import logging
 import sys
 import types
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["LeanAsyncClient", "LeanClient", "httpx"]
+__all__ = ["LeanAsyncClient", "LeanClient", "Reply", "httpx"]
 
 
 def _defer_httpx_cli() -> None:
@@ -66,6 +67,71 @@ class LeanClient(httpx.Client):
         return _NO_COOKIES
 
 
+class Reply(NamedTuple):
+    """A response read whole: status, headers by lower-case name, decoded body."""
+
+    status: int
+    headers: dict[str, str]
+    content: bytes
+
+
+_LOG = logging.getLogger("httpx")  # httpx's own logger: its request line, kept as it was
+
+
+def lower_headers(raw: Any) -> dict[str, str]:
+    """Headers by lower-case name, as httpx reads them: decoded the way
+    ``httpx.Headers`` decodes, a name sent twice joined with ", "."""
+    return {k.lower(): v for k, v in httpx.Headers(raw).items()}
+
+
+async def _send_to_pool(pool: Any, request: httpx.Request) -> Reply:
+    """What ``AsyncHTTPTransport.handle_async_request`` and ``Response.aread`` do
+    for a whole body, without httpx's response model and stream wrappers."""
+    import httpcore
+    from httpx._exceptions import request_context
+    from httpx._transports.default import map_httpcore_exceptions
+
+    url = request.url
+    core_request = httpcore.Request(
+        method=request.method,
+        url=httpcore.URL(
+            scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+        ),
+        headers=request.headers.raw,
+        content=request.stream,
+        extensions=request.extensions,
+    )
+    with request_context(request=request), map_httpcore_exceptions():
+        response = await pool.handle_async_request(core_request)
+        try:
+            body = await response.aread()
+        finally:
+            await response.aclose()
+    headers = lower_headers(response.headers)
+    if headers.get("content-encoding", "identity") != "identity":
+        # httpx decodes gzip/deflate/br/zstd as it reads; its decoders, its errors
+        body = httpx.Response(response.status, headers=response.headers, content=body).content
+    if _LOG.isEnabledFor(logging.INFO):
+        _log_request(request, response)
+    return Reply(response.status, headers, body)
+
+
+def _log_request(request: httpx.Request, response: Any) -> None:
+    """httpx's own INFO line for a request, word for word."""
+    ext = response.extensions
+    version = ext.get("http_version", b"HTTP/1.1").decode("ascii", errors="ignore")
+    reason = ext.get("reason_phrase", b"").decode("ascii", errors="ignore")
+    reason = reason or httpx.codes.get_reason_phrase(response.status)
+    _LOG.info(
+        'HTTP Request: %s %s "%s %d %s"',
+        request.method,
+        request.url,
+        version,
+        response.status,
+        reason,
+    )
+
+
 class LeanAsyncClient(httpx.AsyncClient):
     """``httpx.AsyncClient`` without a cookie jar (see :class:`_NoCookies`), whose own
     transport does its network I/O on asyncio streams under asyncio
@@ -81,3 +147,22 @@ class LeanAsyncClient(httpx.AsyncClient):
     @property
     def cookies(self) -> httpx.Cookies:
         return _NO_COOKIES
+
+    async def send_whole(self, request: httpx.Request) -> Reply | None:
+        """Send ``request`` and read its whole response straight through the connection
+        pool of this client's own transport; None when httpx's :meth:`send` must do it
+        (a caller's transport, a proxy or any other mount would carry it, hooks or auth
+        are set).
+
+        Same bytes on the wire, same pool, timeouts and errors (httpcore's, mapped by
+        httpx's own table), same decoded body and headers, same log line -- without
+        the per-request machinery of ``send`` (auth and redirect loops, the response
+        model, stream wrappers, cookies, hooks), which a fleet run pays thousands of
+        times (docs/benchmarks.md, issue #20, third pass).
+        """
+        transport = self._transport_for_url(request.url)
+        if type(transport) is not httpx.AsyncHTTPTransport or self.auth is not None:
+            return None
+        if self._event_hooks["request"] or self._event_hooks["response"]:
+            return None
+        return await _send_to_pool(transport._pool, request)

@@ -600,6 +600,10 @@ class AsyncClient(_Base):
     async def _send(self, send: Send) -> RawResponse:
         request = self._request(send)
         try:
+            if send.stream_to is None and self._owns_http:
+                whole = await self._http.send_whole(request)
+                if whole is not None:
+                    return RawResponse(*whole)
             if send.stream_to is None:
                 response = await self._http.send(request, follow_redirects=False)
                 return _raw(response, response.content)

@@ -192,3 +192,31 @@ async def test_breaking_out_of_paginate_stops_the_pagers(tcx_fleet: Any, tmp_pat
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert pending == []
         assert all(r.ok for r in await fleet.call("ListUser", top=1))
+
+
+async def test_clients_share_one_tls_context_per_verify_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made once per fleet, not per PBX; verification stays on where it was on (an
+    unknown certificate fails on every PBX) and off where the inventory says insecure."""
+    from tcxkit import TLSError
+
+    from ..certs import serve_tls
+    from ..client.test_async_transport import _Pbx
+
+    monkeypatch.setenv("TCX_TEST_TLS_SECRET", "tls-key-1234")
+    secret = SecretRef("env", "TCX_TEST_TLS_SECRET")
+    with serve_tls(_Pbx, tmp_path) as server:
+        targets = [
+            PbxTarget(name, server.url, "id", secret, release="20.0.10", insecure=insecure)
+            for name, insecure in (("a", False), ("b", False), ("c", True), ("d", True))
+        ]
+        async with Fleet(targets, token_cache=False, retries=0) as fleet:
+            contexts = [fleet.client(t.name)._http._transport._pool._ssl_context for t in targets]
+            results = await fleet.call("ListUser")
+    assert contexts[0] is contexts[1] and contexts[2] is contexts[3]
+    assert contexts[0] is not contexts[2]
+    assert [r.ok for r in results] == [False, False, True, True]
+    for r in results[:2]:
+        assert isinstance(r.error, TLSError)
+        assert "certificate" in r.error.message.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from typing import Any
 
 import pytest
@@ -218,6 +219,43 @@ def test_a_misspelled_field_is_a_plan_error_not_drift(target: Any) -> None:
     assert {r["path"] for r in target.requests if r["path"].startswith("/xapi/")} == {
         "/xapi/v1/Defs"
     }
+
+
+def test_a_fleet_checks_a_files_fields_once_per_release_and_a_bad_file_every_time(
+    target: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``CheckedFields`` (what ``3cx --fleet`` plans share): a document that passed
+    against a release's catalog is not checked again; one that failed fails each time,
+    with the same message."""
+    plan_module = importlib.import_module("tcxkit.state.plan")  # the module, not the function
+    calls: list[int] = []
+    real = plan_module.check_fields
+
+    def counted(doc: dict[str, Any], cat: Any) -> None:
+        calls.append(id(doc))
+        real(doc, cat)
+
+    monkeypatch.setattr(plan_module, "check_fields", counted)
+    good = {"users": {"100": {"FirstName": "Alice"}}}
+    bad = {"users": {"100": {"FirstNmae": "Alice"}}}
+    checked = plan_module.CheckedFields()
+    for _ in range(3):
+        on(target, lambda c: plan(c, good, checked=checked))
+    assert calls == [id(good)]
+    messages = []
+    for _ in range(2):
+        with pytest.raises(StateFileError) as err:
+            on(target, lambda c: plan(c, bad, checked=checked))
+        messages.append(err.value.message)
+    assert calls == [id(good), id(bad), id(bad)]
+    assert (
+        messages
+        == [
+            "1 field the PBX does not know:\n"
+            "  - users '100': FirstNmae: unknown property (did you mean FirstName?)"
+        ]
+        * 2
+    )
 
 
 def test_references_by_key_and_bare_members_are_known_fields(target: Any) -> None:

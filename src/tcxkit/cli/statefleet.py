@@ -104,11 +104,13 @@ def _planned(
 ) -> tuple[list[PbxTarget], dict[str, Plan], list[FleetResult[Any]], list[dict[str, Any]]]:
     """Plan every selected PBX: (targets, plans of those that answered, failures, rows)."""
     from ..state import plan
+    from ..state.plan import CheckedFields
 
     targets = fleet_targets(ctx.find_root().obj)
     docs, bad = _documents(pattern, targets)
     readable = [t for t in targets if t.name in docs]
-    work = lambda n, c: plan(c, docs[n], prune=prune)  # noqa: E731
+    checked = CheckedFields()  # PBXs sharing a file and a release: its fields checked once
+    work = lambda n, c: plan(c, docs[n], prune=prune, checked=checked)  # noqa: E731
     asked = {r.pbx: r for r in (_each(ctx, readable, work) if readable else [])}
     results = [bad.get(t.name) or asked[t.name] for t in targets]
     detail = output in ("json", "jsonl")

@@ -31,6 +31,8 @@ from ..config.inventory import PbxTarget, SecretResolver, resolve_secret
 from ..errors import FleetFailure, TcxError, UsageError
 
 if TYPE_CHECKING:
+    import ssl
+
     from ..client import AsyncClient
 
 __all__ = ["NOT_SENT", "Bounded", "Fleet", "FleetReport", "FleetResult"]
@@ -204,6 +206,7 @@ class Fleet:
         self._options = client_options
         self._clients: dict[str, AsyncClient] = {}
         self._targets: dict[str, PbxTarget] = {}
+        self._tls: dict[bool, ssl.SSLContext] = {}
         if isinstance(members, Mapping):
             self._clients = dict(members)
             self._names = list(self._clients)
@@ -241,9 +244,22 @@ class Fleet:
         }
         if target.url.startswith("http://"):
             options["verify"] = False  # no certificates to check; skips loading the CA bundle
+        if isinstance(options["verify"], bool):
+            options["verify"] = self._tls_context(options["verify"])
         client = AsyncClient(target.url, target.client_id, self._secrets(target), **options)
         self._clients[name] = client
         return client
+
+    def _tls_context(self, verify: bool) -> ssl.SSLContext:
+        """One TLS context per ``verify`` setting for the whole fleet, made as httpx makes
+        it for ``verify=True``/``False``: each client would otherwise build its own (and
+        with verification on, load the CA bundle again), per PBX."""
+        found = self._tls.get(verify)
+        if found is None:
+            from .._httpx import httpx
+
+            found = self._tls[verify] = httpx.create_ssl_context(verify=verify)
+        return found
 
     async def run(
         self, fn: Callable[[str, AsyncClient], Awaitable[T]], *, close_each: bool = False

@@ -25,10 +25,17 @@ Ids = dict[str, dict[str, Any]]
 
 _MEMBER_DERIVED = frozenset({"Id", "Name", "Tags"})
 
+# Type tuples made once: ``isinstance(v, dict | list)`` builds the union on every call,
+# and these checks run for every field of every row of every PBX a plan reads.
+_NESTED = (dict, list)
+_EMPTY_ABLE = (str, list, dict)
+_NUMBER = (int, float)
+_NAME_OR_NUMBER = (str, int)
+
 
 def is_empty(value: Any) -> bool:
     """Nothing set: None, "", [] or {} (a file leaves these out; they compare equal)."""
-    return value is None or (isinstance(value, str | list | dict) and not value)
+    return value is None or (isinstance(value, _EMPTY_ABLE) and not value)
 
 
 def _file_form(value: Any, in_list: bool = False) -> Any:
@@ -41,14 +48,12 @@ def _file_form(value: Any, in_list: bool = False) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if in_list and k == "Id":
+            if v is None or v == "" or (in_list and k == "Id"):
                 continue
-            if isinstance(v, dict | list):
+            if isinstance(v, _NESTED):
                 v = _file_form(v)
                 if not v:
                     continue
-            elif v is None or v == "":
-                continue
             out[k] = v
         return out
     if isinstance(value, list):
@@ -119,7 +124,8 @@ def to_file(
     No deep copy of ``row``: nothing below changes a container in place, and
     ``_file_form`` rebuilds every dict and list, so the result shares nothing mutable
     with ``row``."""
-    body = {k: v for k, v in row.items() if not k.startswith("@") and k not in kind.exclude}
+    exclude = kind.exclude
+    body = {k: v for k, v in row.items() if k not in exclude and k[:1] != "@"}
     if not kind.singleton and not kind.key_in_body:
         body.pop(kind.key[0], None)
     for ref in kind.refs:
@@ -192,15 +198,18 @@ def same(want: Any, have: Any) -> bool:
     if is_empty(want) and is_empty(have):
         return True
     if isinstance(want, dict) and isinstance(have, dict):
-        return all(same(v, have.get(k)) for k, v in want.items())
-    if isinstance(want, str | int) and isinstance(have, dict) and "Number" in have:
+        for k, v in want.items():  # noqa: SIM110 - a loop: all(<generator>) is slower per field
+            if not same(v, have.get(k)):
+                return False
+        return True
+    if isinstance(want, _NAME_OR_NUMBER) and isinstance(have, dict) and "Number" in have:
         return same(want, have["Number"])  # a member by number: its other fields are not named
     if isinstance(want, list) and isinstance(have, list):
         return len(want) == len(have) and all(same(w, h) for w, h in zip(want, have, strict=True))
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
-    if (isinstance(want, int | float) and isinstance(have, str)) or (
-        isinstance(want, str) and isinstance(have, int | float)
+    if (isinstance(want, _NUMBER) and isinstance(have, str)) or (
+        isinstance(want, str) and isinstance(have, _NUMBER)
     ):
         return str(want) == str(have)
     return bool(want == have)
