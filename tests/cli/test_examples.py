@@ -105,6 +105,8 @@ def _judge(action: Action, code: int, out: str, err: str, cwd: Path) -> str | No
     data = example_data()
     if code == 7 and _finds_nothing_on_demo(action):
         return None
+    if code == 8 and action.id in data["refused_on_demo"]:
+        return None
     if code != 0:
         return f"exit {code}: {' | '.join(err.strip().splitlines()[:2])}"
     if action.response.shape == "none" or action.id in data["no_result"]:
@@ -217,7 +219,10 @@ def _run_python(action: Action, u: Usage, client: Client) -> list[str]:
     try:
         result = eval(u.python, {"client": client})  # the printed line, as printed
     except Exception as exc:  # reported with the line, like the CLI forms
-        if getattr(exc, "exit_code", 1) == 7 and _finds_nothing_on_demo(action):
+        code = getattr(exc, "exit_code", 1)
+        if (code == 7 and _finds_nothing_on_demo(action)) or (
+            code == 8 and action.id in data["refused_on_demo"]
+        ):
             return []
         return [f"{action.id} (python): {type(exc).__name__}: {exc}\n    {u.python}"]
     if result not in (None, [], {}, "") or action.id in data["no_result"]:
@@ -255,9 +260,11 @@ def test_examples_data_names_real_actions_resources_and_parameters() -> None:
     resources = set(cat.resources())
     assert set(data["resources"]) <= resources and set(data["demo_has_none"]) <= resources
     ids = {a.id for a in cat}
-    assert set(data["actions"]) | set(data["no_result"]) | set(data["finds_nothing"]) <= ids
+    listed = [data[k] for k in ("actions", "no_result", "finds_nothing", "refused_on_demo")]
+    assert set().union(*listed) <= ids
     reasons = [*data["demo_has_none"].values(), *data["no_result"].values()]
-    assert all(r.strip() for r in [*reasons, *data["finds_nothing"].values()])
+    reasons += [*data["finds_nothing"].values(), *data["refused_on_demo"].values()]
+    assert all(r.strip() for r in reasons)
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,8 @@ tests/cli/test_examples.py, runs them all).  Values come, in this order, from
 
 ``codes`` explains coded parameters on the page (the renderer adds it to the
 option's help); ``demo_has_none``, ``finds_nothing`` and ``no_result`` say
-where the demo PBX holds nothing for an example to find, and why.
+where the demo PBX holds nothing for an example to find, and why; ``refused_on_demo``
+where the demo refuses an example as printed (exit 8), and what makes it run.
 
 Nothing here imports click; the renderer (:mod:`.render`) lays the pages out.
 """
