@@ -401,7 +401,7 @@ class Client(_Base):
             response = self._http.send(request, stream=True, follow_redirects=False)
             try:
                 ct = response.headers.get("content-type", "")
-                if response.is_success and "json" not in ct:
+                if _streams(response, ct):
                     size = 0
                     with open(send.stream_to, "wb") as fh:
                         for chunk in response.iter_bytes():
@@ -515,6 +515,13 @@ class Client(_Base):
         self.close()
 
 
+def _streams(response: httpx.Response, content_type: str) -> bool:
+    """Whether a file-shaped answer goes to the file being written: a success with a
+    body that is not JSON.  204 (done, no content: ``DropCall``) writes no file; JSON
+    (an error object where a file was due) is read to be judged."""
+    return response.is_success and response.status_code != 204 and "json" not in content_type
+
+
 def _check_limit(size: int, limit: int | None) -> None:
     """Refuse a body past ``limit`` before writing it: hostile input is bounded."""
     if limit is not None and size > limit:
@@ -610,7 +617,7 @@ class AsyncClient(_Base):
             response = await self._http.send(request, stream=True, follow_redirects=False)
             try:
                 ct = response.headers.get("content-type", "")
-                if response.is_success and "json" not in ct:
+                if _streams(response, ct):
                     size = await _save_stream(response, send.stream_to, send.max_bytes)
                     return _raw(response, saved_path=send.stream_to, saved_size=size)
                 return _raw(response, await response.aread())

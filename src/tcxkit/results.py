@@ -182,12 +182,16 @@ def finish_download(
     overwrite: bool,
 ) -> FileResult:
     """Put a download's result in place: the streamed ``.part`` file, bytes read
-    into memory, or JSON (kept as JSON, so nothing is lost)."""
+    into memory, or JSON (kept as JSON, so nothing is lost).  An answer with no content
+    (204: the action was done, there is no file) writes nothing and ``path`` stays None;
+    a caller that needs the file asks :func:`require_file`."""
 
     def final(name: str | None, default: str) -> Path:
         return directory / (name or default) if directory is not None else Path(path)
 
     try:
+        if result is None:
+            return FileResult(None, "")
         if isinstance(result, FileResult) and result.path is not None:
             target = final(result.filename, fallback_name(label, result.content_type))
             place(part, target, overwrite)
@@ -205,3 +209,20 @@ def finish_download(
         return result
     finally:
         part.unlink(missing_ok=True)
+
+
+def require_file(result: FileResult, what: str) -> FileResult:
+    """``result`` when the download wrote a file; a 204 (no content) where a file was due
+    (a recording, a backup) is an :class:`~tcxkit.errors.UnexpectedContentError` naming
+    ``what``, so no caller opens a file that was never written."""
+    if result.path is None:
+        from .errors import UnexpectedContentError
+
+        raise UnexpectedContentError(
+            f"{what}: the PBX answered 204 (no content) where a file was due; nothing was saved.",
+            status=204,
+            content_type="",
+            head=b"",
+            hint="Check that it still exists on the PBX, then try again.",
+        )
+    return result

@@ -24,6 +24,7 @@ from tcxkit.errors import (
     OutputExistsError,
     UnexpectedContentError,
 )
+from tcxkit.results import require_file
 
 from ..answers import HTML_LOGIN, Answer, AnswerServer, answering
 from .conftest import PBX
@@ -89,6 +90,27 @@ def test_server_file_names_are_reduced_to_a_plain_visible_name(
     assert result.filename == saved and Path(result.path) == folder / saved
     assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["in", saved])
     assert (folder / saved).read_bytes() == WAV
+
+
+@pytest.mark.parametrize("folder", [True, False])
+def test_a_204_answer_writes_no_file(
+    download: Any, server: AnswerServer, tmp_path: Path, folder: bool
+) -> None:
+    """A file action that answers 204 (as DropCall does) was done and sent nothing: no
+    file, no ``.part`` left behind, ``path`` None (the CLI says "done (no content)"); a
+    caller that needs the file gets exit 12 naming it (:func:`tcxkit.results.require_file`)."""
+    server.answer = Answer(status=204, content_type="", body=b"")
+    result = download(tmp_path if folder else tmp_path / "out.bin")
+    assert (result.path, result.size, result.read()) == (None, 0, b"")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(UnexpectedContentError) as err:
+        require_file(result, "pbx01: recording 7")
+    assert str(err.value).startswith(
+        "pbx01: recording 7: the PBX answered 204 (no content) where a file was due; "
+        "nothing was saved."
+    )
+    assert err.value.hint == "Check that it still exists on the PBX, then try again."
+    assert err.value.exit_code == 12
 
 
 def test_a_300_character_name_is_cut_to_255_bytes_keeping_the_extension(

@@ -68,9 +68,10 @@ def test_drop_call_through_the_cli_ends_the_call(tcx: Cli, pbx: Pbx, tmp_path: P
     assert _watch(tcx, cursor) == []
     call = _make_call(tcx, "100", "+441134960371")
     pbx.post("/emulator/clock", {"advance": 2})
-    # DropCall answers no content; --out - keeps the CLI from saving it as a file.
-    code, out, err = tcx("active-calls", "drop-call", "--id", str(call), "--out", "-")
+    # DropCall is a file-shaped action in the spec but answers 204: no file is written.
+    code, out, err = tcx("active-calls", "drop-call", "--id", str(call))
     assert (code, out, err) == (0, "", "3cx: DropCall: done (no content).\n")
+    assert list(tcx.cwd.iterdir()) == []
     events = _watch(tcx, cursor)
     # Hung up while it rang, between two polls: no call.started (the documented blind
     # spot); an outbound call nobody answered ends, and is not "missed".

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..config import FALSE_WORDS, TRUE_WORDS, parse_bool, tls_verify
 from ..errors import ConfigurationError, TcxError
+from ..results import require_file
 from ._compat import BaseHook
 
 if TYPE_CHECKING:
@@ -249,7 +250,9 @@ class ThreeCXHook(BaseHook):
         """
         client = self.get_conn()
         target = Path(output_path).resolve()
-        result = client.download_url(link, target, overwrite=True)  # task retries re-run
+        result = require_file(  # task retries re-run
+            client.download_url(link, target, overwrite=True), "the backup download link"
+        )
         content_type = result.content_type
         size = target.stat().st_size
         self.log.info("Downloaded %s (%d bytes) to %s", link, size, target)

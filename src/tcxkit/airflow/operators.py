@@ -174,6 +174,10 @@ class ThreeCXOperator(ConnectionPool, BaseOperator):
         # The task owns output_path: a retry replaces what an earlier try left. The
         # client's download is atomic itself (a unique temporary file, then a replace).
         result = client.download(spec.id, target, overwrite=True, **kwargs)
+        if result.path is None:  # 204: the action was done and sent no file (DropCall)
+            self.log.info("%s: done (no content); nothing written to %s", spec.id, target)
+            return {"path": None, "count": 0, "format": "none", "bytes": 0,
+                    "content_type": None, "filename": None}  # fmt: skip
         size = target.stat().st_size
         self.log.info("Downloaded %s (%d bytes) to %s", spec.id, size, target)
         return {

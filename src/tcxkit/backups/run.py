@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DownloadTooLarge, TcxError
-from ..results import items_of
+from ..results import items_of, require_file
 from ..storage.lane import StoreLane
 from .archive import check_archive
 from .manifest import ManifestEntry, archive_key, stamp
@@ -176,7 +176,9 @@ async def fetch_listed(
     listed = _int(row.get("Size"))
     bound = listed if listed is not None else fallback_size
     try:
-        await client.download_url(link, local, max_bytes=bound)
+        require_file(
+            await client.download_url(link, local, max_bytes=bound), f"{pbx}: the backup {pbx_file}"
+        )
     except DownloadTooLarge as exc:
         raise BackupFailed(
             f"{pbx}: the backup {pbx_file} ran past its listed size ({exc.limit} bytes); "

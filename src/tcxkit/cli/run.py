@@ -322,7 +322,10 @@ def execute(
             # Streamed to --out, or into the current folder under the PBX's (safe) name.
             target = values.get("out") or "."
             res = client.download(action.id, target, overwrite=bool(values.get("force")), **kwargs)
-            _file_summary(printer, res.path or target, res.size, res.content_type)
+            if res.path is None:  # 204: done, no file to write
+                _done_without_content(action)
+            else:
+                _file_summary(printer, res.path, res.size, res.content_type)
             return
         result = client.call(action.id, **kwargs)
     finally:
@@ -349,11 +352,15 @@ def _print_result(
             _file_summary(printer, written["path"], written["bytes"], result.content_type)
         return
     if result is None:
-        print(f"3cx: {action.id}: done (no content).", file=sys.stderr)
+        _done_without_content(action)
         return
     n = printer.result(printer.answer(result), collection=action.response.shape == "collection")
     if n == 0 and action.response.shape == "collection":
         _note_empty(action, kwargs)
+
+
+def _done_without_content(action: Action) -> None:
+    print(f"3cx: {action.id}: done (no content).", file=sys.stderr)
 
 
 def _file_summary(printer: Printer, path: str, size: int, content_type: str) -> None:

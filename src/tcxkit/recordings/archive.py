@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import DownloadTooLarge, TcxError
 from ..fleet.runner import Bounded
+from ..results import require_file
 from .manifest import (
     CALL_FIELDS,
     ENTRY_SUFFIX,
@@ -204,7 +205,10 @@ class _Run:
     async def _download(self, row: dict[str, Any], rec_id: int, local: Path) -> None:
         limit = download_limit(row, self.max_bytes)
         try:  # a PBX that streams without end must not fill the disk
-            await self.client.download("DownloadRecording", local, max_bytes=limit, recId=rec_id)
+            got = await self.client.download(
+                "DownloadRecording", local, max_bytes=limit, recId=rec_id
+            )
+            require_file(got, f"{self.pbx}: recording {rec_id}")
         except DownloadTooLarge as exc:
             bound = "its listed size" if limit < self.max_bytes else "the archive's cap"
             raise DownloadTooLarge(
