@@ -227,7 +227,7 @@ def test_refusals_name_the_fix_and_never_echo_a_secret(
     assert "carries a credential" in str(exc.value) and "hunter2" not in str(exc.value)
 
     os.environ["AIRFLOW_CONN_BAD_STORE"] = json.dumps(
-        {"conn_type": "generic", "extra": {"PASSWORD": "hunter2"}}
+        {"conn_type": "generic", "extra": {"PASSWORD": "hunter2", "TCX_SFTP_PASWORD": "x"}}
     )
     try:
         op = ThreeCXRecordingsArchiveOperator(
@@ -237,7 +237,11 @@ def test_refusals_name_the_fix_and_never_echo_a_secret(
             op.execute(_context(pendulum.datetime(2026, 1, 1), pendulum.datetime(2026, 1, 2)))
     finally:
         os.environ.pop("AIRFLOW_CONN_BAD_STORE")
-    assert "Connection 'bad_store': extra 'PASSWORD' is not a storage variable." in str(exc.value)
+    assert (
+        "Connection 'bad_store': extra 'PASSWORD', 'TCX_SFTP_PASWORD' is not a storage variable."
+        in str(exc.value)
+    )
+    assert "TCX_SFTP_PASSWORD, TCX_SFTP_TIMEOUT" in str(exc.value)  # the hint lists them
     assert "hunter2" not in str(exc.value)
 
     with pytest.raises(UsageError, match="give exactly one of into= and postgres_conn_id="):

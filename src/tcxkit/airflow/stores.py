@@ -13,7 +13,6 @@ registered with Airflow's secrets masker before the store is opened.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,27 +30,27 @@ __all__ = ["StoreOperator", "opened_target", "progress_to", "storage_env"]
 
 T = TypeVar("T")
 
-#: The names a storage connection's extra may set: the stores' own variables.
-_VARIABLE = re.compile(r"(TCX|AWS)_[A-Z0-9_]+")
-
 
 def storage_env(conn_id: str) -> dict[str, str]:
     """The store variables of connection ``conn_id``'s extra, each masked in task logs.
 
-    Fails closed: a name that is no ``TCX_*``/``AWS_*`` variable is refused (a typo would
-    otherwise quietly fall back to the worker's own credentials)."""
+    Fails closed: a name that is not a variable the stores read
+    (:data:`tcxkit.storage.VARIABLES`) is refused, with the list: a typo would otherwise
+    quietly fall back to the worker's own credentials."""
     from airflow.sdk.log import mask_secret
+
+    from ..storage import VARIABLES
 
     conn = BaseHook.get_connection(conn_id)
     extras: dict[str, Any] = dict(conn.extra_dejson or {})
-    wrong = sorted(name for name in extras if not _VARIABLE.fullmatch(str(name)))
+    wrong = sorted(str(name) for name in extras if name not in VARIABLES)
     if wrong:
         raise ConfigurationError(
             f"Connection {conn_id!r}: extra {', '.join(map(repr, wrong))} is not a storage "
             "variable.",
-            hint="The extra holds the variables the stores read, e.g. "
-            '{"TCX_SFTP_PASSWORD": "...", "TCX_SFTP_KNOWN_HOSTS": "/etc/ssh/known_hosts"} '
-            'or {"AWS_ACCESS_KEY_ID": "...", "AWS_SECRET_ACCESS_KEY": "..."} (docs/airflow.md).',
+            hint="The extra holds only the variables the stores read: "
+            + ", ".join(sorted(VARIABLES))
+            + " (docs/airflow.md).",
         )
     env = {str(name): str(value) for name, value in extras.items() if value not in (None, "")}
     for value in env.values():

@@ -20,6 +20,14 @@ from __future__ import annotations
 
 from .base import ObjectInfo, Storage, StorageError, check_key
 from .lane import StoreLane
-from .open import open_storage
+from .open import VARIABLES, open_storage
 
-__all__ = ["ObjectInfo", "Storage", "StorageError", "StoreLane", "check_key", "open_storage"]
+__all__ = [
+    "VARIABLES",
+    "ObjectInfo",
+    "Storage",
+    "StorageError",
+    "StoreLane",
+    "check_key",
+    "open_storage",
+]

@@ -11,9 +11,16 @@ from collections.abc import Mapping
 from urllib.parse import unquote, urlsplit
 
 from ..errors import UsageError
+from . import s3, sftp
 from .base import Storage
 
-__all__ = ["open_storage"]
+__all__ = ["VARIABLES", "open_storage"]
+
+#: Every variable a store reads from the mapping :func:`open_storage` is given (each
+#: store's own list: its module declares what it reads).  A face that takes them from
+#: elsewhere (an Airflow connection's extra) refuses any other name: a misspelt one would
+#: silently fall back to the worker's own credentials.
+VARIABLES: frozenset[str] = frozenset((*sftp.VARIABLES, *s3.VARIABLES))
 
 _SCHEMES = "a folder, file:///folder, sftp://user@host[:port]/folder or s3://bucket[/prefix]"
 

@@ -27,6 +27,8 @@ __all__ = ["S3Storage"]
 
 #: The variables whose values are credentials (masked in any error that quotes them).
 _CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+#: Every variable this store reads from the mapping it is given (:data:`..open.VARIABLES`).
+VARIABLES = (*_CREDENTIALS, "AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION", "TCX_S3_ENDPOINT")
 
 
 class S3Storage:

@@ -35,6 +35,10 @@ __all__ = ["SftpStorage"]
 DEFAULT_TIMEOUT = 30.0
 
 
+#: Every variable this store reads from the mapping it is given (:data:`..open.VARIABLES`).
+VARIABLES = ("TCX_SFTP_PASSWORD", "TCX_SFTP_KEY_FILE", "TCX_SFTP_KNOWN_HOSTS", "TCX_SFTP_TIMEOUT")
+
+
 class SftpStorage:
     """Objects as files under ``root`` on ``host`` (folders created 0700, files 0600)."""
 
