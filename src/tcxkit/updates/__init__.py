@@ -17,7 +17,7 @@ Public API (stable; the CLI's ``3cx update`` and the Airflow face build on these
 * :func:`update_pbx` ``(pbx, client, lane, options.plan_for(pbx), progress)`` -> one
   PBX's :class:`Outcome` (updated / skipped) or :class:`UpdateFailed` (``stage``,
   ``backup``): the step a roll-out runs per PBX, for a scheduler that runs one PBX per task;
-* :func:`windows_by_tag` -> per-PBX windows from an inventory's ``[updates]`` table.
+* :func:`windows_by_tag` (:mod:`.tagged`) -> per-PBX windows from an inventory's ``[updates]`` table.
 
 See docs/updates.md.
 """
@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING
 from .install import Outcome, UpdateFailed, update_pbx
 from .rollout import PbxResult, RolloutFailed, RolloutOptions, RolloutReport, roll_out, waves
 from .status import UpdateStatus, pbx_status
+from .tagged import windows_by_tag
 from .window import Window, WindowError, parse_window
-from .windows import windows_by_tag
 
 if TYPE_CHECKING:
     from ..fleet import Fleet, FleetReport
