@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import sys
 import types
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from ._wire import WirePool
 
 __all__ = ["LeanAsyncClient", "LeanClient", "Reply", "httpx"]
 
@@ -107,28 +110,70 @@ async def _send_to_pool(pool: Any, request: httpx.Request) -> Reply:
             body = await response.aread()
         finally:
             await response.aclose()
-    headers = lower_headers(response.headers)
-    if headers.get("content-encoding", "identity") != "identity":
-        # httpx decodes gzip/deflate/br/zstd as it reads; its decoders, its errors
-        body = httpx.Response(response.status, headers=response.headers, content=body).content
-    if _LOG.isEnabledFor(logging.INFO):
-        _log_request(request, response)
-    return Reply(response.status, headers, body)
-
-
-def _log_request(request: httpx.Request, response: Any) -> None:
-    """httpx's own INFO line for a request, word for word."""
     ext = response.extensions
-    version = ext.get("http_version", b"HTTP/1.1").decode("ascii", errors="ignore")
-    reason = ext.get("reason_phrase", b"").decode("ascii", errors="ignore")
-    reason = reason or httpx.codes.get_reason_phrase(response.status)
+    version, reason = ext.get("http_version", b"HTTP/1.1"), ext.get("reason_phrase", b"")
+    return _reply(request, response.status, response.headers, body, version, reason)
+
+
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+
+
+def _fits_wire(request: httpx.Request) -> bool:
+    """Whether :mod:`tcxkit._wire` can carry ``request``: a body in memory, an http(s)
+    URL, no extension but the timeouts (``sni_hostname``, ``trace`` ... are httpcore's)."""
+    return (
+        type(request.stream) is httpx.ByteStream
+        and request.url.raw_scheme in _DEFAULT_PORTS
+        and all(key == "timeout" for key in request.extensions)
+    )
+
+
+async def _send_on_wire(wire: WirePool, request: httpx.Request) -> Reply:
+    """``request`` through :mod:`tcxkit._wire`, its failures mapped by httpx's own table."""
+    from httpx._exceptions import request_context
+    from httpx._transports.default import map_httpcore_exceptions
+
+    url = request.url
+    scheme = url.raw_scheme
+    origin = (scheme, url.raw_host.decode("ascii"), url.port or _DEFAULT_PORTS[scheme])
+    timeouts = request.extensions.get("timeout") or {}
+    with request_context(request=request), map_httpcore_exceptions():
+        answer = await wire.request(
+            request.method.encode("ascii"),
+            origin,
+            url.raw_path,
+            request.headers.raw,
+            request.content,
+            timeouts,
+        )
+    return _reply(
+        request, answer.status, answer.headers, answer.body, answer.http_version, answer.reason
+    )
+
+
+def _reply(
+    request: httpx.Request, status: int, raw: Any, body: bytes, version: bytes, reason: bytes
+) -> Reply:
+    """The answer as :class:`Reply`: headers as httpx reads them, the body decoded as
+    httpx decodes it (gzip/deflate/br/zstd, its decoders and errors), httpx's log line."""
+    headers = lower_headers(raw)
+    if headers.get("content-encoding", "identity") != "identity":
+        body = httpx.Response(status, headers=raw, content=body).content
+    if _LOG.isEnabledFor(logging.INFO):
+        _log_request(request, version, status, reason)
+    return Reply(status, headers, body)
+
+
+def _log_request(request: httpx.Request, version: bytes, status: int, reason: bytes) -> None:
+    """httpx's own INFO line for a request, word for word."""
+    text = reason.decode("ascii", errors="ignore") or httpx.codes.get_reason_phrase(status)
     _LOG.info(
         'HTTP Request: %s %s "%s %d %s"',
         request.method,
         request.url,
-        version,
-        response.status,
-        reason,
+        version.decode("ascii", errors="ignore"),
+        status,
+        text,
     )
 
 
@@ -139,10 +184,13 @@ class LeanAsyncClient(httpx.AsyncClient):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._wire: WirePool | None = None
         if kwargs.get("transport") is None:
             from ._asyncnet import use_asyncio_streams
+            from ._wire import WirePool
 
             use_asyncio_streams(self._transport)
+            self._wire = WirePool.for_pool(getattr(self._transport, "_pool", None))
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -163,6 +211,21 @@ class LeanAsyncClient(httpx.AsyncClient):
         transport = self._transport_for_url(request.url)
         if type(transport) is not httpx.AsyncHTTPTransport or self.auth is not None:
             return None
-        if self._event_hooks["request"] or self._event_hooks["response"]:
+        if self._event_hooks["request"] or self._event_hooks["response"] or self.is_closed:
             return None
+        if transport is self._transport and self._wire is not None and _fits_wire(request):
+            from ._asyncnet import _on_asyncio
+
+            if _on_asyncio():
+                return await _send_on_wire(self._wire, request)
         return await _send_to_pool(transport._pool, request)
+
+    async def aclose(self) -> None:
+        if self._wire is not None:
+            await self._wire.aclose()
+        await super().aclose()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        if self._wire is not None:
+            await self._wire.aclose()
+        await super().__aexit__(*exc)

@@ -292,6 +292,7 @@ class _Base:
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._token_lock: Any = None  # AsyncClient: an asyncio.Lock made in the running loop
         self._loading: dict[str, Any] = {}  # AsyncClient: token-store reads in flight, by key
+        self._in_flight: Any = None  # AsyncClient: (loop, limit, semaphore) of max_in_flight
 
     def _request(self, send: Send) -> httpx.Request:
         """The httpx request for a step.
@@ -565,6 +566,28 @@ class AsyncClient(_Base):
 
     _http_class = LeanAsyncClient
 
+    _max_in_flight: int | None = None
+
+    @property
+    def max_in_flight(self) -> int | None:
+        """At most this many of this client's requests on the wire at once; the others
+        wait their turn before their timeouts start (None: no limit, the default).
+
+        The fleet engine sets it for the clients it makes (``Fleet(per_pbx=...)``): it
+        already runs PBXs side by side, and a PBX's requests taking turns on a few
+        kept-alive connections cost a fraction of a new connection (a TLS handshake on a
+        real PBX) each.  Also a way to be gentle with one busy PBX."""
+        return self._max_in_flight
+
+    @max_in_flight.setter
+    def max_in_flight(self, value: int | None) -> None:
+        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
+            raise UsageError(
+                f"max_in_flight must be a whole number of at least 1, or None, not {value!r}.",
+                hint="None (the default) puts no limit on requests at once.",
+            )
+        self._max_in_flight = value
+
     async def _run(self, flow: Flow) -> Any:
         done, step = _advance(flow)
         while not done:
@@ -578,7 +601,10 @@ class AsyncClient(_Base):
 
     async def _perform(self, step: Send | Sleep | NeedToken | Load | Save) -> Any:
         if isinstance(step, Send):
-            return await self._send(step)
+            if self.max_in_flight is None:
+                return await self._send(step)
+            async with self._turns():
+                return await self._send(step)
         import asyncio
 
         if isinstance(step, Sleep):
@@ -590,6 +616,20 @@ class AsyncClient(_Base):
             return await self._shared_load(step)
         # The store may be a disk or a service: never on the event loop.
         return await asyncio.to_thread(_store_step, self._core, step)
+
+    def _turns(self) -> Any:
+        """The semaphore of :attr:`max_in_flight`, made in (and for) the running loop."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        held = self._in_flight
+        if held is None or held[0] is not loop or held[1] != self.max_in_flight:
+            held = self._in_flight = (
+                loop,
+                self.max_in_flight,
+                asyncio.Semaphore(self.max_in_flight or 1),
+            )
+        return held[2]
 
     async def _shared_load(self, step: Load) -> Any:
         """One store read for every call that starts without a token (see :class:`Load`):

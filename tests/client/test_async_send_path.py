@@ -1,8 +1,10 @@
-"""AsyncClient's requests go straight to httpcore's connection pool
-(``LeanAsyncClient.send_whole``) and answer exactly as through ``httpx.AsyncClient.send``:
-the same values, error messages, decoded bodies, headers and httpx log line.  Each
-test runs the same calls both ways ("pool", and "httpx" with the shortcut turned off)
-against the emulator over real HTTP and compares."""
+"""AsyncClient's requests go around httpx's ``send`` (``LeanAsyncClient.send_whole``):
+over tcxkit's own HTTP/1.1 (:mod:`tcxkit._wire`), or straight to httpcore's connection
+pool where the wire does not go (a proxy, HTTP/2 ...), and answer exactly as through
+``httpx.AsyncClient.send``: the same values, error messages, decoded bodies, headers
+and httpx log line.  Each test runs the same calls three ways (wire, pool, and httpx
+with the shortcut turned off) against a server over real HTTP and compares.
+tests/client/test_wire.py holds the wire to exact bytes."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ from typing import Any
 import pytest
 
 from tcxkit import AsyncClient, ConnectError, NotFoundError
+from tcxkit import _httpx as _httpx_module
 from tcxkit._httpx import LeanAsyncClient, httpx, lower_headers
+from tcxkit._wire import WirePool
 from tcxkit.auth import MemoryTokenStore
 
 from ..certs import serve_tls
@@ -33,18 +37,31 @@ async def _no_shortcut(self: LeanAsyncClient, request: httpx.Request) -> None:
 async def _both_ways(
     monkeypatch: pytest.MonkeyPatch, run: Callable[[], Awaitable[Any]]
 ) -> tuple[Any, Any]:
-    """``run()`` through the pool, then through httpx's ``send``; counts ``send`` calls
-    to prove which way each took."""
+    """``run()`` three ways -- through tcxkit's wire (the default), through httpcore's
+    pool (the wire's fallback), then through httpx's ``send`` -- asserting the first two
+    agree and counting which way each request took; returns (shortcut, httpx)."""
     sends: list[str] = []
+    wired: list[bytes] = []
     real_send = httpx.AsyncClient.send
+    real_wire = WirePool.request
 
     async def counted(self: httpx.AsyncClient, request: httpx.Request, **kw: Any) -> Any:
         sends.append(request.method)
         return await real_send(self, request, **kw)
 
+    async def counted_wire(self: WirePool, method: bytes, *args: Any) -> Any:
+        wired.append(method)
+        return await real_wire(self, method, *args)
+
     monkeypatch.setattr(httpx.AsyncClient, "send", counted)
+    monkeypatch.setattr(WirePool, "request", counted_wire)
+    on_wire = await run()
+    assert sends == []  # every request took a shortcut ...
+    monkeypatch.setattr(_httpx_module, "_fits_wire", lambda request: False)
+    wired_before = len(wired)
     pooled = await run()
-    assert sends == []  # every request took the pool's way
+    assert sends == [] and len(wired) == wired_before  # ... and now httpcore's pool
+    assert on_wire == pooled
     monkeypatch.setattr(LeanAsyncClient, "send_whole", _no_shortcut)
     through_httpx = await run()
     assert sends  # and now httpx's

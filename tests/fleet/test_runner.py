@@ -220,3 +220,53 @@ async def test_clients_share_one_tls_context_per_verify_setting(
     for r in results[:2]:
         assert isinstance(r.error, TLSError)
         assert "certificate" in r.error.message.lower()
+
+
+async def test_each_pbx_takes_per_pbx_requests_at_a_time(
+    tcx_fleet: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A state plan reads 13 kinds at once; the fleet's clients send at most ``per_pbx``
+    of them at a time (and the same read without the fleet sends them all at once)."""
+    from tcxkit._wire import WirePool
+
+    live: dict[int, int] = {}
+    most: dict[int, int] = {}
+    real = WirePool.request
+
+    async def counted(self: WirePool, *args: Any) -> Any:
+        live[id(self)] = live.get(id(self), 0) + 1
+        most[id(self)] = max(most.get(id(self), 0), live[id(self)])
+        try:
+            await asyncio.sleep(0)  # let the other kinds' requests start, if they may
+            return await real(self, *args)
+        finally:
+            live[id(self)] -= 1
+
+    monkeypatch.setattr(WirePool, "request", counted)
+    kinds = ["ListUser", "ListGroup", "ListQueue", "ListRingGroup", "ListTrunk", "ListParking"]
+
+    async def read(name: str, client: tcxkit.AsyncClient) -> int:
+        await client.get_catalog()
+        return len(await asyncio.gather(*(client.call(k, top=1) for k in kinds)))
+
+    async with Fleet(tcx_fleet.targets, token_cache=tmp_path / "t", per_pbx=2) as fleet:
+        assert all(r.ok for r in await fleet.run(read))
+        assert {fleet.client(n).max_in_flight for n in fleet.names} == {2}
+    assert len(most) == 3 and set(most.values()) == {2}
+    most.clear()
+    async with Fleet(tcx_fleet.targets, token_cache=tmp_path / "t", per_pbx=None) as fleet:
+        assert all(r.ok for r in await fleet.run(read))
+    assert set(most.values()) == {len(kinds)}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_a_request_limit_below_one_is_refused(tcx_fleet: Any, bad: Any) -> None:
+    from tcxkit import UsageError
+
+    if not isinstance(bad, bool) and int(bad) == bad:
+        with pytest.raises(UsageError, match=f"per_pbx must be at least 1 .*got {bad}"):
+            Fleet(tcx_fleet.targets, per_pbx=bad)
+    client = tcx_fleet.targets and Fleet(tcx_fleet.targets).client("pbx01")
+    with pytest.raises(UsageError, match="max_in_flight must be a whole number of at least 1"):
+        client.max_in_flight = bad
+    assert client.max_in_flight == 4  # the fleet's default, unchanged by the refusal

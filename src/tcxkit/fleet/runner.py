@@ -187,6 +187,12 @@ class Fleet:
     :class:`~tcxkit.fleet.PbxTarget` when first needed (``client_options`` are passed
     to each, e.g. ``timeout=10``); ``Fleet({"acme": client, ...})`` uses ready clients.
     ``async with`` closes every client.
+
+    ``concurrency`` PBXs are worked on at once; each client made here sends at most
+    ``per_pbx`` requests at once (its :attr:`~tcxkit.AsyncClient.max_in_flight`; None: no
+    limit): the PBXs are already in parallel, and a PBX's requests taking turns on a few
+    kept-alive connections cost far less than a new connection each (a ``state plan``
+    reads 13 kinds at once; docs/benchmarks.md, fleet).
     """
 
     def __init__(
@@ -195,13 +201,20 @@ class Fleet:
         *,
         secrets: SecretResolver | None = None,
         concurrency: int = 8,
+        per_pbx: int | None = 4,
         **client_options: Any,
     ) -> None:
         if concurrency < 1:
             raise UsageError(
                 f"concurrency must be at least 1, got {concurrency}.", hint="Default: 8."
             )
+        if per_pbx is not None and per_pbx < 1:
+            raise UsageError(
+                f"per_pbx must be at least 1 (or None: no limit), got {per_pbx}.",
+                hint="Default: 4.",
+            )
         self.concurrency = concurrency
+        self.per_pbx = per_pbx
         self._secrets = secrets or resolve_secret
         self._options = client_options
         self._clients: dict[str, AsyncClient] = {}
@@ -247,6 +260,7 @@ class Fleet:
         if isinstance(options["verify"], bool):
             options["verify"] = self._tls_context(options["verify"])
         client = AsyncClient(target.url, target.client_id, self._secrets(target), **options)
+        client.max_in_flight = self.per_pbx
         self._clients[name] = client
         return client
 

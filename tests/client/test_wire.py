@@ -1,0 +1,297 @@
+"""AsyncClient's own HTTP/1.1 (tcxkit._wire) answers as httpcore and httpx answer.
+
+A scripted loopback server sends exact bytes -- chunked bodies with extensions and
+trailers, bodies up to the close, interim answers, HTTP/1.0, a repeated header, answers
+cut short, malformed or oversized heads -- and every case is read three ways: through
+the wire, through httpcore's pool (the fallback), and through ``httpx.AsyncClient.send``.
+Where httpx and httpcore word an error themselves the three must agree word for word;
+where only the kind can agree (a malformed head), the kind.  Then what only the wire
+does: keep-alive reuse, a stale connection, the pool limit and its timeout, closing,
+a new event loop, and a header that would split the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpcore
+import pytest
+
+from tcxkit import AsyncClient
+from tcxkit._httpx import LeanAsyncClient, _send_to_pool, httpx, lower_headers
+from tcxkit._wire import MAX_HEAD, WirePool
+from tcxkit.auth import MemoryTokenStore
+
+from .conftest import PBX
+
+_JSON = b"Content-Type: application/json\r\n"
+_GZ = gzip.compress(b'{"zipped": true}')
+
+#: path -> the exact bytes the server answers with (HANG: the head, then nothing;
+#: None: close without a word).  A name ending in "-close" closes after answering.
+ANSWERS: dict[str, bytes | None] = {
+    "/length": b"HTTP/1.1 200 OK\r\n" + _JSON + b'Content-Length: 8\r\n\r\n{"a": 1}',
+    "/chunked": b"HTTP/1.1 200 OK\r\n"
+    + _JSON
+    + b'Transfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{"a"\r\n3\r\n: 1\r\n1\r\n}\r\n'
+    b"0\r\nX-Trailer: t\r\n\r\n",
+    "/to-close": b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end",
+    "/interim": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "/http10": b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    "/no-content": b"HTTP/1.1 204 No Content\r\nX-Id: 7\r\n\r\n",
+    "/gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: "
+    + str(len(_GZ)).encode()
+    + b"\r\n\r\n"
+    + _GZ,
+    "/repeated": b"HTTP/1.1 418 I'm a teapot\r\nVary: Accept\r\nVary: Origin\r\n"
+    b"X-Name: Zo\xc3\xab\r\nContent-Length: 0\r\n\r\n",
+    "/silent": None,
+    "/short": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nten bytes!",
+    "/bad-status": b"HTTP/1.1 abc\r\nContent-Length: 0\r\n\r\n",
+    "/bad-length": b"HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n",
+    "/huge-head": b"HTTP/1.1 200 OK\r\n"
+    + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"x" * 1000) for i in range(3 * MAX_HEAD // 1000))
+    + b"Content-Length: 0\r\n\r\n",
+    "/gzip-coding": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+}
+HANG = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfive!"
+
+
+class Scripted:
+    """A loopback HTTP server answering each path with its scripted bytes."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests: list[bytes] = []
+        self.closed = asyncio.Event()  # set when the client closes a connection
+        self.release = asyncio.Event()  # lets a "/hang" answer go on
+        self.url = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except asyncio.IncompleteReadError:
+                    self.closed.set()
+                    return
+                self.requests.append(head)
+                path = head.split(b" ")[1].decode()
+                if path.startswith("/hang"):
+                    writer.write(HANG)
+                    await self.release.wait()
+                    return
+                if path == "/keep":
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nkept")
+                    continue
+                if path == "/keep-then-close":  # answers as if kept alive, then hangs up
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                    await writer.drain()
+                    writer.close()
+                    await writer.wait_closed()
+                    self.closed.set()
+                    return
+                answer = ANSWERS[path]
+                if answer is not None:
+                    writer.write(answer)
+                    await writer.drain()
+                if answer is None or path in ("/to-close", "/short", "/gzip-coding"):
+                    return
+        finally:
+            writer.close()
+
+
+@pytest.fixture
+async def scripted() -> AsyncIterator[Scripted]:
+    server = Scripted()
+    listening = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.url = f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}"
+    async with listening:
+        yield server
+        server.release.set()
+
+
+async def _one_way(way: str, url: str, timeout: float = 5.0) -> tuple[Any, ...]:
+    async with LeanAsyncClient(timeout=timeout) as http:
+        request = http.build_request("GET", url)
+        try:
+            if way == "wire":
+                assert http._wire is not None
+                reply = await http.send_whole(request)
+                assert reply is not None
+            elif way == "pool":
+                reply = await _send_to_pool(http._transport._pool, request)
+            else:
+                response = await http.send(request)
+                raw = response.headers.raw
+                return ("ok", response.status_code, lower_headers(raw), response.content)
+        except httpx.HTTPError as exc:
+            return (type(exc).__name__, str(exc))
+    return ("ok", reply.status, reply.headers, reply.content)
+
+
+async def _three_ways(url: str, timeout: float = 5.0) -> list[tuple[Any, ...]]:
+    return [await _one_way(way, url, timeout) for way in ("wire", "pool", "httpx")]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "body"),
+    [
+        ("/length", 200, b'{"a": 1}'),
+        ("/chunked", 200, b'{"a": 1}'),
+        ("/to-close", 200, b"until the end"),
+        ("/interim", 200, b"ok"),
+        ("/http10", 200, b"ok"),
+        ("/no-content", 204, b""),
+        ("/gzip", 200, b'{"zipped": true}'),
+        ("/repeated", 418, b""),
+    ],
+)
+async def test_answers_read_the_same_three_ways(
+    scripted: Scripted, path: str, status: int, body: bytes
+) -> None:
+    wire, pool, through_httpx = await _three_ways(scripted.url + path)
+    assert wire == pool == through_httpx
+    assert wire[1:2] == (status,) and wire[3] == body
+    if path == "/repeated":
+        assert wire[2]["vary"] == "Accept, Origin" and wire[2]["x-name"] == "Zoë"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "message"),
+    [
+        ("/silent", "RemoteProtocolError", "Server disconnected without sending a response."),
+        (
+            "/short",
+            "RemoteProtocolError",
+            "peer closed connection without sending complete message body "
+            "(received 10 bytes, expected 100)",
+        ),
+        ("/bad-status", "RemoteProtocolError", None),
+        ("/bad-length", "RemoteProtocolError", None),
+        ("/huge-head", "RemoteProtocolError", None),
+        ("/gzip-coding", "RemoteProtocolError", None),
+    ],
+)
+async def test_broken_answers_fail_the_same_three_ways(
+    scripted: Scripted, path: str, kind: str, message: str | None
+) -> None:
+    outcomes = await _three_ways(scripted.url + path)
+    assert [o[0] for o in outcomes] == [kind] * 3
+    if message is not None:  # httpcore's own words: all three say them
+        assert [o[1] for o in outcomes] == [message] * 3
+    else:  # h11 words these itself; the wire says what was wrong in its own
+        assert outcomes[0][1]
+
+
+async def test_an_answer_that_stops_coming_is_a_read_timeout(scripted: Scripted) -> None:
+    outcomes = await _three_ways(scripted.url + "/hang", timeout=0.2)
+    assert [o[0] for o in outcomes] == ["ReadTimeout"] * 3
+
+
+async def test_a_kept_alive_connection_carries_the_next_request(scripted: Scripted) -> None:
+    async with LeanAsyncClient() as http:
+        for _ in range(3):
+            reply = await http.send_whole(http.build_request("GET", scripted.url + "/keep"))
+            assert reply is not None and reply.content == b"kept"
+    assert scripted.connections == 1 and len(scripted.requests) == 3
+
+
+@pytest.mark.parametrize("path", ["/to-close", "/http10"])
+async def test_a_connection_that_cannot_be_kept_is_not(scripted: Scripted, path: str) -> None:
+    async with LeanAsyncClient() as http:
+        for _ in range(2):
+            await http.send_whole(http.build_request("GET", scripted.url + path))
+    assert scripted.connections == 2
+
+
+async def test_a_connection_the_server_closed_while_idle_is_not_reused(
+    scripted: Scripted,
+) -> None:
+    async with LeanAsyncClient() as http:
+        first = await http.send_whole(http.build_request("GET", scripted.url + "/keep-then-close"))
+        await scripted.closed.wait()  # the server has hung up on the idle connection
+        second = await http.send_whole(http.build_request("GET", scripted.url + "/keep"))
+    assert first is not None and second is not None and second.content == b"kept"
+    assert scripted.connections == 2
+
+
+async def test_closing_the_client_closes_its_idle_connections(scripted: Scripted) -> None:
+    http = LeanAsyncClient()
+    await http.send_whole(http.build_request("GET", scripted.url + "/keep"))
+    assert not scripted.closed.is_set()
+    await http.aclose()
+    await asyncio.wait_for(scripted.closed.wait(), 10)  # a guard, not a pause
+    with pytest.raises(RuntimeError, match="client has been closed"):
+        await http.get(scripted.url + "/keep")
+
+
+async def test_the_connection_limit_holds_and_its_wait_times_out(scripted: Scripted) -> None:
+    pool = WirePool(ssl_context=None, max_connections=1, max_keepalive=1, keepalive_expiry=5)
+    port = int(scripted.url.rsplit(":", 1)[1])
+    origin = (b"http", "127.0.0.1", port)
+    headers = [(b"Host", f"127.0.0.1:{port}".encode())]
+    times: dict[str, float | None] = {"connect": 5, "read": 5, "write": 5, "pool": 0.05}
+    first = asyncio.ensure_future(pool.request(b"GET", origin, b"/hang", headers, b"", times))
+    while not scripted.requests:  # the first request holds the only connection
+        await asyncio.sleep(0)
+    with pytest.raises(httpcore.PoolTimeout):
+        await pool.request(b"GET", origin, b"/keep", headers, b"", times)
+    assert scripted.connections == 1  # the second never got a connection
+    scripted.release.set()
+    with pytest.raises(httpcore.RemoteProtocolError):  # "five!" of ten bytes, then closed
+        await first
+    answer = await pool.request(b"GET", origin, b"/keep", headers, b"", times)
+    assert answer.body == b"kept" and scripted.connections == 2
+    await pool.aclose()
+
+
+async def test_a_header_that_would_split_the_request_is_refused_unsent(
+    scripted: Scripted,
+) -> None:
+    secret = "t0ken\r\nX-Injected: yes"
+    async with LeanAsyncClient() as http:
+        request = http.build_request(
+            "GET", scripted.url + "/keep", headers={"Authorization": f"Bearer {secret}"}
+        )
+        with pytest.raises(httpx.LocalProtocolError) as caught:
+            await http.send_whole(request)
+    assert "Authorization" in str(caught.value) and "t0ken" not in str(caught.value)
+    assert scripted.connections == 0
+
+
+def test_one_client_across_event_loops(demo_pbx: PBX) -> None:
+    """A client's kept connections belong to the loop that made them: a second
+    ``asyncio.run`` starts afresh instead of failing on the first loop's sockets."""
+    client = demo_pbx.aclient(token_cache=MemoryTokenStore())
+
+    async def users() -> list[str]:
+        return [u["Number"] async for u in client.paginate("ListUser", top=2)]
+
+    first = asyncio.run(users())
+    assert asyncio.run(users()) == first and len(first) == 2
+    asyncio.run(client.aclose())
+
+
+async def test_the_emulator_is_read_through_the_wire(
+    demo_pbx: PBX, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole PBX conversation (token, catalog, a page) takes the wire, kept alive."""
+    used: list[bytes] = []
+    real = WirePool.request
+
+    async def counted(self: WirePool, method: bytes, *args: Any) -> Any:
+        used.append(method)
+        return await real(self, method, *args)
+
+    monkeypatch.setattr(WirePool, "request", counted)
+    async with AsyncClient(
+        demo_pbx.url, demo_pbx.client_id, demo_pbx.client_secret, token_cache=MemoryTokenStore()
+    ) as c:
+        users = await c.call("ListUser", top=2)
+    assert len(users["value"]) == 2
+    assert used[:1] == [b"POST"] and b"GET" in used
