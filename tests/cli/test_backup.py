@@ -210,12 +210,18 @@ def _restores(emu: Any) -> list[str]:
     return [e["path"] for e in log if e["path"].endswith("/Pbx.Restore")]
 
 
+def _taken(run: Runner, fleet: Any, store: str, pbx: str) -> str:
+    """The key of a verified backup of ``pbx`` just stored in ``store`` (to restore)."""
+    taken = _backup(run, fleet, "run", "--to", store, "--quiet", "-o", "json", selector=pbx)
+    assert taken.code == 0, taken.err
+    return str(taken.json()[0]["key"])
+
+
 def test_restore_is_checked_then_confirmed_and_sent_once(
     run: Runner, fleet3: Any, tmp_path: Path
 ) -> None:
     store = str(tmp_path / "store")
-    taken = _backup(run, fleet3, "run", "--to", store, "--quiet", "-o", "json", selector="pbx01")
-    key = taken.json()[0]["key"]
+    key = _taken(run, fleet3, store, "pbx01")
     inv = ["--inventory", str(fleet3.inventory)]
     pbx01 = fleet3.instances[0]
     before = len(_restores(pbx01))
@@ -271,8 +277,7 @@ def test_restore_stops_a_download_past_the_listed_size(
     from tcxkit.emulator.domain.backups import add_backup
 
     store = str(tmp_path / "store")
-    taken = _backup(run, fleet3, "run", "--to", store, "--quiet", "-o", "json", selector="pbx03")
-    key = taken.json()[0]["key"]
+    key = _taken(run, fleet3, store, "pbx03")
     file_name = key.split("_", 1)[1]
     pbx03 = fleet3.instances[2]
     row = pbx03.state.entity_set("Backups").get(file_name)
@@ -286,4 +291,52 @@ def test_restore_stops_a_download_past_the_listed_size(
         f"pbx03: the backup {file_name} ran past its listed size ({served['Size']} bytes); "
         "the download was stopped and nothing was sent." in r.err
     )
+    assert len(_restores(pbx03)) == before
+
+
+def _no_content(emu: Any) -> None:
+    """The emulator answers the next ``/backups/<file>`` download 204 (no content)."""
+    rule = {"path": "/backups/*", "status": 204, "times": 1}
+    r = httpx.post(emu.url + "/emulator/faults", json=rule, auth=emu.control_auth)
+    assert r.status_code == 200, r.text
+
+
+_NO_FILE = "the PBX answered 204 (no content) where a file was due; nothing was saved."
+
+
+def test_a_backup_download_answered_204_is_exit_12_and_stores_nothing(
+    run: Runner, fleet3: Any, tmp_path: Path
+) -> None:
+    """A backup's ``DownloadLink`` that sends no file (:func:`tcxkit.results.require_file`):
+    the run names the backup and stops with exit 12; no archive, no manifest entry."""
+    _no_content(fleet3.instances[1])
+    store = tmp_path / "store"
+    r = _backup(run, fleet3, "run", "--to", str(store), "-o", "json", selector="pbx02")
+    assert r.code == 12, r.err
+    (row,) = r.json()
+    assert row["pbx"] == "pbx02" and "status" not in row
+    assert row["error"]["message"].startswith("pbx02: the backup tcxkit-")
+    assert row["error"]["message"].endswith(f".zip: {_NO_FILE}")
+    assert row["error"]["hint"] == "Check that it still exists on the PBX, then try again."
+    assert (row["error"]["status"], row["error"]["exit_code"]) == (204, 12)
+    assert "The fleet's one PBX failed (pbx02: not an API answer)" in r.err
+    assert _stored(store) == []  # the download went to a temporary folder, now gone
+    again = _backup(run, fleet3, "run", "--to", str(store), "-o", "json", selector="pbx02")
+    assert again.code == 0, again.err  # the rule was for one download: the next is stored
+    assert len(_stored(store)) == 2
+
+
+def test_a_restore_whose_download_is_answered_204_is_exit_12_and_sends_nothing(
+    run: Runner, fleet3: Any, tmp_path: Path
+) -> None:
+    """A restore fetches the PBX's copy first: one answered 204 is exit 12, nothing sent."""
+    store = str(tmp_path / "store")
+    key = _taken(run, fleet3, store, "pbx03")
+    pbx03 = fleet3.instances[2]
+    before = len(_restores(pbx03))
+    _no_content(pbx03)
+    inv = ["--inventory", str(fleet3.inventory)]
+    r = run(*inv, "--pbx", "pbx03", "backup", "restore", store, key, "--yes")
+    assert r.code == 12, r.err
+    assert f"pbx03: the backup {key.split('_', 1)[1]}: {_NO_FILE}" in r.err
     assert len(_restores(pbx03)) == before

@@ -118,12 +118,44 @@ def test_archive_of_500_killed_and_resumed(pbx500: Any, dirs: Any, tmp_path: Pat
     assert [x["status"] for x in verify.lines()] == ["verified"] * 500
 
 
-def _fault(emu: Any, rec_id: int) -> None:
+def _fault(emu: Any, rec_id: int, status: int = 404) -> None:
     path = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={rec_id})"
     r = httpx.post(
-        emu.url + "/emulator/faults", json={"path": path, "status": 404}, auth=emu.control_auth
+        emu.url + "/emulator/faults", json={"path": path, "status": status}, auth=emu.control_auth
     )
     assert r.status_code == 200, r.text
+
+
+def test_a_recording_answered_204_is_named_and_nothing_is_stored_for_it(
+    dirs: Any, tmp_path: Path
+) -> None:
+    """A ``DownloadRecording`` that sends no file (:func:`tcxkit.results.require_file`, exit
+    12 for that recording): no audio, no manifest entry, not deleted; the run is
+    "incomplete" (exit 10, the archive's rule for a recording not archived) and a later
+    run archives it."""
+    with running(EmulatorConfig(options={"recordings": 3})) as emu:
+        _fault(emu, 2, status=204)
+        run = _runner(emu, dirs)
+        store = tmp_path / "store"
+        args = ("recording", "archive", *PERIOD, "--into", str(store), "--quiet", "-o", "json")
+        r = run(*args, "--delete-after-verify", "--yes")
+        assert r.code == 10, r.err
+        [row] = r.json()
+        assert (row["status"], row["archived"], row["failed"], row["deleted"]) == (
+            "incomplete", 2, 1, 2,
+        )  # fmt: skip
+        assert (
+            "3cx: pbx: recording 2: pbx: recording 2: the PBX answered 204 (no content) where a "
+            "file was due; nothing was saved." in r.err
+        )
+        assert {e["recording_id"] for e in _check_folder(store, 2)} == {1, 3}
+        assert not [p for p in store.rglob("*") if "_rec2_" in p.name or p.suffix == ".part"]
+        assert _pbx_ids(emu, tmp_path) == [2]  # what was not stored is not deleted
+        httpx.delete(emu.url + "/emulator/faults", auth=emu.control_auth).raise_for_status()
+        again = run(*args)
+        assert again.code == 0, again.err
+        assert again.json()[0]["archived"] == 1
+        assert {e["recording_id"] for e in _check_folder(store, 3)} == {1, 2, 3}
 
 
 def test_delete_after_verify_deletes_only_verified(dirs: Any, tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from tcxkit.events import (
 )
 from tcxkit.events.calls import assemble_call, seconds
 from tcxkit.events.store import KEEP
+from tcxkit.pbxzone import ZoneUnknownError
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 CTX = PollContext("hq", "https://pbx.example.com", NOW)
@@ -311,13 +312,47 @@ def _learn(*answers: Any) -> tuple[Any, list[str]]:
 
 
 def test_the_pbx_zone_from_office_hours_or_the_zone_list_or_refused() -> None:
-    (zone, name), asked = _learn({"TimeZoneId": "Pacific/Honolulu"})
-    assert (str(zone), name, asked) == ("Pacific/Honolulu", "Pacific/Honolulu", ["GetOfficeHours"])
-    (zone, name), asked = _learn({"TimeZoneId": "51"}, {"value": [{"IanaName": "Asia/Kolkata"}]})
-    assert (str(zone), asked) == ("Asia/Kolkata", ["GetOfficeHours", "ListTimeZones"])
-    with pytest.raises(UsageError) as info:
-        _learn({"TimeZoneId": "99"}, {"value": []})
-    assert str(info.value).startswith(
-        "Unknown time zone '99' (from the PBX's OfficeHours.TimeZoneId)."
+    found, asked = _learn({"TimeZoneId": "Pacific/Honolulu"})
+    assert (str(found.zone), found.name, asked) == (
+        "Pacific/Honolulu",
+        "Pacific/Honolulu",
+        ["GetOfficeHours"],
     )
-    assert info.value.hint == "the fix"
+    assert (found.source, found.used) == ("OfficeHours.TimeZoneId 'Pacific/Honolulu'",
+                                          ("GetOfficeHours",))  # fmt: skip
+    found, asked = _learn({"TimeZoneId": "51"}, {"value": [{"IanaName": "Asia/Kolkata"}]})
+    assert (str(found.zone), asked) == ("Asia/Kolkata", ["GetOfficeHours", "ListTimeZones"])
+    assert found.source == "OfficeHours.TimeZoneId '51' = Defs/TimeZones Id (Asia/Kolkata)"
+    for no_id, why in [
+        ({}, "the PBX's OfficeHours has no TimeZoneId"),
+        ({"TimeZoneId": "99"}, "TimeZoneId '99' matches no zone of Defs/TimeZones"),
+    ]:
+        with pytest.raises(ZoneUnknownError) as info:
+            _learn(no_id, {"value": []}, {"value": []}, {"value": []})
+        assert str(info.value) == f"The PBX's time zone could not be learnt: {why}.\nthe fix"
+        assert (info.value.why, info.value.exit_code) == (why, 2)
+
+
+def test_a_windows_or_display_name_is_looked_up_by_that_field() -> None:
+    """Id first, then WindowsName, then Name: the first row with a known IanaName wins."""
+    row = {"Id": "1", "IanaName": "Pacific/Honolulu", "WindowsName": "Hawaiian Standard Time",
+           "Name": "(UTC-10:00) Hawaii"}  # fmt: skip
+    found, asked = _learn({"TimeZoneId": "Hawaiian Standard Time"}, {"value": []}, {"value": [row]})
+    assert (str(found.zone), found.name, found.used) == (
+        "Pacific/Honolulu",
+        "Pacific/Honolulu",
+        ("GetOfficeHours", "ListTimeZones"),
+    )
+    assert asked == ["GetOfficeHours", "ListTimeZones", "ListTimeZones"]
+    assert found.source == (
+        "OfficeHours.TimeZoneId 'Hawaiian Standard Time' = Defs/TimeZones WindowsName "
+        "((UTC-10:00) Hawaii)"
+    )
+    found, asked = _learn({"TimeZoneId": "(UTC-10:00) Hawaii"}, {}, {}, {"value": [row]})
+    assert found.source.endswith("= Defs/TimeZones Name ((UTC-10:00) Hawaii)")
+    assert len(asked) == 4
+    with pytest.raises(ZoneUnknownError) as info:  # a row, but no zone to use
+        _learn({"TimeZoneId": "7"}, {"value": [{"Id": "7", "IanaName": "Mars/Olympus"}]}, {}, {})
+    assert info.value.why == (
+        "TimeZoneId '7' is a Defs/TimeZones row whose IanaName 'Mars/Olympus' is no known zone"
+    )

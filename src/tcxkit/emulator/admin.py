@@ -3,7 +3,8 @@
 ``/emulator/health`` reports the release, ``/emulator/requests`` lists (or, with
 ``DELETE``, clears) the log of requests, ``/emulator/tokens/expire`` makes tokens expire
 now and ``/emulator/faults`` holds rules that delay requests or answer them with a chosen
-status.  The XAPI and token endpoints call :func:`log_request` and :func:`inject_fault`.
+status (or 204, no content).  The XAPI, token and backup-file (``/backups/<file>``)
+endpoints call :func:`log_request` and :func:`inject_fault`.
 
 Everything but ``health`` needs the emulator's credentials, because the log and the
 fault rules are as sensitive as the API itself: either a live bearer token of the
@@ -57,6 +58,8 @@ _METHODS = frozenset({"GET", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"})
 MAX_FAULT_DELAY = 120
 #: Rules held at once.
 MAX_FAULTS = 100
+#: The one success a rule may answer: 204, nothing sent (a file action with no file).
+NO_CONTENT = 204
 #: Characters of a body's JSON text kept in the request log; a longer body is logged as
 #: ``{"truncated": <its length>, "head": <the first LOGGED_BODY characters>}``.
 LOGGED_BODY = 4096
@@ -268,6 +271,8 @@ async def inject_fault(
         if rule.get("delay"):
             await asyncio.sleep(float(rule["delay"]))
         status = rule.get("status")
+        if status == NO_CONTENT:  # done, nothing sent: as DropCall answers (a file not there)
+            return Response(status_code=NO_CONTENT)
         if status:
             if "body" in rule:
                 return json_response(int(status), rule["body"])
@@ -299,8 +304,10 @@ def check_fault(rule: Any) -> str:
     if method and method.upper() not in _METHODS:
         return "'method' must be one of " + ", ".join(sorted(_METHODS))
     status = rule.get("status")
-    if status is not None and not 400 <= status <= 599:
-        return "'status' must be an integer 400..599"
+    if status is not None and status != NO_CONTENT and not 400 <= status <= 599:
+        return "'status' must be 204 (no content) or an integer 400..599"
+    if status == NO_CONTENT and "body" in rule:
+        return "a 204 (no content) answer has no 'body'"
     delay = rule.get("delay")
     if delay is not None and not 0 <= delay <= MAX_FAULT_DELAY:
         return f"'delay' must be 0..{MAX_FAULT_DELAY} seconds"

@@ -98,6 +98,10 @@ class XapiEndpoints:
         _, denied = bearer(self.state, request)
         if denied is not None:
             return denied
+        if self.state.faults:  # e.g. {"path": "/backups/*", "status": 204}
+            injected = await inject_fault(self.state, request)
+            if injected is not None:
+                return log_request(self.state, request, injected, None)
         name = request.path_params["name"]
         data = self.state.extra.get("backup_files", {}).get(name)
         if data is None:

@@ -6,8 +6,8 @@ next state (:mod:`.store`).  Consumers read the store's outbox (:func:`drain`), 
 printer and the webhook relay share one delivery rule: the position moves only past
 what was handed over.
 
-Before its first poll a watcher learns the PBX's time zone (:mod:`tcxkit.pbxzone`: two
-small reads at most, once) unless it was given one, so every event's ``time`` carries
+Before its first poll a watcher learns the PBX's time zone (:mod:`tcxkit.pbxzone`: a
+few small reads, once) unless it was given one, so every event's ``time`` carries
 the PBX's offset.  The async watcher never touches the store on its event loop: loads and
 commits run in a worker thread (``asyncio.to_thread``), so many PBXs -- or an Airflow
 triggerer's other triggers -- are never held up by a SQLite write.
@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, UsageError
-from ..pbxzone import zone_steps
+from ..pbxzone import learn_zone, learn_zone_async
 from ..results import records_of
 from .calls import ActiveCallsSource, CallLogSource
 from .model import Event, parse_types
@@ -138,14 +138,10 @@ class Watcher(_Schedule):
         return self._finish(source, state, [self._run(q) for q in queries], ctx)
 
     def _learn_zone(self) -> tzinfo:
-        assert self.client is not None
-        steps = zone_steps(_ZONE_FIX)
+        client = self.client
+        assert client is not None
         try:
-            action, params = next(steps)
-            while True:
-                action, params = steps.send(self.client.call(action, **params))
-        except StopIteration as done:
-            return done.value[0]  # type: ignore[no-any-return]
+            return learn_zone(lambda action, params: client.call(action, **params), _ZONE_FIX).zone
         except ApiError as exc:
             raise _unlearnt(exc) from None
 
@@ -179,16 +175,15 @@ class AsyncWatcher(_Schedule):
         return await asyncio.to_thread(self._finish, source, state, answers, ctx)
 
     async def _learn_zone(self) -> tzinfo:
-        assert self.client is not None
-        steps = zone_steps(_ZONE_FIX)
+        client = self.client
+        assert client is not None
         try:
-            action, params = next(steps)
-            while True:
-                action, params = steps.send(await self.client.call(action, **params))
-        except StopIteration as done:
-            return done.value[0]  # type: ignore[no-any-return]
+            found = await learn_zone_async(
+                lambda action, params: client.call(action, **params), _ZONE_FIX
+            )
         except ApiError as exc:
             raise _unlearnt(exc) from None
+        return found.zone
 
     async def poll_all(self) -> int:
         return sum([await self.poll(s) for s in self.sources])

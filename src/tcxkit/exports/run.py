@@ -162,7 +162,7 @@ Flow = Generator[Call | Hint, Any, Any]
 
 def learn_zone(spec: ExportSpec) -> Flow:
     """(zone, name): ``spec.tz``, else the PBX's (:func:`tcxkit.pbxzone.zone_steps`:
-    ``OfficeHours.TimeZoneId``, IANA or via ``Defs/TimeZones``)."""
+    ``OfficeHours.TimeZoneId``, IANA or via ``Defs/TimeZones`` by Id, WindowsName or Name)."""
     if spec.tz:
         return named_zone(spec.tz, "--tz", _TZ_FIX), spec.tz
     steps = zone_steps(_TZ_FIX)
@@ -171,7 +171,7 @@ def learn_zone(spec: ExportSpec) -> Flow:
         while True:
             action, params = steps.send((yield Call(action, params)))
     except StopIteration as done:
-        return done.value
+        return done.value.zone, done.value.name
 
 
 _TZ_FIX = "Give the zone for local times with --tz, an IANA name such as Europe/London."

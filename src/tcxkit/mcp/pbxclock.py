@@ -1,14 +1,16 @@
 """The PBX's time zone, and periods such as "yesterday" as the PBX's users mean them.
 
 A call log answers in UTC, but "today" at a PBX in Honolulu is not today in UTC.  The
-zone is learnt from the PBX itself, once per server:
+zone is learnt from the PBX itself, once per server, by the core's lookup
+(:mod:`tcxkit.pbxzone`, the one the events watcher and exports use) run through the
+toolbox, so its reads pass the policy and the audit like any tool's:
 
 1. ``GetOfficeHours`` (``GET /OfficeHours``) → ``TimeZoneId``: the zone the admin console
    sets under Office Hours, which 3CX uses for the office-hours schedule;
 2. if that value is not an IANA name itself, ``ListTimeZones`` (``GET /Defs/TimeZones``)
-   with ``$filter=Id eq '…'`` gives the row's ``IanaName`` (``WindowsName`` and ``Name``
-   are tried too, for PBXs that store one of those).
+   by ``Id``, then ``WindowsName``, then ``Name`` gives the row's ``IanaName``.
 
+The answer says how it was learnt (``time_zone_learnt_from``) and which actions it used.
 When neither works (a PBX that refuses, an ``--allow`` list without these actions, an
 unknown zone) the tools refuse relative or offset-less dates and say how to give the
 period instead; they never fall back to the host's or UTC's day silently.
@@ -21,11 +23,9 @@ import re
 import weakref
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import TYPE_CHECKING, Any
 
-from ..odata import F
-from ..results import rows_of
+from ..pbxzone import PbxZone, ZoneUnknownError, learn_zone
 from .service import ToolFailure
 
 if TYPE_CHECKING:
@@ -43,16 +43,6 @@ _LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _LAST_N = re.compile(r"^(?:last|past)\s+(\d{1,3})\s+(day|days|hour|hours)$")
 
 
-@dataclass(frozen=True)
-class PbxZone:
-    """The zone, and how it was learnt (said back to the model with every answer)."""
-
-    zone: tzinfo
-    name: str
-    source: str
-    used: tuple[str, ...] = ("GetOfficeHours", "ListTimeZones")
-
-
 def pbx_zone(tb: Toolbox) -> PbxZone:
     """The PBX's zone, learnt once per toolbox (see the module docstring)."""
     found = _LEARNT.get(tb)
@@ -62,44 +52,25 @@ def pbx_zone(tb: Toolbox) -> PbxZone:
 
 
 def _learn(tb: Toolbox) -> PbxZone:
-    cat = tb.catalog
-    try:
-        office = tb.run(cat.require("GetOfficeHours"), {"select": ["TimeZoneId"]})
-    except ToolFailure as exc:
-        raise _unknown(f"GetOfficeHours failed: {exc}") from None
-    zone_id = str((office or {}).get("TimeZoneId") or "").strip()
-    if not zone_id:
-        raise _unknown("the PBX's OfficeHours has no TimeZoneId")
-    direct = _iana(zone_id)
-    if direct is not None:
-        return PbxZone(direct, zone_id, f"OfficeHours.TimeZoneId {zone_id!r}", ("GetOfficeHours",))
-    listing = cat.get("ListTimeZones")
-    if listing is None:
-        raise _unknown(f"TimeZoneId {zone_id!r} is no IANA name and this release has no TimeZones")
-    for field in ("Id", "WindowsName", "Name"):
+    """:func:`tcxkit.pbxzone.learn_zone` through the toolbox (policy, audit, limits), its
+    refusals worded for the model."""
+
+    def run(action: str, params: dict[str, Any]) -> Any:
+        found = tb.catalog.get(action)
+        if found is None:
+            raise _unknown(f"this release has no {action}")
         try:
-            rows = tb.run(listing, {"filter": getattr(F, field) == zone_id, "top": 1})
+            return tb.run(found, params)
         except ToolFailure as exc:
-            raise _unknown(f"ListTimeZones failed: {exc}") from None
-        for row in rows_of(rows):
-            zone = _iana(str(row.get("IanaName") or ""))
-            if zone is not None:
-                return PbxZone(
-                    zone,
-                    row["IanaName"],
-                    f"OfficeHours.TimeZoneId {zone_id!r} = Defs/TimeZones {field} "
-                    f"({row.get('Name') or row['IanaName']})",
-                )
-    raise _unknown(f"TimeZoneId {zone_id!r} matches no zone of Defs/TimeZones")
+            raise _unknown(f"{action} failed: {exc}") from None
 
-
-def _iana(name: str) -> ZoneInfo | None:
-    if not name or ("/" not in name and name not in ("UTC", "GMT")):
-        return None
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
+        return learn_zone(run, _FIX)
+    except ZoneUnknownError as exc:
+        raise _unknown(exc.why) from None
+
+
+_FIX = "Give period_from/period_to as date-times with an offset."
 
 
 def _unknown(why: str) -> ToolFailure:

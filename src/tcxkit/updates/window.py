@@ -8,7 +8,7 @@ than no update, so text that cannot be read is refused with the fix, never guess
 
 The end may be ``24:00``; an end before the start crosses midnight (``Sat 23:00-02:00``
 is Saturday 23:00 to Sunday 02:00).  The PBX's zone is the one its admin console sets
-for the office hours (``OfficeHours.TimeZoneId``, an IANA name or a ``Defs/TimeZones`` id).
+for the office hours (``OfficeHours.TimeZoneId``, learnt by :mod:`tcxkit.pbxzone`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from ..errors import TcxError, UsageError
-from ..odata import F
-from ..results import rows_of
+from ..pbxzone import ZoneUnknownError, learn_zone_async
 
 if TYPE_CHECKING:
     from ..client import AsyncClient
@@ -112,22 +110,24 @@ def parse_window(text: str) -> Window:
 
 
 async def pbx_zone(client: AsyncClient) -> tuple[tzinfo, str]:
-    """The PBX's zone and its IANA name, from ``OfficeHours.TimeZoneId`` (via
-    ``Defs/TimeZones`` when that is an id rather than an IANA name)."""
-    office = await client.call("GetOfficeHours", select=["TimeZoneId"])
-    name = str((office or {}).get("TimeZoneId") or "").strip()
-    if name and "/" not in name and name not in ("UTC", "GMT"):
-        rows = rows_of(await client.call("ListTimeZones", filter=F.Id == name, top=1))
-        name = str((rows[0] if rows else {}).get("IanaName") or "")
+    """The PBX's zone and its IANA name, by the core's lookup (:mod:`tcxkit.pbxzone`:
+    ``OfficeHours.TimeZoneId``, via ``Defs/TimeZones`` when it is no IANA name)."""
     try:
-        return ZoneInfo(name), name
-    except (ValueError, KeyError, OSError):
+        found = await learn_zone_async(
+            lambda action, params: client.call(action, **params), _ZONE_FIX
+        )
+    except ZoneUnknownError as exc:
         raise TcxError(
-            f"The PBX's time zone {name!r} (OfficeHours.TimeZoneId) is unknown, so its "
-            "maintenance window cannot be judged.",
-            hint="Set the time zone in the admin console (Office Hours), or update this "
-            "PBX without --window.",
+            f"The PBX's time zone could not be learnt ({exc.why}), so its maintenance "
+            "window cannot be judged.",
+            hint=_ZONE_FIX,
         ) from None
+    return found.zone, found.name
+
+
+_ZONE_FIX = (
+    "Set the time zone in the admin console (Office Hours), or update this PBX without --window."
+)
 
 
 def local_time(now: datetime, zone: tzinfo) -> str:
