@@ -1,11 +1,15 @@
 """The emulator's updates: the offer, InstallUpdates' outage, its faults (#25).
 
-The phases are worked out from the clock when a request comes, so the tests move an
-outage along by setting its times (``_jump``) instead of sleeping through it.
+The PBXs run on a manual clock: a test moves an outage along by moving the clock, never
+by sleeping.  While a PBX is away its port does not listen, so the clock is moved
+in-process (``_advance``); once it listens again, ``POST /emulator/clock`` does.
 """
 
 from __future__ import annotations
 
+import errno
+import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,16 +17,19 @@ import httpx
 import pytest
 
 from tcxkit.emulator import EmulatorConfig, running
-from tcxkit.emulator.updates import entry_guid, next_build
+from tcxkit.emulator.server import running_many
+from tcxkit.emulator.timeline import timeline_of
+from tcxkit.emulator.updates import RETRY, entry_guid, next_build, phase
 
 from ..emulators import fetch_token
 
 OLD, NEW = "20.0.10.1621", "20.0.10.1721"
+OPTIONS = {"offer_update": "next", "update_downtime": 600, "clock": "manual"}
 
 
 @pytest.fixture
 def emu() -> Iterator[Any]:
-    config = EmulatorConfig(data="demo", options={"offer_update": "next", "update_downtime": 600})
+    config = EmulatorConfig(data="demo", options=OPTIONS)
     with running(config) as server:
         yield server
 
@@ -38,12 +45,15 @@ def _install(api: httpx.Client) -> httpx.Response:
     return api.post("/InstallUpdates", json=body)
 
 
-def _jump(emu: Any, phase: str) -> None:
-    """Move the outage to ``phase``: ``starting`` (away is over) or ``up`` (all over)."""
-    outage = emu.state.extra["update_outage"]
-    outage["away_until"] = 0.0
-    if phase == "up":
-        outage["until"] = 0.0
+def _advance(emu: Any, seconds: float) -> None:
+    """Move the PBX's clock in-process (its port may be away)."""
+    timeline_of(emu.state).advance(seconds)
+
+
+def _clock(emu: Any, seconds: float) -> None:
+    """Move the PBX's clock through its control endpoint (reachable unless away)."""
+    r = httpx.post(emu.url + "/emulator/clock", json={"advance": seconds}, auth=emu.control_auth)
+    assert r.status_code == 200, r.text
 
 
 def _control(emu: Any, method: str = "GET", **kw: Any) -> httpx.Response:
@@ -62,17 +72,25 @@ def test_the_offer_names_an_installable_entry(emu: Any) -> None:
     assert pbx["OutOfDate"] is True and pbx["Guid"] == entry_guid(NEW) and offer["Key"]
 
 
+def _refused(emu: Any) -> None:
+    """A new connection to the PBX is refused: nothing listens on its port."""
+    with pytest.raises(httpx.ConnectError) as err:
+        httpx.get(emu.url + "/xapi/v1/SystemStatus")
+    assert f"[Errno {errno.ECONNREFUSED}]" in str(err.value)  # refused, not reset
+
+
 def test_install_takes_the_pbx_away_then_503_then_back_on_the_new_build(emu: Any) -> None:
     api = _api(emu)
     assert _install(api).status_code == 204
-    with pytest.raises(httpx.TransportError):  # away: a new connection is closed unanswered
-        httpx.get(emu.url + "/xapi/v1/Defs?$select=Id", headers=dict(api.headers))
-    _jump(emu, "starting")
+    _refused(emu)  # away: the kept-alive connection closed after the 204, new ones refused
+    _advance(emu, 299)
+    _refused(emu)
+    _advance(emu, 1)  # half the downtime: the port listens again, the services start
     r = api.get("/SystemStatus")
     assert r.status_code == 503 and "installing an update" in r.json()["error"]["message"]
-    assert r.headers["Retry-After"].isdigit() and r.headers["X-3CX-Version"] == OLD
+    assert r.headers["Retry-After"] == "300" and r.headers["X-3CX-Version"] == OLD
     assert _control(emu).json() == {"phase": "starting", "build": OLD, "offered": NEW, "next": []}
-    _jump(emu, "up")
+    _clock(emu, 300)
     r = api.get("/SystemStatus")
     assert r.status_code == 200 and r.json()["Version"] == NEW
     assert r.headers["X-3CX-Version"] == NEW
@@ -86,7 +104,7 @@ def test_an_install_that_fails_comes_back_on_the_old_build(emu: Any) -> None:
     assert _control(emu, "POST", json={"outcome": "fail"}).json()["next"] == ["fail"]
     api = _api(emu)
     assert _install(api).status_code == 204
-    _jump(emu, "up")
+    _advance(emu, 600)
     assert api.get("/SystemStatus").json()["Version"] == OLD
     assert api.get("/GetUpdates()").json()["Entries"][0]["ServerVersion"] == NEW
 
@@ -95,11 +113,40 @@ def test_an_install_that_never_comes_back_stays_starting_until_cleared(emu: Any)
     _control(emu, "POST", json={"outcome": "never"})
     api = _api(emu)
     assert _install(api).status_code == 204
-    _jump(emu, "up")  # its time is over, yet it never comes back
+    _advance(emu, 300)
+    _clock(emu, 3600)  # its time is over, yet it never comes back
     assert api.get("/SystemStatus").status_code == 503
     assert _control(emu, "DELETE").status_code == 204
     assert _control(emu).json()["phase"] == "up"
     assert api.get("/SystemStatus").json()["Version"] == OLD
+
+
+def test_only_the_updated_pbx_goes_and_a_taken_port_is_tried_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """With several PBXs on one server only the updated one's port goes away; if another
+    process takes that port meanwhile, the log says so and the PBX stays away, trying
+    again every RETRY seconds of its clock, until the port is free."""
+    config = EmulatorConfig(data="demo", options=OPTIONS)
+    with running_many([config, config]) as (first, second):
+        api = _api(first)
+        assert _install(api).status_code == 204
+        _refused(first)
+        assert _control(second).json()["phase"] == "up"  # its neighbour is untouched
+        port = int(first.url.rsplit(":", 1)[1])
+        squatter = socket.socket()
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen(1)
+        with caplog.at_level(logging.WARNING, logger="tcxkit.emulator"):
+            _advance(first, 300)
+        assert f"The emulated PBX on port {port} cannot listen again" in caplog.text
+        assert "Address already in use" in caplog.text
+        assert phase(first.state) == "away" and _control(second).status_code == 200
+        squatter.close()
+        _advance(first, RETRY)
+        r = api.get("/SystemStatus")
+        assert r.status_code == 503 and _control(first).json()["phase"] == "starting"
 
 
 @pytest.mark.parametrize(

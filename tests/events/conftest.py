@@ -59,6 +59,10 @@ class Pbx:
     def register(self, number: str, registered: bool) -> None:
         self.post(f"/emulator/users/{number}/registration", {"registered": registered})
 
+    def agent(self, queue: str, number: str, logged_in: bool) -> None:
+        """Queue agent ``number`` logs in or out (``queue.agent_logged_in``/``_out``)."""
+        self.post(f"/emulator/queues/{queue}/agents/{number}", {"logged_in": logged_in})
+
     def trunk(self, number: str, online: bool) -> None:
         self.post(f"/emulator/trunks/{number}/online", {"online": online})
 

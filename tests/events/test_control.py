@@ -13,6 +13,8 @@ from tcxkit import Client
 
 from .conftest import Pbx
 
+AGENT = "/emulator/queues"
+
 
 def _post(pbx: Pbx, path: str, body: Any = None, *, raw: bytes | None = None,
           auth: bool = True) -> httpx.Response:  # fmt: skip
@@ -55,6 +57,11 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ("/emulator/users/100/registration", {}, 400, "Give 'registered' as true or false"),
         ("/emulator/users/999/registration", {"registered": True}, 404, "No user '999'"),
         ("/emulator/trunks/1/online", {"online": True}, 404, "No trunk '1'"),
+        (f"{AGENT}/800/agents/104", {"logged_in": 1}, 400, "Give 'logged_in' as true or false"),
+        (f"{AGENT}/800/agents/104", {"logged_in": True, "x": 1}, 400, "true or false (only)"),
+        (f"{AGENT}/899/agents/104", {"logged_in": True}, 404, "No queue '899' on this PBX."),
+        (f"{AGENT}/801/agents/104", {"logged_in": True}, 404, "'104' is not an agent of queue 801"),
+        (f"{AGENT}/800/agents/{'9' * 41}", {"logged_in": True}, 400, "at most 40 characters"),
         ("/emulator/event-log", {"Type": "Fatal", "Message": "x"}, 400, "Give 'Type' (Error"),
         (
             "/emulator/event-log",
@@ -72,6 +79,23 @@ def test_bad_input_is_refused_with_the_fix(
     r = _post(pbx, path, body)
     assert r.status_code == status
     assert message in r.json()["error"]
+
+
+def test_an_agent_logs_in_and_out_of_a_queue(pbx: Pbx, tmp_path: Path) -> None:
+    emu = pbx.emu
+    with Client(emu.url, emu.client_id, emu.client_secret, token_cache=tmp_path / "t") as xapi:
+
+        def status() -> str:
+            rows = xapi.call("ListUser", filter="Number eq '108'", select=["QueueStatus"])
+            return str(rows["value"][0]["QueueStatus"])
+
+        r = _post(pbx, f"{AGENT}/800/agents/108", {"logged_in": True})
+        assert r.json() == {"Queue": "800", "Number": "108", "QueueStatus": "LoggedIn"}
+        assert status() == "LoggedIn"
+        pbx.agent("800", "108", False)
+        assert status() == "LoggedOut"
+        r = _post(pbx, f"{AGENT}/800/agents/108", {"logged_in": True}, auth=False)
+        assert r.status_code == 401 and status() == "LoggedOut"
 
 
 def test_not_json_too_large_and_unauthenticated(pbx: Pbx) -> None:

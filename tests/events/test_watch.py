@@ -130,7 +130,8 @@ def test_every_type_arrives_once_within_its_interval_plus_one_second(
     assert set(LIVE) == set(EVENT_TYPES)
     cursor = tmp_path / "cursor.sqlite"
     user = xapi.call("ListUser", filter="Number eq '104'", select=["Id"])["value"][0]["Id"]
-    xapi.call("UpdateUser", Id=user, body={"CurrentProfileName": "Available", "QueueStatus": "LoggedOut"})  # fmt: skip
+    xapi.call("UpdateUser", Id=user, body={"CurrentProfileName": "Available"})
+    pbx.agent("800", "104", False)
     pbx.register("105", True)
     pbx.license("2099-01-01T00:00:00Z")
     _watch(tcx, cursor)  # baseline
@@ -168,8 +169,8 @@ def test_every_type_arrives_once_within_its_interval_plus_one_second(
             "dn.unregistered": lambda: pbx.register("105", False),
             "dn.registered": lambda: pbx.register("105", True),
             "dn.status_changed": lambda: update({"CurrentProfileName": "Away"}),
-            "queue.agent_logged_in": lambda: update({"QueueStatus": "LoggedIn"}),
-            "queue.agent_logged_out": lambda: update({"QueueStatus": "LoggedOut"}),
+            "queue.agent_logged_in": lambda: pbx.agent("800", "104", True),
+            "queue.agent_logged_out": lambda: pbx.agent("800", "104", False),
             "trunk.down": lambda: pbx.trunk("10001", False),
             "trunk.up": lambda: pbx.trunk("10001", True),
             "backup.completed": lambda: xapi.call("Backup", body={"description": {"Name": "l"}}),

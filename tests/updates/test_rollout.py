@@ -5,6 +5,7 @@ waves, faults and windows through ``3cx update apply``."""
 from __future__ import annotations
 
 import asyncio
+import errno
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,3 +81,59 @@ def test_an_install_whose_answer_is_lost_is_never_sent_again(fleet2: Any, tmp_pa
         "The roll-out stopped at wave 1: failed: pbx01; not attempted: pbx02."
     )
     assert err.value.hint is not None and f"backup restore TARGET {failed.backup}" in err.value.hint
+
+
+def test_the_wait_counts_a_refused_connection_as_the_pbx_away(tmp_path: Path) -> None:
+    """The emulated PBX's port refuses connections while it is away (ECONNREFUSED, as a
+    real PBX restarting its services): the client says so (a ConnectError, nothing sent)
+    and the update's wait reports "away", then the PBX back.  The wait's pauses move the
+    PBX's manual clock 10 s each, so nothing sleeps."""
+    from tcxkit import AsyncClient
+    from tcxkit.backups import BackupOptions
+    from tcxkit.emulator import running
+    from tcxkit.emulator.timeline import timeline_of
+    from tcxkit.emulator.updates import phase
+    from tcxkit.errors import ConnectError
+    from tcxkit.updates.install import PbxPlan, update_pbx
+
+    options = {"backup_delay": 0, "offer_update": "next", "update_downtime": 40, "clock": "manual"}
+    lines: list[str] = []
+    seen: list[str] = []
+
+    async def run(emu: Any) -> Any:
+        async def pause(_seconds: float) -> None:
+            seen.append(phase(emu.state))
+            if seen[-1] == "away" and "refused" not in seen:  # a plain call, once
+                with pytest.raises(ConnectError) as err:
+                    await client.call("GetSystemStatus")
+                assert f"[Errno {errno.ECONNREFUSED}]" in err.value.message  # ECONNREFUSED
+                assert err.value.facts.sent is False
+                seen.append("refused")
+            timeline_of(emu.state).advance(10)
+
+        plan = PbxPlan(None, None, BackupOptions(), 30, 60, ("services",), _utc_now, pause)
+        storage = open_storage(str(tmp_path / "store"))
+        try:
+            async with AsyncClient(  # no retry: a 503's Retry-After would sleep for real
+                emu.url, emu.client_id, emu.client_secret, token_cache=False, retries=0
+            ) as client:
+                return await update_pbx("pbx01", client, StoreLane(storage), plan, report)
+        finally:
+            storage.close()
+
+    def report(pbx: str, message: str) -> None:
+        lines.append(f"{pbx}: {message}")
+
+    with running(EmulatorConfig(data="demo", options=options)) as emu:
+        outcome = asyncio.run(run(emu))
+    assert outcome.status == "updated" and outcome.release == "20.0.10.1721"
+    assert seen[:3] == ["away", "refused", "away"] and "starting" in seen
+    away = lines.index("pbx01: away (restarting)")
+    assert lines[away - 1].startswith("pbx01: installing 20.0.10.1721 (backup ")
+    assert lines[away + 1] == "pbx01: back, reporting 20.0.10.1721"
+
+
+def _utc_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

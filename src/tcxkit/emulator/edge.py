@@ -40,7 +40,6 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .limits import EdgeLimits
-from .updates import refusing
 from .wire import dumps
 
 __all__ = ["EdgeProtocol", "connection_cap", "edge_protocol"]
@@ -182,9 +181,6 @@ class EdgeProtocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         busy = len(self.connections) >= self.cap
         super().connection_made(transport)
-        if refusing((self.server or ("", 0))[1]):  # the PBX there is away (an update)
-            self.transport.abort()
-            return
         if busy:
             self._refuse(
                 503,

@@ -17,6 +17,10 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   ends by itself, or through ``DropCall``.
 * ``POST /emulator/users/{Number}/registration`` ``{"registered": false}`` -- a phone
   unregisters (``IsRegistered``), or registers with ``true``.
+* ``POST /emulator/queues/{Queue}/agents/{Number}`` ``{"logged_in": true}`` -- agent
+  ``Number`` of queue ``Queue`` logs in (``false``: out): the user's ``QueueStatus``,
+  which XAPI keeps for all its queues (``queue.agent_logged_in``/``_out`` events).
+  An unknown queue, or a number that is not one of its agents, is a 404.
 * ``POST /emulator/trunks/{Number}/online`` ``{"online": false}`` -- a trunk goes down
   (``IsOnline``), or up with ``true``.
 * ``POST /emulator/event-log`` ``{"Type": "Error", "Message": "...", "Source": "...",
@@ -163,6 +167,31 @@ class Happenings:
     async def registration(self, request: Request) -> Response:
         return await self._run(request, lambda r: self._flag(r, "Users", "IsRegistered", "registered"))  # fmt: skip
 
+    async def agent_login(self, request: Request) -> Response:
+        async def work(request: Request) -> Any:
+            from .domain.livecalls import log_agent, members
+
+            example = '{"logged_in": true}'
+            body = await self._body(request, example)
+            logged_in = body.get("logged_in")
+            if not isinstance(logged_in, bool) or len(body) != 1:
+                raise _Refused(400, f"Give 'logged_in' as true or false (only), e.g. {example}.")
+            queue, number = request.path_params["queue"], request.path_params["number"]
+            if len(queue) > 40 or len(number) > 40:
+                raise _Refused(400, "A queue or agent number is at most 40 characters.")
+            if self.state.entity_set("Queues").find_one(Number=queue) is None:
+                raise _Refused(404, f"No queue {queue!r} on this PBX.")
+            agents = members(self.state, queue)
+            user = self.state.entity_set("Users").find_one(Number=number)
+            if number not in agents or user is None:
+                shown = ", ".join(agents[:20]) or "none"
+                raise _Refused(404, f"{number!r} is not an agent of queue {queue} (its agents: {shown}).")  # fmt: skip
+            with self._lock:
+                status = log_agent(self.state, user, logged_in)
+            return {"Queue": queue, "Number": number, "QueueStatus": status}
+
+        return await self._run(request, work)
+
     async def trunk_online(self, request: Request) -> Response:
         return await self._run(request, lambda r: self._flag(r, "Trunks", "IsOnline", "online"))
 
@@ -244,6 +273,7 @@ def routes(state: AppState) -> list[Route]:
         Route("/emulator/calls", h.start_call, methods=["POST"]),
         Route("/emulator/calls/{id}/end", h.end_call, methods=["POST"]),
         Route("/emulator/users/{number}/registration", h.registration, methods=["POST"]),
+        Route("/emulator/queues/{queue}/agents/{number}", h.agent_login, methods=["POST"]),
         Route("/emulator/trunks/{number}/online", h.trunk_online, methods=["POST"]),
         Route("/emulator/event-log", h.event_log, methods=["POST"]),
         Route("/emulator/license", h.license, methods=["POST"]),

@@ -7,7 +7,6 @@ finished start-up, so callers never sleep or poll.
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import sys
 import threading
@@ -140,8 +139,10 @@ def _publish(app: Any, config: EmulatorConfig, url: str) -> None:
         app.state.emulator.public_url = url
 
 
-def _server(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
+def _server(app: Any, listeners: list[Any], limits: EdgeLimits | None = None, **kw: Any) -> Any:
     import uvicorn
+
+    from .listeners import serving
 
     class _Server(uvicorn.Server):
         """uvicorn with a start-up event and no signal handlers (it runs in a thread)."""
@@ -153,9 +154,10 @@ def _server(app: Any, limits: EdgeLimits | None = None, **kwargs: Any) -> Any:
 
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets=sockets)
+            serving(self, listeners)
             self.ready.set()
 
-    server = _Server(_uvicorn_config(app, limits, **kwargs))
+    server = _Server(_uvicorn_config(app, limits, **kw))
     server.ready = threading.Event()
     return server
 
@@ -221,22 +223,34 @@ def _bind_all(host: str, port: int, n: int) -> list[socket.socket]:
     return socks
 
 
-def _asgi(apps: list[Any], socks: list[socket.socket]) -> Any:
-    from .updates import attach
+def _listeners(apps: list[Any], socks: list[socket.socket]) -> list[Any]:
+    """One :class:`~.listeners.Listener` per PBX, kept in its state (an update takes its
+    port away and gives it back)."""
+    from .listeners import Listener
 
-    for sock, app in zip(socks, apps, strict=True):  # the edge closes a PBX that is away
-        attach(sock.getsockname()[1], app.state.emulator)
+    found = [Listener(sock) for sock in socks]
+    for app, listener in zip(apps, found, strict=True):
+        app.state.emulator.extra["listener"] = listener
+    return found
+
+
+def _asgi(apps: list[Any], socks: list[socket.socket]) -> Any:
     if len(apps) == 1:
         return apps[0]
     return PortDispatch({s.getsockname()[1]: a for s, a in zip(socks, apps, strict=True)})
 
 
-def _close(sock: socket.socket) -> None:
-    from .updates import detach
+def _close(socks: list[socket.socket], apps: list[Any]) -> None:
+    """Close the sockets bound, and any an update bound again, then the stores."""
+    from .listeners import listener_of
 
-    with contextlib.suppress(OSError):
-        detach(sock.getsockname()[1])
-    sock.close()
+    for sock in socks:
+        sock.close()
+    for app in apps:
+        listener = listener_of(app.state.emulator)
+        if listener is not None:
+            listener.close()
+        app.state.emulator.store.close()
 
 
 def _build(configs: list[EmulatorConfig], registry: Any = None) -> list[Any]:
@@ -269,7 +283,7 @@ def running_many(
     socks: list[socket.socket] = []
     try:
         socks = _bind_all(host, port, len(apps))
-        server = _server(_asgi(apps, socks), configs[0].edge)
+        server = _server(_asgi(apps, socks), _listeners(apps, socks), configs[0].edge)
         thread = threading.Thread(
             target=server.run, kwargs={"sockets": socks}, name="tcxkit-emulator", daemon=True
         )
@@ -288,10 +302,7 @@ def running_many(
             server.should_exit = True
             thread.join(timeout=10)
     finally:
-        for sock in socks:
-            _close(sock)
-        for app in apps:
-            app.state.emulator.store.close()
+        _close(socks, apps)
 
 
 @contextmanager
@@ -310,16 +321,21 @@ def running(
         yield found[0]
 
 
-def _foreground_server(config: Any, on_started: Callable[[], None] | None) -> Any:
+def _foreground_server(
+    config: Any, on_started: Callable[[], None] | None, listeners: list[Any]
+) -> Any:
     """uvicorn's server that says when it serves: after its start-up, when its signal
     handlers are installed. Announcing earlier (just after binding) left a window in
     which a Ctrl-C reached the process before uvicorn could handle it, and the server
     then never stopped."""
     import uvicorn
 
+    from .listeners import serving
+
     class Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
+            serving(self, listeners)
             if on_started is not None and not self.should_exit:
                 on_started()
 
@@ -413,6 +429,7 @@ def run_many(
         server = _foreground_server(
             _uvicorn_config(watch or asgi, configs[0].edge),
             on_started=None if on_ready is None else (lambda: on_ready(urls)),
+            listeners=_listeners(apps, socks),
         )
         done = threading.Event()
         if watch is not None:
@@ -424,8 +441,5 @@ def run_many(
         finally:
             done.set()
     finally:
-        for sock in socks:
-            _close(sock)
-        for app in apps:
-            app.state.emulator.store.close()
+        _close(socks, apps)
     return bool(watch and watch.stopped_idle)

@@ -6,52 +6,59 @@ start by ``config.options["offer_update"]``: a build, or ``"next"`` -- the next 
 build (20.0.9 is offered 20.0.10.1621), or for the newest release a later build of it.
 
 ``InstallUpdates`` (the offered entry's ``Guid`` and the list's ``Key``, else 400) takes
-the PBX away for ``config.options["update_downtime"]`` seconds (default 6):
+the PBX away for ``config.options["update_downtime"]`` seconds (default 6) of its clock
+(:mod:`.timeline`: the wall clock, or a manual one a test moves):
 
-1. the first half, *away*: new connections to its port are closed at once, unanswered
-   (what a client sees of a PBX that is down), and a request on a connection kept open
-   gets 503 with ``Connection: close``;
+1. the first half, *away*: its services restart, so nothing listens on its port -- a new
+   connection is refused (``ECONNREFUSED``; :mod:`.listeners`), an idle kept-alive one
+   is closed, and the connection that asked for the install closes after its 204; with
+   ``--instances N`` only this PBX's port goes.  A step on the PBX's clock listens again
+   at the half; if another process has taken the port meanwhile, the log says so and it
+   tries again every :data:`RETRY` seconds, staying away until it can;
 2. the second half, *starting*: 503 with the PBX's error envelope and ``Retry-After``
-   (the whole seconds left);
+   (the whole seconds left), as nginx answers while the services start;
 3. then it is back, reporting the new build (``X-3CX-Version``, ``GetSystemStatus``)
    and offering nothing.
 
+An app served by something else than :mod:`.server` (no port of its own) is away by
+the clock alone: each request gets 503 with ``Connection: close``.
+
 Faults, queued through ``/emulator/updates`` (:func:`control_endpoint`, the queue of
-:mod:`.outcomes`), change the next install(s): ``never`` -- away, then starting for ever (until ``DELETE``, which ends
-any outage on the old build, 204); ``fail`` -- back after the downtime on the *old* build,
-still offering the update.  The control endpoints stay reachable while the PBX is
-starting (never while it is away); the request log records every ``InstallUpdates``.
-Phases are worked out from the clock when asked, so nothing sleeps or runs meanwhile.
+:mod:`.outcomes`), change the next install(s): ``never`` -- away, then starting for ever
+(until ``DELETE``, which ends any outage on the old build, 204); ``fail`` -- back after
+the downtime on the *old* build, still offering the update.  The control endpoints stay
+reachable while the PBX is starting (never while it is away); the request log records
+every ``InstallUpdates``.  The phases are read off the PBX's clock when asked, and the
+port comes back by a step on it, so nothing sleeps and a manual clock decides all.
 """
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from .config import DEFAULT_BUILDS
+from .listeners import listener_of
 from .outcomes import OutcomeQueue
+from .timeline import timeline_of
 from .wire import envelope
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from .state import AppState
 
 __all__ = [
     "DEFAULT_DOWNTIME",
     "FAULTS",
+    "RETRY",
     "UpdateGate",
-    "attach",
     "control_endpoint",
-    "detach",
     "entry_guid",
     "next_build",
     "phase",
-    "refusing",
     "start_install",
     "update_key",
 ]
@@ -60,6 +67,8 @@ DEFAULT_DOWNTIME = 6.0
 #: Longest downtime an option may ask for, seconds.
 MAX_DOWNTIME = 3600.0
 FAULTS = ("never", "fail")
+#: Seconds of the PBX's clock between two tries to listen again on a port taken meanwhile.
+RETRY = 1.0
 _NS = uuid.UUID("6f1c7a52-3c1d-4f0e-9a7e-2b5d0c3e8a11")
 
 
@@ -98,13 +107,46 @@ def downtime(state: AppState) -> float:
 
 
 def start_install(state: AppState, to: str) -> None:
-    """Begin the outage of an install of ``to`` (the next queued fault applies)."""
+    """Begin the outage of an install of ``to`` (the next queued fault applies).
+
+    Its port stops listening as the answer to the install starts (:class:`UpdateGate`,
+    on the server's loop, so no later connection can slip in) and listens again halfway
+    through the downtime (a step on the PBX's clock)."""
     fault = QUEUE.pop(state)
     d = downtime(state)
-    now = time.monotonic()
-    state.extra["update_outage"] = {
-        "to": to, "fault": fault, "away_until": now + d / 2, "until": now + d,
-    }  # fmt: skip
+    timeline = timeline_of(state)
+    timeline.begin()
+    now = timeline.now
+    going = listener_of(state) is not None and d > 0
+    outage = {"to": to, "fault": fault, "away_until": now + d / 2, "until": now + d,
+              "port": "going" if going else "open"}  # fmt: skip
+    state.extra["update_outage"] = outage
+    if going:
+        timeline.at(outage["away_until"], lambda when: _listen_again(state, outage, when))
+
+
+def _take_port(state: AppState) -> bool:
+    """Stop listening if an install has just been accepted; whether it did."""
+    outage = state.extra.get("update_outage")
+    listener = listener_of(state)
+    if outage is None or outage["port"] != "going" or listener is None:
+        return False
+    outage["port"] = "gone"
+    listener.stop()
+    return True
+
+
+def _listen_again(state: AppState, outage: dict[str, Any], when: float) -> None:
+    """The services are up again: listen on the port, or try again in :data:`RETRY` s."""
+    listener = listener_of(state)
+    if outage["port"] == "going":  # the answer has not even started: nothing went
+        outage["port"] = "open"
+    if outage["port"] != "gone" or listener is None:
+        return
+    if listener.start():
+        outage["port"] = "open"
+        return
+    timeline_of(state).at(when + RETRY, lambda at: _listen_again(state, outage, at))
 
 
 def _finish(state: AppState, outage: dict[str, Any]) -> None:
@@ -116,23 +158,11 @@ def _finish(state: AppState, outage: dict[str, Any]) -> None:
         model(state)["updates"]["offered"] = None
 
 
-#: Local port -> the emulated PBX served there, so the web server's edge can close a
-#: connection to a PBX that is away before reading it (one port per PBX while bound).
-PORTS: dict[int, AppState] = {}
-
-
-def attach(port: int, state: AppState) -> None:
-    PORTS[port] = state
-
-
-def detach(port: int) -> None:
-    PORTS.pop(port, None)
-
-
-def refusing(port: int | None) -> bool:
-    """Whether connections to ``port`` are to be closed unanswered (its PBX is away)."""
-    state = PORTS.get(port or 0)
-    return state is not None and phase(state) == "away"
+def _clear(state: AppState) -> None:
+    """``DELETE /emulator/updates``: the outage ends now, on the old build."""
+    outage = state.extra.pop("update_outage", None)
+    if outage is not None:
+        _listen_again(state, outage, timeline_of(state).now)
 
 
 def phase(state: AppState) -> str:
@@ -140,10 +170,11 @@ def phase(state: AppState) -> str:
     outage = state.extra.get("update_outage")
     if outage is None:
         return "up"
-    now = time.monotonic()
-    if now < outage["away_until"]:
+    timeline = timeline_of(state)
+    timeline.sync()  # runs the step that listens again, when due
+    if outage["port"] != "open" or timeline.now < outage["away_until"]:
         return "away"
-    if now < outage["until"] or outage["fault"] == "never":
+    if timeline.now < outage["until"] or outage["fault"] == "never":
         return "starting"
     _finish(state, outage)
     return "up"
@@ -154,7 +185,7 @@ def retry_after(state: AppState) -> str:
     outage = state.extra.get("update_outage") or {}
     if outage.get("fault") == "never":
         return "5"
-    return str(max(0, int(outage.get("until", 0) - time.monotonic())))
+    return str(max(0, int(outage.get("until", 0) - timeline_of(state).now)))
 
 
 class UpdateGate:
@@ -168,13 +199,25 @@ class UpdateGate:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         now = phase(self.state) if scope["type"] == "http" else "up"
         if now == "up" or (now == "starting" and scope["path"].startswith("/emulator/")):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self._sender(send))
             return
         headers = {"Retry-After": retry_after(self.state)}
         if now == "away":
             headers["Connection"] = "close"
         answer = envelope(503, f"The PBX is {now} (installing an update).", **headers)
         await answer(scope, receive, send)
+
+    def _sender(self, send: Send) -> Send:
+        """``send``, taking the port away as the answer to an accepted install starts
+        (that answer then closes its connection, as the restarting PBX does)."""
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start" and _take_port(self.state):
+                close = [(b"connection", b"close")]
+                message = {**message, "headers": [*message.get("headers", []), *close]}
+            await send(message)
+
+        return sending
 
 
 #: What the next installs do instead of succeeding (``/emulator/updates``).
@@ -192,6 +235,4 @@ async def control_endpoint(state: AppState, request: Request) -> Response:
         return {"phase": phase(state), "build": state.config.build, "offered": offered,
                 "next": list(queue)}  # fmt: skip
 
-    return await QUEUE.endpoint(
-        state, request, shown=shown, on_clear=lambda: state.extra.pop("update_outage", None)
-    )
+    return await QUEUE.endpoint(state, request, shown=shown, on_clear=lambda: _clear(state))

@@ -44,7 +44,16 @@ if TYPE_CHECKING:
     from ..state import AppState
     from ..timeline import Timeline
 
-__all__ = ["LiveCall", "LiveCalls", "live_calls", "log_call", "members", "peer", "shown"]
+__all__ = [
+    "LiveCall",
+    "LiveCalls",
+    "live_calls",
+    "log_agent",
+    "log_call",
+    "members",
+    "peer",
+    "shown",
+]
 
 _EXT, _QUEUE, _RING_GROUP, _TRUNK = 0, 1, 2, 5
 #: Option name -> (default, lowest, highest) for the durations (seconds) and the bound.
@@ -110,6 +119,17 @@ def members(state: AppState, number: str) -> list[str]:
         if row is not None:
             return [m["Number"] for m in row.get(field) or [] if m.get("Number")]
     return []
+
+
+def log_agent(state: AppState, user: dict[str, Any], logged_in: bool) -> str:
+    """Log queue agent ``user`` (a ``Users`` row) in or out; the new ``QueueStatus``.
+
+    XAPI keeps one queue login per user (``QueueStatus``, for all its queues), which is
+    what ``tcxkit.events`` reads for ``queue.agent_logged_in``/``_out``; the traffic
+    generator and ``/emulator/queues/{n}/agents/{a}`` both change it here."""
+    status = "LoggedIn" if logged_in else "LoggedOut"
+    state.entity_set("Users").update(user["Id"], {"QueueStatus": status})
+    return status
 
 
 def _trunk(state: AppState) -> str:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..limits import MAX_TRAFFIC_RATE
 from ..registry import on_start
 from ..timeline import stamp, timeline_of
-from .livecalls import CallRefused, live_calls, members, setting
+from .livecalls import CallRefused, live_calls, log_agent, members, setting
 
 if TYPE_CHECKING:
     from ..state import AppState
@@ -201,11 +201,12 @@ class Traffic:
         row = users.find_one(Number=number)
         if row is None:
             return
+        value: Any
         if field == "QueueStatus":
-            value: Any = "LoggedOut" if row.get(field) == "LoggedIn" else "LoggedIn"
+            value = log_agent(self.state, row, row.get(field) != "LoggedIn")
         else:
             value = not row.get(field)
-        users.update(row["Id"], {field: value})
+            users.update(row["Id"], {field: value})
         self.counts[counter] += 1
         self._note(t, counter.rstrip("s"), number=number, **{field: value})
 
