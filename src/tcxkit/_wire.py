@@ -148,14 +148,12 @@ class WirePool:
         try:
             conn = self._idle_conn(origin) or await self._connect(origin, timeouts.get("connect"))
             try:
-                await _write(conn, head + body if len(body) < 65536 else head, timeouts)
-                if len(body) >= 65536:
-                    await _write(conn, body, timeouts)
+                unsent = await _send_request(conn, head, body, timeouts)
                 answer, keep = await _read_answer(conn.reader, method, timeouts.get("read"))
             except BaseException:
                 conn.close()
                 raise
-            self._put_back(conn, keep and not _says_close(headers))
+            self._put_back(conn, keep and unsent is None and not _says_close(headers))
             return answer
         finally:
             self._active -= 1
@@ -250,6 +248,23 @@ def _says_close(headers: list[tuple[bytes, bytes]]) -> bool:
         n.lower() == b"connection" and b"close" in v.lower().replace(b" ", b"").split(b",")
         for n, v in headers
     )
+
+
+async def _send_request(
+    conn: _Conn, head: bytes, body: bytes, timeouts: dict[str, float | None]
+) -> httpcore.WriteError | None:
+    """Write the request.  A write that fails is returned, not raised: a server may
+    answer before it has read the whole request (413, say) and hang up, and that answer
+    is the one to show; when there is none, reading says so (httpcore does the same)."""
+    try:
+        if len(body) < 65536:  # one write; a big body is not copied onto the head
+            await _write(conn, head + body, timeouts)
+        else:
+            await _write(conn, head, timeouts)
+            await _write(conn, body, timeouts)
+    except httpcore.WriteError as exc:
+        return exc
+    return None
 
 
 async def _write(conn: _Conn, data: bytes, timeouts: dict[str, float | None]) -> None:

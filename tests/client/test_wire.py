@@ -22,7 +22,7 @@ import pytest
 
 from tcxkit import AsyncClient
 from tcxkit._httpx import LeanAsyncClient, _send_to_pool, httpx, lower_headers
-from tcxkit._wire import MAX_HEAD, WirePool
+from tcxkit._wire import MAX_HEAD, WirePool, _Conn
 from tcxkit.auth import MemoryTokenStore
 
 from .conftest import PBX
@@ -295,3 +295,57 @@ async def test_the_emulator_is_read_through_the_wire(
         users = await c.call("ListUser", top=2)
     assert len(users["value"]) == 2
     assert used[:1] == [b"POST"] and b"GET" in used
+
+
+class _ResetWriter:
+    """A connection's writing side that the server has already hung up on."""
+
+    def __init__(self) -> None:
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    async def drain(self) -> None:
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> None:
+        return None
+
+
+async def test_an_answer_sent_before_the_request_was_read_is_the_one_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server that answers (413) and hangs up before reading the whole request: the
+    failed write is set aside and the answer read, as httpcore does; the connection is
+    not kept.  Without an answer, the read's own error says so."""
+    monkeypatch.setattr(_Conn, "usable", lambda self, now, expiry: True)  # scripted streams
+    pool = WirePool(ssl_context=None, max_connections=2, max_keepalive=2, keepalive_expiry=5)
+    origin = (b"http", "pbx.invalid", 80)
+    times: dict[str, float | None] = {"connect": 1, "read": 1, "write": 1, "pool": 1}
+    outcomes = []
+    for answer in (b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 3\r\n\r\nbig", b""):
+        reader = asyncio.StreamReader()
+        reader.feed_data(answer)
+        reader.feed_eof()
+        writer = _ResetWriter()
+        await pool._take_slot(None)  # bind the pool to this loop, then hand the slot back
+        pool._active -= 1
+        pool._slots.release()  # type: ignore[union-attr]
+        pool._put_back(_Conn(origin, reader, writer), True)
+        try:
+            got = await pool.request(b"POST", origin, b"/x", [(b"Host", b"pbx")], b"x" * 10, times)
+            outcomes.append((got.status, got.body))
+        except httpcore.RemoteProtocolError as exc:
+            outcomes.append(("RemoteProtocolError", str(exc)))
+        assert writer.closed and not pool._idle.get(origin)
+    assert outcomes == [
+        (413, b"big"),
+        ("RemoteProtocolError", "Server disconnected without sending a response."),
+    ]
