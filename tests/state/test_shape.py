@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tcxkit.state.kinds import get_kind
+from tcxkit.state.managed import get_type
 from tcxkit.state.shape import to_file
 
 
 def test_to_file_result_shares_no_container_with_the_row() -> None:
-    kind = get_kind("users")
+    kind = get_type("users")
     row = {
         "Id": 7,
         "Number": "100",
