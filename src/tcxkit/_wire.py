@@ -18,9 +18,12 @@ retries, another event loop than asyncio, streamed downloads -- stays with httpc
 Errors are httpcore's exception classes with httpcore's wording where it has one, so
 httpx's own table maps them to the same ``httpx`` errors, and tcxkit decides as before
 whether a request may have left the machine (only connect and pool failures say it did
-not). Header names and values are checked before anything is written (no CR, LF or NUL:
-a token or a key from elsewhere cannot split a request), and the answer's head is
-bounded (100 KiB, as httpcore bounds it).
+not). Header names and values are checked before anything is written, as h11 checks
+them (no CR, LF, NUL, VT or FF, no blank at either end: a token or a key from elsewhere
+cannot split a request).  The answer is read by :mod:`tcxkit._wire_read` to h11's grammar
+with its head bounded (100 KiB, as httpcore bounds it); that module lists where it
+deliberately differs.  A connection is kept only when its answer was read whole, framed
+by its length or chunks, with nothing after it, and neither side said ``close``.
 """
 
 from __future__ import annotations
@@ -31,33 +34,19 @@ import re
 import ssl
 import sys
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 
 from ._asyncnet import _mapped, _readable
+from ._wire_read import MAX_HEAD, WireAnswer, comma_values, left_over, read_answer
 
-__all__ = ["WireAnswer", "WirePool"]
+__all__ = ["MAX_HEAD", "WireAnswer", "WirePool"]
 
-#: The most an answer's status line and headers may take (httpcore's h11 limit).
-MAX_HEAD = 100 * 1024
-_READ_SIZE = 1 << 20
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_BAD_VALUE = re.compile(rb"[\x00\r\n]")
-_STATUS = re.compile(rb"HTTP/1\.([01]) (\d{3})(?: ([^\r\n]*))?\r?\n")
-_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
-
-
-@dataclass(frozen=True)
-class WireAnswer:
-    """An answer read whole: what httpx's response would hold."""
-
-    status: int
-    reason: bytes
-    http_version: bytes
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
+_TARGET = re.compile(rb"[\x21-\x7e]+")
+#: A header value h11 would send: no NUL, CR, LF, VT or FF, no blanks at either end.
+_VALUE = re.compile(rb"(?:[^\x00\s]+(?:[ \t]+[^\x00\s]+)*)?")
 
 
 class _Conn:
@@ -78,7 +67,7 @@ class _Conn:
         or closing by either side, nothing unasked-for waiting to be read."""
         if expiry is not None and now - self.idle_since > expiry:
             return False
-        if self.writer.is_closing() or self.reader.at_eof():
+        if self.writer.is_closing() or self.reader.at_eof() or left_over(self.reader):
             return False
         return not _readable(self.writer.get_extra_info("socket"))
 
@@ -149,7 +138,7 @@ class WirePool:
             conn = self._idle_conn(origin) or await self._connect(origin, timeouts.get("connect"))
             try:
                 unsent = await _send_request(conn, head, body, timeouts)
-                answer, keep = await _read_answer(conn.reader, method, timeouts.get("read"))
+                answer, keep = await read_answer(conn.reader, method, timeouts.get("read"))
             except BaseException:
                 conn.close()
                 raise
@@ -228,15 +217,16 @@ class WirePool:
 
 def _request_head(method: bytes, target: bytes, headers: list[tuple[bytes, bytes]]) -> bytes:
     """The request line and headers, refusing what would split or bend the request."""
-    if not _TOKEN.fullmatch(method) or not target or _BAD_VALUE.search(target) or b" " in target:
+    if not _TOKEN.fullmatch(method) or not _TARGET.fullmatch(target):
         raise httpcore.LocalProtocolError(f"Illegal request line: {method!r} {target!r}")
     lines = [method, b" ", target, b" HTTP/1.1\r\n"]
     for name, value in headers:
         if not _TOKEN.fullmatch(name):
             raise httpcore.LocalProtocolError(f"Illegal header name {name!r}")
-        if _BAD_VALUE.search(value):  # the value itself is never repeated: it may be a token
+        if not _VALUE.fullmatch(value):  # the value is never repeated: it may be a token
             raise httpcore.LocalProtocolError(
-                f"Illegal header value for {name.decode('ascii')}: CR, LF or NUL in it"
+                f"Illegal header value for {name.decode('ascii')}: a control character"
+                " in it or a blank at either end"
             )
         lines += [name, b": ", value, b"\r\n"]
     lines.append(b"\r\n")
@@ -244,10 +234,7 @@ def _request_head(method: bytes, target: bytes, headers: list[tuple[bytes, bytes
 
 
 def _says_close(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(
-        n.lower() == b"connection" and b"close" in v.lower().replace(b" ", b"").split(b",")
-        for n, v in headers
-    )
+    return b"close" in comma_values(headers, b"connection")
 
 
 async def _send_request(
@@ -272,157 +259,3 @@ async def _write(conn: _Conn, data: bytes, timeouts: dict[str, float | None]) ->
         conn.writer.write(data)
         async with asyncio.timeout(timeouts.get("write")):
             await conn.writer.drain()
-
-
-class _Reader:
-    """An answer's bytes, each read under the read timeout counted from the last byte
-    (httpcore's rule: a slow but moving answer is not cut off)."""
-
-    def __init__(self, reader: asyncio.StreamReader, deadline: asyncio.Timeout, t: float | None):
-        self.reader, self.deadline, self.timeout = reader, deadline, t
-
-    def _moved(self) -> None:
-        if self.timeout is not None:
-            self.deadline.reschedule(asyncio.get_running_loop().time() + self.timeout)
-
-    async def line(self, what: str) -> bytes:
-        """A line; lines are short (the head is bounded), so one deadline covers the
-        head, and every body read after it starts the clock again."""
-        try:
-            return await self.reader.readline()
-        except ValueError as exc:  # longer than the stream's limit (MAX_HEAD)
-            raise httpcore.RemoteProtocolError(f"The answer's {what} is too long.") from exc
-
-    async def some(self, most: int) -> bytes:
-        data = await self.reader.read(most)
-        self._moved()
-        return data
-
-
-async def _read_answer(
-    reader: asyncio.StreamReader, method: bytes, timeout: float | None
-) -> tuple[WireAnswer, bool]:
-    """The whole answer, and whether its connection may carry another request."""
-    with _mapped(httpcore.ReadTimeout, httpcore.ReadError):
-        async with asyncio.timeout(timeout) as deadline:
-            read = _Reader(reader, deadline, timeout)
-            while True:
-                minor, status, reason, headers = await _read_head(read)
-                if not 100 <= status < 200 or status == 101:
-                    break  # an interim answer (100 Continue, 103) is skipped, as httpcore does
-            framing = _framing(method, status, headers)
-            if framing == "none":
-                body = b""
-            elif framing == "chunked":
-                body = await _read_chunked(read)
-            elif isinstance(framing, int):
-                body = await _read_exactly(read, framing)
-            else:
-                body = await _read_to_close(read)
-    keep = minor == b"1" and status != 101 and framing != "close" and not _says_close(headers)
-    version = b"HTTP/1." + minor
-    return WireAnswer(status, reason, version, headers, body), keep
-
-
-async def _read_head(read: _Reader) -> tuple[bytes, int, bytes, list[tuple[bytes, bytes]]]:
-    first = await read.line("status line")
-    if not first:
-        raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
-    found = _STATUS.fullmatch(first)
-    if found is None:
-        raise httpcore.RemoteProtocolError(f"Illegal status line: {first[:80]!r}")
-    headers: list[tuple[bytes, bytes]] = []
-    size = len(first)
-    while True:
-        line = await read.line("header block")
-        size += len(line)
-        if size > MAX_HEAD:
-            raise httpcore.RemoteProtocolError("The answer's header block is too long.")
-        if not line.endswith(b"\n"):
-            raise httpcore.RemoteProtocolError(
-                "peer closed connection without sending complete message headers"
-            )
-        if line in (b"\r\n", b"\n"):
-            break
-        if line[:1] in (b" ", b"\t") and headers:  # obsolete line folding: one value
-            name, value = headers[-1]
-            headers[-1] = (name, value + b" " + line.strip())
-            continue
-        name, colon, value = line.partition(b":")
-        if not colon or not _TOKEN.fullmatch(name):
-            raise httpcore.RemoteProtocolError(f"Illegal header line: {line[:80]!r}")
-        headers.append((name, value.strip()))
-    return found[1], int(found[2]), found[3] or b"", headers
-
-
-def _framing(method: bytes, status: int, headers: list[tuple[bytes, bytes]]) -> Any:
-    """How the body is delimited: "none", "chunked", a length, or "close"."""
-    if method == b"HEAD" or status in (204, 304) or 100 <= status < 200:
-        return "none"
-    coding = [v for n, v in headers if n.lower() == b"transfer-encoding"]
-    if coding:
-        if b",".join(coding).lower().replace(b" ", b"") != b"chunked":
-            raise httpcore.RemoteProtocolError("Only Transfer-Encoding: chunked is supported")
-        return "chunked"
-    lengths = {v for n, v in headers if n.lower() == b"content-length"}
-    if not lengths:
-        return "close"
-    if len(lengths) > 1 or not all(v.isdigit() and len(v) < 19 for v in lengths):
-        raise httpcore.RemoteProtocolError("bad Content-Length")
-    return int(next(iter(lengths)))
-
-
-def _cut_short(got: int, wanted: int | None) -> httpcore.RemoteProtocolError:
-    """The close before the body's end, in h11's words (httpcore's errors say them)."""
-    said = (
-        f"received {got} bytes, expected {wanted}"
-        if wanted is not None
-        else ("incomplete chunked read")
-    )
-    return httpcore.RemoteProtocolError(
-        f"peer closed connection without sending complete message body ({said})"
-    )
-
-
-async def _read_exactly(read: _Reader, length: int) -> bytes:
-    parts: list[bytes] = []
-    got = 0
-    while got < length:
-        data = await read.some(min(length - got, _READ_SIZE))
-        if not data:
-            raise _cut_short(got, length)
-        parts.append(data)
-        got += len(data)
-    return b"".join(parts)
-
-
-async def _read_chunked(read: _Reader) -> bytes:
-    parts: list[bytes] = []
-    got = 0
-    while True:
-        line = await read.line("chunk header")
-        found = _CHUNK_SIZE.fullmatch(line)
-        if found is None:
-            if not line.endswith(b"\n"):
-                raise _cut_short(got, None)
-            raise httpcore.RemoteProtocolError(f"Illegal chunk header: {line[:80]!r}")
-        size = int(found[1], 16)
-        if size == 0:
-            break
-        parts.append(await _read_exactly(read, size))
-        got += size
-        if (await read.line("chunk end")) not in (b"\r\n", b"\n"):
-            raise httpcore.RemoteProtocolError("A chunk did not end where its size said.")
-    trailers = 0
-    while (line := await read.line("trailer")) not in (b"\r\n", b"\n"):
-        trailers += len(line)
-        if not line.endswith(b"\n") or trailers > MAX_HEAD:
-            raise httpcore.RemoteProtocolError("Illegal or cut-short trailers.")
-    return b"".join(parts)
-
-
-async def _read_to_close(read: _Reader) -> bytes:
-    parts: list[bytes] = []
-    while data := await read.some(_READ_SIZE):
-        parts.append(data)
-    return b"".join(parts)

@@ -23,6 +23,7 @@ import pytest
 from tcxkit import AsyncClient
 from tcxkit._httpx import LeanAsyncClient, _send_to_pool, httpx, lower_headers
 from tcxkit._wire import MAX_HEAD, WirePool, _Conn
+from tcxkit._wire_read import read_answer
 from tcxkit.auth import MemoryTokenStore
 
 from .conftest import PBX
@@ -56,6 +57,23 @@ ANSWERS: dict[str, bytes | None] = {
     + b"".join(b"X-Filler-%d: %s\r\n" % (i, b"x" * 1000) for i in range(3 * MAX_HEAD // 1000))
     + b"Content-Length: 0\r\n\r\n",
     "/gzip-coding": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx",
+    # hostile or odd heads and framings, each read as h11 reads it (issue #20 fuzzing)
+    "/folded-empty": b"HTTP/1.1 200 OK\r\nX-Folded:\r\n  next line\r\nContent-Length: 0\r\n\r\n",
+    "/length-twice": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2, 2\r\n\r\nok",
+    "/nul-in-value": b"HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 0\r\n\r\n",
+    "/cr-in-value": b"HTTP/1.1 200 OK\r\nX-Bad: a\rb\r\nContent-Length: 0\r\n\r\n",
+    "/spaced-coding": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chun ked\r\n\r\n0\r\n\r\n",
+    "/lf-chunks": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\n0\r\n\r\n",
+    "/bad-trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    b"2\r\nok\r\n0\r\nnot a header\r\n\r\n",
+    "/no-content-bad-length": b"HTTP/1.1 204 No Content\r\nContent-Length: x\r\n\r\n",
+    "/status-42": b"HTTP/1.1 042 Odd\r\nContent-Length: 0\r\n\r\n",
+    "/cut-head": b"HTTP/1.1 200 OK\r\nContent-Le",
+    # more than the answer: the rest must not become the next request's answer
+    "/extra": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale",
+    "/both": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 99\r\n\r\n"
+    b"2\r\nok\r\n0\r\n\r\n",
 }
 HANG = b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfive!"
 
@@ -99,7 +117,7 @@ class Scripted:
                 if answer is not None:
                     writer.write(answer)
                     await writer.drain()
-                if answer is None or path in ("/to-close", "/short", "/gzip-coding"):
+                if answer is None or path in ("/to-close", "/short", "/gzip-coding", "/cut-head"):
                     return
         finally:
             writer.close()
@@ -188,6 +206,85 @@ async def test_broken_answers_fail_the_same_three_ways(
         assert outcomes[0][1]
 
 
+@pytest.mark.parametrize(
+    ("path", "outcome"),
+    [
+        ("/folded-empty", (200, "x-folded", "next line")),
+        ("/length-twice", (200, "content-length", "2")),  # one header, as h11 keeps it
+        ("/both", (200, "content-length", "99")),  # chunked wins, the length is kept
+        ("/nul-in-value", "RemoteProtocolError"),
+        ("/cr-in-value", "RemoteProtocolError"),
+        ("/spaced-coding", "RemoteProtocolError"),
+        ("/lf-chunks", "RemoteProtocolError"),
+        ("/bad-trailer", "RemoteProtocolError"),
+        ("/no-content-bad-length", "RemoteProtocolError"),
+        ("/status-42", "RemoteProtocolError"),
+        ("/cut-head", "Server disconnected without sending a response."),
+    ],
+)
+async def test_odd_answers_are_read_as_httpcore_reads_them(
+    scripted: Scripted, path: str, outcome: Any
+) -> None:
+    """Cases the fuzzer (tests/client/test_wire_fuzz.py) found read otherwise before."""
+    wire, pool, through_httpx = await _three_ways(scripted.url + path)
+    if isinstance(outcome, tuple):
+        assert wire == pool == through_httpx
+        status, name, value = outcome
+        assert wire[1] == status and wire[2][name] == value
+    elif outcome == "RemoteProtocolError":
+        assert [o[0] for o in (wire, pool, through_httpx)] == [outcome] * 3
+    else:
+        assert wire == pool == through_httpx == ("RemoteProtocolError", outcome)
+
+
+@pytest.mark.parametrize("path", ["/extra", "/both"])
+async def test_an_answer_with_bytes_past_it_or_two_framings_ends_its_connection(
+    scripted: Scripted, path: str
+) -> None:
+    """Bytes past the answer would be read as the next request's answer (a desync), and
+    both framings at once is a smuggling sign (RFC 9112 6.3): a new connection follows."""
+    async with LeanAsyncClient() as http:
+        first = await http.send_whole(http.build_request("GET", scripted.url + path))
+        second = await http.send_whole(http.build_request("GET", scripted.url + "/keep"))
+    assert first is not None and first.content == b"ok"
+    assert second is not None and second.content == b"kept"
+    assert scripted.connections == 2
+
+
+async def test_an_idle_connection_holding_unasked_bytes_is_not_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Bytes a server sent while the connection sat idle are already in the stream's
+    buffer, where polling the socket no longer sees them."""
+    monkeypatch.setattr("tcxkit._wire._readable", lambda sock: False)  # the socket is quiet
+    reader = asyncio.StreamReader()
+    conn = _Conn((b"http", "pbx.invalid", 80), reader, _ResetWriter())
+    assert conn.usable(0.0, None)
+    reader.feed_data(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstale")
+    assert not conn.usable(0.0, None)
+
+
+@pytest.mark.parametrize("value", ["t0ken ", " t0ken", "t0\x0bken", "t0\x0cken"])
+async def test_a_header_value_httpcore_would_refuse_is_refused_unsent(
+    scripted: Scripted, value: str
+) -> None:
+    """A blank at either end, or a VT or FF inside: h11 refuses to send it, and so does the
+    wire, in the same httpx error (the value itself is not repeated)."""
+    outcomes = []
+    async with LeanAsyncClient() as http:
+        for way in ("wire", "pool"):
+            request = http.build_request("GET", scripted.url + "/keep", headers={"X-Key": value})
+            with pytest.raises(httpx.LocalProtocolError) as caught:
+                if way == "wire":
+                    await http.send_whole(request)
+                else:
+                    await _send_to_pool(http._transport._pool, request)
+            outcomes.append(type(caught.value))
+            if way == "wire":  # refused before connecting (httpcore connects, then refuses)
+                assert "t0" not in str(caught.value) and scripted.connections == 0
+    assert outcomes == [httpx.LocalProtocolError] * 2
+
+
 async def test_an_answer_that_stops_coming_is_a_read_timeout(scripted: Scripted) -> None:
     outcomes = await _three_ways(scripted.url + "/hang", timeout=0.2)
     assert [o[0] for o in outcomes] == ["ReadTimeout"] * 3
@@ -230,24 +327,79 @@ async def test_closing_the_client_closes_its_idle_connections(scripted: Scripted
         await http.get(scripted.url + "/keep")
 
 
-async def test_the_connection_limit_holds_and_its_wait_times_out(scripted: Scripted) -> None:
+def _one_connection_pool(scripted: Scripted) -> tuple[WirePool, Any]:
+    """A wire pool of one connection (pool timeout 50 ms), and a GET through it by path."""
     pool = WirePool(ssl_context=None, max_connections=1, max_keepalive=1, keepalive_expiry=5)
     port = int(scripted.url.rsplit(":", 1)[1])
     origin = (b"http", "127.0.0.1", port)
     headers = [(b"Host", f"127.0.0.1:{port}".encode())]
     times: dict[str, float | None] = {"connect": 5, "read": 5, "write": 5, "pool": 0.05}
-    first = asyncio.ensure_future(pool.request(b"GET", origin, b"/hang", headers, b"", times))
+
+    def send(path: str) -> Any:
+        return pool.request(b"GET", origin, path.encode(), headers, b"", times)
+
+    return pool, send
+
+
+async def test_the_connection_limit_holds_and_its_wait_times_out(scripted: Scripted) -> None:
+    pool, send = _one_connection_pool(scripted)
+    first = asyncio.ensure_future(send("/hang"))
     while not scripted.requests:  # the first request holds the only connection
         await asyncio.sleep(0)
     with pytest.raises(httpcore.PoolTimeout):
-        await pool.request(b"GET", origin, b"/keep", headers, b"", times)
+        await send("/keep")
     assert scripted.connections == 1  # the second never got a connection
     scripted.release.set()
     with pytest.raises(httpcore.RemoteProtocolError):  # "five!" of ten bytes, then closed
         await first
-    answer = await pool.request(b"GET", origin, b"/keep", headers, b"", times)
+    answer = await send("/keep")
     assert answer.body == b"kept" and scripted.connections == 2
     await pool.aclose()
+
+
+async def test_a_cancelled_request_leaves_no_connection_and_no_slot(scripted: Scripted) -> None:
+    pool, send = _one_connection_pool(scripted)
+    hung = asyncio.ensure_future(send("/hang"))
+    while not scripted.requests:  # the request is out, its answer half read
+        await asyncio.sleep(0)
+    hung.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await hung
+    assert not any(pool._idle.values()) and pool._active == 0
+    answer = await send("/keep")  # the only slot is free again
+    assert answer.body == b"kept" and scripted.connections == 2
+    await pool.aclose()
+
+
+@pytest.mark.parametrize(
+    ("drip", "ends_as"),
+    [
+        (b"HTTP/1.1 100 Continue\r\n\r\n", httpcore.ReadTimeout),
+        (b"a", (httpcore.ReadTimeout, httpcore.RemoteProtocolError)),  # or the head's bound
+    ],
+)
+async def test_an_answer_whose_head_never_ends_ends_at_the_read_timeout(
+    drip: bytes, ends_as: Any
+) -> None:
+    """Endless interim answers, or a header dripping in byte by byte: httpcore restarts its
+    clock on every byte and would wait for ever on the first; the wire gives the head one
+    read timeout (module doc of tcxkit._wire_read), and bounds its size."""
+    reader = asyncio.StreamReader(limit=MAX_HEAD)
+    fed = 0
+
+    async def server() -> None:
+        nonlocal fed
+        reader.feed_data(b"HTTP/1.1 200 OK\r\nX-Slow: " if drip == b"a" else b"")
+        while True:
+            reader.feed_data(drip)
+            fed += 1
+            await asyncio.sleep(0)  # one more piece each turn of the loop, for ever
+
+    dripping = asyncio.ensure_future(server())
+    with pytest.raises(ends_as):
+        await asyncio.wait_for(read_answer(reader, b"GET", 0.2), 10)  # a guard
+    dripping.cancel()
+    assert fed > 10
 
 
 async def test_a_header_that_would_split_the_request_is_refused_unsent(
