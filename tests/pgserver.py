@@ -25,10 +25,18 @@ from urllib.parse import quote
 
 from tests.airflow.airflow_cluster import free_port, port_open, postgres_bin, wait_for
 
-__all__ = ["PgServer", "running_postgres"]
+__all__ = ["PgServer", "pg_url", "running_postgres"]
 
 AS_PG: dict[str, Any] = {"user": "postgres", "group": "postgres", "extra_groups": []}
 FAST = {"fsync": "off"}  # a test server: nothing it holds outlives the run
+
+
+def pg_url(
+    user: str, port: int, database: str, password: str = "", scheme: str = "postgresql"
+) -> str:
+    """A URL of a server of this module; with ``password`` only for a driver, never a message."""
+    secret = f":{quote(password, safe='')}" if password else ""
+    return f"{scheme}://{user}{secret}@127.0.0.1:{port}/{database}"
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,7 @@ class PgServer:
 
     @property
     def url(self) -> str:
-        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
-
-    def dsn(self, scheme: str = "postgresql") -> str:
-        """The URL with the password, for SQLAlchemy or libpq; ``scheme``: the driver's."""
-        secret = quote(self.password, safe="")
-        return f"{scheme}://{self.user}:{secret}@127.0.0.1:{self.port}/{self.database}"
+        return pg_url(self.user, self.port, self.database)
 
 
 def _initdb(data: Path, user: str, password: str) -> None:

@@ -102,9 +102,11 @@ class Cluster:
         return f"Cluster(root={str(self.root)!r})"
 
     def dsn(self, scheme: str = "postgresql") -> str:
-        """The metadata database's URL, with its password: for a driver, never a message."""
-        user = "airflow"
-        return f"{scheme}://{user}:{self.pg_password}@127.0.0.1:{self.pg_port}/airflow"
+        """The metadata database's URL, with its password: for a driver, never a message
+        (known before the server starts: the processes' environment is made first)."""
+        from tests.pgserver import pg_url
+
+        return pg_url("airflow", self.pg_port, "airflow", self.pg_password, scheme)
 
     # -- configuration -------------------------------------------------------
     def _env(self) -> dict[str, str]:

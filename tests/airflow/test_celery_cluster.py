@@ -135,17 +135,19 @@ def test_the_metadata_database_refuses_a_wrong_password_and_no_log_shows_the_rig
 
     # The scheduler, workers and API server got in with the generated password (the run
     # above succeeded); the server refuses any other, as a deployed one does.
-    for wrong in ("not-the-password", ""):
-        with pytest.raises(psycopg2.OperationalError) as exc:
+    refusals = {
+        "not-the-password": 'FATAL:  password authentication failed for user "airflow"',
+        "": "fe_sendauth: no password supplied",
+    }
+    for wrong, message in refusals.items():
+        with pytest.raises(psycopg2.OperationalError, match=message):
             psycopg2.connect(cluster.pg.url, password=wrong, connect_timeout=10).close()
-        refused = 'password authentication failed for user "airflow"'
-        assert refused in str(exc.value) or "no password supplied" in str(exc.value)
-    assert cluster.query("select auth_method from pg_hba_file_rules") == [("scram-sha-256",)] * 6
+    rules = cluster.query("select auth_method from pg_hba_file_rules")
+    assert rules and set(rules) == {("scram-sha-256",)}  # no line trusts anyone
 
     secret = cluster.pg_password
     assert secret in cluster.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]  # configured...
     assert secret not in repr(cluster) and secret not in repr(cluster.pg)  # ...never shown
-    assert secret not in cluster.logs()
     for path in [*cluster.root.glob("*.log"), *(cluster.root / "airflow" / "logs").rglob("*")]:
         if path.is_file():
             assert secret not in path.read_text(errors="replace"), path

@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,24 +51,29 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield emulated
 
 
-@pytest.fixture(scope="module")
-def backup_store() -> Iterator[dict[str, Any]]:
-    """An S3 bucket on moto's server (tests/stores.py), and the Airflow connection
-    ``backup_store`` a user would configure for it: the endpoint and keys in its extra (the
-    store's variables), the target ``s3://bucket/prefix`` free of any credential."""
-    from tests.stores import make_bucket, running_s3
+@contextmanager
+def storage_connection(conn_id: str, extra: dict[str, str]) -> Iterator[None]:
+    """The Airflow connection a user would configure for a store: its credentials (the
+    store's variables, tcxkit.storage.VARIABLES) in the extra, none in the target."""
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+        {"conn_type": "generic", "extra": extra}
+    )
+    try:
+        yield
+    finally:
+        os.environ.pop(f"AIRFLOW_CONN_{conn_id.upper()}", None)
 
-    with running_s3() as server:
-        make_bucket(server, "tcx-backups")
-        # moto takes any key: a generated secret, so the logs can be searched for it
-        extra = {**server.env, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
-        os.environ["AIRFLOW_CONN_BACKUP_STORE"] = json.dumps(
-            {"conn_type": "generic", "extra": extra}
-        )
-        try:
-            yield {"target": "s3://tcx-backups/nightly", "env": extra}
-        finally:
-            os.environ.pop("AIRFLOW_CONN_BACKUP_STORE", None)
+
+@pytest.fixture(scope="module")
+def backup_store(s3: Any) -> Iterator[dict[str, Any]]:
+    """An S3 bucket on moto's server (tests/stores.py) behind the connection ``backup_store``."""
+    from tests.stores import make_bucket
+
+    make_bucket(s3, "tcx-backups")
+    # moto takes any key: a generated secret, so the logs can be searched for it
+    extra = {**s3.env, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
+    with storage_connection("backup_store", extra):
+        yield {"target": "s3://tcx-backups/nightly", "env": extra}
 
 
 def _bucket(env: dict[str, str]) -> dict[str, bytes]:
@@ -238,21 +244,31 @@ def recorded_day(emulator: Any) -> tuple[pendulum.DateTime, int]:
     return pendulum.parse(first["StartTime"]).start_of("day").add(days=1), first["Id"]
 
 
+@pytest.fixture
+def recordings_store(sshd: Any, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A folder of a real OpenSSH server (tests/stores.py), reached over SFTP with the key and
+    known hosts of the storage connection ``recordings_store``; the folder is local, so the
+    test reads what landed on disk. Yields it and the DAG's run conf."""
+    store = tmp_path / "recordings"
+    with storage_connection("recordings_store", sshd.env):
+        yield store, {"target": sshd.url(store), "storage_conn_id": "recordings_store"}
+
+
 def test_recordings_archive_stores_the_days_recordings_once(
     airflow_db: None,
     emulator: Any,
     load_dag: Any,
     recorded_day: Any,
-    tmp_path: Path,
+    recordings_store: tuple[Path, dict[str, str]],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     dag = load_dag(EXAMPLES / "threecx_recordings_archive.py", "threecx_recordings_archive")
     end, broken = recorded_day
-    store = tmp_path / "recordings"
+    store, conf = recordings_store
     path = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={broken})"
     rule = {"path": path, "status": 404, "times": 1}
     assert httpx.post(emulator.url + "/emulator/faults", json=rule, auth=emulator.control_auth)
-    failed = dag.test(logical_date=end, run_conf={"target": str(store)})
+    failed = dag.test(logical_date=end, run_conf=conf)
     assert task_states(failed) == {"archive_recordings[-1]": "failed"}
     assert not list(store.rglob(f"*_rec{broken}_*"))  # the others are in, this one is not
     held = len(list(store.rglob("*.wav")))
@@ -260,7 +276,7 @@ def test_recordings_archive_stores_the_days_recordings_once(
     assert f"threecx_default: recording {broken}: " in log
     assert f"1 of {held + 1} recordings of threecx_default were not archived" in log
 
-    run = dag.test(logical_date=end, run_conf={"target": str(store)})
+    run = dag.test(logical_date=end, run_conf=conf)
     assert str(run.state) == "success", task_states(run)
     row = xcom(run, "archive_recordings")
     assert row["status"] == "complete" and (row["archived"], row["present"]) == (1, held)
@@ -276,7 +292,7 @@ def test_recordings_archive_stores_the_days_recordings_once(
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["call"]["StartTime"].startswith(f"{day:%Y-%m-%d}")
 
-    again = dag.test(logical_date=end, run_conf={"target": str(store)})
+    again = dag.test(logical_date=end, run_conf=conf)
     assert str(again.state) == "success", task_states(again)
     row2 = xcom(again, "archive_recordings")
     assert (row2["archived"], row2["present"]) == (0, held + 1)
