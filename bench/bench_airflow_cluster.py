@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.pgserver
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "airflow"))
 
 from airflow_cluster import Cluster

@@ -40,11 +40,14 @@ fi
 # The Celery provider, redis client and PostgreSQL drivers are for the CeleryExecutor
 # deployment of tests/airflow/test_celery_cluster.py (Airflow does not run Celery on SQLite).
 # celery 5.7 dropped celery.backends.database.retry, which the Celery provider (3.26) imports.
+# The s3 and sftp extras (boto3, paramiko) and moto's S3 server are for the backup and
+# recordings DAG tests, which store to a real S3 endpoint and a real OpenSSH server on
+# 127.0.0.1 (tests/stores.py), as a user's nightly jobs would.
 "$uv" pip install --quiet --python "$venv/bin/python" \
     "$spec" \
-    -e "$root[emulator,state,postgres]" \
+    -e "$root[emulator,state,postgres,s3,sftp]" \
     "apache-airflow-providers-celery" "celery<5.7" "psycopg2-binary" "asyncpg" \
-    "pytest>=8" "pytest-asyncio>=0.23"
+    "moto[server]>=5" "pytest>=8" "pytest-asyncio>=0.23"
 
 # Redis (Celery's broker) and a PostgreSQL server for the CeleryExecutor test, from Debian
 # (scripts/system-packages.sh; quick when present). The test starts them itself, on free

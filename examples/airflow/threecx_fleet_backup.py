@@ -4,7 +4,7 @@ The fleet is a list of ``threecx`` connection ids (the ``connections`` param); e
 mapped ``ThreeCXBackupOperator`` task, which takes the PBX's backup, waits for it, streams
 it, **verifies** it and stores it with its manifest entry under ``<connection id>/`` of the
 ``target`` (a folder, ``sftp://...`` or ``s3://...``; credentials from the worker's
-environment or ``storage_conn_id``, never the target). A PBX whose backup fails or does not
+environment or the connection named by the ``storage_conn_id`` param, never the target). A PBX whose backup fails or does not
 verify fails its own task, stores nothing, and never stops the others; each task's XCom
 value is its manifest entry. ``3cx backup verify|list|prune TARGET`` work on the same store.
 """
@@ -29,6 +29,9 @@ with DAG(
     params={
         "connections": Param(["threecx_default"], type="array", description="PBX connections"),
         "target": Param(TARGET, type="string", description="folder, sftp://... or s3://..."),
+        # A connection whose extra holds the store's credentials (TCX_SFTP_*, AWS_*,
+        # TCX_S3_ENDPOINT); empty: the worker's environment.
+        "storage_conn_id": Param("", type="string", description="store credentials connection"),
     },
     tags=["3cx", "example", "fleet", "backup"],
 ) as dag:
@@ -41,6 +44,7 @@ with DAG(
     ThreeCXBackupOperator.partial(
         task_id="backup",
         target="{{ params.target }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
         pool="default_pool",
         map_index_template="{{ task.threecx_conn_id }}",
         max_active_tis_per_dag=4,  # PBXs backing up at once (each streams its archive)

@@ -25,11 +25,17 @@ with DAG(
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
-    params={"target": Param(TARGET, type="string", description="folder, sftp://... or s3://...")},
+    params={
+        "target": Param(TARGET, type="string", description="folder, sftp://... or s3://..."),
+        # A connection whose extra holds the store's credentials (TCX_SFTP_*, AWS_*,
+        # TCX_S3_ENDPOINT); empty: the worker's environment.
+        "storage_conn_id": Param("", type="string", description="store credentials connection"),
+    },
     tags=["3cx", "example", "recordings"],
 ) as dag:
     ThreeCXRecordingsArchiveOperator(
         task_id="archive_recordings",
         target="{{ params.target }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
         downloads=4,
     )

@@ -1,7 +1,10 @@
 """A throw-away Airflow deployment with the CeleryExecutor, as on separate hosts.
 
-Redis (Debian's ``redis-server``) is the broker, PostgreSQL (Debian's server binaries, run as
-the ``postgres`` user) the metadata database -- Airflow does not support Celery on SQLite.
+Redis (Debian's ``redis-server``) is the broker, PostgreSQL (tests/pgserver.py: Debian's server
+binaries, password authentication) the metadata database -- Airflow does not support Celery on
+SQLite. Its password is generated per deployment and reaches Airflow only in the connection
+strings of the processes' environment, as a deployment's secret would; Airflow, Celery and
+SQLAlchemy mask it wherever they show a URL (test_celery_cluster.py checks every log).
 The scheduler, API server, DAG processor and triggerer run with one configuration; two
 ``airflow celery worker`` processes differ in HOME, ``TCX_CACHE_DIR`` and Celery hostname,
 so nothing on disk is shared between them, as between two hosts. Everything listens on
@@ -16,6 +19,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -24,6 +28,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +93,20 @@ class Cluster:
         self.connections = connections
         self.procs: list[tuple[str, subprocess.Popen[bytes], str]] = []
         self.pg_port, self.redis_port, self.api_port = free_port(), free_port(), free_port()
-        self.dsn = f"postgresql://airflow@127.0.0.1:{self.pg_port}/airflow"
+        self.pg_password = secrets.token_urlsafe(24)  # the metadata database's, never logged
+        self.pg: Any = None  # the running tests.pgserver.PgServer, once started
+        self._closing = ExitStack()
         self.env = {**self._env(), **(env or {})}
+
+    def __repr__(self) -> str:  # never the environment: it holds the database password
+        return f"Cluster(root={str(self.root)!r})"
+
+    def dsn(self, scheme: str = "postgresql") -> str:
+        """The metadata database's URL, with its password: for a driver, never a message
+        (known before the server starts: the processes' environment is made first)."""
+        from tests.pgserver import pg_url
+
+        return pg_url("airflow", self.pg_port, "airflow", self.pg_password, scheme)
 
     # -- configuration -------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -117,11 +134,9 @@ class Cluster:
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": (
                     f"http://127.0.0.1:{self.api_port}/execution/"
                 ),
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.dsn.replace(
-                    "postgresql://", "postgresql+psycopg2://"
-                ),
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.dsn("postgresql+psycopg2"),
                 "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{self.redis_port}/0",
-                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://airflow@127.0.0.1:{self.pg_port}/airflow",
+                "AIRFLOW__CELERY__RESULT_BACKEND": self.dsn("db+postgresql+psycopg2"),
                 "AIRFLOW__API__PORT": str(self.api_port),
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API_AUTH__JWT_SECRET": base64.b64encode(os.urandom(24)).decode(),
@@ -166,61 +181,18 @@ class Cluster:
         return done.stdout
 
     def _start_postgres(self) -> None:
-        pg_bin = postgres_bin()
-        data = self.root / "pg"
-        data.mkdir()
-        shutil.chown(data, "postgres", "postgres")
-        # PostgreSQL refuses to run as root: its processes run as Debian's postgres user.
-        as_pg: dict[str, Any] = {"user": "postgres", "group": "postgres", "extra_groups": []}
-        subprocess.run(
-            [
-                str(pg_bin / "initdb"),
-                "-D",
-                str(data),
-                "-U",
-                "airflow",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-            ],
-            check=True,
-            capture_output=True,
-            cwd=data,
-            **as_pg,
-        )
-        opts = {
-            "listen_addresses": "127.0.0.1",
-            "port": str(self.pg_port),
-            "unix_socket_directories": str(data),
-            "fsync": "off",
-            "synchronous_commit": "off",
-            "full_page_writes": "off",
-            "max_connections": "200",
-        }
-        argv = [str(pg_bin / "postgres"), "-D", str(data)]
-        for name, value in opts.items():
-            argv += ["-c", f"{name}={value}"]
-        self._spawn(
-            "postgres", argv, env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, cwd=data, **as_pg
-        )
-        wait_for(lambda: port_open(self.pg_port), "PostgreSQL", 30, self.procs)
-        wait_for(self._createdb, "the airflow database", 30, self.procs)
+        """The suite's PostgreSQL server (tests/pgserver.py) in this deployment's folder, on
+        the port and with the password the environment already names; stop() ends it."""
+        from tests.pgserver import running_postgres
 
-    def _createdb(self) -> bool:
-        done = subprocess.run(
-            [
-                str(postgres_bin() / "createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.pg_port),
-                "-U",
-                "airflow",
-                "airflow",
-            ],
-            capture_output=True,
-        )
-        return done.returncode == 0 or b"already exists" in done.stderr
+        opts = {"synchronous_commit": "off", "full_page_writes": "off", "max_connections": "200"}
+        self.pg = self._closing.enter_context(
+            running_postgres(
+                "airflow", "airflow", root=self.root, port=self.pg_port,
+                password=self.pg_password, options=opts,
+            )
+        )  # fmt: skip
+        self.procs.append(("postgres", self.pg.proc, str(self.pg.log)))
 
     def start(self, pool_slots: int = POOL_SLOTS, *, pools: bool = True) -> None:
         redis = need(shutil.which("redis-server"), "redis-server")
@@ -291,6 +263,7 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
+        self._closing.close()
         if not os.environ.get("TCXKIT_KEEP_CLUSTER"):
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -298,7 +271,7 @@ class Cluster:
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         import psycopg2
 
-        with psycopg2.connect(self.dsn) as conn, conn.cursor() as cur:
+        with psycopg2.connect(self.dsn()) as conn, conn.cursor() as cur:
             cur.execute(sql, params)
             return list(cur.fetchall()) if cur.description else []
 

@@ -128,6 +128,31 @@ def test_the_shared_token_is_encrypted_at_rest_and_masked_in_task_logs(
         assert token not in path.read_text(errors="replace"), path
 
 
+def test_the_metadata_database_refuses_a_wrong_password_and_no_log_shows_the_right_one(
+    cluster: Cluster, users_run: dict[str, Any]
+) -> None:
+    import psycopg2
+
+    # The scheduler, workers and API server got in with the generated password (the run
+    # above succeeded); the server refuses any other, as a deployed one does.
+    refusals = {
+        "not-the-password": 'FATAL:  password authentication failed for user "airflow"',
+        "": "fe_sendauth: no password supplied",
+    }
+    for wrong, message in refusals.items():
+        with pytest.raises(psycopg2.OperationalError, match=message):
+            psycopg2.connect(cluster.pg.url, password=wrong, connect_timeout=10).close()
+    rules = cluster.query("select auth_method from pg_hba_file_rules")
+    assert rules and set(rules) == {("scram-sha-256",)}  # no line trusts anyone
+
+    secret = cluster.pg_password
+    assert secret in cluster.env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]  # configured...
+    assert secret not in repr(cluster) and secret not in repr(cluster.pg)  # ...never shown
+    for path in [*cluster.root.glob("*.log"), *(cluster.root / "airflow" / "logs").rglob("*")]:
+        if path.is_file():
+            assert secret not in path.read_text(errors="replace"), path
+
+
 def test_a_deferrable_sensor_waits_in_the_triggerer(
     cluster: Cluster, users_run: dict[str, Any], emulator: Any
 ) -> None:

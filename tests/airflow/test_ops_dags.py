@@ -6,7 +6,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +51,47 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield emulated
 
 
+@contextmanager
+def storage_connection(conn_id: str, extra: dict[str, str]) -> Iterator[None]:
+    """The Airflow connection a user would configure for a store: its credentials (the
+    store's variables, tcxkit.storage.VARIABLES) in the extra, none in the target."""
+    os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+        {"conn_type": "generic", "extra": extra}
+    )
+    try:
+        yield
+    finally:
+        os.environ.pop(f"AIRFLOW_CONN_{conn_id.upper()}", None)
+
+
+@pytest.fixture(scope="module")
+def backup_store(s3: Any) -> Iterator[dict[str, Any]]:
+    """An S3 bucket on moto's server (tests/stores.py) behind the connection ``backup_store``."""
+    from tests.stores import make_bucket
+
+    make_bucket(s3, "tcx-backups")
+    # moto takes any key: a generated secret, so the logs can be searched for it
+    extra = {**s3.env, "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(30)}
+    with storage_connection("backup_store", extra):
+        yield {"target": "s3://tcx-backups/nightly", "env": extra}
+
+
+def _bucket(env: dict[str, str]) -> dict[str, bytes]:
+    """Every object of the bucket, read straight from the S3 server (not through tcxkit)."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3", endpoint_url=env["TCX_S3_ENDPOINT"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name="us-east-1",
+    )  # fmt: skip
+    listed = s3.list_objects_v2(Bucket="tcx-backups").get("Contents", [])
+    return {
+        o["Key"]: s3.get_object(Bucket="tcx-backups", Key=o["Key"])["Body"].read() for o in listed
+    }
+
+
 def test_fleet_backup_verifies_each_pbx_and_fails_only_the_bad_one(
-    airflow_db: None, fleet: Any, load_dag: Any, tmp_path: Path
+    airflow_db: None, fleet: Any, load_dag: Any, backup_store: dict[str, Any], capfd: Any
 ) -> None:
     from tcxkit.backups import read_entries, verify_store
     from tcxkit.storage import open_storage
@@ -61,53 +102,63 @@ def test_fleet_backup_verifies_each_pbx_and_fails_only_the_bad_one(
     )
     assert r.status_code == 200, r.text
     dag = load_dag(EXAMPLES / "threecx_fleet_backup.py", "threecx_fleet_backup")
-    store = tmp_path / "store"
-    run = dag.test(run_conf={"connections": CONNS, "target": str(store)})
+    target = backup_store["target"]
+    conf = {"connections": CONNS, "target": target, "storage_conn_id": "backup_store"}
+    run = dag.test(run_conf=conf)
     states = task_states(run)
     assert {k: v for k, v in states.items() if k.startswith("backup")} == {
         "backup[0]": "success", "backup[1]": "failed", "backup[2]": "success"
     }  # fmt: skip
     assert str(run.state) == "failed"
 
-    entries = sorted(read_entries(open_storage(str(store))), key=lambda e: e.pbx)
+    # In the bucket: an archive and its manifest entry for each good PBX, nothing else
+    # (nothing unverified is stored).
+    objects = _bucket(backup_store["env"])
+    store = open_storage(target, backup_store["env"])
+    entries = sorted(read_entries(store), key=lambda e: e.pbx)
     assert [e.pbx for e in entries] == ["threecx_pbx01", "threecx_pbx03"]
-    assert not (store / "threecx_pbx02").exists()  # nothing unverified is stored
-    assert [c.error for c in verify_store(open_storage(str(store)))] == [None, None]
+    assert sorted(objects) == sorted(
+        f"nightly/{e.key}{suffix}" for e in entries for suffix in ("", ".manifest.json")
+    )
+    assert [c.error for c in verify_store(store)] == [None, None]
     for index, entry in ((0, entries[0]), (2, entries[1])):
         value = mapped_xcom(run, "backup", index)
-        assert value["status"] == "verified" and value["target"] == str(store)
+        assert value["status"] == "verified" and value["target"] == target
         assert {k: value[k] for k in ("pbx", "key", "size", "sha256")} == {
             "pbx": entry.pbx, "key": entry.key, "size": entry.size, "sha256": entry.sha256
         }  # fmt: skip
-        data = (store / entry.key).read_bytes()
+        data = objects[f"nightly/{entry.key}"]
         assert hashlib.sha256(data).hexdigest() == entry.sha256 and len(data) == entry.size
+        assert json.loads(objects[f"nightly/{entry.key}.manifest.json"])["sha256"] == entry.sha256
         assert entry.release and entry.members > 0
     assert mapped_xcom(run, "backup", 1) is None
+    secret = backup_store["env"]["AWS_SECRET_ACCESS_KEY"]
+    assert secret not in "".join(capfd.readouterr())
+    assert secret not in json.dumps([mapped_xcom(run, "backup", i) for i in (0, 2)])
 
 
 @pytest.fixture(scope="module")
-def warehouse() -> Iterator[str]:
-    """The suite's PostgreSQL server, as the Airflow Postgres connection ``cdr_warehouse``
-    (with a password: trust authentication ignores it, the driver receives it)."""
+def warehouse() -> Iterator[Any]:
+    """The suite's PostgreSQL server (password authentication), as the Airflow Postgres
+    connection ``cdr_warehouse`` holding its generated password."""
     from tests.pgserver import running_postgres
 
-    with running_postgres() as url:
-        parts = httpx.URL(url)
+    with running_postgres() as server:
         os.environ["AIRFLOW_CONN_CDR_WAREHOUSE"] = json.dumps(
-            {"conn_type": "postgres", "host": parts.host, "port": parts.port,
-             "login": "cdr", "password": "warehouse-secret", "schema": "cdr"}
+            {"conn_type": "postgres", "host": "127.0.0.1", "port": server.port,
+             "login": server.user, "password": server.password, "schema": server.database}
         )  # fmt: skip
         try:
-            yield url
+            yield server
         finally:
             os.environ.pop("AIRFLOW_CONN_CDR_WAREHOUSE", None)
 
 
-def _tables(url: str) -> tuple[dict[int, list[int]], list[tuple[Any, ...]]]:
+def _tables(server: Any) -> tuple[dict[int, list[int]], list[tuple[Any, ...]]]:
     """The calls (id -> its legs' segment ids) and every row of both tables, as stored."""
     import psycopg
 
-    with psycopg.connect(url) as db:
+    with psycopg.connect(server.url, password=server.password) as db:
         legs = db.execute(
             "SELECT call_id, segment_id FROM call_legs WHERE pbx = 'threecx_default'"
         ).fetchall()
@@ -123,7 +174,7 @@ def _tables(url: str) -> tuple[dict[int, list[int]], list[tuple[Any, ...]]]:
 
 
 def test_cdr_export_two_days_equal_the_truth_and_a_rerun_changes_nothing(
-    airflow_db: None, emulator: Any, warehouse: str, load_dag: Any
+    airflow_db: None, emulator: Any, warehouse: Any, load_dag: Any
 ) -> None:
     dag = load_dag(EXAMPLES / "threecx_cdr_export.py", "threecx_cdr_export")
     today = pendulum.today("UTC")  # the demo PBX has calls on each of the last 28 days
@@ -150,8 +201,38 @@ def test_cdr_export_two_days_equal_the_truth_and_a_rerun_changes_nothing(
     from tcxkit.airflow.exports import postgres_target
 
     # The connection's password goes to the driver only: never in the URL or the XCom value.
-    assert postgres_target("cdr_warehouse") == (warehouse, "warehouse-secret")
-    assert "warehouse-secret" not in json.dumps([one, two, value])
+    assert postgres_target("cdr_warehouse") == (warehouse.url, warehouse.password)
+    assert warehouse.password not in json.dumps([one, two, value])
+
+
+def test_the_warehouse_refuses_a_wrong_password_and_the_dag_fails_naming_the_fix(
+    airflow_db: None, emulator: Any, warehouse: Any, load_dag: Any, capfd: Any
+) -> None:
+    """The server checks passwords (scram-sha-256), so the export's connection is tested for
+    real: a connection holding a wrong password fails its task, and no log shows either."""
+    import psycopg
+
+    with pytest.raises(
+        psycopg.OperationalError, match='password authentication failed for user "cdr"'
+    ):
+        psycopg.connect(warehouse.url, password="not-the-password").close()
+    good = os.environ["AIRFLOW_CONN_CDR_WAREHOUSE"]
+    os.environ["AIRFLOW_CONN_CDR_WAREHOUSE"] = json.dumps(
+        {**json.loads(good), "password": "wr0ng-pw"}
+    )
+    try:
+        dag = load_dag(EXAMPLES / "threecx_cdr_export.py", "threecx_cdr_export")
+        run = dag.test(logical_date=pendulum.today("UTC"))
+    finally:
+        os.environ["AIRFLOW_CONN_CDR_WAREHOUSE"] = good
+    assert task_states(run) == {"fleet[-1]": "success", "export_calls[0]": "failed"}
+    log = "".join(capfd.readouterr())
+    assert (
+        "ThreeCXPermanentError: Cannot open the PostgreSQL database: connection failed: connection"
+        f' to server at "127.0.0.1", port {warehouse.port} failed: FATAL:  password'
+        ' authentication failed for user "cdr".\nCheck the URL\'s host, user and database'
+    ) in log
+    assert "wr0ng-pw" not in log and warehouse.password not in log
 
 
 @pytest.fixture
@@ -163,21 +244,31 @@ def recorded_day(emulator: Any) -> tuple[pendulum.DateTime, int]:
     return pendulum.parse(first["StartTime"]).start_of("day").add(days=1), first["Id"]
 
 
+@pytest.fixture
+def recordings_store(sshd: Any, tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A folder of a real OpenSSH server (tests/stores.py), reached over SFTP with the key and
+    known hosts of the storage connection ``recordings_store``; the folder is local, so the
+    test reads what landed on disk. Yields it and the DAG's run conf."""
+    store = tmp_path / "recordings"
+    with storage_connection("recordings_store", sshd.env):
+        yield store, {"target": sshd.url(store), "storage_conn_id": "recordings_store"}
+
+
 def test_recordings_archive_stores_the_days_recordings_once(
     airflow_db: None,
     emulator: Any,
     load_dag: Any,
     recorded_day: Any,
-    tmp_path: Path,
+    recordings_store: tuple[Path, dict[str, str]],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     dag = load_dag(EXAMPLES / "threecx_recordings_archive.py", "threecx_recordings_archive")
     end, broken = recorded_day
-    store = tmp_path / "recordings"
+    store, conf = recordings_store
     path = f"/xapi/v1/Recordings/Pbx.DownloadRecording(recId={broken})"
     rule = {"path": path, "status": 404, "times": 1}
     assert httpx.post(emulator.url + "/emulator/faults", json=rule, auth=emulator.control_auth)
-    failed = dag.test(logical_date=end, run_conf={"target": str(store)})
+    failed = dag.test(logical_date=end, run_conf=conf)
     assert task_states(failed) == {"archive_recordings[-1]": "failed"}
     assert not list(store.rglob(f"*_rec{broken}_*"))  # the others are in, this one is not
     held = len(list(store.rglob("*.wav")))
@@ -185,7 +276,7 @@ def test_recordings_archive_stores_the_days_recordings_once(
     assert f"threecx_default: recording {broken}: " in log
     assert f"1 of {held + 1} recordings of threecx_default were not archived" in log
 
-    run = dag.test(logical_date=end, run_conf={"target": str(store)})
+    run = dag.test(logical_date=end, run_conf=conf)
     assert str(run.state) == "success", task_states(run)
     row = xcom(run, "archive_recordings")
     assert row["status"] == "complete" and (row["archived"], row["present"]) == (1, held)
@@ -201,7 +292,7 @@ def test_recordings_archive_stores_the_days_recordings_once(
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
         assert entry["call"]["StartTime"].startswith(f"{day:%Y-%m-%d}")
 
-    again = dag.test(logical_date=end, run_conf={"target": str(store)})
+    again = dag.test(logical_date=end, run_conf=conf)
     assert str(again.state) == "success", task_states(again)
     row2 = xcom(again, "archive_recordings")
     assert (row2["archived"], row2["present"]) == (0, held + 1)

@@ -94,8 +94,13 @@ def fault(emu: Any, **rule: Any) -> None:
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[str]:
-    """A private PostgreSQL server (tests/pgserver.py); yields its URL."""
+    """A private PostgreSQL server (tests/pgserver.py, password authentication); yields its
+    URL, the password in ``PGPASSWORD`` as a user of ``--into postgresql://`` gives it."""
     from tests.pgserver import running_postgres
 
-    with running_postgres() as url:
-        yield url
+    with running_postgres() as server:
+        os.environ["PGPASSWORD"] = server.password
+        try:
+            yield server.url
+        finally:
+            os.environ.pop("PGPASSWORD", None)

@@ -85,11 +85,12 @@ class StoreOperator(ConnectionPool, BaseOperator):
     :param target: a folder, ``sftp://user@host[:port]/folder`` or ``s3://bucket[/prefix]``
         (a credential in it is refused); the PBX's objects go under ``<connection id>/``.
     :param storage_conn_id: a connection whose extra holds the store's variables
-        (``TCX_SFTP_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``...); default: the environment.
+        (``TCX_SFTP_PASSWORD``, ``AWS_SECRET_ACCESS_KEY``...); default (or empty): the
+        environment. Templated, like the PBX's connection id: a DAG param can name it.
     :param threecx_conn_id: the ``threecx`` connection of the PBX (also its name in the store).
     """
 
-    template_fields: Sequence[str] = ("threecx_conn_id", "target")
+    template_fields: Sequence[str] = ("threecx_conn_id", "target", "storage_conn_id")
     ui_color = "#e6f2ff"
 
     def __init__(
