@@ -16,7 +16,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -472,13 +472,8 @@ class Client(_Base):
         made safe); an existing file is replaced only with ``overwrite=True``.  A body
         past ``max_bytes`` is stopped there (:class:`~tcxkit.errors.DownloadTooLarge`,
         as :meth:`download_url`'s); nothing is kept."""
-        part, directory = download_target(path, overwrite)
-        try:
-            result = self._run(self._core.call_flow(action, params, str(part), max_bytes))
-        except BaseException:
-            part.unlink(missing_ok=True)
-            raise
-        return finish_download(result, path, part, directory, label=action, overwrite=overwrite)
+        flow = lambda part: self._core.call_flow(action, params, part, max_bytes)  # noqa: E731
+        return self._save(path, overwrite, action, flow)
 
     def download_url(
         self,
@@ -495,15 +490,25 @@ class Client(_Base):
         to another host.  ``max_bytes`` (the size the PBX listed) stops a body that runs
         past it with :class:`~tcxkit.errors.DownloadTooLarge`; nothing is kept.
         """
+        flow = lambda part: self._core.link_flow(link, part, max_bytes)  # noqa: E731
+        return self._save(path, overwrite, "DownloadLink", flow)
+
+    def _save(
+        self,
+        path: str | os.PathLike[str],
+        overwrite: bool,
+        label: str,
+        flow_of: Callable[[str], Flow],
+    ) -> FileResult:
+        """Run ``flow_of(part)``, which streams into a ``.part`` file beside ``path``,
+        then put the file in place; the part is removed whatever stops the run."""
         part, directory = download_target(path, overwrite)
         try:
-            result = self._run(self._core.link_flow(link, str(part), max_bytes))
+            result = self._run(flow_of(str(part)))
         except BaseException:
             part.unlink(missing_ok=True)
             raise
-        return finish_download(
-            result, path, part, directory, label="DownloadLink", overwrite=overwrite
-        )
+        return finish_download(result, path, part, directory, label=label, overwrite=overwrite)
 
     def close(self) -> None:
         if self._owns_http:
@@ -742,18 +747,8 @@ class AsyncClient(_Base):
         max_bytes: int | None = None,
         **params: Any,
     ) -> FileResult:
-        import asyncio
-
-        part, directory = await asyncio.to_thread(download_target, path, overwrite)
-        try:
-            flow = self._core.call_flow(action, params, str(part), max_bytes)
-            result = await self._run(flow)
-        except BaseException:
-            await _unlink(part)
-            raise
-        return await asyncio.to_thread(
-            finish_download, result, path, part, directory, label=action, overwrite=overwrite
-        )
+        flow = lambda part: self._core.call_flow(action, params, part, max_bytes)  # noqa: E731
+        return await self._save(path, overwrite, action, flow)
 
     async def download_url(
         self,
@@ -764,22 +759,27 @@ class AsyncClient(_Base):
         overwrite: bool = False,
         max_bytes: int | None = None,
     ) -> FileResult:
+        flow = lambda part: self._core.link_flow(link, part, max_bytes)  # noqa: E731
+        return await self._save(path, overwrite, "DownloadLink", flow)
+
+    async def _save(
+        self,
+        path: str | os.PathLike[str],
+        overwrite: bool,
+        label: str,
+        flow_of: Callable[[str], Flow],
+    ) -> FileResult:
+        """:meth:`Client._save` with the file work in threads, off the event loop."""
         import asyncio
 
         part, directory = await asyncio.to_thread(download_target, path, overwrite)
         try:
-            result = await self._run(self._core.link_flow(link, str(part), max_bytes))
+            result = await self._run(flow_of(str(part)))
         except BaseException:
             await _unlink(part)
             raise
         return await asyncio.to_thread(
-            finish_download,
-            result,
-            path,
-            part,
-            directory,
-            label="DownloadLink",
-            overwrite=overwrite,
+            finish_download, result, path, part, directory, label=label, overwrite=overwrite
         )
 
     async def aclose(self) -> None:

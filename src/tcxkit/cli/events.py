@@ -149,25 +149,17 @@ def _pbx_name(conn: Any) -> str:
 
 
 def _watcher(ctx: click.Context, o: dict[str, Any], store: SqliteCursorStore) -> Watcher:
-    from ..events import Watcher, sources_for
+    from ..events import Watcher
     from .connect import make_client, resolve
+    from .eventsfleet import watch_args
 
     opts = ctx.find_root().obj
     since = parse_since(o["since"])
     conn = resolve(opts)
     client = make_client(conn, opts)
     ctx.call_on_close(client.close)
-    return Watcher(
-        store,
-        _pbx_name(conn),
-        conn.url.rstrip("/"),
-        sources_for(o["types"]),
-        types=frozenset(o["types"]),
-        interval=o["interval"],
-        since=since,
-        zone=o["zone"],
-        client=client,
-    )
+    url = conn.url.rstrip("/")
+    return Watcher(store, _pbx_name(conn), url, client=client, **watch_args(o, since))
 
 
 def _store(ctx: click.Context, path: str | None) -> SqliteCursorStore:

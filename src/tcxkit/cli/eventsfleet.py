@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import TcxError
@@ -24,7 +25,21 @@ if TYPE_CHECKING:
     from ..events.store import SqliteCursorStore
     from .runopts import Options
 
-__all__ = ["run_fleet"]
+__all__ = ["run_fleet", "watch_args"]
+
+
+def watch_args(o: dict[str, Any], since: timedelta | None) -> dict[str, Any]:
+    """What every watcher is told by the command's options, one PBX or a fleet: its
+    sources and types, the interval, ``--tz``, and ``since`` (``--since``, read)."""
+    from ..events import sources_for
+
+    return {
+        "sources": sources_for(o["types"]),
+        "types": frozenset(o["types"]),
+        "interval": o["interval"],
+        "since": since,
+        "zone": o["zone"],
+    }
 
 
 def run_fleet(
@@ -40,7 +55,7 @@ def run_fleet(
     """Watch every selected PBX until interrupted (or once); ``deliver_for(pbx)`` is the
     consumer of that PBX's events (True: delivered, the position moves past it).
     ``o`` is the command's options, ``--since`` already read (``since_parsed``)."""
-    from ..events import AsyncWatcher, drain, sources_for
+    from ..events import AsyncWatcher, drain
     from ..fleet import FleetReport, FleetResult
     from ..fleet.bridge import run_sync
     from .fleet import fleet_targets, open_fleet
@@ -56,12 +71,8 @@ def run_fleet(
                     store,
                     t.name,
                     t.url.rstrip("/"),
-                    sources_for(o["types"]),
-                    types=frozenset(o["types"]),
-                    interval=o["interval"],
-                    since=since,
-                    zone=o["zone"],
                     client=fleet.client(t.name),
+                    **watch_args(o, since),
                 )
                 for t in fleet.targets
             ]
