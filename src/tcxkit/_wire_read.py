@@ -178,7 +178,9 @@ def left_over(reader: asyncio.StreamReader) -> bool:
     """Whether bytes nobody asked for wait in ``reader`` (they came with an answer or
     while the connection was idle, so the socket no longer shows them), or it failed:
     a connection in that state must not carry another request."""
-    return bool(reader._buffer) or reader.exception() is not None
+    # asyncio has no public "bytes buffered" call; where its private buffer is not there
+    # (another Python), say yes: a connection not reused is slower, never wrong.
+    return bool(getattr(reader, "_buffer", True)) or reader.exception() is not None
 
 
 async def read_answer(
