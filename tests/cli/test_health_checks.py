@@ -350,4 +350,4 @@ def test_the_health_control_takes_its_enums_from_the_catalog(pbx: Pbx) -> None:
     ]:  # fmt: skip
         r = httpx.patch(url, json=body, auth=auth)
         assert r.status_code == 400, r.text
-        assert r.json()["error"].startswith(f"Bad health change: {problem}. Send e.g.")
+        assert r.json()["error"]["message"].startswith(f"Bad health change: {problem}. Send e.g.")

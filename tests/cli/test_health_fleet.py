@@ -165,9 +165,9 @@ def test_the_control_endpoint_needs_credentials_and_checks_every_key(emulator: A
     ]
     for body, message in cases:
         r = httpx.patch(url, json=body, auth=auth)
-        assert r.status_code == 400 and message in r.json()["error"], r.text
+        assert r.status_code == 400 and message in r.json()["error"]["message"], r.text
     r = httpx.patch(url, content=b"{not json", auth=auth)
-    assert r.status_code == 400 and "not JSON" in r.json()["error"]
+    assert r.status_code == 400 and "not JSON" in r.json()["error"]["message"]
     model = httpx.get(url, auth=auth).json()
     assert model["disk"]["used_percent"] == 23.0  # nothing above was applied
 

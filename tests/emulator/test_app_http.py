@@ -452,7 +452,7 @@ def test_fault_rules(api: httpx.Client, generic: Any) -> None:
         f"{generic.url}/emulator/faults", json={"status": 503}, auth=generic.control_auth
     )
     assert bad.status_code == 400
-    assert bad.json()["error"].startswith("Bad fault rule: give 'path'")
+    assert bad.json()["error"]["message"].startswith("Bad fault rule: give 'path'")
     ok = httpx.post(
         f"{generic.url}/emulator/faults",
         json={"path": "/xapi/v1/Users", "status": 504, "times": 1},

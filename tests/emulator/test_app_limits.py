@@ -359,7 +359,7 @@ def test_control_endpoints_need_credentials(emu: Any, method: str, path: str) ->
     for auth in (None, ("tcxkit-emulator", "wrong"), ("someone", emu.client_secret)):
         r = httpx.request(method, emu.url + path, auth=auth, json={"path": "/x", "status": 500})
         assert r.status_code == 401
-        assert "need the emulator's credentials" in r.json()["error"]
+        assert "need the emulator's credentials" in r.json()["error"]["message"]
     bearer = {"Authorization": "Bearer not-a-token"}
     assert httpx.request(method, emu.url + path, headers=bearer).status_code == 401
     assert emu.state.faults == []
@@ -395,7 +395,7 @@ def test_bad_fault_rules_are_400_and_break_nothing(
 ) -> None:
     r = httpx.post(f"{emu.url}/emulator/faults", json=rule, auth=emu.control_auth)
     assert r.status_code == 400
-    assert r.json()["error"].startswith(f"Bad fault rule: {problem}")
+    assert r.json()["error"]["message"].startswith(f"Bad fault rule: {problem}")
     assert emu.state.faults == []
     assert api.get("/Users", params={"$top": "1"}).status_code == 200
     assert fetch_token(emu)  # /connect/token still answers
@@ -404,7 +404,7 @@ def test_bad_fault_rules_are_400_and_break_nothing(
 def test_fault_rule_body_not_json_is_400(emu: Any) -> None:
     r = httpx.post(f"{emu.url}/emulator/faults", content=b"{", auth=emu.control_auth)
     assert r.status_code == 400
-    assert r.json()["error"].startswith("Bad fault rule: the body is not JSON")
+    assert r.json()["error"]["message"].startswith("Bad fault rule: the body is not JSON")
 
 
 # -- helpers ---------------------------------------------------------------------------------

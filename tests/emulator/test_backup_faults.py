@@ -95,15 +95,20 @@ def test_faults_make_the_next_backups_fail_vanish_or_corrupt(emu: Any) -> None:
 def test_bad_fault_rules_are_400_with_the_fix(emu: Any, rule: Any, message: str) -> None:
     r = httpx.post(emu.url + "/emulator/backups", json=rule, auth=emu.control_auth)
     assert r.status_code == 400
-    assert r.json()["error"].startswith("Bad backup fault: ") and message in r.json()["error"]
+    assert (
+        r.json()["error"]["message"].startswith("Bad backup fault: ")
+        and message in r.json()["error"]["message"]
+    )
 
 
 def test_the_control_endpoint_needs_the_emulator_credentials(emu: Any) -> None:
     r = httpx.post(emu.url + "/emulator/backups", json={"outcome": "fail"})
-    assert r.status_code == 401 and "need the emulator's credentials" in r.json()["error"]
+    assert (
+        r.status_code == 401 and "need the emulator's credentials" in r.json()["error"]["message"]
+    )
     wrong = httpx.get(emu.url + "/emulator/backups", auth=(emu.client_id, "wrong"))
     assert wrong.status_code == 401
     huge = httpx.post(
         emu.url + "/emulator/backups", content=b"[" * 2_000_000, auth=emu.control_auth
     )
-    assert huge.status_code == 400 and "not a small JSON object" in huge.json()["error"]
+    assert huge.status_code == 400 and "not a small JSON object" in huge.json()["error"]["message"]

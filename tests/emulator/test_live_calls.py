@@ -119,7 +119,7 @@ def test_drop_call_hangs_up_a_ringing_call_abandoned_and_a_talking_one(pbx: Pbx)
     # A live call ends by itself or through DropCall, not through the injection endpoint.
     live = pbx.make_call(QUEUE)
     r = pbx.control.post(f"/emulator/calls/{live}/end", json={"answered": True})
-    assert r.status_code == 409 and "hang it up with DropCall" in r.json()["error"]
+    assert r.status_code == 409 and "hang it up with DropCall" in r.json()["error"]["message"]
     pbx.xapi.call("DropCall", Id=live)
 
 
@@ -169,7 +169,7 @@ def test_calls_beyond_max_calls_are_refused(pbx: Pbx) -> None:
 )
 def test_the_clock_refuses_nonsense(pbx: Pbx, body: Any, status: int, message: str) -> None:
     r = pbx.control.post("/emulator/clock", json=body)
-    assert r.status_code == status and message in r.json()["error"]
+    assert r.status_code == status and message in r.json()["error"]["message"]
 
 
 def test_the_clock_needs_the_emulators_credentials(pbx: Pbx) -> None:

@@ -63,7 +63,7 @@ def test_one_advance_may_not_bring_too_many_calls() -> None:
     with running(own_config(data="empty", options=options)) as emu:
         r = httpx.post(emu.url + "/emulator/clock", json={"advance": 3600}, auth=emu.control_auth)
         assert r.status_code == 400
-        assert r.json()["error"] == (
+        assert r.json()["error"]["message"] == (
             "At --traffic 50 calls/s, 3600 s is about 180000 calls in one request (at most "
             "20000); advance at most 400 s at a time."
         )

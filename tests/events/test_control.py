@@ -78,7 +78,7 @@ def test_bad_input_is_refused_with_the_fix(
 ) -> None:
     r = _post(pbx, path, body)
     assert r.status_code == status
-    assert message in r.json()["error"]
+    assert message in r.json()["error"]["message"]
 
 
 def test_an_agent_logs_in_and_out_of_a_queue(pbx: Pbx, tmp_path: Path) -> None:
@@ -100,9 +100,9 @@ def test_an_agent_logs_in_and_out_of_a_queue(pbx: Pbx, tmp_path: Path) -> None:
 
 def test_not_json_too_large_and_unauthenticated(pbx: Pbx) -> None:
     r = _post(pbx, "/emulator/calls", raw=b"{nope")
-    assert r.status_code == 400 and "The body is not JSON" in r.json()["error"]
+    assert r.status_code == 400 and "The body is not JSON" in r.json()["error"]["message"]
     r = _post(pbx, "/emulator/calls", raw=b"[" + b" " * (2 << 20) + b"]")
-    assert r.status_code == 413 and "larger than" in r.json()["error"]
+    assert r.status_code == 413 and "larger than" in r.json()["error"]["message"]
     r = _post(pbx, "/emulator/trunks/10000/online", {"online": False}, auth=False)
     assert r.status_code == 401
-    assert "need the emulator's credentials" in r.json()["error"]
+    assert "need the emulator's credentials" in r.json()["error"]["message"]

@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from . import wire
 from .limits import MAX_JSON_BODY
-from .wire import OAUTH_JSON, bearer, dumps, json_response
+from .wire import OAUTH_JSON, bearer, control_error, dumps, envelope, json_response
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -129,7 +129,7 @@ def _cut(body: Any) -> Any:
 
 
 def _error(status: int, message: str) -> Response:
-    return json_response(status, {"error": message}, OAUTH_JSON)
+    return control_error(status, message)
 
 
 def control_denied(state: AppState, request: Request) -> Response | None:
@@ -148,15 +148,12 @@ def control_denied(state: AppState, request: Request) -> Response | None:
         client_id, denied = bearer(state, request)
         if denied is None and client_id == state.config.client_id:
             return None
-    return json_response(
+    return envelope(
         401,
-        {
-            "error": "The /emulator/ control endpoints need the emulator's credentials: "
-            "'Authorization: Bearer <token from /connect/token>' or HTTP Basic with the "
-            "API client id and secret."
-        },
-        OAUTH_JSON,
-        {"WWW-Authenticate": 'Basic realm="emulator", Bearer realm="emulator"'},
+        "The /emulator/ control endpoints need the emulator's credentials: "
+        "'Authorization: Bearer <token from /connect/token>' or HTTP Basic with the "
+        "API client id and secret.",
+        **{"WWW-Authenticate": 'Basic realm="emulator", Bearer realm="emulator"'},
     )
 
 

@@ -29,8 +29,8 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
 * ``POST /emulator/license`` ``{"ExpirationDate": "2026-12-31T00:00:00Z"}`` -- the licence
   now expires then (``GetLicenseStatus``).
 
-Bad input is a 400 (a 404 for an unknown call or DN) with ``{"error": ...}`` saying what
-to send; bodies are bounded like every control endpoint's.
+Bad input is a 400 (a 404 for an unknown call or DN) with the PBX's error envelope
+(``{"error": {"code", "message", "details"}}``) saying what to send; bodies are bounded like every control endpoint's.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from starlette.routing import Route
 from .admin import control_denied
 from .limits import MAX_JSON_BODY
 from .timeline import stamp as _stamp
-from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
+from .wire import OAUTH_JSON, BodyTooLarge, control_error, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -66,7 +66,7 @@ class _Refused(Exception):
 
 
 def _error(status: int, message: str) -> Response:
-    return json_response(status, {"error": message}, OAUTH_JSON)
+    return control_error(status, message)
 
 
 class Happenings:

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from .admin import control_denied
 from .healthmodel import SERVICES, apply, model
 from .limits import MAX_JSON_BODY
-from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
+from .wire import OAUTH_JSON, BodyTooLarge, control_error, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
@@ -164,19 +164,15 @@ class HealthControl:
                 body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"null")
                 problem = problem_of(body, self.state.catalog)
             except BodyTooLarge as exc:
-                return json_response(413, {"error": f"Larger than {exc.limit} bytes."}, OAUTH_JSON)
+                return control_error(413, f"Larger than {exc.limit} bytes.")
             except ValueError:
                 problem = "the body is not JSON"
             if problem:
-                return json_response(
+                return control_error(
                     400,
-                    {
-                        "error": f"Bad health change: {problem}. Send e.g. "
-                        '{"disk": {"used_percent": 95}}.'
-                    },
-                    OAUTH_JSON,
+                    f'Bad health change: {problem}. Send e.g. {{"disk": {{"used_percent": 95}}}}.',
                 )
             problem = apply(self.state, body)  # writes each change where XAPI reads it
             if problem:
-                return json_response(400, {"error": f"Bad health change: {problem}."}, OAUTH_JSON)
+                return control_error(400, f"Bad health change: {problem}.")
         return json_response(200, model(self.state), OAUTH_JSON)

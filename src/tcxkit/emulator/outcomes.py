@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .admin import control_denied
 from .limits import MAX_JSON_BODY
-from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
+from .wire import OAUTH_JSON, BodyTooLarge, control_error, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -90,5 +90,5 @@ class OutcomeQueue:
             problem = await self._add(state, request)
             if problem:
                 message = f"Bad {self.what} fault: {problem}."
-                return json_response(400, {"error": message}, OAUTH_JSON)
+                return control_error(400, message)
         return json_response(200, shown(self.queued(state)), OAUTH_JSON)

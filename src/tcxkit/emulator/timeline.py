@@ -39,7 +39,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .admin import control_denied
 from .limits import MAX_JSON_BODY
-from .wire import OAUTH_JSON, BodyTooLarge, json_response, loads_bounded, read_body
+from .wire import OAUTH_JSON, BodyTooLarge, control_error, json_response, loads_bounded, read_body
 
 if TYPE_CHECKING:
     from .state import AppState
@@ -226,7 +226,7 @@ def _report(state: AppState, timeline: Timeline) -> dict[str, Any]:
 
 
 def _refuse(status: int, message: str) -> Response:
-    return json_response(status, {"error": message}, OAUTH_JSON)
+    return control_error(status, message)
 
 
 def routes(state: AppState) -> list[Route]:

@@ -103,6 +103,12 @@ def percent_problem(text: str) -> str | None:
     return None
 
 
+def control_error(status: int, message: str) -> Response:
+    """A control endpoint's refusal (``/emulator/...``), in the envelope every XAPI error
+    has, so a client reads any of the emulator's errors at ``error.message``."""
+    return envelope(status, message)
+
+
 def oauth_error(status: int, error: str, description: str) -> Response:
     return json_response(status, {"error": error, "error_description": description}, OAUTH_JSON)
 
