@@ -292,7 +292,7 @@ class _Base:
         self._extensions = {"timeout": self._http.timeout.as_dict()}
         self._token_lock: Any = None  # AsyncClient: an asyncio.Lock made in the running loop
         self._loading: dict[str, Any] = {}  # AsyncClient: token-store reads in flight, by key
-        self._in_flight: Any = None  # AsyncClient: (loop, limit, semaphore) of max_in_flight
+        self._in_flight: Any = None  # AsyncClient: (loop, semaphore) of max_in_flight
 
     def _request(self, send: Send) -> httpx.Request:
         """The httpx request for a step.
@@ -566,6 +566,17 @@ async def _unlink(part: Path) -> None:
     await asyncio.shield(asyncio.to_thread(part.unlink, missing_ok=True))
 
 
+def in_flight_limit(value: Any, name: str) -> int | None:
+    """``value`` as a cap on requests at once (``AsyncClient.max_in_flight``,
+    ``Fleet(per_pbx=)``): a whole number of at least 1, or None; anything else refused."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return value
+    raise UsageError(
+        f"{name} must be a whole number of at least 1 (or None: no limit), got {value!r}.",
+        hint="None puts no limit on requests at once.",
+    )
+
+
 class AsyncClient(_Base):
     """Asynchronous twin of :class:`Client`: same arguments, awaitable methods."""
 
@@ -586,12 +597,8 @@ class AsyncClient(_Base):
 
     @max_in_flight.setter
     def max_in_flight(self, value: int | None) -> None:
-        if value is not None and (isinstance(value, bool) or int(value) != value or value < 1):
-            raise UsageError(
-                f"max_in_flight must be a whole number of at least 1, or None, not {value!r}.",
-                hint="None (the default) puts no limit on requests at once.",
-            )
-        self._max_in_flight = value
+        self._max_in_flight = in_flight_limit(value, "max_in_flight")
+        self._in_flight = None  # a new limit: a new semaphore on next use
 
     async def _run(self, flow: Flow) -> Any:
         done, step = _advance(flow)
@@ -628,13 +635,9 @@ class AsyncClient(_Base):
 
         loop = asyncio.get_running_loop()
         held = self._in_flight
-        if held is None or held[0] is not loop or held[1] != self.max_in_flight:
-            held = self._in_flight = (
-                loop,
-                self.max_in_flight,
-                asyncio.Semaphore(self.max_in_flight or 1),
-            )
-        return held[2]
+        if held is None or held[0] is not loop:
+            held = self._in_flight = (loop, asyncio.Semaphore(self.max_in_flight or 1))
+        return held[1]
 
     async def _shared_load(self, step: Load) -> Any:
         """One store read for every call that starts without a token (see :class:`Load`):

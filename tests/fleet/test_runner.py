@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any
 
@@ -259,14 +260,19 @@ async def test_each_pbx_takes_per_pbx_requests_at_a_time(
     assert set(most.values()) == {len(kinds)}
 
 
-@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "4"])
 def test_a_request_limit_below_one_is_refused(tcx_fleet: Any, bad: Any) -> None:
     from tcxkit import UsageError
 
-    if not isinstance(bad, bool) and int(bad) == bad:
-        with pytest.raises(UsageError, match=f"per_pbx must be at least 1 .*got {bad}"):
-            Fleet(tcx_fleet.targets, per_pbx=bad)
-    client = tcx_fleet.targets and Fleet(tcx_fleet.targets).client("pbx01")
-    with pytest.raises(UsageError, match="max_in_flight must be a whole number of at least 1"):
+    with pytest.raises(
+        UsageError,
+        match=rf"per_pbx must be a whole number of at least 1 .*got {re.escape(repr(bad))}\.",
+    ):
+        Fleet(tcx_fleet.targets, per_pbx=bad)
+    client = Fleet(tcx_fleet.targets).client("pbx01")
+    with pytest.raises(
+        UsageError,
+        match=rf"max_in_flight must be a whole number of at least 1 .*got {re.escape(repr(bad))}\.",
+    ):
         client.max_in_flight = bad
     assert client.max_in_flight == 4  # the fleet's default, unchanged by the refusal

@@ -208,13 +208,10 @@ class Fleet:
             raise UsageError(
                 f"concurrency must be at least 1, got {concurrency}.", hint="Default: 8."
             )
-        if per_pbx is not None and per_pbx < 1:
-            raise UsageError(
-                f"per_pbx must be at least 1 (or None: no limit), got {per_pbx}.",
-                hint="Default: 4.",
-            )
+        from ..client import in_flight_limit
+
         self.concurrency = concurrency
-        self.per_pbx = per_pbx
+        self.per_pbx = in_flight_limit(per_pbx, "per_pbx")
         self._secrets = secrets or resolve_secret
         self._options = client_options
         self._clients: dict[str, AsyncClient] = {}
