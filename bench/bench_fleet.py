@@ -111,6 +111,22 @@ def emulated_fleet(instances: int) -> Iterator[tuple[str, float, Path, str, dict
             yield tmp, startup, inventory, name, first, key
 
 
+def first_pbx_env(tmp: str, first: dict[str, str], key: str) -> dict[str, str]:
+    """The children's environment: ``3cx`` pointed at the first PBX, settings and tokens
+    in ``tmp``.  As installed: byte-code caches used (PYTHONDONTWRITEBYTECODE, set on some
+    machines, would compile every module on every run and pad the one-PBX side)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    env.update(
+        TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
+        TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
+    )  # fmt: skip
+    return env
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--instances", type=int, default=20)
@@ -119,17 +135,7 @@ def main() -> None:
     ap.add_argument("--workload", choices=("read", "state"), default="read")
     args = ap.parse_args()
     with emulated_fleet(args.instances) as (tmp, startup, inventory, name, first, key):
-        # As installed: byte-code caches used (PYTHONDONTWRITEBYTECODE, set on some
-        # machines, would compile every module on every run and pad the one-PBX side).
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
-        }
-        env.update(
-            TCX_URL=first["url"], TCX_CLIENT_ID=first["client_id"], TCX_CLIENT_SECRET=key,
-            TCX_CONFIG_DIR=tmp, TCX_DATA_DIR=tmp, TCX_CACHE_DIR=tmp, TCX_NO_KEYRING="1",
-        )  # fmt: skip
+        env = first_pbx_env(tmp, first, key)
         if args.workload == "state":
             state_file = Path(tmp) / f"{name}.yaml"
             run_child([str(BIN), "state", "pull", "-f", str(state_file)], env)

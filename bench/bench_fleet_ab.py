@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_export import run_child
-from bench_fleet import emulated_fleet
+from bench_fleet import emulated_fleet, first_pbx_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,20 +49,7 @@ def main() -> None:
     args = ap.parse_args()
     with emulated_fleet(args.instances) as (tmp, _startup, inventory, name, first, key):
         trees = {"base " + args.base: export_src(args.base, Path(tmp)), "this tree": ROOT / "src"}
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("TCX_") and k != "PYTHONDONTWRITEBYTECODE"
-        }
-        env.update(
-            TCX_URL=first["url"],
-            TCX_CLIENT_ID=first["client_id"],
-            TCX_CLIENT_SECRET=key,
-            TCX_CONFIG_DIR=tmp,
-            TCX_DATA_DIR=tmp,
-            TCX_CACHE_DIR=tmp,
-            TCX_NO_KEYRING="1",
-        )
+        env = first_pbx_env(tmp, first, key)
         cli = [sys.executable, "-m", "tcxkit.cli"]
         state_file = Path(tmp) / f"{name}.yaml"
         run_child(
