@@ -28,6 +28,7 @@ from tcxkit.mcp.audit import AuditLog, Where
 from tcxkit.mcp.pbxclock import pbx_zone
 from tcxkit.mcp.policy import Policy
 from tcxkit.mcp.service import Toolbox, ToolFailure
+from tcxkit.pbxzone import named_zone
 from tcxkit.updates import window
 from tests.emulators import own_config
 
@@ -150,3 +151,16 @@ def test_a_zone_no_row_names_is_refused_by_every_face_with_the_core_s_reason(
         assert str(mcp.value).startswith(f"The PBX's time zone could not be learnt ({why}), ")
     finally:
         _set_zone(client, "1")
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "right/Europe/London"])
+def test_a_zone_file_that_names_no_place_is_refused(name: str) -> None:
+    """The zone database holds the host's own zone (``localtime``), a "not set" zone and
+    leap-second zones: each would shift every time in silence, so each is refused."""
+    with pytest.raises(UsageError) as refused:
+        named_zone(name, "--tz", "the fix")
+    assert (refused.value.message, refused.value.hint) == (
+        f"Unknown time zone {name!r} (from --tz).",
+        "the fix",
+    )
+    assert str(named_zone("Europe/London", "--tz", "the fix")) == "Europe/London"

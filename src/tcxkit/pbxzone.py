@@ -74,10 +74,20 @@ def named_zone(name: str, where: str, fix: str) -> tzinfo:
     return zone
 
 
+#: Files of the zone database that name no place: the host's own zone (``localtime``,
+#: ``posixrules``), the "not set" placeholder (``Factory``, shown ``-00``), and the
+#: ``right/`` zones (which count leap seconds, so every time would be ~30 s off).  A
+#: name that loads one of them would put the host's zone, or a wrong one, in silence.
+_NO_PLACE = ("localtime", "posixrules", "factory")
+
+
 def _iana(name: str, *, strict: bool = True) -> ZoneInfo | None:
     """``name`` as a zone; ``strict`` takes only what looks like an IANA name (``Area/City``,
     ``UTC``, ``GMT``), so a Windows name or a row id is looked up instead."""
     if not name or (strict and "/" not in name and name not in ("UTC", "GMT")):
+        return None
+    lowered = name.lower()
+    if lowered in _NO_PLACE or lowered.startswith("right/"):
         return None
     try:
         return ZoneInfo(name)

@@ -290,6 +290,9 @@ def test_a_zone_the_pbx_will_not_tell_is_refused_with_the_fix(
         pbx.trunk("10000", True)
     code, _, err = tcx("events", "watch", "--once", "--tz", "Mars/Olympus")
     assert code == 2 and "Unknown time zone 'Mars/Olympus' (from --tz)." in err
+    # The host's own zone is no PBX's: refused, never used in silence.
+    code, out, err = tcx("events", "watch", "--once", "--tz", "localtime")
+    assert (code, out) == (2, "") and "Unknown time zone 'localtime' (from --tz)." in err
 
 
 def test_system_alerts_from_the_event_log(tcx: Cli, pbx: Pbx, tmp_path: Path) -> None:

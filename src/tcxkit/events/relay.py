@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..private_files import check_private, open_private
 from ..webhooks import SendResult, WebhookSender, backoff
@@ -53,9 +53,7 @@ class DeadLetters:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open_private(self.path, "ab", what="dead-letter file") as fh:
             check_private(self.path, "dead-letter file", secret=True, why="it holds call data")
-            fh.write((json.dumps(line, ensure_ascii=False) + "\n").encode())
-            fh.flush()
-            os.fsync(fh.fileno())
+            _write_durably(fh, [line])
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -70,10 +68,16 @@ class DeadLetters:
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.part")
         tmp.unlink(missing_ok=True)
         with open_private(tmp, "xb", what="dead-letter file") as fh:
-            fh.write("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode())
-            fh.flush()
-            os.fsync(fh.fileno())
+            _write_durably(fh, lines)
         os.replace(tmp, self.path)
+
+
+def _write_durably(fh: IO[bytes], lines: list[dict[str, Any]]) -> None:
+    """``lines`` as JSON lines, on the disk (fsynced) before this returns: a parked event
+    must survive a crash right after it was parked."""
+    fh.write("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines).encode())
+    fh.flush()
+    os.fsync(fh.fileno())
 
 
 @dataclass

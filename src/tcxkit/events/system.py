@@ -73,10 +73,11 @@ class BackupsSource:
             if state is None and (floor is None or not _after(row.get("CreationTime"), floor)):
                 continue
             created = _time(row.get("CreationTime"), ctx)
-            kind = "backup.failed" if _size(row.get("Size")) < MIN_BACKUP_BYTES else "backup.completed"  # fmt: skip
             data = {"file_name": name, "size": row.get("Size"), "created": created}
+            size = _size(row.get("Size"))
+            kind = "backup.failed" if size < MIN_BACKUP_BYTES else "backup.completed"
             if kind == "backup.failed":
-                data["reason"] = f"the archive is {_size(row.get('Size'))} bytes: empty or truncated"  # fmt: skip
+                data["reason"] = f"the archive is {size} bytes: empty or truncated"
             events.append(
                 Event(
                     event_id(ctx.pbx_key, kind, name, row.get("CreationTime")),
