@@ -74,7 +74,7 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
     "-o", "--output", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
     help="jsonl (legs nested in each call), csv (legs as JSON text) or parquet "
     "(--into DIR.parquet; extra parquet); default: what --into's name ends in, else jsonl. "
-    "One --into contradicts is refused.",
+    "A -o that --into contradicts (its name's ending, a database) is refused.",
 )  # fmt: skip
 @click.option(
     "--into", metavar="URL",
