@@ -41,9 +41,9 @@ def pg_url(
 
 @dataclass(frozen=True)
 class PgServer:
-    """A running server; ``url`` never holds the password (it may be shown), ``dsn`` does
-    (for a driver only). The password is left out of the repr, so a failing test's report
-    cannot print it."""
+    """A running server; ``url`` never holds the password (it may be shown): a driver gets
+    it apart (``PGPASSWORD``, or :func:`pg_url` with ``password``). The password is left
+    out of the repr, so a failing test's report cannot print it."""
 
     port: int
     user: str

@@ -220,14 +220,19 @@ def test_a_recording_past_the_size_cap_is_stopped_and_not_deleted(
         assert refused.code == 2 and "Invalid value for '--max-size'" in refused.err
 
 
-def test_a_per_pbx_placeholder_in_the_store_is_refused(run: Runner, tmp_path: Path) -> None:
-    r = run("recording", "archive", *PERIOD, "--into", f"{tmp_path}/rec/{{pbx}}")
+@pytest.mark.filterwarnings("ignore:{conn_id} in a per-PBX file name is deprecated")
+@pytest.mark.parametrize("placeholder", ["{pbx}", "{conn_id}"])
+def test_a_per_pbx_placeholder_in_the_store_is_refused(
+    run: Runner, tmp_path: Path, placeholder: str
+) -> None:
+    """Either spelling (``{conn_id}``, the deprecated one, too): the fix drops it."""
+    r = run("recording", "archive", *PERIOD, "--into", f"{tmp_path}/rec/{placeholder}")
     assert r.code == 2 and r.out == ""
     assert (
-        f"--into {tmp_path}/rec/{{pbx}}: every PBX's recordings go to a folder of its own in "
-        "the store already (TARGET/<pbx>/<date>/...); {pbx} is not needed." in r.err
+        f"--into {tmp_path}/rec/{placeholder}: every PBX's recordings go to a folder of its "
+        "own in the store already (TARGET/<pbx>/<date>/...); {pbx} is not needed." in r.err
     )
-    assert f"Hint: Give the store without {{pbx}}: --into {tmp_path}/rec" in r.err
+    assert f"Hint: Give the store without {{pbx}}: --into {tmp_path}/rec\n" in r.err + "\n"
     assert not (tmp_path / "rec").exists()
 
 

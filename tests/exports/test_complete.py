@@ -275,12 +275,23 @@ def test_postgresql_upsert_is_idempotent_and_resumable(
         )
 
 
-def test_a_postgresql_url_with_a_password_is_refused() -> None:
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://cdr:s3cret@127.0.0.1/cdr",
+        "postgresql://cdr@127.0.0.1/cdr?password=s3cret",  # libpq reads the query too
+        "postgres://cdr@127.0.0.1/cdr?sslmode=require&sslpassword=s3cret",
+    ],
+)
+def test_a_postgresql_url_with_a_password_is_refused(url: str) -> None:
     from tcxkit.errors import UsageError
 
-    with pytest.raises(UsageError, match="holds a password, which would show in the process list"):
-        open_sink("postgresql://cdr:s3cret@127.0.0.1/cdr", fmt=None, legs_only=False,
-                  resume=False, export_key="k", pbx="p")  # fmt: skip
+    with pytest.raises(UsageError) as refused:
+        open_sink(url, fmt=None, legs_only=False, resume=False, export_key="k", pbx="p")
+    assert refused.value.message == (
+        "The PostgreSQL URL holds a password, which would show in the process list."
+    )
+    assert refused.value.hint == "Leave it out of the URL and set PGPASSWORD, or use ~/.pgpass."
 
 
 def test_a_file_shorter_than_its_checkpoint_is_refused(

@@ -19,7 +19,7 @@ from .cmdkit import CONTEXT
 
 if TYPE_CHECKING:
     from ..exports import ExportSpec, ExportSummary, Target
-    from ..fleet import FleetResult
+    from ..fleet import FleetReport
 
 __all__ = ["calls_group"]
 
@@ -74,7 +74,7 @@ def parse_when(text: str, tz: str | None, option: str) -> datetime:
     "-o", "--output", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default=None,
     help="jsonl (legs nested in each call), csv (legs as JSON text) or parquet "
     "(--into DIR.parquet; extra parquet); default: what --into's name ends in, else jsonl. "
-    "One --into contradicts is refused.",
+    "A -o that --into contradicts (its name's ending, a database) is refused.",
 )  # fmt: skip
 @click.option(
     "--into", metavar="URL",
@@ -111,7 +111,7 @@ def export_cmd(ctx: click.Context, **values: Any) -> None:
     start = parse_when(values["start"], tz, "--from")
     end = parse_when(values["end"], tz, "--to")
     if opts.fleet:
-        _export_fleet(ctx, values, (target, default), start, end)
+        _export_fleet(ctx, values, target, default, (start, end))
         return
     if into is not None and names_each_pbx(into):
         raise UsageError(
@@ -178,17 +178,17 @@ def _say(summary: ExportSummary, spec: ExportSpec, into: str | None, pbx: str = 
 def _export_fleet(
     ctx: click.Context,
     values: dict[str, Any],
-    chosen: tuple[Target, str],
-    start: datetime,
-    end: datetime,
+    target: Target,
+    default: str,
+    period: tuple[datetime, datetime],
 ) -> None:
     """Every selected PBX: one table on stdout (``pbx`` its first column), a file each
-    (``{pbx}``) or one database (``pbx`` column); see docs/exports.md."""
+    (``{pbx}``) or one database (``pbx`` column); see docs/exports.md.  ``target`` is
+    :func:`~tcxkit.exports.parse_target`'s answer, ``default`` the format a name may override."""
     from ..exports import FleetStream, export_async, open_sink
     from ..fleet.files import file_for, names_each_pbx
     from .fleet import fleet_targets, open_fleet
 
-    target, default = chosen  # where (parse_target's answer), and the default format
     into = values["into"]
     if target.kind != "stdout" and not target.shared and not names_each_pbx(into):
         raise UsageError(
@@ -204,7 +204,7 @@ def _export_fleet(
         stream = FleetStream(sys.stdout, target, legs_only=values["legs"], resume=values["resume"])
 
     async def one(name: str, client: Any) -> dict[str, Any]:
-        spec = _spec(values, start, end, name)
+        spec = _spec(values, *period, name)
         where = file_for(into, name) if into else None
         sink = stream.sink(name) if stream else open_sink(
             where, fmt=values["fmt"], default_fmt=default, legs_only=spec.legs,
@@ -221,23 +221,22 @@ def _export_fleet(
             "timeouts": summary.timeouts, "into": where,
         }  # fmt: skip
 
-    _report(open_fleet(targets, opts, None).run_sync(one).rows, on_stdout=stream is not None)
+    _report(open_fleet(targets, opts, None).run_sync(one), on_stdout=stream is not None)
 
 
-def _report(results: list[FleetResult[Any]], *, on_stdout: bool) -> None:
+def _report(report: FleetReport[dict[str, Any]], *, on_stdout: bool) -> None:
     """A summary row per PBX on stdout -- unless stdout holds the rows themselves: then a
     failed PBX is told on stderr.  Exit 10 when some PBX failed (docs/fleet.md)."""
-    from ..fleet.runner import FleetReport
+    from .cmdkit import progress
     from .errors import error_fields
     from .fleet import error_row
     from .output import Printer
 
-    if not on_stdout:
-        rows = [r.value if r.ok else error_row(r) for r in results]
+    if on_stdout:
+        for r in report.failures:
+            why = error_fields(r.error)  # type: ignore[arg-type]
+            progress(r.pbx, f"{why['message']} {why.get('hint') or ''}".rstrip())
+    else:
+        rows = [r.value if r.ok else error_row(r) for r in report.rows]
         Printer(fmt="jsonl", out=sys.stdout).rows(rows)
-    failed = [r for r in results if not r.ok]
-    for r in failed if on_stdout else ():
-        why = error_fields(r.error)  # type: ignore[arg-type]
-        hint = f" {why['hint']}" if why.get("hint") else ""
-        print(f"3cx: {r.pbx}: {why['message']}{hint}", file=sys.stderr)
-    FleetReport(failed).raise_for_failures(len(results))
+    report.raise_for_failures()

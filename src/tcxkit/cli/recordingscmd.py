@@ -71,15 +71,15 @@ def archive_cmd(ctx: click.Context, target: str, output: str | None, **values: A
     WHEN: 2026-12-01 (midnight UTC) or 2026-12-01T08:00:00Z.  Recordings stored and
     verified by an earlier run are skipped, so a killed run is resumed by running it again.
     """
-    from ..fleet.files import PLACEHOLDER, names_each_pbx
+    from ..fleet.files import PLACEHOLDER, file_for, names_each_pbx
     from ..recordings import ArchiveOptions, Period
 
-    if names_each_pbx(target):
+    if names_each_pbx(target):  # file_for drops every spelling it knows ({conn_id} too)
         raise UsageError(
             f"--into {target}: every PBX's recordings go to a folder of its own in the "
             f"store already (TARGET/<pbx>/<date>/...); {PLACEHOLDER} is not needed.",
             hint=f"Give the store without {PLACEHOLDER}: --into "
-            f"{target.replace(PLACEHOLDER, '').rstrip('/') or 'recordings'}",
+            f"{file_for(target, '').rstrip('/') or 'recordings'}",
         )
     if values["delete_after_verify"] and not values["yes"]:
         raise UsageError(

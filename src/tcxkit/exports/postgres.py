@@ -6,7 +6,8 @@
 transaction.  A row is rewritten only when a value differs (``IS DISTINCT FROM``), so a
 re-run changes no row.  Times are ``timestamptz``, lists ``jsonb``.  The password, if
 any, comes from the URL's environment (``PGPASSWORD``, ``~/.pgpass``), never a command
-line: a URL holding one is refused.
+line: a URL holding one is refused (``user:password@``, or a query's ``?password=``,
+which libpq reads as well).
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import json
 from contextlib import suppress
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import ConfigurationError, UsageError
+from ..redaction import is_secret_key, redact_text
 from .legs import parse_utc
 from .tables import TableSink
 
@@ -72,7 +74,9 @@ class PostgresSink(TableSink):
         password: str | None = None,
     ):
         """``password``: from a secret store (an Airflow connection), never a command line."""
-        if urlsplit(url).password:
+        parts = urlsplit(url)
+        in_query = any(is_secret_key(name) for name, _ in parse_qsl(parts.query))
+        if parts.password or in_query:
             raise UsageError(
                 "The PostgreSQL URL holds a password, which would show in the process list.",
                 hint="Leave it out of the URL and set PGPASSWORD, or use ~/.pgpass.",
@@ -87,9 +91,10 @@ class PostgresSink(TableSink):
         try:
             extra = {"password": password} if password else {}
             self.db = psycopg.connect(url, autocommit=False, **extra)
-        except psycopg.Error as exc:  # its text names host and user, never a password
+        except psycopg.Error as exc:  # names host and user; the one redaction all the same
+            why = redact_text(str(exc).splitlines()[0], (password or "",))
             raise UsageError(
-                f"Cannot open the PostgreSQL database: {str(exc).splitlines()[0]}.",
+                f"Cannot open the PostgreSQL database: {why}.",
                 hint="Check the URL's host, user and database, and PGPASSWORD or ~/.pgpass.",
             ) from None
         self._open(export_key, self.db.transaction(), pbx=pbx, resume=resume, legs_only=legs_only)

@@ -325,8 +325,8 @@ class Target:
         return Path(self.url.removeprefix("file://"))
 
 
-def _known() -> str:
-    return "a file path, DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB"
+#: What ``--into`` accepts, for a refusal's fix.
+_KNOWN = "a file path, DIR.parquet, sqlite:///PATH or postgresql://USER@HOST/DB"
 
 
 def parse_target(into: str | None, fmt: str | None, default: str = "jsonl") -> Target:
@@ -348,7 +348,7 @@ def parse_target(into: str | None, fmt: str | None, default: str = "jsonl") -> T
     if scheme and scheme not in SCHEMES:
         raise UsageError(
             f"Cannot export into {scheme}:// yet.",
-            hint=f"Use {_known()} (docs/exports.md).",
+            hint=f"Use {_KNOWN} (docs/exports.md).",
         )
     if kind in SHARED_KINDS:
         if fmt == "parquet":

@@ -8,7 +8,7 @@ checked once here, so no store can be talked into writing outside its root.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +34,16 @@ class StorageError(TcxError):
     """A store could not be reached, read or written (the place and the reason, no secret)."""
 
     title = "storage error"
+
+
+def failed(where: str, what: str, exc: BaseException, secrets: Iterable[str] = ()) -> StorageError:
+    """``where: cannot what: why`` -- a remote store's failure, its library's text through the
+    one redaction (:func:`tcxkit.redaction.redact_text`, with the credentials the store was
+    given): boto's or paramiko's text may quote an endpoint with a signed query, a key id,
+    or what a server was sent.  The caller raises it ``from exc``."""
+    from ..redaction import redact_text
+
+    return StorageError(f"{where}: cannot {what}: {redact_text(str(exc), secrets)}.")
 
 
 class StorageUnreachable(StorageError):

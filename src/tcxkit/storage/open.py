@@ -53,12 +53,9 @@ def open_storage(target: str, env: Mapping[str, str] | None = None) -> Storage:
         from .local import LocalStorage
 
         return LocalStorage(unquote(parts.path))
+    # Both modules are imported above (for VARIABLES); paramiko and boto3 load on use.
     if scheme == "sftp":
-        from .sftp import SftpStorage
-
-        return SftpStorage.from_url(parts, env)
+        return sftp.SftpStorage.from_url(parts, env)
     if scheme == "s3":
-        from .s3 import S3Storage
-
-        return S3Storage.from_url(parts, env)
+        return s3.S3Storage.from_url(parts, env)
     raise UsageError(f"Unknown storage target {target!r}.", hint=f"Use {_SCHEMES}.")

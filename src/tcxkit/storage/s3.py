@@ -20,8 +20,7 @@ from typing import IO, Any
 from urllib.parse import SplitResult, unquote
 
 from ..errors import OutputExistsError, UsageError
-from ..redaction import redact_text
-from .base import ObjectInfo, StorageError, check_key
+from .base import ObjectInfo, StorageError, check_key, failed
 
 __all__ = ["S3Storage"]
 
@@ -76,11 +75,7 @@ class S3Storage:
         return self.prefix + check_key(key)
 
     def _fail(self, what: str, exc: Exception) -> StorageError:
-        """boto's text may quote an endpoint URL with a signed query, or a key id: it goes
-        through the one redaction (:func:`tcxkit.redaction.redact_text`)."""
-        err = StorageError(f"{self.where}: cannot {what}: {redact_text(str(exc), self._secrets)}.")
-        err.__cause__ = exc
-        return err
+        return failed(self.where, what, exc, self._secrets)
 
     def put(self, key: str, source: IO[bytes], *, overwrite: bool = False) -> ObjectInfo:
         if not overwrite and self.stat(key) is not None:

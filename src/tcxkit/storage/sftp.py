@@ -28,7 +28,7 @@ from urllib.parse import SplitResult, unquote
 
 from ..errors import OutputExistsError, UsageError
 from ..redaction import redact_text
-from .base import ObjectInfo, StorageError, StorageUnreachable, check_key, chunks
+from .base import ObjectInfo, StorageError, StorageUnreachable, check_key, chunks, failed
 
 __all__ = ["SftpStorage"]
 
@@ -102,9 +102,7 @@ class SftpStorage:
         return cls(sftp, unquote(parts.path or "/"), where, ssh, secrets)
 
     def _fail(self, what: str, exc: OSError) -> StorageError:
-        """paramiko's text goes through the one redaction, like every store's (a server's
-        message could quote what it was sent)."""
-        return StorageError(f"{self.where}: cannot {what}: {redact_text(str(exc), self._secrets)}.")
+        return failed(self.where, what, exc, self._secrets)
 
     def _path(self, key: str) -> str:
         return posixpath.join(self.root, check_key(key))
