@@ -165,6 +165,7 @@ def test_calls_beyond_max_calls_are_refused(pbx: Pbx) -> None:
         ({"advance": 0}, 400, "more than 0 and at most 3600 seconds"),
         ({"advance": 3601}, 400, "more than 0 and at most 3600 seconds"),
         ([1], 400, "Give 'advance' in seconds"),
+        ({"advance": 1, "by": 2}, 400, "Send only 'advance'"),
     ],
 )
 def test_the_clock_refuses_nonsense(pbx: Pbx, body: Any, status: int, message: str) -> None:

@@ -71,6 +71,57 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ),
         ("/emulator/event-log", {"Type": "Info", "Message": "x" * 4001}, 400, "at most 4000"),
         ("/emulator/license", {"ExpirationDate": "soon"}, 400, "Give 'ExpirationDate' as a"),
+        # unknown keys are refused, never ignored (a typo must not pass as the default)
+        (
+            "/emulator/calls",
+            {"from": "+44", "to": "800", "x": 1},
+            400,
+            "Unknown key 'x': send only from, to",
+        ),
+        (
+            "/emulator/calls/1/end",
+            {"answerd": True},
+            400,
+            "Unknown key 'answerd': send only answered, by",
+        ),
+        (
+            "/emulator/users/100/registration",
+            {"registered": True, "x": 1},
+            400,
+            "Unknown key 'x': send only registered",
+        ),
+        (
+            "/emulator/trunks/10000/online",
+            {"online": True, "x": 1},
+            400,
+            "Unknown key 'x': send only online",
+        ),
+        (
+            "/emulator/event-log",
+            {"Type": "Info", "Message": "m", "Bogus": 1},
+            400,
+            "Unknown key 'Bogus'",
+        ),
+        (
+            "/emulator/license",
+            {"ExpirationDate": "2026-12-31T00:00:00Z", "x": 1},
+            400,
+            "Unknown key 'x'",
+        ),
+        # bounded values
+        (
+            "/emulator/event-log",
+            {"Type": "Info", "Message": "m", "EventId": 2**40},
+            400,
+            "'EventId' is a 32-bit integer",
+        ),
+        (
+            "/emulator/calls/1/end",
+            {"answered": True, "by": "1" * 41},
+            404,
+            "'by' is a DN of this PBX",
+        ),
+        ("/emulator/calls/1/end", {"answered": True, "by": "999"}, 404, "'by' is a DN of this PBX"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(

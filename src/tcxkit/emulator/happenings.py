@@ -30,7 +30,8 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   now expires then (``GetLicenseStatus``).
 
 Bad input is a 400 (a 404 for an unknown call or DN) with the PBX's error envelope
-(``{"error": {"code", "message", "details"}}``) saying what to send; bodies are bounded like every control endpoint's.
+(``{"error": {"code", "message", "details"}}``) saying what to send; a key an endpoint
+does not take is refused, never ignored; bodies are bounded like every control endpoint's.
 """
 
 from __future__ import annotations
@@ -76,7 +77,11 @@ class Happenings:
         self.state = state
         self._lock = threading.Lock()
 
-    async def _body(self, request: Request, example: str) -> dict[str, Any]:
+    async def _body(
+        self, request: Request, example: str, keys: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The request's JSON object; with ``keys``, any other key is refused (a typo
+        such as ``"answerd"`` must not pass silently as the default)."""
         try:
             body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
         except BodyTooLarge as exc:
@@ -85,6 +90,12 @@ class Happenings:
             raise _Refused(400, f"The body is not JSON; send e.g. {example}.") from None
         if not isinstance(body, dict):
             raise _Refused(400, f"Send a JSON object, e.g. {example}.")
+        unknown = sorted(set(body) - set(keys)) if keys else []
+        if unknown:
+            shown = repr(unknown[0][:40])
+            raise _Refused(
+                400, f"Unknown key {shown}: send only {', '.join(keys)}, e.g. {example}."
+            )
         return body
 
     async def _run(self, request: Request, work: Any) -> Response:
@@ -99,7 +110,7 @@ class Happenings:
     async def start_call(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"from": "+441134960371", "to": "800"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("from", "to"))
             src, dst = body.get("from"), body.get("to")
             if not isinstance(src, str) or not isinstance(dst, str) or not src or not dst:
                 raise _Refused(400, f"Give 'from' and 'to' as strings, e.g. {example}.")
@@ -125,11 +136,13 @@ class Happenings:
     async def end_call(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"answered": true, "by": "108"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("answered", "by"))
             answered = body.get("answered")
             by = body.get("by")
             if not isinstance(answered, bool) or (by is not None and not isinstance(by, str)):
                 raise _Refused(400, f"Give 'answered' (true/false) and optionally 'by', e.g. {example}.")  # fmt: skip
+            if by is not None and (len(by) > 40 or self._peer(by) is None):
+                raise _Refused(404, f"'by' is a DN of this PBX (who answered), e.g. {example}.")
             try:
                 call_id = int(request.path_params["id"])
             except ValueError:
@@ -197,7 +210,7 @@ class Happenings:
 
     async def _flag(self, request: Request, set_name: str, field: str, key: str) -> Any:
         example = f'{{"{key}": false}}'
-        body = await self._body(request, example)
+        body = await self._body(request, example, (key,))
         value = body.get(key)
         if not isinstance(value, bool):
             raise _Refused(400, f"Give '{key}' as true or false, e.g. {example}.")
@@ -214,13 +227,15 @@ class Happenings:
     async def event_log(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"Type": "Error", "Message": "Trunk 10000 lost registration"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("Type", "Message", "Source", "EventId"))
             kind, message = body.get("Type"), body.get("Message")
             if kind not in ("Error", "Warning", "Info") or not isinstance(message, str):
                 raise _Refused(400, f"Give 'Type' (Error, Warning or Info) and 'Message', e.g. {example}.")  # fmt: skip
             source, event_id = body.get("Source", "System"), body.get("EventId", 0)
             if not isinstance(source, str) or isinstance(event_id, bool) or not isinstance(event_id, int):  # fmt: skip
                 raise _Refused(400, "'Source' is a string and 'EventId' an integer.")
+            if not -(2**31) <= event_id < 2**31:  # XAPI's EventId is an Int32
+                raise _Refused(400, "'EventId' is a 32-bit integer (-2147483648..2147483647).")
             if len(message) > 4000 or len(source) > 200:
                 raise _Refused(400, "'Message' is at most 4000 characters, 'Source' 200.")
             row = self.state.entity_set("EventLogs").insert(
@@ -234,7 +249,7 @@ class Happenings:
     async def license(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"ExpirationDate": "2026-12-31T00:00:00Z"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("ExpirationDate",))
             expires = body.get("ExpirationDate")
             if not isinstance(expires, str) or _epoch(expires, None) is None:
                 raise _Refused(400, f"Give 'ExpirationDate' as a date-time, e.g. {example}.")

@@ -186,6 +186,8 @@ async def _clock_endpoint(state: AppState, request: Request) -> Response:
         except ValueError:
             return _refuse(400, f"The body is not JSON; send e.g. {example}.")
         seconds = body.get("advance") if isinstance(body, dict) else None
+        if isinstance(body, dict) and set(body) - {"advance"}:
+            return _refuse(400, f"Send only 'advance', e.g. {example}.")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             return _refuse(400, f"Give 'advance' in seconds, e.g. {example}.")
         if not math.isfinite(seconds) or not 0 < seconds <= MAX_ADVANCE:
