@@ -66,10 +66,6 @@ class _Refused(Exception):
         self.status = status
 
 
-def _error(status: int, message: str) -> Response:
-    return control_error(status, message)
-
-
 class Happenings:
     """The handlers; one per emulated PBX."""
 
@@ -104,7 +100,7 @@ class Happenings:
         try:
             return json_response(200, await work(request), OAUTH_JSON)
         except _Refused as exc:
-            return _error(exc.status, str(exc))
+            return control_error(exc.status, str(exc))
 
     # -- calls ------------------------------------------------------------------------------
     async def start_call(self, request: Request) -> Response:
