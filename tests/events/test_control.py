@@ -57,6 +57,8 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ("/emulator/users/100/registration", {}, 400, "Give 'registered' as true or false"),
         ("/emulator/users/999/registration", {"registered": True}, 404, "No user '999'"),
         ("/emulator/trunks/1/online", {"online": True}, 404, "No trunk '1'"),
+        (f"/emulator/trunks/{'1' * 41}/online", {"online": True}, 400, "at most 40 characters"),
+        (f"/emulator/users/{'1' * 41}/registration", {"registered": True}, 400, "at most 40"),
         (f"{AGENT}/800/agents/104", {"logged_in": 1}, 400, "Give 'logged_in' as true or false"),
         (f"{AGENT}/800/agents/104", {"logged_in": True, "x": 1}, 400, "true or false (only)"),
         (f"{AGENT}/899/agents/104", {"logged_in": True}, 404, "No queue '899' on this PBX."),

@@ -211,6 +211,8 @@ class Happenings:
         if not isinstance(value, bool):
             raise _Refused(400, f"Give '{key}' as true or false, e.g. {example}.")
         number = request.path_params["number"]
+        if len(number) > 40:  # as every DN the control endpoints take
+            raise _Refused(400, "A number is at most 40 characters.")
         es = self.state.entity_set(set_name)
         with self._lock:
             row = es.find_one(Number=number)
