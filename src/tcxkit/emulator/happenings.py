@@ -58,6 +58,8 @@ __all__ = ["Happenings", "routes"]
 _NO_CALLS = SimpleNamespace(calls={})
 #: Calls in progress that a test may hold at once.
 MAX_INJECTED = 1000
+#: Longest DN or phone number a control endpoint takes (a body's or a path's).
+MAX_NUMBER = 40
 
 
 class _Refused(Exception):
@@ -88,7 +90,7 @@ class Happenings:
             raise _Refused(400, f"Send a JSON object, e.g. {example}.")
         unknown = sorted(set(body) - set(keys)) if keys else []
         if unknown:
-            shown = repr(unknown[0][:40])
+            shown = repr(unknown[0][:MAX_NUMBER])
             raise _Refused(
                 400, f"Unknown key {shown}: send only {', '.join(keys)}, e.g. {example}."
             )
@@ -110,8 +112,8 @@ class Happenings:
             src, dst = body.get("from"), body.get("to")
             if not isinstance(src, str) or not isinstance(dst, str) or not src or not dst:
                 raise _Refused(400, f"Give 'from' and 'to' as strings, e.g. {example}.")
-            if len(src) > 40 or len(dst) > 40:
-                raise _Refused(400, "'from' and 'to' are at most 40 characters.")
+            if len(src) > MAX_NUMBER or len(dst) > MAX_NUMBER:
+                raise _Refused(400, f"'from' and 'to' are at most {MAX_NUMBER} characters.")
             for number in (src, dst):
                 if not number.startswith("+") and self._peer(number) is None:
                     raise _Refused(404, f"No DN {number!r} on this PBX (external: start with +).")
@@ -137,7 +139,7 @@ class Happenings:
             by = body.get("by")
             if not isinstance(answered, bool) or (by is not None and not isinstance(by, str)):
                 raise _Refused(400, f"Give 'answered' (true/false) and optionally 'by', e.g. {example}.")  # fmt: skip
-            if by is not None and (len(by) > 40 or self._peer(by) is None):
+            if by is not None and (len(by) > MAX_NUMBER or self._peer(by) is None):
                 raise _Refused(404, f"'by' is a DN of this PBX (who answered), e.g. {example}.")
             try:
                 call_id = int(request.path_params["id"])
@@ -186,8 +188,8 @@ class Happenings:
             if not isinstance(logged_in, bool) or len(body) != 1:
                 raise _Refused(400, f"Give 'logged_in' as true or false (only), e.g. {example}.")
             queue, number = request.path_params["queue"], request.path_params["number"]
-            if len(queue) > 40 or len(number) > 40:
-                raise _Refused(400, "A queue or agent number is at most 40 characters.")
+            if len(queue) > MAX_NUMBER or len(number) > MAX_NUMBER:
+                raise _Refused(400, f"A queue or agent number is at most {MAX_NUMBER} characters.")
             if self.state.entity_set("Queues").find_one(Number=queue) is None:
                 raise _Refused(404, f"No queue {queue!r} on this PBX.")
             agents = members(self.state, queue)
@@ -211,8 +213,8 @@ class Happenings:
         if not isinstance(value, bool):
             raise _Refused(400, f"Give '{key}' as true or false, e.g. {example}.")
         number = request.path_params["number"]
-        if len(number) > 40:  # as every DN the control endpoints take
-            raise _Refused(400, "A number is at most 40 characters.")
+        if len(number) > MAX_NUMBER:
+            raise _Refused(400, f"A number is at most {MAX_NUMBER} characters.")
         es = self.state.entity_set(set_name)
         with self._lock:
             row = es.find_one(Number=number)
