@@ -73,6 +73,7 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ),
         ("/emulator/event-log", {"Type": "Info", "Message": "x" * 4001}, 400, "at most 4000"),
         ("/emulator/license", {"ExpirationDate": "soon"}, 400, "Give 'ExpirationDate' as a"),
+        ("/emulator/license", {"ExpirationDate": "2026-12-31T00:00:00"}, 400, "in UTC (Z) or with"),
         # unknown keys are refused, never ignored (a typo must not pass as the default)
         (
             "/emulator/calls",

@@ -253,6 +253,8 @@ class Happenings:
             expires = body.get("ExpirationDate")
             if not isinstance(expires, str) or _epoch(expires, None) is None:
                 raise _Refused(400, f"Give 'ExpirationDate' as a date-time, e.g. {example}.")
+            if not _has_offset(expires):  # else read in this machine's zone, not the PBX's
+                raise _Refused(400, f"Give 'ExpirationDate' in UTC (Z) or with an offset, e.g. {example}.")  # fmt: skip
             current = self.state.singleton("LicenseStatus")
             self.state.set_singleton("LicenseStatus", {**current, "ExpirationDate": expires})
             return {"ExpirationDate": expires}
@@ -279,6 +281,13 @@ def _epoch(text: Any, fallback: float | None = -1.0) -> Any:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return time.time() if fallback == -1.0 else fallback
+
+
+def _has_offset(text: str) -> bool:
+    """Whether a date-time :func:`_epoch` reads says its zone (``Z`` or ``+01:00``)."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
 
 
 def routes(state: AppState) -> list[Route]:
