@@ -111,4 +111,8 @@ def test_the_control_endpoint_needs_the_emulator_credentials(emu: Any) -> None:
     huge = httpx.post(
         emu.url + "/emulator/backups", content=b"[" * 2_000_000, auth=emu.control_auth
     )
-    assert huge.status_code == 400 and "not a small JSON object" in huge.json()["error"]["message"]
+    assert huge.status_code == 413  # as every control endpoint answers a body past the limit
+    assert huge.json()["error"]["message"].startswith("Bad backup fault: the body is larger than")
+    broken = httpx.post(emu.url + "/emulator/backups", content=b"{nope", auth=emu.control_auth)
+    assert broken.status_code == 400
+    assert "not a small JSON object" in broken.json()["error"]["message"]

@@ -131,6 +131,7 @@ def test_drop_call_hangs_up_a_ringing_call_abandoned_and_a_talking_one(pbx: Pbx)
         (FROM, "42", 404, "destination:\nWARNINGS.XAPI.NOT_FOUND (no DN '42'; an external number"),
         (FROM, FROM, 400, "destination:\nWARNINGS.INVALID (an extension cannot call itself)"),
         ("", "800", 400, "dn:\nWARNINGS.REQUIRED"),
+        (FROM, "9" * 41, 400, "destination:\nWARNINGS.STRING_TOO_LONG (a DN or a phone number is"),
     ],
 )
 def test_a_call_that_cannot_be_made_is_refused_with_the_envelope(
@@ -165,6 +166,7 @@ def test_calls_beyond_max_calls_are_refused(pbx: Pbx) -> None:
         ({"advance": 0}, 400, "more than 0 and at most 3600 seconds"),
         ({"advance": 3601}, 400, "more than 0 and at most 3600 seconds"),
         ([1], 400, "Give 'advance' in seconds"),
+        ({"advance": 1, "by": 2}, 400, "Send only 'advance'"),
     ],
 )
 def test_the_clock_refuses_nonsense(pbx: Pbx, body: Any, status: int, message: str) -> None:

@@ -229,3 +229,16 @@ def test_an_offer_that_is_not_a_build_is_refused_at_start() -> None:
         pass
     assert err.value.message == "--offer-update 'soon' is not a build."
     assert err.value.hint == "Give a build such as 20.0.10.1721, or next."
+
+
+@pytest.mark.parametrize("bad", [-5, 3601, "6", True])
+def test_an_unusable_downtime_is_refused_at_start_not_at_install(bad: object) -> None:
+    from tcxkit.errors import ConfigurationError
+
+    with (
+        pytest.raises(ConfigurationError) as err,
+        running(EmulatorConfig(options={"update_downtime": bad})),
+    ):
+        pass
+    assert err.value.message == f"update_downtime must be 0..3600 seconds, got {bad!r}."
+    assert err.value.hint == "e.g. --update-downtime 6"

@@ -57,6 +57,8 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ("/emulator/users/100/registration", {}, 400, "Give 'registered' as true or false"),
         ("/emulator/users/999/registration", {"registered": True}, 404, "No user '999'"),
         ("/emulator/trunks/1/online", {"online": True}, 404, "No trunk '1'"),
+        (f"/emulator/trunks/{'1' * 41}/online", {"online": True}, 400, "at most 40 characters"),
+        (f"/emulator/users/{'1' * 41}/registration", {"registered": True}, 400, "at most 40"),
         (f"{AGENT}/800/agents/104", {"logged_in": 1}, 400, "Give 'logged_in' as true or false"),
         (f"{AGENT}/800/agents/104", {"logged_in": True, "x": 1}, 400, "true or false (only)"),
         (f"{AGENT}/899/agents/104", {"logged_in": True}, 404, "No queue '899' on this PBX."),
@@ -71,6 +73,58 @@ def test_a_call_shows_in_active_calls_then_in_the_call_log(pbx: Pbx, tmp_path: P
         ),
         ("/emulator/event-log", {"Type": "Info", "Message": "x" * 4001}, 400, "at most 4000"),
         ("/emulator/license", {"ExpirationDate": "soon"}, 400, "Give 'ExpirationDate' as a"),
+        ("/emulator/license", {"ExpirationDate": "2026-12-31T00:00:00"}, 400, "in UTC (Z) or with"),
+        # unknown keys are refused, never ignored (a typo must not pass as the default)
+        (
+            "/emulator/calls",
+            {"from": "+44", "to": "800", "x": 1},
+            400,
+            "Unknown key 'x': send only from, to",
+        ),
+        (
+            "/emulator/calls/1/end",
+            {"answerd": True},
+            400,
+            "Unknown key 'answerd': send only answered, by",
+        ),
+        (
+            "/emulator/users/100/registration",
+            {"registered": True, "x": 1},
+            400,
+            "Unknown key 'x': send only registered",
+        ),
+        (
+            "/emulator/trunks/10000/online",
+            {"online": True, "x": 1},
+            400,
+            "Unknown key 'x': send only online",
+        ),
+        (
+            "/emulator/event-log",
+            {"Type": "Info", "Message": "m", "Bogus": 1},
+            400,
+            "Unknown key 'Bogus'",
+        ),
+        (
+            "/emulator/license",
+            {"ExpirationDate": "2026-12-31T00:00:00Z", "x": 1},
+            400,
+            "Unknown key 'x'",
+        ),
+        # bounded values
+        (
+            "/emulator/event-log",
+            {"Type": "Info", "Message": "m", "EventId": 2**40},
+            400,
+            "'EventId' is a 32-bit integer",
+        ),
+        (
+            "/emulator/calls/1/end",
+            {"answered": True, "by": "1" * 41},
+            404,
+            "'by' is a DN of this PBX",
+        ),
+        ("/emulator/calls/1/end", {"answered": True, "by": "999"}, 404, "'by' is a DN of this PBX"),
     ],
 )
 def test_bad_input_is_refused_with_the_fix(

@@ -128,10 +128,6 @@ def _cut(body: Any) -> Any:
     return {"truncated": len(text), "head": text[:LOGGED_BODY]}
 
 
-def _error(status: int, message: str) -> Response:
-    return control_error(status, message)
-
-
 def control_denied(state: AppState, request: Request) -> Response | None:
     """None when the request carries the emulator's credentials, else the 401 to send."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
@@ -210,13 +206,13 @@ class AdminEndpoints:
                 rule = wire.loads_bounded(await wire.read_body(request, MAX_JSON_BODY) or b"{}")
                 problem = check_fault(rule)
             except wire.BodyTooLarge as exc:
-                return _error(413, f"The fault rule is larger than {exc.limit} bytes.")
+                return control_error(413, f"The fault rule is larger than {exc.limit} bytes.")
             except ValueError:
                 problem = "the body is not JSON"
             if not problem and len(self.state.faults) >= MAX_FAULTS:
                 problem = f"{MAX_FAULTS} rules are set already; DELETE them first"
             if problem:
-                return _error(
+                return control_error(
                     400,
                     f"Bad fault rule: {problem}. Send e.g. "
                     '{"path": "/xapi/v1/Users", "status": 503, "times": 2}.',

@@ -30,7 +30,8 @@ credentials, like every ``/emulator/*`` control endpoint (:func:`.admin.control_
   now expires then (``GetLicenseStatus``).
 
 Bad input is a 400 (a 404 for an unknown call or DN) with the PBX's error envelope
-(``{"error": {"code", "message", "details"}}``) saying what to send; bodies are bounded like every control endpoint's.
+(``{"error": {"code", "message", "details"}}``) saying what to send; a key an endpoint
+does not take is refused, never ignored; bodies are bounded like every control endpoint's.
 """
 
 from __future__ import annotations
@@ -57,16 +58,14 @@ __all__ = ["Happenings", "routes"]
 _NO_CALLS = SimpleNamespace(calls={})
 #: Calls in progress that a test may hold at once.
 MAX_INJECTED = 1000
+#: Longest DN or phone number a control endpoint takes (a body's or a path's).
+MAX_NUMBER = 40
 
 
 class _Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-def _error(status: int, message: str) -> Response:
-    return control_error(status, message)
 
 
 class Happenings:
@@ -76,7 +75,11 @@ class Happenings:
         self.state = state
         self._lock = threading.Lock()
 
-    async def _body(self, request: Request, example: str) -> dict[str, Any]:
+    async def _body(
+        self, request: Request, example: str, keys: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
+        """The request's JSON object; with ``keys``, any other key is refused (a typo
+        such as ``"answerd"`` must not pass silently as the default)."""
         try:
             body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
         except BodyTooLarge as exc:
@@ -85,6 +88,12 @@ class Happenings:
             raise _Refused(400, f"The body is not JSON; send e.g. {example}.") from None
         if not isinstance(body, dict):
             raise _Refused(400, f"Send a JSON object, e.g. {example}.")
+        unknown = sorted(set(body) - set(keys)) if keys else []
+        if unknown:
+            shown = repr(unknown[0][:MAX_NUMBER])
+            raise _Refused(
+                400, f"Unknown key {shown}: send only {', '.join(keys)}, e.g. {example}."
+            )
         return body
 
     async def _run(self, request: Request, work: Any) -> Response:
@@ -93,18 +102,18 @@ class Happenings:
         try:
             return json_response(200, await work(request), OAUTH_JSON)
         except _Refused as exc:
-            return _error(exc.status, str(exc))
+            return control_error(exc.status, str(exc))
 
     # -- calls ------------------------------------------------------------------------------
     async def start_call(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"from": "+441134960371", "to": "800"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("from", "to"))
             src, dst = body.get("from"), body.get("to")
             if not isinstance(src, str) or not isinstance(dst, str) or not src or not dst:
                 raise _Refused(400, f"Give 'from' and 'to' as strings, e.g. {example}.")
-            if len(src) > 40 or len(dst) > 40:
-                raise _Refused(400, "'from' and 'to' are at most 40 characters.")
+            if len(src) > MAX_NUMBER or len(dst) > MAX_NUMBER:
+                raise _Refused(400, f"'from' and 'to' are at most {MAX_NUMBER} characters.")
             for number in (src, dst):
                 if not number.startswith("+") and self._peer(number) is None:
                     raise _Refused(404, f"No DN {number!r} on this PBX (external: start with +).")
@@ -125,11 +134,13 @@ class Happenings:
     async def end_call(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"answered": true, "by": "108"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("answered", "by"))
             answered = body.get("answered")
             by = body.get("by")
             if not isinstance(answered, bool) or (by is not None and not isinstance(by, str)):
                 raise _Refused(400, f"Give 'answered' (true/false) and optionally 'by', e.g. {example}.")  # fmt: skip
+            if by is not None and (len(by) > MAX_NUMBER or self._peer(by) is None):
+                raise _Refused(404, f"'by' is a DN of this PBX (who answered), e.g. {example}.")
             try:
                 call_id = int(request.path_params["id"])
             except ValueError:
@@ -177,8 +188,8 @@ class Happenings:
             if not isinstance(logged_in, bool) or len(body) != 1:
                 raise _Refused(400, f"Give 'logged_in' as true or false (only), e.g. {example}.")
             queue, number = request.path_params["queue"], request.path_params["number"]
-            if len(queue) > 40 or len(number) > 40:
-                raise _Refused(400, "A queue or agent number is at most 40 characters.")
+            if len(queue) > MAX_NUMBER or len(number) > MAX_NUMBER:
+                raise _Refused(400, f"A queue or agent number is at most {MAX_NUMBER} characters.")
             if self.state.entity_set("Queues").find_one(Number=queue) is None:
                 raise _Refused(404, f"No queue {queue!r} on this PBX.")
             agents = members(self.state, queue)
@@ -197,11 +208,13 @@ class Happenings:
 
     async def _flag(self, request: Request, set_name: str, field: str, key: str) -> Any:
         example = f'{{"{key}": false}}'
-        body = await self._body(request, example)
+        body = await self._body(request, example, (key,))
         value = body.get(key)
         if not isinstance(value, bool):
             raise _Refused(400, f"Give '{key}' as true or false, e.g. {example}.")
         number = request.path_params["number"]
+        if len(number) > MAX_NUMBER:
+            raise _Refused(400, f"A number is at most {MAX_NUMBER} characters.")
         es = self.state.entity_set(set_name)
         with self._lock:
             row = es.find_one(Number=number)
@@ -214,13 +227,15 @@ class Happenings:
     async def event_log(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"Type": "Error", "Message": "Trunk 10000 lost registration"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("Type", "Message", "Source", "EventId"))
             kind, message = body.get("Type"), body.get("Message")
             if kind not in ("Error", "Warning", "Info") or not isinstance(message, str):
                 raise _Refused(400, f"Give 'Type' (Error, Warning or Info) and 'Message', e.g. {example}.")  # fmt: skip
             source, event_id = body.get("Source", "System"), body.get("EventId", 0)
             if not isinstance(source, str) or isinstance(event_id, bool) or not isinstance(event_id, int):  # fmt: skip
                 raise _Refused(400, "'Source' is a string and 'EventId' an integer.")
+            if not -(2**31) <= event_id < 2**31:  # XAPI's EventId is an Int32
+                raise _Refused(400, "'EventId' is a 32-bit integer (-2147483648..2147483647).")
             if len(message) > 4000 or len(source) > 200:
                 raise _Refused(400, "'Message' is at most 4000 characters, 'Source' 200.")
             row = self.state.entity_set("EventLogs").insert(
@@ -234,10 +249,12 @@ class Happenings:
     async def license(self, request: Request) -> Response:
         async def work(request: Request) -> Any:
             example = '{"ExpirationDate": "2026-12-31T00:00:00Z"}'
-            body = await self._body(request, example)
+            body = await self._body(request, example, ("ExpirationDate",))
             expires = body.get("ExpirationDate")
             if not isinstance(expires, str) or _epoch(expires, None) is None:
                 raise _Refused(400, f"Give 'ExpirationDate' as a date-time, e.g. {example}.")
+            if not _has_offset(expires):  # else read in this machine's zone, not the PBX's
+                raise _Refused(400, f"Give 'ExpirationDate' in UTC (Z) or with an offset, e.g. {example}.")  # fmt: skip
             current = self.state.singleton("LicenseStatus")
             self.state.set_singleton("LicenseStatus", {**current, "ExpirationDate": expires})
             return {"ExpirationDate": expires}
@@ -264,6 +281,13 @@ def _epoch(text: Any, fallback: float | None = -1.0) -> Any:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return time.time() if fallback == -1.0 else fallback
+
+
+def _has_offset(text: str) -> bool:
+    """Whether a date-time :func:`_epoch` reads says its zone (``Z`` or ``+01:00``)."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).tzinfo is not None
 
 
 def routes(state: AppState) -> list[Route]:

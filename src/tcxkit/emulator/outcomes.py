@@ -3,8 +3,8 @@
 A test queues them through a control endpoint (``/emulator/backups``,
 ``/emulator/updates``): ``POST {"outcome": "never", "times": 2}`` makes the next two
 come out that way, ``GET`` shows the queue, ``DELETE`` clears it (204).  The endpoint
-needs the emulator's credentials; a body is bounded and checked, and a bad one is a 400
-saying what to send.  Each queue holds at most :data:`MAX_QUEUED` outcomes.
+needs the emulator's credentials; a body is bounded (413 past the limit) and checked,
+and a bad one is a 400 saying what to send.  Each queue holds at most :data:`MAX_QUEUED` outcomes.
 """
 
 from __future__ import annotations
@@ -56,18 +56,22 @@ class OutcomeQueue:
             return f"'times' must be an integer 1..{MAX_QUEUED}"
         return ""
 
-    async def _add(self, state: AppState, request: Request) -> str:
+    async def _add(self, state: AppState, request: Request) -> tuple[int, str]:
+        """Queue what the body asks; ``(status, why)`` when it cannot (``why`` '': done).
+        A body over the limit is a 413, as on every control endpoint."""
         queue = self.queued(state)
         try:
             rule = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
             problem = self.problem(rule)
-        except (BodyTooLarge, ValueError):
-            return "the body is not a small JSON object"
+        except BodyTooLarge as exc:
+            return 413, f"the body is larger than {exc.limit} bytes"
+        except ValueError:
+            return 400, "the body is not a small JSON object"
         if not problem and len(queue) + rule.get("times", 1) > MAX_QUEUED:
-            return f"at most {MAX_QUEUED} outcomes may be queued; DELETE them first"
+            return 400, f"at most {MAX_QUEUED} outcomes may be queued; DELETE them first"
         if not problem:
             queue.extend([rule["outcome"]] * rule.get("times", 1))
-        return problem
+        return 400, problem
 
     async def endpoint(
         self,
@@ -87,8 +91,7 @@ class OutcomeQueue:
             on_clear()
             return Response(status_code=204)
         if request.method == "POST":
-            problem = await self._add(state, request)
+            status, problem = await self._add(state, request)
             if problem:
-                message = f"Bad {self.what} fault: {problem}."
-                return control_error(400, message)
+                return control_error(status, f"Bad {self.what} fault: {problem}.")
         return json_response(200, shown(self.queued(state)), OAUTH_JSON)

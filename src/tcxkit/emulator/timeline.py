@@ -182,20 +182,22 @@ async def _clock_endpoint(state: AppState, request: Request) -> Response:
         try:
             body = loads_bounded(await read_body(request, MAX_JSON_BODY) or b"{}")
         except BodyTooLarge as exc:
-            return _refuse(413, f"The body is larger than {exc.limit} bytes.")
+            return control_error(413, f"The body is larger than {exc.limit} bytes.")
         except ValueError:
-            return _refuse(400, f"The body is not JSON; send e.g. {example}.")
+            return control_error(400, f"The body is not JSON; send e.g. {example}.")
         seconds = body.get("advance") if isinstance(body, dict) else None
+        if isinstance(body, dict) and set(body) - {"advance"}:
+            return control_error(400, f"Send only 'advance', e.g. {example}.")
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-            return _refuse(400, f"Give 'advance' in seconds, e.g. {example}.")
+            return control_error(400, f"Give 'advance' in seconds, e.g. {example}.")
         if not math.isfinite(seconds) or not 0 < seconds <= MAX_ADVANCE:
-            return _refuse(
+            return control_error(
                 400, f"'advance' is more than 0 and at most {MAX_ADVANCE:g} seconds; "
                 "move further in several steps.",
             )  # fmt: skip
         refusal = _too_much_work(state, float(seconds))
         if refusal:
-            return _refuse(400, refusal)
+            return control_error(400, refusal)
         timeline.advance(float(seconds))
     else:
         timeline.sync()
@@ -223,10 +225,6 @@ def _report(state: AppState, timeline: Timeline) -> dict[str, Any]:
         "pending": timeline.pending,
         "traffic": traffic.report() if traffic is not None else None,
     }
-
-
-def _refuse(status: int, message: str) -> Response:
-    return control_error(status, message)
 
 
 def routes(state: AppState) -> list[Route]:

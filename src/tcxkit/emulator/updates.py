@@ -56,6 +56,7 @@ __all__ = [
     "RETRY",
     "UpdateGate",
     "control_endpoint",
+    "downtime",
     "entry_guid",
     "next_build",
     "phase",
@@ -94,6 +95,7 @@ def update_key(state: AppState) -> str:
 
 
 def downtime(state: AppState) -> float:
+    """``update_downtime`` (seconds); an unusable one is a ConfigurationError with the fix."""
     raw = state.config.options.get("update_downtime", DEFAULT_DOWNTIME)
     value = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else -1.0
     if not 0 <= value <= MAX_DOWNTIME:

@@ -16,7 +16,7 @@ A call lives on the PBX's :class:`~..timeline.Timeline`:
 
 ``POST /Users/Pbx.MakeCall`` ``{"dn": "100", "destination": "800", ...}`` places a call
 from extension ``dn`` (its phone must be registered) to a DN of the PBX or an external
-number (5 to 20 digits, ``+`` allowed).  Who answers is decided as a PBX would: an
+number (5 to 20 digits, ``+`` allowed; at most :data:`MAX_DESTINATION` characters).  Who answers is decided as a PBX would: an
 extension whose phone is registered answers; a queue or ring group is answered by its
 first member with a registered phone; an external number answers; anything else rings
 unanswered until the no-answer time (a missed call).  It answers
@@ -65,6 +65,8 @@ SETTINGS: dict[str, tuple[float, float, float]] = {
 }
 OUTCOMES = ("answered", "missed", "abandoned")
 _EXTERNAL = re.compile(r"\+?\d{5,20}")
+#: Longest ``destination`` a MakeCall takes (an external number is 21 characters at most).
+MAX_DESTINATION = 40
 
 
 def setting(state: AppState, name: str) -> float:
@@ -337,6 +339,9 @@ def make_call(ctx: RequestContext) -> Reply:
         raise _refuse(400, "dn", "WARNINGS.REQUIRED", "give the extension that calls, e.g. 100")
     if not isinstance(destination, str) or not destination:
         raise _refuse(400, "destination", "WARNINGS.REQUIRED", "give a DN or a phone number")
+    if len(destination) > MAX_DESTINATION:  # else a 64 KiB string comes back in the 404
+        raise _refuse(400, "destination", "WARNINGS.STRING_TOO_LONG",
+                      f"a DN or a phone number is at most {MAX_DESTINATION} characters")  # fmt: skip
     state = ctx.state
     if state.entity_set("Users").find_one(Number=dn) is None:
         raise _refuse(404, "dn", "WARNINGS.XAPI.NOT_FOUND", f"no extension {dn!r}")

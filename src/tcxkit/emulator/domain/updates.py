@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from ..healthctl import version_problem
 from ..healthmodel import model
 from ..registry import Reply, RequestContext, XapiError, handler, on_start
-from ..updates import entry_guid, next_build, start_install, update_key
+from ..updates import downtime, entry_guid, next_build, start_install, update_key
 from .common import iso, now
 
 if TYPE_CHECKING:
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 @on_start
 def _offer(state: AppState) -> None:
-    """Offer what ``offer_update`` says (a build, or ``next``), unless one is offered."""
+    """Offer what ``offer_update`` says (a build, or ``next``), unless one is offered;
+    an unusable ``update_downtime`` is refused now, not as a 500 at the first install."""
+    downtime(state)
     wanted = state.config.options.get("offer_update")
     if wanted and wanted != "next" and version_problem(wanted):
         from ...errors import ConfigurationError
