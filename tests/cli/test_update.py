@@ -115,6 +115,26 @@ def test_status_rows_say_installed_offered_and_behind(run: Runner, lab: Any) -> 
     assert all(isinstance(x["auto_update"], bool) for x in rows)
 
 
+def test_status_prints_a_pbx_it_cannot_read_as_its_error_row_and_exits_10(
+    run: Runner, lab: Any, tmp_path: Path
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    r = _update(run, lab, "status", "-o", "json", inventory=_inventory(lab, tmp_path, pbx03=dead))
+    assert r.code == 10, r.err
+    rows = r.json()
+    assert [(x["pbx"], x.get("status")) for x in rows] == [
+        ("pbx01", "behind"), ("pbx02", "behind"), ("pbx03", None),
+    ]  # fmt: skip
+    error = rows[2]["error"]
+    assert error["type"] == "ConnectError" and error["exit_code"] == 4
+    assert error["message"].startswith(f"Cannot connect to {dead}/connect/token")
+    assert "1 of 3 PBXs failed (pbx03: cannot connect)" in r.err
+
+
 def test_canary_then_a_batch_of_two_each_backed_up_first(
     run: Runner, fleet3: Any, tmp_path: Path
 ) -> None:
