@@ -88,6 +88,8 @@ def test_inventory_windows_by_tag_fall_back_to_the_fleet_one() -> None:
         ({"window": "weekends"}, "f.toml [updates]: Maintenance window 'weekends': not of the"),
         ({"windows": "Sat 01:00-02:00"}, "f.toml [updates]: unknown key(s) windows."),
         ({"tags": []}, "f.toml [updates.tags]: must be a table of tags."),
+        ({"tags": {"eu": {"tags": {"us": {}}}}},
+         "f.toml [updates.tags.eu]: unknown key(s) tags."),
         ({"tags": {"eu": {"window": "Sat 01:00-02:00"}, "us": {"window": "Sun 01:00-02:00"}}},
          "f.toml: PBX a is tagged eu and us, and both set a window."),
     ],
