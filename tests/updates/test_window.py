@@ -105,6 +105,12 @@ def test_waves_cut_the_fleet_into_canary_and_batches() -> None:
     assert waves(list("abcde"), 1, 2) == [["a"], ["b", "c"], ["d", "e"]]
     assert waves(list("abc"), 0, 5) == [["a", "b", "c"]]
     assert waves(list("ab"), 5, 1) == [["a", "b"]]
+    for canary, batch in ((-1, 2), (1, 0)):  # -1 would cut all but the last as "canary"
+        with pytest.raises(UsageError) as err:
+            waves(list("abc"), canary, batch)
+        assert err.value.message == (
+            f"canary must be 0 or more and batch 1 or more (got {canary}, {batch})."
+        )
 
 
 def test_rollout_options_refuse_what_cannot_run() -> None:
