@@ -23,6 +23,7 @@ import pytest
 from tcxkit.emulator import EmulatorConfig
 from tcxkit.emulator.fleet import running_fleet
 
+from ..stores import free_port
 from .conftest import Runner
 
 OLD, NEW = "20.0.10.1621", "20.0.10.1721"
@@ -118,11 +119,7 @@ def test_status_rows_say_installed_offered_and_behind(run: Runner, lab: Any) -> 
 def test_status_prints_a_pbx_it_cannot_read_as_its_error_row_and_exits_10(
     run: Runner, lab: Any, tmp_path: Path
 ) -> None:
-    import socket
-
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
     r = _update(run, lab, "status", "-o", "json", inventory=_inventory(lab, tmp_path, pbx03=dead))
     assert r.code == 10, r.err
     rows = r.json()
@@ -316,12 +313,9 @@ def test_apply_asks_first_and_sends_nothing_unconfirmed(
 def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
     run: Runner, lab: Any, tmp_path: Path
 ) -> None:
-    import socket
     import time
 
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
     inventory = _inventory(lab, tmp_path, pbx03=dead)
     started = time.time()
     r = _apply(run, lab, tmp_path / "store", "--canary", "1", "--batch", "2", inventory=inventory)
