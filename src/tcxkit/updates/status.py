@@ -9,7 +9,7 @@ read).  Only the PBX's own update is rolled out here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, TcxError
@@ -41,7 +41,6 @@ class UpdateStatus:
     maintenance_expired: bool = False
     last_update: str | None = None
     auto_update: bool | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current(self) -> bool:
@@ -100,5 +99,4 @@ async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
         maintenance_expired=bool(answer.get("IsMaintananceExpired")),  # the spec's spelling
         last_update=answer.get("LastSuccessfulUpdate"),
         auto_update=await _auto_update(client),
-        raw=answer,
     )
