@@ -97,6 +97,8 @@ def _backed_up_first(emu: Any, entry: dict[str, Any], started: float) -> None:
     log = [e for e in _log(emu) if e["time"] >= started]
     paths = [e["path"] for e in log]
     assert paths.count(INSTALL) == 1, paths
+    sent = [e["path"] for e in emu.requests if e["time"] >= started]  # answered or not
+    assert not [p for p in sent if "GetUpdateSettings" in p], sent  # a roll-out needs none
     install = paths.index(INSTALL)
     name = entry["pbx_file"].removesuffix(".zip")
     asked = [i for i, e in enumerate(log) if e["path"] == BACKUP and e["body"]["description"]["Name"] == name]  # fmt: skip
@@ -114,6 +116,7 @@ def test_status_rows_say_installed_offered_and_behind(run: Runner, lab: Any) -> 
     ]
     assert rows[0]["maintenance_expired"] is False and rows[0]["last_update"]
     assert all(isinstance(x["auto_update"], bool) for x in rows)
+    assert all(any("GetUpdateSettings" in e["path"] for e in emu.requests) for emu in lab.instances)
 
 
 def test_status_prints_a_pbx_it_cannot_read_as_its_error_row_and_exits_10(

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..backups import BackupOptions
@@ -170,7 +171,7 @@ async def _preflight(fleet: Fleet, progress: Progress) -> tuple[list[str], list[
     roll-out before it starts (fail closed: it might be the one that needed care)."""
     todo: list[str] = []
     rows: list[PbxResult] = []
-    for r in await fleet.run(pbx_status):
+    for r in await fleet.run(partial(pbx_status, settings=False)):
         if r.error is not None:
             failed = UpdateFailed(
                 f"{r.pbx}: cannot read its update status: {r.error.message}",
