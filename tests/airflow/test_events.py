@@ -51,6 +51,10 @@ def test_the_trigger_serializes_to_plain_data_and_refuses_unknown_types() -> Non
     assert "Known types: call.started" in str(info.value.hint)
     with pytest.raises(UsageError, match="Name at least one event type"):
         ThreeCXEventSensor(task_id="t", type=[])
+    with pytest.raises(UsageError) as info:  # at DAG parse time, not in the triggerer
+        ThreeCXEventSensor(task_id="t", type="call.missed", tz="Mars/Olympus")
+    assert info.value.message == "Unknown time zone 'Mars/Olympus' (from tz=)."
+    assert info.value.hint == "Give tz= an IANA zone name, e.g. tz='Europe/London'."
 
 
 async def _collect(trigger: Any, out: asyncio.Queue[Any]) -> None:

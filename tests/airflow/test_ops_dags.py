@@ -341,6 +341,13 @@ def test_refusals_name_the_fix_and_never_echo_a_secret(
     day = pendulum.datetime(2026, 1, 1)
     with pytest.raises(ThreeCXPermanentError, match="this run's data interval is empty"):
         export.execute(_context(day, day))
+    archive = ThreeCXRecordingsArchiveOperator(task_id="a", target=str(tmp_path / "rec"))
+    for context in (_context(day, day), {}):  # the export's one check, with its fix
+        with pytest.raises(ThreeCXPermanentError) as exc:
+            archive.execute(context)
+        assert "a: this run's data interval is empty (" in str(exc.value)
+        assert "CronDataIntervalTimetable('0 1 * * *', timezone='UTC')" in str(exc.value)
+    assert not (tmp_path / "rec").exists()  # refused before the store was opened
     secret = ThreeCXCallsExportOperator(task_id="e", into="postgresql://cdr:hunter2@db/cdr")
     with pytest.raises(ThreeCXPermanentError) as exc:
         secret.execute(_context(day, day.add(days=1)))

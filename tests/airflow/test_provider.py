@@ -93,6 +93,28 @@ def test_operator_template_fields(field: str) -> None:
     assert field in ThreeCXOperator.template_fields
 
 
+def test_store_operators_render_every_store_field_from_params() -> None:
+    """A DAG param names the store's credentials connection for every store operator (the
+    update operator once left storage_conn_id unrendered: a literal '{{ ... }}' looked up)."""
+    from tcxkit.airflow import (
+        ThreeCXBackupOperator,
+        ThreeCXRecordingsArchiveOperator,
+        ThreeCXUpdateOperator,
+    )
+
+    params = {"target": "/srv/backups", "store": "backup_store", "pbx": "threecx_pbx01"}
+    for cls in (ThreeCXBackupOperator, ThreeCXRecordingsArchiveOperator, ThreeCXUpdateOperator):
+        op = cls(
+            task_id="t",
+            target="{{ params.target }}",
+            storage_conn_id="{{ params.store }}",
+            threecx_conn_id="{{ params.pbx }}",
+        )
+        op.render_template_fields({"params": params})
+        rendered = (op.target, op.storage_conn_id, op.threecx_conn_id)
+        assert rendered == ("/srv/backups", "backup_store", "threecx_pbx01"), cls.__name__
+
+
 def test_sensor_defaults_to_reschedule_mode() -> None:
     sensor = ThreeCXSensor(task_id="s", action="ListBackups")
     assert sensor.mode == "reschedule"

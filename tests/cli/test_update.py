@@ -23,6 +23,7 @@ import pytest
 from tcxkit.emulator import EmulatorConfig
 from tcxkit.emulator.fleet import running_fleet
 
+from ..stores import free_port
 from .conftest import Runner
 
 OLD, NEW = "20.0.10.1621", "20.0.10.1721"
@@ -96,6 +97,8 @@ def _backed_up_first(emu: Any, entry: dict[str, Any], started: float) -> None:
     log = [e for e in _log(emu) if e["time"] >= started]
     paths = [e["path"] for e in log]
     assert paths.count(INSTALL) == 1, paths
+    sent = [e["path"] for e in emu.requests if e["time"] >= started]  # answered or not
+    assert not [p for p in sent if "GetUpdateSettings" in p], sent  # a roll-out needs none
     install = paths.index(INSTALL)
     name = entry["pbx_file"].removesuffix(".zip")
     asked = [i for i, e in enumerate(log) if e["path"] == BACKUP and e["body"]["description"]["Name"] == name]  # fmt: skip
@@ -113,6 +116,23 @@ def test_status_rows_say_installed_offered_and_behind(run: Runner, lab: Any) -> 
     ]
     assert rows[0]["maintenance_expired"] is False and rows[0]["last_update"]
     assert all(isinstance(x["auto_update"], bool) for x in rows)
+    assert all(any("GetUpdateSettings" in e["path"] for e in emu.requests) for emu in lab.instances)
+
+
+def test_status_prints_a_pbx_it_cannot_read_as_its_error_row_and_exits_10(
+    run: Runner, lab: Any, tmp_path: Path
+) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
+    r = _update(run, lab, "status", "-o", "json", inventory=_inventory(lab, tmp_path, pbx03=dead))
+    assert r.code == 10, r.err
+    rows = r.json()
+    assert [(x["pbx"], x.get("status")) for x in rows] == [
+        ("pbx01", "behind"), ("pbx02", "behind"), ("pbx03", None),
+    ]  # fmt: skip
+    error = rows[2]["error"]
+    assert error["type"] == "ConnectError" and error["exit_code"] == 4
+    assert error["message"].startswith(f"Cannot connect to {dead}/connect/token")
+    assert "1 of 3 PBXs failed (pbx03: cannot connect)" in r.err
 
 
 def test_canary_then_a_batch_of_two_each_backed_up_first(
@@ -296,12 +316,9 @@ def test_apply_asks_first_and_sends_nothing_unconfirmed(
 def test_a_pbx_that_cannot_be_read_first_stops_the_roll_out_before_it_starts(
     run: Runner, lab: Any, tmp_path: Path
 ) -> None:
-    import socket
     import time
 
-    with socket.socket() as sock:  # a port nothing listens on
-        sock.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    dead = f"http://127.0.0.1:{free_port()}"  # a port nothing listens on
     inventory = _inventory(lab, tmp_path, pbx03=dead)
     started = time.time()
     r = _apply(run, lab, tmp_path / "store", "--canary", "1", "--batch", "2", inventory=inventory)

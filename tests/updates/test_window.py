@@ -88,6 +88,8 @@ def test_inventory_windows_by_tag_fall_back_to_the_fleet_one() -> None:
         ({"window": "weekends"}, "f.toml [updates]: Maintenance window 'weekends': not of the"),
         ({"windows": "Sat 01:00-02:00"}, "f.toml [updates]: unknown key(s) windows."),
         ({"tags": []}, "f.toml [updates.tags]: must be a table of tags."),
+        ({"tags": {"eu": {"tags": {"us": {}}}}},
+         "f.toml [updates.tags.eu]: unknown key(s) tags."),
         ({"tags": {"eu": {"window": "Sat 01:00-02:00"}, "us": {"window": "Sun 01:00-02:00"}}},
          "f.toml: PBX a is tagged eu and us, and both set a window."),
     ],
@@ -103,6 +105,12 @@ def test_waves_cut_the_fleet_into_canary_and_batches() -> None:
     assert waves(list("abcde"), 1, 2) == [["a"], ["b", "c"], ["d", "e"]]
     assert waves(list("abc"), 0, 5) == [["a", "b", "c"]]
     assert waves(list("ab"), 5, 1) == [["a", "b"]]
+    for canary, batch in ((-1, 2), (1, 0)):  # -1 would cut all but the last as "canary"
+        with pytest.raises(UsageError) as err:
+            waves(list("abc"), canary, batch)
+        assert err.value.message == (
+            f"canary must be 0 or more and batch 1 or more (got {canary}, {batch})."
+        )
 
 
 def test_rollout_options_refuse_what_cannot_run() -> None:

@@ -251,6 +251,8 @@ class ThreeCXEventSensor(ConnectionPool, BaseSensorOperator):
         pool_for(kwargs, threecx_conn_id)
         super().__init__(**kwargs)
         self.types = _types(type)
+        if tz:  # refused at DAG parse time, like an unknown type (the trigger checks again)
+            named_zone(tz, "tz=", _TZ_FIX)
         self.after = after
         self.interval = interval
         self.tz = tz

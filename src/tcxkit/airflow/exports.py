@@ -29,6 +29,7 @@ from ..errors import UsageError
 from ._compat import BaseHook, BaseOperator
 from .errors import translate_errors
 from .hooks import ThreeCXHook
+from .intervals import data_interval
 from .pools import ConnectionPool, pool_for
 
 __all__ = ["ThreeCXCallsExportOperator", "postgres_target"]
@@ -106,23 +107,12 @@ class ThreeCXCallsExportOperator(ConnectionPool, BaseOperator):
         self.pbx = pbx
         self.output_format = output_format
 
-    def _interval(self, context: Any) -> tuple[Any, Any]:
-        start, end = context.get("data_interval_start"), context.get("data_interval_end")
-        if start is None or end is None or end <= start:
-            raise UsageError(
-                f"{self.task_id}: this run's data interval is empty ({start} to {end}); the "
-                "operator exports a run's data interval.",
-                hint="Schedule the DAG with an interval timetable, e.g. "
-                "CronDataIntervalTimetable('0 1 * * *', timezone='UTC').",
-            )
-        return start, end
-
     def execute(self, context: Any) -> dict[str, Any]:
         from ..exports import ExportSpec, export_async, open_sink
 
         pbx = self.pbx or self.threecx_conn_id
         with translate_errors():
-            start, end = self._interval(context)
+            start, end = data_interval(self.task_id, context)
             spec = ExportSpec(start, end, legs=self.legs, tz=self.tz, cap=self.cap,
                               window=self.window, pbx=pbx)  # fmt: skip
             into, password = (

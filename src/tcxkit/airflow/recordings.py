@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import TcxError, UsageError
+from ..errors import TcxError
 from .errors import translate_errors
+from .intervals import data_interval
 from .stores import StoreOperator
 
 if TYPE_CHECKING:
@@ -67,9 +68,7 @@ class ThreeCXRecordingsArchiveOperator(StoreOperator):
 
         pbx = self.threecx_conn_id
         with translate_errors():
-            start, end = context.get("data_interval_start"), context.get("data_interval_end")
-            if start is None or end is None:
-                raise UsageError(f"{self.task_id}: this run has no data interval.")
+            start, end = data_interval(self.task_id, context)
             options = ArchiveOptions(
                 Period(start, end), concurrency=self.downloads, delete=self.delete_after_verify
             )

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..client import AsyncClient
     from ..storage import StoreLane
 
-__all__ = ["StoreOperator", "opened_target", "progress_to", "storage_env"]
+__all__ = ["StoreOperator", "opened_target", "storage_env"]
 
 T = TypeVar("T")
 
@@ -74,11 +74,6 @@ def opened_target(target: str, storage_conn_id: str | None) -> Iterator[StoreLan
         store.close()
 
 
-def progress_to(log: Any) -> Callable[[str, str], None]:
-    """The core's ``progress(pbx, message)`` as lines of the task's log."""
-    return lambda pbx, message: log.info("%s: %s", pbx, message)
-
-
 class StoreOperator(ConnectionPool, BaseOperator):
     """What the backup and recordings operators share: one PBX, one store target.
 
@@ -117,4 +112,4 @@ class StoreOperator(ConnectionPool, BaseOperator):
     @property
     def progress(self) -> Callable[[str, str], None]:
         """The core's ``progress(pbx, message)`` as lines of the task's log."""
-        return progress_to(self.log)
+        return lambda pbx, message: self.log.info("%s: %s", pbx, message)

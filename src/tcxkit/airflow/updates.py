@@ -44,7 +44,8 @@ class ThreeCXUpdateOperator(StoreOperator):
     :class:`~tcxkit.airflow.stores.StoreOperator`.
     """
 
-    template_fields: Sequence[str] = ("threecx_conn_id", "target", "window", "version")
+    #: The store's fields (``storage_conn_id`` too: a DAG param may name it), and the window's.
+    template_fields: Sequence[str] = (*StoreOperator.template_fields, "window", "version")
 
     def __init__(
         self,

@@ -41,18 +41,12 @@ def update_group() -> None:
 @click.pass_context
 def status_cmd(ctx: click.Context, output: str | None) -> None:
     """The release each PBX runs, the 3CX update it is offered and how far behind it is."""
-    from ..fleet import FleetResult
-    from ..updates import pbx_status
-    from .fleet import error_row, run_each
+    from ..updates import fleet_status
+    from .fleet import error_row, with_fleet
 
     printer = _printer(ctx, output)
-    report = run_each(ctx.find_root().obj, pbx_status)
-    printer.rows(
-        r.value.as_row()
-        if r.ok and r.value is not None
-        else error_row(FleetResult(r.pbx, error=r.error))
-        for r in report.rows
-    )
+    report = with_fleet(ctx.find_root().obj, fleet_status)
+    printer.rows(r.value.as_row() if r.value is not None else error_row(r) for r in report.rows)
     report.raise_for_failures()
 
 

@@ -110,7 +110,7 @@ async def update_pbx(
 ) -> Outcome:
     """Update one PBX (module docstring)."""
     try:
-        st = await pbx_status(pbx, client)
+        st = await pbx_status(pbx, client, settings=False)
     except TcxError as exc:
         raise UpdateFailed(
             f"{pbx}: cannot read its update status: {exc.message}", stage="status", hint=exc.hint

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..backups import BackupOptions
@@ -58,11 +59,7 @@ class RolloutOptions:
     now: Callable[[], datetime] = _now
 
     def __post_init__(self) -> None:
-        if self.canary < 0 or self.batch < 1:
-            raise UsageError(
-                f"canary must be 0 or more and batch 1 or more (got {self.canary}, {self.batch}).",
-                hint="e.g. --canary 1 --batch 5",
-            )
+        _check_sizes(self.canary, self.batch)
         if self.wait <= 0 or self.backup_wait <= 0:
             raise UsageError("wait times must be positive seconds.", hint="e.g. --wait 1800")
         from ..health import select_checks
@@ -137,9 +134,20 @@ class RolloutFailed(PartialFailure):
     title = "update roll-out stopped"
 
 
+def _check_sizes(canary: int, batch: int) -> None:
+    """Refuse wave sizes that cannot cut a fleet (a negative canary would slice from the end)."""
+    if canary < 0 or batch < 1:
+        raise UsageError(
+            f"canary must be 0 or more and batch 1 or more (got {canary}, {batch}).",
+            hint="e.g. --canary 1 --batch 5",
+        )
+
+
 def waves(names: list[str], canary: int, batch: int) -> list[list[str]]:
     """``names`` cut into the canary wave, then batches: ``waves(5 names, 1, 2)`` is
-    ``[[a], [b, c], [d, e]]``."""
+    ``[[a], [b, c], [d, e]]``.  Sizes that cannot cut a fleet are refused (a DAG file
+    calls this with its own numbers, not through :class:`RolloutOptions`)."""
+    _check_sizes(canary, batch)
     out = [names[:canary]] if canary else []
     rest = names[canary:]
     out += [rest[i : i + batch] for i in range(0, len(rest), batch)]
@@ -163,7 +171,7 @@ async def _preflight(fleet: Fleet, progress: Progress) -> tuple[list[str], list[
     roll-out before it starts (fail closed: it might be the one that needed care)."""
     todo: list[str] = []
     rows: list[PbxResult] = []
-    for r in await fleet.run(pbx_status):
+    for r in await fleet.run(partial(pbx_status, settings=False)):
         if r.error is not None:
             failed = UpdateFailed(
                 f"{r.pbx}: cannot read its update status: {r.error.message}",

@@ -4,12 +4,12 @@ Three reads: ``GetSystemStatus`` (``Version``, the build installed), ``GetUpdate
 entries the PBX offers; the ``3CX`` category is the PBX itself, the others are phone
 firmware, prompts and the like) and ``GetUpdateSettings`` (whether the PBX updates
 itself, on its own schedule and outside any window of ours; None when that cannot be
-read).  Only the PBX's own update is rolled out here.
+read; a roll-out leaves it unread).  Only the PBX's own update is rolled out here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ApiError, TcxError
@@ -41,7 +41,6 @@ class UpdateStatus:
     maintenance_expired: bool = False
     last_update: str | None = None
     auto_update: bool | None = None
-    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current(self) -> bool:
@@ -77,9 +76,10 @@ async def _auto_update(client: AsyncClient) -> bool | None:
     return found if isinstance(found, bool) else None
 
 
-async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
+async def pbx_status(pbx: str, client: AsyncClient, *, settings: bool = True) -> UpdateStatus:
     """Read one PBX's :class:`UpdateStatus` (raises when the version or the updates
-    cannot be read)."""
+    cannot be read).  ``settings=False`` leaves ``auto_update`` unread (None): a roll-out
+    decides without it, and reads every PBX's status twice."""
     system = await client.call("GetSystemStatus")
     installed = system.get("Version") if isinstance(system, dict) else None
     answer = await client.call("GetUpdates")
@@ -99,6 +99,5 @@ async def pbx_status(pbx: str, client: AsyncClient) -> UpdateStatus:
         other=tuple(str(e.get("Name")) for e in pending if e.get("Category") != PBX_CATEGORY),
         maintenance_expired=bool(answer.get("IsMaintananceExpired")),  # the spec's spelling
         last_update=answer.get("LastSuccessfulUpdate"),
-        auto_update=await _auto_update(client),
-        raw=answer,
+        auto_update=await _auto_update(client) if settings else None,
     )

@@ -30,10 +30,11 @@ def _bad(where: str, message: str) -> ConfigurationError:
     return ConfigurationError(f"{where}: {message}", hint=_FIX + " (docs/updates.md).")
 
 
-def _window(raw: Any, where: str) -> Window | None:
+def _window(raw: Any, where: str, keys: frozenset[str] = frozenset({"window"})) -> Window | None:
+    """The table's window; any key but ``keys`` is refused (a tag's table has no tags)."""
     if not isinstance(raw, Mapping):
         raise _bad(where, "must be a table.")
-    unknown = sorted(set(raw) - {"window", "tags"})
+    unknown = sorted(set(raw) - keys)
     if unknown:
         raise _bad(where, f"unknown key(s) {', '.join(unknown)}.")
     if "window" not in raw:
@@ -50,7 +51,7 @@ def windows_by_tag(
     """Each PBX's window from an ``[updates]`` table (None: no window set for it)."""
     if table is None:
         return {t.name: None for t in targets}
-    base = _window(table, f"{where} [updates]")
+    base = _window(table, f"{where} [updates]", frozenset({"window", "tags"}))
     tags = table.get("tags", {})
     if not isinstance(tags, Mapping):
         raise _bad(f"{where} [updates.tags]", "must be a table of tags.")
